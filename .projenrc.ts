@@ -1,0 +1,132 @@
+import { awscdk, javascript } from 'projen';
+
+/** Where esbuild writes the custom-resource handler; shipped in the npm package. */
+const HANDLER_ASSET_DIR = 'assets/stream-encryption-handler';
+/** Folders of TypeScript that are not part of the jsii API but are type-checked and linted. */
+const TOOL_DIRS = ['lambda', 'local-cloud', 'example', 'scripts'];
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-stream-encryption',
+  description:
+    'AWS CDK constructs that turn on server-side encryption with your own KMS key for Amazon Data Firehose delivery streams that CloudFormation cannot encrypt: existing, imported or foreign streams.',
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'firehose', 'kinesis', 'kms', 'encryption', 'sse', 'custom-resource'],
+  author: 'cdk-stream-encryption maintainers',
+  authorAddress: 'maintainers@cdk-stream-encryption.dev',
+  repositoryUrl: 'https://github.com/cdk-stream-encryption/cdk-stream-encryption.git',
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.0.0',
+
+  // aws-cdk-lib/aws-kinesisfirehose became stable in 2.180.0; peers are `^2.180.0`.
+  cdkVersion: '2.180.0',
+  constructsVersion: '10.0.5',
+  // jsii and TypeScript on the same major.minor.
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0.0',
+
+  publishToPypi: {
+    distName: 'cdk-stream-encryption',
+    module: 'cdk_stream_encryption',
+  },
+  publishToMaven: {
+    javaPackage: 'dev.cdkstreamencryption',
+    mavenGroupId: 'dev.cdk-stream-encryption',
+    mavenArtifactId: 'cdk-stream-encryption',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkStreamEncryption',
+    packageId: 'CdkStreamEncryption',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-stream-encryption/cdk-stream-encryption-go',
+  },
+
+  devDeps: [
+    'esbuild',
+    '@aws-sdk/client-firehose',
+    '@aws-sdk/client-kms',
+    '@aws-sdk/client-kinesis',
+    'aws-sdk-client-mock',
+    '@types/aws-lambda',
+  ],
+
+  tsconfigDev: {
+    include: TOOL_DIRS.map((d) => `../${d}/**/*.ts`),
+    compilerOptions: {},
+  },
+
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
+    jestConfig: {
+      testTimeout: 30_000,
+    },
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'projenrc', '.projenrc.ts', ...TOOL_DIRS],
+    commandOptions: { fix: false, extraArgs: ['--max-warnings=0'] },
+  },
+
+  githubOptions: { mergify: false },
+  buildWorkflow: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+});
+
+// jsii must compile with no warnings at all.
+project.compileTask.reset('jsii --fail-on-warnings');
+
+// The handler is bundled at build time, never at the consumer's synth.
+const bundle = project.addTask('bundle:handler', {
+  description: 'Bundle the custom-resource handler (lambda/) with esbuild into the shipped asset folder',
+  exec: [
+    'esbuild lambda/index.ts',
+    '--bundle --platform=node --target=node20 --format=cjs --minify',
+    "--external:'@aws-sdk/*' --legal-comments=none",
+    `--outfile=${HANDLER_ASSET_DIR}/index.js`,
+  ].join(' '),
+});
+project.preCompileTask.spawn(bundle);
+
+// Type-check everything that jsii does not compile (handler, tests, tools).
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check the handler, tests and tools (strict)',
+  exec: 'tsc --noEmit -p test/tsconfig.json',
+});
+
+// API.md must be regenerated and committed whenever the public API changes.
+const apiCheck = project.addTask('check:api', {
+  description: 'Compile with jsii (no warnings) and fail if API.md is out of date',
+  steps: [
+    { spawn: 'compile' },
+    { spawn: 'docgen' },
+    {
+      exec: 'git diff --exit-code -- API.md || (echo "API.md is out of date: run npx projen build and commit API.md" && exit 1)',
+    },
+  ],
+});
+
+// `npm test`: bundle, type-check, unit tests, lint, jsii API check.
+project.testTask.prependSpawn(typecheck);
+project.testTask.prependSpawn(bundle);
+project.testTask.spawn(apiCheck);
+
+project.gitignore.exclude(`/${HANDLER_ASSET_DIR}/`, '/example/cdk.out/', '/cdk.out/', '/.tmp/');
+project.npmignore?.include(`/${HANDLER_ASSET_DIR}/index.js`);
+project.npmignore?.exclude(
+  '/lambda/',
+  '/local-cloud/',
+  '/example/',
+  '/scripts/',
+  '/.ci/',
+  '/test-reports/',
+  '/CONTRIBUTING.md',
+  '/tsconfig.tools.json',
+);
+
+project.synth();
