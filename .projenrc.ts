@@ -116,6 +116,12 @@ project.testTask.prependSpawn(typecheck);
 project.testTask.prependSpawn(bundle);
 project.testTask.spawn(apiCheck);
 
+// The example app, synthesized, with what the library added to it.
+project.addTask('synth:example', {
+  description: 'Synthesize example/ and print what cdk-stream-encryption adds to its stack',
+  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T scripts/synth-example.ts' }],
+});
+
 project.gitignore.exclude(`/${HANDLER_ASSET_DIR}/`, '/example/cdk.out/', '/cdk.out/', '/.tmp/');
 project.npmignore?.include(`/${HANDLER_ASSET_DIR}/index.js`);
 project.npmignore?.exclude(

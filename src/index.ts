@@ -1,1 +1,2 @@
-export {};
+export * from './key-type';
+export * from './delivery-stream-encryption';

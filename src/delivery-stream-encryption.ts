@@ -1,0 +1,382 @@
+import { Annotations, CfnResource, CustomResource, Duration, IResource, Names, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import {
+  DEFAULT_SETTLE_SECONDS,
+  DEFAULT_TIMEOUT_SECONDS,
+  DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
+  DELIVERY_STREAM_NAME_PATTERN,
+  encodeDeliveryStreamEncryptionProperties,
+  HANDLER_TIMEOUT_SECONDS,
+  MAX_SETTLE_SECONDS,
+  MAX_TIMEOUT_SECONDS,
+  MIN_TIMEOUT_SECONDS,
+} from './handler-contract';
+import { accountKeyPolicy } from './key-policy';
+import { DeliveryStreamKeyType } from './key-type';
+import { isAliasArn, StreamEncryptionProvider } from './provider';
+
+/**
+ * Extra time CloudFormation waits beyond the resource timeout for the
+ * handler's answer, which it sends (with retries) after its own deadline.
+ */
+const ANSWER_GRACE_SECONDS = 60;
+
+/**
+ * Properties of a `DeliveryStreamEncryption`.
+ */
+export interface DeliveryStreamEncryptionProps {
+  /**
+   * The delivery stream to encrypt: one defined in this app, or one imported
+   * with `DeliveryStream.fromDeliveryStreamName` or `fromDeliveryStreamArn`.
+   *
+   * Its source must be Direct PUT (Firehose cannot encrypt a stream whose
+   * source is a Kinesis data stream or MSK), and its own definition must not
+   * configure server-side encryption.
+   */
+  readonly deliveryStream: firehose.IDeliveryStream;
+
+  /**
+   * The customer managed, symmetric KMS key to encrypt the stream with.
+   *
+   * Only with `keyType` `CUSTOMER_MANAGED_CMK`. Pass a key, not an alias: the
+   * handler's IAM permissions are scoped to the key's ARN.
+   *
+   * @default - a new key is created with `CUSTOMER_MANAGED_CMK` (symmetric,
+   * rotation enabled, an alias derived from the stream name); no key with
+   * `AWS_OWNED_CMK`
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Which kind of key Firehose encrypts the stream with.
+   *
+   * @default DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK
+   */
+  readonly keyType?: DeliveryStreamKeyType;
+
+  /**
+   * How long the deployment waits for the stream to report `ENABLED` (or
+   * `DISABLED` on delete) before it fails with the last status seen.
+   *
+   * Between 1 and 14 minutes.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * How long to wait after the stream reports `ENABLED` before the deployment
+   * goes on. Firehose may leave records written in the first seconds after
+   * `ENABLED` unencrypted.
+   *
+   * Between 0 and 60 seconds.
+   *
+   * @default Duration.seconds(5)
+   */
+  readonly settleTime?: Duration;
+
+  /**
+   * What happens to the stream's encryption when this construct is removed
+   * from the stack or the stack is deleted.
+   *
+   * `DESTROY` turns server-side encryption off (the stream goes back to
+   * `DISABLED`); `RETAIN` leaves it on. A key created by this construct
+   * follows the same policy, so a retained encryption never loses its key.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Turns on server-side encryption of an existing Amazon Data Firehose delivery
+ * stream, and reports the deployment complete only once the stream's
+ * encryption status is `ENABLED`.
+ *
+ * For a stream CloudFormation cannot encrypt by itself: one that already
+ * exists, was imported by name, or belongs to another stack or tool. The
+ * stream must use Direct PUT as its source.
+ *
+ * Every instance in a stack shares one handler function. When the construct
+ * is removed (and `removalPolicy` is `DESTROY`), encryption is turned off and
+ * the deletion completes once the stream reports `DISABLED`.
+ *
+ * @example
+ * const stream = firehose.DeliveryStream.fromDeliveryStreamName(this, 'Orders', 'orders');
+ * const sse = new DeliveryStreamEncryption(this, 'OrdersSse', { deliveryStream: stream });
+ * sse.grantPutRecords(producerRole);
+ */
+export class DeliveryStreamEncryption extends Construct {
+  /**
+   * The key the stream is encrypted with; `undefined` with `AWS_OWNED_CMK`.
+   */
+  public readonly encryptionKey?: kms.IKey;
+
+  /**
+   * The kind of key the stream is encrypted with.
+   */
+  public readonly keyType: DeliveryStreamKeyType;
+
+  /**
+   * The encrypted delivery stream.
+   */
+  public readonly deliveryStream: firehose.IDeliveryStream;
+
+  /**
+   * The custom resource that holds the stream's encryption.
+   */
+  public readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: DeliveryStreamEncryptionProps) {
+    super(scope, id);
+
+    this.deliveryStream = props.deliveryStream;
+    this.keyType = props.keyType ?? DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const timeoutSeconds = validateTimeout(props.timeout);
+    const settleSeconds = validateSettleTime(props.settleTime);
+    const streamName = props.deliveryStream.deliveryStreamName;
+
+    validateRemovalPolicy(removalPolicy);
+    validateStreamName(literalStreamName(props.deliveryStream));
+    validateStreamDefinition(props.deliveryStream);
+
+    if (this.keyType === DeliveryStreamKeyType.AWS_OWNED_CMK) {
+      if (props.encryptionKey) {
+        throw new Error(
+          'encryptionKey was given with keyType AWS_OWNED_CMK, which uses a key owned by AWS; remove encryptionKey, or set keyType to DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK to use your key.',
+        );
+      }
+    } else if (props.encryptionKey) {
+      validateKey(props.encryptionKey);
+      this.encryptionKey = props.encryptionKey;
+      if (removalPolicy === RemovalPolicy.RETAIN && keyIsDestroyedWithStack(props.encryptionKey)) {
+        Annotations.of(this).addWarningV2(
+          'cdk-stream-encryption:retainedEncryptionWithDestroyedKey',
+          'removalPolicy is RETAIN, so the stream stays encrypted after the stack is deleted, but encryptionKey has removal policy DESTROY: the key would be scheduled for deletion while the stream still uses it. Give the key RemovalPolicy.RETAIN as well.',
+        );
+      }
+    } else {
+      this.encryptionKey = new kms.Key(this, 'Key', {
+        description: `Server-side encryption of the Firehose delivery stream ${streamName} (cdk-stream-encryption)`,
+        enableKeyRotation: true,
+        alias: keyAliasFor(props.deliveryStream),
+        policy: accountKeyPolicy(),
+        // DESTROY: the custom resource depends on the key, so the stream is
+        // DISABLED before the key is scheduled for deletion. RETAIN: the
+        // stream stays encrypted, so its key stays too.
+        removalPolicy,
+      });
+    }
+
+    const provider = StreamEncryptionProvider.of(this);
+    provider.manageDeliveryStream(props.deliveryStream.deliveryStreamArn);
+    if (this.encryptionKey) {
+      provider.useKey(this.encryptionKey.keyArn);
+    }
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
+      serviceTimeout: Duration.seconds(serviceTimeoutFor(timeoutSeconds)),
+      properties: encodeDeliveryStreamEncryptionProperties({
+        StreamKind: 'firehose',
+        DeliveryStreamName: streamName,
+        KeyType: this.keyType,
+        KeyArn: this.encryptionKey?.keyArn,
+        TimeoutSeconds: Tokenization.stringifyNumber(timeoutSeconds),
+        SettleSeconds: Tokenization.stringifyNumber(settleSeconds),
+        RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN ? 'retain' : 'destroy',
+      }),
+    });
+    // The handler's permissions exist before the first event and outlive the last.
+    this.resource.node.addDependency(provider.role);
+    this.resource.node.addDependency(props.deliveryStream);
+    if (this.encryptionKey) {
+      this.resource.node.addDependency(this.encryptionKey);
+    }
+  }
+
+  /**
+   * Grant `grantee` what a producer of this stream needs:
+   * `firehose:PutRecord` and `firehose:PutRecordBatch` on the stream and, with
+   * a customer managed key, `kms:GenerateDataKey` on that key, usable only
+   * through Firehose (condition `kms:ViaService`).
+   */
+  public grantPutRecords(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.deliveryStream.grantPutRecords(grantee);
+    if (!this.encryptionKey) {
+      return grant;
+    }
+    const stack = Stack.of(this);
+    return grant.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['kms:GenerateDataKey'],
+        resourceArns: [this.encryptionKey.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `firehose.${stack.region}.${stack.urlSuffix}` },
+        },
+      }),
+    );
+  }
+}
+
+/** A Duration prop in (possibly fractional) seconds, with an error naming the prop. */
+function durationSeconds(prop: string, duration: Duration): number {
+  try {
+    return duration.toSeconds({ integral: false });
+  } catch (e) {
+    throw new Error(`${prop} cannot be read in seconds: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The resource timeout in seconds. An unresolved Duration is passed through
+ * for the handler to check at deploy time.
+ */
+function validateTimeout(timeout: Duration | undefined): number {
+  if (timeout === undefined) {
+    return DEFAULT_TIMEOUT_SECONDS;
+  }
+  const seconds = durationSeconds('timeout', timeout);
+  if (timeout.isUnresolved()) {
+    return seconds;
+  }
+  if (!Number.isInteger(seconds) || seconds < MIN_TIMEOUT_SECONDS || seconds > MAX_TIMEOUT_SECONDS) {
+    throw new Error(
+      `timeout must be a whole number of seconds from 1 to 14 minutes (the handler Lambda may run at most 15 minutes), got ${timeout.toHumanString()}; pass e.g. Duration.minutes(10).`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * The settle time in seconds. An unresolved Duration is passed through for
+ * the handler to check at deploy time.
+ */
+function validateSettleTime(settleTime: Duration | undefined): number {
+  if (settleTime === undefined) {
+    return DEFAULT_SETTLE_SECONDS;
+  }
+  const seconds = durationSeconds('settleTime', settleTime);
+  if (settleTime.isUnresolved()) {
+    return seconds;
+  }
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_SETTLE_SECONDS) {
+    throw new Error(
+      `settleTime must be a whole number of seconds from 0 to ${MAX_SETTLE_SECONDS} seconds, got ${settleTime.toHumanString()}; pass e.g. Duration.seconds(5).`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * How long CloudFormation waits for the handler's answer: the resource
+ * timeout plus time for the answer itself, never past the handler Lambda's
+ * own timeout (the bound used when the timeout is only known at deploy time).
+ */
+function serviceTimeoutFor(timeoutSeconds: number): number {
+  if (Token.isUnresolved(timeoutSeconds)) {
+    return HANDLER_TIMEOUT_SECONDS;
+  }
+  return Math.min(timeoutSeconds + ANSWER_GRACE_SECONDS, HANDLER_TIMEOUT_SECONDS);
+}
+
+function validateRemovalPolicy(policy: RemovalPolicy): void {
+  if (policy !== RemovalPolicy.DESTROY && policy !== RemovalPolicy.RETAIN) {
+    throw new Error(
+      `removalPolicy must be RemovalPolicy.DESTROY (turn encryption off on delete) or RemovalPolicy.RETAIN (leave it on), got ${policy}.`,
+    );
+  }
+}
+
+function validateStreamName(name: string): void {
+  if (!Token.isUnresolved(name) && !DELIVERY_STREAM_NAME_PATTERN.test(name)) {
+    throw new Error(
+      `deliveryStream has an invalid name '${name}': a delivery stream name is 1 to 64 characters of letters, digits, '_', '.' and '-'. Import the stream by its exact name.`,
+    );
+  }
+}
+
+/** The L1 resource of a delivery stream defined in this app, if any. */
+function cfnDeliveryStreamOf(stream: firehose.IDeliveryStream): firehose.CfnDeliveryStream | undefined {
+  const child = stream.node.defaultChild;
+  return CfnResource.isCfnResource(child) && child.cfnResourceType === 'AWS::KinesisFirehose::DeliveryStream'
+    ? (child as firehose.CfnDeliveryStream)
+    : undefined;
+}
+
+function validateStreamDefinition(stream: firehose.IDeliveryStream): void {
+  const cfn = cfnDeliveryStreamOf(stream);
+  if (!cfn) {
+    return; // imported: the handler checks the source at deploy time
+  }
+  const type = cfn.deliveryStreamType;
+  const kinesisSource = cfn.kinesisStreamSourceConfiguration !== undefined;
+  if (kinesisSource || (type !== undefined && !Token.isUnresolved(type) && type !== 'DirectPut')) {
+    throw new Error(
+      `deliveryStream ${stream.node.path} reads from ${kinesisSource ? 'a Kinesis data stream' : type}, and Firehose can only encrypt a Direct PUT stream; encrypt the source instead (for a Kinesis data stream, use its own encryption), or use a Direct PUT delivery stream.`,
+    );
+  }
+  if (cfn.deliveryStreamEncryptionConfigurationInput !== undefined) {
+    throw new Error(
+      `deliveryStream ${stream.node.path} already configures server-side encryption in its own CloudFormation (its \`encryption\` prop); remove that setting, or drop this DeliveryStreamEncryption and let CloudFormation encrypt the stream.`,
+    );
+  }
+}
+
+function validateKey(key: kms.IKey): void {
+  const child = key.node.defaultChild;
+  if (CfnResource.isCfnResource(child) && child.cfnResourceType === 'AWS::KMS::Key') {
+    const cfnKey = child as kms.CfnKey;
+    const spec = cfnKey.keySpec;
+    const usage = cfnKey.keyUsage;
+    if (spec !== undefined && !Token.isUnresolved(spec) && spec !== 'SYMMETRIC_DEFAULT') {
+      throw new Error(
+        `encryptionKey ${key.node.path} has key spec ${spec}, but Firehose encrypts only with symmetric keys; use a key with keySpec KeySpec.SYMMETRIC_DEFAULT (the default).`,
+      );
+    }
+    if (usage !== undefined && !Token.isUnresolved(usage) && usage !== 'ENCRYPT_DECRYPT') {
+      throw new Error(
+        `encryptionKey ${key.node.path} has key usage ${usage}, but Firehose needs ENCRYPT_DECRYPT; use a key with keyUsage KeyUsage.ENCRYPT_DECRYPT (the default).`,
+      );
+    }
+  }
+  if (isAliasArn(key.keyArn)) {
+    throw new Error(
+      `encryptionKey has the alias ARN ${key.keyArn}; pass the key itself (e.g. kms.Key.fromKeyArn with the key ARN), because the handler's permissions are scoped to the key ARN.`,
+    );
+  }
+}
+
+function keyIsDestroyedWithStack(key: kms.IKey): boolean {
+  const child = key.node.defaultChild;
+  return CfnResource.isCfnResource(child) && child.cfnOptions.deletionPolicy === 'Delete';
+}
+
+/**
+ * The stream's name as written in the app, when it is known at synth time:
+ * the imported name, or the `deliveryStreamName` of a stream defined here.
+ */
+function literalStreamName(stream: firehose.IDeliveryStream): string {
+  const name = stream.deliveryStreamName;
+  const declared = cfnDeliveryStreamOf(stream)?.deliveryStreamName;
+  return Token.isUnresolved(name) && declared !== undefined ? declared : name;
+}
+
+/**
+ * An alias for a key created for `stream`: `alias/firehose-sse/<stream name>`,
+ * or the stream construct's unique name when the stream name is only known at
+ * deploy time. Alias names allow letters, digits, '/', '_' and '-'.
+ */
+function keyAliasFor(stream: IResource & firehose.IDeliveryStream): string {
+  const name = literalStreamName(stream);
+  const base = Token.isUnresolved(name)
+    ? Names.uniqueResourceName(stream, { maxLength: 200, separator: '-' })
+    : name.replace(/[^a-zA-Z0-9/_-]/g, '-');
+  return `alias/firehose-sse/${base}`;
+}
