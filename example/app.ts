@@ -1,0 +1,69 @@
+import { App, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { DeliveryStreamEncryption } from '../src';
+
+/**
+ * An application stack that encrypts two delivery streams with keys of its own:
+ * `orders`, created elsewhere and imported by name, and `clicks`, created here
+ * without encryption. A producer function may write to `orders`.
+ */
+export class ExampleStack extends Stack {
+  /** Encryption of the imported `orders` stream. */
+  public readonly ordersEncryption: DeliveryStreamEncryption;
+  /** Encryption of the `clicks` stream created in this stack. */
+  public readonly clicksEncryption: DeliveryStreamEncryption;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    // A stream that another team created with the console: imported by name.
+    const orders = firehose.DeliveryStream.fromDeliveryStreamName(this, 'Orders', 'orders');
+    this.ordersEncryption = new DeliveryStreamEncryption(this, 'OrdersEncryption', {
+      deliveryStream: orders,
+      timeout: Duration.minutes(10),
+    });
+
+    // A Direct PUT stream defined right here, left unencrypted by its own definition.
+    const archive = new s3.Bucket(this, 'ClicksArchive', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const clicks = new firehose.DeliveryStream(this, 'Clicks', {
+      deliveryStreamName: 'clicks',
+      destination: new firehose.S3Bucket(archive),
+    });
+    this.clicksEncryption = new DeliveryStreamEncryption(this, 'ClicksEncryption', { deliveryStream: clicks });
+
+    // A producer that writes to `orders`: granted the Firehose and KMS actions it needs.
+    const producer = new lambda.Function(this, 'OrdersProducer', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline(
+        "const { FirehoseClient, PutRecordCommand } = require('@aws-sdk/client-firehose');\n" +
+          'const client = new FirehoseClient({});\n' +
+          'exports.handler = async (event) => client.send(new PutRecordCommand({\n' +
+          "  DeliveryStreamName: 'orders', Record: { Data: Buffer.from(JSON.stringify(event)) },\n" +
+          '}));\n',
+      ),
+    });
+    this.ordersEncryption.grantPutRecords(producer);
+  }
+}
+
+/** Build the example app; `outdir` defaults to CDK's own choice (`cdk.out`). */
+export function buildExampleApp(outdir?: string): { app: App; stack: ExampleStack } {
+  const app = new App({ outdir });
+  const stack = new ExampleStack(app, 'StreamEncryptionExample', {
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
+  });
+  return { app, stack };
+}
+
+if (require.main === module) {
+  buildExampleApp().app.synth();
+}
