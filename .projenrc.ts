@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, JsonFile } from 'projen';
 
 /** Where esbuild writes the custom-resource handler; shipped in the npm package. */
 const HANDLER_ASSET_DIR = 'assets/stream-encryption-handler';
@@ -21,7 +21,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // aws-cdk-lib/aws-kinesisfirehose became stable in 2.180.0; peers are `^2.180.0`.
   cdkVersion: '2.180.0',
-  constructsVersion: '10.0.5',
   // jsii and TypeScript on the same major.minor.
   jsiiVersion: '~6.0.0',
   typescriptVersion: '~6.0.0',
@@ -50,6 +49,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-kinesis',
     'aws-sdk-client-mock',
     '@types/aws-lambda',
+    'cdk-nag@^2.37.0',
   ],
 
   tsconfigDev: {
@@ -77,6 +77,18 @@ const project = new awscdk.AwsCdkConstructLibrary({
   depsUpgrade: false,
   pullRequestTemplate: false,
 });
+
+// Let the typescript-eslint project service find the sources outside src/ and test/
+// (type-checking proper runs through test/tsconfig.json).
+for (const dir of TOOL_DIRS) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { noEmit: true, rootDir: '..' },
+      include: ['**/*.ts'],
+    },
+  });
+}
 
 // jsii must compile with no warnings at all.
 project.compileTask.reset('jsii --fail-on-warnings');

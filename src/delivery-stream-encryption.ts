@@ -192,8 +192,8 @@ export class DeliveryStreamEncryption extends Construct {
         RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN ? 'retain' : 'destroy',
       }),
     });
-    // The handler's permissions exist before the first event and outlive the last.
-    this.resource.node.addDependency(provider.role);
+    // The handler and its permissions exist before the first event and outlive the last.
+    this.resource.node.addDependency(provider);
     this.resource.node.addDependency(props.deliveryStream);
     if (this.encryptionKey) {
       this.resource.node.addDependency(this.encryptionKey);

@@ -1,10 +1,12 @@
 import * as path from 'path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { HANDLER_TIMEOUT_SECONDS } from './handler-contract';
+import { accountKeyPolicy } from './key-policy';
 
 /**
  * Folder of the handler bundle, built by esbuild at the library's build time
@@ -16,52 +18,151 @@ export const HANDLER_ASSET_DIR = path.join(__dirname, '..', 'assets', 'stream-en
 export const PROVIDER_ID = 'CdkStreamEncryptionProvider';
 
 /**
- * Most ARNs in one generated IAM statement. Keeping statements small lets CDK
- * move whole statements into overflow policies when a stack manages many
- * streams, instead of failing on one statement larger than a policy.
+ * Budget, in characters, of one managed policy document. IAM allows 6,144
+ * characters (white space excluded); the rest is a safety margin for the
+ * estimate of values only known at deploy time.
  */
-const MAX_ARNS_PER_STATEMENT = 20;
+const POLICY_CHARACTER_BUDGET = 6_000;
 
 /**
- * A list of policy statements with the same actions and conditions whose
- * resources are appended one ARN at a time, a new statement every
- * `MAX_ARNS_PER_STATEMENT` ARNs.
+ * Longest ARN of a KMS key in any partition
+ * (`arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/` and a 36-character id).
  */
-class ScopedStatements {
-  private readonly arns = new Set<string>();
-  private current?: iam.PolicyStatement;
-  private count = 0;
+const KEY_ARN_MAX_LENGTH = 86;
 
-  constructor(
-    private readonly role: iam.Role,
-    private readonly actions: string[],
-    private readonly conditions?: Record<string, unknown>,
-  ) {}
+/** Managed policies a role may have attached under the default IAM quota. */
+const DEFAULT_MANAGED_POLICIES_PER_ROLE_QUOTA = 10;
 
-  /** Allow the actions on one more ARN (once, however often it is added). */
-  public add(arn: string): void {
-    if (this.arns.has(arn)) {
-      return;
-    }
-    this.arns.add(arn);
-    if (!this.current || this.count >= MAX_ARNS_PER_STATEMENT) {
-      this.current = new iam.PolicyStatement({ actions: this.actions, conditions: this.conditions });
-      this.count = 0;
-      this.role.addToPrincipalPolicy(this.current);
-    }
-    this.current.addResources(arn);
-    this.count++;
+/**
+ * The cdk-nag rules that cannot apply to a CloudFormation custom-resource
+ * handler, with the reason each is suppressed. Listed in the README.
+ */
+export const NAG_SUPPRESSIONS = {
+  logStreams: {
+    id: 'AwsSolutions-IAM5',
+    reason:
+      'Lambda names its log streams at run time; the wildcard covers only the log streams of the handler\'s own log group.',
+  },
+  concurrency: {
+    ids: ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
+    reason:
+      'CloudFormation invokes the handler once per resource operation, which bounds its concurrency; reserving concurrency would fail deployments in accounts with a low concurrency quota and queue handlers past their CloudFormation timeout.',
+  },
+  deadLetterQueue: {
+    ids: ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ'],
+    reason:
+      'The handler reports every failure to CloudFormation itself, and the custom resource ServiceTimeout bounds a lost answer; a dead-letter queue would hold events nobody can replay.',
+  },
+  vpc: {
+    ids: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'],
+    reason:
+      'The handler calls only AWS APIs (Firehose, KMS) and the pre-signed CloudFormation response URL; it reads no data and needs no network access to private resources.',
+  },
+};
+
+/**
+ * Estimated length of a value in a policy document once CloudFormation has
+ * resolved it, erring on the long side.
+ */
+function estimatedLength(value: unknown): number {
+  if (typeof value === 'string') {
+    return value.length;
   }
+  if (Array.isArray(value)) {
+    return value.reduce((sum: number, v) => sum + estimatedLength(v), 0);
+  }
+  if (value && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    if ('Fn::Join' in obj) {
+      const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
+      return parts.reduce((sum: number, p) => sum + estimatedLength(p), 0) + sep.length * Math.max(parts.length - 1, 0);
+    }
+    if ('Ref' in obj) {
+      const known: Record<string, number> = {
+        'AWS::Partition': 10,
+        'AWS::Region': 14,
+        'AWS::AccountId': 12,
+        'AWS::URLSuffix': 13,
+      };
+      return known[obj.Ref as string] ?? 64; // a resource name: a delivery stream name is at most 64
+    }
+    if ('Fn::GetAtt' in obj) {
+      return 130; // an ARN: a delivery stream ARN in the longest partition and region, with a 64-character name
+    }
+  }
+  return 128;
+}
+
+/**
+ * One managed policy of the handler role, and its statements whose
+ * resources grow one ARN at a time.
+ */
+class PolicyChunk {
+  public readonly policy: iam.ManagedPolicy;
+  private size = 100; // the document's own overhead
+  private readonly statements = new Map<string, iam.PolicyStatement>();
+
+  constructor(scope: Construct, id: string, role: iam.IRole) {
+    this.policy = new iam.ManagedPolicy(scope, id, {
+      roles: [role],
+      description: 'Permissions of the cdk-stream-encryption handler on the streams and keys it manages',
+    });
+  }
+
+  /** Whether `permission` still fits in this policy. */
+  public fits(permission: Permission): boolean {
+    return this.size + this.costOf(permission) <= POLICY_CHARACTER_BUDGET;
+  }
+
+  /** Add `permission` to the statement with its actions and conditions. */
+  public allow(permission: Permission): void {
+    this.size += this.costOf(permission);
+    const key = statementKey(permission);
+    let statement = this.statements.get(key);
+    if (!statement) {
+      statement = new iam.PolicyStatement({ actions: permission.actions, conditions: permission.conditions });
+      this.statements.set(key, statement);
+      this.policy.addStatements(statement);
+    }
+    statement.addResources(permission.arn);
+  }
+
+  /** Characters `permission` adds: its ARN, and a new statement when none has its actions yet. */
+  private costOf(permission: Permission): number {
+    const arn = permission.arnLength + 3;
+    if (this.statements.has(statementKey(permission))) {
+      return arn;
+    }
+    return arn + 50 + JSON.stringify(permission.actions).length + JSON.stringify(permission.conditions ?? {}).length;
+  }
+}
+
+function statementKey(permission: Permission): string {
+  return JSON.stringify([permission.actions, permission.conditions]);
+}
+
+function estimatedArnLength(scope: IConstruct, arn: string): number {
+  return Token.isUnresolved(arn) ? estimatedLength(Stack.of(scope).resolve(arn)) : arn.length;
+}
+
+/** A grant the handler needs: actions on one ARN. */
+interface Permission {
+  readonly actions: string[];
+  readonly arn: string;
+  /** Length of the ARN once resolved, or an upper estimate of it. */
+  readonly arnLength: number;
+  readonly conditions?: Record<string, unknown>;
 }
 
 /**
  * The custom-resource provider shared by every stream encryption in a stack:
- * one handler function, its role and its log group, however many streams.
+ * one handler function, its role, its log group and the log group's key,
+ * however many streams.
  *
  * Constructs never create it directly: they call `StreamEncryptionProvider.of`,
  * which finds the stack's provider by id (no module-level cache) or makes it.
  * Each construct then adds only the ARNs of its own stream and key to the
- * role's statements.
+ * role's managed policies, which are split to stay within IAM's size limit.
  */
 export class StreamEncryptionProvider extends Construct {
   /** The provider of `scope`'s stack, created on first use. */
@@ -83,17 +184,56 @@ export class StreamEncryptionProvider extends Construct {
   public readonly handler: lambda.Function;
   /** The handler's execution role. */
   public readonly role: iam.Role;
-  /** The handler's log group. */
+  /** The handler's log group, encrypted with `logKey`. */
   public readonly logGroup: logs.LogGroup;
+  /** The key that encrypts the handler's logs. */
+  public readonly logKey: kms.Key;
 
-  private readonly firehoseStreams: ScopedStatements;
-  private readonly keyDescribe: ScopedStatements;
-  private readonly keyGrants: ScopedStatements;
+  private readonly chunks: PolicyChunk[] = [];
+  private readonly granted = new Set<string>();
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
+    const stack = Stack.of(this);
+
+    // A name known at synth time, so the key policy can name the log group.
+    const logGroupName = `/cdk-stream-encryption/${stack.stackName}`;
+    const logGroupArn = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    const logKeyPolicy = accountKeyPolicy();
+    logKeyPolicy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsEncryptsTheHandlerLogGroupOnly',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
+        actions: [
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          'kms:Encrypt',
+          'kms:GenerateDataKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+        ],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
+      }),
+    );
+    this.logKey = new kms.Key(this, 'LogKey', {
+      description: `Encrypts the logs of the cdk-stream-encryption handler of stack ${stack.stackName}`,
+      enableKeyRotation: true,
+      policy: logKeyPolicy,
+      // the logs outlive the stack (they are the record of what was changed), so their key does too
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName,
+      encryptionKey: this.logKey,
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -103,22 +243,12 @@ export class StreamEncryptionProvider extends Construct {
       description: 'Execution role of the cdk-stream-encryption handler',
     });
 
-    const stack = Stack.of(this);
-    const logGroupArn = stack.formatArn({
-      service: 'logs',
-      resource: 'log-group',
-      resourceName: this.logGroup.logGroupName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogGroupOnly',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        // Lambda names its log streams at run time, so the streams of this one
-        // log group are the narrowest resource that can be named.
-        resources: [logGroupArn, `${logGroupArn}:log-stream:*`],
-      }),
-    );
+    // Lambda names its log streams at run time, so the streams of this one
+    // log group are the narrowest resource that can be named.
+    const logActions = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+    this.allow({ actions: logActions, arn: logGroupArn, arnLength: estimatedArnLength(this, logGroupArn) });
+    const logStreams = `${logGroupArn}:log-stream:*`;
+    this.allow({ actions: logActions, arn: logStreams, arnLength: estimatedArnLength(this, logStreams) });
 
     this.handler = new lambda.Function(this, 'Handler', {
       description: 'Turns stream server-side encryption on and off for CloudFormation (cdk-stream-encryption)',
@@ -131,16 +261,11 @@ export class StreamEncryptionProvider extends Construct {
       role: this.role,
       logGroup: this.logGroup,
     });
+    // It may log from its first invocation.
+    this.handler.node.addDependency(this.chunks[0].policy);
 
-    this.firehoseStreams = new ScopedStatements(this.role, [
-      'firehose:DescribeDeliveryStream',
-      'firehose:StartDeliveryStreamEncryption',
-      'firehose:StopDeliveryStreamEncryption',
-    ]);
-    this.keyDescribe = new ScopedStatements(this.role, ['kms:DescribeKey']);
-    this.keyGrants = new ScopedStatements(this.role, ['kms:CreateGrant'], {
-      Bool: { 'kms:GrantIsForAWSResource': true },
-    });
+    this.suppressInapplicableNagRules();
+    this.node.addValidation({ validate: () => this.validateQuota() });
   }
 
   /** The ARN CloudFormation invokes for each custom resource. */
@@ -148,18 +273,95 @@ export class StreamEncryptionProvider extends Construct {
     return this.handler.functionArn;
   }
 
+  /** The managed policies of the handler role. */
+  public get policies(): iam.ManagedPolicy[] {
+    return this.chunks.map((c) => c.policy);
+  }
+
   /** Allow the handler to read, encrypt and decrypt one delivery stream. */
   public manageDeliveryStream(deliveryStreamArn: string): void {
-    this.firehoseStreams.add(deliveryStreamArn);
+    this.allow({
+      actions: [
+        'firehose:DescribeDeliveryStream',
+        'firehose:StartDeliveryStreamEncryption',
+        'firehose:StopDeliveryStreamEncryption',
+      ],
+      arn: deliveryStreamArn,
+      arnLength: estimatedArnLength(this, deliveryStreamArn),
+    });
   }
 
   /**
    * Allow the handler to check one key and let the stream's service create
-   * its grant on it (the grant is only possible for an AWS service).
+   * its grant on it.
+   *
+   * One statement names the key once for both actions: `BoolIfExists` makes
+   * `kms:GrantIsForAWSResource` bind `kms:CreateGrant` (a grant only for an
+   * AWS service, never one the handler could use itself), while
+   * `kms:DescribeKey`, whose requests carry no such key, is allowed as is.
    */
   public useKey(keyArn: string): void {
-    this.keyDescribe.add(keyArn);
-    this.keyGrants.add(keyArn);
+    this.allow({
+      actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+      arn: keyArn,
+      arnLength: Token.isUnresolved(keyArn) ? KEY_ARN_MAX_LENGTH : keyArn.length,
+      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': true } },
+    });
+  }
+
+  /** Add one permission, once, to the current policy or, when it is full, a new one. */
+  private allow(permission: Permission): void {
+    const id = JSON.stringify([permission.actions, permission.conditions, Stack.of(this).resolve(permission.arn)]);
+    if (this.granted.has(id)) {
+      return;
+    }
+    this.granted.add(id);
+    let chunk = this.chunks[this.chunks.length - 1];
+    if (!chunk || !chunk.fits(permission)) {
+      chunk = new PolicyChunk(this, `Policy${this.chunks.length + 1}`, this.role);
+      this.chunks.push(chunk);
+    }
+    chunk.allow(permission);
+  }
+
+  private validateQuota(): string[] {
+    if (this.chunks.length > DEFAULT_MANAGED_POLICIES_PER_ROLE_QUOTA) {
+      Annotations.of(this).addWarningV2(
+        'cdk-stream-encryption:managedPolicyQuota',
+        `The handler role needs ${this.chunks.length} managed policies to name every stream and key, above IAM's default quota of ${DEFAULT_MANAGED_POLICIES_PER_ROLE_QUOTA} per role. Raise the quota (up to 20), or spread the streams over more stacks.`,
+      );
+    }
+    return [];
+  }
+
+  /**
+   * Record, as cdk-nag metadata, the rules that cannot apply to a custom
+   * resource handler, each with its reason. Every other finding is fixed.
+   */
+  private suppressInapplicableNagRules(): void {
+    const fn = this.handler.node.defaultChild as CfnResource;
+    fn.addMetadata('cdk_nag', {
+      rules_to_suppress: [
+        ...NAG_SUPPRESSIONS.concurrency.ids,
+        ...NAG_SUPPRESSIONS.deadLetterQueue.ids,
+        ...NAG_SUPPRESSIONS.vpc.ids,
+      ].map((ruleId) => ({
+        id: ruleId,
+        reason: [NAG_SUPPRESSIONS.concurrency, NAG_SUPPRESSIONS.deadLetterQueue, NAG_SUPPRESSIONS.vpc].find((s) =>
+          s.ids.includes(ruleId),
+        )!.reason,
+      })),
+    });
+    const logPolicy = this.chunks[0].policy.node.defaultChild as CfnResource;
+    logPolicy.addMetadata('cdk_nag', {
+      rules_to_suppress: [
+        {
+          id: NAG_SUPPRESSIONS.logStreams.id,
+          reason: NAG_SUPPRESSIONS.logStreams.reason,
+          applies_to: [{ regex: '/^Resource::arn:<AWS::Partition>:logs:.*:log-group:.*:log-stream:\\*$/g' }],
+        },
+      ],
+    });
   }
 }
 

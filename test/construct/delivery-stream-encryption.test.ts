@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { newStack, resourcesOf, snapshotOf, statementsWith, resourcesOfStatement } from './util';
 import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
 import { ACCOUNT_KEY_ACTIONS } from '../../src/key-policy';
+import { PROVIDER_ID } from '../../src/provider';
 
 const RESOURCE_TYPE = 'Custom::DeliveryStreamEncryption';
 
@@ -21,6 +22,17 @@ function onlyResource(stack: Stack, type: string): [string, any] {
   return all[0];
 }
 
+/** The one KMS key that encrypts a stream (the provider's log key aside). */
+function onlyStreamKey(stack: Stack): [string, any] {
+  const all = Object.entries(resourcesOf(stack, 'AWS::KMS::Key')).filter(([id]) => !id.startsWith(PROVIDER_ID));
+  expect(all).toHaveLength(1);
+  return all[0];
+}
+
+function streamKeyCount(stack: Stack): number {
+  return Object.keys(resourcesOf(stack, 'AWS::KMS::Key')).filter((id) => !id.startsWith(PROVIDER_ID)).length;
+}
+
 function s3Destination(stack: Stack): firehose.IDestination {
   return new firehose.S3Bucket(new s3.Bucket(stack, 'Bucket'));
 }
@@ -31,7 +43,7 @@ describe('DeliveryStreamEncryption defaults (imported stream)', () => {
   const template = Template.fromStack(stack);
 
   test('creates a symmetric key with rotation, an alias derived from the stream, and DESTROY removal', () => {
-    const [keyId, key] = onlyResource(stack, 'AWS::KMS::Key');
+    const [keyId, key] = onlyStreamKey(stack);
     expect(key.Properties.EnableKeyRotation).toBe(true);
     expect(key.Properties.KeySpec).toBeUndefined(); // SYMMETRIC_DEFAULT
     expect(key.DeletionPolicy).toBe('Delete');
@@ -44,7 +56,7 @@ describe('DeliveryStreamEncryption defaults (imported stream)', () => {
   });
 
   test('the key policy lets only the account administer the key, action by action', () => {
-    const [, key] = onlyResource(stack, 'AWS::KMS::Key');
+    const [, key] = onlyStreamKey(stack);
     const statements = key.Properties.KeyPolicy.Statement;
     expect(statements).toHaveLength(1);
     expect(statements[0].Principal).toEqual({
@@ -58,7 +70,7 @@ describe('DeliveryStreamEncryption defaults (imported stream)', () => {
   });
 
   test('adds one custom resource with the contract properties and a service timeout', () => {
-    const [keyId] = onlyResource(stack, 'AWS::KMS::Key');
+    const [keyId] = onlyStreamKey(stack);
     const [, cr] = onlyResource(stack, RESOURCE_TYPE);
     expect(cr.Properties).toEqual({
       ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^CdkStreamEncryptionProviderHandler/), 'Arn'] },
@@ -74,12 +86,13 @@ describe('DeliveryStreamEncryption defaults (imported stream)', () => {
     expect(cr.DeletionPolicy).toBe('Delete');
   });
 
-  test('the custom resource depends on the key and on the handler role and its policy', () => {
-    const [keyId] = onlyResource(stack, 'AWS::KMS::Key');
+  test('the custom resource depends on the key and on the handler, its role and its policy', () => {
+    const [keyId] = onlyStreamKey(stack);
     const [roleId] = onlyResource(stack, 'AWS::IAM::Role');
-    const [policyId] = onlyResource(stack, 'AWS::IAM::Policy');
+    const [policyId] = onlyResource(stack, 'AWS::IAM::ManagedPolicy');
+    const [fnId] = onlyResource(stack, 'AWS::Lambda::Function');
     const [, cr] = onlyResource(stack, RESOURCE_TYPE);
-    expect(cr.DependsOn).toEqual(expect.arrayContaining([keyId, roleId, policyId]));
+    expect(cr.DependsOn).toEqual(expect.arrayContaining([keyId, roleId, policyId, fnId]));
   });
 
   test('the provider is one Node.js 22 function with a 15 minute timeout, its own role and log group', () => {
@@ -108,23 +121,44 @@ describe('DeliveryStreamEncryption defaults (imported stream)', () => {
   });
 
   test('the handler may describe exactly this key, and grant on it only to an AWS service', () => {
-    const [keyId] = onlyResource(stack, 'AWS::KMS::Key');
-    const [describe] = statementsWith(stack, 'kms:DescribeKey');
-    expect(describe.Action).toBe('kms:DescribeKey');
-    expect(describe.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
-    expect(describe.Condition).toBeUndefined();
-    const [grant] = statementsWith(stack, 'kms:CreateGrant');
-    expect(grant.Action).toBe('kms:CreateGrant');
-    expect(grant.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
-    expect(grant.Condition).toEqual({ Bool: { 'kms:GrantIsForAWSResource': true } });
+    const [keyId] = onlyStreamKey(stack);
+    const statements = statementsWith(stack, 'kms:DescribeKey');
+    expect(statements).toHaveLength(1);
+    const [statement] = statements;
+    expect(statement.Action).toEqual(['kms:CreateGrant', 'kms:DescribeKey']);
+    expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(statement.Condition).toEqual({ BoolIfExists: { 'kms:GrantIsForAWSResource': true } });
   });
 
-  test('the handler writes only to its own log group', () => {
-    const [logGroupId] = onlyResource(stack, 'AWS::Logs::LogGroup');
+  test('the handler writes only to its own log group, which is encrypted with a key of its own', () => {
+    const [, logGroup] = onlyResource(stack, 'AWS::Logs::LogGroup');
+    expect(logGroup.Properties.LogGroupName).toBe('/cdk-stream-encryption/TestStack');
+    expect(logGroup.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^CdkStreamEncryptionProviderLogKey/), 'Arn'] });
     const [statement] = statementsWith(stack, 'logs:PutLogEvents');
-    const resources = JSON.stringify(statement.Resource);
-    expect(resources).toContain(logGroupId);
-    expect(resourcesOfStatement(statement)).toHaveLength(2);
+    expect(statement.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    const resources = resourcesOfStatement(statement).map((r) => JSON.stringify(r));
+    expect(resources).toHaveLength(2);
+    expect(resources[0]).toMatch(/:logs:eu-west-1:123456789012:log-group:\/cdk-stream-encryption\/TestStack"\]\]\}$/);
+    expect(resources[1]).toMatch(/:log-group:\/cdk-stream-encryption\/TestStack:log-stream:\*"\]\]\}$/);
+  });
+
+  test('only CloudWatch Logs, for this log group, may use the log key besides the account', () => {
+    const [, key] = Object.entries(resourcesOf(stack, 'AWS::KMS::Key')).find(([id]) => id.startsWith(`${PROVIDER_ID}LogKey`))!;
+    expect(key.DeletionPolicy).toBe('Retain');
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const [account, logsService] = key.Properties.KeyPolicy.Statement;
+    expect(account.Action).toEqual([...ACCOUNT_KEY_ACTIONS]);
+    expect(logsService.Principal).toEqual({ Service: { 'Fn::Join': ['', ['logs.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } });
+    expect(logsService.Condition).toEqual({
+      ArnEquals: {
+        'kms:EncryptionContext:aws:logs:arn': {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:/cdk-stream-encryption/TestStack']],
+        },
+      },
+    });
+    for (const action of logsService.Action) {
+      expect(action).not.toContain('*');
+    }
   });
 
   test('snapshot', () => {
@@ -140,7 +174,7 @@ describe('DeliveryStreamEncryption options', () => {
       keyType: DeliveryStreamKeyType.AWS_OWNED_CMK,
     });
     expect(sse.encryptionKey).toBeUndefined();
-    Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 0);
+    expect(streamKeyCount(stack)).toBe(0);
     const [, cr] = onlyResource(stack, RESOURCE_TYPE);
     expect(cr.Properties.KeyType).toBe('AWS_OWNED_CMK');
     expect(cr.Properties).not.toHaveProperty('KeyArn');
@@ -154,7 +188,7 @@ describe('DeliveryStreamEncryption options', () => {
     const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555');
     const sse = new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: imported(stack), encryptionKey: key });
     expect(sse.encryptionKey).toBe(key);
-    Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 0);
+    expect(streamKeyCount(stack)).toBe(0);
     const [, cr] = onlyResource(stack, RESOURCE_TYPE);
     expect(cr.Properties.KeyArn).toBe(key.keyArn);
     expect(statementsWith(stack, 'kms:CreateGrant')[0].Resource).toBe(key.keyArn);
@@ -199,7 +233,7 @@ describe('DeliveryStreamEncryption options', () => {
     new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: imported(stack), removalPolicy: RemovalPolicy.RETAIN });
     const [, cr] = onlyResource(stack, RESOURCE_TYPE);
     expect(cr.Properties.RemovalPolicy).toBe('retain');
-    const [, key] = onlyResource(stack, 'AWS::KMS::Key');
+    const [, key] = onlyStreamKey(stack);
     expect(key.DeletionPolicy).toBe('Retain');
     expect(key.UpdateReplacePolicy).toBe('Retain');
     expect(snapshotOf(stack)).toMatchSnapshot();
@@ -269,7 +303,7 @@ describe('grantPutRecords', () => {
     const sse = new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: imported(stack) });
     const grant = sse.grantPutRecords(producer);
     expect(grant.success).toBe(true);
-    const [keyId] = onlyResource(stack, 'AWS::KMS::Key');
+    const [keyId] = onlyStreamKey(stack);
     const policies = Object.values(resourcesOf(stack, 'AWS::IAM::Policy')).filter(
       (p: any) => JSON.stringify(p.Properties.Roles).includes('Producer'),
     );
