@@ -1,0 +1,88 @@
+/**
+ * Time and retry pacing: the injectable clock, and capped exponential backoff
+ * with full jitter.
+ */
+
+/** The handler's view of time, injected so that tests run on a fake clock. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Resolve after `ms` milliseconds. */
+  sleep(ms: number): Promise<void>;
+  /** A number in `[0, 1)`, as `Math.random`. */
+  random(): number;
+}
+
+/** The shape of an exponential backoff. */
+export interface BackoffOptions {
+  /** Ceiling of the first delay, in milliseconds. */
+  readonly baseMs: number;
+  /** The ceiling never grows beyond this, in milliseconds. */
+  readonly capMs: number;
+  /** No delay is shorter than this (keeps a poll loop from spinning), in milliseconds. */
+  readonly floorMs: number;
+}
+
+/**
+ * Polling a stream's state: starts near 250 ms, capped near 1 s, so success is
+ * signalled within about a second of the state change.
+ */
+export const POLL_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 1_000, floorMs: 50 };
+
+/**
+ * After a throttling or transient error: grows to 10 s, so that many handlers
+ * sharing one account's request rate (Describe allows 10 per second) all get
+ * through.
+ */
+export const ERROR_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 10_000, floorMs: 100 };
+
+/** Between attempts to deliver the response to CloudFormation. */
+export const RESPONSE_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 2_000, floorMs: 50 };
+
+/** Highest exponent used, which keeps `2 ** level` finite. */
+const MAX_LEVEL = 30;
+
+/**
+ * The delay for one attempt with full jitter: uniformly drawn between the
+ * floor and `min(cap, base · 2^level)`.
+ *
+ * @param level - how many times in a row this backoff has been applied (0 first).
+ * @param options - the backoff's shape.
+ * @param random - a number in `[0, 1)`.
+ */
+export function fullJitterDelay(level: number, options: BackoffOptions, random: number): number {
+  const ceiling = Math.min(options.capMs, options.baseMs * 2 ** Math.min(level, MAX_LEVEL));
+  const floor = Math.min(options.floorMs, ceiling);
+  return Math.round(floor + random * (ceiling - floor));
+}
+
+/**
+ * A stateful backoff: each {@link next} grows the ceiling; {@link relax} steps
+ * it back down after a success, and {@link reset} starts over.
+ */
+export class Backoff {
+  private level = 0;
+
+  /**
+   * @param options - the backoff's shape.
+   * @param random - source of jitter, a number in `[0, 1)` per call.
+   */
+  constructor(private readonly options: BackoffOptions, private readonly random: () => number) {}
+
+  /** The next delay, in milliseconds; grows the ceiling for the one after. */
+  next(): number {
+    const delay = fullJitterDelay(this.level, this.options, this.random());
+    this.level = Math.min(this.level + 1, MAX_LEVEL);
+    return delay;
+  }
+
+  /** Step the ceiling down once, after a call went through. */
+  relax(): void {
+    this.level = Math.max(0, this.level - 1);
+  }
+
+  /** Start over from the base delay. */
+  reset(): void {
+    this.level = 0;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Classification of errors thrown by the AWS SDK: which ones are worth a
+ * retry, and how an error is described in a reason or a log line without
+ * echoing raw responses, `$metadata` or request ids.
+ */
+
+/** The AWS operations the handler calls. */
+export type Operation =
+  | 'DescribeDeliveryStream'
+  | 'StartDeliveryStreamEncryption'
+  | 'StopDeliveryStreamEncryption'
+  | 'DescribeKey';
+
+/**
+ * How to react to an error:
+ * - `throttled`: the request rate is too high; back off and retry.
+ * - `transient`: a server or network problem; back off and retry.
+ * - `fatal`: retrying cannot help; answer FAILED.
+ */
+export type ErrorClass = 'throttled' | 'transient' | 'fatal';
+
+/** The parts of an error the handler looks at. */
+export interface ErrorInfo {
+  /** The error's name (the AWS error code for SDK service errors). */
+  readonly name: string;
+  /** The error's message, on one line and cut to a sane length. */
+  readonly message: string;
+  /** The HTTP status of the failed response, if there was one. */
+  readonly httpStatusCode?: number;
+  /** `client` or `server` for modelled SDK errors. */
+  readonly fault?: string;
+}
+
+/** Longest error message kept. */
+const MAX_MESSAGE_LENGTH = 300;
+
+/** Error names that mean "slow down", whatever the operation. */
+const THROTTLING_NAMES: ReadonlySet<string> = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded']);
+
+/** Error names that mean "try again later". */
+const TRANSIENT_NAMES: ReadonlySet<string> = new Set([
+  'ResourceInUseException',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'KMSInternalException',
+  'DependencyTimeoutException',
+  'RequestTimeout',
+  'TimeoutError',
+  'AbortError',
+]);
+
+/** Extract name, message, HTTP status and fault from anything thrown. */
+export function errorInfo(err: unknown): ErrorInfo {
+  if (typeof err !== 'object' || err === null) {
+    return { name: 'Error', message: oneLine(String(err)) };
+  }
+  const record = err as { name?: unknown; message?: unknown; code?: unknown; $fault?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const name = typeof record.name === 'string' && record.name !== 'Error' ? record.name
+    : typeof record.code === 'string' ? record.code
+      : 'Error';
+  const message = typeof record.message === 'string' ? oneLine(record.message) : '';
+  const status = record.$metadata?.httpStatusCode;
+  return {
+    name,
+    message,
+    httpStatusCode: typeof status === 'number' ? status : undefined,
+    fault: typeof record.$fault === 'string' ? record.$fault : undefined,
+  };
+}
+
+/** Collapse whitespace and cut a message to {@link MAX_MESSAGE_LENGTH}. */
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_MESSAGE_LENGTH ? `${flat.slice(0, MAX_MESSAGE_LENGTH)}…` : flat;
+}
+
+/**
+ * `name: message` (or just the name), for reasons and logs. Never includes
+ * the SDK's `$metadata`, request ids or the raw response.
+ */
+export function describeError(err: unknown): string {
+  const info = errorInfo(err);
+  return info.message && info.message !== info.name ? `${info.name}: ${info.message}` : info.name;
+}
+
+/**
+ * Decide whether an error from `operation` is worth a retry.
+ *
+ * `LimitExceededException` is Firehose's rate limit on DescribeDeliveryStream
+ * (throttled), but on Start/Stop it is the 25-calls-per-day limit (fatal). An
+ * error without an HTTP status is a network problem (transient), and so is any
+ * 5xx; other errors (4xx) are fatal.
+ */
+export function classifyError(err: unknown, operation: Operation): ErrorClass {
+  const { name, httpStatusCode: status, fault } = errorInfo(err);
+  if (name === 'LimitExceededException') {
+    return operation === 'DescribeDeliveryStream' ? 'throttled' : 'fatal';
+  }
+  if (THROTTLING_NAMES.has(name) || status === 429) {
+    return 'throttled';
+  }
+  // A modelled client error (`$fault: client`) is final even when no status is known.
+  const network = status === undefined && fault !== 'client';
+  return TRANSIENT_NAMES.has(name) || fault === 'server' || network || (status ?? 0) >= 500 ? 'transient' : 'fatal';
+}

@@ -1,0 +1,192 @@
+/**
+ * The catalogue of every reason the handler can give CloudFormation with a
+ * FAILED answer.
+ *
+ * Each entry has a stable id (printed at the start of the `Reason`, and the key
+ * of the README's troubleshooting table), a message template saying what
+ * happened and the fix a user should apply. Templates use `{name}`
+ * placeholders, filled by {@link formatReason}.
+ */
+
+/** One entry of the reason catalogue. */
+export interface ReasonEntry {
+  /** Stable identifier, printed at the start of every FAILED reason. */
+  readonly id: string;
+  /** What happened; `{name}` placeholders are filled from the failure's parameters. */
+  readonly message: string;
+  /** What the user should do about it. */
+  readonly fix: string;
+}
+
+/** The catalogue, in the order the handler's checks run. */
+export const REASON_CATALOGUE = [
+  {
+    id: 'INVALID_REQUEST_TYPE',
+    message: "Request type '{requestType}' is not Create, Update or Delete.",
+    fix: 'Invoke the handler only through its Custom::DeliveryStreamEncryption resource.',
+  },
+  {
+    id: 'INVALID_PROPERTY',
+    message: 'Resource property {property} {problem}.',
+    fix: 'Let the DeliveryStreamEncryption construct write the properties, from the same library version as the handler.',
+  },
+  {
+    id: 'INVALID_STREAM_NAME',
+    message: "DeliveryStreamName '{value}' is not a delivery stream name.",
+    fix: 'Pass the stream\'s name (1 to 64 of a-z, A-Z, 0-9, _ . -), not its ARN.',
+  },
+  {
+    id: 'KEY_ARN_REQUIRED',
+    message: 'KeyType CUSTOMER_MANAGED_CMK needs a KeyArn.',
+    fix: 'Pass encryptionKey, or use keyType AWS_OWNED_CMK.',
+  },
+  {
+    id: 'KEY_ARN_NOT_ALLOWED',
+    message: "KeyArn '{value}' was given with KeyType AWS_OWNED_CMK.",
+    fix: 'Remove encryptionKey, or use keyType CUSTOMER_MANAGED_CMK.',
+  },
+  {
+    id: 'INVALID_KEY_ARN',
+    message: "KeyArn '{value}' is not a KMS key or alias ARN.",
+    fix: 'Pass the key\'s full ARN (key.keyArn), not its id or alias name.',
+  },
+  {
+    id: 'STREAM_NOT_FOUND',
+    message: 'Delivery stream {stream} does not exist in this account and region.',
+    fix: 'Check the name, account and region; if the stream is created in the same deployment, depend on it.',
+  },
+  {
+    id: 'STREAM_DELETED',
+    message: 'Delivery stream {stream} was deleted while its encryption was changing.',
+    fix: 'Find what deletes the stream, then deploy again.',
+  },
+  {
+    id: 'STREAM_NOT_ACTIVE',
+    message: 'Delivery stream {stream} is {status}.',
+    fix: 'Deploy again once the stream is ACTIVE; recreate a stream that is CREATING_FAILED or DELETING_FAILED.',
+  },
+  {
+    id: 'NOT_DIRECT_PUT',
+    message: 'SSE needs a DirectPut stream: {stream} reads from {type}.',
+    fix: 'Encrypt the source instead (for a Kinesis data stream, use DataStreamEncryption).',
+  },
+  {
+    id: 'KEY_NOT_FOUND',
+    message: 'KMS key {key} was not found ({error}).',
+    fix: 'Check the key ARN, and that the key exists in the stream\'s region.',
+  },
+  {
+    id: 'KEY_ACCESS_DENIED',
+    message: 'The handler may not call kms:DescribeKey on {key} ({error}).',
+    fix: 'Allow the handler\'s role kms:DescribeKey and kms:CreateGrant in the key policy.',
+  },
+  {
+    id: 'KEY_NOT_ENABLED',
+    message: 'KMS key {key} is {state}, not Enabled.',
+    fix: 'Enable the key (or cancel its deletion), then deploy again.',
+  },
+  {
+    id: 'KEY_WRONG_USAGE',
+    message: 'KMS key {key} has key usage {usage}, not ENCRYPT_DECRYPT.',
+    fix: 'Use a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT).',
+  },
+  {
+    id: 'KEY_NOT_SYMMETRIC',
+    message: 'KMS key {key} has key spec {spec}, not SYMMETRIC_DEFAULT.',
+    fix: 'Use a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT).',
+  },
+  {
+    id: 'ENABLING_FAILED',
+    message: 'Firehose could not enable encryption of {stream}: {failure}.',
+    fix: 'Fix that cause (often a disabled key, or a key policy that denies Firehose a grant), then deploy again.',
+  },
+  {
+    id: 'DISABLING_FAILED',
+    message: 'Firehose could not disable encryption of {stream}: {failure}.',
+    fix: 'Fix that cause (often a disabled key), then retry, or use removalPolicy RETAIN.',
+  },
+  {
+    id: 'CALL_LIMIT_EXCEEDED',
+    message: 'Firehose refused {operation} on {stream}: limit exceeded ({error}).',
+    fix: 'Start and Stop share 25 calls per stream per 24 hours, and a key encrypts at most 500 streams: wait, or use another key.',
+  },
+  {
+    id: 'INVALID_ARGUMENT',
+    message: 'Firehose rejected {operation} on {stream} ({error}).',
+    fix: 'Check that the stream is DirectPut and the key is symmetric and in the stream\'s region.',
+  },
+  {
+    id: 'INVALID_KMS_RESOURCE',
+    message: 'Firehose could not use the KMS key for {stream} ({error}).',
+    fix: 'Make sure the key is enabled and symmetric, and its policy lets the handler\'s role call kms:CreateGrant.',
+  },
+  {
+    id: 'ACCESS_DENIED',
+    message: 'The handler may not call {operation} on {stream} ({error}).',
+    fix: 'Check the stream\'s name, account and region, and any permissions boundary or SCP.',
+  },
+  {
+    id: 'THROTTLED',
+    message: '{operation} for {stream} was throttled until the deadline ({seconds} s; {error}).',
+    fix: 'Deploy fewer stream encryptions at once, or raise timeout.',
+  },
+  {
+    id: 'TIMED_OUT',
+    message: 'Delivery stream {stream} is still {state} after {seconds} s; last status: {lastStatus}.',
+    fix: 'Check the stream (aws firehose describe-delivery-stream); if it is only slow, raise timeout.',
+  },
+  {
+    id: 'UNEXPECTED_ERROR',
+    message: 'Unexpected error in {operation}: {error}.',
+    fix: 'Deploy again; if it persists, report it with the handler\'s log.',
+  },
+] as const satisfies ReadonlyArray<ReasonEntry>;
+
+/** The id of a catalogue entry. */
+export type ReasonId = (typeof REASON_CATALOGUE)[number]['id'];
+
+/** Parameters filling a template's `{name}` placeholders. */
+export type ReasonParams = Readonly<Record<string, string | number>>;
+
+/** The catalogue keyed by id. */
+export const REASONS: Readonly<Record<ReasonId, ReasonEntry>> = Object.fromEntries(
+  REASON_CATALOGUE.map((entry) => [entry.id, entry]),
+) as Record<ReasonId, ReasonEntry>;
+
+/**
+ * Fill `{name}` placeholders from `params` in a single pass, so that a value
+ * containing braces is never expanded again. A placeholder without a value is
+ * shown as `?`.
+ */
+function fill(template: string, params: ReasonParams): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = params[name];
+    return value === undefined ? '?' : String(value);
+  });
+}
+
+/**
+ * Render the FAILED reason for a catalogue entry: `ID: message fix`.
+ *
+ * @param id - the catalogue entry.
+ * @param params - values for the entry's placeholders.
+ */
+export function formatReason(id: ReasonId, params: ReasonParams = {}): string {
+  const entry = REASONS[id];
+  return `${id}: ${fill(entry.message, params)} ${fill(entry.fix, params)}`;
+}
+
+/**
+ * A failure that ends the request with a FAILED answer. Thrown inside the
+ * handler and turned into the response `Reason` at the top.
+ */
+export class HandlerFailure extends Error {
+  /**
+   * @param reasonId - the catalogue entry explaining the failure.
+   * @param params - values for the entry's placeholders.
+   */
+  constructor(readonly reasonId: ReasonId, readonly params: ReasonParams = {}) {
+    super(formatReason(reasonId, params));
+    this.name = 'HandlerFailure';
+  }
+}

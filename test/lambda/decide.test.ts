@@ -1,0 +1,169 @@
+import { KEY_ARN, OTHER_KEY_ARN, ALIAS_ARN, described, enc } from './helpers';
+import {
+  Action,
+  decide,
+  Goal,
+  INITIAL_MEMORY,
+  Memory,
+  Observation,
+  observe,
+  remember,
+  summarize,
+} from '../../lambda/decide';
+
+const cmk: Goal = { kind: 'encrypt', streamName: 'orders', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_ARN };
+const awsOwned: Goal = { kind: 'encrypt', streamName: 'orders', keyType: 'AWS_OWNED_CMK' };
+const decrypt: Goal = { kind: 'decrypt', streamName: 'orders' };
+
+/** An ACTIVE DirectPut stream with this encryption (`null`: none configured). */
+function seen(encryption: Parameters<typeof described>[0], overrides: Parameters<typeof described>[1] = {}): Observation {
+  return observe(described(encryption, overrides).DeliveryStreamDescription);
+}
+
+const gone: Observation = { found: false };
+const verified: Memory = { ...INITIAL_MEMORY, keyVerified: true, resolvedKeyArn: KEY_ARN };
+const afterStart: Memory = { ...verified, started: true, streamSeen: true };
+const afterEnabling: Memory = { ...INITIAL_MEMORY, sawEnabling: true, streamSeen: true };
+const afterDisabling: Memory = { ...INITIAL_MEMORY, sawDisabling: true, streamSeen: true };
+const afterStop: Memory = { ...INITIAL_MEMORY, stopped: true, streamSeen: true };
+
+function kind(action: Action): string {
+  return action.kind === 'fail' ? `fail:${action.reasonId}` : action.kind === 'succeed' ? `succeed:${action.settle ? 'settle' : 'now'}` : action.kind;
+}
+
+describe('observe', () => {
+  test('reads status, type, key and FailureDescription', () => {
+    expect(seen(enc.enablingFailed('boom'))).toEqual({
+      found: true,
+      streamStatus: 'ACTIVE',
+      streamType: 'DirectPut',
+      encryption: { status: 'ENABLING_FAILED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_ARN, failure: 'KMS_ACCESS_DENIED: boom' },
+    });
+  });
+
+  test('a stream without encryption configuration has no status', () => {
+    expect(seen(null)).toMatchObject({ found: true, encryption: { status: undefined } });
+  });
+
+  test('falls back to the stream-level FailureDescription', () => {
+    const observation = seen({ Status: 'ENABLING_FAILED' }, { FailureDescription: { Type: 'INVALID_KMS_KEY', Details: 'key gone' } });
+    expect(observation).toMatchObject({ encryption: { failure: 'INVALID_KMS_KEY: key gone' } });
+  });
+
+  test('no description means not found', () => {
+    expect(observe(undefined)).toEqual({ found: false });
+  });
+
+  test('summarize names stream status, encryption status and key', () => {
+    expect(summarize(seen(enc.enabling()))).toBe(`stream ACTIVE, encryption ENABLING with CUSTOMER_MANAGED_CMK ${KEY_ARN}`);
+    expect(summarize(seen(null))).toBe('stream ACTIVE, encryption not configured');
+    expect(summarize(gone)).toBe('stream not found');
+    expect(summarize(undefined)).toBe('not read yet');
+  });
+});
+
+describe('remember', () => {
+  test('records the stream and ENABLING/DISABLING transitions', () => {
+    expect(remember(INITIAL_MEMORY, seen(enc.enabling()))).toMatchObject({ streamSeen: true, sawEnabling: true, sawDisabling: false });
+    expect(remember(INITIAL_MEMORY, seen(enc.disabling()))).toMatchObject({ streamSeen: true, sawEnabling: false, sawDisabling: true });
+    expect(remember(INITIAL_MEMORY, gone)).toEqual(INITIAL_MEMORY);
+  });
+});
+
+describe('decide: Create / Update (encrypt)', () => {
+  test.each([
+    ['stream CREATING', seen(enc.disabled(), { DeliveryStreamStatus: 'CREATING' }), INITIAL_MEMORY, 'wait'],
+    ['stream UPDATING', seen(enc.disabled(), { DeliveryStreamStatus: 'UPDATING' as never }), INITIAL_MEMORY, 'wait'],
+    ['stream DELETING', seen(enc.disabled(), { DeliveryStreamStatus: 'DELETING' }), INITIAL_MEMORY, 'fail:STREAM_NOT_ACTIVE'],
+    ['stream CREATING_FAILED', seen(enc.disabled(), { DeliveryStreamStatus: 'CREATING_FAILED' }), INITIAL_MEMORY, 'fail:STREAM_NOT_ACTIVE'],
+    ['stream DELETING_FAILED', seen(enc.disabled(), { DeliveryStreamStatus: 'DELETING_FAILED' }), INITIAL_MEMORY, 'fail:STREAM_NOT_ACTIVE'],
+    ['source KinesisStreamAsSource', seen(enc.disabled(), { DeliveryStreamType: 'KinesisStreamAsSource' }), INITIAL_MEMORY, 'fail:NOT_DIRECT_PUT'],
+    ['source MSKAsSource, even while CREATING', seen(null, { DeliveryStreamType: 'MSKAsSource', DeliveryStreamStatus: 'CREATING' }), INITIAL_MEMORY, 'fail:NOT_DIRECT_PUT'],
+    ['stream missing at the first read', gone, INITIAL_MEMORY, 'fail:STREAM_NOT_FOUND'],
+    ['stream missing after it was seen', gone, afterStart, 'fail:STREAM_DELETED'],
+    ['ENABLED with the wanted key', seen(enc.enabled()), INITIAL_MEMORY, 'succeed:now'],
+    ['ENABLED with the wanted key after our Start', seen(enc.enabled()), afterStart, 'succeed:settle'],
+    ['ENABLED with the wanted key after a watched ENABLING', seen(enc.enabled()), afterEnabling, 'succeed:settle'],
+    ['ENABLING (anyone\'s)', seen(enc.enabling(OTHER_KEY_ARN)), INITIAL_MEMORY, 'wait'],
+    ['DISABLING', seen(enc.disabling()), INITIAL_MEMORY, 'wait'],
+    ['DISABLED, key not verified yet', seen(enc.disabled()), INITIAL_MEMORY, 'verify-key'],
+    ['DISABLED, key verified', seen(enc.disabled()), verified, 'start'],
+    ['no configuration', seen(null), verified, 'start'],
+    ['ENABLED with another key', seen(enc.enabled(OTHER_KEY_ARN)), verified, 'start'],
+    ['ENABLED with the AWS owned key', seen(enc.awsOwned()), verified, 'start'],
+    ['ENABLING_FAILED at the first read', seen(enc.enablingFailed()), verified, 'start'],
+    ['DISABLING_FAILED at the first read', seen(enc.disablingFailed()), verified, 'start'],
+    ['DISABLED after a watched DISABLING', seen(enc.disabled()), { ...afterDisabling, keyVerified: true }, 'start'],
+    ['ENABLED with another key after a watched ENABLING', seen(enc.enabled(OTHER_KEY_ARN)), { ...afterEnabling, keyVerified: true }, 'start'],
+    ['ENABLING_FAILED after our Start', seen(enc.enablingFailed()), afterStart, 'fail:ENABLING_FAILED'],
+    ['ENABLING_FAILED after a watched ENABLING', seen(enc.enablingFailed()), afterEnabling, 'fail:ENABLING_FAILED'],
+    ['DISABLING_FAILED after a watched DISABLING', seen(enc.disablingFailed()), afterDisabling, 'fail:DISABLING_FAILED'],
+    ['still DISABLED after our Start: no second Start', seen(enc.disabled()), afterStart, 'wait'],
+    ['still the old key after our Start: no second Start', seen(enc.enabled(OTHER_KEY_ARN)), afterStart, 'wait'],
+    ['an unknown encryption status', seen({ Status: 'REKEYING' as never }), INITIAL_MEMORY, 'wait'],
+  ])('%s', (_row, observation, memory, expected) => {
+    expect(kind(decide(cmk, observation, memory))).toBe(expected);
+  });
+
+  test('a FAILED row carries the FailureDescription', () => {
+    expect(decide(cmk, seen(enc.enablingFailed('grant refused')), afterStart)).toEqual({
+      kind: 'fail',
+      reasonId: 'ENABLING_FAILED',
+      params: { stream: 'orders', failure: 'KMS_ACCESS_DENIED: grant refused' },
+    });
+  });
+
+  test('an alias ARN matches the key it resolves to', () => {
+    const aliasGoal: Goal = { ...cmk, keyArn: ALIAS_ARN };
+    expect(kind(decide(aliasGoal, seen(enc.enabled()), INITIAL_MEMORY))).toBe('verify-key');
+    expect(kind(decide(aliasGoal, seen(enc.enabled()), { ...INITIAL_MEMORY, keyVerified: true, resolvedKeyArn: KEY_ARN }))).toBe('succeed:now');
+  });
+
+  test('the given ARN matches as well', () => {
+    expect(kind(decide(cmk, seen(enc.enabled()), { ...INITIAL_MEMORY, keyVerified: true, resolvedKeyArn: OTHER_KEY_ARN }))).toBe('succeed:now');
+  });
+
+  test('AWS owned key: no pre-flight, ENABLED with AWS_OWNED_CMK is done', () => {
+    expect(kind(decide(awsOwned, seen(enc.disabled()), INITIAL_MEMORY))).toBe('start');
+    expect(kind(decide(awsOwned, seen(enc.awsOwned()), INITIAL_MEMORY))).toBe('succeed:now');
+    expect(kind(decide(awsOwned, seen(enc.enabled()), INITIAL_MEMORY))).toBe('start');
+  });
+
+  test('a stream type the SDK does not report is not judged', () => {
+    expect(kind(decide(cmk, seen(enc.enabled(), { DeliveryStreamType: undefined }), INITIAL_MEMORY))).toBe('succeed:now');
+  });
+});
+
+describe('decide: Delete (decrypt)', () => {
+  test.each([
+    ['stream gone', gone, INITIAL_MEMORY, 'succeed:now'],
+    ['stream gone during a wait', gone, afterStop, 'succeed:now'],
+    ['DISABLED', seen(enc.disabled()), INITIAL_MEMORY, 'succeed:now'],
+    ['no configuration', seen(null), INITIAL_MEMORY, 'succeed:now'],
+    ['stream CREATING', seen(enc.enabled(), { DeliveryStreamStatus: 'CREATING' }), INITIAL_MEMORY, 'wait'],
+    ['stream UPDATING', seen(enc.enabled(), { DeliveryStreamStatus: 'UPDATING' as never }), INITIAL_MEMORY, 'wait'],
+    ['stream DELETING', seen(enc.enabled(), { DeliveryStreamStatus: 'DELETING' }), INITIAL_MEMORY, 'succeed:now'],
+    ['stream CREATING_FAILED', seen(enc.enabled(), { DeliveryStreamStatus: 'CREATING_FAILED' }), INITIAL_MEMORY, 'succeed:now'],
+    ['stream DELETING_FAILED, still encrypted', seen(enc.enabled(), { DeliveryStreamStatus: 'DELETING_FAILED' }), INITIAL_MEMORY, 'stop'],
+    ['stream status not reported, still encrypted', seen(enc.enabled(), { DeliveryStreamStatus: undefined }), INITIAL_MEMORY, 'stop'],
+    ['DISABLING', seen(enc.disabling()), INITIAL_MEMORY, 'wait'],
+    ['ENABLING', seen(enc.enabling()), INITIAL_MEMORY, 'wait'],
+    ['ENABLED', seen(enc.enabled()), INITIAL_MEMORY, 'stop'],
+    ['ENABLED after a watched ENABLING', seen(enc.enabled()), afterEnabling, 'stop'],
+    ['ENABLING_FAILED after a watched ENABLING', seen(enc.enablingFailed()), afterEnabling, 'stop'],
+    ['ENABLING_FAILED', seen(enc.enablingFailed()), INITIAL_MEMORY, 'stop'],
+    ['DISABLING_FAILED', seen(enc.disablingFailed()), INITIAL_MEMORY, 'stop'],
+    ['DISABLING_FAILED after a watched DISABLING', seen(enc.disablingFailed()), afterDisabling, 'stop'],
+    ['still ENABLED after our Stop: no second Stop', seen(enc.enabled()), afterStop, 'wait'],
+    ['DISABLING_FAILED after our Stop', seen(enc.disablingFailed()), afterStop, 'fail:DISABLING_FAILED'],
+    ['DISABLED after our Stop', seen(enc.disabled()), afterStop, 'succeed:now'],
+  ])('%s', (_row, observation, memory, expected) => {
+    expect(kind(decide(decrypt, observation, memory))).toBe(expected);
+  });
+
+  test('Delete never verifies a key or starts encryption', () => {
+    for (const encryption of [enc.disabled(), enc.enabled(), enc.enabling(), enc.disabling(), enc.enablingFailed(), enc.disablingFailed(), null]) {
+      expect(['verify-key', 'start']).not.toContain(decide(decrypt, seen(encryption), INITIAL_MEMORY).kind);
+    }
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * Fixtures for the handler tests: events, stream descriptions, SDK errors, a
+ * fake clock and a harness that runs `handleEvent` with mocked clients and an
+ * in-memory response sender.
+ */
+import {
+  DeliveryStreamDescription,
+  DeliveryStreamEncryptionConfiguration,
+  DescribeDeliveryStreamOutput,
+  FirehoseClient,
+} from '@aws-sdk/client-firehose';
+import { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { handleEvent, HandlerDependencies, InvocationContext } from '../../lambda/handle-event';
+import type { CloudFormationResponse } from '../../lambda/response';
+import {
+  DeliveryStreamEncryptionResourceProperties,
+  encodeDeliveryStreamEncryptionProperties,
+} from '../../src/handler-contract';
+
+/** A customer managed key's ARN. */
+export const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+/** Another key's ARN. */
+export const OTHER_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/ffffffff-12ab-34cd-56ef-1234567890ab';
+/** An alias ARN naming {@link KEY_ARN}. */
+export const ALIAS_ARN = 'arn:aws:kms:eu-west-1:123456789012:alias/orders-sse';
+/** The pre-signed response URL of the test events: a credential that must never be logged. */
+export const RESPONSE_URL =
+  'https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/arn%3Aaws%3Acloudformation%3Aeu-west-1%3A123456789012%3Astack/app/1%7COrdersSse%7Creq?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20250101&X-Amz-Signature=deadbeefcafe0123456789';
+/** The stack of the test events. */
+export const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/app/11111111-2222-3333-4444-555555555555';
+/** The log stream of the test context. */
+export const LOG_STREAM = '2025/01/01/[$LATEST]0123456789abcdef';
+/** Start of the fake clock. */
+export const T0 = Date.UTC(2025, 0, 1);
+
+/** Typed properties with defaults: stream `orders`, customer managed key {@link KEY_ARN}. */
+export function properties(overrides: Partial<DeliveryStreamEncryptionResourceProperties> = {}): Record<string, string> {
+  return encodeDeliveryStreamEncryptionProperties({
+    StreamKind: 'firehose',
+    DeliveryStreamName: 'orders',
+    KeyType: 'CUSTOMER_MANAGED_CMK',
+    KeyArn: KEY_ARN,
+    TimeoutSeconds: '600',
+    SettleSeconds: '5',
+    RemovalPolicy: 'destroy',
+    ...overrides,
+  });
+}
+
+/** Properties of an AWS owned key (no KeyArn). */
+export function awsOwnedProperties(overrides: Partial<DeliveryStreamEncryptionResourceProperties> = {}): Record<string, string> {
+  const props = properties({ KeyType: 'AWS_OWNED_CMK', ...overrides });
+  delete props.KeyArn;
+  return props;
+}
+
+/** Fields every event has. */
+function common(props: Record<string, unknown>) {
+  return {
+    ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler',
+    ResponseURL: RESPONSE_URL,
+    StackId: STACK_ID,
+    RequestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000001',
+    LogicalResourceId: 'OrdersSse',
+    ResourceType: 'Custom::DeliveryStreamEncryption',
+    ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler', ...props },
+  };
+}
+
+/** A Create event. */
+export function createEvent(props: Record<string, unknown> = properties()): CloudFormationCustomResourceEvent {
+  return { ...common(props), RequestType: 'Create' } as CloudFormationCustomResourceEvent;
+}
+
+/** An Update event. */
+export function updateEvent(
+  props: Record<string, unknown>,
+  oldProps: Record<string, unknown>,
+  physicalResourceId = 'firehose:orders',
+): CloudFormationCustomResourceEvent {
+  return {
+    ...common(props),
+    RequestType: 'Update',
+    PhysicalResourceId: physicalResourceId,
+    OldResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler', ...oldProps },
+  } as CloudFormationCustomResourceEvent;
+}
+
+/** A Delete event. */
+export function deleteEvent(props: Record<string, unknown> = properties(), physicalResourceId = 'firehose:orders'): CloudFormationCustomResourceEvent {
+  return { ...common(props), RequestType: 'Delete', PhysicalResourceId: physicalResourceId } as CloudFormationCustomResourceEvent;
+}
+
+/** Encryption configurations by status. */
+export const enc = {
+  /** Encryption off. */
+  disabled: (): DeliveryStreamEncryptionConfiguration => ({ Status: 'DISABLED' }),
+  /** Encryption on with a customer managed key. */
+  enabled: (keyArn = KEY_ARN): DeliveryStreamEncryptionConfiguration => ({ Status: 'ENABLED', KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: keyArn }),
+  /** Encryption on with the AWS owned key. */
+  awsOwned: (): DeliveryStreamEncryptionConfiguration => ({ Status: 'ENABLED', KeyType: 'AWS_OWNED_CMK' }),
+  /** Encryption being turned on. */
+  enabling: (keyArn = KEY_ARN): DeliveryStreamEncryptionConfiguration => ({ Status: 'ENABLING', KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: keyArn }),
+  /** Encryption being turned off. */
+  disabling: (keyArn = KEY_ARN): DeliveryStreamEncryptionConfiguration => ({ Status: 'DISABLING', KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: keyArn }),
+  /** Turning encryption on failed. */
+  enablingFailed: (details = 'Access denied to the KMS key'): DeliveryStreamEncryptionConfiguration => ({
+    Status: 'ENABLING_FAILED',
+    KeyType: 'CUSTOMER_MANAGED_CMK',
+    KeyARN: KEY_ARN,
+    FailureDescription: { Type: 'KMS_ACCESS_DENIED', Details: details },
+  }),
+  /** Turning encryption off failed. */
+  disablingFailed: (details = 'The KMS key is disabled'): DeliveryStreamEncryptionConfiguration => ({
+    Status: 'DISABLING_FAILED',
+    KeyType: 'CUSTOMER_MANAGED_CMK',
+    KeyARN: KEY_ARN,
+    FailureDescription: { Type: 'DISABLED_KMS_KEY', Details: details },
+  }),
+};
+
+/**
+ * A `DescribeDeliveryStream` output: an ACTIVE DirectPut stream named
+ * `orders` with the given encryption (`null`: no configuration at all).
+ */
+export function described(
+  encryption: DeliveryStreamEncryptionConfiguration | null,
+  overrides: Partial<DeliveryStreamDescription> = {},
+): DescribeDeliveryStreamOutput {
+  return {
+    DeliveryStreamDescription: {
+      DeliveryStreamName: 'orders',
+      DeliveryStreamARN: 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/orders',
+      DeliveryStreamStatus: 'ACTIVE',
+      DeliveryStreamType: 'DirectPut',
+      VersionId: '1',
+      Destinations: [],
+      HasMoreDestinations: false,
+      ...(encryption ? { DeliveryStreamEncryptionConfiguration: encryption } : {}),
+      ...overrides,
+    },
+  };
+}
+
+/** KMS key metadata: an enabled symmetric encryption key, {@link KEY_ARN}. */
+export function keyMetadata(overrides: Partial<KeyMetadata> = {}): { KeyMetadata: KeyMetadata } {
+  return {
+    KeyMetadata: {
+      KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+      Arn: KEY_ARN,
+      KeyState: 'Enabled',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      ...overrides,
+    },
+  };
+}
+
+/** An SDK-style service error with an HTTP status (and `$metadata` that must never reach a reason). */
+export function awsError(name: string, message: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(message), {
+    name,
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode, requestId: 'REQUEST-ID-SECRET-0000', attempts: 1 },
+    $response: { body: 'RAW-RESPONSE-BODY' },
+  });
+}
+
+/** A network error as Node reports it (no HTTP status). */
+export function networkError(code = 'ECONNRESET'): Error {
+  return Object.assign(new Error(`read ${code}`), { code });
+}
+
+/** A clock whose sleep advances time at once. */
+export class FakeClock {
+  /** Current time, epoch milliseconds. */
+  time = T0;
+  /** Every sleep requested, in milliseconds. */
+  readonly sleeps: number[] = [];
+  /** The value `random` returns. */
+  randomValue = 0.5;
+
+  /** Current time. */
+  readonly now = (): number => this.time;
+
+  /** Record the sleep and advance the clock. */
+  readonly sleep = async (ms: number): Promise<void> => {
+    this.sleeps.push(ms);
+    this.time += ms;
+  };
+
+  /** Deterministic jitter. */
+  readonly random = (): number => this.randomValue;
+}
+
+/** An answer caught by the in-memory sender. */
+export interface CaughtAnswer {
+  /** Where it was sent. */
+  readonly url: string;
+  /** The raw body. */
+  readonly raw: string;
+  /** The parsed body. */
+  readonly body: CloudFormationResponse;
+  /** The sender's deadline. */
+  readonly deadline: number;
+  /** When it was sent (fake clock). */
+  readonly sentAt: number;
+}
+
+/** A test context: 15 minutes left. */
+export function lambdaContext(remainingMs = 900_000): InvocationContext {
+  return { getRemainingTimeInMillis: () => remainingMs, logStreamName: LOG_STREAM };
+}
+
+/** `handleEvent` with a fake clock, mocked clients (via aws-sdk-client-mock), captured logs and answers. */
+export class Harness {
+  /** The fake clock. */
+  readonly clock = new FakeClock();
+  /** Every answer sent. */
+  readonly answers: CaughtAnswer[] = [];
+  /** Every log line written. */
+  readonly lines: string[] = [];
+  /** The dependencies given to the handler. */
+  readonly deps: HandlerDependencies;
+
+  constructor() {
+    this.deps = {
+      firehose: new FirehoseClient({ region: 'eu-west-1' }),
+      kms: new KMSClient({ region: 'eu-west-1' }),
+      sleep: this.clock.sleep,
+      now: this.clock.now,
+      random: this.clock.random,
+      sendResponse: async (url, raw, options) => {
+        this.answers.push({ url, raw, body: JSON.parse(raw) as CloudFormationResponse, deadline: options.deadline, sentAt: this.clock.now() });
+        return true;
+      },
+      log: (line) => this.lines.push(line),
+    };
+  }
+
+  /** Handle one event and return its (single) answer. */
+  async run(event: CloudFormationCustomResourceEvent, context: InvocationContext = lambdaContext()): Promise<CloudFormationResponse> {
+    const before = this.answers.length;
+    await handleEvent(event, context, this.deps);
+    if (this.answers.length !== before + 1) {
+      throw new Error(`expected exactly one answer, got ${this.answers.length - before}`);
+    }
+    return this.answers[this.answers.length - 1].body;
+  }
+
+  /** Time spent since the clock started, in milliseconds. */
+  elapsed(): number {
+    return this.clock.time - T0;
+  }
+
+  /** The parsed log lines. */
+  records(): Array<Record<string, unknown>> {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}

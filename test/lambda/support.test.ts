@@ -1,0 +1,163 @@
+import {
+  InvalidArgumentException,
+  InvalidKMSResourceException,
+  LimitExceededException,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  ServiceUnavailableException,
+} from '@aws-sdk/client-firehose';
+import { DependencyTimeoutException, KMSInternalException, NotFoundException } from '@aws-sdk/client-kms';
+import { awsError, networkError, RESPONSE_URL } from './helpers';
+import { Backoff, ERROR_BACKOFF, fullJitterDelay, POLL_BACKOFF } from '../../lambda/backoff';
+import { classifyError, describeError, errorInfo } from '../../lambda/errors';
+import { Logger, REDACTED, redact, urlSecrets } from '../../lambda/log';
+import { formatReason, HandlerFailure, REASON_CATALOGUE, REASONS } from '../../lambda/reasons';
+
+const meta = { $metadata: { httpStatusCode: 400 } };
+
+describe('classifyError', () => {
+  test('modelled Firehose errors', () => {
+    expect(classifyError(new LimitExceededException({ message: 'Rate exceeded', ...meta }), 'DescribeDeliveryStream')).toBe('throttled');
+    expect(classifyError(new LimitExceededException({ message: '25 calls', ...meta }), 'StartDeliveryStreamEncryption')).toBe('fatal');
+    expect(classifyError(new LimitExceededException({ message: '25 calls', ...meta }), 'StopDeliveryStreamEncryption')).toBe('fatal');
+    expect(classifyError(new InvalidArgumentException({ message: 'x', ...meta }), 'StartDeliveryStreamEncryption')).toBe('fatal');
+    expect(classifyError(new InvalidKMSResourceException({ message: 'x', ...meta }), 'StartDeliveryStreamEncryption')).toBe('fatal');
+    expect(classifyError(new ResourceNotFoundException({ message: 'x', ...meta }), 'DescribeDeliveryStream')).toBe('fatal');
+    expect(classifyError(new ResourceInUseException({ message: 'x', ...meta }), 'StartDeliveryStreamEncryption')).toBe('transient');
+    expect(classifyError(new ServiceUnavailableException({ message: 'x', $metadata: { httpStatusCode: 503 } }), 'DescribeDeliveryStream')).toBe('transient');
+  });
+
+  test('modelled KMS errors', () => {
+    expect(classifyError(new NotFoundException({ message: 'x', ...meta }), 'DescribeKey')).toBe('fatal');
+    expect(classifyError(new KMSInternalException({ message: 'x', $metadata: { httpStatusCode: 500 } }), 'DescribeKey')).toBe('transient');
+    expect(classifyError(new DependencyTimeoutException({ message: 'x', $metadata: { httpStatusCode: 503 } }), 'DescribeKey')).toBe('transient');
+  });
+
+  test('throttling, 5xx, network and unknown errors', () => {
+    expect(classifyError(awsError('ThrottlingException', 'Rate exceeded'), 'DescribeKey')).toBe('throttled');
+    expect(classifyError(awsError('SomethingNew', 'slow down', 429), 'DescribeDeliveryStream')).toBe('throttled');
+    expect(classifyError(awsError('InternalFailure', 'oops', 500), 'DescribeDeliveryStream')).toBe('transient');
+    expect(classifyError(awsError('SomethingNew', 'bad gateway', 502), 'DescribeDeliveryStream')).toBe('transient');
+    expect(classifyError(networkError('ECONNRESET'), 'StartDeliveryStreamEncryption')).toBe('transient');
+    expect(classifyError(Object.assign(new Error('aborted'), { name: 'AbortError' }), 'DescribeDeliveryStream')).toBe('transient');
+    expect(classifyError(awsError('SomethingNew', 'no', 400), 'DescribeDeliveryStream')).toBe('fatal');
+    expect(classifyError(awsError('AccessDeniedException', 'no', 400), 'DescribeDeliveryStream')).toBe('fatal');
+  });
+
+  test('a modelled client error is fatal even without an HTTP status', () => {
+    expect(classifyError(new NotFoundException({ message: 'x', $metadata: {} }), 'DescribeKey')).toBe('fatal');
+  });
+});
+
+describe('describeError', () => {
+  test('is name: message, without $metadata, request ids or the raw response', () => {
+    const text = describeError(awsError('InvalidArgumentException', 'Key is the same'));
+    expect(text).toBe('InvalidArgumentException: Key is the same');
+    expect(text).not.toMatch(/REQUEST-ID|RAW-RESPONSE|metadata/);
+  });
+
+  test('uses the Node error code for network errors and copes with non-errors', () => {
+    expect(describeError(networkError('ECONNREFUSED'))).toBe('ECONNREFUSED: read ECONNREFUSED');
+    expect(describeError('plain string')).toBe('Error: plain string');
+    expect(describeError(undefined)).toBe('Error: undefined');
+    expect(errorInfo(awsError('X', 'm', 503))).toEqual({ name: 'X', message: 'm', httpStatusCode: 503, fault: 'server' });
+  });
+
+  test('flattens and shortens long messages', () => {
+    const text = describeError(new Error(`line one\n\nline two ${'x'.repeat(1000)}`));
+    expect(text).toMatch(/^Error: line one line two x+…$/);
+    expect(text.length).toBeLessThan(320);
+  });
+});
+
+describe('backoff', () => {
+  test('full jitter between the floor and min(cap, base · 2^level)', () => {
+    expect(fullJitterDelay(0, POLL_BACKOFF, 0)).toBe(50);
+    expect(fullJitterDelay(0, POLL_BACKOFF, 0.999999)).toBe(250);
+    expect(fullJitterDelay(1, POLL_BACKOFF, 0.999999)).toBe(500);
+    expect(fullJitterDelay(5, POLL_BACKOFF, 0.999999)).toBe(1000);
+    expect(fullJitterDelay(100, ERROR_BACKOFF, 0.999999)).toBe(10_000);
+    expect(fullJitterDelay(100, ERROR_BACKOFF, 0)).toBe(100);
+  });
+
+  test('grows, relaxes and resets', () => {
+    const backoff = new Backoff(ERROR_BACKOFF, () => 1);
+    expect(Array.from({ length: 6 }, () => backoff.next())).toEqual([500, 1000, 2000, 4000, 8000, 10_000]);
+    backoff.relax();
+    backoff.relax();
+    expect(backoff.next()).toBe(8000);
+    backoff.reset();
+    expect(backoff.next()).toBe(500);
+  });
+});
+
+describe('reason catalogue', () => {
+  test('every entry has a unique upper-case id, a message and a fix', () => {
+    const ids = REASON_CATALOGUE.map((entry) => entry.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const entry of REASON_CATALOGUE) {
+      expect(entry.id).toMatch(/^[A-Z][A-Z_]+$/);
+      expect(entry.message.length).toBeGreaterThan(10);
+      expect(entry.fix.length).toBeGreaterThan(10);
+      expect(REASONS[entry.id]).toBe(entry);
+    }
+  });
+
+  test('formatReason fills placeholders once and marks missing ones', () => {
+    expect(formatReason('STREAM_NOT_FOUND', { stream: '{stream}' })).toMatch(/^STREAM_NOT_FOUND: Delivery stream \{stream\} does not exist/);
+    expect(formatReason('KEY_NOT_ENABLED', { key: 'k' })).toContain('KMS key k is ?, not Enabled.');
+  });
+
+  test('HandlerFailure carries the id and the rendered reason', () => {
+    const failure = new HandlerFailure('NOT_DIRECT_PUT', { stream: 'orders', type: 'KinesisStreamAsSource' });
+    expect(failure.reasonId).toBe('NOT_DIRECT_PUT');
+    expect(failure.message).toMatch(/^NOT_DIRECT_PUT: SSE needs a DirectPut stream: orders reads from KinesisStreamAsSource\. Encrypt the source/);
+  });
+});
+
+describe('logger', () => {
+  test('writes one JSON line with level, base fields, action and elapsed time', () => {
+    const lines: string[] = [];
+    let now = 1000;
+    const log = new Logger((line) => lines.push(line), () => now, 1000, { requestId: 'r1', requestType: 'Create', stream: 'orders' });
+    now = 1250;
+    log.info('describe', { status: 'ACTIVE' });
+    log.warn('retry', { extra: 1 });
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      { level: 'info', requestId: 'r1', requestType: 'Create', stream: 'orders', action: 'describe', status: 'ACTIVE', elapsedMs: 250 },
+      { level: 'warn', requestId: 'r1', requestType: 'Create', stream: 'orders', action: 'retry', extra: 1, elapsedMs: 250 },
+    ]);
+    expect(lines.every((line) => !line.includes('\n'))).toBe(true);
+  });
+
+  test('redacts the response URL, its path and its query wherever they appear', () => {
+    const lines: string[] = [];
+    const secrets = urlSecrets(RESPONSE_URL);
+    const log = new Logger((line) => lines.push(line), () => 0, 0, {}, secrets);
+    const url = new URL(RESPONSE_URL);
+    log.error('oops', { a: RESPONSE_URL, b: `PUT ${url.pathname}${url.search} failed`, c: url.search.slice(1), d: new Error(RESPONSE_URL) });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('X-Amz-Signature');
+    expect(lines[0]).not.toContain(url.pathname);
+    expect(lines[0]).toContain(REDACTED);
+  });
+
+  test('never throws, even for values JSON cannot serialize', () => {
+    const lines: string[] = [];
+    const log = new Logger((line) => lines.push(line), () => 0, 0);
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(() => log.info('x', { circular, big: BigInt(1) })).not.toThrow();
+    expect(JSON.parse(lines[0])).toMatchObject({ action: 'x', error: 'log record could not be serialized' });
+    const throwing = new Logger(() => {
+      throw new Error('sink broke');
+    }, () => 0, 0);
+    expect(() => throwing.info('x')).not.toThrow();
+  });
+
+  test('redact and urlSecrets', () => {
+    expect(urlSecrets(undefined)).toEqual([]);
+    expect(urlSecrets('not a url at all')).toEqual(['not a url at all']);
+    expect(redact('a SECRET-VALUE b SECRET-VALUE', ['SECRET-VALUE'])).toBe(`a ${REDACTED} b ${REDACTED}`);
+  });
+});
