@@ -1,0 +1,363 @@
+/**
+ * The control API: how tests and drivers arrange and inspect the local cloud.
+ *
+ * In process it is {@link LocalCloud.control} (synchronous). For other processes every method is
+ * also served over HTTP as `POST /__control/<method>` (see {@link dispatchControl}) and wrapped by
+ * {@link connectControl} in `control-client.ts`.
+ *
+ * Operations are named by canonical id (`firehose:StartDeliveryStreamEncryption`), by wire target
+ * (`Firehose_20150804.StartDeliveryStreamEncryption`) or by bare name when only one service has it
+ * (`StartDeliveryStreamEncryption`, `DescribeKey`).
+ *
+ * @module
+ */
+
+import { CallCounts, CallRecord, CallRecorder, CallTally } from './calls';
+import { LocalClock } from './clock';
+import { ControlError } from './errors';
+import { FaultInjector, FaultOptions, PendingFault } from './faults';
+import { JsonObject } from './json';
+import { Router } from './router';
+import {
+  DeliveryStreamSnapshot,
+  FailureDescription,
+  FirehoseBackend,
+  FirehoseSnapshot,
+  StreamSpec,
+  TransitionDelays,
+} from './services/firehose';
+import { AliasSnapshot, KeyMetadataJson, KeySnapshot, KmsBackend, RegisterKeySpec, SettableKeyState } from './services/kms';
+import { Throttler, ThrottleRate, ThrottleSetting } from './throttle';
+
+/** Everything the local cloud holds, as `state()` reports it. */
+export interface LocalCloudState {
+  /** Local-cloud time, in epoch milliseconds. */
+  now: number;
+  /** How far the clock has been advanced. */
+  clockOffsetMs: number;
+  region: string;
+  accountId: string;
+  firehose: FirehoseSnapshot;
+  kms: { keys: KeySnapshot[]; aliases: AliasSnapshot[] };
+  /** The rate in force per canonical operation id (`null`: unlimited), plus `*` for the default. */
+  throttles: Record<string, ThrottleSetting>;
+  /** Injected faults still pending. */
+  faults: PendingFault[];
+  calls: CallCounts;
+}
+
+/**
+ * The control API. Every method is synchronous in process; over HTTP each returns a promise of
+ * the same result (see `RemoteControl`).
+ */
+export interface LocalCloudControl {
+  /**
+   * Back to a fresh cloud: no streams, keys, aliases, faults, forced failures, per-stream delays
+   * or recorded calls; delays and rate limits as the cloud was started with; clock offset 0.
+   */
+  reset(): void;
+  /** Everything the cloud holds, settled to now. */
+  state(): LocalCloudState;
+  /** Local-cloud time, in epoch milliseconds. */
+  now(): number;
+  /**
+   * Moves the clock forward: transitions complete, the Start/Stop window rolls, token buckets
+   * refill, keys pending deletion go.
+   *
+   * @param ms - milliseconds, at least 0
+   * @returns the new time in epoch milliseconds
+   */
+  advanceClock(ms: number): number;
+  /** Default delays of transitions that start from now on; returns the delays in force. */
+  setDelays(delays: Partial<TransitionDelays>): TransitionDelays;
+  /** Delays for one stream name (it need not exist yet); `null` removes them. Returns the delays in force for it. */
+  setStreamDelays(streamName: string, delays: Partial<TransitionDelays> | null): TransitionDelays;
+  /** Creates a delivery stream directly in any state. */
+  createStream(spec: StreamSpec): DeliveryStreamSnapshot;
+  /** Removes a stream at once, in any state (ENABLING included). Returns whether it existed. */
+  deleteStream(streamName: string): boolean;
+  /** A stream's snapshot: its wire description plus the applied key, pending change and Start/Stop budget. */
+  stream(streamName: string): DeliveryStreamSnapshot | undefined;
+  /**
+   * Answers the next call(s) of an operation with an error, before throttling and validation.
+   * Injected calls count as failed (or throttled, for `ThrottlingException`) and have no effect.
+   *
+   * @param operation - operation reference, e.g. `StartDeliveryStreamEncryption`
+   * @param errorName - error shape name, e.g. `ServiceUnavailableException` (HTTP 500 by default)
+   */
+  failNext(operation: string, errorName: string, options?: FaultOptions): void;
+  /** The next accepted Start on the stream ends `ENABLING_FAILED` with this description. */
+  failNextStart(streamName: string, failure: FailureDescription): void;
+  /** The next accepted Stop on the stream ends `DISABLING_FAILED` with this description. */
+  failNextStop(streamName: string, failure: FailureDescription): void;
+  /** Drops injected faults and forced Start/Stop failures. */
+  clearFaults(): void;
+  /**
+   * Sets an operation's rate limit (per account); a number is calls per second with an equal burst,
+   * `null` removes the limit. Operation `*` sets the default of operations without a rate of their own.
+   */
+  setThrottle(operation: string, rate: ThrottleRate | number | null): void;
+  /** Calls of an operation (all operations when omitted), optionally only those naming one resource. */
+  calls(operation?: string, resource?: string): CallTally;
+  /** Every count, by canonical operation id and by resource. */
+  callCounts(): CallCounts;
+  /** The most recent calls (up to 1000), oldest first. */
+  callLog(): CallRecord[];
+  /** Adds (or replaces) a KMS key, with an ARN of the caller's choosing and optional aliases. */
+  registerKey(spec?: RegisterKeySpec): KeyMetadataJson;
+  /** Puts a key in a state directly (`Disabled`, `PendingDeletion`, …). */
+  setKeyState(key: string, state: SettableKeyState): KeyMetadataJson;
+  /** A key's metadata by key id, key ARN, alias name or alias ARN. */
+  key(key: string): KeyMetadataJson | undefined;
+}
+
+/**
+ * Every control method, and whether it only reads (read-only methods may also be called with
+ * `GET /__control/<method>`).
+ */
+export const CONTROL_METHODS: Readonly<Record<keyof LocalCloudControl, 'read' | 'write'>> = {
+  reset: 'write',
+  state: 'read',
+  now: 'read',
+  advanceClock: 'write',
+  setDelays: 'write',
+  setStreamDelays: 'write',
+  createStream: 'write',
+  deleteStream: 'write',
+  stream: 'read',
+  failNext: 'write',
+  failNextStart: 'write',
+  failNextStop: 'write',
+  clearFaults: 'write',
+  setThrottle: 'write',
+  calls: 'read',
+  callCounts: 'read',
+  callLog: 'read',
+  registerKey: 'write',
+  setKeyState: 'write',
+  key: 'read',
+};
+
+/** The names of the control methods. */
+export type ControlMethod = keyof LocalCloudControl;
+
+/** What the {@link ControlPlane} works on. */
+export interface ControlPlaneParts {
+  readonly router: Router;
+  readonly clock: LocalClock;
+  readonly throttler: Throttler;
+  readonly faults: FaultInjector;
+  readonly recorder: CallRecorder;
+  readonly firehose: FirehoseBackend;
+  readonly kms: KmsBackend;
+  readonly accountId: string;
+  readonly region: string;
+  /** Rate limits the cloud was started with, re-applied by `reset()`, by operation reference. */
+  readonly initialThrottles?: Readonly<Record<string, ThrottleRate | number | null>>;
+}
+
+/** Turns the rate argument of `setThrottle` into a {@link ThrottleSetting}. */
+function toSetting(rate: ThrottleRate | number | null, method: string): ThrottleSetting {
+  if (rate === null) return null;
+  if (typeof rate === 'number') return { ratePerSecond: rate };
+  if (typeof rate === 'object' && typeof rate.ratePerSecond === 'number') return rate;
+  throw new ControlError(`${method}: expected a rate ({ ratePerSecond, burst? }), a number of calls per second, or null`);
+}
+
+/** The in-process implementation of {@link LocalCloudControl}. */
+export class ControlPlane implements LocalCloudControl {
+  /**
+   * @param parts - the pieces of the cloud it controls
+   */
+  constructor(private readonly parts: ControlPlaneParts) {
+    this.applyInitialThrottles();
+  }
+
+  /** {@inheritDoc LocalCloudControl.reset} */
+  public reset(): void {
+    this.parts.firehose.reset();
+    this.parts.kms.reset();
+    this.parts.faults.clear();
+    this.parts.recorder.reset();
+    this.parts.clock.reset();
+    this.parts.throttler.reset();
+    this.applyInitialThrottles();
+  }
+
+  /** {@inheritDoc LocalCloudControl.state} */
+  public state(): LocalCloudState {
+    return {
+      now: this.parts.clock.now(),
+      clockOffsetMs: this.parts.clock.offsetMs,
+      region: this.parts.region,
+      accountId: this.parts.accountId,
+      firehose: this.parts.firehose.snapshot(),
+      kms: this.parts.kms.snapshot(),
+      throttles: this.parts.throttler.snapshot(this.parts.router.operationIds()),
+      faults: this.parts.faults.list(),
+      calls: this.parts.recorder.counts(),
+    };
+  }
+
+  /** {@inheritDoc LocalCloudControl.now} */
+  public now(): number {
+    return this.parts.clock.now();
+  }
+
+  /** {@inheritDoc LocalCloudControl.advanceClock} */
+  public advanceClock(ms: number): number {
+    try {
+      return this.parts.clock.advance(ms);
+    } catch (e) {
+      throw new ControlError((e as Error).message);
+    }
+  }
+
+  /** {@inheritDoc LocalCloudControl.setDelays} */
+  public setDelays(delays: Partial<TransitionDelays>): TransitionDelays {
+    return this.parts.firehose.setDelays(delays);
+  }
+
+  /** {@inheritDoc LocalCloudControl.setStreamDelays} */
+  public setStreamDelays(streamName: string, delays: Partial<TransitionDelays> | null): TransitionDelays {
+    return this.parts.firehose.setStreamDelays(streamName, delays);
+  }
+
+  /** {@inheritDoc LocalCloudControl.createStream} */
+  public createStream(spec: StreamSpec): DeliveryStreamSnapshot {
+    return this.parts.firehose.createStream(spec);
+  }
+
+  /** {@inheritDoc LocalCloudControl.deleteStream} */
+  public deleteStream(streamName: string): boolean {
+    return this.parts.firehose.deleteStream(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.stream} */
+  public stream(streamName: string): DeliveryStreamSnapshot | undefined {
+    return this.parts.firehose.stream(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.failNext} */
+  public failNext(operation: string, errorName: string, options: FaultOptions = {}): void {
+    const resolved = this.parts.router.resolveReference(operation);
+    try {
+      this.parts.faults.add(resolved.id, errorName, options ?? {});
+    } catch (e) {
+      throw new ControlError(`failNext: ${(e as Error).message}`);
+    }
+  }
+
+  /** {@inheritDoc LocalCloudControl.failNextStart} */
+  public failNextStart(streamName: string, failure: FailureDescription): void {
+    this.parts.firehose.failNextStart(streamName, failure);
+  }
+
+  /** {@inheritDoc LocalCloudControl.failNextStop} */
+  public failNextStop(streamName: string, failure: FailureDescription): void {
+    this.parts.firehose.failNextStop(streamName, failure);
+  }
+
+  /** {@inheritDoc LocalCloudControl.clearFaults} */
+  public clearFaults(): void {
+    this.parts.faults.clear();
+    this.parts.firehose.clearForcedFailures();
+  }
+
+  /** {@inheritDoc LocalCloudControl.setThrottle} */
+  public setThrottle(operation: string, rate: ThrottleRate | number | null): void {
+    const id = operation === '*' ? '*' : this.parts.router.resolveReference(operation).id;
+    try {
+      this.parts.throttler.set(id, toSetting(rate, 'setThrottle'));
+    } catch (e) {
+      throw e instanceof ControlError ? e : new ControlError(`setThrottle: ${(e as Error).message}`);
+    }
+  }
+
+  /** {@inheritDoc LocalCloudControl.calls} */
+  public calls(operation?: string, resource?: string): CallTally {
+    const id = operation === undefined || operation === null ? undefined : this.parts.router.resolveReference(operation).id;
+    return this.parts.recorder.tally(id, resource ?? undefined);
+  }
+
+  /** {@inheritDoc LocalCloudControl.callCounts} */
+  public callCounts(): CallCounts {
+    return this.parts.recorder.counts();
+  }
+
+  /** {@inheritDoc LocalCloudControl.callLog} */
+  public callLog(): CallRecord[] {
+    return this.parts.recorder.history();
+  }
+
+  /** {@inheritDoc LocalCloudControl.registerKey} */
+  public registerKey(spec: RegisterKeySpec = {}): KeyMetadataJson {
+    return this.parts.kms.registerKey(spec);
+  }
+
+  /** {@inheritDoc LocalCloudControl.setKeyState} */
+  public setKeyState(key: string, state: SettableKeyState): KeyMetadataJson {
+    return this.parts.kms.setKeyState(key, state);
+  }
+
+  /** {@inheritDoc LocalCloudControl.key} */
+  public key(key: string): KeyMetadataJson | undefined {
+    if (typeof key !== 'string' || key === '') throw new ControlError('key: expected a key id, key ARN, alias name or alias ARN');
+    return this.parts.kms.describe(key);
+  }
+
+  /** Applies the rate limits the cloud was started with. */
+  private applyInitialThrottles(): void {
+    for (const [operation, rate] of Object.entries(this.parts.initialThrottles ?? {})) {
+      this.setThrottle(operation, rate);
+    }
+  }
+}
+
+/** The answer to a control call over HTTP. */
+export interface ControlHttpAnswer {
+  readonly status: number;
+  readonly body: JsonObject;
+}
+
+/**
+ * Runs one control call that arrived over HTTP.
+ *
+ * The body holds the arguments: a JSON array is the positional argument list
+ * (`["orders", {"enablingMs": 0}]`), a JSON object is the single argument (`{"name": "orders"}`),
+ * an empty body is no argument. The answer is `200 {"result": …}` (no `result` for methods that
+ * return nothing), `400 {"error": {"name": "ControlError", "message": …}}` for bad arguments,
+ * `404` for an unknown method and `405` for `GET` of a method that changes state.
+ *
+ * @param control - the in-process control API
+ * @param httpMethod - `GET` or `POST`
+ * @param method - the control method name from the path
+ * @param rawBody - the request body
+ */
+export function dispatchControl(control: LocalCloudControl, httpMethod: string, method: string, rawBody: string): ControlHttpAnswer {
+  if (!Object.prototype.hasOwnProperty.call(CONTROL_METHODS, method)) {
+    return {
+      status: 404,
+      body: { error: { name: 'UnknownControlMethod', message: `No control method '${method}'. Methods: ${Object.keys(CONTROL_METHODS).join(', ')}` } },
+    };
+  }
+  const name = method as ControlMethod;
+  if (httpMethod !== 'POST' && !(httpMethod === 'GET' && CONTROL_METHODS[name] === 'read')) {
+    return { status: 405, body: { error: { name: 'MethodNotAllowed', message: `Call ${name} with POST /__control/${name}` } } };
+  }
+  let args: unknown[];
+  try {
+    const parsed: unknown = rawBody.trim() === '' ? undefined : JSON.parse(rawBody);
+    args = parsed === undefined ? [] : Array.isArray(parsed) ? parsed : [parsed];
+  } catch (e) {
+    return { status: 400, body: { error: { name: 'ControlError', message: `The body is not valid JSON: ${(e as Error).message}` } } };
+  }
+  try {
+    const fn = control[name] as (...a: unknown[]) => unknown;
+    const result = fn.apply(control, args);
+    return { status: 200, body: result === undefined ? {} : { result: result as JsonObject } };
+  } catch (e) {
+    if (e instanceof ControlError) return { status: 400, body: { error: { name: e.name, message: e.message } } };
+    return { status: 500, body: { error: { name: 'InternalFailure', message: e instanceof Error ? e.message : String(e) } } };
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The request pipeline of the AWS JSON 1.1 protocol, independent of the HTTP transport.
+ *
+ * For every request: resolve `X-Amz-Target` → parse the body → injected fault? → token bucket →
+ * validate the input shape → run the operation. Each step can end the call with an error answer;
+ * every answered call of a known operation is recorded as accepted, throttled or failed.
+ *
+ * @module
+ */
+
+import { randomUUID } from 'node:crypto';
+import { partitionOf } from './arn';
+import { CallOutcome, CallRecorder } from './calls';
+import { LocalClock } from './clock';
+import { ProtocolErrors, ServiceError } from './errors';
+import { FaultInjector } from './faults';
+import { isJsonObject, JsonObject, JsonValue } from './json';
+import { ResolvedOperation, Router } from './router';
+import { Throttler } from './throttle';
+import { formatViolations, SerializationFault, validate } from './validation';
+
+/** The content type of JSON 1.1 requests and answers. */
+export const AMZ_JSON_1_1 = 'application/x-amz-json-1.1';
+
+/** An answer ready for the transport. */
+export interface WireResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** What the {@link Gateway} works with. */
+export interface GatewayOptions {
+  readonly router: Router;
+  readonly throttler: Throttler;
+  readonly faults: FaultInjector;
+  readonly recorder: CallRecorder;
+  readonly clock: LocalClock;
+  readonly accountId: string;
+  readonly region: string;
+  /** Told about failures inside the local cloud itself (answered as `InternalFailure`). */
+  readonly onInternalError?: (error: unknown, operationId: string) => void;
+}
+
+/** Answers JSON 1.1 requests. */
+export class Gateway {
+  /**
+   * @param options - the router and the shared state the pipeline consults
+   */
+  constructor(private readonly options: GatewayOptions) {}
+
+  /**
+   * Answers one request.
+   *
+   * @param target - the `X-Amz-Target` header
+   * @param rawBody - the request body as text
+   */
+  public handle(target: string | undefined, rawBody: string): WireResponse {
+    const requestId = randomUUID();
+    const operation = this.options.router.resolveTarget(target);
+    if (!operation) {
+      return this.errorResponse(ProtocolErrors.unknownOperation(target), requestId);
+    }
+
+    let body: JsonValue;
+    try {
+      body = rawBody.trim() === '' ? {} : (JSON.parse(rawBody) as JsonValue);
+    } catch (e) {
+      return this.answer(operation, undefined, requestId, ProtocolErrors.serialization(`The request body is not valid JSON: ${(e as Error).message}`));
+    }
+    const resource = this.resourceOf(operation, body);
+
+    const fault = this.options.faults.take(operation.id, resource);
+    if (fault) {
+      return this.answer(operation, resource, requestId, new ServiceError(fault.errorName, fault.message, { httpStatus: fault.httpStatus }));
+    }
+    if (!this.options.throttler.tryAcquire(this.options.accountId, operation.id)) {
+      return this.answer(operation, resource, requestId, ProtocolErrors.throttling(operation.name));
+    }
+
+    let violations: string[];
+    try {
+      violations = validate(operation.definition.input, body);
+    } catch (e) {
+      if (e instanceof SerializationFault) return this.answer(operation, resource, requestId, ProtocolErrors.serialization(e.message));
+      throw e;
+    }
+    if (violations.length > 0) {
+      return this.answer(operation, resource, requestId, new ServiceError(operation.service.validationErrorName, formatViolations(violations)));
+    }
+
+    try {
+      const output = operation.definition.handle(body as JsonObject, {
+        now: this.options.clock.now(),
+        accountId: this.options.accountId,
+        region: this.options.region,
+        partition: partitionOf(this.options.region),
+        requestId,
+      });
+      return this.answer(operation, resource, requestId, output);
+    } catch (e) {
+      if (e instanceof ServiceError) return this.answer(operation, resource, requestId, e);
+      this.options.onInternalError?.(e, operation.id);
+      return this.answer(operation, resource, requestId, ProtocolErrors.internal(e instanceof Error ? e.message : String(e)));
+    }
+  }
+
+  /** The resource a call names (the operation's `resourceMember`), for counts and scoped faults. */
+  private resourceOf(operation: ResolvedOperation, body: JsonValue): string | undefined {
+    const member = operation.definition.resourceMember;
+    if (!member || !isJsonObject(body)) return undefined;
+    const value = body[member];
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  /** Turns an operation result or error into a wire answer and records the call. */
+  private answer(operation: ResolvedOperation, resource: string | undefined, requestId: string, result: JsonObject | ServiceError): WireResponse {
+    const response = result instanceof ServiceError ? this.errorResponse(result, requestId) : this.successResponse(result, requestId);
+    let outcome: CallOutcome = 'accepted';
+    if (result instanceof ServiceError) outcome = result.errorName === 'ThrottlingException' ? 'throttled' : 'failed';
+    this.options.recorder.record({
+      at: this.options.clock.now(),
+      operation: operation.id,
+      resource,
+      outcome,
+      errorName: result instanceof ServiceError ? result.errorName : undefined,
+      httpStatus: response.status,
+    });
+    return response;
+  }
+
+  /** HTTP 200 with the output structure. */
+  private successResponse(output: JsonObject, requestId: string): WireResponse {
+    return {
+      status: 200,
+      headers: { 'content-type': AMZ_JSON_1_1, 'x-amzn-requestid': requestId },
+      body: JSON.stringify(output),
+    };
+  }
+
+  /** The error status, `x-amzn-errortype` and a `{__type, message}` body. */
+  private errorResponse(error: ServiceError, requestId: string): WireResponse {
+    return {
+      status: error.httpStatus,
+      headers: { 'content-type': AMZ_JSON_1_1, 'x-amzn-requestid': requestId, 'x-amzn-errortype': error.errorName },
+      body: JSON.stringify(error.toBody()),
+    };
+  }
+}

@@ -1,0 +1,498 @@
+import {
+  CreateDeliveryStreamCommand,
+  CreateDeliveryStreamCommandInput,
+  DeleteDeliveryStreamCommand,
+  DeliveryStreamDescription,
+  DescribeDeliveryStreamCommand,
+  InvalidArgumentException,
+  LimitExceededException,
+  ListDeliveryStreamsCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  StartDeliveryStreamEncryptionCommand,
+  StopDeliveryStreamEncryptionCommand,
+} from '@aws-sdk/client-firehose';
+import { CreateAliasCommand, CreateKeyCommand, CreateKeyCommandInput, DisableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { FUNCTIONAL_OPTIONS, keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
+
+const HOUR = 60 * 60 * 1000;
+const SOURCE_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/source';
+const ROLE_ARN = 'arn:aws:iam::123456789012:role/firehose-source';
+
+let t: TestCloud;
+
+beforeAll(async () => {
+  t = await startTestCloud(FUNCTIONAL_OPTIONS);
+});
+afterAll(async () => t.stop());
+beforeEach(() => t.cloud.control.reset());
+
+async function createStream(name: string, extra: Partial<CreateDeliveryStreamCommandInput> = {}): Promise<string> {
+  const out = await t.firehose.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: name, ...extra }));
+  return out.DeliveryStreamARN!;
+}
+
+async function describeStream(name: string): Promise<DeliveryStreamDescription> {
+  const out = await t.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: name }));
+  return out.DeliveryStreamDescription!;
+}
+
+function start(name: string, arn?: string) {
+  return t.firehose.send(
+    new StartDeliveryStreamEncryptionCommand({
+      DeliveryStreamName: name,
+      DeliveryStreamEncryptionConfigurationInput: arn ? { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: arn } : { KeyType: 'AWS_OWNED_CMK' },
+    }),
+  );
+}
+
+function stop(name: string) {
+  return t.firehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: name }));
+}
+
+async function newKey(input: CreateKeyCommandInput = {}): Promise<string> {
+  const out = await t.kms.send(new CreateKeyCommand(input));
+  return out.KeyMetadata!.Arn!;
+}
+
+function advance(ms: number) {
+  t.cloud.control.advanceClock(ms);
+}
+
+describe('CreateDeliveryStream and DescribeDeliveryStream', () => {
+  test('a DirectPut stream is described with the full DeliveryStreamDescription shape', async () => {
+    const before = t.cloud.control.now();
+    const arn = await createStream('orders', { DirectPutSourceConfiguration: { ThroughputHintInMBs: 5 } });
+    expect(arn).toBe('arn:aws:firehose:us-east-1:123456789012:deliverystream/orders');
+
+    const d = await describeStream('orders');
+    expect(d).toEqual({
+      DeliveryStreamName: 'orders',
+      DeliveryStreamARN: arn,
+      DeliveryStreamStatus: 'ACTIVE',
+      DeliveryStreamType: 'DirectPut',
+      DeliveryStreamEncryptionConfiguration: { Status: 'DISABLED' },
+      VersionId: '1',
+      CreateTimestamp: expect.any(Date),
+      Source: { DirectPutSourceDescription: { ThroughputHintInMBs: 5 } },
+      Destinations: [],
+      HasMoreDestinations: false,
+    });
+    expect(d.CreateTimestamp!.getTime()).toBeGreaterThanOrEqual(before);
+    expect(d.CreateTimestamp!.getTime()).toBeLessThanOrEqual(t.cloud.control.now());
+  });
+
+  test('a new stream is CREATING until creatingMs have passed, then ACTIVE', async () => {
+    t.cloud.control.setDelays({ creatingMs: 5_000 });
+    await createStream('orders');
+    const creating = await describeStream('orders');
+    expect(creating.DeliveryStreamStatus).toBe('CREATING');
+    expect(creating.LastUpdateTimestamp).toBeUndefined();
+
+    advance(4_000);
+    expect((await describeStream('orders')).DeliveryStreamStatus).toBe('CREATING');
+    advance(1_000);
+    const active = await describeStream('orders');
+    expect(active.DeliveryStreamStatus).toBe('ACTIVE');
+    expect(active.LastUpdateTimestamp!.getTime() - active.CreateTimestamp!.getTime()).toBe(5_000);
+  });
+
+  test('a KinesisStreamAsSource stream describes its source', async () => {
+    await createStream('from-kinesis', {
+      DeliveryStreamType: 'KinesisStreamAsSource',
+      KinesisStreamSourceConfiguration: { KinesisStreamARN: SOURCE_ARN, RoleARN: ROLE_ARN },
+    });
+    const d = await describeStream('from-kinesis');
+    expect(d.DeliveryStreamType).toBe('KinesisStreamAsSource');
+    expect(d.Source?.KinesisStreamSourceDescription).toEqual({
+      KinesisStreamARN: SOURCE_ARN,
+      RoleARN: ROLE_ARN,
+      DeliveryStartTimestamp: expect.any(Date),
+    });
+  });
+
+  test('a stream created with a customer key is ENABLING while CREATING, then ENABLED', async () => {
+    t.cloud.control.setDelays({ creatingMs: 2_000 });
+    const key = await newKey();
+    await createStream('orders', { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: key } });
+    const creating = await describeStream('orders');
+    expect(creating.DeliveryStreamStatus).toBe('CREATING');
+    expect(creating.DeliveryStreamEncryptionConfiguration).toEqual({ KeyARN: key, KeyType: 'CUSTOMER_MANAGED_CMK', Status: 'ENABLING' });
+    advance(2_000);
+    const active = await describeStream('orders');
+    expect(active.DeliveryStreamStatus).toBe('ACTIVE');
+    expect(active.DeliveryStreamEncryptionConfiguration).toEqual({ KeyARN: key, KeyType: 'CUSTOMER_MANAGED_CMK', Status: 'ENABLED' });
+  });
+
+  test('a stream created with a disabled key ends CREATING_FAILED', async () => {
+    const key = await newKey();
+    await t.kms.send(new DisableKeyCommand({ KeyId: key }));
+    await createStream('orders', { DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: key } });
+    const d = await describeStream('orders');
+    expect(d.DeliveryStreamStatus).toBe('CREATING_FAILED');
+    expect(d.FailureDescription?.Type).toBe('DISABLED_KMS_KEY');
+    expect(d.DeliveryStreamEncryptionConfiguration?.Status).toBe('ENABLING_FAILED');
+  });
+
+  test.each([
+    ['an existing name', async () => {
+      await createStream('orders');
+      return createStream('orders');
+    }, ResourceInUseException, /already exists/],
+    ['KinesisStreamAsSource without its source configuration', () => createStream('s', { DeliveryStreamType: 'KinesisStreamAsSource' }),
+      InvalidArgumentException, /KinesisStreamSourceConfiguration is required/],
+    ['DirectPut with a Kinesis source configuration', () =>
+      createStream('s', { KinesisStreamSourceConfiguration: { KinesisStreamARN: SOURCE_ARN, RoleARN: ROLE_ARN } }),
+    InvalidArgumentException, /cannot be specified/],
+    ['encryption on a KinesisStreamAsSource stream', () =>
+      createStream('s', {
+        DeliveryStreamType: 'KinesisStreamAsSource',
+        KinesisStreamSourceConfiguration: { KinesisStreamARN: SOURCE_ARN, RoleARN: ROLE_ARN },
+        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      }),
+    InvalidArgumentException, /only for DirectPut/],
+    ['two destinations', () =>
+      createStream('s', {
+        S3DestinationConfiguration: { RoleARN: ROLE_ARN, BucketARN: 'arn:aws:s3:::bucket' },
+        ExtendedS3DestinationConfiguration: { RoleARN: ROLE_ARN, BucketARN: 'arn:aws:s3:::bucket' },
+      }),
+    InvalidArgumentException, /at most one destination/],
+  ])('Create with %s is refused', async (_what, call, errorClass, message) => {
+    const error = await rejectionOf(call());
+    expect(error).toBeInstanceOf(errorClass);
+    expect(error.message).toMatch(message);
+  });
+
+  test('Describe of a missing stream is ResourceNotFoundException', async () => {
+    const error = await rejectionOf(describeStream('missing'));
+    expect(error).toBeInstanceOf(ResourceNotFoundException);
+    expect(error.message).toBe('Firehose stream missing under account 123456789012 not found.');
+  });
+});
+
+describe('ListDeliveryStreams and DeleteDeliveryStream', () => {
+  test('lists names in order, by page and by type', async () => {
+    for (const name of ['c', 'a', 'b']) await createStream(name);
+    await createStream('k', { DeliveryStreamType: 'KinesisStreamAsSource', KinesisStreamSourceConfiguration: { KinesisStreamARN: SOURCE_ARN, RoleARN: ROLE_ARN } });
+
+    expect(await t.firehose.send(new ListDeliveryStreamsCommand({}))).toMatchObject({ DeliveryStreamNames: ['a', 'b', 'c', 'k'], HasMoreDeliveryStreams: false });
+    expect(await t.firehose.send(new ListDeliveryStreamsCommand({ Limit: 2 }))).toMatchObject({ DeliveryStreamNames: ['a', 'b'], HasMoreDeliveryStreams: true });
+    expect(await t.firehose.send(new ListDeliveryStreamsCommand({ ExclusiveStartDeliveryStreamName: 'b' }))).toMatchObject({ DeliveryStreamNames: ['c', 'k'] });
+    expect(await t.firehose.send(new ListDeliveryStreamsCommand({ DeliveryStreamType: 'KinesisStreamAsSource' }))).toMatchObject({ DeliveryStreamNames: ['k'] });
+  });
+
+  test('a deleted stream is DELETING, then gone', async () => {
+    t.cloud.control.setDelays({ deletingMs: 3_000 });
+    await createStream('orders');
+    await t.firehose.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: 'orders' }));
+    expect((await describeStream('orders')).DeliveryStreamStatus).toBe('DELETING');
+    advance(3_000);
+    expect(await rejectionOf(describeStream('orders'))).toBeInstanceOf(ResourceNotFoundException);
+    expect((await t.firehose.send(new ListDeliveryStreamsCommand({}))).DeliveryStreamNames).toEqual([]);
+  });
+
+  test('Delete of a missing stream is ResourceNotFoundException; of a CREATING one, ResourceInUseException', async () => {
+    expect(await rejectionOf(t.firehose.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: 'missing' })))).toBeInstanceOf(ResourceNotFoundException);
+    t.cloud.control.setDelays({ creatingMs: 1_000 });
+    await createStream('orders');
+    const error = await rejectionOf(t.firehose.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: 'orders' })));
+    expect(error).toBeInstanceOf(ResourceInUseException);
+    expect(error.message).toMatch(/CREATING/);
+  });
+});
+
+describe('StartDeliveryStreamEncryption and StopDeliveryStreamEncryption', () => {
+  test('Start goes ENABLING, then ENABLED after enablingMs, with the customer key', async () => {
+    await createStream('orders');
+    const key = await newKey();
+    await start('orders', key);
+
+    const enabling = await describeStream('orders');
+    expect(enabling.DeliveryStreamEncryptionConfiguration).toEqual({ KeyARN: key, KeyType: 'CUSTOMER_MANAGED_CMK', Status: 'ENABLING' });
+    expect(enabling.VersionId).toBe('2');
+    expect(t.cloud.control.stream('orders')?.appliedKey).toBeNull();
+
+    advance(59_000);
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration?.Status).toBe('ENABLING');
+    advance(1_000);
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toEqual({ KeyARN: key, KeyType: 'CUSTOMER_MANAGED_CMK', Status: 'ENABLED' });
+    expect(t.cloud.control.stream('orders')?.appliedKey).toEqual({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn: key });
+  });
+
+  test('transitions also complete in real time with short delays', async () => {
+    t.cloud.control.setDelays({ enablingMs: 50, disablingMs: 50 });
+    await createStream('orders');
+    await start('orders');
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration?.Status).toBe('ENABLING');
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toEqual({ KeyType: 'AWS_OWNED_CMK', Status: 'ENABLED' });
+    await stop('orders');
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration?.Status).toBe('DISABLING');
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toEqual({ Status: 'DISABLED' });
+  });
+
+  test('Start without a configuration uses AWS_OWNED_CMK', async () => {
+    await createStream('orders');
+    await t.firehose.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' }));
+    advance(60_000);
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toEqual({ KeyType: 'AWS_OWNED_CMK', Status: 'ENABLED' });
+  });
+
+  test('Start accepts an alias ARN and resolves it through KMS', async () => {
+    await createStream('orders');
+    const key = await newKey();
+    await t.kms.send(new CreateAliasCommand({ AliasName: 'alias/orders', TargetKeyId: key }));
+    const aliasArn = 'arn:aws:kms:us-east-1:123456789012:alias/orders';
+    await start('orders', aliasArn);
+    advance(60_000);
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toEqual({ KeyARN: aliasArn, KeyType: 'CUSTOMER_MANAGED_CMK', Status: 'ENABLED' });
+  });
+
+  test('Stop goes DISABLING, then DISABLED after disablingMs', async () => {
+    await createStream('orders');
+    const key = await newKey();
+    await start('orders', key);
+    advance(60_000);
+    await stop('orders');
+    const disabling = await describeStream('orders');
+    expect(disabling.DeliveryStreamEncryptionConfiguration).toEqual({ KeyARN: key, KeyType: 'CUSTOMER_MANAGED_CMK', Status: 'DISABLING' });
+    advance(60_000);
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toEqual({ Status: 'DISABLED' });
+    expect(t.cloud.control.stream('orders')?.appliedKey).toBeNull();
+  });
+
+  describe('ENABLING_FAILED causes', () => {
+    const cases: Array<[string, () => Promise<string>, string, RegExp]> = [
+      ['a key that does not exist', async () => keyArn('00000000-0000-0000-0000-000000000000'), 'KMS_KEY_NOT_FOUND', /does not exist/],
+      ['a disabled key', async () => {
+        const key = await newKey();
+        await t.kms.send(new DisableKeyCommand({ KeyId: key }));
+        return key;
+      }, 'DISABLED_KMS_KEY', /disabled/],
+      ['a key pending deletion', async () => {
+        const key = await newKey();
+        await t.kms.send(new ScheduleKeyDeletionCommand({ KeyId: key, PendingWindowInDays: 7 }));
+        return key;
+      }, 'INVALID_KMS_KEY', /pending deletion/],
+      ['an asymmetric ENCRYPT_DECRYPT key', () => newKey({ KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' }), 'INVALID_KMS_KEY', /KeySpec RSA_2048/],
+      ['a symmetric key that is not for ENCRYPT_DECRYPT', () => newKey({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }), 'INVALID_KMS_KEY', /KeyUsage GENERATE_VERIFY_MAC/],
+    ];
+    test.each(cases)('Start with %s', async (_what, makeKey, type, details) => {
+      await createStream('orders');
+      const key = await makeKey();
+      await start('orders', key);
+      expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration?.Status).toBe('ENABLING');
+      advance(60_000);
+      const d = await describeStream('orders');
+      expect(d.DeliveryStreamEncryptionConfiguration).toEqual({
+        KeyARN: key,
+        KeyType: 'CUSTOMER_MANAGED_CMK',
+        Status: 'ENABLING_FAILED',
+        FailureDescription: { Type: type, Details: expect.stringMatching(details) },
+      });
+      expect(d.DeliveryStreamEncryptionConfiguration?.FailureDescription?.Details).toContain(key);
+      expect(d.FailureDescription).toEqual(d.DeliveryStreamEncryptionConfiguration?.FailureDescription);
+      expect(d.DeliveryStreamStatus).toBe('ACTIVE');
+      expect(t.cloud.control.stream('orders')?.appliedKey).toBeNull();
+    });
+  });
+
+  test('a failed key change leaves the old key applied, and a retry with a good key succeeds', async () => {
+    await createStream('orders');
+    const oldKey = await newKey();
+    const badKey = await newKey();
+    await t.kms.send(new DisableKeyCommand({ KeyId: badKey }));
+    await start('orders', oldKey);
+    advance(60_000);
+
+    await start('orders', badKey);
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toMatchObject({ KeyARN: badKey, Status: 'ENABLING' });
+    expect(t.cloud.control.stream('orders')?.appliedKey).toEqual({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn: oldKey });
+    advance(60_000);
+    const failed = (await describeStream('orders')).DeliveryStreamEncryptionConfiguration;
+    expect(failed).toMatchObject({ KeyARN: oldKey, KeyType: 'CUSTOMER_MANAGED_CMK', Status: 'ENABLING_FAILED', FailureDescription: { Type: 'DISABLED_KMS_KEY' } });
+    expect(t.cloud.control.stream('orders')?.appliedKey).toEqual({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn: oldKey });
+
+    const goodKey = await newKey();
+    await start('orders', goodKey);
+    advance(60_000);
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toEqual({ KeyARN: goodKey, KeyType: 'CUSTOMER_MANAGED_CMK', Status: 'ENABLED' });
+  });
+
+  test('Start may repeat the key of an ENABLING_FAILED attempt once the key is usable', async () => {
+    await createStream('orders');
+    const key = await newKey();
+    t.cloud.control.setKeyState(key, 'Disabled');
+    await start('orders', key);
+    advance(60_000);
+    t.cloud.control.setKeyState(key, 'Enabled');
+    await start('orders', key);
+    advance(60_000);
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration?.Status).toBe('ENABLED');
+  });
+
+  test('failNextStart forces one ENABLING_FAILED with the given description, whatever the key', async () => {
+    await createStream('orders');
+    const key = await newKey();
+    t.cloud.control.failNextStart('orders', { Type: 'KMS_ACCESS_DENIED', Details: 'denied by key policy' });
+    await start('orders', key);
+    advance(60_000);
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toMatchObject({
+      Status: 'ENABLING_FAILED',
+      FailureDescription: { Type: 'KMS_ACCESS_DENIED', Details: 'denied by key policy' },
+    });
+    await start('orders', key);
+    advance(60_000);
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration?.Status).toBe('ENABLED');
+  });
+
+  test('failNextStop forces DISABLING_FAILED and keeps the key applied', async () => {
+    await createStream('orders');
+    const key = await newKey();
+    await start('orders', key);
+    advance(60_000);
+    t.cloud.control.failNextStop('orders', { Type: 'RETIRE_KMS_GRANT_FAILED', Details: 'grant could not be retired' });
+    await stop('orders');
+    advance(60_000);
+    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toEqual({
+      KeyARN: key,
+      KeyType: 'CUSTOMER_MANAGED_CMK',
+      Status: 'DISABLING_FAILED',
+      FailureDescription: { Type: 'RETIRE_KMS_GRANT_FAILED', Details: 'grant could not be retired' },
+    });
+    expect(t.cloud.control.stream('orders')?.appliedKey).toEqual({ keyType: 'CUSTOMER_MANAGED_CMK', keyArn: key });
+  });
+
+  describe('refusals', () => {
+    test('InvalidArgumentException for Start and Stop on a non-DirectPut stream', async () => {
+      await createStream('k', { DeliveryStreamType: 'KinesisStreamAsSource', KinesisStreamSourceConfiguration: { KinesisStreamARN: SOURCE_ARN, RoleARN: ROLE_ARN } });
+      for (const call of [() => start('k'), () => stop('k')]) {
+        const error = await rejectionOf(call());
+        expect(error).toBeInstanceOf(InvalidArgumentException);
+        expect(error.message).toMatch(/KinesisStreamAsSource.*only on DirectPut/);
+      }
+    });
+
+    test('InvalidArgumentException for Start with the key type and key already ENABLED', async () => {
+      await createStream('cmk');
+      const key = await newKey();
+      await start('cmk', key);
+      await createStream('owned');
+      await start('owned');
+      advance(60_000);
+      const sameCmk = await rejectionOf(start('cmk', key));
+      expect(sameCmk).toBeInstanceOf(InvalidArgumentException);
+      expect(sameCmk.message).toBe(`Encryption of Firehose stream cmk is already ENABLED with KeyType CUSTOMER_MANAGED_CMK and KeyARN ${key}.`);
+      expect(await rejectionOf(start('owned'))).toBeInstanceOf(InvalidArgumentException);
+      // another key, or the other type, is a change and is accepted
+      await start('owned', key);
+      await start('cmk');
+    });
+
+    test('InvalidArgumentException for an inconsistent key type and KeyARN', async () => {
+      await createStream('orders');
+      const noArn = await rejectionOf(
+        t.firehose.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK' } })),
+      );
+      expect(noArn).toBeInstanceOf(InvalidArgumentException);
+      expect(noArn.message).toMatch(/KeyARN is required/);
+      const ownedWithArn = await rejectionOf(
+        t.firehose.send(
+          new StartDeliveryStreamEncryptionCommand({
+            DeliveryStreamName: 'orders',
+            DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK', KeyARN: keyArn('k') },
+          }),
+        ),
+      );
+      expect(ownedWithArn).toBeInstanceOf(InvalidArgumentException);
+      expect(t.cloud.control.stream('orders')?.encryptionCalls.inWindow).toBe(0);
+    });
+
+    test('ResourceInUseException while the stream is not ACTIVE', async () => {
+      t.cloud.control.setDelays({ creatingMs: 1_000 });
+      await createStream('orders');
+      for (const call of [() => start('orders'), () => stop('orders')]) {
+        const error = await rejectionOf(call());
+        expect(error).toBeInstanceOf(ResourceInUseException);
+        expect(error.message).toMatch(/CREATING state/);
+      }
+      t.cloud.control.setDelays({ deletingMs: 1_000 });
+      advance(1_000);
+      await t.firehose.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: 'orders' }));
+      expect((await rejectionOf(start('orders'))).message).toMatch(/DELETING state/);
+    });
+
+    test('ResourceInUseException while encryption is ENABLING or DISABLING', async () => {
+      await createStream('orders');
+      await start('orders');
+      for (const call of [() => start('orders', keyArn('other')), () => stop('orders')]) {
+        const error = await rejectionOf(call());
+        expect(error).toBeInstanceOf(ResourceInUseException);
+        expect(error.message).toMatch(/is ENABLING/);
+      }
+      advance(60_000);
+      await stop('orders');
+      const error = await rejectionOf(start('orders'));
+      expect(error).toBeInstanceOf(ResourceInUseException);
+      expect(error.message).toMatch(/is DISABLING/);
+      expect(t.cloud.control.stream('orders')?.encryptionCalls.inWindow).toBe(2);
+    });
+
+    test('ResourceNotFoundException for Start and Stop on a missing stream', async () => {
+      expect(await rejectionOf(start('missing'))).toBeInstanceOf(ResourceNotFoundException);
+      expect(await rejectionOf(stop('missing'))).toBeInstanceOf(ResourceNotFoundException);
+    });
+  });
+
+  describe('the limit of 25 Start and Stop calls per stream in a rolling 24 hours', () => {
+    beforeEach(() => t.cloud.control.setDelays({ enablingMs: 0, disablingMs: 0 }));
+
+    /** Alternates Start and Stop `n` times (the stream must be DISABLED). */
+    async function toggle(name: string, n: number, firstIsStart = true): Promise<void> {
+      for (let i = 0; i < n; i++) {
+        await ((i % 2 === 0) === firstIsStart ? start(name) : stop(name));
+      }
+    }
+
+    test('the 26th accepted call is LimitExceededException; refused calls do not count; 24 hours release it', async () => {
+      await createStream('orders');
+      await toggle('orders', 13); // Start, Stop, …, Start: ENABLED
+      for (let i = 0; i < 3; i++) {
+        // refused (same key already ENABLED): no effect on the budget
+        expect(await rejectionOf(start('orders'))).toBeInstanceOf(InvalidArgumentException);
+      }
+      await toggle('orders', 12, false); // Stop, Start, …, Start: 25 accepted in all, ENABLED
+      const limited = await rejectionOf(stop('orders'));
+      expect(limited).toBeInstanceOf(LimitExceededException);
+      expect(limited.message).toBe('Firehose stream orders has reached the limit of 25 StartDeliveryStreamEncryption and StopDeliveryStreamEncryption calls in 24 hours.');
+      expect(await rejectionOf(stop('orders'))).toBeInstanceOf(LimitExceededException);
+      expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration?.Status).toBe('ENABLED');
+      expect(t.cloud.control.stream('orders')?.encryptionCalls).toEqual({ inWindow: 25, limit: 25, windowMs: 24 * HOUR });
+
+      advance(24 * HOUR);
+      await stop('orders');
+      expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration?.Status).toBe('DISABLED');
+    });
+
+    test('the window rolls: calls expire 24 hours after they were made', async () => {
+      await createStream('orders');
+      await toggle('orders', 10); // t0: 10 calls, ends DISABLED
+      advance(12 * HOUR);
+      await toggle('orders', 15); // t0+12h: 15 calls, ends ENABLED
+      expect(await rejectionOf(stop('orders'))).toBeInstanceOf(LimitExceededException);
+
+      advance(12 * HOUR); // the 10 calls of t0 expire; the 15 of t0+12h remain
+      await toggle('orders', 10, false);
+      expect(await rejectionOf(stop('orders'))).toBeInstanceOf(LimitExceededException);
+    });
+
+    test('the limit is per stream', async () => {
+      await createStream('a');
+      await createStream('b');
+      await toggle('a', 25);
+      expect(await rejectionOf(stop('a'))).toBeInstanceOf(LimitExceededException);
+      await start('b');
+    });
+  });
+});
