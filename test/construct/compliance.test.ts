@@ -44,7 +44,7 @@ describe('cdk-nag', () => {
   }
   app.synth();
   const annotations = Annotations.fromStack(stack);
-  const onLibrary = (messages: { id: string }[]) => messages.filter((m) => libraryPaths.some((p) => `${m.id}/`.startsWith(p)));
+  const onLibrary = <T extends { id: string }>(messages: T[]): T[] => messages.filter((m) => libraryPaths.some((p) => `${m.id}/`.startsWith(p)));
 
   test('the packs ran (they flag the test stack\'s own unhardened bucket)', () => {
     const all = annotations.findError('*', Match.stringLikeRegexp('S3'));
