@@ -134,6 +134,18 @@ project.addTask('synth:example', {
   steps: [{ spawn: bundle.name }, { exec: 'ts-node -T scripts/synth-example.ts' }],
 });
 
+// README sections generated from the code (the troubleshooting table).
+project.addTask('docs:readme', {
+  description: 'Regenerate the README sections that come from the code',
+  exec: 'ts-node -T scripts/readme.ts',
+});
+
+// The README's main command. (The local-cloud lifecycle demo replaces the synth.)
+project.addTask('demo', {
+  description: 'Synthesize example/ and show what cdk-stream-encryption adds',
+  steps: [{ spawn: 'synth:example' }],
+});
+
 project.gitignore.exclude(`/${HANDLER_ASSET_DIR}/`, '/example/cdk.out/', '/cdk.out/', '/.tmp/');
 project.npmignore?.include(`/${HANDLER_ASSET_DIR}/index.js`);
 project.npmignore?.exclude(
