@@ -157,6 +157,7 @@ project.npmignore?.exclude(
   '/test-reports/',
   '/CONTRIBUTING.md',
   '/tsconfig.tools.json',
+  '/.tmp/',
 );
 
 project.synth();
