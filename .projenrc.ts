@@ -90,6 +90,10 @@ for (const dir of TOOL_DIRS) {
   });
 }
 
+// The registry serves unrs-resolver's platform bindings up to 1.12.2 only; a newer
+// resolver leaves the lockfile without its optional bindings and `npm ci` refuses it.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
 // jsii must compile with no warnings at all.
 project.compileTask.reset('jsii --fail-on-warnings');
 
