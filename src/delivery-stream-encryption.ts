@@ -1,28 +1,24 @@
-import { Annotations, CfnResource, CustomResource, Duration, IResource, Names, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, IResource, Names, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import {
-  DEFAULT_SETTLE_SECONDS,
-  DEFAULT_TIMEOUT_SECONDS,
   DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DELIVERY_STREAM_NAME_PATTERN,
   encodeDeliveryStreamEncryptionProperties,
-  HANDLER_TIMEOUT_SECONDS,
-  MAX_SETTLE_SECONDS,
-  MAX_TIMEOUT_SECONDS,
-  MIN_TIMEOUT_SECONDS,
 } from './handler-contract';
 import { accountKeyPolicy } from './key-policy';
 import { DeliveryStreamKeyType } from './key-type';
-import { isAliasArn, StreamEncryptionProvider } from './provider';
-
-/**
- * Extra time CloudFormation waits beyond the resource timeout for the
- * handler's answer, which it sends (with retries) after its own deadline.
- */
-const ANSWER_GRACE_SECONDS = 60;
+import { StreamEncryptionProvider } from './provider';
+import {
+  serviceTimeoutFor,
+  validateKey,
+  validateRemovalPolicy,
+  validateSettleTime,
+  validateTimeout,
+  warnIfRetainedWithDestroyedKey,
+} from './validation';
 
 /**
  * Properties of a `DeliveryStreamEncryption`.
@@ -151,14 +147,9 @@ export class DeliveryStreamEncryption extends Construct {
         );
       }
     } else if (props.encryptionKey) {
-      validateKey(props.encryptionKey);
+      validateKey(props.encryptionKey, 'Firehose');
       this.encryptionKey = props.encryptionKey;
-      if (removalPolicy === RemovalPolicy.RETAIN && keyIsDestroyedWithStack(props.encryptionKey)) {
-        Annotations.of(this).addWarningV2(
-          'cdk-stream-encryption:retainedEncryptionWithDestroyedKey',
-          'removalPolicy is RETAIN, so the stream stays encrypted after the stack is deleted, but encryptionKey has removal policy DESTROY: the key would be scheduled for deletion while the stream still uses it. Give the key RemovalPolicy.RETAIN as well.',
-        );
-      }
+      warnIfRetainedWithDestroyedKey(this, props.encryptionKey, removalPolicy);
     } else {
       this.encryptionKey = new kms.Key(this, 'Key', {
         description: `Server-side encryption of the Firehose delivery stream ${streamName} (cdk-stream-encryption)`,
@@ -225,75 +216,6 @@ export class DeliveryStreamEncryption extends Construct {
   }
 }
 
-/** A Duration prop in (possibly fractional) seconds, with an error naming the prop. */
-function durationSeconds(prop: string, duration: Duration): number {
-  try {
-    return duration.toSeconds({ integral: false });
-  } catch (e) {
-    throw new Error(`${prop} cannot be read in seconds: ${(e as Error).message}`);
-  }
-}
-
-/**
- * The resource timeout in seconds. An unresolved Duration is passed through
- * for the handler to check at deploy time.
- */
-function validateTimeout(timeout: Duration | undefined): number {
-  if (timeout === undefined) {
-    return DEFAULT_TIMEOUT_SECONDS;
-  }
-  const seconds = durationSeconds('timeout', timeout);
-  if (timeout.isUnresolved()) {
-    return seconds;
-  }
-  if (!Number.isInteger(seconds) || seconds < MIN_TIMEOUT_SECONDS || seconds > MAX_TIMEOUT_SECONDS) {
-    throw new Error(
-      `timeout must be a whole number of seconds from 1 to 14 minutes (the handler Lambda may run at most 15 minutes), got ${timeout.toHumanString()}; pass e.g. Duration.minutes(10).`,
-    );
-  }
-  return seconds;
-}
-
-/**
- * The settle time in seconds. An unresolved Duration is passed through for
- * the handler to check at deploy time.
- */
-function validateSettleTime(settleTime: Duration | undefined): number {
-  if (settleTime === undefined) {
-    return DEFAULT_SETTLE_SECONDS;
-  }
-  const seconds = durationSeconds('settleTime', settleTime);
-  if (settleTime.isUnresolved()) {
-    return seconds;
-  }
-  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_SETTLE_SECONDS) {
-    throw new Error(
-      `settleTime must be a whole number of seconds from 0 to ${MAX_SETTLE_SECONDS} seconds, got ${settleTime.toHumanString()}; pass e.g. Duration.seconds(5).`,
-    );
-  }
-  return seconds;
-}
-
-/**
- * How long CloudFormation waits for the handler's answer: the resource
- * timeout plus time for the answer itself, never past the handler Lambda's
- * own timeout (the bound used when the timeout is only known at deploy time).
- */
-function serviceTimeoutFor(timeoutSeconds: number): number {
-  if (Token.isUnresolved(timeoutSeconds)) {
-    return HANDLER_TIMEOUT_SECONDS;
-  }
-  return Math.min(timeoutSeconds + ANSWER_GRACE_SECONDS, HANDLER_TIMEOUT_SECONDS);
-}
-
-function validateRemovalPolicy(policy: RemovalPolicy): void {
-  if (policy !== RemovalPolicy.DESTROY && policy !== RemovalPolicy.RETAIN) {
-    throw new Error(
-      `removalPolicy must be RemovalPolicy.DESTROY (turn encryption off on delete) or RemovalPolicy.RETAIN (leave it on), got ${policy}.`,
-    );
-  }
-}
-
 function validateStreamName(name: string): void {
   if (!Token.isUnresolved(name) && !DELIVERY_STREAM_NAME_PATTERN.test(name)) {
     throw new Error(
@@ -327,35 +249,6 @@ function validateStreamDefinition(stream: firehose.IDeliveryStream): void {
       `deliveryStream ${stream.node.path} already configures server-side encryption in its own CloudFormation (its \`encryption\` prop); remove that setting, or drop this DeliveryStreamEncryption and let CloudFormation encrypt the stream.`,
     );
   }
-}
-
-function validateKey(key: kms.IKey): void {
-  const child = key.node.defaultChild;
-  if (CfnResource.isCfnResource(child) && child.cfnResourceType === 'AWS::KMS::Key') {
-    const cfnKey = child as kms.CfnKey;
-    const spec = cfnKey.keySpec;
-    const usage = cfnKey.keyUsage;
-    if (spec !== undefined && !Token.isUnresolved(spec) && spec !== 'SYMMETRIC_DEFAULT') {
-      throw new Error(
-        `encryptionKey ${key.node.path} has key spec ${spec}, but Firehose encrypts only with symmetric keys; use a key with keySpec KeySpec.SYMMETRIC_DEFAULT (the default).`,
-      );
-    }
-    if (usage !== undefined && !Token.isUnresolved(usage) && usage !== 'ENCRYPT_DECRYPT') {
-      throw new Error(
-        `encryptionKey ${key.node.path} has key usage ${usage}, but Firehose needs ENCRYPT_DECRYPT; use a key with keyUsage KeyUsage.ENCRYPT_DECRYPT (the default).`,
-      );
-    }
-  }
-  if (isAliasArn(key.keyArn)) {
-    throw new Error(
-      `encryptionKey has the alias ARN ${key.keyArn}; pass the key itself (e.g. kms.Key.fromKeyArn with the key ARN), because the handler's permissions are scoped to the key ARN.`,
-    );
-  }
-}
-
-function keyIsDestroyedWithStack(key: kms.IKey): boolean {
-  const child = key.node.defaultChild;
-  return CfnResource.isCfnResource(child) && child.cfnOptions.deletionPolicy === 'Delete';
 }
 
 /**
