@@ -12,8 +12,11 @@
 /** The CloudFormation resource type of a delivery stream encryption. */
 export const DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE = 'Custom::DeliveryStreamEncryption';
 
+/** The CloudFormation resource type of a Kinesis data stream encryption. */
+export const DATA_STREAM_ENCRYPTION_RESOURCE_TYPE = 'Custom::DataStreamEncryption';
+
 /** Which kind of stream a custom resource manages. */
-export type StreamKind = 'firehose';
+export type StreamKind = 'firehose' | 'kinesis';
 
 /** Key types accepted by `StartDeliveryStreamEncryption`. */
 export type FirehoseKeyType = 'AWS_OWNED_CMK' | 'CUSTOMER_MANAGED_CMK';
@@ -41,7 +44,7 @@ export const DELIVERY_STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,64}$/;
  */
 export interface DeliveryStreamEncryptionResourceProperties {
   /** Always `firehose` for this resource type. */
-  readonly StreamKind: StreamKind;
+  readonly StreamKind: Extract<StreamKind, 'firehose'>;
   /** Name of the delivery stream to encrypt. */
   readonly DeliveryStreamName: string;
   /** `AWS_OWNED_CMK` or `CUSTOMER_MANAGED_CMK`. */
@@ -101,6 +104,11 @@ export const NOT_STARTED_SUFFIX = '#not-started';
 export function encodeDeliveryStreamEncryptionProperties(
   props: DeliveryStreamEncryptionResourceProperties,
 ): Record<string, string> {
+  return encodeProperties(props);
+}
+
+/** The property bag of any resource of the contract: its defined members. */
+function encodeProperties(props: object): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(props)) {
     if (v !== undefined) {
@@ -108,4 +116,76 @@ export function encodeDeliveryStreamEncryptionProperties(
     }
   }
   return out;
+}
+
+// ---- Kinesis data streams ----------------------------------------------------
+
+/** A Kinesis data stream name as the Kinesis API accepts it. */
+export const DATA_STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,128}$/;
+
+/**
+ * The `KeyId` of the key that Kinesis Data Streams owns and manages
+ * (the AWS managed key `aws/kinesis` of the stream's account and region).
+ */
+export const KINESIS_MANAGED_KEY_ID = 'alias/aws/kinesis';
+
+/**
+ * Properties of a `Custom::DataStreamEncryption` resource, exactly as the
+ * handler receives them in `event.ResourceProperties` (minus `ServiceToken`).
+ */
+export interface DataStreamEncryptionResourceProperties {
+  /** Always `kinesis` for this resource type. */
+  readonly StreamKind: Extract<StreamKind, 'kinesis'>;
+  /** Name of the data stream to encrypt. */
+  readonly StreamName: string;
+  /** ARN of the same data stream (the API calls name the stream by both). */
+  readonly StreamArn: string;
+  /** ARN of the customer managed key, or {@link KINESIS_MANAGED_KEY_ID}. */
+  readonly KeyId: string;
+  /** Seconds the handler may wait for the stream before answering FAILED (string-encoded integer). */
+  readonly TimeoutSeconds: string;
+  /** Seconds to wait after the stream is ACTIVE with the key before answering SUCCESS (string-encoded integer). */
+  readonly SettleSeconds: string;
+  /** `destroy`: stop SSE when the resource is deleted; `retain`: leave it on. */
+  readonly RemovalPolicy: RemovalBehaviour;
+}
+
+/**
+ * The properties of a data stream encryption that change what the handler
+ * does to the stream. An Update that changes none of these is answered
+ * SUCCESS with no API call.
+ */
+export const DATA_STREAM_FUNCTIONAL_PROPERTIES: ReadonlyArray<keyof DataStreamEncryptionResourceProperties> = [
+  'StreamKind',
+  'StreamName',
+  'StreamArn',
+  'KeyId',
+];
+
+/** Attributes of a data stream encryption returned in the response `Data`. */
+export interface DataStreamEncryptionResponseData {
+  /** The encryption type now applied: `KMS`, or `NONE` after a delete. */
+  readonly EncryptionType: string;
+  /** The key now applied (empty after a delete). */
+  readonly KeyId: string;
+  /** The stream's status when the handler answered. */
+  readonly StreamStatus: string;
+}
+
+/**
+ * The stable physical resource id of a managed data stream encryption,
+ * derived from the stream like {@link firehosePhysicalId}.
+ */
+export function kinesisPhysicalId(streamName: string): string {
+  return `kinesis:${streamName}`;
+}
+
+/**
+ * Encode typed data stream properties into the CloudFormation property bag.
+ * `undefined` members are dropped.
+ */
+export function encodeDataStreamEncryptionProperties(
+  props: DataStreamEncryptionResourceProperties,
+): Record<string, string> {
+  return encodeProperties(props);
 }

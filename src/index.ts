@@ -1,2 +1,3 @@
 export * from './key-type';
 export * from './delivery-stream-encryption';
+export * from './data-stream-encryption';

@@ -14,3 +14,21 @@ export enum DeliveryStreamKeyType {
    */
   AWS_OWNED_CMK = 'AWS_OWNED_CMK',
 }
+
+/**
+ * The kind of KMS key that Amazon Kinesis Data Streams uses to encrypt a data stream at rest.
+ */
+export enum DataStreamKeyType {
+  /**
+   * A customer managed, symmetric KMS key: either one you pass as `encryptionKey`
+   * or one the construct creates.
+   */
+  CUSTOMER_MANAGED = 'CUSTOMER_MANAGED',
+
+  /**
+   * The AWS managed key of Kinesis Data Streams in the stream's account and
+   * region (`alias/aws/kinesis`). No key is created and `encryptionKey` must
+   * not be given.
+   */
+  KINESIS_MANAGED = 'KINESIS_MANAGED',
+}

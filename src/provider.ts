@@ -60,22 +60,44 @@ export const NAG_SUPPRESSIONS = {
   },
 };
 
+/** Upper bounds of values known only at deploy time, for one kind of stream. */
+interface ResolvedSizes {
+  /** A resource's name (`Ref` of a stream). */
+  readonly name: number;
+  /** A resource's ARN (`Fn::GetAtt` of a stream or key). */
+  readonly arn: number;
+  /** Any other value (an imported value, a selected element, …). */
+  readonly other: number;
+}
+
+/**
+ * Delivery streams: names of at most 64 characters, and ARNs in the longest
+ * partition and region with such a name.
+ */
+const DELIVERY_STREAM_SIZES: ResolvedSizes = { name: 64, arn: 130, other: 128 };
+
+/**
+ * Kinesis data streams: names of at most 128 characters
+ * (`arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/` and the name).
+ */
+const DATA_STREAM_SIZES: ResolvedSizes = { name: 128, arn: 186, other: 186 };
+
 /**
  * Estimated length of a value in a policy document once CloudFormation has
  * resolved it, erring on the long side.
  */
-function estimatedLength(value: unknown): number {
+function estimatedLength(value: unknown, sizes: ResolvedSizes = DELIVERY_STREAM_SIZES): number {
   if (typeof value === 'string') {
     return value.length;
   }
   if (Array.isArray(value)) {
-    return value.reduce((sum: number, v) => sum + estimatedLength(v), 0);
+    return value.reduce((sum: number, v) => sum + estimatedLength(v, sizes), 0);
   }
   if (value && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     if ('Fn::Join' in obj) {
       const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
-      return parts.reduce((sum: number, p) => sum + estimatedLength(p), 0) + sep.length * Math.max(parts.length - 1, 0);
+      return parts.reduce((sum: number, p) => sum + estimatedLength(p, sizes), 0) + sep.length * Math.max(parts.length - 1, 0);
     }
     if ('Ref' in obj) {
       const known: Record<string, number> = {
@@ -84,13 +106,28 @@ function estimatedLength(value: unknown): number {
         'AWS::AccountId': 12,
         'AWS::URLSuffix': 13,
       };
-      return known[obj.Ref as string] ?? 64; // a resource name: a delivery stream name is at most 64
+      return known[obj.Ref as string] ?? sizes.name;
     }
     if ('Fn::GetAtt' in obj) {
-      return 130; // an ARN: a delivery stream ARN in the longest partition and region, with a 64-character name
+      return sizes.arn;
     }
   }
-  return 128;
+  return sizes.other;
+}
+
+/**
+ * Estimated length of a statement's `Condition` block once resolved: its
+ * operators and keys as written, its values as {@link estimatedLength}.
+ */
+function estimatedConditionsLength(conditions: Record<string, Record<string, unknown>>, sizes: ResolvedSizes): number {
+  let length = 2;
+  for (const [operator, keys] of Object.entries(conditions)) {
+    length += operator.length + 6;
+    for (const [key, value] of Object.entries(keys)) {
+      length += key.length + 6 + estimatedLength(value, sizes);
+    }
+  }
+  return length;
 }
 
 /**
@@ -133,16 +170,17 @@ class PolicyChunk {
     if (this.statements.has(statementKey(permission))) {
       return arn;
     }
-    return arn + 50 + JSON.stringify(permission.actions).length + JSON.stringify(permission.conditions ?? {}).length;
+    const conditions = permission.conditionsLength ?? JSON.stringify(permission.conditions ?? {}).length;
+    return arn + 50 + JSON.stringify(permission.actions).length + conditions;
   }
 }
 
 function statementKey(permission: Permission): string {
-  return JSON.stringify([permission.actions, permission.conditions]);
+  return JSON.stringify([permission.actions, permission.resolvedConditions ?? permission.conditions]);
 }
 
-function estimatedArnLength(scope: IConstruct, arn: string): number {
-  return Token.isUnresolved(arn) ? estimatedLength(Stack.of(scope).resolve(arn)) : arn.length;
+function estimatedArnLength(scope: IConstruct, arn: string, sizes: ResolvedSizes = DELIVERY_STREAM_SIZES): number {
+  return Token.isUnresolved(arn) ? estimatedLength(Stack.of(scope).resolve(arn), sizes) : arn.length;
 }
 
 /** A grant the handler needs: actions on one ARN. */
@@ -152,6 +190,13 @@ interface Permission {
   /** Length of the ARN once resolved, or an upper estimate of it. */
   readonly arnLength: number;
   readonly conditions?: Record<string, unknown>;
+  /**
+   * The conditions as CloudFormation will see them, when they hold values
+   * known only at deploy time (these group statements and tell permissions apart).
+   */
+  readonly resolvedConditions?: unknown;
+  /** Length of the conditions once resolved, or an upper estimate of it (default: their JSON as written). */
+  readonly conditionsLength?: number;
 }
 
 /**
@@ -309,9 +354,56 @@ export class StreamEncryptionProvider extends Construct {
     });
   }
 
+  /**
+   * Allow the handler to read, encrypt and decrypt one Kinesis data stream:
+   * `DescribeStreamSummary` (read first), `StartStreamEncryption` and
+   * `StopStreamEncryption`, on the stream's ARN only.
+   */
+  public manageDataStream(streamArn: string): void {
+    this.allow({
+      actions: ['kinesis:DescribeStreamSummary', 'kinesis:StartStreamEncryption', 'kinesis:StopStreamEncryption'],
+      arn: streamArn,
+      arnLength: estimatedArnLength(this, streamArn, DATA_STREAM_SIZES),
+    });
+  }
+
+  /**
+   * Allow the handler what Kinesis Data Streams needs from the caller of
+   * `StartStreamEncryption` with a customer managed key, on that key only:
+   *
+   * - `kms:DescribeKey`, to check the key before Start (Kinesis documents it
+   *   for stream administrators, too);
+   * - `kms:GenerateDataKey`, only when Kinesis makes the request on the
+   *   handler's behalf (`kms:ViaService`) for this one stream (encryption
+   *   context `aws:kinesis:arn`): Kinesis checks that the caller may use the
+   *   key, and answers `KMSAccessDeniedException` otherwise.
+   *
+   * The Kinesis managed key (`alias/aws/kinesis`) needs none of this.
+   */
+  public useKeyForDataStream(keyArn: string, streamArn: string): void {
+    const keyArnLength = Token.isUnresolved(keyArn) ? KEY_ARN_MAX_LENGTH : keyArn.length;
+    this.allow({ actions: ['kms:DescribeKey'], arn: keyArn, arnLength: keyArnLength });
+    const stack = Stack.of(this);
+    const conditions = {
+      StringEquals: {
+        'kms:ViaService': `kinesis.${stack.region}.${stack.urlSuffix}`,
+        'kms:EncryptionContext:aws:kinesis:arn': streamArn,
+      },
+    };
+    const resolvedConditions = stack.resolve(conditions);
+    this.allow({
+      actions: ['kms:GenerateDataKey'],
+      arn: keyArn,
+      arnLength: keyArnLength,
+      conditions,
+      resolvedConditions,
+      conditionsLength: estimatedConditionsLength(resolvedConditions, DATA_STREAM_SIZES),
+    });
+  }
+
   /** Add one permission, once, to the current policy or, when it is full, a new one. */
   private allow(permission: Permission): void {
-    const id = JSON.stringify([permission.actions, permission.conditions, Stack.of(this).resolve(permission.arn)]);
+    const id = JSON.stringify([permission.actions, permission.resolvedConditions ?? permission.conditions, Stack.of(this).resolve(permission.arn)]);
     if (this.granted.has(id)) {
       return;
     }

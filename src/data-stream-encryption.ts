@@ -1,0 +1,316 @@
+import { Annotations, CfnResource, CustomResource, Duration, Names, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import {
+  DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
+  DATA_STREAM_NAME_PATTERN,
+  encodeDataStreamEncryptionProperties,
+  KINESIS_MANAGED_KEY_ID,
+} from './handler-contract';
+import { accountKeyPolicy } from './key-policy';
+import { DataStreamKeyType } from './key-type';
+import { StreamEncryptionProvider } from './provider';
+import {
+  serviceTimeoutFor,
+  validateKey,
+  validateRemovalPolicy,
+  validateSettleTime,
+  validateTimeout,
+  warnIfRetainedWithDestroyedKey,
+} from './validation';
+
+/**
+ * Properties of a `DataStreamEncryption`.
+ */
+export interface DataStreamEncryptionProps {
+  /**
+   * The Kinesis data stream to encrypt: one defined in this app, or one
+   * imported with `Stream.fromStreamArn` or `Stream.fromStreamAttributes`.
+   *
+   * Its own definition must not configure server-side encryption (a
+   * `kinesis.Stream` defined here needs `encryption: StreamEncryption.UNENCRYPTED`,
+   * because it is encrypted with `alias/aws/kinesis` by default).
+   */
+  readonly stream: kinesis.IStream;
+
+  /**
+   * The customer managed, symmetric KMS key to encrypt the stream with.
+   *
+   * Only with `keyType` `CUSTOMER_MANAGED`. Pass a key, not an alias: the
+   * handler's IAM permissions are scoped to the key's ARN.
+   *
+   * @default - a new key is created with `CUSTOMER_MANAGED` (symmetric,
+   * rotation enabled, an alias derived from the stream name, a key policy
+   * that lets the account administer it and delegate its use through IAM);
+   * no key with `KINESIS_MANAGED`
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Which kind of key Kinesis Data Streams encrypts the stream with.
+   *
+   * @default DataStreamKeyType.CUSTOMER_MANAGED
+   */
+  readonly keyType?: DataStreamKeyType;
+
+  /**
+   * How long the deployment waits for the stream to be `ACTIVE` with the key
+   * (or without encryption, on delete) before it fails with the last status
+   * seen.
+   *
+   * Between 1 and 14 minutes.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * How long to wait after the stream is `ACTIVE` with the key before the
+   * deployment goes on. Kinesis may leave records written in the first
+   * seconds after that unencrypted.
+   *
+   * Between 0 and 60 seconds.
+   *
+   * @default Duration.seconds(5)
+   */
+  readonly settleTime?: Duration;
+
+  /**
+   * What happens to the stream's encryption when this construct is removed
+   * from the stack or the stack is deleted.
+   *
+   * `DESTROY` turns server-side encryption off (`EncryptionType` `NONE`);
+   * `RETAIN` leaves it on. A key created by this construct follows the same
+   * policy, so a retained encryption never loses its key.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Turns on server-side encryption of an existing Amazon Kinesis data stream,
+ * and reports the deployment complete only once the stream is `ACTIVE` with
+ * the key (plus a settle time).
+ *
+ * For a stream CloudFormation cannot encrypt by itself: one that already
+ * exists, was imported, or belongs to another stack or tool.
+ *
+ * Shares its one handler function per stack with `DeliveryStreamEncryption`.
+ * When the construct is removed (and `removalPolicy` is `DESTROY`),
+ * encryption is turned off and the deletion completes once the stream is
+ * `ACTIVE` with `EncryptionType` `NONE`.
+ *
+ * @example
+ * const stream = kinesis.Stream.fromStreamArn(this, 'Events', 'arn:aws:kinesis:eu-west-1:123456789012:stream/events');
+ * const sse = new DataStreamEncryption(this, 'EventsSse', { stream });
+ * sse.grantWrite(producerRole);
+ * sse.grantRead(consumerRole);
+ */
+export class DataStreamEncryption extends Construct {
+  /**
+   * The customer managed key the stream is encrypted with; `undefined` with
+   * `KINESIS_MANAGED`.
+   */
+  public readonly encryptionKey?: kms.IKey;
+
+  /**
+   * The kind of key the stream is encrypted with.
+   */
+  public readonly keyType: DataStreamKeyType;
+
+  /**
+   * The `KeyId` the stream is encrypted with: the customer managed key's ARN,
+   * or `alias/aws/kinesis`.
+   */
+  public readonly keyId: string;
+
+  /**
+   * The encrypted data stream.
+   */
+  public readonly stream: kinesis.IStream;
+
+  /**
+   * The custom resource that holds the stream's encryption.
+   */
+  public readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: DataStreamEncryptionProps) {
+    super(scope, id);
+
+    this.stream = props.stream;
+    this.keyType = props.keyType ?? DataStreamKeyType.CUSTOMER_MANAGED;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const timeoutSeconds = validateTimeout(props.timeout);
+    const settleSeconds = validateSettleTime(props.settleTime);
+
+    validateRemovalPolicy(removalPolicy);
+    validateStreamName(literalStreamName(props.stream));
+    validateStreamDefinition(props.stream);
+
+    if (this.keyType === DataStreamKeyType.KINESIS_MANAGED) {
+      if (props.encryptionKey) {
+        throw new Error(
+          'encryptionKey was given with keyType KINESIS_MANAGED, which uses the key Kinesis manages (alias/aws/kinesis); remove encryptionKey, or set keyType to DataStreamKeyType.CUSTOMER_MANAGED to use your key.',
+        );
+      }
+    } else if (props.encryptionKey) {
+      validateKey(props.encryptionKey, 'Kinesis');
+      this.encryptionKey = props.encryptionKey;
+      warnIfRetainedWithDestroyedKey(this, props.encryptionKey, removalPolicy);
+    } else {
+      this.encryptionKey = new kms.Key(this, 'Key', {
+        description: `Server-side encryption of the Kinesis data stream ${props.stream.streamName} (cdk-stream-encryption)`,
+        enableKeyRotation: true,
+        alias: keyAliasFor(props.stream),
+        policy: accountKeyPolicy(),
+        // DESTROY: the custom resource depends on the key, so encryption is
+        // off before the key is scheduled for deletion. RETAIN: the stream
+        // stays encrypted, so its key stays too.
+        removalPolicy,
+      });
+    }
+    this.keyId = this.encryptionKey?.keyArn ?? KINESIS_MANAGED_KEY_ID;
+    warnIfStreamDeclaresAnotherKey(this, props.stream, this.encryptionKey);
+
+    const provider = StreamEncryptionProvider.of(this);
+    provider.manageDataStream(props.stream.streamArn);
+    if (this.encryptionKey) {
+      provider.useKeyForDataStream(this.encryptionKey.keyArn, props.stream.streamArn);
+    }
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
+      serviceTimeout: Duration.seconds(serviceTimeoutFor(timeoutSeconds)),
+      properties: encodeDataStreamEncryptionProperties({
+        StreamKind: 'kinesis',
+        StreamName: props.stream.streamName,
+        StreamArn: props.stream.streamArn,
+        KeyId: this.keyId,
+        TimeoutSeconds: Tokenization.stringifyNumber(timeoutSeconds),
+        SettleSeconds: Tokenization.stringifyNumber(settleSeconds),
+        RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN ? 'retain' : 'destroy',
+      }),
+    });
+    // The handler and its permissions exist before the first event and outlive the last.
+    this.resource.node.addDependency(provider);
+    this.resource.node.addDependency(props.stream);
+    if (this.encryptionKey) {
+      this.resource.node.addDependency(this.encryptionKey);
+    }
+  }
+
+  /**
+   * Grant `grantee` what a consumer of this stream needs: the stream's own
+   * read grant and, with a customer managed key, `kms:Decrypt` on that key,
+   * usable only through Kinesis for this stream (conditions `kms:ViaService`
+   * and `kms:EncryptionContext:aws:kinesis:arn`).
+   */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.withKeyGrant(this.stream.grantRead(grantee), grantee, ['kms:Decrypt']);
+  }
+
+  /**
+   * Grant `grantee` what a producer of this stream needs: the stream's own
+   * write grant and, with a customer managed key, `kms:GenerateDataKey` on
+   * that key, usable only through Kinesis for this stream.
+   */
+  public grantWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.withKeyGrant(this.stream.grantWrite(grantee), grantee, ['kms:GenerateDataKey']);
+  }
+
+  /**
+   * Grant `grantee` what a producer and consumer of this stream needs: the
+   * stream's own read-write grant and, with a customer managed key,
+   * `kms:Decrypt` and `kms:GenerateDataKey` on that key, usable only through
+   * Kinesis for this stream.
+   */
+  public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.withKeyGrant(this.stream.grantReadWrite(grantee), grantee, ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
+  /** Add the key actions (if a customer managed key is used) to a stream grant. */
+  private withKeyGrant(grant: iam.Grant, grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    if (!this.encryptionKey) {
+      return grant;
+    }
+    const stack = Stack.of(this);
+    return grant.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions,
+        resourceArns: [this.encryptionKey.keyArn],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `kinesis.${stack.region}.${stack.urlSuffix}`,
+            'kms:EncryptionContext:aws:kinesis:arn': this.stream.streamArn,
+          },
+        },
+      }),
+    );
+  }
+}
+
+function validateStreamName(name: string): void {
+  if (!Token.isUnresolved(name) && !DATA_STREAM_NAME_PATTERN.test(name)) {
+    throw new Error(
+      `stream has an invalid name '${name}': a Kinesis data stream name is 1 to 128 characters of letters, digits, '_', '.' and '-'. Import the stream by its exact ARN.`,
+    );
+  }
+}
+
+/** The L1 resource of a data stream defined in this app, if any. */
+function cfnStreamOf(stream: kinesis.IStream): kinesis.CfnStream | undefined {
+  const child = stream.node.defaultChild;
+  return CfnResource.isCfnResource(child) && child.cfnResourceType === 'AWS::Kinesis::Stream'
+    ? (child as kinesis.CfnStream)
+    : undefined;
+}
+
+function validateStreamDefinition(stream: kinesis.IStream): void {
+  const cfn = cfnStreamOf(stream);
+  if (cfn && cfn.streamEncryption !== undefined) {
+    throw new Error(
+      `stream ${stream.node.path} already sets StreamEncryption in its own CloudFormation (a kinesis.Stream is encrypted with alias/aws/kinesis unless its \`encryption\` is StreamEncryption.UNENCRYPTED); give the stream \`encryption: kinesis.StreamEncryption.UNENCRYPTED\` so that only this DataStreamEncryption manages its encryption, or drop this DataStreamEncryption and use the stream's own \`encryption\` and \`encryptionKey\` props.`,
+    );
+  }
+}
+
+/**
+ * An imported stream may declare the key it is encrypted with; its own grants
+ * (used by `grantRead`/`grantWrite`) then also grant that key.
+ */
+function warnIfStreamDeclaresAnotherKey(scope: Construct, stream: kinesis.IStream, key: kms.IKey | undefined): void {
+  if (stream.encryptionKey && stream.encryptionKey !== key) {
+    Annotations.of(scope).addWarningV2(
+      'cdk-stream-encryption:streamDeclaresAnotherKey',
+      `stream declares encryptionKey ${stream.encryptionKey.node.path}, which is not the key this DataStreamEncryption applies; the stream's own grants (used by grantRead and grantWrite) also grant that key. Import the stream without encryptionKey.`,
+    );
+  }
+}
+
+/**
+ * The stream's name as written in the app, when it is known at synth time:
+ * the imported name, or the `name` of a stream defined here.
+ */
+function literalStreamName(stream: kinesis.IStream): string {
+  const name = stream.streamName;
+  const declared = cfnStreamOf(stream)?.name;
+  return Token.isUnresolved(name) && declared !== undefined ? declared : name;
+}
+
+/**
+ * An alias for a key created for `stream`: `alias/kinesis-sse/<stream name>`,
+ * or the stream construct's unique name when the stream name is only known at
+ * deploy time. Alias names allow letters, digits, '/', '_' and '-'.
+ */
+function keyAliasFor(stream: kinesis.IStream): string {
+  const name = literalStreamName(stream);
+  const base = Token.isUnresolved(name)
+    ? Names.uniqueResourceName(stream, { maxLength: 200, separator: '-' })
+    : name.replace(/[^a-zA-Z0-9/_-]/g, '-');
+  return `alias/kinesis-sse/${base}`;
+}
