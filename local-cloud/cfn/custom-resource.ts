@@ -1,0 +1,231 @@
+/**
+ * One custom-resource operation as CloudFormation runs it: build the event with a fresh
+ * pre-signed-style `ResponseURL`, invoke the handler, wait for its answer at that URL for at most
+ * the resource's `ServiceTimeout`, and judge the answer.
+ *
+ * @module
+ */
+
+import { randomUUID } from 'node:crypto';
+import { HandlerLogLine, LocalLambda } from './lambda-runtime';
+import { PutRecord, ResponseBehaviour, ResponseServer } from './response-server';
+
+/** The request types CloudFormation sends to a custom resource. */
+export type RequestType = 'Create' | 'Update' | 'Delete';
+
+/** How one operation ended, as CloudFormation sees it. */
+export type StepStatus = 'SUCCESS' | 'FAILED' | 'TIMED_OUT';
+
+/** CloudFormation's default `ServiceTimeout` of a custom resource, in seconds. */
+export const DEFAULT_SERVICE_TIMEOUT_SECONDS = 3600;
+
+/** CloudFormation's limit on a response body, in bytes. */
+export const MAX_RESPONSE_BODY_BYTES = 4096;
+
+/** The event CloudFormation sends (the `CloudFormationCustomResourceEvent` of `aws-lambda`). */
+export interface CustomResourceEvent {
+  readonly RequestType: RequestType;
+  readonly ServiceToken: string;
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly ResourceType: string;
+  readonly ResourceProperties: Readonly<Record<string, unknown>>;
+  readonly OldResourceProperties?: Readonly<Record<string, unknown>>;
+  readonly PhysicalResourceId?: string;
+}
+
+/** What one operation needs. */
+export interface StepRequest {
+  readonly requestType: RequestType;
+  readonly stackId: string;
+  readonly logicalId: string;
+  readonly resourceType: string;
+  /** The resolved properties, as strings, `ServiceToken` included. */
+  readonly properties: Readonly<Record<string, unknown>>;
+  /** Update only. */
+  readonly oldProperties?: Readonly<Record<string, unknown>>;
+  /** Update and Delete. */
+  readonly physicalResourceId?: string;
+  /** The handler function's timeout, in milliseconds. */
+  readonly lambdaTimeoutMs: number;
+  /** How the response URL answers. */
+  readonly response?: ResponseBehaviour;
+  /**
+   * Wait for the handler to return (or reach its timeout) before the result is given, so that
+   * `handlerReturnedAtMs` is known. @defaultValue true
+   */
+  readonly waitForHandler?: boolean;
+  /** Called when the outcome is decided (answer or timeout); its value is kept as `observedAtAnswer`. */
+  readonly observeAtAnswer?: () => unknown;
+}
+
+/** The result of one operation. Times ending in `AtMs` are milliseconds since the event was sent. */
+export interface StepResult {
+  readonly requestType: RequestType;
+  readonly logicalId: string;
+  readonly requestId: string;
+  /** The `DeliveryStreamName` property, when there is one. */
+  readonly streamName?: string;
+  /** SUCCESS or FAILED as answered; TIMED_OUT when no answer arrived within the `ServiceTimeout`. */
+  readonly status: StepStatus;
+  /** The answered `Reason`, or CloudFormation's own message for a timeout or an unusable answer. */
+  readonly reason: string;
+  /** The reason's leading id (`TIMED_OUT`, `ENABLING_FAILED`, …), when it has one. */
+  readonly reasonId?: string;
+  /** The answered `PhysicalResourceId`. */
+  readonly physicalResourceId?: string;
+  /** The answered `Data`. */
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** When the accepted answer arrived. */
+  readonly answeredAtMs?: number;
+  /** When the outcome was decided: the answer, or the `ServiceTimeout`. */
+  readonly elapsedMs: number;
+  /** When the handler returned; `undefined` if it had not by its timeout (or was not waited for). */
+  readonly handlerReturnedAtMs?: number;
+  /** The handler ran past its function timeout. */
+  readonly lambdaTimedOut: boolean;
+  /** What the handler threw or rejected with, if anything. */
+  readonly handlerError?: string;
+  /** The `ServiceTimeout` applied, in milliseconds. */
+  readonly serviceTimeoutMs: number;
+  /** The function timeout applied, in milliseconds. */
+  readonly lambdaTimeoutMs: number;
+  /** When the event was sent, in epoch milliseconds. */
+  readonly startedAt: number;
+  /** Every PUT to the response URL (attempts, statuses, late ones). */
+  readonly puts: readonly PutRecord[];
+  /** Why the accepted answer could not be used, if it could not. */
+  readonly invalidResponse?: string;
+  /** The handler's log lines (JSON lines parsed). */
+  readonly logs: readonly HandlerLogLine[];
+  /** The response URL's signature (a credential that must never be logged). */
+  readonly responseUrlSignature: string;
+  /** The event sent. */
+  readonly event: CustomResourceEvent;
+  /** What `observeAtAnswer` returned. */
+  readonly observedAtAnswer?: unknown;
+}
+
+/** The `ServiceTimeout` of a resource from its properties, in milliseconds. */
+export function serviceTimeoutMsOf(properties: Readonly<Record<string, unknown>>): number {
+  const raw = properties.ServiceTimeout;
+  if (raw === undefined) return DEFAULT_SERVICE_TIMEOUT_SECONDS * 1000;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > DEFAULT_SERVICE_TIMEOUT_SECONDS) {
+    throw new Error(`ServiceTimeout must be a whole number of seconds from 1 to ${DEFAULT_SERVICE_TIMEOUT_SECONDS}, got ${JSON.stringify(raw)}`);
+  }
+  return seconds * 1000;
+}
+
+/** The leading `ID:` of a reason. */
+export function reasonIdOf(reason: string): string | undefined {
+  return /^([A-Z][A-Z0-9_]+):/.exec(reason)?.[1];
+}
+
+/** Parses and checks an answer as CloudFormation does. */
+function judge(put: PutRecord, event: CustomResourceEvent): { status: 'SUCCESS' | 'FAILED'; reason: string; physicalResourceId?: string; data?: Record<string, unknown>; invalid?: string } {
+  const invalid = (why: string) => ({ status: 'FAILED' as const, reason: `Invalid response object: ${why}`, invalid: why });
+  if (put.bytes > MAX_RESPONSE_BODY_BYTES) return invalid(`the response is ${put.bytes} bytes, over the limit of ${MAX_RESPONSE_BODY_BYTES}`);
+  let body: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(put.body);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return invalid('the body is not a JSON object');
+    body = parsed as Record<string, unknown>;
+  } catch {
+    return invalid('the body is not JSON');
+  }
+  if (body.Status !== 'SUCCESS' && body.Status !== 'FAILED') return invalid(`Status is ${JSON.stringify(body.Status)}`);
+  for (const field of ['StackId', 'RequestId', 'LogicalResourceId'] as const) {
+    if (body[field] !== event[field]) return invalid(`${field} ${JSON.stringify(body[field])} does not match the request`);
+  }
+  const physicalResourceId = typeof body.PhysicalResourceId === 'string' && body.PhysicalResourceId !== '' ? body.PhysicalResourceId : undefined;
+  if (!physicalResourceId) return invalid('PhysicalResourceId is missing');
+  if (body.Data !== undefined && (typeof body.Data !== 'object' || body.Data === null || Array.isArray(body.Data))) return invalid('Data is not an object');
+  return {
+    status: body.Status,
+    reason: typeof body.Reason === 'string' ? body.Reason : '',
+    physicalResourceId,
+    data: body.Data as Record<string, unknown> | undefined,
+  };
+}
+
+/**
+ * Runs one operation against the handler.
+ *
+ * @param lambda - the handler function
+ * @param responses - the response URL server
+ * @param request - the operation
+ */
+export async function runStep(lambda: LocalLambda, responses: ResponseServer, request: StepRequest): Promise<StepResult> {
+  const requestId = randomUUID();
+  const serviceTimeoutMs = serviceTimeoutMsOf(request.properties);
+  const endpoint = responses.issue(request.logicalId, request.response);
+  const event: CustomResourceEvent = {
+    RequestType: request.requestType,
+    ServiceToken: String(request.properties.ServiceToken ?? lambda.functionArn),
+    ResponseURL: endpoint.url,
+    StackId: request.stackId,
+    RequestId: requestId,
+    LogicalResourceId: request.logicalId,
+    ResourceType: request.resourceType,
+    ResourceProperties: request.properties,
+    ...(request.requestType === 'Update' ? { OldResourceProperties: request.oldProperties ?? {} } : {}),
+    ...(request.requestType !== 'Create' ? { PhysicalResourceId: request.physicalResourceId } : {}),
+  };
+
+  const invocation = lambda.invoke(event, { timeoutMs: request.lambdaTimeoutMs, logKey: requestId });
+  const startedAt = invocation.startedAt;
+
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, startedAt + serviceTimeoutMs - Date.now()));
+  });
+  const accepted = await Promise.race([endpoint.accepted, timedOut]);
+  clearTimeout(timer);
+  endpoint.close();
+  const decidedAt = Date.now();
+  const observedAtAnswer = request.observeAtAnswer?.();
+
+  const outcome = request.waitForHandler === false ? undefined : await invocation.done;
+  const streamName = typeof request.properties.DeliveryStreamName === 'string' ? request.properties.DeliveryStreamName : undefined;
+  const common = {
+    requestType: request.requestType,
+    logicalId: request.logicalId,
+    requestId,
+    streamName,
+    handlerReturnedAtMs: outcome?.returnedAt !== undefined ? outcome.returnedAt - startedAt : undefined,
+    lambdaTimedOut: outcome?.timedOut ?? false,
+    handlerError: outcome?.error,
+    serviceTimeoutMs,
+    lambdaTimeoutMs: request.lambdaTimeoutMs,
+    startedAt,
+    puts: endpoint.puts,
+    logs: invocation.logs,
+    responseUrlSignature: endpoint.signature,
+    event,
+    observedAtAnswer,
+  };
+  if (!accepted) {
+    return {
+      ...common,
+      status: 'TIMED_OUT',
+      reason: `CloudFormation did not receive a response from the custom resource within its ServiceTimeout of ${serviceTimeoutMs / 1000} s.`,
+      reasonId: 'TIMED_OUT',
+      elapsedMs: decidedAt - startedAt,
+    };
+  }
+  const verdict = judge(accepted, event);
+  return {
+    ...common,
+    status: verdict.status,
+    reason: verdict.reason,
+    reasonId: verdict.invalid ? undefined : reasonIdOf(verdict.reason),
+    physicalResourceId: verdict.physicalResourceId,
+    data: verdict.data,
+    answeredAtMs: accepted.receivedAt - startedAt,
+    elapsedMs: accepted.receivedAt - startedAt,
+    invalidResponse: verdict.invalid,
+  };
+}

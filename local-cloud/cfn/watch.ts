@@ -1,0 +1,82 @@
+/**
+ * Watching streams change, for progress output: polls the control API and reports each change of
+ * a stream's status, encryption status or key, as it happens.
+ *
+ * @module
+ */
+
+import type { LocalCloudControl } from '../control';
+
+/** A stream's state, as far as progress output cares. */
+export interface StreamView {
+  /** `ACTIVE`, `CREATING`, … */
+  readonly streamStatus: string;
+  /** `ENABLED`, `ENABLING`, …, or `DISABLED` when the stream reports no encryption configuration. */
+  readonly encryptionStatus: string;
+  readonly keyType?: string;
+  readonly keyArn?: string;
+}
+
+/** One change of a stream. */
+export interface StreamTransition {
+  readonly stream: string;
+  /** When it was seen, in epoch milliseconds. */
+  readonly at: number;
+  /** `undefined`: the stream did not exist. */
+  readonly from?: StreamView;
+  /** `undefined`: the stream is gone. */
+  readonly to?: StreamView;
+}
+
+/** A running watch. */
+export interface StreamWatch {
+  /** Polls once more (reporting what changed), then stops. */
+  stop(): void;
+}
+
+/** The view of a stream now, or `undefined` when it does not exist. */
+export function viewOf(control: Pick<LocalCloudControl, 'stream'>, name: string): StreamView | undefined {
+  const snapshot = control.stream(name);
+  if (!snapshot) return undefined;
+  const d = snapshot.description;
+  const enc = d.DeliveryStreamEncryptionConfiguration;
+  return { streamStatus: d.DeliveryStreamStatus, encryptionStatus: enc?.Status ?? 'DISABLED', keyType: enc?.KeyType, keyArn: enc?.KeyARN };
+}
+
+function same(a: StreamView | undefined, b: StreamView | undefined): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Reports every change of the named streams until stopped.
+ *
+ * @param control - the local cloud's control API (in process)
+ * @param streams - the stream names to watch
+ * @param onChange - called once per change
+ * @param intervalMs - how often to look, in milliseconds
+ */
+export function watchStreams(
+  control: Pick<LocalCloudControl, 'stream'>,
+  streams: readonly string[],
+  onChange: (transition: StreamTransition) => void,
+  intervalMs = 50,
+): StreamWatch {
+  const last = new Map(streams.map((name) => [name, viewOf(control, name)]));
+  const poll = (): void => {
+    for (const name of streams) {
+      const view = viewOf(control, name);
+      const before = last.get(name);
+      if (!same(before, view)) {
+        last.set(name, view);
+        onChange({ stream: name, at: Date.now(), from: before, to: view });
+      }
+    }
+  };
+  const timer = setInterval(poll, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      poll();
+    },
+  };
+}
