@@ -1,9 +1,22 @@
 import { App, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DeliveryStreamEncryption } from '../src';
+
+/** Options of the example stack. */
+export interface ExampleStackProps extends StackProps {
+  /**
+   * Which generation of keys encrypts the streams. Generation 1 (the default)
+   * lets each DeliveryStreamEncryption create its own key; a later generation
+   * brings new keys, so deploying it rotates both streams to them.
+   *
+   * @default 1
+   */
+  readonly keyGeneration?: number;
+}
 
 /**
  * An application stack that encrypts two delivery streams with keys of its own:
@@ -16,13 +29,23 @@ export class ExampleStack extends Stack {
   /** Encryption of the `clicks` stream created in this stack. */
   public readonly clicksEncryption: DeliveryStreamEncryption;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
     super(scope, id, props);
+    const generation = props.keyGeneration ?? 1;
+
+    // From generation 2 on, the streams get new keys: a deployment rotates them.
+    const keyFor = (stream: string): kms.IKey | undefined => generation === 1 ? undefined : new kms.Key(this, `${stream}KeyGen${generation}`, {
+      description: `Server-side encryption of the Firehose delivery stream ${stream.toLowerCase()}, generation ${generation}`,
+      enableKeyRotation: true,
+      alias: `alias/firehose-sse/${stream.toLowerCase()}-gen${generation}`,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     // A stream that another team created with the console: imported by name.
     const orders = firehose.DeliveryStream.fromDeliveryStreamName(this, 'Orders', 'orders');
     this.ordersEncryption = new DeliveryStreamEncryption(this, 'OrdersEncryption', {
       deliveryStream: orders,
+      encryptionKey: keyFor('Orders'),
       timeout: Duration.minutes(10),
     });
 
@@ -37,7 +60,7 @@ export class ExampleStack extends Stack {
       deliveryStreamName: 'clicks',
       destination: new firehose.S3Bucket(archive),
     });
-    this.clicksEncryption = new DeliveryStreamEncryption(this, 'ClicksEncryption', { deliveryStream: clicks });
+    this.clicksEncryption = new DeliveryStreamEncryption(this, 'ClicksEncryption', { deliveryStream: clicks, encryptionKey: keyFor('Clicks') });
 
     // A producer that writes to `orders`: granted the Firehose and KMS actions it needs.
     const producer = new lambda.Function(this, 'OrdersProducer', {
@@ -55,11 +78,15 @@ export class ExampleStack extends Stack {
   }
 }
 
-/** Build the example app; `outdir` defaults to CDK's own choice (`cdk.out`). */
-export function buildExampleApp(outdir?: string): { app: App; stack: ExampleStack } {
+/**
+ * Build the example app; `outdir` defaults to CDK's own choice (`cdk.out`).
+ * `keyGeneration` above 1 gives the streams new keys (see `ExampleStackProps`).
+ */
+export function buildExampleApp(outdir?: string, options: { keyGeneration?: number } = {}): { app: App; stack: ExampleStack } {
   const app = new App({ outdir });
   const stack = new ExampleStack(app, 'StreamEncryptionExample', {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
+    keyGeneration: options.keyGeneration,
   });
   return { app, stack };
 }
