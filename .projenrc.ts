@@ -144,10 +144,10 @@ project.addTask('docs:readme', {
   exec: 'ts-node -T scripts/readme.ts',
 });
 
-// The README's main command. (The local-cloud lifecycle demo replaces the synth.)
+// The README's main command: the example app deployed, rotated and deleted against the local cloud.
 project.addTask('demo', {
-  description: 'Synthesize example/ and show what cdk-stream-encryption adds',
-  steps: [{ spawn: 'synth:example' }],
+  description: 'Deploy, rotate and delete example/ against the local cloud with the real handler bundle',
+  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T scripts/demo.ts' }],
 });
 
 project.gitignore.exclude(`/${HANDLER_ASSET_DIR}/`, '/example/cdk.out/', '/cdk.out/', '/.tmp/');

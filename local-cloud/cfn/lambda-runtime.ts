@@ -265,6 +265,8 @@ export class LocalLambda {
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMb ?? 256),
       AWS_REGION: options.region,
       AWS_DEFAULT_REGION: options.region,
+      // The function runs on nodejs22.x in Lambda, where the SDK's warning about older Node.js versions cannot appear.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...options.environment,
     };
   }
