@@ -9,7 +9,13 @@ export type Operation =
   | 'DescribeDeliveryStream'
   | 'StartDeliveryStreamEncryption'
   | 'StopDeliveryStreamEncryption'
+  | 'DescribeStreamSummary'
+  | 'StartStreamEncryption'
+  | 'StopStreamEncryption'
   | 'DescribeKey';
+
+/** The operations that only read a stream: their `LimitExceededException` is a rate limit. */
+const READ_OPERATIONS: ReadonlySet<Operation> = new Set(['DescribeDeliveryStream', 'DescribeStreamSummary']);
 
 /**
  * How to react to an error:
@@ -35,7 +41,14 @@ export interface ErrorInfo {
 const MAX_MESSAGE_LENGTH = 300;
 
 /** Error names that mean "slow down", whatever the operation. */
-const THROTTLING_NAMES: ReadonlySet<string> = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded']);
+const THROTTLING_NAMES: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  // Kinesis: KMS throttled the request Kinesis made on the caller's behalf
+  'KMSThrottlingException',
+]);
 
 /** Error names that mean "try again later". */
 const TRANSIENT_NAMES: ReadonlySet<string> = new Set([
@@ -86,15 +99,16 @@ export function describeError(err: unknown): string {
 /**
  * Decide whether an error from `operation` is worth a retry.
  *
- * `LimitExceededException` is Firehose's rate limit on DescribeDeliveryStream
- * (throttled), but on Start/Stop it is the 25-calls-per-day limit (fatal). An
+ * `LimitExceededException` is the rate limit of DescribeDeliveryStream and
+ * DescribeStreamSummary (throttled), but on Start/Stop it is the limit of 25
+ * calls (Firehose) or key applications (Kinesis) per day (fatal). An
  * error without an HTTP status is a network problem (transient), and so is any
  * 5xx; other errors (4xx) are fatal.
  */
 export function classifyError(err: unknown, operation: Operation): ErrorClass {
   const { name, httpStatusCode: status, fault } = errorInfo(err);
   if (name === 'LimitExceededException') {
-    return operation === 'DescribeDeliveryStream' ? 'throttled' : 'fatal';
+    return READ_OPERATIONS.has(operation) ? 'throttled' : 'fatal';
   }
   if (THROTTLING_NAMES.has(name) || status === 429) {
     return 'throttled';

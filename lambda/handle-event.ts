@@ -5,26 +5,38 @@
  * clock and an in-memory response sender.
  */
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { encryptionStatus, Observation } from './decide';
 import { describeError } from './errors';
+import { DataStreamObservation } from './kinesis-decide';
+import { reconcileDataStream } from './kinesis-reconcile';
 import { Logger, LogSink, redact, urlSecrets } from './log';
 import {
   functionalPropertiesChanged,
+  parseDataStreamProperties,
   parseProperties,
   parseRequestType,
   quote,
+  RequestType,
   summarizeProperties,
+  usableDataStreamName,
   usableStreamName,
 } from './properties';
 import { HandlerFailure, ReasonId } from './reasons';
-import { reconcile, ReconcileEnvironment } from './reconcile';
-import { buildResponseBody, ResponseSender } from './response';
+import { reconcile, ReconcileResult, SessionEnvironment } from './reconcile';
+import { buildResponseBody, ResponseData, ResponseSender } from './response';
 import {
+  DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
+  DATA_STREAM_FUNCTIONAL_PROPERTIES,
+  DataStreamEncryptionResponseData,
+  DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DeliveryStreamEncryptionResponseData,
   firehosePhysicalId,
+  FUNCTIONAL_PROPERTIES,
   HANDLER_TIMEOUT_SECONDS,
+  kinesisPhysicalId,
   NOT_STARTED_SUFFIX,
 } from '../src/handler-contract';
 
@@ -34,6 +46,11 @@ export interface HandlerDependencies {
   readonly firehose: FirehoseClient;
   /** KMS client, created with `maxAttempts: 1`. */
   readonly kms: KMSClient;
+  /**
+   * Kinesis client, created with `maxAttempts: 1`; needed for
+   * `Custom::DataStreamEncryption` requests only.
+   */
+  readonly kinesis?: KinesisClient;
   /** Resolve after `ms` milliseconds. */
   readonly sleep: (ms: number) => Promise<void>;
   /** Milliseconds since the epoch. */
@@ -47,7 +64,7 @@ export interface HandlerDependencies {
 }
 
 /** The parts of {@link HandlerDependencies} needed to deliver an answer. */
-export type AnswerDependencies = Omit<HandlerDependencies, 'firehose' | 'kms'>;
+export type AnswerDependencies = Omit<HandlerDependencies, 'firehose' | 'kms' | 'kinesis'>;
 
 /** The parts of the Lambda context the handler uses. */
 export interface InvocationContext {
@@ -99,13 +116,49 @@ interface Outcome {
   /** The physical id to answer with. */
   readonly physicalResourceId: string;
   /** The attributes to answer with. */
-  readonly data: DeliveryStreamEncryptionResponseData;
+  readonly data: ResponseData;
+}
+
+/** A request whose properties passed validation, ready to be reconciled. */
+interface PreparedRequest {
+  /** The stream's name. */
+  readonly streamName: string;
+  /** Seconds the handler may wait for the stream. */
+  readonly timeoutSeconds: number;
+  /** The attributes once the stream is encrypted as wanted. */
+  readonly wanted: ResponseData;
+  /**
+   * Reconcile the stream: encrypt it (Create, Update) or decrypt it (Delete).
+   *
+   * @returns the result, with the attributes of a SUCCESS and of a FAILED answer.
+   */
+  run(requestType: RequestType, env: SessionEnvironment): Promise<ReconcileResult<unknown> & { successData: ResponseData; failedData: ResponseData }>;
+}
+
+/** How one kind of stream is handled: its properties, physical ids and attributes. */
+interface StreamKindHandling {
+  /** Attributes when nothing is known. */
+  readonly noData: ResponseData;
+  /** The properties whose change makes an Update touch the stream. */
+  readonly functionalProperties: ReadonlyArray<string>;
+  /** The stream name in a property bag, if usable. */
+  usableStreamName(bag: unknown): string | undefined;
+  /** The physical id of the encryption of a stream. */
+  physicalId(streamName: string): string;
+  /**
+   * Validate the properties.
+   *
+   * @throws HandlerFailure naming the first invalid property.
+   */
+  prepare(bag: unknown, deps: HandlerDependencies): PreparedRequest;
 }
 
 /** A request as received: the raw event, when it started, its time budget and logger. */
 interface Request {
   /** The event, as an untrusted record. */
   readonly event: Readonly<Record<string, unknown>>;
+  /** How the kind of stream the request is for is handled. */
+  readonly handling: StreamKindHandling;
   /** When handling started, in epoch milliseconds. */
   readonly startedAt: number;
   /** The Lambda's remaining time when handling started, in milliseconds. */
@@ -116,8 +169,82 @@ interface Request {
   readonly log: Logger;
 }
 
-/** Attributes when nothing is known. */
+/** Attributes of a delivery stream when nothing is known. */
 const NO_DATA: DeliveryStreamEncryptionResponseData = { KeyType: '', KeyArn: '', EncryptionStatus: '' };
+
+/** Attributes of a data stream when nothing is known. */
+const NO_DATA_STREAM_DATA: DataStreamEncryptionResponseData = { EncryptionType: '', KeyId: '', StreamStatus: '' };
+
+/** Delivery streams, through Firehose (`Custom::DeliveryStreamEncryption`). */
+const DELIVERY_STREAMS: StreamKindHandling = {
+  noData: NO_DATA,
+  functionalProperties: FUNCTIONAL_PROPERTIES,
+  usableStreamName,
+  physicalId: firehosePhysicalId,
+  prepare(bag, deps) {
+    const props = parseProperties(bag);
+    const streamName = props.streamName;
+    const wanted: DeliveryStreamEncryptionResponseData = { KeyType: props.keyType, KeyArn: props.keyArn ?? '', EncryptionStatus: 'ENABLED' };
+    return {
+      streamName,
+      timeoutSeconds: props.timeoutSeconds,
+      wanted,
+      async run(requestType, env) {
+        const fenv = { ...env, firehose: deps.firehose };
+        const result = requestType === 'Delete'
+          ? await reconcile({ kind: 'decrypt', streamName }, 0, fenv)
+          : await reconcile({ kind: 'encrypt', streamName, keyType: props.keyType, keyArn: props.keyArn }, props.settleSeconds, fenv);
+        const seen = dataOf(result.observation);
+        return { ...result, successData: requestType === 'Delete' ? { ...NO_DATA, EncryptionStatus: seen.EncryptionStatus } : wanted, failedData: seen };
+      },
+    };
+  },
+};
+
+/** Kinesis data streams (`Custom::DataStreamEncryption`). */
+const DATA_STREAMS: StreamKindHandling = {
+  noData: NO_DATA_STREAM_DATA,
+  functionalProperties: DATA_STREAM_FUNCTIONAL_PROPERTIES,
+  usableStreamName: usableDataStreamName,
+  physicalId: kinesisPhysicalId,
+  prepare(bag, deps) {
+    const props = parseDataStreamProperties(bag);
+    const { streamName, streamArn } = props;
+    const wanted: DataStreamEncryptionResponseData = { EncryptionType: 'KMS', KeyId: props.keyId, StreamStatus: 'ACTIVE' };
+    return {
+      streamName,
+      timeoutSeconds: props.timeoutSeconds,
+      wanted,
+      async run(requestType, env) {
+        if (!deps.kinesis) {
+          throw new Error('no Kinesis client');
+        }
+        const kenv = { ...env, kinesis: deps.kinesis };
+        const result = requestType === 'Delete'
+          ? await reconcileDataStream({ kind: 'decrypt', streamName, streamArn }, 0, kenv)
+          : await reconcileDataStream({ kind: 'encrypt', streamName, streamArn, keyId: props.keyId }, props.settleSeconds, kenv);
+        const seen = dataStreamDataOf(result.observation);
+        return { ...result, successData: requestType === 'Delete' ? { ...seen, KeyId: '' } : wanted, failedData: seen };
+      },
+    };
+  },
+};
+
+/**
+ * The kind of stream of a request: by its resource type, else by its
+ * `StreamKind` property. A request of one of the library's resource types is
+ * validated as that type, so a `StreamKind` that does not match it is refused.
+ */
+function handlingOf(event: Readonly<Record<string, unknown>>): StreamKindHandling {
+  switch (event.ResourceType) {
+    case DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE:
+      return DELIVERY_STREAMS;
+    case DATA_STREAM_ENCRYPTION_RESOURCE_TYPE:
+      return DATA_STREAMS;
+  }
+  const bag = event.ResourceProperties;
+  return typeof bag === 'object' && bag !== null && (bag as Record<string, unknown>).StreamKind === 'kinesis' ? DATA_STREAMS : DELIVERY_STREAMS;
+}
 
 /** A string field of the event, or `undefined`. */
 function text(value: unknown): string | undefined {
@@ -134,7 +261,7 @@ export async function handleEvent(event: CloudFormationCustomResourceEvent, cont
   try {
     outcome = await respond(request, deps);
   } catch (err) {
-    outcome = unexpected(request.event, err);
+    outcome = unexpected(request, err);
   }
   await deliver(request, outcome, context, deps);
 }
@@ -151,7 +278,7 @@ export async function answerUnexpectedError(
   deps: AnswerDependencies,
 ): Promise<void> {
   const request = openRequest(event, context, deps);
-  await deliver(request, unexpected(request.event, error), context, deps);
+  await deliver(request, unexpected(request, error), context, deps);
 }
 
 /** Read what is needed from the event and context, defensively, and log a safe summary; never throws. */
@@ -159,7 +286,8 @@ function openRequest(event: unknown, context: InvocationContext, deps: AnswerDep
   const startedAt = deps.now();
   const raw = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
   const secrets = urlSecrets(raw.ResponseURL);
-  const stream = summarizeProperties(raw.ResourceProperties).DeliveryStreamName;
+  const summary = summarizeProperties(raw.ResourceProperties);
+  const stream = summary.DeliveryStreamName ?? summary.StreamName;
   const log = new Logger(deps.log, deps.now, startedAt, { requestId: text(raw.RequestId), requestType: quote(raw.RequestType), stream }, secrets);
   let remainingMs = HANDLER_TIMEOUT_SECONDS * 1000;
   try {
@@ -178,29 +306,43 @@ function openRequest(event: unknown, context: InvocationContext, deps: AnswerDep
     properties: summarizeProperties(raw.ResourceProperties),
     oldProperties: raw.OldResourceProperties === undefined ? undefined : summarizeProperties(raw.OldResourceProperties),
   });
-  return { event: raw, startedAt, remainingMs, secrets, log };
+  return { event: raw, handling: handlingOf(raw), startedAt, remainingMs, secrets, log };
 }
 
 /**
  * The physical id of a Create that never called Start: derived from the
  * stream when its name is usable, else from the logical id.
  */
-function notStartedId(event: Readonly<Record<string, unknown>>): string {
-  const name = usableStreamName(event.ResourceProperties);
-  return `${name !== undefined ? firehosePhysicalId(name) : text(event.LogicalResourceId) ?? 'DeliveryStreamEncryption'}${NOT_STARTED_SUFFIX}`;
+function notStartedId(request: Request): string {
+  const { event, handling } = request;
+  const name = handling.usableStreamName(event.ResourceProperties);
+  return `${name !== undefined ? handling.physicalId(name) : text(event.LogicalResourceId) ?? 'StreamEncryption'}${NOT_STARTED_SUFFIX}`;
 }
 
 /** The FAILED outcome of an error nobody expected. */
-function unexpected(event: Readonly<Record<string, unknown>>, err: unknown): Outcome {
+function unexpected(request: Request, err: unknown): Outcome {
   const failure = new HandlerFailure('UNEXPECTED_ERROR', { operation: 'request handling', error: describeError(err) });
-  return { status: 'FAILED', reason: failure.message, reasonId: failure.reasonId, physicalResourceId: text(event.PhysicalResourceId) ?? notStartedId(event), data: NO_DATA };
+  return {
+    status: 'FAILED',
+    reason: failure.message,
+    reasonId: failure.reasonId,
+    physicalResourceId: text(request.event.PhysicalResourceId) ?? notStartedId(request),
+    data: request.handling.noData,
+  };
 }
 
-/** The attributes of the last reading of a stream. */
+/** The attributes of the last reading of a delivery stream. */
 function dataOf(observation: Observation | undefined): DeliveryStreamEncryptionResponseData {
   return observation?.found
     ? { KeyType: observation.encryption.keyType ?? '', KeyArn: observation.encryption.keyArn ?? '', EncryptionStatus: encryptionStatus(observation) ?? '' }
     : NO_DATA;
+}
+
+/** The attributes of the last reading of a data stream. */
+function dataStreamDataOf(observation: DataStreamObservation | undefined): DataStreamEncryptionResponseData {
+  return observation?.found
+    ? { EncryptionType: observation.encryptionType ?? 'NONE', KeyId: observation.keyId ?? '', StreamStatus: observation.streamStatus }
+    : NO_DATA_STREAM_DATA;
 }
 
 /**
@@ -215,11 +357,11 @@ function dataOf(observation: Observation | undefined): DeliveryStreamEncryptionR
  *   marks its physical id with {@link NOT_STARTED_SUFFIX}.
  */
 async function respond(request: Request, deps: HandlerDependencies): Promise<Outcome> {
-  const { event, log } = request;
+  const { event, handling, log } = request;
   const givenId = text(event.PhysicalResourceId);
   // The id of a FAILED answer given before any Start.
-  let failedId = givenId ?? notStartedId(event);
-  const done = (note: string, data: DeliveryStreamEncryptionResponseData = NO_DATA): Outcome => {
+  let failedId = givenId ?? notStartedId(request);
+  const done = (note: string, data: ResponseData = handling.noData): Outcome => {
     log.info('skip', { status: note });
     return { status: 'SUCCESS', reason: `${note}.`, physicalResourceId: failedId, data };
   };
@@ -234,16 +376,14 @@ async function respond(request: Request, deps: HandlerDependencies): Promise<Out
         return done('Removal policy is retain; encryption left on');
       }
     }
-    const props = parseProperties(bag);
-    const wanted = { KeyType: props.keyType, KeyArn: props.keyArn ?? '', EncryptionStatus: 'ENABLED' };
-    if (requestType === 'Update' && !functionalPropertiesChanged(event.OldResourceProperties, bag)) {
-      return done('No functional property changed', wanted);
+    const prepared = handling.prepare(bag, deps);
+    if (requestType === 'Update' && !functionalPropertiesChanged(event.OldResourceProperties, bag, handling.functionalProperties)) {
+      return done('No functional property changed', prepared.wanted);
     }
 
-    const deadlines = computeDeadlines(request.startedAt, request.remainingMs, props.timeoutSeconds);
+    const deadlines = computeDeadlines(request.startedAt, request.remainingMs, prepared.timeoutSeconds);
     log.info('deadline', { workMs: deadlines.work - request.startedAt });
-    const env: ReconcileEnvironment = {
-      firehose: deps.firehose,
+    const env: SessionEnvironment = {
       kms: deps.kms,
       clock: { now: deps.now, sleep: deps.sleep, random: deps.random },
       startedAt: request.startedAt,
@@ -251,26 +391,23 @@ async function respond(request: Request, deps: HandlerDependencies): Promise<Out
       callTimeoutMs: deadlines.callTimeoutMs,
       log,
     };
-    const streamName = props.streamName;
-    const result = requestType === 'Delete'
-      ? await reconcile({ kind: 'decrypt', streamName }, 0, env)
-      : await reconcile({ kind: 'encrypt', streamName, keyType: props.keyType, keyArn: props.keyArn }, props.settleSeconds, env);
+    const streamName = prepared.streamName;
+    const result = await prepared.run(requestType, env);
 
     // Create and a stream name change get the new stream's id; Delete and an Update of the same stream keep theirs.
-    const streamId = requestType === 'Create' || (requestType === 'Update' && usableStreamName(event.OldResourceProperties) !== streamName)
-      ? firehosePhysicalId(streamName)
-      : givenId ?? firehosePhysicalId(streamName);
+    const streamId = requestType === 'Create' || (requestType === 'Update' && handling.usableStreamName(event.OldResourceProperties) !== streamName)
+      ? handling.physicalId(streamName)
+      : givenId ?? handling.physicalId(streamName);
     if (result.status === 'SUCCESS') {
-      const data = requestType === 'Delete' ? { ...NO_DATA, EncryptionStatus: dataOf(result.observation).EncryptionStatus } : wanted;
-      return { status: 'SUCCESS', reason: result.reason, physicalResourceId: streamId, data };
+      return { status: 'SUCCESS', reason: result.reason, physicalResourceId: streamId, data: result.successData };
     }
     if (requestType === 'Create' && result.startIssued) {
       failedId = streamId;
     }
-    return { status: 'FAILED', reason: result.reason, reasonId: result.reasonId, physicalResourceId: failedId, data: dataOf(result.observation) };
+    return { status: 'FAILED', reason: result.reason, reasonId: result.reasonId, physicalResourceId: failedId, data: result.failedData };
   } catch (err) {
     if (err instanceof HandlerFailure) {
-      return { status: 'FAILED', reason: err.message, reasonId: err.reasonId, physicalResourceId: failedId, data: NO_DATA };
+      return { status: 'FAILED', reason: err.message, reasonId: err.reasonId, physicalResourceId: failedId, data: handling.noData };
     }
     throw err;
   }

@@ -1,16 +1,18 @@
 /**
- * Entry point of the `Custom::DeliveryStreamEncryption` handler: a
- * Lambda-backed CloudFormation custom resource that turns server-side
- * encryption of an Amazon Data Firehose delivery stream on (Create/Update) and
- * off (Delete), and PUTs its own answer to the event's `ResponseURL`.
+ * Entry point of the `Custom::DeliveryStreamEncryption` and
+ * `Custom::DataStreamEncryption` handler: a Lambda-backed CloudFormation
+ * custom resource that turns server-side encryption of an Amazon Data
+ * Firehose delivery stream or an Amazon Kinesis data stream on (Create/Update)
+ * and off (Delete), and PUTs its own answer to the event's `ResponseURL`.
  *
  * This module only wires the real world (SDK clients, timers, randomness, the
  * HTTPS response sender, stdout) into {@link handleEvent}. The SDK clients make
  * a single attempt per call, because the handler paces its own retries; their
- * endpoints follow the standard `AWS_ENDPOINT_URL_FIREHOSE` and
- * `AWS_ENDPOINT_URL_KMS` variables.
+ * endpoints follow the standard `AWS_ENDPOINT_URL_FIREHOSE`,
+ * `AWS_ENDPOINT_URL_KINESIS` and `AWS_ENDPOINT_URL_KMS` variables.
  */
 import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import type { Clock } from './backoff';
@@ -46,6 +48,7 @@ function productionDependencies(): HandlerDependencies {
     ...answerDependencies(),
     firehose: new FirehoseClient({ maxAttempts: 1 }),
     kms: new KMSClient({ maxAttempts: 1 }),
+    kinesis: new KinesisClient({ maxAttempts: 1 }),
   };
 }
 

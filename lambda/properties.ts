@@ -5,10 +5,13 @@
  */
 import { HandlerFailure } from './reasons';
 import {
+  DATA_STREAM_NAME_PATTERN,
+  DataStreamEncryptionResourceProperties,
   DELIVERY_STREAM_NAME_PATTERN,
   DeliveryStreamEncryptionResourceProperties,
   FirehoseKeyType,
   FUNCTIONAL_PROPERTIES,
+  KINESIS_MANAGED_KEY_ID,
   MAX_SETTLE_SECONDS,
   MAX_TIMEOUT_SECONDS,
   RemovalBehaviour,
@@ -33,6 +36,25 @@ export interface EncryptionProperties {
   readonly removalPolicy: RemovalBehaviour;
 }
 
+/** The validated, typed properties of a data stream encryption. */
+export interface DataStreamProperties {
+  /** Name of the data stream. */
+  readonly streamName: string;
+  /** ARN of the data stream. */
+  readonly streamArn: string;
+  /** The wanted key: a key ARN, or `alias/aws/kinesis`. */
+  readonly keyId: string;
+  /** Seconds the handler may wait for the stream. */
+  readonly timeoutSeconds: number;
+  /** Seconds to wait after the stream is ACTIVE with the key before answering SUCCESS. */
+  readonly settleSeconds: number;
+  /** What a Delete does to the stream's encryption. */
+  readonly removalPolicy: RemovalBehaviour;
+}
+
+/** A property of either resource type. */
+type PropertyName = keyof DeliveryStreamEncryptionResourceProperties | keyof DataStreamEncryptionResourceProperties;
+
 /**
  * The smallest timeout the handler accepts, in seconds. (The construct
  * enforces a larger minimum; the handler only guards against nonsense.)
@@ -42,6 +64,12 @@ export const MIN_HANDLER_TIMEOUT_SECONDS = 1;
 /** The ARN of a KMS key or alias, in any partition. */
 export const KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[a-zA-Z0-9/_+=,.@-]+$/;
 
+/** The ARN of a KMS key (not an alias), in any partition. */
+const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/;
+
+/** The ARN of a Kinesis data stream in any partition; group 1 is its name. */
+const DATA_STREAM_ARN_PATTERN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/([a-zA-Z0-9_.-]{1,128})$/;
+
 /** Longest key ARN accepted (the KMS `KeyId` limit). */
 const MAX_KEY_ARN_LENGTH = 2048;
 
@@ -49,8 +77,8 @@ const MAX_KEY_ARN_LENGTH = 2048;
 const MAX_QUOTED_LENGTH = 200;
 
 /** Every property of the contract, for log summaries. */
-const KNOWN_PROPERTIES: ReadonlyArray<keyof DeliveryStreamEncryptionResourceProperties> = [
-  'StreamKind', 'DeliveryStreamName', 'KeyType', 'KeyArn', 'TimeoutSeconds', 'SettleSeconds', 'RemovalPolicy',
+const KNOWN_PROPERTIES: ReadonlyArray<PropertyName> = [
+  'StreamKind', 'DeliveryStreamName', 'StreamName', 'StreamArn', 'KeyType', 'KeyArn', 'KeyId', 'TimeoutSeconds', 'SettleSeconds', 'RemovalPolicy',
 ];
 
 /** The request types, for the narrowing check. */
@@ -100,6 +128,15 @@ export function usableStreamName(bag: unknown): string | undefined {
   return typeof name === 'string' && DELIVERY_STREAM_NAME_PATTERN.test(name) ? name : undefined;
 }
 
+/**
+ * The data stream name in a property bag, if it is a usable name;
+ * `undefined` otherwise.
+ */
+export function usableDataStreamName(bag: unknown): string | undefined {
+  const name = isRecord(bag) ? bag.StreamName : undefined;
+  return typeof name === 'string' && DATA_STREAM_NAME_PATTERN.test(name) ? name : undefined;
+}
+
 /** Whether a value is a plain (non-array) object. */
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -110,7 +147,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  *
  * @throws HandlerFailure INVALID_PROPERTY if present with another type.
  */
-function optionalString(bag: Record<string, unknown>, name: keyof DeliveryStreamEncryptionResourceProperties): string | undefined {
+function optionalString(bag: Record<string, unknown>, name: PropertyName): string | undefined {
   const value = bag[name];
   if (value === undefined || value === null) {
     return undefined;
@@ -126,7 +163,7 @@ function optionalString(bag: Record<string, unknown>, name: keyof DeliveryStream
  *
  * @throws HandlerFailure INVALID_PROPERTY when missing, empty or not a string.
  */
-function requiredString(bag: Record<string, unknown>, name: keyof DeliveryStreamEncryptionResourceProperties): string {
+function requiredString(bag: Record<string, unknown>, name: PropertyName): string {
   const value = optionalString(bag, name);
   if (value === undefined || value === '') {
     throw invalid(name, 'is missing');
@@ -144,7 +181,7 @@ function invalid(property: string, problem: string): HandlerFailure {
  *
  * @throws HandlerFailure INVALID_PROPERTY otherwise.
  */
-function oneOf<T extends string>(bag: Record<string, unknown>, name: keyof DeliveryStreamEncryptionResourceProperties, allowed: ReadonlyArray<T>): T {
+function oneOf<T extends string>(bag: Record<string, unknown>, name: PropertyName, allowed: ReadonlyArray<T>): T {
   const value = requiredString(bag, name);
   if (!(allowed as ReadonlyArray<string>).includes(value)) {
     throw invalid(name, `must be ${allowed.join(' or ')}, not '${quote(value)}'`);
@@ -157,7 +194,7 @@ function oneOf<T extends string>(bag: Record<string, unknown>, name: keyof Deliv
  *
  * @throws HandlerFailure INVALID_PROPERTY otherwise.
  */
-function wholeNumber(bag: Record<string, unknown>, name: keyof DeliveryStreamEncryptionResourceProperties, min: number, max: number): number {
+function wholeNumber(bag: Record<string, unknown>, name: PropertyName, min: number, max: number): number {
   const text = requiredString(bag, name);
   const value = /^(0|[1-9]\d{0,5})$/.test(text) ? Number(text) : NaN;
   if (!(value >= min && value <= max)) {
@@ -174,6 +211,26 @@ function wholeNumber(bag: Record<string, unknown>, name: keyof DeliveryStreamEnc
  * @throws HandlerFailure naming the first invalid property.
  */
 export function parseProperties(bag: unknown): EncryptionProperties {
+  return naming('DeliveryStreamEncryption', () => parseDeliveryStreamProperties(bag));
+}
+
+/**
+ * Run a parse, naming the construct that writes the properties in its
+ * INVALID_PROPERTY reason.
+ */
+function naming<T>(construct: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof HandlerFailure && err.reasonId === 'INVALID_PROPERTY') {
+      throw new HandlerFailure('INVALID_PROPERTY', { ...err.params, construct });
+    }
+    throw err;
+  }
+}
+
+/** {@link parseProperties}, without the construct's name in its reasons. */
+function parseDeliveryStreamProperties(bag: unknown): EncryptionProperties {
   if (!isRecord(bag)) {
     throw invalid('ResourceProperties', 'must be an object');
   }
@@ -197,21 +254,64 @@ export function parseProperties(bag: unknown): EncryptionProperties {
     throw new HandlerFailure('INVALID_KEY_ARN', { value: quote(keyArn) });
   }
 
+  return { streamName, keyType, keyArn, ...parseLifecycle(bag) };
+}
+
+/**
+ * Validate the `ResourceProperties` of a data stream encryption (all strings,
+ * as CloudFormation delivers them) and return them typed. Unknown properties
+ * are ignored.
+ *
+ * @throws HandlerFailure naming the first invalid property.
+ */
+export function parseDataStreamProperties(bag: unknown): DataStreamProperties {
+  return naming('DataStreamEncryption', () => parseDataStreamBag(bag));
+}
+
+/** {@link parseDataStreamProperties}, without the construct's name in its reasons. */
+function parseDataStreamBag(bag: unknown): DataStreamProperties {
+  if (!isRecord(bag)) {
+    throw invalid('ResourceProperties', 'must be an object');
+  }
+  oneOf(bag, 'StreamKind', ['kinesis']);
+
+  const streamName = requiredString(bag, 'StreamName');
+  if (!DATA_STREAM_NAME_PATTERN.test(streamName)) {
+    throw new HandlerFailure('INVALID_DATA_STREAM_NAME', { value: quote(streamName) });
+  }
+  const streamArn = requiredString(bag, 'StreamArn');
+  if (DATA_STREAM_ARN_PATTERN.exec(streamArn)?.[1] !== streamName) {
+    throw new HandlerFailure('INVALID_DATA_STREAM_ARN', { value: quote(streamArn), stream: streamName });
+  }
+  const keyId = requiredString(bag, 'KeyId');
+  if (keyId !== KINESIS_MANAGED_KEY_ID && (keyId.length > MAX_KEY_ARN_LENGTH || !KMS_KEY_ARN_PATTERN.test(keyId))) {
+    throw new HandlerFailure('INVALID_KEY_ID', { value: quote(keyId) });
+  }
+  return { streamName, streamArn, keyId, ...parseLifecycle(bag) };
+}
+
+/** The properties both resource types share: timeout, settle time and removal policy. */
+function parseLifecycle(bag: Record<string, unknown>): Pick<EncryptionProperties, 'timeoutSeconds' | 'settleSeconds' | 'removalPolicy'> {
   const timeoutSeconds = wholeNumber(bag, 'TimeoutSeconds', MIN_HANDLER_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
   const settleSeconds = wholeNumber(bag, 'SettleSeconds', 0, MAX_SETTLE_SECONDS);
   const removalPolicy = oneOf<RemovalBehaviour>(bag, 'RemovalPolicy', ['destroy', 'retain']);
-  return { streamName, keyType, keyArn, timeoutSeconds, settleSeconds, removalPolicy };
+  return { timeoutSeconds, settleSeconds, removalPolicy };
 }
 
 /**
  * Whether an Update changes anything that affects the stream: compares the
- * {@link FUNCTIONAL_PROPERTIES} of the old and new property bags (an absent
+ * functional properties (by default the delivery stream's
+ * {@link FUNCTIONAL_PROPERTIES}) of the old and new property bags (an absent
  * and an empty value are the same).
  */
-export function functionalPropertiesChanged(oldBag: unknown, newBag: unknown): boolean {
+export function functionalPropertiesChanged(
+  oldBag: unknown,
+  newBag: unknown,
+  names: ReadonlyArray<string> = FUNCTIONAL_PROPERTIES,
+): boolean {
   const oldProps = isRecord(oldBag) ? oldBag : {};
   const newProps = isRecord(newBag) ? newBag : {};
-  return FUNCTIONAL_PROPERTIES.some((name) => (oldProps[name] ?? '') !== (newProps[name] ?? ''));
+  return names.some((name) => (oldProps[name] ?? '') !== (newProps[name] ?? ''));
 }
 
 /**

@@ -23,12 +23,12 @@ export const REASON_CATALOGUE = [
   {
     id: 'INVALID_REQUEST_TYPE',
     message: "Request type '{requestType}' is not Create, Update or Delete.",
-    fix: 'Invoke the handler only through its Custom::DeliveryStreamEncryption resource.',
+    fix: 'Invoke the handler only through its Custom::DeliveryStreamEncryption and Custom::DataStreamEncryption resources.',
   },
   {
     id: 'INVALID_PROPERTY',
     message: 'Resource property {property} {problem}.',
-    fix: 'Let the DeliveryStreamEncryption construct write the properties, from the same library version as the handler.',
+    fix: 'Let the {construct} construct write the properties, from the same library version as the handler.',
   },
   {
     id: 'INVALID_STREAM_NAME',
@@ -49,6 +49,21 @@ export const REASON_CATALOGUE = [
     id: 'INVALID_KEY_ARN',
     message: "KeyArn '{value}' is not a KMS key or alias ARN.",
     fix: 'Pass the key\'s full ARN (key.keyArn), not its id or alias name.',
+  },
+  {
+    id: 'INVALID_DATA_STREAM_NAME',
+    message: "StreamName '{value}' is not a Kinesis data stream name.",
+    fix: 'Pass the stream\'s name (1 to 128 of a-z, A-Z, 0-9, _ . -), not its ARN.',
+  },
+  {
+    id: 'INVALID_DATA_STREAM_ARN',
+    message: "StreamArn '{value}' is not the ARN of the Kinesis data stream {stream}.",
+    fix: 'Let the DataStreamEncryption construct write StreamName and StreamArn from the same stream.',
+  },
+  {
+    id: 'INVALID_KEY_ID',
+    message: "KeyId '{value}' is neither a KMS key ARN nor alias/aws/kinesis.",
+    fix: 'Pass the key\'s full ARN (key.keyArn), not its id or an alias, or use keyType KINESIS_MANAGED.',
   },
   {
     id: 'STREAM_NOT_FOUND',
@@ -126,6 +141,66 @@ export const REASON_CATALOGUE = [
     fix: 'Check the stream\'s name, account and region, and any permissions boundary or SCP.',
   },
   {
+    id: 'DATA_STREAM_NOT_FOUND',
+    message: 'Kinesis data stream {stream} does not exist in this account and region.',
+    fix: 'Check the stream ARN; if the stream is created in the same deployment, depend on it.',
+  },
+  {
+    id: 'DATA_STREAM_DELETED',
+    message: 'Kinesis data stream {stream} was deleted while its encryption was changing.',
+    fix: 'Find what deletes the stream, then deploy again.',
+  },
+  {
+    id: 'DATA_STREAM_NOT_ACTIVE',
+    message: 'Kinesis data stream {stream} is {status}.',
+    fix: 'Deploy again once the stream is ACTIVE; a stream that is DELETING cannot be encrypted.',
+  },
+  {
+    id: 'KINESIS_KEY_ACCESS_DENIED',
+    message: 'The handler may not call kms:DescribeKey on {key} ({error}).',
+    fix: 'Allow the handler\'s role kms:DescribeKey, and kms:GenerateDataKey through Kinesis, in the key policy.',
+  },
+  {
+    id: 'KINESIS_KMS_DISABLED',
+    message: 'Kinesis cannot use KMS key {key} for {stream}: the key is disabled ({error}).',
+    fix: 'Enable the key, then deploy again.',
+  },
+  {
+    id: 'KINESIS_KMS_INVALID_STATE',
+    message: 'Kinesis cannot use KMS key {key} for {stream} in its current state ({error}).',
+    fix: 'Use a key that is Enabled (cancel a pending deletion, then enable the key), then deploy again.',
+  },
+  {
+    id: 'KINESIS_KMS_ACCESS_DENIED',
+    message: 'Kinesis may not use KMS key {key} for {stream} on the handler\'s behalf ({error}).',
+    fix: 'Let the handler\'s role call kms:GenerateDataKey on the key through Kinesis in the key policy, and check any SCP or permissions boundary.',
+  },
+  {
+    id: 'KINESIS_KMS_NOT_FOUND',
+    message: 'Kinesis cannot find KMS key {key} for {stream} ({error}).',
+    fix: 'Check the key ARN, and that the key exists in the stream\'s region.',
+  },
+  {
+    id: 'KINESIS_KMS_OPT_IN_REQUIRED',
+    message: 'Kinesis cannot use KMS key {key} for {stream}: the account is not subscribed to AWS KMS ({error}).',
+    fix: 'Subscribe the account to AWS KMS (ask AWS Support for a new account), then deploy again.',
+  },
+  {
+    id: 'DATA_STREAM_CALL_LIMIT_EXCEEDED',
+    message: 'Kinesis refused {operation} on {stream}: limit exceeded ({error}).',
+    fix: 'Kinesis applies a new key to a stream at most 25 times in a rolling 24 hours: wait, then deploy again.',
+  },
+  {
+    id: 'DATA_STREAM_INVALID_ARGUMENT',
+    message: 'Kinesis rejected {operation} on {stream} ({error}).',
+    fix: 'Check the stream name and ARN, and that the key is a symmetric encryption key in the stream\'s region.',
+  },
+  {
+    id: 'DATA_STREAM_ENCRYPTION_NOT_APPLIED',
+    message: 'Kinesis data stream {stream} went back to ACTIVE after {operation} without the wanted encryption: {status}.',
+    fix: 'Check the key (enabled, symmetric, usable by Kinesis for this stream) and the stream\'s CloudTrail events, then deploy again.',
+  },
+  {
     id: 'THROTTLED',
     message: '{operation} for {stream} was throttled until the deadline ({seconds} s; {error}).',
     fix: 'Deploy fewer stream encryptions at once, or raise timeout.',
@@ -134,6 +209,11 @@ export const REASON_CATALOGUE = [
     id: 'TIMED_OUT',
     message: 'Delivery stream {stream} is still {state} after {seconds} s; last status: {lastStatus}.',
     fix: 'Check the stream (aws firehose describe-delivery-stream); if it is only slow, raise timeout.',
+  },
+  {
+    id: 'DATA_STREAM_TIMED_OUT',
+    message: 'Kinesis data stream {stream} is still {state} after {seconds} s; last status: {lastStatus}.',
+    fix: 'Check the stream (aws kinesis describe-stream-summary); if it is only slow, raise timeout.',
   },
   {
     id: 'UNEXPECTED_ERROR',

@@ -9,7 +9,10 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Backoff, Clock, RESPONSE_BACKOFF } from './backoff';
 import type { Logger } from './log';
-import type { DeliveryStreamEncryptionResponseData } from '../src/handler-contract';
+import type { DataStreamEncryptionResponseData, DeliveryStreamEncryptionResponseData } from '../src/handler-contract';
+
+/** The attributes of an answer, of either resource type. */
+export type ResponseData = DeliveryStreamEncryptionResponseData | DataStreamEncryptionResponseData;
 
 /** The body CloudFormation expects at the `ResponseURL`. */
 export interface CloudFormationResponse {
@@ -28,7 +31,7 @@ export interface CloudFormationResponse {
   /** Never mask the attributes: they are not secret. */
   readonly NoEcho: false;
   /** The attributes readable with `Fn::GetAtt`. */
-  readonly Data: DeliveryStreamEncryptionResponseData;
+  readonly Data: ResponseData;
 }
 
 /** CloudFormation's limit on the response body, in bytes. */
@@ -69,8 +72,9 @@ export function buildResponseBody(response: CloudFormationResponse, logStreamNam
       return JSON.stringify(fitted);
     }
   }
-  // Even an empty reason does not fit: the attributes are too long; drop them.
-  const bare = fitReason({ ...response, Data: { KeyType: '', KeyArn: '', EncryptionStatus: '' } }, ELLIPSIS);
+  // Even an empty reason does not fit: the attributes are too long; empty them.
+  const empty = Object.fromEntries(Object.keys(response.Data).map((name) => [name, ''])) as unknown as ResponseData;
+  const bare = fitReason({ ...response, Data: empty }, ELLIPSIS);
   return JSON.stringify(bare ?? { ...response, Reason: ELLIPSIS, Data: {} });
 }
 

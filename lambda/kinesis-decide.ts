@@ -1,0 +1,333 @@
+/**
+ * The truth table of a Kinesis data stream's encryption, as a pure function:
+ * given the goal, what `DescribeStreamSummary` just said (the observation) and
+ * what the handler did and saw before (the memory), decide the next action.
+ * No I/O, no clock: every row is unit-tested on its own.
+ *
+ * Kinesis has no encryption status of its own: a change makes the stream
+ * `UPDATING`, and the change is done when the stream is `ACTIVE` again with
+ * the new `EncryptionType` and `KeyId`.
+ */
+import type { StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
+import type { ReasonId, ReasonParams } from './reasons';
+import { KINESIS_MANAGED_KEY_ID } from '../src/handler-contract';
+
+/** What the handler wants the stream's encryption to be. */
+export type DataStreamGoal =
+  | {
+    /** Create/Update: `ACTIVE` with `EncryptionType` KMS and this key. */
+    readonly kind: 'encrypt';
+    /** Name of the data stream. */
+    readonly streamName: string;
+    /** ARN of the data stream (its region and account place key ids and alias names). */
+    readonly streamArn: string;
+    /** The wanted key: a key ARN, or `alias/aws/kinesis`. */
+    readonly keyId: string;
+  }
+  | {
+    /** Delete: `EncryptionType` NONE (or the stream gone). */
+    readonly kind: 'decrypt';
+    /** Name of the data stream. */
+    readonly streamName: string;
+    /** ARN of the data stream. */
+    readonly streamArn: string;
+  };
+
+/** One reading of the stream. */
+export type DataStreamObservation =
+  | {
+    /** The stream does not exist (ResourceNotFoundException). */
+    readonly found: false;
+  }
+  | {
+    /** The stream exists. */
+    readonly found: true;
+    /** `StreamStatus`: CREATING, UPDATING, ACTIVE, DELETING. */
+    readonly streamStatus: string;
+    /** `EncryptionType`: KMS or NONE (`undefined` if not reported). */
+    readonly encryptionType?: string;
+    /** `KeyId` as the stream reports it: a key ARN, key id, alias name or alias ARN. */
+    readonly keyId?: string;
+  };
+
+/** What the handler did and saw earlier in this request. */
+export interface DataStreamMemory {
+  /** A previous reading found the stream. */
+  readonly streamSeen: boolean;
+  /** Start was accepted in this request. */
+  readonly started: boolean;
+  /** Stop was accepted in this request. */
+  readonly stopped: boolean;
+  /** A previous reading showed UPDATING. */
+  readonly sawUpdating: boolean;
+  /** A reading after the last accepted Start or Stop showed UPDATING: the change was taken up. */
+  readonly updatingSinceChange: boolean;
+  /** The customer managed key passed the `kms:DescribeKey` pre-flight. */
+  readonly keyVerified: boolean;
+  /**
+   * What `kms:DescribeKey` resolved alias references of the stream's current
+   * key to: a key ARN, or `null` when the alias points to no key the handler
+   * may use (so not to the wanted key).
+   */
+  readonly resolvedKeys: Readonly<Record<string, string | null>>;
+}
+
+/** The memory at the start of a request. */
+export const INITIAL_DATA_STREAM_MEMORY: DataStreamMemory = {
+  streamSeen: false,
+  started: false,
+  stopped: false,
+  sawUpdating: false,
+  updatingSinceChange: false,
+  keyVerified: false,
+  resolvedKeys: {},
+};
+
+/** The next step. */
+export type DataStreamAction =
+  | {
+    /** Read the stream again after a short pause. */
+    readonly kind: 'wait';
+  }
+  | {
+    /** Check the wanted customer managed key with `kms:DescribeKey`, then decide again. */
+    readonly kind: 'verify-key';
+  }
+  | {
+    /** Resolve the alias the stream's current key is named by with `kms:DescribeKey`, then decide again. */
+    readonly kind: 'resolve-key';
+    /** The alias name or alias ARN to resolve. */
+    readonly keyId: string;
+  }
+  | {
+    /** Call `StartStreamEncryption` with the wanted key. */
+    readonly kind: 'start';
+  }
+  | {
+    /** Call `StopStreamEncryption` with the key the stream reports. */
+    readonly kind: 'stop';
+  }
+  | {
+    /** Answer SUCCESS. */
+    readonly kind: 'succeed';
+    /** Wait the settle time first (the stream just got the key). */
+    readonly settle: boolean;
+  }
+  | {
+    /** Answer FAILED. */
+    readonly kind: 'fail';
+    /** The catalogue entry. */
+    readonly reasonId: ReasonId;
+    /** The entry's parameters. */
+    readonly params: ReasonParams;
+  };
+
+/** Read the stream again. */
+const WAIT: DataStreamAction = { kind: 'wait' };
+
+/** Answer SUCCESS at once. */
+const DONE: DataStreamAction = { kind: 'succeed', settle: false };
+
+/** Stream statuses that turn into ACTIVE by themselves. */
+const STREAM_BUSY: ReadonlySet<string> = new Set(['CREATING', 'UPDATING']);
+
+/** The only encryption type that encrypts. */
+const KMS = 'KMS';
+
+/** Turn a `DescribeStreamSummary` summary into an {@link DataStreamObservation}. */
+export function observeDataStream(summary: StreamDescriptionSummary | undefined): DataStreamObservation {
+  if (!summary) {
+    return { found: false };
+  }
+  return {
+    found: true,
+    streamStatus: summary.StreamStatus ?? 'UNKNOWN',
+    encryptionType: summary.EncryptionType,
+    keyId: summary.KeyId || undefined,
+  };
+}
+
+/** Whether a reading shows the stream encrypted (`EncryptionType` KMS). */
+export function isEncrypted(observation: DataStreamObservation): boolean {
+  return observation.found && observation.encryptionType === KMS;
+}
+
+/** A one-line description of an observation, for reasons and logs. */
+export function summarizeDataStream(observation: DataStreamObservation | undefined): string {
+  if (!observation) {
+    return 'not read yet';
+  }
+  if (!observation.found) {
+    return 'stream not found';
+  }
+  const encryption = observation.encryptionType ?? 'NONE';
+  return `stream ${observation.streamStatus}, encryption ${encryption}${observation.keyId ? ` with ${observation.keyId}` : ''}`;
+}
+
+/**
+ * Fold an observation into the memory. Call after {@link decideDataStream}
+ * has judged the observation, so that it sees what happened *before* it.
+ */
+export function rememberDataStream(memory: DataStreamMemory, observation: DataStreamObservation): DataStreamMemory {
+  const updating = observation.found && observation.streamStatus === 'UPDATING';
+  return {
+    ...memory,
+    streamSeen: memory.streamSeen || observation.found,
+    sawUpdating: memory.sawUpdating || updating,
+    updatingSinceChange: memory.updatingSinceChange || ((memory.started || memory.stopped) && updating),
+  };
+}
+
+/** A KMS key reference, taken apart. */
+export interface KeyReference {
+  /** A key (by id or ARN) or an alias (by name or ARN). */
+  readonly kind: 'key' | 'alias';
+  /** The key id, or the alias name (`alias/…`). */
+  readonly name: string;
+  /** The region, when the reference is an ARN. */
+  readonly region?: string;
+  /** The account, when the reference is an ARN. */
+  readonly account?: string;
+}
+
+/** Where a KMS reference without region and account points: the stream's region and account. */
+interface Home {
+  readonly region?: string;
+  readonly account?: string;
+}
+
+/**
+ * Take a KMS key reference apart: a key ARN, an alias ARN, an alias name
+ * (`alias/…`) or a key id.
+ */
+export function parseKeyReference(reference: string): KeyReference {
+  const arn = /^arn:[^:]+:kms:([^:]*):([^:]*):(key|alias)\/(.+)$/.exec(reference);
+  if (arn) {
+    const [, region, account, kind, rest] = arn;
+    return { kind: kind as 'key' | 'alias', name: kind === 'alias' ? `alias/${rest}` : rest, region, account };
+  }
+  return reference.startsWith('alias/') ? { kind: 'alias', name: reference } : { kind: 'key', name: reference };
+}
+
+/** The region and account of a stream ARN. */
+function homeOf(streamArn: string): Home {
+  const [, , , region, account] = streamArn.split(':');
+  return { region, account };
+}
+
+/** Whether two references name the same key or alias, a missing region or account meaning the stream's. */
+function sameReference(a: KeyReference, b: KeyReference, home: Home): boolean {
+  return a.kind === b.kind
+    && a.name === b.name
+    && (a.region ?? home.region) === (b.region ?? home.region)
+    && (a.account ?? home.account) === (b.account ?? home.account);
+}
+
+/**
+ * Whether the stream's current key is the wanted one:
+ * - `alias/aws/kinesis` matches itself (as alias name or alias ARN in the
+ *   stream's region and account);
+ * - a customer key ARN matches the same ARN, the same key id, and an alias
+ *   that `kms:DescribeKey` resolved to that key; an `alias/aws/…` alias is an
+ *   AWS managed key, never a customer key;
+ * - `resolve` when the current key is an alias not resolved yet.
+ */
+export function matchKey(goal: Extract<DataStreamGoal, { kind: 'encrypt' }>, currentKeyId: string, memory: DataStreamMemory): 'same' | 'different' | 'resolve' {
+  if (currentKeyId === goal.keyId) {
+    return 'same';
+  }
+  const home = homeOf(goal.streamArn);
+  const wanted = parseKeyReference(goal.keyId);
+  const current = parseKeyReference(currentKeyId);
+  if (goal.keyId === KINESIS_MANAGED_KEY_ID || current.kind === 'key') {
+    return sameReference(current, wanted, home) ? 'same' : 'different';
+  }
+  if (current.name.startsWith('alias/aws/')) {
+    return 'different';
+  }
+  const resolved = memory.resolvedKeys[currentKeyId];
+  if (resolved === undefined) {
+    return 'resolve';
+  }
+  return resolved !== null && sameReference(parseKeyReference(resolved), wanted, home) ? 'same' : 'different';
+}
+
+/**
+ * The truth table: the next action for a goal, an observation and the memory.
+ *
+ * Create/Update (`encrypt`):
+ * - stream missing → FAILED (not found, or deleted if it was seen before);
+ * - stream CREATING/UPDATING → wait; any other status but ACTIVE → FAILED;
+ * - ACTIVE, KMS with the wanted key → SUCCESS (settle if it just got there);
+ * - ACTIVE, KMS with an alias not resolved yet → resolve it, decide again;
+ * - ACTIVE, NONE or another key, before any Start → verify the key (customer
+ *   managed keys), then Start;
+ * - after our Start: UPDATING seen, then ACTIVE without the wanted key →
+ *   FAILED (the change did not take); no UPDATING seen yet → wait.
+ *
+ * Delete (`decrypt`):
+ * - stream missing, DELETING, or not encrypted → SUCCESS;
+ * - stream CREATING/UPDATING → wait;
+ * - KMS → Stop with the key the stream reports; after our Stop, UPDATING
+ *   seen, then still KMS → FAILED; no UPDATING seen yet → wait.
+ */
+export function decideDataStream(goal: DataStreamGoal, observation: DataStreamObservation, memory: DataStreamMemory): DataStreamAction {
+  return goal.kind === 'encrypt' ? decideEncrypt(goal, observation, memory) : decideDecrypt(goal, observation, memory);
+}
+
+/** The Create/Update half of {@link decideDataStream}. */
+function decideEncrypt(goal: Extract<DataStreamGoal, { kind: 'encrypt' }>, observation: DataStreamObservation, memory: DataStreamMemory): DataStreamAction {
+  const stream = goal.streamName;
+  if (!observation.found) {
+    return fail(memory.streamSeen ? 'DATA_STREAM_DELETED' : 'DATA_STREAM_NOT_FOUND', { stream });
+  }
+  if (STREAM_BUSY.has(observation.streamStatus)) {
+    return WAIT;
+  }
+  if (observation.streamStatus !== 'ACTIVE') {
+    return fail('DATA_STREAM_NOT_ACTIVE', { stream, status: observation.streamStatus });
+  }
+  if (isEncrypted(observation) && observation.keyId) {
+    const match = matchKey(goal, observation.keyId, memory);
+    if (match === 'same') {
+      return { kind: 'succeed', settle: memory.started || memory.sawUpdating };
+    }
+    if (match === 'resolve') {
+      return { kind: 'resolve-key', keyId: observation.keyId };
+    }
+  }
+  // Not encrypted, or with another key.
+  if (memory.started) {
+    return memory.updatingSinceChange
+      ? fail('DATA_STREAM_ENCRYPTION_NOT_APPLIED', { stream, operation: 'StartStreamEncryption', status: summarizeDataStream(observation) })
+      : WAIT;
+  }
+  return goal.keyId !== KINESIS_MANAGED_KEY_ID && !memory.keyVerified ? { kind: 'verify-key' } : { kind: 'start' };
+}
+
+/** The Delete half of {@link decideDataStream}. */
+function decideDecrypt(goal: Extract<DataStreamGoal, { kind: 'decrypt' }>, observation: DataStreamObservation, memory: DataStreamMemory): DataStreamAction {
+  if (!observation.found) {
+    return DONE;
+  }
+  if (STREAM_BUSY.has(observation.streamStatus)) {
+    return WAIT;
+  }
+  if (observation.streamStatus === 'DELETING' || !isEncrypted(observation)) {
+    return DONE;
+  }
+  if (!observation.keyId) {
+    return fail('UNEXPECTED_ERROR', { operation: 'DescribeStreamSummary', error: 'EncryptionType KMS without a KeyId' });
+  }
+  if (memory.stopped) {
+    return memory.updatingSinceChange
+      ? fail('DATA_STREAM_ENCRYPTION_NOT_APPLIED', { stream: goal.streamName, operation: 'StopStreamEncryption', status: summarizeDataStream(observation) })
+      : WAIT;
+  }
+  return { kind: 'stop' };
+}
+
+/** A `fail` action. */
+function fail(reasonId: ReasonId, params: ReasonParams): DataStreamAction {
+  return { kind: 'fail', reasonId, params };
+}

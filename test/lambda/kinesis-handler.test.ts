@@ -1,0 +1,642 @@
+import {
+  AccessDeniedException,
+  DescribeStreamSummaryCommand,
+  DescribeStreamSummaryOutput,
+  InvalidArgumentException,
+  KinesisClient,
+  KMSAccessDeniedException,
+  KMSDisabledException,
+  KMSInvalidStateException,
+  KMSNotFoundException,
+  KMSOptInRequired,
+  KMSThrottlingException,
+  LimitExceededException,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  StartStreamEncryptionCommand,
+  StopStreamEncryptionCommand,
+} from '@aws-sdk/client-kinesis';
+import { DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { awsError, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID } from './helpers';
+import {
+  KEY_ID,
+  KinesisHarness,
+  kinesisCreate,
+  kinesisDelete,
+  kinesisProperties,
+  kinesisUpdate,
+  MANAGED,
+  sse,
+  STREAM_ARN,
+  summary,
+} from './kinesis-helpers';
+import { handler } from '../../lambda';
+import { handleEvent } from '../../lambda/handle-event';
+
+const kinesis = mockClient(KinesisClient);
+const kms = mockClient(KMSClient);
+let h: KinesisHarness;
+
+const ALIAS = 'alias/events-sse';
+const meta = { $metadata: { httpStatusCode: 400 } };
+
+beforeEach(() => {
+  kinesis.reset();
+  kms.reset();
+  kms.on(DescribeKeyCommand).resolves(keyMetadata());
+  kinesis.on(StartStreamEncryptionCommand).resolves({});
+  kinesis.on(StopStreamEncryptionCommand).resolves({});
+  h = new KinesisHarness();
+});
+
+/** Successive `DescribeStreamSummary` results (an Error is thrown); the last one repeats forever. */
+function reads(...results: Array<DescribeStreamSummaryOutput | Error>): void {
+  let i = 0;
+  kinesis.on(DescribeStreamSummaryCommand).callsFake(async () => {
+    const result = results[Math.min(i++, results.length - 1)];
+    if (result instanceof Error) {
+      throw result;
+    }
+    return result;
+  });
+}
+
+const describes = (): number => kinesis.commandCalls(DescribeStreamSummaryCommand).length;
+const starts = (): number => kinesis.commandCalls(StartStreamEncryptionCommand).length;
+const stops = (): number => kinesis.commandCalls(StopStreamEncryptionCommand).length;
+const keyChecks = (): number => kms.commandCalls(DescribeKeyCommand).length;
+const startInput = (n = 0) => kinesis.commandCalls(StartStreamEncryptionCommand)[n].args[0].input;
+const stopInput = (n = 0) => kinesis.commandCalls(StopStreamEncryptionCommand)[n].args[0].input;
+const awsCalls = (): number => kinesis.calls().length + kms.calls().length;
+const callNames = (): string[] => kinesis.calls().map((call) => call.args[0].constructor.name);
+
+describe('Create', () => {
+  test('NONE: pre-flight, Start with the key, wait for ACTIVE with it, settle, SUCCESS', async () => {
+    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    const answer = await h.run(kinesisCreate());
+    expect(answer).toEqual({
+      Status: 'SUCCESS',
+      Reason: `Data stream events: stream ACTIVE, encryption KMS with ${KEY_ARN}. See CloudWatch log stream ${LOG_STREAM}`,
+      PhysicalResourceId: 'kinesis:events',
+      StackId: STACK_ID,
+      RequestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000002',
+      LogicalResourceId: 'EventsSse',
+      NoEcho: false,
+      Data: { EncryptionType: 'KMS', KeyId: KEY_ARN, StreamStatus: 'ACTIVE' },
+    });
+    expect(kinesis.commandCalls(DescribeStreamSummaryCommand)[0].args[0].input).toEqual({ StreamName: 'events', StreamARN: STREAM_ARN });
+    expect(kms.commandCalls(DescribeKeyCommand)[0].args[0].input).toEqual({ KeyId: KEY_ARN });
+    expect(startInput()).toEqual({ StreamName: 'events', StreamARN: STREAM_ARN, EncryptionType: 'KMS', KeyId: KEY_ARN });
+    expect([describes(), keyChecks(), starts(), stops()]).toEqual([4, 1, 1, 0]);
+    expect(h.clock.sleeps.slice(0, -1).every((ms) => ms <= 1000)).toBe(true);
+    expect(h.clock.sleeps[h.clock.sleeps.length - 1]).toBe(5000);
+    expect(h.answers[0].url).toBe(RESPONSE_URL);
+  });
+
+  test('the first DescribeStreamSummary comes before any Start', async () => {
+    reads(summary(sse.none()), summary(sse.kms()));
+    await h.run(kinesisCreate());
+    expect(callNames()).toEqual(['DescribeStreamSummaryCommand', 'StartStreamEncryptionCommand', 'DescribeStreamSummaryCommand']);
+  });
+
+  test.each([
+    ['its key ARN', KEY_ARN],
+    ['its key id', KEY_ID],
+  ])('already KMS with the wanted key by %s: SUCCESS with one Describe, no pre-flight, no Start, no settle', async (_name, keyId) => {
+    reads(summary(sse.kms(keyId)));
+    const answer = await h.run(kinesisCreate());
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { EncryptionType: 'KMS', KeyId: KEY_ARN } });
+    expect([describes(), keyChecks(), starts()]).toEqual([1, 0, 0]);
+    expect(h.clock.sleeps).toEqual([]);
+  });
+
+  test('KMS with an alias of the wanted key: resolved with DescribeKey, no Start', async () => {
+    reads(summary(sse.kms(ALIAS)));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(kms.commandCalls(DescribeKeyCommand).map((c) => c.args[0].input)).toEqual([{ KeyId: ALIAS }]);
+    expect(starts()).toBe(0);
+  });
+
+  test('KMS with an alias of a key the handler may not describe: another key, so pre-flight and Start', async () => {
+    kms.on(DescribeKeyCommand, { KeyId: ALIAS }).rejects(awsError('AccessDeniedException', 'not authorized to perform kms:DescribeKey'));
+    reads(summary(sse.kms(ALIAS)), summary(sse.kms()));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(kms.commandCalls(DescribeKeyCommand).map((c) => c.args[0].input.KeyId)).toEqual([ALIAS, KEY_ARN]);
+    expect(startInput().KeyId).toBe(KEY_ARN);
+  });
+
+  test('KMS with an alias that no longer exists: another key, so Start', async () => {
+    kms.on(DescribeKeyCommand, { KeyId: ALIAS }).rejects(new NotFoundException({ message: 'Alias is not found.', ...meta }));
+    reads(summary(sse.kms(ALIAS)), summary(sse.kms()));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(starts()).toBe(1);
+  });
+
+  test('an unexpected error while resolving the current alias: FAILED, no Start', async () => {
+    kms.on(DescribeKeyCommand, { KeyId: ALIAS }).rejects(awsError('WeirdException', 'odd'));
+    reads(summary(sse.kms(ALIAS)));
+    const answer = await h.run(kinesisCreate());
+    expect(answer.Reason).toMatch(/^UNEXPECTED_ERROR: Unexpected error in DescribeKey: WeirdException: odd\./);
+    expect(starts()).toBe(0);
+  });
+
+  test.each([
+    ['another customer key', sse.kms(OTHER_KEY_ARN)],
+    ['the Kinesis managed key', sse.kms(MANAGED)],
+  ])('KMS with %s: Start with the wanted key', async (_name, first) => {
+    reads(summary(first), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect([keyChecks(), starts()]).toEqual([1, 1]);
+    expect(startInput().KeyId).toBe(KEY_ARN);
+  });
+
+  test('KINESIS_MANAGED: Start with alias/aws/kinesis, no key check', async () => {
+    reads(summary(sse.none()), summary(sse.kms(MANAGED), 'UPDATING'), summary(sse.kms(MANAGED)));
+    const answer = await h.run(kinesisCreate(kinesisProperties({ KeyId: MANAGED })));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { EncryptionType: 'KMS', KeyId: MANAGED, StreamStatus: 'ACTIVE' } });
+    expect(startInput()).toEqual({ StreamName: 'events', StreamARN: STREAM_ARN, EncryptionType: 'KMS', KeyId: MANAGED });
+    expect(keyChecks()).toBe(0);
+  });
+
+  test('KINESIS_MANAGED already applied: nothing to do', async () => {
+    reads(summary(sse.kms(MANAGED)));
+    expect((await h.run(kinesisCreate(kinesisProperties({ KeyId: MANAGED })))).Status).toBe('SUCCESS');
+    expect([describes(), starts(), keyChecks()]).toEqual([1, 0, 0]);
+  });
+
+  test.each(['CREATING', 'UPDATING'])('stream %s: wait for ACTIVE, then Start', async (status) => {
+    reads(summary(sse.none(), status), summary(sse.none(), status), summary(sse.none()), summary(sse.kms()));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(callNames()).toEqual([
+      'DescribeStreamSummaryCommand',
+      'DescribeStreamSummaryCommand',
+      'DescribeStreamSummaryCommand',
+      'StartStreamEncryptionCommand',
+      'DescribeStreamSummaryCommand',
+    ]);
+  });
+
+  test('someone else\'s UPDATING that ends with the wanted key: no Start, settle', async () => {
+    reads(summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(starts()).toBe(0);
+    expect(h.clock.sleeps[h.clock.sleeps.length - 1]).toBe(5000);
+  });
+
+  test('stream DELETING: FAILED DATA_STREAM_NOT_ACTIVE, no Start, not-started id', async () => {
+    reads(summary(sse.none(), 'DELETING'));
+    const answer = await h.run(kinesisCreate());
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started' });
+    expect(answer.Reason).toMatch(/^DATA_STREAM_NOT_ACTIVE: Kinesis data stream events is DELETING\. Deploy again once the stream is ACTIVE/);
+    expect(starts()).toBe(0);
+  });
+
+  test('stream not found: FAILED DATA_STREAM_NOT_FOUND with the not-started marker', async () => {
+    reads(new ResourceNotFoundException({ message: 'Stream events under account 123456789012 not found.', ...meta }));
+    const answer = await h.run(kinesisCreate());
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started', Data: { EncryptionType: '', KeyId: '', StreamStatus: '' } });
+    expect(answer.Reason).toMatch(/^DATA_STREAM_NOT_FOUND: Kinesis data stream events does not exist/);
+    expect([describes(), starts()]).toEqual([1, 0]);
+  });
+
+  test('stream deleted while waiting: FAILED DATA_STREAM_DELETED with the stream\'s id', async () => {
+    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), new ResourceNotFoundException({ message: 'gone', ...meta }));
+    const answer = await h.run(kinesisCreate());
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
+    expect(answer.Reason).toMatch(/^DATA_STREAM_DELETED: /);
+  });
+
+  test('after our Start the old state lingers without UPDATING: keep waiting, never a second Start', async () => {
+    const old = summary(sse.none());
+    reads(old, old, old, old, summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect([describes(), starts()]).toEqual([6, 1]);
+  });
+
+  test('after our Start the stream goes UPDATING and back to ACTIVE without the key: FAILED at once', async () => {
+    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.none()));
+    const answer = await h.run(kinesisCreate());
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events', Data: { EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' } });
+    expect(answer.Reason).toMatch(
+      /^DATA_STREAM_ENCRYPTION_NOT_APPLIED: Kinesis data stream events went back to ACTIVE after StartStreamEncryption without the wanted encryption: stream ACTIVE, encryption NONE\./,
+    );
+    expect(starts()).toBe(1);
+  });
+
+  test('SettleSeconds 0: no settle', async () => {
+    reads(summary(sse.none()), summary(sse.kms()));
+    await h.run(kinesisCreate(kinesisProperties({ SettleSeconds: '0' })));
+    expect(h.clock.sleeps.every((ms) => ms <= 1000)).toBe(true);
+  });
+
+  test('the settle time never runs past the deadline', async () => {
+    reads(summary(sse.none()), summary(sse.kms()));
+    const answer = await h.run(kinesisCreate(kinesisProperties({ SettleSeconds: '60', TimeoutSeconds: '3' })));
+    expect(answer.Status).toBe('SUCCESS');
+    expect(h.elapsed()).toBe(3000);
+  });
+});
+
+describe('KMS pre-flight', () => {
+  test.each([
+    ['disabled', { KeyState: 'Disabled' as const }, /^KEY_NOT_ENABLED: KMS key .* is Disabled, not Enabled\./],
+    ['pending deletion', { KeyState: 'PendingDeletion' as const }, /^KEY_NOT_ENABLED: KMS key .* is PendingDeletion/],
+    ['asymmetric', { KeySpec: 'RSA_2048' as const }, /^KEY_NOT_SYMMETRIC: KMS key .* has key spec RSA_2048/],
+    ['an HMAC key', { KeySpec: 'HMAC_256' as const, KeyUsage: 'GENERATE_VERIFY_MAC' as const }, /^KEY_WRONG_USAGE: .*GENERATE_VERIFY_MAC/],
+  ])('a key that is %s: FAILED at once, no Start', async (_name, metadata, reason) => {
+    kms.on(DescribeKeyCommand).resolves(keyMetadata(metadata));
+    reads(summary(sse.none()));
+    const answer = await h.run(kinesisCreate());
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started' });
+    expect(answer.Reason).toMatch(reason);
+    expect([keyChecks(), starts()]).toEqual([1, 0]);
+  });
+
+  test('a key that does not exist: FAILED KEY_NOT_FOUND', async () => {
+    kms.on(DescribeKeyCommand).rejects(new NotFoundException({ message: `Key '${KEY_ARN}' does not exist`, ...meta }));
+    reads(summary(sse.none()));
+    expect((await h.run(kinesisCreate())).Reason).toMatch(/^KEY_NOT_FOUND: KMS key .* was not found/);
+    expect(starts()).toBe(0);
+  });
+
+  test('access to the key denied: FAILED KINESIS_KEY_ACCESS_DENIED, naming what Kinesis needs', async () => {
+    kms.on(DescribeKeyCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform: kms:DescribeKey'));
+    reads(summary(sse.none()));
+    const answer = await h.run(kinesisCreate());
+    expect(answer.Reason).toMatch(/^KINESIS_KEY_ACCESS_DENIED: The handler may not call kms:DescribeKey on .*kms:GenerateDataKey through Kinesis/);
+    expect(starts()).toBe(0);
+  });
+
+  test('the key is checked once, even when Start is retried', async () => {
+    kinesis.on(StartStreamEncryptionCommand).rejectsOnce(new ResourceInUseException({ message: 'busy', ...meta })).resolves({});
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms()));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect([keyChecks(), starts()]).toEqual([1, 2]);
+  });
+});
+
+describe('errors of StartStreamEncryption', () => {
+  test.each([
+    ['KMSDisabledException', new KMSDisabledException({ message: 'key disabled', ...meta }), 'KINESIS_KMS_DISABLED', /the key is disabled/],
+    ['KMSInvalidStateException', new KMSInvalidStateException({ message: 'pending deletion', ...meta }), 'KINESIS_KMS_INVALID_STATE', /in its current state/],
+    ['KMSAccessDeniedException', new KMSAccessDeniedException({ message: 'not authorized', ...meta }), 'KINESIS_KMS_ACCESS_DENIED', /on the handler's behalf/],
+    ['KMSNotFoundException', new KMSNotFoundException({ message: 'no such key', ...meta }), 'KINESIS_KMS_NOT_FOUND', /cannot find KMS key/],
+    ['KMSOptInRequired', new KMSOptInRequired({ message: 'subscription needed', ...meta }), 'KINESIS_KMS_OPT_IN_REQUIRED', /not subscribed to AWS KMS/],
+    ['LimitExceededException (25 key applications a day)', new LimitExceededException({ message: 'limit', ...meta }), 'DATA_STREAM_CALL_LIMIT_EXCEEDED', /at most 25 times in a rolling 24 hours/],
+    ['InvalidArgumentException', new InvalidArgumentException({ message: 'bad key', ...meta }), 'DATA_STREAM_INVALID_ARGUMENT', /Kinesis rejected StartStreamEncryption on events/],
+    ['AccessDeniedException', new AccessDeniedException({ message: 'no', ...meta }), 'ACCESS_DENIED', /may not call StartStreamEncryption on events/],
+    ['ResourceNotFoundException', new ResourceNotFoundException({ message: 'gone', ...meta }), 'DATA_STREAM_DELETED', /was deleted/],
+  ])('%s: FAILED at once with its reason, no retry', async (_name, error, reasonId, text) => {
+    kinesis.on(StartStreamEncryptionCommand).rejects(error);
+    reads(summary(sse.none()));
+    const answer = await h.run(kinesisCreate());
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason.startsWith(`${reasonId}: `)).toBe(true);
+    expect(answer.Reason).toMatch(text);
+    if (reasonId !== 'DATA_STREAM_DELETED') {
+      expect(answer.Reason).toContain(`${error.name}: ${error.message}`);
+    }
+    expect(answer.PhysicalResourceId).toBe('kinesis:events#not-started');
+    expect(starts()).toBe(1);
+  });
+
+  test('KMSThrottlingException is throttling: read again, Start again, SUCCESS', async () => {
+    kinesis.on(StartStreamEncryptionCommand).rejectsOnce(new KMSThrottlingException({ message: 'KMS rate exceeded', ...meta })).resolves({});
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms()));
+    const answer = await h.run(kinesisCreate());
+    expect(answer.Status).toBe('SUCCESS');
+    expect([describes(), starts()]).toEqual([3, 2]);
+    const retry = h.records().find((r) => r.action === 'retry');
+    expect(retry).toMatchObject({ operation: 'StartStreamEncryption', errorClass: 'throttled' });
+  });
+
+  test('ResourceInUseException: read again and Start when ACTIVE', async () => {
+    kinesis.on(StartStreamEncryptionCommand).rejectsOnce(new ResourceInUseException({ message: 'UPDATING', ...meta })).resolves({});
+    reads(summary(sse.none()), summary(sse.none(), 'UPDATING'), summary(sse.none()), summary(sse.kms()));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(starts()).toBe(2);
+  });
+
+  test('a network error: Start may have taken effect, so read before deciding, and keep the stream\'s id on FAILED', async () => {
+    kinesis.on(StartStreamEncryptionCommand).rejects(networkError('ECONNRESET'));
+    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.none(), 'DELETING'));
+    const answer = await h.run(kinesisCreate());
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
+    expect(starts()).toBe(1);
+  });
+});
+
+describe('DescribeStreamSummary errors', () => {
+  test('LimitExceededException on Describe is throttling: retried, then SUCCESS', async () => {
+    reads(
+      new LimitExceededException({ message: 'Rate exceeded for stream events', ...meta }),
+      new LimitExceededException({ message: 'Rate exceeded for stream events', ...meta }),
+      summary(sse.kms()),
+    );
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(describes()).toBe(3);
+    expect(h.records().filter((r) => r.action === 'retry').map((r) => r.errorClass)).toEqual(['throttled', 'throttled']);
+  });
+
+  test('a 5xx and a network error are retried', async () => {
+    reads(awsError('InternalFailureException', 'oops', 500), networkError(), summary(sse.kms()));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(describes()).toBe(3);
+  });
+
+  test('access denied: FAILED ACCESS_DENIED', async () => {
+    reads(awsError('AccessDeniedException', 'not authorized to perform kinesis:DescribeStreamSummary'));
+    expect((await h.run(kinesisCreate())).Reason).toMatch(/^ACCESS_DENIED: The handler may not call DescribeStreamSummary on events/);
+  });
+
+  test('a summary without a description: FAILED, not taken for a missing stream', async () => {
+    reads({} as DescribeStreamSummaryOutput);
+    const answer = await h.run(kinesisDelete());
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(/^UNEXPECTED_ERROR: .*no StreamDescriptionSummary/);
+  });
+});
+
+describe('Update', () => {
+  test('only non-functional properties changed: SUCCESS with zero API calls', async () => {
+    const answer = await h.run(kinesisUpdate(kinesisProperties({ TimeoutSeconds: '300', SettleSeconds: '10', RemovalPolicy: 'retain' }), kinesisProperties()));
+    expect(answer).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'kinesis:events',
+      Data: { EncryptionType: 'KMS', KeyId: KEY_ARN, StreamStatus: 'ACTIVE' },
+    });
+    expect(awsCalls()).toBe(0);
+  });
+
+  test('a new key on the same stream: Start with it, same physical id', async () => {
+    kms.on(DescribeKeyCommand).resolves(keyMetadata({ Arn: OTHER_KEY_ARN }));
+    reads(summary(sse.kms(KEY_ARN)), summary(sse.kms(OTHER_KEY_ARN), 'UPDATING'), summary(sse.kms(OTHER_KEY_ARN)));
+    const answer = await h.run(kinesisUpdate(kinesisProperties({ KeyId: OTHER_KEY_ARN }), kinesisProperties()));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { KeyId: OTHER_KEY_ARN } });
+    expect(startInput().KeyId).toBe(OTHER_KEY_ARN);
+    expect(stops()).toBe(0);
+  });
+
+  test('from a customer key to KINESIS_MANAGED: Start with alias/aws/kinesis', async () => {
+    reads(summary(sse.kms()), summary(sse.kms(MANAGED)));
+    const answer = await h.run(kinesisUpdate(kinesisProperties({ KeyId: MANAGED }), kinesisProperties()));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { KeyId: MANAGED } });
+    expect([startInput().KeyId, keyChecks()]).toEqual([MANAGED, 0]);
+  });
+
+  test('another stream: reconciled as a Create, new physical id', async () => {
+    const other = { StreamName: 'clicks', StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks' };
+    reads(summary(sse.none(), 'ACTIVE', { StreamName: 'clicks' }), summary(sse.kms(), 'ACTIVE', { StreamName: 'clicks' }));
+    const answer = await h.run(kinesisUpdate(kinesisProperties(other), kinesisProperties()));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:clicks' });
+    expect(kinesis.commandCalls(DescribeStreamSummaryCommand).map((c) => c.args[0].input)).toEqual([
+      { StreamName: 'clicks', StreamARN: other.StreamArn },
+      { StreamName: 'clicks', StreamARN: other.StreamArn },
+    ]);
+    expect(startInput()).toMatchObject({ StreamName: 'clicks', StreamARN: other.StreamArn });
+    expect(stops()).toBe(0);
+  });
+
+  test('a FAILED Update returns the old physical id', async () => {
+    reads(new ResourceNotFoundException({ message: 'not found', ...meta }));
+    const other = { StreamName: 'clicks', StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks' };
+    const answer = await h.run(kinesisUpdate(kinesisProperties(other), kinesisProperties()));
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
+  });
+
+  test('an Update with invalid properties: FAILED, old physical id, zero API calls', async () => {
+    const answer = await h.run(kinesisUpdate(kinesisProperties({ KeyId: 'alias/events' }), kinesisProperties()));
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
+    expect(answer.Reason).toMatch(/^INVALID_KEY_ID: /);
+    expect(awsCalls()).toBe(0);
+  });
+});
+
+describe('Delete', () => {
+  test('removal policy retain: SUCCESS with zero API calls', async () => {
+    const answer = await h.run(kinesisDelete(kinesisProperties({ RemovalPolicy: 'retain' })));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { EncryptionType: '', KeyId: '', StreamStatus: '' } });
+    expect(awsCalls()).toBe(0);
+  });
+
+  test('a Create that never called Start: SUCCESS with zero API calls', async () => {
+    const answer = await h.run(kinesisDelete(kinesisProperties(), 'kinesis:events#not-started'));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#not-started' });
+    expect(awsCalls()).toBe(0);
+  });
+
+  test('stream not found: SUCCESS', async () => {
+    reads(new ResourceNotFoundException({ message: 'not found', ...meta }));
+    expect(await h.run(kinesisDelete())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events' });
+    expect(stops()).toBe(0);
+  });
+
+  test('NONE: SUCCESS without Stop', async () => {
+    reads(summary(sse.none()));
+    expect(await h.run(kinesisDelete())).toMatchObject({ Status: 'SUCCESS', Data: { EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' } });
+    expect([describes(), stops()]).toEqual([1, 0]);
+  });
+
+  test('KMS: Stop with the key the stream reports, wait for ACTIVE with NONE, SUCCESS', async () => {
+    reads(summary(sse.kms(ALIAS)), summary(sse.kms(ALIAS), 'UPDATING'), summary(sse.none()));
+    const answer = await h.run(kinesisDelete());
+    expect(answer).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'kinesis:events',
+      Data: { EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' },
+    });
+    expect(stopInput()).toEqual({ StreamName: 'events', StreamARN: STREAM_ARN, EncryptionType: 'KMS', KeyId: ALIAS });
+    expect([describes(), stops(), starts(), keyChecks()]).toEqual([3, 1, 0, 0]);
+    // no settle after a Stop
+    expect(h.clock.sleeps.every((ms) => ms <= 1000)).toBe(true);
+  });
+
+  test('UPDATING: wait until it settles, then Stop', async () => {
+    reads(summary(sse.kms(), 'UPDATING'), summary(sse.kms()), summary(sse.none()));
+    expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
+    expect(callNames()).toEqual(['DescribeStreamSummaryCommand', 'DescribeStreamSummaryCommand', 'StopStreamEncryptionCommand', 'DescribeStreamSummaryCommand']);
+  });
+
+  test('stream DELETING: SUCCESS without Stop', async () => {
+    reads(summary(sse.kms(), 'DELETING'));
+    expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
+    expect(stops()).toBe(0);
+  });
+
+  test('Stop finds no stream: SUCCESS', async () => {
+    kinesis.on(StopStreamEncryptionCommand).rejects(new ResourceNotFoundException({ message: 'gone', ...meta }));
+    reads(summary(sse.kms()));
+    const answer = await h.run(kinesisDelete());
+    expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { EncryptionType: '', KeyId: '', StreamStatus: '' } });
+    expect(answer.Reason).toMatch(/^Data stream events: stream not found\./);
+  });
+
+  test('Stop refused with ResourceInUseException: read again and Stop again', async () => {
+    kinesis.on(StopStreamEncryptionCommand).rejectsOnce(new ResourceInUseException({ message: 'busy', ...meta })).resolves({});
+    reads(summary(sse.kms()), summary(sse.kms()), summary(sse.none()));
+    expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
+    expect(stops()).toBe(2);
+  });
+
+  test('Stop refused with LimitExceededException: FAILED at once', async () => {
+    kinesis.on(StopStreamEncryptionCommand).rejects(new LimitExceededException({ message: 'limit', ...meta }));
+    reads(summary(sse.kms()));
+    const answer = await h.run(kinesisDelete());
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
+    expect(answer.Reason).toMatch(/^DATA_STREAM_CALL_LIMIT_EXCEEDED: Kinesis refused StopStreamEncryption on events/);
+    expect(stops()).toBe(1);
+  });
+
+  test('still KMS after the stream went UPDATING for our Stop: FAILED', async () => {
+    reads(summary(sse.kms()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    const answer = await h.run(kinesisDelete());
+    expect(answer.Reason).toMatch(/^DATA_STREAM_ENCRYPTION_NOT_APPLIED: .*after StopStreamEncryption/);
+  });
+});
+
+describe('deadline', () => {
+  test('still UPDATING at the deadline: FAILED with the last status, answered on time', async () => {
+    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'));
+    const answer = await h.run(kinesisCreate(kinesisProperties({ TimeoutSeconds: '60' })));
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(new RegExp(
+      `^DATA_STREAM_TIMED_OUT: Kinesis data stream events is still UPDATING after 60 s; last status: stream UPDATING, encryption KMS with ${KEY_ARN}\\. Check the stream \\(aws kinesis describe-stream-summary\\)`,
+    ));
+    expect(answer.PhysicalResourceId).toBe('kinesis:events');
+    expect(h.elapsed()).toBe(60_000);
+  });
+
+  test('after our Start the stream never changes: still ACTIVE without encryption', async () => {
+    reads(summary(sse.none()));
+    const answer = await h.run(kinesisCreate(kinesisProperties({ TimeoutSeconds: '30' })));
+    expect(answer.Reason).toMatch(/^DATA_STREAM_TIMED_OUT: Kinesis data stream events is still ACTIVE without encryption after 30 s/);
+    expect(starts()).toBe(1);
+  });
+
+  test('a Delete stuck with the key: still ACTIVE with KMS key …', async () => {
+    reads(summary(sse.kms()));
+    const answer = await h.run(kinesisDelete(kinesisProperties({ TimeoutSeconds: '10' })));
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
+    expect(answer.Reason).toMatch(new RegExp(`still ACTIVE with KMS key ${KEY_ARN} after 10 s`));
+  });
+
+  test('throttled until the deadline: FAILED THROTTLED with the last error', async () => {
+    reads(new LimitExceededException({ message: 'Rate exceeded for stream events', ...meta }));
+    const answer = await h.run(kinesisCreate(kinesisProperties({ TimeoutSeconds: '120' })));
+    expect(answer.Reason).toMatch(
+      /^THROTTLED: DescribeStreamSummary for events was throttled until the deadline \(120 s; LimitExceededException: Rate exceeded for stream events\)/,
+    );
+    expect(h.elapsed()).toBe(120_000);
+  });
+
+  test('the Lambda\'s remaining time shortens the deadline and leaves time to answer', async () => {
+    reads(summary(sse.kms(), 'UPDATING'));
+    const answer = await h.run(kinesisCreate(kinesisProperties({ TimeoutSeconds: '840' })), lambdaContext(30_000));
+    expect(answer.Reason).toMatch(/still UPDATING after 20 s/);
+    expect(h.answers[0].deadline - h.answers[0].sentAt).toBe(9_000);
+  });
+});
+
+describe('physical ids and answers', () => {
+  test('the physical id is stable across repeated Creates', async () => {
+    reads(summary(sse.kms()));
+    const first = await h.run(kinesisCreate());
+    const second = await h.run({ ...kinesisCreate(), RequestId: 'another-request' } as never);
+    expect([first.PhysicalResourceId, second.PhysicalResourceId]).toEqual(['kinesis:events', 'kinesis:events']);
+  });
+
+  test('a FAILED reason points to the log stream', async () => {
+    reads(summary(sse.none(), 'DELETING'));
+    const answer = await h.run(kinesisCreate());
+    expect(answer.Reason.endsWith(` See CloudWatch log stream ${LOG_STREAM}`)).toBe(true);
+  });
+});
+
+describe('malformed requests', () => {
+  const without = (name: string): Record<string, string> => {
+    const props = kinesisProperties();
+    delete props[name];
+    return props;
+  };
+
+  test.each<[string, Record<string, unknown>, RegExp, string]>([
+    ['missing StreamName', without('StreamName'), /^INVALID_PROPERTY: Resource property StreamName is missing\. Let the DataStreamEncryption construct/, 'EventsSse#not-started'],
+    ['a stream name not matching the pattern', kinesisProperties({ StreamName: 'events/prod' }), /^INVALID_DATA_STREAM_NAME: StreamName 'events\/prod' is not a Kinesis data stream name\./, 'EventsSse#not-started'],
+    ['a stream name of 129 characters', kinesisProperties({ StreamName: 'e'.repeat(129) }), /^INVALID_DATA_STREAM_NAME: /, 'EventsSse#not-started'],
+    ['missing StreamArn', without('StreamArn'), /^INVALID_PROPERTY: Resource property StreamArn is missing\./, 'kinesis:events#not-started'],
+    ['the ARN of another stream', kinesisProperties({ StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks' }), /^INVALID_DATA_STREAM_ARN: StreamArn '.*stream\/clicks' is not the ARN of the Kinesis data stream events\./, 'kinesis:events#not-started'],
+    ['a delivery stream ARN', kinesisProperties({ StreamArn: 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/events' }), /^INVALID_DATA_STREAM_ARN: /, 'kinesis:events#not-started'],
+    ['missing KeyId', without('KeyId'), /^INVALID_PROPERTY: Resource property KeyId is missing\./, 'kinesis:events#not-started'],
+    ['a key id', kinesisProperties({ KeyId: KEY_ID }), /^INVALID_KEY_ID: KeyId '.*' is neither a KMS key ARN nor alias\/aws\/kinesis\./, 'kinesis:events#not-started'],
+    ['an alias name', kinesisProperties({ KeyId: 'alias/events' }), /^INVALID_KEY_ID: /, 'kinesis:events#not-started'],
+    ['an alias ARN', kinesisProperties({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:alias/events' }), /^INVALID_KEY_ID: /, 'kinesis:events#not-started'],
+    ['a numeric TimeoutSeconds', { ...kinesisProperties(), TimeoutSeconds: 600 }, /^INVALID_PROPERTY: Resource property TimeoutSeconds must be a string, got number\./, 'kinesis:events#not-started'],
+    ['TimeoutSeconds 900', kinesisProperties({ TimeoutSeconds: '900' }), /^INVALID_PROPERTY: Resource property TimeoutSeconds must be a whole number from 1 to 840/, 'kinesis:events#not-started'],
+    ['SettleSeconds 61', kinesisProperties({ SettleSeconds: '61' }), /^INVALID_PROPERTY: Resource property SettleSeconds must be a whole number from 0 to 60/, 'kinesis:events#not-started'],
+    ['RemovalPolicy Retain', { ...kinesisProperties(), RemovalPolicy: 'Retain' }, /^INVALID_PROPERTY: Resource property RemovalPolicy must be destroy or retain/, 'kinesis:events#not-started'],
+    ['StreamKind firehose on a data stream resource', { ...kinesisProperties(), StreamKind: 'firehose' }, /^INVALID_PROPERTY: Resource property StreamKind must be kinesis, not 'firehose'\. Let the DataStreamEncryption construct/, 'kinesis:events#not-started'],
+  ])('Create with %s: FAILED with zero API calls', async (_name, props, reason, physicalId) => {
+    const answer = await h.run(kinesisCreate(props));
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(reason);
+    expect(answer.PhysicalResourceId).toBe(physicalId);
+    expect(answer.Data).toEqual({ EncryptionType: '', KeyId: '', StreamStatus: '' });
+    expect(awsCalls()).toBe(0);
+  });
+});
+
+describe('one handler for both kinds of stream', () => {
+  test('a resource type the handler does not know is dispatched by StreamKind', async () => {
+    reads(summary(sse.kms()));
+    const answer = await h.run({ ...kinesisCreate(), ResourceType: 'AWS::CloudFormation::CustomResource' } as never);
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events' });
+    expect(describes()).toBe(1);
+  });
+
+  test('dependencies without a Kinesis client answer FAILED, without touching a stream', async () => {
+    const deps = { ...h.deps, kinesis: undefined };
+    await handleEvent(kinesisCreate(), lambdaContext(), deps);
+    expect(h.answers[0].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started' });
+    expect(h.answers[0].body.Reason).toMatch(/^UNEXPECTED_ERROR: Unexpected error in request handling: Error: no Kinesis client\./);
+    expect(awsCalls()).toBe(0);
+  });
+
+  test('the production handler uses a Kinesis client that makes a single attempt per call', async () => {
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      reads(summary(sse.kms()));
+      await handler({ ...kinesisCreate(), ResponseURL: 'http://example.com/answer' } as never, lambdaContext() as never);
+      expect(describes()).toBe(1);
+      const client = kinesis.commandCalls(DescribeStreamSummaryCommand)[0].thisValue as KinesisClient;
+      expect(await client.config.maxAttempts()).toBe(1);
+    } finally {
+      log.mockRestore();
+    }
+  });
+});
+
+describe('logs', () => {
+  test('one JSON line per step, with the stream and no part of the ResponseURL', async () => {
+    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    await h.run(kinesisCreate());
+    const records = h.records();
+    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'start', 'decide', 'decide', 'settle', 'answer']);
+    for (const record of records) {
+      expect(record).toMatchObject({ requestType: 'Create', stream: 'events' });
+    }
+    expect(records[0]).toMatchObject({ properties: { StreamName: 'events', StreamArn: STREAM_ARN, KeyId: KEY_ARN } });
+    expect(records.find((r) => r.action === 'start')).toMatchObject({ key: KEY_ARN, status: 'accepted' });
+    const url = new URL(RESPONSE_URL);
+    for (const line of h.lines) {
+      expect(line).not.toContain(url.search.slice(1));
+      expect(line).not.toContain(url.pathname);
+    }
+  });
+
+  test('resolving the current alias is logged', async () => {
+    reads(summary(sse.kms(ALIAS)));
+    await h.run(kinesisCreate());
+    expect(h.records().find((r) => r.action === 'resolve-key')).toMatchObject({ key: ALIAS, resolvedKey: KEY_ARN });
+  });
+});

@@ -1,0 +1,111 @@
+import { LimitExceededException, ResourceInUseException } from '@aws-sdk/client-kinesis';
+import { KEY_ARN } from './helpers';
+import { kinesisProperties, MANAGED, STREAM_ARN } from './kinesis-helpers';
+import { classifyError } from '../../lambda/errors';
+import { functionalPropertiesChanged, parseDataStreamProperties, summarizeProperties, usableDataStreamName } from '../../lambda/properties';
+import { HandlerFailure, ReasonId } from '../../lambda/reasons';
+import { DATA_STREAM_FUNCTIONAL_PROPERTIES } from '../../src/handler-contract';
+
+const meta = { $metadata: { httpStatusCode: 400 } };
+
+/** The reason id a parse fails with (or `ok`). */
+function outcome(bag: unknown): ReasonId | 'ok' {
+  try {
+    parseDataStreamProperties(bag);
+    return 'ok';
+  } catch (err) {
+    if (err instanceof HandlerFailure) {
+      return err.reasonId;
+    }
+    throw err;
+  }
+}
+
+describe('parseDataStreamProperties', () => {
+  test('parses a complete customer managed key request', () => {
+    expect(parseDataStreamProperties({ ServiceToken: 'arn:aws:lambda:x', ServiceTimeout: '900', ...kinesisProperties() })).toEqual({
+      streamName: 'events',
+      streamArn: STREAM_ARN,
+      keyId: KEY_ARN,
+      timeoutSeconds: 600,
+      settleSeconds: 5,
+      removalPolicy: 'destroy',
+    });
+  });
+
+  test('parses the Kinesis managed key, other partitions and the bounds', () => {
+    expect(parseDataStreamProperties(kinesisProperties({ KeyId: MANAGED, TimeoutSeconds: '840', SettleSeconds: '0', RemovalPolicy: 'retain' }))).toMatchObject({
+      keyId: MANAGED,
+      timeoutSeconds: 840,
+      settleSeconds: 0,
+      removalPolicy: 'retain',
+    });
+    expect(outcome(kinesisProperties({
+      StreamArn: 'arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/events',
+      KeyId: 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd',
+    }))).toBe('ok');
+    expect(outcome(kinesisProperties({ StreamName: 'a'.repeat(128), StreamArn: `arn:aws:kinesis:eu-west-1:123456789012:stream/${'a'.repeat(128)}` }))).toBe('ok');
+  });
+
+  test.each<[string, unknown, ReasonId]>([
+    ['not an object', 'events', 'INVALID_PROPERTY'],
+    ['StreamKind firehose', { ...kinesisProperties(), StreamKind: 'firehose' }, 'INVALID_PROPERTY'],
+    ['a DeliveryStreamName instead of a StreamName', { ...kinesisProperties(), StreamName: undefined, DeliveryStreamName: 'events' }, 'INVALID_PROPERTY'],
+    ['a stream ARN as StreamName', kinesisProperties({ StreamName: STREAM_ARN }), 'INVALID_DATA_STREAM_NAME'],
+    ['an empty StreamArn', kinesisProperties({ StreamArn: '' }), 'INVALID_PROPERTY'],
+    ['a StreamArn with another name', kinesisProperties({ StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/other' }), 'INVALID_DATA_STREAM_ARN'],
+    ['a StreamArn with a short account', kinesisProperties({ StreamArn: 'arn:aws:kinesis:eu-west-1:1234:stream/events' }), 'INVALID_DATA_STREAM_ARN'],
+    ['a consumer ARN', kinesisProperties({ StreamArn: `${STREAM_ARN}/consumer/c:1` }), 'INVALID_DATA_STREAM_ARN'],
+    ['alias/aws/kinesis as an alias ARN', kinesisProperties({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:alias/aws/kinesis' }), 'INVALID_KEY_ID'],
+    ['a key ARN of another service', kinesisProperties({ KeyId: 'arn:aws:iam::123456789012:role/k' }), 'INVALID_KEY_ID'],
+    ['a huge KeyId', kinesisProperties({ KeyId: `arn:aws:kms:eu-west-1:123456789012:key/${'a'.repeat(2048)}` }), 'INVALID_KEY_ID'],
+    ['a boolean KeyId', { ...kinesisProperties(), KeyId: true }, 'INVALID_PROPERTY'],
+  ])('%s: %s', (_name, bag, expected) => {
+    expect(outcome(bag)).toBe(expected);
+  });
+
+  test('usable stream names give physical ids even when other properties are invalid', () => {
+    expect(usableDataStreamName({ StreamName: 'events', KeyId: 'nope' })).toBe('events');
+    expect(usableDataStreamName({ StreamName: 'not a name' })).toBeUndefined();
+    expect(usableDataStreamName({ DeliveryStreamName: 'events' })).toBeUndefined();
+    expect(usableDataStreamName(undefined)).toBeUndefined();
+  });
+
+  test('the functional properties of a data stream are its kind, stream, ARN and key', () => {
+    const changed = (overrides: Record<string, string>) =>
+      functionalPropertiesChanged(kinesisProperties(), { ...kinesisProperties(), ...overrides }, DATA_STREAM_FUNCTIONAL_PROPERTIES);
+    expect(changed({ TimeoutSeconds: '60', SettleSeconds: '0', RemovalPolicy: 'retain' })).toBe(false);
+    expect(changed({ KeyId: MANAGED })).toBe(true);
+    expect(changed({ StreamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/events' })).toBe(true);
+    expect(changed({ StreamName: 'clicks' })).toBe(true);
+  });
+
+  test('log summaries name the data stream properties', () => {
+    expect(summarizeProperties({ ...kinesisProperties(), Extra: 'x' })).toEqual({
+      StreamKind: 'kinesis',
+      StreamName: 'events',
+      StreamArn: STREAM_ARN,
+      KeyId: KEY_ARN,
+      TimeoutSeconds: '600',
+      SettleSeconds: '5',
+      RemovalPolicy: 'destroy',
+    });
+  });
+});
+
+describe('classifyError for Kinesis', () => {
+  test('LimitExceededException: a rate limit on DescribeStreamSummary, the key-application limit on Start and Stop', () => {
+    expect(classifyError(new LimitExceededException({ message: 'Rate exceeded', ...meta }), 'DescribeStreamSummary')).toBe('throttled');
+    expect(classifyError(new LimitExceededException({ message: '25', ...meta }), 'StartStreamEncryption')).toBe('fatal');
+    expect(classifyError(new LimitExceededException({ message: '25', ...meta }), 'StopStreamEncryption')).toBe('fatal');
+  });
+
+  test('KMSThrottlingException is throttling; ResourceInUseException is transient; the other KMS errors are final', () => {
+    const kmsThrottled = Object.assign(new Error('slow down'), { name: 'KMSThrottlingException', $fault: 'client', ...meta });
+    expect(classifyError(kmsThrottled, 'StartStreamEncryption')).toBe('throttled');
+    expect(classifyError(new ResourceInUseException({ message: 'UPDATING', ...meta }), 'StartStreamEncryption')).toBe('transient');
+    for (const name of ['KMSDisabledException', 'KMSInvalidStateException', 'KMSAccessDeniedException', 'KMSNotFoundException', 'KMSOptInRequired']) {
+      expect(classifyError(Object.assign(new Error('x'), { name, $fault: 'client', ...meta }), 'StartStreamEncryption')).toBe('fatal');
+    }
+  });
+});
