@@ -164,4 +164,21 @@ project.npmignore?.exclude(
   '/.tmp/',
 );
 
+// ---------------------------------------------------------------------------
+// Ecosystem checks: README snippets (jsii-rosetta), every jsii language
+// (jsii-pacmak), the published npm package, the example app with the CDK CLI,
+// and the integ tests' snapshots (integ-runner). `npm test` runs them all after
+// check:api, whose compile the jsii checks use. CONTRIBUTING.md explains them.
+// ---------------------------------------------------------------------------
+
+project.addDevDeps(
+  // The integ-tests release for the aws-cdk-lib floor: 2.180.0-alpha.0 is not
+  // available from the registry; 2.179.0-alpha.0 peers on aws-cdk-lib ^2.179.0.
+  '@aws-cdk/integ-tests-alpha@2.179.0-alpha.0',
+  '@aws-cdk/integ-runner@2.197.10',
+  // The CDK CLI for `npx cdk synth` in example/: the version integ-runner
+  // depends on, so that one copy is installed.
+  'aws-cdk@2.1115.1',
+);
+
 project.synth();
