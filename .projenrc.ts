@@ -181,4 +181,18 @@ project.addDevDeps(
   'aws-cdk@2.1115.1',
 );
 
+const checkRosetta = project.addTask('check:rosetta', {
+  description: 'Compile every TypeScript snippet of README.md and the API docs (jsii-rosetta --strict, fixtures in rosetta/) and check their Python and Java translations (after compile)',
+  exec: 'ts-node -T scripts/check-rosetta.ts',
+});
+const checkBindings = project.addTask('check:bindings', {
+  description: 'Generate the Python, Java, .NET and Go bindings (code only) into dist/bindings and fail on any warning (after check:rosetta)',
+  exec: 'ts-node -T scripts/check-bindings.ts',
+});
+for (const task of [checkRosetta, checkBindings]) {
+  project.testTask.spawn(task);
+}
+
+project.gitignore.exclude('/.jsii.tabl.json');
+
 project.synth();

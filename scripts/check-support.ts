@@ -1,0 +1,93 @@
+/**
+ * Helpers shared by the `check-*` scripts: running a tool from
+ * node_modules/.bin, failing with one clear line, and reading the compiled
+ * jsii assembly.
+ */
+import { spawnSync, SpawnSyncOptions } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The repository root. */
+export const ROOT = path.join(__dirname, '..');
+
+/** The jsii assembly that `npx projen compile` writes. */
+export const ASSEMBLY_FILE = path.join(ROOT, '.jsii');
+
+/** Print `message` as the reason for failing and exit with status 1. */
+export function fail(message: string): never {
+  console.error(`FAILED: ${message}`);
+  process.exit(1);
+}
+
+/** The parts of a jsii assembly the checks read. */
+export interface Assembly {
+  readonly name: string;
+  readonly version: string;
+  readonly types?: Record<string, { kind: string; name: string }>;
+  readonly readme?: { markdown: string };
+}
+
+/** The compiled assembly, or a failure that says how to make it. */
+export function readAssembly(): Assembly {
+  if (!fs.existsSync(ASSEMBLY_FILE)) {
+    fail('.jsii not found: run `npx projen compile` first');
+  }
+  return JSON.parse(fs.readFileSync(ASSEMBLY_FILE, 'utf8'));
+}
+
+/** The result of a command whose output was kept. */
+export interface RunResult {
+  readonly status: number;
+  /** Standard output. */
+  readonly stdout: string;
+  /** Standard output and standard error. */
+  readonly output: string;
+}
+
+/**
+ * Run a command and return its output, which is also shown unless `echo` is
+ * false. `command` is looked up in node_modules/.bin first.
+ */
+export function run(command: string, args: string[], options: SpawnSyncOptions = {}, echo = true): RunResult {
+  const local = path.join(ROOT, 'node_modules', '.bin', command);
+  const result = spawnSync(fs.existsSync(local) ? local : command, args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    ...options,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (result.error) {
+    fail(`could not run ${command}: ${result.error.message}`);
+  }
+  const stdout = String(result.stdout ?? '');
+  const output = `${stdout}${String(result.stderr ?? '')}`;
+  if (echo && output.trim()) {
+    process.stdout.write(output.endsWith('\n') ? output : `${output}\n`);
+  }
+  return { status: result.status ?? 1, stdout, output };
+}
+
+/**
+ * Run a jsii tool (jsii-rosetta, jsii-pacmak) and fail if it exits non-zero or
+ * prints any warning.
+ *
+ * The tools' banner about the Node.js release they run on describes the
+ * machine, not this library, so it is silenced for the running release only.
+ */
+export function runJsiiTool(command: string, args: string[]): string {
+  const nodeMajor = process.versions.node.split('.')[0];
+  const { status, output } = run(command, args, {
+    env: { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: nodeMajor },
+  });
+  if (status !== 0) {
+    fail(`${command} ${args[0]} exited with status ${status}`);
+  }
+  const warnings = output
+    .split('\n')
+    .filter((line) => /\bwarn(ing)?\b/i.test(line) && !/^npm warn\b/i.test(line.trim()));
+  if (warnings.length > 0) {
+    fail(`${command} printed ${warnings.length} warning(s):\n${warnings.join('\n')}`);
+  }
+  return output;
+}
