@@ -189,7 +189,11 @@ const checkBindings = project.addTask('check:bindings', {
   description: 'Generate the Python, Java, .NET and Go bindings (code only) into dist/bindings and fail on any warning (after check:rosetta)',
   exec: 'ts-node -T scripts/check-bindings.ts',
 });
-for (const task of [checkRosetta, checkBindings]) {
+const checkPackage = project.addTask('check:package', {
+  description: 'Check the npm package\'s files, install it into a throwaway CDK app with only its peers, and synthesize with plain node (after compile)',
+  exec: 'ts-node -T scripts/check-package.ts',
+});
+for (const task of [checkRosetta, checkBindings, checkPackage]) {
   project.testTask.spawn(task);
 }
 
