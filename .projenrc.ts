@@ -181,6 +181,12 @@ project.addDevDeps(
   'aws-cdk@2.1115.1',
 );
 
+/**
+ * For the CDK CLI and integ-runner when they only synthesize: a fixed region
+ * (so they do not probe for one) and no telemetry.
+ */
+const OFFLINE_CDK_ENV = { AWS_REGION: 'us-east-1', CDK_DISABLE_CLI_TELEMETRY: 'true' };
+
 const checkRosetta = project.addTask('check:rosetta', {
   description: 'Compile every TypeScript snippet of README.md and the API docs (jsii-rosetta --strict, fixtures in rosetta/) and check their Python and Java translations (after compile)',
   exec: 'ts-node -T scripts/check-rosetta.ts',
@@ -193,10 +199,27 @@ const checkPackage = project.addTask('check:package', {
   description: 'Check the npm package\'s files, install it into a throwaway CDK app with only its peers, and synthesize with plain node (after compile)',
   exec: 'ts-node -T scripts/check-package.ts',
 });
-for (const task of [checkRosetta, checkBindings, checkPackage]) {
+/** integ-runner on test/integ.*.ts; the test files are type-checked by the typecheck task. */
+const INTEG_RUNNER = "integ-runner --language typescript --directory test --app 'node -r ts-node/register/transpile-only {filePath}'";
+const integSnapshot = project.addTask('integ:snapshot', {
+  description: 'Compare the integ tests (test/integ.*.ts) with their committed snapshots, without deploying; asset hashes are not compared',
+  env: OFFLINE_CDK_ENV,
+  steps: [{ spawn: bundle.name }, { exec: INTEG_RUNNER }],
+});
+project.addTask('integ:update', {
+  description: 'Regenerate every integ test snapshot (test/integ.*.ts.snapshot/) without deploying',
+  env: OFFLINE_CDK_ENV,
+  steps: [{ spawn: bundle.name }, { exec: `${INTEG_RUNNER} --force --dry-run` }],
+});
+project.addTask('integ:deploy', {
+  description: 'Deploy the integ tests to the AWS account of the current credentials, run their assertions, destroy them and update the snapshots (extra args go to integ-runner)',
+  steps: [{ spawn: bundle.name }, { exec: `${INTEG_RUNNER} --force`, receiveArgs: true }],
+});
+
+for (const task of [integSnapshot, checkRosetta, checkBindings, checkPackage]) {
   project.testTask.spawn(task);
 }
 
-project.gitignore.exclude('/.jsii.tabl.json');
+project.gitignore.exclude('/.jsii.tabl.json', '/test/cdk-integ.out.*');
 
 project.synth();
