@@ -199,6 +199,12 @@ const checkPackage = project.addTask('check:package', {
   description: 'Check the npm package\'s files, install it into a throwaway CDK app with only its peers, and synthesize with plain node (after compile)',
   exec: 'ts-node -T scripts/check-package.ts',
 });
+const checkExample = project.addTask('check:example', {
+  description: 'Synthesize example/ with the CDK CLI (cdk synth), as its cdk.json says',
+  env: OFFLINE_CDK_ENV,
+  steps: [{ spawn: bundle.name }, { exec: 'cdk synth --quiet --no-notices', cwd: 'example' }],
+});
+
 /** integ-runner on test/integ.*.ts; the test files are type-checked by the typecheck task. */
 const INTEG_RUNNER = "integ-runner --language typescript --directory test --app 'node -r ts-node/register/transpile-only {filePath}'";
 const integSnapshot = project.addTask('integ:snapshot', {
@@ -216,10 +222,11 @@ project.addTask('integ:deploy', {
   steps: [{ spawn: bundle.name }, { exec: `${INTEG_RUNNER} --force`, receiveArgs: true }],
 });
 
-for (const task of [integSnapshot, checkRosetta, checkBindings, checkPackage]) {
+for (const task of [integSnapshot, checkExample, checkRosetta, checkBindings, checkPackage]) {
   project.testTask.spawn(task);
 }
 
 project.gitignore.exclude('/.jsii.tabl.json', '/test/cdk-integ.out.*');
+project.gitattributes.addAttributes('/test/integ.*.snapshot/**', 'linguist-generated');
 
 project.synth();
