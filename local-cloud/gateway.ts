@@ -75,7 +75,9 @@ export class Gateway {
       return this.answer(operation, resource, requestId, new ServiceError(fault.errorName, fault.message, { httpStatus: fault.httpStatus }));
     }
     if (!this.options.throttler.tryAcquire(this.options.accountId, operation.id)) {
-      return this.answer(operation, resource, requestId, ProtocolErrors.throttling(operation.name));
+      const throttled = operation.service.throttlingError?.(operation.name, resource, { accountId: this.options.accountId })
+        ?? ProtocolErrors.throttling(operation.name);
+      return this.answer(operation, resource, requestId, throttled, 'throttled');
     }
 
     let violations: string[];
@@ -105,19 +107,31 @@ export class Gateway {
     }
   }
 
-  /** The resource a call names (the operation's `resourceMember`), for counts and scoped faults. */
+  /** The resource a call names (the operation's `resourceOf` or `resourceMember`), for counts and scoped faults. */
   private resourceOf(operation: ResolvedOperation, body: JsonValue): string | undefined {
+    if (!isJsonObject(body)) return undefined;
+    if (operation.definition.resourceOf) return operation.definition.resourceOf(body);
     const member = operation.definition.resourceMember;
-    if (!member || !isJsonObject(body)) return undefined;
+    if (!member) return undefined;
     const value = body[member];
     return typeof value === 'string' ? value : undefined;
   }
 
-  /** Turns an operation result or error into a wire answer and records the call. */
-  private answer(operation: ResolvedOperation, resource: string | undefined, requestId: string, result: JsonObject | ServiceError): WireResponse {
+  /**
+   * Turns an operation result or error into a wire answer and records the call (as `throttled` when
+   * `outcome` says so or the error is a `ThrottlingException`).
+   */
+  private answer(
+    operation: ResolvedOperation,
+    resource: string | undefined,
+    requestId: string,
+    result: JsonObject | ServiceError,
+    outcome?: CallOutcome,
+  ): WireResponse {
     const response = result instanceof ServiceError ? this.errorResponse(result, requestId) : this.successResponse(result, requestId);
-    let outcome: CallOutcome = 'accepted';
-    if (result instanceof ServiceError) outcome = result.errorName === 'ThrottlingException' ? 'throttled' : 'failed';
+    if (!outcome) {
+      outcome = result instanceof ServiceError ? (result.errorName === 'ThrottlingException' ? 'throttled' : 'failed') : 'accepted';
+    }
     this.options.recorder.record({
       at: this.options.clock.now(),
       operation: operation.id,

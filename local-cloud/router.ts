@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ControlError } from './errors';
+import { ControlError, ServiceError } from './errors';
 import { JsonObject } from './json';
 import { ThrottleSetting } from './throttle';
 import { StructureShape } from './validation';
@@ -40,6 +40,12 @@ export interface OperationDefinition {
    */
   readonly resourceMember?: string;
   /**
+   * Names the resource of a call when no single member does (a stream named by `StreamName` or
+   * `StreamARN`); it receives the parsed body, which may still be invalid. Wins over
+   * {@link OperationDefinition.resourceMember}.
+   */
+  readonly resourceOf?: (body: JsonObject) => string | undefined;
+  /**
    * Runs the operation on valid input.
    *
    * @returns the output structure
@@ -53,6 +59,7 @@ export interface TypedOperation<I> {
   readonly input: StructureShape;
   readonly throttle?: ThrottleSetting;
   readonly resourceMember?: keyof I & string;
+  readonly resourceOf?: (body: JsonObject) => string | undefined;
   handle(input: I, context: RequestContext): JsonObject;
 }
 
@@ -66,6 +73,7 @@ export function defineOperation<I>(operation: TypedOperation<I>): OperationDefin
     input: operation.input,
     throttle: operation.throttle,
     resourceMember: operation.resourceMember,
+    resourceOf: operation.resourceOf,
     handle: (input, context) => operation.handle(input as unknown as I, context),
   };
 }
@@ -81,6 +89,12 @@ export interface ServiceModule {
   readonly targetPrefix: string;
   /** The error answered for constraint violations: `InvalidArgumentException`, `ValidationException`, … */
   readonly validationErrorName: string;
+  /**
+   * The error answered when an operation's rate limit is exceeded, for services that do not answer
+   * `ThrottlingException` (Kinesis answers `LimitExceededException`). Calls answered with it count
+   * as throttled. @defaultValue `ThrottlingException: Rate exceeded for operation <Operation>.`
+   */
+  readonly throttlingError?: (operation: string, resource: string | undefined, context: { readonly accountId: string }) => ServiceError;
   /** Operations by their wire name. */
   readonly operations: Readonly<Record<string, OperationDefinition>>;
 }
