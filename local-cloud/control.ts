@@ -26,6 +26,7 @@ import {
   StreamSpec,
   TransitionDelays,
 } from './services/firehose';
+import { DataStreamDelays, DataStreamSnapshot, DataStreamSpec, KinesisBackend, KinesisSnapshot } from './services/kinesis';
 import { AliasSnapshot, KeyMetadataJson, KeySnapshot, KmsBackend, RegisterKeySpec, SettableKeyState } from './services/kms';
 import { Throttler, ThrottleRate, ThrottleSetting } from './throttle';
 
@@ -38,6 +39,7 @@ export interface LocalCloudState {
   region: string;
   accountId: string;
   firehose: FirehoseSnapshot;
+  kinesis: KinesisSnapshot;
   kms: { keys: KeySnapshot[]; aliases: AliasSnapshot[] };
   /** The rate in force per canonical operation id (`null`: unlimited), plus `*` for the default. */
   throttles: Record<string, ThrottleSetting>;
@@ -109,6 +111,18 @@ export interface LocalCloudControl {
   setKeyState(key: string, state: SettableKeyState): KeyMetadataJson;
   /** A key's metadata by key id, key ARN, alias name or alias ARN. */
   key(key: string): KeyMetadataJson | undefined;
+  /** Default delays of Kinesis data stream transitions that start from now on; returns the delays in force. */
+  setKinesisDelays(delays: Partial<DataStreamDelays>): DataStreamDelays;
+  /** Delays for one data stream name (it need not exist yet); `null` removes them. Returns the delays in force for it. */
+  setDataStreamDelays(streamName: string, delays: Partial<DataStreamDelays> | null): DataStreamDelays;
+  /** Creates a Kinesis data stream directly in any state. */
+  createDataStream(spec: DataStreamSpec): DataStreamSnapshot;
+  /** Removes a data stream at once, in any state (UPDATING included). Returns whether it existed. */
+  deleteDataStream(streamName: string): boolean;
+  /** A data stream's snapshot: its wire summary plus the applied encryption, pending change and key-application budget. */
+  dataStream(streamName: string): DataStreamSnapshot | undefined;
+  /** The next accepted Start or Stop on the data stream does not take: UPDATING, then ACTIVE as before. */
+  failNextStreamEncryption(streamName: string): void;
 }
 
 /**
@@ -136,6 +150,12 @@ export const CONTROL_METHODS: Readonly<Record<keyof LocalCloudControl, 'read' | 
   registerKey: 'write',
   setKeyState: 'write',
   key: 'read',
+  setKinesisDelays: 'write',
+  setDataStreamDelays: 'write',
+  createDataStream: 'write',
+  deleteDataStream: 'write',
+  dataStream: 'read',
+  failNextStreamEncryption: 'write',
 };
 
 /** The names of the control methods. */
@@ -149,6 +169,7 @@ export interface ControlPlaneParts {
   readonly faults: FaultInjector;
   readonly recorder: CallRecorder;
   readonly firehose: FirehoseBackend;
+  readonly kinesis: KinesisBackend;
   readonly kms: KmsBackend;
   readonly accountId: string;
   readonly region: string;
@@ -176,6 +197,7 @@ export class ControlPlane implements LocalCloudControl {
   /** {@inheritDoc LocalCloudControl.reset} */
   public reset(): void {
     this.parts.firehose.reset();
+    this.parts.kinesis.reset();
     this.parts.kms.reset();
     this.parts.faults.clear();
     this.parts.recorder.reset();
@@ -192,6 +214,7 @@ export class ControlPlane implements LocalCloudControl {
       region: this.parts.region,
       accountId: this.parts.accountId,
       firehose: this.parts.firehose.snapshot(),
+      kinesis: this.parts.kinesis.snapshot(),
       kms: this.parts.kms.snapshot(),
       throttles: this.parts.throttler.snapshot(this.parts.router.operationIds()),
       faults: this.parts.faults.list(),
@@ -262,6 +285,7 @@ export class ControlPlane implements LocalCloudControl {
   public clearFaults(): void {
     this.parts.faults.clear();
     this.parts.firehose.clearForcedFailures();
+    this.parts.kinesis.clearForcedFailures();
   }
 
   /** {@inheritDoc LocalCloudControl.setThrottle} */
@@ -304,6 +328,36 @@ export class ControlPlane implements LocalCloudControl {
   public key(key: string): KeyMetadataJson | undefined {
     if (typeof key !== 'string' || key === '') throw new ControlError('key: expected a key id, key ARN, alias name or alias ARN');
     return this.parts.kms.describe(key);
+  }
+
+  /** {@inheritDoc LocalCloudControl.setKinesisDelays} */
+  public setKinesisDelays(delays: Partial<DataStreamDelays>): DataStreamDelays {
+    return this.parts.kinesis.setDelays(delays);
+  }
+
+  /** {@inheritDoc LocalCloudControl.setDataStreamDelays} */
+  public setDataStreamDelays(streamName: string, delays: Partial<DataStreamDelays> | null): DataStreamDelays {
+    return this.parts.kinesis.setStreamDelays(streamName, delays);
+  }
+
+  /** {@inheritDoc LocalCloudControl.createDataStream} */
+  public createDataStream(spec: DataStreamSpec): DataStreamSnapshot {
+    return this.parts.kinesis.createDataStream(spec);
+  }
+
+  /** {@inheritDoc LocalCloudControl.deleteDataStream} */
+  public deleteDataStream(streamName: string): boolean {
+    return this.parts.kinesis.deleteDataStream(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.dataStream} */
+  public dataStream(streamName: string): DataStreamSnapshot | undefined {
+    return this.parts.kinesis.dataStream(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.failNextStreamEncryption} */
+  public failNextStreamEncryption(streamName: string): void {
+    this.parts.kinesis.failNextStreamEncryption(streamName);
   }
 
   /** Applies the rate limits the cloud was started with. */

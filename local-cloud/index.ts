@@ -1,6 +1,7 @@
 /**
- * The local cloud: a wire-level stand-in for Amazon Data Firehose and AWS KMS that the unmodified
- * AWS SDK for JavaScript v3 talks to over HTTP, with a control API for tests and the demo.
+ * The local cloud: a wire-level stand-in for Amazon Data Firehose, Amazon Kinesis Data Streams and
+ * AWS KMS that the unmodified AWS SDK for JavaScript v3 talks to over HTTP, with a control API for
+ * tests and the demo.
  * Not part of the published package.
  *
  * @module
@@ -49,6 +50,24 @@ export type {
   KeyDirectory,
   FirehoseBackendOptions,
 } from './services/firehose';
+export {
+  DEFAULT_DATA_STREAM_DELAYS,
+  DEFAULT_KEY_APPLICATION_LIMIT,
+  KINESIS_MANAGED_KEY,
+  KinesisBackend,
+  kinesisService,
+  streamNameOf,
+} from './services/kinesis';
+export type {
+  DataStreamDelays,
+  DataStreamEncryption,
+  DataStreamSnapshot,
+  DataStreamSpec,
+  KinesisBackendOptions,
+  KinesisKeyDirectory,
+  KinesisSnapshot,
+  StreamDescriptionSummaryJson,
+} from './services/kinesis';
 export { KmsBackend, kmsService, KEY_SPEC_VALUES, KEY_USAGE_VALUES, KEY_STATE_VALUES } from './services/kms';
 export type { KeyMetadataJson, KeySnapshot, AliasSnapshot, RegisterKeySpec, SettableKeyState, KeyLookup } from './services/kms';
 export type { JsonValue, JsonObject, JsonPrimitive } from './json';

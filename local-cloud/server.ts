@@ -1,6 +1,7 @@
 /**
  * The local cloud: an HTTP server on 127.0.0.1 that speaks the AWS JSON 1.1 protocol of Amazon
- * Data Firehose and AWS KMS to the unmodified AWS SDK, plus the control API.
+ * Data Firehose, Amazon Kinesis Data Streams and AWS KMS to the unmodified AWS SDK, plus the
+ * control API.
  *
  * One port serves HTTP/1.1 and cleartext HTTP/2 with prior knowledge (h2c): the Firehose and KMS
  * clients of the SDK use HTTP/1.1, but its Kinesis client always uses HTTP/2, even for an
@@ -29,6 +30,7 @@ import { FaultInjector } from './faults';
 import { AMZ_JSON_1_1, Gateway } from './gateway';
 import { Router, ServiceModule } from './router';
 import { EncryptionCallLimit, FirehoseBackend, firehoseService, TransitionDelays } from './services/firehose';
+import { DataStreamDelays, KinesisBackend, kinesisService } from './services/kinesis';
 import { KmsBackend, kmsService } from './services/kms';
 import { Throttler, ThrottleRate } from './throttle';
 
@@ -72,6 +74,10 @@ export interface LocalCloudOptions {
   readonly throttle?: Readonly<Record<string, ThrottleRate | number | null>>;
   /** @defaultValue 25 Start+Stop calls per stream per rolling 24 hours */
   readonly encryptionCallLimit?: EncryptionCallLimit;
+  /** Initial default delays of Kinesis data streams; missing ones from `DEFAULT_DATA_STREAM_DELAYS`. */
+  readonly kinesisDelays?: Partial<DataStreamDelays>;
+  /** @defaultValue 25 key applications (accepted StartStreamEncryption calls) per data stream per rolling 24 hours */
+  readonly keyApplicationLimit?: EncryptionCallLimit;
   /** Told about unexpected failures inside the local cloud. @defaultValue writes them to stderr */
   readonly onInternalError?: (error: unknown, operationId: string) => void;
 }
@@ -82,7 +88,7 @@ export interface LocalCloudOptions {
 export interface LocalCloudEnv {
   readonly AWS_ENDPOINT_URL_FIREHOSE: string;
   readonly AWS_ENDPOINT_URL_KMS: string;
-  /** Also set, for the Kinesis twin; Kinesis operations are not served yet (UnknownOperationException). */
+  /** The Kinesis client speaks HTTP/2 (h2c) to it. */
   readonly AWS_ENDPOINT_URL_KINESIS: string;
   readonly AWS_REGION: string;
   readonly AWS_ACCESS_KEY_ID: string;
@@ -144,8 +150,8 @@ export class LocalCloud {
   /** The in-process control API. */
   public readonly control: LocalCloudControl;
   /**
-   * The services. Register a {@link ServiceModule} here to serve another service (such as Kinesis)
-   * the same way as Firehose and KMS: its operations get validation, faults, throttling (their
+   * The services. Register a {@link ServiceModule} here to serve another service the same way as
+   * Firehose, Kinesis and KMS: its operations get validation, faults, throttling (their
    * declared rates, else {@link DEFAULT_THROTTLE}) and call counts.
    */
   public readonly router: Router;
@@ -173,7 +179,15 @@ export class LocalCloud {
       delays: options.delays,
       encryptionCallLimit: options.encryptionCallLimit,
     });
-    this.router = new Router().register(firehoseService(firehose)).register(kmsService(kms));
+    const kinesis = new KinesisBackend({
+      clock: this.clock,
+      accountId: this.accountId,
+      region: this.region,
+      keys: kms,
+      delays: options.kinesisDelays,
+      keyApplicationLimit: options.keyApplicationLimit,
+    });
+    this.router = new Router().register(firehoseService(firehose)).register(kinesisService(kinesis)).register(kmsService(kms));
     const throttler = new Throttler(this.clock, (operationId) => this.router.builtInThrottle(operationId), DEFAULT_THROTTLE);
     const faults = new FaultInjector();
     const recorder = new CallRecorder();
@@ -194,6 +208,7 @@ export class LocalCloud {
       faults,
       recorder,
       firehose,
+      kinesis,
       kms,
       accountId: this.accountId,
       region: this.region,

@@ -9,7 +9,7 @@ import {
   ServiceUnavailableException,
   StartDeliveryStreamEncryptionCommand,
 } from '@aws-sdk/client-firehose';
-import { DescribeStreamSummaryCommand, KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { CreateKeyCommand, DescribeKeyCommand, KMSClient, KMSInternalException } from '@aws-sdk/client-kms';
 import { FUNCTIONAL_OPTIONS, rejectionOf, startTestCloud, TestCloud } from './helpers';
 import { defineOperation, LocalCloud, shapes, startLocalCloud } from '../../local-cloud';
@@ -62,11 +62,12 @@ describe('the JSON 1.1 wire format', () => {
     expect(answer.json.message).toMatch(message);
   });
 
-  test('Kinesis is not served yet: the Kinesis SDK gets UnknownOperationException', async () => {
+  test('a Kinesis operation the local cloud does not model: the Kinesis SDK (over HTTP/2) gets UnknownOperationException', async () => {
     const kinesis = new KinesisClient({ ...t.cloud.clientConfig(), maxAttempts: 1 });
     try {
-      const error = await rejectionOf(kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'orders' })));
+      const error = await rejectionOf(kinesis.send(new ListStreamsCommand({})));
       expect(error.name).toBe('UnknownOperationException');
+      expect(error.message).toMatch(/Operation Kinesis_20131202.ListStreams is not supported/);
     } finally {
       kinesis.destroy();
     }
@@ -241,24 +242,18 @@ describe('adding a service', () => {
   beforeAll(async () => {
     cloud = await startLocalCloud({ onInternalError: (_error, operation) => internalErrors.push(operation) });
     cloud.router.register({
-      id: 'kinesis',
-      targetPrefix: 'Kinesis_20131202',
+      id: 'example',
+      targetPrefix: 'Example_20250101',
       validationErrorName: 'ValidationException',
       operations: {
-        DescribeStreamSummary: defineOperation<{ StreamName: string }>({
-          input: shapes.structure({ StreamName: shapes.string({ min: 1, max: 128 }) }),
-          resourceMember: 'StreamName',
+        DescribeThing: defineOperation<{ ThingName: string }>({
+          input: shapes.structure({ ThingName: shapes.string({ min: 1, max: 128 }) }, ['ThingName']),
+          resourceMember: 'ThingName',
           handle: (input, context) => ({
-            StreamDescriptionSummary: {
-              StreamName: input.StreamName,
-              StreamARN: `arn:aws:kinesis:${context.region}:${context.accountId}:stream/${input.StreamName}`,
-              StreamStatus: 'ACTIVE',
-              StreamCreationTimestamp: context.now / 1000,
-              EncryptionType: 'NONE',
-            },
+            Thing: { ThingName: input.ThingName, ThingARN: `arn:aws:example:${context.region}:${context.accountId}:thing/${input.ThingName}`, CreatedAt: context.now / 1000 },
           }),
         }),
-        ListStreams: defineOperation<object>({
+        ListThings: defineOperation<object>({
           input: shapes.structure({}),
           throttle: { ratePerSecond: 1, burst: 1 },
           handle: () => {
@@ -270,20 +265,33 @@ describe('adding a service', () => {
   });
   afterAll(async () => cloud.stop());
 
-  test('a module registered on the router is served like Firehose and KMS', async () => {
-    const kinesis = new KinesisClient({ ...cloud.clientConfig(), maxAttempts: 1 });
-    try {
-      const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'orders' }));
-      expect(out.StreamDescriptionSummary).toMatchObject({ StreamName: 'orders', StreamStatus: 'ACTIVE', StreamCreationTimestamp: expect.any(Date) });
-      const error = await rejectionOf(kinesis.send(new ListStreamsCommand({})));
-      expect(error.name).toBe('InternalFailure');
-      expect(error.$metadata?.httpStatusCode).toBe(500);
-      expect(internalErrors).toEqual(['kinesis:ListStreams']);
-      expect((await rejectionOf(kinesis.send(new ListStreamsCommand({})))).name).toBe('ThrottlingException'); // its declared rate: 1/s
-      expect(cloud.control.state().throttles['kinesis:ListStreams']).toEqual({ ratePerSecond: 1, burst: 1 });
-      expect(cloud.control.calls('kinesis:DescribeStreamSummary', 'orders').accepted).toBe(1);
-    } finally {
-      kinesis.destroy();
-    }
+  async function call(target: string, body: object): Promise<{ status: number; json: Record<string, unknown> }> {
+    const response = await fetch(cloud.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  }
+
+  test('a module registered on the router is served like the built-in services', async () => {
+    const out = await call('Example_20250101.DescribeThing', { ThingName: 'orders' });
+    expect(out).toEqual({ status: 200, json: { Thing: expect.objectContaining({ ThingName: 'orders', ThingARN: 'arn:aws:example:us-east-1:123456789012:thing/orders' }) } });
+    const failed = await call('Example_20250101.ListThings', {});
+    expect(failed).toEqual({ status: 500, json: expect.objectContaining({ __type: 'InternalFailure' }) });
+    expect(internalErrors).toEqual(['example:ListThings']);
+    expect((await call('Example_20250101.ListThings', {})).json.__type).toBe('ThrottlingException'); // its declared rate: 1/s
+    expect((await call('Example_20250101.DescribeThing', {})).json.__type).toBe('ValidationException');
+    expect(cloud.control.state().throttles['example:ListThings']).toEqual({ ratePerSecond: 1, burst: 1 });
+    expect(cloud.control.calls('example:DescribeThing', 'orders').accepted).toBe(1);
+  });
+
+  test('a second module with a taken id or target prefix is refused', () => {
+    expect(() => cloud.router.register({ id: 'kinesis', targetPrefix: 'Other_1', validationErrorName: 'ValidationException', operations: {} })).toThrow(
+      /id 'kinesis' is already registered/,
+    );
+    expect(() => cloud.router.register({ id: 'other', targetPrefix: 'Kinesis_20131202', validationErrorName: 'ValidationException', operations: {} })).toThrow(
+      /target prefix 'Kinesis_20131202' is already registered/,
+    );
   });
 });

@@ -1,0 +1,586 @@
+import {
+  CreateStreamCommand,
+  CreateStreamCommandInput,
+  DeleteStreamCommand,
+  DescribeStreamCommand,
+  DescribeStreamSummaryCommand,
+  InvalidArgumentException,
+  KinesisClient,
+  KinesisServiceException,
+  KMSDisabledException,
+  KMSInvalidStateException,
+  KMSNotFoundException,
+  KMSThrottlingException,
+  LimitExceededException,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  StartStreamEncryptionCommand,
+  StopStreamEncryptionCommand,
+  StreamDescriptionSummary,
+  ValidationException,
+} from '@aws-sdk/client-kinesis';
+import { KMSClient } from '@aws-sdk/client-kms';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { keyArn, rejectionOf } from './helpers';
+import { handleEvent } from '../../lambda/handle-event';
+import type { CloudFormationResponse } from '../../lambda/response';
+import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../local-cloud';
+import { encodeDataStreamEncryptionProperties } from '../../src/handler-contract';
+
+const HOUR = 60 * 60 * 1000;
+const ACCOUNT = '123456789012';
+const STREAM_ARN = `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/events`;
+const KEY = keyArn('1234abcd-12ab-34cd-56ef-1234567890ab');
+const OTHER_KEY = keyArn('ffffffff-12ab-34cd-56ef-1234567890ab');
+
+/**
+ * Functional options: no rate limits, and transitions that never complete by themselves within a
+ * test, so that tests move them with `advanceClock`.
+ */
+const OPTIONS: LocalCloudOptions = {
+  kinesisDelays: { creatingMs: 0, updatingMs: 60_000, deletingMs: 0 },
+  throttle: {
+    DescribeStreamSummary: null,
+    DescribeStream: null,
+    CreateStream: null,
+    DeleteStream: null,
+    StartStreamEncryption: null,
+    StopStreamEncryption: null,
+  },
+};
+
+let cloud: LocalCloud;
+let kinesis: KinesisClient;
+
+beforeAll(async () => {
+  cloud = await startLocalCloud(OPTIONS);
+  kinesis = new KinesisClient({ ...cloud.clientConfig(), maxAttempts: 1 });
+});
+afterAll(async () => {
+  kinesis.destroy();
+  await cloud.stop();
+});
+beforeEach(() => cloud.control.reset());
+
+async function createStream(name = 'events', extra: Partial<CreateStreamCommandInput> = {}): Promise<void> {
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ...extra }));
+}
+
+async function describe_(name = 'events'): Promise<StreamDescriptionSummary> {
+  return (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary!;
+}
+
+function start(keyId: string, name = 'events') {
+  return kinesis.send(new StartStreamEncryptionCommand({ StreamName: name, EncryptionType: 'KMS', KeyId: keyId }));
+}
+
+function stop(keyId: string, name = 'events') {
+  return kinesis.send(new StopStreamEncryptionCommand({ StreamName: name, EncryptionType: 'KMS', KeyId: keyId }));
+}
+
+function advance(ms: number): void {
+  cloud.control.advanceClock(ms);
+}
+
+/** A stream encrypted with `keyId`, ACTIVE. */
+function encrypted(keyId: string, name = 'events') {
+  return cloud.control.createDataStream({ name, encryption: { keyId } });
+}
+
+describe('configuration through the standard environment variables only', () => {
+  test('an unmodified KinesisClient with AWS_ENDPOINT_URL_KINESIS reaches the local cloud over HTTP/2', async () => {
+    const names = Object.keys(cloud.env());
+    const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+    Object.assign(process.env, cloud.env());
+    const client = new KinesisClient({ maxAttempts: 1 });
+    try {
+      cloud.control.createDataStream({ name: 'events' });
+      const out = await client.send(new DescribeStreamSummaryCommand({ StreamARN: STREAM_ARN }));
+      expect(out.StreamDescriptionSummary?.StreamName).toBe('events');
+      expect(out.$metadata.httpStatusCode).toBe(200);
+    } finally {
+      client.destroy();
+      for (const n of names) {
+        if (saved[n] === undefined) delete process.env[n];
+        else process.env[n] = saved[n];
+      }
+    }
+    expect(cloud.control.calls('kinesis:DescribeStreamSummary', 'events').accepted).toBe(1);
+  });
+});
+
+describe('CreateStream, DescribeStreamSummary, DescribeStream and DeleteStream', () => {
+  test('an on-demand stream is described with the full StreamDescriptionSummary shape', async () => {
+    const before = cloud.control.now();
+    await createStream();
+    const d = await describe_();
+    expect(d).toEqual({
+      StreamName: 'events',
+      StreamARN: STREAM_ARN,
+      StreamStatus: 'ACTIVE',
+      StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+      RetentionPeriodHours: 24,
+      StreamCreationTimestamp: expect.any(Date),
+      EnhancedMonitoring: [{ ShardLevelMetrics: [] }],
+      EncryptionType: 'NONE',
+      OpenShardCount: 4,
+      ConsumerCount: 0,
+    });
+    expect(d.StreamCreationTimestamp!.getTime()).toBeGreaterThanOrEqual(before);
+  });
+
+  test('a new stream is CREATING until creatingMs have passed, then ACTIVE', async () => {
+    cloud.control.setKinesisDelays({ creatingMs: 5_000 });
+    await createStream('events', { ShardCount: 2 });
+    expect((await describe_()).StreamStatus).toBe('CREATING');
+    advance(4_000);
+    expect((await describe_()).StreamStatus).toBe('CREATING');
+    advance(1_000);
+    expect(await describe_()).toMatchObject({ StreamStatus: 'ACTIVE', StreamModeDetails: { StreamMode: 'PROVISIONED' }, OpenShardCount: 2 });
+  });
+
+  test('DescribeStream lists the shards, paged', async () => {
+    await createStream('events', { ShardCount: 3 });
+    const page = (await kinesis.send(new DescribeStreamCommand({ StreamName: 'events', Limit: 2 }))).StreamDescription!;
+    expect(page).toMatchObject({ StreamName: 'events', StreamARN: STREAM_ARN, StreamStatus: 'ACTIVE', EncryptionType: 'NONE', HasMoreShards: true });
+    expect(page.Shards!.map((shard) => shard.ShardId)).toEqual(['shardId-000000000000', 'shardId-000000000001']);
+    expect(page.Shards![0].HashKeyRange).toEqual({ StartingHashKey: '0', EndingHashKey: expect.stringMatching(/^\d+$/) });
+    const rest = (await kinesis.send(new DescribeStreamCommand({ StreamName: 'events', ExclusiveStartShardId: 'shardId-000000000001' }))).StreamDescription!;
+    expect(rest.Shards!.map((shard) => shard.ShardId)).toEqual(['shardId-000000000002']);
+    expect(rest.Shards![0].HashKeyRange!.EndingHashKey).toBe((BigInt(2) ** BigInt(128) - BigInt(1)).toString());
+    expect(rest.HasMoreShards).toBe(false);
+  });
+
+  test('a stream is named by StreamName, StreamARN or both, and counted under its name either way', async () => {
+    await createStream();
+    expect((await kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: STREAM_ARN }))).StreamDescriptionSummary?.StreamName).toBe('events');
+    expect((await kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: STREAM_ARN, StreamName: 'events' }))).StreamDescriptionSummary?.StreamName).toBe('events');
+    expect(cloud.control.calls('DescribeStreamSummary', 'events').accepted).toBe(2);
+  });
+
+  test.each<[string, object, new (...args: never[]) => Error, RegExp]>([
+    ['a StreamARN and a StreamName that disagree', { StreamARN: STREAM_ARN, StreamName: 'clicks' }, InvalidArgumentException, /do not name the same stream/],
+    ['neither a StreamName nor a StreamARN', {}, InvalidArgumentException, /Either StreamName or StreamARN must be specified/],
+    ['a stream that does not exist', { StreamName: 'clicks' }, ResourceNotFoundException, /Stream clicks under account 123456789012 not found\./],
+    ['a stream ARN of another account', { StreamARN: 'arn:aws:kinesis:us-east-1:210987654321:stream/events' }, ResourceNotFoundException, /under account 210987654321 not found/],
+    ['a stream ARN of another region', { StreamARN: 'arn:aws:kinesis:eu-west-1:123456789012:stream/events' }, ResourceNotFoundException, /not found/],
+  ])('%s is refused', async (_name, input, errorClass, message) => {
+    await createStream();
+    const error = await rejectionOf(kinesis.send(new DescribeStreamSummaryCommand(input)));
+    expect(error).toBeInstanceOf(errorClass);
+    expect(error.message).toMatch(message);
+  });
+
+  test('CreateStream of an existing name is ResourceInUseException; PROVISIONED needs a ShardCount', async () => {
+    await createStream();
+    expect(await rejectionOf(createStream())).toBeInstanceOf(ResourceInUseException);
+    const error = await rejectionOf(createStream('clicks', { StreamModeDetails: { StreamMode: 'PROVISIONED' } }));
+    expect(error).toBeInstanceOf(InvalidArgumentException);
+    expect(error.message).toMatch(/ShardCount is required/);
+    expect(await rejectionOf(createStream('clicks', { StreamModeDetails: { StreamMode: 'ON_DEMAND' }, ShardCount: 2 }))).toBeInstanceOf(InvalidArgumentException);
+  });
+
+  test('input is validated against the model: every violation in one ValidationException', async () => {
+    const error = await rejectionOf(createStream('bad name', { ShardCount: 0 }));
+    expect(error).toBeInstanceOf(ValidationException);
+    expect(error.message).toBe(
+      "2 validation errors detected: Value 'bad name' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; " +
+        "Value '0' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    );
+    const arn = await rejectionOf(kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/events' })));
+    expect(arn).toBeInstanceOf(ValidationException);
+    const key = await rejectionOf(kinesis.send(new StartStreamEncryptionCommand({ StreamName: 'events', EncryptionType: 'KMS', KeyId: '' })));
+    expect(key.message).toMatch(/at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1/);
+    expect(cloud.control.calls('CreateStream').failed).toBe(1);
+  });
+
+  test('DeleteStream: DELETING, then gone; refused while CREATING', async () => {
+    cloud.control.setKinesisDelays({ creatingMs: 1_000, deletingMs: 2_000 });
+    await createStream();
+    expect(await rejectionOf(kinesis.send(new DeleteStreamCommand({ StreamName: 'events' })))).toBeInstanceOf(ResourceInUseException);
+    advance(1_000);
+    await kinesis.send(new DeleteStreamCommand({ StreamARN: STREAM_ARN }));
+    expect((await describe_()).StreamStatus).toBe('DELETING');
+    await kinesis.send(new DeleteStreamCommand({ StreamName: 'events' })); // again while DELETING: accepted
+    advance(2_000);
+    expect(await rejectionOf(describe_())).toBeInstanceOf(ResourceNotFoundException);
+  });
+});
+
+describe('StartStreamEncryption and StopStreamEncryption', () => {
+  test('Start: UPDATING with the new key at once, ACTIVE with it after updatingMs', async () => {
+    cloud.control.registerKey({ arn: KEY });
+    await createStream();
+    await start(KEY);
+    expect(await describe_()).toMatchObject({ StreamStatus: 'UPDATING', EncryptionType: 'KMS', KeyId: KEY });
+    expect(cloud.control.dataStream('events')).toMatchObject({
+      appliedEncryption: { EncryptionType: 'NONE' },
+      pendingChange: { status: 'UPDATING', willFail: false },
+      keyApplications: { inWindow: 1, limit: 25, windowMs: 24 * HOUR },
+    });
+    advance(60_000);
+    expect(await describe_()).toMatchObject({ StreamStatus: 'ACTIVE', EncryptionType: 'KMS', KeyId: KEY });
+    expect(cloud.control.dataStream('events')?.appliedEncryption).toEqual({ EncryptionType: 'KMS', KeyId: KEY });
+  });
+
+  test('nothing changes while the stream is not ACTIVE', async () => {
+    cloud.control.registerKey({ arn: KEY });
+    cloud.control.setKinesisDelays({ creatingMs: 1_000 });
+    await createStream();
+    const creating = await rejectionOf(start(KEY));
+    expect(creating).toBeInstanceOf(ResourceInUseException);
+    expect(creating.message).toBe('Stream events under account 123456789012 not ACTIVE, instead in state CREATING');
+    advance(1_000);
+    await start(KEY);
+    expect(await rejectionOf(start(KEY))).toBeInstanceOf(ResourceInUseException);
+    expect(await rejectionOf(stop(KEY))).toBeInstanceOf(ResourceInUseException);
+  });
+
+  test('the Kinesis managed key always works, by alias name or alias ARN, without a KMS key', async () => {
+    await createStream();
+    await start('alias/aws/kinesis');
+    advance(60_000);
+    expect(await describe_()).toMatchObject({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
+    await stop('arn:aws:kms:us-east-1:123456789012:alias/aws/kinesis');
+    advance(60_000);
+    expect(await describe_()).toMatchObject({ EncryptionType: 'NONE' });
+  });
+
+  test('a key is accepted by key ARN, key id, alias name and alias ARN, and shown as given', async () => {
+    cloud.control.registerKey({ arn: KEY, aliases: ['alias/events'] });
+    cloud.control.setKinesisDelays({ updatingMs: 0 });
+    await createStream();
+    for (const reference of ['1234abcd-12ab-34cd-56ef-1234567890ab', 'alias/events', 'arn:aws:kms:us-east-1:123456789012:alias/events', KEY]) {
+      await start(reference);
+      expect((await describe_()).KeyId).toBe(reference);
+    }
+  });
+
+  test.each<[string, (c: LocalCloud) => void, new (...args: never[]) => Error, RegExp]>([
+    ['a key that does not exist', () => undefined, KMSNotFoundException, /could not find KMS key .*NotFoundException/],
+    ['an alias that does not exist', (c) => c.control.registerKey({ arn: OTHER_KEY }), KMSNotFoundException, /could not find/],
+    ['a disabled key', (c) => c.control.registerKey({ arn: KEY, keyState: 'Disabled' }), KMSDisabledException, /is disabled/],
+    ['a key pending deletion', (c) => c.control.registerKey({ arn: KEY, keyState: 'PendingDeletion' }), KMSInvalidStateException, /pending deletion/],
+    ['a key pending import', (c) => c.control.registerKey({ arn: KEY, keyState: 'PendingImport' }), KMSInvalidStateException, /in state PendingImport/],
+    ['an asymmetric key', (c) => c.control.registerKey({ arn: KEY, keySpec: 'RSA_2048' }), InvalidArgumentException, /only with symmetric encryption keys/],
+    ['an HMAC key', (c) => c.control.registerKey({ arn: KEY, keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' }), InvalidArgumentException, /KeySpec HMAC_256/],
+  ])('Start with %s: the KMS error Kinesis answers, nothing changes, no key application spent', async (name, arrange, errorClass, message) => {
+    arrange(cloud);
+    await createStream();
+    const error = await rejectionOf(start(name === 'an alias that does not exist' ? 'alias/missing' : KEY));
+    expect(error).toBeInstanceOf(errorClass);
+    expect(error.message).toMatch(message);
+    expect(await describe_()).toMatchObject({ StreamStatus: 'ACTIVE', EncryptionType: 'NONE' });
+    expect(cloud.control.dataStream('events')?.keyApplications.inWindow).toBe(0);
+    expect(cloud.control.calls('StartStreamEncryption', 'events')).toMatchObject({ accepted: 0, failed: 1 });
+  });
+
+  test('Start with EncryptionType NONE is refused', async () => {
+    await createStream();
+    const error = await rejectionOf(kinesis.send(new StartStreamEncryptionCommand({ StreamName: 'events', EncryptionType: 'NONE', KeyId: 'alias/aws/kinesis' })));
+    expect(error).toBeInstanceOf(InvalidArgumentException);
+  });
+
+  test('25 key applications per stream in a rolling 24 hours, then LimitExceededException; refused calls do not count', async () => {
+    cloud.control.setKinesisDelays({ updatingMs: 0 });
+    await createStream();
+    await createStream('clicks');
+    for (let i = 0; i < 25; i++) {
+      await start(i % 2 ? 'alias/aws/kinesis' : KEY.replace('1234abcd', 'aaaaaaaa')).catch(() => undefined);
+    }
+    // the customer key does not exist: those Starts failed and spent nothing
+    expect(cloud.control.dataStream('events')?.keyApplications.inWindow).toBe(12);
+    advance(1);
+    for (let i = 0; i < 13; i++) {
+      await start('alias/aws/kinesis');
+    }
+    const error = await rejectionOf(start('alias/aws/kinesis'));
+    expect(error).toBeInstanceOf(LimitExceededException);
+    expect(error.message).toBe('Stream events under account 123456789012 has reached the limit of 25 server-side encryption key applications in 24 hours.');
+    await start('alias/aws/kinesis', 'clicks'); // per stream
+    // Stop is not a key application
+    await stop('alias/aws/kinesis');
+    advance(12 * HOUR);
+    expect(await rejectionOf(start('alias/aws/kinesis'))).toBeInstanceOf(LimitExceededException);
+    advance(12 * HOUR); // the first ones expire
+    await start('alias/aws/kinesis');
+  });
+
+  test('a stream created with key applications already used', async () => {
+    cloud.control.createDataStream({ name: 'events', keyApplicationsInWindow: 25 });
+    expect(await rejectionOf(start('alias/aws/kinesis'))).toBeInstanceOf(LimitExceededException);
+  });
+
+  test('Stop must name the key the stream has (as given, or resolving to the same key)', async () => {
+    cloud.control.registerKey({ arn: KEY, aliases: ['alias/events'] });
+    cloud.control.registerKey({ arn: OTHER_KEY });
+    encrypted(KEY);
+    const wrong = await rejectionOf(stop(OTHER_KEY));
+    expect(wrong).toBeInstanceOf(InvalidArgumentException);
+    expect(wrong.message).toMatch(/is not the key that encrypts stream events/);
+    expect(await rejectionOf(stop('alias/aws/kinesis'))).toBeInstanceOf(InvalidArgumentException);
+    await stop('alias/events');
+    expect(await describe_()).toMatchObject({ StreamStatus: 'UPDATING', EncryptionType: 'NONE' });
+    advance(60_000);
+    expect(await describe_()).toMatchObject({ StreamStatus: 'ACTIVE', EncryptionType: 'NONE' });
+    expect((await describe_()).KeyId).toBeUndefined();
+  });
+
+  test('Stop of a stream that is not encrypted is refused', async () => {
+    await createStream();
+    expect(await rejectionOf(stop('alias/aws/kinesis'))).toBeInstanceOf(InvalidArgumentException);
+  });
+
+  test('a forced failure: UPDATING, then ACTIVE with the encryption unchanged', async () => {
+    cloud.control.registerKey({ arn: KEY });
+    encrypted('alias/aws/kinesis');
+    cloud.control.failNextStreamEncryption('events');
+    expect(cloud.control.state().kinesis.forcedFailures).toEqual(['events']);
+    await start(KEY);
+    expect(cloud.control.dataStream('events')?.pendingChange).toMatchObject({ status: 'UPDATING', willFail: true });
+    advance(60_000);
+    expect(await describe_()).toMatchObject({ StreamStatus: 'ACTIVE', EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
+    // only the next one
+    await start(KEY);
+    advance(60_000);
+    expect((await describe_()).KeyId).toBe(KEY);
+  });
+});
+
+describe('rate limits and faults', () => {
+  let frozen: LocalCloud;
+  let client: KinesisClient;
+  beforeAll(async () => {
+    frozen = await startLocalCloud({ clock: new LocalClock({ frozen: true }) });
+    client = new KinesisClient({ ...frozen.clientConfig(), maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    client.destroy();
+    await frozen.stop();
+  });
+  beforeEach(() => {
+    frozen.control.reset();
+    frozen.control.createDataStream({ name: 'events' });
+  });
+
+  async function outcomes(n: number, call: () => Promise<unknown>): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      out.push(await call().then(() => 'ok', (e: Error) => e.name));
+    }
+    return out;
+  }
+
+  test('DescribeStreamSummary: 20 per second, then LimitExceededException as Kinesis answers it, counted as throttled', async () => {
+    const describeEvents = () => client.send(new DescribeStreamSummaryCommand({ StreamName: 'events' }));
+    expect(await outcomes(21, describeEvents)).toEqual([...Array(20).fill('ok'), 'LimitExceededException']);
+    const error = await rejectionOf(describeEvents());
+    expect(error).toBeInstanceOf(LimitExceededException);
+    expect(error.message).toBe('Rate exceeded for stream events under account 123456789012.');
+    expect(frozen.control.calls('DescribeStreamSummary', 'events')).toEqual({ total: 22, accepted: 20, throttled: 2, failed: 0 });
+    frozen.control.advanceClock(100); // two tokens
+    expect(await outcomes(3, describeEvents)).toEqual(['ok', 'ok', 'LimitExceededException']);
+    expect(frozen.control.state().throttles['kinesis:DescribeStreamSummary']).toEqual({ ratePerSecond: 20, burst: 20 });
+  });
+
+  test('built-in rates of the other operations, and setThrottle', () => {
+    const throttles = frozen.control.state().throttles;
+    expect(throttles['kinesis:DescribeStream']).toEqual({ ratePerSecond: 10, burst: 10 });
+    expect(throttles['kinesis:StartStreamEncryption']).toEqual({ ratePerSecond: 5, burst: 5 });
+    expect(throttles['kinesis:StopStreamEncryption']).toEqual({ ratePerSecond: 5, burst: 5 });
+    frozen.control.setThrottle('StartStreamEncryption', 1);
+    expect(frozen.control.state().throttles['kinesis:StartStreamEncryption']).toEqual({ ratePerSecond: 1, burst: 1 });
+  });
+
+  test('an injected KMSThrottlingException reaches the SDK as its modelled class, and counts as failed', async () => {
+    frozen.control.failNext('StartStreamEncryption', 'KMSThrottlingException', { resource: 'events', message: 'KMS rate exceeded' });
+    const error = await rejectionOf(client.send(new StartStreamEncryptionCommand({ StreamName: 'events', EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' })));
+    expect(error).toBeInstanceOf(KMSThrottlingException);
+    expect(error).toBeInstanceOf(KinesisServiceException);
+    expect(error.message).toBe('KMS rate exceeded');
+    await client.send(new StartStreamEncryptionCommand({ StreamARN: STREAM_ARN, EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' }));
+    expect(frozen.control.calls('StartStreamEncryption', 'events')).toEqual({ total: 2, accepted: 1, throttled: 0, failed: 1 });
+  });
+});
+
+describe('control API', () => {
+  test('createDataStream in any state, with its delays; dataStream and deleteDataStream', () => {
+    cloud.control.setDataStreamDelays('events', { updatingMs: 5_000 });
+    const before = cloud.control.now();
+    const updating = cloud.control.createDataStream({ name: 'events', status: 'UPDATING', encryption: { keyId: KEY }, updatingTo: null });
+    expect(updating).toMatchObject({
+      summary: { StreamName: 'events', StreamStatus: 'UPDATING', EncryptionType: 'NONE' },
+      appliedEncryption: { EncryptionType: 'KMS', KeyId: KEY },
+      pendingChange: { status: 'UPDATING', willFail: false },
+      delays: { creatingMs: 0, updatingMs: 5_000, deletingMs: 0 },
+    });
+    expect(updating.pendingChange!.completesAt).toBeGreaterThanOrEqual(before + 5_000);
+    expect(updating.pendingChange!.completesAt).toBeLessThanOrEqual(cloud.control.now() + 5_000);
+    advance(5_000);
+    expect(cloud.control.dataStream('events')).toMatchObject({ summary: { StreamStatus: 'ACTIVE', EncryptionType: 'NONE' }, pendingChange: null });
+    cloud.control.setDataStreamDelays('clicks', { creatingMs: 10_000 });
+    cloud.control.createDataStream({ name: 'clicks', status: 'CREATING', streamMode: 'PROVISIONED', shardCount: 2 });
+    expect(cloud.control.dataStream('clicks')?.summary).toMatchObject({ StreamStatus: 'CREATING', StreamModeDetails: { StreamMode: 'PROVISIONED' }, OpenShardCount: 2 });
+    expect(cloud.control.deleteDataStream('clicks')).toBe(true);
+    expect(cloud.control.deleteDataStream('clicks')).toBe(false);
+    expect(cloud.control.dataStream('clicks')).toBeUndefined();
+    expect(cloud.control.state().kinesis.streams.map((stream) => stream.summary.StreamName)).toEqual(['events']);
+  });
+
+  test('a data stream and a delivery stream may share a name', () => {
+    cloud.control.createDataStream({ name: 'orders' });
+    cloud.control.createStream({ name: 'orders' });
+    expect(cloud.control.dataStream('orders')).toBeDefined();
+    expect(cloud.control.stream('orders')).toBeDefined();
+  });
+
+  test.each<[string, () => unknown, RegExp]>([
+    ['an invalid name', () => cloud.control.createDataStream({ name: 'bad name' }), /'bad name' is not a data stream name/],
+    ['an existing stream', () => {
+      cloud.control.createDataStream({ name: 'events' });
+      cloud.control.createDataStream({ name: 'events' });
+    }, /already exists/],
+    ['an unknown status', () => cloud.control.createDataStream({ name: 'events', status: 'RESHARDING' as never }), /unknown status/],
+    ['a bad encryption', () => cloud.control.createDataStream({ name: 'events', encryption: { keyId: '' } }), /an encryption is \{ keyId \}/],
+    ['an unknown delay', () => cloud.control.setKinesisDelays({ enablingMs: 1 } as never), /unknown delay 'enablingMs'; known: creatingMs, updatingMs, deletingMs/],
+    ['a negative delay', () => cloud.control.setDataStreamDelays('events', { updatingMs: -1 }), /updatingMs must be a finite number/],
+  ])('%s is a ControlError', (_name, call, message) => {
+    expect(call).toThrow(ControlError);
+    expect(call).toThrow(message);
+  });
+
+  test('reset drops data streams, their delays and forced failures', () => {
+    cloud.control.setKinesisDelays({ updatingMs: 1 });
+    cloud.control.setDataStreamDelays('events', { updatingMs: 2 });
+    cloud.control.createDataStream({ name: 'events' });
+    cloud.control.failNextStreamEncryption('events');
+    cloud.control.reset();
+    expect(cloud.control.state().kinesis).toEqual({
+      delays: { creatingMs: 0, updatingMs: 60_000, deletingMs: 0 },
+      streamDelays: {},
+      keyApplicationLimit: { calls: 25, windowMs: 24 * HOUR },
+      streams: [],
+      forcedFailures: [],
+    });
+  });
+
+  test('clearFaults drops forced failures', () => {
+    cloud.control.failNextStreamEncryption('events');
+    cloud.control.clearFaults();
+    expect(cloud.control.state().kinesis.forcedFailures).toEqual([]);
+  });
+
+  test('the data stream methods are served over HTTP', async () => {
+    const remote = connectControl(cloud.endpoint);
+    await remote.createDataStream({ name: 'events', encryption: { keyId: 'alias/aws/kinesis' } });
+    expect((await remote.dataStream('events'))?.summary).toMatchObject({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
+    await expect(remote.createDataStream({ name: 'events' })).rejects.toThrow(ControlError);
+    await remote.failNextStreamEncryption('events');
+    expect(await remote.setKinesisDelays({ creatingMs: 7 })).toMatchObject({ creatingMs: 7 });
+    expect(await remote.deleteDataStream('events')).toBe(true);
+  });
+});
+
+describe('the handler against the local cloud, with the real SDK clients', () => {
+  let live: LocalCloud;
+  let clients: { kinesis: KinesisClient; kms: KMSClient };
+  beforeAll(async () => {
+    live = await startLocalCloud({ kinesisDelays: { creatingMs: 0, updatingMs: 300, deletingMs: 0 } });
+    clients = {
+      kinesis: new KinesisClient({ ...live.clientConfig(), maxAttempts: 1 }),
+      kms: new KMSClient({ ...live.clientConfig(), maxAttempts: 1 }),
+    };
+  });
+  afterAll(async () => {
+    clients.kinesis.destroy();
+    clients.kms.destroy();
+    await live.stop();
+  });
+
+  /** Run one event through the handler, in real time, and return its answer. */
+  async function run(event: Record<string, unknown>): Promise<CloudFormationResponse> {
+    const answers: CloudFormationResponse[] = [];
+    await handleEvent(
+      {
+        ResponseURL: 'https://example.com/answer',
+        StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1',
+        RequestId: 'r',
+        LogicalResourceId: 'EventsSse',
+        ResourceType: 'Custom::DataStreamEncryption',
+        ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:h',
+        ...event,
+      } as unknown as CloudFormationCustomResourceEvent,
+      { getRemainingTimeInMillis: () => 60_000 },
+      {
+        firehose: undefined as never,
+        ...clients,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        now: Date.now,
+        random: Math.random,
+        log: () => undefined,
+        sendResponse: async (_url, body) => {
+          answers.push(JSON.parse(body) as CloudFormationResponse);
+          return true;
+        },
+      },
+    );
+    return answers[0];
+  }
+
+  const props = (keyId: string) =>
+    encodeDataStreamEncryptionProperties({
+      StreamKind: 'kinesis',
+      StreamName: 'events',
+      StreamArn: STREAM_ARN,
+      KeyId: keyId,
+      TimeoutSeconds: '30',
+      SettleSeconds: '0',
+      RemovalPolicy: 'destroy',
+    });
+
+  test('Create, key rotation, no-op Update and Delete, with one key application per change', async () => {
+    live.control.registerKey({ arn: KEY });
+    live.control.registerKey({ arn: OTHER_KEY });
+    live.control.createDataStream({ name: 'events' });
+
+    const created = await run({ RequestType: 'Create', ResourceProperties: props(KEY) });
+    expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { EncryptionType: 'KMS', KeyId: KEY } });
+    expect(live.control.dataStream('events')?.appliedEncryption).toEqual({ EncryptionType: 'KMS', KeyId: KEY });
+
+    const again = await run({ RequestType: 'Create', ResourceProperties: props(KEY) });
+    expect(again.Status).toBe('SUCCESS');
+
+    const rotated = await run({ RequestType: 'Update', PhysicalResourceId: 'kinesis:events', ResourceProperties: props(OTHER_KEY), OldResourceProperties: props(KEY) });
+    expect(rotated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { KeyId: OTHER_KEY } });
+
+    const noop = await run({ RequestType: 'Update', PhysicalResourceId: 'kinesis:events', ResourceProperties: { ...props(OTHER_KEY), TimeoutSeconds: '60' }, OldResourceProperties: props(OTHER_KEY) });
+    expect(noop.Status).toBe('SUCCESS');
+
+    const deleted = await run({ RequestType: 'Delete', PhysicalResourceId: 'kinesis:events', ResourceProperties: props(OTHER_KEY) });
+    expect(deleted).toMatchObject({ Status: 'SUCCESS', Data: { EncryptionType: 'NONE', StreamStatus: 'ACTIVE' } });
+    expect(live.control.dataStream('events')?.appliedEncryption).toEqual({ EncryptionType: 'NONE' });
+
+    expect(live.control.calls('StartStreamEncryption', 'events')).toMatchObject({ accepted: 2, failed: 0 });
+    expect(live.control.calls('StopStreamEncryption', 'events')).toMatchObject({ accepted: 1, failed: 0 });
+    expect(live.control.dataStream('events')?.keyApplications.inWindow).toBe(2);
+  });
+
+  test('a disabled key: FAILED with the pre-flight reason, and no Start', async () => {
+    live.control.reset();
+    live.control.registerKey({ arn: KEY, keyState: 'Disabled' });
+    live.control.createDataStream({ name: 'events' });
+    const answer = await run({ RequestType: 'Create', ResourceProperties: props(KEY) });
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started' });
+    expect(answer.Reason).toMatch(/^KEY_NOT_ENABLED: /);
+    expect(live.control.calls('StartStreamEncryption').total).toBe(0);
+  });
+
+  test('a change that does not take: FAILED DATA_STREAM_ENCRYPTION_NOT_APPLIED', async () => {
+    live.control.reset();
+    live.control.createDataStream({ name: 'events' });
+    live.control.failNextStreamEncryption('events');
+    const answer = await run({ RequestType: 'Create', ResourceProperties: props('alias/aws/kinesis') });
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
+    expect(answer.Reason).toMatch(/^DATA_STREAM_ENCRYPTION_NOT_APPLIED: /);
+  });
+});
