@@ -77,7 +77,10 @@ export interface LocalLambdaOptions {
   readonly bundle?: string;
   /** The exported function. @defaultValue `handler` */
   readonly exportName?: string;
-  /** The function's environment variables (the local cloud's endpoints, …). */
+  /**
+   * The function's environment variables (the local cloud's endpoints, …). Functions that run at
+   * the same time in one process must agree on them.
+   */
   readonly environment: Readonly<Record<string, string>>;
   /** @defaultValue `stream-encryption-handler` */
   readonly functionName?: string;
@@ -258,11 +261,9 @@ export class LocalLambda {
     this.functionName = options.functionName ?? 'stream-encryption-handler';
     this.functionArn = `arn:aws:lambda:${options.region}:${options.accountId}:function:${this.functionName}`;
     this.handler = loadHandler(path.resolve(options.bundle ?? DEFAULT_HANDLER_BUNDLE), options.exportName ?? 'handler');
+    // Only what every function of a local cloud shares: functions run side by side in this process.
     this.environment = {
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-      AWS_LAMBDA_FUNCTION_NAME: this.functionName,
-      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMb ?? 256),
       AWS_REGION: options.region,
       AWS_DEFAULT_REGION: options.region,
       // The function runs on nodejs22.x in Lambda, where the SDK's warning about older Node.js versions cannot appear.
