@@ -1,0 +1,219 @@
+/**
+ * Shared set-up of the lifecycle scenarios: a local cloud, the local CloudFormation driving the
+ * real handler bundle, stacks synthesized with the real constructs, and the assertions every
+ * scenario makes about an answer.
+ */
+import { execSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { LocalCloud, LocalCloudOptions, startLocalCloud } from '../../local-cloud';
+import { DEFAULT_HANDLER_BUNDLE, LocalCloudFormation, LocalStack, StepResult } from '../../local-cloud/cfn';
+import type { DeliveryStreamSnapshot } from '../../local-cloud/services/firehose';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/** The account and region of the local cloud and of every synthesized stack. */
+export const ENV = { account: '123456789012', region: 'us-east-1' };
+
+/** Newest modification time of the bundle's sources. */
+function newestSource(): number {
+  const lambdaDir = path.join(ROOT, 'lambda');
+  const sources = [
+    ...fs.readdirSync(lambdaDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(lambdaDir, f)),
+    path.join(ROOT, 'src', 'handler-contract.ts'),
+  ];
+  return Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
+}
+
+/**
+ * Builds the handler bundle when it is missing or older than its sources (`npm test` builds it
+ * first). One jest worker builds while the others wait for it.
+ */
+export function ensureBundle(): void {
+  const fresh = () => fs.existsSync(DEFAULT_HANDLER_BUNDLE) && fs.statSync(DEFAULT_HANDLER_BUNDLE).mtimeMs >= newestSource();
+  if (fresh()) return;
+  const lock = path.join(os.tmpdir(), 'cdk-stream-encryption-bundle.lock');
+  const until = Date.now() + 120_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > until) throw new Error(`Waited too long for ${lock}; remove it if no build is running`);
+      execSync('sleep 0.2');
+      if (fresh()) return;
+    }
+  }
+  try {
+    if (!fresh()) execSync('npx projen bundle:handler', { cwd: ROOT, stdio: 'pipe' });
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Synthesizes a stack built by `build` with the real constructs and returns its cloud assembly
+ * directory (in a fresh temporary directory).
+ */
+export function synthStack(stackName: string, build: (stack: Stack) => void): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `lifecycle-${stackName}-`));
+  const app = new App({ outdir });
+  build(new Stack(app, stackName, { env: ENV }));
+  return app.synth().directory;
+}
+
+/** Built-in rate limits off, except where a scenario sets them: timings are the handler's own. */
+export const UNTHROTTLED: LocalCloudOptions['throttle'] = {
+  'DescribeDeliveryStream': null,
+  'StartDeliveryStreamEncryption': null,
+  'StopDeliveryStreamEncryption': null,
+  '*': null,
+};
+
+/** A running local cloud with its local CloudFormation. */
+export interface Harness {
+  readonly cloud: LocalCloud;
+  readonly cfn: LocalCloudFormation;
+  /** Stops the driver and the cloud. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a local cloud (with `options`) and a local CloudFormation for it. The handler is the
+ * bundle in the asset folder, or the file named by `LIFECYCLE_HANDLER_BUNDLE` (to run the
+ * scenarios against another build).
+ */
+export async function startHarness(options: LocalCloudOptions = {}): Promise<Harness> {
+  const bundle = process.env.LIFECYCLE_HANDLER_BUNDLE;
+  if (!bundle) ensureBundle();
+  // The tests' own SDK clients run on the local Node.js; the handler's Lambda runtime is newer.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const cloud = await startLocalCloud(options);
+  const cfn = await LocalCloudFormation.start(cloud, { bundle });
+  return {
+    cloud,
+    cfn,
+    async stop() {
+      await cfn.stop();
+      await cloud.stop();
+    },
+  };
+}
+
+/** Calls that took effect (and all calls) on one stream. */
+export interface StreamCalls {
+  /** Accepted StartDeliveryStreamEncryption calls. */
+  readonly start: number;
+  /** Accepted StopDeliveryStreamEncryption calls. */
+  readonly stop: number;
+  /** Every StartDeliveryStreamEncryption call, refused ones included. */
+  readonly startCalls: number;
+  /** Every StopDeliveryStreamEncryption call, refused ones included. */
+  readonly stopCalls: number;
+  /** Every DescribeDeliveryStream call. */
+  readonly describe: number;
+  /** Every call of any operation naming the stream. */
+  readonly all: number;
+}
+
+/** The calls made on a stream so far. */
+export function callsOn(cloud: LocalCloud, stream: string): StreamCalls {
+  const c = cloud.control;
+  return {
+    start: c.calls('StartDeliveryStreamEncryption', stream).accepted,
+    stop: c.calls('StopDeliveryStreamEncryption', stream).accepted,
+    startCalls: c.calls('StartDeliveryStreamEncryption', stream).total,
+    stopCalls: c.calls('StopDeliveryStreamEncryption', stream).total,
+    describe: c.calls('DescribeDeliveryStream', stream).total,
+    all: c.calls(undefined, stream).total,
+  };
+}
+
+/** A stream's encryption now: what Describe shows and the key that protects records. */
+export interface EncryptionState {
+  readonly status?: string;
+  readonly keyType?: string;
+  readonly keyArn?: string;
+  readonly failureType?: string;
+  /** The key that protects the records (`null`: not encrypted); `undefined` when the stream is gone. */
+  readonly applied?: { keyType: string; keyArn?: string } | null;
+  /** An encryption change in progress. */
+  readonly pending?: string;
+}
+
+/** The encryption of a stream snapshot (now, or as the driver saw it when the answer arrived). */
+export function encryptionOf(snapshot: DeliveryStreamSnapshot | null | undefined): EncryptionState | undefined {
+  if (!snapshot) return undefined;
+  const enc = snapshot.description.DeliveryStreamEncryptionConfiguration;
+  return {
+    status: enc?.Status,
+    keyType: enc?.KeyType,
+    keyArn: enc?.KeyARN,
+    failureType: enc?.FailureDescription?.Type,
+    applied: snapshot.appliedKey,
+    pending: snapshot.pendingChange?.kind,
+  };
+}
+
+/** The stream's encryption now. */
+export function encryptionNow(cloud: LocalCloud, stream: string): EncryptionState | undefined {
+  return encryptionOf(cloud.control.stream(stream));
+}
+
+/** The stream's encryption when the answer arrived. */
+export function encryptionAtAnswer(result: StepResult): EncryptionState | undefined {
+  return encryptionOf(result.observedAtAnswer as DeliveryStreamSnapshot | null | undefined);
+}
+
+/**
+ * The answer arrived in time: before the resource's `ServiceTimeout` and the function's own
+ * deadline, and the handler returned before its deadline.
+ */
+export function expectAnsweredInTime(result: StepResult): void {
+  expect(result.status).not.toBe('TIMED_OUT');
+  expect(result.answeredAtMs).toBeDefined();
+  expect(result.answeredAtMs!).toBeLessThan(result.serviceTimeoutMs);
+  expect(result.answeredAtMs!).toBeLessThanOrEqual(result.lambdaTimeoutMs);
+  expect(result.lambdaTimedOut).toBe(false);
+  expect(result.handlerReturnedAtMs).toBeDefined();
+  expect(result.handlerReturnedAtMs!).toBeLessThanOrEqual(result.lambdaTimeoutMs);
+  expect(result.handlerError).toBeUndefined();
+  expect(result.invalidResponse).toBeUndefined();
+}
+
+/** The handler's log never shows the response URL (a credential), and it logged its answer. */
+export function expectCleanLog(result: StepResult): void {
+  const text = result.logs.map((l) => l.line).join('\n');
+  expect(text).not.toContain(result.responseUrlSignature);
+  expect(text).not.toContain('/cfn-response/');
+  const answer = result.logs.find((l) => l.json?.action === 'answer');
+  if (result.status !== 'TIMED_OUT') expect(answer?.json?.status).toBe(result.status);
+}
+
+/** The JSON log lines of an action (`decide`, `respond`, …). */
+export function logLines(result: StepResult, action: string): Array<Readonly<Record<string, unknown>>> {
+  return result.logs.filter((l) => l.json?.action === action).map((l) => l.json!);
+}
+
+/** Resolves once `predicate` holds, polling every few milliseconds; rejects after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A fresh KMS key ARN in the local cloud's account, with a readable id. */
+export function newKeyArn(cloud: LocalCloud, id: string): string {
+  return cloud.control.registerKey({ arn: `arn:aws:kms:${ENV.region}:${ENV.account}:key/${id}` }).Arn;
+}
+
+/** The scenario stack's custom resource for a stream, and its key ARN as the template resolves it. */
+export function resourceFor(stack: LocalStack, stream: string): { handle: ReturnType<LocalStack['resource']>; keyArn?: string; logicalId: string } {
+  const handle = stack.resourceForStream(stream);
+  const keyArn = stack.templateProperties(handle.logicalId).KeyArn as string | undefined;
+  return { handle, keyArn, logicalId: handle.logicalId };
+}
