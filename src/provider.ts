@@ -56,7 +56,7 @@ export const NAG_SUPPRESSIONS = {
   vpc: {
     ids: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'],
     reason:
-      'The handler calls only AWS APIs (Firehose, KMS) and the pre-signed CloudFormation response URL; it reads no data and needs no network access to private resources.',
+      'The handler calls only AWS APIs (Firehose, Kinesis, KMS) and the pre-signed CloudFormation response URL; it reads no data and needs no network access to private resources.',
   },
 };
 
