@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, ArnFormat, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnResource, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -241,8 +241,11 @@ export class StreamEncryptionProvider extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
 
-    // A name known at synth time, so the key policy can name the log group.
-    const logGroupName = `/cdk-stream-encryption/${stack.stackName}`;
+    // A name the key policy can name without depending on the log group: the
+    // stack's name and the id of this deployment of it (a stack deleted and
+    // deployed again gets a new id, so its retained logs never collide).
+    const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
+    const logGroupName = `/cdk-stream-encryption/${stack.stackName}/${stackUuid}`;
     const logGroupArn = stack.formatArn({
       service: 'logs',
       resource: 'log-group',

@@ -500,7 +500,7 @@ describe('a stack mixing Firehose and Kinesis', () => {
         expect(resource).not.toEqual('*');
         const text = JSON.stringify(resource);
         if (text.includes('*')) {
-          expect(text).toMatch(/:log-group:\/cdk-stream-encryption\/TestStack:log-stream:\*"/);
+          expect(text).toMatch(/:log-group:\/cdk-stream-encryption\/TestStack\/",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\},":log-stream:\*"/);
           expect(s.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
         }
       }

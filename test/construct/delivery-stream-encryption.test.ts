@@ -132,14 +132,15 @@ describe('DeliveryStreamEncryption defaults (imported stream)', () => {
 
   test('the handler writes only to its own log group, which is encrypted with a key of its own', () => {
     const [, logGroup] = onlyResource(stack, 'AWS::Logs::LogGroup');
-    expect(logGroup.Properties.LogGroupName).toBe('/cdk-stream-encryption/TestStack');
+    // the stack's name and the id of this deployment of it, so a redeployed stack never meets its retained logs
+    expect(logGroup.Properties.LogGroupName).toEqual({ 'Fn::Join': ['', ['/cdk-stream-encryption/TestStack/', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]] });
     expect(logGroup.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^CdkStreamEncryptionProviderLogKey/), 'Arn'] });
     const [statement] = statementsWith(stack, 'logs:PutLogEvents');
     expect(statement.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
     const resources = resourcesOfStatement(statement).map((r) => JSON.stringify(r));
     expect(resources).toHaveLength(2);
-    expect(resources[0]).toMatch(/:logs:eu-west-1:123456789012:log-group:\/cdk-stream-encryption\/TestStack"\]\]\}$/);
-    expect(resources[1]).toMatch(/:log-group:\/cdk-stream-encryption\/TestStack:log-stream:\*"\]\]\}$/);
+    expect(resources[0]).toMatch(/:logs:eu-west-1:123456789012:log-group:\/cdk-stream-encryption\/TestStack\/",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\}\]\]\}$/);
+    expect(resources[1]).toMatch(/:log-group:\/cdk-stream-encryption\/TestStack\/",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\},":log-stream:\*"\]\]\}$/);
   });
 
   test('only CloudWatch Logs, for this log group, may use the log key besides the account', () => {
@@ -152,7 +153,7 @@ describe('DeliveryStreamEncryption defaults (imported stream)', () => {
     expect(logsService.Condition).toEqual({
       ArnEquals: {
         'kms:EncryptionContext:aws:logs:arn': {
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:/cdk-stream-encryption/TestStack']],
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:/cdk-stream-encryption/TestStack/', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]],
         },
       },
     });

@@ -66,7 +66,7 @@ describe('one provider per stack', () => {
         const text = JSON.stringify(resource);
         // the only wildcard allowed: the log streams of the handler's own log group
         if (text.includes('*')) {
-          expect(text).toMatch(/:log-group:\/cdk-stream-encryption\/TestStack:log-stream:\*"/);
+          expect(text).toMatch(/:log-group:\/cdk-stream-encryption\/TestStack\/",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\},":log-stream:\*"/);
           expect(s.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
         }
       }
