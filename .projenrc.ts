@@ -3,7 +3,7 @@ import { awscdk, javascript, JsonFile } from 'projen';
 /** Where esbuild writes the custom-resource handler; shipped in the npm package. */
 const HANDLER_ASSET_DIR = 'assets/stream-encryption-handler';
 /** Folders of TypeScript that are not part of the jsii API but are type-checked and linted. */
-const TOOL_DIRS = ['lambda', 'local-cloud', 'example', 'scripts'];
+const TOOL_DIRS = ['lambda', 'local-cloud', 'example', 'scripts', 'bench'];
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-stream-encryption',
@@ -162,6 +162,7 @@ project.npmignore?.exclude(
   '/CONTRIBUTING.md',
   '/tsconfig.tools.json',
   '/.tmp/',
+  '/bench/',
 );
 
 // ---------------------------------------------------------------------------
@@ -228,5 +229,16 @@ for (const task of [integSnapshot, checkExample, checkRosetta, checkBindings, ch
 
 project.gitignore.exclude('/.jsii.tabl.json', '/test/cdk-integ.out.*');
 project.gitattributes.addAttributes('/test/integ.*.snapshot/**', 'linguist-generated');
+
+// `npm run bench`: this library beside two alternatives built from aws-cdk-lib (a Provider with
+// isComplete, an AwsCustomResource), printed as one table; not part of `npm test`. Its results
+// depend on the machine, so bench/results.json is not committed.
+project.addTask('bench', {
+  description: 'Benchmark footprint, handler size and load, signal latency, synth scale and API calls against two aws-cdk-lib alternatives',
+  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T bench/index.ts' }],
+});
+// The clients the Provider framework's handler requires at load, for its load time.
+project.addDevDeps('@aws-sdk/client-lambda', '@aws-sdk/client-sfn');
+project.gitignore.exclude('/bench/results.json');
 
 project.synth();

@@ -1,0 +1,382 @@
+/**
+ * `npm run bench`: this library beside two alternatives built from aws-cdk-lib itself, measured in
+ * one run on this machine, printed as one table and written to `bench/results.json`.
+ *
+ * 1. Footprint of N = 1, 10, 100 encrypted streams (synthesized templates).
+ * 2. Handler assets: bytes raw and zipped; module load time in fresh Node.js processes.
+ * 3. Signal latency: 50 creates in the local cloud with seeded ENABLING durations of 1–20 s.
+ * 4. Synth time in fresh processes for 1, 10, 20, 100, 200 streams (one shared key).
+ * 5. API calls per create, no-op update, key rotation and delete, from the local cloud's counts.
+ *
+ * Progress goes to stderr; the table to stdout. Not part of `npm test`.
+ *
+ * @module
+ */
+import { fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildSync } from 'esbuild';
+import { IMPLEMENTATIONS, Implementation, synthesize } from './apps';
+import {
+  assetBytes,
+  bundleComposition,
+  footprintOf,
+  functionCodeOf,
+  inlineBytes,
+  loadTimes,
+  ROOT,
+  sdkRequiresOf,
+  synthOnce,
+} from './measure';
+import { BenchResults, HandlerFigures, renderTable, SynthFigures, targetsOf } from './report';
+import { median, percentile, seededRandom } from './stats';
+import type { SynthSample } from './synth-child';
+import type { EconomyJob, EconomyResult, Job, JobResult, LatencyJob, LatencyResult } from './worker';
+
+/** Settings of the run (kept in the results). */
+const SETTINGS = {
+  footprintStreams: [1, 10, 100],
+  loadRuns: 20,
+  synthStreams: [1, 10, 20, 100, 200],
+  synthRuns: 7,
+  latencyLifecycles: 50,
+  latencySeed: 20_251_123,
+  enablingMinMs: 1_000,
+  enablingMaxMs: 20_000,
+  /** This library's creates: shards (each a local cloud, i.e. an account), creates at once per shard. */
+  libraryShards: 3,
+  libraryConcurrency: 4,
+  providerConcurrency: 20,
+  awsCustomResourceConcurrency: 1,
+  /** At least this long between two creates starting in one local cloud (Start allows 5 per second). */
+  spacingMs: 250,
+  /** The lifecycles with the default settle time. */
+  settleSampleLifecycles: 5,
+  economyEnablingMs: 3_000,
+  economyDisablingMs: 3_000,
+};
+
+const WORK = path.join(ROOT, '.tmp', 'bench');
+/** The child scripts, bundled one level below the repository (so the library finds its asset as from lib/). */
+const SYNTH_CHILD = path.join(ROOT, '.tmp', 'bench-synth-child.js');
+const WORKER = path.join(ROOT, '.tmp', 'bench-worker.js');
+const BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js');
+const RESULTS = path.join(__dirname, 'results.json');
+
+const STARTED = Date.now();
+
+function progress(message: string): void {
+  process.stderr.write(`bench: +${String(Math.round((Date.now() - STARTED) / 1000)).padStart(3)} s ${message}\n`);
+}
+
+/** Bundles the child scripts with esbuild (packages stay external), so they start fast. */
+function buildChildren(): void {
+  for (const [entry, outfile] of [['synth-child.ts', SYNTH_CHILD], ['worker.ts', WORKER]] as const) {
+    buildSync({
+      entryPoints: [path.join(__dirname, entry)],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      packages: 'external',
+      outfile,
+      logLevel: 'warning',
+    });
+  }
+}
+
+/** Runs one job in a worker process. */
+function runWorker<R extends JobResult>(job: Job): Promise<R> {
+  return new Promise((resolve, reject) => {
+    const child = fork(WORKER, [JSON.stringify(job)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    let result: R | undefined;
+    child.on('message', (message) => {
+      result = message as R;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0 && result) resolve(result);
+      else reject(new Error(`worker for ${job.kind} ${job.implementation} exited with ${code}`));
+    });
+  });
+}
+
+// ---- 1. footprint --------------------------------------------------------------------------------
+
+function measureFootprint(): { footprint: BenchResults['footprint']; assemblies: Record<Implementation, string> } {
+  const footprint = {} as BenchResults['footprint'];
+  const assemblies = {} as Record<Implementation, string>;
+  for (const implementation of IMPLEMENTATIONS) {
+    footprint[implementation] = SETTINGS.footprintStreams.map((streams) => {
+      const dir = synthesize(path.join(WORK, 'footprint', `${implementation}-${streams}`), implementation, { streams });
+      if (streams === 1) assemblies[implementation] = dir;
+      return footprintOf(dir, streams);
+    });
+  }
+  return { footprint, assemblies };
+}
+
+// ---- 2. handler assets ---------------------------------------------------------------------------
+
+function measureHandlers(assemblies: Record<Implementation, string>): Record<Implementation, HandlerFigures> {
+  const runs = SETTINGS.loadRuns;
+  const out = {} as Record<Implementation, HandlerFigures>;
+  for (const implementation of IMPLEMENTATIONS) {
+    const modules: HandlerFigures['modules'] = [];
+    for (const code of functionCodeOf(assemblies[implementation])) {
+      const file = code.handler.split('.')[0];
+      if (code.inline !== undefined) {
+        const dir = path.join(WORK, 'inline', code.functionId);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, 'index.js'), code.inline);
+        const bytes = inlineBytes(code.inline);
+        const target = path.join(dir, 'index.js');
+        progress(`load time of ${implementation} ${code.functionId} (inline), ${runs} fresh processes`);
+        modules.push({
+          name: `${code.functionId} (inline)`,
+          rawBytes: bytes.raw,
+          zipBytes: bytes.zip,
+          files: 1,
+          inline: true,
+          sdkAtLoad: sdkRequiresOf(target),
+          load: loadTimes(target, [], runs),
+        });
+        continue;
+      }
+      const dir = code.assetDir!;
+      const target = path.join(dir, `${file}.js`);
+      const bytes = assetBytes(dir);
+      const sdk = sdkRequiresOf(dir);
+      progress(`load time of ${implementation} ${path.basename(target)}, ${runs} fresh processes${sdk.length ? ' (twice: with and without its SDK clients preloaded)' : ''}`);
+      const load = loadTimes(target, [], runs);
+      const own = sdk.length > 0 ? loadTimes(target, sdk, runs) : undefined;
+      let kinesis: HandlerFigures['modules'][number]['kinesisMs'];
+      if (sdk.includes('@aws-sdk/client-kinesis') && own) {
+        const withoutKinesis = loadTimes(target, sdk.filter((p) => p !== '@aws-sdk/client-kinesis'), runs);
+        kinesis = withoutKinesis.medianMs - own.medianMs;
+      }
+      modules.push({
+        name: implementation === 'library' ? 'stream-encryption-handler' : implementation === 'provider' ? 'provider framework' : 'aws-custom-resource-handler',
+        rawBytes: bytes.raw,
+        zipBytes: bytes.zip,
+        files: bytes.files,
+        inline: false,
+        sdkAtLoad: sdk,
+        load,
+        ownMs: own?.medianMs,
+        kinesisMs: kinesis,
+        functions: functionCodeOf(assemblies[implementation]).length,
+      });
+    }
+    out[implementation] = { modules };
+  }
+  // AwsCustomResource loads its SDK client on its first event, not at module load.
+  progress(`load time of @aws-sdk/client-firehose alone (AwsCustomResource's first event), ${runs} fresh processes`);
+  out.awsCustomResource.firstEventSdk = { package: '@aws-sdk/client-firehose', load: loadTimes('@aws-sdk/client-firehose', [], runs) };
+  return out;
+}
+
+// ---- 4. synth scale ------------------------------------------------------------------------------
+
+function measureSynth(): Record<Implementation, SynthFigures> {
+  const samples: SynthSample[] = [];
+  const outdir = path.join(WORK, 'synth-scale');
+  // A first run warms the disk cache; it is not counted.
+  synthOnce(SYNTH_CHILD, 'library', 1, outdir);
+  for (let run = 0; run < SETTINGS.synthRuns; run++) {
+    progress(`synth scale, round ${run + 1} of ${SETTINGS.synthRuns} (${SETTINGS.synthStreams.join(', ')} streams × 3, each in a fresh process)`);
+    for (const implementation of IMPLEMENTATIONS) {
+      for (const streams of SETTINGS.synthStreams) samples.push(synthOnce(SYNTH_CHILD, implementation, streams, outdir));
+    }
+  }
+  const out = {} as Record<Implementation, SynthFigures>;
+  for (const implementation of IMPLEMENTATIONS) {
+    const sizes = SETTINGS.synthStreams.map((streams) => {
+      const mine = samples.filter((s) => s.implementation === implementation && s.streams === streams);
+      return {
+        streams,
+        // The fastest run: other processes on the machine only ever add time.
+        bestMs: Math.min(...mine.map((s) => s.buildMs + s.synthMs)),
+        bestSynthMs: Math.min(...mine.map((s) => s.synthMs)),
+        medianMs: median(mine.map((s) => s.buildMs + s.synthMs)),
+        resources: mine[0].resources,
+        templateBytes: mine[0].templateBytes,
+        runsMs: mine.map((s) => s.buildMs + s.synthMs),
+      };
+    });
+    const at = (n: number) => sizes.find((s) => s.streams === n)!.bestMs;
+    // What each stream beyond the first costs, on average, in a stack of 20 and of 200.
+    const perStreamAt20 = (at(20) - at(1)) / 19;
+    const perStreamAt200 = (at(200) - at(1)) / 199;
+    out[implementation] = { sizes, perStreamAt20, perStreamAt200, ratio: perStreamAt200 / perStreamAt20 };
+  }
+  return out;
+}
+
+// ---- 5. API economy ------------------------------------------------------------------------------
+
+async function measureEconomy(): Promise<BenchResults['economy']> {
+  const jobs: EconomyJob[] = [];
+  const variants: Array<{ implementation: Implementation; variant?: string; startOnUpdate?: boolean }> = [
+    { implementation: 'library' },
+    { implementation: 'provider' },
+    { implementation: 'awsCustomResource' },
+    { implementation: 'awsCustomResource', variant: 'the same Start call', startOnUpdate: true },
+  ];
+  for (const v of variants) {
+    const name = `${v.implementation}${v.startOnUpdate ? '-onupdate' : ''}`;
+    const assemblies = [1, 2, 3].map((version) => synthesize(path.join(WORK, 'economy', `${name}-v${version}`), v.implementation, {
+      streams: 1,
+      settleSeconds: 0,
+      timeoutMinutes: version === 2 ? 12 : 10,
+      keyGeneration: version === 3 ? 2 : 1,
+      startOnUpdate: v.startOnUpdate,
+    })) as [string, string, string];
+    jobs.push({
+      kind: 'economy',
+      implementation: v.implementation,
+      variant: v.variant,
+      assemblies,
+      enablingMs: SETTINGS.economyEnablingMs,
+      disablingMs: SETTINGS.economyDisablingMs,
+      bundle: BUNDLE,
+      workDir: path.join(WORK, 'economy', name),
+    });
+  }
+  progress(`API economy: create, no-op update, key rotation and delete of one stream, ${jobs.length} local clouds at once`);
+  return Promise.all(jobs.map((job) => runWorker<EconomyResult>(job)));
+}
+
+// ---- 3. signal latency ---------------------------------------------------------------------------
+
+/** The seeded ENABLING durations, in milliseconds. */
+function enablingDurations(): number[] {
+  const random = seededRandom(SETTINGS.latencySeed);
+  return Array.from({ length: SETTINGS.latencyLifecycles }, () =>
+    Math.round(SETTINGS.enablingMinMs + random() * (SETTINGS.enablingMaxMs - SETTINGS.enablingMinMs)));
+}
+
+async function measureLatency(): Promise<BenchResults['latency']> {
+  const enablingMs = enablingDurations();
+  const all = enablingMs.map((_, i) => i);
+  const assembly = (implementation: Implementation) =>
+    synthesize(path.join(WORK, 'latency', implementation), implementation, { streams: SETTINGS.latencyLifecycles });
+  const common = { kind: 'latency' as const, enablingMs, spacingMs: SETTINGS.spacingMs, bundle: BUNDLE };
+  const library = assembly('library');
+  const jobs: LatencyJob[] = [];
+  for (let shard = 0; shard < SETTINGS.libraryShards; shard++) {
+    jobs.push({
+      ...common,
+      implementation: 'library',
+      assembly: library,
+      indices: all.filter((i) => i % SETTINGS.libraryShards === shard),
+      concurrency: SETTINGS.libraryConcurrency,
+      settleSeconds: '0',
+      workDir: path.join(WORK, 'latency', `library-${shard}`),
+    });
+  }
+  const settleJob: LatencyJob = {
+    ...common,
+    implementation: 'library',
+    assembly: library,
+    indices: all.slice(0, SETTINGS.settleSampleLifecycles),
+    concurrency: SETTINGS.libraryConcurrency,
+    workDir: path.join(WORK, 'latency', 'library-settle'),
+  };
+  jobs.push({
+    ...common,
+    implementation: 'provider',
+    assembly: assembly('provider'),
+    indices: all,
+    concurrency: SETTINGS.providerConcurrency,
+    workDir: path.join(WORK, 'latency', 'provider'),
+  });
+  jobs.push({
+    ...common,
+    implementation: 'awsCustomResource',
+    assembly: assembly('awsCustomResource'),
+    indices: all,
+    concurrency: SETTINGS.awsCustomResourceConcurrency,
+    workDir: path.join(WORK, 'latency', 'awsCustomResource'),
+  });
+  progress(`signal latency: ${SETTINGS.latencyLifecycles} creates per implementation (ENABLING ${SETTINGS.enablingMinMs / 1000}–${SETTINGS.enablingMaxMs / 1000} s, seed ${SETTINGS.latencySeed}), ${jobs.length + 1} local clouds at once`);
+  const [results, settle] = await Promise.all([Promise.all(jobs.map((job) => runWorker<LatencyResult>(job))), runWorker<LatencyResult>(settleJob)]);
+  const summarize = (implementation: Implementation) => {
+    const mine = results.filter((r) => r.implementation === implementation);
+    const samples = mine.flatMap((r) => r.samples);
+    const values = samples.map((s) => s.afterEnabledMs);
+    return {
+      lifecycles: samples.length,
+      succeeded: samples.filter((s) => s.status === 'SUCCESS').length,
+      p50Ms: percentile(values, 50),
+      p95Ms: percentile(values, 95),
+      minMs: Math.min(...values),
+      maxMs: Math.max(...values),
+      throttled: mine.reduce((sum, r) => sum + r.throttled, 0),
+      queryIntervalSeconds: mine[0].queryIntervalSeconds,
+      samples,
+    };
+  };
+  const settleValues = settle.samples.map((s) => s.afterEnabledMs);
+  return {
+    enablingMs,
+    library: summarize('library'),
+    provider: summarize('provider'),
+    awsCustomResource: summarize('awsCustomResource'),
+    settle: {
+      defaultSeconds: 5,
+      lifecycles: settle.samples.length,
+      p50Ms: percentile(settleValues, 50),
+      maxMs: Math.max(...settleValues),
+      throttled: settle.throttled,
+    },
+  };
+}
+
+// ---- the run -------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  if (!fs.existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npx projen bundle:handler (npm run bench does)`);
+  fs.rmSync(WORK, { recursive: true, force: true });
+  fs.mkdirSync(WORK, { recursive: true });
+  buildChildren();
+
+  progress(`footprint: synthesizing ${IMPLEMENTATIONS.length} × ${SETTINGS.footprintStreams.length} stacks`);
+  const { footprint, assemblies } = measureFootprint();
+  const handlers = measureHandlers(assemblies);
+  const composition = await bundleComposition();
+  const synth = measureSynth();
+  const economy = await measureEconomy();
+  const latency = await measureLatency();
+
+  const results: BenchResults = {
+    generatedAt: new Date(began).toISOString(),
+    machine: {
+      node: process.version,
+      platform: `${os.platform()} ${os.arch()}`,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      awsCdkLib: (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'aws-cdk-lib', 'package.json'), 'utf8')) as { version: string }).version,
+    },
+    settings: SETTINGS,
+    footprint,
+    handlers,
+    composition,
+    latency,
+    synth,
+    economy,
+    elapsedMs: Date.now() - began,
+  };
+  results.targets = targetsOf(results);
+  fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(renderTable(results));
+  process.stdout.write(`\nwritten to ${path.relative(ROOT, RESULTS)}; the run took ${(results.elapsedMs / 1000).toFixed(0)} s\n`);
+  fs.rmSync(WORK, { recursive: true, force: true });
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
