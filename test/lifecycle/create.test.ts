@@ -120,7 +120,11 @@ test.concurrent('fresh enable: DISABLED → one Start → ENABLED, answered with
   const answeredAt = r.startedAt + r.answeredAtMs!;
   expect(answeredAt - enabledAt('fresh')).toBeGreaterThanOrEqual(5_000);
   expect(answeredAt - enabledAt('fresh')).toBeLessThan(5_000 + 1_500);
-  expect(logLines(r, 'settle')).toEqual([expect.objectContaining({ settleMs: 5_000 })]);
+  // one settle wait, of the settle time or what is left of it after ENABLED was seen
+  const settles = logLines(r, 'settle').map((l) => l.settleMs as number);
+  expect(settles).toHaveLength(1);
+  expect(settles[0]).toBeGreaterThan(4_000);
+  expect(settles[0]).toBeLessThanOrEqual(5_000);
   expectAnsweredInTime(r);
   expectCleanLog(r);
 }, 30_000);
