@@ -66,7 +66,7 @@ async function main(): Promise<void> {
 
   const cloud = await startLocalCloud({ delays: DELAYS });
   let phaseStart = Date.now();
-  const stamp = () => `  +${seconds(Date.now() - phaseStart).padStart(5)}`;
+  const stamp = () => `  ${`+${seconds(Date.now() - phaseStart)}`.padStart(6)}`;
   const onEvent = (event: DriverEvent): void => {
     if (event.kind === 'step-start' && event.streamName) {
       const p = event.properties;
