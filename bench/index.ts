@@ -65,6 +65,8 @@ const BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js'
 const RESULTS = path.join(__dirname, 'results.json');
 
 const STARTED = Date.now();
+/** The machine's 1, 5 and 15 minute load averages when the run began. */
+const LOAD_AT_START = os.loadavg();
 
 function progress(message: string): void {
   process.stderr.write(`bench: +${String(Math.round((Date.now() - STARTED) / 1000)).padStart(3)} s ${message}\n`);
@@ -148,13 +150,16 @@ function measureHandlers(assemblies: Record<Implementation, string>): Record<Imp
       const target = path.join(dir, `${file}.js`);
       const bytes = assetBytes(dir);
       const sdk = sdkRequiresOf(dir);
-      progress(`load time of ${implementation} ${path.basename(target)}, ${runs} fresh processes${sdk.length ? ' (twice: with and without its SDK clients preloaded)' : ''}`);
+      progress(`load time of ${implementation} ${path.basename(target)}, ${runs} fresh processes${sdk.length ? ', also with its SDK clients preloaded' : ''}`);
       const load = loadTimes(target, [], runs);
       const own = sdk.length > 0 ? loadTimes(target, sdk, runs) : undefined;
-      let kinesis: HandlerFigures['modules'][number]['kinesisMs'];
-      if (sdk.includes('@aws-sdk/client-kinesis') && own) {
-        const withoutKinesis = loadTimes(target, sdk.filter((p) => p !== '@aws-sdk/client-kinesis'), runs);
-        kinesis = withoutKinesis.medianMs - own.medianMs;
+      // This library: what each of its SDK clients adds, with the others preloaded.
+      const sdkMs: Record<string, number> = {};
+      if (implementation === 'library' && own && sdk.length > 1) {
+        for (const p of sdk) {
+          progress(`load time of ${implementation} ${path.basename(target)} with every SDK client but ${p} preloaded, ${runs} fresh processes`);
+          sdkMs[p] = loadTimes(target, sdk.filter((q) => q !== p), runs).medianMs - own.medianMs;
+        }
       }
       modules.push({
         name: implementation === 'library' ? 'stream-encryption-handler' : implementation === 'provider' ? 'provider framework' : 'aws-custom-resource-handler',
@@ -165,7 +170,7 @@ function measureHandlers(assemblies: Record<Implementation, string>): Record<Imp
         sdkAtLoad: sdk,
         load,
         ownMs: own?.medianMs,
-        kinesisMs: kinesis,
+        sdkMs,
         functions: functionCodeOf(assemblies[implementation]).length,
       });
     }
@@ -196,20 +201,30 @@ function measureSynth(): Record<Implementation, SynthFigures> {
       const mine = samples.filter((s) => s.implementation === implementation && s.streams === streams);
       return {
         streams,
-        // The fastest run: other processes on the machine only ever add time.
+        // The fastest run: other processes on the machine only ever add wall time.
         bestMs: Math.min(...mine.map((s) => s.buildMs + s.synthMs)),
         bestSynthMs: Math.min(...mine.map((s) => s.synthMs)),
         medianMs: median(mine.map((s) => s.buildMs + s.synthMs)),
+        // CPU time barely depends on what else the machine runs.
+        medianCpuMs: median(mine.map((s) => s.cpuMs)),
         resources: mine[0].resources,
         templateBytes: mine[0].templateBytes,
         runsMs: mine.map((s) => s.buildMs + s.synthMs),
+        cpuRunsMs: mine.map((s) => s.cpuMs),
       };
     });
-    const at = (n: number) => sizes.find((s) => s.streams === n)!.bestMs;
+    const size = (n: number) => sizes.find((s) => s.streams === n)!;
     // What each stream beyond the first costs, on average, in a stack of 20 and of 200.
-    const perStreamAt20 = (at(20) - at(1)) / 19;
-    const perStreamAt200 = (at(200) - at(1)) / 199;
-    out[implementation] = { sizes, perStreamAt20, perStreamAt200, ratio: perStreamAt200 / perStreamAt20 };
+    const perStream = (t: (n: number) => number) => ({ at20: (t(20) - t(1)) / 19, at200: (t(200) - t(1)) / 199 });
+    const cpu = perStream((n) => size(n).medianCpuMs);
+    const wall = perStream((n) => size(n).bestMs);
+    out[implementation] = {
+      sizes,
+      perStreamAt20: cpu.at20,
+      perStreamAt200: cpu.at200,
+      ratio: cpu.at200 / cpu.at20,
+      wallRatio: wall.at200 / wall.at20,
+    };
   }
   return out;
 }
@@ -361,6 +376,7 @@ async function main(): Promise<void> {
       awsCdkLib: (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'aws-cdk-lib', 'package.json'), 'utf8')) as { version: string }).version,
     },
     settings: SETTINGS,
+    loadAverage: { atStart: LOAD_AT_START, atEnd: os.loadavg() },
     footprint,
     handlers,
     composition,

@@ -20,8 +20,8 @@ export interface HandlerModule {
   readonly load: LoadTimes;
   /** Median load time with its SDK packages already loaded (its own code). */
   readonly ownMs?: number;
-  /** What loading `@aws-sdk/client-kinesis` adds (median difference). */
-  readonly kinesisMs?: number;
+  /** What each `@aws-sdk/*` package adds to the load when the others are loaded already (median differences). */
+  readonly sdkMs?: Readonly<Record<string, number>>;
   /** How many functions of the stack run this asset. */
   readonly functions?: number;
 }
@@ -55,15 +55,21 @@ export interface SynthFigures {
     /** The fastest app.synth() alone. */
     readonly bestSynthMs: number;
     readonly medianMs: number;
+    /** The median CPU time (user + system) of app code + app.synth(). */
+    readonly medianCpuMs: number;
+    readonly cpuRunsMs: readonly number[];
     readonly resources: number;
     readonly templateBytes: number;
     readonly runsMs: readonly number[];
   }>;
-  /** Milliseconds per stream beyond the first, in a stack of 20 streams: (T(20) − T(1)) / 19. */
+  /** CPU milliseconds per stream beyond the first, in a stack of 20 streams: (T(20) − T(1)) / 19, T the median CPU time. */
   readonly perStreamAt20: number;
-  /** Milliseconds per stream beyond the first, in a stack of 200 streams: (T(200) − T(1)) / 199. */
+  /** CPU milliseconds per stream beyond the first, in a stack of 200 streams: (T(200) − T(1)) / 199. */
   readonly perStreamAt200: number;
+  /** perStreamAt200 / perStreamAt20. */
   readonly ratio: number;
+  /** The same ratio from the fastest wall times. */
+  readonly wallRatio: number;
 }
 
 /** One target of this library and whether it is met. */
@@ -85,6 +91,8 @@ export interface BenchResults {
     readonly awsCdkLib: string;
   };
   readonly settings: Readonly<Record<string, unknown>>;
+  /** The machine's 1, 5 and 15 minute load averages at the start and the end of the run. */
+  readonly loadAverage: { readonly atStart: readonly number[]; readonly atEnd: readonly number[] };
   readonly footprint: Record<Implementation, Footprint[]>;
   readonly handlers: Record<Implementation, HandlerFigures>;
   /** Bytes of the handler bundle's inputs (esbuild, the flags of bundle:handler). */
@@ -216,7 +224,9 @@ export function renderTable(r: BenchResults): string {
   const plain = (label: string, libValue: string, a: string, b: string): void => row([label, libValue, '', a, b]);
 
   const m = r.machine;
-  lines.push(`cdk-stream-encryption benchmark, ${r.generatedAt}: ${m.cpus} × ${m.cpuModel}, ${m.platform}, Node.js ${m.node}, aws-cdk-lib ${m.awsCdkLib}`);
+  const load = r.loadAverage.atStart[0].toFixed(1);
+  lines.push(`cdk-stream-encryption benchmark, ${r.generatedAt}: ${m.cpus} × ${m.cpuModel} (load average ${load} at the start), ${m.platform},`);
+  lines.push(`Node.js ${m.node}, aws-cdk-lib ${m.awsCdkLib}.`);
   lines.push('A = custom_resources.Provider: inline onEvent (Start on Create, Stop on Delete), inline isComplete (Describe until');
   lines.push(`    ENABLED/DISABLED), default queryInterval (${r.latency.provider.queryIntervalSeconds ?? '?'} s as synthesized). B = custom_resources.AwsCustomResource: Start on Create, Stop on Delete.`);
   lines.push('');
@@ -256,7 +266,8 @@ export function renderTable(r: BenchResults): string {
   plain('  of which @aws-sdk clients it requires', `${ms(lib.load.medianMs - (lib.ownMs ?? 0))} (${sdkShort(lib)})`,
     `${ms(fw.load.medianMs - (fw.ownMs ?? 0))} fw (${sdkShort(fw)}); firehose`, 'none at load (firehose at 1st event)');
   plain('  of which its own code (SDK preloaded)', ms(lib.ownMs ?? NaN), `${ms(fw.ownMs ?? NaN)} fw`, ms(acr.load.medianMs));
-  plain('  client-kinesis (loaded for Firehose too)', ms(lib.kinesisMs ?? NaN), '', '');
+  const each = Object.entries(lib.sdkMs ?? {}).map(([p, v]) => `${p.replace('@aws-sdk/client-', '')} ${Math.round(v)}`).join(', ');
+  plain('  each client, the others loaded first', `${each} ms`, '', '');
   plain('cold starts on one create', '1', '4 (2 framework, 2 user functions)', '1');
 
   // 3. latency
@@ -272,18 +283,21 @@ export function renderTable(r: BenchResults): string {
   plain('SUCCESS answers; throttled calls', ok(L.library, L.settle.throttled), ok(L.provider), ok(L.awsCustomResource));
 
   // 4. synth
-  section(`4. SYNTH SCALE: app code + app.synth() (app.synth() alone) in a fresh process, fastest of ${String(r.settings.synthRuns)}; ALL STREAMS SHARE ONE KEY`);
+  const synthRuns = String(r.settings.synthRuns);
+  section(`4. SYNTH SCALE: app code + app.synth() in a fresh process, ${synthRuns} runs: wall ms (fastest) / CPU ms (median); ALL STREAMS SHARE ONE KEY`);
   for (const size of r.synth.library.sizes) {
     const cell = (i: Implementation) => {
       const x = r.synth[i].sizes.find((y) => y.streams === size.streams)!;
-      return `${ms(x.bestMs)} (${ms(x.bestSynthMs)}), ${x.resources} res.`;
+      return `${n(x.bestMs)} / ${n(x.medianCpuMs)} ms, ${x.resources} res.`;
     };
     plain(`N = ${size.streams}`, cell('library'), cell('provider'), cell('awsCustomResource'));
   }
   const per = (i: Implementation) => `${r.synth[i].perStreamAt20.toFixed(1)} → ${r.synth[i].perStreamAt200.toFixed(1)} ms`;
-  plain('per stream beyond the 1st: N = 20 → 200', per('library'), per('provider'), per('awsCustomResource'));
+  plain('CPU per stream beyond the 1st: N = 20 → 200', per('library'), per('provider'), per('awsCustomResource'));
   judged('  ratio, at 200 ÷ at 20 (linear = 1.0)', 'synth per-stream cost, 200 vs 20', `${r.synth.library.ratio.toFixed(2)}×`,
     `${r.synth.provider.ratio.toFixed(2)}×`, `${r.synth.awsCustomResource.ratio.toFixed(2)}×`);
+  const wr = (i: Implementation) => `${r.synth[i].wallRatio.toFixed(2)}×`;
+  plain('  the same ratio from wall times', wr('library'), wr('provider'), wr('awsCustomResource'));
 
   // 5. economy
   section('5. API ECONOMY, one stream (ENABLING and DISABLING 3 s): calls DescribeDeliveryStream / Start / Stop; the stream when answered');
@@ -328,8 +342,10 @@ export function renderTable(r: BenchResults): string {
   lines.push(`  - latency: this library's creates ran ${String(r.settings.libraryConcurrency)} at a time in each of ${String(r.settings.libraryShards)} local clouds, A's ${String(r.settings.providerConcurrency)} at a time, B's one at a time,`);
   lines.push(`    starting ≥ ${String(r.settings.spacingMs)} ms apart, so that no call was throttled (Describe 10/s, Start 5/s per account). A's Lambda invokes and`);
   lines.push('    Step Functions waits are played in-process by the benchmark, with no latency of their own (which would only add to A).');
-  lines.push('  - synth: per-stream cost at N = (T(N) − T(1)) / (N − 1), T the fastest run; the first streams of a fresh process also pay for');
-  lines.push('    lazy module loading and JIT warm-up, so a ratio under 1.0 is expected; only growth faster than linear takes it over 1.0.');
+  const la = (xs: readonly number[]) => xs.map((x) => x.toFixed(1)).join(' / ');
+  lines.push('  - synth: per-stream cost at N = (T(N) − T(1)) / (N − 1), judged on CPU time (user + system of the process, median): the machine');
+  lines.push(`    was shared (load average ${la(r.loadAverage.atStart)} at the start, ${la(r.loadAverage.atEnd)} at the end, on ${r.machine.cpus} CPUs), which moves wall`);
+  lines.push('    times by tens of percent but CPU time little. The first streams of a fresh process also pay for lazy module loading.');
   const top = r.composition.slice(0, 5).map((c) => `${c.input.replace(/^lambda\//, '')} ${n(c.bytes)}`).join(', ');
   const kinesis = r.composition.filter((c) => /kinesis/.test(c.input)).reduce((total, c) => total + c.bytes, 0);
   lines.push(`  - handler bundle by input (bytes of minified output): ${top};`);

@@ -21,18 +21,22 @@ export interface SynthSample {
   readonly buildMs: number;
   /** `app.synth()`, in milliseconds. */
   readonly synthMs: number;
+  /** CPU time (user + system, every thread of the process) of building and synthesizing, in milliseconds. */
+  readonly cpuMs: number;
   readonly resources: number;
   readonly templateBytes: number;
 }
 
 function main(): void {
   const [implementation, streams, outdir] = process.argv.slice(2) as [Implementation, string, string];
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const app = new App({ outdir });
   const stack = buildStack(app, implementation, { streams: Number(streams), sharedKey: true });
   const t1 = performance.now();
   const assembly = app.synth();
   const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   const file = path.join(assembly.directory, assembly.getStackArtifact(stack.artifactId).templateFile);
   const template = JSON.parse(fs.readFileSync(file, 'utf8')) as { Resources: Record<string, unknown> };
   const sample: SynthSample = {
@@ -40,6 +44,7 @@ function main(): void {
     streams: Number(streams),
     buildMs: t1 - t0,
     synthMs: t2 - t1,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     resources: Object.keys(template.Resources).length,
     templateBytes: fs.statSync(file).size,
   };
