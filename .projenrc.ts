@@ -63,6 +63,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
     jestConfig: {
       testTimeout: 30_000,
+      // Jest's default is one worker fewer than the cores: use both of this 2-core machine's.
+      maxWorkers: 2,
+      // Lifecycle scenarios mostly wait on the local cloud: let more of them overlap.
+      maxConcurrency: 20,
+      collectCoverage: false,
     },
   },
   eslintOptions: {
