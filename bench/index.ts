@@ -39,7 +39,7 @@ const SETTINGS = {
   footprintStreams: [1, 10, 100],
   loadRuns: 20,
   synthStreams: [1, 10, 20, 100, 200],
-  synthRuns: 7,
+  synthRuns: 5,
   latencyLifecycles: 50,
   latencySeed: 20_251_123,
   enablingMinMs: 1_000,

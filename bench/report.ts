@@ -267,7 +267,7 @@ export function renderTable(r: BenchResults): string {
     `${ms(fw.load.medianMs - (fw.ownMs ?? 0))} fw (${sdkShort(fw)}); firehose`, 'none at load (firehose at 1st event)');
   plain('  of which its own code (SDK preloaded)', ms(lib.ownMs ?? NaN), `${ms(fw.ownMs ?? NaN)} fw`, ms(acr.load.medianMs));
   const each = Object.entries(lib.sdkMs ?? {}).map(([p, v]) => `${p.replace('@aws-sdk/client-', '')} ${Math.round(v)}`).join(', ');
-  plain('  each client, the others loaded first', `${each} ms`, '', '');
+  plain('  each client, the others loaded first, ms', each, '', '');
   plain('cold starts on one create', '1', '4 (2 framework, 2 user functions)', '1');
 
   // 3. latency
@@ -293,7 +293,7 @@ export function renderTable(r: BenchResults): string {
     plain(`N = ${size.streams}`, cell('library'), cell('provider'), cell('awsCustomResource'));
   }
   const per = (i: Implementation) => `${r.synth[i].perStreamAt20.toFixed(1)} → ${r.synth[i].perStreamAt200.toFixed(1)} ms`;
-  plain('CPU per stream beyond the 1st: N = 20 → 200', per('library'), per('provider'), per('awsCustomResource'));
+  plain('CPU/stream beyond the 1st, N = 20 → 200', per('library'), per('provider'), per('awsCustomResource'));
   judged('  ratio, at 200 ÷ at 20 (linear = 1.0)', 'synth per-stream cost, 200 vs 20', `${r.synth.library.ratio.toFixed(2)}×`,
     `${r.synth.provider.ratio.toFixed(2)}×`, `${r.synth.awsCustomResource.ratio.toFixed(2)}×`);
   const wr = (i: Implementation) => `${r.synth[i].wallRatio.toFixed(2)}×`;
@@ -332,7 +332,7 @@ export function renderTable(r: BenchResults): string {
     const rot = phaseOf(variant, 'key rotation');
     const why = /FAILED: (.*) \(stream/.exec(noop.answers[0] ?? '')?.[1] ?? noop.answers.join('; ');
     lines.push(`  - B with onUpdate = ${variant.variant} (so that a new key is applied): a no-op update calls ${calls(noop)} and FAILS:`);
-    lines.push(`    "${why.length > 110 ? `${why.slice(0, 110)}…` : why}";`);
+    lines.push(`    "${why.length > 100 ? `${why.slice(0, 100)}…` : why}";`);
     lines.push(`    a key rotation calls ${calls(rot)}, ${rot.wantedKey ? 'applied' : 'NOT applied'}, answered at ${answeredAt(rot)}.`);
   }
   const kmsCalls = (['create', 'key rotation'] as const).map((p) => `${phaseOf(E.library, p).describeKey} per ${p}`).join(', ');
@@ -346,9 +346,9 @@ export function renderTable(r: BenchResults): string {
   lines.push('  - synth: per-stream cost at N = (T(N) − T(1)) / (N − 1), judged on CPU time (user + system of the process, median): the machine');
   lines.push(`    was shared (load average ${la(r.loadAverage.atStart)} at the start, ${la(r.loadAverage.atEnd)} at the end, on ${r.machine.cpus} CPUs), which moves wall`);
   lines.push('    times by tens of percent but CPU time little. The first streams of a fresh process also pay for lazy module loading.');
-  const top = r.composition.slice(0, 5).map((c) => `${c.input.replace(/^lambda\//, '')} ${n(c.bytes)}`).join(', ');
+  const top = r.composition.slice(0, 6).map((c) => `${c.input.replace(/^lambda\//, '')} ${n(c.bytes)}`);
   const kinesis = r.composition.filter((c) => /kinesis/.test(c.input)).reduce((total, c) => total + c.bytes, 0);
-  lines.push(`  - handler bundle by input (bytes of minified output): ${top};`);
-  lines.push(`    kinesis-*.ts ${n(kinesis)} in all.`);
+  lines.push(`  - handler bundle by input (bytes of minified output): ${top.slice(0, 3).join(', ')},`);
+  lines.push(`    ${top.slice(3).join(', ')}; kinesis-*.ts ${n(kinesis)} in all.`);
   return `${lines.join('\n')}\n`;
 }

@@ -284,7 +284,7 @@ async function runEconomy(job: EconomyJob): Promise<EconomyResult> {
     const observe = (): string => cloud.control.stream(stream)?.description.DeliveryStreamEncryptionConfiguration?.Status ?? 'DISABLED';
     const stack = new AltStack(cloud, responses, v1, RESOURCE_TYPES[job.implementation], alt.invoke, undefined, observe);
     const answersOf = (steps: readonly AltStepResult[]) => steps.map((s) =>
-      `${s.requestType} ${s.status}${s.status === 'FAILED' ? `: ${s.reason.split('\n')[0].slice(0, 100)}` : ''} (stream ${s.observedAtAnswer})`);
+      `${s.requestType} ${s.status}${s.status === 'FAILED' ? `: ${s.reason.split('\n')[0].slice(0, 200)}` : ''} (stream ${s.observedAtAnswer})`);
     await phase('create', wanted(v1), async () => answersOf((await stack.deploy()).steps));
     await phase('no-op update', wanted(v2), async () => answersOf((await stack.update(v2)).steps));
     await phase('key rotation', wanted(v3), async () => answersOf((await stack.update(v3)).steps));
