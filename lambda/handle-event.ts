@@ -94,14 +94,18 @@ export interface Deadlines {
 /**
  * The deadlines of a request: the work ends after `timeoutSeconds`, and
  * never later than the Lambda's remaining time minus a reserve for the
- * answer (`min(30 s, remaining / 3)`). One AWS call may take half the
- * reserve, at most {@link MAX_CALL_TIMEOUT_MS}.
+ * answer (`min(30 s, remaining / 3)`, rounded up). One AWS call may take half
+ * the reserve (rounded down), at most {@link MAX_CALL_TIMEOUT_MS}.
+ *
+ * Every value is a whole number of milliseconds: `AbortSignal.timeout` throws
+ * a `RangeError` for a fractional delay.
  */
 export function computeDeadlines(startedAt: number, remainingMs: number, timeoutSeconds: number): Deadlines {
-  const reserve = Math.min(MAX_ANSWER_RESERVE_MS, remainingMs / 3);
+  const remaining = Math.floor(remainingMs);
+  const reserve = Math.min(MAX_ANSWER_RESERVE_MS, Math.ceil(remaining / 3));
   return {
-    work: startedAt + Math.max(0, Math.min(timeoutSeconds * 1000, remainingMs - reserve)),
-    callTimeoutMs: Math.max(1_000, Math.min(MAX_CALL_TIMEOUT_MS, reserve / 2)),
+    work: startedAt + Math.max(0, Math.min(timeoutSeconds * 1000, remaining - reserve)),
+    callTimeoutMs: Math.max(1_000, Math.min(MAX_CALL_TIMEOUT_MS, Math.floor(reserve / 2))),
   };
 }
 

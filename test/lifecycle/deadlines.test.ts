@@ -102,15 +102,12 @@ test.concurrent('Lambda timeout shorter than the resource timeout: FAILED TIMED_
   expectAnsweredInTime(r);
 }, 30_000);
 
-// BUG (handler): below 90 s of remaining Lambda time, computeDeadlines() makes the per-call timeout
-// `min(10 s, remaining / 3 / 2)`, a fraction unless the remaining time is a multiple of 6 ms.
-// AbortSignal.timeout() then throws `RangeError: The value of "delay" is out of range. It must be an
-// integer` before every AWS call; the handler takes that for a network error, retries until its
-// deadline, and answers FAILED TIMED_OUT ("still unreadable …; last error RangeError …") without
-// ever reading the stream. Three Creates with Lambda timeouts of 14.000–14.002 s: each one's
-// remaining time is a multiple of 6 ms with a chance of 1 in 6, so at least one fails with a chance
-// of 215 in 216. Skipped until the handler rounds the call timeout; remove `.skip` to reproduce.
-test.skip('Lambda timeout under 90 s (a remaining time that is not a multiple of 6 ms): the handler still reads the stream and answers', async () => {
+// Below 90 s of remaining Lambda time the per-call timeout is `min(10 s, remaining / 3 / 2)`, a
+// fraction unless the remaining time is a multiple of 6 ms, and AbortSignal.timeout() throws a
+// RangeError for a fraction: the deadlines are whole milliseconds. Three Creates with Lambda
+// timeouts of 14.000–14.002 s: each one's remaining time is a multiple of 6 ms with a chance of 1 in
+// 6, so a handler that did not round would fail at least one with a chance of 215 in 216.
+test('Lambda timeout under 90 s (a remaining time that is not a multiple of 6 ms): the handler still reads the stream and answers', async () => {
   const { handle, keyArn } = resourceFor(stack, 'short-lambda');
   h.cloud.control.createStream({ name: 'short-lambda', encryption: { status: 'ENABLED', keyArn } });
 
