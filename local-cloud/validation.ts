@@ -54,6 +54,18 @@ export interface ListShape {
   readonly max?: number;
 }
 
+/**
+ * A map from string keys to values (for example Kinesis's `TagMap`), with an optional inclusive
+ * range of its number of entries.
+ */
+export interface MapShape {
+  readonly type: 'map';
+  readonly key: StringShape;
+  readonly value: Shape;
+  readonly min?: number;
+  readonly max?: number;
+}
+
 /** A structure: named members, some required. */
 export interface StructureShape {
   readonly type: 'structure';
@@ -70,7 +82,7 @@ export interface DocumentShape {
 }
 
 /** Any shape the validator understands. */
-export type Shape = StringShape | IntegerShape | BooleanShape | ListShape | StructureShape | DocumentShape;
+export type Shape = StringShape | IntegerShape | BooleanShape | ListShape | MapShape | StructureShape | DocumentShape;
 
 /** Builders for {@link Shape}s, so that service models read like their Smithy source. */
 export const shapes = {
@@ -93,6 +105,10 @@ export const shapes = {
   /** A list of `member`; see {@link ListShape}. */
   list(member: Shape, constraints: Omit<ListShape, 'type' | 'member'> = {}): ListShape {
     return { type: 'list', member, ...constraints };
+  },
+  /** A map of `key` to `value`; see {@link MapShape}. */
+  map(key: StringShape, value: Shape, constraints: Omit<MapShape, 'type' | 'key' | 'value'> = {}): MapShape {
+    return { type: 'map', key, value, ...constraints };
   },
   /** A structure of `members`, of which `required` must be present and not null. */
   structure(members: Readonly<Record<string, Shape>>, required: readonly string[] = []): StructureShape {
@@ -158,9 +174,16 @@ function renderValue(value: JsonValue): string {
   return `'${String(value)}'`;
 }
 
-/** One violation, in the services' wording. */
-function violation(value: JsonValue, path: string, constraint: string): string {
-  return `Value ${renderValue(value)} at '${path}' failed to satisfy constraint: Member must ${constraint}`;
+/** One violation, in the services' wording (`Member must …`, or the constraint as given). */
+function violation(value: JsonValue, path: string, constraint: string, member = true): string {
+  return `Value ${renderValue(value)} at '${path}' failed to satisfy constraint: ${member ? 'Member must ' : ''}${constraint}`;
+}
+
+/** The constraints one value violates, each as `Member must …` (for the entries of a map). */
+function constraintsOf(shape: Shape, value: JsonValue, path: string): string[] {
+  const out: string[] = [];
+  checkValue(shape, value, path, out);
+  return out.map((v) => v.slice(v.indexOf('failed to satisfy constraint: ') + 'failed to satisfy constraint: '.length));
 }
 
 /** Checks one present (non-null) member value against its shape, collecting violations in `out`. */
@@ -208,6 +231,28 @@ function checkValue(shape: Shape, value: JsonValue, path: string, out: string[])
           checkValue(shape.member, item, `${path}.${index + 1}.member`, out);
         }
       });
+      return;
+    }
+    case 'map': {
+      if (!isJsonObject(value)) {
+        throw new SerializationFault(`Expected a map at '${path}' but found ${describeType(value)}.`);
+      }
+      const entries = Object.entries(value);
+      if (shape.min !== undefined && entries.length < shape.min) out.push(violation(value, path, `have length greater than or equal to ${shape.min}`));
+      if (shape.max !== undefined && entries.length > shape.max) out.push(violation(value, path, `have length less than or equal to ${shape.max}`));
+      // Coral words the constraints of a map's keys and values on the map itself.
+      const keyViolations = new Set<string>();
+      const valueViolations = new Set<string>();
+      for (const [key, item] of entries) {
+        for (const constraint of constraintsOf(shape.key, key, `${path}.${key}`)) keyViolations.add(constraint);
+        if (item === null || item === undefined) {
+          valueViolations.add('Member must not be null');
+        } else {
+          for (const constraint of constraintsOf(shape.value, item, `${path}.${key}`)) valueViolations.add(constraint);
+        }
+      }
+      if (keyViolations.size > 0) out.push(violation(value, path, `Map keys must satisfy constraint: [${[...keyViolations].join(', ')}]`, false));
+      if (valueViolations.size > 0) out.push(violation(value, path, `Map value must satisfy constraint: [${[...valueViolations].join(', ')}]`, false));
       return;
     }
     case 'document': {

@@ -2,8 +2,9 @@
  * Amazon Data Firehose (`Firehose_20150804`): delivery streams and their server-side encryption.
  *
  * Operations: `CreateDeliveryStream`, `DescribeDeliveryStream`, `DeleteDeliveryStream`,
- * `ListDeliveryStreams`, `StartDeliveryStreamEncryption` and `StopDeliveryStreamEncryption`, with
- * the behaviour the Firehose API reference describes:
+ * `ListDeliveryStreams`, `StartDeliveryStreamEncryption`, `StopDeliveryStreamEncryption`,
+ * `TagDeliveryStream`, `UntagDeliveryStream` and `ListTagsForDeliveryStream`, with the behaviour
+ * the Firehose API reference describes:
  *
  * - a new stream is `CREATING`, then `ACTIVE` (or `CREATING_FAILED` when its KMS key is unusable);
  *   a deleted one is `DELETING`, then gone;
@@ -14,7 +15,12 @@
  * - only `DirectPut` streams can be encrypted; Start with the key type and key the stream already
  *   has `ENABLED` is refused; nothing can change while the stream is not `ACTIVE` or its encryption
  *   is `ENABLING`/`DISABLING`;
- * - Start and Stop together are limited to 25 accepted calls per stream in a rolling 24 hours.
+ * - Start and Stop together are limited to 25 accepted calls per stream in a rolling 24 hours;
+ * - a stream has at most 50 tags (`LimitExceededException` beyond); tagging a key again overwrites
+ *   its value; untagging a key the stream does not have is ignored; tags are listed in key order,
+ *   by pages after `ExclusiveStartTagKey`. Tags cannot change while the stream is `CREATING` or
+ *   `DELETING` (`ResourceInUseException`; the API reference leaves this open, the local cloud is
+ *   strict).
  *
  * No timers run: every request first settles each stream against the clock (a transition whose
  * end time has passed is completed, with that end time as its `LastUpdateTimestamp`).
@@ -31,6 +37,7 @@ import { epochSeconds, isJsonObject, JsonObject } from '../json';
 import { defineOperation, RequestContext, ServiceModule } from '../router';
 import { shapes as s } from '../validation';
 import { KeyLookup } from './kms';
+import { MAX_TAGS_PER_STREAM, TagSet } from './tags';
 
 /** One hour in milliseconds. */
 const HOUR_MS = 60 * 60 * 1000;
@@ -118,6 +125,8 @@ export interface DeliveryStreamSnapshot extends JsonObject {
   encryptionCalls: { inWindow: number; limit: number; windowMs: number };
   /** The delays that apply to this stream. */
   delays: TransitionDelays;
+  /** The stream's tags, by key. */
+  tags: Record<string, string>;
 }
 
 /** The encryption part of a {@link StreamSpec}. */
@@ -166,6 +175,8 @@ export interface StreamSpec {
   readonly roleArn?: string;
   /** Start/Stop calls already used in the current window (they expire one window from now). @defaultValue 0 */
   readonly encryptionCallsInWindow?: number;
+  /** The stream's tags, by key (at most 50). @defaultValue none */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** What the Firehose backend reports to the control API's `state()`. */
@@ -272,13 +283,15 @@ const Firehose = (() => {
     { KeyARN: AWSKMSKeyARN, KeyType: s.enumOf(Object.keys(KEY_TYPES)) },
     ['KeyType'],
   );
+  const TagKey = s.string({ min: 1, max: 128, pattern: '^(?!aws:)[\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@%]*$' });
   const Tag = s.structure(
     {
-      Key: s.string({ min: 1, max: 128, pattern: '^(?!aws:)[\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@%]*$' }),
+      Key: TagKey,
       Value: s.string({ min: 0, max: 256, pattern: '^[\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@%]*$' }),
     },
     ['Key'],
   );
+  const TagLimit = s.integer({ min: 1, max: 50 });
   const destinations = Object.fromEntries(DESTINATION_MEMBERS.map((m) => [m, s.document()]));
   const Limit = s.integer({ min: 1, max: 10000 });
   return {
@@ -308,8 +321,14 @@ const Firehose = (() => {
     }),
     StartDeliveryStreamEncryptionInput: s.structure({ DeliveryStreamName, DeliveryStreamEncryptionConfigurationInput }, ['DeliveryStreamName']),
     StopDeliveryStreamEncryptionInput: s.structure({ DeliveryStreamName }, ['DeliveryStreamName']),
+    TagDeliveryStreamInput: s.structure({ DeliveryStreamName, Tags: s.list(Tag, { min: 1, max: 50 }) }, ['DeliveryStreamName', 'Tags']),
+    UntagDeliveryStreamInput: s.structure({ DeliveryStreamName, TagKeys: s.list(TagKey, { min: 1, max: 50 }) }, ['DeliveryStreamName', 'TagKeys']),
+    ListTagsForDeliveryStreamInput: s.structure({ DeliveryStreamName, ExclusiveStartTagKey: TagKey, Limit: TagLimit }, ['DeliveryStreamName']),
   };
 })();
+
+/** Tags per page of `ListTagsForDeliveryStream` when `Limit` is not given (the API reference names no default; the local cloud's is small, so that clients page). */
+const DEFAULT_TAG_PAGE = 10;
 
 /** `DeliveryStreamEncryptionConfigurationInput`. */
 interface EncryptionConfigurationInput extends JsonObject {
@@ -325,6 +344,28 @@ interface CreateDeliveryStreamInput extends JsonObject {
   DeliveryStreamEncryptionConfigurationInput?: EncryptionConfigurationInput;
   MSKSourceConfiguration?: JsonObject;
   DatabaseSourceConfiguration?: JsonObject;
+  Tags?: TagInput[];
+}
+/** A `Tag` of a request. */
+interface TagInput extends JsonObject {
+  Key: string;
+  Value?: string;
+}
+/** `TagDeliveryStreamInput`. */
+interface TagDeliveryStreamInput {
+  DeliveryStreamName: string;
+  Tags: TagInput[];
+}
+/** `UntagDeliveryStreamInput`. */
+interface UntagDeliveryStreamInput {
+  DeliveryStreamName: string;
+  TagKeys: string[];
+}
+/** `ListTagsForDeliveryStreamInput`. */
+interface ListTagsForDeliveryStreamInput {
+  DeliveryStreamName: string;
+  ExclusiveStartTagKey?: string;
+  Limit?: number;
 }
 /** Input of the operations that take only a stream name (as far as the local cloud is concerned). */
 interface StreamNameInput {
@@ -380,6 +421,7 @@ interface StreamRecord {
   };
   /** Times of the accepted Start/Stop calls still in the window. */
   encryptionCalls: number[];
+  readonly tags: TagSet;
 }
 
 /** Firehose errors, worded after Firehose's own. */
@@ -410,6 +452,13 @@ const FirehoseErrors = {
       `Firehose stream ${name} has reached the limit of ${limit.calls} StartDeliveryStreamEncryption and StopDeliveryStreamEncryption calls in ${limit.windowMs / HOUR_MS} hours.`,
     ),
   invalidArgument: (message: string) => new ServiceError('InvalidArgumentException', message),
+  tooManyTags: (name: string, count: number) =>
+    new ServiceError(
+      'LimitExceededException',
+      `Firehose stream ${name} would have ${count} tags; a Firehose stream can have at most ${MAX_TAGS_PER_STREAM} tags.`,
+    ),
+  tagsNotChangeable: (name: string, account: string, status: DeliveryStreamStatus) =>
+    new ServiceError('ResourceInUseException', `Firehose stream ${name} under account ${account} is in ${status} state; its tags cannot change now.`),
 };
 
 /** Whether two key selections name the same key type and key. */
@@ -447,6 +496,16 @@ function checkFailure(failure: FailureDescription, method: string): FailureDescr
   }
   if (typeof failure.Details !== 'string') throw new ControlError(`${method}: FailureDescription.Details must be a string`);
   return { Type: failure.Type, Details: failure.Details };
+}
+
+/** Validates tags given to the control API. */
+function checkTags(tags: Readonly<Record<string, string>> | undefined, method: string): Record<string, string> {
+  if (tags === undefined) return {};
+  if (!isJsonObject(tags) || Object.values(tags).some((v) => typeof v !== 'string')) {
+    throw new ControlError(`${method}: tags must be an object of string values`);
+  }
+  if (Object.keys(tags).length > MAX_TAGS_PER_STREAM) throw new ControlError(`${method}: a stream has at most ${MAX_TAGS_PER_STREAM} tags`);
+  return { ...tags };
 }
 
 /** Validates a stream name given to the control API. */
@@ -499,6 +558,7 @@ export class FirehoseBackend {
     if (destinations.length > 1) {
       throw FirehoseErrors.invalidArgument(`Specify at most one destination configuration; got ${destinations.join(', ')}.`);
     }
+    checkUniqueKeys((input.Tags ?? []).map((tag) => tag.Key));
     let selection: KeySelection | undefined;
     if (input.DeliveryStreamEncryptionConfigurationInput !== undefined) {
       if (type !== 'DirectPut') {
@@ -526,6 +586,7 @@ export class FirehoseBackend {
         ? { reported: true, status: 'ENABLING', change: { kind: 'enable', target: selection, completesAt: readyAt, failure } }
         : { reported: true, status: 'DISABLED' },
       encryptionCalls: [],
+      tags: new TagSet(Object.fromEntries((input.Tags ?? []).map((tag) => [tag.Key, tag.Value ?? '']))),
     };
     this.streams.set(name, stream);
     this.settle(stream, context.now);
@@ -604,6 +665,32 @@ export class FirehoseBackend {
     return {};
   }
 
+  /** `TagDeliveryStream`: sets the tags; at most 50 per stream. */
+  public tagDeliveryStream(input: TagDeliveryStreamInput, context: RequestContext): JsonObject {
+    this.settleAll(context.now);
+    const stream = this.requireTaggable(input.DeliveryStreamName, context);
+    const keys = input.Tags.map((tag) => tag.Key);
+    checkUniqueKeys(keys);
+    const count = stream.tags.countWith(keys);
+    if (count > MAX_TAGS_PER_STREAM) throw FirehoseErrors.tooManyTags(stream.name, count);
+    stream.tags.set(input.Tags.map((tag) => [tag.Key, tag.Value ?? ''] as const));
+    return {};
+  }
+
+  /** `UntagDeliveryStream`: removes the tags; keys the stream does not have are ignored. */
+  public untagDeliveryStream(input: UntagDeliveryStreamInput, context: RequestContext): JsonObject {
+    this.settleAll(context.now);
+    this.requireTaggable(input.DeliveryStreamName, context).tags.remove(input.TagKeys);
+    return {};
+  }
+
+  /** `ListTagsForDeliveryStream`: a page of tags in key order, after `ExclusiveStartTagKey`. */
+  public listTagsForDeliveryStream(input: ListTagsForDeliveryStreamInput, context: RequestContext): JsonObject {
+    this.settleAll(context.now);
+    const stream = this.requireStream(input.DeliveryStreamName, context);
+    return { ...stream.tags.page(input.ExclusiveStartTagKey, input.Limit ?? DEFAULT_TAG_PAGE) };
+  }
+
   // ---- control ------------------------------------------------------------------------------
 
   /**
@@ -673,6 +760,7 @@ export class FirehoseBackend {
       ),
       encryption: this.encryptionFromSpec(spec.encryption, now, delays, unknown),
       encryptionCalls: [],
+      tags: new TagSet(checkTags(spec.tags, 'createStream')),
     };
     const used = spec.encryptionCallsInWindow ?? 0;
     if (!Number.isInteger(used) || used < 0) throw new ControlError('createStream: encryptionCallsInWindow must be an integer >= 0');
@@ -764,6 +852,13 @@ export class FirehoseBackend {
   private requireStream(name: string, context: RequestContext): StreamRecord {
     const stream = this.streams.get(name);
     if (!stream) throw FirehoseErrors.notFound(name, context.accountId);
+    return stream;
+  }
+
+  /** A stream whose tags may change: not `CREATING` or `DELETING`. */
+  private requireTaggable(name: string, context: RequestContext): StreamRecord {
+    const stream = this.requireStream(name, context);
+    if (stream.status === 'CREATING' || stream.status === 'DELETING') throw FirehoseErrors.tagsNotChangeable(stream.name, context.accountId, stream.status);
     return stream;
   }
 
@@ -1006,15 +1101,24 @@ export class FirehoseBackend {
         windowMs: this.limit.windowMs,
       },
       delays: this.delaysFor(stream.name),
+      tags: stream.tags.toRecord(),
     };
   }
+}
+
+/** `InvalidArgumentException` when a request names a tag key twice. */
+function checkUniqueKeys(keys: readonly string[]): void {
+  const duplicate = keys.find((key, i) => keys.indexOf(key) !== i);
+  if (duplicate !== undefined) throw FirehoseErrors.invalidArgument(`Tag key ${duplicate} is given more than once.`);
 }
 
 /**
  * The Firehose service module (`Firehose_20150804.*`) over a {@link FirehoseBackend}.
  *
- * Built-in rate limits per account: `DescribeDeliveryStream` 10/s, `StartDeliveryStreamEncryption`
- * and `StopDeliveryStreamEncryption` 5/s each; the other operations get the generous default.
+ * Built-in rate limits per account: `DescribeDeliveryStream` 10/s, `StartDeliveryStreamEncryption`,
+ * `StopDeliveryStreamEncryption`, `TagDeliveryStream`, `UntagDeliveryStream` and
+ * `ListTagsForDeliveryStream` 5/s each (the tag operations' documented rate); the other operations
+ * get the generous default.
  */
 export function firehoseService(backend: FirehoseBackend): ServiceModule {
   return {
@@ -1053,6 +1157,24 @@ export function firehoseService(backend: FirehoseBackend): ServiceModule {
         resourceMember: 'DeliveryStreamName',
         throttle: { ratePerSecond: 5 },
         handle: (input, context) => backend.stopDeliveryStreamEncryption(input, context),
+      }),
+      TagDeliveryStream: defineOperation<TagDeliveryStreamInput>({
+        input: Firehose.TagDeliveryStreamInput,
+        resourceMember: 'DeliveryStreamName',
+        throttle: { ratePerSecond: 5 },
+        handle: (input, context) => backend.tagDeliveryStream(input, context),
+      }),
+      UntagDeliveryStream: defineOperation<UntagDeliveryStreamInput>({
+        input: Firehose.UntagDeliveryStreamInput,
+        resourceMember: 'DeliveryStreamName',
+        throttle: { ratePerSecond: 5 },
+        handle: (input, context) => backend.untagDeliveryStream(input, context),
+      }),
+      ListTagsForDeliveryStream: defineOperation<ListTagsForDeliveryStreamInput>({
+        input: Firehose.ListTagsForDeliveryStreamInput,
+        resourceMember: 'DeliveryStreamName',
+        throttle: { ratePerSecond: 5 },
+        handle: (input, context) => backend.listTagsForDeliveryStream(input, context),
       }),
     },
   };

@@ -2,8 +2,8 @@
  * Amazon Kinesis Data Streams (`Kinesis_20131202`): data streams and their server-side encryption.
  *
  * Operations: `CreateStream`, `DescribeStreamSummary`, `DescribeStream`, `DeleteStream`,
- * `StartStreamEncryption` and `StopStreamEncryption`, with the behaviour the Kinesis API reference
- * describes:
+ * `StartStreamEncryption`, `StopStreamEncryption`, `AddTagsToStream`, `RemoveTagsFromStream` and
+ * `ListTagsForStream`, with the behaviour the Kinesis API reference describes:
  *
  * - a new stream is `CREATING`, then `ACTIVE`; a deleted one is `DELETING`, then gone;
  * - Start and Stop make the stream `UPDATING` at once, showing the new `EncryptionType` and
@@ -16,14 +16,21 @@
  *   managed key `alias/aws/kinesis` always works;
  * - a stream accepts 25 key applications (accepted Starts) in a rolling 24 hours, then
  *   `LimitExceededException`;
- * - rate limits answer `LimitExceededException` (`Rate exceeded for stream …`), as Kinesis does.
+ * - rate limits answer `LimitExceededException` (`Rate exceeded for stream …`), as Kinesis does;
+ * - a stream has at most 50 tags; adding a key again overwrites its value; removing a key the
+ *   stream does not have is ignored; tags are listed in key order, by pages after
+ *   `ExclusiveStartTagKey`.
  *
  * Streams are named by `StreamName`, `StreamARN` or both (which must agree). No timers run: every
  * request first settles each stream against the clock. Invalid input is a `ValidationException`.
  *
  * Where the API reference leaves the behaviour open, the local cloud is strict, so that a client
  * that passes here does what Kinesis documents: Stop must name the key the stream has
- * (`InvalidArgumentException` otherwise, and for a stream that is not encrypted).
+ * (`InvalidArgumentException` otherwise, and for a stream that is not encrypted); tag keys and
+ * values may hold only the characters Kinesis documents (letters, digits, white space and
+ * `_ . / = + - % @`), more than 50 tags is an `InvalidArgumentException`, tags change only while
+ * the stream is `ACTIVE` (`ResourceInUseException`), and `ListTagsForStream` answers 10 tags when
+ * no `Limit` is given.
  *
  * @module
  */
@@ -37,6 +44,7 @@ import { defineOperation, RequestContext, ServiceModule } from '../router';
 import { shapes as s } from '../validation';
 import type { EncryptionCallLimit } from './firehose';
 import type { KeyLookup } from './kms';
+import { MAX_TAGS_PER_STREAM, TagSet } from './tags';
 
 /** One hour in milliseconds. */
 const HOUR_MS = 60 * 60 * 1000;
@@ -93,6 +101,8 @@ export interface DataStreamSnapshot extends JsonObject {
   keyApplications: { inWindow: number; limit: number; windowMs: number };
   /** The delays that apply to this stream. */
   delays: DataStreamDelays;
+  /** The stream's tags, by key. */
+  tags: Record<string, string>;
 }
 
 /** A stream for the control API's `createDataStream`, in any state. */
@@ -117,6 +127,8 @@ export interface DataStreamSpec {
   readonly shardCount?: number;
   /** Key applications already used in the current window (they expire one window from now). @defaultValue 0 */
   readonly keyApplicationsInWindow?: number;
+  /** The stream's tags, by key (at most 50). @defaultValue none */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** What the Kinesis backend reports to the control API's `state()`. */
@@ -167,6 +179,8 @@ const Kinesis = (() => {
   const StreamId = s.string({ min: 1, max: 24 });
   const KeyId = s.string({ min: 1, max: 2048 });
   const EncryptionTypeShape = s.enumOf(Object.keys(ENCRYPTION_TYPES));
+  const TagKey = s.string({ min: 1, max: 128 });
+  const TagMap = s.map(TagKey, s.string({ min: 0, max: 256 }), { min: 1, max: 200 });
   const stream = { StreamName, StreamARN, StreamId };
   return {
     CreateStreamInput: s.structure(
@@ -174,7 +188,7 @@ const Kinesis = (() => {
         StreamName,
         ShardCount: s.integer({ min: 1 }),
         StreamModeDetails: s.structure({ StreamMode: s.enumOf(Object.keys(STREAM_MODES)) }, ['StreamMode']),
-        Tags: s.document(),
+        Tags: TagMap,
         WarmThroughputMiBps: s.integer({ min: 0 }),
         MaxRecordSizeInKiB: s.integer({ min: 1024, max: 10240 }),
       },
@@ -188,8 +202,17 @@ const Kinesis = (() => {
     }),
     DeleteStreamInput: s.structure({ ...stream, EnforceConsumerDeletion: s.boolean() }),
     StreamEncryptionInput: s.structure({ ...stream, EncryptionType: EncryptionTypeShape, KeyId }, ['EncryptionType', 'KeyId']),
+    AddTagsToStreamInput: s.structure({ ...stream, Tags: TagMap }, ['Tags']),
+    RemoveTagsFromStreamInput: s.structure({ ...stream, TagKeys: s.list(TagKey, { min: 1, max: 50 }) }, ['TagKeys']),
+    ListTagsForStreamInput: s.structure({ ...stream, ExclusiveStartTagKey: TagKey, Limit: s.integer({ min: 1, max: 50 }) }),
   };
 })();
+
+/** Tags per page of `ListTagsForStream` when `Limit` is not given (assumed; the API reference names none). */
+const DEFAULT_TAG_PAGE = 10;
+
+/** The characters Kinesis documents for tag keys and values. */
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_./=+\-%@]*$/u;
 
 /** How an operation names its stream. */
 interface StreamReference {
@@ -201,6 +224,20 @@ interface CreateStreamInput extends JsonObject {
   StreamName: string;
   ShardCount?: number;
   StreamModeDetails?: { StreamMode: StreamMode };
+  Tags?: Record<string, string>;
+}
+/** `AddTagsToStreamInput`. */
+interface AddTagsToStreamInput extends StreamReference {
+  Tags: Record<string, string>;
+}
+/** `RemoveTagsFromStreamInput`. */
+interface RemoveTagsFromStreamInput extends StreamReference {
+  TagKeys: string[];
+}
+/** `ListTagsForStreamInput`. */
+interface ListTagsForStreamInput extends StreamReference {
+  ExclusiveStartTagKey?: string;
+  Limit?: number;
 }
 /** `DescribeStreamInput`. */
 interface DescribeStreamInput extends StreamReference {
@@ -235,6 +272,7 @@ interface StreamRecord {
   change?: StatusChange;
   /** Times of the accepted Starts still in the window. */
   keyApplications: number[];
+  readonly tags: TagSet;
 }
 
 /** Kinesis errors, worded after Kinesis's own. */
@@ -251,6 +289,10 @@ const KinesisErrors = {
       `Stream ${name} under account ${account} has reached the limit of ${limit.calls} server-side encryption key applications in ${limit.windowMs / HOUR_MS} hours.`,
     ),
   invalidArgument: (message: string) => new ServiceError('InvalidArgumentException', message),
+  tooManyTags: (name: string, account: string) =>
+    new ServiceError('InvalidArgumentException', `Failed to add tags to stream ${name} under account ${account} because a given stream cannot have more than ${MAX_TAGS_PER_STREAM} tags.`),
+  tagCharacters: (what: string, value: string) =>
+    new ServiceError('InvalidArgumentException', `Tag ${what} ${value} may contain only Unicode letters, digits, white space and _ . / = + - % @.`),
 };
 
 /** Validates delays given to the control API. */
@@ -268,6 +310,24 @@ function checkDelays(delays: Partial<DataStreamDelays>, method: string): Partial
     out[name as keyof DataStreamDelays] = value;
   }
   return out;
+}
+
+/** Validates tags given to the control API. */
+function checkTags(tags: Readonly<Record<string, string>> | undefined, method: string): Record<string, string> {
+  if (tags === undefined) return {};
+  if (!isJsonObject(tags) || Object.values(tags).some((v) => typeof v !== 'string')) {
+    throw new ControlError(`${method}: tags must be an object of string values`);
+  }
+  if (Object.keys(tags).length > MAX_TAGS_PER_STREAM) throw new ControlError(`${method}: a stream has at most ${MAX_TAGS_PER_STREAM} tags`);
+  return { ...tags };
+}
+
+/** `InvalidArgumentException` for a tag key or value with characters Kinesis does not document. */
+function checkTagCharacters(tags: Readonly<Record<string, string>>): void {
+  for (const [key, value] of Object.entries(tags)) {
+    if (!TAG_CHARACTERS.test(key)) throw KinesisErrors.tagCharacters('key', key);
+    if (!TAG_CHARACTERS.test(value)) throw KinesisErrors.tagCharacters('value', value);
+  }
 }
 
 /** Validates a stream name given to the control API. */
@@ -329,6 +389,9 @@ export class KinesisBackend {
     if (mode === 'ON_DEMAND' && input.ShardCount !== undefined) {
       throw KinesisErrors.invalidArgument('ShardCount is not supported for a stream with StreamMode ON_DEMAND.');
     }
+    const tags = input.Tags ?? {};
+    checkTagCharacters(tags);
+    if (Object.keys(tags).length > MAX_TAGS_PER_STREAM) throw KinesisErrors.tooManyTags(name, context.accountId);
     this.streams.set(name, {
       name,
       arn: this.arnOf(name),
@@ -338,6 +401,7 @@ export class KinesisBackend {
       encryption: { EncryptionType: 'NONE' },
       change: { status: 'CREATING', completesAt: context.now + this.delaysFor(name).creatingMs },
       keyApplications: [],
+      tags: new TagSet(tags),
     });
     this.settleAll(context.now);
     return {};
@@ -421,6 +485,29 @@ export class KinesisBackend {
     return {};
   }
 
+  /** `AddTagsToStream`: sets the tags; at most 50 per stream; the stream must be `ACTIVE`. */
+  public addTagsToStream(input: AddTagsToStreamInput, context: RequestContext): JsonObject {
+    this.settleAll(context.now);
+    const stream = this.requireActive(input, context);
+    checkTagCharacters(input.Tags);
+    if (stream.tags.countWith(Object.keys(input.Tags)) > MAX_TAGS_PER_STREAM) throw KinesisErrors.tooManyTags(stream.name, context.accountId);
+    stream.tags.set(Object.entries(input.Tags));
+    return {};
+  }
+
+  /** `RemoveTagsFromStream`: removes the tags; keys the stream does not have are ignored; the stream must be `ACTIVE`. */
+  public removeTagsFromStream(input: RemoveTagsFromStreamInput, context: RequestContext): JsonObject {
+    this.settleAll(context.now);
+    this.requireActive(input, context).tags.remove(input.TagKeys);
+    return {};
+  }
+
+  /** `ListTagsForStream`: a page of tags in key order, after `ExclusiveStartTagKey`. */
+  public listTagsForStream(input: ListTagsForStreamInput, context: RequestContext): JsonObject {
+    this.settleAll(context.now);
+    return { ...this.locate(input, context).tags.page(input.ExclusiveStartTagKey, input.Limit ?? DEFAULT_TAG_PAGE) };
+  }
+
   // ---- control ------------------------------------------------------------------------------
 
   /** Changes the default delays of transitions that start from now on; returns the delays in force. */
@@ -486,6 +573,7 @@ export class KinesisBackend {
       encryption,
       change,
       keyApplications: Array.from({ length: used }, () => now),
+      tags: new TagSet(checkTags(spec.tags, 'createDataStream')),
     };
     this.streams.set(name, stream);
     return this.snapshotOf(stream, now);
@@ -712,6 +800,7 @@ export class KinesisBackend {
         windowMs: this.limit.windowMs,
       },
       delays: this.delaysFor(stream.name),
+      tags: stream.tags.toRecord(),
     };
   }
 }
@@ -720,9 +809,10 @@ export class KinesisBackend {
  * The Kinesis service module (`Kinesis_20131202.*`) over a {@link KinesisBackend}.
  *
  * Built-in rate limits per account: `DescribeStreamSummary` 20/s, `DescribeStream` 10/s,
- * `CreateStream` and `DeleteStream` 5/s (the Kinesis quotas); `StartStreamEncryption` and
- * `StopStreamEncryption` 5/s (assumed; Kinesis documents no rate for them). A call over its rate
- * is answered `LimitExceededException`, as Kinesis answers it.
+ * `CreateStream`, `DeleteStream`, `AddTagsToStream`, `RemoveTagsFromStream` and
+ * `ListTagsForStream` 5/s (the Kinesis quotas); `StartStreamEncryption` and `StopStreamEncryption`
+ * 5/s (assumed; Kinesis documents no rate for them). A call over its rate is answered
+ * `LimitExceededException`, as Kinesis answers it.
  */
 export function kinesisService(backend: KinesisBackend): ServiceModule {
   return {
@@ -766,6 +856,24 @@ export function kinesisService(backend: KinesisBackend): ServiceModule {
         resourceOf: streamNameOf,
         throttle: { ratePerSecond: 5 },
         handle: (input, context) => backend.stopStreamEncryption(input, context),
+      }),
+      AddTagsToStream: defineOperation<AddTagsToStreamInput>({
+        input: Kinesis.AddTagsToStreamInput,
+        resourceOf: streamNameOf,
+        throttle: { ratePerSecond: 5 },
+        handle: (input, context) => backend.addTagsToStream(input, context),
+      }),
+      RemoveTagsFromStream: defineOperation<RemoveTagsFromStreamInput>({
+        input: Kinesis.RemoveTagsFromStreamInput,
+        resourceOf: streamNameOf,
+        throttle: { ratePerSecond: 5 },
+        handle: (input, context) => backend.removeTagsFromStream(input, context),
+      }),
+      ListTagsForStream: defineOperation<ListTagsForStreamInput>({
+        input: Kinesis.ListTagsForStreamInput,
+        resourceOf: streamNameOf,
+        throttle: { ratePerSecond: 5 },
+        handle: (input, context) => backend.listTagsForStream(input, context),
       }),
     },
   };

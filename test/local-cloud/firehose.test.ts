@@ -7,10 +7,13 @@ import {
   InvalidArgumentException,
   LimitExceededException,
   ListDeliveryStreamsCommand,
+  ListTagsForDeliveryStreamCommand,
   ResourceInUseException,
   ResourceNotFoundException,
   StartDeliveryStreamEncryptionCommand,
   StopDeliveryStreamEncryptionCommand,
+  TagDeliveryStreamCommand,
+  UntagDeliveryStreamCommand,
 } from '@aws-sdk/client-firehose';
 import { CreateAliasCommand, CreateKeyCommand, CreateKeyCommandInput, DisableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { FUNCTIONAL_OPTIONS, keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
@@ -494,5 +497,87 @@ describe('StartDeliveryStreamEncryption and StopDeliveryStreamEncryption', () =>
       expect(await rejectionOf(stop('a'))).toBeInstanceOf(LimitExceededException);
       await start('b');
     });
+  });
+});
+
+describe('TagDeliveryStream, UntagDeliveryStream and ListTagsForDeliveryStream', () => {
+  const tag = (name: string, tags: Array<{ Key: string; Value?: string }>) =>
+    t.firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: name, Tags: tags }));
+  const untag = (name: string, keys: string[]) => t.firehose.send(new UntagDeliveryStreamCommand({ DeliveryStreamName: name, TagKeys: keys }));
+  const list = (name: string, extra: { Limit?: number; ExclusiveStartTagKey?: string } = {}) =>
+    t.firehose.send(new ListTagsForDeliveryStreamCommand({ DeliveryStreamName: name, ...extra }));
+
+  test('tags are set, overwritten, listed in key order and removed; removing a missing key is ignored', async () => {
+    await createStream('orders', { Tags: [{ Key: 'team', Value: 'orders' }] });
+    await tag('orders', [{ Key: 'cdk-stream-encryption/managed-by', Value: 'abc/Stack/OrdersSse' }, { Key: 'env', Value: 'prod' }]);
+    await tag('orders', [{ Key: 'env', Value: 'dev' }]);
+    const listed = await list('orders');
+    expect(listed.Tags).toEqual([
+      { Key: 'cdk-stream-encryption/managed-by', Value: 'abc/Stack/OrdersSse' },
+      { Key: 'env', Value: 'dev' },
+      { Key: 'team', Value: 'orders' },
+    ]);
+    expect(listed.HasMoreTags).toBe(false);
+    await untag('orders', ['env', 'not-there']);
+    expect(t.cloud.control.stream('orders')?.tags).toEqual({ 'cdk-stream-encryption/managed-by': 'abc/Stack/OrdersSse', 'team': 'orders' });
+    // tags are not encryption: the stream is unchanged
+    expect((await describeStream('orders')).VersionId).toBe('1');
+  });
+
+  test('pages: 10 tags unless Limit says otherwise, each page after ExclusiveStartTagKey', async () => {
+    await createStream('orders');
+    const keys = Array.from({ length: 23 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    await tag('orders', keys.map((Key) => ({ Key, Value: Key })));
+    const first = await list('orders');
+    expect(first.Tags!.map((x) => x.Key)).toEqual(keys.slice(0, 10));
+    expect(first.HasMoreTags).toBe(true);
+    const rest = await list('orders', { ExclusiveStartTagKey: 'k09', Limit: 50 });
+    expect(rest.Tags!.map((x) => x.Key)).toEqual(keys.slice(10));
+    expect(rest.HasMoreTags).toBe(false);
+  });
+
+  test('at most 50 tags per stream: LimitExceededException, and the tags are unchanged', async () => {
+    await createStream('orders');
+    await tag('orders', Array.from({ length: 49 }, (_, i) => ({ Key: `k${i}`, Value: '' })));
+    await tag('orders', [{ Key: 'k0', Value: 'again' }, { Key: 'last', Value: '' }]); // 50: an overwrite does not count
+    const error = await rejectionOf(tag('orders', [{ Key: 'one-more', Value: '' }]));
+    expect(error).toBeInstanceOf(LimitExceededException);
+    expect(error.message).toBe('Firehose stream orders would have 51 tags; a Firehose stream can have at most 50 tags.');
+    expect(Object.keys(t.cloud.control.stream('orders')!.tags)).toHaveLength(50);
+  });
+
+  test('input is validated against the model: InvalidArgumentException', async () => {
+    await createStream('orders');
+    const reserved = await rejectionOf(tag('orders', [{ Key: 'aws:owner', Value: 'x' }]));
+    expect(reserved).toBeInstanceOf(InvalidArgumentException);
+    expect(reserved.message).toContain("Value 'aws:owner' at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern");
+    const empty = await rejectionOf(untag('orders', []));
+    expect(empty.message).toBe("1 validation error detected: Value '[]' at 'tagKeys' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    const limit = await rejectionOf(list('orders', { Limit: 51 }));
+    expect(limit.message).toBe("1 validation error detected: Value '51' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 50");
+    const twice = await rejectionOf(tag('orders', [{ Key: 'a', Value: '1' }, { Key: 'a', Value: '2' }]));
+    expect(twice).toBeInstanceOf(InvalidArgumentException);
+    expect(twice.message).toBe('Tag key a is given more than once.');
+  });
+
+  test('a missing stream is ResourceNotFoundException; a CREATING one cannot change its tags (ResourceInUseException) but lists them', async () => {
+    expect(await rejectionOf(tag('missing', [{ Key: 'a', Value: '1' }]))).toBeInstanceOf(ResourceNotFoundException);
+    expect(await rejectionOf(untag('missing', ['a']))).toBeInstanceOf(ResourceNotFoundException);
+    expect(await rejectionOf(list('missing'))).toBeInstanceOf(ResourceNotFoundException);
+    t.cloud.control.setStreamDelays('new', { creatingMs: 60_000 });
+    t.cloud.control.createStream({ name: 'new', status: 'CREATING', tags: { team: 'orders' } });
+    expect(await rejectionOf(tag('new', [{ Key: 'a', Value: '1' }]))).toBeInstanceOf(ResourceInUseException);
+    expect(await rejectionOf(untag('new', ['team']))).toBeInstanceOf(ResourceInUseException);
+    expect((await list('new')).Tags).toEqual([{ Key: 'team', Value: 'orders' }]);
+  });
+
+  test('calls are counted per stream, like the other operations', async () => {
+    await createStream('orders');
+    await tag('orders', [{ Key: 'a', Value: '1' }]);
+    await list('orders');
+    await rejectionOf(untag('orders', []));
+    expect(t.cloud.control.calls('TagDeliveryStream', 'orders')).toEqual({ total: 1, accepted: 1, throttled: 0, failed: 0 });
+    expect(t.cloud.control.calls('ListTagsForDeliveryStream', 'orders')).toMatchObject({ accepted: 1 });
+    expect(t.cloud.control.calls('UntagDeliveryStream', 'orders')).toMatchObject({ total: 1, failed: 1 });
   });
 });

@@ -62,5 +62,8 @@ export const FUNCTIONAL_OPTIONS: LocalCloudOptions = {
     'DescribeDeliveryStream': null,
     'StartDeliveryStreamEncryption': null,
     'StopDeliveryStreamEncryption': null,
+    'TagDeliveryStream': null,
+    'UntagDeliveryStream': null,
+    'ListTagsForDeliveryStream': null,
   },
 };

@@ -1,4 +1,5 @@
 import {
+  AddTagsToStreamCommand,
   CreateStreamCommand,
   CreateStreamCommandInput,
   DeleteStreamCommand,
@@ -12,6 +13,8 @@ import {
   KMSNotFoundException,
   KMSThrottlingException,
   LimitExceededException,
+  ListTagsForStreamCommand,
+  RemoveTagsFromStreamCommand,
   ResourceInUseException,
   ResourceNotFoundException,
   StartStreamEncryptionCommand,
@@ -46,6 +49,9 @@ const OPTIONS: LocalCloudOptions = {
     DeleteStream: null,
     StartStreamEncryption: null,
     StopStreamEncryption: null,
+    AddTagsToStream: null,
+    RemoveTagsFromStream: null,
+    ListTagsForStream: null,
   },
 };
 
@@ -347,6 +353,68 @@ describe('StartStreamEncryption and StopStreamEncryption', () => {
   });
 });
 
+describe('AddTagsToStream, RemoveTagsFromStream and ListTagsForStream', () => {
+  const add = (tags: Record<string, string>, stream: { StreamName?: string; StreamARN?: string } = { StreamName: 'events' }) =>
+    kinesis.send(new AddTagsToStreamCommand({ ...stream, Tags: tags }));
+  const remove = (keys: string[]) => kinesis.send(new RemoveTagsFromStreamCommand({ StreamName: 'events', TagKeys: keys }));
+  const list = (extra: { Limit?: number; ExclusiveStartTagKey?: string } = {}) =>
+    kinesis.send(new ListTagsForStreamCommand({ StreamARN: STREAM_ARN, ...extra }));
+
+  test('tags are added (by name or ARN), overwritten, listed in key order and removed; removing a missing key is ignored', async () => {
+    await createStream('events', { Tags: { team: 'events' } });
+    await add({ 'app/managed-by': 'abc/Stack/EventsSse', 'env': 'prod' }, { StreamARN: STREAM_ARN });
+    await add({ env: 'dev' });
+    expect(await list()).toMatchObject({
+      Tags: [{ Key: 'app/managed-by', Value: 'abc/Stack/EventsSse' }, { Key: 'env', Value: 'dev' }, { Key: 'team', Value: 'events' }],
+      HasMoreTags: false,
+    });
+    await remove(['env', 'not-there']);
+    expect(cloud.control.dataStream('events')?.tags).toEqual({ 'app/managed-by': 'abc/Stack/EventsSse', 'team': 'events' });
+  });
+
+  test('pages: 10 tags unless Limit says otherwise, each page after ExclusiveStartTagKey', async () => {
+    cloud.control.createDataStream({ name: 'events', tags: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${String(i).padStart(2, '0')}`, ''])) });
+    const first = await list();
+    expect([first.Tags!.length, first.Tags![9].Key, first.HasMoreTags]).toEqual([10, 'k09', true]);
+    const rest = await list({ ExclusiveStartTagKey: 'k09', Limit: 50 });
+    expect([rest.Tags!.map((t) => t.Key), rest.HasMoreTags]).toEqual([['k10', 'k11'], false]);
+  });
+
+  test('at most 50 tags, and only the characters Kinesis documents: InvalidArgumentException, tags unchanged', async () => {
+    cloud.control.createDataStream({ name: 'events', tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, ''])) });
+    await add({ k0: 'overwritten' });
+    const tooMany = await rejectionOf(add({ extra: '' }));
+    expect(tooMany).toBeInstanceOf(InvalidArgumentException);
+    expect(tooMany.message).toBe('Failed to add tags to stream events under account 123456789012 because a given stream cannot have more than 50 tags.');
+    await remove(['k1']);
+    const colon = await rejectionOf(add({ 'owner:key': 'x' }));
+    expect(colon).toBeInstanceOf(InvalidArgumentException);
+    expect(colon.message).toBe('Tag key owner:key may contain only Unicode letters, digits, white space and _ . / = + - % @.');
+    expect(Object.keys(cloud.control.dataStream('events')!.tags)).toHaveLength(49);
+  });
+
+  test('input is validated against the model: ValidationException, with the map constraints worded on the map', async () => {
+    await createStream();
+    const error = await rejectionOf(add({ ['k'.repeat(129)]: 'v'.repeat(257) }));
+    expect(error).toBeInstanceOf(ValidationException);
+    expect(error.message).toMatch(/^2 validation errors detected: Value '\{.*\}' at 'tags' failed to satisfy constraint: Map keys must satisfy constraint: \[Member must have length less than or equal to 128\]; Value '\{.*\}' at 'tags' failed to satisfy constraint: Map value must satisfy constraint: \[Member must have length less than or equal to 256\]$/);
+    expect((await rejectionOf(add({})))).toBeInstanceOf(ValidationException);
+    expect((await rejectionOf(remove([])))).toBeInstanceOf(ValidationException);
+    expect((await rejectionOf(list({ Limit: 0 })))).toBeInstanceOf(ValidationException);
+  });
+
+  test('tags change only while the stream is ACTIVE; a missing stream is ResourceNotFoundException', async () => {
+    cloud.control.createDataStream({ name: 'events', status: 'UPDATING', encryption: { keyId: 'alias/aws/kinesis' }, tags: { team: 'events' } });
+    expect(await rejectionOf(add({ a: '1' }))).toBeInstanceOf(ResourceInUseException);
+    expect(await rejectionOf(remove(['team']))).toBeInstanceOf(ResourceInUseException);
+    expect((await list()).Tags).toEqual([{ Key: 'team', Value: 'events' }]);
+    advance(60_000);
+    await add({ a: '1' });
+    expect(await rejectionOf(kinesis.send(new ListTagsForStreamCommand({ StreamName: 'missing' })))).toBeInstanceOf(ResourceNotFoundException);
+    expect(await rejectionOf(add({ a: '1' }, { StreamName: 'missing' }))).toBeInstanceOf(ResourceNotFoundException);
+  });
+});
+
 describe('rate limits and faults', () => {
   let frozen: LocalCloud;
   let client: KinesisClient;
@@ -381,6 +449,19 @@ describe('rate limits and faults', () => {
     frozen.control.advanceClock(100); // two tokens
     expect(await outcomes(3, describeEvents)).toEqual(['ok', 'ok', 'LimitExceededException']);
     expect(frozen.control.state().throttles['kinesis:DescribeStreamSummary']).toEqual({ ratePerSecond: 20, burst: 20 });
+  });
+
+  test('the tag operations: 5 per second each, then LimitExceededException "Rate exceeded …", with no effect', async () => {
+    const add = (value: string) => () => client.send(new AddTagsToStreamCommand({ StreamName: 'events', Tags: { owner: value } }));
+    expect(await outcomes(6, add('a'))).toEqual([...Array(5).fill('ok'), 'LimitExceededException']);
+    const error = await rejectionOf(add('b')());
+    expect(error.message).toBe('Rate exceeded for stream events under account 123456789012.');
+    expect(frozen.control.dataStream('events')?.tags).toEqual({ owner: 'a' });
+    expect(frozen.control.calls('AddTagsToStream', 'events')).toEqual({ total: 7, accepted: 5, throttled: 2, failed: 0 });
+    const list = () => client.send(new ListTagsForStreamCommand({ StreamName: 'events' }));
+    expect(await outcomes(6, list)).toEqual([...Array(5).fill('ok'), 'LimitExceededException']);
+    const remove = () => client.send(new RemoveTagsFromStreamCommand({ StreamName: 'events', TagKeys: ['owner'] }));
+    expect(await outcomes(6, remove)).toEqual([...Array(5).fill('ok'), 'LimitExceededException']);
   });
 
   test('built-in rates of the other operations, and setThrottle', () => {

@@ -3,9 +3,12 @@ import {
   DescribeDeliveryStreamCommand,
   FirehoseServiceException,
   ListDeliveryStreamsCommand,
+  ListTagsForDeliveryStreamCommand,
   ResourceNotFoundException,
   StartDeliveryStreamEncryptionCommand,
   StopDeliveryStreamEncryptionCommand,
+  TagDeliveryStreamCommand,
+  UntagDeliveryStreamCommand,
 } from '@aws-sdk/client-firehose';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
@@ -75,6 +78,21 @@ describe('with a frozen clock', () => {
     expect(t.cloud.control.calls('StopDeliveryStreamEncryption')).toEqual({ total: 6, accepted: 0, throttled: 1, failed: 5 });
     // Start has a bucket of its own
     await t.firehose.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' }));
+  });
+
+  test('TagDeliveryStream, UntagDeliveryStream and ListTagsForDeliveryStream: 5 per second each; a throttled tag call has no effect', async () => {
+    const tag = (value: string) => () => t.firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: 'orders', Tags: [{ Key: 'owner', Value: value }] }));
+    expect(await outcomes(5, tag('a'))).toEqual(Array(5).fill('ok'));
+    expect(await outcomes(1, tag('b'))).toEqual(['ThrottlingException']);
+    expect(t.cloud.control.stream('orders')?.tags).toEqual({ owner: 'a' });
+    const list = () => t.firehose.send(new ListTagsForDeliveryStreamCommand({ DeliveryStreamName: 'orders' }));
+    expect(await outcomes(6, list)).toEqual([...Array(5).fill('ok'), 'ThrottlingException']);
+    const untag = () => t.firehose.send(new UntagDeliveryStreamCommand({ DeliveryStreamName: 'orders', TagKeys: ['owner'] }));
+    expect(await outcomes(6, untag)).toEqual([...Array(5).fill('ok'), 'ThrottlingException']);
+    expect(t.cloud.control.calls('TagDeliveryStream', 'orders')).toEqual({ total: 6, accepted: 5, throttled: 1, failed: 0 });
+    for (const operation of ['TagDeliveryStream', 'UntagDeliveryStream', 'ListTagsForDeliveryStream']) {
+      expect(t.cloud.control.state().throttles[`firehose:${operation}`]).toEqual({ ratePerSecond: 5, burst: 5 });
+    }
   });
 
   test('throttled Start and Stop calls have no effect and do not count toward the 25-call limit', async () => {

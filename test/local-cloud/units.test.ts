@@ -68,6 +68,7 @@ describe('validate', () => {
       Tags: s.list(s.structure({ Key: s.string({ min: 1 }), Value: s.string() }, ['Key']), { max: 2 }),
       Nested: s.structure({ Inner: s.string() }, ['Inner']),
       Doc: s.document(),
+      Labels: s.map(s.string({ min: 1, max: 3 }), s.string({ max: 2 }), { max: 2 }),
     },
     ['Name'],
   );
@@ -90,6 +91,18 @@ describe('validate', () => {
     expect(validate(input, {})).toEqual(["Value null at 'name' failed to satisfy constraint: Member must not be null"]);
   });
 
+  test('a map: its size on the map, and the constraints of its keys and values each worded once on the map', () => {
+    expect(validate(input, { Name: 'a', Labels: { ab: 'xy' } })).toEqual([]);
+    expect(validate(input, { Name: 'a', Labels: { abcd: 'xyz', wxyz: 'long', ok: 'ok' } })).toEqual([
+      `Value '${JSON.stringify({ abcd: 'xyz', wxyz: 'long', ok: 'ok' })}' at 'labels' failed to satisfy constraint: Member must have length less than or equal to 2`,
+      `Value '${JSON.stringify({ abcd: 'xyz', wxyz: 'long', ok: 'ok' })}' at 'labels' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 3]`,
+      `Value '${JSON.stringify({ abcd: 'xyz', wxyz: 'long', ok: 'ok' })}' at 'labels' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 2]`,
+    ]);
+    expect(validate(input, { Name: 'a', Labels: { ab: null } })).toEqual([
+      `Value '${JSON.stringify({ ab: null })}' at 'labels' failed to satisfy constraint: Map value must satisfy constraint: [Member must not be null]`,
+    ]);
+  });
+
   test('patterns must match the whole value', () => {
     expect(validate(input, { Name: 'ab1' })).toHaveLength(1);
   });
@@ -101,6 +114,8 @@ describe('validate', () => {
     [{ Name: 'a', Tags: {} }, "Expected a list at 'tags' but found a structure."],
     [{ Name: 'a', Nested: [] }, "Expected a structure at 'nested' but found a list."],
     [{ Name: 'a', Doc: 'x' }, "Expected a structure at 'doc' but found a string."],
+    [{ Name: 'a', Labels: ['x'] }, "Expected a map at 'labels' but found a list."],
+    [{ Name: 'a', Labels: { k: 1 } }, "Expected a string at 'labels.k' but found a number."],
     ['body', 'Expected the request body to be a JSON object but found a string.'],
   ])('%j is a serialization fault', (body, message) => {
     expect(() => validate(input, body)).toThrow(new SerializationFault(message));
