@@ -12,10 +12,32 @@ export type Operation =
   | 'DescribeStreamSummary'
   | 'StartStreamEncryption'
   | 'StopStreamEncryption'
-  | 'DescribeKey';
+  | 'DescribeKey'
+  | 'ListTagsForDeliveryStream'
+  | 'TagDeliveryStream'
+  | 'UntagDeliveryStream'
+  | 'ListTagsForStream'
+  | 'AddTagsToStream'
+  | 'RemoveTagsFromStream';
 
-/** The operations that only read a stream: their `LimitExceededException` is a rate limit. */
-const READ_OPERATIONS: ReadonlySet<Operation> = new Set(['DescribeDeliveryStream', 'DescribeStreamSummary']);
+/**
+ * The operations whose `LimitExceededException` can only be a rate limit: the
+ * reads, and the removal of a tag.
+ */
+const RATE_LIMITED_OPERATIONS: ReadonlySet<Operation> = new Set([
+  'DescribeDeliveryStream',
+  'DescribeStreamSummary',
+  'ListTagsForDeliveryStream',
+  'UntagDeliveryStream',
+  'ListTagsForStream',
+  'RemoveTagsFromStream',
+]);
+
+/**
+ * The operations that add a tag: their `LimitExceededException` is either the
+ * rate limit ("Rate exceeded …") or the limit of 50 tags per stream.
+ */
+const TAGGING_OPERATIONS: ReadonlySet<Operation> = new Set(['TagDeliveryStream', 'AddTagsToStream']);
 
 /**
  * How to react to an error:
@@ -99,16 +121,18 @@ export function describeError(err: unknown): string {
 /**
  * Decide whether an error from `operation` is worth a retry.
  *
- * `LimitExceededException` is the rate limit of DescribeDeliveryStream and
- * DescribeStreamSummary (throttled), but on Start/Stop it is the limit of 25
- * calls (Firehose) or key applications (Kinesis) per day (fatal). An
- * error without an HTTP status is a network problem (transient), and so is any
- * 5xx; other errors (4xx) are fatal.
+ * `LimitExceededException` is the rate limit of the reads (Describe, list
+ * tags) and of untagging (throttled), but on Start/Stop it is the limit of 25
+ * calls (Firehose) or key applications (Kinesis) per day (fatal); on tagging it
+ * is throttling only when its message says the rate was exceeded (otherwise the
+ * stream has its 50 tags). An error without an HTTP status is a network
+ * problem (transient), and so is any 5xx; other errors (4xx) are fatal.
  */
 export function classifyError(err: unknown, operation: Operation): ErrorClass {
-  const { name, httpStatusCode: status, fault } = errorInfo(err);
+  const { name, message, httpStatusCode: status, fault } = errorInfo(err);
   if (name === 'LimitExceededException') {
-    return READ_OPERATIONS.has(operation) ? 'throttled' : 'fatal';
+    const rateLimited = RATE_LIMITED_OPERATIONS.has(operation) || (TAGGING_OPERATIONS.has(operation) && /\brate\b/i.test(message));
+    return rateLimited ? 'throttled' : 'fatal';
   }
   if (THROTTLING_NAMES.has(name) || status === 429) {
     return 'throttled';

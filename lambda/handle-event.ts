@@ -13,6 +13,7 @@ import { describeError } from './errors';
 import { DataStreamObservation } from './kinesis-decide';
 import { reconcileDataStream } from './kinesis-reconcile';
 import { Logger, LogSink, redact, urlSecrets } from './log';
+import { ownerTagValue } from './ownership';
 import {
   functionalPropertiesChanged,
   parseDataStreamProperties,
@@ -352,13 +353,19 @@ function dataStreamDataOf(observation: DataStreamObservation | undefined): DataS
 /**
  * Decide the answer to one request:
  * - Delete: nothing to do when the Create never called Start or the policy
- *   is to retain; otherwise stop the encryption. The physical id is echoed.
- * - Update: nothing to do when no functional property changed; otherwise
- *   encrypt the (possibly other) stream. A new stream name yields a new
- *   physical id, after which CloudFormation deletes the old resource; a
+ *   is to retain; otherwise stop the encryption, unless the stream's owner tag
+ *   names another resource. The physical id is echoed.
+ * - Update: nothing to do when no functional property changed (and no call:
+ *   the owner tag, written by this same resource before, still names it);
+ *   otherwise encrypt the (possibly other) stream. A new stream name yields a
+ *   new physical id, after which CloudFormation deletes the old resource; a
  *   FAILED Update keeps the old id.
  * - Create: encrypt the stream. A FAILED Create that never called Start
  *   marks its physical id with {@link NOT_STARTED_SUFFIX}.
+ *
+ * A successful Create or Update tags the stream with this resource's owner
+ * tag value (from its stack id and logical id), even when the stream was
+ * already encrypted as wanted.
  */
 async function respond(request: Request, deps: HandlerDependencies): Promise<Outcome> {
   const { event, handling, log } = request;
@@ -387,6 +394,8 @@ async function respond(request: Request, deps: HandlerDependencies): Promise<Out
 
     const deadlines = computeDeadlines(request.startedAt, request.remainingMs, prepared.timeoutSeconds);
     log.info('deadline', { workMs: deadlines.work - request.startedAt });
+    const stackId = text(event.StackId);
+    const logicalId = text(event.LogicalResourceId);
     const env: SessionEnvironment = {
       kms: deps.kms,
       clock: { now: deps.now, sleep: deps.sleep, random: deps.random },
@@ -394,6 +403,7 @@ async function respond(request: Request, deps: HandlerDependencies): Promise<Out
       deadline: deadlines.work,
       callTimeoutMs: deadlines.callTimeoutMs,
       log,
+      owner: stackId && logicalId ? ownerTagValue(stackId, logicalId) : undefined,
     };
     const streamName = prepared.streamName;
     const result = await prepared.run(requestType, env);

@@ -3,8 +3,11 @@
  * `reconcile.ts` with Kinesis's reads, calls, truth table and errors.
  */
 import {
+  AddTagsToStreamCommand,
   DescribeStreamSummaryCommand,
   KinesisClient,
+  ListTagsForStreamCommand,
+  RemoveTagsFromStreamCommand,
   StartStreamEncryptionCommand,
   StopStreamEncryptionCommand,
 } from '@aws-sdk/client-kinesis';
@@ -20,8 +23,10 @@ import {
   rememberDataStream,
   summarizeDataStream,
 } from './kinesis-decide';
+import { findOwnerTag, TAG_PAGE_SIZE } from './ownership';
 import { HandlerFailure, ReasonId } from './reasons';
 import { ChangeOutcome, ReconcileResult, ReconcileSession, runReconcile, SessionEnvironment, Step, StreamDriver } from './reconcile';
+import { OWNER_TAG_KEY } from '../src/handler-contract';
 
 /** What the Kinesis reconcile loop needs from the outside world. */
 export interface DataStreamReconcileEnvironment extends SessionEnvironment {
@@ -51,9 +56,12 @@ const MAX_KEY_CHECKS = 2;
 class DataStreamDriver implements StreamDriver<DataStreamObservation> {
   readonly label = 'Data stream';
   readonly timedOut = 'DATA_STREAM_TIMED_OUT';
+  readonly decrypting: boolean;
   private memory: DataStreamMemory = INITIAL_DATA_STREAM_MEMORY;
 
-  constructor(private readonly goal: DataStreamGoal, private readonly kinesis: KinesisClient) {}
+  constructor(private readonly goal: DataStreamGoal, private readonly kinesis: KinesisClient) {
+    this.decrypting = goal.kind === 'decrypt';
+  }
 
   /** The stream, named as the Kinesis API takes it (by name and ARN). */
   private get streamId(): { StreamName: string; StreamARN: string } {
@@ -136,6 +144,28 @@ class DataStreamDriver implements StreamDriver<DataStreamObservation> {
 
   summarize(observation: DataStreamObservation | undefined): string {
     return summarizeDataStream(observation);
+  }
+
+  taggable(observation: DataStreamObservation): boolean {
+    return observation.found && observation.streamStatus === 'ACTIVE';
+  }
+
+  /** `ListTagsForStream`, page by page until the owner tag or the last page. */
+  async readOwner(session: ReconcileSession<DataStreamObservation>): Promise<string | undefined> {
+    return findOwnerTag(async (ExclusiveStartTagKey) => {
+      const output = await session.read('ListTagsForStream', () => this.kinesis.send(
+        new ListTagsForStreamCommand({ ...this.streamId, ExclusiveStartTagKey, Limit: TAG_PAGE_SIZE }), { abortSignal: session.abortSignal() }));
+      return { tags: output?.Tags ?? [], more: output?.HasMoreTags === true };
+    });
+  }
+
+  /** `AddTagsToStream`, or `RemoveTagsFromStream` for `undefined`. */
+  async writeOwner(value: string | undefined, session: ReconcileSession<DataStreamObservation>): Promise<void> {
+    await (value === undefined
+      ? session.read('RemoveTagsFromStream', () => this.kinesis.send(
+        new RemoveTagsFromStreamCommand({ ...this.streamId, TagKeys: [OWNER_TAG_KEY] }), { abortSignal: session.abortSignal() }))
+      : session.read('AddTagsToStream', () => this.kinesis.send(
+        new AddTagsToStreamCommand({ ...this.streamId, Tags: { [OWNER_TAG_KEY]: value } }), { abortSignal: session.abortSignal() })));
   }
 
   state(observation: DataStreamObservation): string | undefined {

@@ -12,15 +12,20 @@
 import {
   DescribeDeliveryStreamCommand,
   FirehoseClient,
+  ListTagsForDeliveryStreamCommand,
   StartDeliveryStreamEncryptionCommand,
   StopDeliveryStreamEncryptionCommand,
+  TagDeliveryStreamCommand,
+  UntagDeliveryStreamCommand,
 } from '@aws-sdk/client-firehose';
 import { DescribeKeyCommand, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import { Backoff, Clock, ERROR_BACKOFF, POLL_BACKOFF } from './backoff';
 import { decide, encryptionStatus, Goal, INITIAL_MEMORY, Memory, Observation, observe, remember, summarize } from './decide';
 import { classifyError, describeError, ErrorClass, errorInfo, Operation } from './errors';
 import { Logger } from './log';
+import { findOwnerTag, TAG_PAGE_SIZE } from './ownership';
 import { HandlerFailure, ReasonId, ReasonParams } from './reasons';
+import { OWNER_TAG_KEY } from '../src/handler-contract';
 
 /** What every reconcile loop needs from the outside world. */
 export interface SessionEnvironment {
@@ -36,6 +41,13 @@ export interface SessionEnvironment {
   readonly callTimeoutMs: number;
   /** The request's logger. */
   readonly log: Logger;
+  /**
+   * The owner tag value of the resource handled (`ownerTagValue`):
+   * written on the stream after it is encrypted, and compared with the
+   * stream's before a Delete stops its encryption. Absent: the stream's owner
+   * tag is neither read nor written.
+   */
+  readonly owner?: string;
 }
 
 /** What the Firehose reconcile loop needs from the outside world. */
@@ -81,6 +93,8 @@ export interface StreamDriver<O extends Reading> {
   readonly label: string;
   /** The catalogue entry of a deadline reached while the stream had not changed as wanted. */
   readonly timedOut: ReasonId;
+  /** Whether the goal is to turn encryption off (a Delete). */
+  readonly decrypting: boolean;
   /** Read the stream once (through `session.read`); a missing stream is `{ found: false }`. */
   describe(session: ReconcileSession<O>): Promise<O>;
   /** The next step after a reading; may check keys through the session first, and remembers the reading. */
@@ -93,6 +107,15 @@ export interface StreamDriver<O extends Reading> {
   state(observation: O): string | undefined;
   /** The catalogue reason of a non-retryable error of `operation`. */
   failureFor(err: unknown, operation: Operation): HandlerFailure;
+  /** Whether a reading shows a stream whose tags can change: it exists and is ACTIVE. */
+  taggable(observation: O): boolean;
+  /**
+   * The value of the stream's {@link OWNER_TAG_KEY} tag (`undefined`: no such
+   * tag, or an empty value), read through `session.read`.
+   */
+  readOwner(session: ReconcileSession<O>): Promise<string | undefined>;
+  /** Write the owner tag with `value`, or remove it (`undefined`), through `session.read`. */
+  writeOwner(value: string | undefined, session: ReconcileSession<O>): Promise<void>;
 }
 
 /**
@@ -170,8 +193,9 @@ export class ReconcileSession<O extends Reading> {
   }
 
   /**
-   * One idempotent read, retried with backoff while its error is throttling
-   * or transient; any other error is thrown as it is.
+   * One idempotent call (a read, or a tag written or removed), retried with
+   * backoff while its error is throttling or transient; any other error is
+   * thrown as it is.
    */
   async read<T>(operation: Operation, send: () => Promise<T>): Promise<T> {
     for (;;) {
@@ -277,7 +301,21 @@ export async function runReconcile<O extends Reading>(
   const session = new ReconcileSession(env, stream, driver);
   const result = (status: 'SUCCESS' | 'FAILED', reason: string, reasonId?: ReasonId): ReconcileResult<O> =>
     ({ status, reason, reasonId, startIssued: session.startIssued, observation: session.observation });
+  const owner = env.owner;
   try {
+    // A Delete stops the encryption only when the owner tag names this resource, or there is none.
+    let taggedByUs = false;
+    if (driver.decrypting && owner !== undefined) {
+      const managedBy = await readOwnerTag(driver, session);
+      if (typeof managedBy === 'string' && managedBy !== owner) {
+        env.log.info('owner', { managedBy, decision: 'another resource manages the stream: encryption left on' });
+        return result('SUCCESS', `${driver.label} ${stream}: managed by another resource (tag ${OWNER_TAG_KEY} ${managedBy}); encryption left on.`);
+      }
+      taggedByUs = managedBy === owner;
+      if (managedBy !== null) {
+        env.log.info('owner', { managedBy: managedBy ?? null, decision: taggedByUs ? 'this resource manages the stream' : 'no owner tag' });
+      }
+    }
     for (;;) {
       const seen = session.observation = await driver.describe(session);
       const step = await driver.decide(seen, session);
@@ -288,6 +326,12 @@ export async function runReconcile<O extends Reading>(
           if (settleMs > 0) {
             env.log.info('settle', { settleMs });
             await env.clock.sleep(settleMs);
+          }
+          // Encrypted: this resource now manages the stream. Decrypted: it no longer does.
+          if (owner !== undefined && !driver.decrypting) {
+            await writeOwnerTag(driver, session, owner);
+          } else if (taggedByUs && driver.taggable(seen)) {
+            await writeOwnerTag(driver, session, undefined);
           }
           return result('SUCCESS', `${driver.label} ${stream}: ${driver.summarize(seen)}.`);
         }
@@ -312,13 +356,50 @@ export async function runReconcile<O extends Reading>(
   }
 }
 
+/**
+ * The stream's owner tag, for a Delete: its value, `undefined` when there is
+ * none, or `null` when it could not be read. A failure other than the
+ * deadline (access denied, stream gone, …) is logged, and the Delete then
+ * stops the encryption as it does for an untagged stream.
+ *
+ * @throws HandlerFailure when the deadline passes while the call is retried.
+ */
+async function readOwnerTag<O extends Reading>(driver: StreamDriver<O>, session: ReconcileSession<O>): Promise<string | undefined | null> {
+  try {
+    return await driver.readOwner(session);
+  } catch (err) {
+    if (err instanceof HandlerFailure) {
+      throw err;
+    }
+    session.log.warn('owner', { error: describeError(err), decision: 'owner unknown: stop as for an untagged stream' });
+    return null;
+  }
+}
+
+/**
+ * Write (or, with `undefined`, remove) the stream's owner tag. Never fails the
+ * request: the stream is already as wanted, so any error (the deadline
+ * included) is logged as a warning and the answer stays SUCCESS.
+ */
+async function writeOwnerTag<O extends Reading>(driver: StreamDriver<O>, session: ReconcileSession<O>, value: string | undefined): Promise<void> {
+  try {
+    await driver.writeOwner(value, session);
+    session.log.info('owner', value === undefined ? { status: 'untagged' } : { status: 'tagged', managedBy: value });
+  } catch (err) {
+    session.log.warn('owner', { status: value === undefined ? 'not untagged' : 'not tagged', error: describeError(err) });
+  }
+}
+
 /** A delivery stream, through Firehose. */
 class DeliveryStreamDriver implements StreamDriver<Observation> {
   readonly label = 'Delivery stream';
   readonly timedOut = 'TIMED_OUT';
+  readonly decrypting: boolean;
   private memory: Memory = INITIAL_MEMORY;
 
-  constructor(private readonly goal: Goal, private readonly firehose: FirehoseClient) {}
+  constructor(private readonly goal: Goal, private readonly firehose: FirehoseClient) {
+    this.decrypting = goal.kind === 'decrypt';
+  }
 
   /** `DescribeDeliveryStream`; a missing stream is an observation, not an error. */
   async describe(session: ReconcileSession<Observation>): Promise<Observation> {
@@ -371,6 +452,31 @@ class DeliveryStreamDriver implements StreamDriver<Observation> {
 
   summarize(observation: Observation | undefined): string {
     return summarize(observation);
+  }
+
+  taggable(observation: Observation): boolean {
+    return observation.found && observation.streamStatus === 'ACTIVE';
+  }
+
+  /** `ListTagsForDeliveryStream`, page by page until the owner tag or the last page. */
+  async readOwner(session: ReconcileSession<Observation>): Promise<string | undefined> {
+    const DeliveryStreamName = this.goal.streamName;
+    return findOwnerTag(async (ExclusiveStartTagKey) => {
+      const input = { DeliveryStreamName, ExclusiveStartTagKey, Limit: TAG_PAGE_SIZE };
+      const output = await session.read('ListTagsForDeliveryStream', () =>
+        this.firehose.send(new ListTagsForDeliveryStreamCommand(input), { abortSignal: session.abortSignal() }));
+      return { tags: output?.Tags ?? [], more: output?.HasMoreTags === true };
+    });
+  }
+
+  /** `TagDeliveryStream`, or `UntagDeliveryStream` for `undefined`. */
+  async writeOwner(value: string | undefined, session: ReconcileSession<Observation>): Promise<void> {
+    const DeliveryStreamName = this.goal.streamName;
+    await (value === undefined
+      ? session.read('UntagDeliveryStream', () => this.firehose.send(
+        new UntagDeliveryStreamCommand({ DeliveryStreamName, TagKeys: [OWNER_TAG_KEY] }), { abortSignal: session.abortSignal() }))
+      : session.read('TagDeliveryStream', () => this.firehose.send(
+        new TagDeliveryStreamCommand({ DeliveryStreamName, Tags: [{ Key: OWNER_TAG_KEY, Value: value }] }), { abortSignal: session.abortSignal() })));
   }
 
   state(observation: Observation): string | undefined {

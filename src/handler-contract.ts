@@ -98,6 +98,15 @@ export function firehosePhysicalId(deliveryStreamName: string): string {
 export const NOT_STARTED_SUFFIX = '#not-started';
 
 /**
+ * The key of the tag the handler writes on a stream it encrypted (Create,
+ * Update), naming the custom resource that manages the stream; a Delete by
+ * any other resource leaves the stream's encryption alone. Its characters are
+ * those both Firehose and Kinesis document for tag keys (no `:`). The
+ * handler's role may tag and untag the streams it manages with this key only.
+ */
+export const OWNER_TAG_KEY = 'cdk-stream-encryption/managed-by';
+
+/**
  * Encode typed properties into the CloudFormation property bag.
  * `undefined` members are dropped.
  */

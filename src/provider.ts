@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
-import { HANDLER_TIMEOUT_SECONDS } from './handler-contract';
+import { HANDLER_TIMEOUT_SECONDS, OWNER_TAG_KEY } from './handler-contract';
 import { accountKeyPolicy } from './key-policy';
 
 /**
@@ -29,6 +29,16 @@ const POLICY_CHARACTER_BUDGET = 6_000;
  * (`arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/` and a 36-character id).
  */
 const KEY_ARN_MAX_LENGTH = 86;
+
+/**
+ * The conditions of the handler's tagging actions (tag and untag a stream):
+ * the request names tag keys, and every one of them is the owner tag key. The
+ * `Null` check keeps `ForAllValues` from allowing a request that names none.
+ */
+const OWNER_TAG_ONLY = {
+  'ForAllValues:StringEquals': { 'aws:TagKeys': OWNER_TAG_KEY },
+  'Null': { 'aws:TagKeys': 'false' },
+};
 
 /** Managed policies a role may have attached under the default IAM quota. */
 const DEFAULT_MANAGED_POLICIES_PER_ROLE_QUOTA = 10;
@@ -130,13 +140,22 @@ function estimatedConditionsLength(conditions: Record<string, Record<string, unk
   return length;
 }
 
+/** Characters of a policy document: as IAM counts it once resolved (an estimate), and as the template writes it. */
+interface PolicySize {
+  /** Once CloudFormation has resolved every value (an upper estimate). */
+  readonly resolved: number;
+  /** As written in the template, where an `Fn::Join` ARN is longer than its value. */
+  readonly template: number;
+}
+
 /**
  * One managed policy of the handler role, and its statements whose
- * resources grow one ARN at a time.
+ * resources grow one ARN at a time. The policy is full when its size passes
+ * the budget either as IAM counts it or as the template writes it.
  */
 class PolicyChunk {
   public readonly policy: iam.ManagedPolicy;
-  private size = 100; // the document's own overhead
+  private size: PolicySize = { resolved: 100, template: 100 }; // the document's own overhead
   private readonly statements = new Map<string, iam.PolicyStatement>();
 
   constructor(scope: Construct, id: string, role: iam.IRole) {
@@ -148,12 +167,14 @@ class PolicyChunk {
 
   /** Whether `permission` still fits in this policy. */
   public fits(permission: Permission): boolean {
-    return this.size + this.costOf(permission) <= POLICY_CHARACTER_BUDGET;
+    const cost = this.costOf(permission);
+    return this.size.resolved + cost.resolved <= POLICY_CHARACTER_BUDGET && this.size.template + cost.template <= POLICY_CHARACTER_BUDGET;
   }
 
   /** Add `permission` to the statement with its actions and conditions. */
   public allow(permission: Permission): void {
-    this.size += this.costOf(permission);
+    const cost = this.costOf(permission);
+    this.size = { resolved: this.size.resolved + cost.resolved, template: this.size.template + cost.template };
     const key = statementKey(permission);
     let statement = this.statements.get(key);
     if (!statement) {
@@ -165,13 +186,17 @@ class PolicyChunk {
   }
 
   /** Characters `permission` adds: its ARN, and a new statement when none has its actions yet. */
-  private costOf(permission: Permission): number {
-    const arn = permission.arnLength + 3;
+  private costOf(permission: Permission): PolicySize {
+    const resolved = permission.arnLength + 3;
+    const template = JSON.stringify(Stack.of(this.policy).resolve(permission.arn)).length + 1;
     if (this.statements.has(statementKey(permission))) {
-      return arn;
+      return { resolved, template };
     }
-    const conditions = permission.conditionsLength ?? JSON.stringify(permission.conditions ?? {}).length;
-    return arn + 50 + JSON.stringify(permission.actions).length + conditions;
+    const statement = 50 + JSON.stringify(permission.actions).length;
+    return {
+      resolved: resolved + statement + (permission.conditionsLength ?? JSON.stringify(permission.conditions ?? {}).length),
+      template: template + statement + JSON.stringify(permission.resolvedConditions ?? permission.conditions ?? {}).length,
+    };
   }
 }
 
@@ -326,16 +351,30 @@ export class StreamEncryptionProvider extends Construct {
     return this.chunks.map((c) => c.policy);
   }
 
-  /** Allow the handler to read, encrypt and decrypt one delivery stream. */
+  /**
+   * Allow the handler to read, encrypt and decrypt one delivery stream, on
+   * the stream's ARN only: `DescribeDeliveryStream` (read first),
+   * `ListTagsForDeliveryStream` (read the owner tag before a Delete),
+   * `StartDeliveryStreamEncryption` and `StopDeliveryStreamEncryption`; and
+   * `TagDeliveryStream` and `UntagDeliveryStream` with the owner tag key only.
+   */
   public manageDeliveryStream(deliveryStreamArn: string): void {
+    const arnLength = estimatedArnLength(this, deliveryStreamArn);
     this.allow({
       actions: [
         'firehose:DescribeDeliveryStream',
+        'firehose:ListTagsForDeliveryStream',
         'firehose:StartDeliveryStreamEncryption',
         'firehose:StopDeliveryStreamEncryption',
       ],
       arn: deliveryStreamArn,
-      arnLength: estimatedArnLength(this, deliveryStreamArn),
+      arnLength,
+    });
+    this.allow({
+      actions: ['firehose:TagDeliveryStream', 'firehose:UntagDeliveryStream'],
+      arn: deliveryStreamArn,
+      arnLength,
+      conditions: OWNER_TAG_ONLY,
     });
   }
 
@@ -358,15 +397,24 @@ export class StreamEncryptionProvider extends Construct {
   }
 
   /**
-   * Allow the handler to read, encrypt and decrypt one Kinesis data stream:
-   * `DescribeStreamSummary` (read first), `StartStreamEncryption` and
-   * `StopStreamEncryption`, on the stream's ARN only.
+   * Allow the handler to read, encrypt and decrypt one Kinesis data stream,
+   * on the stream's ARN only: `DescribeStreamSummary` (read first),
+   * `ListTagsForStream` (read the owner tag before a Delete),
+   * `StartStreamEncryption` and `StopStreamEncryption`; and `AddTagsToStream`
+   * and `RemoveTagsFromStream` with the owner tag key only.
    */
   public manageDataStream(streamArn: string): void {
+    const arnLength = estimatedArnLength(this, streamArn, DATA_STREAM_SIZES);
     this.allow({
-      actions: ['kinesis:DescribeStreamSummary', 'kinesis:StartStreamEncryption', 'kinesis:StopStreamEncryption'],
+      actions: ['kinesis:DescribeStreamSummary', 'kinesis:ListTagsForStream', 'kinesis:StartStreamEncryption', 'kinesis:StopStreamEncryption'],
       arn: streamArn,
-      arnLength: estimatedArnLength(this, streamArn, DATA_STREAM_SIZES),
+      arnLength,
+    });
+    this.allow({
+      actions: ['kinesis:AddTagsToStream', 'kinesis:RemoveTagsFromStream'],
+      arn: streamArn,
+      arnLength,
+      conditions: OWNER_TAG_ONLY,
     });
   }
 

@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { OWNER_TAG_KEY } from '../../src/handler-contract';
 import { NAG_SUPPRESSIONS, PROVIDER_ID } from '../../src/provider';
 
 /** A stack that uses every construct and every option of the library. */
@@ -156,8 +157,11 @@ describe('least privilege', () => {
     const actions = new Set(handlerDocs.flatMap((s: any) => list(s.Action)));
     expect([...actions].sort()).toEqual([
       'firehose:DescribeDeliveryStream',
+      'firehose:ListTagsForDeliveryStream',
       'firehose:StartDeliveryStreamEncryption',
       'firehose:StopDeliveryStreamEncryption',
+      'firehose:TagDeliveryStream',
+      'firehose:UntagDeliveryStream',
       'kms:CreateGrant',
       'kms:DescribeKey',
       'logs:CreateLogStream',
@@ -170,6 +174,13 @@ describe('least privilege', () => {
       expect.stringContaining('deliverystream/c"'),
       expect.stringContaining('"Clicks'),
     ]);
+    // tagging: the same streams, with the owner tag key only
+    const tagStatements = handlerDocs.filter((s: any) => list(s.Action).includes('firehose:TagDeliveryStream'));
+    expect(tagStatements.flatMap((s: any) => list(s.Resource)).map((r) => JSON.stringify(r))).toEqual(streamArns.map((r) => JSON.stringify(r)));
+    for (const s of tagStatements) {
+      expect(s.Action).toEqual(['firehose:TagDeliveryStream', 'firehose:UntagDeliveryStream']);
+      expect(s.Condition).toEqual({ 'ForAllValues:StringEquals': { 'aws:TagKeys': OWNER_TAG_KEY }, 'Null': { 'aws:TagKeys': 'false' } });
+    }
     const keyArns = handlerDocs.filter((s: any) => list(s.Action).includes('kms:CreateGrant')).flatMap((s: any) => list(s.Resource));
     expect(keyArns.map((r) => JSON.stringify(r))).toEqual([
       expect.stringMatching(/^\{"Fn::GetAtt":\["DefaultsKey/),

@@ -119,9 +119,19 @@ describe('DataStreamEncryption defaults (imported stream)', () => {
     expect(statements).toHaveLength(1);
     expect(statements[0]).toEqual({
       Effect: 'Allow',
-      Action: ['kinesis:DescribeStreamSummary', 'kinesis:StartStreamEncryption', 'kinesis:StopStreamEncryption'],
+      Action: ['kinesis:DescribeStreamSummary', 'kinesis:ListTagsForStream', 'kinesis:StartStreamEncryption', 'kinesis:StopStreamEncryption'],
       Resource: STREAM_ARN,
     });
+    // the owner tag, and no other tag key
+    expect(statementsWith(stack, 'kinesis:AddTagsToStream')).toEqual([{
+      Effect: 'Allow',
+      Action: ['kinesis:AddTagsToStream', 'kinesis:RemoveTagsFromStream'],
+      Resource: STREAM_ARN,
+      Condition: {
+        'ForAllValues:StringEquals': { 'aws:TagKeys': 'cdk-stream-encryption/managed-by' },
+        'Null': { 'aws:TagKeys': 'false' },
+      },
+    }]);
   });
 
   test('the handler may describe exactly this key, and generate data keys with it only through Kinesis for this stream', () => {

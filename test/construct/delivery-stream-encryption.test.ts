@@ -112,12 +112,26 @@ describe('DeliveryStreamEncryption defaults (imported stream)', () => {
     const [statement] = statementsWith(stack, 'firehose:StartDeliveryStreamEncryption');
     expect(statement.Action).toEqual([
       'firehose:DescribeDeliveryStream',
+      'firehose:ListTagsForDeliveryStream',
       'firehose:StartDeliveryStreamEncryption',
       'firehose:StopDeliveryStreamEncryption',
     ]);
     expect(statement.Resource).toEqual({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':firehose:eu-west-1:123456789012:deliverystream/orders']],
     });
+  });
+
+  test('the handler may tag and untag exactly this stream, with the owner tag key only', () => {
+    const statements = statementsWith(stack, 'firehose:TagDeliveryStream');
+    expect(statements).toEqual([{
+      Effect: 'Allow',
+      Action: ['firehose:TagDeliveryStream', 'firehose:UntagDeliveryStream'],
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':firehose:eu-west-1:123456789012:deliverystream/orders']] },
+      Condition: {
+        'ForAllValues:StringEquals': { 'aws:TagKeys': 'cdk-stream-encryption/managed-by' },
+        'Null': { 'aws:TagKeys': 'false' },
+      },
+    }]);
   });
 
   test('the handler may describe exactly this key, and grant on it only to an AWS service', () => {

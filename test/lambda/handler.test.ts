@@ -5,11 +5,14 @@ import {
   InvalidArgumentException,
   InvalidKMSResourceException,
   LimitExceededException,
+  ListTagsForDeliveryStreamCommand,
   ResourceInUseException,
   ResourceNotFoundException,
   ServiceUnavailableException,
   StartDeliveryStreamEncryptionCommand,
   StopDeliveryStreamEncryptionCommand,
+  TagDeliveryStreamCommand,
+  UntagDeliveryStreamCommand,
 } from '@aws-sdk/client-firehose';
 import { DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -47,6 +50,9 @@ beforeEach(() => {
   kms.on(DescribeKeyCommand).resolves(keyMetadata());
   firehose.on(StartDeliveryStreamEncryptionCommand).resolves({});
   firehose.on(StopDeliveryStreamEncryptionCommand).resolves({});
+  firehose.on(ListTagsForDeliveryStreamCommand).resolves({ Tags: [], HasMoreTags: false });
+  firehose.on(TagDeliveryStreamCommand).resolves({});
+  firehose.on(UntagDeliveryStreamCommand).resolves({});
   h = new Harness();
 });
 
@@ -99,13 +105,14 @@ describe('Create', () => {
     expect(h.answers[0].url).toBe(RESPONSE_URL);
   });
 
-  test('the first Describe comes before any Start', async () => {
+  test('the first Describe comes before any Start; the owner tag comes once the stream is ENABLED', async () => {
     reads(described(enc.disabled()), described(enc.enabled()));
     await h.run(createEvent());
     expect(firehose.calls().map((call) => call.args[0].constructor.name)).toEqual([
       'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
+      'TagDeliveryStreamCommand',
     ]);
   });
 
@@ -192,6 +199,7 @@ describe('Create', () => {
       'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
+      'TagDeliveryStreamCommand',
     ]);
   });
 
@@ -449,6 +457,7 @@ describe('Delete', () => {
     reads(described(enc.enabling()), described(enc.enabling()), described(enc.enabled()), described(enc.disabled()));
     expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
     expect(firehose.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
@@ -575,6 +584,7 @@ describe('errors', () => {
       'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
+      'TagDeliveryStreamCommand',
     ]);
   });
 
@@ -837,7 +847,7 @@ describe('logs', () => {
     reads(described(enc.disabled()), described(enc.enabled()));
     await h.run(createEvent());
     const records = h.records();
-    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'start', 'decide', 'settle', 'answer']);
+    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'start', 'decide', 'settle', 'owner', 'answer']);
     for (const record of records) {
       expect(record).toMatchObject({ level: expect.any(String), requestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000001', requestType: 'Create', stream: 'orders' });
       expect(typeof record.elapsedMs).toBe('number');

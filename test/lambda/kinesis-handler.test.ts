@@ -1,5 +1,6 @@
 import {
   AccessDeniedException,
+  AddTagsToStreamCommand,
   DescribeStreamSummaryCommand,
   DescribeStreamSummaryOutput,
   InvalidArgumentException,
@@ -11,6 +12,8 @@ import {
   KMSOptInRequired,
   KMSThrottlingException,
   LimitExceededException,
+  ListTagsForStreamCommand,
+  RemoveTagsFromStreamCommand,
   ResourceInUseException,
   ResourceNotFoundException,
   StartStreamEncryptionCommand,
@@ -47,6 +50,9 @@ beforeEach(() => {
   kms.on(DescribeKeyCommand).resolves(keyMetadata());
   kinesis.on(StartStreamEncryptionCommand).resolves({});
   kinesis.on(StopStreamEncryptionCommand).resolves({});
+  kinesis.on(ListTagsForStreamCommand).resolves({ Tags: [], HasMoreTags: false });
+  kinesis.on(AddTagsToStreamCommand).resolves({});
+  kinesis.on(RemoveTagsFromStreamCommand).resolves({});
   h = new KinesisHarness();
 });
 
@@ -94,10 +100,10 @@ describe('Create', () => {
     expect(h.answers[0].url).toBe(RESPONSE_URL);
   });
 
-  test('the first DescribeStreamSummary comes before any Start', async () => {
+  test('the first DescribeStreamSummary comes before any Start; the owner tag comes once the stream has the key', async () => {
     reads(summary(sse.none()), summary(sse.kms()));
     await h.run(kinesisCreate());
-    expect(callNames()).toEqual(['DescribeStreamSummaryCommand', 'StartStreamEncryptionCommand', 'DescribeStreamSummaryCommand']);
+    expect(callNames()).toEqual(['DescribeStreamSummaryCommand', 'StartStreamEncryptionCommand', 'DescribeStreamSummaryCommand', 'AddTagsToStreamCommand']);
   });
 
   test.each([
@@ -174,6 +180,7 @@ describe('Create', () => {
       'DescribeStreamSummaryCommand',
       'StartStreamEncryptionCommand',
       'DescribeStreamSummaryCommand',
+      'AddTagsToStreamCommand',
     ]);
   });
 
@@ -455,7 +462,13 @@ describe('Delete', () => {
   test('UPDATING: wait until it settles, then Stop', async () => {
     reads(summary(sse.kms(), 'UPDATING'), summary(sse.kms()), summary(sse.none()));
     expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
-    expect(callNames()).toEqual(['DescribeStreamSummaryCommand', 'DescribeStreamSummaryCommand', 'StopStreamEncryptionCommand', 'DescribeStreamSummaryCommand']);
+    expect(callNames()).toEqual([
+      'ListTagsForStreamCommand',
+      'DescribeStreamSummaryCommand',
+      'DescribeStreamSummaryCommand',
+      'StopStreamEncryptionCommand',
+      'DescribeStreamSummaryCommand',
+    ]);
   });
 
   test('stream DELETING: SUCCESS without Stop', async () => {
@@ -621,7 +634,7 @@ describe('logs', () => {
     reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     await h.run(kinesisCreate());
     const records = h.records();
-    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'start', 'decide', 'decide', 'settle', 'answer']);
+    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'start', 'decide', 'decide', 'settle', 'owner', 'answer']);
     for (const record of records) {
       expect(record).toMatchObject({ requestType: 'Create', stream: 'events' });
     }

@@ -44,6 +44,20 @@ describe('classifyError', () => {
     expect(classifyError(awsError('AccessDeniedException', 'no', 400), 'DescribeDeliveryStream')).toBe('fatal');
   });
 
+  test('the tag operations: LimitExceededException is throttling, except a tag count limit when adding tags', () => {
+    const rate = (message = 'Rate exceeded for stream events under account 123456789012.') => new LimitExceededException({ message, ...meta });
+    for (const operation of ['ListTagsForDeliveryStream', 'UntagDeliveryStream', 'ListTagsForStream', 'RemoveTagsFromStream'] as const) {
+      expect(classifyError(rate('limit exceeded'), operation)).toBe('throttled');
+    }
+    for (const operation of ['TagDeliveryStream', 'AddTagsToStream'] as const) {
+      expect(classifyError(rate(), operation)).toBe('throttled');
+      expect(classifyError(rate('A stream can have at most 50 tags.'), operation)).toBe('fatal');
+      expect(classifyError(awsError('ThrottlingException', 'slow down'), operation)).toBe('throttled');
+      expect(classifyError(new ResourceInUseException({ message: 'x', ...meta }), operation)).toBe('transient');
+      expect(classifyError(awsError('AccessDeniedException', 'no', 400), operation)).toBe('fatal');
+    }
+  });
+
   test('a modelled client error is fatal even without an HTTP status', () => {
     expect(classifyError(new NotFoundException({ message: 'x', $metadata: {} }), 'DescribeKey')).toBe('fatal');
   });

@@ -69,6 +69,9 @@ export const UNTHROTTLED: LocalCloudOptions['throttle'] = {
   'DescribeDeliveryStream': null,
   'StartDeliveryStreamEncryption': null,
   'StopDeliveryStreamEncryption': null,
+  'TagDeliveryStream': null,
+  'UntagDeliveryStream': null,
+  'ListTagsForDeliveryStream': null,
   '*': null,
 };
 

@@ -16,12 +16,15 @@ import {
   expectAnsweredInTime,
   expectCleanLog,
   Harness,
+  newKeyArn,
   startHarness,
   synthStack,
 } from './harness';
 import { buildExampleApp } from '../../example/app';
+import { ownerTagValue } from '../../lambda/ownership';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
+import { OWNER_TAG_KEY } from '../../src/handler-contract';
 
 let h: Harness;
 
@@ -138,6 +141,10 @@ test.concurrent('stream name changed in the template: Update answers a new physi
   expect(encryptionNow(h.cloud, 'rename-old')).toMatchObject({ status: 'DISABLED', applied: null });
   expect(callsOn(h.cloud, 'rename-new')).toMatchObject({ start: 1, stopCalls: 0 });
   expect(callsOn(h.cloud, 'rename-old')).toMatchObject({ start: 1, stop: 1 });
+  // the same logical id on both streams: the old stream's tag named this resource, so its Delete stopped it, then removed the tag
+  const owner = ownerTagValue(stack.stackId, update.logicalId);
+  expect(h.cloud.control.stream('rename-new')?.tags).toEqual({ [OWNER_TAG_KEY]: owner });
+  expect(h.cloud.control.stream('rename-old')?.tags).toEqual({});
   expect(stack.physicalId(stack.customResourceIds()[0])).toBe('firehose:rename-new');
   expectAnsweredInTime(update);
   expectAnsweredInTime(cleanup);
@@ -236,13 +243,12 @@ test.concurrent('an update with nothing changed sends no event and makes no call
   expect(encryptionNow(h.cloud, 'unchanged')).toMatchObject({ status: 'ENABLED' });
 }, 60_000);
 
-// BUG (handler): a Delete stops the stream's encryption even when another resource of the stack now
-// holds it. Renaming the construct (a new logical id for the same stream and key) makes CloudFormation
-// Create the new resource — SUCCESS without a Start, the stream being ENABLED with that key — and then,
-// in the clean-up, Delete the old one, whose Stop leaves the stream DISABLED after UPDATE_COMPLETE while
-// the stack says it is encrypted. The physical id (`firehose:<stream>`) is the same for both resources,
-// so the Delete cannot tell. Skipped until the handler is fixed; remove `.skip` to reproduce.
-test.skip('construct renamed (same stream, same key): the clean-up Delete of the old resource must leave the stream ENABLED', async () => {
+// Renaming the construct (a new logical id for the same stream and key) makes CloudFormation Create the
+// new resource — SUCCESS without a Start, the stream being ENABLED with that key — and then, in the
+// clean-up, Delete the old one. The physical id (`firehose:<stream>`) is the same for both resources;
+// the owner tag on the stream, written by the new resource's Create, tells the old one's Delete that
+// the stream is no longer its to stop.
+test('construct renamed (same stream, same key): the clean-up Delete of the old resource must leave the stream ENABLED', async () => {
   const key = (s: Stack) => new kms.Key(s, 'StreamKey', { removalPolicy: RemovalPolicy.RETAIN });
   const v1 = synthStack('MoveStack', (s) => encrypt(s, 'OrdersSse', 'moved', { key: key(s) }));
   const v2 = synthStack('MoveStack', (s) => encrypt(s, 'OrdersEncryption', 'moved', { key: key(s) }));
@@ -258,5 +264,47 @@ test.skip('construct renamed (same stream, same key): the clean-up Delete of the
     'Delete OrdersSse SUCCESS',
   ]);
   expect(callsOn(h.cloud, 'moved')).toMatchObject({ start: 1 }); // the new resource found it ENABLED with its key
-  expect(encryptionNow(h.cloud, 'moved')).toMatchObject({ status: 'ENABLED' }); // fails: DISABLED, by the old resource's Stop
+  expect(encryptionNow(h.cloud, 'moved')).toMatchObject({ status: 'ENABLED' }); // the old resource's Delete made no Stop
+  expect(callsOn(h.cloud, 'moved')).toMatchObject({ stopCalls: 0 });
+  const [, cleanup] = updated.steps;
+  expect(cleanup.reason).toContain('managed by another resource');
+  expect(h.cloud.control.stream('moved')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(stack.stackId, updated.steps[0].logicalId) });
+}, 60_000);
+
+test.concurrent('two stacks encrypt one stream with one key: destroying the first leaves it ENABLED; destroying the second, its owner now, stops it', async () => {
+  const keyArn = newKeyArn(h.cloud, 'shared-stream-key');
+  const build = (s: Stack) => encrypt(s, 'SharedSse', 'shared', { key: kms.Key.fromKeyArn(s, 'Key', keyArn) });
+  h.cloud.control.createStream({ name: 'shared' });
+  const first = h.cfn.stack(synthStack('SharedFirst', build));
+  const second = h.cfn.stack(synthStack('SharedSecond', build));
+  const [firstId] = first.customResourceIds();
+  const [secondId] = second.customResourceIds();
+
+  expect((await first.deploy({ properties: FAST })).status).toBe('CREATE_COMPLETE');
+  expect(h.cloud.control.stream('shared')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(first.stackId, firstId) });
+  const { startCalls } = callsOn(h.cloud, 'shared');
+  const deployed = await second.deploy({ properties: FAST });
+  expect(deployed.status).toBe('CREATE_COMPLETE');
+  expect(callsOn(h.cloud, 'shared')).toMatchObject({ start: 1, startCalls }); // the second found it ENABLED with the key
+  expect(h.cloud.control.stream('shared')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(second.stackId, secondId) });
+
+  const firstGone = await first.destroy();
+
+  expect(firstGone.status).toBe('DELETE_COMPLETE');
+  const [del] = firstGone.steps;
+  expect(del).toMatchObject({ requestType: 'Delete', status: 'SUCCESS', physicalResourceId: 'firehose:shared' });
+  expect(del.reason).toContain('managed by another resource');
+  expect(encryptionNow(h.cloud, 'shared')).toMatchObject({ status: 'ENABLED', keyArn, applied: { keyArn } });
+  expect(callsOn(h.cloud, 'shared')).toMatchObject({ stopCalls: 0 });
+  expectAnsweredInTime(del);
+  expectCleanLog(del);
+
+  const secondGone = await second.destroy();
+
+  expect(secondGone.status).toBe('DELETE_COMPLETE');
+  expect(secondGone.steps[0]).toMatchObject({ requestType: 'Delete', status: 'SUCCESS' });
+  expect(encryptionNow(h.cloud, 'shared')).toMatchObject({ status: 'DISABLED', applied: null });
+  expect(callsOn(h.cloud, 'shared')).toMatchObject({ start: 1, stop: 1 });
+  expect(h.cloud.control.stream('shared')?.tags).toEqual({});
+  expectAnsweredInTime(secondGone.steps[0]);
 }, 60_000);

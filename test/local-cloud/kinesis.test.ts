@@ -26,9 +26,10 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { keyArn, rejectionOf } from './helpers';
 import { handleEvent } from '../../lambda/handle-event';
+import { ownerTagValue } from '../../lambda/ownership';
 import type { CloudFormationResponse } from '../../lambda/response';
 import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../local-cloud';
-import { encodeDataStreamEncryptionProperties } from '../../src/handler-contract';
+import { encodeDataStreamEncryptionProperties, OWNER_TAG_KEY } from '../../src/handler-contract';
 
 const HOUR = 60 * 60 * 1000;
 const ACCOUNT = '123456789012';
@@ -644,6 +645,31 @@ describe('the handler against the local cloud, with the real SDK clients', () =>
     expect(live.control.calls('StartStreamEncryption', 'events')).toMatchObject({ accepted: 2, failed: 0 });
     expect(live.control.calls('StopStreamEncryption', 'events')).toMatchObject({ accepted: 1, failed: 0 });
     expect(live.control.dataStream('events')?.keyApplications.inWindow).toBe(2);
+  });
+
+  test('two resources manage one stream (a renamed construct): the Delete of the one that is not the owner leaves it encrypted', async () => {
+    live.control.reset();
+    live.control.createDataStream({ name: 'events' });
+    const stackId = 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1';
+
+    expect((await run({ RequestType: 'Create', ResourceProperties: props('alias/aws/kinesis') })).Status).toBe('SUCCESS');
+    expect(live.control.dataStream('events')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(stackId, 'EventsSse') });
+    // the construct renamed: CloudFormation creates the new resource, which finds the stream encrypted …
+    const renamed = await run({ RequestType: 'Create', LogicalResourceId: 'EventsEncryption', ResourceProperties: props('alias/aws/kinesis') });
+    expect(renamed.Status).toBe('SUCCESS');
+    expect(live.control.dataStream('events')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(stackId, 'EventsEncryption') });
+    // … then deletes the old one, which must not stop the encryption
+    const cleanup = await run({ RequestType: 'Delete', PhysicalResourceId: 'kinesis:events', ResourceProperties: props('alias/aws/kinesis') });
+    expect(cleanup.Status).toBe('SUCCESS');
+    expect(cleanup.Reason).toContain('managed by another resource');
+    expect(live.control.dataStream('events')?.appliedEncryption).toEqual({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
+    expect(live.control.calls('StartStreamEncryption', 'events').accepted).toBe(1);
+    expect(live.control.calls('StopStreamEncryption', 'events').total).toBe(0);
+
+    // the owner's own Delete stops it, and removes the tag
+    const destroyed = await run({ RequestType: 'Delete', LogicalResourceId: 'EventsEncryption', PhysicalResourceId: 'kinesis:events', ResourceProperties: props('alias/aws/kinesis') });
+    expect(destroyed.Status).toBe('SUCCESS');
+    expect(live.control.dataStream('events')).toMatchObject({ appliedEncryption: { EncryptionType: 'NONE' }, tags: {} });
   });
 
   test('a disabled key: FAILED with the pre-flight reason, and no Start', async () => {

@@ -1,0 +1,516 @@
+/**
+ * Which resource manages a stream: the owner tag written after a successful
+ * Create or Update, and read before a Delete stops the encryption, for
+ * Firehose and Kinesis alike.
+ */
+import {
+  DescribeDeliveryStreamCommand,
+  DescribeDeliveryStreamOutput,
+  FirehoseClient,
+  LimitExceededException as FirehoseLimitExceeded,
+  ListTagsForDeliveryStreamCommand,
+  ListTagsForDeliveryStreamOutput,
+  ResourceNotFoundException as FirehoseNotFound,
+  StartDeliveryStreamEncryptionCommand,
+  StopDeliveryStreamEncryptionCommand,
+  TagDeliveryStreamCommand,
+  UntagDeliveryStreamCommand,
+} from '@aws-sdk/client-firehose';
+import {
+  AccessDeniedException as KinesisAccessDenied,
+  AddTagsToStreamCommand,
+  DescribeStreamSummaryCommand,
+  DescribeStreamSummaryOutput,
+  KinesisClient,
+  LimitExceededException as KinesisLimitExceeded,
+  ListTagsForStreamCommand,
+  ListTagsForStreamOutput,
+  RemoveTagsFromStreamCommand,
+  StartStreamEncryptionCommand,
+  StopStreamEncryptionCommand,
+} from '@aws-sdk/client-kinesis';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  awsError,
+  createEvent,
+  deleteEvent,
+  described,
+  enc,
+  Harness,
+  KEY_ARN,
+  keyMetadata,
+  OTHER_KEY_ARN,
+  properties,
+  STACK_ID,
+  updateEvent,
+} from './helpers';
+import { kinesisCreate, kinesisDelete, KinesisHarness, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
+import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/ownership';
+import { OWNER_TAG_KEY } from '../../src/handler-contract';
+
+const firehose = mockClient(FirehoseClient);
+const kinesis = mockClient(KinesisClient);
+const kms = mockClient(KMSClient);
+
+const meta = { $metadata: { httpStatusCode: 400 } };
+/** The owner tag value of the fixtures' delivery stream resource (`OrdersSse`). */
+const ORDERS_SSE = ownerTagValue(STACK_ID, 'OrdersSse');
+/** The same stream's resource after the construct was renamed. */
+const ORDERS_ENCRYPTION = ownerTagValue(STACK_ID, 'OrdersEncryption');
+/** The fixtures' data stream resource (`EventsSse`). */
+const EVENTS_SSE = ownerTagValue(STACK_ID, 'EventsSse');
+/** A resource of another stack. */
+const OTHER_STACK = ownerTagValue('arn:aws:cloudformation:eu-west-1:123456789012:stack/other/99999999-2222-3333-4444-555555555555', 'OrdersSse');
+
+/** An event of another logical id (a renamed construct). */
+function renamed(event: CloudFormationCustomResourceEvent, logicalId: string): CloudFormationCustomResourceEvent {
+  return { ...event, LogicalResourceId: logicalId };
+}
+
+/** The names of the commands sent, in order. */
+function names(client: typeof firehose | typeof kinesis): string[] {
+  return client.calls().map((call) => call.args[0].constructor.name);
+}
+
+/** A page of tags with the owner tag (`undefined`: none). */
+function tagged(owner?: string, more = false): ListTagsForDeliveryStreamOutput & ListTagsForStreamOutput {
+  return {
+    Tags: [{ Key: 'team', Value: 'orders' }, ...(owner === undefined ? [] : [{ Key: OWNER_TAG_KEY, Value: owner }])],
+    HasMoreTags: more,
+  };
+}
+
+/** Successive results of a mocked command (an Error is thrown); the last one repeats. */
+function sequence<T>(...results: Array<T | Error>): () => Promise<T> {
+  let i = 0;
+  return async () => {
+    const result = results[Math.min(i++, results.length - 1)];
+    if (result instanceof Error) {
+      throw result;
+    }
+    return result;
+  };
+}
+
+beforeEach(() => {
+  firehose.reset();
+  kinesis.reset();
+  kms.reset();
+  kms.on(DescribeKeyCommand).resolves(keyMetadata());
+  firehose.on(StartDeliveryStreamEncryptionCommand).resolves({});
+  firehose.on(StopDeliveryStreamEncryptionCommand).resolves({});
+  firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged());
+  firehose.on(TagDeliveryStreamCommand).resolves({});
+  firehose.on(UntagDeliveryStreamCommand).resolves({});
+  kinesis.on(StartStreamEncryptionCommand).resolves({});
+  kinesis.on(StopStreamEncryptionCommand).resolves({});
+  kinesis.on(ListTagsForStreamCommand).resolves(tagged());
+  kinesis.on(AddTagsToStreamCommand).resolves({});
+  kinesis.on(RemoveTagsFromStreamCommand).resolves({});
+});
+
+describe('the owner tag value', () => {
+  test('is derived from the stack id and the logical id only, hash first, then the stack name and logical id', () => {
+    expect(ORDERS_SSE).toMatch(/^[0-9a-f]{16}\/app\/OrdersSse$/);
+    expect(ownerTagValue(STACK_ID, 'OrdersSse')).toBe(ORDERS_SSE);
+    expect(new Set([ORDERS_SSE, ORDERS_ENCRYPTION, OTHER_STACK]).size).toBe(3);
+    // a stack deleted and deployed again under the same name has a new stack id
+    expect(ownerTagValue(STACK_ID.replace(/[0-9a-f-]{36}$/, '00000000-2222-3333-4444-555555555555'), 'OrdersSse')).not.toBe(ORDERS_SSE);
+  });
+
+  test('fits the tag value limits of both services, whatever the names', () => {
+    const longStack = `arn:aws:cloudformation:eu-west-1:123456789012:stack/${'S'.repeat(128)}/11111111-2222-3333-4444-555555555555`;
+    const longest = ownerTagValue(longStack, 'L'.repeat(255));
+    expect(longest).toHaveLength(MAX_TAG_VALUE_LENGTH);
+    expect(ownerTagValue(longStack, `${'L'.repeat(254)}X`)).not.toBe(longest);
+    expect(ownerTagValue('not an arn', 'Odd:Id with spaces%')).toMatch(/^[0-9a-f]{16}\/Odd_Id_with_spaces_$/);
+    for (const value of [ORDERS_SSE, longest]) {
+      expect(value).toMatch(/^[A-Za-z0-9_.\/=+@-]*$/);
+    }
+    // the key too: characters both Firehose and Kinesis document for tag keys
+    expect(OWNER_TAG_KEY).toMatch(/^[A-Za-z0-9_.\/=+@-]{1,128}$/);
+  });
+});
+
+describe('Firehose', () => {
+  let h: Harness;
+  beforeEach(() => {
+    h = new Harness();
+  });
+  const reads = (...results: Array<DescribeDeliveryStreamOutput | Error>) =>
+    firehose.on(DescribeDeliveryStreamCommand).callsFake(sequence(...results));
+  const calls = (command: Parameters<typeof firehose.commandCalls>[0]) => firehose.commandCalls(command);
+  const tagInput = () => calls(TagDeliveryStreamCommand).map((c) => c.args[0].input);
+
+  describe('Create and Update write the tag once the stream is encrypted as wanted', () => {
+    test('after Start, ENABLED: the tag names this resource, and is written after the settle time', async () => {
+      reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
+      const answer = await h.run(createEvent());
+      expect(answer.Status).toBe('SUCCESS');
+      expect(names(firehose)).toEqual([
+        'DescribeDeliveryStreamCommand',
+        'StartDeliveryStreamEncryptionCommand',
+        'DescribeDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
+        'TagDeliveryStreamCommand',
+      ]);
+      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_SSE }] }]);
+      expect(h.clock.sleeps[h.clock.sleeps.length - 1]).toBe(5_000);
+      expect(h.records().map((r) => r.action).slice(-3)).toEqual(['settle', 'owner', 'answer']);
+      const owner = h.records().filter((r) => r.action === 'owner');
+      expect(owner).toEqual([expect.objectContaining({ level: 'info', status: 'tagged', managedBy: ORDERS_SSE })]);
+    });
+
+    test('already ENABLED with the wanted key (no Start): the tag is written all the same', async () => {
+      reads(described(enc.enabled()));
+      expect((await h.run(renamed(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
+      expect(names(firehose)).toEqual(['DescribeDeliveryStreamCommand', 'TagDeliveryStreamCommand']);
+      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_ENCRYPTION }] }]);
+    });
+
+    test('an Update to another key: the tag after ENABLED with it', async () => {
+      reads(described(enc.enabled()), described(enc.enabled(OTHER_KEY_ARN)));
+      const answer = await h.run(updateEvent(properties({ KeyArn: OTHER_KEY_ARN }), properties()));
+      expect(answer.Status).toBe('SUCCESS');
+      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_SSE }] }]);
+    });
+
+    test('an Update to another stream: the new stream is tagged', async () => {
+      reads(described(enc.enabled(), { DeliveryStreamName: 'orders-v2' }));
+      const answer = await h.run(updateEvent(properties({ DeliveryStreamName: 'orders-v2' }), properties()));
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders-v2' });
+      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders-v2', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_SSE }] }]);
+    });
+
+    test('an Update of non-functional properties only: no call at all, so no tag (the resource, and its tag, stay the same)', async () => {
+      const answer = await h.run(updateEvent(properties({ TimeoutSeconds: '300', SettleSeconds: '0' }), properties()));
+      expect(answer.Status).toBe('SUCCESS');
+      expect(firehose.calls()).toHaveLength(0);
+    });
+
+    test('a FAILED Create writes no tag', async () => {
+      reads(described(enc.disabled()), described(enc.enablingFailed()));
+      expect((await h.run(createEvent())).Status).toBe('FAILED');
+      expect(calls(TagDeliveryStreamCommand)).toHaveLength(0);
+    });
+
+    test('tagging refused (access denied): still SUCCESS, with a warning', async () => {
+      reads(described(enc.enabled()));
+      firehose.on(TagDeliveryStreamCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform: firehose:TagDeliveryStream'));
+      const answer = await h.run(createEvent());
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders' });
+      expect(calls(TagDeliveryStreamCommand)).toHaveLength(1);
+      expect(h.records().filter((r) => r.action === 'owner')).toEqual([
+        expect.objectContaining({ level: 'warn', status: 'not tagged', error: expect.stringMatching(/^AccessDeniedException: not authorized/) }),
+      ]);
+    });
+
+    test('tagging throttled: retried with backoff until it goes through', async () => {
+      reads(described(enc.enabled()));
+      firehose.on(TagDeliveryStreamCommand).callsFake(sequence<object>(
+        awsError('ThrottlingException', 'Rate exceeded'),
+        new FirehoseLimitExceeded({ message: 'Rate exceeded for TagDeliveryStream', ...meta }),
+        {},
+      ));
+      expect((await h.run(createEvent())).Status).toBe('SUCCESS');
+      expect(calls(TagDeliveryStreamCommand)).toHaveLength(3);
+      expect(h.records().filter((r) => r.action === 'retry').map((r) => r.operation)).toEqual(['TagDeliveryStream', 'TagDeliveryStream']);
+      expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ status: 'tagged' });
+    });
+
+    test('the stream has its 50 tags (LimitExceededException): not retried, still SUCCESS', async () => {
+      reads(described(enc.enabled()));
+      firehose.on(TagDeliveryStreamCommand).rejects(new FirehoseLimitExceeded({ message: 'A stream can have at most 50 tags.', ...meta }));
+      expect((await h.run(createEvent())).Status).toBe('SUCCESS');
+      expect(calls(TagDeliveryStreamCommand)).toHaveLength(1);
+      expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'warn', status: 'not tagged' });
+    });
+
+    test('tagging throttled until the deadline: SUCCESS all the same, answered in time', async () => {
+      reads(described(enc.enabled()));
+      firehose.on(TagDeliveryStreamCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+      const answer = await h.run(createEvent(properties({ TimeoutSeconds: '60' })));
+      expect(answer.Status).toBe('SUCCESS');
+      expect(h.elapsed()).toBe(60_000);
+      expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'warn', status: 'not tagged', error: expect.stringMatching(/THROTTLED/) });
+    });
+  });
+
+  describe('Delete reads the tag first', () => {
+    test('no owner tag (a stream encrypted before streams were tagged): Stop, as ever, and no tag to remove', async () => {
+      reads(described(enc.enabled()), described(enc.disabled()));
+      const answer = await h.run(deleteEvent());
+      expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { EncryptionStatus: 'DISABLED' } });
+      expect(names(firehose)).toEqual([
+        'ListTagsForDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
+        'StopDeliveryStreamEncryptionCommand',
+        'DescribeDeliveryStreamCommand',
+      ]);
+      expect(calls(ListTagsForDeliveryStreamCommand)[0].args[0].input).toEqual({ DeliveryStreamName: 'orders', Limit: 50 });
+      expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ managedBy: null, decision: 'no owner tag' });
+    });
+
+    test('the tag names this resource: Stop, wait for DISABLED, then remove the tag', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE));
+      reads(described(enc.enabled()), described(enc.disabling()), described(enc.disabled()));
+      const answer = await h.run(deleteEvent());
+      expect(answer.Status).toBe('SUCCESS');
+      expect(names(firehose)).toEqual([
+        'ListTagsForDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
+        'StopDeliveryStreamEncryptionCommand',
+        'DescribeDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
+        'UntagDeliveryStreamCommand',
+      ]);
+      expect(calls(UntagDeliveryStreamCommand)[0].args[0].input).toEqual({ DeliveryStreamName: 'orders', TagKeys: [OWNER_TAG_KEY] });
+    });
+
+    test('the tag names another resource (the construct was renamed): SUCCESS without Stop, the stream left ENABLED', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_ENCRYPTION));
+      reads(described(enc.enabled()));
+      const answer = await h.run(deleteEvent());
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders' });
+      expect(answer.Reason).toContain(`managed by another resource (tag ${OWNER_TAG_KEY} ${ORDERS_ENCRYPTION}); encryption left on`);
+      expect(names(firehose)).toEqual(['ListTagsForDeliveryStreamCommand']);
+      expect(h.records().find((r) => r.action === 'owner')).toMatchObject({
+        level: 'info',
+        managedBy: ORDERS_ENCRYPTION,
+        decision: 'another resource manages the stream: encryption left on',
+      });
+    });
+
+    test('the tag names a resource of another stack: SUCCESS without Stop', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(OTHER_STACK));
+      expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
+      expect(calls(StopDeliveryStreamEncryptionCommand)).toHaveLength(0);
+      expect(calls(DescribeDeliveryStreamCommand)).toHaveLength(0);
+    });
+
+    test('renamed, end to end: the new resource\'s Create tags the stream, the old resource\'s Delete leaves it ENABLED', async () => {
+      let owner: string | undefined = ORDERS_SSE;
+      firehose.on(TagDeliveryStreamCommand).callsFake(async (input: { Tags: Array<{ Value: string }> }) => {
+        owner = input.Tags[0].Value;
+        return {};
+      });
+      firehose.on(ListTagsForDeliveryStreamCommand).callsFake(async () => tagged(owner));
+      reads(described(enc.enabled()));
+      expect((await h.run(renamed(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
+      expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
+      expect(owner).toBe(ORDERS_ENCRYPTION);
+      expect(calls(StopDeliveryStreamEncryptionCommand)).toHaveLength(0);
+    });
+
+    test('an Update that moved the resource to another stream keeps its logical id: the old stream\'s Delete still stops it', async () => {
+      // the tag the resource wrote on the old stream when it encrypted it
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE));
+      reads(described(enc.enabled()), described(enc.disabled()));
+      const answer = await h.run(deleteEvent(properties({ DeliveryStreamName: 'orders' }), 'firehose:orders'));
+      expect(answer.Status).toBe('SUCCESS');
+      expect(calls(StopDeliveryStreamEncryptionCommand)).toHaveLength(1);
+      expect(calls(UntagDeliveryStreamCommand)).toHaveLength(1);
+    });
+
+    test('the owner tag on a later page: found by paging after the last key', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).callsFake(sequence(
+        { Tags: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }], HasMoreTags: true },
+        { Tags: [{ Key: OWNER_TAG_KEY, Value: OTHER_STACK }], HasMoreTags: false },
+      ));
+      expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
+      expect(calls(ListTagsForDeliveryStreamCommand).map((c) => c.args[0].input.ExclusiveStartTagKey)).toEqual([undefined, 'b']);
+      expect(calls(StopDeliveryStreamEncryptionCommand)).toHaveLength(0);
+    });
+
+    test('an owner tag with an empty value counts as none: Stop', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves({ Tags: [{ Key: OWNER_TAG_KEY, Value: '' }], HasMoreTags: false });
+      reads(described(enc.enabled()), described(enc.disabled()));
+      expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
+      expect(calls(StopDeliveryStreamEncryptionCommand)).toHaveLength(1);
+      expect(calls(UntagDeliveryStreamCommand)).toHaveLength(0);
+    });
+
+    test('listing the tags refused (access denied): falls back to Stop, with a warning', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).rejects(awsError('AccessDeniedException', 'not authorized'));
+      reads(described(enc.enabled()), described(enc.disabled()));
+      const answer = await h.run(deleteEvent());
+      expect(answer.Status).toBe('SUCCESS');
+      expect(calls(ListTagsForDeliveryStreamCommand)).toHaveLength(1);
+      expect(calls(StopDeliveryStreamEncryptionCommand)).toHaveLength(1);
+      expect(calls(UntagDeliveryStreamCommand)).toHaveLength(0);
+      expect(h.records().find((r) => r.action === 'owner')).toMatchObject({
+        level: 'warn',
+        error: 'AccessDeniedException: not authorized',
+        decision: 'owner unknown: stop as for an untagged stream',
+      });
+    });
+
+    test('the stream is gone: listing its tags fails, and the Delete answers SUCCESS as before', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).rejects(new FirehoseNotFound({ message: 'not found', ...meta }));
+      reads(new FirehoseNotFound({ message: 'not found', ...meta }));
+      expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
+      expect(names(firehose)).toEqual(['ListTagsForDeliveryStreamCommand', 'DescribeDeliveryStreamCommand']);
+    });
+
+    test('listing the tags throttled: retried, then judged', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).callsFake(sequence<ListTagsForDeliveryStreamOutput>(
+        new FirehoseLimitExceeded({ message: 'Rate exceeded', ...meta }),
+        awsError('ThrottlingException', 'Rate exceeded'),
+        tagged(OTHER_STACK),
+      ));
+      expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
+      expect(calls(ListTagsForDeliveryStreamCommand)).toHaveLength(3);
+      expect(calls(StopDeliveryStreamEncryptionCommand)).toHaveLength(0);
+    });
+
+    test('listing the tags throttled until the deadline: FAILED THROTTLED, no Stop sent after the deadline', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+      const answer = await h.run(deleteEvent(properties({ TimeoutSeconds: '60' })));
+      expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders' });
+      expect(answer.Reason).toMatch(/^THROTTLED: ListTagsForDeliveryStream for orders was throttled until the deadline/);
+      expect(calls(DescribeDeliveryStreamCommand)).toHaveLength(0);
+      expect(calls(StopDeliveryStreamEncryptionCommand)).toHaveLength(0);
+    });
+
+    test('the tag names this resource but the stream was already DISABLED: no Stop, the tag removed', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE));
+      reads(described(enc.disabled()));
+      expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
+      expect(names(firehose)).toEqual(['ListTagsForDeliveryStreamCommand', 'DescribeDeliveryStreamCommand', 'UntagDeliveryStreamCommand']);
+    });
+
+    test('the tag names this resource and the stream is being deleted: no Stop, no tag removal', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE));
+      reads(described(enc.enabled(), { DeliveryStreamStatus: 'DELETING' }));
+      expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
+      expect(names(firehose)).toEqual(['ListTagsForDeliveryStreamCommand', 'DescribeDeliveryStreamCommand']);
+    });
+
+    test('removing the tag fails: still SUCCESS, with a warning', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE));
+      firehose.on(UntagDeliveryStreamCommand).rejects(awsError('AccessDeniedException', 'not authorized'));
+      reads(described(enc.enabled()), described(enc.disabled()));
+      expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
+      expect(h.records().filter((r) => r.action === 'owner').at(-1)).toMatchObject({ level: 'warn', status: 'not untagged' });
+    });
+
+    test('removal policy retain: no call, not even for the tags', async () => {
+      expect((await h.run(deleteEvent(properties({ RemovalPolicy: 'retain' })))).Status).toBe('SUCCESS');
+      expect(firehose.calls()).toHaveLength(0);
+    });
+
+    test('an event without a logical id: no tag read or written, Stop as ever', async () => {
+      reads(described(enc.enabled()), described(enc.disabled()));
+      const event = { ...deleteEvent() } as Partial<CloudFormationCustomResourceEvent>;
+      delete event.LogicalResourceId;
+      expect((await h.run(event as CloudFormationCustomResourceEvent)).Status).toBe('SUCCESS');
+      expect(names(firehose)).toEqual(['DescribeDeliveryStreamCommand', 'StopDeliveryStreamEncryptionCommand', 'DescribeDeliveryStreamCommand']);
+    });
+  });
+});
+
+describe('Kinesis', () => {
+  let h: KinesisHarness;
+  beforeEach(() => {
+    h = new KinesisHarness();
+  });
+  const reads = (...results: Array<DescribeStreamSummaryOutput | Error>) => kinesis.on(DescribeStreamSummaryCommand).callsFake(sequence(...results));
+  const calls = (command: Parameters<typeof kinesis.commandCalls>[0]) => kinesis.commandCalls(command);
+  const stream = { StreamName: 'events', StreamARN: STREAM_ARN };
+
+  test('Create after Start: AddTagsToStream with this resource\'s value, by name and ARN', async () => {
+    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(names(kinesis).at(-1)).toBe('AddTagsToStreamCommand');
+    expect(calls(AddTagsToStreamCommand).map((c) => c.args[0].input)).toEqual([{ ...stream, Tags: { [OWNER_TAG_KEY]: EVENTS_SSE } }]);
+  });
+
+  test('already encrypted with the wanted key: tagged all the same', async () => {
+    reads(summary(sse.kms()));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(names(kinesis)).toEqual(['DescribeStreamSummaryCommand', 'AddTagsToStreamCommand']);
+  });
+
+  test('an Update of non-functional properties only: no call, no tag', async () => {
+    expect((await h.run(kinesisUpdate(kinesisProperties({ SettleSeconds: '0' }), kinesisProperties()))).Status).toBe('SUCCESS');
+    expect(kinesis.calls()).toHaveLength(0);
+  });
+
+  test('tagging refused: still SUCCESS, with a warning', async () => {
+    reads(summary(sse.kms()));
+    kinesis.on(AddTagsToStreamCommand).rejects(new KinesisAccessDenied({ message: 'not authorized', ...meta }));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'warn', status: 'not tagged' });
+  });
+
+  test('AddTagsToStream over the rate (Kinesis answers LimitExceededException "Rate exceeded …"): retried', async () => {
+    reads(summary(sse.kms()));
+    kinesis.on(AddTagsToStreamCommand).callsFake(sequence<object>(
+      new KinesisLimitExceeded({ message: 'Rate exceeded for stream events under account 123456789012.', ...meta }),
+      {},
+    ));
+    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(calls(AddTagsToStreamCommand)).toHaveLength(2);
+    expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'info', status: 'tagged' });
+  });
+
+  test('Delete, no owner tag: Stop', async () => {
+    reads(summary(sse.kms()), summary(sse.none()));
+    expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
+    expect(calls(ListTagsForStreamCommand).map((c) => c.args[0].input)).toEqual([{ ...stream, Limit: 50 }]);
+    expect(calls(StopStreamEncryptionCommand)).toHaveLength(1);
+    expect(calls(RemoveTagsFromStreamCommand)).toHaveLength(0);
+  });
+
+  test('Delete, the tag names this resource: Stop, then RemoveTagsFromStream', async () => {
+    kinesis.on(ListTagsForStreamCommand).resolves(tagged(EVENTS_SSE));
+    reads(summary(sse.kms()), summary(sse.none(), 'UPDATING'), summary(sse.none()));
+    expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
+    expect(names(kinesis)).toEqual([
+      'ListTagsForStreamCommand',
+      'DescribeStreamSummaryCommand',
+      'StopStreamEncryptionCommand',
+      'DescribeStreamSummaryCommand',
+      'DescribeStreamSummaryCommand',
+      'RemoveTagsFromStreamCommand',
+    ]);
+    expect(calls(RemoveTagsFromStreamCommand)[0].args[0].input).toEqual({ ...stream, TagKeys: [OWNER_TAG_KEY] });
+  });
+
+  test('Delete, the tag names another resource: SUCCESS without Stop', async () => {
+    kinesis.on(ListTagsForStreamCommand).resolves(tagged(ownerTagValue(STACK_ID, 'EventsEncryption')));
+    const answer = await h.run(kinesisDelete());
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events' });
+    expect(answer.Reason).toContain('managed by another resource');
+    expect(names(kinesis)).toEqual(['ListTagsForStreamCommand']);
+  });
+
+  test('Delete, listing the tags fails: falls back to Stop', async () => {
+    kinesis.on(ListTagsForStreamCommand).rejects(new KinesisAccessDenied({ message: 'not authorized', ...meta }));
+    reads(summary(sse.kms()), summary(sse.none()));
+    expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
+    expect(calls(StopStreamEncryptionCommand)).toHaveLength(1);
+    expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'warn' });
+  });
+
+  test('Delete, listing the tags over the rate: retried, then judged', async () => {
+    kinesis.on(ListTagsForStreamCommand).callsFake(sequence<ListTagsForStreamOutput>(
+      new KinesisLimitExceeded({ message: 'Rate exceeded for stream events under account 123456789012.', ...meta }),
+      tagged(EVENTS_SSE),
+    ));
+    reads(summary(sse.kms()), summary(sse.none()));
+    expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
+    expect(calls(ListTagsForStreamCommand)).toHaveLength(2);
+    expect(calls(StopStreamEncryptionCommand)).toHaveLength(1);
+    expect(calls(RemoveTagsFromStreamCommand)).toHaveLength(1);
+  });
+
+  test('Delete with a customer key already rotated by another resource\'s Create keeps that key', async () => {
+    kinesis.on(ListTagsForStreamCommand).resolves(tagged(OTHER_STACK));
+    reads(summary(sse.kms(OTHER_KEY_ARN)));
+    expect((await h.run(kinesisDelete(kinesisProperties({ KeyId: KEY_ARN }))))).toMatchObject({ Status: 'SUCCESS' });
+    expect(calls(StopStreamEncryptionCommand)).toHaveLength(0);
+  });
+});
