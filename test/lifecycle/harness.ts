@@ -17,6 +17,13 @@ const ROOT = path.join(__dirname, '..', '..');
 /** The account and region of the local cloud and of every synthesized stack. */
 export const ENV = { account: '123456789012', region: 'us-east-1' };
 
+/**
+ * How late a loaded machine may run a timer or deliver an answer. Upper bounds on
+ * when an answer arrives add this, so the scenarios assert what happened and in
+ * which order, never how fast this machine happened to be.
+ */
+export const SCHEDULING_SLACK_MS = 5_000;
+
 /** Newest modification time of the bundle's sources. */
 function newestSource(): number {
   const lambdaDir = path.join(ROOT, 'lambda');
