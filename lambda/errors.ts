@@ -122,16 +122,20 @@ export function describeError(err: unknown): string {
  * Decide whether an error from `operation` is worth a retry.
  *
  * `LimitExceededException` is the rate limit of the reads (Describe, list
- * tags) and of untagging (throttled), but on Start/Stop it is the limit of 25
- * calls (Firehose) or key applications (Kinesis) per day (fatal); on tagging it
- * is throttling only when its message says the rate was exceeded (otherwise the
+ * tags) and of untagging (throttled), and of any call whose message says
+ * "Rate exceeded" (Kinesis answers its control-plane rate limit so, on Start
+ * and Stop too); otherwise, on Start/Stop it is the limit of 25 calls
+ * (Firehose) or key applications (Kinesis) per day (fatal), and on tagging
+ * it is throttling only when its message speaks of a rate (otherwise the
  * stream has its 50 tags). An error without an HTTP status is a network
  * problem (transient), and so is any 5xx; other errors (4xx) are fatal.
  */
 export function classifyError(err: unknown, operation: Operation): ErrorClass {
   const { name, message, httpStatusCode: status, fault } = errorInfo(err);
   if (name === 'LimitExceededException') {
-    const rateLimited = RATE_LIMITED_OPERATIONS.has(operation) || (TAGGING_OPERATIONS.has(operation) && /\brate\b/i.test(message));
+    const rateLimited = RATE_LIMITED_OPERATIONS.has(operation)
+      || /\brate exceeded\b/i.test(message)
+      || (TAGGING_OPERATIONS.has(operation) && /\brate\b/i.test(message));
     return rateLimited ? 'throttled' : 'fatal';
   }
   if (THROTTLING_NAMES.has(name) || status === 429) {

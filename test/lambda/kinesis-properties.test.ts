@@ -98,6 +98,10 @@ describe('classifyError for Kinesis', () => {
     expect(classifyError(new LimitExceededException({ message: 'Rate exceeded', ...meta }), 'DescribeStreamSummary')).toBe('throttled');
     expect(classifyError(new LimitExceededException({ message: '25', ...meta }), 'StartStreamEncryption')).toBe('fatal');
     expect(classifyError(new LimitExceededException({ message: '25', ...meta }), 'StopStreamEncryption')).toBe('fatal');
+    // Kinesis answers its control-plane rate limit with the same exception, on Start and Stop too
+    const rate = 'Rate exceeded for stream events under account 123456789012.';
+    expect(classifyError(new LimitExceededException({ message: rate, ...meta }), 'StartStreamEncryption')).toBe('throttled');
+    expect(classifyError(new LimitExceededException({ message: rate, ...meta }), 'StopStreamEncryption')).toBe('throttled');
   });
 
   test('KMSThrottlingException is throttling; ResourceInUseException is transient; the other KMS errors are final', () => {
