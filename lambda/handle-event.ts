@@ -388,6 +388,7 @@ async function respond(request: Request, deps: HandlerDependencies): Promise<Out
       }
     }
     const prepared = handling.prepare(bag, deps);
+    checkPartition(bag, text(event.StackId));
     if (requestType === 'Update' && !functionalPropertiesChanged(event.OldResourceProperties, bag, handling.functionalProperties)) {
       return done('No functional property changed', prepared.wanted);
     }
@@ -424,6 +425,31 @@ async function respond(request: Request, deps: HandlerDependencies): Promise<Out
       return { status: 'FAILED', reason: err.message, reasonId: err.reasonId, physicalResourceId: failedId, data: handling.noData };
     }
     throw err;
+  }
+}
+
+/** The properties that may hold an ARN. */
+const ARN_PROPERTIES = ['KeyArn', 'KeyId', 'StreamArn'];
+
+/**
+ * Refuse a key or stream ARN of another partition than the stack's (read from
+ * its `StackId`): no call can succeed with it, and calling with it would only
+ * spend the time budget on errors.
+ *
+ * @throws HandlerFailure `ARN_OTHER_PARTITION`.
+ */
+function checkPartition(bag: unknown, stackId: string | undefined): void {
+  const stackPartition = stackId?.split(':')[1];
+  if (!stackId?.startsWith('arn:') || !stackPartition) {
+    return;
+  }
+  const props = bag as Record<string, unknown>;
+  for (const property of ARN_PROPERTIES) {
+    const value = props[property];
+    const partition = typeof value === 'string' && value.startsWith('arn:') ? value.split(':')[1] : undefined;
+    if (partition !== undefined && partition !== stackPartition) {
+      throw new HandlerFailure('ARN_OTHER_PARTITION', { property, value: quote(value), partition, stackPartition });
+    }
   }
 }
 

@@ -51,6 +51,11 @@ export const REASON_CATALOGUE = [
     fix: 'Pass the key\'s full ARN (key.keyArn), not its id or alias name.',
   },
   {
+    id: 'ARN_OTHER_PARTITION',
+    message: "{property} '{value}' is in partition {partition}, but the stack is in {stackPartition}.",
+    fix: 'Use a key and stream of the stack\'s own partition; KMS keys and streams cannot be used across partitions.',
+  },
+  {
     id: 'INVALID_DATA_STREAM_NAME',
     message: "StreamName '{value}' is not a Kinesis data stream name.",
     fix: 'Pass the stream\'s name (1 to 128 of a-z, A-Z, 0-9, _ . -), not its ARN.',

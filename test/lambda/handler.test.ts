@@ -729,6 +729,12 @@ describe('malformed requests', () => {
     ['KeyArn missing with CUSTOMER_MANAGED_CMK', without('KeyArn'), /^KEY_ARN_REQUIRED: /, 'firehose:orders#not-started'],
     ['KeyArn present with AWS_OWNED_CMK', { ...properties(), KeyType: 'AWS_OWNED_CMK' }, /^KEY_ARN_NOT_ALLOWED: /, 'firehose:orders#not-started'],
     ['KeyArn not an ARN', properties({ KeyArn: 'mrk-1234' }), /^INVALID_KEY_ARN: /, 'firehose:orders#not-started'],
+    [
+      'KeyArn of another partition than the stack',
+      properties({ KeyArn: 'arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' }),
+      /^ARN_OTHER_PARTITION: KeyArn 'arn:aws-cn:kms:cn-north-1:.*' is in partition aws-cn, but the stack is in aws\./,
+      'firehose:orders#not-started',
+    ],
     ['TimeoutSeconds 0', properties({ TimeoutSeconds: '0' }), /^INVALID_PROPERTY: Resource property TimeoutSeconds must be a whole number from 1 to 840, not '0'/, 'firehose:orders#not-started'],
     ['TimeoutSeconds 900', properties({ TimeoutSeconds: '900' }), /^INVALID_PROPERTY: Resource property TimeoutSeconds .* not '900'/, 'firehose:orders#not-started'],
     ['SettleSeconds 61', properties({ SettleSeconds: '61' }), /^INVALID_PROPERTY: Resource property SettleSeconds must be a whole number from 0 to 60, not '61'/, 'firehose:orders#not-started'],

@@ -583,6 +583,12 @@ describe('malformed requests', () => {
     ['missing KeyId', without('KeyId'), /^INVALID_PROPERTY: Resource property KeyId is missing\./, 'kinesis:events#not-started'],
     ['a key id', kinesisProperties({ KeyId: KEY_ID }), /^INVALID_KEY_ID: KeyId '.*' is neither a KMS key ARN nor alias\/aws\/kinesis\./, 'kinesis:events#not-started'],
     ['an alias name', kinesisProperties({ KeyId: 'alias/events' }), /^INVALID_KEY_ID: /, 'kinesis:events#not-started'],
+    [
+      'a stream of another partition than the stack',
+      kinesisProperties({ StreamArn: 'arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/events' }),
+      /^ARN_OTHER_PARTITION: StreamArn '.*' is in partition aws-us-gov, but the stack is in aws\./,
+      'kinesis:events#not-started',
+    ],
     ['an alias ARN', kinesisProperties({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:alias/events' }), /^INVALID_KEY_ID: /, 'kinesis:events#not-started'],
     ['a numeric TimeoutSeconds', { ...kinesisProperties(), TimeoutSeconds: 600 }, /^INVALID_PROPERTY: Resource property TimeoutSeconds must be a string, got number\./, 'kinesis:events#not-started'],
     ['TimeoutSeconds 900', kinesisProperties({ TimeoutSeconds: '900' }), /^INVALID_PROPERTY: Resource property TimeoutSeconds must be a whole number from 1 to 840/, 'kinesis:events#not-started'],
