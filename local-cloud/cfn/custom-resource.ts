@@ -8,6 +8,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { HandlerLogLine, LocalLambda } from './lambda-runtime';
+import { DATA_STREAM_ENCRYPTION_TYPE } from './model';
 import { PutRecord, ResponseBehaviour, ResponseServer } from './response-server';
 
 /** The request types CloudFormation sends to a custom resource. */
@@ -66,8 +67,10 @@ export interface StepResult {
   readonly requestType: RequestType;
   readonly logicalId: string;
   readonly requestId: string;
-  /** The `DeliveryStreamName` property, when there is one. */
+  /** The `DeliveryStreamName` property (the `StreamName` of a `Custom::DataStreamEncryption`), when there is one. */
   readonly streamName?: string;
+  /** Which kind of stream `streamName` names: a Firehose delivery stream or a Kinesis data stream. */
+  readonly streamKind?: StreamKindOfStep;
   /** SUCCESS or FAILED as answered; TIMED_OUT when no answer arrived within the `ServiceTimeout`. */
   readonly status: StepStatus;
   /** The answered `Reason`, or CloudFormation's own message for a timeout or an unusable answer. */
@@ -106,6 +109,23 @@ export interface StepResult {
   readonly event: CustomResourceEvent;
   /** What `observeAtAnswer` returned. */
   readonly observedAtAnswer?: unknown;
+}
+
+/** The kinds of stream a custom resource of this library manages. */
+export type StreamKindOfStep = 'firehose' | 'kinesis';
+
+/**
+ * The stream a custom resource manages, from its type and properties: the `DeliveryStreamName` of a
+ * delivery stream encryption, the `StreamName` of a data stream encryption.
+ */
+export function managedStreamOf(
+  resourceType: string,
+  properties: Readonly<Record<string, unknown>>,
+): { name: string; kind: StreamKindOfStep } | undefined {
+  if (resourceType === DATA_STREAM_ENCRYPTION_TYPE) {
+    return typeof properties.StreamName === 'string' ? { name: properties.StreamName, kind: 'kinesis' } : undefined;
+  }
+  return typeof properties.DeliveryStreamName === 'string' ? { name: properties.DeliveryStreamName, kind: 'firehose' } : undefined;
 }
 
 /** The `ServiceTimeout` of a resource from its properties, in milliseconds. */
@@ -189,12 +209,13 @@ export async function runStep(lambda: LocalLambda, responses: ResponseServer, re
   const observedAtAnswer = request.observeAtAnswer?.();
 
   const outcome = request.waitForHandler === false ? undefined : await invocation.done;
-  const streamName = typeof request.properties.DeliveryStreamName === 'string' ? request.properties.DeliveryStreamName : undefined;
+  const managed = managedStreamOf(request.resourceType, request.properties);
   const common = {
     requestType: request.requestType,
     logicalId: request.logicalId,
     requestId,
-    streamName,
+    streamName: managed?.name,
+    streamKind: managed?.kind,
     handlerReturnedAtMs: outcome?.returnedAt !== undefined ? outcome.returnedAt - startedAt : undefined,
     lambdaTimedOut: outcome?.timedOut ?? false,
     handlerError: outcome?.error,

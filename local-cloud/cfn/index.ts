@@ -1,8 +1,9 @@
 /**
- * A local CloudFormation lifecycle driver for `Custom::DeliveryStreamEncryption`: it reads a
- * synthesized cloud assembly (or a template), resolves the custom resources' properties against
- * the local cloud, and drives the real handler bundle through Create, Update and Delete events,
- * catching its answers at pre-signed-style loopback response URLs. Not published.
+ * A local CloudFormation lifecycle driver for `Custom::DeliveryStreamEncryption` and
+ * `Custom::DataStreamEncryption`: it reads a synthesized cloud assembly (or a template), resolves
+ * the custom resources' properties against the local cloud, and drives the real handler bundle
+ * through Create, Update and Delete events, catching its answers at pre-signed-style loopback
+ * response URLs. Not published.
  *
  * @example
  * ```ts
@@ -30,17 +31,26 @@ export type {
   StackOperationResult,
   StackStatus,
 } from './stack';
-export { runStep, reasonIdOf, serviceTimeoutMsOf, DEFAULT_SERVICE_TIMEOUT_SECONDS, MAX_RESPONSE_BODY_BYTES } from './custom-resource';
-export type { CustomResourceEvent, RequestType, StepRequest, StepResult, StepStatus } from './custom-resource';
+export { runStep, reasonIdOf, serviceTimeoutMsOf, managedStreamOf, DEFAULT_SERVICE_TIMEOUT_SECONDS, MAX_RESPONSE_BODY_BYTES } from './custom-resource';
+export type { CustomResourceEvent, RequestType, StepRequest, StepResult, StepStatus, StreamKindOfStep } from './custom-resource';
 export { LocalLambda, DEFAULT_HANDLER_BUNDLE } from './lambda-runtime';
 export type { HandlerLogLine, Invocation, InvocationOutcome, InvokeOptions, LambdaContext, LocalLambdaOptions } from './lambda-runtime';
 export { ResponseServer } from './response-server';
 export type { PutRecord, ResponseBehaviour, ResponseEndpoint } from './response-server';
-export { TemplateModel, DELIVERY_STREAM_ENCRYPTION_TYPE, keyArnFor, uuidFrom, hashHex } from './model';
+export {
+  TemplateModel,
+  DELIVERY_STREAM_ENCRYPTION_TYPE,
+  DATA_STREAM_ENCRYPTION_TYPE,
+  CUSTOM_RESOURCE_TYPES,
+  isCustomResourceType,
+  keyArnFor,
+  uuidFrom,
+  hashHex,
+} from './model';
 export type { StackEnvironment, CustomResourceValues } from './model';
 export { resolveValue, stringifyScalars, ResolveError } from './intrinsics';
 export type { ResolveScope } from './intrinsics';
 export { loadStackTemplate, dependsOn } from './template';
 export type { CfnTemplate, CfnResourceDefinition, StackTemplate, StackSource, LoadOptions } from './template';
-export { watchStreams, viewOf } from './watch';
-export type { StreamTransition, StreamView, StreamWatch } from './watch';
+export { watchStreams, viewOf, watchDataStreams, dataStreamViewOf } from './watch';
+export type { StreamTransition, StreamView, StreamWatch, DataStreamTransition, DataStreamView } from './watch';

@@ -11,8 +11,19 @@ import { createHash } from 'node:crypto';
 import { resolveValue, ResolveScope, stringifyScalars } from './intrinsics';
 import { CfnResourceDefinition, StackTemplate } from './template';
 
-/** The resource type of this library's custom resource. */
+/** The resource type of this library's custom resource for a Firehose delivery stream. */
 export const DELIVERY_STREAM_ENCRYPTION_TYPE = 'Custom::DeliveryStreamEncryption';
+
+/** The resource type of this library's custom resource for a Kinesis data stream. */
+export const DATA_STREAM_ENCRYPTION_TYPE = 'Custom::DataStreamEncryption';
+
+/** The resource types of this library's custom resources, which the driver sends events to. */
+export const CUSTOM_RESOURCE_TYPES: readonly string[] = [DELIVERY_STREAM_ENCRYPTION_TYPE, DATA_STREAM_ENCRYPTION_TYPE];
+
+/** Whether a resource type is one of this library's custom resources. */
+export function isCustomResourceType(type: string): boolean {
+  return CUSTOM_RESOURCE_TYPES.includes(type);
+}
 
 /** Where the stack is deployed. */
 export interface StackEnvironment {
@@ -106,6 +117,11 @@ export class TemplateModel implements ResolveScope {
     return Object.entries(this.resources).filter(([, r]) => r.Type === type).map(([id]) => id);
   }
 
+  /** The logical ids of this library's custom resources (both types), in template order. */
+  public customResourceIds(): string[] {
+    return Object.entries(this.resources).filter(([, r]) => isCustomResourceType(r.Type)).map(([id]) => id);
+  }
+
   /** A resource, or an error naming the template. */
   public resource(logicalId: string): CfnResourceDefinition {
     const r = this.resources[logicalId];
@@ -136,6 +152,7 @@ export class TemplateModel implements ResolveScope {
     };
     switch (r.Type) {
       case DELIVERY_STREAM_ENCRYPTION_TYPE:
+      case DATA_STREAM_ENCRYPTION_TYPE:
         return this.custom(logicalId)?.physicalId;
       case 'AWS::KMS::Key':
         return this.keyArn(logicalId).split('/').pop();
@@ -143,6 +160,8 @@ export class TemplateModel implements ResolveScope {
         return optional('AliasName');
       case 'AWS::KinesisFirehose::DeliveryStream':
         return this.streamName(logicalId);
+      case 'AWS::Kinesis::Stream':
+        return this.dataStreamName(logicalId);
       case 'AWS::Lambda::Function':
         return optional('FunctionName') ?? generatedName(env, logicalId, 64);
       case 'AWS::S3::Bucket':
@@ -164,7 +183,8 @@ export class TemplateModel implements ResolveScope {
     if (!r) return undefined;
     const env = this.env;
     switch (r.Type) {
-      case DELIVERY_STREAM_ENCRYPTION_TYPE: {
+      case DELIVERY_STREAM_ENCRYPTION_TYPE:
+      case DATA_STREAM_ENCRYPTION_TYPE: {
         const value = this.custom(logicalId)?.data?.[attribute];
         return value === undefined ? undefined : String(value);
       }
@@ -174,6 +194,8 @@ export class TemplateModel implements ResolveScope {
         return undefined;
       case 'AWS::KinesisFirehose::DeliveryStream':
         return attribute === 'Arn' ? `arn:${env.partition}:firehose:${env.region}:${env.accountId}:deliverystream/${this.streamName(logicalId)}` : undefined;
+      case 'AWS::Kinesis::Stream':
+        return attribute === 'Arn' ? this.dataStreamArn(logicalId) : undefined;
       case 'AWS::Lambda::Function':
         return attribute === 'Arn' ? `arn:${env.partition}:lambda:${env.region}:${env.accountId}:function:${this.ref(logicalId)}` : undefined;
       case 'AWS::S3::Bucket':
@@ -198,6 +220,28 @@ export class TemplateModel implements ResolveScope {
   public streamName(logicalId: string): string {
     const name = this.property(logicalId, 'DeliveryStreamName');
     return name !== undefined ? String(name) : generatedName(this.env, logicalId, 64);
+  }
+
+  /** The name of the data stream an `AWS::Kinesis::Stream` resource stands for: its `Name`, or a generated one. */
+  public dataStreamName(logicalId: string): string {
+    const name = this.property(logicalId, 'Name');
+    return name !== undefined ? String(name) : generatedName(this.env, logicalId, 128);
+  }
+
+  /** The ARN of the data stream an `AWS::Kinesis::Stream` resource stands for. */
+  public dataStreamArn(logicalId: string): string {
+    return `arn:${this.env.partition}:kinesis:${this.env.region}:${this.env.accountId}:stream/${this.dataStreamName(logicalId)}`;
+  }
+
+  /** The `StreamName` a `Custom::DataStreamEncryption` of this library manages, if it can be resolved. */
+  public dataStreamOfCustomResource(logicalId: string): string | undefined {
+    if (this.resources[logicalId]?.Type !== DATA_STREAM_ENCRYPTION_TYPE) return undefined;
+    try {
+      const name = this.property(logicalId, 'StreamName');
+      return name === undefined ? undefined : String(name);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The `DeliveryStreamName` a custom resource of this library manages, if it can be resolved. */

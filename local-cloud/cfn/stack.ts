@@ -1,21 +1,23 @@
 /**
- * The CloudFormation lifecycle of a stack's `Custom::DeliveryStreamEncryption` resources against
- * the local cloud: deploy (Create), update (Update, replacement clean-up, rollback) and destroy
- * (Delete), driving the real handler bundle as CloudFormation drives a Lambda-backed custom resource.
+ * The CloudFormation lifecycle of a stack's `Custom::DeliveryStreamEncryption` and
+ * `Custom::DataStreamEncryption` resources against the local cloud: deploy (Create), update
+ * (Update, replacement clean-up, rollback) and destroy (Delete), driving the real handler bundle as
+ * CloudFormation drives a Lambda-backed custom resource.
  *
  * The template's other resources are modelled only as far as the custom resources need them: each
  * `AWS::KMS::Key` (with its `AWS::KMS::Alias`es) becomes a key in the local cloud with a
- * deterministic ARN, each `AWS::KinesisFirehose::DeliveryStream` an ACTIVE stream; keys are
- * scheduled for deletion and streams deleted when the stack no longer has them (unless their
- * `DeletionPolicy` is `Retain`). Everything else only resolves to deterministic names and ARNs.
+ * deterministic ARN, each `AWS::KinesisFirehose::DeliveryStream` and `AWS::Kinesis::Stream` an
+ * ACTIVE stream; keys are scheduled for deletion and streams deleted when the stack no longer has
+ * them (unless their `DeletionPolicy` is `Retain`). Everything else only resolves to deterministic
+ * names and ARNs.
  *
  * @module
  */
 
 import { randomUUID } from 'node:crypto';
-import { RequestType, runStep, StepResult } from './custom-resource';
+import { managedStreamOf, RequestType, runStep, StepResult, StreamKindOfStep } from './custom-resource';
 import { LocalLambda } from './lambda-runtime';
-import { DELIVERY_STREAM_ENCRYPTION_TYPE, StackEnvironment, TemplateModel } from './model';
+import { CUSTOM_RESOURCE_TYPES, isCustomResourceType, StackEnvironment, TemplateModel } from './model';
 import { ResponseBehaviour, ResponseServer } from './response-server';
 import { loadStackTemplate, LoadOptions, StackSource, StackTemplate } from './template';
 import type { LocalCloud } from '../server';
@@ -48,6 +50,8 @@ export type DriverEvent =
     readonly logicalId: string;
     readonly requestType: RequestType;
     readonly streamName?: string;
+    /** Which kind of stream `streamName` names. */
+    readonly streamKind?: StreamKindOfStep;
     readonly properties: Readonly<Record<string, unknown>>;
     readonly at: number;
   }
@@ -241,9 +245,9 @@ export class LocalStack {
     return this.current;
   }
 
-  /** The logical ids of the stack's `Custom::DeliveryStreamEncryption` resources. */
+  /** The logical ids of the stack's `Custom::DeliveryStreamEncryption` and `Custom::DataStreamEncryption` resources, in template order. */
   public customResourceIds(): string[] {
-    return this.model.idsOfType(DELIVERY_STREAM_ENCRYPTION_TYPE);
+    return this.model.customResourceIds();
   }
 
   /** The custom resource that manages a stream (by its resolved `DeliveryStreamName`). */
@@ -253,10 +257,17 @@ export class LocalStack {
     return this.resource(ids[0]);
   }
 
+  /** The custom resource that manages a Kinesis data stream (by its resolved `StreamName`). */
+  public resourceForDataStream(streamName: string): ResourceHandle {
+    const ids = this.customResourceIds().filter((id) => this.model.dataStreamOfCustomResource(id) === streamName);
+    if (ids.length !== 1) throw new Error(`Stack ${this.stackName} has ${ids.length} custom resources for data stream ${streamName}`);
+    return this.resource(ids[0]);
+  }
+
   /** A single custom resource, for Create/Update/Delete one at a time. */
   public resource(logicalId: string): ResourceHandle {
-    if (this.model.resource(logicalId).Type !== DELIVERY_STREAM_ENCRYPTION_TYPE) {
-      throw new Error(`${logicalId} is a ${this.model.resource(logicalId).Type}, not a ${DELIVERY_STREAM_ENCRYPTION_TYPE}`);
+    if (!isCustomResourceType(this.model.resource(logicalId).Type)) {
+      throw new Error(`${logicalId} is a ${this.model.resource(logicalId).Type}, not a ${CUSTOM_RESOURCE_TYPES.join(' or a ')}`);
     }
     return new ResourceHandle(this, logicalId);
   }
@@ -285,6 +296,12 @@ export class LocalStack {
   /** The name of the stream an `AWS::KinesisFirehose::DeliveryStream` resource stands for. */
   public streamName(streamLogicalId: string): string {
     return this.model.streamName(streamLogicalId);
+  }
+
+  /** The name of the data stream an `AWS::Kinesis::Stream` resource stands for. */
+  public dataStreamName(streamLogicalId: string): string {
+    if (this.model.resource(streamLogicalId).Type !== 'AWS::Kinesis::Stream') throw new Error(`${streamLogicalId} is not an AWS::Kinesis::Stream`);
+    return this.model.dataStreamName(streamLogicalId);
   }
 
   /**
@@ -341,7 +358,7 @@ export class LocalStack {
     const created = this.materialize(newModel, oldModel);
 
     const before = new Map([...this.deployed].map(([id, d]) => [id, { ...d }]));
-    const newIds = newModel.idsOfType(DELIVERY_STREAM_ENCRYPTION_TYPE);
+    const newIds = newModel.customResourceIds();
     const sent = new Map<string, { kind: 'create' | 'update'; properties: Record<string, unknown> }>();
     const work: Array<Promise<StepResult>> = [];
     for (const id of newIds) {
@@ -428,7 +445,7 @@ export class LocalStack {
       if (!deployed) continue;
       if (retains(this.model.resource(id).DeletionPolicy)) {
         this.deployed.delete(id);
-        this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: DELIVERY_STREAM_ENCRYPTION_TYPE, action: 'retained', physicalId: deployed.physicalId ?? '', at: Date.now() });
+        this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: this.model.resource(id).Type, action: 'retained', physicalId: deployed.physicalId ?? '', at: Date.now() });
         continue;
       }
       work.push(this.resource(id).delete(this.stepOptions(options, id, false)));
@@ -471,21 +488,26 @@ export class LocalStack {
     const lambda = this.cfn.lambdaFor(serviceToken || `arn:aws:lambda:${this.env.region}:${this.env.accountId}:function:stream-encryption-handler`);
     const fallbackTimeoutMs = this.cfn.options.defaultLambdaTimeoutMs ?? DEFAULT_LAMBDA_TIMEOUT_MS;
     const lambdaTimeoutMs = options.lambdaTimeoutMs ?? model.lambdaTimeoutMs(serviceToken, fallbackTimeoutMs);
-    const streamName = typeof properties.DeliveryStreamName === 'string' ? properties.DeliveryStreamName : undefined;
+    const resourceType = model.resource(logicalId).Type;
+    const managed = managedStreamOf(resourceType, properties);
+    const streamName = managed?.name;
     const control = this.cfn.cloud.control;
-    this.cfn.emit({ kind: 'step-start', stackName: this.stackName, logicalId, requestType, streamName, properties, at: Date.now() });
+    const observe = !managed ? undefined
+      : managed.kind === 'kinesis' ? () => control.dataStream(managed.name) ?? null
+        : () => control.stream(managed.name) ?? null;
+    this.cfn.emit({ kind: 'step-start', stackName: this.stackName, logicalId, requestType, streamName, streamKind: managed?.kind, properties, at: Date.now() });
     const result = await runStep(lambda, this.cfn.responses, {
       requestType,
       stackId: this.stackId,
       logicalId,
-      resourceType: model.resource(logicalId).Type,
+      resourceType,
       properties,
       oldProperties,
       physicalResourceId,
       lambdaTimeoutMs,
       response: options.response,
       waitForHandler: options.waitForHandler,
-      observeAtAnswer: streamName ? () => control.stream(streamName) ?? null : undefined,
+      observeAtAnswer: observe,
     });
     if (!detached) this.record(logicalId, requestType, result, properties);
     this.cfn.emit({ kind: 'step-end', stackName: this.stackName, result, at: Date.now() });
@@ -537,6 +559,7 @@ export class LocalStack {
     const type = oldModel.resource(id).Type;
     if (newModel.resources[id]?.Type !== type) return true;
     if (type === 'AWS::KinesisFirehose::DeliveryStream') return oldModel.streamName(id) !== newModel.streamName(id);
+    if (type === 'AWS::Kinesis::Stream') return oldModel.dataStreamName(id) !== newModel.dataStreamName(id);
     return false;
   }
 
@@ -611,12 +634,28 @@ export class LocalStack {
       created.add(id);
       this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: 'AWS::KinesisFirehose::DeliveryStream', action: 'created', physicalId: name, at: Date.now() });
     }
+    for (const id of model.idsOfType('AWS::Kinesis::Stream')) {
+      if (!isNew(id)) continue;
+      const name = model.dataStreamName(id);
+      if (control.dataStream(name)) continue;
+      const mode = (model.property(id, 'StreamModeDetails') as { StreamMode?: string } | undefined)?.StreamMode ?? 'PROVISIONED';
+      const shards = model.property(id, 'ShardCount');
+      const sse = model.property(id, 'StreamEncryption') as { EncryptionType?: string; KeyId?: string } | undefined;
+      control.createDataStream({
+        name,
+        streamMode: mode as 'PROVISIONED',
+        shardCount: mode === 'ON_DEMAND' ? undefined : Number(shards ?? 1),
+        encryption: sse?.EncryptionType === 'KMS' && sse.KeyId ? { keyId: sse.KeyId } : undefined,
+      });
+      created.add(id);
+      this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: 'AWS::Kinesis::Stream', action: 'created', physicalId: name, at: Date.now() });
+    }
     return created;
   }
 
   /**
-   * Removes modelled resources of `model` (keys are scheduled for deletion, streams deleted),
-   * streams before keys, unless their `DeletionPolicy` retains them.
+   * Removes modelled resources of `model` (keys are scheduled for deletion, delivery and data
+   * streams deleted), streams before keys, unless their `DeletionPolicy` retains them.
    */
   private removeModelled(model: TemplateModel, ids: ReadonlySet<string>): void {
     const control = this.cfn.cloud.control;
@@ -624,8 +663,8 @@ export class LocalStack {
     const ordered = [...ids].filter((id) => model.resources[id]).sort((a, b) => rank(a) - rank(b));
     for (const id of ordered) {
       const r = model.resource(id);
-      if (r.Type !== 'AWS::KMS::Key' && r.Type !== 'AWS::KinesisFirehose::DeliveryStream') continue;
-      const physicalId = r.Type === 'AWS::KMS::Key' ? model.keyArn(id) : model.streamName(id);
+      if (r.Type !== 'AWS::KMS::Key' && r.Type !== 'AWS::KinesisFirehose::DeliveryStream' && r.Type !== 'AWS::Kinesis::Stream') continue;
+      const physicalId = r.Type === 'AWS::KMS::Key' ? model.keyArn(id) : r.Type === 'AWS::Kinesis::Stream' ? model.dataStreamName(id) : model.streamName(id);
       if (retains(r.DeletionPolicy)) {
         this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: r.Type, action: 'retained', physicalId, at: Date.now() });
         continue;
@@ -633,6 +672,8 @@ export class LocalStack {
       if (r.Type === 'AWS::KMS::Key') {
         const key = control.key(physicalId);
         if (key && key.KeyState !== 'PendingDeletion') control.setKeyState(physicalId, 'PendingDeletion');
+      } else if (r.Type === 'AWS::Kinesis::Stream') {
+        control.deleteDataStream(physicalId);
       } else {
         control.deleteStream(physicalId);
       }

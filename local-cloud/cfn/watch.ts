@@ -1,6 +1,7 @@
 /**
  * Watching streams change, for progress output: polls the control API and reports each change of
- * a stream's status, encryption status or key, as it happens.
+ * a delivery stream's status, encryption status or key (or a data stream's status, encryption type
+ * or key), as it happens.
  *
  * @module
  */
@@ -43,7 +44,35 @@ export function viewOf(control: Pick<LocalCloudControl, 'stream'>, name: string)
   return { streamStatus: d.DeliveryStreamStatus, encryptionStatus: enc?.Status ?? 'DISABLED', keyType: enc?.KeyType, keyArn: enc?.KeyARN };
 }
 
-function same(a: StreamView | undefined, b: StreamView | undefined): boolean {
+/** A Kinesis data stream's state, as far as progress output cares. */
+export interface DataStreamView {
+  /** `ACTIVE`, `CREATING`, `UPDATING`, `DELETING`. */
+  readonly streamStatus: string;
+  /** `KMS` or `NONE`, as `DescribeStreamSummary` shows it (during an update: the encryption being applied). */
+  readonly encryptionType: string;
+  /** The `KeyId` shown with `KMS`. */
+  readonly keyId?: string;
+}
+
+/** One change of a data stream. */
+export interface DataStreamTransition {
+  readonly stream: string;
+  /** When it was seen, in epoch milliseconds. */
+  readonly at: number;
+  /** `undefined`: the stream did not exist. */
+  readonly from?: DataStreamView;
+  /** `undefined`: the stream is gone. */
+  readonly to?: DataStreamView;
+}
+
+/** The view of a data stream now, or `undefined` when it does not exist. */
+export function dataStreamViewOf(control: Pick<LocalCloudControl, 'dataStream'>, name: string): DataStreamView | undefined {
+  const summary = control.dataStream(name)?.summary;
+  if (!summary) return undefined;
+  return { streamStatus: summary.StreamStatus, encryptionType: summary.EncryptionType, keyId: summary.KeyId };
+}
+
+function same(a: object | undefined, b: object | undefined): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
@@ -61,10 +90,37 @@ export function watchStreams(
   onChange: (transition: StreamTransition) => void,
   intervalMs = 50,
 ): StreamWatch {
-  const last = new Map(streams.map((name) => [name, viewOf(control, name)]));
+  return watchViews((name) => viewOf(control, name), streams, onChange, intervalMs);
+}
+
+/**
+ * Reports every change of the named Kinesis data streams until stopped.
+ *
+ * @param control - the local cloud's control API (in process)
+ * @param streams - the data stream names to watch
+ * @param onChange - called once per change
+ * @param intervalMs - how often to look, in milliseconds
+ */
+export function watchDataStreams(
+  control: Pick<LocalCloudControl, 'dataStream'>,
+  streams: readonly string[],
+  onChange: (transition: DataStreamTransition) => void,
+  intervalMs = 50,
+): StreamWatch {
+  return watchViews((name) => dataStreamViewOf(control, name), streams, onChange, intervalMs);
+}
+
+/** Polls `read` for each name and reports each change until stopped. */
+function watchViews<V extends object>(
+  read: (name: string) => V | undefined,
+  streams: readonly string[],
+  onChange: (transition: { stream: string; at: number; from?: V; to?: V }) => void,
+  intervalMs: number,
+): StreamWatch {
+  const last = new Map(streams.map((name) => [name, read(name)]));
   const poll = (): void => {
     for (const name of streams) {
-      const view = viewOf(control, name);
+      const view = read(name);
       const before = last.get(name);
       if (!same(before, view)) {
         last.set(name, view);
