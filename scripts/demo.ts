@@ -1,8 +1,9 @@
 /**
- * The README's demo: the example app (example/app.ts) deployed, rotated to new keys and deleted
- * against the local cloud, by the real handler bundle and the real AWS SDK, with CloudFormation's
- * custom-resource lifecycle played by the local driver. Prints each change as it happens and a
- * summary, and exits non-zero when a step does not end as the handler's truth table says.
+ * The README's demo: the example app (example/app.ts, with its two delivery streams and its Kinesis
+ * data stream) deployed, rotated to new keys and deleted against the local cloud, by the real
+ * handler bundle and the real AWS SDK, with CloudFormation's custom-resource lifecycle played by the
+ * local driver. Prints each change as it happens and a summary, and exits non-zero when a step does
+ * not end as the handler's truth table says.
  *
  * Run with `npm run demo` (which bundles the handler first).
  */
@@ -10,18 +11,47 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildExampleApp } from '../example/app';
 import { startLocalCloud } from '../local-cloud';
-import { DriverEvent, LocalCloudFormation, LocalStack, StackOperationResult, StepResult, StreamView, watchStreams } from '../local-cloud/cfn';
+import {
+  DataStreamView,
+  DriverEvent,
+  LocalCloudFormation,
+  LocalStack,
+  StackOperationResult,
+  StepResult,
+  StreamView,
+  watchDataStreams,
+  watchStreams,
+} from '../local-cloud/cfn';
 import type { DeliveryStreamSnapshot } from '../local-cloud/services/firehose';
+import type { DataStreamSnapshot } from '../local-cloud/services/kinesis';
 
 /** Transition times of the local cloud: slow enough to see, fast enough to wait for. */
 const DELAYS = { creatingMs: 1_000, enablingMs: 3_000, disablingMs: 2_000, deletingMs: 500 };
-const STREAMS = ['orders', 'clicks'];
+const KINESIS_DELAYS = { creatingMs: 1_000, updatingMs: 2_000, deletingMs: 500 };
+
+/** The example's streams: two Firehose delivery streams and a Kinesis data stream. */
+const STREAMS: readonly Stream[] = [
+  { name: 'orders', kind: 'firehose' },
+  { name: 'clicks', kind: 'firehose' },
+  { name: 'events', kind: 'kinesis' },
+];
 const OUT = path.join(__dirname, '..', '.tmp', 'demo');
 
-/** `…/` and the start of a key id, or the key type for a key owned by AWS. */
-function shortKey(keyArn: string | undefined, keyType?: string): string {
-  if (keyArn) return `…/${keyArn.split('/').pop()!.slice(0, 8)}`;
-  return keyType ?? 'none';
+interface Stream {
+  readonly name: string;
+  readonly kind: 'firehose' | 'kinesis';
+}
+
+/** The API calls that change or read a stream's encryption, by kind of stream. */
+const OPERATIONS = {
+  firehose: { start: 'StartDeliveryStreamEncryption', stop: 'StopDeliveryStreamEncryption', describe: 'DescribeDeliveryStream' },
+  kinesis: { start: 'StartStreamEncryption', stop: 'StopStreamEncryption', describe: 'DescribeStreamSummary' },
+};
+
+/** `…/` and the start of a key id, an alias as it is, or the key type for a key owned by AWS. */
+function shortKey(key: string | undefined, keyType?: string): string {
+  if (key?.startsWith('arn:')) return `…/${key.split('/').pop()!.slice(0, 8)}`;
+  return key || keyType || 'none';
 }
 
 function seconds(ms: number): string {
@@ -32,6 +62,13 @@ function describeView(view: StreamView | undefined): string {
   if (!view) return 'gone';
   if (view.streamStatus !== 'ACTIVE') return view.streamStatus;
   return view.encryptionStatus;
+}
+
+/** A data stream as `ACTIVE, KMS`, `UPDATING to NONE`, … (during an update Kinesis shows the encryption being applied). */
+function describeDataView(view: DataStreamView | undefined): string {
+  if (!view) return 'gone';
+  if (view.streamStatus === 'UPDATING') return `UPDATING to ${view.encryptionType}`;
+  return `${view.streamStatus}, ${view.encryptionType}`;
 }
 
 /** What one phase did to one stream. */
@@ -60,17 +97,18 @@ async function main(): Promise<void> {
   console.log('cdk-stream-encryption demo: the example app deployed, rotated and deleted against the local cloud');
   console.log('(the real handler bundle and AWS SDK; CloudFormation\'s custom-resource lifecycle played locally)\n');
 
-  const gen1 = buildExampleApp(path.join(OUT, 'keys-gen1')).app.synth().directory;
-  const gen2 = buildExampleApp(path.join(OUT, 'keys-gen2'), { keyGeneration: 2 }).app.synth().directory;
+  const gen1 = buildExampleApp(path.join(OUT, 'keys-gen1'), { dataStream: true }).app.synth().directory;
+  const gen2 = buildExampleApp(path.join(OUT, 'keys-gen2'), { keyGeneration: 2, dataStream: true }).app.synth().directory;
   console.log(`synthesized StreamEncryptionExample twice: key generation 1 (${path.relative(process.cwd(), gen1)}) and 2 (${path.relative(process.cwd(), gen2)})`);
 
-  const cloud = await startLocalCloud({ delays: DELAYS });
+  const cloud = await startLocalCloud({ delays: DELAYS, kinesisDelays: KINESIS_DELAYS });
   let phaseStart = Date.now();
   const stamp = () => `  ${`+${seconds(Date.now() - phaseStart)}`.padStart(6)}`;
   const onEvent = (event: DriverEvent): void => {
     if (event.kind === 'step-start' && event.streamName) {
       const p = event.properties;
-      console.log(`${stamp()} ${event.streamName.padEnd(7)} ${event.requestType} sent (key ${shortKey(p.KeyArn as string | undefined, p.KeyType as string)})`);
+      const key = (p.KeyArn ?? p.KeyId) as string | undefined;
+      console.log(`${stamp()} ${event.streamName.padEnd(7)} ${event.requestType} sent (key ${shortKey(key, p.KeyType as string | undefined)})`);
     } else if (event.kind === 'step-end' && event.result.streamName) {
       const r = event.result;
       const answer = r.status === 'TIMED_OUT' ? 'no answer (TIMED OUT)' : `${r.status} ${r.physicalResourceId}${r.reasonId ? ` ${r.reasonId}` : ''}`;
@@ -80,20 +118,21 @@ async function main(): Promise<void> {
     }
   };
   const cfn = await LocalCloudFormation.start(cloud, { onEvent });
-  console.log(`local cloud at ${cloud.endpoint}: ENABLING ${DELAYS.enablingMs / 1000} s, DISABLING ${DELAYS.disablingMs / 1000} s, Firehose's default rate limits`);
+  console.log(`local cloud at ${cloud.endpoint}: Firehose ENABLING ${DELAYS.enablingMs / 1000} s, DISABLING ${DELAYS.disablingMs / 1000} s; ` +
+    `Kinesis UPDATING ${KINESIS_DELAYS.updatingMs / 1000} s; both services' default rate limits`);
   cloud.control.createStream({ name: 'orders' });
   console.log('created the stream orders that the app imports (Direct PUT, not encrypted)');
 
   const stack = cfn.stack(gen1);
   try {
-    const created = await phase('deploy: Create both stream encryptions', () => stack.deploy());
-    judgePhase(stack, created, 'create', { start: 1, stop: 0, enabled: true });
+    const created = await phase('deploy: Create the three stream encryptions', () => stack.deploy());
+    judgePhase(stack, created, 'create', { start: 1, stop: 0, encrypted: true });
 
     const rotated = await phase('rotate: deploy key generation 2 (Update with the new keys)', () => stack.update(gen2));
-    judgePhase(stack, rotated, 'rotate', { start: 1, stop: 0, enabled: true });
+    judgePhase(stack, rotated, 'rotate', { start: 1, stop: 0, encrypted: true });
 
-    const destroyed = await phase('destroy: Delete both stream encryptions', () => stack.destroy());
-    judgePhase(stack, destroyed, 'delete', { start: 0, stop: 1, enabled: false });
+    const destroyed = await phase('destroy: Delete the three stream encryptions', () => stack.destroy());
+    judgePhase(stack, destroyed, 'delete', { start: 0, stop: 1, encrypted: false });
   } finally {
     await cfn.stop();
     await cloud.stop();
@@ -109,7 +148,8 @@ async function main(): Promise<void> {
     for (const p of problems) console.log(`  - ${p}`);
     process.exitCode = 1;
   } else {
-    console.log('\nevery step ended as the truth table says: ENABLED with the right key after create and rotation, DISABLED after delete,');
+    console.log('\nevery step ended as the truth table says: the delivery streams ENABLED with the right key after create and rotation');
+    console.log('and DISABLED after delete, the data stream ACTIVE with the right key, then ACTIVE with encryption NONE;');
     console.log('exactly one Start per create and per rotation and one Stop per delete.');
   }
   console.log(`done in ${seconds(Date.now() - began)}`);
@@ -118,39 +158,50 @@ async function main(): Promise<void> {
   async function phase(title: string, run: () => Promise<StackOperationResult>): Promise<PhaseResult> {
     console.log(`\n${title}`);
     phaseStart = Date.now();
-    const before = new Map(STREAMS.map((s) => [s, counts(s)]));
-    const watch = watchStreams(cloud.control, STREAMS, (t) => {
-      const key = t.to && t.to.encryptionStatus !== 'DISABLED' ? ` (key ${shortKey(t.to.keyArn, t.to.keyType)})` : '';
-      const change = !t.from ? `created by the stack, ${describeView(t.to)}`
-        : !t.to ? 'deleted with the stack'
-          : `${describeView(t.from)} → ${describeView(t.to)}`;
-      console.log(`${stamp()} ${t.stream.padEnd(7)} ${change}${key}`);
-    });
+    const before = new Map(STREAMS.map((s) => [s.name, counts(s)]));
+    const print = (stream: string, change: string, key: string) => console.log(`${stamp()} ${stream.padEnd(7)} ${change}${key}`);
+    const lifecycle = (existedBefore: boolean, exists: boolean, from: string, to: string) =>
+      !existedBefore ? `created by the stack, ${to}` : !exists ? 'deleted with the stack' : `${from} → ${to}`;
+    const deliveryStreams = STREAMS.filter((s) => s.kind === 'firehose').map((s) => s.name);
+    const dataStreams = STREAMS.filter((s) => s.kind === 'kinesis').map((s) => s.name);
+    const watches = [
+      watchStreams(cloud.control, deliveryStreams, (t) => {
+        const key = t.to && t.to.encryptionStatus !== 'DISABLED' ? ` (key ${shortKey(t.to.keyArn, t.to.keyType)})` : '';
+        print(t.stream, lifecycle(!!t.from, !!t.to, describeView(t.from), describeView(t.to)), key);
+      }),
+      watchDataStreams(cloud.control, dataStreams, (t) => {
+        const key = t.to?.encryptionType === 'KMS' ? ` (key ${shortKey(t.to.keyId)})` : '';
+        print(t.stream, lifecycle(!!t.from, !!t.to, describeDataView(t.from), describeDataView(t.to)), key);
+      }),
+    ];
     const result = await run();
-    watch.stop();
+    for (const watch of watches) watch.stop();
     console.log(`  ${result.status} in ${seconds(result.elapsedMs)}`);
-    const after = new Map(STREAMS.map((s) => [s, diff(counts(s), before.get(s)!)]));
+    const after = new Map(STREAMS.map((s) => [s.name, diff(counts(s), before.get(s.name)!)]));
     return { ...result, counts: after };
   }
 
-  function counts(stream: string): Counts {
+  function counts(stream: Stream): Counts {
+    const ops = OPERATIONS[stream.kind];
     return {
-      start: cloud.control.calls('StartDeliveryStreamEncryption', stream).accepted,
-      stop: cloud.control.calls('StopDeliveryStreamEncryption', stream).accepted,
-      describe: cloud.control.calls('DescribeDeliveryStream', stream).total,
+      start: cloud.control.calls(ops.start, stream.name).accepted,
+      stop: cloud.control.calls(ops.stop, stream.name).accepted,
+      describe: cloud.control.calls(ops.describe, stream.name).total,
     };
   }
 
   /** Checks one phase against the truth table and adds its rows to the summary. */
-  function judgePhase(s: LocalStack, result: PhaseResult, name: string, want: { start: number; stop: number; enabled: boolean }): void {
+  function judgePhase(s: LocalStack, result: PhaseResult, name: string, want: { start: number; stop: number; encrypted: boolean }): void {
     const expected = name === 'delete' ? 'DELETE_COMPLETE' : name === 'create' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
     check(result.status === expected, `${name}: the stack ended ${result.status}, not ${expected}`);
     for (const stream of STREAMS) {
-      const step = result.steps.find((x: StepResult) => x.streamName === stream && x.requestType !== (name === 'delete' ? 'Create' : 'Delete'));
-      const c = result.counts.get(stream)!;
+      const step = result.steps.find((x: StepResult) =>
+        x.streamName === stream.name && x.streamKind === stream.kind && x.requestType !== (name === 'delete' ? 'Create' : 'Delete'));
+      const c = result.counts.get(stream.name)!;
+      const ops = OPERATIONS[stream.kind];
       rows.push({
         phase: name,
-        stream,
+        stream: stream.name,
         answer: step?.status ?? 'none',
         physicalId: step?.physicalResourceId ?? '-',
         start: c.start,
@@ -158,22 +209,49 @@ async function main(): Promise<void> {
         describe: c.describe,
         answeredMs: step?.answeredAtMs,
       });
-      check(step?.status === 'SUCCESS', `${name} ${stream}: answer ${step?.status ?? 'none'} ${step?.reason ?? ''}`);
-      check(step?.physicalResourceId === `firehose:${stream}`, `${name} ${stream}: physical id ${step?.physicalResourceId}`);
-      check(c.start === want.start, `${name} ${stream}: ${c.start} StartDeliveryStreamEncryption calls, not ${want.start}`);
-      check(c.stop === want.stop, `${name} ${stream}: ${c.stop} StopDeliveryStreamEncryption calls, not ${want.stop}`);
-      const seen = step?.observedAtAnswer as DeliveryStreamSnapshot | null | undefined;
-      const enc = seen?.description.DeliveryStreamEncryptionConfiguration;
-      if (want.enabled) {
-        const id = s.customResourceIds().find((r) => s.deployedProperties(r)?.DeliveryStreamName === stream);
-        const wantKey = id ? s.deployedProperties(id)?.KeyArn : undefined;
-        check(enc?.Status === 'ENABLED' && enc.KeyARN === wantKey && wantKey !== undefined,
-          `${name} ${stream}: encryption ${enc?.Status} with ${enc?.KeyARN} when answered, not ENABLED with ${wantKey}`);
-        check(seen?.appliedKey?.keyArn === wantKey, `${name} ${stream}: records protected by ${seen?.appliedKey?.keyArn}, not ${wantKey}`);
+      const what = `${name} ${stream.name}`;
+      check(step?.status === 'SUCCESS', `${what}: answer ${step?.status ?? 'none'} ${step?.reason ?? ''}`);
+      check(step?.physicalResourceId === `${stream.kind}:${stream.name}`, `${what}: physical id ${step?.physicalResourceId}`);
+      check(c.start === want.start, `${what}: ${c.start} ${ops.start} calls, not ${want.start}`);
+      check(c.stop === want.stop, `${what}: ${c.stop} ${ops.stop} calls, not ${want.stop}`);
+      const id = s.customResourceIds().find((r) => {
+        const p = s.deployedProperties(r);
+        return (stream.kind === 'firehose' ? p?.DeliveryStreamName : p?.StreamName) === stream.name;
+      });
+      const deployed = id ? s.deployedProperties(id) : undefined;
+      const seen = step?.observedAtAnswer;
+      if (stream.kind === 'firehose') {
+        judgeDeliveryStream(what, seen as DeliveryStreamSnapshot | null | undefined, want.encrypted, deployed?.KeyArn as string | undefined);
       } else {
-        check((enc?.Status ?? 'DISABLED') === 'DISABLED' && seen?.appliedKey === null, `${name} ${stream}: encryption ${enc?.Status} when answered, not DISABLED`);
+        judgeDataStream(what, seen as DataStreamSnapshot | null | undefined, want.encrypted, deployed?.KeyId as string | undefined);
       }
     }
+  }
+}
+
+/** A delivery stream when answered: ENABLED with the deployed key, or DISABLED. */
+function judgeDeliveryStream(what: string, seen: DeliveryStreamSnapshot | null | undefined, encrypted: boolean, wantKey: string | undefined): void {
+  const enc = seen?.description.DeliveryStreamEncryptionConfiguration;
+  if (encrypted) {
+    check(enc?.Status === 'ENABLED' && enc.KeyARN === wantKey && wantKey !== undefined,
+      `${what}: encryption ${enc?.Status} with ${enc?.KeyARN} when answered, not ENABLED with ${wantKey}`);
+    check(seen?.appliedKey?.keyArn === wantKey, `${what}: records protected by ${seen?.appliedKey?.keyArn}, not ${wantKey}`);
+  } else {
+    check((enc?.Status ?? 'DISABLED') === 'DISABLED' && seen?.appliedKey === null, `${what}: encryption ${enc?.Status} when answered, not DISABLED`);
+  }
+}
+
+/** A data stream when answered: ACTIVE with KMS and the deployed key, or ACTIVE with encryption NONE. */
+function judgeDataStream(what: string, seen: DataStreamSnapshot | null | undefined, encrypted: boolean, wantKey: string | undefined): void {
+  const summary = seen?.summary;
+  const shown = `${summary?.StreamStatus} with encryption ${summary?.EncryptionType}${summary?.KeyId ? ` ${summary.KeyId}` : ''}`;
+  if (encrypted) {
+    check(summary?.StreamStatus === 'ACTIVE' && summary.EncryptionType === 'KMS' && summary.KeyId === wantKey && wantKey !== undefined,
+      `${what}: ${shown} when answered, not ACTIVE with KMS ${wantKey}`);
+    check(seen?.appliedEncryption.KeyId === wantKey, `${what}: records protected by ${seen?.appliedEncryption.KeyId}, not ${wantKey}`);
+  } else {
+    check(summary?.StreamStatus === 'ACTIVE' && summary.EncryptionType === 'NONE' && seen?.appliedEncryption.EncryptionType === 'NONE',
+      `${what}: ${shown} when answered, not ACTIVE with encryption NONE`);
   }
 }
 
