@@ -1,0 +1,118 @@
+/**
+ * The Kinesis side of the lifecycle scenarios: what a data stream's encryption and calls look like
+ * in the local cloud, next to `harness.ts`'s Firehose helpers.
+ */
+import { UNTHROTTLED, ENV } from './harness';
+import { LocalCloud, LocalCloudOptions } from '../../local-cloud';
+import { LocalStack, StepResult } from '../../local-cloud/cfn';
+import type { DataStreamSnapshot } from '../../local-cloud/services/kinesis';
+
+/** Built-in rate limits of Firehose and Kinesis off, except where a scenario sets them. */
+export const KINESIS_UNTHROTTLED: LocalCloudOptions['throttle'] = {
+  ...UNTHROTTLED,
+  DescribeStreamSummary: null,
+  StartStreamEncryption: null,
+  StopStreamEncryption: null,
+  AddTagsToStream: null,
+  RemoveTagsFromStream: null,
+  ListTagsForStream: null,
+};
+
+/**
+ * An answer that needed no wait (one read, maybe a key check, no poll, no settle) arrives well
+ * within this, even on a busy machine that runs other suites beside this one.
+ */
+export const AT_ONCE_MS = 5_000;
+
+/** How late, beyond the handler's own pace (a poll of about a second), a timed event may be on a busy machine. */
+export const SLACK_MS = 5_000;
+
+/** The ARN of the data stream `name` in the local cloud's account and region. */
+export function dataStreamArn(name: string): string {
+  return `arn:aws:kinesis:${ENV.region}:${ENV.account}:stream/${name}`;
+}
+
+/** The alias ARN of `alias/<name>` in the local cloud's account and region. */
+export function aliasArn(aliasName: string): string {
+  return `arn:aws:kms:${ENV.region}:${ENV.account}:${aliasName}`;
+}
+
+/** Calls that took effect (and all calls) on one data stream. */
+export interface DataStreamCalls {
+  /** Accepted StartStreamEncryption calls. */
+  readonly start: number;
+  /** Accepted StopStreamEncryption calls. */
+  readonly stop: number;
+  /** Every StartStreamEncryption call, refused ones included. */
+  readonly startCalls: number;
+  /** Every StopStreamEncryption call, refused ones included. */
+  readonly stopCalls: number;
+  /** Every DescribeStreamSummary call. */
+  readonly describe: number;
+  /** Every call of any operation naming the stream. */
+  readonly all: number;
+}
+
+/** The calls made on a data stream so far. */
+export function kinesisCallsOn(cloud: LocalCloud, stream: string): DataStreamCalls {
+  const c = cloud.control;
+  return {
+    start: c.calls('StartStreamEncryption', stream).accepted,
+    stop: c.calls('StopStreamEncryption', stream).accepted,
+    startCalls: c.calls('StartStreamEncryption', stream).total,
+    stopCalls: c.calls('StopStreamEncryption', stream).total,
+    describe: c.calls('DescribeStreamSummary', stream).total,
+    all: c.calls(undefined, stream).total,
+  };
+}
+
+/** A data stream's encryption: what DescribeStreamSummary shows and what protects the records. */
+export interface DataStreamState {
+  /** `StreamStatus`. */
+  readonly status: string;
+  /** `EncryptionType` shown (during an update: the one being applied). */
+  readonly encryptionType: string;
+  /** `KeyId` shown with KMS. */
+  readonly keyId?: string;
+  /** The encryption that protects records now. */
+  readonly applied: { EncryptionType: string; KeyId?: string };
+  /** A status change in progress (`UPDATING`, …). */
+  readonly pending?: string;
+}
+
+/** The encryption of a data stream snapshot (now, or as the driver saw it when the answer arrived). */
+export function dataStreamStateOf(snapshot: DataStreamSnapshot | null | undefined): DataStreamState | undefined {
+  if (!snapshot) return undefined;
+  return {
+    status: snapshot.summary.StreamStatus,
+    encryptionType: snapshot.summary.EncryptionType,
+    keyId: snapshot.summary.KeyId,
+    applied: snapshot.appliedEncryption,
+    pending: snapshot.pendingChange?.status,
+  };
+}
+
+/** The data stream's encryption now (`undefined`: the stream is gone). */
+export function dataStreamNow(cloud: LocalCloud, stream: string): DataStreamState | undefined {
+  return dataStreamStateOf(cloud.control.dataStream(stream));
+}
+
+/** The data stream's encryption when the answer arrived. */
+export function dataStreamAtAnswer(result: StepResult): DataStreamState | undefined {
+  return dataStreamStateOf(result.observedAtAnswer as DataStreamSnapshot | null | undefined);
+}
+
+/** When an accepted Start or Stop on a data stream took effect: the call, plus the stream's update delay. */
+export function changedAt(cloud: LocalCloud, stream: string, operation: 'StartStreamEncryption' | 'StopStreamEncryption', nth = 1): number {
+  const calls = cloud.control.callLog().filter((c) => c.operation === `kinesis:${operation}` && c.resource === stream && c.outcome === 'accepted');
+  const call = calls[nth - 1];
+  if (!call) throw new Error(`no accepted ${operation} #${nth} on ${stream}`);
+  return call.at + cloud.control.dataStream(stream)!.delays.updatingMs;
+}
+
+/** The scenario stack's custom resource for a data stream, and its `KeyId` as the template resolves it. */
+export function dataStreamResourceFor(stack: LocalStack, stream: string): { handle: ReturnType<LocalStack['resource']>; keyId: string; logicalId: string } {
+  const handle = stack.resourceForDataStream(stream);
+  const keyId = stack.templateProperties(handle.logicalId).KeyId as string;
+  return { handle, keyId, logicalId: handle.logicalId };
+}
