@@ -2,7 +2,7 @@
  * The Kinesis side of the lifecycle scenarios: what a data stream's encryption and calls look like
  * in the local cloud, next to `harness.ts`'s Firehose helpers.
  */
-import { UNTHROTTLED, ENV } from './harness';
+import { ENV, SCHEDULING_SLACK_MS, UNTHROTTLED } from './harness';
 import { LocalCloud, LocalCloudOptions } from '../../local-cloud';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import type { DataStreamSnapshot } from '../../local-cloud/services/kinesis';
@@ -22,10 +22,10 @@ export const KINESIS_UNTHROTTLED: LocalCloudOptions['throttle'] = {
  * An answer that needed no wait (one read, maybe a key check, no poll, no settle) arrives well
  * within this, even on a busy machine that runs other suites beside this one.
  */
-export const AT_ONCE_MS = 5_000;
+export const AT_ONCE_MS = SCHEDULING_SLACK_MS;
 
 /** How late, beyond the handler's own pace (a poll of about a second), a timed event may be on a busy machine. */
-export const SLACK_MS = 5_000;
+export const SLACK_MS = SCHEDULING_SLACK_MS;
 
 /** The ARN of the data stream `name` in the local cloud's account and region. */
 export function dataStreamArn(name: string): string {
