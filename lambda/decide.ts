@@ -95,17 +95,17 @@ export type Action =
     readonly kind: 'verify-key';
   }
   | {
-    /** Call `StartDeliveryStreamEncryption`. */
+    /** Call Start (`StartDeliveryStreamEncryption`, or `StartStreamEncryption` with the wanted key). */
     readonly kind: 'start';
   }
   | {
-    /** Call `StopDeliveryStreamEncryption`. */
+    /** Call Stop (`StopDeliveryStreamEncryption`, or `StopStreamEncryption` with the key the stream reports). */
     readonly kind: 'stop';
   }
   | {
     /** Answer SUCCESS. */
     readonly kind: 'succeed';
-    /** Wait the settle time first (encryption just became ENABLED). */
+    /** Wait the settle time first (encryption was just applied). */
     readonly settle: boolean;
   }
   | {

@@ -9,6 +9,7 @@
  * the new `EncryptionType` and `KeyId`.
  */
 import type { StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
+import type { Action } from './decide';
 import type { ReasonId, ReasonParams } from './reasons';
 import { KINESIS_MANAGED_KEY_ID } from '../src/handler-contract';
 
@@ -83,43 +84,17 @@ export const INITIAL_DATA_STREAM_MEMORY: DataStreamMemory = {
   resolvedKeys: {},
 };
 
-/** The next step. */
+/**
+ * The next step: the delivery streams' actions (wait, verify the key, Start,
+ * Stop, answer), plus resolving the alias a data stream reports its key by.
+ */
 export type DataStreamAction =
-  | {
-    /** Read the stream again after a short pause. */
-    readonly kind: 'wait';
-  }
-  | {
-    /** Check the wanted customer managed key with `kms:DescribeKey`, then decide again. */
-    readonly kind: 'verify-key';
-  }
+  | Action
   | {
     /** Resolve the alias the stream's current key is named by with `kms:DescribeKey`, then decide again. */
     readonly kind: 'resolve-key';
     /** The alias name or alias ARN to resolve. */
     readonly keyId: string;
-  }
-  | {
-    /** Call `StartStreamEncryption` with the wanted key. */
-    readonly kind: 'start';
-  }
-  | {
-    /** Call `StopStreamEncryption` with the key the stream reports. */
-    readonly kind: 'stop';
-  }
-  | {
-    /** Answer SUCCESS. */
-    readonly kind: 'succeed';
-    /** Wait the settle time first (the stream just got the key). */
-    readonly settle: boolean;
-  }
-  | {
-    /** Answer FAILED. */
-    readonly kind: 'fail';
-    /** The catalogue entry. */
-    readonly reasonId: ReasonId;
-    /** The entry's parameters. */
-    readonly params: ReasonParams;
   };
 
 /** Read the stream again. */
