@@ -55,22 +55,69 @@ export function awsOwnedProperties(overrides: Partial<DeliveryStreamEncryptionRe
   return props;
 }
 
-/** Fields every event has. */
-function common(props: Record<string, unknown>) {
-  return {
-    ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler',
+/** The service token of the test events. */
+const SERVICE_TOKEN = 'arn:aws:lambda:eu-west-1:123456789012:function:handler';
+
+/** What tells the events of one custom resource apart from another's. */
+export interface EventIdentity {
+  /** The resource's logical id. */
+  readonly logicalId: string;
+  /** The custom resource type. */
+  readonly resourceType: string;
+  /** The request id of its events. */
+  readonly requestId: string;
+  /** The physical id of Update and Delete events unless one is given. */
+  readonly physicalId: string;
+  /** The resource properties of Create and Delete events unless some are given. */
+  readonly properties: () => Record<string, unknown>;
+}
+
+/** Create, Update and Delete events of one custom resource. */
+export interface EventBuilders {
+  /** A Create event. */
+  create(props?: Record<string, unknown>): CloudFormationCustomResourceEvent;
+  /** An Update event. */
+  update(props: Record<string, unknown>, oldProps: Record<string, unknown>, physicalResourceId?: string): CloudFormationCustomResourceEvent;
+  /** A Delete event. */
+  delete(props?: Record<string, unknown>, physicalResourceId?: string): CloudFormationCustomResourceEvent;
+}
+
+/** The events of the custom resource `identity`, with the fields every event has. */
+export function eventBuilders(identity: EventIdentity): EventBuilders {
+  const common = (props: Record<string, unknown>) => ({
+    ServiceToken: SERVICE_TOKEN,
     ResponseURL: RESPONSE_URL,
     StackId: STACK_ID,
-    RequestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000001',
-    LogicalResourceId: 'OrdersSse',
-    ResourceType: 'Custom::DeliveryStreamEncryption',
-    ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler', ...props },
+    RequestId: identity.requestId,
+    LogicalResourceId: identity.logicalId,
+    ResourceType: identity.resourceType,
+    ResourceProperties: { ServiceToken: SERVICE_TOKEN, ...props },
+  });
+  return {
+    create: (props = identity.properties()) => ({ ...common(props), RequestType: 'Create' }) as CloudFormationCustomResourceEvent,
+    update: (props, oldProps, physicalResourceId = identity.physicalId) => ({
+      ...common(props),
+      RequestType: 'Update',
+      PhysicalResourceId: physicalResourceId,
+      OldResourceProperties: { ServiceToken: SERVICE_TOKEN, ...oldProps },
+    }) as CloudFormationCustomResourceEvent,
+    delete: (props = identity.properties(), physicalResourceId = identity.physicalId) =>
+      ({ ...common(props), RequestType: 'Delete', PhysicalResourceId: physicalResourceId }) as CloudFormationCustomResourceEvent,
   };
 }
 
+/** Events of the delivery stream encryption `OrdersSse`. */
+const ORDERS_EVENTS = eventBuilders({
+  logicalId: 'OrdersSse',
+  resourceType: 'Custom::DeliveryStreamEncryption',
+  requestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000001',
+  physicalId: 'firehose:orders',
+  properties,
+});
+
 /** A Create event. */
 export function createEvent(props: Record<string, unknown> = properties()): CloudFormationCustomResourceEvent {
-  return { ...common(props), RequestType: 'Create' } as CloudFormationCustomResourceEvent;
+  return ORDERS_EVENTS.create(props);
 }
 
 /** An Update event. */
@@ -79,17 +126,12 @@ export function updateEvent(
   oldProps: Record<string, unknown>,
   physicalResourceId = 'firehose:orders',
 ): CloudFormationCustomResourceEvent {
-  return {
-    ...common(props),
-    RequestType: 'Update',
-    PhysicalResourceId: physicalResourceId,
-    OldResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler', ...oldProps },
-  } as CloudFormationCustomResourceEvent;
+  return ORDERS_EVENTS.update(props, oldProps, physicalResourceId);
 }
 
 /** A Delete event. */
 export function deleteEvent(props: Record<string, unknown> = properties(), physicalResourceId = 'firehose:orders'): CloudFormationCustomResourceEvent {
-  return { ...common(props), RequestType: 'Delete', PhysicalResourceId: physicalResourceId } as CloudFormationCustomResourceEvent;
+  return ORDERS_EVENTS.delete(props, physicalResourceId);
 }
 
 /** Encryption configurations by status. */

@@ -5,7 +5,7 @@
  */
 import { DescribeStreamSummaryOutput, KinesisClient, StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { Harness, KEY_ARN, RESPONSE_URL, STACK_ID, T0 } from './helpers';
+import { eventBuilders, Harness, KEY_ARN, T0 } from './helpers';
 import type { HandlerDependencies } from '../../lambda/handle-event';
 import { DataStreamEncryptionResourceProperties, encodeDataStreamEncryptionProperties } from '../../src/handler-contract';
 
@@ -32,22 +32,18 @@ export function kinesisProperties(overrides: Partial<DataStreamEncryptionResourc
   });
 }
 
-/** Fields every event has. */
-function common(props: Record<string, unknown>) {
-  return {
-    ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler',
-    ResponseURL: RESPONSE_URL,
-    StackId: STACK_ID,
-    RequestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000002',
-    LogicalResourceId: 'EventsSse',
-    ResourceType: 'Custom::DataStreamEncryption',
-    ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler', ...props },
-  };
-}
+/** Events of the data stream encryption `EventsSse`. */
+const EVENTS_EVENTS = eventBuilders({
+  logicalId: 'EventsSse',
+  resourceType: 'Custom::DataStreamEncryption',
+  requestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000002',
+  physicalId: 'kinesis:events',
+  properties: kinesisProperties,
+});
 
 /** A Create event. */
 export function kinesisCreate(props: Record<string, unknown> = kinesisProperties()): CloudFormationCustomResourceEvent {
-  return { ...common(props), RequestType: 'Create' } as CloudFormationCustomResourceEvent;
+  return EVENTS_EVENTS.create(props);
 }
 
 /** An Update event. */
@@ -56,17 +52,12 @@ export function kinesisUpdate(
   oldProps: Record<string, unknown>,
   physicalResourceId = 'kinesis:events',
 ): CloudFormationCustomResourceEvent {
-  return {
-    ...common(props),
-    RequestType: 'Update',
-    PhysicalResourceId: physicalResourceId,
-    OldResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler', ...oldProps },
-  } as CloudFormationCustomResourceEvent;
+  return EVENTS_EVENTS.update(props, oldProps, physicalResourceId);
 }
 
 /** A Delete event. */
 export function kinesisDelete(props: Record<string, unknown> = kinesisProperties(), physicalResourceId = 'kinesis:events'): CloudFormationCustomResourceEvent {
-  return { ...common(props), RequestType: 'Delete', PhysicalResourceId: physicalResourceId } as CloudFormationCustomResourceEvent;
+  return EVENTS_EVENTS.delete(props, physicalResourceId);
 }
 
 /** A stream's encryption, as `DescribeStreamSummary` reports it. */
