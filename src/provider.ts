@@ -31,13 +31,15 @@ const POLICY_CHARACTER_BUDGET = 6_000;
 const KEY_ARN_MAX_LENGTH = 86;
 
 /**
- * The conditions of the handler's tagging actions (tag and untag a stream):
- * the request names tag keys, and every one of them is the owner tag key. The
- * `Null` check keeps `ForAllValues` from allowing a request that names none.
+ * The condition of the handler's statement on a stream: every tag key a
+ * request names is the owner tag key. It binds the requests that carry
+ * `aws:TagKeys` (tag and untag, which always name at least one key), while
+ * the reads, Start and Stop, which carry none, are allowed as they are
+ * (`ForAllValues` holds for an absent key). One statement thus names each
+ * stream ARN once, which keeps the policies small.
  */
 const OWNER_TAG_ONLY = {
   'ForAllValues:StringEquals': { 'aws:TagKeys': OWNER_TAG_KEY },
-  'Null': { 'aws:TagKeys': 'false' },
 };
 
 /** Managed policies a role may have attached under the default IAM quota. */
@@ -356,24 +358,21 @@ export class StreamEncryptionProvider extends Construct {
    * the stream's ARN only: `DescribeDeliveryStream` (read first),
    * `ListTagsForDeliveryStream` (read the owner tag before a Delete),
    * `StartDeliveryStreamEncryption` and `StopDeliveryStreamEncryption`; and
-   * `TagDeliveryStream` and `UntagDeliveryStream` with the owner tag key only.
+   * `TagDeliveryStream` and `UntagDeliveryStream` with the owner tag key only,
+   * in one statement (see `OWNER_TAG_ONLY`).
    */
   public manageDeliveryStream(deliveryStreamArn: string): void {
-    const arnLength = estimatedArnLength(this, deliveryStreamArn);
     this.allow({
       actions: [
         'firehose:DescribeDeliveryStream',
         'firehose:ListTagsForDeliveryStream',
         'firehose:StartDeliveryStreamEncryption',
         'firehose:StopDeliveryStreamEncryption',
+        'firehose:TagDeliveryStream',
+        'firehose:UntagDeliveryStream',
       ],
       arn: deliveryStreamArn,
-      arnLength,
-    });
-    this.allow({
-      actions: ['firehose:TagDeliveryStream', 'firehose:UntagDeliveryStream'],
-      arn: deliveryStreamArn,
-      arnLength,
+      arnLength: estimatedArnLength(this, deliveryStreamArn),
       conditions: OWNER_TAG_ONLY,
     });
   }
@@ -401,19 +400,21 @@ export class StreamEncryptionProvider extends Construct {
    * on the stream's ARN only: `DescribeStreamSummary` (read first),
    * `ListTagsForStream` (read the owner tag before a Delete),
    * `StartStreamEncryption` and `StopStreamEncryption`; and `AddTagsToStream`
-   * and `RemoveTagsFromStream` with the owner tag key only.
+   * and `RemoveTagsFromStream` with the owner tag key only, in one statement
+   * (see `OWNER_TAG_ONLY`).
    */
   public manageDataStream(streamArn: string): void {
-    const arnLength = estimatedArnLength(this, streamArn, DATA_STREAM_SIZES);
     this.allow({
-      actions: ['kinesis:DescribeStreamSummary', 'kinesis:ListTagsForStream', 'kinesis:StartStreamEncryption', 'kinesis:StopStreamEncryption'],
+      actions: [
+        'kinesis:DescribeStreamSummary',
+        'kinesis:ListTagsForStream',
+        'kinesis:StartStreamEncryption',
+        'kinesis:StopStreamEncryption',
+        'kinesis:AddTagsToStream',
+        'kinesis:RemoveTagsFromStream',
+      ],
       arn: streamArn,
-      arnLength,
-    });
-    this.allow({
-      actions: ['kinesis:AddTagsToStream', 'kinesis:RemoveTagsFromStream'],
-      arn: streamArn,
-      arnLength,
+      arnLength: estimatedArnLength(this, streamArn, DATA_STREAM_SIZES),
       conditions: OWNER_TAG_ONLY,
     });
   }

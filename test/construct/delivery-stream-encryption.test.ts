@@ -108,29 +108,21 @@ describe('DeliveryStreamEncryption defaults (imported stream)', () => {
     expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'lambda.amazonaws.com' });
   });
 
-  test('the handler may manage exactly this stream', () => {
-    const [statement] = statementsWith(stack, 'firehose:StartDeliveryStreamEncryption');
-    expect(statement.Action).toEqual([
-      'firehose:DescribeDeliveryStream',
-      'firehose:ListTagsForDeliveryStream',
-      'firehose:StartDeliveryStreamEncryption',
-      'firehose:StopDeliveryStreamEncryption',
-    ]);
-    expect(statement.Resource).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':firehose:eu-west-1:123456789012:deliverystream/orders']],
-    });
-  });
-
-  test('the handler may tag and untag exactly this stream, with the owner tag key only', () => {
-    const statements = statementsWith(stack, 'firehose:TagDeliveryStream');
+  test('the handler may manage exactly this stream, and tag it with the owner tag key only', () => {
+    const statements = statementsWith(stack, 'firehose:StartDeliveryStreamEncryption');
     expect(statements).toEqual([{
       Effect: 'Allow',
-      Action: ['firehose:TagDeliveryStream', 'firehose:UntagDeliveryStream'],
+      Action: [
+        'firehose:DescribeDeliveryStream',
+        'firehose:ListTagsForDeliveryStream',
+        'firehose:StartDeliveryStreamEncryption',
+        'firehose:StopDeliveryStreamEncryption',
+        'firehose:TagDeliveryStream',
+        'firehose:UntagDeliveryStream',
+      ],
       Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':firehose:eu-west-1:123456789012:deliverystream/orders']] },
-      Condition: {
-        'ForAllValues:StringEquals': { 'aws:TagKeys': 'cdk-stream-encryption/managed-by' },
-        'Null': { 'aws:TagKeys': 'false' },
-      },
+      // binds the requests that name tag keys (tag, untag); the reads, Start and Stop name none
+      Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': 'cdk-stream-encryption/managed-by' } },
     }]);
   });
 
