@@ -1,19 +1,18 @@
-import { Annotations, CfnResource, CustomResource, Duration, Names, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, CfnResource, CustomResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { addEncryptionResource, newStreamKey, sharedProperties } from './encryption-resource';
 import {
   DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DATA_STREAM_NAME_PATTERN,
   encodeDataStreamEncryptionProperties,
   KINESIS_MANAGED_KEY_ID,
 } from './handler-contract';
-import { accountKeyPolicy } from './key-policy';
 import { DataStreamKeyType } from './key-type';
 import { StreamEncryptionProvider } from './provider';
 import {
-  serviceTimeoutFor,
   validateKey,
   validateRemovalPolicy,
   validateSettleTime,
@@ -161,16 +160,12 @@ export class DataStreamEncryption extends Construct {
       this.encryptionKey = props.encryptionKey;
       warnIfRetainedWithDestroyedKey(this, props.encryptionKey, removalPolicy);
     } else {
-      this.encryptionKey = new kms.Key(this, 'Key', {
-        description: `Server-side encryption of the Kinesis data stream ${props.stream.streamName} (cdk-stream-encryption)`,
-        enableKeyRotation: true,
-        alias: keyAliasFor(props.stream),
-        policy: accountKeyPolicy(),
-        // DESTROY: the custom resource depends on the key, so encryption is
-        // off before the key is scheduled for deletion. RETAIN: the stream
-        // stays encrypted, so its key stays too.
+      this.encryptionKey = newStreamKey(
+        this,
+        `Server-side encryption of the Kinesis data stream ${props.stream.streamName} (cdk-stream-encryption)`,
+        keyAliasFor(props.stream),
         removalPolicy,
-      });
+      );
     }
     this.keyId = this.encryptionKey?.keyArn ?? KINESIS_MANAGED_KEY_ID;
     warnIfStreamDeclaresAnotherKey(this, props.stream, this.encryptionKey);
@@ -181,26 +176,20 @@ export class DataStreamEncryption extends Construct {
       provider.useKeyForDataStream(this.encryptionKey.keyArn, props.stream.streamArn);
     }
 
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
+    this.resource = addEncryptionResource(this, {
+      provider,
       resourceType: DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
-      serviceTimeout: Duration.seconds(serviceTimeoutFor(timeoutSeconds)),
+      timeoutSeconds,
+      stream: props.stream,
+      key: this.encryptionKey,
       properties: encodeDataStreamEncryptionProperties({
         StreamKind: 'kinesis',
         StreamName: props.stream.streamName,
         StreamArn: props.stream.streamArn,
         KeyId: this.keyId,
-        TimeoutSeconds: Tokenization.stringifyNumber(timeoutSeconds),
-        SettleSeconds: Tokenization.stringifyNumber(settleSeconds),
-        RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN ? 'retain' : 'destroy',
+        ...sharedProperties(timeoutSeconds, settleSeconds, removalPolicy),
       }),
     });
-    // The handler and its permissions exist before the first event and outlive the last.
-    this.resource.node.addDependency(provider);
-    this.resource.node.addDependency(props.stream);
-    if (this.encryptionKey) {
-      this.resource.node.addDependency(this.encryptionKey);
-    }
   }
 
   /**

@@ -1,18 +1,17 @@
-import { CfnResource, CustomResource, Duration, IResource, Names, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, IResource, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { addEncryptionResource, newStreamKey, sharedProperties } from './encryption-resource';
 import {
   DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DELIVERY_STREAM_NAME_PATTERN,
   encodeDeliveryStreamEncryptionProperties,
 } from './handler-contract';
-import { accountKeyPolicy } from './key-policy';
 import { DeliveryStreamKeyType } from './key-type';
 import { StreamEncryptionProvider } from './provider';
 import {
-  serviceTimeoutFor,
   validateKey,
   validateRemovalPolicy,
   validateSettleTime,
@@ -151,16 +150,12 @@ export class DeliveryStreamEncryption extends Construct {
       this.encryptionKey = props.encryptionKey;
       warnIfRetainedWithDestroyedKey(this, props.encryptionKey, removalPolicy);
     } else {
-      this.encryptionKey = new kms.Key(this, 'Key', {
-        description: `Server-side encryption of the Firehose delivery stream ${streamName} (cdk-stream-encryption)`,
-        enableKeyRotation: true,
-        alias: keyAliasFor(props.deliveryStream),
-        policy: accountKeyPolicy(),
-        // DESTROY: the custom resource depends on the key, so the stream is
-        // DISABLED before the key is scheduled for deletion. RETAIN: the
-        // stream stays encrypted, so its key stays too.
+      this.encryptionKey = newStreamKey(
+        this,
+        `Server-side encryption of the Firehose delivery stream ${streamName} (cdk-stream-encryption)`,
+        keyAliasFor(props.deliveryStream),
         removalPolicy,
-      });
+      );
     }
 
     const provider = StreamEncryptionProvider.of(this);
@@ -169,26 +164,20 @@ export class DeliveryStreamEncryption extends Construct {
       provider.useKey(this.encryptionKey.keyArn);
     }
 
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
+    this.resource = addEncryptionResource(this, {
+      provider,
       resourceType: DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
-      serviceTimeout: Duration.seconds(serviceTimeoutFor(timeoutSeconds)),
+      timeoutSeconds,
+      stream: props.deliveryStream,
+      key: this.encryptionKey,
       properties: encodeDeliveryStreamEncryptionProperties({
         StreamKind: 'firehose',
         DeliveryStreamName: streamName,
         KeyType: this.keyType,
         KeyArn: this.encryptionKey?.keyArn,
-        TimeoutSeconds: Tokenization.stringifyNumber(timeoutSeconds),
-        SettleSeconds: Tokenization.stringifyNumber(settleSeconds),
-        RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN ? 'retain' : 'destroy',
+        ...sharedProperties(timeoutSeconds, settleSeconds, removalPolicy),
       }),
     });
-    // The handler and its permissions exist before the first event and outlive the last.
-    this.resource.node.addDependency(provider);
-    this.resource.node.addDependency(props.deliveryStream);
-    if (this.encryptionKey) {
-      this.resource.node.addDependency(this.encryptionKey);
-    }
   }
 
   /**
