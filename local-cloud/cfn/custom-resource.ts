@@ -198,9 +198,20 @@ export async function runStep(lambda: LocalLambda, responses: ResponseServer, re
   const invocation = lambda.invoke(event, { timeoutMs: request.lambdaTimeoutMs, logKey: requestId });
   const startedAt = invocation.startedAt;
 
+  // A Node.js timer may fire a millisecond before Date.now() reaches its delay: wait again until
+  // the ServiceTimeout has really passed, as CloudFormation's clock would see it.
+  const timeoutAt = startedAt + serviceTimeoutMs;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, startedAt + serviceTimeoutMs - Date.now()));
+    const check = (): void => {
+      const left = timeoutAt - Date.now();
+      if (left <= 0) {
+        resolve(undefined);
+      } else {
+        timer = setTimeout(check, left);
+      }
+    };
+    check();
   });
   const accepted = await Promise.race([endpoint.accepted, timedOut]);
   clearTimeout(timer);
