@@ -6,7 +6,7 @@
  */
 import type { DeliveryStreamDescription } from '@aws-sdk/client-firehose';
 import type { ReasonId, ReasonParams } from './reasons';
-import type { FirehoseKeyType } from '../src/handler-contract';
+import type { FirehoseKeyType } from '../src/private/contract';
 
 /** What the handler wants the stream's encryption to be. */
 export type Goal =

@@ -39,7 +39,7 @@ import {
   HANDLER_TIMEOUT_SECONDS,
   kinesisPhysicalId,
   NOT_STARTED_SUFFIX,
-} from '../src/handler-contract';
+} from '../src/private/contract';
 
 /** Everything the handler touches outside itself. */
 export interface HandlerDependencies {

@@ -11,7 +11,7 @@
 import type { StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
 import type { Action } from './decide';
 import type { ReasonId, ReasonParams } from './reasons';
-import { KINESIS_MANAGED_KEY_ID } from '../src/handler-contract';
+import { KINESIS_MANAGED_KEY_ID } from '../src/private/contract';
 
 /** What the handler wants the stream's encryption to be. */
 export type DataStreamGoal =

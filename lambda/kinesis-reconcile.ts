@@ -26,7 +26,7 @@ import {
 import { findOwnerTag, TAG_PAGE_SIZE } from './ownership';
 import { HandlerFailure, ReasonId } from './reasons';
 import { ChangeOutcome, ReconcileResult, ReconcileSession, runReconcile, SessionEnvironment, Step, StreamDriver } from './reconcile';
-import { OWNER_TAG_KEY } from '../src/handler-contract';
+import { OWNER_TAG_KEY } from '../src/private/contract';
 
 /** What the Kinesis reconcile loop needs from the outside world. */
 export interface DataStreamReconcileEnvironment extends SessionEnvironment {

@@ -15,7 +15,7 @@ import {
   MAX_SETTLE_SECONDS,
   MAX_TIMEOUT_SECONDS,
   RemovalBehaviour,
-} from '../src/handler-contract';
+} from '../src/private/contract';
 
 /** The CloudFormation request types the handler answers. */
 export type RequestType = 'Create' | 'Update' | 'Delete';

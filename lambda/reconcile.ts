@@ -25,7 +25,7 @@ import { classifyError, describeError, ErrorClass, errorInfo, Operation } from '
 import { Logger } from './log';
 import { findOwnerTag, TAG_PAGE_SIZE } from './ownership';
 import { HandlerFailure, ReasonId, ReasonParams } from './reasons';
-import { OWNER_TAG_KEY } from '../src/handler-contract';
+import { OWNER_TAG_KEY } from '../src/private/contract';
 
 /** What every reconcile loop needs from the outside world. */
 export interface SessionEnvironment {

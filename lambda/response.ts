@@ -9,7 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Backoff, Clock, RESPONSE_BACKOFF } from './backoff';
 import type { Logger } from './log';
-import type { DataStreamEncryptionResponseData, DeliveryStreamEncryptionResponseData } from '../src/handler-contract';
+import type { DataStreamEncryptionResponseData, DeliveryStreamEncryptionResponseData } from '../src/private/contract';
 
 /** The attributes of an answer, of either resource type. */
 export type ResponseData = DeliveryStreamEncryptionResponseData | DataStreamEncryptionResponseData;

@@ -3,22 +3,22 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { addEncryptionResource, newStreamKey, sharedProperties } from './encryption-resource';
+import { addEncryptionResource, newStreamKey, sharedProperties } from './private/encryption-resource';
 import {
   DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DATA_STREAM_NAME_PATTERN,
   encodeDataStreamEncryptionProperties,
   KINESIS_MANAGED_KEY_ID,
-} from './handler-contract';
+} from './private/contract';
 import { DataStreamKeyType } from './key-type';
-import { StreamEncryptionProvider } from './provider';
+import { StreamEncryptionProvider } from './private/provider';
 import {
   validateKey,
   validateRemovalPolicy,
   validateSettleTime,
   validateTimeout,
   warnIfRetainedWithDestroyedKey,
-} from './validation';
+} from './private/validation';
 
 /**
  * Properties of a `DataStreamEncryption`.

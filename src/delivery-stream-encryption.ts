@@ -3,21 +3,21 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { addEncryptionResource, newStreamKey, sharedProperties } from './encryption-resource';
+import { addEncryptionResource, newStreamKey, sharedProperties } from './private/encryption-resource';
 import {
   DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DELIVERY_STREAM_NAME_PATTERN,
   encodeDeliveryStreamEncryptionProperties,
-} from './handler-contract';
+} from './private/contract';
 import { DeliveryStreamKeyType } from './key-type';
-import { StreamEncryptionProvider } from './provider';
+import { StreamEncryptionProvider } from './private/provider';
 import {
   validateKey,
   validateRemovalPolicy,
   validateSettleTime,
   validateTimeout,
   warnIfRetainedWithDestroyedKey,
-} from './validation';
+} from './private/validation';
 
 /**
  * Properties of a `DeliveryStreamEncryption`.

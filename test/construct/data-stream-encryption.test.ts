@@ -7,8 +7,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { identityStatements, newStack, resourcesOf, resourcesOfStatement, snapshotOf, statementsWith } from './util';
 import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption } from '../../src';
-import { ACCOUNT_KEY_ACTIONS } from '../../src/key-policy';
-import { PROVIDER_ID } from '../../src/provider';
+import { ACCOUNT_KEY_ACTIONS } from '../../src/private/key-policy';
+import { PROVIDER_ID } from '../../src/private/provider';
 
 const RESOURCE_TYPE = 'Custom::DataStreamEncryption';
 const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/events';

@@ -7,8 +7,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { newStack, resourcesOf, snapshotOf, statementsWith, resourcesOfStatement } from './util';
 import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
-import { ACCOUNT_KEY_ACTIONS } from '../../src/key-policy';
-import { PROVIDER_ID } from '../../src/provider';
+import { ACCOUNT_KEY_ACTIONS } from '../../src/private/key-policy';
+import { PROVIDER_ID } from '../../src/private/provider';
 
 const RESOURCE_TYPE = 'Custom::DeliveryStreamEncryption';
 

@@ -4,7 +4,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { Construct } from 'constructs';
 import { identityStatements, newStack, resourcesOf, resourcesOfStatement, snapshotOf, statementsWith } from './util';
 import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
-import { PROVIDER_ID } from '../../src/provider';
+import { PROVIDER_ID } from '../../src/private/provider';
 
 const RESOURCE_TYPE = 'Custom::DeliveryStreamEncryption';
 

@@ -13,7 +13,7 @@ const BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js'
 function newestSource(): number {
   const sources = [
     ...fs.readdirSync(path.join(ROOT, 'lambda')).filter((f) => f.endsWith('.ts')).map((f) => path.join(ROOT, 'lambda', f)),
-    path.join(ROOT, 'src', 'handler-contract.ts'),
+    path.join(ROOT, 'src', 'private', 'contract.ts'),
   ];
   return Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
 }

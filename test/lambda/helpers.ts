@@ -16,7 +16,7 @@ import type { CloudFormationResponse } from '../../lambda/response';
 import {
   DeliveryStreamEncryptionResourceProperties,
   encodeDeliveryStreamEncryptionProperties,
-} from '../../src/handler-contract';
+} from '../../src/private/contract';
 
 /** A customer managed key's ARN. */
 export const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';

@@ -7,7 +7,7 @@ import { DescribeStreamSummaryOutput, KinesisClient, StreamDescriptionSummary } 
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { eventBuilders, Harness, KEY_ARN, T0 } from './helpers';
 import type { HandlerDependencies } from '../../lambda/handle-event';
-import { DataStreamEncryptionResourceProperties, encodeDataStreamEncryptionProperties } from '../../src/handler-contract';
+import { DataStreamEncryptionResourceProperties, encodeDataStreamEncryptionProperties } from '../../src/private/contract';
 
 /** The data stream of the fixtures. */
 export const STREAM = 'events';

@@ -4,7 +4,7 @@ import { kinesisProperties, MANAGED, STREAM_ARN } from './kinesis-helpers';
 import { classifyError } from '../../lambda/errors';
 import { functionalPropertiesChanged, parseDataStreamProperties, summarizeProperties, usableDataStreamName } from '../../lambda/properties';
 import { HandlerFailure, ReasonId } from '../../lambda/reasons';
-import { DATA_STREAM_FUNCTIONAL_PROPERTIES } from '../../src/handler-contract';
+import { DATA_STREAM_FUNCTIONAL_PROPERTIES } from '../../src/private/contract';
 
 const meta = { $metadata: { httpStatusCode: 400 } };
 

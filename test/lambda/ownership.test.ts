@@ -48,7 +48,7 @@ import {
 } from './helpers';
 import { kinesisCreate, kinesisDelete, KinesisHarness, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
 import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/ownership';
-import { OWNER_TAG_KEY } from '../../src/handler-contract';
+import { OWNER_TAG_KEY } from '../../src/private/contract';
 
 const firehose = mockClient(FirehoseClient);
 const kinesis = mockClient(KinesisClient);

@@ -29,7 +29,7 @@ function newestSource(): number {
   const lambdaDir = path.join(ROOT, 'lambda');
   const sources = [
     ...fs.readdirSync(lambdaDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(lambdaDir, f)),
-    path.join(ROOT, 'src', 'handler-contract.ts'),
+    path.join(ROOT, 'src', 'private', 'contract.ts'),
   ];
   return Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
 }

@@ -24,7 +24,7 @@ import { buildExampleApp } from '../../example/app';
 import { ownerTagValue } from '../../lambda/ownership';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
-import { OWNER_TAG_KEY } from '../../src/handler-contract';
+import { OWNER_TAG_KEY } from '../../src/private/contract';
 
 let h: Harness;
 

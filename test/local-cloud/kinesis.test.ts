@@ -29,7 +29,7 @@ import { handleEvent } from '../../lambda/handle-event';
 import { ownerTagValue } from '../../lambda/ownership';
 import type { CloudFormationResponse } from '../../lambda/response';
 import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../local-cloud';
-import { encodeDataStreamEncryptionProperties, OWNER_TAG_KEY } from '../../src/handler-contract';
+import { encodeDataStreamEncryptionProperties, OWNER_TAG_KEY } from '../../src/private/contract';
 
 const HOUR = 60 * 60 * 1000;
 const ACCOUNT = '123456789012';

@@ -15,7 +15,7 @@ import {
   MAX_SETTLE_SECONDS,
   MAX_TIMEOUT_SECONDS,
   MIN_TIMEOUT_SECONDS,
-} from './handler-contract';
+} from './contract';
 import { isAliasArn } from './provider';
 
 /**

@@ -5,14 +5,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
-import { HANDLER_TIMEOUT_SECONDS, OWNER_TAG_KEY } from './handler-contract';
+import { HANDLER_TIMEOUT_SECONDS, OWNER_TAG_KEY } from './contract';
 import { accountKeyPolicy } from './key-policy';
 
 /**
  * Folder of the handler bundle, built by esbuild at the library's build time
  * and shipped in the npm package. The consumer's synth only zips it.
  */
-export const HANDLER_ASSET_DIR = path.join(__dirname, '..', 'assets', 'stream-encryption-handler');
+export const HANDLER_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'stream-encryption-handler');
 
 /** Construct id of the provider, a direct child of its stack. */
 export const PROVIDER_ID = 'CdkStreamEncryptionProvider';
