@@ -3,14 +3,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { addEncryptionResource, newStreamKey, sharedProperties } from './private/encryption-resource';
+import { DataStreamKeyType } from './key-type';
 import {
   DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DATA_STREAM_NAME_PATTERN,
   encodeDataStreamEncryptionProperties,
   KINESIS_MANAGED_KEY_ID,
 } from './private/contract';
-import { DataStreamKeyType } from './key-type';
+import { addEncryptionResource, newStreamKey, sharedProperties } from './private/encryption-resource';
+import { dataStreamPermissions } from './private/kinesis-permissions';
 import { StreamEncryptionProvider } from './private/provider';
 import {
   validateKey,
@@ -171,10 +172,7 @@ export class DataStreamEncryption extends Construct {
     warnIfStreamDeclaresAnotherKey(this, props.stream, this.encryptionKey);
 
     const provider = StreamEncryptionProvider.of(this);
-    provider.manageDataStream(props.stream.streamArn);
-    if (this.encryptionKey) {
-      provider.useKeyForDataStream(this.encryptionKey.keyArn, props.stream.streamArn);
-    }
+    provider.allow(...dataStreamPermissions(this, props.stream.streamArn, this.encryptionKey?.keyArn));
 
     this.resource = addEncryptionResource(this, {
       provider,

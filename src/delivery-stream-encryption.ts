@@ -3,13 +3,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { addEncryptionResource, newStreamKey, sharedProperties } from './private/encryption-resource';
+import { DeliveryStreamKeyType } from './key-type';
 import {
   DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DELIVERY_STREAM_NAME_PATTERN,
   encodeDeliveryStreamEncryptionProperties,
 } from './private/contract';
-import { DeliveryStreamKeyType } from './key-type';
+import { addEncryptionResource, newStreamKey, sharedProperties } from './private/encryption-resource';
+import { deliveryStreamPermissions } from './private/firehose-permissions';
 import { StreamEncryptionProvider } from './private/provider';
 import {
   validateKey,
@@ -159,10 +160,7 @@ export class DeliveryStreamEncryption extends Construct {
     }
 
     const provider = StreamEncryptionProvider.of(this);
-    provider.manageDeliveryStream(props.deliveryStream.deliveryStreamArn);
-    if (this.encryptionKey) {
-      provider.useKey(this.encryptionKey.keyArn);
-    }
+    provider.allow(...deliveryStreamPermissions(props.deliveryStream.deliveryStreamArn, this.encryptionKey?.keyArn));
 
     this.resource = addEncryptionResource(this, {
       provider,

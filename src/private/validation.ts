@@ -16,7 +16,6 @@ import {
   MAX_TIMEOUT_SECONDS,
   MIN_TIMEOUT_SECONDS,
 } from './contract';
-import { isAliasArn } from './provider';
 
 /**
  * Extra time CloudFormation waits beyond the resource timeout for the
@@ -92,6 +91,11 @@ export function validateRemovalPolicy(policy: RemovalPolicy): void {
       `removalPolicy must be RemovalPolicy.DESTROY (turn encryption off on delete) or RemovalPolicy.RETAIN (leave it on), got ${policy}.`,
     );
   }
+}
+
+/** Whether a resolved ARN names a KMS alias rather than a key. */
+function isAliasArn(arn: string): boolean {
+  return !Token.isUnresolved(arn) && /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(arn);
 }
 
 /**

@@ -7,7 +7,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
-import { NAG_SUPPRESSIONS, PROVIDER_ID } from '../../src/private/provider';
+import { NAG_SUPPRESSIONS } from '../../src/private/nag';
+import { PROVIDER_ID } from '../../src/private/provider';
 
 /** A stack that uses every construct and every option of the library. */
 function everyOption(app: App): { stack: Stack; libraryPaths: string[] } {
