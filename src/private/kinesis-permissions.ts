@@ -5,7 +5,7 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { KEY_SIZES, HandlerPermission, ResolvedSizes } from './policy-budget';
+import { KEY_SIZES, HandlerPermission, PolicyConditions, ResolvedSizes } from './policy-budget';
 import { OWNER_TAG_ONLY } from './provider';
 
 /**
@@ -13,6 +13,21 @@ import { OWNER_TAG_ONLY } from './provider';
  * (`arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/` and the name).
  */
 const DATA_STREAM_SIZES: ResolvedSizes = { name: 128, arn: 186, other: 186 };
+
+/**
+ * The conditions under which a key may be used only by Kinesis, on behalf
+ * of the caller, for one stream: the service (`kms:ViaService`) and the
+ * stream's encryption context (`aws:kinesis:arn`).
+ */
+export function viaKinesisFor(scope: IConstruct, streamArn: string): PolicyConditions {
+  const stack = Stack.of(scope);
+  return {
+    StringEquals: {
+      'kms:ViaService': `kinesis.${stack.region}.${stack.urlSuffix}`,
+      'kms:EncryptionContext:aws:kinesis:arn': streamArn,
+    },
+  };
+}
 
 /**
  * The handler's permissions for one data stream and the customer managed key
@@ -52,17 +67,11 @@ export function dataStreamPermissions(scope: IConstruct, streamArn: string, keyA
   if (keyArn === undefined) {
     return [stream];
   }
-  const stack = Stack.of(scope);
   const generateDataKey: HandlerPermission = {
     actions: ['kms:GenerateDataKey'],
     arn: keyArn,
     arnSizes: KEY_SIZES,
-    conditions: {
-      StringEquals: {
-        'kms:ViaService': `kinesis.${stack.region}.${stack.urlSuffix}`,
-        'kms:EncryptionContext:aws:kinesis:arn': streamArn,
-      },
-    },
+    conditions: viaKinesisFor(scope, streamArn),
     conditionSizes: DATA_STREAM_SIZES,
   };
   return [stream, { actions: ['kms:DescribeKey'], arn: keyArn, arnSizes: KEY_SIZES }, generateDataKey];
