@@ -1,24 +1,19 @@
-import { Annotations, CfnResource, CustomResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { addEncryptionResource, newStreamKey, sharedProperties } from './private/encryption-resource';
+import { DataStreamKeyType } from './key-type';
 import {
   DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DATA_STREAM_NAME_PATTERN,
   encodeDataStreamEncryptionProperties,
   KINESIS_MANAGED_KEY_ID,
 } from './private/contract';
-import { DataStreamKeyType } from './key-type';
-import { StreamEncryptionProvider } from './private/provider';
-import {
-  validateKey,
-  validateRemovalPolicy,
-  validateSettleTime,
-  validateTimeout,
-  warnIfRetainedWithDestroyedKey,
-} from './private/validation';
+import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
+import { dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
+import { cfnResourceOf, keyAliasFor, literalName } from './private/stream-definition';
+import { validateSharedProps, validateStreamName } from './private/validation';
 
 /**
  * Properties of a `DataStreamEncryption`.
@@ -141,45 +136,36 @@ export class DataStreamEncryption extends Construct {
 
     this.stream = props.stream;
     this.keyType = props.keyType ?? DataStreamKeyType.CUSTOMER_MANAGED;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    const timeoutSeconds = validateTimeout(props.timeout);
-    const settleSeconds = validateSettleTime(props.settleTime);
+    const settings = validateSharedProps(props);
+    const name = literalStreamName(props.stream);
 
-    validateRemovalPolicy(removalPolicy);
-    validateStreamName(literalStreamName(props.stream));
+    validateStreamName(
+      'stream',
+      name,
+      DATA_STREAM_NAME_PATTERN,
+      "a Kinesis data stream name is 1 to 128 characters of letters, digits, '_', '.' and '-'",
+      'Import the stream by its exact ARN.',
+    );
     validateStreamDefinition(props.stream);
 
-    if (this.keyType === DataStreamKeyType.KINESIS_MANAGED) {
-      if (props.encryptionKey) {
-        throw new Error(
-          'encryptionKey was given with keyType KINESIS_MANAGED, which uses the key Kinesis manages (alias/aws/kinesis); remove encryptionKey, or set keyType to DataStreamKeyType.CUSTOMER_MANAGED to use your key.',
-        );
-      }
-    } else if (props.encryptionKey) {
-      validateKey(props.encryptionKey, 'Kinesis');
-      this.encryptionKey = props.encryptionKey;
-      warnIfRetainedWithDestroyedKey(this, props.encryptionKey, removalPolicy);
-    } else {
-      this.encryptionKey = newStreamKey(
-        this,
-        `Server-side encryption of the Kinesis data stream ${props.stream.streamName} (cdk-stream-encryption)`,
-        keyAliasFor(props.stream),
-        removalPolicy,
-      );
-    }
+    this.encryptionKey = streamKey(this, {
+      serviceKeyType: this.keyType === DataStreamKeyType.KINESIS_MANAGED
+        ? 'KINESIS_MANAGED, which uses the key Kinesis manages (alias/aws/kinesis)'
+        : undefined,
+      customerKeyType: 'DataStreamKeyType.CUSTOMER_MANAGED',
+      givenKey: props.encryptionKey,
+      service: 'Kinesis',
+      removalPolicy: settings.removalPolicy,
+      description: `Server-side encryption of the Kinesis data stream ${props.stream.streamName} (cdk-stream-encryption)`,
+      alias: keyAliasFor('alias/kinesis-sse/', props.stream, name),
+    });
     this.keyId = this.encryptionKey?.keyArn ?? KINESIS_MANAGED_KEY_ID;
     warnIfStreamDeclaresAnotherKey(this, props.stream, this.encryptionKey);
 
-    const provider = StreamEncryptionProvider.of(this);
-    provider.manageDataStream(props.stream.streamArn);
-    if (this.encryptionKey) {
-      provider.useKeyForDataStream(this.encryptionKey.keyArn, props.stream.streamArn);
-    }
-
     this.resource = addEncryptionResource(this, {
-      provider,
+      permissions: dataStreamPermissions(this, props.stream.streamArn, this.encryptionKey?.keyArn),
       resourceType: DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
-      timeoutSeconds,
+      timeoutSeconds: settings.timeoutSeconds,
       stream: props.stream,
       key: this.encryptionKey,
       properties: encodeDataStreamEncryptionProperties({
@@ -187,7 +173,7 @@ export class DataStreamEncryption extends Construct {
         StreamName: props.stream.streamName,
         StreamArn: props.stream.streamArn,
         KeyId: this.keyId,
-        ...sharedProperties(timeoutSeconds, settleSeconds, removalPolicy),
+        ...sharedProperties(settings),
       }),
     });
   }
@@ -223,40 +209,13 @@ export class DataStreamEncryption extends Construct {
 
   /** Add the key actions (if a customer managed key is used) to a stream grant. */
   private withKeyGrant(grant: iam.Grant, grantee: iam.IGrantable, actions: string[]): iam.Grant {
-    if (!this.encryptionKey) {
-      return grant;
-    }
-    const stack = Stack.of(this);
-    return grant.combine(
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions,
-        resourceArns: [this.encryptionKey.keyArn],
-        conditions: {
-          StringEquals: {
-            'kms:ViaService': `kinesis.${stack.region}.${stack.urlSuffix}`,
-            'kms:EncryptionContext:aws:kinesis:arn': this.stream.streamArn,
-          },
-        },
-      }),
-    );
-  }
-}
-
-function validateStreamName(name: string): void {
-  if (!Token.isUnresolved(name) && !DATA_STREAM_NAME_PATTERN.test(name)) {
-    throw new Error(
-      `stream has an invalid name '${name}': a Kinesis data stream name is 1 to 128 characters of letters, digits, '_', '.' and '-'. Import the stream by its exact ARN.`,
-    );
+    return withKeyGrant(grant, grantee, this.encryptionKey, actions, viaKinesisFor(this, this.stream.streamArn));
   }
 }
 
 /** The L1 resource of a data stream defined in this app, if any. */
 function cfnStreamOf(stream: kinesis.IStream): kinesis.CfnStream | undefined {
-  const child = stream.node.defaultChild;
-  return CfnResource.isCfnResource(child) && child.cfnResourceType === 'AWS::Kinesis::Stream'
-    ? (child as kinesis.CfnStream)
-    : undefined;
+  return cfnResourceOf(stream, 'AWS::Kinesis::Stream');
 }
 
 function validateStreamDefinition(stream: kinesis.IStream): void {
@@ -286,20 +245,5 @@ function warnIfStreamDeclaresAnotherKey(scope: Construct, stream: kinesis.IStrea
  * the imported name, or the `name` of a stream defined here.
  */
 function literalStreamName(stream: kinesis.IStream): string {
-  const name = stream.streamName;
-  const declared = cfnStreamOf(stream)?.name;
-  return Token.isUnresolved(name) && declared !== undefined ? declared : name;
-}
-
-/**
- * An alias for a key created for `stream`: `alias/kinesis-sse/<stream name>`,
- * or the stream construct's unique name when the stream name is only known at
- * deploy time. Alias names allow letters, digits, '/', '_' and '-'.
- */
-function keyAliasFor(stream: kinesis.IStream): string {
-  const name = literalStreamName(stream);
-  const base = Token.isUnresolved(name)
-    ? Names.uniqueResourceName(stream, { maxLength: 200, separator: '-' })
-    : name.replace(/[^a-zA-Z0-9/_-]/g, '-');
-  return `alias/kinesis-sse/${base}`;
+  return literalName(stream.streamName, cfnStreamOf(stream)?.name);
 }

@@ -1,23 +1,18 @@
-import { CfnResource, CustomResource, Duration, IResource, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { addEncryptionResource, newStreamKey, sharedProperties } from './private/encryption-resource';
+import { DeliveryStreamKeyType } from './key-type';
 import {
   DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DELIVERY_STREAM_NAME_PATTERN,
   encodeDeliveryStreamEncryptionProperties,
 } from './private/contract';
-import { DeliveryStreamKeyType } from './key-type';
-import { StreamEncryptionProvider } from './private/provider';
-import {
-  validateKey,
-  validateRemovalPolicy,
-  validateSettleTime,
-  validateTimeout,
-  warnIfRetainedWithDestroyedKey,
-} from './private/validation';
+import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
+import { deliveryStreamPermissions } from './private/firehose-permissions';
+import { cfnResourceOf, keyAliasFor, literalName } from './private/stream-definition';
+import { validateSharedProps, validateStreamName } from './private/validation';
 
 /**
  * Properties of a `DeliveryStreamEncryption`.
@@ -130,44 +125,33 @@ export class DeliveryStreamEncryption extends Construct {
 
     this.deliveryStream = props.deliveryStream;
     this.keyType = props.keyType ?? DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    const timeoutSeconds = validateTimeout(props.timeout);
-    const settleSeconds = validateSettleTime(props.settleTime);
+    const settings = validateSharedProps(props);
     const streamName = props.deliveryStream.deliveryStreamName;
+    const name = literalStreamName(props.deliveryStream);
 
-    validateRemovalPolicy(removalPolicy);
-    validateStreamName(literalStreamName(props.deliveryStream));
+    validateStreamName(
+      'deliveryStream',
+      name,
+      DELIVERY_STREAM_NAME_PATTERN,
+      "a delivery stream name is 1 to 64 characters of letters, digits, '_', '.' and '-'",
+      'Import the stream by its exact name.',
+    );
     validateStreamDefinition(props.deliveryStream);
 
-    if (this.keyType === DeliveryStreamKeyType.AWS_OWNED_CMK) {
-      if (props.encryptionKey) {
-        throw new Error(
-          'encryptionKey was given with keyType AWS_OWNED_CMK, which uses a key owned by AWS; remove encryptionKey, or set keyType to DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK to use your key.',
-        );
-      }
-    } else if (props.encryptionKey) {
-      validateKey(props.encryptionKey, 'Firehose');
-      this.encryptionKey = props.encryptionKey;
-      warnIfRetainedWithDestroyedKey(this, props.encryptionKey, removalPolicy);
-    } else {
-      this.encryptionKey = newStreamKey(
-        this,
-        `Server-side encryption of the Firehose delivery stream ${streamName} (cdk-stream-encryption)`,
-        keyAliasFor(props.deliveryStream),
-        removalPolicy,
-      );
-    }
-
-    const provider = StreamEncryptionProvider.of(this);
-    provider.manageDeliveryStream(props.deliveryStream.deliveryStreamArn);
-    if (this.encryptionKey) {
-      provider.useKey(this.encryptionKey.keyArn);
-    }
+    this.encryptionKey = streamKey(this, {
+      serviceKeyType: this.keyType === DeliveryStreamKeyType.AWS_OWNED_CMK ? 'AWS_OWNED_CMK, which uses a key owned by AWS' : undefined,
+      customerKeyType: 'DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK',
+      givenKey: props.encryptionKey,
+      service: 'Firehose',
+      removalPolicy: settings.removalPolicy,
+      description: `Server-side encryption of the Firehose delivery stream ${streamName} (cdk-stream-encryption)`,
+      alias: keyAliasFor('alias/firehose-sse/', props.deliveryStream, name),
+    });
 
     this.resource = addEncryptionResource(this, {
-      provider,
+      permissions: deliveryStreamPermissions(props.deliveryStream.deliveryStreamArn, this.encryptionKey?.keyArn),
       resourceType: DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
-      timeoutSeconds,
+      timeoutSeconds: settings.timeoutSeconds,
       stream: props.deliveryStream,
       key: this.encryptionKey,
       properties: encodeDeliveryStreamEncryptionProperties({
@@ -175,7 +159,7 @@ export class DeliveryStreamEncryption extends Construct {
         DeliveryStreamName: streamName,
         KeyType: this.keyType,
         KeyArn: this.encryptionKey?.keyArn,
-        ...sharedProperties(timeoutSeconds, settleSeconds, removalPolicy),
+        ...sharedProperties(settings),
       }),
     });
   }
@@ -187,38 +171,16 @@ export class DeliveryStreamEncryption extends Construct {
    * through Firehose (condition `kms:ViaService`).
    */
   public grantPutRecords(grantee: iam.IGrantable): iam.Grant {
-    const grant = this.deliveryStream.grantPutRecords(grantee);
-    if (!this.encryptionKey) {
-      return grant;
-    }
     const stack = Stack.of(this);
-    return grant.combine(
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['kms:GenerateDataKey'],
-        resourceArns: [this.encryptionKey.keyArn],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `firehose.${stack.region}.${stack.urlSuffix}` },
-        },
-      }),
-    );
-  }
-}
-
-function validateStreamName(name: string): void {
-  if (!Token.isUnresolved(name) && !DELIVERY_STREAM_NAME_PATTERN.test(name)) {
-    throw new Error(
-      `deliveryStream has an invalid name '${name}': a delivery stream name is 1 to 64 characters of letters, digits, '_', '.' and '-'. Import the stream by its exact name.`,
-    );
+    return withKeyGrant(this.deliveryStream.grantPutRecords(grantee), grantee, this.encryptionKey, ['kms:GenerateDataKey'], {
+      StringEquals: { 'kms:ViaService': `firehose.${stack.region}.${stack.urlSuffix}` },
+    });
   }
 }
 
 /** The L1 resource of a delivery stream defined in this app, if any. */
 function cfnDeliveryStreamOf(stream: firehose.IDeliveryStream): firehose.CfnDeliveryStream | undefined {
-  const child = stream.node.defaultChild;
-  return CfnResource.isCfnResource(child) && child.cfnResourceType === 'AWS::KinesisFirehose::DeliveryStream'
-    ? (child as firehose.CfnDeliveryStream)
-    : undefined;
+  return cfnResourceOf(stream, 'AWS::KinesisFirehose::DeliveryStream');
 }
 
 function validateStreamDefinition(stream: firehose.IDeliveryStream): void {
@@ -245,20 +207,5 @@ function validateStreamDefinition(stream: firehose.IDeliveryStream): void {
  * the imported name, or the `deliveryStreamName` of a stream defined here.
  */
 function literalStreamName(stream: firehose.IDeliveryStream): string {
-  const name = stream.deliveryStreamName;
-  const declared = cfnDeliveryStreamOf(stream)?.deliveryStreamName;
-  return Token.isUnresolved(name) && declared !== undefined ? declared : name;
-}
-
-/**
- * An alias for a key created for `stream`: `alias/firehose-sse/<stream name>`,
- * or the stream construct's unique name when the stream name is only known at
- * deploy time. Alias names allow letters, digits, '/', '_' and '-'.
- */
-function keyAliasFor(stream: IResource & firehose.IDeliveryStream): string {
-  const name = literalStreamName(stream);
-  const base = Token.isUnresolved(name)
-    ? Names.uniqueResourceName(stream, { maxLength: 200, separator: '-' })
-    : name.replace(/[^a-zA-Z0-9/_-]/g, '-');
-  return `alias/firehose-sse/${base}`;
+  return literalName(stream.deliveryStreamName, cfnDeliveryStreamOf(stream)?.deliveryStreamName);
 }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { REASON_CATALOGUE } from '../lambda/reasons';
 import { README_PATH, renderReadme } from '../scripts/readme';
-import { NAG_SUPPRESSIONS } from '../src/private/provider';
+import { NAG_SUPPRESSIONS } from '../src/private/nag';
 
 const root = path.join(__dirname, '..');
 const readme = fs.readFileSync(README_PATH, 'utf8');

@@ -16,7 +16,6 @@ import {
   MAX_TIMEOUT_SECONDS,
   MIN_TIMEOUT_SECONDS,
 } from './contract';
-import { isAliasArn } from './provider';
 
 /**
  * Extra time CloudFormation waits beyond the resource timeout for the
@@ -33,45 +32,58 @@ function durationSeconds(prop: string, duration: Duration): number {
   }
 }
 
+/** The bounds of a Duration prop in whole seconds, and how its message words them. */
+interface SecondsRule {
+  readonly prop: string;
+  readonly defaultSeconds: number;
+  readonly min: number;
+  readonly max: number;
+  /** The range in words (`1 to 14 minutes (…)`). */
+  readonly range: string;
+  /** A valid value, as code. */
+  readonly example: string;
+}
+
 /**
- * The resource timeout in seconds. An unresolved Duration is passed through
- * for the handler to check at deploy time.
+ * A Duration prop in whole seconds within its rule's bounds, or the rule's
+ * default. An unresolved Duration is passed through for the handler to
+ * check at deploy time.
  */
-export function validateTimeout(timeout: Duration | undefined): number {
-  if (timeout === undefined) {
-    return DEFAULT_TIMEOUT_SECONDS;
+function validateSeconds(duration: Duration | undefined, rule: SecondsRule): number {
+  if (duration === undefined) {
+    return rule.defaultSeconds;
   }
-  const seconds = durationSeconds('timeout', timeout);
-  if (timeout.isUnresolved()) {
+  const seconds = durationSeconds(rule.prop, duration);
+  if (duration.isUnresolved()) {
     return seconds;
   }
-  if (!Number.isInteger(seconds) || seconds < MIN_TIMEOUT_SECONDS || seconds > MAX_TIMEOUT_SECONDS) {
+  if (!Number.isInteger(seconds) || seconds < rule.min || seconds > rule.max) {
     throw new Error(
-      `timeout must be a whole number of seconds from 1 to 14 minutes (the handler Lambda may run at most 15 minutes), got ${timeout.toHumanString()}; pass e.g. Duration.minutes(10).`,
+      `${rule.prop} must be a whole number of seconds from ${rule.range}, got ${duration.toHumanString()}; pass e.g. ${rule.example}.`,
     );
   }
   return seconds;
 }
 
-/**
- * The settle time in seconds. An unresolved Duration is passed through for
- * the handler to check at deploy time.
- */
-export function validateSettleTime(settleTime: Duration | undefined): number {
-  if (settleTime === undefined) {
-    return DEFAULT_SETTLE_SECONDS;
-  }
-  const seconds = durationSeconds('settleTime', settleTime);
-  if (settleTime.isUnresolved()) {
-    return seconds;
-  }
-  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_SETTLE_SECONDS) {
-    throw new Error(
-      `settleTime must be a whole number of seconds from 0 to ${MAX_SETTLE_SECONDS} seconds, got ${settleTime.toHumanString()}; pass e.g. Duration.seconds(5).`,
-    );
-  }
-  return seconds;
-}
+/** The resource timeout. */
+const TIMEOUT_RULE: SecondsRule = {
+  prop: 'timeout',
+  defaultSeconds: DEFAULT_TIMEOUT_SECONDS,
+  min: MIN_TIMEOUT_SECONDS,
+  max: MAX_TIMEOUT_SECONDS,
+  range: '1 to 14 minutes (the handler Lambda may run at most 15 minutes)',
+  example: 'Duration.minutes(10)',
+};
+
+/** The settle time. */
+const SETTLE_TIME_RULE: SecondsRule = {
+  prop: 'settleTime',
+  defaultSeconds: DEFAULT_SETTLE_SECONDS,
+  min: 0,
+  max: MAX_SETTLE_SECONDS,
+  range: `0 to ${MAX_SETTLE_SECONDS} seconds`,
+  example: 'Duration.seconds(5)',
+};
 
 /**
  * How long CloudFormation waits for the handler's answer: the resource
@@ -85,13 +97,62 @@ export function serviceTimeoutFor(timeoutSeconds: number): number {
   return Math.min(timeoutSeconds + ANSWER_GRACE_SECONDS, HANDLER_TIMEOUT_SECONDS);
 }
 
+/** The props every stream encryption construct shares. */
+export interface SharedProps {
+  /** See `timeout` of the constructs' props. */
+  readonly timeout?: Duration;
+  /** See `settleTime` of the constructs' props. */
+  readonly settleTime?: Duration;
+  /** See `removalPolicy` of the constructs' props. */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** The shared props, checked, with their defaults. */
+export interface SharedSettings {
+  /** The resource timeout, in seconds. */
+  readonly timeoutSeconds: number;
+  /** The settle time, in seconds. */
+  readonly settleSeconds: number;
+  /** DESTROY or RETAIN. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** Check the shared props (timeout, then settle time, then removal policy) and apply their defaults. */
+export function validateSharedProps(props: SharedProps): SharedSettings {
+  const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+  const timeoutSeconds = validateSeconds(props.timeout, TIMEOUT_RULE);
+  const settleSeconds = validateSeconds(props.settleTime, SETTLE_TIME_RULE);
+  validateRemovalPolicy(removalPolicy);
+  return { timeoutSeconds, settleSeconds, removalPolicy };
+}
+
+/**
+ * A stream name known at synth time must match its service's rule.
+ *
+ * @param prop - the prop that holds the stream (`deliveryStream`, `stream`).
+ * @param name - the name as written in the app (a token passes).
+ * @param pattern - the service's rule.
+ * @param rule - the rule in words, for the message.
+ * @param fix - how to import the stream instead, for the message.
+ */
+export function validateStreamName(prop: string, name: string, pattern: RegExp, rule: string, fix: string): void {
+  if (!Token.isUnresolved(name) && !pattern.test(name)) {
+    throw new Error(`${prop} has an invalid name '${name}': ${rule}. ${fix}`);
+  }
+}
+
 /** Only DESTROY and RETAIN mean something for a stream's encryption. */
-export function validateRemovalPolicy(policy: RemovalPolicy): void {
+function validateRemovalPolicy(policy: RemovalPolicy): void {
   if (policy !== RemovalPolicy.DESTROY && policy !== RemovalPolicy.RETAIN) {
     throw new Error(
       `removalPolicy must be RemovalPolicy.DESTROY (turn encryption off on delete) or RemovalPolicy.RETAIN (leave it on), got ${policy}.`,
     );
   }
+}
+
+/** Whether a resolved ARN names a KMS alias rather than a key. */
+function isAliasArn(arn: string): boolean {
+  return !Token.isUnresolved(arn) && /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(arn);
 }
 
 /**

@@ -1,19 +1,21 @@
 import { App, Aspects, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
-import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { FIREHOSE, role } from './util';
+import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
-import { NAG_SUPPRESSIONS, PROVIDER_ID } from '../../src/private/provider';
+import { NAG_SUPPRESSIONS } from '../../src/private/nag';
+import { PROVIDER_ID } from '../../src/private/provider';
 
 /** A stack that uses every construct and every option of the library. */
 function everyOption(app: App): { stack: Stack; libraryPaths: string[] } {
   const stack = new Stack(app, 'Everything', { env: { account: '123456789012', region: 'eu-west-1' } });
   const importedStream = (id: string, name: string) => firehose.DeliveryStream.fromDeliveryStreamName(stack, id, name);
-  const producer = new iam.Role(stack, 'Producer', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  const producer = role(stack, 'Producer');
 
   const defaults = new DeliveryStreamEncryption(stack, 'Defaults', { deliveryStream: importedStream('A', 'a') });
   const awsOwned = new DeliveryStreamEncryption(stack, 'AwsOwned', {
@@ -37,21 +39,43 @@ function everyOption(app: App): { stack: Stack; libraryPaths: string[] } {
   return { stack, libraryPaths };
 }
 
-describe('cdk-nag', () => {
+/** A stack that uses `DataStreamEncryption` with each kind of key, and its grants. */
+function everyKinesisOption(app: App): { stack: Stack; libraryPaths: string[] } {
+  const stack = new Stack(app, 'Kinesis', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const importedStream = (id: string, name: string) => kinesis.Stream.fromStreamArn(stack, id, `arn:aws:kinesis:eu-west-1:123456789012:stream/${name}`);
+  const consumer = role(stack, 'Consumer');
+  const userKey = new kms.Key(stack, 'UserKey', { enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
+  const all = [
+    new DataStreamEncryption(stack, 'Defaults', { stream: importedStream('A', 'a') }),
+    new DataStreamEncryption(stack, 'Managed', { stream: importedStream('B', 'b'), keyType: DataStreamKeyType.KINESIS_MANAGED }),
+    new DataStreamEncryption(stack, 'Retained', { stream: importedStream('C', 'c'), encryptionKey: userKey, removalPolicy: RemovalPolicy.RETAIN }),
+  ];
+  for (const sse of all) {
+    sse.grantReadWrite(consumer);
+  }
+  const libraryPaths = [PROVIDER_ID, 'Defaults', 'Managed', 'Retained'].map((id) => `/Kinesis/${id}/`);
+  return { stack, libraryPaths };
+}
+
+/** The stack `build` makes, synthesized with every cdk-nag pack, and the findings on what the library creates. */
+function nagged(build: (app: App) => { stack: Stack; libraryPaths: string[] }) {
   const app = new App();
-  const { stack, libraryPaths } = everyOption(app);
+  const { stack, libraryPaths } = build(app);
   for (const pack of [new AwsSolutionsChecks(), new NIST80053R5Checks(), new HIPAASecurityChecks(), new PCIDSS321Checks()]) {
     Aspects.of(stack).add(pack);
   }
   app.synth();
   const annotations = Annotations.fromStack(stack);
   const onLibrary = <T extends { id: string }>(messages: T[]): T[] => messages.filter((m) => libraryPaths.some((p) => `${m.id}/`.startsWith(p)));
+  return { stack, annotations, onLibrary };
+}
 
-  test('the packs ran (they flag the test stack\'s own unhardened bucket)', () => {
-    const all = annotations.findError('*', Match.stringLikeRegexp('S3'));
-    expect(all.some((m) => m.id.startsWith('/Everything/Archive'))).toBe(true);
-  });
+const FIREHOSE_NAGGED = nagged(everyOption);
 
+describe.each([
+  ['DeliveryStreamEncryption', FIREHOSE_NAGGED],
+  ['DataStreamEncryption', nagged(everyKinesisOption)],
+])('cdk-nag on %s', (_construct, { annotations, onLibrary }) => {
   test.each(['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'])(
     'no unsuppressed %s error or warning on a resource the library creates',
     (pack) => {
@@ -60,6 +84,15 @@ describe('cdk-nag', () => {
       expect(findings.map((f) => `${f.id}: ${String(f.entry.data).split(':')[0]}`)).toEqual([]);
     },
   );
+});
+
+describe('cdk-nag', () => {
+  const { stack, annotations } = FIREHOSE_NAGGED;
+
+  test('the packs ran (they flag the test stack\'s own unhardened bucket)', () => {
+    const all = annotations.findError('*', Match.stringLikeRegexp('S3'));
+    expect(all.some((m) => m.id.startsWith('/Everything/Archive'))).toBe(true);
+  });
 
   test('each suppression carries its reason and is limited to rules that cannot apply to a handler', () => {
     const template = Template.fromStack(stack).toJSON();
@@ -155,18 +188,9 @@ describe('least privilege', () => {
   test('the handler may act only on the streams and keys it manages', () => {
     const handlerDocs = identityDocuments.filter((d) => d.id.startsWith(PROVIDER_ID)).flatMap((d) => d.doc.Statement);
     const actions = new Set(handlerDocs.flatMap((s: any) => list(s.Action)));
-    expect([...actions].sort()).toEqual([
-      'firehose:DescribeDeliveryStream',
-      'firehose:ListTagsForDeliveryStream',
-      'firehose:StartDeliveryStreamEncryption',
-      'firehose:StopDeliveryStreamEncryption',
-      'firehose:TagDeliveryStream',
-      'firehose:UntagDeliveryStream',
-      'kms:CreateGrant',
-      'kms:DescribeKey',
-      'logs:CreateLogStream',
-      'logs:PutLogEvents',
-    ]);
+    expect([...actions].sort()).toEqual(
+      [...FIREHOSE.streamActions, 'kms:CreateGrant', 'kms:DescribeKey', 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
+    );
     const streamArns = handlerDocs.filter((s: any) => list(s.Action).includes('firehose:StartDeliveryStreamEncryption')).flatMap((s: any) => list(s.Resource));
     expect(streamArns.map((r) => JSON.stringify(r))).toEqual([
       expect.stringContaining('deliverystream/a"'),

@@ -1,5 +1,13 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, IConstruct } from 'constructs';
+import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { PROVIDER_ID } from '../../src/private/provider';
 
 /** A fresh stack in a fixed environment. */
 export function newStack(id = 'TestStack'): Stack {
@@ -43,3 +51,202 @@ export function statementsWith(stack: Stack, action: string): any[] {
 export function resourcesOfStatement(s: any): any[] {
   return ([] as any[]).concat(s.Resource);
 }
+
+/** The one resource of `type` in the template, with its logical id. */
+export function onlyResource(stack: Stack, type: string): [string, any] {
+  const all = Object.entries(resourcesOf(stack, type));
+  expect(all).toHaveLength(1);
+  return all[0];
+}
+
+/** The KMS keys that encrypt streams (the provider's log key aside), with their logical ids. */
+function streamKeys(stack: Stack): [string, any][] {
+  return Object.entries(resourcesOf(stack, 'AWS::KMS::Key')).filter(([id]) => !id.startsWith(PROVIDER_ID));
+}
+
+/** The one KMS key that encrypts a stream (the provider's log key aside). */
+export function onlyStreamKey(stack: Stack): [string, any] {
+  const all = streamKeys(stack);
+  expect(all).toHaveLength(1);
+  return all[0];
+}
+
+/** How many KMS keys encrypt streams (the provider's log key aside). */
+export function streamKeyCount(stack: Stack): number {
+  return streamKeys(stack).length;
+}
+
+/** A role a test grants to. */
+export function role(stack: Stack, id: string): iam.Role {
+  return new iam.Role(stack, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+}
+
+/**
+ * No identity statement names a wildcard action or resource, besides the
+ * log streams of the handler's own log group (in stack `TestStack`), which
+ * only its log actions name.
+ */
+export function expectNoWildcardsBesidesOwnLogStreams(stack: Stack, minStatements: number): void {
+  const statements = identityStatements(stack);
+  expect(statements.length).toBeGreaterThan(minStatements);
+  for (const s of statements) {
+    for (const action of ([] as string[]).concat(s.Action)) {
+      expect(action).not.toContain('*');
+    }
+    for (const resource of resourcesOfStatement(s)) {
+      expect(resource).not.toEqual('*');
+      const text = JSON.stringify(resource);
+      // the only wildcard allowed: the log streams of the handler's own log group
+      if (text.includes('*')) {
+        expect(text).toMatch(/:log-group:\/cdk-stream-encryption\/TestStack\/",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\},":log-stream:\*"/);
+        expect(s.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      }
+    }
+  }
+}
+
+/** The props of both constructs, with the key type as "the service's own key" or not. */
+export interface KindProps {
+  readonly encryptionKey?: kms.IKey;
+  /** The service's own key: `AWS_OWNED_CMK` or `KINESIS_MANAGED`. */
+  readonly serviceKey?: boolean;
+  readonly timeout?: Duration;
+  readonly settleTime?: Duration;
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Either construct. */
+export type AnyStreamEncryption = DeliveryStreamEncryption | DataStreamEncryption;
+
+/** What the shared tests need to know of one kind of stream and its construct. */
+export interface Kind {
+  /** The construct's class name, which titles the kind's tests. */
+  readonly construct: string;
+  /** The service, as messages name it. */
+  readonly service: string;
+  /** The stream, as the description of a key created for it names it. */
+  readonly streamNoun: string;
+  /** The custom resource type. */
+  readonly resourceType: string;
+  /** The construct prop that holds the stream. */
+  readonly prop: string;
+  /** The L1 type of a stream defined in the app. */
+  readonly streamType: string;
+  /** The name and construct id of the stream most tests import. */
+  readonly streamName: string;
+  readonly streamId: string;
+  /** The prefix of the alias of a key the construct creates. */
+  readonly aliasPrefix: string;
+  /** The key type of a customer managed key, and of the service's own key. */
+  readonly customerKeyType: string;
+  readonly serviceKeyType: string;
+  /** The custom resource properties that name the stream and the key. */
+  readonly nameProperty: string;
+  readonly keyProperty: string;
+  /** The longest stream name, and a character a stream name may not hold, with its name in words. */
+  readonly maxNameLength: number;
+  readonly forbiddenCharacter: [string, string];
+  /** The handler's statement on a stream: found by this action, with these actions. */
+  readonly startAction: string;
+  readonly streamActions: string[];
+  /** The handler's actions on a customer managed key; the first marks the statement that names every such key. */
+  readonly keyActions: string[];
+  /** The ARN of an imported stream, as the template writes it. */
+  streamArn(name: string): unknown;
+  /** The kind's own custom resource properties in the defaults' template. */
+  kindProperties(keyArn: unknown): Record<string, unknown>;
+  /** A stream imported by name (Firehose) or ARN (Kinesis). */
+  imported(scope: Construct, name?: string, id?: string): IConstruct;
+  /** A stream defined in the stack, without encryption of its own. */
+  defined(stack: Stack, id: string, name?: string): IConstruct;
+  /** The construct on `stream`. */
+  encrypt(scope: Construct, id: string, stream: IConstruct, props?: KindProps): AnyStreamEncryption;
+}
+
+/** Delivery streams and `DeliveryStreamEncryption`. */
+export const FIREHOSE: Kind = {
+  construct: 'DeliveryStreamEncryption',
+  service: 'Firehose',
+  streamNoun: 'Firehose delivery stream',
+  resourceType: 'Custom::DeliveryStreamEncryption',
+  prop: 'deliveryStream',
+  streamType: 'AWS::KinesisFirehose::DeliveryStream',
+  streamName: 'orders',
+  streamId: 'Orders',
+  aliasPrefix: 'alias/firehose-sse/',
+  customerKeyType: 'CUSTOMER_MANAGED_CMK',
+  serviceKeyType: 'AWS_OWNED_CMK',
+  nameProperty: 'DeliveryStreamName',
+  keyProperty: 'KeyArn',
+  maxNameLength: 64,
+  forbiddenCharacter: ['a slash', '/'],
+  startAction: 'firehose:StartDeliveryStreamEncryption',
+  streamActions: [
+    'firehose:DescribeDeliveryStream',
+    'firehose:ListTagsForDeliveryStream',
+    'firehose:StartDeliveryStreamEncryption',
+    'firehose:StopDeliveryStreamEncryption',
+    'firehose:TagDeliveryStream',
+    'firehose:UntagDeliveryStream',
+  ],
+  keyActions: ['kms:CreateGrant', 'kms:DescribeKey'],
+  streamArn: (name) => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:firehose:eu-west-1:123456789012:deliverystream/${name}`]],
+  }),
+  kindProperties: (keyArn) => ({ StreamKind: 'firehose', DeliveryStreamName: 'orders', KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: keyArn }),
+  imported: (scope, name = 'orders', id = 'Orders') => firehose.DeliveryStream.fromDeliveryStreamName(scope, id, name),
+  defined: (stack, id, name) =>
+    new firehose.DeliveryStream(stack, id, { deliveryStreamName: name, destination: new firehose.S3Bucket(new s3.Bucket(stack, 'Bucket')) }),
+  encrypt: (scope, id, stream, { serviceKey, ...props } = {}) =>
+    new DeliveryStreamEncryption(scope, id, {
+      ...props,
+      deliveryStream: stream as firehose.IDeliveryStream,
+      keyType: serviceKey ? DeliveryStreamKeyType.AWS_OWNED_CMK : undefined,
+    }),
+};
+
+/** The ARN of the data stream most Kinesis tests import. */
+export const KINESIS_STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/events';
+
+/** Kinesis data streams and `DataStreamEncryption`. */
+export const KINESIS: Kind = {
+  construct: 'DataStreamEncryption',
+  service: 'Kinesis',
+  streamNoun: 'Kinesis data stream',
+  resourceType: 'Custom::DataStreamEncryption',
+  prop: 'stream',
+  streamType: 'AWS::Kinesis::Stream',
+  streamName: 'events',
+  streamId: 'Events',
+  aliasPrefix: 'alias/kinesis-sse/',
+  customerKeyType: 'CUSTOMER_MANAGED',
+  serviceKeyType: 'KINESIS_MANAGED',
+  nameProperty: 'StreamName',
+  keyProperty: 'KeyId',
+  maxNameLength: 128,
+  forbiddenCharacter: ['a colon', ':'],
+  startAction: 'kinesis:StartStreamEncryption',
+  streamActions: [
+    'kinesis:DescribeStreamSummary',
+    'kinesis:ListTagsForStream',
+    'kinesis:StartStreamEncryption',
+    'kinesis:StopStreamEncryption',
+    'kinesis:AddTagsToStream',
+    'kinesis:RemoveTagsFromStream',
+  ],
+  keyActions: ['kms:GenerateDataKey', 'kms:DescribeKey'],
+  streamArn: (name) => `arn:aws:kinesis:eu-west-1:123456789012:stream/${name}`,
+  kindProperties: (keyArn) => ({ StreamKind: 'kinesis', StreamName: 'events', StreamArn: KINESIS_STREAM_ARN, KeyId: keyArn }),
+  imported: (scope, name = 'events', id = 'Events') =>
+    kinesis.Stream.fromStreamArn(scope, id, `arn:aws:kinesis:eu-west-1:123456789012:stream/${name}`),
+  defined: (stack, id, name) => new kinesis.Stream(stack, id, { streamName: name, encryption: kinesis.StreamEncryption.UNENCRYPTED }),
+  encrypt: (scope, id, stream, { serviceKey, ...props } = {}) =>
+    new DataStreamEncryption(scope, id, {
+      ...props,
+      stream: stream as kinesis.IStream,
+      keyType: serviceKey ? DataStreamKeyType.KINESIS_MANAGED : undefined,
+    }),
+};
+
+/** Both kinds, for `describe.each`. */
+export const KINDS: Kind[] = [FIREHOSE, KINESIS];

@@ -1,0 +1,92 @@
+/**
+ * The handler's log group, the key that encrypts it, and what the handler
+ * needs to write to it.
+ *
+ * Not part of the public jsii API.
+ */
+import { ArnFormat, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { accountKeyPolicy } from './key-policy';
+import { HandlerPermission, ResolvedSizes } from './policy-budget';
+
+/**
+ * Bounds counted for the log group ARN's deploy-time parts: the id of the
+ * stack's deployment, a selected element of the stack id (counted as 128;
+ * it is 36 characters), and the stack's name when it is a `Ref` (64).
+ */
+const LOG_GROUP_SIZES: ResolvedSizes = { name: 64, arn: 130, other: 128 };
+
+/** The handler's log group and its key. */
+export interface HandlerLogs {
+  /** The log group, encrypted with `logKey`. */
+  readonly logGroup: logs.LogGroup;
+  /** The key that encrypts the log group. */
+  readonly logKey: kms.Key;
+  /**
+   * Lambda names its log streams at run time, so the streams of this one
+   * log group are the narrowest resource that can be named: the permissions
+   * to create them and write to them, on the log group and on its streams.
+   */
+  readonly permissions: HandlerPermission[];
+}
+
+/**
+ * Add the handler's log group (`LogGroup`) and its key (`LogKey`) to
+ * `scope`. Both outlive the stack: the logs are the record of what was
+ * changed.
+ */
+export function addHandlerLogs(scope: Construct): HandlerLogs {
+  const stack = Stack.of(scope);
+
+  // A name the key policy can name without depending on the log group: the
+  // stack's name and the id of this deployment of it (a stack deleted and
+  // deployed again gets a new id, so its retained logs never collide).
+  const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
+  const logGroupName = `/cdk-stream-encryption/${stack.stackName}/${stackUuid}`;
+  const logGroupArn = stack.formatArn({
+    service: 'logs',
+    resource: 'log-group',
+    resourceName: logGroupName,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+
+  const logKeyPolicy = accountKeyPolicy();
+  logKeyPolicy.addStatements(
+    new iam.PolicyStatement({
+      sid: 'CloudWatchLogsEncryptsTheHandlerLogGroupOnly',
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
+      actions: [
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        'kms:GenerateDataKeyWithoutPlaintext',
+        'kms:ReEncryptFrom',
+        'kms:ReEncryptTo',
+      ],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
+    }),
+  );
+  const logKey = new kms.Key(scope, 'LogKey', {
+    description: `Encrypts the logs of the cdk-stream-encryption handler of stack ${stack.stackName}`,
+    enableKeyRotation: true,
+    policy: logKeyPolicy,
+    // the logs outlive the stack (they are the record of what was changed), so their key does too
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+
+  const logGroup = new logs.LogGroup(scope, 'LogGroup', {
+    logGroupName,
+    encryptionKey: logKey,
+    retention: logs.RetentionDays.ONE_YEAR,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+
+  const actions = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+  const permissions = [logGroupArn, `${logGroupArn}:log-stream:*`].map((arn) => ({ actions, arn, arnSizes: LOG_GROUP_SIZES }));
+  return { logGroup, logKey, permissions };
+}

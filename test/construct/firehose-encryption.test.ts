@@ -1,0 +1,161 @@
+/**
+ * What only `DeliveryStreamEncryption` does; what it shares with
+ * `DataStreamEncryption` is in `stream-encryption.test.ts`.
+ */
+import { CfnParameter, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { FIREHOSE, newStack, onlyResource, onlyStreamKey, resourcesOf, resourcesOfStatement, role, snapshotOf, statementsWith, streamKeyCount } from './util';
+import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+
+const RESOURCE_TYPE = FIREHOSE.resourceType;
+
+function imported(stack: Stack, name = 'orders', id = 'Orders'): firehose.IDeliveryStream {
+  return firehose.DeliveryStream.fromDeliveryStreamName(stack, id, name);
+}
+
+function s3Destination(stack: Stack): firehose.IDestination {
+  return new firehose.S3Bucket(new s3.Bucket(stack, 'Bucket'));
+}
+
+describe('DeliveryStreamEncryption defaults (imported stream)', () => {
+  const stack = newStack();
+  new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: imported(stack) });
+
+  test('the handler may describe exactly this key, and grant on it only to an AWS service', () => {
+    const [keyId] = onlyStreamKey(stack);
+    const statements = statementsWith(stack, 'kms:DescribeKey');
+    expect(statements).toHaveLength(1);
+    const [statement] = statements;
+    expect(statement.Action).toEqual(['kms:CreateGrant', 'kms:DescribeKey']);
+    expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(statement.Condition).toEqual({ BoolIfExists: { 'kms:GrantIsForAWSResource': true } });
+  });
+});
+
+describe('DeliveryStreamEncryption options', () => {
+  test('AWS_OWNED_CMK creates no key and grants no KMS action', () => {
+    const stack = newStack();
+    const sse = new DeliveryStreamEncryption(stack, 'Sse', {
+      deliveryStream: imported(stack),
+      keyType: DeliveryStreamKeyType.AWS_OWNED_CMK,
+    });
+    expect(sse.encryptionKey).toBeUndefined();
+    expect(streamKeyCount(stack)).toBe(0);
+    const [, cr] = onlyResource(stack, RESOURCE_TYPE);
+    expect(cr.Properties.KeyType).toBe('AWS_OWNED_CMK');
+    expect(cr.Properties).not.toHaveProperty('KeyArn');
+    expect(statementsWith(stack, 'kms:CreateGrant')).toHaveLength(0);
+    expect(statementsWith(stack, 'kms:DescribeKey')).toHaveLength(0);
+    expect(snapshotOf(stack)).toMatchSnapshot();
+  });
+});
+
+describe('grantPutRecords', () => {
+  test('grants PutRecord(Batch) on the stream and GenerateDataKey via Firehose only on the key', () => {
+    const stack = newStack();
+    const producer = role(stack, 'Producer');
+    const sse = new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: imported(stack) });
+    const grant = sse.grantPutRecords(producer);
+    expect(grant.success).toBe(true);
+    const [keyId] = onlyStreamKey(stack);
+    const policies = Object.values(resourcesOf(stack, 'AWS::IAM::Policy')).filter(
+      (p: any) => JSON.stringify(p.Properties.Roles).includes('Producer'),
+    );
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0] as any).Properties.PolicyDocument.Statement;
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }),
+        }),
+        {
+          Effect: 'Allow',
+          Action: 'kms:GenerateDataKey',
+          Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+          Condition: {
+            StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['firehose.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
+          },
+        },
+      ]),
+    );
+    expect(statements).toHaveLength(2);
+  });
+
+  test('with AWS_OWNED_CMK grants only the Firehose actions', () => {
+    const stack = newStack();
+    const producer = role(stack, 'Producer');
+    const sse = new DeliveryStreamEncryption(stack, 'Sse', {
+      deliveryStream: imported(stack),
+      keyType: DeliveryStreamKeyType.AWS_OWNED_CMK,
+    });
+    sse.grantPutRecords(producer);
+    const statements = statementsWith(stack, 'firehose:PutRecord');
+    expect(statements).toHaveLength(1);
+    expect(JSON.stringify(resourcesOf(stack, 'AWS::IAM::Policy'))).not.toContain('kms:GenerateDataKey');
+  });
+});
+
+describe('validation at synth', () => {
+  test('a stream that reads from a Kinesis data stream is refused', () => {
+    const stack = newStack();
+    const source = new kinesis.Stream(stack, 'Source');
+    const stream = new firehose.DeliveryStream(stack, 'FromKinesis', {
+      source: new firehose.KinesisStreamSource(source),
+      destination: s3Destination(stack),
+    });
+    expect(() => new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: stream })).toThrow(
+      /deliveryStream .*FromKinesis reads from a Kinesis data stream.*only encrypt a Direct PUT stream/,
+    );
+  });
+
+  test('a stream whose CloudFormation already configures SSE is refused', () => {
+    const stack = newStack();
+    const stream = new firehose.DeliveryStream(stack, 'AlreadyEncrypted', {
+      destination: s3Destination(stack),
+      encryption: firehose.StreamEncryption.awsOwnedKey(),
+    });
+    expect(() => new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: stream })).toThrow(
+      /already configures server-side encryption in its own CloudFormation.*remove that setting/,
+    );
+  });
+
+  test('a stream name known only at deploy time is not checked at synth', () => {
+    const stack = newStack();
+    const name = new CfnParameter(stack, 'StreamName');
+    expect(
+      () => new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: imported(stack, name.valueAsString) }),
+    ).not.toThrow();
+    const [, cr] = onlyResource(stack, RESOURCE_TYPE);
+    expect(cr.Properties.DeliveryStreamName).toEqual({ Ref: 'StreamName' });
+  });
+});
+
+test('many streams are spread over managed policies that each stay within the IAM size limit', () => {
+  const stack = newStack();
+  const names = Array.from({ length: 100 }, (_, i) => `stream-${i}`);
+  for (const name of names) {
+    new DeliveryStreamEncryption(stack, `${name}Sse`, { deliveryStream: imported(stack, name, name) });
+  }
+  const template = Template.fromStack(stack);
+  template.resourceCountIs('AWS::Lambda::Function', 1);
+  const firehoseStatements = statementsWith(stack, 'firehose:StartDeliveryStreamEncryption');
+  const named = firehoseStatements.flatMap((s) => resourcesOfStatement(s)).map((r) => JSON.stringify(r));
+  expect(named).toHaveLength(100);
+  expect(new Set(named).size).toBe(100);
+  const keys = statementsWith(stack, 'kms:CreateGrant').flatMap((s) => resourcesOfStatement(s));
+  expect(keys).toHaveLength(100);
+  // no inline policy; IAM caps one managed policy at 6,144 characters (white space excluded)
+  template.resourceCountIs('AWS::IAM::Policy', 0);
+  const policies = Object.values(resourcesOf(stack, 'AWS::IAM::ManagedPolicy')) as any[];
+  expect(policies.length).toBeGreaterThan(1);
+  // each stream and its key are named once: at least 25 streams a policy
+  expect(policies.length).toBeLessThanOrEqual(1 + 100 / 25);
+  for (const p of policies) {
+    expect(JSON.stringify(stack.resolve(p.Properties.PolicyDocument)).length).toBeLessThan(6_144);
+  }
+});
+

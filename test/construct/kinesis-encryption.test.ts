@@ -1,0 +1,239 @@
+/**
+ * What only `DataStreamEncryption` does; what it shares with
+ * `DeliveryStreamEncryption` is in `stream-encryption.test.ts`.
+ */
+import { CfnParameter, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import {
+  identityStatements,
+  KINESIS,
+  KINESIS_STREAM_ARN as STREAM_ARN,
+  newStack,
+  onlyResource,
+  onlyStreamKey,
+  resourcesOf,
+  resourcesOfStatement,
+  role,
+  snapshotOf,
+  statementsWith,
+  streamKeyCount,
+} from './util';
+import { DataStreamEncryption, DataStreamKeyType } from '../../src';
+
+const RESOURCE_TYPE = KINESIS.resourceType;
+const READ_ACTIONS = [
+  'kinesis:DescribeStreamSummary',
+  'kinesis:GetRecords',
+  'kinesis:GetShardIterator',
+  'kinesis:ListShards',
+  'kinesis:SubscribeToShard',
+  'kinesis:DescribeStream',
+  'kinesis:ListStreams',
+  'kinesis:DescribeStreamConsumer',
+];
+const WRITE_ACTIONS = ['kinesis:ListShards', 'kinesis:PutRecord', 'kinesis:PutRecords'];
+const VIA_KINESIS = { 'Fn::Join': ['', ['kinesis.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] };
+
+function imported(stack: Stack, name = 'events', id = 'Events'): kinesis.IStream {
+  return kinesis.Stream.fromStreamArn(stack, id, `arn:aws:kinesis:eu-west-1:123456789012:stream/${name}`);
+}
+
+/** The statements of the inline policies attached to a role whose logical id starts with `rolePrefix`. */
+function grantStatements(stack: Stack, rolePrefix: string): any[] {
+  return Object.values(resourcesOf(stack, 'AWS::IAM::Policy'))
+    .filter((p: any) => JSON.stringify(p.Properties.Roles).includes(rolePrefix))
+    .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+
+describe('DataStreamEncryption defaults (imported stream)', () => {
+  const stack = newStack();
+  const sse = new DataStreamEncryption(stack, 'EventsSse', { stream: imported(stack) });
+
+  test('the keyId is the ARN of the key created', () => {
+    const [keyId] = onlyStreamKey(stack);
+    expect(stack.resolve(sse.keyId)).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+  });
+
+  test('the handler may describe exactly this key, and generate data keys with it only through Kinesis for this stream', () => {
+    const [keyId] = onlyStreamKey(stack);
+    const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+    expect(statementsWith(stack, 'kms:DescribeKey')).toEqual([{ Effect: 'Allow', Action: 'kms:DescribeKey', Resource: keyArn }]);
+    expect(statementsWith(stack, 'kms:GenerateDataKey')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:GenerateDataKey',
+        Resource: keyArn,
+        Condition: { StringEquals: { 'kms:ViaService': VIA_KINESIS, 'kms:EncryptionContext:aws:kinesis:arn': STREAM_ARN } },
+      },
+    ]);
+    // Kinesis, unlike Firehose, needs no grant from the caller.
+    expect(statementsWith(stack, 'kms:CreateGrant')).toHaveLength(0);
+  });
+
+});
+
+describe('DataStreamEncryption options', () => {
+  test('KINESIS_MANAGED creates no key, uses alias/aws/kinesis and grants the handler no KMS action', () => {
+    const stack = newStack();
+    const sse = new DataStreamEncryption(stack, 'Sse', { stream: imported(stack), keyType: DataStreamKeyType.KINESIS_MANAGED });
+    expect(sse.encryptionKey).toBeUndefined();
+    expect(sse.keyType).toBe(DataStreamKeyType.KINESIS_MANAGED);
+    expect(sse.keyId).toBe('alias/aws/kinesis');
+    expect(streamKeyCount(stack)).toBe(0);
+    const [, cr] = onlyResource(stack, RESOURCE_TYPE);
+    expect(cr.Properties.KeyId).toBe('alias/aws/kinesis');
+    expect(identityStatements(stack).filter((s) => JSON.stringify(s.Action).includes('kms:'))).toEqual([]);
+    expect(statementsWith(stack, 'kinesis:StartStreamEncryption')).toHaveLength(1);
+    expect(snapshotOf(stack)).toMatchSnapshot();
+  });
+
+  test('a given key is the keyId', () => {
+    const stack = newStack();
+    const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const key = kms.Key.fromKeyArn(stack, 'Key', keyArn);
+    const sse = new DataStreamEncryption(stack, 'Sse', { stream: imported(stack), encryptionKey: key });
+    expect(sse.keyId).toBe(keyArn);
+  });
+
+  test('a stream defined in the same stack is named by its ARN in the contract and in the handler\'s statements', () => {
+    const stack = newStack();
+    const stream = new kinesis.Stream(stack, 'Clicks', { encryption: kinesis.StreamEncryption.UNENCRYPTED });
+    new DataStreamEncryption(stack, 'ClicksSse', { stream });
+    const [streamId] = onlyResource(stack, 'AWS::Kinesis::Stream');
+    const [, cr] = onlyResource(stack, RESOURCE_TYPE);
+    expect(cr.Properties.StreamArn).toEqual({ 'Fn::GetAtt': [streamId, 'Arn'] });
+    expect(statementsWith(stack, 'kinesis:StartStreamEncryption')[0].Resource).toEqual({ 'Fn::GetAtt': [streamId, 'Arn'] });
+    expect(statementsWith(stack, 'kms:GenerateDataKey')[0].Condition.StringEquals['kms:EncryptionContext:aws:kinesis:arn']).toEqual({
+      'Fn::GetAtt': [streamId, 'Arn'],
+    });
+  });
+
+  test('a stream imported with another encryptionKey is warned about', () => {
+    const stack = newStack();
+    const other = kms.Key.fromKeyArn(stack, 'Other', 'arn:aws:kms:eu-west-1:123456789012:key/99999999-2222-3333-4444-555555555555');
+    const stream = kinesis.Stream.fromStreamAttributes(stack, 'S', { streamArn: STREAM_ARN, encryptionKey: other });
+    new DataStreamEncryption(stack, 'Sse', { stream });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Sse', Match.stringLikeRegexp('streamDeclaresAnotherKey'));
+  });
+
+  test('a stream imported with the very key given raises no warning', () => {
+    const stack = newStack();
+    const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/99999999-2222-3333-4444-555555555555');
+    const stream = kinesis.Stream.fromStreamAttributes(stack, 'S', { streamArn: STREAM_ARN, encryptionKey: key });
+    new DataStreamEncryption(stack, 'Sse', { stream, encryptionKey: key });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+  });
+});
+
+describe('grants', () => {
+  function setUp(keyType?: DataStreamKeyType): { stack: Stack; sse: DataStreamEncryption; principal: iam.Role } {
+    const stack = newStack();
+    const sse = new DataStreamEncryption(stack, 'Sse', { stream: imported(stack), keyType });
+    return { stack, sse, principal: role(stack, 'App') };
+  }
+
+  function keyStatement(stack: Stack, action: string | string[]): any {
+    const [keyId] = onlyStreamKey(stack);
+    return {
+      Effect: 'Allow',
+      Action: action,
+      Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      Condition: { StringEquals: { 'kms:ViaService': VIA_KINESIS, 'kms:EncryptionContext:aws:kinesis:arn': STREAM_ARN } },
+    };
+  }
+
+  test.each([
+    ['grantRead', 'read', READ_ACTIONS, 'kms:Decrypt'],
+    ['grantWrite', 'write', WRITE_ACTIONS, 'kms:GenerateDataKey'],
+  ] as const)('%s: the stream\'s %s actions, and %s through Kinesis for this stream only', (method, _name, streamActions, keyAction) => {
+    const { stack, sse, principal } = setUp();
+    expect(sse[method](principal).success).toBe(true);
+    expect(grantStatements(stack, 'App')).toEqual([
+      { Effect: 'Allow', Action: streamActions, Resource: STREAM_ARN },
+      keyStatement(stack, keyAction),
+    ]);
+  });
+
+  test('grantReadWrite: both sets of stream actions, and both key actions', () => {
+    const { stack, sse, principal } = setUp();
+    expect(sse.grantReadWrite(principal).success).toBe(true);
+    const statements = grantStatements(stack, 'App');
+    expect(statements).toHaveLength(2);
+    expect(new Set(statements[0].Action)).toEqual(new Set([...READ_ACTIONS, ...WRITE_ACTIONS]));
+    expect(statements[0].Resource).toBe(STREAM_ARN);
+    expect(statements[1]).toEqual(keyStatement(stack, ['kms:Decrypt', 'kms:GenerateDataKey']));
+  });
+
+  test.each(['grantRead', 'grantWrite', 'grantReadWrite'] as const)('%s with KINESIS_MANAGED grants only stream actions', (method) => {
+    const { stack, sse, principal } = setUp(DataStreamKeyType.KINESIS_MANAGED);
+    sse[method](principal);
+    const statements = grantStatements(stack, 'App');
+    expect(statements).toHaveLength(1);
+    expect(JSON.stringify(statements)).not.toContain('kms:');
+  });
+});
+
+describe('validation at synth', () => {
+  test.each([
+    ['the default (alias/aws/kinesis)', {}],
+    ['KMS with its own key', { encryption: kinesis.StreamEncryption.KMS }],
+    ['MANAGED', { encryption: kinesis.StreamEncryption.MANAGED }],
+  ])('a stream defined here whose CloudFormation sets StreamEncryption (%s) is refused', (_name, props) => {
+    const stack = newStack();
+    const stream = new kinesis.Stream(stack, 'Encrypted', props);
+    expect(() => new DataStreamEncryption(stack, 'Sse', { stream })).toThrow(
+      /stream .*Encrypted already sets StreamEncryption in its own CloudFormation.*encryption: kinesis.StreamEncryption.UNENCRYPTED/,
+    );
+  });
+
+  test('a stream ARN known only at deploy time is not checked at synth', () => {
+    const stack = newStack();
+    const arn = new CfnParameter(stack, 'StreamArn');
+    const stream = kinesis.Stream.fromStreamArn(stack, 'S', arn.valueAsString);
+    expect(() => new DataStreamEncryption(stack, 'Sse', { stream })).not.toThrow();
+    const [, cr] = onlyResource(stack, RESOURCE_TYPE);
+    expect(cr.Properties.StreamArn).toEqual({ Ref: 'StreamArn' });
+    expect(JSON.stringify(cr.Properties.StreamName)).toContain('Fn::Split');
+  });
+
+});
+
+test('the handler may generate data keys with a shared key only for the streams that use it', () => {
+  const stack = newStack();
+  const key = new kms.Key(stack, 'Shared', { enableKeyRotation: true });
+  new DataStreamEncryption(stack, 'A', { stream: imported(stack, 'a', 'StreamA'), encryptionKey: key });
+  new DataStreamEncryption(stack, 'B', { stream: imported(stack, 'b', 'StreamB'), encryptionKey: key });
+  const statements = statementsWith(stack, 'kms:GenerateDataKey');
+  expect(statements.map((s) => s.Condition.StringEquals['kms:EncryptionContext:aws:kinesis:arn'])).toEqual([
+    'arn:aws:kinesis:eu-west-1:123456789012:stream/a',
+    'arn:aws:kinesis:eu-west-1:123456789012:stream/b',
+  ]);
+  // the same key is described once
+  expect(resourcesOfStatement(statementsWith(stack, 'kms:DescribeKey')[0])).toHaveLength(1);
+});
+
+test('many data streams are spread over managed policies that each stay within the IAM size limit', () => {
+  const stack = newStack();
+  const streams = Array.from({ length: 60 }, (_, i) => new kinesis.Stream(stack, `S${i}`, { encryption: kinesis.StreamEncryption.UNENCRYPTED }));
+  streams.forEach((stream, i) => new DataStreamEncryption(stack, `Sse${i}`, { stream }));
+  const template = Template.fromStack(stack);
+  template.resourceCountIs('AWS::Lambda::Function', 1);
+  const named = statementsWith(stack, 'kinesis:StartStreamEncryption').flatMap((s) => resourcesOfStatement(s));
+  expect(named).toHaveLength(60);
+  expect(statementsWith(stack, 'kms:GenerateDataKey')).toHaveLength(60);
+  template.resourceCountIs('AWS::IAM::Policy', 0);
+  const policies = Object.values(resourcesOf(stack, 'AWS::IAM::ManagedPolicy')) as any[];
+  expect(policies.length).toBeGreaterThan(1);
+  for (const p of policies) {
+    // stream names and ARNs resolve to at most 128 and 186 characters
+    const text = JSON.stringify(stack.resolve(p.Properties.PolicyDocument))
+      .replace(/\{"Fn::GetAtt":\["S\d+[A-F0-9]+","Arn"\]\}/g, `"${'x'.repeat(186)}"`)
+      .replace(/\{"Fn::GetAtt":\["Sse\d+Key[A-F0-9]+","Arn"\]\}/g, `"${'k'.repeat(86)}"`)
+      .replace(/\{"Ref":"AWS::URLSuffix"\}/g, '"amazonaws.com"');
+    expect(text.length).toBeLessThan(6_144);
+  }
+});
+
