@@ -26,7 +26,7 @@ export interface OperationTraits {
  * @param traits - how the call names its resource, and its rate
  * @param handle - runs the operation on valid input
  */
-export function operation<I>(
+export function wireOperation<I>(
   input: StructureShape,
   traits: OperationTraits,
   handle: (input: I, context: RequestContext) => JsonObject,

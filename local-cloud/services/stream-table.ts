@@ -43,24 +43,36 @@ export interface StreamNameRule {
   readonly description: string;
 }
 
-/** How a {@link StreamTable} is built. */
-export interface StreamTableOptions<S extends TableStream, D extends object> {
-  /** The clock that control-API calls read. */
-  readonly clock: LocalClock;
+/** The control-API method names a stream service's delays are set through, for messages. */
+export interface DelayMethodNames {
+  /** Sets the default delays (`setDelays`, `setKinesisDelays`). */
+  readonly setDelays: string;
+  /** Sets one stream's delays (`setStreamDelays`, `setDataStreamDelays`). */
+  readonly setStreamDelays: string;
+}
+
+/** What a kind of stream is to its {@link StreamTable}: the same for every local cloud. */
+export interface StreamKind<D extends object> {
   /** The default delays; their names are the only delay names known. */
   readonly defaultDelays: Readonly<D>;
-  /** Initial default delays (missing members from {@link StreamTableOptions.defaultDelays}). */
-  readonly delays?: Partial<D>;
-  /** The option `delays` came in, for messages (`delays`, `kinesisDelays`). */
+  /** The option initial delays come in, for messages (`delays`, `kinesisDelays`). */
   readonly delaysOption: string;
-  /** The per-stream call limit. */
-  readonly callLimit: EncryptionCallLimit;
-  /** The option the limit came in, for messages (`encryptionCallLimit`, `keyApplicationLimit`). */
+  /** The option the call limit comes in, for messages (`encryptionCallLimit`, `keyApplicationLimit`). */
   readonly callLimitOption: string;
+  /** The control-API names of the delay methods. */
+  readonly delayMethods: DelayMethodNames;
   /** What a stream name may be. */
   readonly name: StreamNameRule;
-  /** Completes a stream's transitions whose end time has passed; may remove the stream. */
-  readonly settle: (stream: S, now: number) => void;
+}
+
+/** The settings of one local cloud's {@link StreamTable}. */
+export interface StreamTableSettings<D extends object> {
+  /** The clock that control-API calls read. */
+  readonly clock: LocalClock;
+  /** Initial default delays (missing members from {@link StreamKind.defaultDelays}). */
+  readonly delays?: Partial<D>;
+  /** The per-stream call limit. */
+  readonly callLimit: EncryptionCallLimit;
 }
 
 /** The use of a stream's call budget, as snapshots report it. */
@@ -90,6 +102,24 @@ function checkDelays<D extends object>(delays: Partial<D>, defaults: Readonly<D>
   return out;
 }
 
+/**
+ * A control-API argument that must be a key of `table` (an enum value table): `value`, or
+ * `fallback` when it is not given.
+ *
+ * @throws ControlError `<method>: unknown <what> '<value>'`
+ */
+export function checkMember<T extends string>(
+  table: Readonly<Record<T, unknown>>,
+  value: T | undefined,
+  fallback: T,
+  method: string,
+  what: string,
+): T {
+  const member = value ?? fallback;
+  if (!Object.prototype.hasOwnProperty.call(table, member)) throw new ControlError(`${method}: unknown ${what} '${member}'`);
+  return member;
+}
+
 /** The streams of one service, with the bookkeeping both stream services share. */
 export class StreamTable<S extends TableStream, D extends object> {
   /** The call limit in force. */
@@ -100,15 +130,21 @@ export class StreamTable<S extends TableStream, D extends object> {
   private delays: D;
 
   /**
-   * @param options - clock, delays, call limit, name rule and how a stream settles
+   * @param kind - default delays, option and method names, name rule
+   * @param settings - clock, initial delays, call limit
+   * @param settle - completes a stream's transitions whose end time has passed; may remove the stream
    * @throws RangeError when the call limit is not usable
    */
-  constructor(private readonly options: StreamTableOptions<S, D>) {
-    this.initialDelays = { ...options.defaultDelays, ...checkDelays(options.delays ?? {}, options.defaultDelays, options.delaysOption) } as D;
+  constructor(
+    private readonly kind: StreamKind<D>,
+    private readonly settings: StreamTableSettings<D>,
+    private readonly settle: (stream: S, now: number) => void,
+  ) {
+    this.initialDelays = { ...kind.defaultDelays, ...checkDelays(settings.delays ?? {}, kind.defaultDelays, kind.delaysOption) } as D;
     this.delays = { ...this.initialDelays };
-    this.limit = options.callLimit;
+    this.limit = settings.callLimit;
     if (!Number.isInteger(this.limit.calls) || this.limit.calls < 1 || !(this.limit.windowMs > 0)) {
-      throw new RangeError(`${options.callLimitOption}: calls must be an integer >= 1 and windowMs > 0`);
+      throw new RangeError(`${kind.callLimitOption}: calls must be an integer >= 1 and windowMs > 0`);
     }
   }
 
@@ -134,6 +170,13 @@ export class StreamTable<S extends TableStream, D extends object> {
     return this.streams.delete(name);
   }
 
+  /** Settles every stream, then returns `name`, or throws what `exists` makes when there is a stream of that name. */
+  public requireAbsent(name: string, now: number, exists: () => ServiceError): string {
+    this.settleAll(now);
+    if (this.streams.has(name)) throw exists();
+    return name;
+  }
+
   /** Every stream, in the order they were added. */
   public all(): S[] {
     return [...this.streams.values()];
@@ -141,7 +184,7 @@ export class StreamTable<S extends TableStream, D extends object> {
 
   /** Settles every stream. */
   public settleAll(now: number): void {
-    for (const stream of this.all()) this.options.settle(stream, now);
+    for (const stream of this.all()) this.settle(stream, now);
   }
 
   // ---- delays ---------------------------------------------------------------------------------
@@ -152,18 +195,20 @@ export class StreamTable<S extends TableStream, D extends object> {
   }
 
   /** Changes the default delays of transitions that start from now on; the delays now in force. */
-  public setDelays(delays: Partial<D>, method: string): D {
-    this.delays = { ...this.delays, ...checkDelays(delays, this.options.defaultDelays, method) };
+  public setDelays(delays: Partial<D>): D {
+    const method = this.kind.delayMethods.setDelays;
+    this.delays = { ...this.delays, ...checkDelays(delays, this.kind.defaultDelays, method) };
     return { ...this.delays };
   }
 
   /** Overrides delays for one stream name (it need not exist yet), or removes them with `null`. */
-  public setStreamDelays(name: string, delays: Partial<D> | null, method: string): D {
+  public setStreamDelays(name: string, delays: Partial<D> | null): D {
+    const method = this.kind.delayMethods.setStreamDelays;
     this.checkName(name, method);
     if (delays === null) {
       this.streamDelays.delete(name);
     } else {
-      this.streamDelays.set(name, { ...this.streamDelays.get(name), ...checkDelays(delays, this.options.defaultDelays, method) });
+      this.streamDelays.set(name, { ...this.streamDelays.get(name), ...checkDelays(delays, this.kind.defaultDelays, method) });
     }
     return this.delaysFor(name);
   }
@@ -202,8 +247,8 @@ export class StreamTable<S extends TableStream, D extends object> {
 
   /** Validates a stream name given to the control API. */
   public checkName(name: string, method: string): string {
-    if (typeof name !== 'string' || !this.options.name.pattern.test(name)) {
-      throw new ControlError(`${method}: '${name}' is not a ${this.options.name.description}`);
+    if (typeof name !== 'string' || !this.kind.name.pattern.test(name)) {
+      throw new ControlError(`${method}: '${name}' is not a ${this.kind.name.description}`);
     }
     return name;
   }
@@ -227,7 +272,7 @@ export class StreamTable<S extends TableStream, D extends object> {
   public beginCreate(spec: { readonly name: string }, method: string): { name: string; now: number } {
     if (!isJsonObject(spec)) throw new ControlError(`${method}: expected a stream spec object`);
     const name = this.checkName(spec.name, method);
-    const now = this.options.clock.now();
+    const now = this.settings.clock.now();
     this.settleAll(now);
     if (this.streams.has(name)) throw new ControlError(`${method}: stream ${name} already exists; delete it first`);
     return { name, now };
@@ -235,7 +280,7 @@ export class StreamTable<S extends TableStream, D extends object> {
 
   /** Removes a stream at once, whatever its state; whether there was one. */
   public removeNow(name: string, method: string): boolean {
-    this.settleAll(this.options.clock.now());
+    this.settleAll(this.settings.clock.now());
     return this.streams.delete(this.checkName(name, method));
   }
 
@@ -243,7 +288,7 @@ export class StreamTable<S extends TableStream, D extends object> {
 
   /** A stream as `view` shows it, settled to now; `undefined` when there is no such stream. */
   public view<T>(name: string, view: (stream: S, now: number) => T): T | undefined {
-    const now = this.options.clock.now();
+    const now = this.settings.clock.now();
     this.settleAll(now);
     const stream = this.streams.get(name);
     return stream && view(stream, now);
@@ -251,7 +296,7 @@ export class StreamTable<S extends TableStream, D extends object> {
 
   /** Delays, overrides, call limit and every stream (by name, as `view` shows it), settled to now. */
   public snapshot<T>(view: (stream: S, now: number) => T): TableSnapshot<D, T> {
-    const now = this.options.clock.now();
+    const now = this.settings.clock.now();
     this.settleAll(now);
     return {
       delays: { ...this.delays },
@@ -267,6 +312,43 @@ export class StreamTable<S extends TableStream, D extends object> {
     this.streamDelays.clear();
     this.delays = { ...this.initialDelays };
   }
+}
+
+/**
+ * What a stream service's backend shares: its {@link StreamTable}, and the control-API methods
+ * that set delays. A backend settles its own streams.
+ */
+export abstract class StreamBackend<S extends TableStream, D extends object> {
+  /** The streams. */
+  protected readonly table: StreamTable<S, D>;
+
+  /**
+   * @param kind - what the service's streams are to the table
+   * @param settings - clock, initial delays, call limit
+   */
+  protected constructor(kind: StreamKind<D>, settings: StreamTableSettings<D>) {
+    this.table = new StreamTable(kind, settings, (stream, now) => this.settle(stream, now));
+  }
+
+  /**
+   * Changes the default delays of transitions that start from now on.
+   *
+   * @returns the delays now in force
+   */
+  public setDelays(delays: Partial<D>): D {
+    return this.table.setDelays(delays);
+  }
+
+  /**
+   * Overrides delays for one stream name (the stream need not exist yet), or removes the
+   * overrides with `null`. Applies to transitions that start from now on.
+   */
+  public setStreamDelays(name: string, delays: Partial<D> | null): D {
+    return this.table.setStreamDelays(name, delays);
+  }
+
+  /** Completes every transition of a stream whose end time has passed (it may remove the stream). */
+  protected abstract settle(stream: S, now: number): void;
 }
 
 /** What {@link StreamTable.snapshot} reports. */

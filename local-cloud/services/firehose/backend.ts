@@ -14,7 +14,7 @@ import { epochSeconds, isJsonObject, JsonObject } from '../../json';
 import { RequestContext } from '../../router';
 import { keyProblem, KeyProblemWording } from '../key-usability';
 import type { KeyLookup } from '../kms';
-import { EncryptionCallLimit, StreamTable } from '../stream-table';
+import { checkMember, EncryptionCallLimit, StreamBackend } from '../stream-table';
 import { TagSet } from '../tags';
 import { FirehoseErrors } from './errors';
 import {
@@ -38,7 +38,6 @@ import {
   ListDeliveryStreamsInput,
   ListTagsForDeliveryStreamInput,
   StartDeliveryStreamEncryptionInput,
-  STREAM_NAME_RE,
   STREAM_STATUSES,
   STREAM_TYPES,
   StreamNameInput,
@@ -46,6 +45,7 @@ import {
   TagDeliveryStreamInput,
   TransitionDelays,
   UntagDeliveryStreamInput,
+  FIREHOSE_STREAMS,
 } from './shapes';
 
 /** What Firehose needs from KMS. */
@@ -142,8 +142,7 @@ function checkFailure(failure: FailureDescription, method: string): FailureDescr
 }
 
 /** The Firehose delivery streams of the local cloud, and the logic of the Firehose operations. */
-export class FirehoseBackend {
-  private readonly table: StreamTable<StreamRecord, TransitionDelays>;
+export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelays> {
   private readonly forcedStartFailures = new Map<string, FailureDescription>();
   private readonly forcedStopFailures = new Map<string, FailureDescription>();
 
@@ -151,25 +150,15 @@ export class FirehoseBackend {
    * @param options - clock, account, region, key directory and initial settings
    */
   constructor(private readonly options: FirehoseBackendOptions) {
-    this.table = new StreamTable({
-      clock: options.clock,
-      defaultDelays: DEFAULT_TRANSITION_DELAYS,
-      delays: options.delays,
-      delaysOption: 'delays',
-      callLimit: options.encryptionCallLimit ?? DEFAULT_ENCRYPTION_CALL_LIMIT,
-      callLimitOption: 'encryptionCallLimit',
-      name: { pattern: STREAM_NAME_RE, description: 'delivery stream name ([a-zA-Z0-9_.-]+, 1 to 64 characters)' },
-      settle: (stream, now) => this.settle(stream, now),
-    });
+    super(FIREHOSE_STREAMS, { ...options, callLimit: options.encryptionCallLimit ?? DEFAULT_ENCRYPTION_CALL_LIMIT });
   }
 
   // ---- operations -------------------------------------------------------------------------
 
   /** `CreateDeliveryStream`. */
   public createDeliveryStream(input: CreateDeliveryStreamInput, context: RequestContext): JsonObject {
-    this.table.settleAll(context.now);
     const name = input.DeliveryStreamName;
-    if (this.table.has(name)) throw FirehoseErrors.alreadyExists(name, context.accountId);
+    this.table.requireAbsent(name, context.now, () => FirehoseErrors.alreadyExists(name, context.accountId));
     const type = input.DeliveryStreamType ?? 'DirectPut';
     for (const [sourceType, member] of Object.entries(STREAM_TYPES)) {
       if (sourceType !== type && input[member] !== undefined) {
@@ -259,17 +248,12 @@ export class FirehoseBackend {
     if (stream.encryption.status === 'ENABLED' && sameKey(stream.encryption.shown, selection)) {
       throw FirehoseErrors.alreadyEnabled(stream.name, selection);
     }
-    this.consumeEncryptionCall(stream, context.now);
-    const forced = this.forcedStartFailures.get(stream.name);
-    this.forcedStartFailures.delete(stream.name);
-    stream.encryption.reported = true;
-    stream.encryption.change = {
+    this.beginChange(stream, context.now, this.forcedStartFailures, (forced) => ({
       kind: 'enable',
       target: selection,
       completesAt: context.now + this.table.delaysFor(stream.name).enablingMs,
       failure: forced ?? this.evaluateKey(selection),
-    };
-    this.touch(stream, context.now);
+    }));
     return {};
   }
 
@@ -277,16 +261,11 @@ export class FirehoseBackend {
   public stopDeliveryStreamEncryption(input: StreamNameInput, context: RequestContext): JsonObject {
     this.table.settleAll(context.now);
     const stream = this.requireChangeable(input.DeliveryStreamName, context);
-    this.consumeEncryptionCall(stream, context.now);
-    const forced = this.forcedStopFailures.get(stream.name);
-    this.forcedStopFailures.delete(stream.name);
-    stream.encryption.reported = true;
-    stream.encryption.change = {
+    this.beginChange(stream, context.now, this.forcedStopFailures, (forced) => ({
       kind: 'disable',
       completesAt: context.now + this.table.delaysFor(stream.name).disablingMs,
       failure: forced,
-    };
-    this.touch(stream, context.now);
+    }));
     return {};
   }
 
@@ -318,22 +297,6 @@ export class FirehoseBackend {
 
   // ---- control ------------------------------------------------------------------------------
 
-  /**
-   * Changes the default delays of transitions that start from now on.
-   *
-   * @returns the delays now in force
-   */
-  public setDelays(delays: Partial<TransitionDelays>): TransitionDelays {
-    return this.table.setDelays(delays, 'setDelays');
-  }
-
-  /**
-   * Overrides delays for one stream name (the stream need not exist yet), or removes the
-   * overrides with `null`. Applies to transitions that start from now on.
-   */
-  public setStreamDelays(name: string, delays: Partial<TransitionDelays> | null): TransitionDelays {
-    return this.table.setStreamDelays(name, delays, 'setStreamDelays');
-  }
 
   /**
    * Creates a stream directly in any state; see {@link StreamSpec}.
@@ -342,10 +305,8 @@ export class FirehoseBackend {
    */
   public createStream(spec: StreamSpec): DeliveryStreamSnapshot {
     const { name, now } = this.table.beginCreate(spec, 'createStream');
-    const type = spec.type ?? 'DirectPut';
-    if (!Object.prototype.hasOwnProperty.call(STREAM_TYPES, type)) throw new ControlError(`createStream: unknown type '${type}'`);
-    const status = spec.status ?? 'ACTIVE';
-    if (!Object.prototype.hasOwnProperty.call(STREAM_STATUSES, status)) throw new ControlError(`createStream: unknown status '${status}'`);
+    const type = checkMember(STREAM_TYPES, spec.type, 'DirectPut', 'createStream', 'type');
+    const status = checkMember(STREAM_STATUSES, spec.status, 'ACTIVE', 'createStream', 'status');
     const delays = this.table.delaysFor(name);
     const failure = spec.failureDescription === undefined ? undefined : checkFailure(spec.failureDescription, 'createStream');
     const unknown: FailureDescription = { Type: 'UNKNOWN_ERROR', Details: 'Set through the local cloud control API.' };
@@ -417,16 +378,11 @@ export class FirehoseBackend {
   /** Everything the backend holds, settled to now. */
   public snapshot(): FirehoseSnapshot {
     const { delays, streamDelays, callLimit, streams } = this.table.snapshot((stream, now) => this.snapshotOf(stream, now));
-    return {
-      delays,
-      streamDelays,
-      encryptionCallLimit: callLimit,
-      streams,
-      forcedFailures: {
-        start: Object.fromEntries([...this.forcedStartFailures].map(([name, f]) => [name, { ...f }])),
-        stop: Object.fromEntries([...this.forcedStopFailures].map(([name, f]) => [name, { ...f }])),
-      },
+    const forcedFailures = {
+      start: Object.fromEntries([...this.forcedStartFailures].map(([name, f]) => [name, { ...f }])),
+      stop: Object.fromEntries([...this.forcedStopFailures].map(([name, f]) => [name, { ...f }])),
     };
+    return { delays, streamDelays, encryptionCallLimit: callLimit, streams, forcedFailures };
   }
 
   /** Drops every stream, override and forced failure; delays back to the initial ones. */
@@ -489,9 +445,23 @@ export class FirehoseBackend {
     return keyProblem(selection.keyArn, this.options.keys.find(selection.keyArn), FIREHOSE_KEY_PROBLEMS);
   }
 
-  /** Spends one Start/Stop call of the rolling window, or throws `LimitExceededException`. */
-  private consumeEncryptionCall(stream: StreamRecord, now: number): void {
+  /**
+   * An accepted Start or Stop: spends one call of the rolling window (or throws
+   * `LimitExceededException`), takes the stream's forced failure from `forced`, and begins the
+   * change `changeWith` makes of it.
+   */
+  private beginChange(
+    stream: StreamRecord,
+    now: number,
+    forced: Map<string, FailureDescription>,
+    changeWith: (forcedFailure: FailureDescription | undefined) => EncryptionChange,
+  ): void {
     this.table.spendCall(stream, now, () => FirehoseErrors.limitExceeded(stream.name, this.table.limit));
+    const forcedFailure = forced.get(stream.name);
+    forced.delete(stream.name);
+    stream.encryption.reported = true;
+    stream.encryption.change = changeWith(forcedFailure);
+    this.touch(stream, now);
   }
 
   /** Marks an accepted change: new `VersionId` and `LastUpdateTimestamp`. */
@@ -502,7 +472,7 @@ export class FirehoseBackend {
   }
 
   /** Completes every transition of a stream whose end time has passed. */
-  private settle(stream: StreamRecord, now: number): void {
+  protected settle(stream: StreamRecord, now: number): void {
     if (stream.status === 'CREATING' && stream.statusChangesAt !== undefined && now >= stream.statusChangesAt) {
       stream.status = stream.creationFailure ? 'CREATING_FAILED' : 'ACTIVE';
       stream.failureDescription = stream.creationFailure;

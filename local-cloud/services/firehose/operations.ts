@@ -6,7 +6,7 @@
  */
 
 import { ServiceModule } from '../../router';
-import { operation } from '../operation';
+import { wireOperation } from '../operation';
 import { FirehoseBackend } from './backend';
 import {
   CreateDeliveryStreamInput,
@@ -35,20 +35,22 @@ export function firehoseService(backend: FirehoseBackend): ServiceModule {
     targetPrefix: 'Firehose_20150804',
     validationErrorName: 'InvalidArgumentException',
     operations: {
-      CreateDeliveryStream: operation<CreateDeliveryStreamInput>(
+      CreateDeliveryStream: wireOperation<CreateDeliveryStreamInput>(
         Firehose.CreateDeliveryStreamInput, byName, (i, c) => backend.createDeliveryStream(i, c)),
-      DescribeDeliveryStream: operation<StreamNameInput>(
+      DescribeDeliveryStream: wireOperation<StreamNameInput>(
         Firehose.DescribeDeliveryStreamInput, byNameAt(10), (i, c) => backend.describeDeliveryStream(i, c)),
-      DeleteDeliveryStream: operation<StreamNameInput>(Firehose.DeleteDeliveryStreamInput, byName, (i, c) => backend.deleteDeliveryStream(i, c)),
-      ListDeliveryStreams: operation<ListDeliveryStreamsInput>(Firehose.ListDeliveryStreamsInput, {}, (i, c) => backend.listDeliveryStreams(i, c)),
-      StartDeliveryStreamEncryption: operation<StartDeliveryStreamEncryptionInput>(
+      DeleteDeliveryStream: wireOperation<StreamNameInput>(Firehose.DeleteDeliveryStreamInput, byName, (i, c) => backend.deleteDeliveryStream(i, c)),
+      ListDeliveryStreams: wireOperation<ListDeliveryStreamsInput>(
+        Firehose.ListDeliveryStreamsInput, {}, (i, c) => backend.listDeliveryStreams(i, c)),
+      StartDeliveryStreamEncryption: wireOperation<StartDeliveryStreamEncryptionInput>(
         Firehose.StartDeliveryStreamEncryptionInput, byNameAt(5), (i, c) => backend.startDeliveryStreamEncryption(i, c)),
-      StopDeliveryStreamEncryption: operation<StreamNameInput>(
+      StopDeliveryStreamEncryption: wireOperation<StreamNameInput>(
         Firehose.StopDeliveryStreamEncryptionInput, byNameAt(5), (i, c) => backend.stopDeliveryStreamEncryption(i, c)),
-      TagDeliveryStream: operation<TagDeliveryStreamInput>(Firehose.TagDeliveryStreamInput, byNameAt(5), (i, c) => backend.tagDeliveryStream(i, c)),
-      UntagDeliveryStream: operation<UntagDeliveryStreamInput>(
+      TagDeliveryStream: wireOperation<TagDeliveryStreamInput>(
+        Firehose.TagDeliveryStreamInput, byNameAt(5), (i, c) => backend.tagDeliveryStream(i, c)),
+      UntagDeliveryStream: wireOperation<UntagDeliveryStreamInput>(
         Firehose.UntagDeliveryStreamInput, byNameAt(5), (i, c) => backend.untagDeliveryStream(i, c)),
-      ListTagsForDeliveryStream: operation<ListTagsForDeliveryStreamInput>(
+      ListTagsForDeliveryStream: wireOperation<ListTagsForDeliveryStreamInput>(
         Firehose.ListTagsForDeliveryStreamInput, byNameAt(5), (i, c) => backend.listTagsForDeliveryStream(i, c)),
     },
   };

@@ -9,7 +9,7 @@
 import type { DeliveryStreamEncryptionStatus, DeliveryStreamFailureType, DeliveryStreamStatus, DeliveryStreamType, KeyType } from '@aws-sdk/client-firehose';
 import { JsonObject } from '../../json';
 import { shapes as s } from '../../validation';
-import { EncryptionCallLimit, HOUR_MS } from '../stream-table';
+import { CallBudget, EncryptionCallLimit, HOUR_MS, StreamKind } from '../stream-table';
 
 export type { EncryptionCallLimit } from '../stream-table';
 
@@ -85,7 +85,7 @@ export interface DeliveryStreamSnapshot extends JsonObject {
   /** The encryption change in progress, if any. */
   pendingChange: { kind: 'ENABLING' | 'DISABLING'; completesAt: number; willFail: boolean } | null;
   /** Use of the Start/Stop budget. */
-  encryptionCalls: { inWindow: number; limit: number; windowMs: number };
+  encryptionCalls: CallBudget;
   /** The delays that apply to this stream. */
   delays: TransitionDelays;
   /** The stream's tags, by key. */
@@ -220,6 +220,15 @@ export const DESTINATION_MEMBERS = [
 export const STREAM_NAME = { min: 1, max: 64, pattern: '[a-zA-Z0-9_.-]+' } as const;
 /** The stream-name constraint as one expression, for control-API arguments. */
 export const STREAM_NAME_RE = /^[a-zA-Z0-9_.-]{1,64}$/;
+
+/** What Firehose streams are to the shared stream table: delays, option and method names, name rule. */
+export const FIREHOSE_STREAMS: StreamKind<TransitionDelays> = {
+  defaultDelays: DEFAULT_TRANSITION_DELAYS,
+  delaysOption: 'delays',
+  callLimitOption: 'encryptionCallLimit',
+  delayMethods: { setDelays: 'setDelays', setStreamDelays: 'setStreamDelays' },
+  name: { pattern: STREAM_NAME_RE, description: 'delivery stream name ([a-zA-Z0-9_.-]+, 1 to 64 characters)' },
+};
 
 /** Input shapes of the Firehose operations, restating the constraints of the Firehose service model. */
 export const Firehose = (() => {
