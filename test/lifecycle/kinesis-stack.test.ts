@@ -11,16 +11,8 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import {
-  callsOn,
-  encryptionAtAnswer,
-  encryptionNow,
-  expectAnsweredInTime,
-  expectCleanLog,
-  Harness,
-  startHarness,
-  synthStack,
-} from './harness';
+import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, startHarness, synthStack } from './harness';
 import { dataStreamArn, dataStreamAtAnswer, dataStreamNow, kinesisCallsOn } from './kinesis-harness';
 import { buildExampleApp } from '../../example/app';
 import { StepResult } from '../../local-cloud/cfn';

@@ -4,18 +4,8 @@
  * own and run one after the other.
  */
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import {
-  callsOn,
-  encryptionNow,
-  expectAnsweredInTime,
-  expectCleanLog,
-  Harness,
-  resourceFor,
-  startHarness,
-  synthStack,
-  UNTHROTTLED,
-  SCHEDULING_SLACK_MS,
-} from './harness';
+import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, startHarness, synthStack, UNTHROTTLED, SCHEDULING_SLACK_MS } from './harness';
 import { LocalStack } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
 

@@ -9,17 +9,8 @@ import * as path from 'node:path';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import {
-  callsOn,
-  encryptionAtAnswer,
-  encryptionNow,
-  expectAnsweredInTime,
-  expectCleanLog,
-  Harness,
-  newKeyArn,
-  startHarness,
-  synthStack,
-} from './harness';
+import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, startHarness, synthStack } from './harness';
 import { buildExampleApp } from '../../example/app';
 import { ownerTagValue } from '../../lambda/ownership';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
