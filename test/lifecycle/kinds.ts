@@ -13,6 +13,12 @@ import { LocalCloud, LocalCloudOptions } from '../../local-cloud';
 import { LocalStack } from '../../local-cloud/cfn';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 
+/** The construct options the shared scenarios vary. */
+export interface EncryptOptions {
+  readonly key?: kms.IKey;
+  readonly removalPolicy?: RemovalPolicy;
+}
+
 /** What a scenario needs to know of one kind of stream. */
 export interface StreamKindAdapter {
   /** `firehose` or `kinesis`, as physical ids and steps name it. */
@@ -31,10 +37,14 @@ export interface StreamKindAdapter {
   unthrottled(changeMs: number): LocalCloudOptions;
   /** What the refusal of Start for the call limit says. */
   callLimitReasons(name: string): string[];
-  /** Adds the construct that encrypts the imported stream `name` (with `key`, when given). */
-  encrypt(stack: Stack, id: string, name: string, key?: kms.IKey): void;
+  /** Adds the construct that encrypts the imported stream `name` (with `key` and `removalPolicy`, when given). */
+  encrypt(stack: Stack, id: string, name: string, options?: EncryptOptions): void;
   /** Creates the stream in the local cloud, unencrypted, with `callsUsed` calls of its window spent. */
   createStream(cloud: LocalCloud, name: string, callsUsed?: number): void;
+  /** Creates the stream in the local cloud, encrypted with `key` (by someone else). */
+  createEncryptedStream(cloud: LocalCloud, name: string, key: string): void;
+  /** Removes the stream from the local cloud at once; whether there was one. */
+  deleteStream(cloud: LocalCloud, name: string): boolean;
   /** The stack's custom resource for a stream, and the key it asks for. */
   resourceFor(stack: LocalStack, name: string): { handle: ReturnType<LocalStack['resource']>; key?: string; logicalId: string };
   /** Calls of the rolling window still counted now. */
@@ -62,11 +72,14 @@ export const FIREHOSE: StreamKindAdapter = {
     `Firehose refused StartDeliveryStreamEncryption on ${name}: limit exceeded`,
     'Start and Stop share 25 calls per stream per 24 hours',
   ],
-  encrypt: (s, id, name, key) => new DeliveryStreamEncryption(s, id, {
+  encrypt: (s, id, name, options = {}) => new DeliveryStreamEncryption(s, id, {
     deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `${id}Stream`, name),
-    encryptionKey: key,
+    encryptionKey: options.key,
+    removalPolicy: options.removalPolicy,
   }),
   createStream: (cloud, name, callsUsed) => cloud.control.createStream({ name, encryptionCallsInWindow: callsUsed }),
+  createEncryptedStream: (cloud, name, key) => cloud.control.createStream({ name, encryption: { status: 'ENABLED', keyArn: key } }),
+  deleteStream: (cloud, name) => cloud.control.deleteStream(name),
   resourceFor: (stack, name) => {
     const { handle, keyArn, logicalId } = resourceFor(stack, name);
     return { handle, key: keyArn, logicalId };
@@ -93,11 +106,14 @@ export const KINESIS: StreamKindAdapter = {
     'has reached the limit of 25 server-side encryption key applications in 24 hours',
     'at most 25 times in a rolling 24 hours',
   ],
-  encrypt: (s, id, name, key) => new DataStreamEncryption(s, id, {
+  encrypt: (s, id, name, options = {}) => new DataStreamEncryption(s, id, {
     stream: kinesis.Stream.fromStreamArn(s, `${id}Stream`, dataStreamArn(name)),
-    encryptionKey: key,
+    encryptionKey: options.key,
+    removalPolicy: options.removalPolicy,
   }),
   createStream: (cloud, name, callsUsed) => cloud.control.createDataStream({ name, keyApplicationsInWindow: callsUsed }),
+  createEncryptedStream: (cloud, name, key) => cloud.control.createDataStream({ name, encryption: { keyId: key } }),
+  deleteStream: (cloud, name) => cloud.control.deleteDataStream(name),
   resourceFor: (stack, name) => {
     const { handle, keyId, logicalId } = dataStreamResourceFor(stack, name);
     return { handle, key: keyId, logicalId };

@@ -1,22 +1,25 @@
 /**
  * Lifecycle behaviour both kinds of stream share, specified once over Firehose delivery streams
  * and Kinesis data streams: the per-stream limit of 25 Start calls (Firehose: Start and Stop
- * together) in a rolling 24 hours, and the clean-up Delete after a stream rename. The call-limit
+ * together) in a rolling 24 hours, Deletes that make no Stop (the stream gone, RETAIN, a Create
+ * that never started), and the clean-up Delete after a stream rename. The call-limit
  * scenarios move their local cloud's clock a day ahead, which moves every stream of that cloud, so
  * each kind has a cloud of its own for them.
  */
+import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   expectAnsweredInTime,
   expectCleanLog,
   Harness,
   logLines,
+  newKeyArn,
   SCHEDULING_SLACK_MS,
   startHarness,
   synthStack,
 } from './harness';
 import { sharedKey, STREAM_KINDS } from './kinds';
 import { ownerTagValue } from '../../lambda/ownership';
-import { LocalStack } from '../../local-cloud/cfn';
+import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -70,6 +73,86 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
     }, 60_000);
   });
 
+  describe('Deletes that make no Stop', () => {
+    const STREAMS = ['gone', 'retain', 'never-started'].map(k.name);
+    /** Someone else's key, per kind. */
+    const THEIRS = { firehose: '7e1e5000-0000-4000-8000-000000000006', kinesis: '7e1e5000-0000-4000-8000-00000000000c' };
+    let h: Harness;
+    let stack: LocalStack;
+
+    beforeAll(async () => {
+      h = await startHarness(k.unthrottled(1_000));
+      stack = h.cfn.stack(synthStack(`${k.kind}DeleteScenarios`, (s) => {
+        for (const name of STREAMS) k.encrypt(s, `Sse-${name}`, name, { removalPolicy: name === k.name('retain') ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY });
+      }));
+      stack.prepare();
+    }, 120_000);
+
+    afterAll(async () => {
+      await h?.stop();
+    });
+
+    /** Creates the stream and its encryption (checked), and returns the construct's key. */
+    async function created(name: string): Promise<{ handle: ReturnType<LocalStack['resource']>; key?: string; create: StepResult }> {
+      const { handle, key } = k.resourceFor(stack, name);
+      k.createStream(h.cloud, name);
+      const create = await handle.create({ properties: FAST });
+      expect(create).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${k.kind}:${name}` });
+      expect(k.calls(h.cloud, name)).toMatchObject({ start: 1, stopCalls: 0 });
+      return { handle, key, create };
+    }
+
+    test.concurrent('stream deleted before the Delete: SUCCESS, no Stop', async () => {
+      const name = k.name('gone');
+      const { handle } = await created(name);
+      expect(k.deleteStream(h.cloud, name)).toBe(true);
+
+      const r = await handle.delete();
+
+      expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${k.kind}:${name}` });
+      expect(r.reason).toContain('stream not found');
+      expect(k.calls(h.cloud, name)).toMatchObject({ stopCalls: 0 });
+      expect(k.now(h.cloud, name)).toBeUndefined();
+      expectAnsweredInTime(r);
+    }, 30_000);
+
+    test.concurrent('RETAIN: Delete makes no call; the stream stays encrypted with the key', async () => {
+      const name = k.name('retain');
+      const { handle, key } = await created(name);
+      expect(stack.deployedProperties(handle.logicalId)).toMatchObject({ RemovalPolicy: 'retain' });
+      const before = k.calls(h.cloud, name);
+
+      const r = await handle.delete();
+
+      expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${k.kind}:${name}` });
+      expect(r.reason).toContain('Removal policy is retain');
+      expect(k.calls(h.cloud, name)).toEqual(before);
+      expect(k.now(h.cloud, name)).toMatchObject(k.encryptedWith(key));
+      expectAnsweredInTime(r);
+    }, 30_000);
+
+    test.concurrent('Delete after a Create that failed before Start: no call at all, and someone else\'s encryption stays', async () => {
+      const name = k.name('never-started');
+      const { handle, key } = k.resourceFor(stack, name);
+      const theirs = newKeyArn(h.cloud, THEIRS[k.kind]);
+      k.createEncryptedStream(h.cloud, name, theirs);
+      h.cloud.control.setKeyState(key!, 'Disabled');
+      const failed = await handle.create();
+      expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'KEY_NOT_ENABLED', physicalResourceId: `${k.kind}:${name}#not-started` });
+      const before = k.calls(h.cloud, name);
+
+      // CloudFormation's rollback sends Delete with the answered physical id.
+      const r = await handle.delete();
+
+      expect(r.event.PhysicalResourceId).toBe(`${k.kind}:${name}#not-started`);
+      expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${k.kind}:${name}#not-started` });
+      expect(k.calls(h.cloud, name)).toEqual(before);
+      expect(before).toMatchObject({ startCalls: 0, stopCalls: 0 });
+      expect(k.now(h.cloud, name)).toMatchObject(k.encryptedWith(theirs));
+      expectAnsweredInTime(r);
+    }, 30_000);
+  });
+
   describe('stack updates', () => {
     let h: Harness;
 
@@ -83,8 +166,8 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
 
     test('stream name changed in the template: Update answers a new physical id, then the clean-up Delete stops the old stream', async () => {
       const [oldName, newName] = [k.name('rename-old'), k.name('rename-new')];
-      const v1 = synthStack(`${k.kind}RenameStack`, (s) => k.encrypt(s, 'Sse', oldName, sharedKey(s)));
-      const v2 = synthStack(`${k.kind}RenameStack`, (s) => k.encrypt(s, 'Sse', newName, sharedKey(s)));
+      const v1 = synthStack(`${k.kind}RenameStack`, (s) => k.encrypt(s, 'Sse', oldName, { key: sharedKey(s) }));
+      const v2 = synthStack(`${k.kind}RenameStack`, (s) => k.encrypt(s, 'Sse', newName, { key: sharedKey(s) }));
       k.createStream(h.cloud, oldName);
       k.createStream(h.cloud, newName);
       const stack = h.cfn.stack(v1);
