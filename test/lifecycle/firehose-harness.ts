@@ -2,37 +2,14 @@
  * The Firehose side of the lifecycle scenarios: what a delivery stream's encryption and calls look
  * like in the local cloud, next to `kinesis-harness.ts`'s data stream helpers.
  */
+import { StreamCalls, streamCallsOn } from './harness';
 import { LocalCloud } from '../../local-cloud';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import type { DeliveryStreamSnapshot } from '../../local-cloud/services/firehose';
 
-/** Calls that took effect (and all calls) on one stream. */
-export interface StreamCalls {
-  /** Accepted StartDeliveryStreamEncryption calls. */
-  readonly start: number;
-  /** Accepted StopDeliveryStreamEncryption calls. */
-  readonly stop: number;
-  /** Every StartDeliveryStreamEncryption call, refused ones included. */
-  readonly startCalls: number;
-  /** Every StopDeliveryStreamEncryption call, refused ones included. */
-  readonly stopCalls: number;
-  /** Every DescribeDeliveryStream call. */
-  readonly describe: number;
-  /** Every call of any operation naming the stream. */
-  readonly all: number;
-}
-
-/** The calls made on a stream so far. */
+/** The calls made on a delivery stream so far. */
 export function callsOn(cloud: LocalCloud, stream: string): StreamCalls {
-  const c = cloud.control;
-  return {
-    start: c.calls('StartDeliveryStreamEncryption', stream).accepted,
-    stop: c.calls('StopDeliveryStreamEncryption', stream).accepted,
-    startCalls: c.calls('StartDeliveryStreamEncryption', stream).total,
-    stopCalls: c.calls('StopDeliveryStreamEncryption', stream).total,
-    describe: c.calls('DescribeDeliveryStream', stream).total,
-    all: c.calls(undefined, stream).total,
-  };
+  return streamCallsOn(cloud, stream, { start: 'StartDeliveryStreamEncryption', stop: 'StopDeliveryStreamEncryption', describe: 'DescribeDeliveryStream' });
 }
 
 /** A stream's encryption now: what Describe shows and the key that protects records. */

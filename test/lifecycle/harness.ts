@@ -112,6 +112,35 @@ export async function startHarness(options: LocalCloudOptions = {}): Promise<Har
   };
 }
 
+/** Calls that took effect (and all calls) on one stream, of either kind. */
+export interface StreamCalls {
+  /** Accepted Start calls (`StartDeliveryStreamEncryption`, `StartStreamEncryption`). */
+  readonly start: number;
+  /** Accepted Stop calls. */
+  readonly stop: number;
+  /** Every Start call, refused ones included. */
+  readonly startCalls: number;
+  /** Every Stop call, refused ones included. */
+  readonly stopCalls: number;
+  /** Every Describe call (`DescribeDeliveryStream`, `DescribeStreamSummary`). */
+  readonly describe: number;
+  /** Every call of any operation naming the stream. */
+  readonly all: number;
+}
+
+/** The calls made on a stream so far, given the names of its kind's Start, Stop and Describe operations. */
+export function streamCallsOn(cloud: LocalCloud, stream: string, operations: { start: string; stop: string; describe: string }): StreamCalls {
+  const c = cloud.control;
+  return {
+    start: c.calls(operations.start, stream).accepted,
+    stop: c.calls(operations.stop, stream).accepted,
+    startCalls: c.calls(operations.start, stream).total,
+    stopCalls: c.calls(operations.stop, stream).total,
+    describe: c.calls(operations.describe, stream).total,
+    all: c.calls(undefined, stream).total,
+  };
+}
+
 /**
  * The answer arrived in time: before the resource's `ServiceTimeout` and the function's own
  * deadline, and the handler returned before its deadline.
