@@ -29,45 +29,8 @@ export { Gateway, AMZ_JSON_1_1 } from './gateway';
 export type { WireResponse, GatewayOptions } from './gateway';
 export { shapes, validate, formatViolations, SerializationFault } from './validation';
 export type { Shape, StructureShape, StringShape, IntegerShape, BooleanShape, ListShape, DocumentShape } from './validation';
-export {
-  DEFAULT_TRANSITION_DELAYS,
-  DEFAULT_ENCRYPTION_CALL_LIMIT,
-  FAILURE_TYPE_VALUES,
-  FirehoseBackend,
-  firehoseService,
-} from './services/firehose';
-export type {
-  TransitionDelays,
-  EncryptionCallLimit,
-  FailureDescription,
-  KeySelection,
-  EncryptionConfigurationJson,
-  DeliveryStreamDescriptionJson,
-  DeliveryStreamSnapshot,
-  EncryptionSpec,
-  StreamSpec,
-  FirehoseSnapshot,
-  KeyDirectory,
-  FirehoseBackendOptions,
-} from './services/firehose';
-export {
-  DEFAULT_DATA_STREAM_DELAYS,
-  DEFAULT_KEY_APPLICATION_LIMIT,
-  KINESIS_MANAGED_KEY,
-  KinesisBackend,
-  kinesisService,
-  streamNameOf,
-} from './services/kinesis';
-export type {
-  DataStreamDelays,
-  DataStreamEncryption,
-  DataStreamSnapshot,
-  DataStreamSpec,
-  KinesisBackendOptions,
-  KinesisKeyDirectory,
-  KinesisSnapshot,
-  StreamDescriptionSummaryJson,
-} from './services/kinesis';
+export * from './services/firehose';
+export * from './services/kinesis';
 export { KmsBackend, kmsService, KEY_SPEC_VALUES, KEY_USAGE_VALUES, KEY_STATE_VALUES } from './services/kms';
 export type { KeyMetadataJson, KeySnapshot, AliasSnapshot, RegisterKeySpec, SettableKeyState, KeyLookup } from './services/kms';
 export type { JsonValue, JsonObject, JsonPrimitive } from './json';

@@ -31,6 +31,8 @@ export type {
   StackOperationResult,
   StackStatus,
 } from './stack';
+export { ModelledResources, retains, serviceFunctionOf } from './resources';
+export type { ModelledAction, ServiceFunction } from './resources';
 export { runStep, reasonIdOf, serviceTimeoutMsOf, managedStreamOf, DEFAULT_SERVICE_TIMEOUT_SECONDS, MAX_RESPONSE_BODY_BYTES } from './custom-resource';
 export type { CustomResourceEvent, RequestType, StepRequest, StepResult, StepStatus, StreamKindOfStep } from './custom-resource';
 export { LocalLambda, DEFAULT_HANDLER_BUNDLE } from './lambda-runtime';

@@ -4,12 +4,8 @@
  * (Update, replacement clean-up, rollback) and destroy (Delete), driving the real handler bundle as
  * CloudFormation drives a Lambda-backed custom resource.
  *
- * The template's other resources are modelled only as far as the custom resources need them: each
- * `AWS::KMS::Key` (with its `AWS::KMS::Alias`es) becomes a key in the local cloud with a
- * deterministic ARN, each `AWS::KinesisFirehose::DeliveryStream` and `AWS::Kinesis::Stream` an
- * ACTIVE stream; keys are scheduled for deletion and streams deleted when the stack no longer has
- * them (unless their `DeletionPolicy` is `Retain`). Everything else only resolves to deterministic
- * names and ARNs.
+ * The template's other resources (keys, streams, the handler function) are modelled in
+ * `resources.ts`; this module is the lifecycle: order, clean-up and rollback.
  *
  * @module
  */
@@ -18,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { managedStreamOf, RequestType, runStep, StepResult, StreamKindOfStep } from './custom-resource';
 import { LocalLambda } from './lambda-runtime';
 import { CUSTOM_RESOURCE_TYPES, isCustomResourceType, StackEnvironment, TemplateModel } from './model';
+import { ModelledResources, retains, serviceFunctionOf } from './resources';
 import { ResponseBehaviour, ResponseServer } from './response-server';
 import { loadStackTemplate, LoadOptions, StackSource, StackTemplate } from './template';
 import type { LocalCloud } from '../server';
@@ -125,11 +122,6 @@ interface DeployedResource {
   data?: Readonly<Record<string, unknown>>;
 }
 
-/** Whether a deletion policy keeps the resource. */
-function retains(policy: string | undefined): boolean {
-  return policy === 'Retain' || policy === 'RetainExceptOnCreate' || policy === 'Snapshot';
-}
-
 /** Applies overrides to properties (a copy). */
 function withOverrides(properties: Readonly<Record<string, unknown>>, overrides: PropertyOverrides | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = { ...properties };
@@ -216,6 +208,7 @@ export class LocalStack {
   private current: StackTemplate;
   private model: TemplateModel;
   private readonly deployed = new Map<string, DeployedResource>();
+  private readonly modelled: ModelledResources;
   private prepared = false;
 
   /** @internal Use {@link LocalCloudFormation.stack}. */
@@ -238,6 +231,8 @@ export class LocalStack {
     };
     this.current = stack;
     this.model = this.modelOf(stack);
+    this.modelled = new ModelledResources(cloud.control, (logicalId, resourceType, action, physicalId) =>
+      this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId, resourceType, action, physicalId, at: Date.now() }));
   }
 
   /** The template now deployed (or to be deployed). */
@@ -311,7 +306,7 @@ export class LocalStack {
    */
   public prepare(): void {
     if (this.prepared) return;
-    this.materialize(this.model, undefined);
+    this.modelled.materialize(this.model, undefined);
     this.prepared = true;
   }
 
@@ -332,7 +327,7 @@ export class LocalStack {
     const rollback = await Promise.all(ids.filter((id) => this.deployed.get(id)?.physicalId !== undefined).map((id) =>
       this.resource(id).delete(this.stepOptions(options, id, false))));
     const failed = rollback.some((s) => s.status !== 'SUCCESS');
-    if (!failed) this.removeModelled(this.model, new Set(Object.keys(this.model.resources)));
+    if (!failed) this.modelled.remove(this.model, new Set(Object.keys(this.model.resources)));
     const status: StackStatus = failed ? 'ROLLBACK_FAILED' : 'ROLLBACK_COMPLETE';
     this.phase(status);
     return { operation: 'deploy', status, steps: [...steps, ...rollback], elapsedMs: Date.now() - began };
@@ -355,7 +350,7 @@ export class LocalStack {
     const oldModel = this.model;
     const newModel = this.modelOf(next);
     this.phase('UPDATE_IN_PROGRESS');
-    const created = this.materialize(newModel, oldModel);
+    const created = this.modelled.materialize(newModel, oldModel);
 
     const before = new Map([...this.deployed].map(([id, d]) => [id, { ...d }]));
     const newIds = newModel.customResourceIds();
@@ -397,7 +392,7 @@ export class LocalStack {
       }));
       const done = rollback.filter((s): s is StepResult => s !== undefined);
       const failed = done.some((s) => s.status !== 'SUCCESS');
-      this.removeModelled(newModel, created);
+      this.modelled.remove(newModel, created);
       const status: StackStatus = failed ? 'UPDATE_ROLLBACK_FAILED' : 'UPDATE_ROLLBACK_COMPLETE';
       this.phase(status);
       return { operation: 'update', status, steps: [...steps, ...done], elapsedMs: Date.now() - began };
@@ -424,8 +419,8 @@ export class LocalStack {
       cleanup.push(this.runAndRecord(oldModel, id, 'Delete', was.properties, undefined, was.physicalId, this.stepOptions(options, id, false), true));
     }
     const cleaned = await Promise.all(cleanup);
-    const gone = new Set(Object.keys(oldModel.resources).filter((id) => !newModel.resources[id] || this.replacedModelled(oldModel, newModel, id)));
-    this.removeModelled(oldModel, gone);
+    const gone = new Set(Object.keys(oldModel.resources).filter((id) => !newModel.resources[id] || this.modelled.replaced(oldModel, newModel, id)));
+    this.modelled.remove(oldModel, gone);
     this.phase('UPDATE_COMPLETE');
     return { operation: 'update', status: 'UPDATE_COMPLETE', steps: [...steps, ...cleaned], elapsedMs: Date.now() - began };
   }
@@ -452,7 +447,7 @@ export class LocalStack {
     }
     steps.push(...(await Promise.all(work)));
     const failed = steps.some((s) => s.status !== 'SUCCESS');
-    if (!failed) this.removeModelled(this.model, new Set(Object.keys(this.model.resources)));
+    if (!failed) this.modelled.remove(this.model, new Set(Object.keys(this.model.resources)));
     const status: StackStatus = failed ? 'DELETE_FAILED' : 'DELETE_COMPLETE';
     this.phase(status);
     return { operation: 'destroy', status, steps, elapsedMs: Date.now() - began };
@@ -484,10 +479,10 @@ export class LocalStack {
     options: ResourceOperationOptions,
     detached = false,
   ): Promise<StepResult> {
-    const serviceToken = String(properties.ServiceToken ?? '');
-    const lambda = this.cfn.lambdaFor(serviceToken || `arn:aws:lambda:${this.env.region}:${this.env.accountId}:function:stream-encryption-handler`);
     const fallbackTimeoutMs = this.cfn.options.defaultLambdaTimeoutMs ?? DEFAULT_LAMBDA_TIMEOUT_MS;
-    const lambdaTimeoutMs = options.lambdaTimeoutMs ?? model.lambdaTimeoutMs(serviceToken, fallbackTimeoutMs);
+    const fn = serviceFunctionOf(model, properties, this.env, fallbackTimeoutMs, options.lambdaTimeoutMs);
+    const lambda = this.cfn.lambdaFor(fn.serviceToken);
+    const lambdaTimeoutMs = fn.timeoutMs;
     const resourceType = model.resource(logicalId).Type;
     const managed = managedStreamOf(resourceType, properties);
     const streamName = managed?.name;
@@ -552,133 +547,6 @@ export class LocalStack {
 
   private phase(phase: string): void {
     this.cfn.emit({ kind: 'stack', stackName: this.stackName, phase, at: Date.now() });
-  }
-
-  /** Whether a modelled resource of the old template is replaced by the new one (another name). */
-  private replacedModelled(oldModel: TemplateModel, newModel: TemplateModel, id: string): boolean {
-    const type = oldModel.resource(id).Type;
-    if (newModel.resources[id]?.Type !== type) return true;
-    if (type === 'AWS::KinesisFirehose::DeliveryStream') return oldModel.streamName(id) !== newModel.streamName(id);
-    if (type === 'AWS::Kinesis::Stream') return oldModel.dataStreamName(id) !== newModel.dataStreamName(id);
-    return false;
-  }
-
-  /**
-   * Creates the keys and streams of `model` that `previous` did not have (all of them without a
-   * previous template). Returns the logical ids created.
-   */
-  private materialize(model: TemplateModel, previous: TemplateModel | undefined): Set<string> {
-    const control = this.cfn.cloud.control;
-    const created = new Set<string>();
-    const isNew = (id: string) =>
-      !previous || previous.resources[id]?.Type !== model.resources[id].Type || this.replacedModelled(previous, model, id);
-
-    const aliasesByKey = new Map<string, string[]>();
-    for (const id of model.idsOfType('AWS::KMS::Alias')) {
-      const target = String(model.property(id, 'TargetKeyId') ?? '');
-      const key = model.idsOfType('AWS::KMS::Key').find((k) => model.keyArn(k) === target || model.ref(k) === target);
-      const name = model.property(id, 'AliasName');
-      if (key && typeof name === 'string') aliasesByKey.set(key, [...(aliasesByKey.get(key) ?? []), name]);
-    }
-    for (const id of model.idsOfType('AWS::KMS::Key')) {
-      if (!isNew(id)) continue;
-      const arn = model.keyArn(id);
-      const aliases = aliasesByKey.get(id) ?? [];
-      const existing = control.key(arn);
-      if (existing) {
-        const known = new Set(control.state().kms.keys.find((k) => k.KeyMetadata.Arn === arn)?.Aliases ?? []);
-        if (aliases.every((a) => known.has(a))) continue;
-        control.registerKey({
-          arn,
-          keySpec: existing.KeySpec,
-          keyUsage: existing.KeyUsage,
-          keyState: existing.KeyState as 'Enabled',
-          description: existing.Description,
-          aliases,
-          deletionDate: existing.DeletionDate !== undefined ? existing.DeletionDate * 1000 : undefined,
-        });
-        continue;
-      }
-      let description = '';
-      try {
-        description = String(model.property(id, 'Description') ?? '');
-      } catch {
-        // a description that refers to something unresolvable is only cosmetic
-      }
-      const enabled = model.property(id, 'Enabled');
-      control.registerKey({
-        arn,
-        keySpec: (model.property(id, 'KeySpec') as 'SYMMETRIC_DEFAULT' | undefined) ?? 'SYMMETRIC_DEFAULT',
-        keyUsage: (model.property(id, 'KeyUsage') as 'ENCRYPT_DECRYPT' | undefined) ?? 'ENCRYPT_DECRYPT',
-        keyState: enabled === false || enabled === 'false' ? 'Disabled' : 'Enabled',
-        description,
-        aliases,
-      });
-      created.add(id);
-      this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: 'AWS::KMS::Key', action: 'created', physicalId: arn, at: Date.now() });
-    }
-    for (const id of model.idsOfType('AWS::KinesisFirehose::DeliveryStream')) {
-      if (!isNew(id)) continue;
-      const name = model.streamName(id);
-      if (control.stream(name)) continue;
-      const kinesisSource = model.resource(id).Properties?.KinesisStreamSourceConfiguration !== undefined;
-      const type = String(model.property(id, 'DeliveryStreamType') ?? (kinesisSource ? 'KinesisStreamAsSource' : 'DirectPut'));
-      const sse = model.property(id, 'DeliveryStreamEncryptionConfigurationInput') as { KeyType?: string; KeyARN?: string } | undefined;
-      control.createStream({
-        name,
-        type: type as 'DirectPut',
-        encryption: sse
-          ? { status: 'ENABLED', keyType: (sse.KeyType ?? 'AWS_OWNED_CMK') as 'AWS_OWNED_CMK', keyArn: sse.KeyARN }
-          : undefined,
-      });
-      created.add(id);
-      this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: 'AWS::KinesisFirehose::DeliveryStream', action: 'created', physicalId: name, at: Date.now() });
-    }
-    for (const id of model.idsOfType('AWS::Kinesis::Stream')) {
-      if (!isNew(id)) continue;
-      const name = model.dataStreamName(id);
-      if (control.dataStream(name)) continue;
-      const mode = (model.property(id, 'StreamModeDetails') as { StreamMode?: string } | undefined)?.StreamMode ?? 'PROVISIONED';
-      const shards = model.property(id, 'ShardCount');
-      const sse = model.property(id, 'StreamEncryption') as { EncryptionType?: string; KeyId?: string } | undefined;
-      control.createDataStream({
-        name,
-        streamMode: mode as 'PROVISIONED',
-        shardCount: mode === 'ON_DEMAND' ? undefined : Number(shards ?? 1),
-        encryption: sse?.EncryptionType === 'KMS' && sse.KeyId ? { keyId: sse.KeyId } : undefined,
-      });
-      created.add(id);
-      this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: 'AWS::Kinesis::Stream', action: 'created', physicalId: name, at: Date.now() });
-    }
-    return created;
-  }
-
-  /**
-   * Removes modelled resources of `model` (keys are scheduled for deletion, delivery and data
-   * streams deleted), streams before keys, unless their `DeletionPolicy` retains them.
-   */
-  private removeModelled(model: TemplateModel, ids: ReadonlySet<string>): void {
-    const control = this.cfn.cloud.control;
-    const rank = (id: string) => (model.resource(id).Type === 'AWS::KMS::Key' ? 1 : 0);
-    const ordered = [...ids].filter((id) => model.resources[id]).sort((a, b) => rank(a) - rank(b));
-    for (const id of ordered) {
-      const r = model.resource(id);
-      if (r.Type !== 'AWS::KMS::Key' && r.Type !== 'AWS::KinesisFirehose::DeliveryStream' && r.Type !== 'AWS::Kinesis::Stream') continue;
-      const physicalId = r.Type === 'AWS::KMS::Key' ? model.keyArn(id) : r.Type === 'AWS::Kinesis::Stream' ? model.dataStreamName(id) : model.streamName(id);
-      if (retains(r.DeletionPolicy)) {
-        this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: r.Type, action: 'retained', physicalId, at: Date.now() });
-        continue;
-      }
-      if (r.Type === 'AWS::KMS::Key') {
-        const key = control.key(physicalId);
-        if (key && key.KeyState !== 'PendingDeletion') control.setKeyState(physicalId, 'PendingDeletion');
-      } else if (r.Type === 'AWS::Kinesis::Stream') {
-        control.deleteDataStream(physicalId);
-      } else {
-        control.deleteStream(physicalId);
-      }
-      this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: r.Type, action: 'deleted', physicalId, at: Date.now() });
-    }
   }
 }
 

@@ -32,8 +32,9 @@ import { formatArn, parseArn, partitionOf } from '../arn';
 import { LocalClock } from '../clock';
 import { ControlError, ServiceError } from '../errors';
 import { epochSeconds, JsonObject } from '../json';
-import { defineOperation, RequestContext, ServiceModule } from '../router';
+import { RequestContext, ServiceModule } from '../router';
 import { formatViolations, shapes as s } from '../validation';
+import { wireOperation } from './operation';
 
 /** One day in milliseconds. */
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -372,20 +373,12 @@ export class KmsBackend {
 
   /** `EnableKey`. */
   public enableKey(input: KeyIdInput): JsonObject {
-    const key = this.locate(input.KeyId, false);
-    if (key.keyManager === 'AWS') throw KmsErrors.awsManaged(key.arn, 'EnableKey');
-    if (key.state !== 'Enabled' && key.state !== 'Disabled') throw KmsErrors.invalidState(key.arn, key.state);
-    key.state = 'Enabled';
-    return {};
+    return this.setEnabled(input, 'Enabled', 'EnableKey');
   }
 
   /** `DisableKey`. */
   public disableKey(input: KeyIdInput): JsonObject {
-    const key = this.locate(input.KeyId, false);
-    if (key.keyManager === 'AWS') throw KmsErrors.awsManaged(key.arn, 'DisableKey');
-    if (key.state !== 'Enabled' && key.state !== 'Disabled') throw KmsErrors.invalidState(key.arn, key.state);
-    key.state = 'Disabled';
-    return {};
+    return this.setEnabled(input, 'Disabled', 'DisableKey');
   }
 
   /** `ScheduleKeyDeletion`: waiting period 7–30 days, default 30. */
@@ -547,6 +540,15 @@ export class KmsBackend {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /** `EnableKey` and `DisableKey`: a customer managed key that is `Enabled` or `Disabled` goes to `state`. */
+  private setEnabled(input: KeyIdInput, state: 'Enabled' | 'Disabled', operation: string): JsonObject {
+    const key = this.locate(input.KeyId, false);
+    if (key.keyManager === 'AWS') throw KmsErrors.awsManaged(key.arn, operation);
+    if (key.state !== 'Enabled' && key.state !== 'Disabled') throw KmsErrors.invalidState(key.arn, key.state);
+    key.state = state;
+    return {};
+  }
+
   /** Stores a key by its ARN. */
   private insertKey(key: KeyRecord): KeyRecord {
     this.keys.set(key.arn, key);
@@ -661,45 +663,21 @@ export class KmsBackend {
  * default.
  */
 export function kmsService(backend: KmsBackend): ServiceModule {
+  const byKey = { resourceMember: 'KeyId' };
   return {
     id: 'kms',
     targetPrefix: 'TrentService',
     validationErrorName: 'ValidationException',
     operations: {
-      CreateKey: defineOperation<CreateKeyInput>({
-        input: Kms.CreateKeyRequest,
-        handle: (input, context) => backend.createKey(input, context),
-      }),
-      DescribeKey: defineOperation<KeyIdInput>({
-        input: Kms.DescribeKeyRequest,
-        resourceMember: 'KeyId',
-        handle: (input) => backend.describeKey(input),
-      }),
-      EnableKey: defineOperation<KeyIdInput>({
-        input: Kms.KeyIdRequest,
-        resourceMember: 'KeyId',
-        handle: (input) => backend.enableKey(input),
-      }),
-      DisableKey: defineOperation<KeyIdInput>({
-        input: Kms.KeyIdRequest,
-        resourceMember: 'KeyId',
-        handle: (input) => backend.disableKey(input),
-      }),
-      ScheduleKeyDeletion: defineOperation<ScheduleKeyDeletionInput>({
-        input: Kms.ScheduleKeyDeletionRequest,
-        resourceMember: 'KeyId',
-        handle: (input, context) => backend.scheduleKeyDeletion(input, context),
-      }),
-      CancelKeyDeletion: defineOperation<KeyIdInput>({
-        input: Kms.KeyIdRequest,
-        resourceMember: 'KeyId',
-        handle: (input) => backend.cancelKeyDeletion(input),
-      }),
-      CreateAlias: defineOperation<CreateAliasInput>({
-        input: Kms.CreateAliasRequest,
-        resourceMember: 'TargetKeyId',
-        handle: (input, context) => backend.createAlias(input, context),
-      }),
+      CreateKey: wireOperation<CreateKeyInput>(Kms.CreateKeyRequest, {}, (input, context) => backend.createKey(input, context)),
+      DescribeKey: wireOperation<KeyIdInput>(Kms.DescribeKeyRequest, byKey, (input) => backend.describeKey(input)),
+      EnableKey: wireOperation<KeyIdInput>(Kms.KeyIdRequest, byKey, (input) => backend.enableKey(input)),
+      DisableKey: wireOperation<KeyIdInput>(Kms.KeyIdRequest, byKey, (input) => backend.disableKey(input)),
+      ScheduleKeyDeletion: wireOperation<ScheduleKeyDeletionInput>(
+        Kms.ScheduleKeyDeletionRequest, byKey, (input, context) => backend.scheduleKeyDeletion(input, context)),
+      CancelKeyDeletion: wireOperation<KeyIdInput>(Kms.KeyIdRequest, byKey, (input) => backend.cancelKeyDeletion(input)),
+      CreateAlias: wireOperation<CreateAliasInput>(
+        Kms.CreateAliasRequest, { resourceMember: 'TargetKeyId' }, (input, context) => backend.createAlias(input, context)),
     },
   };
 }

@@ -38,6 +38,16 @@ export class TagSet {
     for (const [key, value] of tags) this.tags.set(key, value);
   }
 
+  /**
+   * Sets tags within the limit of {@link MAX_TAGS_PER_STREAM}: when the stream would have more,
+   * nothing changes and the error `tooMany` makes for that count is thrown.
+   */
+  public setWithinLimit(tags: ReadonlyArray<readonly [string, string]>, tooMany: (count: number) => Error): void {
+    const count = this.countWith(tags.map(([key]) => key));
+    if (count > MAX_TAGS_PER_STREAM) throw tooMany(count);
+    this.set(tags);
+  }
+
   /** Removes tags; keys the stream does not have are ignored. */
   public remove(keys: Iterable<string>): void {
     for (const key of keys) this.tags.delete(key);

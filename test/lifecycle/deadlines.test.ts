@@ -4,19 +4,8 @@
  * give up) before its function is stopped, and never go silent.
  */
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import {
-  callsOn,
-  encryptionNow,
-  expectAnsweredInTime,
-  expectCleanLog,
-  Harness,
-  logLines,
-  resourceFor,
-  startHarness,
-  synthStack,
-  SCHEDULING_SLACK_MS,
-  UNTHROTTLED,
-} from './harness';
+import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, logLines, startHarness, synthStack, SCHEDULING_SLACK_MS, UNTHROTTLED } from './harness';
 import { LocalStack, MAX_RESPONSE_BODY_BYTES } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
 

@@ -1,7 +1,8 @@
 /**
  * Shared set-up of the lifecycle scenarios: a local cloud, the local CloudFormation driving the
  * real handler bundle, stacks synthesized with the real constructs, and the assertions every
- * scenario makes about an answer.
+ * scenario makes about an answer. What a stream looks like is in `firehose-harness.ts` and
+ * `kinesis-harness.ts`.
  */
 import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,8 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { LocalCloud, LocalCloudOptions, startLocalCloud } from '../../local-cloud';
-import { DEFAULT_HANDLER_BUNDLE, LocalCloudFormation, LocalStack, StepResult } from '../../local-cloud/cfn';
-import type { DeliveryStreamSnapshot } from '../../local-cloud/services/firehose';
+import { DEFAULT_HANDLER_BUNDLE, LocalCloudFormation, StepResult } from '../../local-cloud/cfn';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -112,69 +112,33 @@ export async function startHarness(options: LocalCloudOptions = {}): Promise<Har
   };
 }
 
-/** Calls that took effect (and all calls) on one stream. */
+/** Calls that took effect (and all calls) on one stream, of either kind. */
 export interface StreamCalls {
-  /** Accepted StartDeliveryStreamEncryption calls. */
+  /** Accepted Start calls (`StartDeliveryStreamEncryption`, `StartStreamEncryption`). */
   readonly start: number;
-  /** Accepted StopDeliveryStreamEncryption calls. */
+  /** Accepted Stop calls. */
   readonly stop: number;
-  /** Every StartDeliveryStreamEncryption call, refused ones included. */
+  /** Every Start call, refused ones included. */
   readonly startCalls: number;
-  /** Every StopDeliveryStreamEncryption call, refused ones included. */
+  /** Every Stop call, refused ones included. */
   readonly stopCalls: number;
-  /** Every DescribeDeliveryStream call. */
+  /** Every Describe call (`DescribeDeliveryStream`, `DescribeStreamSummary`). */
   readonly describe: number;
   /** Every call of any operation naming the stream. */
   readonly all: number;
 }
 
-/** The calls made on a stream so far. */
-export function callsOn(cloud: LocalCloud, stream: string): StreamCalls {
+/** The calls made on a stream so far, given the names of its kind's Start, Stop and Describe operations. */
+export function streamCallsOn(cloud: LocalCloud, stream: string, operations: { start: string; stop: string; describe: string }): StreamCalls {
   const c = cloud.control;
   return {
-    start: c.calls('StartDeliveryStreamEncryption', stream).accepted,
-    stop: c.calls('StopDeliveryStreamEncryption', stream).accepted,
-    startCalls: c.calls('StartDeliveryStreamEncryption', stream).total,
-    stopCalls: c.calls('StopDeliveryStreamEncryption', stream).total,
-    describe: c.calls('DescribeDeliveryStream', stream).total,
+    start: c.calls(operations.start, stream).accepted,
+    stop: c.calls(operations.stop, stream).accepted,
+    startCalls: c.calls(operations.start, stream).total,
+    stopCalls: c.calls(operations.stop, stream).total,
+    describe: c.calls(operations.describe, stream).total,
     all: c.calls(undefined, stream).total,
   };
-}
-
-/** A stream's encryption now: what Describe shows and the key that protects records. */
-export interface EncryptionState {
-  readonly status?: string;
-  readonly keyType?: string;
-  readonly keyArn?: string;
-  readonly failureType?: string;
-  /** The key that protects the records (`null`: not encrypted); `undefined` when the stream is gone. */
-  readonly applied?: { keyType: string; keyArn?: string } | null;
-  /** An encryption change in progress. */
-  readonly pending?: string;
-}
-
-/** The encryption of a stream snapshot (now, or as the driver saw it when the answer arrived). */
-export function encryptionOf(snapshot: DeliveryStreamSnapshot | null | undefined): EncryptionState | undefined {
-  if (!snapshot) return undefined;
-  const enc = snapshot.description.DeliveryStreamEncryptionConfiguration;
-  return {
-    status: enc?.Status,
-    keyType: enc?.KeyType,
-    keyArn: enc?.KeyARN,
-    failureType: enc?.FailureDescription?.Type,
-    applied: snapshot.appliedKey,
-    pending: snapshot.pendingChange?.kind,
-  };
-}
-
-/** The stream's encryption now. */
-export function encryptionNow(cloud: LocalCloud, stream: string): EncryptionState | undefined {
-  return encryptionOf(cloud.control.stream(stream));
-}
-
-/** The stream's encryption when the answer arrived. */
-export function encryptionAtAnswer(result: StepResult): EncryptionState | undefined {
-  return encryptionOf(result.observedAtAnswer as DeliveryStreamSnapshot | null | undefined);
 }
 
 /**
@@ -219,11 +183,4 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number, what:
 /** A fresh KMS key ARN in the local cloud's account, with a readable id. */
 export function newKeyArn(cloud: LocalCloud, id: string): string {
   return cloud.control.registerKey({ arn: `arn:aws:kms:${ENV.region}:${ENV.account}:key/${id}` }).Arn;
-}
-
-/** The scenario stack's custom resource for a stream, and its key ARN as the template resolves it. */
-export function resourceFor(stack: LocalStack, stream: string): { handle: ReturnType<LocalStack['resource']>; keyArn?: string; logicalId: string } {
-  const handle = stack.resourceForStream(stream);
-  const keyArn = stack.templateProperties(handle.logicalId).KeyArn as string | undefined;
-  return { handle, keyArn, logicalId: handle.logicalId };
 }

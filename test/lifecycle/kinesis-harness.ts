@@ -2,7 +2,7 @@
  * The Kinesis side of the lifecycle scenarios: what a data stream's encryption and calls look like
  * in the local cloud, next to `harness.ts`'s Firehose helpers.
  */
-import { ENV, SCHEDULING_SLACK_MS, UNTHROTTLED } from './harness';
+import { ENV, SCHEDULING_SLACK_MS, StreamCalls, streamCallsOn, UNTHROTTLED } from './harness';
 import { LocalCloud, LocalCloudOptions } from '../../local-cloud';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import type { DataStreamSnapshot } from '../../local-cloud/services/kinesis';
@@ -38,32 +38,11 @@ export function aliasArn(aliasName: string): string {
 }
 
 /** Calls that took effect (and all calls) on one data stream. */
-export interface DataStreamCalls {
-  /** Accepted StartStreamEncryption calls. */
-  readonly start: number;
-  /** Accepted StopStreamEncryption calls. */
-  readonly stop: number;
-  /** Every StartStreamEncryption call, refused ones included. */
-  readonly startCalls: number;
-  /** Every StopStreamEncryption call, refused ones included. */
-  readonly stopCalls: number;
-  /** Every DescribeStreamSummary call. */
-  readonly describe: number;
-  /** Every call of any operation naming the stream. */
-  readonly all: number;
-}
+export type DataStreamCalls = StreamCalls;
 
 /** The calls made on a data stream so far. */
 export function kinesisCallsOn(cloud: LocalCloud, stream: string): DataStreamCalls {
-  const c = cloud.control;
-  return {
-    start: c.calls('StartStreamEncryption', stream).accepted,
-    stop: c.calls('StopStreamEncryption', stream).accepted,
-    startCalls: c.calls('StartStreamEncryption', stream).total,
-    stopCalls: c.calls('StopStreamEncryption', stream).total,
-    describe: c.calls('DescribeStreamSummary', stream).total,
-    all: c.calls(undefined, stream).total,
-  };
+  return streamCallsOn(cloud, stream, { start: 'StartStreamEncryption', stop: 'StopStreamEncryption', describe: 'DescribeStreamSummary' });
 }
 
 /** A data stream's encryption: what DescribeStreamSummary shows and what protects the records. */

@@ -7,20 +7,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import {
-  callsOn,
-  encryptionAtAnswer,
-  encryptionNow,
-  expectAnsweredInTime,
-  expectCleanLog,
-  Harness,
-  startHarness,
-  synthStack,
-} from './harness';
+import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, startHarness, synthStack } from './harness';
 import { dataStreamArn, dataStreamAtAnswer, dataStreamNow, kinesisCallsOn } from './kinesis-harness';
 import { buildExampleApp } from '../../example/app';
 import { StepResult } from '../../local-cloud/cfn';
@@ -115,42 +106,6 @@ test.concurrent('a stack with a DeliveryStreamEncryption and a DataStreamEncrypt
   expect(dataStreamNow(h.cloud, 'mixed-events')).toBeUndefined();
   expect([ordersKey, eventsKey].map((k) => h.cloud.control.key(k)?.KeyState)).toEqual(['PendingDeletion', 'PendingDeletion']);
   for (const step of destroyed.steps) expectAnsweredInTime(step);
-}, 60_000);
-
-test.concurrent('data stream name changed in the template: Update answers a new physical id, then the clean-up Delete stops the old stream', async () => {
-  const build = (name: string) => (s: Stack) => new DataStreamEncryption(s, 'Sse', {
-    stream: kinesis.Stream.fromStreamArn(s, 'Stream', dataStreamArn(name)),
-    encryptionKey: new kms.Key(s, 'SharedKey', { removalPolicy: RemovalPolicy.DESTROY }),
-  });
-  const v1 = synthStack('KinesisRenameStack', build('k-rename-old'));
-  const v2 = synthStack('KinesisRenameStack', build('k-rename-new'));
-  h.cloud.control.createDataStream({ name: 'k-rename-old' });
-  h.cloud.control.createDataStream({ name: 'k-rename-new' });
-  const stack = h.cfn.stack(v1);
-  expect((await stack.deploy({ properties: FAST })).status).toBe('CREATE_COMPLETE');
-  const [id] = stack.customResourceIds();
-  const keyId = stack.deployedProperties(id)!.KeyId as string;
-
-  const updated = await stack.update(v2, { properties: FAST });
-
-  expect(updated.status).toBe('UPDATE_COMPLETE');
-  expect(updated.steps.map((s) => `${s.requestType} ${s.event.PhysicalResourceId} → ${s.physicalResourceId}`)).toEqual([
-    'Update kinesis:k-rename-old → kinesis:k-rename-new',
-    'Delete kinesis:k-rename-old → kinesis:k-rename-old',
-  ]);
-  const [update, cleanup] = updated.steps;
-  expect(update.event.OldResourceProperties).toMatchObject({ StreamName: 'k-rename-old', StreamArn: dataStreamArn('k-rename-old') });
-  expect(update.event.ResourceProperties).toMatchObject({ StreamName: 'k-rename-new', StreamArn: dataStreamArn('k-rename-new'), KeyId: keyId });
-  expect(cleanup.event.ResourceProperties).toMatchObject({ StreamName: 'k-rename-old' });
-  expect(update.status).toBe('SUCCESS');
-  expect(cleanup.status).toBe('SUCCESS');
-  expect(dataStreamNow(h.cloud, 'k-rename-new')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId });
-  expect(dataStreamNow(h.cloud, 'k-rename-old')).toMatchObject({ status: 'ACTIVE', encryptionType: 'NONE' });
-  expect(kinesisCallsOn(h.cloud, 'k-rename-new')).toMatchObject({ start: 1, stopCalls: 0 });
-  expect(kinesisCallsOn(h.cloud, 'k-rename-old')).toMatchObject({ start: 1, stop: 1 });
-  expect(stack.physicalId(id)).toBe('kinesis:k-rename-new');
-  expectAnsweredInTime(update);
-  expectAnsweredInTime(cleanup);
 }, 60_000);
 
 test.concurrent('the example app with its data stream: deploy, rotate to key generation 2, destroy — all three streams as the truth table says', async () => {

@@ -1,7 +1,7 @@
 /**
  * Update and Delete of a `Custom::DataStreamEncryption`, as CloudFormation sends them (after a
  * Create, with `OldResourceProperties` and the physical id), against the local cloud's Kinesis with
- * the real handler bundle.
+ * the real handler bundle. Deletes that make no Stop are in `stream-kinds.test.ts`, for both kinds.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -30,8 +30,8 @@ import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { DataStreamEncryption } from '../../src';
 
 const STREAMS = [
-  'k-rotate', 'k-switch', 'k-noop', 'k-update-preflight', 'k-delete', 'k-delete-alias', 'k-gone',
-  'k-retain', 'k-never-started', 'k-delete-updating', 'k-stop-not-applied', 'k-already-none',
+  'k-rotate', 'k-switch', 'k-noop', 'k-update-preflight', 'k-delete', 'k-delete-alias',
+  'k-delete-updating', 'k-stop-not-applied', 'k-already-none',
 ];
 /** No settle time where it is not what a scenario is about. */
 const FAST = { SettleSeconds: '0' };
@@ -45,7 +45,7 @@ beforeAll(async () => {
     for (const name of STREAMS) {
       new DataStreamEncryption(s, `Sse-${name}`, {
         stream: kinesis.Stream.fromStreamArn(s, `Stream-${name}`, dataStreamArn(name)),
-        removalPolicy: name === 'k-retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        removalPolicy: RemovalPolicy.DESTROY,
       });
     }
   });
@@ -176,52 +176,6 @@ test.concurrent('Delete of a stream encrypted through the key\'s alias ARN: the 
   expect(logLines(r, 'stop')).toEqual([expect.objectContaining({ key: byAlias, status: 'accepted' })]);
   expect(dataStreamNow(h.cloud, 'k-delete-alias')).toMatchObject({ status: 'ACTIVE', encryptionType: 'NONE' });
   expect(kinesisCallsOn(h.cloud, 'k-delete-alias')).toMatchObject({ startCalls: 0, stop: 1, stopCalls: 1 });
-  expectAnsweredInTime(r);
-}, 30_000);
-
-test.concurrent('stream deleted before the Delete: SUCCESS, no Stop', async () => {
-  const { handle } = await created('k-gone');
-  expect(h.cloud.control.deleteDataStream('k-gone')).toBe(true);
-
-  const r = await handle.delete();
-
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-gone' });
-  expect(r.reason).toContain('stream not found');
-  expect(kinesisCallsOn(h.cloud, 'k-gone')).toMatchObject({ stopCalls: 0 });
-  expect(dataStreamNow(h.cloud, 'k-gone')).toBeUndefined();
-  expectAnsweredInTime(r);
-}, 30_000);
-
-test.concurrent('RETAIN: Delete makes no call; the stream stays encrypted with the key', async () => {
-  const { handle, keyId } = await created('k-retain');
-  expect(stack.deployedProperties(handle.logicalId)).toMatchObject({ RemovalPolicy: 'retain' });
-  const before = kinesisCallsOn(h.cloud, 'k-retain');
-
-  const r = await handle.delete();
-
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-retain' });
-  expect(r.reason).toContain('Removal policy is retain');
-  expect(kinesisCallsOn(h.cloud, 'k-retain')).toEqual(before);
-  expect(dataStreamNow(h.cloud, 'k-retain')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId, applied: { KeyId: keyId } });
-  expectAnsweredInTime(r);
-}, 30_000);
-
-test.concurrent('Delete after a Create that failed before Start: no call at all, and someone else\'s encryption stays', async () => {
-  const { handle, keyId } = dataStreamResourceFor(stack, 'k-never-started');
-  const theirs = newKeyArn(h.cloud, '7e1e5000-0000-4000-8000-00000000000c');
-  h.cloud.control.createDataStream({ name: 'k-never-started', encryption: { keyId: theirs } });
-  h.cloud.control.setKeyState(keyId, 'Disabled');
-  const failed = await handle.create();
-  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'KEY_NOT_ENABLED', physicalResourceId: 'kinesis:k-never-started#not-started' });
-  const before = kinesisCallsOn(h.cloud, 'k-never-started');
-
-  const r = await handle.delete();
-
-  expect(r.event.PhysicalResourceId).toBe('kinesis:k-never-started#not-started');
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-never-started#not-started' });
-  expect(kinesisCallsOn(h.cloud, 'k-never-started')).toEqual(before);
-  expect(before).toMatchObject({ startCalls: 0, stopCalls: 0 });
-  expect(dataStreamNow(h.cloud, 'k-never-started')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId: theirs });
   expectAnsweredInTime(r);
 }, 30_000);
 

@@ -7,7 +7,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { encryptionAtAnswer, encryptionNow, expectAnsweredInTime, Harness, startHarness, synthStack } from './harness';
+import { encryptionAtAnswer, encryptionNow } from './firehose-harness';
+import { expectAnsweredInTime, Harness, startHarness, synthStack } from './harness';
 import { LocalStack, StackOperationResult } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
 

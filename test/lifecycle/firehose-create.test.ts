@@ -6,16 +6,13 @@
 import { FirehoseClient, StartDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import { callsOn, encryptionAtAnswer, encryptionNow, resourceFor } from './firehose-harness';
 import {
-  callsOn,
-  encryptionAtAnswer,
-  encryptionNow,
   expectAnsweredInTime,
   expectCleanLog,
   Harness,
   logLines,
   newKeyArn,
-  resourceFor,
   startHarness,
   synthStack,
   UNTHROTTLED,

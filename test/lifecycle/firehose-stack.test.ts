@@ -9,17 +9,8 @@ import * as path from 'node:path';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import {
-  callsOn,
-  encryptionAtAnswer,
-  encryptionNow,
-  expectAnsweredInTime,
-  expectCleanLog,
-  Harness,
-  newKeyArn,
-  startHarness,
-  synthStack,
-} from './harness';
+import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, startHarness, synthStack } from './harness';
 import { buildExampleApp } from '../../example/app';
 import { ownerTagValue } from '../../lambda/ownership';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
@@ -114,40 +105,6 @@ test.concurrent('the example app: deploy, rotate to key generation 2, destroy �
   }
   expect(encryptionNow(h.cloud, 'orders')).toMatchObject({ status: 'DISABLED' });
   expect(h.cloud.control.stream('clicks')).toBeUndefined(); // deleted with the stack, after its encryption
-}, 60_000);
-
-test.concurrent('stream name changed in the template: Update answers a new physical id, then the clean-up Delete stops the old stream', async () => {
-  const key = (s: Stack) => new kms.Key(s, 'SharedKey', { removalPolicy: RemovalPolicy.DESTROY });
-  const v1 = synthStack('RenameStack', (s) => encrypt(s, 'Sse', 'rename-old', { key: key(s) }));
-  const v2 = synthStack('RenameStack', (s) => encrypt(s, 'Sse', 'rename-new', { key: key(s) }));
-  h.cloud.control.createStream({ name: 'rename-old' });
-  h.cloud.control.createStream({ name: 'rename-new' });
-  const stack = h.cfn.stack(v1);
-  expect((await stack.deploy({ properties: FAST })).status).toBe('CREATE_COMPLETE');
-  const keyArn = stack.keyArn(keyId(stack, 'SharedKey'));
-
-  const updated = await stack.update(v2, { properties: FAST });
-
-  expect(updated.status).toBe('UPDATE_COMPLETE');
-  expect(updated.steps.map((s) => `${s.requestType} ${s.event.PhysicalResourceId} → ${s.physicalResourceId}`)).toEqual([
-    'Update firehose:rename-old → firehose:rename-new',
-    'Delete firehose:rename-old → firehose:rename-old',
-  ]);
-  const [update, cleanup] = updated.steps;
-  expect(cleanup.event.ResourceProperties).toMatchObject({ DeliveryStreamName: 'rename-old' });
-  expect(update.status).toBe('SUCCESS');
-  expect(cleanup.status).toBe('SUCCESS');
-  expect(encryptionNow(h.cloud, 'rename-new')).toMatchObject({ status: 'ENABLED', keyArn });
-  expect(encryptionNow(h.cloud, 'rename-old')).toMatchObject({ status: 'DISABLED', applied: null });
-  expect(callsOn(h.cloud, 'rename-new')).toMatchObject({ start: 1, stopCalls: 0 });
-  expect(callsOn(h.cloud, 'rename-old')).toMatchObject({ start: 1, stop: 1 });
-  // the same logical id on both streams: the old stream's tag named this resource, so its Delete stopped it, then removed the tag
-  const owner = ownerTagValue(stack.stackId, update.logicalId);
-  expect(h.cloud.control.stream('rename-new')?.tags).toEqual({ [OWNER_TAG_KEY]: owner });
-  expect(h.cloud.control.stream('rename-old')?.tags).toEqual({});
-  expect(stack.physicalId(stack.customResourceIds()[0])).toBe('firehose:rename-new');
-  expectAnsweredInTime(update);
-  expectAnsweredInTime(cleanup);
 }, 60_000);
 
 test.concurrent('a failed stack update rolls back: Update with the old properties applies the old key again; the new key goes', async () => {

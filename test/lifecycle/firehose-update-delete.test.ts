@@ -1,29 +1,18 @@
 /**
  * Update and Delete, as CloudFormation sends them (after a Create, with `OldResourceProperties`
- * and the physical id), against the local cloud with the real handler bundle.
+ * and the physical id), against the local cloud with the real handler bundle. Deletes that make
+ * no Stop are in `stream-kinds.test.ts`, for both kinds.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import {
-  callsOn,
-  encryptionAtAnswer,
-  encryptionNow,
-  expectAnsweredInTime,
-  expectCleanLog,
-  Harness,
-  newKeyArn,
-  resourceFor,
-  startHarness,
-  synthStack,
-  UNTHROTTLED,
-  SCHEDULING_SLACK_MS,
-} from './harness';
+import { callsOn, encryptionAtAnswer, encryptionNow, resourceFor } from './firehose-harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, startHarness, synthStack, UNTHROTTLED, SCHEDULING_SLACK_MS } from './harness';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
 
 const STREAMS = [
   'rotate', 'switch', 'noop', 'retry', 'rollback', 'preflight-update', 'rename-a',
-  'delete', 'gone', 'never-started', 'retain', 'delete-enabling', 'disabling-failed', 'already-disabled',
+  'delete', 'delete-enabling', 'disabling-failed', 'already-disabled',
 ];
 /** No settle time where it is not what a scenario is about. */
 const FAST = { SettleSeconds: '0' };
@@ -38,7 +27,7 @@ beforeAll(async () => {
       new DeliveryStreamEncryption(s, `Sse-${name}`, {
         deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name),
         keyType: name === 'switch' ? DeliveryStreamKeyType.AWS_OWNED_CMK : undefined,
-        removalPolicy: name === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        removalPolicy: RemovalPolicy.DESTROY,
       });
     }
   });
@@ -213,52 +202,6 @@ test.concurrent('Delete of an ENABLED stream: one Stop, answered at the first re
   expect(r.startedAt + r.answeredAtMs! - disabledAt).toBeLessThan(1_000 + SCHEDULING_SLACK_MS);
   expectAnsweredInTime(r);
   expectCleanLog(r);
-}, 30_000);
-
-test.concurrent('stream deleted before the Delete: SUCCESS, no Stop', async () => {
-  const { handle } = await created('gone');
-  expect(h.cloud.control.deleteStream('gone')).toBe(true);
-
-  const r = await handle.delete();
-
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:gone' });
-  expect(r.reason).toContain('stream not found');
-  expect(callsOn(h.cloud, 'gone')).toMatchObject({ stopCalls: 0 });
-  expectAnsweredInTime(r);
-}, 30_000);
-
-test.concurrent('Delete after a Create that failed before Start: no call at all, and someone else\'s encryption stays', async () => {
-  const { handle, keyArn } = resourceFor(stack, 'never-started');
-  const theirs = newKeyArn(h.cloud, '7e1e5000-0000-4000-8000-000000000006');
-  h.cloud.control.createStream({ name: 'never-started', encryption: { status: 'ENABLED', keyArn: theirs } });
-  h.cloud.control.setKeyState(keyArn!, 'Disabled');
-  const failed = await handle.create();
-  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'KEY_NOT_ENABLED', physicalResourceId: 'firehose:never-started#not-started' });
-  const before = callsOn(h.cloud, 'never-started');
-
-  // CloudFormation's rollback sends Delete with the answered physical id.
-  const r = await handle.delete();
-
-  expect(r.event.PhysicalResourceId).toBe('firehose:never-started#not-started');
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:never-started#not-started' });
-  expect(callsOn(h.cloud, 'never-started')).toEqual(before);
-  expect(before).toMatchObject({ startCalls: 0, stopCalls: 0 });
-  expect(encryptionNow(h.cloud, 'never-started')).toMatchObject({ status: 'ENABLED', keyArn: theirs });
-  expectAnsweredInTime(r);
-}, 30_000);
-
-test.concurrent('RETAIN: Delete makes no call; the stream stays ENABLED', async () => {
-  const { handle, keyArn } = await created('retain');
-  expect(stack.deployedProperties(handle.logicalId)).toMatchObject({ RemovalPolicy: 'retain' });
-  const before = callsOn(h.cloud, 'retain');
-
-  const r = await handle.delete();
-
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:retain' });
-  expect(r.reason).toContain('Removal policy is retain');
-  expect(callsOn(h.cloud, 'retain')).toEqual(before);
-  expect(encryptionNow(h.cloud, 'retain')).toMatchObject({ status: 'ENABLED', keyArn, applied: { keyArn } });
-  expectAnsweredInTime(r);
 }, 30_000);
 
 test.concurrent('Delete while ENABLING (rollback of a Create that never answered): waits for ENABLED, then one Stop', async () => {

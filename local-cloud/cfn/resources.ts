@@ -1,0 +1,189 @@
+/**
+ * The template resources the local CloudFormation models besides the custom resources, as far as
+ * those need them: each `AWS::KMS::Key` (with its `AWS::KMS::Alias`es) becomes a key in the local
+ * cloud with a deterministic ARN, each `AWS::KinesisFirehose::DeliveryStream` and
+ * `AWS::Kinesis::Stream` an ACTIVE stream; keys are scheduled for deletion and streams deleted when
+ * the stack no longer has them (unless their `DeletionPolicy` retains them). An
+ * `AWS::Lambda::Function` named by a service token gives the handler its timeout.
+ *
+ * @module
+ */
+
+import { TemplateModel } from './model';
+import type { LocalCloudControl } from '../control';
+
+/** Whether a deletion policy keeps the resource. */
+export function retains(policy: string | undefined): boolean {
+  return policy === 'Retain' || policy === 'RetainExceptOnCreate' || policy === 'Snapshot';
+}
+
+/** What happened to a modelled resource, for progress output. */
+export type ModelledAction = 'created' | 'deleted' | 'retained';
+
+/** The function that handles a custom resource, and its timeout. */
+export interface ServiceFunction {
+  /** The service token to invoke (the default handler's ARN when the properties name none). */
+  readonly serviceToken: string;
+  /** The function timeout, in milliseconds. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * The function behind a custom resource's `ServiceToken`: the template's `AWS::Lambda::Function`
+ * gives its `Timeout`; `fallbackTimeoutMs` applies when the token names no function of the template.
+ *
+ * @param env - region and account of the default handler's ARN
+ * @param overrideMs - a timeout that wins over the template's
+ */
+export function serviceFunctionOf(
+  model: TemplateModel,
+  properties: Readonly<Record<string, unknown>>,
+  env: { readonly region: string; readonly accountId: string },
+  fallbackTimeoutMs: number,
+  overrideMs?: number,
+): ServiceFunction {
+  const serviceToken = String(properties.ServiceToken ?? '');
+  return {
+    serviceToken: serviceToken || `arn:aws:lambda:${env.region}:${env.accountId}:function:stream-encryption-handler`,
+    timeoutMs: overrideMs ?? model.lambdaTimeoutMs(serviceToken, fallbackTimeoutMs),
+  };
+}
+
+/** The keys and streams of a stack's templates in the local cloud. */
+export class ModelledResources {
+  /**
+   * @param control - the local cloud the keys and streams live in
+   * @param report - told about every modelled resource created, deleted or retained
+   */
+  constructor(
+    private readonly control: LocalCloudControl,
+    private readonly report: (logicalId: string, resourceType: string, action: ModelledAction, physicalId: string) => void,
+  ) {}
+
+  /** Whether a modelled resource of the old template is replaced by the new one (another name). */
+  public replaced(oldModel: TemplateModel, newModel: TemplateModel, id: string): boolean {
+    const type = oldModel.resource(id).Type;
+    if (newModel.resources[id]?.Type !== type) return true;
+    if (type === 'AWS::KinesisFirehose::DeliveryStream') return oldModel.streamName(id) !== newModel.streamName(id);
+    if (type === 'AWS::Kinesis::Stream') return oldModel.dataStreamName(id) !== newModel.dataStreamName(id);
+    return false;
+  }
+
+  /**
+   * Creates the keys and streams of `model` that `previous` did not have (all of them without a
+   * previous template). Returns the logical ids created.
+   */
+  public materialize(model: TemplateModel, previous: TemplateModel | undefined): Set<string> {
+    const control = this.control;
+    const created = new Set<string>();
+    const isNew = (id: string) =>
+      !previous || previous.resources[id]?.Type !== model.resources[id].Type || this.replaced(previous, model, id);
+
+    const aliasesByKey = new Map<string, string[]>();
+    for (const id of model.idsOfType('AWS::KMS::Alias')) {
+      const target = String(model.property(id, 'TargetKeyId') ?? '');
+      const key = model.idsOfType('AWS::KMS::Key').find((k) => model.keyArn(k) === target || model.ref(k) === target);
+      const name = model.property(id, 'AliasName');
+      if (key && typeof name === 'string') aliasesByKey.set(key, [...(aliasesByKey.get(key) ?? []), name]);
+    }
+    for (const id of model.idsOfType('AWS::KMS::Key')) {
+      if (!isNew(id)) continue;
+      const arn = model.keyArn(id);
+      const aliases = aliasesByKey.get(id) ?? [];
+      const existing = control.key(arn);
+      if (existing) {
+        const known = new Set(control.state().kms.keys.find((k) => k.KeyMetadata.Arn === arn)?.Aliases ?? []);
+        if (aliases.every((a) => known.has(a))) continue;
+        control.registerKey({
+          arn,
+          keySpec: existing.KeySpec,
+          keyUsage: existing.KeyUsage,
+          keyState: existing.KeyState as 'Enabled',
+          description: existing.Description,
+          aliases,
+          deletionDate: existing.DeletionDate !== undefined ? existing.DeletionDate * 1000 : undefined,
+        });
+        continue;
+      }
+      let description = '';
+      try {
+        description = String(model.property(id, 'Description') ?? '');
+      } catch {
+        // a description that refers to something unresolvable is only cosmetic
+      }
+      const enabled = model.property(id, 'Enabled');
+      control.registerKey({
+        arn,
+        keySpec: (model.property(id, 'KeySpec') as 'SYMMETRIC_DEFAULT' | undefined) ?? 'SYMMETRIC_DEFAULT',
+        keyUsage: (model.property(id, 'KeyUsage') as 'ENCRYPT_DECRYPT' | undefined) ?? 'ENCRYPT_DECRYPT',
+        keyState: enabled === false || enabled === 'false' ? 'Disabled' : 'Enabled',
+        description,
+        aliases,
+      });
+      created.add(id);
+      this.report(id, 'AWS::KMS::Key', 'created', arn);
+    }
+    for (const id of model.idsOfType('AWS::KinesisFirehose::DeliveryStream')) {
+      if (!isNew(id)) continue;
+      const name = model.streamName(id);
+      if (control.stream(name)) continue;
+      const kinesisSource = model.resource(id).Properties?.KinesisStreamSourceConfiguration !== undefined;
+      const type = String(model.property(id, 'DeliveryStreamType') ?? (kinesisSource ? 'KinesisStreamAsSource' : 'DirectPut'));
+      const sse = model.property(id, 'DeliveryStreamEncryptionConfigurationInput') as { KeyType?: string; KeyARN?: string } | undefined;
+      control.createStream({
+        name,
+        type: type as 'DirectPut',
+        encryption: sse
+          ? { status: 'ENABLED', keyType: (sse.KeyType ?? 'AWS_OWNED_CMK') as 'AWS_OWNED_CMK', keyArn: sse.KeyARN }
+          : undefined,
+      });
+      created.add(id);
+      this.report(id, 'AWS::KinesisFirehose::DeliveryStream', 'created', name);
+    }
+    for (const id of model.idsOfType('AWS::Kinesis::Stream')) {
+      if (!isNew(id)) continue;
+      const name = model.dataStreamName(id);
+      if (control.dataStream(name)) continue;
+      const mode = (model.property(id, 'StreamModeDetails') as { StreamMode?: string } | undefined)?.StreamMode ?? 'PROVISIONED';
+      const shards = model.property(id, 'ShardCount');
+      const sse = model.property(id, 'StreamEncryption') as { EncryptionType?: string; KeyId?: string } | undefined;
+      control.createDataStream({
+        name,
+        streamMode: mode as 'PROVISIONED',
+        shardCount: mode === 'ON_DEMAND' ? undefined : Number(shards ?? 1),
+        encryption: sse?.EncryptionType === 'KMS' && sse.KeyId ? { keyId: sse.KeyId } : undefined,
+      });
+      created.add(id);
+      this.report(id, 'AWS::Kinesis::Stream', 'created', name);
+    }
+    return created;
+  }
+
+  /**
+   * Removes modelled resources of `model` (keys are scheduled for deletion, delivery and data
+   * streams deleted), streams before keys, unless their `DeletionPolicy` retains them.
+   */
+  public remove(model: TemplateModel, ids: ReadonlySet<string>): void {
+    const control = this.control;
+    const rank = (id: string) => (model.resource(id).Type === 'AWS::KMS::Key' ? 1 : 0);
+    const ordered = [...ids].filter((id) => model.resources[id]).sort((a, b) => rank(a) - rank(b));
+    for (const id of ordered) {
+      const r = model.resource(id);
+      if (r.Type !== 'AWS::KMS::Key' && r.Type !== 'AWS::KinesisFirehose::DeliveryStream' && r.Type !== 'AWS::Kinesis::Stream') continue;
+      const physicalId = r.Type === 'AWS::KMS::Key' ? model.keyArn(id) : r.Type === 'AWS::Kinesis::Stream' ? model.dataStreamName(id) : model.streamName(id);
+      if (retains(r.DeletionPolicy)) {
+        this.report(id, r.Type, 'retained', physicalId);
+        continue;
+      }
+      if (r.Type === 'AWS::KMS::Key') {
+        const key = control.key(physicalId);
+        if (key && key.KeyState !== 'PendingDeletion') control.setKeyState(physicalId, 'PendingDeletion');
+      } else if (r.Type === 'AWS::Kinesis::Stream') {
+        control.deleteDataStream(physicalId);
+      } else {
+        control.deleteStream(physicalId);
+      }
+      this.report(id, r.Type, 'deleted', physicalId);
+    }
+  }
+}
