@@ -3,16 +3,13 @@
  * fake clock and a harness that runs `handleEvent` with mocked clients and an
  * in-memory response sender.
  */
-import {
-  DeliveryStreamDescription,
-  DeliveryStreamEncryptionConfiguration,
-  DescribeDeliveryStreamOutput,
-  FirehoseClient,
-} from '@aws-sdk/client-firehose';
-import { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import { DeliveryStreamDescription, DeliveryStreamEncryptionConfiguration, DescribeDeliveryStreamOutput } from '@aws-sdk/client-firehose';
+import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { handleEvent, HandlerDependencies, InvocationContext } from '../../lambda/handle-event';
-import type { CloudFormationResponse } from '../../lambda/response';
+import { clientCache } from '../../lambda/core/clients';
+import { handleEvent, HandlerDependencies, InvocationContext } from '../../lambda/core/handle-event';
+import type { CloudFormationResponse } from '../../lambda/core/response';
+import { STREAM_KINDS } from '../../lambda/kinds';
 import {
   DeliveryStreamEncryptionResourceProperties,
   encodeDeliveryStreamEncryptionProperties,
@@ -255,7 +252,11 @@ export function lambdaContext(remainingMs = 900_000): InvocationContext {
   return { getRemainingTimeInMillis: () => remainingMs, logStreamName: LOG_STREAM };
 }
 
-/** `handleEvent` with a fake clock, mocked clients (via aws-sdk-client-mock), captured logs and answers. */
+/**
+ * `handleEvent` with every kind of stream, a fake clock, the SDK clients of
+ * each kind (mocked by the tests with aws-sdk-client-mock), captured logs and
+ * answers.
+ */
 export class Harness {
   /** The fake clock. */
   readonly clock = new FakeClock();
@@ -268,8 +269,8 @@ export class Harness {
 
   constructor() {
     this.deps = {
-      firehose: new FirehoseClient({ region: 'eu-west-1' }),
-      kms: new KMSClient({ region: 'eu-west-1' }),
+      kinds: STREAM_KINDS,
+      clients: clientCache({ maxAttempts: 1, region: 'eu-west-1' }),
       sleep: this.clock.sleep,
       now: this.clock.now,
       random: this.clock.random,

@@ -21,10 +21,9 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { awsError, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID } from './helpers';
+import { awsError, Harness, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID } from './helpers';
 import {
   KEY_ID,
-  KinesisHarness,
   kinesisCreate,
   kinesisDelete,
   kinesisProperties,
@@ -35,11 +34,12 @@ import {
   summary,
 } from './kinesis-helpers';
 import { handler } from '../../lambda';
-import { handleEvent } from '../../lambda/handle-event';
+import type { ClientProvider } from '../../lambda/core/clients';
+import { handleEvent } from '../../lambda/core/handle-event';
 
 const kinesis = mockClient(KinesisClient);
 const kms = mockClient(KMSClient);
-let h: KinesisHarness;
+let h: Harness;
 
 const ALIAS = 'alias/events-sse';
 const meta = { $metadata: { httpStatusCode: 400 } };
@@ -53,7 +53,7 @@ beforeEach(() => {
   kinesis.on(ListTagsForStreamCommand).resolves({ Tags: [], HasMoreTags: false });
   kinesis.on(AddTagsToStreamCommand).resolves({});
   kinesis.on(RemoveTagsFromStreamCommand).resolves({});
-  h = new KinesisHarness();
+  h = new Harness();
 });
 
 /** Successive `DescribeStreamSummary` results (an Error is thrown); the last one repeats forever. */
@@ -614,7 +614,13 @@ describe('one handler for both kinds of stream', () => {
   });
 
   test('dependencies without a Kinesis client answer FAILED, without touching a stream', async () => {
-    const deps = { ...h.deps, kinesis: undefined };
+    const noKinesis: ClientProvider = (service, create) => {
+      if (service === 'kinesis') {
+        throw new Error('no Kinesis client');
+      }
+      return h.deps.clients(service, create);
+    };
+    const deps = { ...h.deps, clients: noKinesis };
     await handleEvent(kinesisCreate(), lambdaContext(), deps);
     expect(h.answers[0].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started' });
     expect(h.answers[0].body.Reason).toMatch(/^UNEXPECTED_ERROR: Unexpected error in request handling: Error: no Kinesis client\./);

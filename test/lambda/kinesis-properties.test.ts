@@ -1,9 +1,10 @@
 import { LimitExceededException, ResourceInUseException } from '@aws-sdk/client-kinesis';
 import { KEY_ARN } from './helpers';
 import { kinesisProperties, MANAGED, STREAM_ARN } from './kinesis-helpers';
-import { classifyError } from '../../lambda/errors';
-import { functionalPropertiesChanged, parseDataStreamProperties, summarizeProperties, usableDataStreamName } from '../../lambda/properties';
-import { HandlerFailure, ReasonId } from '../../lambda/reasons';
+import { classifyError } from '../../lambda/core/errors';
+import { functionalPropertiesChanged, summarizeProperties } from '../../lambda/core/properties';
+import { HandlerFailure, ReasonId } from '../../lambda/core/reasons';
+import { parseDataStreamProperties, usableDataStreamName } from '../../lambda/kinds/kinesis/properties';
 import { DATA_STREAM_FUNCTIONAL_PROPERTIES } from '../../src/private/contract';
 
 const meta = { $metadata: { httpStatusCode: 400 } };

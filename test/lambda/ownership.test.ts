@@ -46,8 +46,8 @@ import {
   STACK_ID,
   updateEvent,
 } from './helpers';
-import { kinesisCreate, kinesisDelete, KinesisHarness, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
-import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/ownership';
+import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
+import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/core/ownership';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
 
 const firehose = mockClient(FirehoseClient);
@@ -412,9 +412,9 @@ describe('Firehose', () => {
 });
 
 describe('Kinesis', () => {
-  let h: KinesisHarness;
+  let h: Harness;
   beforeEach(() => {
-    h = new KinesisHarness();
+    h = new Harness();
   });
   const reads = (...results: Array<DescribeStreamSummaryOutput | Error>) => kinesis.on(DescribeStreamSummaryCommand).callsFake(sequence(...results));
   const calls = (command: Parameters<typeof kinesis.commandCalls>[0]) => kinesis.commandCalls(command);

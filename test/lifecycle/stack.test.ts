@@ -21,7 +21,7 @@ import {
   synthStack,
 } from './harness';
 import { buildExampleApp } from '../../example/app';
-import { ownerTagValue } from '../../lambda/ownership';
+import { ownerTagValue } from '../../lambda/core/ownership';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
 import { OWNER_TAG_KEY } from '../../src/private/contract';

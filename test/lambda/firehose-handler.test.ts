@@ -37,8 +37,8 @@ import {
   updateEvent,
 } from './helpers';
 import { handler } from '../../lambda';
-import { handleEvent } from '../../lambda/handle-event';
-import { MAX_RESPONSE_BYTES } from '../../lambda/response';
+import { handleEvent } from '../../lambda/core/handle-event';
+import { MAX_RESPONSE_BYTES } from '../../lambda/core/response';
 
 const firehose = mockClient(FirehoseClient);
 const kms = mockClient(KMSClient);
