@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-firehose';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createEvent, described, enc, KEY_ARN, keyMetadata, lambdaContext, properties, T0 } from './helpers';
+import { createEvent, described, enc, properties } from './firehose-helpers';
+import { KEY_ARN, keyMetadata, lambdaContext, T0 } from './helpers';
 import { clientCache } from '../../lambda/core/clients';
 import { handleEvent, HandlerDependencies } from '../../lambda/core/handle-event';
 import type { CloudFormationResponse } from '../../lambda/core/response';

@@ -6,7 +6,8 @@ import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-f
 import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createEvent, described, enc, Harness, KEY_ARN, lambdaContext, T0 } from './helpers';
+import { createEvent, described, enc } from './firehose-helpers';
+import { Harness, KEY_ARN, lambdaContext, T0 } from './helpers';
 import { kinesisCreate, sse, summary } from './kinesis-helpers';
 import { computeDeadlines, MAX_CALL_TIMEOUT_MS } from '../../lambda/core/deadlines';
 

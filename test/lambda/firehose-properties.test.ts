@@ -1,4 +1,5 @@
-import { ALIAS_ARN, awsOwnedProperties, KEY_ARN, properties } from './helpers';
+import { awsOwnedProperties, properties } from './firehose-helpers';
+import { ALIAS_ARN, KEY_ARN } from './helpers';
 import { functionalPropertiesChanged, parseRequestType, summarizeProperties } from '../../lambda/core/properties';
 import { HandlerFailure, ReasonId } from '../../lambda/core/reasons';
 import {

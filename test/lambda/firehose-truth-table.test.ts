@@ -1,4 +1,5 @@
-import { KEY_ARN, OTHER_KEY_ARN, ALIAS_ARN, described, enc } from './helpers';
+import { described, enc } from './firehose-helpers';
+import { KEY_ARN, OTHER_KEY_ARN, ALIAS_ARN } from './helpers';
 import {
   DeliveryStreamAction as Action,
   decideDeliveryStream as decide,

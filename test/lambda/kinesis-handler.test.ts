@@ -33,9 +33,6 @@ import {
   STREAM_ARN,
   summary,
 } from './kinesis-helpers';
-import { handler } from '../../lambda';
-import type { ClientProvider } from '../../lambda/core/clients';
-import { handleEvent } from '../../lambda/core/handle-event';
 
 const kinesis = mockClient(KinesisClient);
 const kms = mockClient(KMSClient);
@@ -611,33 +608,6 @@ describe('one handler for both kinds of stream', () => {
     const answer = await h.run({ ...kinesisCreate(), ResourceType: 'AWS::CloudFormation::CustomResource' } as never);
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events' });
     expect(describes()).toBe(1);
-  });
-
-  test('dependencies without a Kinesis client answer FAILED, without touching a stream', async () => {
-    const noKinesis: ClientProvider = (service, create) => {
-      if (service === 'kinesis') {
-        throw new Error('no Kinesis client');
-      }
-      return h.deps.clients(service, create);
-    };
-    const deps = { ...h.deps, clients: noKinesis };
-    await handleEvent(kinesisCreate(), lambdaContext(), deps);
-    expect(h.answers[0].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started' });
-    expect(h.answers[0].body.Reason).toMatch(/^UNEXPECTED_ERROR: Unexpected error in request handling: Error: no Kinesis client\./);
-    expect(awsCalls()).toBe(0);
-  });
-
-  test('the production handler uses a Kinesis client that makes a single attempt per call', async () => {
-    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
-    try {
-      reads(summary(sse.kms()));
-      await handler({ ...kinesisCreate(), ResponseURL: 'http://example.com/answer' } as never, lambdaContext() as never);
-      expect(describes()).toBe(1);
-      const client = kinesis.commandCalls(DescribeStreamSummaryCommand)[0].thisValue as KinesisClient;
-      expect(await client.config.maxAttempts()).toBe(1);
-    } finally {
-      log.mockRestore();
-    }
   });
 });
 

@@ -32,20 +32,8 @@ import {
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  awsError,
-  createEvent,
-  deleteEvent,
-  described,
-  enc,
-  Harness,
-  KEY_ARN,
-  keyMetadata,
-  OTHER_KEY_ARN,
-  properties,
-  STACK_ID,
-  updateEvent,
-} from './helpers';
+import { createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
+import { awsError, Harness, KEY_ARN, keyMetadata, OTHER_KEY_ARN, STACK_ID } from './helpers';
 import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
 import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/core/ownership';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
