@@ -17,7 +17,7 @@ import {
 import { DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsOwnedProperties, createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
-import { ALIAS_ARN, awsError, Harness, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID } from './helpers';
+import { ALIAS_ARN, awsError, Harness, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID, successive } from './helpers';
 import { handler } from '../../lambda';
 import { handleEvent } from '../../lambda/core/handle-event';
 import { MAX_RESPONSE_BYTES } from '../../lambda/core/response';
@@ -43,14 +43,7 @@ beforeEach(() => {
  * one repeats forever.
  */
 function reads(...results: Array<DescribeDeliveryStreamOutput | Error>): void {
-  let i = 0;
-  firehose.on(DescribeDeliveryStreamCommand).callsFake(async () => {
-    const result = results[Math.min(i++, results.length - 1)];
-    if (result instanceof Error) {
-      throw result;
-    }
-    return result;
-  });
+  firehose.on(DescribeDeliveryStreamCommand).callsFake(successive(results));
 }
 
 const meta = { $metadata: { httpStatusCode: 400 } };

@@ -1,7 +1,7 @@
 import { awsOwnedProperties, properties } from './firehose-helpers';
-import { ALIAS_ARN, KEY_ARN } from './helpers';
+import { ALIAS_ARN, KEY_ARN, parseOutcome } from './helpers';
 import { functionalPropertiesChanged, parseRequestType, summarizeProperties } from '../../lambda/core/properties';
-import { HandlerFailure, ReasonId } from '../../lambda/core/reasons';
+import type { ReasonId } from '../../lambda/core/reasons';
 import {
   KEY_ARN_PATTERN,
   parseDeliveryStreamProperties as parseProperties,
@@ -10,17 +10,7 @@ import {
 import { FUNCTIONAL_PROPERTIES } from '../../src/private/contract';
 
 /** The reason id a parse fails with (or `ok`). */
-function outcome(bag: unknown): ReasonId | 'ok' {
-  try {
-    parseProperties(bag);
-    return 'ok';
-  } catch (err) {
-    if (err instanceof HandlerFailure) {
-      return err.reasonId;
-    }
-    throw err;
-  }
-}
+const outcome = (bag: unknown): ReasonId | 'ok' => parseOutcome(parseProperties, bag);
 
 describe('parseProperties', () => {
   test('parses a complete customer managed key request', () => {

@@ -8,6 +8,7 @@ import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { clientCache } from '../../lambda/core/clients';
 import { handleEvent, HandlerDependencies, InvocationContext } from '../../lambda/core/handle-event';
+import { HandlerFailure, ReasonId } from '../../lambda/core/reasons';
 import type { CloudFormationResponse } from '../../lambda/core/response';
 import { STREAM_KINDS } from '../../lambda/kinds';
 
@@ -196,5 +197,33 @@ export class Harness {
   /** The parsed log lines. */
   records(): Array<Record<string, unknown>> {
     return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+/**
+ * A fake SDK call answering `results` one after the other (an Error is
+ * thrown); the last one repeats forever.
+ */
+export function successive<T>(results: ReadonlyArray<T | Error>): () => Promise<T> {
+  let i = 0;
+  return async () => {
+    const result = results[Math.min(i++, results.length - 1)];
+    if (result instanceof Error) {
+      throw result;
+    }
+    return result;
+  };
+}
+
+/** The reason id `parse` fails with on `bag` (or `ok`). */
+export function parseOutcome(parse: (bag: unknown) => unknown, bag: unknown): ReasonId | 'ok' {
+  try {
+    parse(bag);
+    return 'ok';
+  } catch (err) {
+    if (err instanceof HandlerFailure) {
+      return err.reasonId;
+    }
+    throw err;
   }
 }

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { awsError, Harness, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID } from './helpers';
+import { awsError, Harness, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID, successive } from './helpers';
 import {
   KEY_ID,
   kinesisCreate,
@@ -55,14 +55,7 @@ beforeEach(() => {
 
 /** Successive `DescribeStreamSummary` results (an Error is thrown); the last one repeats forever. */
 function reads(...results: Array<DescribeStreamSummaryOutput | Error>): void {
-  let i = 0;
-  kinesis.on(DescribeStreamSummaryCommand).callsFake(async () => {
-    const result = results[Math.min(i++, results.length - 1)];
-    if (result instanceof Error) {
-      throw result;
-    }
-    return result;
-  });
+  kinesis.on(DescribeStreamSummaryCommand).callsFake(successive(results));
 }
 
 const describes = (): number => kinesis.commandCalls(DescribeStreamSummaryCommand).length;
