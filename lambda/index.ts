@@ -7,9 +7,9 @@
  *
  * This module only wires the real world (timers, randomness, the HTTPS
  * response sender, stdout, the kinds of stream) into {@link handleEvent}. It
- * loads no SDK client: a kind of stream loads its own with its first event,
- * and the clients, made once per container, make a single attempt per call,
- * because the handler paces its own retries; their endpoints follow the
+ * loads no SDK client: a kind of stream loads its own with its first event.
+ * The clients make a single attempt per call, because the handler paces its
+ * own retries; their endpoints follow the
  * standard `AWS_ENDPOINT_URL_FIREHOSE`, `AWS_ENDPOINT_URL_KINESIS` and
  * `AWS_ENDPOINT_URL_KMS` variables.
  */
@@ -34,14 +34,21 @@ function writeLine(line: string): void {
 /** The real clock. */
 const REAL_CLOCK: Clock = { now: Date.now, sleep, random: Math.random };
 
-/** The production dependencies: the SDK clients are made on first use and kept for the container's later events. */
-const PRODUCTION: HandlerDependencies = {
-  ...REAL_CLOCK,
-  kinds: STREAM_KINDS,
-  clients: clientCache({ maxAttempts: 1 }),
-  sendResponse: createResponseSender({ clock: REAL_CLOCK }),
-  log: writeLine,
-};
+/**
+ * The production dependencies of one event. Its SDK clients are made when a
+ * kind of stream first asks for them, each once per event: a client reads
+ * its endpoint and region from the environment when it is made, and an
+ * event's environment is the one to follow.
+ */
+function productionDependencies(): HandlerDependencies {
+  return {
+    ...REAL_CLOCK,
+    kinds: STREAM_KINDS,
+    clients: clientCache({ maxAttempts: 1 }),
+    sendResponse: createResponseSender({ clock: REAL_CLOCK }),
+    log: writeLine,
+  };
+}
 
 /**
  * The Lambda handler. Never throws or rejects: whatever happens, it answers
@@ -52,7 +59,7 @@ const PRODUCTION: HandlerDependencies = {
  */
 export async function handler(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
   try {
-    await handleEvent(event, context, PRODUCTION);
+    await handleEvent(event, context, productionDependencies());
   } catch (err) {
     // handleEvent never rejects; this only guards against the impossible.
     writeLine(JSON.stringify({ level: 'error', action: 'handler', error: describeError(err) }));

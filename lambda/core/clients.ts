@@ -1,7 +1,7 @@
 /**
  * The SDK clients of the handler: each kind of stream makes its own, through
- * a provider that creates a client on first use and reuses it for the
- * container's later events.
+ * a provider that creates a client on first use and reuses it while the
+ * provider lives (production: one event).
  */
 
 /** What every SDK client is made with. */
@@ -26,7 +26,7 @@ export type ClientProvider = <C>(service: string, create: (settings: ClientSetti
 
 /**
  * A provider that makes each service's client once, with `settings`, and
- * reuses it. A client whose creation throws is not kept: the next request
+ * reuses it. A client whose creation throws is not kept: the next call
  * tries again.
  */
 export function clientCache(settings: ClientSettings): ClientProvider {

@@ -87,7 +87,7 @@ export function usableName(bag: unknown, name: PropertyName, pattern: RegExp): s
 }
 
 /** Whether a value is a plain (non-array) object. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
+function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -121,7 +121,7 @@ export function requiredString(bag: Record<string, unknown>, name: PropertyName)
 }
 
 /** An INVALID_PROPERTY failure. */
-export function invalid(property: string, problem: string): HandlerFailure {
+function invalid(property: string, problem: string): HandlerFailure {
   return new HandlerFailure('INVALID_PROPERTY', { property, problem });
 }
 

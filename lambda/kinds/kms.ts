@@ -7,7 +7,7 @@ import type { ClientProvider } from '../core/clients';
 import { HandlerFailure } from '../core/reasons';
 import type { ReconcileSession } from '../core/reconcile';
 
-/** The KMS client of the container, made on first use. */
+/** The KMS client of the request, made on first use. */
 export function kmsClient(provide: ClientProvider): KMSClient {
   return provide('kms', (settings) => new KMSClient(settings));
 }

@@ -51,7 +51,7 @@ export interface DeliveryStreamTypes extends KindTypes {
 /** A delivery stream's reconcile session. */
 type Session = ReconcileSession<DeliveryStreamTypes>;
 
-/** The Firehose and KMS clients of the container. */
+/** The Firehose and KMS clients of the request. */
 export function deliveryStreamClients(provide: ClientProvider): DeliveryStreamClients {
   return { firehose: provide('firehose', (settings) => new FirehoseClient(settings)), kms: kmsClient(provide) };
 }

@@ -70,7 +70,7 @@ const KMS_REASONS: Readonly<Record<string, ReasonId>> = {
 /** Most key checks one reading may need: the pre-flight, and resolving the current alias. */
 const MAX_KEY_CHECKS = 2;
 
-/** The Kinesis and KMS clients of the container. */
+/** The Kinesis and KMS clients of the request. */
 export function dataStreamClients(provide: ClientProvider): DataStreamClients {
   return { kinesis: provide('kinesis', (settings) => new KinesisClient(settings)), kms: kmsClient(provide) };
 }
