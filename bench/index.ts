@@ -62,9 +62,9 @@ const SETTINGS = {
 };
 
 const WORK = path.join(ROOT, '.tmp', 'bench');
-/** The child scripts, bundled one level below the repository (so the library finds its asset as from lib/). */
-const SYNTH_CHILD = path.join(ROOT, '.tmp', 'bench-synth-child.js');
-const WORKER = path.join(ROOT, '.tmp', 'bench-worker.js');
+/** The child scripts, bundled two levels below the repository (so the library finds its asset as from lib/private/). */
+const SYNTH_CHILD = path.join(ROOT, '.tmp', 'bench-children', 'synth-child.js');
+const WORKER = path.join(ROOT, '.tmp', 'bench-children', 'worker.js');
 const BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js');
 const RESULTS = path.join(__dirname, 'results.json');
 

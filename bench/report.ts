@@ -268,7 +268,7 @@ export function renderTable(r: BenchResults): string {
   plain('module load, ms', ms(lib.load.medianMs), `${ms(fw.load.medianMs)} fw; ${inl.map((x) => Math.round(x.load.medianMs)).join(' + ')} ms user fns`,
     `${ms(acr.load.medianMs)} (+${ms(firstEvent)} SDK at 1st event)`);
   const sdkShort = (x: HandlerModule) => x.sdkAtLoad.map((p) => p.replace('@aws-sdk/client-', '')).join(', ');
-  plain('  of which @aws-sdk clients it requires', `${ms(lib.load.medianMs - (lib.ownMs ?? 0))} (${sdkShort(lib) || 'none at load'})`,
+  plain('  of which @aws-sdk clients it requires', lib.sdkAtLoad.length ? `${ms(lib.load.medianMs - (lib.ownMs ?? 0))} (${sdkShort(lib)})` : 'none at load (at 1st event)',
     `${ms(fw.load.medianMs - (fw.ownMs ?? 0))} fw (${sdkShort(fw)}); firehose`, 'none at load (firehose at 1st event)');
   plain('  of which its own code (SDK preloaded)', ms(lib.ownMs ?? NaN), `${ms(fw.ownMs ?? NaN)} fw`, ms(acr.load.medianMs));
   const each = Object.entries(lib.sdkMs ?? {}).map(([p, v]) => `${p.replace('@aws-sdk/client-', '')} ${Math.round(v)}`).join(', ');
@@ -277,9 +277,9 @@ export function renderTable(r: BenchResults): string {
   const cold = r.coldStart;
   if (cold) {
     const loaded = (xs: readonly string[]) => xs.map((p) => p.replace('client-', '')).join(', ');
-    plain(`cold start, require + 1st event answered, median of ${cold.runs}`, '', '', '');
-    plain('  Firehose-only stack (a delivery stream event)', `${ms(cold.firehoseMedianMs)} (${loaded(cold.clients.firehose)})`, '', '');
-    plain('  mixed stack (then a data stream event)', `${ms(cold.mixedMedianMs)} (${loaded(cold.clients.mixed)})`, '', '');
+    plain(`cold start to 1st answer, median of ${cold.runs}`, '', '', '');
+    plain('  Firehose-only stack', `${ms(cold.firehoseMedianMs)} (${loaded(cold.clients.firehose)})`, '', '');
+    plain('  mixed (+ a data stream event)', `${ms(cold.mixedMedianMs)} (${loaded(cold.clients.mixed)})`, '', '');
   }
 
   // 3. latency
