@@ -3,7 +3,8 @@
  * one run on this machine, printed as one table and written to `bench/results.json`.
  *
  * 1. Footprint of N = 1, 10, 100 encrypted streams (synthesized templates).
- * 2. Handler assets: bytes raw and zipped; module load time in fresh Node.js processes.
+ * 2. Handler assets: bytes raw and zipped; module load time in fresh Node.js processes; this
+ *    library's cold start (require and first events) for a Firehose-only and a mixed stack.
  * 3. Signal latency: 50 creates in the local cloud with seeded ENABLING durations of 1–20 s.
  * 4. Synth time in fresh processes for 1, 10, 20, 100, 200 streams (one shared key).
  * 5. API calls per create, no-op update, key rotation and delete, from the local cloud's counts.
@@ -18,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { IMPLEMENTATIONS, Implementation, synthesize } from './apps';
+import type { ColdStartResult } from './cold-start';
 import {
   assetBytes,
   bundleComposition,
@@ -26,6 +28,7 @@ import {
   inlineBytes,
   loadTimes,
   ROOT,
+  sdkLoadedBy,
   sdkRequiresOf,
   synthOnce,
 } from './measure';
@@ -38,6 +41,7 @@ import type { EconomyJob, EconomyResult, Job, JobResult, LatencyJob, LatencyResu
 const SETTINGS = {
   footprintStreams: [1, 10, 100],
   loadRuns: 20,
+  coldStartRuns: 20,
   synthStreams: [1, 10, 20, 100, 200],
   synthRuns: 5,
   latencyLifecycles: 50,
@@ -58,9 +62,9 @@ const SETTINGS = {
 };
 
 const WORK = path.join(ROOT, '.tmp', 'bench');
-/** The child scripts, bundled one level below the repository (so the library finds its asset as from lib/). */
-const SYNTH_CHILD = path.join(ROOT, '.tmp', 'bench-synth-child.js');
-const WORKER = path.join(ROOT, '.tmp', 'bench-worker.js');
+/** The child scripts, bundled two levels below the repository (so the library finds its asset as from lib/private/). */
+const SYNTH_CHILD = path.join(ROOT, '.tmp', 'bench-children', 'synth-child.js');
+const WORKER = path.join(ROOT, '.tmp', 'bench-children', 'worker.js');
 const BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js');
 const RESULTS = path.join(__dirname, 'results.json');
 
@@ -99,7 +103,7 @@ function runWorker<R extends JobResult>(job: Job): Promise<R> {
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code === 0 && result) resolve(result);
-      else reject(new Error(`worker for ${job.kind} ${job.implementation} exited with ${code}`));
+      else reject(new Error(`worker for ${job.kind}${'implementation' in job ? ` ${job.implementation}` : ''} exited with ${code}`));
     });
   });
 }
@@ -149,7 +153,9 @@ function measureHandlers(assemblies: Record<Implementation, string>): Record<Imp
       const dir = code.assetDir!;
       const target = path.join(dir, `${file}.js`);
       const bytes = assetBytes(dir);
+      // Every package the asset may require: preloading them all times its own code.
       const sdk = sdkRequiresOf(dir);
+      const atLoad = sdkLoadedBy(target);
       progress(`load time of ${implementation} ${path.basename(target)}, ${runs} fresh processes${sdk.length ? ', also with its SDK clients preloaded' : ''}`);
       const load = loadTimes(target, [], runs);
       const own = sdk.length > 0 ? loadTimes(target, sdk, runs) : undefined;
@@ -167,7 +173,8 @@ function measureHandlers(assemblies: Record<Implementation, string>): Record<Imp
         zipBytes: bytes.zip,
         files: bytes.files,
         inline: false,
-        sdkAtLoad: sdk,
+        sdkAtLoad: sdk.filter((p) => atLoad.includes(p)),
+        sdkOnEvent: sdk.filter((p) => !atLoad.includes(p)),
         load,
         ownMs: own?.medianMs,
         sdkMs,
@@ -361,6 +368,8 @@ async function main(): Promise<void> {
   progress(`footprint: synthesizing ${IMPLEMENTATIONS.length} × ${SETTINGS.footprintStreams.length} stacks`);
   const { footprint, assemblies } = measureFootprint();
   const handlers = measureHandlers(assemblies);
+  progress(`cold start of the handler: require and first events, ${SETTINGS.coldStartRuns} fresh processes`);
+  const coldStart = await runWorker<ColdStartResult>({ kind: 'coldStart', bundle: BUNDLE, runs: SETTINGS.coldStartRuns });
   const composition = await bundleComposition();
   const synth = measureSynth();
   const economy = await measureEconomy();
@@ -379,6 +388,7 @@ async function main(): Promise<void> {
     loadAverage: { atStart: LOAD_AT_START, atEnd: os.loadavg() },
     footprint,
     handlers,
+    coldStart,
     composition,
     latency,
     synth,

@@ -140,6 +140,27 @@ export function sdkRequiresOf(fileOrDir: string): string[] {
   return [...found].sort();
 }
 
+/** The probe that lists the `@aws-sdk/*` packages a fresh `node` has loaded after `require(target)`. */
+const SDK_PROBE = [
+  'require(process.argv[1]);',
+  'const found = Object.keys(require.cache).map((f) => /[\\\\/]node_modules[\\\\/](@aws-sdk[\\\\/][^\\\\/]+)[\\\\/]/.exec(f)?.[1]);',
+  "process.stdout.write(JSON.stringify([...new Set(found.filter(Boolean).map((p) => p.replace('\\\\', '/')))].sort()));",
+].join('\n');
+
+/**
+ * The `@aws-sdk/*` packages `require(target)` loads in a fresh Node.js process, themselves and
+ * through each other (a bundle may also require others later, on an event).
+ */
+export function sdkLoadedBy(target: string): string[] {
+  const out = spawnSync(process.execPath, ['-e', SDK_PROBE, target], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_REGION: 'us-east-1' },
+  });
+  if (out.status !== 0) throw new Error(`loading ${target} failed: ${out.stderr}`);
+  return JSON.parse(out.stdout) as string[];
+}
+
 /** The probe run in a fresh `node`: require `preload`, then time `require(target)`. */
 const LOAD_PROBE = [
   "const { performance } = require('node:perf_hooks');",

@@ -4,6 +4,7 @@
  * @module
  */
 import { Implementation, LABELS } from './apps';
+import type { ColdStartResult } from './cold-start';
 import type { Footprint, LoadTimes } from './measure';
 import type { EconomyResult, LatencySample, PhaseCalls } from './worker';
 
@@ -17,6 +18,8 @@ export interface HandlerModule {
   readonly inline: boolean;
   /** The `@aws-sdk/*` packages it requires when loaded. */
   readonly sdkAtLoad: readonly string[];
+  /** The `@aws-sdk/client-*` packages it may require later, on an event. */
+  readonly sdkOnEvent?: readonly string[];
   readonly load: LoadTimes;
   /** Median load time with its SDK packages already loaded (its own code). */
   readonly ownMs?: number;
@@ -95,6 +98,8 @@ export interface BenchResults {
   readonly loadAverage: { readonly atStart: readonly number[]; readonly atEnd: readonly number[] };
   readonly footprint: Record<Implementation, Footprint[]>;
   readonly handlers: Record<Implementation, HandlerFigures>;
+  /** This library's cold start: a fresh process requires the bundle and handles its first events. */
+  readonly coldStart?: ColdStartResult;
   /** Bytes of the handler bundle's inputs (esbuild, the flags of bundle:handler). */
   readonly composition: ReadonlyArray<{ readonly input: string; readonly bytes: number }>;
   readonly latency: {
@@ -263,12 +268,19 @@ export function renderTable(r: BenchResults): string {
   plain('module load, ms', ms(lib.load.medianMs), `${ms(fw.load.medianMs)} fw; ${inl.map((x) => Math.round(x.load.medianMs)).join(' + ')} ms user fns`,
     `${ms(acr.load.medianMs)} (+${ms(firstEvent)} SDK at 1st event)`);
   const sdkShort = (x: HandlerModule) => x.sdkAtLoad.map((p) => p.replace('@aws-sdk/client-', '')).join(', ');
-  plain('  of which @aws-sdk clients it requires', `${ms(lib.load.medianMs - (lib.ownMs ?? 0))} (${sdkShort(lib)})`,
+  plain('  of which @aws-sdk clients it requires', lib.sdkAtLoad.length ? `${ms(lib.load.medianMs - (lib.ownMs ?? 0))} (${sdkShort(lib)})` : 'none at load (at 1st event)',
     `${ms(fw.load.medianMs - (fw.ownMs ?? 0))} fw (${sdkShort(fw)}); firehose`, 'none at load (firehose at 1st event)');
   plain('  of which its own code (SDK preloaded)', ms(lib.ownMs ?? NaN), `${ms(fw.ownMs ?? NaN)} fw`, ms(acr.load.medianMs));
   const each = Object.entries(lib.sdkMs ?? {}).map(([p, v]) => `${p.replace('@aws-sdk/client-', '')} ${Math.round(v)}`).join(', ');
   plain('  each client, the others loaded first, ms', each, '', '');
   plain('cold starts on one create', '1', '4 (2 framework, 2 user functions)', '1');
+  const cold = r.coldStart;
+  if (cold) {
+    const loaded = (xs: readonly string[]) => xs.map((p) => p.replace('client-', '')).join(', ');
+    plain(`cold start to 1st answer, median of ${cold.runs}`, '', '', '');
+    plain('  Firehose-only stack', `${ms(cold.firehoseMedianMs)} (${loaded(cold.clients.firehose)})`, '', '');
+    plain('  mixed (+ a data stream event)', `${ms(cold.mixedMedianMs)} (${loaded(cold.clients.mixed)})`, '', '');
+  }
 
   // 3. latency
   const L = r.latency;

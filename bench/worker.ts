@@ -1,8 +1,8 @@
 /**
  * One lifecycle job of the benchmark, in a process of its own (each with its own local cloud, so
  * that each implementation has its own account's rate limits and the process-wide environment
- * of its handlers): signal latency over many creates, or the API calls of one stream's create,
- * no-op update, key rotation and delete. Started by `bench/index.ts` with a job as its argument;
+ * of its handlers): signal latency over many creates, the API calls of one stream's create,
+ * no-op update, key rotation and delete, or this library's cold start. Started by `bench/index.ts` with a job as its argument;
  * sends its result back over the IPC channel.
  *
  * @module
@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { LocalCloud, startLocalCloud } from '../local-cloud';
 import { AltStack, AltStepResult, awsCustomResourceRuntime, Invoke, keyOf, modelOf, providerRuntime } from './alt-driver';
 import { ENV, Implementation, streamName } from './apps';
+import { ColdStartJob, ColdStartResult, runColdStart } from './cold-start';
 import { inBatches } from './stats';
 import { LocalCloudFormation, ResponseServer, StepResult } from '../local-cloud/cfn';
 import type { DeliveryStreamSnapshot } from '../local-cloud/services/firehose';
@@ -94,8 +95,8 @@ export interface EconomyResult {
   readonly phases: readonly PhaseCalls[];
 }
 
-export type Job = LatencyJob | EconomyJob;
-export type JobResult = LatencyResult | EconomyResult;
+export type Job = LatencyJob | EconomyJob | ColdStartJob;
+export type JobResult = LatencyResult | EconomyResult | ColdStartResult;
 
 /** Records, per stream, when its ENABLING ends (local-cloud time), as soon as a Start makes it so. */
 class EnablingWatch {
@@ -300,7 +301,7 @@ async function main(): Promise<void> {
   // The handlers log a line per step; the benchmark reports only figures.
   console.log = () => undefined;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const result = job.kind === 'latency' ? await runLatency(job) : await runEconomy(job);
+  const result = job.kind === 'latency' ? await runLatency(job) : job.kind === 'economy' ? await runEconomy(job) : await runColdStart(job);
   await new Promise<void>((resolve, reject) => {
     if (!process.send) {
       process.stdout.write(JSON.stringify(result));

@@ -5,20 +5,21 @@
  * Firehose delivery stream or an Amazon Kinesis data stream on (Create/Update)
  * and off (Delete), and PUTs its own answer to the event's `ResponseURL`.
  *
- * This module only wires the real world (SDK clients, timers, randomness, the
- * HTTPS response sender, stdout) into {@link handleEvent}. The SDK clients make
- * a single attempt per call, because the handler paces its own retries; their
- * endpoints follow the standard `AWS_ENDPOINT_URL_FIREHOSE`,
- * `AWS_ENDPOINT_URL_KINESIS` and `AWS_ENDPOINT_URL_KMS` variables.
+ * This module only wires the real world (timers, randomness, the HTTPS
+ * response sender, stdout, the kinds of stream) into {@link handleEvent}. It
+ * loads no SDK client: a kind of stream loads its own with its first event.
+ * The clients make a single attempt per call, because the handler paces its
+ * own retries; their endpoints follow the
+ * standard `AWS_ENDPOINT_URL_FIREHOSE`, `AWS_ENDPOINT_URL_KINESIS` and
+ * `AWS_ENDPOINT_URL_KMS` variables.
  */
-import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { KMSClient } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import type { Clock } from './backoff';
-import { describeError } from './errors';
-import { AnswerDependencies, answerUnexpectedError, handleEvent, HandlerDependencies } from './handle-event';
-import { createResponseSender } from './response';
+import type { Clock } from './core/backoff';
+import { clientCache } from './core/clients';
+import { describeError } from './core/errors';
+import { handleEvent, HandlerDependencies } from './core/handle-event';
+import { createResponseSender } from './core/response';
+import { STREAM_KINDS } from './kinds';
 
 /** Resolve after `ms` milliseconds of real time. */
 function sleep(ms: number): Promise<void> {
@@ -33,22 +34,19 @@ function writeLine(line: string): void {
 /** The real clock. */
 const REAL_CLOCK: Clock = { now: Date.now, sleep, random: Math.random };
 
-/** Everything but the SDK clients; creating these cannot fail. */
-function answerDependencies(): AnswerDependencies {
-  return {
-    ...REAL_CLOCK,
-    sendResponse: createResponseSender({ clock: REAL_CLOCK }),
-    log: writeLine,
-  };
-}
-
-/** The production dependencies, with fresh SDK clients. */
+/**
+ * The production dependencies of one event. Its SDK clients are made when a
+ * kind of stream first asks for them, each once per event: a client reads
+ * its endpoint and region from the environment when it is made, and an
+ * event's environment is the one to follow.
+ */
 function productionDependencies(): HandlerDependencies {
   return {
-    ...answerDependencies(),
-    firehose: new FirehoseClient({ maxAttempts: 1 }),
-    kms: new KMSClient({ maxAttempts: 1 }),
-    kinesis: new KinesisClient({ maxAttempts: 1 }),
+    ...REAL_CLOCK,
+    kinds: STREAM_KINDS,
+    clients: clientCache({ maxAttempts: 1 }),
+    sendResponse: createResponseSender({ clock: REAL_CLOCK }),
+    log: writeLine,
   };
 }
 
@@ -60,15 +58,8 @@ function productionDependencies(): HandlerDependencies {
  * @param context - the Lambda context (remaining time, log stream name).
  */
 export async function handler(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
-  let deps: HandlerDependencies;
   try {
-    deps = productionDependencies();
-  } catch (err) {
-    await answerUnexpectedError(event, context, err, answerDependencies());
-    return;
-  }
-  try {
-    await handleEvent(event, context, deps);
+    await handleEvent(event, context, productionDependencies());
   } catch (err) {
     // handleEvent never rejects; this only guards against the impossible.
     writeLine(JSON.stringify({ level: 'error', action: 'handler', error: describeError(err) }));

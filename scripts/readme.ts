@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { REASON_CATALOGUE } from '../lambda/reasons';
+import { REASON_CATALOGUE } from '../lambda/core/reasons';
 
 /** Path of the README. */
 export const README_PATH = path.join(__dirname, '..', 'README.md');

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { REASON_CATALOGUE } from '../lambda/reasons';
+import { REASON_CATALOGUE } from '../lambda/core/reasons';
 import { README_PATH, renderReadme } from '../scripts/readme';
 import { NAG_SUPPRESSIONS } from '../src/private/nag';
 

@@ -1,25 +1,17 @@
 /**
  * The shipped asset: the esbuild bundle of lambda/index.ts, as Lambda loads it.
  */
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { newestBundleSource } from '../bundle-sources';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js');
 
-/** Newest modification time of the bundle's sources. */
-function newestSource(): number {
-  const sources = [
-    ...fs.readdirSync(path.join(ROOT, 'lambda')).filter((f) => f.endsWith('.ts')).map((f) => path.join(ROOT, 'lambda', f)),
-    path.join(ROOT, 'src', 'private', 'contract.ts'),
-  ];
-  return Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
-}
-
 beforeAll(() => {
-  if (!fs.existsSync(BUNDLE) || fs.statSync(BUNDLE).mtimeMs < newestSource()) {
+  if (!fs.existsSync(BUNDLE) || fs.statSync(BUNDLE).mtimeMs < newestBundleSource()) {
     execSync('npx projen bundle:handler', { cwd: ROOT, stdio: 'pipe' });
   }
 }, 120_000);
@@ -42,4 +34,39 @@ test('the bundle leaves the AWS SDK to the Lambda runtime and has no CDK inside'
   const code = fs.readFileSync(BUNDLE, 'utf8');
   const required = [...new Set(Array.from(code.matchAll(/require\("([^"]+)"\)/g), (m) => m[1]))].sort();
   expect(required).toEqual(['@aws-sdk/client-firehose', '@aws-sdk/client-kinesis', '@aws-sdk/client-kms', 'node:crypto', 'node:http', 'node:https']);
+});
+
+/**
+ * The `@aws-sdk/client-*` packages a fresh Node.js process has loaded after
+ * requiring the bundle, then after each event (events with invalid
+ * properties: each kind of stream is loaded to validate them, and no call is
+ * made).
+ */
+function clientsLoadedBy(events: ReadonlyArray<Record<string, unknown>>): string[][] {
+  const probe = [
+    'console.log = () => undefined;',
+    'const clients = () => [...new Set(Object.keys(require.cache).map((f) => /@aws-sdk[\\\\/](client-[a-z0-9-]+)[\\\\/]/.exec(f)?.[1]).filter(Boolean))].sort();',
+    'const job = JSON.parse(process.argv[1]);',
+    '(async () => {',
+    '  const { handler } = require(job.bundle);',
+    '  const seen = [clients()];',
+    '  for (const event of job.events) {',
+    '    await handler(event, { getRemainingTimeInMillis: () => 60000 });',
+    '    seen.push(clients());',
+    '  }',
+    '  process.stdout.write(JSON.stringify(seen));',
+    '})();',
+  ].join('\n');
+  const out = execFileSync(process.execPath, ['-e', probe, JSON.stringify({ bundle: BUNDLE, events })], { cwd: ROOT, encoding: 'utf8' });
+  return JSON.parse(out) as string[][];
+}
+
+test('the bundle loads no SDK client by itself, and each kind of stream its own with its first event', () => {
+  const event = (ResourceType: string) => ({ RequestType: 'Create', ResourceType, LogicalResourceId: 'Sse', ResourceProperties: {} });
+  expect(clientsLoadedBy([event('Custom::DeliveryStreamEncryption'), event('Custom::DataStreamEncryption')])).toEqual([
+    [],
+    ['client-firehose', 'client-kms'],
+    ['client-firehose', 'client-kinesis', 'client-kms'],
+  ]);
+  expect(clientsLoadedBy([event('Custom::DataStreamEncryption')])).toEqual([[], ['client-kinesis', 'client-kms']]);
 });

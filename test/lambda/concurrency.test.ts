@@ -11,9 +11,12 @@ import {
 } from '@aws-sdk/client-firehose';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createEvent, described, enc, KEY_ARN, keyMetadata, lambdaContext, properties, T0 } from './helpers';
-import { handleEvent, HandlerDependencies } from '../../lambda/handle-event';
-import type { CloudFormationResponse } from '../../lambda/response';
+import { createEvent, described, enc, properties } from './firehose-helpers';
+import { KEY_ARN, keyMetadata, lambdaContext, T0 } from './helpers';
+import { clientCache } from '../../lambda/core/clients';
+import { handleEvent, HandlerDependencies } from '../../lambda/core/handle-event';
+import type { CloudFormationResponse } from '../../lambda/core/response';
+import { STREAM_KINDS } from '../../lambda/kinds';
 
 const firehose = mockClient(FirehoseClient);
 const kms = mockClient(KMSClient);
@@ -109,8 +112,8 @@ class FakeFirehose {
 /** Dependencies of one handler on the shared virtual clock. */
 function dependencies(time: VirtualTime, seed: number, answers: Array<CloudFormationResponse & { at: number }>): HandlerDependencies {
   return {
-    firehose: new FirehoseClient({ region: 'eu-west-1' }),
-    kms: new KMSClient({ region: 'eu-west-1' }),
+    kinds: STREAM_KINDS,
+    clients: clientCache({ maxAttempts: 1, region: 'eu-west-1' }),
     now: () => time.now,
     sleep: time.sleep,
     random: prng(seed),

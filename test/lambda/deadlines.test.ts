@@ -6,9 +6,10 @@ import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-f
 import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createEvent, described, enc, Harness, KEY_ARN, lambdaContext, T0 } from './helpers';
-import { kinesisCreate, KinesisHarness, sse, summary } from './kinesis-helpers';
-import { computeDeadlines, MAX_CALL_TIMEOUT_MS } from '../../lambda/handle-event';
+import { createEvent, described, enc } from './firehose-helpers';
+import { Harness, KEY_ARN, lambdaContext, T0 } from './helpers';
+import { kinesisCreate, sse, summary } from './kinesis-helpers';
+import { computeDeadlines, MAX_CALL_TIMEOUT_MS } from '../../lambda/core/deadlines';
 
 const firehose = mockClient(FirehoseClient);
 const kinesis = mockClient(KinesisClient);
@@ -51,7 +52,7 @@ describe('a remaining time that is not a multiple of 6 ms', () => {
 
   test.each([14_000, 14_001, 14_002, 14_003])('Kinesis, %p ms: the stream is read and the answer is SUCCESS', async (remainingMs) => {
     kinesis.on(DescribeStreamSummaryCommand).resolves(summary(sse.kms()));
-    const h = new KinesisHarness();
+    const h = new Harness();
     const answer = await h.run(kinesisCreate(), lambdaContext(remainingMs));
     expect(answer.Reason).not.toContain('RangeError');
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { KeyId: KEY_ARN } });

@@ -1,22 +1,16 @@
 /**
- * Fixtures for the handler tests: events, stream descriptions, SDK errors, a
- * fake clock and a harness that runs `handleEvent` with mocked clients and an
- * in-memory response sender.
+ * Fixtures for the handler tests of every kind of stream: keys, events, SDK
+ * errors, a fake clock and a harness that runs `handleEvent` with mocked
+ * clients and an in-memory response sender. Each kind's own fixtures are in
+ * `firehose-helpers.ts` and `kinesis-helpers.ts`.
  */
-import {
-  DeliveryStreamDescription,
-  DeliveryStreamEncryptionConfiguration,
-  DescribeDeliveryStreamOutput,
-  FirehoseClient,
-} from '@aws-sdk/client-firehose';
-import { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { handleEvent, HandlerDependencies, InvocationContext } from '../../lambda/handle-event';
-import type { CloudFormationResponse } from '../../lambda/response';
-import {
-  DeliveryStreamEncryptionResourceProperties,
-  encodeDeliveryStreamEncryptionProperties,
-} from '../../src/private/contract';
+import { clientCache } from '../../lambda/core/clients';
+import { handleEvent, HandlerDependencies, InvocationContext } from '../../lambda/core/handle-event';
+import { HandlerFailure, ReasonId } from '../../lambda/core/reasons';
+import type { CloudFormationResponse } from '../../lambda/core/response';
+import { STREAM_KINDS } from '../../lambda/kinds';
 
 /** A customer managed key's ARN. */
 export const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -33,27 +27,6 @@ export const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/app
 export const LOG_STREAM = '2025/01/01/[$LATEST]0123456789abcdef';
 /** Start of the fake clock. */
 export const T0 = Date.UTC(2025, 0, 1);
-
-/** Typed properties with defaults: stream `orders`, customer managed key {@link KEY_ARN}. */
-export function properties(overrides: Partial<DeliveryStreamEncryptionResourceProperties> = {}): Record<string, string> {
-  return encodeDeliveryStreamEncryptionProperties({
-    StreamKind: 'firehose',
-    DeliveryStreamName: 'orders',
-    KeyType: 'CUSTOMER_MANAGED_CMK',
-    KeyArn: KEY_ARN,
-    TimeoutSeconds: '600',
-    SettleSeconds: '5',
-    RemovalPolicy: 'destroy',
-    ...overrides,
-  });
-}
-
-/** Properties of an AWS owned key (no KeyArn). */
-export function awsOwnedProperties(overrides: Partial<DeliveryStreamEncryptionResourceProperties> = {}): Record<string, string> {
-  const props = properties({ KeyType: 'AWS_OWNED_CMK', ...overrides });
-  delete props.KeyArn;
-  return props;
-}
 
 /** The service token of the test events. */
 const SERVICE_TOKEN = 'arn:aws:lambda:eu-west-1:123456789012:function:handler';
@@ -103,85 +76,6 @@ export function eventBuilders(identity: EventIdentity): EventBuilders {
     }) as CloudFormationCustomResourceEvent,
     delete: (props = identity.properties(), physicalResourceId = identity.physicalId) =>
       ({ ...common(props), RequestType: 'Delete', PhysicalResourceId: physicalResourceId }) as CloudFormationCustomResourceEvent,
-  };
-}
-
-/** Events of the delivery stream encryption `OrdersSse`. */
-const ORDERS_EVENTS = eventBuilders({
-  logicalId: 'OrdersSse',
-  resourceType: 'Custom::DeliveryStreamEncryption',
-  requestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000001',
-  physicalId: 'firehose:orders',
-  properties,
-});
-
-/** A Create event. */
-export function createEvent(props: Record<string, unknown> = properties()): CloudFormationCustomResourceEvent {
-  return ORDERS_EVENTS.create(props);
-}
-
-/** An Update event. */
-export function updateEvent(
-  props: Record<string, unknown>,
-  oldProps: Record<string, unknown>,
-  physicalResourceId = 'firehose:orders',
-): CloudFormationCustomResourceEvent {
-  return ORDERS_EVENTS.update(props, oldProps, physicalResourceId);
-}
-
-/** A Delete event. */
-export function deleteEvent(props: Record<string, unknown> = properties(), physicalResourceId = 'firehose:orders'): CloudFormationCustomResourceEvent {
-  return ORDERS_EVENTS.delete(props, physicalResourceId);
-}
-
-/** Encryption configurations by status. */
-export const enc = {
-  /** Encryption off. */
-  disabled: (): DeliveryStreamEncryptionConfiguration => ({ Status: 'DISABLED' }),
-  /** Encryption on with a customer managed key. */
-  enabled: (keyArn = KEY_ARN): DeliveryStreamEncryptionConfiguration => ({ Status: 'ENABLED', KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: keyArn }),
-  /** Encryption on with the AWS owned key. */
-  awsOwned: (): DeliveryStreamEncryptionConfiguration => ({ Status: 'ENABLED', KeyType: 'AWS_OWNED_CMK' }),
-  /** Encryption being turned on. */
-  enabling: (keyArn = KEY_ARN): DeliveryStreamEncryptionConfiguration => ({ Status: 'ENABLING', KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: keyArn }),
-  /** Encryption being turned off. */
-  disabling: (keyArn = KEY_ARN): DeliveryStreamEncryptionConfiguration => ({ Status: 'DISABLING', KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: keyArn }),
-  /** Turning encryption on failed. */
-  enablingFailed: (details = 'Access denied to the KMS key'): DeliveryStreamEncryptionConfiguration => ({
-    Status: 'ENABLING_FAILED',
-    KeyType: 'CUSTOMER_MANAGED_CMK',
-    KeyARN: KEY_ARN,
-    FailureDescription: { Type: 'KMS_ACCESS_DENIED', Details: details },
-  }),
-  /** Turning encryption off failed. */
-  disablingFailed: (details = 'The KMS key is disabled'): DeliveryStreamEncryptionConfiguration => ({
-    Status: 'DISABLING_FAILED',
-    KeyType: 'CUSTOMER_MANAGED_CMK',
-    KeyARN: KEY_ARN,
-    FailureDescription: { Type: 'DISABLED_KMS_KEY', Details: details },
-  }),
-};
-
-/**
- * A `DescribeDeliveryStream` output: an ACTIVE DirectPut stream named
- * `orders` with the given encryption (`null`: no configuration at all).
- */
-export function described(
-  encryption: DeliveryStreamEncryptionConfiguration | null,
-  overrides: Partial<DeliveryStreamDescription> = {},
-): DescribeDeliveryStreamOutput {
-  return {
-    DeliveryStreamDescription: {
-      DeliveryStreamName: 'orders',
-      DeliveryStreamARN: 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/orders',
-      DeliveryStreamStatus: 'ACTIVE',
-      DeliveryStreamType: 'DirectPut',
-      VersionId: '1',
-      Destinations: [],
-      HasMoreDestinations: false,
-      ...(encryption ? { DeliveryStreamEncryptionConfiguration: encryption } : {}),
-      ...overrides,
-    },
   };
 }
 
@@ -255,7 +149,11 @@ export function lambdaContext(remainingMs = 900_000): InvocationContext {
   return { getRemainingTimeInMillis: () => remainingMs, logStreamName: LOG_STREAM };
 }
 
-/** `handleEvent` with a fake clock, mocked clients (via aws-sdk-client-mock), captured logs and answers. */
+/**
+ * `handleEvent` with every kind of stream, a fake clock, the SDK clients of
+ * each kind (mocked by the tests with aws-sdk-client-mock), captured logs and
+ * answers.
+ */
 export class Harness {
   /** The fake clock. */
   readonly clock = new FakeClock();
@@ -268,8 +166,8 @@ export class Harness {
 
   constructor() {
     this.deps = {
-      firehose: new FirehoseClient({ region: 'eu-west-1' }),
-      kms: new KMSClient({ region: 'eu-west-1' }),
+      kinds: STREAM_KINDS,
+      clients: clientCache({ maxAttempts: 1, region: 'eu-west-1' }),
       sleep: this.clock.sleep,
       now: this.clock.now,
       random: this.clock.random,
@@ -299,5 +197,33 @@ export class Harness {
   /** The parsed log lines. */
   records(): Array<Record<string, unknown>> {
     return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+/**
+ * A fake SDK call answering `results` one after the other (an Error is
+ * thrown); the last one repeats forever.
+ */
+export function successive<T>(results: ReadonlyArray<T | Error>): () => Promise<T> {
+  let i = 0;
+  return async () => {
+    const result = results[Math.min(i++, results.length - 1)];
+    if (result instanceof Error) {
+      throw result;
+    }
+    return result;
+  };
+}
+
+/** The reason id `parse` fails with on `bag` (or `ok`). */
+export function parseOutcome(parse: (bag: unknown) => unknown, bag: unknown): ReasonId | 'ok' {
+  try {
+    parse(bag);
+    return 'ok';
+  } catch (err) {
+    if (err instanceof HandlerFailure) {
+      return err.reasonId;
+    }
+    throw err;
   }
 }

@@ -2,7 +2,8 @@
  * The production entry point when the SDK clients cannot even be created:
  * it must still answer FAILED (and never reject).
  */
-import { createEvent, lambdaContext } from './helpers';
+import { createEvent } from './firehose-helpers';
+import { lambdaContext } from './helpers';
 import { handler } from '../../lambda';
 
 jest.mock('@aws-sdk/client-firehose', () => ({

@@ -21,10 +21,9 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { awsError, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID } from './helpers';
+import { awsError, Harness, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID, successive } from './helpers';
 import {
   KEY_ID,
-  KinesisHarness,
   kinesisCreate,
   kinesisDelete,
   kinesisProperties,
@@ -34,12 +33,10 @@ import {
   STREAM_ARN,
   summary,
 } from './kinesis-helpers';
-import { handler } from '../../lambda';
-import { handleEvent } from '../../lambda/handle-event';
 
 const kinesis = mockClient(KinesisClient);
 const kms = mockClient(KMSClient);
-let h: KinesisHarness;
+let h: Harness;
 
 const ALIAS = 'alias/events-sse';
 const meta = { $metadata: { httpStatusCode: 400 } };
@@ -53,19 +50,12 @@ beforeEach(() => {
   kinesis.on(ListTagsForStreamCommand).resolves({ Tags: [], HasMoreTags: false });
   kinesis.on(AddTagsToStreamCommand).resolves({});
   kinesis.on(RemoveTagsFromStreamCommand).resolves({});
-  h = new KinesisHarness();
+  h = new Harness();
 });
 
 /** Successive `DescribeStreamSummary` results (an Error is thrown); the last one repeats forever. */
 function reads(...results: Array<DescribeStreamSummaryOutput | Error>): void {
-  let i = 0;
-  kinesis.on(DescribeStreamSummaryCommand).callsFake(async () => {
-    const result = results[Math.min(i++, results.length - 1)];
-    if (result instanceof Error) {
-      throw result;
-    }
-    return result;
-  });
+  kinesis.on(DescribeStreamSummaryCommand).callsFake(successive(results));
 }
 
 const describes = (): number => kinesis.commandCalls(DescribeStreamSummaryCommand).length;
@@ -611,27 +601,6 @@ describe('one handler for both kinds of stream', () => {
     const answer = await h.run({ ...kinesisCreate(), ResourceType: 'AWS::CloudFormation::CustomResource' } as never);
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events' });
     expect(describes()).toBe(1);
-  });
-
-  test('dependencies without a Kinesis client answer FAILED, without touching a stream', async () => {
-    const deps = { ...h.deps, kinesis: undefined };
-    await handleEvent(kinesisCreate(), lambdaContext(), deps);
-    expect(h.answers[0].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started' });
-    expect(h.answers[0].body.Reason).toMatch(/^UNEXPECTED_ERROR: Unexpected error in request handling: Error: no Kinesis client\./);
-    expect(awsCalls()).toBe(0);
-  });
-
-  test('the production handler uses a Kinesis client that makes a single attempt per call', async () => {
-    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
-    try {
-      reads(summary(sse.kms()));
-      await handler({ ...kinesisCreate(), ResponseURL: 'http://example.com/answer' } as never, lambdaContext() as never);
-      expect(describes()).toBe(1);
-      const client = kinesis.commandCalls(DescribeStreamSummaryCommand)[0].thisValue as KinesisClient;
-      expect(await client.config.maxAttempts()).toBe(1);
-    } finally {
-      log.mockRestore();
-    }
   });
 });
 

@@ -1,12 +1,10 @@
 /**
  * Fixtures for the Kinesis handler tests: properties, events and stream
- * summaries of a `Custom::DataStreamEncryption`, and a harness whose
- * dependencies include a Kinesis client.
+ * summaries of a `Custom::DataStreamEncryption`.
  */
-import { DescribeStreamSummaryOutput, KinesisClient, StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryOutput, StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { eventBuilders, Harness, KEY_ARN, T0 } from './helpers';
-import type { HandlerDependencies } from '../../lambda/handle-event';
+import { eventBuilders, KEY_ARN, T0 } from './helpers';
 import { DataStreamEncryptionResourceProperties, encodeDataStreamEncryptionProperties } from '../../src/private/contract';
 
 /** The data stream of the fixtures. */
@@ -91,12 +89,4 @@ export function summary(encryption: SummaryEncryption, status: string = 'ACTIVE'
       ...overrides,
     },
   };
-}
-
-/** The harness of `helpers.ts`, with a Kinesis client among its dependencies. */
-export class KinesisHarness extends Harness {
-  constructor() {
-    super();
-    (this as { deps: HandlerDependencies }).deps = { ...this.deps, kinesis: new KinesisClient({ region: 'eu-west-1' }) };
-  }
 }

@@ -1,25 +1,16 @@
 import { LimitExceededException, ResourceInUseException } from '@aws-sdk/client-kinesis';
-import { KEY_ARN } from './helpers';
+import { KEY_ARN, parseOutcome } from './helpers';
 import { kinesisProperties, MANAGED, STREAM_ARN } from './kinesis-helpers';
-import { classifyError } from '../../lambda/errors';
-import { functionalPropertiesChanged, parseDataStreamProperties, summarizeProperties, usableDataStreamName } from '../../lambda/properties';
-import { HandlerFailure, ReasonId } from '../../lambda/reasons';
+import { classifyError } from '../../lambda/core/errors';
+import { functionalPropertiesChanged, summarizeProperties } from '../../lambda/core/properties';
+import type { ReasonId } from '../../lambda/core/reasons';
+import { parseDataStreamProperties, usableDataStreamName } from '../../lambda/kinds/kinesis/properties';
 import { DATA_STREAM_FUNCTIONAL_PROPERTIES } from '../../src/private/contract';
 
 const meta = { $metadata: { httpStatusCode: 400 } };
 
 /** The reason id a parse fails with (or `ok`). */
-function outcome(bag: unknown): ReasonId | 'ok' {
-  try {
-    parseDataStreamProperties(bag);
-    return 'ok';
-  } catch (err) {
-    if (err instanceof HandlerFailure) {
-      return err.reasonId;
-    }
-    throw err;
-  }
-}
+const outcome = (bag: unknown): ReasonId | 'ok' => parseOutcome(parseDataStreamProperties, bag);
 
 describe('parseDataStreamProperties', () => {
   test('parses a complete customer managed key request', () => {

@@ -32,22 +32,10 @@ import {
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  awsError,
-  createEvent,
-  deleteEvent,
-  described,
-  enc,
-  Harness,
-  KEY_ARN,
-  keyMetadata,
-  OTHER_KEY_ARN,
-  properties,
-  STACK_ID,
-  updateEvent,
-} from './helpers';
-import { kinesisCreate, kinesisDelete, KinesisHarness, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
-import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/ownership';
+import { createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
+import { awsError, Harness, KEY_ARN, keyMetadata, OTHER_KEY_ARN, STACK_ID, successive } from './helpers';
+import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
+import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/core/ownership';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
 
 const firehose = mockClient(FirehoseClient);
@@ -83,16 +71,7 @@ function tagged(owner?: string, more = false): ListTagsForDeliveryStreamOutput &
 }
 
 /** Successive results of a mocked command (an Error is thrown); the last one repeats. */
-function sequence<T>(...results: Array<T | Error>): () => Promise<T> {
-  let i = 0;
-  return async () => {
-    const result = results[Math.min(i++, results.length - 1)];
-    if (result instanceof Error) {
-      throw result;
-    }
-    return result;
-  };
-}
+const sequence = <T>(...results: Array<T | Error>): (() => Promise<T>) => successive(results);
 
 beforeEach(() => {
   firehose.reset();
@@ -412,9 +391,9 @@ describe('Firehose', () => {
 });
 
 describe('Kinesis', () => {
-  let h: KinesisHarness;
+  let h: Harness;
   beforeEach(() => {
-    h = new KinesisHarness();
+    h = new Harness();
   });
   const reads = (...results: Array<DescribeStreamSummaryOutput | Error>) => kinesis.on(DescribeStreamSummaryCommand).callsFake(sequence(...results));
   const calls = (command: Parameters<typeof kinesis.commandCalls>[0]) => kinesis.commandCalls(command);

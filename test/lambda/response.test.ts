@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Logger } from '../../lambda/log';
+import { Logger } from '../../lambda/core/log';
 import {
   ALLOW_LOOPBACK_HTTP_ENV,
   buildResponseBody,
@@ -9,7 +9,7 @@ import {
   isLoopbackHost,
   MAX_RESPONSE_BYTES,
   putResponse,
-} from '../../lambda/response';
+} from '../../lambda/core/response';
 
 const base: CloudFormationResponse = {
   Status: 'FAILED',

@@ -8,10 +8,10 @@ import {
 } from '@aws-sdk/client-firehose';
 import { DependencyTimeoutException, KMSInternalException, NotFoundException } from '@aws-sdk/client-kms';
 import { awsError, networkError, RESPONSE_URL } from './helpers';
-import { Backoff, ERROR_BACKOFF, fullJitterDelay, POLL_BACKOFF } from '../../lambda/backoff';
-import { classifyError, describeError, errorInfo } from '../../lambda/errors';
-import { Logger, REDACTED, redact, urlSecrets } from '../../lambda/log';
-import { formatReason, HandlerFailure, REASON_CATALOGUE, REASONS } from '../../lambda/reasons';
+import { Backoff, ERROR_BACKOFF, fullJitterDelay, POLL_BACKOFF } from '../../lambda/core/backoff';
+import { classifyError, describeError, errorInfo } from '../../lambda/core/errors';
+import { Logger, REDACTED, redact, urlSecrets } from '../../lambda/core/log';
+import { formatReason, HandlerFailure, REASON_CATALOGUE, REASONS } from '../../lambda/core/reasons';
 
 const meta = { $metadata: { httpStatusCode: 400 } };
 

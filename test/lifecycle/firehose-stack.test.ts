@@ -12,7 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, startHarness, synthStack } from './harness';
 import { buildExampleApp } from '../../example/app';
-import { ownerTagValue } from '../../lambda/ownership';
+import { ownerTagValue } from '../../lambda/core/ownership';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
 import { OWNER_TAG_KEY } from '../../src/private/contract';

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { LocalCloud, LocalCloudOptions, startLocalCloud } from '../../local-cloud';
 import { DEFAULT_HANDLER_BUNDLE, LocalCloudFormation, StepResult } from '../../local-cloud/cfn';
+import { newestBundleSource } from '../bundle-sources';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -24,22 +25,12 @@ export const ENV = { account: '123456789012', region: 'us-east-1' };
  */
 export const SCHEDULING_SLACK_MS = 5_000;
 
-/** Newest modification time of the bundle's sources. */
-function newestSource(): number {
-  const lambdaDir = path.join(ROOT, 'lambda');
-  const sources = [
-    ...fs.readdirSync(lambdaDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(lambdaDir, f)),
-    path.join(ROOT, 'src', 'private', 'contract.ts'),
-  ];
-  return Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
-}
-
 /**
  * Builds the handler bundle when it is missing or older than its sources (`npm test` builds it
  * first). One jest worker builds while the others wait for it.
  */
 export function ensureBundle(): void {
-  const fresh = () => fs.existsSync(DEFAULT_HANDLER_BUNDLE) && fs.statSync(DEFAULT_HANDLER_BUNDLE).mtimeMs >= newestSource();
+  const fresh = () => fs.existsSync(DEFAULT_HANDLER_BUNDLE) && fs.statSync(DEFAULT_HANDLER_BUNDLE).mtimeMs >= newestBundleSource();
   if (fresh()) return;
   const lock = path.join(os.tmpdir(), 'cdk-stream-encryption-bundle.lock');
   const until = Date.now() + 120_000;

@@ -18,7 +18,7 @@ import {
   synthStack,
 } from './harness';
 import { sharedKey, STREAM_KINDS } from './kinds';
-import { ownerTagValue } from '../../lambda/ownership';
+import { ownerTagValue } from '../../lambda/core/ownership';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
 

@@ -25,9 +25,10 @@ import {
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { keyArn, rejectionOf } from './helpers';
-import { handleEvent } from '../../lambda/handle-event';
-import { ownerTagValue } from '../../lambda/ownership';
-import type { CloudFormationResponse } from '../../lambda/response';
+import { handleEvent } from '../../lambda/core/handle-event';
+import { ownerTagValue } from '../../lambda/core/ownership';
+import type { CloudFormationResponse } from '../../lambda/core/response';
+import { STREAM_KINDS } from '../../lambda/kinds';
 import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../local-cloud';
 import { encodeDataStreamEncryptionProperties, OWNER_TAG_KEY } from '../../src/private/contract';
 
@@ -574,8 +575,8 @@ describe('the handler against the local cloud, with the real SDK clients', () =>
       } as unknown as CloudFormationCustomResourceEvent,
       { getRemainingTimeInMillis: () => 60_000 },
       {
-        firehose: undefined as never,
-        ...clients,
+        kinds: STREAM_KINDS,
+        clients: (service) => clients[service as keyof typeof clients] as never,
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
         now: Date.now,
         random: Math.random,

@@ -1,26 +1,16 @@
-import { ALIAS_ARN, awsOwnedProperties, KEY_ARN, properties } from './helpers';
+import { awsOwnedProperties, properties } from './firehose-helpers';
+import { ALIAS_ARN, KEY_ARN, parseOutcome } from './helpers';
+import { functionalPropertiesChanged, parseRequestType, summarizeProperties } from '../../lambda/core/properties';
+import type { ReasonId } from '../../lambda/core/reasons';
 import {
-  functionalPropertiesChanged,
   KEY_ARN_PATTERN,
-  parseProperties,
-  parseRequestType,
-  summarizeProperties,
-  usableStreamName,
-} from '../../lambda/properties';
-import { HandlerFailure, ReasonId } from '../../lambda/reasons';
+  parseDeliveryStreamProperties as parseProperties,
+  usableDeliveryStreamName as usableStreamName,
+} from '../../lambda/kinds/firehose/properties';
+import { FUNCTIONAL_PROPERTIES } from '../../src/private/contract';
 
 /** The reason id a parse fails with (or `ok`). */
-function outcome(bag: unknown): ReasonId | 'ok' {
-  try {
-    parseProperties(bag);
-    return 'ok';
-  } catch (err) {
-    if (err instanceof HandlerFailure) {
-      return err.reasonId;
-    }
-    throw err;
-  }
-}
+const outcome = (bag: unknown): ReasonId | 'ok' => parseOutcome(parseProperties, bag);
 
 describe('parseProperties', () => {
   test('parses a complete customer managed key request', () => {
@@ -141,15 +131,15 @@ describe('parseRequestType', () => {
 describe('functionalPropertiesChanged', () => {
   test('only StreamKind, DeliveryStreamName, KeyType and KeyArn count', () => {
     const old = properties();
-    expect(functionalPropertiesChanged(old, properties({ TimeoutSeconds: '300', SettleSeconds: '0', RemovalPolicy: 'retain' }))).toBe(false);
-    expect(functionalPropertiesChanged(old, { ...old, ServiceTimeout: '1200' })).toBe(false);
-    expect(functionalPropertiesChanged(old, properties({ DeliveryStreamName: 'payments' }))).toBe(true);
-    expect(functionalPropertiesChanged(old, properties({ KeyArn: ALIAS_ARN }))).toBe(true);
-    expect(functionalPropertiesChanged(old, awsOwnedProperties())).toBe(true);
+    expect(functionalPropertiesChanged(old, properties({ TimeoutSeconds: '300', SettleSeconds: '0', RemovalPolicy: 'retain' }), FUNCTIONAL_PROPERTIES)).toBe(false);
+    expect(functionalPropertiesChanged(old, { ...old, ServiceTimeout: '1200' }, FUNCTIONAL_PROPERTIES)).toBe(false);
+    expect(functionalPropertiesChanged(old, properties({ DeliveryStreamName: 'payments' }), FUNCTIONAL_PROPERTIES)).toBe(true);
+    expect(functionalPropertiesChanged(old, properties({ KeyArn: ALIAS_ARN }), FUNCTIONAL_PROPERTIES)).toBe(true);
+    expect(functionalPropertiesChanged(old, awsOwnedProperties(), FUNCTIONAL_PROPERTIES)).toBe(true);
   });
 
   test('a missing KeyArn equals an empty one', () => {
-    expect(functionalPropertiesChanged(awsOwnedProperties(), { ...awsOwnedProperties(), KeyArn: '' })).toBe(false);
+    expect(functionalPropertiesChanged(awsOwnedProperties(), { ...awsOwnedProperties(), KeyArn: '' }, FUNCTIONAL_PROPERTIES)).toBe(false);
   });
 });
 

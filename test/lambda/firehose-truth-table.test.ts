@@ -1,15 +1,16 @@
-import { KEY_ARN, OTHER_KEY_ARN, ALIAS_ARN, described, enc } from './helpers';
+import { described, enc } from './firehose-helpers';
+import { KEY_ARN, OTHER_KEY_ARN, ALIAS_ARN } from './helpers';
 import {
-  Action,
-  decide,
-  Goal,
-  INITIAL_MEMORY,
-  Memory,
-  Observation,
-  observe,
-  remember,
-  summarize,
-} from '../../lambda/decide';
+  DeliveryStreamAction as Action,
+  decideDeliveryStream as decide,
+  DeliveryStreamGoal as Goal,
+  INITIAL_DELIVERY_STREAM_MEMORY as INITIAL_MEMORY,
+  DeliveryStreamMemory as Memory,
+  DeliveryStreamObservation as Observation,
+  observeDeliveryStream as observe,
+  rememberDeliveryStream as remember,
+  summarizeDeliveryStream as summarize,
+} from '../../lambda/kinds/firehose/truth-table';
 
 const cmk: Goal = { kind: 'encrypt', streamName: 'orders', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_ARN };
 const awsOwned: Goal = { kind: 'encrypt', streamName: 'orders', keyType: 'AWS_OWNED_CMK' };

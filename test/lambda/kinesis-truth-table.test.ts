@@ -12,7 +12,7 @@ import {
   parseKeyReference,
   rememberDataStream,
   summarizeDataStream,
-} from '../../lambda/kinesis-decide';
+} from '../../lambda/kinds/kinesis/truth-table';
 
 const cmk: Extract<DataStreamGoal, { kind: 'encrypt' }> = { kind: 'encrypt', streamName: 'events', streamArn: STREAM_ARN, keyId: KEY_ARN };
 const managed: DataStreamGoal = { kind: 'encrypt', streamName: 'events', streamArn: STREAM_ARN, keyId: MANAGED };

@@ -9,9 +9,9 @@
  * the new `EncryptionType` and `KeyId`.
  */
 import type { StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
-import type { Action } from './decide';
-import type { ReasonId, ReasonParams } from './reasons';
-import { KINESIS_MANAGED_KEY_ID } from '../src/private/contract';
+import { KINESIS_MANAGED_KEY_ID } from '../../../src/private/contract';
+import type { ReasonId, ReasonParams } from '../../core/reasons';
+import type { Step } from '../../core/reconcile';
 
 /** What the handler wants the stream's encryption to be. */
 export type DataStreamGoal =
@@ -85,11 +85,15 @@ export const INITIAL_DATA_STREAM_MEMORY: DataStreamMemory = {
 };
 
 /**
- * The next step: the delivery streams' actions (wait, verify the key, Start,
- * Stop, answer), plus resolving the alias a data stream reports its key by.
+ * The next step: a step of the reconcile loop, checking the customer managed
+ * key first, or resolving the alias a data stream reports its key by.
  */
 export type DataStreamAction =
-  | Action
+  | Step
+  | {
+    /** Check the customer managed key with `kms:DescribeKey`, then decide again. */
+    readonly kind: 'verify-key';
+  }
   | {
     /** Resolve the alias the stream's current key is named by with `kms:DescribeKey`, then decide again. */
     readonly kind: 'resolve-key';

@@ -16,29 +16,11 @@ import {
 } from '@aws-sdk/client-firehose';
 import { DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  ALIAS_ARN,
-  awsError,
-  awsOwnedProperties,
-  createEvent,
-  deleteEvent,
-  described,
-  enc,
-  Harness,
-  KEY_ARN,
-  keyMetadata,
-  lambdaContext,
-  LOG_STREAM,
-  networkError,
-  OTHER_KEY_ARN,
-  properties,
-  RESPONSE_URL,
-  STACK_ID,
-  updateEvent,
-} from './helpers';
+import { awsOwnedProperties, createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
+import { ALIAS_ARN, awsError, Harness, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID, successive } from './helpers';
 import { handler } from '../../lambda';
-import { handleEvent } from '../../lambda/handle-event';
-import { MAX_RESPONSE_BYTES } from '../../lambda/response';
+import { handleEvent } from '../../lambda/core/handle-event';
+import { MAX_RESPONSE_BYTES } from '../../lambda/core/response';
 
 const firehose = mockClient(FirehoseClient);
 const kms = mockClient(KMSClient);
@@ -61,14 +43,7 @@ beforeEach(() => {
  * one repeats forever.
  */
 function reads(...results: Array<DescribeDeliveryStreamOutput | Error>): void {
-  let i = 0;
-  firehose.on(DescribeDeliveryStreamCommand).callsFake(async () => {
-    const result = results[Math.min(i++, results.length - 1)];
-    if (result instanceof Error) {
-      throw result;
-    }
-    return result;
-  });
+  firehose.on(DescribeDeliveryStreamCommand).callsFake(successive(results));
 }
 
 const meta = { $metadata: { httpStatusCode: 400 } };
@@ -874,15 +849,5 @@ describe('handler', () => {
     await expect(handler({} as never, lambdaContext() as never)).resolves.toBeUndefined();
     await expect(handler('garbage' as never, lambdaContext() as never)).resolves.toBeUndefined();
     expect(awsCalls()).toBe(0);
-  });
-
-  test('uses SDK clients that make a single attempt per call', async () => {
-    reads(described(enc.enabled()));
-    await handler({ ...createEvent(), ResponseURL: 'http://example.com/answer' } as never, lambdaContext() as never);
-    expect(describes()).toBe(1);
-    const client = firehose.commandCalls(DescribeDeliveryStreamCommand)[0].thisValue as FirehoseClient;
-    expect(await client.config.maxAttempts()).toBe(1);
-    const lines = (console.log as jest.Mock).mock.calls.map((args) => JSON.parse(String(args[0])) as Record<string, unknown>);
-    expect(lines.find((r) => r.action === 'respond')).toMatchObject({ level: 'error', status: 'refused' });
   });
 });

@@ -7,7 +7,7 @@
  * a Delete whether its encryption is still this resource's to stop.
  */
 import { createHash } from 'node:crypto';
-import { OWNER_TAG_KEY } from '../src/private/contract';
+import { OWNER_TAG_KEY } from '../../src/private/contract';
 
 /** Longest tag value both Firehose and Kinesis accept. */
 export const MAX_TAG_VALUE_LENGTH = 256;

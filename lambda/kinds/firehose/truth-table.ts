@@ -1,15 +1,16 @@
 /**
- * The handler's truth table as a pure function: given what the handler wants
- * (the goal), what it just read from `DescribeDeliveryStream` (the
- * observation) and what it did and saw before (the memory), decide the next
+ * The truth table of a Firehose delivery stream's encryption, as a pure
+ * function: given what the handler wants (the goal), what it just read from
+ * `DescribeDeliveryStream` (the observation) and what it did and saw before (the memory), decideDeliveryStream the next
  * action. No I/O, no clock: every row is unit-tested on its own.
  */
 import type { DeliveryStreamDescription } from '@aws-sdk/client-firehose';
-import type { ReasonId, ReasonParams } from './reasons';
-import type { FirehoseKeyType } from '../src/private/contract';
+import type { FirehoseKeyType } from '../../../src/private/contract';
+import type { ReasonId, ReasonParams } from '../../core/reasons';
+import type { Step } from '../../core/reconcile';
 
 /** What the handler wants the stream's encryption to be. */
-export type Goal =
+export type DeliveryStreamGoal =
   | {
     /** Create/Update: encryption ENABLED with this key. */
     readonly kind: 'encrypt';
@@ -40,7 +41,7 @@ export interface EncryptionView {
 }
 
 /** One reading of the stream. */
-export type Observation =
+export type DeliveryStreamObservation =
   | {
     /** The stream does not exist (ResourceNotFoundException). */
     readonly found: false;
@@ -57,7 +58,7 @@ export type Observation =
   };
 
 /** What the handler did and saw earlier in this request. */
-export interface Memory {
+export interface DeliveryStreamMemory {
   /** A previous reading found the stream. */
   readonly streamSeen: boolean;
   /** Start was accepted by Firehose in this request. */
@@ -75,7 +76,7 @@ export interface Memory {
 }
 
 /** The memory at the start of a request. */
-export const INITIAL_MEMORY: Memory = {
+export const INITIAL_DELIVERY_STREAM_MEMORY: DeliveryStreamMemory = {
   streamSeen: false,
   started: false,
   stopped: false,
@@ -84,44 +85,19 @@ export const INITIAL_MEMORY: Memory = {
   keyVerified: false,
 };
 
-/** The next step. */
-export type Action =
-  | {
-    /** Read the stream again after a short pause. */
-    readonly kind: 'wait';
-  }
+/** The next step: a step of the reconcile loop, or checking the customer managed key first. */
+export type DeliveryStreamAction =
+  | Step
   | {
     /** Check the customer managed key with `kms:DescribeKey`, then decide again. */
     readonly kind: 'verify-key';
-  }
-  | {
-    /** Call Start (`StartDeliveryStreamEncryption`, or `StartStreamEncryption` with the wanted key). */
-    readonly kind: 'start';
-  }
-  | {
-    /** Call Stop (`StopDeliveryStreamEncryption`, or `StopStreamEncryption` with the key the stream reports). */
-    readonly kind: 'stop';
-  }
-  | {
-    /** Answer SUCCESS. */
-    readonly kind: 'succeed';
-    /** Wait the settle time first (encryption was just applied). */
-    readonly settle: boolean;
-  }
-  | {
-    /** Answer FAILED. */
-    readonly kind: 'fail';
-    /** The catalogue entry. */
-    readonly reasonId: ReasonId;
-    /** The entry's parameters. */
-    readonly params: ReasonParams;
   };
 
 /** Read the stream again. */
-const WAIT: Action = { kind: 'wait' };
+const WAIT: DeliveryStreamAction = { kind: 'wait' };
 
 /** Answer SUCCESS at once. */
-const DONE: Action = { kind: 'succeed', settle: false };
+const DONE: DeliveryStreamAction = { kind: 'succeed', settle: false };
 
 /** Stream statuses that turn into ACTIVE by themselves. */
 const STREAM_BUSY: ReadonlySet<string> = new Set(['CREATING', 'UPDATING']);
@@ -135,8 +111,8 @@ const STREAM_ENDING: ReadonlySet<string> = new Set(['DELETING', 'CREATING_FAILED
 /** The only stream type Firehose can encrypt itself. */
 const DIRECT_PUT = 'DirectPut';
 
-/** Turn a `DescribeDeliveryStream` description into an {@link Observation}. */
-export function observe(description: DeliveryStreamDescription | undefined): Observation {
+/** Turn a `DescribeDeliveryStream` description into an {@link DeliveryStreamObservation}. */
+export function observeDeliveryStream(description: DeliveryStreamDescription | undefined): DeliveryStreamObservation {
   if (!description) {
     return { found: false };
   }
@@ -156,12 +132,12 @@ export function observe(description: DeliveryStreamDescription | undefined): Obs
 }
 
 /** The encryption status, with "no configuration" read as DISABLED. */
-export function encryptionStatus(observation: Observation): string | undefined {
+export function encryptionStatus(observation: DeliveryStreamObservation): string | undefined {
   return observation.found ? observation.encryption.status ?? 'DISABLED' : undefined;
 }
 
 /** A one-line description of an observation, for reasons and logs. */
-export function summarize(observation: Observation | undefined): string {
+export function summarizeDeliveryStream(observation: DeliveryStreamObservation | undefined): string {
   if (!observation) {
     return 'not read yet';
   }
@@ -178,10 +154,10 @@ export function summarize(observation: Observation | undefined): string {
 }
 
 /**
- * Fold an observation into the memory. Call after {@link decide} has judged
- * the observation, so that `decide` sees what happened *before* it.
+ * Fold an observation into the memory. Call after {@link decideDeliveryStream} has judged
+ * the observation, so that `decideDeliveryStream` sees what happened *before* it.
  */
-export function remember(memory: Memory, observation: Observation): Memory {
+export function rememberDeliveryStream(memory: DeliveryStreamMemory, observation: DeliveryStreamObservation): DeliveryStreamMemory {
   const status = encryptionStatus(observation);
   return {
     ...memory,
@@ -196,7 +172,7 @@ export function remember(memory: Memory, observation: Observation): Memory {
  * a customer managed key, the ARN as given or as resolved by `kms:DescribeKey`
  * (so an alias ARN matches the key it names).
  */
-export function hasWantedKey(goal: Goal, encryption: EncryptionView, memory: Memory): boolean {
+export function hasWantedKey(goal: DeliveryStreamGoal, encryption: EncryptionView, memory: DeliveryStreamMemory): boolean {
   if (goal.kind !== 'encrypt' || encryption.keyType !== goal.keyType) {
     return false;
   }
@@ -230,12 +206,16 @@ export function hasWantedKey(goal: Goal, encryption: EncryptionView, memory: Mem
  * - ENABLED, ENABLING_FAILED, DISABLING_FAILED → Stop; after a Stop, wait,
  *   and DISABLING_FAILED → FAILED.
  */
-export function decide(goal: Goal, observation: Observation, memory: Memory): Action {
+export function decideDeliveryStream(
+  goal: DeliveryStreamGoal,
+  observation: DeliveryStreamObservation,
+  memory: DeliveryStreamMemory,
+): DeliveryStreamAction {
   return goal.kind === 'encrypt' ? decideEncrypt(goal, observation, memory) : decideDecrypt(goal, observation, memory);
 }
 
-/** The Create/Update half of {@link decide}. */
-function decideEncrypt(goal: Extract<Goal, { kind: 'encrypt' }>, observation: Observation, memory: Memory): Action {
+/** The Create/Update half of {@link decideDeliveryStream}. */
+function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, observation: DeliveryStreamObservation, memory: DeliveryStreamMemory): DeliveryStreamAction {
   const stream = goal.streamName;
   if (!observation.found) {
     return fail(memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { stream });
@@ -277,12 +257,12 @@ function decideEncrypt(goal: Extract<Goal, { kind: 'encrypt' }>, observation: Ob
 }
 
 /** Start, after the key pre-flight for a customer managed key. */
-function startWith(goal: Extract<Goal, { kind: 'encrypt' }>, memory: Memory): Action {
+function startWith(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, memory: DeliveryStreamMemory): DeliveryStreamAction {
   return goal.keyType === 'CUSTOMER_MANAGED_CMK' && !memory.keyVerified ? { kind: 'verify-key' } : { kind: 'start' };
 }
 
-/** The Delete half of {@link decide}. */
-function decideDecrypt(goal: Extract<Goal, { kind: 'decrypt' }>, observation: Observation, memory: Memory): Action {
+/** The Delete half of {@link decideDeliveryStream}. */
+function decideDecrypt(goal: Extract<DeliveryStreamGoal, { kind: 'decrypt' }>, observation: DeliveryStreamObservation, memory: DeliveryStreamMemory): DeliveryStreamAction {
   if (!observation.found) {
     return DONE;
   }
@@ -314,6 +294,6 @@ function decideDecrypt(goal: Extract<Goal, { kind: 'decrypt' }>, observation: Ob
 }
 
 /** A `fail` action. */
-function fail(reasonId: ReasonId, params: ReasonParams): Action {
+function fail(reasonId: ReasonId, params: ReasonParams): DeliveryStreamAction {
   return { kind: 'fail', reasonId, params };
 }

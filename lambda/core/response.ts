@@ -9,10 +9,12 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Backoff, Clock, RESPONSE_BACKOFF } from './backoff';
 import type { Logger } from './log';
-import type { DataStreamEncryptionResponseData, DeliveryStreamEncryptionResponseData } from '../src/private/contract';
 
-/** The attributes of an answer, of either resource type. */
-export type ResponseData = DeliveryStreamEncryptionResponseData | DataStreamEncryptionResponseData;
+/**
+ * The attributes of an answer (readable with `Fn::GetAtt`): string values,
+ * named by the kind of stream (its contract's response data interface).
+ */
+export type ResponseData = object;
 
 /** The body CloudFormation expects at the `ResponseURL`. */
 export interface CloudFormationResponse {

@@ -1,0 +1,285 @@
+/**
+ * One custom-resource request, end to end: find the kind of stream it is
+ * for, validate it, reconcile the stream, build the answer and deliver it to
+ * CloudFormation. All I/O comes in through {@link HandlerDependencies}, so
+ * tests run it with mocked clients, a fake clock and an in-memory response
+ * sender.
+ */
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { ClientProvider } from './clients';
+import { computeDeadlines, LAMBDA_DEADLINE_MARGIN_MS } from './deadlines';
+import { describeError } from './errors';
+import { Logger, LogSink, redact, urlSecrets } from './log';
+import { ownerTagValue } from './ownership';
+import { functionalPropertiesChanged, parseRequestType, quote, summarizeProperties } from './properties';
+import { HandlerFailure, ReasonId } from './reasons';
+import { reconcile, SessionEnvironment } from './reconcile';
+import { buildResponseBody, ResponseData, ResponseSender } from './response';
+import { registrationOf, StreamKind, StreamKindRegistry } from './stream-kind';
+import { HANDLER_TIMEOUT_SECONDS, NOT_STARTED_SUFFIX } from '../../src/private/contract';
+
+/** Everything the handler touches outside itself. */
+export interface HandlerDependencies {
+  /** The kinds of stream the handler knows, by resource type (`lambda/kinds`). */
+  readonly kinds: StreamKindRegistry;
+  /** Makes (or reuses) the SDK clients a kind of stream calls. */
+  readonly clients: ClientProvider;
+  /** Resolve after `ms` milliseconds. */
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  /** A number in `[0, 1)`. */
+  readonly random: () => number;
+  /** Delivers the answer to the `ResponseURL`. */
+  readonly sendResponse: ResponseSender;
+  /** Where JSON log lines go. */
+  readonly log: LogSink;
+}
+
+/** The parts of the Lambda context the handler uses. */
+export interface InvocationContext {
+  /** The CloudWatch log stream of this invocation, pointed to from FAILED reasons. */
+  readonly logStreamName?: string;
+  /** Milliseconds left before Lambda stops the invocation. */
+  getRemainingTimeInMillis(): number;
+}
+
+/** The answer to give, before it is serialized. */
+interface Outcome {
+  /** SUCCESS or FAILED. */
+  readonly status: 'SUCCESS' | 'FAILED';
+  /** The full reason (shortened only when serialized). */
+  readonly reason: string;
+  /** The catalogue entry of a FAILED answer. */
+  readonly reasonId?: ReasonId;
+  /** The physical id to answer with. */
+  readonly physicalResourceId: string;
+  /** The attributes to answer with. */
+  readonly data: ResponseData;
+}
+
+/** A request as received: the raw event, when it started, its time budget and logger. */
+interface Request {
+  /** The event, as an untrusted record. */
+  readonly event: Readonly<Record<string, unknown>>;
+  /** When handling started, in epoch milliseconds. */
+  readonly startedAt: number;
+  /** The Lambda's remaining time when handling started, in milliseconds. */
+  readonly remainingMs: number;
+  /** Strings to keep out of logs and reasons (the ResponseURL and its parts). */
+  readonly secrets: ReadonlyArray<string>;
+  /** The request's logger. */
+  readonly log: Logger;
+}
+
+/** Attributes when not even the kind of stream is known. */
+const NO_KIND_DATA: ResponseData = {};
+
+/** A string field of the event, or `undefined`. */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Handle one CloudFormation custom-resource event and deliver the answer.
+ * Never rejects: every error becomes a FAILED answer and a log line.
+ */
+export async function handleEvent(event: CloudFormationCustomResourceEvent, context: InvocationContext, deps: HandlerDependencies): Promise<void> {
+  const request = openRequest(event, context, deps);
+  let kind: StreamKind | undefined;
+  let outcome: Outcome;
+  try {
+    kind = registrationOf(deps.kinds, request.event).load();
+    outcome = await respond(request, kind, deps);
+  } catch (err) {
+    outcome = unexpected(request, kind, err);
+  }
+  await deliver(request, outcome, context, deps);
+}
+
+/** Read what is needed from the event and context, defensively, and log a safe summary; never throws. */
+function openRequest(event: unknown, context: InvocationContext, deps: HandlerDependencies): Request {
+  const startedAt = deps.now();
+  const raw = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const secrets = urlSecrets(raw.ResponseURL);
+  const summary = summarizeProperties(raw.ResourceProperties);
+  const stream = summary.DeliveryStreamName ?? summary.StreamName;
+  const log = new Logger(deps.log, deps.now, startedAt, { requestId: text(raw.RequestId), requestType: quote(raw.RequestType), stream }, secrets);
+  let remainingMs = HANDLER_TIMEOUT_SECONDS * 1000;
+  try {
+    const reported = context.getRemainingTimeInMillis();
+    if (reported > 0) {
+      remainingMs = reported;
+    }
+  } catch (err) {
+    log.warn('context', { error: describeError(err) });
+  }
+  // Never the raw event: the ResponseURL is a credential.
+  log.info('received', {
+    logicalResourceId: quote(raw.LogicalResourceId),
+    physicalResourceId: text(raw.PhysicalResourceId),
+    stackId: quote(raw.StackId),
+    properties: summarizeProperties(raw.ResourceProperties),
+    oldProperties: raw.OldResourceProperties === undefined ? undefined : summarizeProperties(raw.OldResourceProperties),
+  });
+  return { event: raw, startedAt, remainingMs, secrets, log };
+}
+
+/**
+ * The physical id of a Create that never called Start: derived from the
+ * stream when its kind is known and its name is usable, else from the
+ * logical id.
+ */
+function notStartedId(request: Request, kind: StreamKind | undefined): string {
+  const event = request.event;
+  const name = kind?.usableStreamName(event.ResourceProperties);
+  return `${kind && name !== undefined ? kind.physicalId(name) : text(event.LogicalResourceId) ?? 'StreamEncryption'}${NOT_STARTED_SUFFIX}`;
+}
+
+/** The FAILED outcome of an error nobody expected. */
+function unexpected(request: Request, kind: StreamKind | undefined, err: unknown): Outcome {
+  const failure = new HandlerFailure('UNEXPECTED_ERROR', { operation: 'request handling', error: describeError(err) });
+  return {
+    status: 'FAILED',
+    reason: failure.message,
+    reasonId: failure.reasonId,
+    physicalResourceId: text(request.event.PhysicalResourceId) ?? notStartedId(request, kind),
+    data: kind?.noData ?? NO_KIND_DATA,
+  };
+}
+
+/**
+ * Decide the answer to one request:
+ * - Delete: nothing to do when the Create never called Start or the policy
+ *   is to retain; otherwise stop the encryption, unless the stream's owner tag
+ *   names another resource. The physical id is echoed.
+ * - Update: nothing to do when no functional property changed (and no call:
+ *   the owner tag, written by this same resource before, still names it);
+ *   otherwise encrypt the (possibly other) stream. A new stream name yields a
+ *   new physical id, after which CloudFormation deletes the old resource; a
+ *   FAILED Update keeps the old id.
+ * - Create: encrypt the stream. A FAILED Create that never called Start
+ *   marks its physical id with {@link NOT_STARTED_SUFFIX}.
+ *
+ * A successful Create or Update tags the stream with this resource's owner
+ * tag value (from its stack id and logical id), even when the stream was
+ * already encrypted as wanted.
+ */
+async function respond(request: Request, kind: StreamKind, deps: HandlerDependencies): Promise<Outcome> {
+  const { event, log } = request;
+  const givenId = text(event.PhysicalResourceId);
+  // The id of a FAILED answer given before any Start.
+  let failedId = givenId ?? notStartedId(request, kind);
+  const done = (note: string, data: ResponseData = kind.noData): Outcome => {
+    log.info('skip', { status: note });
+    return { status: 'SUCCESS', reason: `${note}.`, physicalResourceId: failedId, data };
+  };
+  try {
+    const requestType = parseRequestType(event.RequestType);
+    const bag = event.ResourceProperties;
+    if (requestType === 'Delete') {
+      if (failedId.endsWith(NOT_STARTED_SUFFIX)) {
+        return done('The Create never started encryption; nothing to stop');
+      }
+      if ((bag as Record<string, unknown> | undefined)?.RemovalPolicy === 'retain') {
+        return done('Removal policy is retain; encryption left on');
+      }
+    }
+    const props = kind.parseProperties(bag);
+    checkPartition(bag, text(event.StackId));
+    if (requestType === 'Update' && !functionalPropertiesChanged(event.OldResourceProperties, bag, kind.functionalProperties)) {
+      return done('No functional property changed', kind.wanted(props));
+    }
+
+    const deadlines = computeDeadlines(request.startedAt, request.remainingMs, props.timeoutSeconds);
+    log.info('deadline', { workMs: deadlines.work - request.startedAt });
+    const stackId = text(event.StackId);
+    const logicalId = text(event.LogicalResourceId);
+    const env: SessionEnvironment = {
+      clock: { now: deps.now, sleep: deps.sleep, random: deps.random },
+      startedAt: request.startedAt,
+      deadline: deadlines.work,
+      callTimeoutMs: deadlines.callTimeoutMs,
+      log,
+      owner: stackId && logicalId ? ownerTagValue(stackId, logicalId) : undefined,
+    };
+    const streamName = props.streamName;
+    const settleSeconds = requestType === 'Delete' ? 0 : props.settleSeconds;
+    const result = await reconcile(kind, kind.goal(props, requestType), settleSeconds, kind.clients(deps.clients), env);
+
+    // Create and a stream name change get the new stream's id; Delete and an Update of the same stream keep theirs.
+    const streamId = requestType === 'Create' || (requestType === 'Update' && kind.usableStreamName(event.OldResourceProperties) !== streamName)
+      ? kind.physicalId(streamName)
+      : givenId ?? kind.physicalId(streamName);
+    if (result.status === 'SUCCESS') {
+      const data = requestType === 'Delete' ? kind.decryptedData(result.observation) : kind.wanted(props);
+      return { status: 'SUCCESS', reason: result.reason, physicalResourceId: streamId, data };
+    }
+    if (requestType === 'Create' && result.startIssued) {
+      failedId = streamId;
+    }
+    return { status: 'FAILED', reason: result.reason, reasonId: result.reasonId, physicalResourceId: failedId, data: kind.dataOf(result.observation) };
+  } catch (err) {
+    if (err instanceof HandlerFailure) {
+      return { status: 'FAILED', reason: err.message, reasonId: err.reasonId, physicalResourceId: failedId, data: kind.noData };
+    }
+    throw err;
+  }
+}
+
+/** The properties that may hold an ARN. */
+const ARN_PROPERTIES = ['KeyArn', 'KeyId', 'StreamArn'];
+
+/**
+ * Refuse a key or stream ARN of another partition than the stack's (read from
+ * its `StackId`): no call can succeed with it, and calling with it would only
+ * spend the time budget on errors.
+ *
+ * @throws HandlerFailure `ARN_OTHER_PARTITION`.
+ */
+function checkPartition(bag: unknown, stackId: string | undefined): void {
+  const stackPartition = stackId?.split(':')[1];
+  if (!stackId?.startsWith('arn:') || !stackPartition) {
+    return;
+  }
+  const props = bag as Record<string, unknown>;
+  for (const property of ARN_PROPERTIES) {
+    const value = props[property];
+    const partition = typeof value === 'string' && value.startsWith('arn:') ? value.split(':')[1] : undefined;
+    if (partition !== undefined && partition !== stackPartition) {
+      throw new HandlerFailure('ARN_OTHER_PARTITION', { property, value: quote(value), partition, stackPartition });
+    }
+  }
+}
+
+/** Serialize the outcome, log it and deliver it to the ResponseURL; never rejects. */
+async function deliver(request: Request, outcome: Outcome, context: InvocationContext, deps: HandlerDependencies): Promise<void> {
+  const { event, log } = request;
+  try {
+    const reason = redact(outcome.reason, request.secrets);
+    const body = buildResponseBody({
+      Status: outcome.status,
+      Reason: reason,
+      PhysicalResourceId: outcome.physicalResourceId,
+      StackId: text(event.StackId) ?? '',
+      RequestId: text(event.RequestId) ?? '',
+      LogicalResourceId: text(event.LogicalResourceId) ?? '',
+      NoEcho: false,
+      Data: outcome.data,
+    }, text(context.logStreamName));
+    log[outcome.status === 'SUCCESS' ? 'info' : 'error']('answer', {
+      status: outcome.status,
+      reasonId: outcome.reasonId,
+      reason,
+      physicalResourceId: outcome.physicalResourceId,
+    });
+    const responseUrl = text(event.ResponseURL);
+    if (responseUrl === undefined) {
+      log.error('respond', { status: 'not sent', error: 'the event has no ResponseURL' });
+      return;
+    }
+    await deps.sendResponse(responseUrl, body, { deadline: request.startedAt + request.remainingMs - LAMBDA_DEADLINE_MARGIN_MS, log });
+  } catch (err) {
+    log.error('respond', { status: 'not sent', error: describeError(err) });
+  }
+}

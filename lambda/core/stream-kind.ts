@@ -1,0 +1,127 @@
+/**
+ * What one kind of stream brings to the handler: its properties, physical ids
+ * and attributes (for the event handling), and its reads, calls, truth table
+ * and error mapping (for the reconcile loop). Each kind is a folder of
+ * `lambda/kinds/`, registered by resource type in `lambda/kinds/index.ts`.
+ */
+import type { ClientProvider } from './clients';
+import type { Operation } from './errors';
+import type { Lifecycle, RequestType } from './properties';
+import type { HandlerFailure, ReasonId } from './reasons';
+import type { ChangeOutcome, Reading, ReconcileSession, Step } from './reconcile';
+import type { ResponseData } from './response';
+
+/** The validated properties every kind of stream has. */
+export interface KindProperties extends Lifecycle {
+  /** The stream's name. */
+  readonly streamName: string;
+}
+
+/** What every kind's goal says: encrypt (Create, Update) or decrypt (Delete) a named stream. */
+export interface KindGoal {
+  /** `encrypt`: the stream encrypted as wanted; `decrypt`: encryption off (or the stream gone). */
+  readonly kind: 'encrypt' | 'decrypt';
+  /** The stream's name. */
+  readonly streamName: string;
+}
+
+/** The types one kind of stream works with. */
+export interface KindTypes {
+  /** Its validated properties. */
+  readonly properties: KindProperties;
+  /** What it wants the stream's encryption to be. */
+  readonly goal: KindGoal;
+  /** One reading of the stream. */
+  readonly observation: Reading;
+  /** What the reconcile loop did and saw earlier in the request. */
+  readonly memory: unknown;
+  /** The SDK clients it calls. */
+  readonly clients: unknown;
+}
+
+/** One kind of stream, as the event handling and the reconcile loop use it. */
+export interface StreamKind<T extends KindTypes = KindTypes> {
+  /** Words for the stream in SUCCESS reasons, e.g. `Delivery stream`. */
+  readonly label: string;
+  /** Attributes when nothing is known. */
+  readonly noData: ResponseData;
+  /** The properties whose change makes an Update touch the stream. */
+  readonly functionalProperties: ReadonlyArray<string>;
+  /** The catalogue entry of a deadline reached while the stream had not changed as wanted. */
+  readonly timedOut: ReasonId;
+  /** The memory at the start of a request. */
+  readonly initialMemory: T['memory'];
+
+  /** The stream name in a property bag, if usable (even when other properties are invalid). */
+  usableStreamName(bag: unknown): string | undefined;
+  /** The physical id of the encryption of a stream. */
+  physicalId(streamName: string): string;
+  /**
+   * Validate the properties.
+   *
+   * @throws HandlerFailure naming the first invalid property.
+   */
+  parseProperties(bag: unknown): T['properties'];
+  /** The goal of a request: encrypt as the properties say, or (Delete) decrypt. */
+  goal(properties: T['properties'], requestType: RequestType): T['goal'];
+  /** The attributes once the stream is encrypted as wanted. */
+  wanted(properties: T['properties']): ResponseData;
+  /** The attributes of the last reading of the stream. */
+  dataOf(observation: T['observation'] | undefined): ResponseData;
+  /** The attributes of a SUCCESS Delete, from the last reading of the stream. */
+  decryptedData(observation: T['observation'] | undefined): ResponseData;
+  /** The SDK clients of a request, made (or reused) through `provide`. */
+  clients(provide: ClientProvider): T['clients'];
+
+  /** Read the stream once (through `session.read`); a missing stream is `{ found: false }`. */
+  describe(session: ReconcileSession<T>): Promise<T['observation']>;
+  /** The next step after a reading; may check keys through the session first, and remembers the reading. */
+  decide(observation: T['observation'], session: ReconcileSession<T>): Promise<Step>;
+  /** Call Start or Stop through `session.change`. */
+  change(kind: 'start' | 'stop', session: ReconcileSession<T>): Promise<ChangeOutcome>;
+  /** A one-line description of a reading, for reasons and logs. */
+  summarize(observation: T['observation'] | undefined): string;
+  /** The state a reading of an existing stream is in, for a deadline reason. */
+  state(observation: T['observation']): string | undefined;
+  /** The catalogue reason of a non-retryable error of `operation`. */
+  failureFor(err: unknown, operation: Operation, session: ReconcileSession<T>): HandlerFailure;
+  /** Whether a reading shows a stream whose tags can change: it exists and is ACTIVE. */
+  taggable(observation: T['observation']): boolean;
+  /**
+   * The value of the stream's owner tag (`undefined`: no such tag, or an
+   * empty value), read through `session.read`.
+   */
+  readOwner(session: ReconcileSession<T>): Promise<string | undefined>;
+  /** Write the owner tag with `value`, or remove it (`undefined`), through `session.read`. */
+  writeOwner(value: string | undefined, session: ReconcileSession<T>): Promise<void>;
+}
+
+/** A kind of stream, registered by the resource type it handles; loaded (with its SDK client) on first use. */
+export interface StreamKindRegistration {
+  /** The custom resource type, e.g. `Custom::DeliveryStreamEncryption`. */
+  readonly resourceType: string;
+  /** The `StreamKind` property value of its resources. */
+  readonly streamKind: string;
+  /** Load the kind's modules (its SDK client among them) and return it. */
+  load(): StreamKind;
+}
+
+/**
+ * The kinds of stream the handler knows. The first one also handles events
+ * that name neither a known resource type nor a known `StreamKind`.
+ */
+export type StreamKindRegistry = readonly [StreamKindRegistration, ...StreamKindRegistration[]];
+
+/**
+ * The kind of stream of a request: by its resource type, else by its
+ * `StreamKind` property, else the registry's first. A request of a
+ * registered resource type is validated as that type, so a `StreamKind` that
+ * does not match it is refused.
+ */
+export function registrationOf(registry: StreamKindRegistry, event: Readonly<Record<string, unknown>>): StreamKindRegistration {
+  const bag = event.ResourceProperties;
+  const streamKind = typeof bag === 'object' && bag !== null ? (bag as Record<string, unknown>).StreamKind : undefined;
+  return registry.find((entry) => entry.resourceType === event.ResourceType)
+    ?? registry.find((entry) => entry.streamKind === streamKind)
+    ?? registry[0];
+}

@@ -1,0 +1,152 @@
+/**
+ * The Firehose side of a delivery stream's reconcile: its reads, its Start
+ * and Stop calls, its owner tag and its error mapping, through the SDK's
+ * Firehose client. Loaded only when an event for a delivery stream arrives.
+ */
+import {
+  DescribeDeliveryStreamCommand,
+  FirehoseClient,
+  ListTagsForDeliveryStreamCommand,
+  StartDeliveryStreamEncryptionCommand,
+  StopDeliveryStreamEncryptionCommand,
+  TagDeliveryStreamCommand,
+  UntagDeliveryStreamCommand,
+} from '@aws-sdk/client-firehose';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { DeliveryStreamProperties } from './properties';
+import {
+  decideDeliveryStream,
+  DeliveryStreamGoal,
+  DeliveryStreamMemory,
+  DeliveryStreamObservation,
+  observeDeliveryStream,
+  rememberDeliveryStream,
+} from './truth-table';
+import { OWNER_TAG_KEY } from '../../../src/private/contract';
+import type { ClientProvider } from '../../core/clients';
+import { describeError, errorInfo, Operation } from '../../core/errors';
+import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
+import { HandlerFailure } from '../../core/reasons';
+import { ChangeOutcome, readDescription, ReconcileSession, Step } from '../../core/reconcile';
+import type { KindTypes } from '../../core/stream-kind';
+import { kmsClient, verifyKey } from '../kms';
+
+/** The SDK clients a delivery stream's reconcile calls. */
+export interface DeliveryStreamClients {
+  /** Firehose (retries disabled: the loop does its own). */
+  readonly firehose: FirehoseClient;
+  /** KMS, for the key pre-flight. */
+  readonly kms: KMSClient;
+}
+
+/** The types of the delivery stream kind. */
+export interface DeliveryStreamTypes extends KindTypes {
+  readonly properties: DeliveryStreamProperties;
+  readonly goal: DeliveryStreamGoal;
+  readonly observation: DeliveryStreamObservation;
+  readonly memory: DeliveryStreamMemory;
+  readonly clients: DeliveryStreamClients;
+}
+
+/** A delivery stream's reconcile session. */
+type Session = ReconcileSession<DeliveryStreamTypes>;
+
+/** The Firehose and KMS clients of the request. */
+export function deliveryStreamClients(provide: ClientProvider): DeliveryStreamClients {
+  return { firehose: provide('firehose', (settings) => new FirehoseClient(settings)), kms: kmsClient(provide) };
+}
+
+/** `DescribeDeliveryStream`; a missing stream is an observation, not an error. */
+export async function describeDeliveryStream(session: Session): Promise<DeliveryStreamObservation> {
+  const input = { DeliveryStreamName: session.goal.streamName };
+  const description = await readDescription(session, 'DescribeDeliveryStream', 'DeliveryStreamDescription', () =>
+    session.clients.firehose.send(new DescribeDeliveryStreamCommand(input), { abortSignal: session.abortSignal() }));
+  return description === undefined ? { found: false } : observeDeliveryStream(description);
+}
+
+/** The truth table's next step, after the key pre-flight when it asks for one; remembers the reading. */
+export async function decideNext(seen: DeliveryStreamObservation, session: Session): Promise<Step> {
+  const goal = session.goal;
+  let action = decideDeliveryStream(goal, seen, session.memory);
+  if (action.kind === 'verify-key' && goal.kind === 'encrypt' && goal.keyArn) {
+    // Remember the key ARN that the given ARN (perhaps an alias ARN) resolves to.
+    const metadata = await verifyKey(session, session.clients.kms, goal.keyArn);
+    session.memory = { ...session.memory, keyVerified: true, resolvedKeyArn: metadata.Arn ?? goal.keyArn };
+    action = decideDeliveryStream(goal, seen, session.memory);
+  }
+  session.memory = rememberDeliveryStream(session.memory, seen);
+  return action.kind === 'verify-key' ? { kind: 'wait' } : action;
+}
+
+/** `StartDeliveryStreamEncryption` with the wanted key (as resolved), or `StopDeliveryStreamEncryption`. */
+export async function changeDeliveryStream(kind: 'start' | 'stop', session: Session): Promise<ChangeOutcome> {
+  const { goal, memory, clients } = session;
+  const stream = goal.streamName;
+  const keyType = goal.kind === 'encrypt' ? goal.keyType : undefined;
+  const keyArn = goal.kind === 'encrypt' && keyType === 'CUSTOMER_MANAGED_CMK' ? memory.resolvedKeyArn ?? goal.keyArn : undefined;
+  const outcome = kind === 'start'
+    ? await session.change('StartDeliveryStreamEncryption', () => clients.firehose.send(new StartDeliveryStreamEncryptionCommand({
+      DeliveryStreamName: stream,
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: keyType, KeyARN: keyArn },
+    }), { abortSignal: session.abortSignal() }), { keyType, key: keyArn })
+    : await session.change('StopDeliveryStreamEncryption', () => clients.firehose.send(
+      new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: stream }), { abortSignal: session.abortSignal() }), { keyType, key: keyArn });
+  if (outcome === 'accepted') {
+    session.memory = kind === 'start' ? { ...session.memory, started: true } : { ...session.memory, stopped: true };
+  }
+  return outcome;
+}
+
+/** `ListTagsForDeliveryStream`, page by page until the owner tag or the last page. */
+export async function readDeliveryStreamOwner(session: Session): Promise<string | undefined> {
+  const DeliveryStreamName = session.goal.streamName;
+  return findOwnerTag(async (ExclusiveStartTagKey) => {
+    const input = { DeliveryStreamName, ExclusiveStartTagKey, Limit: TAG_PAGE_SIZE };
+    const output = await session.read('ListTagsForDeliveryStream', () =>
+      session.clients.firehose.send(new ListTagsForDeliveryStreamCommand(input), { abortSignal: session.abortSignal() }));
+    return { tags: output?.Tags ?? [], more: output?.HasMoreTags === true };
+  });
+}
+
+/** `TagDeliveryStream`, or `UntagDeliveryStream` for `undefined`. */
+export async function writeDeliveryStreamOwner(value: string | undefined, session: Session): Promise<void> {
+  const DeliveryStreamName = session.goal.streamName;
+  const firehose = session.clients.firehose;
+  await (value === undefined
+    ? session.read('UntagDeliveryStream', () => firehose.send(
+      new UntagDeliveryStreamCommand({ DeliveryStreamName, TagKeys: [OWNER_TAG_KEY] }), { abortSignal: session.abortSignal() }))
+    : session.read('TagDeliveryStream', () => firehose.send(
+      new TagDeliveryStreamCommand({ DeliveryStreamName, Tags: [{ Key: OWNER_TAG_KEY, Value: value }] }), { abortSignal: session.abortSignal() })));
+}
+
+/** Map a non-retryable error of `operation` to its catalogue reason. */
+export function deliveryStreamFailure(err: unknown, operation: Operation, session: Session): HandlerFailure {
+  if (err instanceof HandlerFailure) {
+    return err;
+  }
+  const goal = session.goal;
+  const stream = goal.streamName;
+  const key = goal.kind === 'encrypt' ? goal.keyArn : undefined;
+  const error = describeError(err);
+  switch (errorInfo(err).name) {
+    case 'LimitExceededException':
+      return new HandlerFailure('CALL_LIMIT_EXCEEDED', { operation, stream, error });
+    case 'InvalidArgumentException':
+      return new HandlerFailure('INVALID_ARGUMENT', { operation, stream, error });
+    case 'InvalidKMSResourceException':
+      return new HandlerFailure('INVALID_KMS_RESOURCE', { stream, error });
+    case 'ResourceNotFoundException':
+      return new HandlerFailure(session.memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { stream });
+    case 'NotFoundException':
+    case 'InvalidArnException':
+      if (operation === 'DescribeKey') {
+        return new HandlerFailure('KEY_NOT_FOUND', { key: key ?? '?', error });
+      }
+      break;
+    case 'AccessDeniedException':
+      return operation === 'DescribeKey'
+        ? new HandlerFailure('KEY_ACCESS_DENIED', { key: key ?? '?', error })
+        : new HandlerFailure('ACCESS_DENIED', { operation, stream, error });
+  }
+  return new HandlerFailure('UNEXPECTED_ERROR', { operation, error });
+}

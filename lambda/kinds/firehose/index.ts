@@ -1,0 +1,55 @@
+/**
+ * Amazon Data Firehose delivery streams (`Custom::DeliveryStreamEncryption`):
+ * the kind of stream, assembled from its properties, truth table and driver.
+ */
+import {
+  changeDeliveryStream,
+  decideNext,
+  deliveryStreamClients,
+  deliveryStreamFailure,
+  DeliveryStreamTypes,
+  describeDeliveryStream,
+  readDeliveryStreamOwner,
+  writeDeliveryStreamOwner,
+} from './driver';
+import { parseDeliveryStreamProperties, usableDeliveryStreamName } from './properties';
+import { DeliveryStreamObservation, encryptionStatus, INITIAL_DELIVERY_STREAM_MEMORY, summarizeDeliveryStream } from './truth-table';
+import { DeliveryStreamEncryptionResponseData, firehosePhysicalId, FUNCTIONAL_PROPERTIES } from '../../../src/private/contract';
+import type { StreamKind } from '../../core/stream-kind';
+
+/** Attributes of a delivery stream when nothing is known. */
+const NO_DATA: DeliveryStreamEncryptionResponseData = { KeyType: '', KeyArn: '', EncryptionStatus: '' };
+
+/** The attributes of the last reading of a delivery stream. */
+function dataOf(observation: DeliveryStreamObservation | undefined): DeliveryStreamEncryptionResponseData {
+  return observation?.found
+    ? { KeyType: observation.encryption.keyType ?? '', KeyArn: observation.encryption.keyArn ?? '', EncryptionStatus: encryptionStatus(observation) ?? '' }
+    : NO_DATA;
+}
+
+/** Delivery streams, through Firehose. */
+export const DELIVERY_STREAMS: StreamKind<DeliveryStreamTypes> = {
+  label: 'Delivery stream',
+  noData: NO_DATA,
+  functionalProperties: FUNCTIONAL_PROPERTIES,
+  timedOut: 'TIMED_OUT',
+  initialMemory: INITIAL_DELIVERY_STREAM_MEMORY,
+  usableStreamName: usableDeliveryStreamName,
+  physicalId: firehosePhysicalId,
+  parseProperties: parseDeliveryStreamProperties,
+  goal: ({ streamName, keyType, keyArn }, requestType) =>
+    requestType === 'Delete' ? { kind: 'decrypt', streamName } : { kind: 'encrypt', streamName, keyType, keyArn },
+  wanted: (props) => ({ KeyType: props.keyType, KeyArn: props.keyArn ?? '', EncryptionStatus: 'ENABLED' }),
+  dataOf,
+  decryptedData: (observation) => ({ ...NO_DATA, EncryptionStatus: dataOf(observation).EncryptionStatus }),
+  clients: deliveryStreamClients,
+  describe: describeDeliveryStream,
+  decide: decideNext,
+  change: changeDeliveryStream,
+  summarize: summarizeDeliveryStream,
+  state: (observation) => observation.found && observation.streamStatus !== 'ACTIVE' ? observation.streamStatus : encryptionStatus(observation),
+  failureFor: deliveryStreamFailure,
+  taggable: (observation) => observation.found && observation.streamStatus === 'ACTIVE',
+  readOwner: readDeliveryStreamOwner,
+  writeOwner: writeDeliveryStreamOwner,
+};

@@ -1,0 +1,203 @@
+/**
+ * The Kinesis side of a data stream's reconcile: its reads, its Start and
+ * Stop calls, resolving the alias a stream reports its key by, its owner tag
+ * and its error mapping, through the SDK's Kinesis client. Loaded only when an
+ * event for a data stream arrives.
+ */
+import {
+  AddTagsToStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  ListTagsForStreamCommand,
+  RemoveTagsFromStreamCommand,
+  StartStreamEncryptionCommand,
+  StopStreamEncryptionCommand,
+} from '@aws-sdk/client-kinesis';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { DataStreamProperties } from './properties';
+import {
+  DataStreamGoal,
+  DataStreamMemory,
+  DataStreamObservation,
+  decideDataStream,
+  observeDataStream,
+  rememberDataStream,
+} from './truth-table';
+import { OWNER_TAG_KEY } from '../../../src/private/contract';
+import type { ClientProvider } from '../../core/clients';
+import { describeError, errorInfo, Operation } from '../../core/errors';
+import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
+import { HandlerFailure, ReasonId } from '../../core/reasons';
+import { ChangeOutcome, readDescription, ReconcileSession, Step } from '../../core/reconcile';
+import type { KindTypes } from '../../core/stream-kind';
+import { describeKey, kmsClient, verifyKey } from '../kms';
+
+/** The SDK clients a data stream's reconcile calls. */
+export interface DataStreamClients {
+  /** Kinesis (retries disabled: the loop does its own). */
+  readonly kinesis: KinesisClient;
+  /** KMS, for the key pre-flight and resolving aliases. */
+  readonly kms: KMSClient;
+}
+
+/** The types of the data stream kind. */
+export interface DataStreamTypes extends KindTypes {
+  readonly properties: DataStreamProperties;
+  readonly goal: DataStreamGoal;
+  readonly observation: DataStreamObservation;
+  readonly memory: DataStreamMemory;
+  readonly clients: DataStreamClients;
+}
+
+/** A data stream's reconcile session. */
+type Session = ReconcileSession<DataStreamTypes>;
+
+/** Errors of `kms:DescribeKey` on an alias that mean "not a key the handler may use". */
+const NOT_OUR_KEY: ReadonlySet<string> = new Set(['NotFoundException', 'AccessDeniedException', 'InvalidArnException']);
+
+/**
+ * The errors Kinesis answers when KMS refuses the key on the caller's behalf
+ * (`KMSThrottlingException` aside, which is retried), and their reasons.
+ */
+const KMS_REASONS: Readonly<Record<string, ReasonId>> = {
+  KMSDisabledException: 'KINESIS_KMS_DISABLED',
+  KMSInvalidStateException: 'KINESIS_KMS_INVALID_STATE',
+  KMSAccessDeniedException: 'KINESIS_KMS_ACCESS_DENIED',
+  KMSNotFoundException: 'KINESIS_KMS_NOT_FOUND',
+  KMSOptInRequired: 'KINESIS_KMS_OPT_IN_REQUIRED',
+};
+
+/** Most key checks one reading may need: the pre-flight, and resolving the current alias. */
+const MAX_KEY_CHECKS = 2;
+
+/** The Kinesis and KMS clients of the request. */
+export function dataStreamClients(provide: ClientProvider): DataStreamClients {
+  return { kinesis: provide('kinesis', (settings) => new KinesisClient(settings)), kms: kmsClient(provide) };
+}
+
+/** The stream, named as the Kinesis API takes it (by name and ARN). */
+function streamId(goal: DataStreamGoal): { StreamName: string; StreamARN: string } {
+  return { StreamName: goal.streamName, StreamARN: goal.streamArn };
+}
+
+/** `DescribeStreamSummary`; a missing stream is an observation, not an error. */
+export async function describeDataStream(session: Session): Promise<DataStreamObservation> {
+  const summary = await readDescription(session, 'DescribeStreamSummary', 'StreamDescriptionSummary', () =>
+    session.clients.kinesis.send(new DescribeStreamSummaryCommand(streamId(session.goal)), { abortSignal: session.abortSignal() }));
+  return summary === undefined ? { found: false } : observeDataStream(summary);
+}
+
+/** The truth table's next step, after the key checks it asks for; remembers the reading. */
+export async function decideNext(seen: DataStreamObservation, session: Session): Promise<Step> {
+  const goal = session.goal;
+  let action = decideDataStream(goal, seen, session.memory);
+  for (let checks = 0; checks < MAX_KEY_CHECKS && (action.kind === 'verify-key' || action.kind === 'resolve-key'); checks++) {
+    if (action.kind === 'verify-key' && goal.kind === 'encrypt') {
+      await verifyKey(session, session.clients.kms, goal.keyId);
+      session.memory = { ...session.memory, keyVerified: true };
+    } else if (action.kind === 'resolve-key') {
+      const resolved = await resolveKey(action.keyId, session);
+      session.memory = { ...session.memory, resolvedKeys: { ...session.memory.resolvedKeys, [action.keyId]: resolved } };
+    }
+    action = decideDataStream(goal, seen, session.memory);
+  }
+  session.memory = rememberDataStream(session.memory, seen);
+  return action.kind === 'verify-key' || action.kind === 'resolve-key' ? { kind: 'wait' } : action;
+}
+
+/**
+ * The key ARN an alias the stream reports points to, by `kms:DescribeKey`;
+ * `null` when it points to no key the handler may describe, which is never
+ * the wanted key (the handler may describe that one).
+ */
+async function resolveKey(alias: string, session: Session): Promise<string | null> {
+  let resolved: string | null;
+  try {
+    resolved = (await describeKey(session, session.clients.kms, alias))?.KeyMetadata?.Arn ?? null;
+  } catch (err) {
+    if (!NOT_OUR_KEY.has(errorInfo(err).name)) {
+      throw session.failure(err, 'DescribeKey');
+    }
+    session.log.info('resolve-key', { key: alias, error: describeError(err) });
+    return null;
+  }
+  session.log.info('resolve-key', { key: alias, resolvedKey: resolved });
+  return resolved;
+}
+
+/** `StartStreamEncryption` with the wanted key, or `StopStreamEncryption` with the key the stream has now. */
+export async function changeDataStream(kind: 'start' | 'stop', session: Session): Promise<ChangeOutcome> {
+  const { goal, clients } = session;
+  let outcome: ChangeOutcome;
+  if (kind === 'start' && goal.kind === 'encrypt') {
+    const input = { ...streamId(goal), EncryptionType: 'KMS' as const, KeyId: goal.keyId };
+    outcome = await session.change('StartStreamEncryption', () =>
+      clients.kinesis.send(new StartStreamEncryptionCommand(input), { abortSignal: session.abortSignal() }), { key: input.KeyId });
+  } else {
+    const seen = session.observation;
+    const input = { ...streamId(goal), EncryptionType: 'KMS' as const, KeyId: seen?.found ? seen.keyId : undefined };
+    outcome = await session.change('StopStreamEncryption', () =>
+      clients.kinesis.send(new StopStreamEncryptionCommand(input), { abortSignal: session.abortSignal() }), { key: input.KeyId });
+  }
+  if (outcome === 'accepted') {
+    session.memory = { ...session.memory, updatingSinceChange: false, ...(kind === 'start' ? { started: true } : { stopped: true }) };
+  }
+  return outcome;
+}
+
+/** `ListTagsForStream`, page by page until the owner tag or the last page. */
+export async function readDataStreamOwner(session: Session): Promise<string | undefined> {
+  return findOwnerTag(async (ExclusiveStartTagKey) => {
+    const input = { ...streamId(session.goal), ExclusiveStartTagKey, Limit: TAG_PAGE_SIZE };
+    const output = await session.read('ListTagsForStream', () =>
+      session.clients.kinesis.send(new ListTagsForStreamCommand(input), { abortSignal: session.abortSignal() }));
+    return { tags: output?.Tags ?? [], more: output?.HasMoreTags === true };
+  });
+}
+
+/** `AddTagsToStream`, or `RemoveTagsFromStream` for `undefined`. */
+export async function writeDataStreamOwner(value: string | undefined, session: Session): Promise<void> {
+  const stream = streamId(session.goal);
+  const kinesis = session.clients.kinesis;
+  await (value === undefined
+    ? session.read('RemoveTagsFromStream', () => kinesis.send(
+      new RemoveTagsFromStreamCommand({ ...stream, TagKeys: [OWNER_TAG_KEY] }), { abortSignal: session.abortSignal() }))
+    : session.read('AddTagsToStream', () => kinesis.send(
+      new AddTagsToStreamCommand({ ...stream, Tags: { [OWNER_TAG_KEY]: value } }), { abortSignal: session.abortSignal() })));
+}
+
+/** Map a non-retryable error of `operation` to its catalogue reason. */
+export function dataStreamFailure(err: unknown, operation: Operation, session: Session): HandlerFailure {
+  if (err instanceof HandlerFailure) {
+    return err;
+  }
+  const goal = session.goal;
+  const stream = goal.streamName;
+  const key = goal.kind === 'encrypt' ? goal.keyId : '?';
+  const error = describeError(err);
+  const name = errorInfo(err).name;
+  const kmsReason = KMS_REASONS[name];
+  if (kmsReason) {
+    return new HandlerFailure(kmsReason, { key, stream, error });
+  }
+  switch (name) {
+    case 'LimitExceededException':
+      return new HandlerFailure('DATA_STREAM_CALL_LIMIT_EXCEEDED', { operation, stream, error });
+    case 'InvalidArgumentException':
+    case 'ValidationException':
+      return new HandlerFailure('DATA_STREAM_INVALID_ARGUMENT', { operation, stream, error });
+    case 'ResourceNotFoundException':
+      return new HandlerFailure(session.memory.streamSeen ? 'DATA_STREAM_DELETED' : 'DATA_STREAM_NOT_FOUND', { stream });
+    case 'NotFoundException':
+    case 'InvalidArnException':
+      if (operation === 'DescribeKey') {
+        return new HandlerFailure('KEY_NOT_FOUND', { key, error });
+      }
+      break;
+    case 'AccessDeniedException':
+      return operation === 'DescribeKey'
+        ? new HandlerFailure('KINESIS_KEY_ACCESS_DENIED', { key, error })
+        : new HandlerFailure('ACCESS_DENIED', { operation, stream, error });
+  }
+  return new HandlerFailure('UNEXPECTED_ERROR', { operation, error });
+}

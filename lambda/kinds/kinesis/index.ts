@@ -1,0 +1,66 @@
+/**
+ * Amazon Kinesis data streams (`Custom::DataStreamEncryption`): the kind of
+ * stream, assembled from its properties, truth table and driver.
+ */
+import {
+  changeDataStream,
+  dataStreamClients,
+  dataStreamFailure,
+  DataStreamTypes,
+  decideNext,
+  describeDataStream,
+  readDataStreamOwner,
+  writeDataStreamOwner,
+} from './driver';
+import { parseDataStreamProperties, usableDataStreamName } from './properties';
+import { DataStreamObservation, INITIAL_DATA_STREAM_MEMORY, summarizeDataStream } from './truth-table';
+import { DATA_STREAM_FUNCTIONAL_PROPERTIES, DataStreamEncryptionResponseData, kinesisPhysicalId } from '../../../src/private/contract';
+import type { StreamKind } from '../../core/stream-kind';
+
+/** Attributes of a data stream when nothing is known. */
+const NO_DATA: DataStreamEncryptionResponseData = { EncryptionType: '', KeyId: '', StreamStatus: '' };
+
+/** The attributes of the last reading of a data stream. */
+function dataOf(observation: DataStreamObservation | undefined): DataStreamEncryptionResponseData {
+  return observation?.found
+    ? { EncryptionType: observation.encryptionType ?? 'NONE', KeyId: observation.keyId ?? '', StreamStatus: observation.streamStatus }
+    : NO_DATA;
+}
+
+/** The state of a reading of an existing stream, for a deadline reason. */
+function state(observation: DataStreamObservation): string | undefined {
+  if (!observation.found) {
+    return undefined;
+  }
+  if (observation.streamStatus !== 'ACTIVE') {
+    return observation.streamStatus;
+  }
+  return observation.encryptionType === 'KMS' ? `ACTIVE with KMS key ${observation.keyId ?? '?'}` : 'ACTIVE without encryption';
+}
+
+/** Kinesis data streams. */
+export const DATA_STREAMS: StreamKind<DataStreamTypes> = {
+  label: 'Data stream',
+  noData: NO_DATA,
+  functionalProperties: DATA_STREAM_FUNCTIONAL_PROPERTIES,
+  timedOut: 'DATA_STREAM_TIMED_OUT',
+  initialMemory: INITIAL_DATA_STREAM_MEMORY,
+  usableStreamName: usableDataStreamName,
+  physicalId: kinesisPhysicalId,
+  parseProperties: parseDataStreamProperties,
+  goal: ({ streamName, streamArn, keyId }, requestType) =>
+    requestType === 'Delete' ? { kind: 'decrypt', streamName, streamArn } : { kind: 'encrypt', streamName, streamArn, keyId },
+  wanted: (props) => ({ EncryptionType: 'KMS', KeyId: props.keyId, StreamStatus: 'ACTIVE' }),
+  dataOf,
+  decryptedData: (observation) => ({ ...dataOf(observation), KeyId: '' }),
+  clients: dataStreamClients,
+  describe: describeDataStream,
+  decide: decideNext,
+  change: changeDataStream,
+  summarize: summarizeDataStream,
+  state,
+  failureFor: dataStreamFailure,
+  taggable: (observation) => observation.found && observation.streamStatus === 'ACTIVE',
+  readOwner: readDataStreamOwner,
+  writeOwner: writeDataStreamOwner,
+};

@@ -1,0 +1,55 @@
+/**
+ * KMS, as every kind of stream uses it: the client, and `kms:DescribeKey`
+ * through the reconcile session (retried like any read).
+ */
+import { DescribeKeyCommand, DescribeKeyCommandOutput, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import type { ClientProvider } from '../core/clients';
+import { HandlerFailure } from '../core/reasons';
+import type { ReconcileSession } from '../core/reconcile';
+
+/** The KMS client of the request, made on first use. */
+export function kmsClient(provide: ClientProvider): KMSClient {
+  return provide('kms', (settings) => new KMSClient(settings));
+}
+
+/**
+ * `kms:DescribeKey` of a key or alias, retried while throttled or transient.
+ *
+ * @throws the SDK's error when it is neither.
+ */
+export async function describeKey(session: ReconcileSession, kms: KMSClient, key: string): Promise<DescribeKeyCommandOutput> {
+  return session.read('DescribeKey', () => kms.send(new DescribeKeyCommand({ KeyId: key }), { abortSignal: session.abortSignal() }));
+}
+
+/**
+ * The `kms:DescribeKey` pre-flight of a customer managed key: it must be
+ * Enabled, for ENCRYPT_DECRYPT, and symmetric.
+ *
+ * @returns the key's metadata.
+ * @throws HandlerFailure when the key cannot be used or cannot be read.
+ */
+export async function verifyKey(session: ReconcileSession, kms: KMSClient, key: string): Promise<KeyMetadata> {
+  let metadata;
+  try {
+    metadata = (await describeKey(session, kms, key))?.KeyMetadata;
+  } catch (err) {
+    throw session.failure(err, 'DescribeKey');
+  }
+  if (!metadata) {
+    throw new HandlerFailure('UNEXPECTED_ERROR', { operation: 'DescribeKey', error: 'no KeyMetadata' });
+  }
+  const state = metadata.KeyState ?? '?';
+  const usage = metadata.KeyUsage ?? '?';
+  const spec = metadata.KeySpec ?? metadata.CustomerMasterKeySpec ?? '?';
+  session.log.info('verify-key', { key, resolvedKey: metadata.Arn, keyState: state, keyUsage: usage, keySpec: spec });
+  if (state !== 'Enabled') {
+    throw new HandlerFailure('KEY_NOT_ENABLED', { key, state });
+  }
+  if (usage !== 'ENCRYPT_DECRYPT') {
+    throw new HandlerFailure('KEY_WRONG_USAGE', { key, usage });
+  }
+  if (spec !== 'SYMMETRIC_DEFAULT') {
+    throw new HandlerFailure('KEY_NOT_SYMMETRIC', { key, spec });
+  }
+  return metadata;
+}
