@@ -12,8 +12,8 @@ import {
 } from './private/contract';
 import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
 import { dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
-import { cfnResourceOf, keyAliasFor, literalName } from './private/stream-definition';
-import { validateSharedProps, validateStreamName } from './private/validation';
+import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
+import { KeyRemoval, validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
 
 /**
  * Properties of a `DataStreamEncryption`.
@@ -76,12 +76,46 @@ export interface DataStreamEncryptionProps {
    * from the stack or the stack is deleted.
    *
    * `DESTROY` turns server-side encryption off (`EncryptionType` `NONE`);
-   * `RETAIN` leaves it on. A key created by this construct follows the same
-   * policy, so a retained encryption never loses its key.
+   * `RETAIN` leaves it on. This is only the stream's encryption: what
+   * becomes of a key this construct creates is `keyRemovalPolicy`.
    *
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * What happens to a key this construct creates when the construct is
+   * removed, the stack is deleted, or the construct's key changes.
+   *
+   * `RETAIN` keeps the key (DeletionPolicy and UpdateReplacePolicy
+   * `Retain`): a data stream keeps its records, encrypted with the key in
+   * force when each was written, for its retention period (24 hours to 365
+   * days), and they can only be read while that key can decrypt. A
+   * retained key costs its monthly KMS fee until you schedule its deletion
+   * yourself, once the stream's retention period has passed (see the
+   * README, "Keys").
+   *
+   * `DESTROY` schedules the key for deletion after `keyPendingWindow`, and
+   * warns at synth: records still in the stream then become unreadable.
+   *
+   * Only for a key the construct creates: not with `encryptionKey` (give
+   * your key its own removal policy), nor with `KINESIS_MANAGED`.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly keyRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * How long KMS waits before it deletes a created key that
+   * `keyRemovalPolicy` `DESTROY` schedules for deletion; the deletion can be
+   * cancelled in that window.
+   *
+   * Between 7 and 30 days, in whole days. Only with `keyRemovalPolicy`
+   * `DESTROY`.
+   *
+   * @default Duration.days(30)
+   */
+  readonly keyPendingWindow?: Duration;
 }
 
 /**
@@ -147,6 +181,7 @@ export class DataStreamEncryption extends Construct {
       'Import the stream by its exact ARN.',
     );
     validateStreamDefinition(props.stream);
+    validateStreamEnvironment(this, 'stream', props.stream.streamArn);
 
     this.encryptionKey = streamKey(this, {
       serviceKeyType: this.keyType === DataStreamKeyType.KINESIS_MANAGED
@@ -155,18 +190,26 @@ export class DataStreamEncryption extends Construct {
       customerKeyType: 'DataStreamKeyType.CUSTOMER_MANAGED',
       givenKey: props.encryptionKey,
       service: 'Kinesis',
-      removalPolicy: settings.removalPolicy,
+      settings,
       description: `Server-side encryption of the Kinesis data stream ${props.stream.streamName} (cdk-stream-encryption)`,
       alias: keyAliasFor('alias/kinesis-sse/', props.stream, name),
     });
     this.keyId = this.encryptionKey?.keyArn ?? KINESIS_MANAGED_KEY_ID;
     warnIfStreamDeclaresAnotherKey(this, props.stream, this.encryptionKey);
+    if (this.encryptionKey && !props.encryptionKey) {
+      warnIfCreatedKeyIsDeletedBeforeItsRecords(this, settings.keyRemoval);
+    }
 
     this.resource = addEncryptionResource(this, {
       permissions: dataStreamPermissions(this, props.stream.streamArn, this.encryptionKey?.keyArn),
       resourceType: DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
       timeoutSeconds: settings.timeoutSeconds,
       stream: props.stream,
+      streamIdentity: streamIdentity(this, props.stream, props.stream.streamArn, cfnStreamOf(props.stream)?.name, {
+        service: 'kinesis',
+        resource: 'stream',
+      }),
+      streamProp: 'stream',
       key: this.encryptionKey,
       properties: encodeDataStreamEncryptionProperties({
         StreamKind: 'kinesis',
@@ -236,6 +279,21 @@ function warnIfStreamDeclaresAnotherKey(scope: Construct, stream: kinesis.IStrea
     Annotations.of(scope).addWarningV2(
       'cdk-stream-encryption:streamDeclaresAnotherKey',
       `stream declares encryptionKey ${stream.encryptionKey.node.path}, which is not the key this DataStreamEncryption applies; the stream's own grants (used by grantRead and grantWrite) also grant that key. Import the stream without encryptionKey.`,
+    );
+  }
+}
+
+/**
+ * A data stream keeps its records for its retention period (24 hours to
+ * 365 days), each encrypted with the key in force when it was written; a
+ * created key scheduled for deletion (`keyRemovalPolicy` DESTROY) leaves the
+ * records still in the stream unreadable once it is deleted.
+ */
+function warnIfCreatedKeyIsDeletedBeforeItsRecords(scope: Construct, keyRemoval: KeyRemoval): void {
+  if (keyRemoval.policy === RemovalPolicy.DESTROY) {
+    Annotations.of(scope).addWarningV2(
+      'cdk-stream-encryption:keyDeletedBeforeRecordsExpire',
+      `keyRemovalPolicy is DESTROY: when this construct is removed, the stack is deleted or the key is replaced, the created key is scheduled for deletion after ${keyRemoval.pendingWindowDays} days, but the data stream keeps records encrypted with it for its whole retention period (24 hours to 365 days), and once the key is deleted those records can no longer be read. Keep keyRemovalPolicy RemovalPolicy.RETAIN (the default) and schedule the key's deletion yourself once the stream's retention period has passed.`,
     );
   }
 }

@@ -11,8 +11,8 @@ import {
 } from './private/contract';
 import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
 import { deliveryStreamPermissions } from './private/firehose-permissions';
-import { cfnResourceOf, keyAliasFor, literalName } from './private/stream-definition';
-import { validateSharedProps, validateStreamName } from './private/validation';
+import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
+import { validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
 
 /**
  * Properties of a `DeliveryStreamEncryption`.
@@ -73,12 +73,45 @@ export interface DeliveryStreamEncryptionProps {
    * from the stack or the stack is deleted.
    *
    * `DESTROY` turns server-side encryption off (the stream goes back to
-   * `DISABLED`); `RETAIN` leaves it on. A key created by this construct
-   * follows the same policy, so a retained encryption never loses its key.
+   * `DISABLED`); `RETAIN` leaves it on. This is only the stream's
+   * encryption: what becomes of a key this construct creates is
+   * `keyRemovalPolicy`.
    *
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * What happens to a key this construct creates when the construct is
+   * removed, the stack is deleted, or the construct's key changes.
+   *
+   * `RETAIN` keeps the key (DeletionPolicy and UpdateReplacePolicy
+   * `Retain`): Firehose buffers records and retries their delivery for up
+   * to 24 hours, and needs the key they were encrypted with to deliver
+   * them. A retained key costs its monthly KMS fee until you schedule its
+   * deletion yourself, once nothing encrypted with it is left (see the
+   * README, "Keys").
+   *
+   * `DESTROY` schedules the key for deletion after `keyPendingWindow`.
+   *
+   * Only for a key the construct creates: not with `encryptionKey` (give
+   * your key its own removal policy), nor with `AWS_OWNED_CMK`.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly keyRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * How long KMS waits before it deletes a created key that
+   * `keyRemovalPolicy` `DESTROY` schedules for deletion; the deletion can be
+   * cancelled in that window.
+   *
+   * Between 7 and 30 days, in whole days. Only with `keyRemovalPolicy`
+   * `DESTROY`.
+   *
+   * @default Duration.days(30)
+   */
+  readonly keyPendingWindow?: Duration;
 }
 
 /**
@@ -137,13 +170,14 @@ export class DeliveryStreamEncryption extends Construct {
       'Import the stream by its exact name.',
     );
     validateStreamDefinition(props.deliveryStream);
+    validateStreamEnvironment(this, 'deliveryStream', props.deliveryStream.deliveryStreamArn);
 
     this.encryptionKey = streamKey(this, {
       serviceKeyType: this.keyType === DeliveryStreamKeyType.AWS_OWNED_CMK ? 'AWS_OWNED_CMK, which uses a key owned by AWS' : undefined,
       customerKeyType: 'DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK',
       givenKey: props.encryptionKey,
       service: 'Firehose',
-      removalPolicy: settings.removalPolicy,
+      settings,
       description: `Server-side encryption of the Firehose delivery stream ${streamName} (cdk-stream-encryption)`,
       alias: keyAliasFor('alias/firehose-sse/', props.deliveryStream, name),
     });
@@ -153,6 +187,14 @@ export class DeliveryStreamEncryption extends Construct {
       resourceType: DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
       timeoutSeconds: settings.timeoutSeconds,
       stream: props.deliveryStream,
+      streamIdentity: streamIdentity(
+        this,
+        props.deliveryStream,
+        props.deliveryStream.deliveryStreamArn,
+        cfnDeliveryStreamOf(props.deliveryStream)?.deliveryStreamName,
+        { service: 'firehose', resource: 'deliverystream' },
+      ),
+      streamProp: 'deliveryStream',
       key: this.encryptionKey,
       properties: encodeDeliveryStreamEncryptionProperties({
         StreamKind: 'firehose',

@@ -13,23 +13,33 @@ import { Construct } from 'constructs';
 import { accountKeyPolicy } from './key-policy';
 import { HandlerPermission, PolicyConditions } from './policy-budget';
 import { StreamEncryptionProvider } from './provider';
-import { serviceTimeoutFor, SharedSettings, validateKey, warnIfRetainedWithDestroyedKey } from './validation';
+import {
+  KeyRemoval,
+  serviceTimeoutFor,
+  SharedSettings,
+  validateKey,
+  warnIfRetainedWithDestroyedCreatedKey,
+  warnIfRetainedWithDestroyedKey,
+} from './validation';
 
 /**
  * A key for one stream: symmetric, rotation on, the account-only key policy,
- * and the construct's removal policy.
+ * and the removal the construct was given for it.
  *
- * DESTROY: the custom resource depends on the key, so the stream's
- * encryption is off before the key is scheduled for deletion. RETAIN: the
- * stream stays encrypted, so its key stays too.
+ * RETAIN (the default): the key outlives the records it encrypts, also when
+ * the construct goes or changes its key (DeletionPolicy and
+ * UpdateReplacePolicy Retain). DESTROY: the custom resource depends on the
+ * key, so the stream's encryption is off before the key is scheduled for
+ * deletion, after its pending window.
  */
-function newStreamKey(scope: Construct, description: string, alias: string, removalPolicy: RemovalPolicy): kms.Key {
+function newStreamKey(scope: Construct, description: string, alias: string, removal: KeyRemoval): kms.Key {
   return new kms.Key(scope, 'Key', {
     description,
     enableKeyRotation: true,
     alias,
     policy: accountKeyPolicy(),
-    removalPolicy,
+    removalPolicy: removal.policy,
+    pendingWindow: removal.pendingWindowDays === undefined ? undefined : Duration.days(removal.pendingWindowDays),
   });
 }
 
@@ -47,8 +57,8 @@ export interface StreamKeyOptions {
   readonly givenKey?: kms.IKey;
   /** The service that encrypts with the key, for the key's checks (`Firehose`, `Kinesis`). */
   readonly service: string;
-  /** The construct's removal policy. */
-  readonly removalPolicy: RemovalPolicy;
+  /** The construct's shared settings: its removal policy and the created key's removal. */
+  readonly settings: SharedSettings;
   /** The description of a key created for the stream. */
   readonly description: string;
   /** The alias of a key created for the stream. */
@@ -58,23 +68,33 @@ export interface StreamKeyOptions {
 /**
  * The customer managed key the stream is encrypted with: the given one,
  * checked, or a new one (construct id `Key`); none with the service's own
- * key, which refuses a given key.
+ * key, which refuses a given key. Only a created key follows
+ * `keyRemovalPolicy` and `keyPendingWindow`.
  */
 export function streamKey(scope: Construct, options: StreamKeyOptions): kms.IKey | undefined {
+  const { removalPolicy, keyRemoval } = options.settings;
+  const refuseKeyRemoval = (why: string, fix: string) => {
+    if (keyRemoval.given) {
+      throw new Error(`${scope.node.path}: keyRemovalPolicy and keyPendingWindow apply only to a key the construct creates, and ${why}; ${fix}.`);
+    }
+  };
   if (options.serviceKeyType !== undefined) {
     if (options.givenKey) {
       throw new Error(
         `encryptionKey was given with keyType ${options.serviceKeyType}; remove encryptionKey, or set keyType to ${options.customerKeyType} to use your key.`,
       );
     }
+    refuseKeyRemoval(`keyType ${options.serviceKeyType}`, 'remove keyRemovalPolicy and keyPendingWindow');
     return undefined;
   }
   if (options.givenKey) {
-    validateKey(options.givenKey, options.service);
-    warnIfRetainedWithDestroyedKey(scope, options.givenKey, options.removalPolicy);
+    refuseKeyRemoval('encryptionKey was given', 'remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself');
+    validateKey(scope, options.givenKey, options.service);
+    warnIfRetainedWithDestroyedKey(scope, options.givenKey, removalPolicy);
     return options.givenKey;
   }
-  return newStreamKey(scope, options.description, options.alias, options.removalPolicy);
+  warnIfRetainedWithDestroyedCreatedKey(scope, removalPolicy, keyRemoval);
+  return newStreamKey(scope, options.description, options.alias, keyRemoval);
 }
 
 /**
@@ -101,18 +121,24 @@ export interface EncryptionResourceOptions {
   readonly timeoutSeconds: number;
   /** The encrypted stream. */
   readonly stream: IResource;
+  /** The stream as its ARN resolves in this stack (see `streamIdentity`): one construct per stream. */
+  readonly streamIdentity: string;
+  /** The prop that holds the stream, for the message when two constructs claim it. */
+  readonly streamProp: string;
   /** The key in use, if a customer managed one. */
   readonly key?: kms.IKey;
 }
 
 /**
  * The custom resource `Resource` of a stream encryption, served by the
- * stack's provider once it allows the handler `permissions`: its service
- * timeout, and dependencies on the provider (the handler and its permissions
+ * stack's provider once the stream is claimed and the handler allowed
+ * `permissions`: its service timeout, and dependencies on the provider (the
+ * handler and every policy chunk, also those made for later constructs,
  * exist before the first event and outlive the last), the stream and the key.
  */
 export function addEncryptionResource(scope: Construct, options: EncryptionResourceOptions): CustomResource {
   const provider = StreamEncryptionProvider.of(scope);
+  provider.claim(options.streamIdentity, scope.node.path, options.streamProp);
   provider.allow(...options.permissions);
   const resource = new CustomResource(scope, 'Resource', {
     serviceToken: provider.serviceToken,

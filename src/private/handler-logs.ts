@@ -10,35 +10,30 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { accountKeyPolicy } from './key-policy';
-import { HandlerPermission, ResolvedSizes } from './policy-budget';
 
-/**
- * Bounds counted for the log group ARN's deploy-time parts: the id of the
- * stack's deployment, a selected element of the stack id (counted as 128;
- * it is 36 characters), and the stack's name when it is a `Ref` (64).
- */
-const LOG_GROUP_SIZES: ResolvedSizes = { name: 64, arn: 130, other: 128 };
-
-/** The handler's log group and its key. */
+/** The handler's log group, its key, and the policy that lets the handler write to it. */
 export interface HandlerLogs {
   /** The log group, encrypted with `logKey`. */
   readonly logGroup: logs.LogGroup;
   /** The key that encrypts the log group. */
   readonly logKey: kms.Key;
   /**
-   * Lambda names its log streams at run time, so the streams of this one
-   * log group are the narrowest resource that can be named: the permissions
-   * to create them and write to them, on the log group and on its streams.
+   * The managed policy `LogsPolicy`, attached to the role: Lambda names its
+   * log streams at run time, so the streams of this one log group are the
+   * narrowest resource that can be named: the permissions to create them and
+   * write to them, on the log group and on its streams. Its content never
+   * depends on the streams, so no update ever changes it.
    */
-  readonly permissions: HandlerPermission[];
+  readonly policy: iam.ManagedPolicy;
 }
 
 /**
- * Add the handler's log group (`LogGroup`) and its key (`LogKey`) to
- * `scope`. Both outlive the stack: the logs are the record of what was
+ * Add the handler's log group (`LogGroup`), its key (`LogKey`) and the
+ * policy that lets `role` write to it (`LogsPolicy`) to `scope`. The log
+ * group and its key outlive the stack: the logs are the record of what was
  * changed.
  */
-export function addHandlerLogs(scope: Construct): HandlerLogs {
+export function addHandlerLogs(scope: Construct, role: iam.IRole): HandlerLogs {
   const stack = Stack.of(scope);
 
   // A name the key policy can name without depending on the log group: the
@@ -86,7 +81,15 @@ export function addHandlerLogs(scope: Construct): HandlerLogs {
     removalPolicy: RemovalPolicy.RETAIN,
   });
 
-  const actions = ['logs:CreateLogStream', 'logs:PutLogEvents'];
-  const permissions = [logGroupArn, `${logGroupArn}:log-stream:*`].map((arn) => ({ actions, arn, arnSizes: LOG_GROUP_SIZES }));
-  return { logGroup, logKey, permissions };
+  const policy = new iam.ManagedPolicy(scope, 'LogsPolicy', {
+    roles: [role],
+    description: 'Lets the cdk-stream-encryption handler write to its own log group',
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroupArn, `${logGroupArn}:log-stream:*`],
+      }),
+    ],
+  });
+  return { logGroup, logKey, policy };
 }

@@ -1,12 +1,14 @@
 /**
  * IAM sizing of the handler role: the managed policies that name every
  * stream and key the handler manages, split so that each stays within IAM's
- * size limit, and the warning when a role needs more of them than IAM's
- * default quota allows.
+ * size limit, each named by its content so that it never changes once
+ * deployed, and the checks of how many of them a role may have attached
+ * during an update.
  *
  * Not part of the public jsii API.
  */
-import { Annotations, Stack, Token } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import { Annotations, CfnResource, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 
@@ -18,7 +20,20 @@ import { Construct, IConstruct } from 'constructs';
 const POLICY_CHARACTER_BUDGET = 6_000;
 
 /** Managed policies a role may have attached under the default IAM quota. */
-const DEFAULT_MANAGED_POLICIES_PER_ROLE_QUOTA = 10;
+export const DEFAULT_MANAGED_POLICIES_PER_ROLE_QUOTA = 10;
+
+/** Managed policies a role may have attached at most, whatever its quota. */
+export const MAX_MANAGED_POLICIES_PER_ROLE = 20;
+
+/**
+ * Managed policies the handler role has attached, at most, while an update
+ * replaces every chunk: the old chunks stay attached until the clean-up
+ * phase, the new ones are attached in the update phase, and the logs policy
+ * stays throughout.
+ */
+export function policiesDuringUpdate(chunks: number): number {
+  return 2 * chunks + 1;
+}
 
 /** The `Condition` block of a statement: operator, then condition key, then value. */
 export type PolicyConditions = Record<string, Record<string, unknown>>;
@@ -170,17 +185,30 @@ function statementKey(permission: SizedPermission): string {
  * One managed policy of the handler role, and its statements whose
  * resources grow one ARN at a time. The policy is full when its size passes
  * the budget either as IAM counts it or as the template writes it.
+ *
+ * Its logical id is `<prefix><hash of its content>`, resolved lazily, once
+ * every construct has added its permissions: a policy that an update leaves
+ * as it was keeps its id and is not touched, and any change makes a new
+ * policy (created in the update phase, before the custom resources that
+ * depend on it) while the old one is deleted in the clean-up phase, after
+ * the Deletes of the custom resources that depended on it. No policy in
+ * force is ever narrowed before a Delete that needs it has run.
  */
 class PolicyChunk {
   public readonly policy: iam.ManagedPolicy;
   private size: PolicySize = { resolved: 100, template: 100 }; // the document's own overhead
   private readonly statements = new Map<string, iam.PolicyStatement>();
+  /** The logical id, for the content it was computed from (`version`). */
+  private named?: { readonly version: number; readonly logicalId: string };
+  private version = 0;
 
-  constructor(scope: Construct, id: string, role: iam.IRole) {
+  constructor(scope: Construct, id: string, role: iam.IRole, logicalIdPrefix: string) {
     this.policy = new iam.ManagedPolicy(scope, id, {
       roles: [role],
       description: 'Permissions of the cdk-stream-encryption handler on the streams and keys it manages',
     });
+    const cfn = this.policy.node.defaultChild as CfnResource;
+    cfn.overrideLogicalId(Lazy.uncachedString({ produce: () => this.logicalId(logicalIdPrefix, role) }));
   }
 
   /** Whether `permission` still fits in this policy. */
@@ -192,6 +220,7 @@ class PolicyChunk {
   /** Add `permission` to the statement with its actions and conditions. */
   public allow(permission: SizedPermission): void {
     const cost = this.costOf(permission);
+    this.version += 1;
     this.size = { resolved: this.size.resolved + cost.resolved, template: this.size.template + cost.template };
     const key = statementKey(permission);
     let statement = this.statements.get(key);
@@ -201,6 +230,20 @@ class PolicyChunk {
       this.policy.addStatements(statement);
     }
     statement.addResources(permission.arn);
+  }
+
+  /**
+   * `prefix` and the first 8 hex digits of the SHA-256 of the policy's
+   * content as CloudFormation receives it (its document and its role).
+   */
+  private logicalId(prefix: string, role: iam.IRole): string {
+    if (this.named?.version !== this.version) {
+      const stack = Stack.of(this.policy);
+      const content = JSON.stringify(stack.resolve({ document: this.policy.document, role: role.roleName }));
+      const hash = createHash('sha256').update(content).digest('hex').slice(0, 8).toUpperCase();
+      this.named = { version: this.version, logicalId: `${prefix}${hash}` };
+    }
+    return this.named.logicalId;
   }
 
   /** Characters `permission` adds: its ARN, and a new statement when none has its actions yet. */
@@ -221,14 +264,29 @@ class PolicyChunk {
 /**
  * The managed policies of one role, filled in the order permissions come:
  * each permission once, in the last policy or, when that one is full, a new
- * one (`Policy1`, `Policy2`, … under `scope`). Warns at synth when the role
- * needs more policies than IAM's default quota.
+ * one (construct ids `Policy1`, `Policy2`, … under `scope`, logical ids
+ * from their content, see `PolicyChunk`).
+ *
+ * At synth, counts the policies the role has attached while an update
+ * replaces them all (`policiesDuringUpdate`): a warning above IAM's default
+ * quota, an error above IAM's hard limit.
  */
 export class PolicyBudget {
   private readonly chunks: PolicyChunk[] = [];
   private readonly granted = new Set<string>();
 
-  constructor(private readonly scope: Construct, private readonly role: iam.IRole) {
+  /**
+   * @param scope - where the policies are added.
+   * @param role - the role they are attached to.
+   * @param logicalIdPrefix - the start of each policy's logical id.
+   * @param streams - how many streams the policies serve, for the messages.
+   */
+  constructor(
+    private readonly scope: Construct,
+    private readonly role: iam.IRole,
+    private readonly logicalIdPrefix: string,
+    private readonly streams: () => number,
+  ) {
     scope.node.addValidation({ validate: () => this.validateQuota() });
   }
 
@@ -247,17 +305,25 @@ export class PolicyBudget {
     this.granted.add(id);
     let chunk = this.chunks[this.chunks.length - 1];
     if (!chunk || !chunk.fits(p)) {
-      chunk = new PolicyChunk(this.scope, `Policy${this.chunks.length + 1}`, this.role);
+      chunk = new PolicyChunk(this.scope, `Policy${this.chunks.length + 1}`, this.role, this.logicalIdPrefix);
       this.chunks.push(chunk);
     }
     chunk.allow(p);
   }
 
   private validateQuota(): string[] {
-    if (this.chunks.length > DEFAULT_MANAGED_POLICIES_PER_ROLE_QUOTA) {
+    const chunks = this.chunks.length;
+    const duringUpdate = policiesDuringUpdate(chunks);
+    const needs = `The handler role needs ${chunks} managed policies to name the ${this.streams()} streams of this stack and their keys, and one for its logs; an update that changes them all attaches the old and the new together, ${duringUpdate} managed policies`;
+    if (duringUpdate > MAX_MANAGED_POLICIES_PER_ROLE) {
+      return [
+        `${needs}, above IAM's limit of ${MAX_MANAGED_POLICIES_PER_ROLE} per role, which no quota increase lifts. Spread the streams over more stacks, each with its own handler.`,
+      ];
+    }
+    if (duringUpdate > DEFAULT_MANAGED_POLICIES_PER_ROLE_QUOTA) {
       Annotations.of(this.scope).addWarningV2(
         'cdk-stream-encryption:managedPolicyQuota',
-        `The handler role needs ${this.chunks.length} managed policies to name every stream and key, above IAM's default quota of ${DEFAULT_MANAGED_POLICIES_PER_ROLE_QUOTA} per role. Raise the quota (up to 20), or spread the streams over more stacks.`,
+        `${needs}, above IAM's default quota of ${DEFAULT_MANAGED_POLICIES_PER_ROLE_QUOTA} per role. Raise the quota "Managed policies per role" to ${duringUpdate} or more (at most ${MAX_MANAGED_POLICIES_PER_ROLE}), or spread the streams over more stacks.`,
       );
     }
     return [];

@@ -43,9 +43,12 @@ export const OWNER_TAG_ONLY = {
  *
  * Constructs never create it directly: they call `StreamEncryptionProvider.of`,
  * which finds the stack's provider by id (no module-level cache) or makes it.
- * Each construct then allows the handler only what it needs on its own
- * stream and key (`allow`), in the role's managed policies, which are split
- * to stay within IAM's size limit (see `PolicyBudget`).
+ * Each construct then claims its stream (`claim`: one construct per stream)
+ * and allows the handler only what it needs on its own stream and key
+ * (`allow`), in the role's managed policies, which are split to stay within
+ * IAM's size limit and named by their content (see `PolicyBudget`). The
+ * handler's log permissions are a policy of their own, `logsPolicy`, which
+ * no stream changes.
  */
 export class StreamEncryptionProvider extends Construct {
   /** The provider of `scope`'s stack, created on first use. */
@@ -71,23 +74,25 @@ export class StreamEncryptionProvider extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** The key that encrypts the handler's logs. */
   public readonly logKey: kms.Key;
+  /** The managed policy that lets the handler write its logs. */
+  public readonly logsPolicy: iam.ManagedPolicy;
 
   private readonly budget: PolicyBudget;
+  /** The construct that claimed each stream, by the stream's identity. */
+  private readonly claims = new Map<string, string>();
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
-
-    const handlerLogs = addHandlerLogs(this);
-    this.logKey = handlerLogs.logKey;
-    this.logGroup = handlerLogs.logGroup;
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the cdk-stream-encryption handler',
     });
-    this.budget = new PolicyBudget(this, this.role);
-    this.allow(...handlerLogs.permissions);
-    const [logPolicy] = this.policies;
+    const handlerLogs = addHandlerLogs(this, this.role);
+    this.logKey = handlerLogs.logKey;
+    this.logGroup = handlerLogs.logGroup;
+    this.logsPolicy = handlerLogs.policy;
+    this.budget = new PolicyBudget(this, this.role, `${PROVIDER_ID}Policy`, () => this.claims.size);
 
     this.handler = new lambda.Function(this, 'Handler', {
       description: 'Turns stream server-side encryption on and off for CloudFormation (cdk-stream-encryption)',
@@ -101,9 +106,9 @@ export class StreamEncryptionProvider extends Construct {
       logGroup: this.logGroup,
     });
     // It may log from its first invocation.
-    this.handler.node.addDependency(logPolicy);
+    this.handler.node.addDependency(this.logsPolicy);
 
-    suppressInapplicableNagRules(this.handler, logPolicy);
+    suppressInapplicableNagRules(this.handler, this.logsPolicy);
   }
 
   /** The ARN CloudFormation invokes for each custom resource. */
@@ -111,9 +116,28 @@ export class StreamEncryptionProvider extends Construct {
     return this.handler.functionArn;
   }
 
-  /** The managed policies of the handler role. */
+  /** The managed policies that name the streams and keys, in the order they were created. */
   public get policies(): iam.ManagedPolicy[] {
     return this.budget.policies;
+  }
+
+  /**
+   * Record that the construct at `path` encrypts the stream `identity`
+   * (see `streamIdentity`); a second construct on the same stream in this
+   * stack is refused, naming both.
+   *
+   * @param identity - the stream, as its ARN resolves in this stack.
+   * @param claimant - the claiming construct's path.
+   * @param prop - the prop that holds the stream, for the message.
+   */
+  public claim(identity: string, claimant: string, prop: string): void {
+    const owner = this.claims.get(identity);
+    if (owner !== undefined) {
+      throw new Error(
+        `${claimant}: ${prop} is the stream ${owner} already encrypts in this stack; two constructs on one stream would undo each other's encryption. Keep one construct per stream: remove ${claimant}, or point its ${prop} at another stream.`,
+      );
+    }
+    this.claims.set(identity, claimant);
   }
 
   /**

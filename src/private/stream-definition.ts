@@ -1,11 +1,11 @@
 /**
  * What a stream encryption construct reads of the stream it is given: the
  * L1 resource of a stream defined in this app, the stream's name as written,
- * and the alias of a key created for it.
+ * the stream's identity in its stack, and the alias of a key created for it.
  *
  * Not part of the public jsii API.
  */
-import { CfnResource, Names, Token } from 'aws-cdk-lib';
+import { CfnResource, Names, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /** The L1 resource of CloudFormation type `type` behind a stream defined in this app, if any. */
@@ -37,4 +37,67 @@ export function keyAliasFor(prefix: string, stream: IConstruct, name: string): s
     ? Names.uniqueResourceName(stream, { maxLength: 200, separator: '-' })
     : name.replace(/[^a-zA-Z0-9/_-]/g, '-');
   return `${prefix}${base}`;
+}
+
+/** How one kind of stream's ARN is written: `arn:<partition>:<service>:<region>:<account>:<resource>/<name>`. */
+export interface StreamArnFormat {
+  /** e.g. `firehose`, `kinesis`. */
+  readonly service: string;
+  /** e.g. `deliverystream`, `stream`. */
+  readonly resource: string;
+}
+
+/**
+ * A value as it resolves in `stack`, flattened to one string: the parts of
+ * an `Fn::Join` joined, the partition as `*` (a stack is in one), the
+ * stack's region and account written out when they are known, anything
+ * else as its JSON.
+ */
+function flattened(stack: Stack, value: unknown): string {
+  if (typeof value === 'string') {
+    return value;
+  }
+  const obj = value as Record<string, unknown>;
+  if (obj && typeof obj === 'object' && 'Fn::Join' in obj) {
+    const [separator, parts] = obj['Fn::Join'] as [string, unknown[]];
+    return parts.map((p) => flattened(stack, p)).join(separator);
+  }
+  const known: Record<string, string> = { 'AWS::Partition': '*', 'AWS::Region': stack.region, 'AWS::AccountId': stack.account };
+  const ref = obj && typeof obj === 'object' ? (obj.Ref as string | undefined) : undefined;
+  if (ref !== undefined && ref in known && !Token.isUnresolved(known[ref])) {
+    return known[ref];
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * What tells streams apart in the stack of `scope`: the stream's ARN as it
+ * resolves there, with any partition (a stack is in one), or, for a stream
+ * defined in this app with a name written in it, the ARN that name gives in
+ * the stream's own stack. The same stream imported by name, by ARN, or
+ * defined here thus has one identity.
+ *
+ * @param scope - the construct that encrypts the stream.
+ * @param stream - the stream construct.
+ * @param arn - the stream's ARN.
+ * @param declaredName - the name written on the L1 resource of a stream defined here, if any.
+ * @param format - how the kind's ARNs are written.
+ */
+export function streamIdentity(
+  scope: IConstruct,
+  stream: IConstruct,
+  arn: string,
+  declaredName: string | undefined,
+  format: StreamArnFormat,
+): string {
+  const stack = Stack.of(scope);
+  let text: string;
+  if (declaredName !== undefined && !Token.isUnresolved(declaredName)) {
+    const own = Stack.of(stream);
+    const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `{"Ref":"${pseudo}"}` : value);
+    text = `arn:*:${format.service}:${part(own.region, 'AWS::Region')}:${part(own.account, 'AWS::AccountId')}:${format.resource}/${declaredName}`;
+  } else {
+    text = flattened(stack, stack.resolve(arn));
+  }
+  return text.replace(/^arn:[^:]*:/, 'arn:*:');
 }

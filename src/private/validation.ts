@@ -5,7 +5,7 @@
  *
  * Not part of the public jsii API.
  */
-import { Annotations, CfnResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import {
@@ -97,6 +97,16 @@ export function serviceTimeoutFor(timeoutSeconds: number): number {
   return Math.min(timeoutSeconds + ANSWER_GRACE_SECONDS, HANDLER_TIMEOUT_SECONDS);
 }
 
+/** The pending window of a created key scheduled for deletion. */
+const KEY_PENDING_WINDOW_RULE: SecondsRule = {
+  prop: 'keyPendingWindow',
+  defaultSeconds: 30 * 86_400,
+  min: 7 * 86_400,
+  max: 30 * 86_400,
+  range: '7 to 30 days (the window KMS allows)',
+  example: 'Duration.days(30)',
+};
+
 /** The props every stream encryption construct shares. */
 export interface SharedProps {
   /** See `timeout` of the constructs' props. */
@@ -105,6 +115,20 @@ export interface SharedProps {
   readonly settleTime?: Duration;
   /** See `removalPolicy` of the constructs' props. */
   readonly removalPolicy?: RemovalPolicy;
+  /** See `keyRemovalPolicy` of the constructs' props. */
+  readonly keyRemovalPolicy?: RemovalPolicy;
+  /** See `keyPendingWindow` of the constructs' props. */
+  readonly keyPendingWindow?: Duration;
+}
+
+/** What becomes of a key the construct creates. */
+export interface KeyRemoval {
+  /** DESTROY or RETAIN. */
+  readonly policy: RemovalPolicy;
+  /** With DESTROY, the days KMS waits before it deletes the key. */
+  readonly pendingWindowDays?: number;
+  /** Whether the user set `keyRemovalPolicy` or `keyPendingWindow`, which only a created key can follow. */
+  readonly given: boolean;
 }
 
 /** The shared props, checked, with their defaults. */
@@ -113,17 +137,51 @@ export interface SharedSettings {
   readonly timeoutSeconds: number;
   /** The settle time, in seconds. */
   readonly settleSeconds: number;
-  /** DESTROY or RETAIN. */
+  /** DESTROY or RETAIN: the stream's encryption. */
   readonly removalPolicy: RemovalPolicy;
+  /** What becomes of a key the construct creates. */
+  readonly keyRemoval: KeyRemoval;
 }
 
-/** Check the shared props (timeout, then settle time, then removal policy) and apply their defaults. */
+/**
+ * Check the shared props (timeout, then settle time, then removal policy,
+ * then the created key's removal) and apply their defaults.
+ */
 export function validateSharedProps(props: SharedProps): SharedSettings {
   const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
   const timeoutSeconds = validateSeconds(props.timeout, TIMEOUT_RULE);
   const settleSeconds = validateSeconds(props.settleTime, SETTLE_TIME_RULE);
   validateRemovalPolicy(removalPolicy);
-  return { timeoutSeconds, settleSeconds, removalPolicy };
+  return { timeoutSeconds, settleSeconds, removalPolicy, keyRemoval: validateKeyRemoval(props) };
+}
+
+/**
+ * `keyRemovalPolicy` is DESTROY or RETAIN (the default); `keyPendingWindow`
+ * goes with DESTROY only, and is a whole number of days from 7 to 30.
+ */
+function validateKeyRemoval(props: SharedProps): KeyRemoval {
+  const policy = props.keyRemovalPolicy ?? RemovalPolicy.RETAIN;
+  const given = props.keyRemovalPolicy !== undefined || props.keyPendingWindow !== undefined;
+  if (policy !== RemovalPolicy.DESTROY && policy !== RemovalPolicy.RETAIN) {
+    throw new Error(
+      `keyRemovalPolicy must be RemovalPolicy.RETAIN (keep the created key; the default) or RemovalPolicy.DESTROY (schedule its deletion after keyPendingWindow), got ${policy}.`,
+    );
+  }
+  if (policy === RemovalPolicy.RETAIN) {
+    if (props.keyPendingWindow !== undefined) {
+      throw new Error(
+        'keyPendingWindow was given, but keyRemovalPolicy is RETAIN (the default), so the created key is never scheduled for deletion; remove keyPendingWindow, or set keyRemovalPolicy to RemovalPolicy.DESTROY.',
+      );
+    }
+    return { policy, given };
+  }
+  const seconds = validateSeconds(props.keyPendingWindow, KEY_PENDING_WINDOW_RULE);
+  if (!Token.isUnresolved(seconds) && seconds % 86_400 !== 0) {
+    throw new Error(
+      `keyPendingWindow must be a whole number of days from ${KEY_PENDING_WINDOW_RULE.range}, got ${props.keyPendingWindow!.toHumanString()}; pass e.g. ${KEY_PENDING_WINDOW_RULE.example}.`,
+    );
+  }
+  return { policy, pendingWindowDays: seconds / 86_400, given };
 }
 
 /**
@@ -150,6 +208,25 @@ function validateRemovalPolicy(policy: RemovalPolicy): void {
   }
 }
 
+/**
+ * A `kms.Alias` (one of this app, or one imported with
+ * `Alias.fromAliasName` or `Alias.fromAliasAttributes`) passed as the key:
+ * the handler's permissions are scoped to the key ARN, which an alias is not.
+ */
+function refuseAlias(scope: Construct, key: kms.IKey, service: string): void {
+  if (!('aliasName' in key)) {
+    return;
+  }
+  const child = key.node.defaultChild;
+  const ofThisApp = CfnResource.isCfnResource(child) && child.cfnResourceType === 'AWS::KMS::Alias';
+  const fix = ofThisApp
+    ? 'Pass the key it targets instead: encryptionKey: alias.aliasTargetKey'
+    : 'Pass the key it targets instead, imported by its key ARN: encryptionKey: kms.Key.fromKeyArn(this, \'Key\', \'arn:aws:kms:<region>:<account>:key/<key id>\')';
+  throw new Error(
+    `${scope.node.path}: encryptionKey is the KMS alias ${key.node.path}, not a key; the deploy would fail with a misleading KEY_ACCESS_DENIED, because ${service} checks the handler's permissions, which name the key ARN, not the alias. ${fix}.`,
+  );
+}
+
 /** Whether a resolved ARN names a KMS alias rather than a key. */
 function isAliasArn(arn: string): boolean {
   return !Token.isUnresolved(arn) && /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(arn);
@@ -160,10 +237,12 @@ function isAliasArn(arn: string): boolean {
  * defined in this app), and a key rather than an alias (the handler's
  * permissions are scoped to the key ARN).
  *
+ * @param scope - the construct given the key, for the message.
  * @param key - the given key.
  * @param service - the service that encrypts with it, for the message (`Firehose`, `Kinesis`).
  */
-export function validateKey(key: kms.IKey, service: string): void {
+export function validateKey(scope: Construct, key: kms.IKey, service: string): void {
+  refuseAlias(scope, key, service);
   const child = key.node.defaultChild;
   if (CfnResource.isCfnResource(child) && child.cfnResourceType === 'AWS::KMS::Key') {
     const cfnKey = child as kms.CfnKey;
@@ -193,6 +272,9 @@ function keyIsDestroyedWithStack(key: kms.IKey): boolean {
   return CfnResource.isCfnResource(child) && child.cfnOptions.deletionPolicy === 'Delete';
 }
 
+/** Id of the warning that a retained encryption's key is deleted with the stack. */
+const RETAINED_WITH_DESTROYED_KEY = 'cdk-stream-encryption:retainedEncryptionWithDestroyedKey';
+
 /**
  * Warn when a retained encryption uses a given key that the stack deletes:
  * the stream would stay encrypted with a key scheduled for deletion.
@@ -200,8 +282,46 @@ function keyIsDestroyedWithStack(key: kms.IKey): boolean {
 export function warnIfRetainedWithDestroyedKey(scope: Construct, key: kms.IKey, removalPolicy: RemovalPolicy): void {
   if (removalPolicy === RemovalPolicy.RETAIN && keyIsDestroyedWithStack(key)) {
     Annotations.of(scope).addWarningV2(
-      'cdk-stream-encryption:retainedEncryptionWithDestroyedKey',
+      RETAINED_WITH_DESTROYED_KEY,
       'removalPolicy is RETAIN, so the stream stays encrypted after the stack is deleted, but encryptionKey has removal policy DESTROY: the key would be scheduled for deletion while the stream still uses it. Give the key RemovalPolicy.RETAIN as well.',
+    );
+  }
+}
+
+/**
+ * Warn when a retained encryption's created key is to be deleted
+ * (`keyRemovalPolicy` DESTROY): the stream would stay encrypted with a key
+ * scheduled for deletion.
+ */
+export function warnIfRetainedWithDestroyedCreatedKey(scope: Construct, removalPolicy: RemovalPolicy, keyRemoval: KeyRemoval): void {
+  if (removalPolicy === RemovalPolicy.RETAIN && keyRemoval.policy === RemovalPolicy.DESTROY) {
+    Annotations.of(scope).addWarningV2(
+      RETAINED_WITH_DESTROYED_KEY,
+      'removalPolicy is RETAIN, so the stream stays encrypted after the construct or the stack is deleted, but keyRemovalPolicy is DESTROY: the created key would be scheduled for deletion while the stream still uses it. Keep keyRemovalPolicy RemovalPolicy.RETAIN (the default).',
+    );
+  }
+}
+
+/**
+ * A stream ARN known at synth time names the account and region of its
+ * stream; the handler calls the stream's API in its own stack's account and
+ * region, so either of them, when known for both, must match the stack's.
+ * Env-agnostic stacks, and ARNs known only at deploy time, are not checked.
+ *
+ * @param scope - the construct given the stream.
+ * @param prop - the prop that holds the stream (`deliveryStream`, `stream`).
+ * @param arn - the stream's ARN.
+ */
+export function validateStreamEnvironment(scope: Construct, prop: string, arn: string): void {
+  if (Token.isUnresolved(arn)) {
+    return;
+  }
+  const [, , , region, account] = arn.split(':');
+  const stack = Stack.of(scope);
+  const differs = (ofStream: string | undefined, ofStack: string) => !!ofStream && !Token.isUnresolved(ofStack) && ofStream !== ofStack;
+  if (differs(account, stack.account) || differs(region, stack.region)) {
+    throw new Error(
+      `${scope.node.path}: ${prop} ${arn} is in account ${account}, region ${region}, but stack ${stack.stackName} deploys to account ${stack.account}, region ${stack.region}; the handler can only encrypt a stream of its own stack's account and region. Add this construct to a stack with env { account: '${account}', region: '${region}' }, or import the stream that stack really holds.`,
     );
   }
 }

@@ -164,7 +164,7 @@ describe('least privilege', () => {
           expect(resource).not.toBe('*');
           if (text.includes('*')) {
             // the one allowed: log streams of the handler's own log group, whose names Lambda picks at run time
-            expect(`${id}: ${text}`).toMatch(/^CdkStreamEncryptionProviderPolicy1[0-9A-F]+: .*:log-group:\/cdk-stream-encryption\/Everything\/",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\},":log-stream:\*"\]\]\}$/);
+            expect(`${id}: ${text}`).toMatch(/^CdkStreamEncryptionProviderLogsPolicy[0-9A-F]+: .*:log-group:\/cdk-stream-encryption\/Everything\/",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\},":log-stream:\*"\]\]\}$/);
           }
         }
       }
@@ -264,15 +264,33 @@ describe('key lifetime', () => {
   }
   const list = (v: unknown) => ([] as unknown[]).concat(v ?? []);
 
-  test('a stack delete turns encryption off before the key it created is scheduled for deletion', () => {
+  test('the keys the library creates are retained by default: no delete or replacement schedules their deletion', () => {
     const app = new App();
     const { stack } = everyOption(app);
     const template = Template.fromStack(stack).toJSON();
-    const order = deletionOrder(template);
     for (const construct of ['Defaults', 'InStack']) {
+      const [, key] = Object.entries(template.Resources as Record<string, any>).find(([id, r]) => id.startsWith(`${construct}Key`) && r.Type === 'AWS::KMS::Key')!;
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.UpdateReplacePolicy).toBe('Retain');
+    }
+  });
+
+  test('with keyRemovalPolicy DESTROY, a stack delete turns encryption off before the key it created is scheduled for deletion', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S');
+    for (const name of ['a', 'b']) {
+      new DeliveryStreamEncryption(stack, `Sse${name}`, {
+        deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, name, name),
+        keyRemovalPolicy: RemovalPolicy.DESTROY,
+      });
+    }
+    const template = Template.fromStack(stack).toJSON();
+    const order = deletionOrder(template);
+    for (const construct of ['Ssea', 'Sseb']) {
       const cr = order.find((id) => id.startsWith(construct) && template.Resources[id].Type === 'Custom::DeliveryStreamEncryption')!;
       const key = order.find((id) => id.startsWith(`${construct}Key`) && template.Resources[id].Type === 'AWS::KMS::Key')!;
       expect(template.Resources[key].DeletionPolicy).toBe('Delete');
+      expect(template.Resources[key].Properties.PendingWindowInDays).toBe(30);
       expect(order.indexOf(cr)).toBeLessThan(order.indexOf(key));
       expect(template.Resources[cr].DependsOn).toContain(key);
     }

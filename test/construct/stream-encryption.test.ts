@@ -10,6 +10,8 @@ import { Construct } from 'constructs';
 import {
   expectNoWildcardsBesidesOwnLogStreams,
   KINDS,
+  KINESIS,
+  KindProps,
   newStack,
   onlyResource,
   onlyStreamKey,
@@ -30,13 +32,16 @@ describe.each(KINDS)('$construct', (kind) => {
     const sse = kind.encrypt(stack, `${kind.streamId}Sse`, kind.imported(stack));
     const template = Template.fromStack(stack);
 
-    test('creates a symmetric key with rotation, an alias derived from the stream, and DESTROY removal', () => {
+    test('creates a symmetric key with rotation, an alias derived from the stream, retained on delete and on replacement', () => {
       const [keyId, key] = onlyStreamKey(stack);
       expect(key.Properties.EnableKeyRotation).toBe(true);
       expect(key.Properties.KeySpec).toBeUndefined(); // SYMMETRIC_DEFAULT
       expect(key.Properties.KeyUsage).toBeUndefined(); // ENCRYPT_DECRYPT
       expect(key.Properties.Description).toBe(`Server-side encryption of the ${kind.streamNoun} ${kind.streamName} (cdk-stream-encryption)`);
-      expect(key.DeletionPolicy).toBe('Delete');
+      // the key outlives the records it encrypts: removing the construct or changing its key never schedules its deletion
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.UpdateReplacePolicy).toBe('Retain');
+      expect(key.Properties.PendingWindowInDays).toBeUndefined();
       template.hasResourceProperties('AWS::KMS::Alias', {
         AliasName: `${kind.aliasPrefix}${kind.streamName}`,
         TargetKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
@@ -73,13 +78,14 @@ describe.each(KINDS)('$construct', (kind) => {
       expect(cr.DeletionPolicy).toBe('Delete');
     });
 
-    test('the custom resource depends on the key and on the handler, its role and its policy', () => {
+    test('the custom resource depends on the key and on the handler, its role and its policies', () => {
       const [keyId] = onlyStreamKey(stack);
       const [roleId] = onlyResource(stack, 'AWS::IAM::Role');
-      const [policyId] = onlyResource(stack, 'AWS::IAM::ManagedPolicy');
+      const policyIds = Object.keys(resourcesOf(stack, 'AWS::IAM::ManagedPolicy'));
+      expect(policyIds).toHaveLength(2); // the logs policy and one chunk
       const [fnId] = onlyResource(stack, 'AWS::Lambda::Function');
       const [, cr] = onlyResource(stack, kind.resourceType);
-      expect(cr.DependsOn).toEqual(expect.arrayContaining([keyId, roleId, policyId, fnId]));
+      expect(cr.DependsOn).toEqual(expect.arrayContaining([keyId, roleId, ...policyIds, fnId]));
     });
 
     test('the provider is one Node.js 22 function with a 15 minute timeout, its own role and log group', () => {
@@ -231,6 +237,160 @@ describe.each(KINDS)('$construct', (kind) => {
     });
   });
 
+  describe('the key it creates (keyRemovalPolicy, keyPendingWindow)', () => {
+    const keyOf = (props: KindProps) => {
+      const stack = newStack();
+      kind.encrypt(stack, 'Sse', imported(stack), props);
+      return { stack, key: onlyStreamKey(stack)[1] };
+    };
+    const retentionWarning = Match.stringLikeRegexp('records encrypted with it for its whole retention period');
+
+    test('RETAIN, the default, also when the encryption itself is DESTROYed', () => {
+      const { key } = keyOf({ removalPolicy: RemovalPolicy.DESTROY });
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.UpdateReplacePolicy).toBe('Retain');
+      expect(key.Properties.PendingWindowInDays).toBeUndefined();
+    });
+
+    test.each([
+      ['the default pending window of 30 days', undefined, 30],
+      ['a pending window of 7 days', Duration.days(7), 7],
+    ])('DESTROY schedules its deletion after %s', (_name, keyPendingWindow, days) => {
+      const { stack, key } = keyOf({ keyRemovalPolicy: RemovalPolicy.DESTROY, keyPendingWindow });
+      expect(key.DeletionPolicy).toBe('Delete');
+      expect(key.UpdateReplacePolicy).toBe('Delete');
+      expect(key.Properties.PendingWindowInDays).toBe(days);
+      const [, cr] = onlyResource(stack, kind.resourceType);
+      expect(cr.Properties.RemovalPolicy).toBe('destroy');
+    });
+
+    test(kind === KINESIS
+      ? 'DESTROY warns, with an id, that the records still in the data stream become unreadable'
+      : 'DESTROY raises no warning for a delivery stream, which holds no records past 24 hours', () => {
+      const { stack } = keyOf({ keyRemovalPolicy: RemovalPolicy.DESTROY });
+      const warnings = Annotations.fromStack(stack).findWarning('/TestStack/Sse', retentionWarning);
+      if (kind === KINESIS) {
+        expect(warnings).toHaveLength(1);
+        expect(String(warnings[0].entry.data)).toMatch(/after 30 days.*24 hours to 365 days.*Keep keyRemovalPolicy RemovalPolicy.RETAIN/);
+        expect(String(warnings[0].entry.data)).toContain('[ack: cdk-stream-encryption:keyDeletedBeforeRecordsExpire]');
+      } else {
+        expect(warnings).toHaveLength(0);
+      }
+    });
+
+    test('RETAIN raises no warning', () => {
+      const { stack } = keyOf({});
+      Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+    });
+
+    test('a retained encryption whose created key is DESTROYed is warned about, with an id', () => {
+      const { stack } = keyOf({ removalPolicy: RemovalPolicy.RETAIN, keyRemovalPolicy: RemovalPolicy.DESTROY });
+      const warnings = Annotations.fromStack(stack).findWarning('/TestStack/Sse', Match.stringLikeRegexp('keyRemovalPolicy is DESTROY: the created key would be scheduled for deletion while the stream still uses it'));
+      expect(warnings).toHaveLength(1);
+      expect(String(warnings[0].entry.data)).toContain('[ack: cdk-stream-encryption:retainedEncryptionWithDestroyedKey]');
+    });
+
+    test.each([
+      ['6 days', Duration.days(6)],
+      ['31 days', Duration.days(31)],
+      ['36 hours short of 8 days', Duration.hours(8 * 24 - 36)],
+      ['a fraction of a day', Duration.hours(7 * 24 + 12)],
+    ])('a pending window of %s is refused', (_name, keyPendingWindow) => {
+      expect(() => keyOf({ keyRemovalPolicy: RemovalPolicy.DESTROY, keyPendingWindow })).toThrow(
+        /keyPendingWindow must be a whole number (of seconds|of days) from 7 to 30 days .*Duration.days\(30\)/,
+      );
+    });
+
+    test('a pending window without DESTROY is refused', () => {
+      expect(() => keyOf({ keyPendingWindow: Duration.days(7) })).toThrow(
+        /keyPendingWindow was given, but keyRemovalPolicy is RETAIN .*remove keyPendingWindow, or set keyRemovalPolicy to RemovalPolicy.DESTROY/,
+      );
+    });
+
+    test('a key removal policy other than DESTROY or RETAIN is refused', () => {
+      expect(() => keyOf({ keyRemovalPolicy: RemovalPolicy.SNAPSHOT })).toThrow(/keyRemovalPolicy must be RemovalPolicy.RETAIN .* or RemovalPolicy.DESTROY/);
+    });
+
+    test.each([
+      ['a given key', (stack: Stack): KindProps => ({ encryptionKey: new kms.Key(stack, 'UserKey') }), 'encryptionKey was given; remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself'],
+      [`${kind.serviceKeyType}`, (): KindProps => ({ serviceKey: true }), `keyType ${kind.serviceKeyType}, which uses `],
+    ])('keyRemovalPolicy with %s is refused, naming the construct', (_name, props, message) => {
+      const make = () => {
+        const stack = newStack();
+        kind.encrypt(stack, 'Sse', imported(stack), { ...props(stack), keyRemovalPolicy: RemovalPolicy.RETAIN });
+      };
+      expect(make).toThrow(`TestStack/Sse: keyRemovalPolicy and keyPendingWindow apply only to a key the construct creates, and ${message}`);
+      expect(make).toThrow(/; remove keyRemovalPolicy and keyPendingWindow/);
+    });
+  });
+
+  describe('one construct per stream (synth)', () => {
+    const sameStream = /TestStack\/Second: \w+ is the stream TestStack\/First already encrypts in this stack; .*Keep one construct per stream: remove TestStack\/Second, or point its \w+ at another stream/;
+    const twice = (stack: Stack, first: (s: Stack) => unknown, second: (s: Stack) => unknown) => () => {
+      kind.encrypt(stack, 'First', first(stack) as any);
+      kind.encrypt(stack, 'Second', second(stack) as any);
+    };
+
+    test.each([
+      ['imported by name twice', (s: Stack) => kind.imported(s, 'clicks', 'A'), (s: Stack) => kind.imported(s, 'clicks', 'B')],
+      ['imported by name and by ARN', (s: Stack) => kind.imported(s, 'clicks', 'A'), (s: Stack) => kind.importedByArn(s, 'B', kind.literalArn('clicks'))],
+      ['defined here with a name, and imported by that name', (s: Stack) => kind.defined(s, 'A', 'clicks'), (s: Stack) => kind.importedByArn(s, 'B', kind.literalArn('clicks'))],
+    ])('the same stream %s is refused, naming both constructs and the prop', (_name, first, second) => {
+      expect(twice(newStack(), first, second)).toThrow(sameStream);
+      expect(twice(newStack(), first, second)).toThrow(new RegExp(`: ${kind.prop} is the stream`));
+    });
+
+    test('the same stream defined here, given twice, is refused', () => {
+      const stack = newStack();
+      const stream = kind.defined(stack, 'A');
+      expect(twice(stack, () => stream, () => stream)).toThrow(sameStream);
+    });
+
+    test('the same stream imported by name twice in an env-agnostic stack is refused', () => {
+      const stack = new Stack(new App(), 'TestStack');
+      expect(twice(stack, (s) => kind.imported(s, 'clicks', 'A'), (s) => kind.imported(s, 'clicks', 'B'))).toThrow(sameStream);
+    });
+
+    test.each([
+      ['two streams of different names', (s: Stack) => kind.imported(s, 'clicks', 'A'), (s: Stack) => kind.imported(s, 'views', 'B')],
+      ['two streams defined here without a name', (s: Stack) => kind.defined(s, 'A'), (s: Stack) => kind.defined(s, 'B')],
+    ])('%s are accepted', (_name, first, second) => {
+      expect(twice(newStack(), first, second)).not.toThrow();
+    });
+
+    test('the same stream name in two stacks is accepted', () => {
+      const app = new App();
+      for (const id of ['A', 'B']) {
+        const stack = new Stack(app, id, { env: { account: '123456789012', region: 'eu-west-1' } });
+        expect(() => kind.encrypt(stack, 'Sse', kind.imported(stack, 'clicks'))).not.toThrow();
+      }
+    });
+  });
+
+  describe('a stream of another account or region (synth)', () => {
+    test.each([
+      ['account', kind.literalArn('clicks', 'eu-west-1', '210987654321'), /account 210987654321, region eu-west-1, but stack TestStack deploys to account 123456789012, region eu-west-1/],
+      ['region', kind.literalArn('clicks', 'us-east-1'), /account 123456789012, region us-east-1, but stack TestStack deploys to account 123456789012, region eu-west-1/],
+    ])('an ARN of another %s is refused, naming the construct, the prop and the fix', (_name, arn, message) => {
+      const make = () => {
+        const stack = newStack();
+        kind.encrypt(stack, 'Sse', kind.importedByArn(stack, 'Foreign', arn));
+      };
+      expect(make).toThrow(message);
+      expect(make).toThrow(new RegExp(`^/?TestStack/Sse: ${kind.prop} ${arn.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in .*Add this construct to a stack with env \\{ account: '\\d+', region: '[a-z0-9-]+' \\}`));
+    });
+
+    test('the stack\'s own account and region are accepted', () => {
+      const stack = newStack();
+      expect(() => kind.encrypt(stack, 'Sse', kind.importedByArn(stack, 'Own', kind.literalArn('clicks')))).not.toThrow();
+    });
+
+    test('an env-agnostic stack accepts any account and region', () => {
+      const stack = new Stack(new App(), 'Agnostic');
+      expect(() => kind.encrypt(stack, 'Sse', kind.importedByArn(stack, 'Foreign', kind.literalArn('clicks', 'us-east-1', '210987654321')))).not.toThrow();
+    });
+  });
+
   describe('validation at synth', () => {
     const refused = (make: (stack: Stack) => unknown, message: RegExp) => expect(() => make(newStack())).toThrow(message);
     const accepted = (make: (stack: Stack) => unknown) => expect(() => make(newStack())).not.toThrow();
@@ -254,7 +414,19 @@ describe.each(KINDS)('$construct', (kind) => {
       refused((stack) => kind.encrypt(stack, 'Sse', imported(stack), { encryptionKey: new kms.Key(stack, 'Key', keyProps) }), new RegExp(message));
     });
 
-    test('an alias passed as the key is refused', () => {
+    test.each([
+      ['an alias of this app', (stack: Stack) => new kms.Alias(stack, 'Alias', { aliasName: 'alias/clicks', targetKey: new kms.Key(stack, 'Target') }), 'Pass the key it targets instead: encryptionKey: alias.aliasTargetKey'],
+      ['an alias imported by name', (stack: Stack) => kms.Alias.fromAliasName(stack, 'Alias', 'alias/clicks'), 'imported by its key ARN: encryptionKey: kms.Key.fromKeyArn('],
+      ['an alias imported by attributes', (stack: Stack) => kms.Alias.fromAliasAttributes(stack, 'Alias', { aliasName: 'alias/clicks', aliasTargetKey: new kms.Key(stack, 'Target') }), 'imported by its key ARN: encryptionKey: kms.Key.fromKeyArn('],
+    ])('%s passed as the key is refused, naming the construct, the prop and the fix', (_name, alias, fix) => {
+      const stack = newStack();
+      expect(() => kind.encrypt(stack, 'Sse', imported(stack), { encryptionKey: alias(stack) })).toThrow(
+        `/TestStack/Sse: encryptionKey is the KMS alias TestStack/Alias, not a key; the deploy would fail with a misleading KEY_ACCESS_DENIED, because ${kind.service} checks`.slice(1),
+      );
+      expect(() => kind.encrypt(newStack(), 'Sse', imported(newStack()), { encryptionKey: alias(newStack()) })).toThrow(fix);
+    });
+
+    test('an alias ARN passed as the key is refused', () => {
       refused((stack) => {
         const alias = kms.Key.fromKeyArn(stack, 'Alias', `arn:aws:kms:eu-west-1:123456789012:alias/${kind.streamName}`);
         return kind.encrypt(stack, 'Sse', imported(stack), { encryptionKey: alias });

@@ -24,6 +24,13 @@ export function snapshotOf(stack: Stack): unknown {
   return JSON.parse(json.replace(/[0-9a-f]{64}(\.zip)?/g, (_m, zip) => `<asset-hash>${zip ?? ''}`));
 }
 
+/** The handler's managed policies that name streams and keys (its logs policy aside), keyed by logical id. */
+export function policyChunks(stack: Stack): Record<string, any> {
+  return Object.fromEntries(
+    Object.entries(resourcesOf(stack, 'AWS::IAM::ManagedPolicy')).filter(([id]) => !id.startsWith(`${PROVIDER_ID}LogsPolicy`)),
+  );
+}
+
 /** Every resource of `type` in the template, keyed by logical id. */
 export function resourcesOf(stack: Stack, type: string): Record<string, any> {
   return Template.fromStack(stack).findResources(type);
@@ -113,6 +120,8 @@ export interface KindProps {
   readonly timeout?: Duration;
   readonly settleTime?: Duration;
   readonly removalPolicy?: RemovalPolicy;
+  readonly keyRemovalPolicy?: RemovalPolicy;
+  readonly keyPendingWindow?: Duration;
 }
 
 /** Either construct. */
@@ -153,6 +162,10 @@ export interface Kind {
   readonly keyActions: string[];
   /** The ARN of an imported stream, as the template writes it. */
   streamArn(name: string): unknown;
+  /** The literal ARN of a stream of `name` in `region` and `account`. */
+  literalArn(name: string, region?: string, account?: string): string;
+  /** A stream imported by its ARN. */
+  importedByArn(scope: Construct, id: string, arn: string): IConstruct;
   /** The kind's own custom resource properties in the defaults' template. */
   kindProperties(keyArn: unknown): Record<string, unknown>;
   /** A stream imported by name (Firehose) or ARN (Kinesis). */
@@ -194,9 +207,14 @@ export const FIREHOSE: Kind = {
     'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:firehose:eu-west-1:123456789012:deliverystream/${name}`]],
   }),
   kindProperties: (keyArn) => ({ StreamKind: 'firehose', DeliveryStreamName: 'orders', KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: keyArn }),
+  literalArn: (name, region = 'eu-west-1', account = '123456789012') => `arn:aws:firehose:${region}:${account}:deliverystream/${name}`,
+  importedByArn: (scope, id, arn) => firehose.DeliveryStream.fromDeliveryStreamArn(scope, id, arn),
   imported: (scope, name = 'orders', id = 'Orders') => firehose.DeliveryStream.fromDeliveryStreamName(scope, id, name),
   defined: (stack, id, name) =>
-    new firehose.DeliveryStream(stack, id, { deliveryStreamName: name, destination: new firehose.S3Bucket(new s3.Bucket(stack, 'Bucket')) }),
+    new firehose.DeliveryStream(stack, id, {
+      deliveryStreamName: name,
+      destination: new firehose.S3Bucket((stack.node.tryFindChild('Bucket') as s3.Bucket | undefined) ?? new s3.Bucket(stack, 'Bucket')),
+    }),
   encrypt: (scope, id, stream, { serviceKey, ...props } = {}) =>
     new DeliveryStreamEncryption(scope, id, {
       ...props,
@@ -237,6 +255,8 @@ export const KINESIS: Kind = {
   keyActions: ['kms:GenerateDataKey', 'kms:DescribeKey'],
   streamArn: (name) => `arn:aws:kinesis:eu-west-1:123456789012:stream/${name}`,
   kindProperties: (keyArn) => ({ StreamKind: 'kinesis', StreamName: 'events', StreamArn: KINESIS_STREAM_ARN, KeyId: keyArn }),
+  literalArn: (name, region = 'eu-west-1', account = '123456789012') => `arn:aws:kinesis:${region}:${account}:stream/${name}`,
+  importedByArn: (scope, id, arn) => kinesis.Stream.fromStreamArn(scope, id, arn),
   imported: (scope, name = 'events', id = 'Events') =>
     kinesis.Stream.fromStreamArn(scope, id, `arn:aws:kinesis:eu-west-1:123456789012:stream/${name}`),
   defined: (stack, id, name) => new kinesis.Stream(stack, id, { streamName: name, encryption: kinesis.StreamEncryption.UNENCRYPTED }),
