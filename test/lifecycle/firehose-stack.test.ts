@@ -91,8 +91,8 @@ test.concurrent('the example app: deploy, rotate to key generation 2, destroy â€
     expect(callsOn(h.cloud, stream)).toMatchObject({ start: 2, startCalls: 2, stopCalls: 0 });
     expectAnsweredInTime(step);
   }
-  // the old keys left the template: scheduled for deletion once no stream uses them
-  expect(gen1Keys.map((k) => h.cloud.control.key(k)?.KeyState)).toEqual(['PendingDeletion', 'PendingDeletion']);
+  // the old keys left the template but are retained: records written under them stay readable
+  expect(gen1Keys.map((k) => h.cloud.control.key(k)?.KeyState)).toEqual(['Enabled', 'Enabled']);
 
   const destroyed = await stack.destroy();
   expect(destroyed.status).toBe('DELETE_COMPLETE');
@@ -177,9 +177,9 @@ test.concurrent('a failed Create rolls the stack back: Delete stops the stream t
   expect(deleteGood.status).toBe('SUCCESS');
   expect(encryptionNow(h.cloud, 'rollback-good')).toMatchObject({ status: 'DISABLED', applied: null });
   expect(callsOn(h.cloud, 'rollback-good')).toMatchObject({ start: 1, stop: 1 });
-  // the keys the stack made are scheduled for deletion with it
+  // the keys the stack made are retained by default, also by a rollback
   for (const s of deployed.steps.filter((x) => x.requestType === 'Create')) {
-    expect(h.cloud.control.key(s.event.ResourceProperties.KeyArn as string)?.KeyState).toBe('PendingDeletion');
+    expect(h.cloud.control.key(s.event.ResourceProperties.KeyArn as string)?.KeyState).toBe('Enabled');
   }
   for (const s of deployed.steps) expectAnsweredInTime(s);
 }, 60_000);

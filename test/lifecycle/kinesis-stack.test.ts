@@ -101,10 +101,10 @@ test.concurrent('a stack with a DeliveryStreamEncryption and a DataStreamEncrypt
   expect(dataStreamAtAnswer(eventsGone)).toMatchObject({ status: 'ACTIVE', encryptionType: 'NONE', applied: { EncryptionType: 'NONE' } });
   expect(callsOn(h.cloud, 'mixed-orders')).toMatchObject({ start: 1, stop: 1 });
   expect(kinesisCallsOn(h.cloud, 'mixed-events')).toMatchObject({ start: 1, stop: 1 });
-  // the imported delivery stream stays; the data stream goes with the stack, after its encryption; the keys are scheduled for deletion
+  // the imported delivery stream stays; the data stream goes with the stack, after its encryption; the keys are retained
   expect(encryptionNow(h.cloud, 'mixed-orders')).toMatchObject({ status: 'DISABLED' });
   expect(dataStreamNow(h.cloud, 'mixed-events')).toBeUndefined();
-  expect([ordersKey, eventsKey].map((k) => h.cloud.control.key(k)?.KeyState)).toEqual(['PendingDeletion', 'PendingDeletion']);
+  expect([ordersKey, eventsKey].map((k) => h.cloud.control.key(k)?.KeyState)).toEqual(['Enabled', 'Enabled']);
   for (const step of destroyed.steps) expectAnsweredInTime(step);
 }, 60_000);
 
@@ -155,8 +155,8 @@ test.concurrent('the example app with its data stream: deploy, rotate to key gen
   expect(events.event.OldResourceProperties).toMatchObject({ KeyId: eventsKey });
   expect(dataStreamAtAnswer(events)).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId: keyOf(events), applied: { KeyId: keyOf(events) } });
   expect(h.cloud.control.state().kms.keys.find((k) => k.KeyMetadata.Arn === keyOf(events))?.Aliases).toEqual(['alias/kinesis-sse/events-gen2']);
-  // the old keys left the template: scheduled for deletion once no stream uses them
-  expect(gen1Keys.map((k) => h.cloud.control.key(k)?.KeyState)).toEqual(['PendingDeletion', 'PendingDeletion', 'PendingDeletion']);
+  // the old keys left the template but are retained: records written under them stay readable
+  expect(gen1Keys.map((k) => h.cloud.control.key(k)?.KeyState)).toEqual(['Enabled', 'Enabled', 'Enabled']);
 
   const destroyed = await stack.destroy();
   expect(destroyed.status).toBe('DELETE_COMPLETE');
