@@ -365,7 +365,11 @@ export async function reconcile<T extends KindTypes>(
   let recordPrior = false;
   const result = (status: 'SUCCESS' | 'FAILED', reason: string, reasonId?: ReasonId): ReconcileResult<T['observation']> =>
     ({
-      status, reason, reasonId, startIssued: session.startIssued, observation: session.observation,
+      status,
+      reason,
+      reasonId,
+      startIssued: session.startIssued,
+      observation: session.observation,
       prior: recordPrior ? session.prior : undefined,
     });
   try {
