@@ -260,7 +260,10 @@ describe('a failed Update to another stream undoes itself', () => {
   });
 
   test('B had the AWS owned key: the undo starts it again', async () => {
-    reads(payments(enc.awsOwned()), payments(enc.enabling()), payments(enc.enablingFailed()), payments(enc.enablingFailed()), payments(enc.awsOwned()));
+    reads(
+      payments(enc.awsOwned()), payments(enc.enabling()), payments(enc.enablingFailed()),
+      payments(enc.enablingFailed()), payments(enc.awsOwned()),
+    );
     const answer = await h.run(toPayments());
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toMatch(/^ENABLING_FAILED: /);
