@@ -36,6 +36,12 @@ export const POLL_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 1_000, floorMs
  */
 export const ERROR_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 10_000, floorMs: 100 };
 
+/**
+ * After access denied, while IAM may still be propagating a new policy:
+ * grows to 10 s, and is never eased by the calls that succeed in between.
+ */
+export const DENIED_BACKOFF: BackoffOptions = { baseMs: 1_000, capMs: 10_000, floorMs: 500 };
+
 /** Between attempts to deliver the response to CloudFormation. */
 export const RESPONSE_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 2_000, floorMs: 50 };
 

@@ -43,9 +43,14 @@ const TAGGING_OPERATIONS: ReadonlySet<Operation> = new Set(['TagDeliveryStream',
  * How to react to an error:
  * - `throttled`: the request rate is too high; back off and retry.
  * - `transient`: a server or network problem; back off and retry.
+ * - `denied`: access denied, which a policy attached moments ago still
+ *   answers until IAM has propagated it; retry for a while, then answer FAILED.
+ * - `unreachable`: no answer from the service at all and none to come
+ *   (no credentials, an endpoint that does not resolve or is not a URL);
+ *   retry a few times at most, then answer FAILED.
  * - `fatal`: retrying cannot help; answer FAILED.
  */
-export type ErrorClass = 'throttled' | 'transient' | 'fatal';
+export type ErrorClass = 'throttled' | 'transient' | 'denied' | 'unreachable' | 'fatal';
 
 /** The parts of an error the handler looks at. */
 export interface ErrorInfo {
@@ -57,6 +62,8 @@ export interface ErrorInfo {
   readonly httpStatusCode?: number;
   /** `client` or `server` for modelled SDK errors. */
   readonly fault?: string;
+  /** Node's error code (`ENOTFOUND`, `ERR_INVALID_URL`, …), if any. */
+  readonly code?: string;
 }
 
 /** Longest error message kept. */
@@ -70,6 +77,27 @@ const THROTTLING_NAMES: ReadonlySet<string> = new Set([
   'RequestLimitExceeded',
   // Kinesis: KMS throttled the request Kinesis made on the caller's behalf
   'KMSThrottlingException',
+]);
+
+/** Error names that mean "not allowed", which a policy attached moments ago may still answer. */
+const DENIED_NAMES: ReadonlySet<string> = new Set([
+  'AccessDeniedException',
+  // Kinesis: KMS denied the request Kinesis made on the caller's behalf
+  'KMSAccessDeniedException',
+]);
+
+/**
+ * Error names and codes, without an HTTP status, that no retry within a
+ * deployment cures: the SDK found no credentials, or the endpoint does not
+ * resolve or is not a URL.
+ */
+const UNREACHABLE_NAMES: ReadonlySet<string> = new Set([
+  'CredentialsProviderError',
+  'ProviderError',
+  'TokenProviderError',
+  'ENOTFOUND',
+  'ERR_INVALID_URL',
+  'ERR_INVALID_PROTOCOL',
 ]);
 
 /** Error names that mean "try again later". */
@@ -100,6 +128,7 @@ export function errorInfo(err: unknown): ErrorInfo {
     message,
     httpStatusCode: typeof status === 'number' ? status : undefined,
     fault: typeof record.$fault === 'string' ? record.$fault : undefined,
+    code: typeof record.code === 'string' ? record.code : undefined,
   };
 }
 
@@ -127,11 +156,16 @@ export function describeError(err: unknown): string {
  * and Stop too); otherwise, on Start/Stop it is the limit of 25 calls
  * (Firehose) or key applications (Kinesis) per day (fatal), and on tagging
  * it is throttling only when its message speaks of a rate (otherwise the
- * stream has its 50 tags). An error without an HTTP status is a network
- * problem (transient), and so is any 5xx; other errors (4xx) are fatal.
+ * stream has its 50 tags). Access denied is `denied`. An error without an
+ * HTTP status is `unreachable` when it says there are no credentials or no
+ * usable endpoint, otherwise a network problem (transient), and so is any
+ * 5xx; other errors (4xx) are fatal.
  */
 export function classifyError(err: unknown, operation: Operation): ErrorClass {
-  const { name, message, httpStatusCode: status, fault } = errorInfo(err);
+  const { name, message, httpStatusCode: status, fault, code } = errorInfo(err);
+  if (DENIED_NAMES.has(name)) {
+    return 'denied';
+  }
   if (name === 'LimitExceededException') {
     const rateLimited = RATE_LIMITED_OPERATIONS.has(operation)
       || /\brate exceeded\b/i.test(message)
@@ -143,5 +177,8 @@ export function classifyError(err: unknown, operation: Operation): ErrorClass {
   }
   // A modelled client error (`$fault: client`) is final even when no status is known.
   const network = status === undefined && fault !== 'client';
+  if (network && (UNREACHABLE_NAMES.has(name) || (code !== undefined && UNREACHABLE_NAMES.has(code)))) {
+    return 'unreachable';
+  }
   return TRANSIENT_NAMES.has(name) || fault === 'server' || network || (status ?? 0) >= 500 ? 'transient' : 'fatal';
 }

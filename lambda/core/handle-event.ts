@@ -16,7 +16,10 @@ import { HandlerFailure, ReasonId } from './reasons';
 import { reconcile, SessionEnvironment } from './reconcile';
 import { buildResponseBody, ResponseData, ResponseSender } from './response';
 import { registrationOf, StreamKind, StreamKindRegistry } from './stream-kind';
-import { HANDLER_TIMEOUT_SECONDS, NOT_STARTED_SUFFIX } from '../../src/private/contract';
+import { HANDLER_TIMEOUT_SECONDS, NOT_STARTED_SUFFIX, parsePhysicalId, withPrior } from '../../src/private/contract';
+
+/** How long CloudFormation waits for a custom resource without a `ServiceTimeout`, in seconds. */
+export const DEFAULT_SERVICE_TIMEOUT_SECONDS = 3600;
 
 /** Everything the handler touches outside itself. */
 export interface HandlerDependencies {
@@ -150,16 +153,23 @@ function unexpected(request: Request, kind: StreamKind | undefined, err: unknown
 
 /**
  * Decide the answer to one request:
+ * - any request CloudFormation no longer waits for (its ResponseURL was
+ *   signed longer ago than the resource's ServiceTimeout) is answered
+ *   FAILED without acting on it;
  * - Delete: nothing to do when the Create never called Start or the policy
- *   is to retain; otherwise stop the encryption, unless the stream's owner tag
- *   names another resource. The physical id is echoed.
+ *   is to retain; otherwise, unless the stream's owner tag gives it to another
+ *   resource, put the stream back to the encryption its physical id records
+ *   (`#prior=`), or stop the encryption when it records none. The physical id
+ *   is echoed.
  * - Update: nothing to do when no functional property changed (and no call:
  *   the owner tag, written by this same resource before, still names it);
  *   otherwise encrypt the (possibly other) stream. A new stream name yields a
- *   new physical id, after which CloudFormation deletes the old resource; a
- *   FAILED Update keeps the old id.
- * - Create: encrypt the stream. A FAILED Create that never called Start
- *   marks its physical id with {@link NOT_STARTED_SUFFIX}.
+ *   new physical id recording that stream's prior encryption, after which
+ *   CloudFormation deletes the old resource; a FAILED Update keeps the old id,
+ *   and first puts the other stream back as it was.
+ * - Create: encrypt the stream; the physical id records its prior
+ *   encryption. A FAILED Create that never called Start marks its physical
+ *   id with {@link NOT_STARTED_SUFFIX}.
  *
  * A successful Create or Update tags the stream with this resource's owner
  * tag value (from its stack id and logical id), even when the stream was
@@ -175,10 +185,12 @@ async function respond(request: Request, kind: StreamKind, deps: HandlerDependen
     return { status: 'SUCCESS', reason: `${note}.`, physicalResourceId: failedId, data };
   };
   try {
+    checkExpiry(request, deps.now());
     const requestType = parseRequestType(event.RequestType);
     const bag = event.ResourceProperties;
+    const given = givenId === undefined ? undefined : parsePhysicalId(givenId);
     if (requestType === 'Delete') {
-      if (failedId.endsWith(NOT_STARTED_SUFFIX)) {
+      if (given?.notStarted) {
         return done('The Create never started encryption; nothing to stop');
       }
       if ((bag as Record<string, unknown> | undefined)?.RemovalPolicy === 'retain') {
@@ -195,21 +207,32 @@ async function respond(request: Request, kind: StreamKind, deps: HandlerDependen
     log.info('deadline', { workMs: deadlines.work - request.startedAt });
     const stackId = text(event.StackId);
     const logicalId = text(event.LogicalResourceId);
+    const answerBy = request.startedAt + request.remainingMs - LAMBDA_DEADLINE_MARGIN_MS;
     const env: SessionEnvironment = {
       clock: { now: deps.now, sleep: deps.sleep, random: deps.random },
       startedAt: request.startedAt,
       deadline: deadlines.work,
+      // Half the time kept for answering may go to putting a stream back.
+      undoDeadline: deadlines.work + Math.max(0, Math.floor((answerBy - deadlines.work) / 2)),
       callTimeoutMs: deadlines.callTimeoutMs,
       log,
       owner: stackId && logicalId ? ownerTagValue(stackId, logicalId) : undefined,
     };
     const streamName = props.streamName;
-    const settleSeconds = requestType === 'Delete' ? 0 : props.settleSeconds;
-    const result = await reconcile(kind, kind.goal(props, requestType), settleSeconds, kind.clients(deps.clients), env);
+    const goal = kind.goal(props, requestType);
+    // Create and a stream name change take a stream: their new id records its prior encryption.
+    const takesStream = requestType === 'Create' || (requestType === 'Update' && kind.usableStreamName(event.OldResourceProperties) !== streamName);
+    const prior = requestType === 'Delete' ? given?.prior : undefined;
+    const result = await reconcile(kind, {
+      goal,
+      settleSeconds: requestType === 'Delete' ? 0 : props.settleSeconds,
+      restore: prior === undefined ? undefined : kind.restoreGoal(goal, prior),
+      undoOnFailure: requestType === 'Update' && takesStream,
+    }, kind.clients(deps.clients), env);
 
-    // Create and a stream name change get the new stream's id; Delete and an Update of the same stream keep theirs.
-    const streamId = requestType === 'Create' || (requestType === 'Update' && kind.usableStreamName(event.OldResourceProperties) !== streamName)
-      ? kind.physicalId(streamName)
+    // Delete and an Update of the same stream keep their id.
+    const streamId = takesStream
+      ? (result.prior === undefined ? kind.physicalId(streamName) : withPrior(kind.physicalId(streamName), result.prior))
       : givenId ?? kind.physicalId(streamName);
     if (result.status === 'SUCCESS') {
       const data = requestType === 'Delete' ? kind.decryptedData(result.observation) : kind.wanted(props);
@@ -225,6 +248,45 @@ async function respond(request: Request, kind: StreamKind, deps: HandlerDependen
     }
     throw err;
   }
+}
+
+/**
+ * Refuse a request CloudFormation has given up on: its ResponseURL was
+ * signed (`X-Amz-Date`) longer ago than the resource's `ServiceTimeout`
+ * property (else {@link DEFAULT_SERVICE_TIMEOUT_SECONDS}). A URL without a
+ * readable date is never expired.
+ *
+ * @throws HandlerFailure `REQUEST_EXPIRED`.
+ */
+function checkExpiry(request: Request, now: number): void {
+  const signedAt = signingTime(request.event.ResponseURL);
+  if (signedAt === undefined) {
+    return;
+  }
+  const bag = request.event.ResourceProperties as Record<string, unknown> | undefined;
+  const given = Number(text(bag?.ServiceTimeout));
+  const timeoutSeconds = Number.isInteger(given) && given > 0 ? given : DEFAULT_SERVICE_TIMEOUT_SECONDS;
+  const ageSeconds = Math.floor((now - signedAt) / 1000);
+  if (ageSeconds > timeoutSeconds) {
+    request.log.warn('expired', { ageSeconds, timeoutSeconds, decision: 'not acted on' });
+    throw new HandlerFailure('REQUEST_EXPIRED', { ageSeconds, timeoutSeconds });
+  }
+}
+
+/** When a pre-signed URL was signed (its `X-Amz-Date`, `YYYYMMDDTHHMMSSZ`), in epoch milliseconds. */
+export function signingTime(url: unknown): number | undefined {
+  let date: string | null = null;
+  try {
+    date = typeof url === 'string' ? new URL(url).searchParams.get('X-Amz-Date') : null;
+  } catch {
+    return undefined;
+  }
+  const parts = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date ?? '');
+  if (!parts) {
+    return undefined;
+  }
+  const [year, month, day, hour, minute, second] = parts.slice(1).map(Number);
+  return Date.UTC(year, month - 1, day, hour, minute, second);
 }
 
 /** The properties that may hold an ARN. */

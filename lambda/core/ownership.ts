@@ -7,10 +7,10 @@
  * a Delete whether its encryption is still this resource's to stop.
  */
 import { createHash } from 'node:crypto';
-import { OWNER_TAG_KEY } from '../../src/private/contract';
+import { MAX_OWNER_TAG_LENGTH, OWNER_TAG_KEY } from '../../src/private/contract';
 
 /** Longest tag value both Firehose and Kinesis accept. */
-export const MAX_TAG_VALUE_LENGTH = 256;
+export const MAX_TAG_VALUE_LENGTH = MAX_OWNER_TAG_LENGTH;
 
 /** Characters kept as they are in the readable part of a value (both services accept them in tag values). */
 const UNSAFE_CHARACTERS = /[^A-Za-z0-9_.=+@-]/g;

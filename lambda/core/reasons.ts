@@ -21,6 +21,11 @@ export interface ReasonEntry {
 /** The catalogue, in the order the handler's checks run. */
 export const REASON_CATALOGUE = [
   {
+    id: 'REQUEST_EXPIRED',
+    message: 'The request was signed {ageSeconds} s ago, past the resource\'s ServiceTimeout of {timeoutSeconds} s: CloudFormation no longer waits for it, so the handler did not act on it.',
+    fix: 'Nothing to do for this request; if requests reach the handler late, find what delays them (throttled or queued invocations).',
+  },
+  {
     id: 'INVALID_REQUEST_TYPE',
     message: "Request type '{requestType}' is not Create, Update or Delete.",
     fix: 'Invoke the handler only through its Custom::DeliveryStreamEncryption and Custom::DataStreamEncryption resources.',
@@ -76,6 +81,11 @@ export const REASON_CATALOGUE = [
     fix: 'Check the name, account and region; if the stream is created in the same deployment, depend on it.',
   },
   {
+    id: 'STREAM_DELETING_FAILED',
+    message: 'Delivery stream {stream} is DELETING_FAILED: Firehose could not delete it, and its encryption cannot change.',
+    fix: 'Fix the cause in the stream\'s FailureDescription (aws firehose describe-delivery-stream) and delete the stream again, or delete this resource with removalPolicy RETAIN.',
+  },
+  {
     id: 'STREAM_DELETED',
     message: 'Delivery stream {stream} was deleted while its encryption was changing.',
     fix: 'Find what deletes the stream, then deploy again.',
@@ -97,7 +107,7 @@ export const REASON_CATALOGUE = [
   },
   {
     id: 'KEY_ACCESS_DENIED',
-    message: 'The handler may not call kms:DescribeKey on {key} ({error}).',
+    message: 'The handler may not call kms:DescribeKey on {key} ({error}); denied for {retriedSeconds} s, retried for up to {windowSeconds} s while IAM propagates a new policy.',
     fix: 'Allow the handler\'s role kms:DescribeKey and kms:CreateGrant in the key policy.',
   },
   {
@@ -142,7 +152,7 @@ export const REASON_CATALOGUE = [
   },
   {
     id: 'ACCESS_DENIED',
-    message: 'The handler may not call {operation} on {stream} ({error}).',
+    message: 'The handler may not call {operation} on {stream} ({error}); denied for {retriedSeconds} s, retried for up to {windowSeconds} s while IAM propagates a new policy.',
     fix: 'Check the stream\'s name, account and region, and any permissions boundary or SCP.',
   },
   {
@@ -162,7 +172,7 @@ export const REASON_CATALOGUE = [
   },
   {
     id: 'KINESIS_KEY_ACCESS_DENIED',
-    message: 'The handler may not call kms:DescribeKey on {key} ({error}).',
+    message: 'The handler may not call kms:DescribeKey on {key} ({error}); denied for {retriedSeconds} s, retried for up to {windowSeconds} s while IAM propagates a new policy.',
     fix: 'Allow the handler\'s role kms:DescribeKey, and kms:GenerateDataKey through Kinesis, in the key policy.',
   },
   {
@@ -177,7 +187,7 @@ export const REASON_CATALOGUE = [
   },
   {
     id: 'KINESIS_KMS_ACCESS_DENIED',
-    message: 'Kinesis may not use KMS key {key} for {stream} on the handler\'s behalf ({error}).',
+    message: 'Kinesis may not use KMS key {key} for {stream} on the handler\'s behalf ({error}); denied for {retriedSeconds} s, retried for up to {windowSeconds} s while IAM propagates a new policy.',
     fix: 'Let the handler\'s role call kms:GenerateDataKey on the key through Kinesis in the key policy, and check any SCP or permissions boundary.',
   },
   {
@@ -204,6 +214,16 @@ export const REASON_CATALOGUE = [
     id: 'DATA_STREAM_ENCRYPTION_NOT_APPLIED',
     message: 'Kinesis data stream {stream} went back to ACTIVE after {operation} without the wanted encryption: {status}.',
     fix: 'Check the key (enabled, symmetric, usable by Kinesis for this stream) and the stream\'s CloudTrail events, then deploy again.',
+  },
+  {
+    id: 'NO_SERVICE_RESPONSE',
+    message: '{operation} for {stream} got no answer from the service ({error}).',
+    fix: 'Check the handler\'s credentials (its execution role) and any AWS_ENDPOINT_URL_* variable of the function: the endpoint must resolve and be a URL.',
+  },
+  {
+    id: 'UPDATE_UNDO_FAILED',
+    message: '{failure} Putting {stream} back to its encryption before this update ({prior}) failed too: {undoFailure} The stream is now: {state}.',
+    fix: 'Put the stream\'s encryption back by hand (or deploy again once the first cause is fixed).',
   },
   {
     id: 'THROTTLED',

@@ -7,12 +7,22 @@
  * The loop knows no service: a {@link StreamKind} brings the reads, the calls,
  * the truth table and the error mapping of one kind of stream.
  */
-import { Backoff, Clock, ERROR_BACKOFF, POLL_BACKOFF } from './backoff';
+import { Backoff, Clock, DENIED_BACKOFF, ERROR_BACKOFF, POLL_BACKOFF } from './backoff';
 import { classifyError, describeError, ErrorClass, errorInfo, Operation } from './errors';
 import { Logger } from './log';
 import { HandlerFailure, ReasonId, ReasonParams } from './reasons';
 import type { KindTypes, StreamKind } from './stream-kind';
-import { OWNER_TAG_KEY } from '../../src/private/contract';
+import { formatOwnerTag, OWNER_TAG_KEY, OwnerTag, parseOwnerTag, sameOwner } from '../../src/private/contract';
+
+/**
+ * How long access denied is retried, from the first denial of a request, in
+ * seconds: IAM takes this long, at worst, to put a policy attached moments
+ * before in force.
+ */
+export const IAM_PROPAGATION_SECONDS = 60;
+
+/** How many times an error that says the service cannot be reached at all is retried. */
+export const MAX_UNREACHABLE_RETRIES = 2;
 
 /** What every reconcile loop needs from the outside world, whatever the kind of stream. */
 export interface SessionEnvironment {
@@ -22,6 +32,12 @@ export interface SessionEnvironment {
   readonly startedAt: number;
   /** When to give up and answer FAILED, in epoch milliseconds. */
   readonly deadline: number;
+  /**
+   * When to give up putting a stream back after a failed Update to it
+   * (past {@link deadline}: taken from the time kept for answering), in
+   * epoch milliseconds; absent: at {@link deadline}.
+   */
+  readonly undoDeadline?: number;
   /** Longest time one AWS call may take before it is aborted, in milliseconds. */
   readonly callTimeoutMs: number;
   /** The request's logger. */
@@ -47,6 +63,24 @@ export interface ReconcileResult<O extends Reading = Reading> {
   readonly startIssued: boolean;
   /** The last reading of the stream, if any. */
   readonly observation?: O;
+  /**
+   * The stream's encryption before this request changed it, as the kind
+   * records it (`StreamKind.priorOf`), when the request took the stream from
+   * no other resource: to be kept in the physical id.
+   */
+  readonly prior?: string;
+}
+
+/** What one reconcile is asked to do. */
+export interface ReconcileRequest<G> {
+  /** Create/Update: encrypt as wanted; Delete: decrypt. */
+  readonly goal: G;
+  /** How long to wait after the stream got the key before SUCCESS, in seconds. */
+  readonly settleSeconds: number;
+  /** Delete: the goal that puts the stream back to the encryption its physical id records. */
+  readonly restore?: G;
+  /** Update to another stream: put that stream back as it was when the Update fails after its Start. */
+  readonly undoOnFailure?: boolean;
 }
 
 /** The next step of the loop, as a stream's truth table decides it. */
@@ -78,8 +112,21 @@ export type Step =
     readonly params: ReasonParams;
   };
 
-/** How a Start or Stop call went: taken, perhaps taken (retry after reading again), or no stream. */
-export type ChangeOutcome = 'accepted' | 'uncertain' | 'gone';
+/**
+ * How a Start or Stop call went: taken, perhaps taken (retry after reading
+ * again), denied while IAM may still be propagating (not taken; read again and
+ * retry), or no stream.
+ */
+export type ChangeOutcome = 'accepted' | 'uncertain' | 'denied' | 'gone';
+
+/** Options of one idempotent call. */
+export interface ReadOptions {
+  /** Retry access denied while IAM may still be propagating (default true). */
+  readonly retryDenied?: boolean;
+}
+
+/** A call whose access denied is final at once. */
+export const NO_DENIED_RETRY: ReadOptions = { retryDenied: false };
 
 /** A reading of any kind of stream. */
 export interface Reading {
@@ -98,9 +145,16 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
   public memory: T['memory'];
   /** Whether Start was sent and may have taken effect. */
   public startIssued = false;
+  /** The stream's encryption before this request changed it, from the first reading that tells it. */
+  public prior?: string;
+  /** What the encryption should be (a Delete may switch to putting the stream back). */
+  public goal: T['goal'];
   private readonly poll: Backoff;
   private readonly errors: Backoff;
-  private lastError: { readonly operation: Operation; readonly error: string; readonly kind: ErrorClass } | undefined;
+  private readonly denials: Backoff;
+  private lastError: { readonly operation: Operation; readonly error: string; readonly kind: ErrorClass; readonly cause: unknown } | undefined;
+  private firstDeniedAt: number | undefined;
+  private unreachableRetries = 0;
 
   /**
    * @param kind - the kind of stream.
@@ -110,13 +164,15 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
    */
   constructor(
     readonly kind: StreamKind<T>,
-    readonly goal: T['goal'],
+    goal: T['goal'],
     readonly clients: T['clients'],
     readonly env: SessionEnvironment,
   ) {
+    this.goal = goal;
     this.memory = kind.initialMemory;
     this.poll = new Backoff(POLL_BACKOFF, () => env.clock.random());
     this.errors = new Backoff(ERROR_BACKOFF, () => env.clock.random());
+    this.denials = new Backoff(DENIED_BACKOFF, () => env.clock.random());
   }
 
   /** The stream's name, for reasons. */
@@ -145,6 +201,9 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
     if (now >= deadline) {
       const seconds = Math.round((now - startedAt) / 1000);
       const lastError = this.lastError;
+      if (lastError?.kind === 'denied') {
+        throw this.failure(lastError.cause, lastError.operation);
+      }
       if (lastError?.kind === 'throttled') {
         throw new HandlerFailure('THROTTLED', { operation: lastError.operation, stream: this.stream, seconds, error: lastError.error });
       }
@@ -163,8 +222,9 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
 
   /** Record a retryable error and wait before the next attempt. */
   async backOff(operation: Operation, err: unknown, kind: ErrorClass): Promise<void> {
-    this.lastError = { operation, error: describeError(err), kind };
-    const delayMs = this.errors.next();
+    this.lastError = { operation, error: describeError(err), kind, cause: err };
+    // Denials back off on their own, never eased by the reads that succeed in between.
+    const delayMs = (kind === 'denied' ? this.denials : this.errors).next();
     this.log.warn('retry', { operation, error: this.lastError.error, errorClass: kind, delayMs });
     await this.pause(delayMs);
   }
@@ -177,10 +237,11 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
 
   /**
    * One idempotent call (a read, or a tag written or removed), retried with
-   * backoff while its error is throttling or transient; any other error is
-   * thrown as it is.
+   * backoff while its error is throttling or transient, access denied within
+   * {@link IAM_PROPAGATION_SECONDS} of the first denial, or (a few times) no
+   * answer at all; any other error is thrown as it is.
    */
-  async read<R>(operation: Operation, send: () => Promise<R>): Promise<R> {
+  async read<R>(operation: Operation, send: () => Promise<R>, options: ReadOptions = {}): Promise<R> {
     for (;;) {
       try {
         const output = await send();
@@ -188,7 +249,7 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
         return output;
       } catch (err) {
         const kind = classifyError(err, operation);
-        if (kind === 'fatal') {
+        if (!this.retryable(kind, options)) {
           throw err;
         }
         await this.backOff(operation, err, kind);
@@ -196,8 +257,45 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
     }
   }
 
-  /** The catalogue reason of a non-retryable error of `operation`, as the kind maps it. */
+  /** Whether an error of this class is worth another attempt now. */
+  private retryable(kind: ErrorClass, options: ReadOptions): boolean {
+    switch (kind) {
+      case 'fatal':
+        return false;
+      case 'denied': {
+        if (options.retryDenied === false) {
+          return false;
+        }
+        const now = this.env.clock.now();
+        this.firstDeniedAt ??= now;
+        return now - this.firstDeniedAt < IAM_PROPAGATION_SECONDS * 1000;
+      }
+      case 'unreachable':
+        return this.unreachableRetries++ < MAX_UNREACHABLE_RETRIES;
+      default:
+        return true;
+    }
+  }
+
+  /** How long access was denied in this request, in whole seconds (0 when it never was). */
+  deniedSeconds(): number {
+    return this.firstDeniedAt === undefined ? 0 : Math.round((this.env.clock.now() - this.firstDeniedAt) / 1000);
+  }
+
+  /** The parameters every access-denied reason names: how long it was denied, and for how long that is retried. */
+  deniedParams(): { readonly retriedSeconds: number; readonly windowSeconds: number } {
+    return { retriedSeconds: this.deniedSeconds(), windowSeconds: IAM_PROPAGATION_SECONDS };
+  }
+
+  /**
+   * The catalogue reason of a non-retryable error of `operation`: no answer
+   * from the service at all is `NO_SERVICE_RESPONSE`, anything else as the
+   * kind maps it.
+   */
   failure(err: unknown, operation: Operation): HandlerFailure {
+    if (!(err instanceof HandlerFailure) && classifyError(err, operation) === 'unreachable') {
+      return new HandlerFailure('NO_SERVICE_RESPONSE', { operation, stream: this.stream, error: describeError(err) });
+    }
     return this.kind.failureFor(err, operation, this);
   }
 
@@ -218,15 +316,17 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
       await send();
     } catch (err) {
       const kind = classifyError(err, operation);
-      if (kind === 'fatal') {
+      if (!this.retryable(kind, {})) {
         if (!isStart && errorInfo(err).name === 'ResourceNotFoundException') {
           return 'gone';
         }
         throw this.failure(err, operation);
       }
-      this.startIssued ||= isStart;
+      // Denied or unanswered: the call was not taken. Anything else may have been.
+      const taken = kind !== 'denied' && kind !== 'unreachable';
+      this.startIssued ||= isStart && taken;
       await this.backOff(operation, err, kind);
-      return 'uncertain';
+      return taken ? 'uncertain' : 'denied';
     }
     this.startIssued ||= isStart;
     this.accepted();
@@ -238,79 +338,186 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
 }
 
 /**
- * Drive a stream's encryption towards `goal`.
+ * Drive a stream's encryption as `request` asks, and keep the owner tag:
+ * - Create/Update (`encrypt`): read the owner tag, drive the stream to the
+ *   wanted key, then tag it with this resource (and, when another resource
+ *   managed it, that one as the previous owner). An Update to another stream
+ *   that fails after its Start puts that stream back as it was first read.
+ * - Delete (`decrypt`): read the owner tag; a tag naming this resource alone,
+ *   or no tag, lets the Delete put the stream back (`request.restore`) or stop
+ *   its encryption, then untag; a tag naming this resource and a previous
+ *   owner hands the stream back to that owner; a tag naming this resource as
+ *   previous owner hands it to the new one; any other tag leaves it alone.
  *
  * @param kind - the kind of stream.
- * @param goal - what the encryption should be.
- * @param settleSeconds - how long to wait after the stream got the key before SUCCESS.
+ * @param request - the goal, settle time, and what to put back.
  * @param clients - the kind's SDK clients.
  * @param env - clock, deadline and logger.
  * @returns the answer; never rejects.
  */
 export async function reconcile<T extends KindTypes>(
   kind: StreamKind<T>,
-  goal: T['goal'],
-  settleSeconds: number,
+  request: ReconcileRequest<T['goal']>,
   clients: T['clients'],
   env: SessionEnvironment,
 ): Promise<ReconcileResult<T['observation']>> {
-  const session = new ReconcileSession(kind, goal, clients, env);
-  const stream = goal.streamName;
-  const decrypting = goal.kind === 'decrypt';
+  const session = new ReconcileSession(kind, request.goal, clients, env);
+  let recordPrior = false;
   const result = (status: 'SUCCESS' | 'FAILED', reason: string, reasonId?: ReasonId): ReconcileResult<T['observation']> =>
-    ({ status, reason, reasonId, startIssued: session.startIssued, observation: session.observation });
-  const owner = env.owner;
+    ({
+      status,
+      reason,
+      reasonId,
+      startIssued: session.startIssued,
+      observation: session.observation,
+      prior: recordPrior ? session.prior : undefined,
+    });
   try {
-    // A Delete stops the encryption only when the owner tag names this resource, or there is none.
-    let taggedByUs = false;
-    if (decrypting && owner !== undefined) {
-      const managedBy = await readOwnerTag(session);
-      if (typeof managedBy === 'string' && managedBy !== owner) {
-        env.log.info('owner', { managedBy, decision: 'another resource manages the stream: encryption left on' });
-        return result('SUCCESS', `${kind.label} ${stream}: managed by another resource (tag ${OWNER_TAG_KEY} ${managedBy}); encryption left on.`);
-      }
-      taggedByUs = managedBy === owner;
-      if (managedBy !== null) {
-        env.log.info('owner', { managedBy: managedBy ?? null, decision: taggedByUs ? 'this resource manages the stream' : 'no owner tag' });
-      }
+    if (request.goal.kind === 'decrypt') {
+      return result('SUCCESS', await release(session, request));
     }
-    for (;;) {
-      const seen = session.observation = await kind.describe(session);
-      const step = await kind.decide(seen, session);
-      env.log.info('decide', { status: kind.summarize(seen), decision: step.kind, ...(step.kind === 'fail' ? { reasonId: step.reasonId } : {}) });
-      switch (step.kind) {
-        case 'succeed': {
-          const settleMs = step.settle ? Math.min(settleSeconds * 1000, Math.max(0, env.deadline - env.clock.now())) : 0;
-          if (settleMs > 0) {
-            env.log.info('settle', { settleMs });
-            await env.clock.sleep(settleMs);
-          }
-          // Encrypted: this resource now manages the stream. Decrypted: it no longer does.
-          if (owner !== undefined && !decrypting) {
-            await writeOwnerTag(session, owner);
-          } else if (taggedByUs && kind.taggable(seen)) {
-            await writeOwnerTag(session, undefined);
-          }
-          return result('SUCCESS', `${kind.label} ${stream}: ${kind.summarize(seen)}.`);
-        }
-        case 'fail':
-          throw new HandlerFailure(step.reasonId, step.params);
-        case 'start':
-          await kind.change('start', session);
-          break;
-        case 'stop':
-          if (await kind.change('stop', session) === 'gone') {
-            session.observation = { found: false } as T['observation'];
-            return result('SUCCESS', `${kind.label} ${stream}: stream not found.`);
-          }
-          break;
-        default:
-          await session.nextPoll();
+    const tag = env.owner === undefined ? undefined : await readOwnerTag(session);
+    // The prior state is the stream's own only when no other resource managed it.
+    recordPrior = tag === undefined || (tag !== null && sameOwner(tag.owner, env.owner));
+    let reason: string;
+    try {
+      reason = await drive(session, request.settleSeconds);
+    } catch (err) {
+      if (request.undoOnFailure && session.startIssued) {
+        throw await undo(session, err);
       }
+      throw err;
     }
+    if (env.owner !== undefined) {
+      const previous = tag === null || tag === undefined ? undefined : sameOwner(tag.owner, env.owner) ? tag.previous : tag.owner;
+      await writeOwnerTag(session, { owner: env.owner, previous });
+    }
+    return result('SUCCESS', reason);
   } catch (err) {
     const failure = err instanceof HandlerFailure ? err : new HandlerFailure('UNEXPECTED_ERROR', { operation: 'reconcile', error: describeError(err) });
     return result('FAILED', failure.message, failure.reasonId);
+  }
+}
+
+/** The Delete half of {@link reconcile}: its SUCCESS reason. */
+async function release<T extends KindTypes>(session: ReconcileSession<T>, request: ReconcileRequest<T['goal']>): Promise<string> {
+  const { env, kind } = session;
+  const owner = env.owner;
+  const leaveOn = (manager: string, handBack: OwnerTag | undefined, decision: string): Promise<string> =>
+    handOver(session, manager, handBack, decision);
+  let ours = false;
+  if (owner !== undefined) {
+    const tag = await readOwnerTag(session);
+    if (tag === null) {
+      // Unreadable: as for an untagged stream.
+    } else if (tag === undefined) {
+      env.log.info('owner', { managedBy: null, decision: 'no owner tag' });
+    } else if (sameOwner(tag.owner, owner) && tag.previous !== undefined) {
+      return leaveOn(tag.previous, { owner: tag.previous }, 'the previous owner still manages the stream: handed back, encryption left on');
+    } else if (sameOwner(tag.previous, owner)) {
+      return leaveOn(tag.owner, { owner: tag.owner }, 'another resource took the stream over: encryption left on');
+    } else if (!sameOwner(tag.owner, owner)) {
+      return leaveOn(formatOwnerTag(tag), undefined, 'another resource manages the stream: encryption left on');
+    } else {
+      ours = true;
+      env.log.info('owner', { managedBy: tag.owner, decision: 'this resource manages the stream' });
+    }
+  }
+  if (request.restore !== undefined) {
+    session.goal = request.restore;
+    env.log.info('restore', { goal: request.restore });
+  }
+  const reason = await drive(session, 0);
+  const seen = session.observation;
+  // Put back or decrypted: this resource no longer manages the stream.
+  if (ours && seen !== undefined && kind.taggable(seen)) {
+    await writeOwnerTag(session, undefined);
+  }
+  return reason;
+}
+
+/** A Delete that leaves the stream's encryption on: rewrite the tag for the resource that manages it (if `handBack`). */
+async function handOver<T extends KindTypes>(
+  session: ReconcileSession<T>,
+  manager: string,
+  handBack: OwnerTag | undefined,
+  decision: string,
+): Promise<string> {
+  session.env.log.info('owner', { managedBy: manager, decision });
+  if (handBack !== undefined) {
+    await writeOwnerTag(session, handBack);
+  }
+  return `${session.kind.label} ${session.stream}: managed by another resource (tag ${OWNER_TAG_KEY} ${manager}); encryption left on.`;
+}
+
+/**
+ * The reconcile loop: read, decide, act, until the kind's truth table says
+ * SUCCESS (its reason returned) or FAILED (thrown). Remembers the stream's
+ * prior state from the first reading that tells it, before any Start.
+ *
+ * @throws HandlerFailure when the table says FAILED or the deadline passes.
+ */
+async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSeconds: number): Promise<string> {
+  const { kind, env } = session;
+  for (;;) {
+    const seen = session.observation = await kind.describe(session);
+    if (session.prior === undefined && !session.startIssued) {
+      session.prior = kind.priorOf(seen);
+    }
+    const step = await kind.decide(seen, session);
+    env.log.info('decide', { status: kind.summarize(seen), decision: step.kind, ...(step.kind === 'fail' ? { reasonId: step.reasonId } : {}) });
+    switch (step.kind) {
+      case 'succeed': {
+        const settleMs = step.settle ? Math.min(settleSeconds * 1000, Math.max(0, env.deadline - env.clock.now())) : 0;
+        if (settleMs > 0) {
+          env.log.info('settle', { settleMs });
+          await env.clock.sleep(settleMs);
+        }
+        return `${kind.label} ${session.stream}: ${kind.summarize(seen)}.`;
+      }
+      case 'fail':
+        throw new HandlerFailure(step.reasonId, step.params);
+      case 'start':
+        await kind.change('start', session);
+        break;
+      case 'stop':
+        if (await kind.change('stop', session) === 'gone') {
+          session.observation = { found: false } as T['observation'];
+          return `${kind.label} ${session.stream}: stream not found.`;
+        }
+        break;
+      default:
+        await session.nextPoll();
+    }
+  }
+}
+
+/**
+ * Put the stream of a failed Update back to its prior state (its first
+ * reading), with the time kept for it past the deadline.
+ *
+ * @returns the failure to answer: the Update's own when the stream is back,
+ * else `UPDATE_UNDO_FAILED` naming both causes and the stream's state.
+ */
+async function undo<T extends KindTypes>(failed: ReconcileSession<T>, err: unknown): Promise<HandlerFailure> {
+  const failure = err instanceof HandlerFailure ? err : new HandlerFailure('UNEXPECTED_ERROR', { operation: 'reconcile', error: describeError(err) });
+  const { kind, env } = failed;
+  const prior = failed.prior;
+  const params = { failure: failure.message, stream: failed.stream, prior: prior ?? 'unknown' };
+  if (prior === undefined) {
+    return new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure: 'its encryption before the Start was never read.', state: kind.summarize(failed.observation) });
+  }
+  const undoEnv: SessionEnvironment = { ...env, deadline: Math.max(env.deadline, env.undoDeadline ?? env.deadline, env.clock.now()) };
+  const session = new ReconcileSession(kind, kind.restoreGoal(failed.goal, prior), failed.clients, undoEnv);
+  env.log.info('undo', { prior });
+  try {
+    await drive(session, 0);
+    env.log.info('undo', { status: 'put back', prior });
+    return failure;
+  } catch (undoErr) {
+    const undoFailure = undoErr instanceof HandlerFailure ? undoErr.message : describeError(undoErr);
+    env.log.warn('undo', { status: 'failed', prior, error: undoFailure });
+    return new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure, state: kind.summarize(session.observation ?? failed.observation) });
   }
 }
 
@@ -345,21 +552,21 @@ export async function readDescription<R, K extends keyof R & string>(
 }
 
 /**
- * The stream's owner tag, for a Delete: its value, `undefined` when there is
- * none, or `null` when it could not be read. A failure other than the
- * deadline (access denied, stream gone, …) is logged, and the Delete then
- * stops the encryption as it does for an untagged stream.
+ * The stream's owner tag, taken apart: `undefined` when there is none, or
+ * `null` when it could not be read. A failure other than the deadline
+ * (access denied, stream gone, …) is logged; a Delete then acts as for an
+ * untagged stream, and a Create or Update records no prior state.
  *
  * @throws HandlerFailure when the deadline passes while the call is retried.
  */
-async function readOwnerTag<T extends KindTypes>(session: ReconcileSession<T>): Promise<string | undefined | null> {
+async function readOwnerTag<T extends KindTypes>(session: ReconcileSession<T>): Promise<OwnerTag | undefined | null> {
   try {
-    return await session.kind.readOwner(session);
+    return parseOwnerTag(await session.kind.readOwner(session));
   } catch (err) {
     if (err instanceof HandlerFailure) {
       throw err;
     }
-    session.log.warn('owner', { error: describeError(err), decision: 'owner unknown: stop as for an untagged stream' });
+    session.log.warn('owner', { error: describeError(err), decision: 'owner unknown: act as for an untagged stream' });
     return null;
   }
 }
@@ -369,7 +576,8 @@ async function readOwnerTag<T extends KindTypes>(session: ReconcileSession<T>): 
  * request: the stream is already as wanted, so any error (the deadline
  * included) is logged as a warning and the answer stays SUCCESS.
  */
-async function writeOwnerTag<T extends KindTypes>(session: ReconcileSession<T>, value: string | undefined): Promise<void> {
+async function writeOwnerTag<T extends KindTypes>(session: ReconcileSession<T>, tag: OwnerTag | undefined): Promise<void> {
+  const value = tag === undefined ? undefined : formatOwnerTag(tag);
   try {
     await session.kind.writeOwner(value, session);
     session.log.info('owner', value === undefined ? { status: 'untagged' } : { status: 'tagged', managedBy: value });

@@ -64,6 +64,18 @@ export interface StreamKind<T extends KindTypes = KindTypes> {
   parseProperties(bag: unknown): T['properties'];
   /** The goal of a request: encrypt as the properties say, or (Delete) decrypt. */
   goal(properties: T['properties'], requestType: RequestType): T['goal'];
+  /**
+   * The goal that puts a stream back to a recorded prior state
+   * (`PRIOR_NONE`: decrypt; otherwise encrypt with that key, without the key
+   * pre-flight), from any goal for the same stream.
+   */
+  restoreGoal(goal: T['goal'], prior: string): T['goal'];
+  /**
+   * The prior state a reading records (`PRIOR_NONE`, `PRIOR_AWS_OWNED` or a
+   * key), or `undefined` when the reading is in a transition or shows no
+   * stream.
+   */
+  priorOf(observation: T['observation']): string | undefined;
   /** The attributes once the stream is encrypted as wanted. */
   wanted(properties: T['properties']): ResponseData;
   /** The attributes of the last reading of the stream. */

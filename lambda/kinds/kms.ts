@@ -4,8 +4,12 @@
  */
 import { DescribeKeyCommand, DescribeKeyCommandOutput, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import type { ClientProvider } from '../core/clients';
+import { describeError, errorInfo } from '../core/errors';
 import { HandlerFailure } from '../core/reasons';
-import type { ReconcileSession } from '../core/reconcile';
+import { NO_DENIED_RETRY, ReadOptions, ReconcileSession } from '../core/reconcile';
+
+/** Errors of `kms:DescribeKey` on an alias that mean "not a key the handler may use". */
+const NOT_OUR_KEY: ReadonlySet<string> = new Set(['NotFoundException', 'AccessDeniedException', 'InvalidArnException']);
 
 /** The KMS client of the request, made on first use. */
 export function kmsClient(provide: ClientProvider): KMSClient {
@@ -17,8 +21,31 @@ export function kmsClient(provide: ClientProvider): KMSClient {
  *
  * @throws the SDK's error when it is neither.
  */
-export async function describeKey(session: ReconcileSession, kms: KMSClient, key: string): Promise<DescribeKeyCommandOutput> {
-  return session.read('DescribeKey', () => kms.send(new DescribeKeyCommand({ KeyId: key }), { abortSignal: session.abortSignal() }));
+export async function describeKey(session: ReconcileSession, kms: KMSClient, key: string, options?: ReadOptions): Promise<DescribeKeyCommandOutput> {
+  return session.read('DescribeKey', () => kms.send(new DescribeKeyCommand({ KeyId: key }), { abortSignal: session.abortSignal() }), options);
+}
+
+/**
+ * The key ARN an alias a stream reports as its current key points to, by
+ * `kms:DescribeKey`; `null` when it points to no key the handler may
+ * describe, which is never the wanted key (the handler may describe that
+ * one). Access denied is not retried: it is the expected answer for another's key.
+ *
+ * @throws HandlerFailure for any other error that is not retried.
+ */
+export async function resolveAlias(session: ReconcileSession, kms: KMSClient, alias: string): Promise<string | null> {
+  let resolved: string | null;
+  try {
+    resolved = (await describeKey(session, kms, alias, NO_DENIED_RETRY))?.KeyMetadata?.Arn ?? null;
+  } catch (err) {
+    if (!NOT_OUR_KEY.has(errorInfo(err).name)) {
+      throw session.failure(err, 'DescribeKey');
+    }
+    session.log.info('resolve-key', { key: alias, error: describeError(err) });
+    return null;
+  }
+  session.log.info('resolve-key', { key: alias, resolvedKey: resolved });
+  return resolved;
 }
 
 /**

@@ -198,3 +198,97 @@ export function encodeDataStreamEncryptionProperties(
 ): Record<string, string> {
   return encodeProperties(props);
 }
+
+// ---- Prior state and owner tag encodings (shared with the constructs) -------
+
+/**
+ * Marker between a physical id and the encryption its stream had before the
+ * resource first took it: `firehose:orders#prior=none`.
+ */
+export const PRIOR_MARKER = '#prior=';
+
+/** The recorded prior state of a stream that was not encrypted. */
+export const PRIOR_NONE = 'none';
+
+/** The recorded prior state of a delivery stream encrypted with the AWS owned key. */
+export const PRIOR_AWS_OWNED = 'AWS_OWNED_CMK';
+
+/** A physical id, taken apart. */
+export interface ParsedPhysicalId {
+  /** The id of the stream's encryption (`firehose:<stream>`, `kinesis:<stream>`). */
+  readonly base: string;
+  /**
+   * The stream's encryption before the resource took it: {@link PRIOR_NONE},
+   * {@link PRIOR_AWS_OWNED} or a key; absent in ids that record none.
+   */
+  readonly prior?: string;
+  /** The Create failed before it called Start ({@link NOT_STARTED_SUFFIX}). */
+  readonly notStarted: boolean;
+}
+
+/** The physical id `base` recording the stream's `prior` encryption. */
+export function withPrior(base: string, prior: string): string {
+  return `${base}${PRIOR_MARKER}${prior}`;
+}
+
+/** Take a physical id apart (ids of every version of the handler). */
+export function parsePhysicalId(id: string): ParsedPhysicalId {
+  const notStarted = id.endsWith(NOT_STARTED_SUFFIX);
+  const rest = notStarted ? id.slice(0, -NOT_STARTED_SUFFIX.length) : id;
+  const at = rest.indexOf(PRIOR_MARKER);
+  if (at < 0) {
+    return { base: rest, notStarted };
+  }
+  const prior = rest.slice(at + PRIOR_MARKER.length);
+  return { base: rest.slice(0, at), prior: prior === '' ? undefined : prior, notStarted };
+}
+
+/** The owner tag's value, taken apart: the resource that manages the stream, and the one that did before. */
+export interface OwnerTag {
+  /** The resource that manages the stream. */
+  readonly owner: string;
+  /** The resource that managed it before (a rename's old resource), if any. */
+  readonly previous?: string;
+}
+
+/** Separates the owner from the previous owner in the tag value. */
+const OWNER_SEPARATOR = ' ';
+
+/** Longest tag value both Firehose and Kinesis accept. */
+export const MAX_OWNER_TAG_LENGTH = 256;
+
+/**
+ * The identity of an owner: the hash an owner value starts with (the part
+ * before the first `/`), so that a value cut to fit compares equal.
+ */
+export function ownerIdentity(owner: string): string {
+  const slash = owner.indexOf('/');
+  return slash < 0 ? owner : owner.slice(0, slash);
+}
+
+/** Whether two owner values name the same resource. */
+export function sameOwner(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && ownerIdentity(a) === ownerIdentity(b);
+}
+
+/**
+ * The owner tag value `<owner>` or `<owner> <previous owner>`: the previous
+ * owner by its identity only, and the owner cut so that both fit
+ * {@link MAX_OWNER_TAG_LENGTH}.
+ */
+export function formatOwnerTag(tag: OwnerTag): string {
+  if (tag.previous === undefined) {
+    return tag.owner.slice(0, MAX_OWNER_TAG_LENGTH);
+  }
+  const previous = ownerIdentity(tag.previous);
+  return `${tag.owner.slice(0, MAX_OWNER_TAG_LENGTH - previous.length - 1)}${OWNER_SEPARATOR}${previous}`;
+}
+
+/** Parse an owner tag value of any version (`<owner>` or `<owner> <previous owner>`); `undefined` when empty. */
+export function parseOwnerTag(value: string | undefined): OwnerTag | undefined {
+  const [owner, previous] = (value ?? '').trim().split(/\s+/);
+  if (!owner) {
+    return undefined;
+  }
+  return previous ? { owner, previous } : { owner };
+}

@@ -46,7 +46,7 @@ describe('a remaining time that is not a multiple of 6 ms', () => {
     const h = new Harness();
     const answer = await h.run(createEvent(), lambdaContext(remainingMs));
     expect(answer.Reason).not.toContain('RangeError');
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders', Data: { KeyArn: KEY_ARN } });
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `firehose:orders#prior=${KEY_ARN}`, Data: { KeyArn: KEY_ARN } });
     expect(firehose.commandCalls(DescribeDeliveryStreamCommand)).toHaveLength(1);
   });
 
@@ -55,7 +55,7 @@ describe('a remaining time that is not a multiple of 6 ms', () => {
     const h = new Harness();
     const answer = await h.run(kinesisCreate(), lambdaContext(remainingMs));
     expect(answer.Reason).not.toContain('RangeError');
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { KeyId: KEY_ARN } });
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${KEY_ARN}`, Data: { KeyId: KEY_ARN } });
     expect(kinesis.commandCalls(DescribeStreamSummaryCommand)).toHaveLength(1);
   });
 });

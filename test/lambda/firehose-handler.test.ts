@@ -61,7 +61,7 @@ describe('Create', () => {
     expect(answer).toEqual({
       Status: 'SUCCESS',
       Reason: `Delivery stream orders: stream ACTIVE, encryption ENABLED with CUSTOMER_MANAGED_CMK ${KEY_ARN}. See CloudWatch log stream ${LOG_STREAM}`,
-      PhysicalResourceId: 'firehose:orders',
+      PhysicalResourceId: 'firehose:orders#prior=none',
       StackId: STACK_ID,
       RequestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000001',
       LogicalResourceId: 'OrdersSse',
@@ -84,6 +84,7 @@ describe('Create', () => {
     reads(described(enc.disabled()), described(enc.enabled()));
     await h.run(createEvent());
     expect(firehose.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
@@ -100,7 +101,7 @@ describe('Create', () => {
   test('ENABLED with the wanted key: SUCCESS with no Start, no pre-flight and no settle', async () => {
     reads(described(enc.enabled()));
     const answer = await h.run(createEvent());
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders', Data: { EncryptionStatus: 'ENABLED' } });
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `firehose:orders#prior=${KEY_ARN}`, Data: { EncryptionStatus: 'ENABLED' } });
     expect([describes(), keyChecks(), starts()]).toEqual([1, 0, 0]);
     expect(h.clock.sleeps).toEqual([]);
   });
@@ -169,6 +170,7 @@ describe('Create', () => {
     reads(busy, busy, described(enc.disabled()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     expect(firehose.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
@@ -223,7 +225,7 @@ describe('Create', () => {
     expect(answer.Reason).toMatch(
       /^ENABLING_FAILED: Firehose could not enable encryption of orders: KMS_ACCESS_DENIED: Firehose is not allowed to create a grant\. Fix that cause/,
     );
-    expect(answer.PhysicalResourceId).toBe('firehose:orders');
+    expect(answer.PhysicalResourceId).toBe('firehose:orders#prior=none');
     expect(answer.Data).toEqual({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: KEY_ARN, EncryptionStatus: 'ENABLING_FAILED' });
     expect(starts()).toBe(1);
   });
@@ -246,7 +248,7 @@ describe('Create', () => {
   test('stream deleted while waiting: FAILED STREAM_DELETED', async () => {
     reads(described(enc.disabled()), described(enc.enabling()), new ResourceNotFoundException({ message: 'gone', ...meta }));
     const answer = await h.run(createEvent());
-    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders' });
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#prior=none' });
     expect(answer.Reason).toMatch(/^STREAM_DELETED: /);
   });
 
@@ -353,7 +355,7 @@ describe('Update', () => {
   test('another stream name: reconcile the new stream as a Create, new physical id', async () => {
     reads(described(enc.disabled(), { DeliveryStreamName: 'payments' }), described(enc.enabled(), { DeliveryStreamName: 'payments' }));
     const answer = await h.run(updateEvent(properties({ DeliveryStreamName: 'payments' }), properties()));
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:payments' });
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:payments#prior=none' });
     expect(firehose.commandCalls(DescribeDeliveryStreamCommand).map((call) => call.args[0].input.DeliveryStreamName)).toEqual(['payments', 'payments']);
     expect(startInput().DeliveryStreamName).toBe('payments');
     expect(stops()).toBe(0);
@@ -465,10 +467,14 @@ describe('Delete', () => {
     expect([describes(), stops()]).toEqual([1, 0]);
   });
 
-  test('stream DELETING_FAILED but still encrypted: Stop', async () => {
+  // Nothing can change a stream Firehose could not delete: its Stop was retried to the deadline before.
+  test('stream DELETING_FAILED but still encrypted: FAILED at once, no Stop', async () => {
     reads(described(enc.enabled(), { DeliveryStreamStatus: 'DELETING_FAILED' }), described(enc.disabled(), { DeliveryStreamStatus: 'DELETING_FAILED' }));
-    expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
-    expect(stops()).toBe(1);
+    const answer = await h.run(deleteEvent());
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(/^STREAM_DELETING_FAILED: Delivery stream orders is DELETING_FAILED/);
+    expect([describes(), stops()]).toEqual([1, 0]);
+    expect(h.elapsed()).toBe(0);
   });
 
   test('DISABLING_FAILED after our Stop: FAILED with the FailureDescription', async () => {
@@ -515,12 +521,36 @@ describe('Delete', () => {
 });
 
 describe('errors', () => {
+  test('Start denied past the IAM propagation window: FAILED ACCESS_DENIED naming the action and the window, no Start taken', async () => {
+    reads(described(enc.disabled()));
+    firehose.on(StartDeliveryStreamEncryptionCommand).rejects(awsError('AccessDeniedException', 'not authorized'));
+    const answer = await h.run(createEvent());
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(/^ACCESS_DENIED: The handler may not call StartDeliveryStreamEncryption on orders \(AccessDeniedException: not authorized\); denied for 6\d s, retried for up to 60 s while IAM propagates a new policy\./);
+    expect(answer.PhysicalResourceId).toBe('firehose:orders#not-started');
+    expect(starts()).toBeGreaterThan(2);
+    expect(starts()).toBeLessThan(20);
+    expect(h.elapsed()).toBeGreaterThanOrEqual(60_000);
+    expect(h.elapsed()).toBeLessThan(80_000);
+  });
+
+  test('Start denied, then allowed within the IAM propagation window: SUCCESS', async () => {
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
+    firehose.on(StartDeliveryStreamEncryptionCommand)
+      .rejectsOnce(awsError('AccessDeniedException', 'not authorized'))
+      .rejectsOnce(awsError('AccessDeniedException', 'not authorized'))
+      .resolves({});
+    const answer = await h.run(createEvent());
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+    expect(starts()).toBe(3);
+    expect(h.records().filter((r) => r.action === 'retry').map((r) => r.errorClass)).toEqual(['denied', 'denied']);
+  });
+
   test.each([
     ['LimitExceededException', new LimitExceededException({ message: 'You have already reached the limit', ...meta }), /^CALL_LIMIT_EXCEEDED: .*25 calls per stream per 24 hours/],
     ['InvalidArgumentException', new InvalidArgumentException({ message: 'Key is the same', ...meta }), /^INVALID_ARGUMENT: .*\(InvalidArgumentException: Key is the same\)/],
     ['InvalidKMSResourceException', new InvalidKMSResourceException({ message: 'KMS AccessDeniedException', ...meta }), /^INVALID_KMS_RESOURCE: /],
     ['ResourceNotFoundException', new ResourceNotFoundException({ message: 'gone', ...meta }), /^STREAM_DELETED: /],
-    ['AccessDeniedException', awsError('AccessDeniedException', 'not authorized'), /^ACCESS_DENIED: The handler may not call StartDeliveryStreamEncryption on orders/],
   ])('Start fails with %s: FAILED at once, no retry', async (_name, error, reason) => {
     reads(described(enc.disabled()));
     firehose.on(StartDeliveryStreamEncryptionCommand).rejects(error);
@@ -554,6 +584,7 @@ describe('errors', () => {
     reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     expect(firehose.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
@@ -574,7 +605,7 @@ describe('errors', () => {
     firehose.on(StartDeliveryStreamEncryptionCommand).rejects(awsError('InternalFailure', 'oops', 500));
     reads(described(enc.disabled()), described(enc.enablingFailed()));
     const answer = await h.run(createEvent());
-    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders' });
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#prior=none' });
   });
 
   test('Stop fails with ResourceInUseException: Describe, then Stop again', async () => {
@@ -624,7 +655,7 @@ describe('deadline', () => {
     reads(described(enc.disabled()));
     const answer = await h.run(createEvent(properties({ TimeoutSeconds: '30' })));
     expect(answer.Reason).toMatch(/^TIMED_OUT: Delivery stream orders is still DISABLED after 30 s/);
-    expect(answer.PhysicalResourceId).toBe('firehose:orders');
+    expect(answer.PhysicalResourceId).toBe('firehose:orders#prior=none');
     expect(starts()).toBe(1);
   });
 
@@ -670,7 +701,7 @@ describe('the answer', () => {
     expect(Buffer.byteLength(h.answers[0].raw, 'utf8')).toBeGreaterThan(MAX_RESPONSE_BYTES - 8);
     expect(answer.Reason).toMatch(/^ENABLING_FAILED: .*é…/);
     expect(answer.Reason.endsWith(`… See CloudWatch log stream ${LOG_STREAM}`)).toBe(true);
-    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders', StackId: STACK_ID, LogicalResourceId: 'OrdersSse' });
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#prior=none', StackId: STACK_ID, LogicalResourceId: 'OrdersSse' });
   });
 
   test('a FAILED reason points to the log stream', async () => {
@@ -683,7 +714,7 @@ describe('the answer', () => {
     reads(described(enc.enabled()));
     const first = await h.run(createEvent());
     const second = await h.run({ ...createEvent(), RequestId: 'another-request' } as never);
-    expect(first.PhysicalResourceId).toBe('firehose:orders');
+    expect(first.PhysicalResourceId).toBe(`firehose:orders#prior=${KEY_ARN}`);
     expect(second.PhysicalResourceId).toBe(first.PhysicalResourceId);
     expect(second.RequestId).toBe('another-request');
   });

@@ -27,6 +27,11 @@ const afterStart: Memory = { ...verified, started: true, streamSeen: true };
 const afterEnabling: Memory = { ...INITIAL_MEMORY, sawEnabling: true, streamSeen: true };
 const afterDisabling: Memory = { ...INITIAL_MEMORY, sawDisabling: true, streamSeen: true };
 const afterStop: Memory = { ...INITIAL_MEMORY, stopped: true, streamSeen: true };
+// A change taken up (ENABLING/DISABLING seen since), or the stale-read grace passed.
+const afterStartTakenUp: Memory = { ...afterStart, transitionSinceChange: true };
+const afterStartGraceOver: Memory = { ...afterStart, graceOver: true };
+const afterStopTakenUp: Memory = { ...afterStop, transitionSinceChange: true };
+const afterStopGraceOver: Memory = { ...afterStop, graceOver: true };
 
 function kind(action: Action): string {
   return action.kind === 'fail' ? `fail:${action.reasonId}` : action.kind === 'succeed' ? `succeed:${action.settle ? 'settle' : 'now'}` : action.kind;
@@ -96,7 +101,15 @@ describe('decide: Create / Update (encrypt)', () => {
     ['DISABLING_FAILED at the first read', seen(enc.disablingFailed()), verified, 'start'],
     ['DISABLED after a watched DISABLING', seen(enc.disabled()), { ...afterDisabling, keyVerified: true }, 'start'],
     ['ENABLED with another key after a watched ENABLING', seen(enc.enabled(OTHER_KEY_ARN)), { ...afterEnabling, keyVerified: true }, 'start'],
-    ['ENABLING_FAILED after our Start', seen(enc.enablingFailed()), afterStart, 'fail:ENABLING_FAILED'],
+    // Right after our Start, ENABLING_FAILED may be the stale state from before it: wait for ENABLING or the grace.
+    ['ENABLING_FAILED right after our Start', seen(enc.enablingFailed()), afterStart, 'wait'],
+    ['ENABLING_FAILED after our Start and ENABLING', seen(enc.enablingFailed()), afterStartTakenUp, 'fail:ENABLING_FAILED'],
+    ['ENABLING_FAILED after our Start and the grace', seen(enc.enablingFailed()), afterStartGraceOver, 'fail:ENABLING_FAILED'],
+    ['ENABLED with the key after a Start of unknown outcome: settle', seen(enc.enabled()), { ...verified, startUncertain: true }, 'succeed:settle'],
+    ['ENABLED with an alias ARN of the wanted key, unresolved', seen(enc.enabled(ALIAS_ARN)), INITIAL_MEMORY, 'resolve-key'],
+    ['ENABLED with an alias ARN resolved to the wanted key', seen(enc.enabled(ALIAS_ARN)), { ...INITIAL_MEMORY, resolvedKeys: { [ALIAS_ARN]: KEY_ARN } }, 'succeed:now'],
+    ['ENABLED with an alias ARN resolved to another key', seen(enc.enabled(ALIAS_ARN)), { ...INITIAL_MEMORY, resolvedKeys: { [ALIAS_ARN]: OTHER_KEY_ARN } }, 'verify-key'],
+    ['ENABLED with an alias ARN that names no key the handler may use', seen(enc.enabled(ALIAS_ARN)), { ...verified, resolvedKeys: { [ALIAS_ARN]: null } }, 'start'],
     ['ENABLING_FAILED after a watched ENABLING', seen(enc.enablingFailed()), afterEnabling, 'fail:ENABLING_FAILED'],
     ['DISABLING_FAILED after a watched DISABLING', seen(enc.disablingFailed()), afterDisabling, 'fail:DISABLING_FAILED'],
     ['still DISABLED after our Start: no second Start', seen(enc.disabled()), afterStart, 'wait'],
@@ -107,7 +120,7 @@ describe('decide: Create / Update (encrypt)', () => {
   });
 
   test('a FAILED row carries the FailureDescription', () => {
-    expect(decide(cmk, seen(enc.enablingFailed('grant refused')), afterStart)).toEqual({
+    expect(decide(cmk, seen(enc.enablingFailed('grant refused')), afterStartTakenUp)).toEqual({
       kind: 'fail',
       reasonId: 'ENABLING_FAILED',
       params: { stream: 'orders', failure: 'KMS_ACCESS_DENIED: grant refused' },
@@ -145,7 +158,8 @@ describe('decide: Delete (decrypt)', () => {
     ['stream UPDATING', seen(enc.enabled(), { DeliveryStreamStatus: 'UPDATING' as never }), INITIAL_MEMORY, 'wait'],
     ['stream DELETING', seen(enc.enabled(), { DeliveryStreamStatus: 'DELETING' }), INITIAL_MEMORY, 'succeed:now'],
     ['stream CREATING_FAILED', seen(enc.enabled(), { DeliveryStreamStatus: 'CREATING_FAILED' }), INITIAL_MEMORY, 'succeed:now'],
-    ['stream DELETING_FAILED, still encrypted', seen(enc.enabled(), { DeliveryStreamStatus: 'DELETING_FAILED' }), INITIAL_MEMORY, 'stop'],
+    // Nothing can change a stream Firehose could not delete: FAILED at once rather than Stop retried to the deadline.
+    ['stream DELETING_FAILED, still encrypted', seen(enc.enabled(), { DeliveryStreamStatus: 'DELETING_FAILED' }), INITIAL_MEMORY, 'fail:STREAM_DELETING_FAILED'],
     ['stream status not reported, still encrypted', seen(enc.enabled(), { DeliveryStreamStatus: undefined }), INITIAL_MEMORY, 'stop'],
     ['DISABLING', seen(enc.disabling()), INITIAL_MEMORY, 'wait'],
     ['ENABLING', seen(enc.enabling()), INITIAL_MEMORY, 'wait'],
@@ -156,7 +170,9 @@ describe('decide: Delete (decrypt)', () => {
     ['DISABLING_FAILED', seen(enc.disablingFailed()), INITIAL_MEMORY, 'stop'],
     ['DISABLING_FAILED after a watched DISABLING', seen(enc.disablingFailed()), afterDisabling, 'stop'],
     ['still ENABLED after our Stop: no second Stop', seen(enc.enabled()), afterStop, 'wait'],
-    ['DISABLING_FAILED after our Stop', seen(enc.disablingFailed()), afterStop, 'fail:DISABLING_FAILED'],
+    ['DISABLING_FAILED right after our Stop (perhaps stale)', seen(enc.disablingFailed()), afterStop, 'wait'],
+    ['DISABLING_FAILED after our Stop and DISABLING', seen(enc.disablingFailed()), afterStopTakenUp, 'fail:DISABLING_FAILED'],
+    ['DISABLING_FAILED after our Stop and the grace', seen(enc.disablingFailed()), afterStopGraceOver, 'fail:DISABLING_FAILED'],
     ['DISABLED after our Stop', seen(enc.disabled()), afterStop, 'succeed:now'],
   ])('%s', (_row, observation, memory, expected) => {
     expect(kind(decide(decrypt, observation, memory))).toBe(expected);

@@ -74,7 +74,7 @@ describe('Create', () => {
     expect(answer).toEqual({
       Status: 'SUCCESS',
       Reason: `Data stream events: stream ACTIVE, encryption KMS with ${KEY_ARN}. See CloudWatch log stream ${LOG_STREAM}`,
-      PhysicalResourceId: 'kinesis:events',
+      PhysicalResourceId: 'kinesis:events#prior=none',
       StackId: STACK_ID,
       RequestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000002',
       LogicalResourceId: 'EventsSse',
@@ -93,7 +93,8 @@ describe('Create', () => {
   test('the first DescribeStreamSummary comes before any Start; the owner tag comes once the stream has the key', async () => {
     reads(summary(sse.none()), summary(sse.kms()));
     await h.run(kinesisCreate());
-    expect(callNames()).toEqual(['DescribeStreamSummaryCommand', 'StartStreamEncryptionCommand', 'DescribeStreamSummaryCommand', 'AddTagsToStreamCommand']);
+    // The owner tag is read first: it decides the previous owner written after, and whether the id records the prior state.
+    expect(callNames()).toEqual(['ListTagsForStreamCommand', 'DescribeStreamSummaryCommand', 'StartStreamEncryptionCommand', 'DescribeStreamSummaryCommand', 'AddTagsToStreamCommand']);
   });
 
   test.each([
@@ -102,7 +103,8 @@ describe('Create', () => {
   ])('already KMS with the wanted key by %s: SUCCESS with one Describe, no pre-flight, no Start, no settle', async (_name, keyId) => {
     reads(summary(sse.kms(keyId)));
     const answer = await h.run(kinesisCreate());
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { EncryptionType: 'KMS', KeyId: KEY_ARN } });
+    // The id records the key the stream had before (here already the wanted one), as the stream reported it.
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${keyId}`, Data: { EncryptionType: 'KMS', KeyId: KEY_ARN } });
     expect([describes(), keyChecks(), starts()]).toEqual([1, 0, 0]);
     expect(h.clock.sleeps).toEqual([]);
   });
@@ -165,6 +167,7 @@ describe('Create', () => {
     reads(summary(sse.none(), status), summary(sse.none(), status), summary(sse.none()), summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect(callNames()).toEqual([
+      'ListTagsForStreamCommand',
       'DescribeStreamSummaryCommand',
       'DescribeStreamSummaryCommand',
       'DescribeStreamSummaryCommand',
@@ -200,7 +203,7 @@ describe('Create', () => {
   test('stream deleted while waiting: FAILED DATA_STREAM_DELETED with the stream\'s id', async () => {
     reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), new ResourceNotFoundException({ message: 'gone', ...meta }));
     const answer = await h.run(kinesisCreate());
-    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#prior=none' });
     expect(answer.Reason).toMatch(/^DATA_STREAM_DELETED: /);
   });
 
@@ -214,7 +217,7 @@ describe('Create', () => {
   test('after our Start the stream goes UPDATING and back to ACTIVE without the key: FAILED at once', async () => {
     reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.none()));
     const answer = await h.run(kinesisCreate());
-    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events', Data: { EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' } });
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#prior=none', Data: { EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' } });
     expect(answer.Reason).toMatch(
       /^DATA_STREAM_ENCRYPTION_NOT_APPLIED: Kinesis data stream events went back to ACTIVE after StartStreamEncryption without the wanted encryption: stream ACTIVE, encryption NONE\./,
     );
@@ -275,14 +278,37 @@ describe('KMS pre-flight', () => {
 
 describe('errors of StartStreamEncryption', () => {
   test.each([
+    ['KMSAccessDeniedException', new KMSAccessDeniedException({ message: 'not authorized', ...meta }), 'KINESIS_KMS_ACCESS_DENIED', /on the handler's behalf/],
+    ['AccessDeniedException', new AccessDeniedException({ message: 'no', ...meta }), 'ACCESS_DENIED', /may not call StartStreamEncryption on events/],
+  ])('%s past the IAM propagation window: FAILED with its reason naming the window', async (_name, error, reasonId, text) => {
+    kinesis.on(StartStreamEncryptionCommand).rejects(error);
+    reads(summary(sse.none()));
+    const answer = await h.run(kinesisCreate());
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason.startsWith(`${reasonId}: `)).toBe(true);
+    expect(answer.Reason).toMatch(text);
+    expect(answer.Reason).toContain(`${error.name}: ${error.message}`);
+    expect(answer.Reason).toMatch(/denied for 6\d s, retried for up to 60 s while IAM propagates a new policy/);
+    expect(answer.PhysicalResourceId).toBe('kinesis:events#not-started');
+    expect(starts()).toBeGreaterThan(2);
+    expect(h.elapsed()).toBeGreaterThanOrEqual(60_000);
+  });
+
+  test('KMSAccessDeniedException, then accepted within the window: SUCCESS', async () => {
+    kinesis.on(StartStreamEncryptionCommand).rejectsOnce(new KMSAccessDeniedException({ message: 'not authorized', ...meta })).resolves({});
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    const answer = await h.run(kinesisCreate());
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=none' });
+    expect(starts()).toBe(2);
+  });
+
+  test.each([
     ['KMSDisabledException', new KMSDisabledException({ message: 'key disabled', ...meta }), 'KINESIS_KMS_DISABLED', /the key is disabled/],
     ['KMSInvalidStateException', new KMSInvalidStateException({ message: 'pending deletion', ...meta }), 'KINESIS_KMS_INVALID_STATE', /in its current state/],
-    ['KMSAccessDeniedException', new KMSAccessDeniedException({ message: 'not authorized', ...meta }), 'KINESIS_KMS_ACCESS_DENIED', /on the handler's behalf/],
     ['KMSNotFoundException', new KMSNotFoundException({ message: 'no such key', ...meta }), 'KINESIS_KMS_NOT_FOUND', /cannot find KMS key/],
     ['KMSOptInRequired', new KMSOptInRequired({ message: 'subscription needed', ...meta }), 'KINESIS_KMS_OPT_IN_REQUIRED', /not subscribed to AWS KMS/],
     ['LimitExceededException (25 key applications a day)', new LimitExceededException({ message: 'limit', ...meta }), 'DATA_STREAM_CALL_LIMIT_EXCEEDED', /at most 25 times in a rolling 24 hours/],
     ['InvalidArgumentException', new InvalidArgumentException({ message: 'bad key', ...meta }), 'DATA_STREAM_INVALID_ARGUMENT', /Kinesis rejected StartStreamEncryption on events/],
-    ['AccessDeniedException', new AccessDeniedException({ message: 'no', ...meta }), 'ACCESS_DENIED', /may not call StartStreamEncryption on events/],
     ['ResourceNotFoundException', new ResourceNotFoundException({ message: 'gone', ...meta }), 'DATA_STREAM_DELETED', /was deleted/],
   ])('%s: FAILED at once with its reason, no retry', async (_name, error, reasonId, text) => {
     kinesis.on(StartStreamEncryptionCommand).rejects(error);
@@ -319,7 +345,7 @@ describe('errors of StartStreamEncryption', () => {
     kinesis.on(StartStreamEncryptionCommand).rejects(networkError('ECONNRESET'));
     reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.none(), 'DELETING'));
     const answer = await h.run(kinesisCreate());
-    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#prior=none' });
     expect(starts()).toBe(1);
   });
 });
@@ -386,7 +412,7 @@ describe('Update', () => {
     const other = { StreamName: 'clicks', StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks' };
     reads(summary(sse.none(), 'ACTIVE', { StreamName: 'clicks' }), summary(sse.kms(), 'ACTIVE', { StreamName: 'clicks' }));
     const answer = await h.run(kinesisUpdate(kinesisProperties(other), kinesisProperties()));
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:clicks' });
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:clicks#prior=none' });
     expect(kinesis.commandCalls(DescribeStreamSummaryCommand).map((c) => c.args[0].input)).toEqual([
       { StreamName: 'clicks', StreamARN: other.StreamArn },
       { StreamName: 'clicks', StreamARN: other.StreamArn },
@@ -506,7 +532,7 @@ describe('deadline', () => {
     expect(answer.Reason).toMatch(new RegExp(
       `^DATA_STREAM_TIMED_OUT: Kinesis data stream events is still UPDATING after 60 s; last status: stream UPDATING, encryption KMS with ${KEY_ARN}\\. Check the stream \\(aws kinesis describe-stream-summary\\)`,
     ));
-    expect(answer.PhysicalResourceId).toBe('kinesis:events');
+    expect(answer.PhysicalResourceId).toBe('kinesis:events#prior=none');
     expect(h.elapsed()).toBe(60_000);
   });
 
@@ -546,7 +572,7 @@ describe('physical ids and answers', () => {
     reads(summary(sse.kms()));
     const first = await h.run(kinesisCreate());
     const second = await h.run({ ...kinesisCreate(), RequestId: 'another-request' } as never);
-    expect([first.PhysicalResourceId, second.PhysicalResourceId]).toEqual(['kinesis:events', 'kinesis:events']);
+    expect([first.PhysicalResourceId, second.PhysicalResourceId]).toEqual([`kinesis:events#prior=${KEY_ARN}`, `kinesis:events#prior=${KEY_ARN}`]);
   });
 
   test('a FAILED reason points to the log stream', async () => {
@@ -599,7 +625,7 @@ describe('one handler for both kinds of stream', () => {
   test('a resource type the handler does not know is dispatched by StreamKind', async () => {
     reads(summary(sse.kms()));
     const answer = await h.run({ ...kinesisCreate(), ResourceType: 'AWS::CloudFormation::CustomResource' } as never);
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events' });
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${KEY_ARN}` });
     expect(describes()).toBe(1);
   });
 });

@@ -99,7 +99,9 @@ describe('classifyError for Kinesis', () => {
     const kmsThrottled = Object.assign(new Error('slow down'), { name: 'KMSThrottlingException', $fault: 'client', ...meta });
     expect(classifyError(kmsThrottled, 'StartStreamEncryption')).toBe('throttled');
     expect(classifyError(new ResourceInUseException({ message: 'UPDATING', ...meta }), 'StartStreamEncryption')).toBe('transient');
-    for (const name of ['KMSDisabledException', 'KMSInvalidStateException', 'KMSAccessDeniedException', 'KMSNotFoundException', 'KMSOptInRequired']) {
+    // KMS denying Kinesis is retried while IAM may still be propagating a policy.
+    expect(classifyError(Object.assign(new Error('x'), { name: 'KMSAccessDeniedException', $fault: 'client', ...meta }), 'StartStreamEncryption')).toBe('denied');
+    for (const name of ['KMSDisabledException', 'KMSInvalidStateException', 'KMSNotFoundException', 'KMSOptInRequired']) {
       expect(classifyError(Object.assign(new Error('x'), { name, $fault: 'client', ...meta }), 'StartStreamEncryption')).toBe('fatal');
     }
   });

@@ -41,7 +41,16 @@ describe('classifyError', () => {
     expect(classifyError(networkError('ECONNRESET'), 'StartDeliveryStreamEncryption')).toBe('transient');
     expect(classifyError(Object.assign(new Error('aborted'), { name: 'AbortError' }), 'DescribeDeliveryStream')).toBe('transient');
     expect(classifyError(awsError('SomethingNew', 'no', 400), 'DescribeDeliveryStream')).toBe('fatal');
-    expect(classifyError(awsError('AccessDeniedException', 'no', 400), 'DescribeDeliveryStream')).toBe('fatal');
+    // Access denied is retried while IAM may still be propagating a policy.
+    expect(classifyError(awsError('AccessDeniedException', 'no', 400), 'DescribeDeliveryStream')).toBe('denied');
+  });
+
+  test('no answer at all: credentials and endpoint errors are unreachable, a reset connection is transient', () => {
+    expect(classifyError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'DescribeDeliveryStream')).toBe('unreachable');
+    expect(classifyError(networkError('ENOTFOUND'), 'DescribeStreamSummary')).toBe('unreachable');
+    expect(classifyError(Object.assign(new TypeError('Invalid URL'), { code: 'ERR_INVALID_URL' }), 'DescribeKey')).toBe('unreachable');
+    expect(classifyError(networkError('ECONNRESET'), 'DescribeKey')).toBe('transient');
+    expect(classifyError(Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }), 'DescribeKey')).toBe('transient');
   });
 
   test('the tag operations: LimitExceededException is throttling, except a tag count limit when adding tags', () => {
@@ -54,7 +63,7 @@ describe('classifyError', () => {
       expect(classifyError(rate('A stream can have at most 50 tags.'), operation)).toBe('fatal');
       expect(classifyError(awsError('ThrottlingException', 'slow down'), operation)).toBe('throttled');
       expect(classifyError(new ResourceInUseException({ message: 'x', ...meta }), operation)).toBe('transient');
-      expect(classifyError(awsError('AccessDeniedException', 'no', 400), operation)).toBe('fatal');
+      expect(classifyError(awsError('AccessDeniedException', 'no', 400), operation)).toBe('denied');
     }
   });
 

@@ -21,15 +21,16 @@ import {
   DeliveryStreamObservation,
   observeDeliveryStream,
   rememberDeliveryStream,
+  STALE_READ_GRACE_MS,
 } from './truth-table';
 import { OWNER_TAG_KEY } from '../../../src/private/contract';
 import type { ClientProvider } from '../../core/clients';
 import { describeError, errorInfo, Operation } from '../../core/errors';
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
 import { HandlerFailure } from '../../core/reasons';
-import { ChangeOutcome, readDescription, ReconcileSession, Step } from '../../core/reconcile';
+import { ChangeOutcome, NO_DENIED_RETRY, readDescription, ReconcileSession, Step } from '../../core/reconcile';
 import type { KindTypes } from '../../core/stream-kind';
-import { kmsClient, verifyKey } from '../kms';
+import { kmsClient, resolveAlias, verifyKey } from '../kms';
 
 /** The SDK clients a delivery stream's reconcile calls. */
 export interface DeliveryStreamClients {
@@ -64,18 +65,31 @@ export async function describeDeliveryStream(session: Session): Promise<Delivery
   return description === undefined ? { found: false } : observeDeliveryStream(description);
 }
 
-/** The truth table's next step, after the key pre-flight when it asks for one; remembers the reading. */
+/** Most key checks one reading may need: resolving the current alias, and the pre-flight. */
+const MAX_KEY_CHECKS = 2;
+
+/**
+ * The truth table's next step, after the key checks it asks for (the
+ * pre-flight, resolving the alias ARN the stream reports); remembers the reading.
+ */
 export async function decideNext(seen: DeliveryStreamObservation, session: Session): Promise<Step> {
   const goal = session.goal;
+  const changedAt = session.memory.changedAt;
+  session.memory = { ...session.memory, graceOver: changedAt !== undefined && session.env.clock.now() - changedAt >= STALE_READ_GRACE_MS };
   let action = decideDeliveryStream(goal, seen, session.memory);
-  if (action.kind === 'verify-key' && goal.kind === 'encrypt' && goal.keyArn) {
-    // Remember the key ARN that the given ARN (perhaps an alias ARN) resolves to.
-    const metadata = await verifyKey(session, session.clients.kms, goal.keyArn);
-    session.memory = { ...session.memory, keyVerified: true, resolvedKeyArn: metadata.Arn ?? goal.keyArn };
+  for (let checks = 0; checks < MAX_KEY_CHECKS && (action.kind === 'verify-key' || action.kind === 'resolve-key'); checks++) {
+    if (action.kind === 'verify-key' && goal.kind === 'encrypt' && goal.keyArn) {
+      // Remember the key ARN that the given ARN (perhaps an alias ARN) resolves to.
+      const metadata = await verifyKey(session, session.clients.kms, goal.keyArn);
+      session.memory = { ...session.memory, keyVerified: true, resolvedKeyArn: metadata.Arn ?? goal.keyArn };
+    } else if (action.kind === 'resolve-key') {
+      const resolved = await resolveAlias(session, session.clients.kms, action.keyArn);
+      session.memory = { ...session.memory, resolvedKeys: { ...session.memory.resolvedKeys, [action.keyArn]: resolved } };
+    }
     action = decideDeliveryStream(goal, seen, session.memory);
   }
   session.memory = rememberDeliveryStream(session.memory, seen);
-  return action.kind === 'verify-key' ? { kind: 'wait' } : action;
+  return action.kind === 'verify-key' || action.kind === 'resolve-key' ? { kind: 'wait' } : action;
 }
 
 /** `StartDeliveryStreamEncryption` with the wanted key (as resolved), or `StopDeliveryStreamEncryption`. */
@@ -92,7 +106,10 @@ export async function changeDeliveryStream(kind: 'start' | 'stop', session: Sess
     : await session.change('StopDeliveryStreamEncryption', () => clients.firehose.send(
       new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: stream }), { abortSignal: session.abortSignal() }), { keyType, key: keyArn });
   if (outcome === 'accepted') {
-    session.memory = kind === 'start' ? { ...session.memory, started: true } : { ...session.memory, stopped: true };
+    const changed = { ...session.memory, transitionSinceChange: false, changedAt: session.env.clock.now() };
+    session.memory = kind === 'start' ? { ...changed, started: true } : { ...changed, stopped: true };
+  } else if (outcome === 'uncertain' && kind === 'start') {
+    session.memory = { ...session.memory, startUncertain: true };
   }
   return outcome;
 }
@@ -108,15 +125,20 @@ export async function readDeliveryStreamOwner(session: Session): Promise<string 
   });
 }
 
-/** `TagDeliveryStream`, or `UntagDeliveryStream` for `undefined`. */
+/**
+ * `TagDeliveryStream`, or `UntagDeliveryStream` for `undefined`. Access
+ * denied is not retried: the stream is already as wanted, and the tag
+ * permissions come in the same policy as the calls that went through.
+ */
 export async function writeDeliveryStreamOwner(value: string | undefined, session: Session): Promise<void> {
   const DeliveryStreamName = session.goal.streamName;
   const firehose = session.clients.firehose;
   await (value === undefined
     ? session.read('UntagDeliveryStream', () => firehose.send(
-      new UntagDeliveryStreamCommand({ DeliveryStreamName, TagKeys: [OWNER_TAG_KEY] }), { abortSignal: session.abortSignal() }))
+      new UntagDeliveryStreamCommand({ DeliveryStreamName, TagKeys: [OWNER_TAG_KEY] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
     : session.read('TagDeliveryStream', () => firehose.send(
-      new TagDeliveryStreamCommand({ DeliveryStreamName, Tags: [{ Key: OWNER_TAG_KEY, Value: value }] }), { abortSignal: session.abortSignal() })));
+      new TagDeliveryStreamCommand({ DeliveryStreamName, Tags: [{ Key: OWNER_TAG_KEY, Value: value }] }),
+      { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 
 /** Map a non-retryable error of `operation` to its catalogue reason. */
@@ -145,8 +167,8 @@ export function deliveryStreamFailure(err: unknown, operation: Operation, sessio
       break;
     case 'AccessDeniedException':
       return operation === 'DescribeKey'
-        ? new HandlerFailure('KEY_ACCESS_DENIED', { key: key ?? '?', error })
-        : new HandlerFailure('ACCESS_DENIED', { operation, stream, error });
+        ? new HandlerFailure('KEY_ACCESS_DENIED', { key: key ?? '?', error, ...session.deniedParams() })
+        : new HandlerFailure('ACCESS_DENIED', { operation, stream, error, ...session.deniedParams() });
   }
   return new HandlerFailure('UNEXPECTED_ERROR', { operation, error });
 }

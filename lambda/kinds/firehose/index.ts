@@ -13,7 +13,14 @@ import {
   writeDeliveryStreamOwner,
 } from './driver';
 import { parseDeliveryStreamProperties, usableDeliveryStreamName } from './properties';
-import { DeliveryStreamObservation, encryptionStatus, INITIAL_DELIVERY_STREAM_MEMORY, summarizeDeliveryStream } from './truth-table';
+import {
+  DeliveryStreamObservation,
+  encryptionStatus,
+  INITIAL_DELIVERY_STREAM_MEMORY,
+  priorOfDeliveryStream,
+  restoreDeliveryStream,
+  summarizeDeliveryStream,
+} from './truth-table';
 import { DeliveryStreamEncryptionResponseData, firehosePhysicalId, FUNCTIONAL_PROPERTIES } from '../../../src/private/contract';
 import type { StreamKind } from '../../core/stream-kind';
 
@@ -39,6 +46,8 @@ export const DELIVERY_STREAMS: StreamKind<DeliveryStreamTypes> = {
   parseProperties: parseDeliveryStreamProperties,
   goal: ({ streamName, keyType, keyArn }, requestType) =>
     requestType === 'Delete' ? { kind: 'decrypt', streamName } : { kind: 'encrypt', streamName, keyType, keyArn },
+  restoreGoal: restoreDeliveryStream,
+  priorOf: priorOfDeliveryStream,
   wanted: (props) => ({ KeyType: props.keyType, KeyArn: props.keyArn ?? '', EncryptionStatus: 'ENABLED' }),
   dataOf,
   decryptedData: (observation) => ({ ...NO_DATA, EncryptionStatus: dataOf(observation).EncryptionStatus }),

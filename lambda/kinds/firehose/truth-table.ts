@@ -5,7 +5,7 @@
  * action. No I/O, no clock: every row is unit-tested on its own.
  */
 import type { DeliveryStreamDescription } from '@aws-sdk/client-firehose';
-import type { FirehoseKeyType } from '../../../src/private/contract';
+import { FirehoseKeyType, PRIOR_AWS_OWNED, PRIOR_NONE } from '../../../src/private/contract';
 import type { ReasonId, ReasonParams } from '../../core/reasons';
 import type { Step } from '../../core/reconcile';
 
@@ -20,6 +20,8 @@ export type DeliveryStreamGoal =
     readonly keyType: FirehoseKeyType;
     /** The wanted key's ARN as given (key or alias ARN); only with `CUSTOMER_MANAGED_CMK`. */
     readonly keyArn?: string;
+    /** A Delete putting the stream back to the key it had before: no key pre-flight. */
+    readonly restore?: boolean;
   }
   | {
     /** Delete: encryption DISABLED (or the stream gone). */
@@ -73,7 +75,32 @@ export interface DeliveryStreamMemory {
   readonly keyVerified: boolean;
   /** The key ARN that `kms:DescribeKey` resolved the wanted key (or alias) to. */
   readonly resolvedKeyArn?: string;
+  /** A Start was sent but its outcome is unknown (a transient error): it may have taken effect. */
+  readonly startUncertain: boolean;
+  /** A reading after the last accepted Start or Stop showed ENABLING or DISABLING: the change was taken up. */
+  readonly transitionSinceChange: boolean;
+  /**
+   * {@link STALE_READ_GRACE_MS} have passed since the last accepted Start or
+   * Stop, so a `*_FAILED` reading is no longer one from before it (set by the
+   * driver before each decision).
+   */
+  readonly graceOver: boolean;
+  /** When the last Start or Stop was accepted, in epoch milliseconds (set by the driver). */
+  readonly changedAt?: number;
+  /**
+   * What `kms:DescribeKey` resolved alias ARNs the stream reports as its
+   * current key to: a key ARN, or `null` when the alias names no key the
+   * handler may describe (so not the wanted key).
+   */
+  readonly resolvedKeys: Readonly<Record<string, string | null>>;
 }
+
+/**
+ * How long after an accepted Start or Stop a `ENABLING_FAILED` or
+ * `DISABLING_FAILED` reading may still be the stale state from before it,
+ * when no ENABLING or DISABLING was seen in between, in milliseconds.
+ */
+export const STALE_READ_GRACE_MS = 10_000;
 
 /** The memory at the start of a request. */
 export const INITIAL_DELIVERY_STREAM_MEMORY: DeliveryStreamMemory = {
@@ -83,6 +110,10 @@ export const INITIAL_DELIVERY_STREAM_MEMORY: DeliveryStreamMemory = {
   sawEnabling: false,
   sawDisabling: false,
   keyVerified: false,
+  startUncertain: false,
+  transitionSinceChange: false,
+  graceOver: false,
+  resolvedKeys: {},
 };
 
 /** The next step: a step of the reconcile loop, or checking the customer managed key first. */
@@ -91,6 +122,12 @@ export type DeliveryStreamAction =
   | {
     /** Check the customer managed key with `kms:DescribeKey`, then decide again. */
     readonly kind: 'verify-key';
+  }
+  | {
+    /** Resolve the alias ARN the stream reports as its current key with `kms:DescribeKey`, then decide again. */
+    readonly kind: 'resolve-key';
+    /** The alias ARN. */
+    readonly keyArn: string;
   };
 
 /** Read the stream again. */
@@ -107,6 +144,9 @@ const ACTIVE = 'ACTIVE';
 
 /** Stream statuses in which a Delete has nothing to stop: the stream is going away, or never worked. */
 const STREAM_ENDING: ReadonlySet<string> = new Set(['DELETING', 'CREATING_FAILED']);
+
+/** The stream status of a stream Firehose could not delete: nothing can change it. */
+const DELETING_FAILED = 'DELETING_FAILED';
 
 /** The only stream type Firehose can encrypt itself. */
 const DIRECT_PUT = 'DirectPut';
@@ -159,18 +199,21 @@ export function summarizeDeliveryStream(observation: DeliveryStreamObservation |
  */
 export function rememberDeliveryStream(memory: DeliveryStreamMemory, observation: DeliveryStreamObservation): DeliveryStreamMemory {
   const status = encryptionStatus(observation);
+  const transition = status === 'ENABLING' || status === 'DISABLING';
   return {
     ...memory,
     streamSeen: memory.streamSeen || observation.found,
     sawEnabling: memory.sawEnabling || status === 'ENABLING',
     sawDisabling: memory.sawDisabling || status === 'DISABLING',
+    transitionSinceChange: memory.transitionSinceChange || ((memory.started || memory.stopped) && transition),
   };
 }
 
 /**
  * Whether the stream's encryption uses the wanted key: same key type and, for
  * a customer managed key, the ARN as given or as resolved by `kms:DescribeKey`
- * (so an alias ARN matches the key it names).
+ * (so an alias ARN matches the key it names); a current key reported as an
+ * alias ARN counts by the key `kms:DescribeKey` resolved it to.
  */
 export function hasWantedKey(goal: DeliveryStreamGoal, encryption: EncryptionView, memory: DeliveryStreamMemory): boolean {
   if (goal.kind !== 'encrypt' || encryption.keyType !== goal.keyType) {
@@ -180,7 +223,16 @@ export function hasWantedKey(goal: DeliveryStreamGoal, encryption: EncryptionVie
     return true;
   }
   const arn = encryption.keyArn;
-  return arn !== undefined && (arn === goal.keyArn || arn === memory.resolvedKeyArn);
+  if (arn === undefined) {
+    return false;
+  }
+  const wanted = [goal.keyArn, memory.resolvedKeyArn];
+  return wanted.includes(arn) || (typeof memory.resolvedKeys[arn] === 'string' && wanted.includes(memory.resolvedKeys[arn]));
+}
+
+/** Whether a key ARN is an alias ARN. */
+export function isAliasArn(arn: string | undefined): arn is string {
+  return arn !== undefined && /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(arn);
 }
 
 /**
@@ -190,21 +242,31 @@ export function hasWantedKey(goal: DeliveryStreamGoal, encryption: EncryptionVie
  * - stream missing → FAILED (not found, or deleted if it was seen before);
  * - source other than DirectPut → FAILED;
  * - stream CREATING/UPDATING → wait; any other non-ACTIVE status → FAILED;
- * - ENABLED with the wanted key → SUCCESS (settle if it just got there);
+ * - ENABLED with the wanted key → SUCCESS (settle if it just got there, or
+ *   a Start of unknown outcome was sent);
+ * - ENABLED with a customer managed key reported as an alias ARN not resolved
+ *   yet → resolve it, decide again;
  * - ENABLING or DISABLING → wait;
- * - ENABLING_FAILED/DISABLING_FAILED after a Start or a watched transition → FAILED;
+ * - ENABLING_FAILED/DISABLING_FAILED after a watched transition → FAILED;
+ *   after our Start, only once ENABLING or DISABLING was seen since, or
+ *   {@link STALE_READ_GRACE_MS} have passed (before that it may be stale);
  * - otherwise (DISABLED, no configuration, another key, a stale `*_FAILED`)
  *   → verify the key (customer managed keys), then Start; but never a second
  *   Start: after one, keep waiting.
  *
+ * A Delete that puts the stream back to the key it had (`restore`) is an
+ * `encrypt` goal without the key pre-flight; a stream DELETING_FAILED then
+ * fails at once.
+ *
  * Delete (`decrypt`):
  * - stream missing, DISABLED or not configured → SUCCESS;
  * - stream CREATING/UPDATING → wait; DELETING or CREATING_FAILED → SUCCESS
- *   (the stream is going away, or never worked); any other status is judged
- *   by its encryption, as ACTIVE is;
+ *   (the stream is going away, or never worked); DELETING_FAILED → FAILED at
+ *   once (nothing can change it); any other status is judged by its
+ *   encryption, as ACTIVE is;
  * - DISABLING or ENABLING → wait;
  * - ENABLED, ENABLING_FAILED, DISABLING_FAILED → Stop; after a Stop, wait,
- *   and DISABLING_FAILED → FAILED.
+ *   and DISABLING_FAILED once DISABLING was seen since or the grace passed → FAILED.
  */
 export function decideDeliveryStream(
   goal: DeliveryStreamGoal,
@@ -226,6 +288,9 @@ function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, o
   if (STREAM_BUSY.has(observation.streamStatus)) {
     return WAIT;
   }
+  if (goal.restore && observation.streamStatus === DELETING_FAILED) {
+    return fail('STREAM_DELETING_FAILED', { stream });
+  }
   if (observation.streamStatus !== ACTIVE) {
     return fail('STREAM_NOT_ACTIVE', { stream, status: observation.streamStatus });
   }
@@ -235,7 +300,10 @@ function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, o
   switch (status) {
     case 'ENABLED':
       if (hasWantedKey(goal, enc, memory)) {
-        return { kind: 'succeed', settle: memory.started || memory.sawEnabling };
+        return { kind: 'succeed', settle: memory.started || memory.startUncertain || memory.sawEnabling };
+      }
+      if (goal.keyType === 'CUSTOMER_MANAGED_CMK' && enc.keyType === goal.keyType && isAliasArn(enc.keyArn) && memory.resolvedKeys[enc.keyArn] === undefined) {
+        return { kind: 'resolve-key', keyArn: enc.keyArn };
       }
       break;
     case 'ENABLING':
@@ -243,7 +311,7 @@ function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, o
       return WAIT;
     case 'ENABLING_FAILED':
     case 'DISABLING_FAILED':
-      if (memory.started || memory.sawEnabling || memory.sawDisabling) {
+      if (memory.started ? memory.transitionSinceChange || memory.graceOver : memory.sawEnabling || memory.sawDisabling) {
         return fail(status, { stream, failure: enc.failure ?? 'no FailureDescription given' });
       }
       break;
@@ -258,7 +326,7 @@ function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, o
 
 /** Start, after the key pre-flight for a customer managed key. */
 function startWith(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, memory: DeliveryStreamMemory): DeliveryStreamAction {
-  return goal.keyType === 'CUSTOMER_MANAGED_CMK' && !memory.keyVerified ? { kind: 'verify-key' } : { kind: 'start' };
+  return goal.keyType === 'CUSTOMER_MANAGED_CMK' && !memory.keyVerified && !goal.restore ? { kind: 'verify-key' } : { kind: 'start' };
 }
 
 /** The Delete half of {@link decideDeliveryStream}. */
@@ -272,6 +340,9 @@ function decideDecrypt(goal: Extract<DeliveryStreamGoal, { kind: 'decrypt' }>, o
   if (STREAM_ENDING.has(observation.streamStatus)) {
     return DONE;
   }
+  if (observation.streamStatus === DELETING_FAILED) {
+    return fail('STREAM_DELETING_FAILED', { stream: goal.streamName });
+  }
   const enc = observation.encryption;
   const status = enc.status ?? 'DISABLED';
   switch (status) {
@@ -284,10 +355,12 @@ function decideDecrypt(goal: Extract<DeliveryStreamGoal, { kind: 'decrypt' }>, o
     case 'ENABLING_FAILED':
       return memory.stopped ? WAIT : { kind: 'stop' };
     case 'DISABLING_FAILED':
-      if (memory.stopped) {
-        return fail('DISABLING_FAILED', { stream: goal.streamName, failure: enc.failure ?? 'no FailureDescription given' });
+      if (!memory.stopped) {
+        return { kind: 'stop' };
       }
-      return { kind: 'stop' };
+      return memory.transitionSinceChange || memory.graceOver
+        ? fail('DISABLING_FAILED', { stream: goal.streamName, failure: enc.failure ?? 'no FailureDescription given' })
+        : WAIT;
     default:
       return WAIT;
   }
@@ -296,4 +369,35 @@ function decideDecrypt(goal: Extract<DeliveryStreamGoal, { kind: 'decrypt' }>, o
 /** A `fail` action. */
 function fail(reasonId: ReasonId, params: ReasonParams): DeliveryStreamAction {
   return { kind: 'fail', reasonId, params };
+}
+
+/**
+ * The prior state a reading records: `none` (DISABLED or no configuration),
+ * `AWS_OWNED_CMK`, or the customer managed key's ARN as reported; `undefined`
+ * for a missing stream or an encryption in transition or failed.
+ */
+export function priorOfDeliveryStream(observation: DeliveryStreamObservation): string | undefined {
+  if (!observation.found) {
+    return undefined;
+  }
+  const enc = observation.encryption;
+  switch (enc.status ?? 'DISABLED') {
+    case 'DISABLED':
+      return PRIOR_NONE;
+    case 'ENABLED':
+      return enc.keyType === 'AWS_OWNED_CMK' ? PRIOR_AWS_OWNED : enc.keyArn;
+    default:
+      return undefined;
+  }
+}
+
+/** The goal that puts a delivery stream back to a recorded prior state. */
+export function restoreDeliveryStream(goal: DeliveryStreamGoal, prior: string): DeliveryStreamGoal {
+  const streamName = goal.streamName;
+  if (prior === PRIOR_NONE) {
+    return { kind: 'decrypt', streamName };
+  }
+  return prior === PRIOR_AWS_OWNED
+    ? { kind: 'encrypt', streamName, keyType: 'AWS_OWNED_CMK', restore: true }
+    : { kind: 'encrypt', streamName, keyType: 'CUSTOMER_MANAGED_CMK', keyArn: prior, restore: true };
 }

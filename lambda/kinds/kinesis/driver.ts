@@ -28,9 +28,9 @@ import type { ClientProvider } from '../../core/clients';
 import { describeError, errorInfo, Operation } from '../../core/errors';
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
 import { HandlerFailure, ReasonId } from '../../core/reasons';
-import { ChangeOutcome, readDescription, ReconcileSession, Step } from '../../core/reconcile';
+import { ChangeOutcome, NO_DENIED_RETRY, readDescription, ReconcileSession, Step } from '../../core/reconcile';
 import type { KindTypes } from '../../core/stream-kind';
-import { describeKey, kmsClient, verifyKey } from '../kms';
+import { kmsClient, resolveAlias, verifyKey } from '../kms';
 
 /** The SDK clients a data stream's reconcile calls. */
 export interface DataStreamClients {
@@ -51,9 +51,6 @@ export interface DataStreamTypes extends KindTypes {
 
 /** A data stream's reconcile session. */
 type Session = ReconcileSession<DataStreamTypes>;
-
-/** Errors of `kms:DescribeKey` on an alias that mean "not a key the handler may use". */
-const NOT_OUR_KEY: ReadonlySet<string> = new Set(['NotFoundException', 'AccessDeniedException', 'InvalidArnException']);
 
 /**
  * The errors Kinesis answers when KMS refuses the key on the caller's behalf
@@ -96,33 +93,13 @@ export async function decideNext(seen: DataStreamObservation, session: Session):
       await verifyKey(session, session.clients.kms, goal.keyId);
       session.memory = { ...session.memory, keyVerified: true };
     } else if (action.kind === 'resolve-key') {
-      const resolved = await resolveKey(action.keyId, session);
+      const resolved = await resolveAlias(session, session.clients.kms, action.keyId);
       session.memory = { ...session.memory, resolvedKeys: { ...session.memory.resolvedKeys, [action.keyId]: resolved } };
     }
     action = decideDataStream(goal, seen, session.memory);
   }
   session.memory = rememberDataStream(session.memory, seen);
   return action.kind === 'verify-key' || action.kind === 'resolve-key' ? { kind: 'wait' } : action;
-}
-
-/**
- * The key ARN an alias the stream reports points to, by `kms:DescribeKey`;
- * `null` when it points to no key the handler may describe, which is never
- * the wanted key (the handler may describe that one).
- */
-async function resolveKey(alias: string, session: Session): Promise<string | null> {
-  let resolved: string | null;
-  try {
-    resolved = (await describeKey(session, session.clients.kms, alias))?.KeyMetadata?.Arn ?? null;
-  } catch (err) {
-    if (!NOT_OUR_KEY.has(errorInfo(err).name)) {
-      throw session.failure(err, 'DescribeKey');
-    }
-    session.log.info('resolve-key', { key: alias, error: describeError(err) });
-    return null;
-  }
-  session.log.info('resolve-key', { key: alias, resolvedKey: resolved });
-  return resolved;
 }
 
 /** `StartStreamEncryption` with the wanted key, or `StopStreamEncryption` with the key the stream has now. */
@@ -141,6 +118,8 @@ export async function changeDataStream(kind: 'start' | 'stop', session: Session)
   }
   if (outcome === 'accepted') {
     session.memory = { ...session.memory, updatingSinceChange: false, ...(kind === 'start' ? { started: true } : { stopped: true }) };
+  } else if (outcome === 'uncertain' && kind === 'start') {
+    session.memory = { ...session.memory, startUncertain: true };
   }
   return outcome;
 }
@@ -155,15 +134,19 @@ export async function readDataStreamOwner(session: Session): Promise<string | un
   });
 }
 
-/** `AddTagsToStream`, or `RemoveTagsFromStream` for `undefined`. */
+/**
+ * `AddTagsToStream`, or `RemoveTagsFromStream` for `undefined`. Access
+ * denied is not retried: the stream is already as wanted, and the tag
+ * permissions come in the same policy as the calls that went through.
+ */
 export async function writeDataStreamOwner(value: string | undefined, session: Session): Promise<void> {
   const stream = streamId(session.goal);
   const kinesis = session.clients.kinesis;
   await (value === undefined
     ? session.read('RemoveTagsFromStream', () => kinesis.send(
-      new RemoveTagsFromStreamCommand({ ...stream, TagKeys: [OWNER_TAG_KEY] }), { abortSignal: session.abortSignal() }))
+      new RemoveTagsFromStreamCommand({ ...stream, TagKeys: [OWNER_TAG_KEY] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
     : session.read('AddTagsToStream', () => kinesis.send(
-      new AddTagsToStreamCommand({ ...stream, Tags: { [OWNER_TAG_KEY]: value } }), { abortSignal: session.abortSignal() })));
+      new AddTagsToStreamCommand({ ...stream, Tags: { [OWNER_TAG_KEY]: value } }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 
 /** Map a non-retryable error of `operation` to its catalogue reason. */
@@ -178,7 +161,7 @@ export function dataStreamFailure(err: unknown, operation: Operation, session: S
   const name = errorInfo(err).name;
   const kmsReason = KMS_REASONS[name];
   if (kmsReason) {
-    return new HandlerFailure(kmsReason, { key, stream, error });
+    return new HandlerFailure(kmsReason, { key, stream, error, ...session.deniedParams() });
   }
   switch (name) {
     case 'LimitExceededException':
@@ -196,8 +179,8 @@ export function dataStreamFailure(err: unknown, operation: Operation, session: S
       break;
     case 'AccessDeniedException':
       return operation === 'DescribeKey'
-        ? new HandlerFailure('KINESIS_KEY_ACCESS_DENIED', { key, error })
-        : new HandlerFailure('ACCESS_DENIED', { operation, stream, error });
+        ? new HandlerFailure('KINESIS_KEY_ACCESS_DENIED', { key, error, ...session.deniedParams() })
+        : new HandlerFailure('ACCESS_DENIED', { operation, stream, error, ...session.deniedParams() });
   }
   return new HandlerFailure('UNEXPECTED_ERROR', { operation, error });
 }

@@ -13,7 +13,7 @@ import {
   writeDataStreamOwner,
 } from './driver';
 import { parseDataStreamProperties, usableDataStreamName } from './properties';
-import { DataStreamObservation, INITIAL_DATA_STREAM_MEMORY, summarizeDataStream } from './truth-table';
+import { DataStreamObservation, INITIAL_DATA_STREAM_MEMORY, priorOfDataStream, restoreDataStream, summarizeDataStream } from './truth-table';
 import { DATA_STREAM_FUNCTIONAL_PROPERTIES, DataStreamEncryptionResponseData, kinesisPhysicalId } from '../../../src/private/contract';
 import type { StreamKind } from '../../core/stream-kind';
 
@@ -50,6 +50,8 @@ export const DATA_STREAMS: StreamKind<DataStreamTypes> = {
   parseProperties: parseDataStreamProperties,
   goal: ({ streamName, streamArn, keyId }, requestType) =>
     requestType === 'Delete' ? { kind: 'decrypt', streamName, streamArn } : { kind: 'encrypt', streamName, streamArn, keyId },
+  restoreGoal: restoreDataStream,
+  priorOf: priorOfDataStream,
   wanted: (props) => ({ EncryptionType: 'KMS', KeyId: props.keyId, StreamStatus: 'ACTIVE' }),
   dataOf,
   decryptedData: (observation) => ({ ...dataOf(observation), KeyId: '' }),

@@ -9,7 +9,7 @@
  * the new `EncryptionType` and `KeyId`.
  */
 import type { StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
-import { KINESIS_MANAGED_KEY_ID } from '../../../src/private/contract';
+import { KINESIS_MANAGED_KEY_ID, PRIOR_NONE } from '../../../src/private/contract';
 import type { ReasonId, ReasonParams } from '../../core/reasons';
 import type { Step } from '../../core/reconcile';
 
@@ -24,6 +24,8 @@ export type DataStreamGoal =
     readonly streamArn: string;
     /** The wanted key: a key ARN, or `alias/aws/kinesis`. */
     readonly keyId: string;
+    /** A Delete putting the stream back to the key it had before (any key reference): no key pre-flight. */
+    readonly restore?: boolean;
   }
   | {
     /** Delete: `EncryptionType` NONE (or the stream gone). */
@@ -65,6 +67,8 @@ export interface DataStreamMemory {
   readonly updatingSinceChange: boolean;
   /** The customer managed key passed the `kms:DescribeKey` pre-flight. */
   readonly keyVerified: boolean;
+  /** A Start was sent but its outcome is unknown (a transient error): it may have taken effect. */
+  readonly startUncertain: boolean;
   /**
    * What `kms:DescribeKey` resolved alias references of the stream's current
    * key to: a key ARN, or `null` when the alias points to no key the handler
@@ -81,6 +85,7 @@ export const INITIAL_DATA_STREAM_MEMORY: DataStreamMemory = {
   sawUpdating: false,
   updatingSinceChange: false,
   keyVerified: false,
+  startUncertain: false,
   resolvedKeys: {},
 };
 
@@ -269,7 +274,7 @@ function decideEncrypt(goal: Extract<DataStreamGoal, { kind: 'encrypt' }>, obser
   if (isEncrypted(observation) && observation.keyId) {
     const match = matchKey(goal, observation.keyId, memory);
     if (match === 'same') {
-      return { kind: 'succeed', settle: memory.started || memory.sawUpdating };
+      return { kind: 'succeed', settle: memory.started || memory.startUncertain || memory.sawUpdating };
     }
     if (match === 'resolve') {
       return { kind: 'resolve-key', keyId: observation.keyId };
@@ -281,7 +286,7 @@ function decideEncrypt(goal: Extract<DataStreamGoal, { kind: 'encrypt' }>, obser
       ? fail('DATA_STREAM_ENCRYPTION_NOT_APPLIED', { stream, operation: 'StartStreamEncryption', status: summarizeDataStream(observation) })
       : WAIT;
   }
-  return goal.keyId !== KINESIS_MANAGED_KEY_ID && !memory.keyVerified ? { kind: 'verify-key' } : { kind: 'start' };
+  return goal.keyId !== KINESIS_MANAGED_KEY_ID && !memory.keyVerified && !goal.restore ? { kind: 'verify-key' } : { kind: 'start' };
 }
 
 /** The Delete half of {@link decideDataStream}. */
@@ -309,4 +314,21 @@ function decideDecrypt(goal: Extract<DataStreamGoal, { kind: 'decrypt' }>, obser
 /** A `fail` action. */
 function fail(reasonId: ReasonId, params: ReasonParams): DataStreamAction {
   return { kind: 'fail', reasonId, params };
+}
+
+/**
+ * The prior state a reading records: `none` (no encryption) or the key the
+ * stream reports; `undefined` for a missing stream or one that is not ACTIVE.
+ */
+export function priorOfDataStream(observation: DataStreamObservation): string | undefined {
+  if (!observation.found || observation.streamStatus !== 'ACTIVE') {
+    return undefined;
+  }
+  return isEncrypted(observation) ? observation.keyId : PRIOR_NONE;
+}
+
+/** The goal that puts a data stream back to a recorded prior state. */
+export function restoreDataStream(goal: DataStreamGoal, prior: string): DataStreamGoal {
+  const { streamName, streamArn } = goal;
+  return prior === PRIOR_NONE ? { kind: 'decrypt', streamName, streamArn } : { kind: 'encrypt', streamName, streamArn, keyId: prior, restore: true };
 }

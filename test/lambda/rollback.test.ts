@@ -1,0 +1,349 @@
+/**
+ * Every stream as it was before a failed operation: the prior state recorded
+ * in the physical id and restored by Delete, the owner tag with a previous
+ * owner handed back on a rename's rollback and clean-up, and a failed Update
+ * to another stream undoing itself. Firehose and Kinesis alike.
+ */
+import {
+  DescribeDeliveryStreamCommand,
+  DescribeDeliveryStreamOutput,
+  FirehoseClient,
+  LimitExceededException as FirehoseLimitExceeded,
+  ListTagsForDeliveryStreamCommand,
+  StartDeliveryStreamEncryptionCommand,
+  StopDeliveryStreamEncryptionCommand,
+  TagDeliveryStreamCommand,
+  UntagDeliveryStreamCommand,
+} from '@aws-sdk/client-firehose';
+import {
+  AddTagsToStreamCommand,
+  DescribeStreamSummaryCommand,
+  DescribeStreamSummaryOutput,
+  KinesisClient,
+  ListTagsForStreamCommand,
+  RemoveTagsFromStreamCommand,
+  StartStreamEncryptionCommand,
+  StopStreamEncryptionCommand,
+} from '@aws-sdk/client-kinesis';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { awsOwnedProperties, createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
+import { Harness, KEY_ARN, keyMetadata, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID, successive } from './helpers';
+import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, MANAGED, sse, summary } from './kinesis-helpers';
+import { ownerTagValue } from '../../lambda/core/ownership';
+import { formatOwnerTag, OWNER_TAG_KEY, ownerIdentity, parseOwnerTag, parsePhysicalId, sameOwner, withPrior } from '../../src/private/contract';
+
+const firehose = mockClient(FirehoseClient);
+const kinesis = mockClient(KinesisClient);
+const kms = mockClient(KMSClient);
+
+const meta = { $metadata: { httpStatusCode: 400 } };
+/** The fixtures' delivery stream resource (`OrdersSse`): X. */
+const X = ownerTagValue(STACK_ID, 'OrdersSse');
+/** The same stream's resource after a rename (`OrdersEncryption`): Y. */
+const Y = ownerTagValue(STACK_ID, 'OrdersEncryption');
+/** The fixtures' data stream resource (`EventsSse`). */
+const EVENTS_SSE = ownerTagValue(STACK_ID, 'EventsSse');
+
+/** An event of another logical id (a renamed construct). */
+function as(event: CloudFormationCustomResourceEvent, logicalId: string): CloudFormationCustomResourceEvent {
+  return { ...event, LogicalResourceId: logicalId };
+}
+
+/** A page of tags with this owner tag value (`undefined`: none). */
+function tagged(value?: string): { Tags: Array<{ Key: string; Value: string }>; HasMoreTags: boolean } {
+  return { Tags: value === undefined ? [] : [{ Key: OWNER_TAG_KEY, Value: value }], HasMoreTags: false };
+}
+
+/** The delivery stream's readings, one per Describe; the last repeats. */
+const reads = (...results: Array<DescribeDeliveryStreamOutput | Error>) =>
+  firehose.on(DescribeDeliveryStreamCommand).callsFake(successive(results));
+/** The data stream's readings. */
+const kinesisReads = (...results: Array<DescribeStreamSummaryOutput | Error>) =>
+  kinesis.on(DescribeStreamSummaryCommand).callsFake(successive(results));
+
+const starts = () => firehose.commandCalls(StartDeliveryStreamEncryptionCommand);
+const stops = () => firehose.commandCalls(StopDeliveryStreamEncryptionCommand).length;
+const tagValues = () => firehose.commandCalls(TagDeliveryStreamCommand).map((c) => c.args[0].input.Tags?.[0].Value);
+const untags = () => firehose.commandCalls(UntagDeliveryStreamCommand).length;
+
+let h: Harness;
+beforeEach(() => {
+  firehose.reset();
+  kinesis.reset();
+  kms.reset();
+  h = new Harness();
+  kms.on(DescribeKeyCommand).resolves(keyMetadata());
+  firehose.on(StartDeliveryStreamEncryptionCommand).resolves({});
+  firehose.on(StopDeliveryStreamEncryptionCommand).resolves({});
+  firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged());
+  firehose.on(TagDeliveryStreamCommand).resolves({});
+  firehose.on(UntagDeliveryStreamCommand).resolves({});
+  kinesis.on(StartStreamEncryptionCommand).resolves({});
+  kinesis.on(StopStreamEncryptionCommand).resolves({});
+  kinesis.on(ListTagsForStreamCommand).resolves(tagged());
+  kinesis.on(AddTagsToStreamCommand).resolves({});
+  kinesis.on(RemoveTagsFromStreamCommand).resolves({});
+});
+
+describe('the encodings of the contract', () => {
+  test('a physical id records the prior state after the stream id, and every older form still parses', () => {
+    expect(withPrior('firehose:orders', 'none')).toBe('firehose:orders#prior=none');
+    expect(parsePhysicalId(`firehose:orders#prior=${KEY_ARN}`)).toEqual({ base: 'firehose:orders', prior: KEY_ARN, notStarted: false });
+    expect(parsePhysicalId('firehose:orders')).toEqual({ base: 'firehose:orders', notStarted: false });
+    expect(parsePhysicalId('firehose:orders#not-started')).toEqual({ base: 'firehose:orders', notStarted: true });
+    expect(parsePhysicalId('kinesis:events#prior=')).toEqual({ base: 'kinesis:events', notStarted: false });
+  });
+
+  test('the owner tag: `<owner>` or `<owner> <previous owner>`, both within 256 characters, owners compared by their hash', () => {
+    expect(formatOwnerTag({ owner: X })).toBe(X);
+    expect(formatOwnerTag({ owner: Y, previous: X })).toBe(`${Y} ${ownerIdentity(X)}`);
+    expect(parseOwnerTag(`${Y} ${ownerIdentity(X)}`)).toEqual({ owner: Y, previous: ownerIdentity(X) });
+    expect(parseOwnerTag(X)).toEqual({ owner: X });
+    expect(parseOwnerTag('')).toBeUndefined();
+    const long = ownerTagValue(STACK_ID, 'L'.repeat(255));
+    const both = formatOwnerTag({ owner: long, previous: X });
+    expect(both).toHaveLength(256);
+    expect(sameOwner(parseOwnerTag(both)?.owner, long)).toBe(true);
+    expect(sameOwner(parseOwnerTag(both)?.previous, X)).toBe(true);
+    expect(sameOwner(X, Y)).toBe(false);
+  });
+});
+
+describe('a failed Create on a stream already encrypted, and its rollback Delete', () => {
+  test('AWS owned key, ENABLING_FAILED: the id records AWS_OWNED_CMK; the rollback leaves the stream encrypted as before, no Stop', async () => {
+    reads(described(enc.awsOwned()), described(enc.enabling()), described(enc.enabling()), described(enc.enablingFailed()));
+    const created = await h.run(createEvent());
+    expect(created).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#prior=AWS_OWNED_CMK' });
+    expect(created.Reason).toMatch(/^ENABLING_FAILED: /);
+    expect(tagValues()).toEqual([]);
+
+    // Firehose keeps the old key after ENABLING_FAILED: the rollback puts the AWS owned key back.
+    firehose.resetHistory();
+    reads(described(enc.enablingFailed()), described({ Status: 'ENABLING', KeyType: 'AWS_OWNED_CMK' }), described(enc.awsOwned()));
+    const deleted = await h.run(deleteEvent(properties(), created.PhysicalResourceId));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(stops()).toBe(0);
+    expect(starts().map((c) => c.args[0].input.DeliveryStreamEncryptionConfigurationInput)).toEqual([{ KeyType: 'AWS_OWNED_CMK' }]);
+    expect(deleted.Data).toMatchObject({ EncryptionStatus: 'ENABLED' });
+    expect(h.records().find((r) => r.action === 'restore')).toBeDefined();
+  });
+
+  test('the rollback of a stream still ENABLED with its old key: no Start, no Stop, no pre-flight of that key', async () => {
+    reads(described(enc.enabled(OTHER_KEY_ARN)));
+    const deleted = await h.run(deleteEvent(properties(), withPrior('firehose:orders', OTHER_KEY_ARN)));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect([starts().length, stops(), kms.calls().length]).toEqual([0, 0, 0]);
+  });
+
+  test('another key, Start throttled until the deadline: the id records that key; the rollback finds it and leaves it', async () => {
+    reads(described(enc.enabled(OTHER_KEY_ARN)));
+    firehose.on(StartDeliveryStreamEncryptionCommand).rejects(awsError429());
+    const created = await h.run(createEvent(properties({ TimeoutSeconds: '60' })));
+    expect(created).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `firehose:orders#prior=${OTHER_KEY_ARN}` });
+    expect(created.Reason).toMatch(/^THROTTLED: /);
+
+    firehose.resetHistory();
+    const deleted = await h.run(deleteEvent(properties(), created.PhysicalResourceId));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect([starts().length, stops()]).toEqual([0, 0]);
+  });
+
+  test('the rollback of a stream that had no encryption: Stop, as before', async () => {
+    reads(described(enc.enablingFailed()), described(enc.disabled()));
+    const deleted = await h.run(deleteEvent(properties(), 'firehose:orders#prior=none'));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect([starts().length, stops()]).toEqual([0, 1]);
+  });
+
+  test('a Delete with an id of an older version (no prior state): Stop, as before', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(X));
+    reads(described(enc.enabled()), described(enc.disabled()));
+    expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
+    expect([starts().length, stops(), untags()]).toEqual([0, 1, 1]);
+  });
+
+  test('putting the old key back: Start with it, then untag', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(X));
+    reads(described(enc.enabled()), described(enc.enabling(OTHER_KEY_ARN)), described(enc.enabled(OTHER_KEY_ARN)));
+    const deleted = await h.run(deleteEvent(properties(), withPrior('firehose:orders', OTHER_KEY_ARN)));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(starts().map((c) => c.args[0].input.DeliveryStreamEncryptionConfigurationInput))
+      .toEqual([{ KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: OTHER_KEY_ARN }]);
+    expect([stops(), untags()]).toEqual([0, 1]);
+  });
+
+  test('a stream DELETING_FAILED when its key should be put back: FAILED at once', async () => {
+    reads(described(enc.enabled(), { DeliveryStreamStatus: 'DELETING_FAILED' }));
+    const deleted = await h.run(deleteEvent(properties(), withPrior('firehose:orders', OTHER_KEY_ARN)));
+    expect(deleted.Status).toBe('FAILED');
+    expect(deleted.Reason).toMatch(/^STREAM_DELETING_FAILED: /);
+    expect(starts()).toHaveLength(0);
+  });
+
+  test('a Create on a stream another resource manages records no prior state', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(Y));
+    reads(described(enc.enabled()));
+    const created = await h.run(createEvent());
+    expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders' });
+  });
+});
+
+describe('a rename: the new resource takes the stream over, naming the old one as previous owner', () => {
+  test('the Create by Y of a stream tagged X writes `Y X`', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(X));
+    reads(described(enc.enabled()));
+    expect((await h.run(as(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
+    expect(tagValues()).toEqual([`${Y} ${ownerIdentity(X)}`]);
+  });
+
+  test('an Update by X of a stream tagged `X Y` keeps Y as previous owner', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: X, previous: Y })));
+    reads(described(enc.enabled()), described(enc.enabled(OTHER_KEY_ARN)));
+    expect((await h.run(updateEvent(properties({ KeyArn: OTHER_KEY_ARN }), properties()))).Status).toBe('SUCCESS');
+    expect(tagValues()).toEqual([`${X} ${ownerIdentity(Y)}`]);
+  });
+
+  test('rollback (tag `X Y`): the Delete by X writes Y back and leaves the encryption on', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: X, previous: Y })));
+    reads(described(enc.enabled()));
+    const deleted = await h.run(deleteEvent(properties(), 'firehose:orders'));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(deleted.Reason).toMatch(/encryption left on/);
+    expect(tagValues()).toEqual([ownerIdentity(Y)]);
+    expect([stops(), starts().length, untags()]).toEqual([0, 0, 0]);
+  });
+
+  test('clean-up after a successful rename (tag `X Y`): the Delete by Y writes X and leaves the encryption on', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: X, previous: Y })));
+    reads(described(enc.enabled()));
+    const deleted = await h.run(as(deleteEvent(properties(), 'firehose:orders#prior=none'), 'OrdersEncryption'));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(tagValues()).toEqual([X]);
+    expect([stops(), starts().length, untags()]).toEqual([0, 0, 0]);
+  });
+
+  test('the tag handed back names the owner alone, and counts as it: a later Delete by that owner stops and untags', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ownerIdentity(X)));
+    reads(described(enc.enabled()), described(enc.disabled()));
+    expect((await h.run(deleteEvent(properties(), 'firehose:orders#prior=none'))).Status).toBe('SUCCESS');
+    expect([stops(), untags()]).toEqual([1, 1]);
+  });
+
+  test('Kinesis: the rollback Delete by X of a stream tagged `X Y` writes Y back, no Stop', async () => {
+    const other = ownerTagValue(STACK_ID, 'EventsEncryption');
+    kinesis.on(ListTagsForStreamCommand).resolves(tagged(formatOwnerTag({ owner: EVENTS_SSE, previous: other })));
+    kinesisReads(summary(sse.kms()));
+    expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
+    expect(kinesis.commandCalls(AddTagsToStreamCommand).map((c) => c.args[0].input.Tags?.[OWNER_TAG_KEY])).toEqual([ownerIdentity(other)]);
+    expect(kinesis.commandCalls(StopStreamEncryptionCommand)).toHaveLength(0);
+  });
+});
+
+describe('a failed Update to another stream undoes itself', () => {
+  const toPayments = () => updateEvent(properties({ DeliveryStreamName: 'payments' }), properties());
+  const payments = (encryption: Parameters<typeof described>[0]) => described(encryption, { DeliveryStreamName: 'payments' });
+
+  test('Start on B taken, then ENABLING_FAILED: B is put back (no encryption: Stop), FAILED with the old id', async () => {
+    reads(
+      payments(enc.disabled()), payments(enc.enabling()), payments(enc.enablingFailed()),
+      payments(enc.enablingFailed()), payments(enc.disabling()), payments(enc.disabled()),
+    );
+    const answer = await h.run(toPayments());
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders' });
+    expect(answer.Reason).toMatch(/^ENABLING_FAILED: Firehose could not enable encryption of payments/);
+    expect([starts().length, stops()]).toEqual([1, 1]);
+    expect(firehose.commandCalls(StopDeliveryStreamEncryptionCommand)[0].args[0].input.DeliveryStreamName).toBe('payments');
+    expect(tagValues()).toEqual([]);
+    expect(h.records().filter((r) => r.action === 'undo').map((r) => r.status)).toEqual([undefined, 'put back']);
+  });
+
+  test('B had the AWS owned key: the undo starts it again', async () => {
+    reads(
+      payments(enc.awsOwned()), payments(enc.enabling()), payments(enc.enablingFailed()),
+      payments(enc.enablingFailed()), payments(enc.awsOwned()),
+    );
+    const answer = await h.run(toPayments());
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(/^ENABLING_FAILED: /);
+    const keyTypes = starts().map((c) => c.args[0].input.DeliveryStreamEncryptionConfigurationInput?.KeyType);
+    expect(keyTypes).toEqual(['CUSTOMER_MANAGED_CMK', 'AWS_OWNED_CMK']);
+    expect(stops()).toBe(0);
+  });
+
+  test('the undo fails too: UPDATE_UNDO_FAILED names both causes and the stream\'s state', async () => {
+    reads(payments(enc.disabled()), payments(enc.enabling()), payments(enc.enablingFailed()));
+    firehose.on(StopDeliveryStreamEncryptionCommand).rejects(new FirehoseLimitExceeded({ message: 'limit', ...meta }));
+    const answer = await h.run(toPayments());
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders' });
+    expect(answer.Reason).toMatch(/^UPDATE_UNDO_FAILED: ENABLING_FAILED: .* Putting payments back to its encryption before this update \(none\) failed too: CALL_LIMIT_EXCEEDED: .* The stream is now: stream ACTIVE, encryption ENABLING_FAILED/);
+  });
+
+  test('an Update of the same stream that fails is not undone', async () => {
+    reads(described(enc.disabled()), described(enc.enabling()), described(enc.enablingFailed()));
+    const answer = await h.run(updateEvent(properties(), awsOwnedProperties()));
+    expect(answer.Status).toBe('FAILED');
+    expect([starts().length, stops()]).toEqual([1, 0]);
+    expect(h.records().filter((r) => r.action === 'undo')).toEqual([]);
+  });
+
+  test('Kinesis: Start on B taken, then ACTIVE with another key: B is put back (no encryption: Stop with the key it has)', async () => {
+    const clicks = (encryption: Parameters<typeof summary>[0], status?: string) => summary(encryption, status, { StreamName: 'clicks' });
+    kinesisReads(clicks(sse.none()), clicks(sse.kms(), 'UPDATING'), clicks(sse.kms(OTHER_KEY_ARN)), clicks(sse.kms(OTHER_KEY_ARN)), clicks(sse.none(), 'UPDATING'), clicks(sse.none()));
+    const props = kinesisProperties({ StreamName: 'clicks', StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks' });
+    const answer = await h.run(kinesisUpdate(props, kinesisProperties()));
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
+    expect(answer.Reason).toMatch(/^DATA_STREAM_ENCRYPTION_NOT_APPLIED: /);
+    expect(kinesis.commandCalls(StartStreamEncryptionCommand).map((c) => c.args[0].input.KeyId)).toEqual([KEY_ARN]);
+    expect(kinesis.commandCalls(StopStreamEncryptionCommand).map((c) => c.args[0].input)).toEqual([expect.objectContaining({ StreamName: 'clicks', KeyId: OTHER_KEY_ARN })]);
+  });
+});
+
+describe('Kinesis prior states', () => {
+  test('a Create records the key the stream had; its Delete puts that key back, no Stop', async () => {
+    kinesisReads(summary(sse.kms(MANAGED)), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    const created = await h.run(kinesisCreate());
+    expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${MANAGED}` });
+
+    kinesis.resetHistory();
+    kinesis.on(ListTagsForStreamCommand).resolves(tagged(EVENTS_SSE));
+    kinesisReads(summary(sse.kms()), summary(sse.kms(MANAGED), 'UPDATING'), summary(sse.kms(MANAGED)));
+    const deleted = await h.run(kinesisDelete(kinesisProperties(), created.PhysicalResourceId));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(kinesis.commandCalls(StartStreamEncryptionCommand).map((c) => c.args[0].input.KeyId)).toEqual([MANAGED]);
+    expect(kinesis.commandCalls(StopStreamEncryptionCommand)).toHaveLength(0);
+    expect(kinesis.commandCalls(RemoveTagsFromStreamCommand)).toHaveLength(1);
+  });
+
+  test('prior none: Stop with the current key, as before', async () => {
+    kinesisReads(summary(sse.kms()), summary(sse.none(), 'UPDATING'), summary(sse.none()));
+    expect((await h.run(kinesisDelete(kinesisProperties(), 'kinesis:events#prior=none'))).Status).toBe('SUCCESS');
+    expect(kinesis.commandCalls(StopStreamEncryptionCommand).map((c) => c.args[0].input.KeyId)).toEqual([KEY_ARN]);
+  });
+});
+
+describe('the ResponseURL on the new paths', () => {
+  test('is in no log line nor reason of a restore, a hand-back or an undo', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: X, previous: Y })));
+    reads(described(enc.enabled()));
+    await h.run(deleteEvent(properties(), withPrior('firehose:orders', OTHER_KEY_ARN)));
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged());
+    reads(described(enc.enablingFailed()), described(enc.awsOwned()));
+    await h.run(deleteEvent(awsOwnedProperties(), 'firehose:orders#prior=AWS_OWNED_CMK'));
+    const payments = (encryption: Parameters<typeof described>[0]) => described(encryption, { DeliveryStreamName: 'payments' });
+    reads(payments(enc.disabled()), payments(enc.enabling()), payments(enc.enablingFailed()), payments(enc.disabled()));
+    await h.run(updateEvent(properties({ DeliveryStreamName: 'payments' }), properties()));
+    const url = new URL(RESPONSE_URL);
+    for (const text of [...h.lines, ...h.answers.map((a) => a.raw)]) {
+      expect(text).not.toContain(url.search.slice(1));
+      expect(text).not.toContain(url.pathname);
+      expect(text).not.toContain('X-Amz-Signature');
+    }
+  });
+});
+
+/** A throttling error, as Firehose answers a burst of Start calls. */
+function awsError429(): Error {
+  return Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 429 } });
+}
