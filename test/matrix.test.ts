@@ -24,7 +24,8 @@ function checkFloorJs(...extraArgs: string[]): { status: number | null; output: 
 
 /** The newest modification time of the files below `dir`. */
 function newest(dir: string): number {
-  return Math.max(...fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.statSync(path.join(e.parentPath, e.name)).mtimeMs));
+  const files = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  return Math.max(...files.map((e) => fs.statSync(path.join(e.parentPath, e.name)).mtimeMs));
 }
 
 beforeAll(() => {
