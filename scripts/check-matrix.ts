@@ -16,9 +16,11 @@
  * Usage (after `npx projen compile`):
  *
  *   ts-node -T scripts/check-matrix.ts [--columns floor,newest] [--apps js,ts]
+ *                                      [--default-columns floor]
  *                                      [--strip-suppressions] [--workdir DIR]
  *
- * - `--columns`: default `$MATRIX_COLUMNS`, else every column.
+ * - `--columns`: default `$MATRIX_COLUMNS`, else `--default-columns`, else
+ *   every column (`npm test` passes `--default-columns floor`).
  * - `--strip-suppressions` (or `MATRIX_STRIP_SUPPRESSIONS=1`): the apps remove
  *   the library's cdk-nag suppressions before the packs run, so the check
  *   must fail; `test/matrix.test.ts` proves that it does.
@@ -112,7 +114,8 @@ if (failures.length > 0) {
 /** The command line, with the environment's defaults. */
 function parseOptions(args: string[]): { columns: string[]; apps: App[]; strip: boolean; workdir?: string } {
   const known = Object.keys(VERSIONS.columns);
-  let columns = (process.env.MATRIX_COLUMNS || known.join(',')).split(',');
+  let columns: string[] | undefined;
+  let defaultColumns = known;
   let apps = APPS;
   let strip = process.env.MATRIX_STRIP_SUPPRESSIONS === '1';
   let keepIn: string | undefined;
@@ -121,6 +124,9 @@ function parseOptions(args: string[]): { columns: string[]; apps: App[]; strip: 
     switch (args[i]) {
       case '--columns':
         columns = value().split(',');
+        break;
+      case '--default-columns':
+        defaultColumns = value().split(',');
         break;
       case '--apps': {
         const names = value().split(',');
@@ -137,6 +143,7 @@ function parseOptions(args: string[]): { columns: string[]; apps: App[]; strip: 
         fail(`unknown option ${args[i]}`);
     }
   }
+  columns ??= process.env.MATRIX_COLUMNS ? process.env.MATRIX_COLUMNS.split(',') : defaultColumns;
   const unknown = columns.filter((c) => !known.includes(c));
   if (unknown.length > 0) {
     fail(`unknown column(s) ${unknown.join(', ')}; matrix/versions.json has ${known.join(', ')}`);
