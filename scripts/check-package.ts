@@ -13,9 +13,8 @@
  * it as `npx projen check:package`.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { fail, readAssembly, ROOT, run } from './check-support';
+import { fail, installConsumer, npm, packLibrary, readAssembly, resolvedVersion, ROOT, run, scratchFolder } from './check-support';
 
 /** Files the package must contain. */
 const REQUIRED = ['package.json', '.jsii', 'lib/index.js', 'lib/index.d.ts', 'assets/stream-encryption-handler/index.js', 'README.md', 'LICENSE'];
@@ -42,27 +41,19 @@ if (manifest.dependencies && Object.keys(manifest.dependencies).length > 0) {
 console.log(`package: ${files.length} files, with ${REQUIRED.join(', ')}; no sources, tests or tools`);
 
 // 2. A consumer's app, in a folder outside this repository.
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-stream-encryption-package-'));
-process.on('exit', (code) => {
-  if (code === 0) {
-    fs.rmSync(work, { recursive: true, force: true });
-  } else {
-    console.error(`kept ${work} for inspection`);
-  }
-});
+const work = scratchFolder('package');
 {
-  const packed = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT, true));
-  const tarball = path.join(work, packed[0].filename);
+  const tarball = packLibrary(work);
   const app = path.join(work, 'app');
   fs.mkdirSync(app);
-  const versions = Object.fromEntries(PEERS.map((p) => [p, installedVersion(p)]));
+  const versions = Object.fromEntries(PEERS.map((p) => [p, resolvedVersion(p)]));
   fs.writeFileSync(
     path.join(app, 'package.json'),
     JSON.stringify({ name: 'package-check-app', private: true, dependencies: { ...versions, [manifest.name]: `file:${tarball}` } }, null, 2),
   );
   fs.copyFileSync(path.join(__dirname, 'check-package-app.js'), path.join(app, 'app.js'));
 
-  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--loglevel=error'], app);
+  installConsumer(app);
 
   const synth = run(process.execPath, ['app.js'], { cwd: app, env: { ...process.env, NODE_PATH: '' } });
   if (synth.status !== 0) {
@@ -70,21 +61,3 @@ process.on('exit', (code) => {
   }
   console.log(`package: installed ${path.basename(tarball)} with ${Object.entries(versions).map(([n, v]) => `${n}@${v}`).join(', ')} and synthesized with node (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
-
-/** Run npm in `cwd` and return its standard output; fail if it fails. `quiet` shows its output only on failure. */
-function npm(args: string[], cwd: string, quiet = false): string {
-  const result = run('npm', args, { cwd }, !quiet);
-  if (result.status !== 0) {
-    if (quiet) {
-      console.error(result.output);
-    }
-    fail(`npm ${args.join(' ')} failed`);
-  }
-  return result.stdout;
-}
-
-/** The version of `name` this project builds and tests against. */
-function installedVersion(name: string): string {
-  return JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`, { paths: [ROOT] }), 'utf8')).version;
-}
-

@@ -1,10 +1,12 @@
 /**
  * Helpers shared by the `check-*` scripts: running a tool from
- * node_modules/.bin, failing with one clear line, and reading the compiled
- * jsii assembly.
+ * node_modules/.bin, failing with one clear line, reading the compiled jsii
+ * assembly, and packing the library and installing it into a consumer's
+ * folder.
  */
 import { spawnSync, SpawnSyncOptions } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 /** The repository root. */
@@ -90,4 +92,53 @@ export function runJsiiTool(command: string, args: string[]): string {
     fail(`${command} printed ${warnings.length} warning(s):\n${warnings.join('\n')}`);
   }
   return output;
+}
+
+/** Run npm in `cwd` and return its standard output; fail if it fails. `quiet` shows its output only on failure. */
+export function npm(args: string[], cwd: string, quiet = false): string {
+  const result = run('npm', args, { cwd }, !quiet);
+  if (result.status !== 0) {
+    if (quiet) {
+      console.error(result.output);
+    }
+    fail(`npm ${args.join(' ')} failed`);
+  }
+  return result.stdout;
+}
+
+/** Pack the library as `npm publish` would (after compile) into `folder`; returns the tarball's path. */
+export function packLibrary(folder: string): string {
+  const packed = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', folder], ROOT, true));
+  return path.join(folder, packed[0].filename);
+}
+
+/**
+ * Install the `dependencies` of a consumer's folder as written in its
+ * package.json, from the npm cache where it has them, without a lockfile or
+ * install scripts.
+ */
+export function installConsumer(folder: string): void {
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--loglevel=error'], folder);
+}
+
+/** The version of package `name` that `require` finds from `folder` (this repository by default). */
+export function resolvedVersion(name: string, folder = ROOT): string {
+  return JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`, { paths: [folder] }), 'utf8')).version;
+}
+
+/**
+ * A new folder under the system's temporary folder (outside this repository
+ * unless TMPDIR points into it), removed when the process exits with status 0
+ * and kept for inspection otherwise.
+ */
+export function scratchFolder(name: string): string {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), `cdk-stream-encryption-${name}-`));
+  process.on('exit', (code) => {
+    if (code === 0) {
+      fs.rmSync(folder, { recursive: true, force: true });
+    } else {
+      console.error(`kept ${folder} for inspection`);
+    }
+  });
+  return folder;
 }

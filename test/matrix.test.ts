@@ -1,0 +1,63 @@
+/**
+ * The version matrix (`scripts/check-matrix.ts`) fails when the library's
+ * cdk-nag suppressions are missing: the floor column's JavaScript app,
+ * synthesized once with the suppressions stripped and once as it is, from one
+ * install.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const root = path.join(__dirname, '..');
+const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-stream-encryption-matrix-test-'));
+
+/** Run the floor column's JavaScript app through the matrix check; its exit status and output. */
+function checkFloorJs(...extraArgs: string[]): { status: number | null; output: string } {
+  const result = spawnSync(
+    path.join(root, 'node_modules', '.bin', 'ts-node'),
+    ['-T', 'scripts/check-matrix.ts', '--columns', 'floor', '--apps', 'js', '--workdir', workdir, ...extraArgs],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, MATRIX_COLUMNS: '', MATRIX_STRIP_SUPPRESSIONS: '' } },
+  );
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** The newest modification time of the files below `dir`. */
+function newest(dir: string): number {
+  const files = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  return Math.max(...files.map((e) => fs.statSync(path.join(e.parentPath, e.name)).mtimeMs));
+}
+
+beforeAll(() => {
+  // The check packs the compiled library: compile it unless .jsii is newer than src/.
+  const assembly = path.join(root, '.jsii');
+  if (!fs.existsSync(assembly) || fs.statSync(assembly).mtimeMs < newest(path.join(root, 'src'))) {
+    const compile = spawnSync(path.join(root, 'node_modules', '.bin', 'projen'), ['compile'], { cwd: root, encoding: 'utf8' });
+    expect(compile.status).toBe(0);
+  }
+  if (!fs.existsSync(path.join(root, 'assets', 'stream-encryption-handler', 'index.js'))) {
+    const bundle = spawnSync(path.join(root, 'node_modules', '.bin', 'projen'), ['bundle:handler'], { cwd: root, encoding: 'utf8' });
+    expect(bundle.status).toBe(0);
+  }
+}, 120_000);
+
+afterAll(() => {
+  fs.rmSync(workdir, { recursive: true, force: true });
+});
+
+describe('version matrix', () => {
+  test('fails, naming the rules, when the library\'s suppressions are stripped', () => {
+    const { status, output } = checkFloorJs('--strip-suppressions');
+    expect(status).not.toBe(0);
+    expect(output).toMatch(/\[\/MatrixJs\/CdkStreamEncryptionProvider\/Handler\/Resource\] NIST\.800\.53\.R5-LambdaDLQ\b/);
+    expect(output).toMatch(/\bAwsSolutions-IAM5\b/);
+    expect(output).toContain('the version matrix found cdk-nag errors on the library\'s resources in matrix floor/js (suppressions stripped)');
+  }, 120_000);
+
+  test('passes with the suppressions, from the same install', () => {
+    const { status, output } = checkFloorJs();
+    expect(output).toContain('matrix floor: reusing the install');
+    expect(output).toContain('matrix floor/js: no cdk-nag error on the library\'s resources');
+    expect(status).toBe(0);
+  }, 120_000);
+});
