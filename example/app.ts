@@ -52,7 +52,9 @@ export class ExampleStack extends Stack {
       description: `Server-side encryption of the ${service === 'firehose' ? 'Firehose delivery' : 'Kinesis data'} stream ${stream.toLowerCase()}, generation ${generation}`,
       enableKeyRotation: true,
       alias: `alias/${service}-sse/${stream.toLowerCase()}-gen${generation}`,
-      removalPolicy: RemovalPolicy.DESTROY,
+      // Kept when the stack or a rotation drops it: records written under it (Firehose buffers them
+      // up to 24 h, a data stream keeps them for its retention period) need it to be read.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     // A stream that another team created with the console: imported by name.
