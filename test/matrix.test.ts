@@ -1,8 +1,9 @@
 /**
  * The version matrix (`scripts/check-matrix.ts`) fails when the library's
- * cdk-nag suppressions are missing: the floor column's JavaScript app,
+ * cdk-nag suppressions are missing: each column's JavaScript app (cdk-nag 2
+ * metadata at the floor, cdk-nag 3 acknowledgements at the newest versions),
  * synthesized once with the suppressions stripped and once as it is, from one
- * install.
+ * install per column.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -12,11 +13,11 @@ import * as path from 'path';
 const root = path.join(__dirname, '..');
 const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-stream-encryption-matrix-test-'));
 
-/** Run the floor column's JavaScript app through the matrix check; its exit status and output. */
-function checkFloorJs(...extraArgs: string[]): { status: number | null; output: string } {
+/** Run a column's JavaScript app through the matrix check; its exit status and output. */
+function checkJs(column: string, ...extraArgs: string[]): { status: number | null; output: string } {
   const result = spawnSync(
     path.join(root, 'node_modules', '.bin', 'ts-node'),
-    ['-T', 'scripts/check-matrix.ts', '--columns', 'floor', '--apps', 'js', '--workdir', workdir, ...extraArgs],
+    ['-T', 'scripts/check-matrix.ts', '--columns', column, '--apps', 'js', '--workdir', path.join(workdir, column), ...extraArgs],
     { cwd: root, encoding: 'utf8', env: { ...process.env, MATRIX_COLUMNS: '', MATRIX_STRIP_SUPPRESSIONS: '' } },
   );
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
@@ -45,19 +46,22 @@ afterAll(() => {
   fs.rmSync(workdir, { recursive: true, force: true });
 });
 
-describe('version matrix', () => {
+describe.each([
+  { column: 'floor', generation: 'cdk-nag 2' },
+  { column: 'newest', generation: 'cdk-nag 3' },
+])('version matrix, $column column ($generation)', ({ column }) => {
   test('fails, naming the rules, when the library\'s suppressions are stripped', () => {
-    const { status, output } = checkFloorJs('--strip-suppressions');
+    const { status, output } = checkJs(column, '--strip-suppressions');
     expect(status).not.toBe(0);
     expect(output).toMatch(/\[\/MatrixJs\/CdkStreamEncryptionProvider\/Handler\/Resource\] NIST\.800\.53\.R5-LambdaDLQ\b/);
     expect(output).toMatch(/\bAwsSolutions-IAM5\b/);
-    expect(output).toContain('the version matrix found cdk-nag errors on the library\'s resources in matrix floor/js (suppressions stripped)');
+    expect(output).toContain(`the version matrix found cdk-nag errors on the library's resources in matrix ${column}/js (suppressions stripped)`);
   }, 120_000);
 
   test('passes with the suppressions, from the same install', () => {
-    const { status, output } = checkFloorJs();
-    expect(output).toContain('matrix floor: reusing the install');
-    expect(output).toContain('matrix floor/js: no cdk-nag error on the library\'s resources');
+    const { status, output } = checkJs(column);
+    expect(output).toContain(`matrix ${column}: reusing the install`);
+    expect(output).toContain(`matrix ${column}/js: no cdk-nag error on the library's resources`);
     expect(status).toBe(0);
   }, 120_000);
 });

@@ -25,6 +25,8 @@ export interface HandlerLogs {
    * depends on the streams, so no update ever changes it.
    */
   readonly policy: iam.ManagedPolicy;
+  /** The ARN of the log group's streams (`…:log-stream:*`), the one wildcard the policy holds. */
+  readonly logStreamsArn: string;
 }
 
 /**
@@ -81,15 +83,16 @@ export function addHandlerLogs(scope: Construct, role: iam.IRole): HandlerLogs {
     removalPolicy: RemovalPolicy.RETAIN,
   });
 
+  const logStreamsArn = `${logGroupArn}:log-stream:*`;
   const policy = new iam.ManagedPolicy(scope, 'LogsPolicy', {
     roles: [role],
     description: 'Lets the cdk-stream-encryption handler write to its own log group',
     statements: [
       new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroupArn, `${logGroupArn}:log-stream:*`],
+        resources: [logGroupArn, logStreamsArn],
       }),
     ],
   });
-  return { logGroup, logKey, policy };
+  return { logGroup, logKey, policy, logStreamsArn };
 }

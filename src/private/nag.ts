@@ -4,9 +4,11 @@
  *
  * Not part of the public jsii API.
  */
-import { CfnResource } from 'aws-cdk-lib';
+import * as cdk from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
 
 /**
  * The cdk-nag rules that cannot apply to a CloudFormation custom-resource
@@ -36,17 +38,20 @@ export const NAG_SUPPRESSIONS = {
 };
 
 /**
- * Record, as cdk-nag metadata, the rules that cannot apply to a custom
- * resource handler, each with its reason: on the function, and on the
- * managed policy that lets it write to its log streams. Every other finding
- * is fixed.
+ * Record the rules that cannot apply to a custom resource handler, each with
+ * its reason, on the function and on the managed policy that lets it write to
+ * its log streams, for both cdk-nag generations: as `cdk_nag` metadata on the
+ * CloudFormation resources (cdk-nag 2), and as acknowledgements through
+ * aws-cdk-lib's `Validations` (cdk-nag 3), where the app's aws-cdk-lib has
+ * that API. cdk-nag 3 matches an acknowledgement by the finding's full id, so
+ * the log-stream wildcard is acknowledged as `AwsSolutions-IAM5[Resource::…]`
+ * with the ARN written as cdk-nag writes it. Every other finding is fixed.
  */
-export function suppressInapplicableNagRules(handler: lambda.Function, logPolicy: iam.ManagedPolicy): void {
+export function suppressInapplicableNagRules(handler: lambda.Function, logPolicy: iam.ManagedPolicy, logStreamsArn: string): void {
   const fn = handler.node.defaultChild as CfnResource;
   const functionRules = [NAG_SUPPRESSIONS.concurrency, NAG_SUPPRESSIONS.deadLetterQueue, NAG_SUPPRESSIONS.vpc];
-  fn.addMetadata('cdk_nag', {
-    rules_to_suppress: functionRules.flatMap((rule) => rule.ids.map((id) => ({ id, reason: rule.reason }))),
-  });
+  const functionAcknowledgements = functionRules.flatMap((rule) => rule.ids.map((id) => ({ id, reason: rule.reason })));
+  fn.addMetadata('cdk_nag', { rules_to_suppress: functionAcknowledgements });
   (logPolicy.node.defaultChild as CfnResource).addMetadata('cdk_nag', {
     rules_to_suppress: [
       {
@@ -56,4 +61,83 @@ export function suppressInapplicableNagRules(handler: lambda.Function, logPolicy
       },
     ],
   });
+
+  acknowledge(handler, functionAcknowledgements);
+  const finding = flattenCfnReference(Stack.of(logPolicy).resolve(logStreamsArn));
+  acknowledge(logPolicy, [{ id: `${NAG_SUPPRESSIONS.logStreams.id}[Resource::${finding}]`, reason: NAG_SUPPRESSIONS.logStreams.reason }]);
+}
+
+/** One rule acknowledged, as aws-cdk-lib's `Validations.acknowledge` takes it. */
+interface Acknowledgement {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** aws-cdk-lib's `Validations`, in the versions that have it (cdk-nag 3 needs them). */
+interface ValidationsApi {
+  of(scope: IConstruct): { acknowledge(...rules: Acknowledgement[]): void };
+}
+
+/** Acknowledge rules on `scope` through `Validations`, when the app's aws-cdk-lib has it; else nothing. */
+function acknowledge(scope: IConstruct, rules: Acknowledgement[]): void {
+  const validations = (cdk as unknown as { Validations?: ValidationsApi }).Validations;
+  if (typeof validations?.of === 'function') {
+    validations.of(scope).acknowledge(...rules);
+  }
+}
+
+/**
+ * A resolved CloudFormation value as one string, the way cdk-nag names the
+ * resource of a finding: `Fn::Join` joined, `Ref` as `<Name>`, `Fn::GetAtt`
+ * as `<Resource.Attribute>`, `Fn::Sub`'s `${…}` as `<…>`, and anything else
+ * as its JSON.
+ */
+export function flattenCfnReference(value: unknown): string {
+  if (value === undefined) {
+    return '';
+  }
+  if (typeof value === 'string') {
+    return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  }
+  const node = value as Record<string, unknown>;
+  if (node['Fn::Join']) {
+    const [delimiter, items] = node['Fn::Join'] as [string, unknown[]];
+    return items.map(flattenCfnReference).join(delimiter);
+  }
+  if (node['Fn::Sub']) {
+    return flattenCfnReference(node['Fn::Sub']);
+  }
+  if (node['Fn::GetAtt']) {
+    const [resource, attribute] = node['Fn::GetAtt'] as [unknown, unknown];
+    return `<${flattenCfnReference(resource)}.${flattenCfnReference(attribute)}>`;
+  }
+  if (node['Fn::ImportValue']) {
+    return flattenCfnReference(node['Fn::ImportValue']);
+  }
+  if (node.Ref) {
+    return `<${flattenCfnReference(node.Ref)}>`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The Node.js runtime the handler gets when the app's aws-cdk-lib knows no newer one. */
+const FLOOR_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+/**
+ * The newest Node.js Lambda runtime the app's aws-cdk-lib knows
+ * (`nodejsNN.x` in `Runtime.ALL`), so that cdk-nag's "latest runtime" rule
+ * holds with every aws-cdk-lib; at least Node.js 22. The handler bundle is
+ * built for Node.js 20, the oldest runtime it may run on.
+ */
+export function latestNodeRuntime(): lambda.Runtime {
+  let latest = FLOOR_RUNTIME;
+  let latestMajor = Number(/^nodejs(\d+)\.x$/.exec(FLOOR_RUNTIME.name)![1]);
+  for (const runtime of lambda.Runtime.ALL) {
+    const match = /^nodejs(\d+)\.x$/.exec(runtime.name);
+    if (match && Number(match[1]) > latestMajor) {
+      latest = runtime;
+      latestMajor = Number(match[1]);
+    }
+  }
+  return latest;
 }

@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HANDLER_TIMEOUT_SECONDS, OWNER_TAG_KEY } from './contract';
 import { addHandlerLogs } from './handler-logs';
-import { suppressInapplicableNagRules } from './nag';
+import { latestNodeRuntime, suppressInapplicableNagRules } from './nag';
 import { HandlerPermission, PolicyBudget } from './policy-budget';
 
 /**
@@ -96,7 +96,7 @@ export class StreamEncryptionProvider extends Construct {
 
     this.handler = new lambda.Function(this, 'Handler', {
       description: 'Turns stream server-side encryption on and off for CloudFormation (cdk-stream-encryption)',
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: latestNodeRuntime(),
       architecture: lambda.Architecture.ARM_64,
       code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
       handler: 'index.handler',
@@ -108,7 +108,7 @@ export class StreamEncryptionProvider extends Construct {
     // It may log from its first invocation.
     this.handler.node.addDependency(this.logsPolicy);
 
-    suppressInapplicableNagRules(this.handler, this.logsPolicy);
+    suppressInapplicableNagRules(this.handler, this.logsPolicy, handlerLogs.logStreamsArn);
   }
 
   /** The ARN CloudFormation invokes for each custom resource. */

@@ -1,0 +1,50 @@
+/**
+ * How the handler meets cdk-nag in both generations: the newest Node.js runtime the app's
+ * aws-cdk-lib knows (cdk-nag's AwsSolutions-L1), and finding ids written as cdk-nag writes them
+ * (cdk-nag 3 matches an acknowledgement by the whole id).
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DeliveryStreamEncryption } from '../../src';
+import { flattenCfnReference, latestNodeRuntime } from '../../src/private/nag';
+
+describe('the handler runtime', () => {
+  test('is the newest nodejsNN.x of Runtime.ALL, and at least Node.js 22', () => {
+    const majors = lambda.Runtime.ALL.map((r) => /^nodejs(\d+)\.x$/.exec(r.name)).filter((m) => m).map((m) => Number(m![1]));
+    const newest = Math.max(22, ...majors);
+    expect(latestNodeRuntime().name).toBe(`nodejs${newest}.x`);
+  });
+
+  test('a runtime the app\'s aws-cdk-lib adds later is picked at synth', () => {
+    const added = new lambda.Runtime('nodejs98.x', lambda.RuntimeFamily.NODEJS);
+    lambda.Runtime.ALL.push(added);
+    try {
+      expect(latestNodeRuntime()).toBe(added);
+      const stack = new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+      new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'S', 'orders') });
+      Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs98.x' });
+    } finally {
+      lambda.Runtime.ALL.splice(lambda.Runtime.ALL.indexOf(added), 1);
+    }
+  });
+
+  test('a runtime family other than Node.js, or a variable name, is never picked', () => {
+    expect(latestNodeRuntime().family).toBe(lambda.RuntimeFamily.NODEJS);
+    expect(latestNodeRuntime().name).not.toBe(lambda.Runtime.NODEJS_LATEST.name);
+  });
+});
+
+describe('finding ids as cdk-nag writes them', () => {
+  test('Fn::Join joined, Ref as <Name>, GetAtt as <Resource.Attribute>, Sub braces as <…>, the rest as JSON', () => {
+    expect(flattenCfnReference({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:us-east-1:1:log-group:/g:log-stream:*']] }))
+      .toBe('arn:<AWS::Partition>:logs:us-east-1:1:log-group:/g:log-stream:*');
+    expect(flattenCfnReference({ 'Fn::GetAtt': ['Key', 'Arn'] })).toBe('<Key.Arn>');
+    expect(flattenCfnReference({ 'Fn::Sub': 'arn:${AWS::Partition}:x' })).toBe('arn:<AWS::Partition>:x');
+    expect(flattenCfnReference({ 'Fn::ImportValue': 'Exported' })).toBe('Exported');
+    expect(flattenCfnReference({ 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }))
+      .toBe('{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}');
+    expect(flattenCfnReference(undefined)).toBe('');
+  });
+});
