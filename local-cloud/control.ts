@@ -16,6 +16,7 @@ import { CallCounts, CallRecord, CallRecorder, CallTally } from './calls';
 import { LocalClock } from './clock';
 import { ControlError } from './errors';
 import { FaultInjector, FaultOptions, PendingFault } from './faults';
+import { IamModel, RoleView } from './iam';
 import { JsonObject } from './json';
 import { Router } from './router';
 import {
@@ -123,6 +124,10 @@ export interface LocalCloudControl {
   dataStream(streamName: string): DataStreamSnapshot | undefined;
   /** The next accepted Start or Stop on the data stream does not take: UPDATING, then ACTIVE as before. */
   failNextStreamEncryption(streamName: string): void;
+  /** How long IAM policy changes made from now on take to be in force, in milliseconds; returns it. */
+  setIamPropagation(ms: number): number;
+  /** The roles IAM knows, with the names of their policies in force now. */
+  iamRoles(): RoleView[];
 }
 
 /**
@@ -156,6 +161,8 @@ export const CONTROL_METHODS: Readonly<Record<keyof LocalCloudControl, 'read' | 
   deleteDataStream: 'write',
   dataStream: 'read',
   failNextStreamEncryption: 'write',
+  setIamPropagation: 'write',
+  iamRoles: 'read',
 };
 
 /** The names of the control methods. */
@@ -171,6 +178,9 @@ export interface ControlPlaneParts {
   readonly firehose: FirehoseBackend;
   readonly kinesis: KinesisBackend;
   readonly kms: KmsBackend;
+  readonly iam: IamModel;
+  /** The IAM propagation delay the cloud was started with, re-applied by `reset()`. */
+  readonly initialPropagationMs: number;
   readonly accountId: string;
   readonly region: string;
   /** Rate limits the cloud was started with, re-applied by `reset()`, by operation reference. */
@@ -203,6 +213,8 @@ export class ControlPlane implements LocalCloudControl {
     this.parts.recorder.reset();
     this.parts.clock.reset();
     this.parts.throttler.reset();
+    this.parts.iam.reset();
+    this.parts.iam.setPropagationMs(this.parts.initialPropagationMs);
     this.applyInitialThrottles();
   }
 
@@ -358,6 +370,21 @@ export class ControlPlane implements LocalCloudControl {
   /** {@inheritDoc LocalCloudControl.failNextStreamEncryption} */
   public failNextStreamEncryption(streamName: string): void {
     this.parts.kinesis.failNextStreamEncryption(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.setIamPropagation} */
+  public setIamPropagation(ms: number): number {
+    try {
+      this.parts.iam.setPropagationMs(ms);
+    } catch (e) {
+      throw new ControlError(`setIamPropagation: ${(e as Error).message}`);
+    }
+    return this.parts.iam.propagationDelayMs;
+  }
+
+  /** {@inheritDoc LocalCloudControl.iamRoles} */
+  public iamRoles(): RoleView[] {
+    return this.parts.iam.roleArns().map((arn) => this.parts.iam.role(arn)!);
   }
 
   /** Applies the rate limits the cloud was started with. */

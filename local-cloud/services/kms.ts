@@ -668,6 +668,14 @@ export function kmsService(backend: KmsBackend): ServiceModule {
     id: 'kms',
     targetPrefix: 'TrentService',
     validationErrorName: 'ValidationException',
+    // kms:<Operation> on the key a request names (by any reference), or on its ARN as given when
+    // it names no key that exists; CreateKey on `*`.
+    authorization: (operation, input) => {
+      const reference = typeof input.KeyId === 'string' ? input.KeyId : typeof input.TargetKeyId === 'string' ? input.TargetKeyId : undefined;
+      const lookup = reference === undefined ? undefined : backend.find(reference);
+      const resource = lookup?.found ? lookup.metadata.Arn : reference?.startsWith('arn:') ? reference : reference === undefined ? '*' : undefined;
+      return resource === undefined ? [] : [{ request: { action: `kms:${operation}`, resource } }];
+    },
     operations: {
       CreateKey: wireOperation<CreateKeyInput>(Kms.CreateKeyRequest, {}, (input, context) => backend.createKey(input, context)),
       DescribeKey: wireOperation<KeyIdInput>(Kms.DescribeKeyRequest, byKey, (input) => backend.describeKey(input)),

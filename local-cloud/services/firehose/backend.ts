@@ -149,6 +149,11 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
   /**
    * @param options - clock, account, region, key directory and initial settings
    */
+  /** Where stream keys are looked up. */
+  public get keys(): KeyDirectory {
+    return this.options.keys;
+  }
+
   constructor(private readonly options: FirehoseBackendOptions) {
     super(FIREHOSE_STREAMS, { ...options, callLimit: options.encryptionCallLimit ?? DEFAULT_ENCRYPTION_CALL_LIMIT });
   }

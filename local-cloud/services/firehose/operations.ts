@@ -7,6 +7,7 @@
 
 import { ServiceModule } from '../../router';
 import { wireOperation } from '../operation';
+import { firehoseAuthorization } from './authorization';
 import { FirehoseBackend } from './backend';
 import {
   CreateDeliveryStreamInput,
@@ -34,6 +35,7 @@ export function firehoseService(backend: FirehoseBackend): ServiceModule {
     id: 'firehose',
     targetPrefix: 'Firehose_20150804',
     validationErrorName: 'InvalidArgumentException',
+    authorization: firehoseAuthorization(backend.keys),
     operations: {
       CreateDeliveryStream: wireOperation<CreateDeliveryStreamInput>(
         Firehose.CreateDeliveryStreamInput, byName, (i, c) => backend.createDeliveryStream(i, c)),

@@ -123,6 +123,11 @@ export class KinesisBackend extends StreamBackend<StreamRecord, DataStreamDelays
   /**
    * @param options - clock, account, region, key directory and initial settings
    */
+  /** Where stream keys are looked up. */
+  public get keys(): KinesisKeyDirectory {
+    return this.options.keys;
+  }
+
   constructor(private readonly options: KinesisBackendOptions) {
     super(KINESIS_STREAMS, { ...options, callLimit: options.keyApplicationLimit ?? DEFAULT_KEY_APPLICATION_LIMIT });
   }

@@ -7,6 +7,7 @@
 
 import { ServiceModule } from '../../router';
 import { wireOperation } from '../operation';
+import { kinesisAuthorization } from './authorization';
 import { KinesisBackend } from './backend';
 import { KinesisErrors } from './errors';
 import {
@@ -36,6 +37,7 @@ export function kinesisService(backend: KinesisBackend): ServiceModule {
     id: 'kinesis',
     targetPrefix: 'Kinesis_20131202',
     validationErrorName: 'ValidationException',
+    authorization: kinesisAuthorization(backend.keys),
     throttlingError: (operationName, resource, context) => KinesisErrors.rateExceeded(operationName, resource, context.accountId),
     operations: {
       CreateStream: wireOperation<CreateStreamInput>(
