@@ -108,8 +108,8 @@ export interface LocalCloudControl {
   callLog(): CallRecord[];
   /** Adds (or replaces) a KMS key, with an ARN of the caller's choosing and optional aliases. */
   registerKey(spec?: RegisterKeySpec): KeyMetadataJson;
-  /** Puts a key in a state directly (`Disabled`, `PendingDeletion`, …). */
-  setKeyState(key: string, state: SettableKeyState): KeyMetadataJson;
+  /** Puts a key in a state directly (`Disabled`, `PendingDeletion` — deleted after `pendingWindowInDays`, default 30 —, …). */
+  setKeyState(key: string, state: SettableKeyState, pendingWindowInDays?: number): KeyMetadataJson;
   /** A key's metadata by key id, key ARN, alias name or alias ARN. */
   key(key: string): KeyMetadataJson | undefined;
   /** Default delays of Kinesis data stream transitions that start from now on; returns the delays in force. */
@@ -332,8 +332,8 @@ export class ControlPlane implements LocalCloudControl {
   }
 
   /** {@inheritDoc LocalCloudControl.setKeyState} */
-  public setKeyState(key: string, state: SettableKeyState): KeyMetadataJson {
-    return this.parts.kms.setKeyState(key, state);
+  public setKeyState(key: string, state: SettableKeyState, pendingWindowInDays?: number): KeyMetadataJson {
+    return this.parts.kms.setKeyState(key, state, pendingWindowInDays ?? undefined);
   }
 
   /** {@inheritDoc LocalCloudControl.key} */

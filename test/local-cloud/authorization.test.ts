@@ -97,7 +97,7 @@ test('a Firehose Start with a customer key needs kms:CreateGrant for the caller:
   const error = await rejectionOf(start());
   expect(error.name).toBe('InvalidKMSResourceException');
   expect(error.message).toContain(`kms:CreateGrant on resource: ${KEY}`);
-  expect(cloud.control.stream('orders')?.DeliveryStreamEncryptionConfiguration?.Status ?? 'DISABLED').toBe('DISABLED');
+  expect((cloud.control.stream('orders')?.DeliveryStreamEncryptionConfiguration as { Status?: string } | undefined)?.Status ?? 'DISABLED').toBe('DISABLED');
   cloud.iam.putPolicy(ROLE, 'handler', firehosePolicy(true));
   await expect(start()).resolves.toBeDefined();
 });

@@ -7,11 +7,11 @@
  * @module
  */
 
+import { KeyDirectory } from './backend';
 import { AuthorizationCheck, AuthorizationOf } from '../../authorization';
 import { ServiceError } from '../../errors';
 import { JsonObject } from '../../json';
 import { RequestContext } from '../../router';
-import { KeyDirectory } from './backend';
 
 /** The ARN of a delivery stream. */
 function deliveryStreamArn(name: string, context: RequestContext): string {

@@ -7,11 +7,11 @@
  * @module
  */
 
+import { KinesisKeyDirectory } from './backend';
+import { streamNameOf } from './shapes';
 import { AuthorizationCheck, AuthorizationOf } from '../../authorization';
 import { ServiceError } from '../../errors';
 import { JsonObject } from '../../json';
-import { KinesisKeyDirectory } from './backend';
-import { streamNameOf } from './shapes';
 
 /** The key Kinesis itself manages (no caller permission needed). */
 const AWS_MANAGED_KINESIS_KEY = /(^|:)alias\/aws\/kinesis$/;
