@@ -29,6 +29,7 @@ import {
 } from './services/firehose';
 import { DataStreamDelays, DataStreamSnapshot, DataStreamSpec, KinesisBackend, KinesisSnapshot } from './services/kinesis';
 import { AliasSnapshot, KeyMetadataJson, KeySnapshot, KmsBackend, RegisterKeySpec, SettableKeyState } from './services/kms';
+import { DeliveryReport, UnreadableRecord } from './services/records';
 import { Throttler, ThrottleRate, ThrottleSetting } from './throttle';
 
 /** Everything the local cloud holds, as `state()` reports it. */
@@ -124,6 +125,15 @@ export interface LocalCloudControl {
   dataStream(streamName: string): DataStreamSnapshot | undefined;
   /** The next accepted Start or Stop on the data stream does not take: UPDATING, then ACTIVE as before. */
   failNextStreamEncryption(streamName: string): void;
+  /**
+   * Delivers a delivery stream's buffered records (Firehose must decrypt each): reports how many
+   * were delivered and which could not be read (they stay buffered).
+   */
+  deliverRecords(streamName: string): DeliveryReport;
+  /** The records put to a delivery stream so far that can no longer be read (their key disabled, pending deletion or gone). */
+  unreadableRecords(streamName: string): UnreadableRecord[];
+  /** The records written to a data stream so far that can no longer be read (GetRecords would fail on them). */
+  unreadableDataRecords(streamName: string): UnreadableRecord[];
   /** How long IAM policy changes made from now on take to be in force, in milliseconds; returns it. */
   setIamPropagation(ms: number): number;
   /** The roles IAM knows, with the names of their policies in force now. */
@@ -161,6 +171,9 @@ export const CONTROL_METHODS: Readonly<Record<keyof LocalCloudControl, 'read' | 
   deleteDataStream: 'write',
   dataStream: 'read',
   failNextStreamEncryption: 'write',
+  deliverRecords: 'write',
+  unreadableRecords: 'read',
+  unreadableDataRecords: 'read',
   setIamPropagation: 'write',
   iamRoles: 'read',
 };
@@ -370,6 +383,21 @@ export class ControlPlane implements LocalCloudControl {
   /** {@inheritDoc LocalCloudControl.failNextStreamEncryption} */
   public failNextStreamEncryption(streamName: string): void {
     this.parts.kinesis.failNextStreamEncryption(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.deliverRecords} */
+  public deliverRecords(streamName: string): DeliveryReport {
+    return this.parts.firehose.deliverRecords(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.unreadableRecords} */
+  public unreadableRecords(streamName: string): UnreadableRecord[] {
+    return this.parts.firehose.unreadableRecords(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.unreadableDataRecords} */
+  public unreadableDataRecords(streamName: string): UnreadableRecord[] {
+    return this.parts.kinesis.unreadableRecords(streamName);
   }
 
   /** {@inheritDoc LocalCloudControl.setIamPropagation} */

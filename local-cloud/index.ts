@@ -38,3 +38,4 @@ export * from './services/kinesis';
 export { KmsBackend, kmsService, KEY_SPEC_VALUES, KEY_USAGE_VALUES, KEY_STATE_VALUES } from './services/kms';
 export type { KeyMetadataJson, KeySnapshot, AliasSnapshot, RegisterKeySpec, SettableKeyState, KeyLookup } from './services/kms';
 export type { JsonValue, JsonObject, JsonPrimitive } from './json';
+export type { DeliveryReport, UnreadableRecord, StoredRecord, RecordKey } from './services/records';

@@ -14,6 +14,8 @@ import {
   Firehose,
   ListDeliveryStreamsInput,
   ListTagsForDeliveryStreamInput,
+  PutRecordBatchInput,
+  PutRecordInput,
   StartDeliveryStreamEncryptionInput,
   StreamNameInput,
   TagDeliveryStreamInput,
@@ -46,6 +48,8 @@ export function firehoseService(backend: FirehoseBackend): ServiceModule {
         Firehose.ListDeliveryStreamsInput, {}, (i, c) => backend.listDeliveryStreams(i, c)),
       StartDeliveryStreamEncryption: wireOperation<StartDeliveryStreamEncryptionInput>(
         Firehose.StartDeliveryStreamEncryptionInput, byNameAt(5), (i, c) => backend.startDeliveryStreamEncryption(i, c)),
+      PutRecord: wireOperation<PutRecordInput>(Firehose.PutRecordInput, byName, (i, c) => backend.putRecord(i, c)),
+      PutRecordBatch: wireOperation<PutRecordBatchInput>(Firehose.PutRecordBatchInput, byName, (i, c) => backend.putRecordBatch(i, c)),
       StopDeliveryStreamEncryption: wireOperation<StreamNameInput>(
         Firehose.StopDeliveryStreamEncryptionInput, byNameAt(5), (i, c) => backend.stopDeliveryStreamEncryption(i, c)),
       TagDeliveryStream: wireOperation<TagDeliveryStreamInput>(
