@@ -165,10 +165,14 @@ function showInvocationEnvironments(): void {
   const env = process.env as NodeJS.ProcessEnv & { [SHOWS_INVOCATION_ENVIRONMENT]?: boolean };
   if (env[SHOWS_INVOCATION_ENVIRONMENT]) return;
   process.env = new Proxy(env, {
-    get(target, property, receiver) {
+    get(target, property) {
       if (property === SHOWS_INVOCATION_ENVIRONMENT) return true;
       const own = typeof property === 'string' ? invocationEnvironment.getStore()?.[property] : undefined;
-      return own ?? Reflect.get(target, property, receiver);
+      return own ?? Reflect.get(target, property);
+    },
+    // Node's process.env takes plain assignments only (not property definitions on a proxy).
+    set(target, property, value) {
+      return Reflect.set(target, property, value);
     },
   });
 }
