@@ -9,10 +9,10 @@
  *
  * Run with `npm run demo` (which bundles the handler first).
  */
-import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
-import { KinesisClient, PutRecordCommand as PutDataRecordCommand } from '@aws-sdk/client-kinesis';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
+import { KinesisClient, PutRecordCommand as PutDataRecordCommand } from '@aws-sdk/client-kinesis';
 import { buildExampleApp } from '../example/app';
 import { startLocalCloud } from '../local-cloud';
 import {
