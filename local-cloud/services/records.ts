@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ServiceError } from '../errors';
+import { ControlError, ServiceError } from '../errors';
 import { JsonObject } from '../json';
 import type { KeyLookup } from './kms';
 
@@ -93,4 +93,22 @@ export class RecordIds {
   public reset(): void {
     this.next = 1;
   }
+}
+
+/** The streams of a backend, as far as the data plane's control calls need them. */
+export interface RecordHoldingTable {
+  get(name: string): { records?: StoredRecord[] } | undefined;
+  settleAll(now: number): void;
+}
+
+/**
+ * The records of a stream, for a control call (every stream settled to `now` first).
+ *
+ * @throws ControlError naming `method` and `what` when there is no such stream
+ */
+export function recordsOf(table: RecordHoldingTable, name: string, now: number, method: string, what: string): StoredRecord[] {
+  const stream = table.get(name);
+  if (!stream) throw new ControlError(`${method}: no ${what} ${name}`);
+  table.settleAll(now);
+  return stream.records ?? [];
 }

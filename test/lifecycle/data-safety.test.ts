@@ -168,13 +168,18 @@ describe('what today\'s library does right, under IAM enforcement and in CloudFo
 describe('issue 11: what today\'s library gets wrong, reproduced', () => {
   // Item 1: a key the construct creates has DeletionPolicy Delete, so rotating to another key schedules
   // the old one for deletion while the data stream still holds records encrypted under it.
+  /** A data stream encrypted by a construct with the key it creates, and a record written under that key. */
+  async function dataStreamWithCreatedKey(stackName: string, name: string): Promise<{ stack: LocalStack; created: string }> {
+    h.cloud.control.createDataStream({ name });
+    const stack = h.cfn.stack(synthStack(stackName, (s) => KINESIS.encrypt(s, 'Sse', name)));
+    expect((await stack.deploy({ properties: FAST })).status).toBe('CREATE_COMPLETE');
+    await putDataRecord(name, 'under the created key');
+    return { stack, created: stack.keyArn(idOf(stack, 'AWS::KMS::Key', 'Sse')) };
+  }
+
   test.failing('item 1 (Kinesis, rotation): records written under the created key stay readable after rotating to another key', async () => {
     const name = 'k-item1-rotate';
-    h.cloud.control.createDataStream({ name });
-    const stack = h.cfn.stack(synthStack('Item1Rotate', (s) => KINESIS.encrypt(s, 'Sse', name)));
-    expect((await stack.deploy({ properties: FAST })).status).toBe('CREATE_COMPLETE');
-    const created = stack.keyArn(idOf(stack, 'AWS::KMS::Key', 'Sse'));
-    await putDataRecord(name, 'under the created key');
+    const { stack, created } = await dataStreamWithCreatedKey('Item1Rotate', name);
 
     const rotated = await stack.update(synthStack('Item1Rotate', (s) => KINESIS.encrypt(s, 'Sse', name, { key: keptKey(s, 'NewKey') })), { properties: FAST });
 
@@ -185,11 +190,7 @@ describe('issue 11: what today\'s library gets wrong, reproduced', () => {
 
   test.failing('item 1 (Kinesis, removal): records written under the created key stay readable after the construct is removed', async () => {
     const name = 'k-item1-remove';
-    h.cloud.control.createDataStream({ name });
-    const stack = h.cfn.stack(synthStack('Item1Remove', (s) => KINESIS.encrypt(s, 'Sse', name)));
-    expect((await stack.deploy({ properties: FAST })).status).toBe('CREATE_COMPLETE');
-    const created = stack.keyArn(idOf(stack, 'AWS::KMS::Key', 'Sse'));
-    await putDataRecord(name, 'under the created key');
+    const { stack, created } = await dataStreamWithCreatedKey('Item1Remove', name);
 
     expect((await stack.destroy()).status).toBe('DELETE_COMPLETE');
 

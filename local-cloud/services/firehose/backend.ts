@@ -14,7 +14,7 @@ import { epochSeconds, isJsonObject, JsonObject } from '../../json';
 import { RequestContext } from '../../router';
 import { keyProblem, KeyProblemWording } from '../key-usability';
 import type { KeyLookup } from '../kms';
-import { DeliveryReport, RecordIds, RecordKey, StoredRecord, unreadable, UnreadableRecord } from '../records';
+import { DeliveryReport, RecordIds, RecordKey, recordsOf, StoredRecord, unreadable, UnreadableRecord } from '../records';
 import { StaleReads } from '../stale-reads';
 import { checkMember, EncryptionCallLimit, StreamBackend } from '../stream-table';
 import { TagSet } from '../tags';
@@ -432,12 +432,9 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
    * Firehose keeps retrying them (up to 24 hours), and are reported.
    */
   public deliverRecords(name: string): DeliveryReport {
-    const stream = this.table.get(name);
-    if (!stream) throw new ControlError(`deliverRecords: no delivery stream ${name}`);
-    this.table.settleAll(this.options.clock.now());
     let delivered = 0;
     const failed: UnreadableRecord[] = [];
-    for (const record of stream.records ?? []) {
+    for (const record of recordsOf(this.table, name, this.options.clock.now(), 'deliverRecords', 'delivery stream')) {
       if (record.delivered) continue;
       const [problem] = unreadable([record], this.options.keys);
       if (problem) {
@@ -452,10 +449,7 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
 
   /** The records put to a stream so far that cannot be read now (delivered or not). */
   public unreadableRecords(name: string): UnreadableRecord[] {
-    const stream = this.table.get(name);
-    if (!stream) throw new ControlError(`unreadableRecords: no delivery stream ${name}`);
-    this.table.settleAll(this.options.clock.now());
-    return unreadable(stream.records ?? [], this.options.keys);
+    return unreadable(recordsOf(this.table, name, this.options.clock.now(), 'unreadableRecords', 'delivery stream'), this.options.keys);
   }
 
   /** The stream of a put: it must exist, be `ACTIVE` and `DirectPut`. */

@@ -14,7 +14,7 @@ import { epochSeconds, isJsonObject, JsonObject } from '../../json';
 import { RequestContext } from '../../router';
 import { keyProblem, KeyProblemWording } from '../key-usability';
 import type { KeyLookup } from '../kms';
-import { readError, RecordIds, RecordKey, StoredRecord, unreadable, UnreadableRecord } from '../records';
+import { readError, RecordIds, RecordKey, recordsOf, StoredRecord, unreadable, UnreadableRecord } from '../records';
 import { StaleReads } from '../stale-reads';
 import { checkMember, EncryptionCallLimit, StreamBackend } from '../stream-table';
 import { TagSet } from '../tags';
@@ -451,10 +451,7 @@ export class KinesisBackend extends StreamBackend<StreamRecord, DataStreamDelays
 
   /** The records of a data stream that cannot be read now (their key disabled, pending deletion or gone). */
   public unreadableRecords(name: string): UnreadableRecord[] {
-    const stream = this.table.get(name);
-    if (!stream) throw new ControlError(`unreadableDataRecords: no data stream ${name}`);
-    this.table.settleAll(this.options.clock.now());
-    return unreadable(stream.records ?? [], this.options.keys);
+    return unreadable(recordsOf(this.table, name, this.options.clock.now(), 'unreadableDataRecords', 'data stream'), this.options.keys);
   }
 
   /** The stream of a write: it must exist and be `ACTIVE` or `UPDATING`. */
