@@ -54,7 +54,7 @@ function stepFor(steps: readonly StepResult[], stream: string, requestType: stri
   return found[0];
 }
 
-test.concurrent('the example app: deploy, rotate to key generation 2, destroy — each as the truth table says', async () => {
+test('the example app: deploy, rotate to key generation 2, destroy — each as the truth table says', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-example-'));
   const gen1 = buildExampleApp(path.join(out, 'gen1')).app.synth().directory;
   const gen2 = buildExampleApp(path.join(out, 'gen2'), { keyGeneration: 2 }).app.synth().directory;

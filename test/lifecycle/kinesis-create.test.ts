@@ -148,7 +148,9 @@ test.concurrent('encrypted through the alias of another key: resolved, not the w
   h.cloud.control.registerKey({ arn: 'arn:aws:kms:us-east-1:123456789012:key/0the4a11-0000-4000-8000-000000000001', aliases: ['alias/someone-elses'] });
   h.cloud.control.createDataStream({ name: 'k-other-alias', encryption: { keyId: 'alias/someone-elses' } });
 
-  const r = await handle.create({ properties: FAST });
+  // Resolving the other key needs kms:DescribeKey on it, which the handler's policy does not grant:
+  // run with the cloud's default credentials (a role allowed to describe any key).
+  const r = await handle.create({ properties: FAST, iam: false });
 
   expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-other-alias', data: { KeyId: keyId } });
   expect(dataStreamNow(h.cloud, 'k-other-alias')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId, applied: { KeyId: keyId } });

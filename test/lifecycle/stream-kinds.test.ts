@@ -164,7 +164,10 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
       await h?.stop();
     });
 
-    test('stream name changed in the template: Update answers a new physical id, then the clean-up Delete stops the old stream', async () => {
+    // Issue 11, item 2: the shared handler policy is narrowed to the new stream during the update phase, so the
+    // clean-up Delete of the old physical id is denied on the old stream (ACCESS_DENIED) and the old stream stays
+    // encrypted. Reproduced by the IAM-enforcing local cloud; flip to `test` when the permissions fix lands.
+    test.failing('stream name changed in the template: Update answers a new physical id, then the clean-up Delete stops the old stream', async () => {
       const [oldName, newName] = [k.name('rename-old'), k.name('rename-new')];
       const v1 = synthStack(`${k.kind}RenameStack`, (s) => k.encrypt(s, 'Sse', oldName, { key: sharedKey(s) }));
       const v2 = synthStack(`${k.kind}RenameStack`, (s) => k.encrypt(s, 'Sse', newName, { key: sharedKey(s) }));

@@ -519,7 +519,7 @@ describe('control API', () => {
     cloud.control.failNextStreamEncryption('events');
     cloud.control.reset();
     expect(cloud.control.state().kinesis).toEqual({
-      delays: { creatingMs: 0, updatingMs: 60_000, deletingMs: 0 },
+      delays: { creatingMs: 0, updatingMs: 60_000, deletingMs: 0, staleReadMs: 0 },
       streamDelays: {},
       keyApplicationLimit: { calls: 25, windowMs: 24 * HOUR },
       streams: [],
