@@ -71,7 +71,7 @@ test('200 resources deployed at once under the default rate limits: every one SU
   // the rate limits were hit, and every handler rode them out
   expect(c.calls('DescribeDeliveryStream').throttled + c.calls('StartDeliveryStreamEncryption').throttled).toBeGreaterThan(0);
   for (const step of deployed.steps) {
-    expect(step.physicalResourceId).toBe(`firehose:${step.streamName}`);
+    expect(step.physicalResourceId).toBe(`firehose:${step.streamName}#prior=none`);
     expect(c.calls('StartDeliveryStreamEncryption', step.streamName).accepted).toBe(1);
     expect(encryptionAtAnswer(step)).toMatchObject({ status: 'ENABLED', keyArn, applied: { keyArn } });
     expectAnsweredInTime(step);
