@@ -495,7 +495,7 @@ export class LocalStack {
         const step = await this.runAndRecord(newModel, id, 'Delete', withOverrides(newModel.properties(id), this.overridesFor(options, id)), undefined, physicalId, this.stepOptions(options, id, false), !created.has(id));
         if (created.has(id) && step.status === 'SUCCESS') this.deployed.delete(id);
         return this.stepEvent(op, id, newModel, 'delete', step);
-      });
+      }, { reverse: true });
       return this.end(op, rollbackOk ? 'UPDATE_ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_FAILED');
     }
 
@@ -529,7 +529,7 @@ export class LocalStack {
       const step = await this.runAndRecord(oldModel, id, 'Delete', was.properties, undefined, was.physicalId, this.stepOptions(options, id, false), true);
       if (!this.stepEvent(op, id, oldModel, 'delete', step)) op.orphaned.push(id);
       return true;
-    });
+    }, { reverse: true });
     return this.end(op, 'UPDATE_COMPLETE');
   }
 
