@@ -16,6 +16,7 @@ import { CallCounts, CallRecord, CallRecorder, CallTally } from './calls';
 import { LocalClock } from './clock';
 import { ControlError } from './errors';
 import { FaultInjector, FaultOptions, PendingFault } from './faults';
+import { IamModel, RoleView } from './iam';
 import { JsonObject } from './json';
 import { Router } from './router';
 import {
@@ -28,6 +29,7 @@ import {
 } from './services/firehose';
 import { DataStreamDelays, DataStreamSnapshot, DataStreamSpec, KinesisBackend, KinesisSnapshot } from './services/kinesis';
 import { AliasSnapshot, KeyMetadataJson, KeySnapshot, KmsBackend, RegisterKeySpec, SettableKeyState } from './services/kms';
+import { DeliveryReport, UnreadableRecord } from './services/records';
 import { Throttler, ThrottleRate, ThrottleSetting } from './throttle';
 
 /** Everything the local cloud holds, as `state()` reports it. */
@@ -107,8 +109,8 @@ export interface LocalCloudControl {
   callLog(): CallRecord[];
   /** Adds (or replaces) a KMS key, with an ARN of the caller's choosing and optional aliases. */
   registerKey(spec?: RegisterKeySpec): KeyMetadataJson;
-  /** Puts a key in a state directly (`Disabled`, `PendingDeletion`, …). */
-  setKeyState(key: string, state: SettableKeyState): KeyMetadataJson;
+  /** Puts a key in a state directly (`Disabled`, `PendingDeletion` — deleted after `pendingWindowInDays`, default 30 —, …). */
+  setKeyState(key: string, state: SettableKeyState, pendingWindowInDays?: number): KeyMetadataJson;
   /** A key's metadata by key id, key ARN, alias name or alias ARN. */
   key(key: string): KeyMetadataJson | undefined;
   /** Default delays of Kinesis data stream transitions that start from now on; returns the delays in force. */
@@ -123,6 +125,19 @@ export interface LocalCloudControl {
   dataStream(streamName: string): DataStreamSnapshot | undefined;
   /** The next accepted Start or Stop on the data stream does not take: UPDATING, then ACTIVE as before. */
   failNextStreamEncryption(streamName: string): void;
+  /**
+   * Delivers a delivery stream's buffered records (Firehose must decrypt each): reports how many
+   * were delivered and which could not be read (they stay buffered).
+   */
+  deliverRecords(streamName: string): DeliveryReport;
+  /** The records put to a delivery stream so far that can no longer be read (their key disabled, pending deletion or gone). */
+  unreadableRecords(streamName: string): UnreadableRecord[];
+  /** The records written to a data stream so far that can no longer be read (GetRecords would fail on them). */
+  unreadableDataRecords(streamName: string): UnreadableRecord[];
+  /** How long IAM policy changes made from now on take to be in force, in milliseconds; returns it. */
+  setIamPropagation(ms: number): number;
+  /** The roles IAM knows, with the names of their policies in force now. */
+  iamRoles(): RoleView[];
 }
 
 /**
@@ -156,6 +171,11 @@ export const CONTROL_METHODS: Readonly<Record<keyof LocalCloudControl, 'read' | 
   deleteDataStream: 'write',
   dataStream: 'read',
   failNextStreamEncryption: 'write',
+  deliverRecords: 'write',
+  unreadableRecords: 'read',
+  unreadableDataRecords: 'read',
+  setIamPropagation: 'write',
+  iamRoles: 'read',
 };
 
 /** The names of the control methods. */
@@ -171,6 +191,9 @@ export interface ControlPlaneParts {
   readonly firehose: FirehoseBackend;
   readonly kinesis: KinesisBackend;
   readonly kms: KmsBackend;
+  readonly iam: IamModel;
+  /** The IAM propagation delay the cloud was started with, re-applied by `reset()`. */
+  readonly initialPropagationMs: number;
   readonly accountId: string;
   readonly region: string;
   /** Rate limits the cloud was started with, re-applied by `reset()`, by operation reference. */
@@ -203,6 +226,8 @@ export class ControlPlane implements LocalCloudControl {
     this.parts.recorder.reset();
     this.parts.clock.reset();
     this.parts.throttler.reset();
+    this.parts.iam.reset();
+    this.parts.iam.setPropagationMs(this.parts.initialPropagationMs);
     this.applyInitialThrottles();
   }
 
@@ -320,8 +345,8 @@ export class ControlPlane implements LocalCloudControl {
   }
 
   /** {@inheritDoc LocalCloudControl.setKeyState} */
-  public setKeyState(key: string, state: SettableKeyState): KeyMetadataJson {
-    return this.parts.kms.setKeyState(key, state);
+  public setKeyState(key: string, state: SettableKeyState, pendingWindowInDays?: number): KeyMetadataJson {
+    return this.parts.kms.setKeyState(key, state, pendingWindowInDays ?? undefined);
   }
 
   /** {@inheritDoc LocalCloudControl.key} */
@@ -358,6 +383,36 @@ export class ControlPlane implements LocalCloudControl {
   /** {@inheritDoc LocalCloudControl.failNextStreamEncryption} */
   public failNextStreamEncryption(streamName: string): void {
     this.parts.kinesis.failNextStreamEncryption(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.deliverRecords} */
+  public deliverRecords(streamName: string): DeliveryReport {
+    return this.parts.firehose.deliverRecords(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.unreadableRecords} */
+  public unreadableRecords(streamName: string): UnreadableRecord[] {
+    return this.parts.firehose.unreadableRecords(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.unreadableDataRecords} */
+  public unreadableDataRecords(streamName: string): UnreadableRecord[] {
+    return this.parts.kinesis.unreadableRecords(streamName);
+  }
+
+  /** {@inheritDoc LocalCloudControl.setIamPropagation} */
+  public setIamPropagation(ms: number): number {
+    try {
+      this.parts.iam.setPropagationMs(ms);
+    } catch (e) {
+      throw new ControlError(`setIamPropagation: ${(e as Error).message}`);
+    }
+    return this.parts.iam.propagationDelayMs;
+  }
+
+  /** {@inheritDoc LocalCloudControl.iamRoles} */
+  public iamRoles(): RoleView[] {
+    return this.parts.iam.roleArns().map((arn) => this.parts.iam.role(arn)!);
   }
 
   /** Applies the rate limits the cloud was started with. */

@@ -2,7 +2,7 @@
  * The request pipeline of the AWS JSON 1.1 protocol, independent of the HTTP transport.
  *
  * For every request: resolve `X-Amz-Target` → parse the body → injected fault? → token bucket →
- * validate the input shape → run the operation. Each step can end the call with an error answer;
+ * validate the input shape → authorize (requests of a role's access key) → run the operation. Each step can end the call with an error answer;
  * every answered call of a known operation is recorded as accepted, throttled or failed.
  *
  * @module
@@ -10,12 +10,13 @@
 
 import { randomUUID } from 'node:crypto';
 import { partitionOf } from './arn';
+import { AuthorizationCheck, Authorizer } from './authorization';
 import { CallOutcome, CallRecorder } from './calls';
 import { LocalClock } from './clock';
 import { ProtocolErrors, ServiceError } from './errors';
 import { FaultInjector } from './faults';
 import { isJsonObject, JsonObject, JsonValue } from './json';
-import { ResolvedOperation, Router } from './router';
+import { RequestContext, ResolvedOperation, Router } from './router';
 import { Throttler } from './throttle';
 import { formatViolations, SerializationFault, validate } from './validation';
 
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   readonly clock: LocalClock;
   readonly accountId: string;
   readonly region: string;
+  /** Judges requests of roles' access keys; without it no request is restricted. */
+  readonly authorizer?: Authorizer;
   /** Told about failures inside the local cloud itself (answered as `InternalFailure`). */
   readonly onInternalError?: (error: unknown, operationId: string) => void;
 }
@@ -54,8 +57,9 @@ export class Gateway {
    *
    * @param target - the `X-Amz-Target` header
    * @param rawBody - the request body as text
+   * @param accessKeyId - the access key id the request was signed with, if any
    */
-  public handle(target: string | undefined, rawBody: string): WireResponse {
+  public handle(target: string | undefined, rawBody: string, accessKeyId?: string): WireResponse {
     const requestId = randomUUID();
     const operation = this.options.router.resolveTarget(target);
     if (!operation) {
@@ -91,20 +95,29 @@ export class Gateway {
       return this.answer(operation, resource, requestId, new ServiceError(operation.service.validationErrorName, formatViolations(violations)));
     }
 
+    const context = {
+      now: this.options.clock.now(),
+      accountId: this.options.accountId,
+      region: this.options.region,
+      partition: partitionOf(this.options.region),
+      requestId,
+    };
     try {
-      const output = operation.definition.handle(body as JsonObject, {
-        now: this.options.clock.now(),
-        accountId: this.options.accountId,
-        region: this.options.region,
-        partition: partitionOf(this.options.region),
-        requestId,
-      });
+      const denied = this.options.authorizer?.check(accessKeyId, () => this.checksOf(operation, body as JsonObject, context));
+      if (denied) return this.answer(operation, resource, requestId, denied);
+      const output = operation.definition.handle(body as JsonObject, context);
       return this.answer(operation, resource, requestId, output);
     } catch (e) {
       if (e instanceof ServiceError) return this.answer(operation, resource, requestId, e);
       this.options.onInternalError?.(e, operation.id);
       return this.answer(operation, resource, requestId, ProtocolErrors.internal(e instanceof Error ? e.message : String(e)));
     }
+  }
+
+  /** The permissions a request needs: the service's own, else its action on `*`. */
+  private checksOf(operation: ResolvedOperation, input: JsonObject, context: RequestContext): ReadonlyArray<AuthorizationCheck> {
+    const own = operation.service.authorization;
+    return own ? own(operation.name, input, context) : [{ request: { action: operation.id, resource: '*' } }];
   }
 
   /** The resource a call names (the operation's `resourceOf` or `resourceMember`), for counts and scoped faults. */

@@ -10,6 +10,10 @@
 export { startLocalCloud, LocalCloud, DEFAULT_THROTTLE, LOCAL_CLOUD_CREDENTIALS, CONTROL_PATH_PREFIX } from './server';
 export type { LocalCloudOptions, LocalCloudEnv, LocalCloudClientConfig } from './server';
 export { LocalClock } from './clock';
+export { Authorizer, accessDenied, accessKeyIdOf, accessKeyIdForRole } from './authorization';
+export type { AuthorizationCheck, AuthorizationOf } from './authorization';
+export { IamModel, evaluate, accessDeniedMessage, sessionArnOf } from './iam';
+export type { PolicyDocument, PolicyStatement, AuthorizationRequest, AuthorizationDecision, RoleView, IamModelOptions } from './iam';
 export type { LocalClockOptions } from './clock';
 export { CONTROL_METHODS, ControlPlane, dispatchControl } from './control';
 export type { LocalCloudControl, LocalCloudState, ControlMethod, ControlHttpAnswer } from './control';
@@ -34,3 +38,4 @@ export * from './services/kinesis';
 export { KmsBackend, kmsService, KEY_SPEC_VALUES, KEY_USAGE_VALUES, KEY_STATE_VALUES } from './services/kms';
 export type { KeyMetadataJson, KeySnapshot, AliasSnapshot, RegisterKeySpec, SettableKeyState, KeyLookup } from './services/kms';
 export type { JsonValue, JsonObject, JsonPrimitive } from './json';
+export type { DeliveryReport, UnreadableRecord, StoredRecord, RecordKey } from './services/records';

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { AuthorizationOf } from './authorization';
 import { ControlError, ServiceError } from './errors';
 import { JsonObject } from './json';
 import { ThrottleSetting } from './throttle';
@@ -97,6 +98,11 @@ export interface ServiceModule {
   readonly throttlingError?: (operation: string, resource: string | undefined, context: { readonly accountId: string }) => ServiceError;
   /** Operations by their wire name. */
   readonly operations: Readonly<Record<string, OperationDefinition>>;
+  /**
+   * What a request of a role's session needs to be allowed (see `authorization.ts`).
+   * @defaultValue the action `<id>:<Operation>` on resource `*`
+   */
+  readonly authorization?: AuthorizationOf;
 }
 
 /** An operation found by the router. */

@@ -23,11 +23,13 @@ import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { Readable } from 'node:stream';
+import { accessKeyIdOf, Authorizer } from './authorization';
 import { CallRecorder } from './calls';
 import { LocalClock } from './clock';
 import { ControlPlane, dispatchControl, LocalCloudControl } from './control';
 import { FaultInjector } from './faults';
 import { AMZ_JSON_1_1, Gateway } from './gateway';
+import { IamModel } from './iam';
 import { Router, ServiceModule } from './router';
 import { EncryptionCallLimit, FirehoseBackend, firehoseService, TransitionDelays } from './services/firehose';
 import { DataStreamDelays, KinesisBackend, kinesisService } from './services/kinesis';
@@ -78,6 +80,11 @@ export interface LocalCloudOptions {
   readonly kinesisDelays?: Partial<DataStreamDelays>;
   /** @defaultValue 25 key applications (accepted StartStreamEncryption calls) per data stream per rolling 24 hours */
   readonly keyApplicationLimit?: EncryptionCallLimit;
+  /**
+   * IAM: how long a policy change takes to be in force. Requests signed with a role's access key
+   * (see {@link LocalCloud.iam}) are authorized against its policies; others are not restricted.
+   */
+  readonly iam?: { readonly propagationMs?: number };
   /** Told about unexpected failures inside the local cloud. @defaultValue writes them to stderr */
   readonly onInternalError?: (error: unknown, operationId: string) => void;
 }
@@ -155,6 +162,11 @@ export class LocalCloud {
    * declared rates, else {@link DEFAULT_THROTTLE}) and call counts.
    */
   public readonly router: Router;
+  /**
+   * The roles, their identity policies and their access keys. A request signed with a role's
+   * access key is authorized against the policies in force at that moment.
+   */
+  public readonly iam: IamModel;
   private readonly gateway: Gateway;
   /** Accepts TCP connections and routes each to {@link LocalCloud.http1} or {@link LocalCloud.http2}. */
   private readonly server: net.Server;
@@ -170,6 +182,7 @@ export class LocalCloud {
     if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(this.region)) throw new RangeError(`region must look like us-east-1, got '${this.region}'`);
     this.clock = options.clock ?? new LocalClock();
 
+    this.iam = new IamModel({ propagationMs: options.iam?.propagationMs, now: () => this.clock.now() });
     const kms = new KmsBackend(this.clock, this.accountId, this.region);
     const firehose = new FirehoseBackend({
       clock: this.clock,
@@ -199,6 +212,7 @@ export class LocalCloud {
       clock: this.clock,
       accountId: this.accountId,
       region: this.region,
+      authorizer: new Authorizer(this.iam),
       onInternalError: options.onInternalError ?? ((error, operation) => process.stderr.write(`local-cloud: ${operation} failed: ${String(error)}\n`)),
     });
     this.control = new ControlPlane({
@@ -210,6 +224,8 @@ export class LocalCloud {
       firehose,
       kinesis,
       kms,
+      iam: this.iam,
+      initialPropagationMs: options.iam?.propagationMs ?? 0,
       accountId: this.accountId,
       region: this.region,
       initialThrottles: options.throttle,
@@ -318,7 +334,8 @@ export class LocalCloud {
       return;
     }
     const target = request.headers['x-amz-target'];
-    const answer = this.gateway.handle(Array.isArray(target) ? target[0] : target, body);
+    const authorization = request.headers.authorization;
+    const answer = this.gateway.handle(Array.isArray(target) ? target[0] : target, body, accessKeyIdOf(authorization));
     send(response, answer.status, answer.headers, answer.body);
   }
 }

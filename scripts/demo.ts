@@ -2,13 +2,17 @@
  * The README's demo: the example app (example/app.ts, with its two delivery streams and its Kinesis
  * data stream) deployed, rotated to new keys and deleted against the local cloud, by the real
  * handler bundle and the real AWS SDK, with CloudFormation's custom-resource lifecycle played by the
- * local driver. Prints each change as it happens and a summary, and exits non-zero when a step does
- * not end as the handler's truth table says.
+ * local driver. Records are written to every stream after each step, and the demo checks that
+ * every record written so far can still be read: no key that still protects records may be
+ * scheduled for deletion. Prints each change as it happens and a summary, and exits non-zero when a
+ * step does not end as the handler's truth table says or a record can no longer be read.
  *
  * Run with `npm run demo` (which bundles the handler first).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
+import { KinesisClient, PutRecordCommand as PutDataRecordCommand } from '@aws-sdk/client-kinesis';
 import { buildExampleApp } from '../example/app';
 import { startLocalCloud } from '../local-cloud';
 import {
@@ -85,6 +89,7 @@ interface Row {
 
 const problems: string[] = [];
 const rows: Row[] = [];
+let written = 0;
 
 /** Records a truth-table check. */
 function check(ok: boolean, what: string): void {
@@ -124,16 +129,24 @@ async function main(): Promise<void> {
   console.log('created the stream orders that the app imports (Direct PUT, not encrypted)');
 
   const stack = cfn.stack(gen1);
+  const firehose = new FirehoseClient(cloud.clientConfig());
+  const kinesis = new KinesisClient(cloud.clientConfig());
   try {
     const created = await phase('deploy: Create the three stream encryptions', () => stack.deploy());
     judgePhase(stack, created, 'create', { start: 1, stop: 0, encrypted: true });
+    await putRecords('after create');
 
     const rotated = await phase('rotate: deploy key generation 2 (Update with the new keys)', () => stack.update(gen2));
     judgePhase(stack, rotated, 'rotate', { start: 1, stop: 0, encrypted: true });
+    judgeRecords('rotate');
+    await putRecords('after rotation');
 
     const destroyed = await phase('destroy: Delete the three stream encryptions', () => stack.destroy());
     judgePhase(stack, destroyed, 'delete', { start: 0, stop: 1, encrypted: false });
+    judgeRecords('delete');
   } finally {
+    firehose.destroy();
+    kinesis.destroy();
     await cfn.stop();
     await cloud.stop();
   }
@@ -151,8 +164,38 @@ async function main(): Promise<void> {
     console.log('\nevery step ended as the truth table says: the delivery streams ENABLED with the right key after create and rotation');
     console.log('and DISABLED after delete, the data stream ACTIVE with the right key, then ACTIVE with encryption NONE;');
     console.log('exactly one Start per create and per rotation and one Stop per delete.');
+    console.log(`every one of the ${written} records written can still be read: no key that still protects records was scheduled for deletion.`);
   }
   console.log(`done in ${seconds(Date.now() - began)}`);
+
+  /** Writes one record to every stream that exists (as a producer would). */
+  async function putRecords(when: string): Promise<void> {
+    for (const stream of STREAMS) {
+      const data = new TextEncoder().encode(`${stream.name} ${when}`);
+      if (stream.kind === 'firehose' && cloud.control.stream(stream.name)) {
+        await firehose.send(new PutRecordCommand({ DeliveryStreamName: stream.name, Record: { Data: data } }));
+      } else if (stream.kind === 'kinesis' && cloud.control.dataStream(stream.name)) {
+        await kinesis.send(new PutDataRecordCommand({ StreamName: stream.name, Data: data, PartitionKey: 'demo' }));
+      } else {
+        continue;
+      }
+      written += 1;
+    }
+    console.log(`  wrote one record to each stream ${when}`);
+  }
+
+  /** Checks that every record written to a stream that still exists can be read (its key not disabled, pending deletion or gone). */
+  function judgeRecords(name: string): void {
+    for (const stream of STREAMS) {
+      const exists = stream.kind === 'firehose' ? cloud.control.stream(stream.name) : cloud.control.dataStream(stream.name);
+      if (!exists) continue;
+      const unreadable = stream.kind === 'firehose' ? cloud.control.unreadableRecords(stream.name) : cloud.control.unreadableDataRecords(stream.name);
+      for (const r of unreadable) {
+        console.log(`  ${stream.name.padEnd(7)} record ${r.id} can no longer be read: key ${shortKey(r.keyArn)} ${r.errorName}`);
+      }
+      check(unreadable.length === 0, `${name} ${stream.name}: ${unreadable.length} record(s) can no longer be read (${[...new Set(unreadable.map((r) => `${shortKey(r.keyArn)} ${r.errorName}`))].join(', ')})`);
+    }
+  }
 
   /** Runs one stack operation, printing stream changes as they happen. */
   async function phase(title: string, run: () => Promise<StackOperationResult>): Promise<PhaseResult> {

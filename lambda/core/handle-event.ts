@@ -220,8 +220,10 @@ async function respond(request: Request, kind: StreamKind, deps: HandlerDependen
     };
     const streamName = props.streamName;
     const goal = kind.goal(props, requestType);
-    // Create and a stream name change take a stream: their new id records its prior encryption.
-    const takesStream = requestType === 'Create' || (requestType === 'Update' && kind.usableStreamName(event.OldResourceProperties) !== streamName);
+    // Create and a stream name change take a stream: their new id records its prior encryption. An Update
+    // whose given id already names the stream (the rollback of a failed move to another stream) takes none.
+    const takesStream = requestType === 'Create'
+      || (requestType === 'Update' && kind.usableStreamName(event.OldResourceProperties) !== streamName && given?.base !== kind.physicalId(streamName));
     const prior = requestType === 'Delete' ? given?.prior : undefined;
     const result = await reconcile(kind, {
       goal,

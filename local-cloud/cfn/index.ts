@@ -23,6 +23,7 @@
 
 export { LocalCloudFormation, LocalStack, ResourceHandle, DEFAULT_LAMBDA_TIMEOUT_MS } from './stack';
 export type {
+  StackEvent,
   DriverEvent,
   LocalCloudFormationOptions,
   PropertyOverrides,
@@ -32,6 +33,9 @@ export type {
   StackStatus,
 } from './stack';
 export { ModelledResources, retains, serviceFunctionOf } from './resources';
+export { dependenciesOf, runInOrder, topologicalOrder } from './graph';
+export type { OrderOptions } from './graph';
+export { StackIam, isIamType, IAM_RESOURCE_TYPES } from './iam-resources';
 export type { ModelledAction, ServiceFunction } from './resources';
 export { runStep, reasonIdOf, serviceTimeoutMsOf, managedStreamOf, DEFAULT_SERVICE_TIMEOUT_SECONDS, MAX_RESPONSE_BODY_BYTES } from './custom-resource';
 export type { CustomResourceEvent, RequestType, StepRequest, StepResult, StepStatus, StreamKindOfStep } from './custom-resource';

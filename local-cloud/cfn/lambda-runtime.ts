@@ -6,11 +6,15 @@
  * invocation instead of being printed.
  *
  * Many invocations may run at once. They share the process environment, so two runtimes with
- * different environments cannot run at the same time in one process (an error says so).
+ * different environments cannot run at the same time in one process (an error says so). What
+ * differs between functions (the access key of each function's role) is their *invocation
+ * environment*: `process.env` shows it only to code running on behalf of that invocation (through
+ * `AsyncLocalStorage`), so functions of different roles can run at the same time.
  *
  * @module
  */
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -82,6 +86,11 @@ export interface LocalLambdaOptions {
    * the same time in one process must agree on them.
    */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Variables seen only by this function's invocations (the access key of its role), which may
+   * differ between functions that run at the same time.
+   */
+  readonly invocationEnvironment?: Readonly<Record<string, string>>;
   /** @defaultValue `stream-encryption-handler` */
   readonly functionName?: string;
   readonly region: string;
@@ -143,6 +152,29 @@ function releaseEnvironment(): void {
     else process.env[k] = v;
   }
   activeEnvironment = undefined;
+}
+
+/** The invocation environment of the code running now, if it runs for an invocation. */
+const invocationEnvironment = new AsyncLocalStorage<Readonly<Record<string, string>>>();
+
+/** Marks a `process.env` that shows invocation environments. */
+const SHOWS_INVOCATION_ENVIRONMENT = Symbol.for('local-cloud.invocation-environment');
+
+/** Makes `process.env` show each invocation its own invocation environment over the shared one (once). */
+function showInvocationEnvironments(): void {
+  const env = process.env as NodeJS.ProcessEnv & { [SHOWS_INVOCATION_ENVIRONMENT]?: boolean };
+  if (env[SHOWS_INVOCATION_ENVIRONMENT]) return;
+  process.env = new Proxy(env, {
+    get(target, property) {
+      if (property === SHOWS_INVOCATION_ENVIRONMENT) return true;
+      const own = typeof property === 'string' ? invocationEnvironment.getStore()?.[property] : undefined;
+      return own ?? Reflect.get(target, property);
+    },
+    // Node's process.env takes plain assignments only (not property definitions on a proxy).
+    set(target, property, value) {
+      return Reflect.set(target, property, value);
+    },
+  });
 }
 
 // ---- console capture --------------------------------------------------------------------------
@@ -300,6 +332,7 @@ export class LocalLambda {
     };
 
     acquireEnvironment(this.environment);
+    if (this.options.invocationEnvironment) showInvocationEnvironments();
     addSink(sink);
     sink.lines.push({ at: startedAt, line: `START RequestId: ${awsRequestId} Version: $LATEST` });
 
@@ -315,7 +348,7 @@ export class LocalLambda {
     const settled = (async () => {
       let error: string | undefined;
       try {
-        await this.handler(event, context);
+        await invocationEnvironment.run(this.options.invocationEnvironment ?? {}, () => this.handler(event, context));
       } catch (e) {
         error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       }

@@ -11,7 +11,10 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { accessKeyIdForRole } from '../authorization';
 import { managedStreamOf, RequestType, runStep, StepResult, StreamKindOfStep } from './custom-resource';
+import { dependenciesOf, runInOrder, topologicalOrder } from './graph';
+import { isIamType, StackIam } from './iam-resources';
 import { LocalLambda } from './lambda-runtime';
 import { CUSTOM_RESOURCE_TYPES, isCustomResourceType, StackEnvironment, TemplateModel } from './model';
 import { ModelledResources, retains, serviceFunctionOf } from './resources';
@@ -58,7 +61,7 @@ export type DriverEvent =
     readonly stackName: string;
     readonly logicalId: string;
     readonly resourceType: string;
-    readonly action: 'created' | 'deleted' | 'retained';
+    readonly action: 'created' | 'updated' | 'deleted' | 'retained';
     readonly physicalId: string;
     readonly at: number;
   };
@@ -75,6 +78,21 @@ export interface StackOperationOptions {
   readonly rollback?: boolean;
 }
 
+/** One thing done to one resource during a stack operation, as CloudFormation's stack events tell it. */
+export interface StackEvent {
+  /** The stack's status when it happened (`UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`, …). */
+  readonly stackStatus: string;
+  readonly logicalId: string;
+  readonly resourceType: string;
+  readonly action: 'create' | 'update' | 'delete' | 'retain';
+  readonly outcome: 'COMPLETE' | 'FAILED';
+  /** A custom resource's physical id as answered (or retained). */
+  readonly physicalId?: string;
+  /** A failed custom resource's reason id. */
+  readonly reasonId?: string;
+  readonly at: number;
+}
+
 /** The outcome of a stack operation. */
 export interface StackOperationResult {
   readonly operation: 'deploy' | 'update' | 'destroy';
@@ -83,6 +101,23 @@ export interface StackOperationResult {
   readonly steps: readonly StepResult[];
   /** The operation's wall time, in milliseconds. */
   readonly elapsedMs: number;
+  /** The stack statuses the operation went through, in order (`UPDATE_IN_PROGRESS`, …, `UPDATE_COMPLETE`). */
+  readonly phases: readonly string[];
+  /** What was done to each resource (custom, IAM, keys, streams, others), in order, with the stack status at the time. */
+  readonly events: readonly StackEvent[];
+  /** Custom resources whose clean-up Delete failed: CloudFormation leaves (orphans) them. */
+  readonly orphaned: readonly string[];
+}
+
+/** A stack operation in progress. */
+interface Operation {
+  readonly operation: StackOperationResult['operation'];
+  readonly began: number;
+  status: string;
+  readonly steps: StepResult[];
+  readonly events: StackEvent[];
+  readonly phases: string[];
+  readonly orphaned: string[];
 }
 
 /** Options of a single-resource operation. */
@@ -103,6 +138,22 @@ export interface ResourceOperationOptions {
   readonly response?: ResponseBehaviour;
   /** Wait for the handler to return before resolving. @defaultValue true */
   readonly waitForHandler?: boolean;
+  /**
+   * Run the handler with its role's access key (its calls authorized against the role's policies
+   * in force). @defaultValue true, unless `properties` overrides what the handler's permissions
+   * name (the stream or the key: `DeliveryStreamName`, `KeyType`, `KeyArn`, `StreamName`,
+   * `StreamArn`, `KeyId`): such a step stands for a template the role's policies were not written
+   * for, so it runs with the cloud's default credentials
+   */
+  readonly iam?: boolean;
+}
+
+/** The properties the handler's permissions are written for (its stream and its key). */
+const PERMISSION_PROPERTIES: readonly string[] = ['DeliveryStreamName', 'KeyType', 'KeyArn', 'StreamName', 'StreamArn', 'KeyId'];
+
+/** Whether overrides change what the handler's permissions name, compared with `base`. */
+function overridesPermissions(overrides: PropertyOverrides | undefined, base: Readonly<Record<string, unknown>>): boolean {
+  return Object.entries(overrides ?? {}).some(([k, v]) => PERMISSION_PROPERTIES.includes(k) && v !== base[k]);
 }
 
 /** How a {@link LocalCloudFormation} is set up. */
@@ -113,6 +164,12 @@ export interface LocalCloudFormationOptions {
   readonly onEvent?: (event: DriverEvent) => void;
   /** The function timeout when the service token names no function of the template. @defaultValue 900 s */
   readonly defaultLambdaTimeoutMs?: number;
+  /**
+   * Run the handler with its role's access key, so that the local cloud authorizes its calls
+   * against the role's policies as deployed at that moment (wherever the template has the
+   * function and its role). @defaultValue true
+   */
+  readonly iam?: boolean;
 }
 
 /** What CloudFormation holds for a custom resource. */
@@ -177,9 +234,11 @@ export class LocalCloudFormation {
     await this.responses.stop();
   }
 
-  /** @internal The function behind a service token. */
-  public lambdaFor(serviceToken: string): LocalLambda {
-    let lambda = this.lambdas.get(serviceToken);
+  /** @internal The function behind a service token (running as `roleArn`, when known). */
+  public lambdaFor(serviceToken: string, roleArn?: string): LocalLambda {
+    const role = this.options.iam === false ? undefined : roleArn;
+    const cacheKey = `${serviceToken} ${role ?? ''}`;
+    let lambda = this.lambdas.get(cacheKey);
     if (!lambda) {
       const name = /:function:([^:]+)/.exec(serviceToken)?.[1] ?? 'stream-encryption-handler';
       lambda = new LocalLambda({
@@ -188,8 +247,13 @@ export class LocalCloudFormation {
         region: this.cloud.region,
         accountId: this.cloud.accountId,
         environment: { ...this.cloud.env(), STREAM_ENCRYPTION_ALLOW_LOOPBACK_HTTP: 'true' },
+        invocationEnvironment: role === undefined ? undefined : {
+          AWS_ACCESS_KEY_ID: accessKeyIdForRole(role),
+          AWS_SECRET_ACCESS_KEY: 'local-cloud-role-secret',
+          AWS_SESSION_TOKEN: 'local-cloud-role-session',
+        },
       });
-      this.lambdas.set(serviceToken, lambda);
+      this.lambdas.set(cacheKey, lambda);
     }
     return lambda;
   }
@@ -209,6 +273,8 @@ export class LocalStack {
   private model: TemplateModel;
   private readonly deployed = new Map<string, DeployedResource>();
   private readonly modelled: ModelledResources;
+  private readonly iam: StackIam;
+  private readonly dependencyCache = new WeakMap<TemplateModel, Map<string, ReadonlySet<string>>>();
   private prepared = false;
 
   /** @internal Use {@link LocalCloudFormation.stack}. */
@@ -231,6 +297,7 @@ export class LocalStack {
     };
     this.current = stack;
     this.model = this.modelOf(stack);
+    this.iam = new StackIam(cloud.iam);
     this.modelled = new ModelledResources(cloud.control, (logicalId, resourceType, action, physicalId) =>
       this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId, resourceType, action, physicalId, at: Date.now() }));
   }
@@ -300,157 +367,323 @@ export class LocalStack {
   }
 
   /**
-   * Creates the template's keys (with their aliases) and streams in the local cloud, as
-   * CloudFormation would before it creates the custom resources that depend on them. Done once;
-   * keys and streams that already exist are kept as they are (so a scenario can arrange them first).
+   * Creates the template's keys (with their aliases), streams and IAM resources in the local
+   * cloud, in dependency order, as CloudFormation would before it creates the custom resources that
+   * depend on them. Done once; keys and streams that already exist are kept as they are (so a
+   * scenario can arrange them first).
    */
   public prepare(): void {
     if (this.prepared) return;
-    this.modelled.materialize(this.model, undefined);
     this.prepared = true;
-  }
-
-  /** Creates every custom resource, concurrently; rolls back (Delete) when one fails. */
-  public async deploy(options: StackOperationOptions = {}): Promise<StackOperationResult> {
-    const began = Date.now();
-    if (this.deployed.size > 0) throw new Error(`Stack ${this.stackName} is already deployed; use update() or destroy()`);
-    this.phase('CREATE_IN_PROGRESS');
-    this.prepare();
-    const ids = this.customResourceIds();
-    const steps = await Promise.all(ids.map((id) => this.resource(id).create(this.stepOptions(options, id))));
-    if (steps.every((s) => s.status === 'SUCCESS') || options.rollback === false) {
-      const status: StackStatus = steps.every((s) => s.status === 'SUCCESS') ? 'CREATE_COMPLETE' : 'CREATE_FAILED';
-      this.phase(status);
-      return { operation: 'deploy', status, steps, elapsedMs: Date.now() - began };
-    }
-    this.phase('ROLLBACK_IN_PROGRESS');
-    const rollback = await Promise.all(ids.filter((id) => this.deployed.get(id)?.physicalId !== undefined).map((id) =>
-      this.resource(id).delete(this.stepOptions(options, id, false))));
-    const failed = rollback.some((s) => s.status !== 'SUCCESS');
-    if (!failed) this.modelled.remove(this.model, new Set(Object.keys(this.model.resources)));
-    const status: StackStatus = failed ? 'ROLLBACK_FAILED' : 'ROLLBACK_COMPLETE';
-    this.phase(status);
-    return { operation: 'deploy', status, steps: [...steps, ...rollback], elapsedMs: Date.now() - began };
+    const ids = Object.keys(this.model.resources).filter((id) => !isCustomResourceType(this.model.resource(id).Type));
+    for (const id of topologicalOrder(ids, (i) => this.dependencies(this.model, i))) this.createModelled(this.model, id);
   }
 
   /**
-   * Updates the stack to a new template: creates the new keys and streams, sends Create for new
-   * custom resources and Update (with `OldResourceProperties`) for changed ones, concurrently.
-   * Then, as CloudFormation's clean-up does, sends Delete (with the old properties) for replaced
-   * resources (a new physical id) and removed ones, and removes keys and streams the template no
-   * longer has. When a resource fails, it rolls back instead: Update with the old properties for
-   * the updated resources, Delete for the created ones.
+   * Creates the stack: every resource in dependency order (independent ones at once: every
+   * custom resource at once once the keys, streams, role and policies are there). When one fails,
+   * rolls back (`ROLLBACK_IN_PROGRESS`): Delete of what was created (a failed custom resource with
+   * the physical id it answered), in reverse dependency order — unless `rollback: false`.
+   */
+  public async deploy(options: StackOperationOptions = {}): Promise<StackOperationResult> {
+    if (this.deployed.size > 0) throw new Error(`Stack ${this.stackName} is already deployed; use update() or destroy()`);
+    const op = this.begin('deploy', 'CREATE_IN_PROGRESS');
+    const model = this.model;
+    const created: string[] = [];
+    let ok = true;
+    await runInOrder(Object.keys(model.resources), (id) => this.dependencies(model, id), async (id) => {
+      created.push(id);
+      const done = await this.createResource(op, model, id, options);
+      ok &&= done;
+      return done;
+    }, { stopOnFailure: true });
+    this.prepared = true;
+    if (ok || options.rollback === false) return this.end(op, ok ? 'CREATE_COMPLETE' : 'CREATE_FAILED');
+
+    this.phase(op, 'ROLLBACK_IN_PROGRESS');
+    const rolledBack = await this.deleteInOrder(op, model, created, 'DeletionPolicy', options, { stopOnFailure: true, ignoreRetain: true });
+    return this.end(op, rolledBack ? 'ROLLBACK_COMPLETE' : 'ROLLBACK_FAILED');
+  }
+
+  /**
+   * Updates the stack to a new template, as CloudFormation does:
+   *
+   * - `UPDATE_IN_PROGRESS`: in the new template's dependency order, creates new resources (Create
+   *   for a new custom resource), updates changed ones (Update with `OldResourceProperties`; IAM
+   *   policies replaced in place);
+   * - `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`: Delete (with the old properties) of removed custom
+   *   resources and of the old physical ids of replaced ones, and removal of the other resources
+   *   the template no longer has (policies detached, keys scheduled for deletion, streams deleted),
+   *   in reverse dependency order of the OLD template; a clean-up failure does not fail the update
+   *   (the resource is orphaned: `orphaned`).
+   * - On a failure, instead: `UPDATE_ROLLBACK_IN_PROGRESS` (what was updated goes back to its old
+   *   properties, in the old template's dependency order: a custom resource gets an Update with the
+   *   failed new properties as `OldResourceProperties` and the physical id in force), then
+   *   `UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS` (what the update created, and the new physical
+   *   ids of replaced custom resources, deleted in reverse dependency order of the NEW template).
    *
    * @param source - the new cloud assembly directory, template file or template
    * @param options - overrides, function timeout, response behaviour, rollback
    */
   public async update(source: StackSource, options: StackOperationOptions & LoadOptions = {}): Promise<StackOperationResult> {
-    const began = Date.now();
     const next = loadStackTemplate(source, { stackName: options.stackName ?? this.stackName });
     const oldModel = this.model;
     const newModel = this.modelOf(next);
-    this.phase('UPDATE_IN_PROGRESS');
-    const created = this.modelled.materialize(newModel, oldModel);
-
+    const op = this.begin('update', 'UPDATE_IN_PROGRESS');
+    this.prepare();
     const before = new Map([...this.deployed].map(([id, d]) => [id, { ...d }]));
-    const newIds = newModel.customResourceIds();
-    const sent = new Map<string, { kind: 'create' | 'update'; properties: Record<string, unknown> }>();
-    const work: Array<Promise<StepResult>> = [];
-    for (const id of newIds) {
-      const properties = withOverrides(newModel.properties(id), this.overridesFor(options, id));
-      const old = before.get(id);
-      const stepOptions = this.stepOptions(options, id, false);
-      if (!old) {
-        sent.set(id, { kind: 'create', properties });
-        work.push(this.runAndRecord(newModel, id, 'Create', properties, undefined, undefined, stepOptions));
-      } else if (differ(old.properties, properties)) {
-        sent.set(id, { kind: 'update', properties });
-        work.push(this.runAndRecord(newModel, id, 'Update', properties, old.properties, old.physicalId, stepOptions));
+    const newIds = Object.keys(newModel.resources);
+    const created = new Set<string>();
+    const updated = new Map<string, Record<string, unknown>>();
+    let ok = true;
+    await runInOrder(newIds, (id) => this.dependencies(newModel, id), async (id) => {
+      const isNew = this.isNewIn(oldModel, newModel, id) || (isCustomResourceType(newModel.resource(id).Type) && !before.has(id));
+      let done = true;
+      if (isNew) {
+        created.add(id);
+        done = await this.createResource(op, newModel, id, options);
+      } else if (isCustomResourceType(newModel.resource(id).Type)) {
+        const properties = withOverrides(newModel.properties(id), this.overridesFor(options, id));
+        const old = before.get(id)!;
+        if (differ(old.properties, properties)) {
+          updated.set(id, properties);
+          const step = await this.runAndRecord(newModel, id, 'Update', properties, old.properties, old.physicalId, this.stepOptions(options, id, false));
+          done = this.stepEvent(op, id, newModel, 'update', step);
+        }
+      } else if (this.modelledChanged(oldModel, newModel, id)) {
+        updated.set(id, {});
+        this.updateModelled(op, newModel, id);
       }
-    }
-    const steps = await Promise.all(work);
+      ok &&= done;
+      return done;
+    }, { stopOnFailure: true });
 
-    if (steps.some((s) => s.status !== 'SUCCESS') && options.rollback !== false) {
-      this.phase('UPDATE_ROLLBACK_IN_PROGRESS');
-      const rollback = await Promise.all([...sent].map(async ([id, { kind, properties }]) => {
-        const was = before.get(id);
+    if (!ok && options.rollback !== false) {
+      this.phase(op, 'UPDATE_ROLLBACK_IN_PROGRESS');
+      let rollbackOk = true;
+      const back = [...updated.keys()].filter((id) => oldModel.resources[id]);
+      await runInOrder(back, (id) => this.dependencies(oldModel, id), async (id) => {
+        if (!isCustomResourceType(oldModel.resource(id).Type)) {
+          this.updateModelled(op, oldModel, id);
+          return true;
+        }
+        const was = before.get(id)!;
         const now = this.deployed.get(id);
-        const stepOptions = this.stepOptions(options, id, false);
-        if (kind === 'create' || !was) {
-          // Created by this update: delete it (a failed Create too, with the id it answered).
-          if (now?.physicalId === undefined) return undefined;
-          return this.runAndRecord(newModel, id, 'Delete', now.properties, undefined, now.physicalId, stepOptions);
-        }
         if (now?.physicalId !== undefined && was.physicalId !== now.physicalId) {
-          // The update replaced the resource: delete the new one; the old one was never touched.
-          const result = await this.runAndRecord(newModel, id, 'Delete', now.properties, undefined, now.physicalId, stepOptions, true);
+          // Replaced: the old resource is in force again as it was; the new one goes in the clean-up.
           this.deployed.set(id, was);
-          return result;
+          return true;
         }
-        // Back to the old properties: the resource may have changed even if its update failed.
-        return this.runAndRecord(oldModel, id, 'Update', was.properties, properties, now?.physicalId ?? was.physicalId, stepOptions);
-      }));
-      const done = rollback.filter((s): s is StepResult => s !== undefined);
-      const failed = done.some((s) => s.status !== 'SUCCESS');
-      this.modelled.remove(newModel, created);
-      const status: StackStatus = failed ? 'UPDATE_ROLLBACK_FAILED' : 'UPDATE_ROLLBACK_COMPLETE';
-      this.phase(status);
-      return { operation: 'update', status, steps: [...steps, ...done], elapsedMs: Date.now() - began };
+        const step = await this.runAndRecord(oldModel, id, 'Update', was.properties, updated.get(id), now?.physicalId ?? was.physicalId, this.stepOptions(options, id, false));
+        const done = this.stepEvent(op, id, oldModel, 'update', step);
+        rollbackOk &&= done;
+        return done;
+      });
+      this.phase(op, 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+      const replacedNow = [...updated.keys()].filter((id) => {
+        const step = op.steps.find((st) => st.logicalId === id && st.requestType === 'Update' && st.status === 'SUCCESS' && st.physicalResourceId !== undefined);
+        return step !== undefined && step.physicalResourceId !== before.get(id)?.physicalId;
+      });
+      const cleanup = [...created, ...replacedNow];
+      await runInOrder(cleanup, (id) => this.dependencies(newModel, id), async (id) => {
+        if (!isCustomResourceType(newModel.resource(id).Type)) {
+          this.deleteModelled(op, newModel, id, 'DeletionPolicy');
+          return true;
+        }
+        const physicalId = created.has(id) ? this.deployed.get(id)?.physicalId : op.steps.find((st) => st.logicalId === id && st.requestType === 'Update' && st.status === 'SUCCESS')?.physicalResourceId;
+        if (physicalId === undefined) return true;
+        const step = await this.runAndRecord(newModel, id, 'Delete', withOverrides(newModel.properties(id), this.overridesFor(options, id)), undefined, physicalId, this.stepOptions(options, id, false), !created.has(id));
+        if (created.has(id) && step.status === 'SUCCESS') this.deployed.delete(id);
+        return this.stepEvent(op, id, newModel, 'delete', step);
+      }, { reverse: true });
+      return this.end(op, rollbackOk ? 'UPDATE_ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_FAILED');
     }
 
     this.model = newModel;
     this.current = next;
-    if (steps.some((s) => s.status !== 'SUCCESS')) {
-      this.phase('UPDATE_FAILED');
-      return { operation: 'update', status: 'UPDATE_FAILED', steps, elapsedMs: Date.now() - began };
-    }
+    if (!ok) return this.end(op, 'UPDATE_FAILED');
 
-    // Clean-up: replaced and removed custom resources, then keys and streams no longer in the template.
-    this.phase('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
-    const cleanup: Array<Promise<StepResult>> = [];
-    for (const [id, was] of before) {
-      const now = this.deployed.get(id);
-      const removed = !newIds.includes(id);
-      const replaced = !removed && now?.physicalId !== undefined && was.physicalId !== undefined && now.physicalId !== was.physicalId;
-      if (!removed && !replaced) continue;
-      const policy = removed ? oldModel.resource(id).DeletionPolicy : oldModel.resource(id).UpdateReplacePolicy;
+    this.phase(op, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
+    const gone = Object.keys(oldModel.resources).filter((id) => {
+      if (!newModel.resources[id]) return true;
+      if (isCustomResourceType(oldModel.resource(id).Type)) {
+        const was = before.get(id);
+        const now = this.deployed.get(id);
+        return was?.physicalId !== undefined && now?.physicalId !== undefined && now.physicalId !== was.physicalId;
+      }
+      return this.isNewIn(oldModel, newModel, id);
+    });
+    await runInOrder(gone, (id) => this.dependencies(oldModel, id), async (id) => {
+      const removed = !newModel.resources[id];
+      const policy = removed ? 'DeletionPolicy' : 'UpdateReplacePolicy';
+      if (!isCustomResourceType(oldModel.resource(id).Type)) {
+        this.deleteModelled(op, oldModel, id, policy);
+        return true;
+      }
+      const was = before.get(id)!;
       if (removed) this.deployed.delete(id);
-      if (retains(policy) || was.physicalId === undefined) continue;
-      cleanup.push(this.runAndRecord(oldModel, id, 'Delete', was.properties, undefined, was.physicalId, this.stepOptions(options, id, false), true));
-    }
-    const cleaned = await Promise.all(cleanup);
-    const gone = new Set(Object.keys(oldModel.resources).filter((id) => !newModel.resources[id] || this.modelled.replaced(oldModel, newModel, id)));
-    this.modelled.remove(oldModel, gone);
-    this.phase('UPDATE_COMPLETE');
-    return { operation: 'update', status: 'UPDATE_COMPLETE', steps: [...steps, ...cleaned], elapsedMs: Date.now() - began };
+      if (retains(oldModel.resource(id)[policy])) {
+        this.event(op, id, oldModel.resource(id).Type, 'retain', 'COMPLETE', was.physicalId);
+        return true;
+      }
+      const step = await this.runAndRecord(oldModel, id, 'Delete', was.properties, undefined, was.physicalId, this.stepOptions(options, id, false), true);
+      if (!this.stepEvent(op, id, oldModel, 'delete', step)) op.orphaned.push(id);
+      return true;
+    }, { reverse: true });
+    return this.end(op, 'UPDATE_COMPLETE');
   }
 
   /**
-   * Deletes the stack: Delete for every custom resource whose `DeletionPolicy` is not `Retain`,
-   * concurrently; then, when all succeeded, schedules the template's keys for deletion and deletes
-   * its streams (unless retained).
+   * Deletes the stack: every resource in reverse dependency order (the custom resources first,
+   * then the policies, role, streams and keys they depend on): Delete for every custom resource
+   * whose `DeletionPolicy` is not `Retain`; keys scheduled for deletion, streams deleted, policies
+   * detached (unless retained). A failed Delete keeps what it depends on.
    */
   public async destroy(options: StackOperationOptions = {}): Promise<StackOperationResult> {
-    const began = Date.now();
-    this.phase('DELETE_IN_PROGRESS');
-    const steps: StepResult[] = [];
-    const work: Array<Promise<StepResult>> = [];
-    for (const id of this.customResourceIds()) {
-      const deployed = this.deployed.get(id);
-      if (!deployed) continue;
-      if (retains(this.model.resource(id).DeletionPolicy)) {
-        this.deployed.delete(id);
-        this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: this.model.resource(id).Type, action: 'retained', physicalId: deployed.physicalId ?? '', at: Date.now() });
-        continue;
-      }
-      work.push(this.resource(id).delete(this.stepOptions(options, id, false)));
+    const op = this.begin('destroy', 'DELETE_IN_PROGRESS');
+    const ok = await this.deleteInOrder(op, this.model, Object.keys(this.model.resources), 'DeletionPolicy', options, { stopOnFailure: false });
+    return this.end(op, ok ? 'DELETE_COMPLETE' : 'DELETE_FAILED');
+  }
+
+  // ---- the operation's resources -------------------------------------------------------------
+
+  /** What a resource depends on in a template (cached per template). */
+  private dependencies(model: TemplateModel, id: string): ReadonlySet<string> {
+    let cache = this.dependencyCache.get(model);
+    if (!cache) {
+      cache = new Map();
+      this.dependencyCache.set(model, cache);
     }
-    steps.push(...(await Promise.all(work)));
-    const failed = steps.some((s) => s.status !== 'SUCCESS');
-    if (!failed) this.modelled.remove(this.model, new Set(Object.keys(this.model.resources)));
-    const status: StackStatus = failed ? 'DELETE_FAILED' : 'DELETE_COMPLETE';
-    this.phase(status);
-    return { operation: 'destroy', status, steps, elapsedMs: Date.now() - began };
+    let found = cache.get(id);
+    if (!found) {
+      found = dependenciesOf(model.resources, id);
+      cache.set(id, found);
+    }
+    return found;
+  }
+
+  /** Whether `id` of the new template is a new resource (absent before, another type, or a replaced key or stream). */
+  private isNewIn(oldModel: TemplateModel, newModel: TemplateModel, id: string): boolean {
+    const was = oldModel.resources[id];
+    if (!was || was.Type !== newModel.resource(id).Type) return true;
+    return ModelledResources.models(was.Type) && this.modelled.replaced(oldModel, newModel, id);
+  }
+
+  /** Whether an IAM resource's resolved properties changed (other modelled resources are not updated in place). */
+  private modelledChanged(oldModel: TemplateModel, newModel: TemplateModel, id: string): boolean {
+    if (!isIamType(newModel.resource(id).Type)) return false;
+    return differ(oldModel.properties(id), newModel.properties(id));
+  }
+
+  /** Creates a key, stream or IAM resource (nothing to do for other types). */
+  private createModelled(model: TemplateModel, id: string): void {
+    const type = model.resource(id).Type;
+    if (isIamType(type)) this.iam.apply(model, id);
+    else this.modelled.create(model, id);
+  }
+
+  /** Puts the version of an IAM resource in `model` in force. */
+  private updateModelled(op: Operation, model: TemplateModel, id: string): void {
+    const type = model.resource(id).Type;
+    if (!isIamType(type)) return;
+    this.iam.apply(model, id);
+    this.event(op, id, type, 'update', 'COMPLETE');
+    this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: type, action: 'updated', physicalId: model.ref(id) ?? id, at: Date.now() });
+  }
+
+  /** Removes a key, stream or IAM resource (unless the policy retains it). */
+  private deleteModelled(op: Operation, model: TemplateModel, id: string, policy: 'DeletionPolicy' | 'UpdateReplacePolicy'): void {
+    const r = model.resource(id);
+    if (retains(r[policy])) {
+      if (ModelledResources.models(r.Type)) this.modelled.removeOne(model, id, policy);
+      this.event(op, id, r.Type, 'retain', 'COMPLETE');
+      return;
+    }
+    if (isIamType(r.Type)) {
+      this.iam.remove(id);
+      this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: r.Type, action: 'deleted', physicalId: model.ref(id) ?? id, at: Date.now() });
+    } else if (ModelledResources.models(r.Type)) {
+      this.modelled.removeOne(model, id, policy);
+    }
+    this.event(op, id, r.Type, 'delete', 'COMPLETE');
+  }
+
+  /** Creates one resource of `model`: a custom resource's Create, or a modelled resource. */
+  private async createResource(op: Operation, model: TemplateModel, id: string, options: StackOperationOptions): Promise<boolean> {
+    const type = model.resource(id).Type;
+    if (!isCustomResourceType(type)) {
+      this.createModelled(model, id);
+      this.event(op, id, type, 'create', 'COMPLETE');
+      return true;
+    }
+    const properties = withOverrides(model.properties(id), this.overridesFor(options, id));
+    const step = await this.runAndRecord(model, id, 'Create', properties, undefined, undefined, this.stepOptions(options, id, false));
+    return this.stepEvent(op, id, model, 'create', step);
+  }
+
+  /** Deletes resources of `model` in reverse dependency order; resolves to whether every Delete succeeded. */
+  private async deleteInOrder(
+    op: Operation,
+    model: TemplateModel,
+    ids: readonly string[],
+    policy: 'DeletionPolicy' | 'UpdateReplacePolicy',
+    options: StackOperationOptions,
+    order: { readonly stopOnFailure: boolean; /** A rollback deletes custom resources whatever their policy. */ readonly ignoreRetain?: boolean },
+  ): Promise<boolean> {
+    let ok = true;
+    await runInOrder(ids, (id) => this.dependencies(model, id), async (id) => {
+      const r = model.resource(id);
+      if (!isCustomResourceType(r.Type)) {
+        this.deleteModelled(op, model, id, policy);
+        return true;
+      }
+      const deployed = this.deployed.get(id);
+      if (!deployed?.physicalId) return true;
+      if (!order.ignoreRetain && retains(r[policy])) {
+        this.deployed.delete(id);
+        this.event(op, id, r.Type, 'retain', 'COMPLETE', deployed.physicalId);
+        this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: r.Type, action: 'retained', physicalId: deployed.physicalId, at: Date.now() });
+        return true;
+      }
+      const step = await this.runAndRecord(model, id, 'Delete', deployed.properties, undefined, deployed.physicalId, this.stepOptions(options, id, false));
+      const done = this.stepEvent(op, id, model, 'delete', step);
+      ok &&= done;
+      return done;
+    }, { reverse: true, stopOnFailure: order.stopOnFailure });
+    return ok;
+  }
+
+  /** Starts an operation's record. */
+  private begin(operation: StackOperationResult['operation'], status: string): Operation {
+    const op: Operation = { operation, began: Date.now(), status, steps: [], events: [], phases: [], orphaned: [] };
+    this.phase(op, status);
+    return op;
+  }
+
+  /** Ends an operation with its final status. */
+  private end(op: Operation, status: StackStatus): StackOperationResult {
+    this.phase(op, status);
+    return {
+      operation: op.operation,
+      status,
+      steps: op.steps,
+      elapsedMs: Date.now() - op.began,
+      phases: op.phases,
+      events: op.events,
+      orphaned: op.orphaned,
+    };
+  }
+
+  /** Records a custom resource step as an event; returns whether it succeeded. */
+  private stepEvent(op: Operation, id: string, model: TemplateModel, action: StackEvent['action'], step: StepResult): boolean {
+    op.steps.push(step);
+    const ok = step.status === 'SUCCESS';
+    this.event(op, id, model.resource(id).Type, action, ok ? 'COMPLETE' : 'FAILED', step.physicalResourceId, step.reasonId);
+    return ok;
+  }
+
+  private event(op: Operation, logicalId: string, resourceType: string, action: StackEvent['action'], outcome: StackEvent['outcome'], physicalId?: string, reasonId?: string): void {
+    op.events.push({ stackStatus: op.status, logicalId, resourceType, action, outcome, physicalId, reasonId, at: Date.now() });
   }
 
   // ---- internals (used by ResourceHandle) ----------------------------------------------------
@@ -466,7 +699,8 @@ export class LocalStack {
     if (requestType !== 'Create' && physicalResourceId === undefined) {
       throw new Error(`${logicalId} has no physical id: create it first, or pass physicalResourceId`);
     }
-    return this.runAndRecord(this.model, logicalId, requestType, properties, oldProperties, physicalResourceId, options);
+    const iam = options.iam ?? !overridesPermissions(options.properties, base);
+    return this.runAndRecord(this.model, logicalId, requestType, properties, oldProperties, physicalResourceId, { ...options, iam });
   }
 
   private async runAndRecord(
@@ -481,7 +715,7 @@ export class LocalStack {
   ): Promise<StepResult> {
     const fallbackTimeoutMs = this.cfn.options.defaultLambdaTimeoutMs ?? DEFAULT_LAMBDA_TIMEOUT_MS;
     const fn = serviceFunctionOf(model, properties, this.env, fallbackTimeoutMs, options.lambdaTimeoutMs);
-    const lambda = this.cfn.lambdaFor(fn.serviceToken);
+    const lambda = this.cfn.lambdaFor(fn.serviceToken, options.iam === false ? undefined : fn.roleArn);
     const lambdaTimeoutMs = fn.timeoutMs;
     const resourceType = model.resource(logicalId).Type;
     const managed = managedStreamOf(resourceType, properties);
@@ -538,14 +772,18 @@ export class LocalStack {
 
   /** Per-resource options of a stack operation (overrides only where asked). */
   private stepOptions(options: StackOperationOptions, logicalId: string, withProperties = true): ResourceOperationOptions {
+    const overrides = this.overridesFor(options, logicalId);
     return {
+      iam: !overridesPermissions(overrides, {}),
       properties: withProperties ? this.overridesFor(options, logicalId) : undefined,
       lambdaTimeoutMs: options.lambdaTimeoutMs,
       response: typeof options.response === 'function' ? options.response(logicalId) : options.response,
     };
   }
 
-  private phase(phase: string): void {
+  private phase(op: Operation, phase: string): void {
+    op.status = phase;
+    op.phases.push(phase);
     this.cfn.emit({ kind: 'stack', stackName: this.stackName, phase, at: Date.now() });
   }
 }

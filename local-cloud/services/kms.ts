@@ -492,11 +492,12 @@ export class KmsBackend {
    * @param reference - key id, key ARN, alias name or alias ARN
    * @throws ControlError when the key does not exist or the state is not settable
    */
-  public setKeyState(reference: string, state: SettableKeyState): KeyMetadataJson {
+  public setKeyState(reference: string, state: SettableKeyState, pendingWindowInDays = 30): KeyMetadataJson {
     if (!SETTABLE_KEY_STATES.includes(state)) throw new ControlError(`setKeyState: state must be one of ${SETTABLE_KEY_STATES.join(', ')}`);
+    if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 1) throw new ControlError('setKeyState: pendingWindowInDays must be a whole number of days, at least 1');
     const key = this.locateForControl(reference);
     key.state = state;
-    key.deletionAt = state === 'PendingDeletion' ? this.clock.now() + 30 * DAY_MS : undefined;
+    key.deletionAt = state === 'PendingDeletion' ? this.clock.now() + pendingWindowInDays * DAY_MS : undefined;
     return this.metadataOf(key);
   }
 
@@ -668,6 +669,14 @@ export function kmsService(backend: KmsBackend): ServiceModule {
     id: 'kms',
     targetPrefix: 'TrentService',
     validationErrorName: 'ValidationException',
+    // kms:<Operation> on the key a request names (by any reference), or on its ARN as given when
+    // it names no key that exists; CreateKey on `*`.
+    authorization: (operation, input) => {
+      const reference = typeof input.KeyId === 'string' ? input.KeyId : typeof input.TargetKeyId === 'string' ? input.TargetKeyId : undefined;
+      const lookup = reference === undefined ? undefined : backend.find(reference);
+      const resource = lookup?.found ? lookup.metadata.Arn : reference?.startsWith('arn:') ? reference : reference === undefined ? '*' : undefined;
+      return resource === undefined ? [] : [{ request: { action: `kms:${operation}`, resource } }];
+    },
     operations: {
       CreateKey: wireOperation<CreateKeyInput>(Kms.CreateKeyRequest, {}, (input, context) => backend.createKey(input, context)),
       DescribeKey: wireOperation<KeyIdInput>(Kms.DescribeKeyRequest, byKey, (input) => backend.describeKey(input)),

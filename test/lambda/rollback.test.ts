@@ -150,6 +150,13 @@ describe('a failed Create on a stream already encrypted, and its rollback Delete
     expect([starts().length, stops()]).toEqual([0, 0]);
   });
 
+  test('the rollback of a Create whose key change ended ENABLING_FAILED (Firehose kept the old key): no Start, no Stop', async () => {
+    reads(described({ ...enc.enablingFailed(), KeyARN: OTHER_KEY_ARN }));
+    const deleted = await h.run(deleteEvent(properties(), withPrior('firehose:orders', OTHER_KEY_ARN)));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect([starts().length, stops(), kms.calls().length]).toEqual([0, 0, 0]);
+  });
+
   test('the rollback of a stream that had no encryption: Stop, as before', async () => {
     reads(described(enc.enablingFailed()), described(enc.disabled()));
     const deleted = await h.run(deleteEvent(properties(), 'firehose:orders#prior=none'));
@@ -278,6 +285,15 @@ describe('a failed Update to another stream undoes itself', () => {
     const answer = await h.run(toPayments());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders' });
     expect(answer.Reason).toMatch(/^UPDATE_UNDO_FAILED: ENABLING_FAILED: .* Putting payments back to its encryption before this update \(none\) failed too: CALL_LIMIT_EXCEEDED: .* The stream is now: stream ACTIVE, encryption ENABLING_FAILED/);
+  });
+
+  test('the rollback Update of a failed move (the given id names the stream it goes back to) keeps that id', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(X));
+    reads(described(enc.enabled()));
+    const back = updateEvent(properties(), properties({ DeliveryStreamName: 'payments' }), 'firehose:orders#prior=none');
+    const answer = await h.run(back);
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+    expect([starts().length, stops()]).toEqual([0, 0]);
   });
 
   test('an Update of the same stream that fails is not undone', async () => {

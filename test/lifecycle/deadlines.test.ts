@@ -59,7 +59,7 @@ test.concurrent('timeout reached: FAILED TIMED_OUT with the last status, answere
 
   const r = await handle.create({ properties: { TimeoutSeconds: '6', ServiceTimeout: '66' } });
 
-  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'TIMED_OUT', physicalResourceId: 'firehose:timeout' });
+  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'TIMED_OUT', physicalResourceId: 'firehose:timeout#prior=none' });
   expect(r.reason).toContain(`Delivery stream timeout is still ENABLING after 6 s; last status: stream ACTIVE, encryption ENABLING with CUSTOMER_MANAGED_CMK ${keyArn}`);
   expect(r.answeredAtMs!).toBeGreaterThanOrEqual(6_000);
   expect(r.answeredAtMs!).toBeLessThan(6_000 + 1_000 + SCHEDULING_SLACK_MS);
@@ -102,7 +102,7 @@ test('Lambda timeout under 90 s (a remaining time that is not a multiple of 6 ms
   for (const lambdaTimeoutMs of [14_000, 14_001, 14_002]) {
     const r = await handle.create({ lambdaTimeoutMs });
     expect(r.reason).not.toContain('RangeError');
-    expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:short-lambda' });
+    expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:short-lambda#prior=${keyArn}` });
     expect(r.answeredAtMs!).toBeLessThan(SCHEDULING_SLACK_MS);
     expectAnsweredInTime(r);
   }
@@ -115,7 +115,7 @@ test.concurrent('ResponseURL answers 500 twice, then 200: three PUTs of the same
 
   const r = await handle.create({ properties: { SettleSeconds: '0' }, response: { failFirst: 2, failStatus: 500 } });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:flaky-url' });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:flaky-url#prior=none' });
   expect(r.puts.map((p) => p.answeredStatus)).toEqual([500, 500, 200]);
   expect(new Set(r.puts.map((p) => p.body)).size).toBe(1);
   expect(r.answeredAtMs).toBe(r.puts[2].receivedAt - r.startedAt);
@@ -156,7 +156,7 @@ test.concurrent('ServiceTimeout shorter than the handler\'s wait: CloudFormation
   expect(r.puts).toHaveLength(1);
   expect(r.puts[0]).toMatchObject({ late: true, answeredStatus: 200 });
   expect(r.puts[0].receivedAt - r.startedAt).toBeGreaterThan(4_000);
-  expect(JSON.parse(r.puts[0].body)).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:service-timeout' });
+  expect(JSON.parse(r.puts[0].body)).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:service-timeout#prior=none' });
   expect(encryptionNow(h.cloud, 'service-timeout')).toMatchObject({ status: 'ENABLED' });
   expect(stack.physicalId(handle.logicalId)).toBeUndefined();
 }, 30_000);
@@ -187,7 +187,7 @@ test.concurrent('a 6 KB FailureDescription: the FAILED answer is cut to CloudFor
 
   const r = await handle.create();
 
-  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'ENABLING_FAILED', physicalResourceId: 'firehose:long-failure' });
+  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'ENABLING_FAILED', physicalResourceId: 'firehose:long-failure#prior=none' });
   expect(r.puts).toHaveLength(1);
   expect(r.puts[0].bytes).toBeLessThanOrEqual(MAX_RESPONSE_BODY_BYTES);
   expect(r.puts[0].bytes).toBeGreaterThan(MAX_RESPONSE_BODY_BYTES - 100);

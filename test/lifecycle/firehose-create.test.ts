@@ -70,7 +70,7 @@ test.concurrent('ENABLING for 30 s with the wanted key (someone else\'s Start): 
 
   const r = await handle.create({ properties: { SettleSeconds: '1' } });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:enabling' });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:enabling#prior=${keyArn}` });
   expect(r.answeredAtMs!).toBeGreaterThanOrEqual(30_000 + 1_000 - 100);
   expect(r.answeredAtMs!).toBeLessThan(30_000 + 1_000 + 1_000 + SCHEDULING_SLACK_MS);
   expect(encryptionNow(h.cloud, 'enabling')).toMatchObject({ status: 'ENABLED', keyArn, applied: { keyArn } });
@@ -91,7 +91,7 @@ test.concurrent('stream CREATING for 20 s: waits for ACTIVE, then one Start', as
 
   const r = await handle.create({ properties: { SettleSeconds: '1' } });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:creating' });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:creating#prior=none' });
   expect(r.answeredAtMs!).toBeGreaterThanOrEqual(20_000 + 1_000 + 1_000); // ACTIVE, ENABLING, settle
   expect(r.answeredAtMs!).toBeLessThan(20_000 + 1_000 + 1_000 + 1_000 + SCHEDULING_SLACK_MS);
   expect(encryptionNow(h.cloud, 'creating')).toMatchObject({ status: 'ENABLED', keyArn });
@@ -109,7 +109,7 @@ test.concurrent('fresh enable: DISABLED → one Start → ENABLED, answered with
 
   const r = await handle.create();
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:fresh' });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:fresh#prior=none' });
   expect(r.data).toEqual({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: keyArn, EncryptionStatus: 'ENABLED' });
   expect(encryptionNow(h.cloud, 'fresh')).toMatchObject({ status: 'ENABLED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn, applied: { keyArn } });
   expect(callsOn(h.cloud, 'fresh')).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });
@@ -132,7 +132,7 @@ test.concurrent('already ENABLED with the same key: SUCCESS after one read, no S
 
   const r = await handle.create();
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:same-key' });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:same-key#prior=${keyArn}` });
   expect(callsOn(h.cloud, 'same-key')).toMatchObject({ startCalls: 0, stopCalls: 0, describe: 1 });
   expect(h.cloud.control.calls('DescribeKey', keyArn).total).toBe(0);
   expect(encryptionNow(h.cloud, 'same-key')).toMatchObject({ status: 'ENABLED', keyArn });
@@ -147,7 +147,7 @@ test.concurrent('a stream that reports no encryption configuration at all: one S
 
   const r = await handle.create({ properties: { SettleSeconds: '0' } });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:no-config' });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:no-config#prior=none' });
   expect(encryptionNow(h.cloud, 'no-config')).toMatchObject({ status: 'ENABLED', keyArn });
   expect(callsOn(h.cloud, 'no-config')).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });
   expectAnsweredInTime(r);
@@ -160,7 +160,7 @@ test.concurrent('ENABLED with another key: one Start moves it to the wanted key'
 
   const r = await handle.create({ properties: { SettleSeconds: '1' } });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:other-key', data: { KeyArn: keyArn } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:other-key#prior=${otherKey}`, data: { KeyArn: keyArn } });
   expect(encryptionAtAnswer(r)).toMatchObject({ status: 'ENABLED', keyArn, applied: { keyArn } });
   expect(callsOn(h.cloud, 'other-key')).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });
   expectAnsweredInTime(r);
@@ -173,7 +173,7 @@ test.concurrent('AWS_OWNED_CMK: one Start with the AWS owned key, no KMS call', 
 
   const r = await handle.create({ properties: { SettleSeconds: '0' } });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:aws-owned', data: { KeyType: 'AWS_OWNED_CMK', KeyArn: '' } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:aws-owned#prior=none', data: { KeyType: 'AWS_OWNED_CMK', KeyArn: '' } });
   expect(encryptionNow(h.cloud, 'aws-owned')).toMatchObject({ status: 'ENABLED', keyType: 'AWS_OWNED_CMK', keyArn: undefined, applied: { keyType: 'AWS_OWNED_CMK' } });
   expect(callsOn(h.cloud, 'aws-owned')).toMatchObject({ start: 1, startCalls: 1 });
   expect(logLines(r, 'verify-key')).toHaveLength(0);
@@ -216,7 +216,7 @@ test.concurrent('stream deleted while ENABLING: FAILED STREAM_DELETED, with the 
   expect(h.cloud.control.deleteStream('deleted-while-enabling')).toBe(true);
   const r = await pending;
 
-  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'STREAM_DELETED', physicalResourceId: 'firehose:deleted-while-enabling' });
+  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'STREAM_DELETED', physicalResourceId: 'firehose:deleted-while-enabling#prior=none' });
   expect(r.reason).toContain('was deleted while its encryption was changing');
   expect(r.answeredAtMs!).toBeLessThan(5_000 + SCHEDULING_SLACK_MS); // noticed at the next read, not when ENABLING would have ended
   expect(encryptionNow(h.cloud, 'deleted-while-enabling')).toBeUndefined();
@@ -234,7 +234,7 @@ test.concurrent('throttling storm: Describe and Start throttled hard, still SUCC
 
   const r = await handle.create({ properties: { SettleSeconds: '0' } });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:throttled' });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:throttled#prior=none' });
   expect(encryptionNow(h.cloud, 'throttled')).toMatchObject({ status: 'ENABLED', keyArn });
   expect(c.calls('DescribeDeliveryStream', 'throttled')).toMatchObject({ throttled: 5, failed: 2 });
   expect(c.calls('StartDeliveryStreamEncryption', 'throttled')).toMatchObject({ accepted: 1, throttled: 2, total: 3 });
@@ -252,7 +252,7 @@ test.concurrent('transient server errors from Firehose and KMS: retried, SUCCESS
 
   const r = await handle.create({ properties: { SettleSeconds: '0' } });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:transient' });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:transient#prior=none' });
   expect(encryptionNow(h.cloud, 'transient')).toMatchObject({ status: 'ENABLED', keyArn });
   expect(c.calls('DescribeDeliveryStream', 'transient').failed).toBe(3);
   expect(c.calls('DescribeKey', keyArn)).toMatchObject({ failed: 2, accepted: 1 });
@@ -271,7 +271,7 @@ test.concurrent('key disabled between the pre-flight and Start: Firehose ends EN
   h.cloud.control.setKeyState(keyArn!, 'Disabled');
   const r = await pending;
 
-  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'ENABLING_FAILED', physicalResourceId: 'firehose:key-race' });
+  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'ENABLING_FAILED', physicalResourceId: 'firehose:key-race#prior=none' });
   expect(r.reason).toContain('Firehose could not enable encryption of key-race: DISABLED_KMS_KEY');
   expect(encryptionNow(h.cloud, 'key-race')).toMatchObject({ status: 'ENABLING_FAILED', failureType: 'DISABLED_KMS_KEY', applied: null });
   expect(callsOn(h.cloud, 'key-race')).toMatchObject({ start: 1, startCalls: 2, stopCalls: 0 });
@@ -279,7 +279,7 @@ test.concurrent('key disabled between the pre-flight and Start: Firehose ends EN
 
   // CloudFormation's rollback: the Create started encryption, so Delete turns it off.
   const d = await handle.delete();
-  expect(d).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:key-race' });
+  expect(d).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:key-race#prior=none' });
   expect(encryptionNow(h.cloud, 'key-race')).toMatchObject({ status: 'DISABLED', applied: null });
   expect(callsOn(h.cloud, 'key-race')).toMatchObject({ start: 1, stop: 1 });
   expectAnsweredInTime(d);

@@ -36,12 +36,12 @@ test('the handler\'s own calls spend the budget: the Create takes the 25th call;
   h.cloud.control.createStream({ name: 'budget-last', encryptionCallsInWindow: 24 });
 
   const created = await handle.create({ properties: FAST });
-  expect(created).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:budget-last' });
+  expect(created).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:budget-last#prior=none' });
   expect(h.cloud.control.stream('budget-last')!.encryptionCalls.inWindow).toBe(25);
   expectAnsweredInTime(created);
 
   const refused = await handle.delete();
-  expect(refused).toMatchObject({ status: 'FAILED', reasonId: 'CALL_LIMIT_EXCEEDED', physicalResourceId: 'firehose:budget-last' });
+  expect(refused).toMatchObject({ status: 'FAILED', reasonId: 'CALL_LIMIT_EXCEEDED', physicalResourceId: 'firehose:budget-last#prior=none' });
   expect(refused.reason).toContain('Firehose refused StopDeliveryStreamEncryption on budget-last: limit exceeded');
   expect(h.cloud.control.calls('StopDeliveryStreamEncryption', 'budget-last')).toMatchObject({ total: 1, accepted: 0, failed: 1 });
   expect(encryptionNow(h.cloud, 'budget-last')).toMatchObject({ status: 'ENABLED', keyArn, applied: { keyArn } });
@@ -50,7 +50,7 @@ test('the handler\'s own calls spend the budget: the Create takes the 25th call;
   h.cloud.control.advanceClock(DAY_MS + 1_000);
 
   const deleted = await handle.delete();
-  expect(deleted).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:budget-last' });
+  expect(deleted).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:budget-last#prior=none' });
   expect(encryptionNow(h.cloud, 'budget-last')).toMatchObject({ status: 'DISABLED', applied: null });
   expect(callsOn(h.cloud, 'budget-last')).toMatchObject({ start: 1, stop: 1, stopCalls: 2 });
   expectAnsweredInTime(deleted);

@@ -15,7 +15,7 @@ import { buildExampleApp } from '../../example/app';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
-import { OWNER_TAG_KEY } from '../../src/private/contract';
+import { formatOwnerTag, OWNER_TAG_KEY } from '../../src/private/contract';
 
 let h: Harness;
 
@@ -54,7 +54,7 @@ function stepFor(steps: readonly StepResult[], stream: string, requestType: stri
   return found[0];
 }
 
-test.concurrent('the example app: deploy, rotate to key generation 2, destroy â€” each as the truth table says', async () => {
+test('the example app: deploy, rotate to key generation 2, destroy â€” each as the truth table says', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-example-'));
   const gen1 = buildExampleApp(path.join(out, 'gen1')).app.synth().directory;
   const gen2 = buildExampleApp(path.join(out, 'gen2'), { keyGeneration: 2 }).app.synth().directory;
@@ -67,7 +67,7 @@ test.concurrent('the example app: deploy, rotate to key generation 2, destroy â€
   for (const stream of ['orders', 'clicks']) {
     const step = stepFor(deployed.steps, stream, 'Create');
     const key = step.event.ResourceProperties.KeyArn;
-    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:${stream}` });
+    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:${stream}#prior=none` });
     expect(encryptionAtAnswer(step)).toMatchObject({ status: 'ENABLED', keyArn: key, applied: { keyArn: key } });
     expect(callsOn(h.cloud, stream)).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });
     expectAnsweredInTime(step);
@@ -86,7 +86,7 @@ test.concurrent('the example app: deploy, rotate to key generation 2, destroy â€
     const newKey = step.event.ResourceProperties.KeyArn;
     expect(gen1Keys).toContain(step.event.OldResourceProperties!.KeyArn);
     expect(gen1Keys).not.toContain(newKey);
-    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:${stream}`, data: { KeyArn: newKey } });
+    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:${stream}#prior=none`, data: { KeyArn: newKey } });
     expect(encryptionNow(h.cloud, stream)).toMatchObject({ status: 'ENABLED', keyArn: newKey, applied: { keyArn: newKey } });
     expect(callsOn(h.cloud, stream)).toMatchObject({ start: 2, startCalls: 2, stopCalls: 0 });
     expectAnsweredInTime(step);
@@ -98,7 +98,7 @@ test.concurrent('the example app: deploy, rotate to key generation 2, destroy â€
   expect(destroyed.status).toBe('DELETE_COMPLETE');
   for (const stream of ['orders', 'clicks']) {
     const step = stepFor(destroyed.steps, stream, 'Delete');
-    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:${stream}` });
+    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:${stream}#prior=none` });
     expect(encryptionAtAnswer(step)).toMatchObject({ status: 'DISABLED', applied: null });
     expect(callsOn(h.cloud, stream)).toMatchObject({ start: 2, stop: 1, stopCalls: 1 });
     expectAnsweredInTime(step);
@@ -122,11 +122,11 @@ test.concurrent('a failed stack update rolls back: Update with the old propertie
   expect(updated.steps.map((s) => `${s.requestType} ${s.status}`)).toEqual(['Update FAILED', 'Update SUCCESS']);
   const [failed, rollback] = updated.steps;
   const keyB = failed.event.ResourceProperties.KeyArn as string;
-  expect(failed).toMatchObject({ reasonId: 'ENABLING_FAILED', physicalResourceId: 'firehose:rollback-stack' });
+  expect(failed).toMatchObject({ reasonId: 'ENABLING_FAILED', physicalResourceId: 'firehose:rollback-stack#prior=none' });
   expect(failed.reason).toContain('CREATE_KMS_GRANT_FAILED');
   expect(rollback.event.ResourceProperties).toMatchObject({ KeyArn: keyA });
   expect(rollback.event.OldResourceProperties).toMatchObject({ KeyArn: keyB });
-  expect(rollback).toMatchObject({ physicalResourceId: 'firehose:rollback-stack', data: { KeyArn: keyA } });
+  expect(rollback).toMatchObject({ physicalResourceId: 'firehose:rollback-stack#prior=none', data: { KeyArn: keyA } });
   expect(encryptionNow(h.cloud, 'rollback-stack')).toMatchObject({ status: 'ENABLED', keyArn: keyA, applied: { keyArn: keyA } });
   expect(callsOn(h.cloud, 'rollback-stack')).toMatchObject({ start: 3, stopCalls: 0 });
   expect(h.cloud.control.key(keyB)?.KeyState).toBe('PendingDeletion');
@@ -149,7 +149,7 @@ test.concurrent('RETAIN: destroy makes no call; the stream stays ENABLED and its
 
   expect(destroyed.status).toBe('DELETE_COMPLETE');
   const [del] = destroyed.steps;
-  expect(del).toMatchObject({ requestType: 'Delete', status: 'SUCCESS', physicalResourceId: 'firehose:retain-stack' });
+  expect(del).toMatchObject({ requestType: 'Delete', status: 'SUCCESS', physicalResourceId: 'firehose:retain-stack#prior=none' });
   expect(callsOn(h.cloud, 'retain-stack')).toEqual(before);
   expect(encryptionNow(h.cloud, 'retain-stack')).toMatchObject({ status: 'ENABLED', keyArn, applied: { keyArn } });
   expect(h.cloud.control.key(keyArn)?.KeyState).toBe('Enabled');
@@ -172,7 +172,9 @@ test.concurrent('a failed Create rolls the stack back: Delete stops the stream t
   expect(stepFor(deployed.steps, 'rollback-good', 'Create').status).toBe('SUCCESS');
   const deleteMissing = stepFor(deployed.steps, 'rollback-missing', 'Delete');
   expect(deleteMissing).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:rollback-missing#not-started' });
-  expect(callsOn(h.cloud, 'rollback-missing')).toMatchObject({ describe: 1, all: 1 });
+  // the Create's reads (Describe, and the owner tag it reads alongside); the Delete makes no call
+  expect(callsOn(h.cloud, 'rollback-missing')).toMatchObject({ describe: 1, all: 2 });
+  expect(h.cloud.control.calls('ListTagsForDeliveryStream', 'rollback-missing').total).toBe(1);
   const deleteGood = stepFor(deployed.steps, 'rollback-good', 'Delete');
   expect(deleteGood.status).toBe('SUCCESS');
   expect(encryptionNow(h.cloud, 'rollback-good')).toMatchObject({ status: 'DISABLED', applied: null });
@@ -243,13 +245,16 @@ test.concurrent('two stacks encrypt one stream with one key: destroying the firs
   const deployed = await second.deploy({ properties: FAST });
   expect(deployed.status).toBe('CREATE_COMPLETE');
   expect(callsOn(h.cloud, 'shared')).toMatchObject({ start: 1, startCalls }); // the second found it ENABLED with the key
-  expect(h.cloud.control.stream('shared')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(second.stackId, secondId) });
+  // the second names the first as the previous owner
+  expect(h.cloud.control.stream('shared')?.tags).toEqual({
+    [OWNER_TAG_KEY]: formatOwnerTag({ owner: ownerTagValue(second.stackId, secondId), previous: ownerTagValue(first.stackId, firstId) }),
+  });
 
   const firstGone = await first.destroy();
 
   expect(firstGone.status).toBe('DELETE_COMPLETE');
   const [del] = firstGone.steps;
-  expect(del).toMatchObject({ requestType: 'Delete', status: 'SUCCESS', physicalResourceId: 'firehose:shared' });
+  expect(del).toMatchObject({ requestType: 'Delete', status: 'SUCCESS', physicalResourceId: 'firehose:shared#prior=none' });
   expect(del.reason).toContain('managed by another resource');
   expect(encryptionNow(h.cloud, 'shared')).toMatchObject({ status: 'ENABLED', keyArn, applied: { keyArn } });
   expect(callsOn(h.cloud, 'shared')).toMatchObject({ stopCalls: 0 });

@@ -44,7 +44,7 @@ async function created(stream: string): Promise<{ handle: ReturnType<LocalStack[
   const { handle, keyArn } = resourceFor(stack, stream);
   h.cloud.control.createStream({ name: stream });
   const create = await handle.create({ properties: FAST });
-  expect(create).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:${stream}` });
+  expect(create).toMatchObject({ status: 'SUCCESS', physicalResourceId: `firehose:${stream}#prior=none` });
   return { handle, keyArn, create };
 }
 
@@ -55,7 +55,7 @@ test.concurrent('key rotation: Update to another key makes one Start; ENABLED wi
   const r = await handle.update({ properties: { KeyArn: newKey } });
 
   expect(r.event.OldResourceProperties).toMatchObject({ KeyArn: oldKey });
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:rotate', data: { KeyArn: newKey, EncryptionStatus: 'ENABLED' } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:rotate#prior=none', data: { KeyArn: newKey, EncryptionStatus: 'ENABLED' } });
   expect(encryptionNow(h.cloud, 'rotate')).toMatchObject({ status: 'ENABLED', keyArn: newKey, applied: { keyArn: newKey } });
   expect(callsOn(h.cloud, 'rotate')).toMatchObject({ start: 2, startCalls: 2, stopCalls: 0 });
   expect(h.cloud.control.calls('DescribeKey', newKey).accepted).toBe(1);
@@ -69,14 +69,14 @@ test.concurrent('AWS_OWNED_CMK → CUSTOMER_MANAGED_CMK and back: one Start each
   const key = newKeyArn(h.cloud, '5a5a5a5a-0000-4000-8000-000000000002');
 
   const toCustomer = await handle.update({ properties: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: key } });
-  expect(toCustomer).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:switch', data: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: key } });
+  expect(toCustomer).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:switch#prior=none', data: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: key } });
   expect(encryptionAtAnswer(toCustomer)).toMatchObject({ status: 'ENABLED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: key, applied: { keyArn: key } });
   expect(callsOn(h.cloud, 'switch')).toMatchObject({ start: 2, startCalls: 2 });
   expectAnsweredInTime(toCustomer);
 
   const back = await handle.update({ properties: { KeyType: 'AWS_OWNED_CMK', KeyArn: undefined } });
   expect(back.event.OldResourceProperties).toMatchObject({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: key });
-  expect(back).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:switch', data: { KeyType: 'AWS_OWNED_CMK', KeyArn: '' } });
+  expect(back).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:switch#prior=none', data: { KeyType: 'AWS_OWNED_CMK', KeyArn: '' } });
   expect(encryptionNow(h.cloud, 'switch')).toMatchObject({ status: 'ENABLED', keyType: 'AWS_OWNED_CMK', keyArn: undefined, applied: { keyType: 'AWS_OWNED_CMK' } });
   expect(callsOn(h.cloud, 'switch')).toMatchObject({ start: 3, startCalls: 3, stopCalls: 0 });
   expectAnsweredInTime(back);
@@ -90,7 +90,7 @@ test.concurrent('no-op Update (timeout, settle time, removal policy, ServiceTime
 
   const r = await handle.update({ properties: { TimeoutSeconds: '840', SettleSeconds: '30', RemovalPolicy: 'retain', ServiceTimeout: '900' } });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:noop', data: { KeyArn: keyArn, EncryptionStatus: 'ENABLED' } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:noop#prior=none', data: { KeyArn: keyArn, EncryptionStatus: 'ENABLED' } });
   expect(r.reason).toContain('No functional property changed');
   expect(callsOn(h.cloud, 'noop')).toEqual(before);
   expect(h.cloud.control.calls('DescribeKey', keyArn).total).toBe(keyCalls);
@@ -110,7 +110,7 @@ test.concurrent('Update sent again (CloudFormation retrying after a lost answer)
 
   expect(again.event.OldResourceProperties).toMatchObject({ KeyArn: oldKey });
   expect(again.event.ResourceProperties).toMatchObject({ KeyArn: newKey });
-  expect(again).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:retry' });
+  expect(again).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:retry#prior=none' });
   expect(callsOn(h.cloud, 'retry')).toMatchObject({ start: 2, startCalls: 2 });
   expect(encryptionNow(h.cloud, 'retry')).toMatchObject({ status: 'ENABLED', keyArn: newKey });
   expectAnsweredInTime(again);
@@ -124,7 +124,7 @@ test.concurrent('rollback Update after a failed Update: the old key is applied a
 
   const failed = await handle.update({ properties: { KeyArn: newKey, ...FAST } });
 
-  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'ENABLING_FAILED', physicalResourceId: 'firehose:rollback' });
+  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'ENABLING_FAILED', physicalResourceId: 'firehose:rollback#prior=none' });
   expect(failed.reason).toContain('KMS_ACCESS_DENIED: The key policy does not let Firehose create a grant.');
   // Firehose keeps protecting the records with the old key, and shows the failed change.
   expect(encryptionNow(h.cloud, 'rollback')).toMatchObject({ status: 'ENABLING_FAILED', keyArn: oldKey, applied: { keyArn: oldKey } });
@@ -139,7 +139,7 @@ test.concurrent('rollback Update after a failed Update: the old key is applied a
 
   expect(rollback.event.ResourceProperties).toMatchObject({ KeyArn: oldKey });
   expect(rollback.event.OldResourceProperties).toMatchObject({ KeyArn: newKey });
-  expect(rollback).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:rollback', data: { KeyArn: oldKey } });
+  expect(rollback).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:rollback#prior=none', data: { KeyArn: oldKey } });
   expect(encryptionNow(h.cloud, 'rollback')).toMatchObject({ status: 'ENABLED', keyArn: oldKey, applied: { keyArn: oldKey } });
   expect(callsOn(h.cloud, 'rollback')).toMatchObject({ start: 3, startCalls: 3, stopCalls: 0 });
   expectAnsweredInTime(rollback);
@@ -152,13 +152,13 @@ test.concurrent('Update to a disabled key: FAILED KEY_NOT_ENABLED before any Sta
 
   const failed = await handle.update({ properties: { KeyArn: disabled } });
 
-  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'KEY_NOT_ENABLED', physicalResourceId: 'firehose:preflight-update' });
+  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'KEY_NOT_ENABLED', physicalResourceId: 'firehose:preflight-update#prior=none' });
   expect(encryptionNow(h.cloud, 'preflight-update')).toMatchObject({ status: 'ENABLED', keyArn: oldKey });
   expect(callsOn(h.cloud, 'preflight-update')).toMatchObject({ start: 1, startCalls: 1 });
   expectAnsweredInTime(failed);
 
   const rollback = await handle.update({ oldProperties: failed.event.ResourceProperties });
-  expect(rollback).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:preflight-update' });
+  expect(rollback).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:preflight-update#prior=none' });
   expect(callsOn(h.cloud, 'preflight-update')).toMatchObject({ start: 1, startCalls: 1 });
   expectAnsweredInTime(rollback);
 }, 30_000);
@@ -170,7 +170,7 @@ test.concurrent('stream name change: a new physical id, then the Delete of the o
 
   const moved = await handle.update({ properties: { DeliveryStreamName: 'rename-b', ...FAST } });
 
-  expect(moved).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:rename-b' });
+  expect(moved).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:rename-b#prior=none' });
   expect(encryptionNow(h.cloud, 'rename-b')).toMatchObject({ status: 'ENABLED', keyArn });
   expect(callsOn(h.cloud, 'rename-b')).toMatchObject({ start: 1, startCalls: 1 });
   expect(callsOn(h.cloud, 'rename-a')).toMatchObject({ start: 1, stopCalls: 0 });
@@ -179,8 +179,8 @@ test.concurrent('stream name change: a new physical id, then the Delete of the o
   // CloudFormation's clean-up: Delete with the old physical id and the old properties.
   const cleanup = await handle.delete({ physicalResourceId: old.id, properties: old.properties as Record<string, string> });
 
-  expect(cleanup.event.PhysicalResourceId).toBe('firehose:rename-a');
-  expect(cleanup).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:rename-a' });
+  expect(cleanup.event.PhysicalResourceId).toBe('firehose:rename-a#prior=none');
+  expect(cleanup).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:rename-a#prior=none' });
   expect(encryptionNow(h.cloud, 'rename-a')).toMatchObject({ status: 'DISABLED', applied: null });
   expect(encryptionNow(h.cloud, 'rename-b')).toMatchObject({ status: 'ENABLED', keyArn });
   expect(callsOn(h.cloud, 'rename-a')).toMatchObject({ stop: 1, stopCalls: 1 });
@@ -193,7 +193,7 @@ test.concurrent('Delete of an ENABLED stream: one Stop, answered at the first re
 
   const r = await handle.delete();
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:delete', data: { KeyArn: '', EncryptionStatus: 'DISABLED' } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:delete#prior=none', data: { KeyArn: '', EncryptionStatus: 'DISABLED' } });
   expect(encryptionNow(h.cloud, 'delete')).toMatchObject({ status: 'DISABLED', applied: null });
   expect(callsOn(h.cloud, 'delete')).toMatchObject({ start: 1, stop: 1, stopCalls: 1 });
   const stop = h.cloud.control.callLog().find((c) => c.operation === 'firehose:StopDeliveryStreamEncryption' && c.resource === 'delete')!;
@@ -227,14 +227,14 @@ test.concurrent('Delete when Firehose fails to disable: FAILED DISABLING_FAILED;
 
   const failed = await handle.delete();
 
-  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'DISABLING_FAILED', physicalResourceId: 'firehose:disabling-failed' });
+  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'DISABLING_FAILED', physicalResourceId: 'firehose:disabling-failed#prior=none' });
   expect(failed.reason).toContain('Firehose could not disable encryption of disabling-failed: DISABLED_KMS_KEY: The key is disabled.');
   expect(encryptionNow(h.cloud, 'disabling-failed')).toMatchObject({ status: 'DISABLING_FAILED', applied: { keyArn } });
   expect(callsOn(h.cloud, 'disabling-failed')).toMatchObject({ stop: 1 });
   expectAnsweredInTime(failed);
 
   const retried = await handle.delete();
-  expect(retried).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:disabling-failed' });
+  expect(retried).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:disabling-failed#prior=none' });
   expect(encryptionNow(h.cloud, 'disabling-failed')).toMatchObject({ status: 'DISABLED', applied: null });
   expect(callsOn(h.cloud, 'disabling-failed')).toMatchObject({ stop: 2, stopCalls: 2 });
   expectAnsweredInTime(retried);

@@ -68,7 +68,7 @@ test.concurrent('timeout reached: still UPDATING after the resource timeout, FAI
 
   const r = await handle.create({ properties: { TimeoutSeconds: '6', ServiceTimeout: '66' } });
 
-  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_TIMED_OUT', physicalResourceId: 'kinesis:k-timeout' });
+  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_TIMED_OUT', physicalResourceId: 'kinesis:k-timeout#prior=none' });
   expect(r.reason).toContain(`Kinesis data stream k-timeout is still UPDATING after 6 s; last status: stream UPDATING, encryption KMS with ${keyId}`);
   expect(r.data).toEqual({ EncryptionType: 'KMS', KeyId: keyId, StreamStatus: 'UPDATING' });
   expect(r.answeredAtMs!).toBeGreaterThanOrEqual(6_000);
@@ -89,7 +89,7 @@ test.concurrent('fresh enable with a new key: NONE → one Start → ACTIVE with
 
   expect(r.event.ResourceType).toBe('Custom::DataStreamEncryption');
   expect(r.event.ResourceProperties).toMatchObject({ StreamKind: 'kinesis', StreamName: 'k-fresh', StreamArn: dataStreamArn('k-fresh'), KeyId: keyId, SettleSeconds: '5' });
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-fresh', streamName: 'k-fresh', streamKind: 'kinesis' });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-fresh#prior=none', streamName: 'k-fresh', streamKind: 'kinesis' });
   expect(r.data).toEqual({ EncryptionType: 'KMS', KeyId: keyId, StreamStatus: 'ACTIVE' });
   expect(dataStreamAtAnswer(r)).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId, applied: { EncryptionType: 'KMS', KeyId: keyId } });
   expect(kinesisCallsOn(h.cloud, 'k-fresh')).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });
@@ -112,7 +112,7 @@ test.concurrent('already encrypted with the same key: SUCCESS after one read, no
 
   const r = await handle.create();
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-same-key', data: { EncryptionType: 'KMS', KeyId: keyId } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: `kinesis:k-same-key#prior=${keyId}`, data: { EncryptionType: 'KMS', KeyId: keyId } });
   expect(kinesisCallsOn(h.cloud, 'k-same-key')).toMatchObject({ startCalls: 0, stopCalls: 0, describe: 1 });
   expect(h.cloud.control.calls('DescribeKey', keyId).total).toBe(0);
   expect(logLines(r, 'settle')).toHaveLength(0);
@@ -132,7 +132,7 @@ test.concurrent.each([
 
   const r = await handle.create();
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: `kinesis:${stream}`, data: { EncryptionType: 'KMS', KeyId: keyId, StreamStatus: 'ACTIVE' } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: `kinesis:${stream}#prior=${byAlias}`, data: { EncryptionType: 'KMS', KeyId: keyId, StreamStatus: 'ACTIVE' } });
   expect(kinesisCallsOn(h.cloud, stream)).toMatchObject({ startCalls: 0, stopCalls: 0, describe: 1 });
   expect(h.cloud.control.calls('DescribeKey', byAlias)).toMatchObject({ total: 1, accepted: 1 });
   expect(logLines(r, 'resolve-key')).toEqual([expect.objectContaining({ key: byAlias, resolvedKey: keyId })]);
@@ -148,9 +148,11 @@ test.concurrent('encrypted through the alias of another key: resolved, not the w
   h.cloud.control.registerKey({ arn: 'arn:aws:kms:us-east-1:123456789012:key/0the4a11-0000-4000-8000-000000000001', aliases: ['alias/someone-elses'] });
   h.cloud.control.createDataStream({ name: 'k-other-alias', encryption: { keyId: 'alias/someone-elses' } });
 
-  const r = await handle.create({ properties: FAST });
+  // Resolving the other key needs kms:DescribeKey on it, which the handler's policy does not grant:
+  // run with the cloud's default credentials (a role allowed to describe any key).
+  const r = await handle.create({ properties: FAST, iam: false });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-other-alias', data: { KeyId: keyId } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-other-alias#prior=alias/someone-elses', data: { KeyId: keyId } });
   expect(dataStreamNow(h.cloud, 'k-other-alias')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId, applied: { KeyId: keyId } });
   expect(kinesisCallsOn(h.cloud, 'k-other-alias')).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });
   expect(h.cloud.control.calls('DescribeKey', 'alias/someone-elses').accepted).toBe(1);
@@ -165,7 +167,7 @@ test.concurrent('KINESIS_MANAGED: one Start with alias/aws/kinesis, no key check
 
   const r = await handle.create({ properties: FAST });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-managed', data: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-managed#prior=none', data: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' } });
   expect(dataStreamNow(h.cloud, 'k-managed')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId: 'alias/aws/kinesis' });
   expect(kinesisCallsOn(h.cloud, 'k-managed')).toMatchObject({ start: 1, startCalls: 1 });
   expect(logLines(r, 'verify-key')).toHaveLength(0);
@@ -180,7 +182,7 @@ test.concurrent('stream CREATING for 4 s: waits for ACTIVE, then one Start', asy
 
   const r = await handle.create({ properties: { SettleSeconds: '1' } });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-creating' });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-creating#prior=none' });
   expect(r.answeredAtMs!).toBeGreaterThanOrEqual(4_000 + 1_000 + 1_000); // ACTIVE, UPDATING, settle
   expect(r.answeredAtMs!).toBeLessThan(4_000 + 1_000 + 1_000 + 3_000);
   expect(dataStreamNow(h.cloud, 'k-creating')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId });
@@ -200,7 +202,7 @@ test.concurrent('stream UPDATING for 3 s (someone else\'s change): no Start unti
 
   const r = await handle.create({ properties: FAST });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-updating' });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-updating#prior=none' });
   const start = h.cloud.control.callLog().filter((c) => c.operation === 'kinesis:StartStreamEncryption' && c.resource === 'k-updating');
   expect(start).toHaveLength(1);
   expect(start[0].outcome).toBe('accepted');
@@ -267,7 +269,7 @@ test.concurrent.each([
   const r = await pending;
 
   // The Start that met a server error may have taken effect: the physical id is not a not-started one.
-  expect(r).toMatchObject({ status: 'FAILED', reasonId, physicalResourceId: `kinesis:${stream}` });
+  expect(r).toMatchObject({ status: 'FAILED', reasonId, physicalResourceId: `kinesis:${stream}#prior=none` });
   expect(r.reason).toContain(`KMS key ${keyId} for ${stream}`);
   expect(r.reason).toContain(text);
   expect(r.reason).toContain(error);
@@ -281,12 +283,27 @@ test.concurrent.each([
 
   // CloudFormation's rollback Delete: the stream is not encrypted, so no Stop
   const d = await handle.delete();
-  expect(d).toMatchObject({ status: 'SUCCESS', physicalResourceId: `kinesis:${stream}` });
+  expect(d).toMatchObject({ status: 'SUCCESS', physicalResourceId: `kinesis:${stream}#prior=none` });
   expect(kinesisCallsOn(h.cloud, stream)).toMatchObject({ stopCalls: 0 });
 }, 30_000);
 
+test.concurrent('the key passes the pre-flight, but Kinesis may not yet use the key on the handler\'s behalf: the refused Start (KMSAccessDeniedException) is retried within the IAM propagation window, one accepted Start', async () => {
+  const { handle, keyId } = dataStreamResourceFor(stack, 'k-start-denied');
+  h.cloud.control.createDataStream({ name: 'k-start-denied' });
+  h.cloud.control.failNext('StartStreamEncryption', 'KMSAccessDeniedException', { resource: 'k-start-denied', httpStatus: 400 });
+
+  const r = await handle.create({ properties: FAST });
+
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-start-denied#prior=none', data: { EncryptionType: 'KMS', KeyId: keyId } });
+  const starts = h.cloud.control.callLog().filter((c) => c.operation === 'kinesis:StartStreamEncryption' && c.resource === 'k-start-denied');
+  expect(starts.map((c) => c.errorName)).toEqual(['KMSAccessDeniedException', undefined]);
+  expect(logLines(r, 'retry').filter((l) => l.operation === 'StartStreamEncryption')).toHaveLength(1);
+  expect(kinesisCallsOn(h.cloud, 'k-start-denied')).toMatchObject({ start: 1, startCalls: 2, stopCalls: 0 });
+  expectAnsweredInTime(r);
+  expect(dataStreamNow(h.cloud, 'k-start-denied')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId, applied: { KeyId: keyId } });
+}, 30_000);
+
 test.concurrent.each([
-  { cause: 'Kinesis may not use the key on the handler\'s behalf', stream: 'k-start-denied', error: 'KMSAccessDeniedException', reasonId: 'KINESIS_KMS_ACCESS_DENIED' },
   { cause: 'the account is not subscribed to KMS', stream: 'k-start-opt-in', error: 'KMSOptInRequired', reasonId: 'KINESIS_KMS_OPT_IN_REQUIRED' },
 ])('the key passes the pre-flight, but $cause: the one Start is refused ($error), FAILED $reasonId, no retry', async ({ stream, error, reasonId }) => {
   const { handle, keyId } = dataStreamResourceFor(stack, stream);
@@ -318,7 +335,7 @@ test.concurrent('throttling storm on DescribeStreamSummary (Kinesis\'s LimitExce
   c.failNext('DescribeStreamSummary', 'LimitExceededException', { count: 3, ...rateExceeded });
   const r = await pending;
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-throttled', data: { KeyId: keyId } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-throttled#prior=none', data: { KeyId: keyId } });
   expect(dataStreamNow(h.cloud, 'k-throttled')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId });
   expect(c.calls('DescribeStreamSummary', 'k-throttled')).toMatchObject({ failed: 6 });
   expect(c.calls('DescribeStreamSummary', 'k-throttled').accepted).toBeGreaterThanOrEqual(2);
@@ -338,7 +355,7 @@ test.concurrent('Start refused with KMSThrottlingException, then ResourceInUseEx
 
   const r = await handle.create({ properties: FAST });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-start-retried', data: { KeyId: keyId } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-start-retried#prior=none', data: { KeyId: keyId } });
   const starts = h.cloud.control.callLog().filter((c) => c.operation === 'kinesis:StartStreamEncryption' && c.resource === 'k-start-retried');
   expect(starts.map((c) => c.errorName ?? c.outcome)).toEqual(['KMSThrottlingException', 'ResourceInUseException', 'accepted']);
   // a read between the attempts: the refused call might have taken effect
@@ -405,7 +422,7 @@ test.concurrent('the Start does not take (UPDATING, then ACTIVE without the key)
 
   const r = await handle.create();
 
-  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_ENCRYPTION_NOT_APPLIED', physicalResourceId: 'kinesis:k-not-applied' });
+  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_ENCRYPTION_NOT_APPLIED', physicalResourceId: 'kinesis:k-not-applied#prior=none' });
   expect(r.reason).toContain('Kinesis data stream k-not-applied went back to ACTIVE after StartStreamEncryption without the wanted encryption: stream ACTIVE, encryption NONE');
   expect(r.data).toEqual({ EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' });
   expect(r.answeredAtMs!).toBeGreaterThanOrEqual(1_000);

@@ -41,20 +41,20 @@ test('the Create takes the 25th key application; a rotation is then refused and 
   h.cloud.control.createDataStream({ name: 'k-budget-last', keyApplicationsInWindow: 24 });
 
   const created = await handle.create({ properties: FAST });
-  expect(created).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-budget-last' });
+  expect(created).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-budget-last#prior=none' });
   expect(h.cloud.control.dataStream('k-budget-last')!.keyApplications.inWindow).toBe(25);
   expectAnsweredInTime(created);
 
   const newKey = newKeyArn(h.cloud, 'b0d9e7a5-0000-4000-8000-00000000000d');
   const refused = await handle.update({ properties: { KeyId: newKey, ...FAST } });
-  expect(refused).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_CALL_LIMIT_EXCEEDED', physicalResourceId: 'kinesis:k-budget-last' });
+  expect(refused).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_CALL_LIMIT_EXCEEDED', physicalResourceId: 'kinesis:k-budget-last#prior=none' });
   expect(refused.reason).toContain('Kinesis refused StartStreamEncryption on k-budget-last: limit exceeded');
   expect(h.cloud.control.calls('StartStreamEncryption', 'k-budget-last')).toMatchObject({ total: 2, accepted: 1, failed: 1 });
   expect(dataStreamNow(h.cloud, 'k-budget-last')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId, applied: { KeyId: keyId } });
   expectAnsweredInTime(refused);
 
   const deleted = await handle.delete();
-  expect(deleted).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-budget-last' });
+  expect(deleted).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-budget-last#prior=none' });
   expect(dataStreamNow(h.cloud, 'k-budget-last')).toMatchObject({ status: 'ACTIVE', encryptionType: 'NONE' });
   expect(kinesisCallsOn(h.cloud, 'k-budget-last')).toMatchObject({ start: 1, stop: 1, stopCalls: 1 });
   expect(h.cloud.control.dataStream('k-budget-last')!.keyApplications.inWindow).toBe(25);

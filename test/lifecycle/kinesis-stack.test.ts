@@ -74,8 +74,8 @@ test.concurrent('a stack with a DeliveryStreamEncryption and a DataStreamEncrypt
   // the stream defined in the stack: created before its encryption, named and addressed as the template says
   expect(stack.dataStreamName('EventsD32975C2')).toBe('mixed-events');
   expect(events.event.ResourceProperties).toMatchObject({ StreamName: 'mixed-events', StreamArn: dataStreamArn('mixed-events') });
-  expect(orders).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:mixed-orders' });
-  expect(events).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:mixed-events', data: { EncryptionType: 'KMS', KeyId: eventsKey } });
+  expect(orders).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:mixed-orders#prior=none' });
+  expect(events).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:mixed-events#prior=none', data: { EncryptionType: 'KMS', KeyId: eventsKey } });
   expect(encryptionAtAnswer(orders)).toMatchObject({ status: 'ENABLED', keyArn: ordersKey, applied: { keyArn: ordersKey } });
   expect(dataStreamAtAnswer(events)).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId: eventsKey, applied: { KeyId: eventsKey } });
   expect(callsOn(h.cloud, 'mixed-orders')).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });
@@ -95,8 +95,8 @@ test.concurrent('a stack with a DeliveryStreamEncryption and a DataStreamEncrypt
   expect(destroyed.steps).toHaveLength(2);
   const ordersGone = stepFor(destroyed.steps, 'firehose', 'mixed-orders', 'Delete');
   const eventsGone = stepFor(destroyed.steps, 'kinesis', 'mixed-events', 'Delete');
-  expect(ordersGone).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:mixed-orders' });
-  expect(eventsGone).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:mixed-events' });
+  expect(ordersGone).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:mixed-orders#prior=none' });
+  expect(eventsGone).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:mixed-events#prior=none' });
   expect(encryptionAtAnswer(ordersGone)).toMatchObject({ status: 'DISABLED', applied: null });
   expect(dataStreamAtAnswer(eventsGone)).toMatchObject({ status: 'ACTIVE', encryptionType: 'NONE', applied: { EncryptionType: 'NONE' } });
   expect(callsOn(h.cloud, 'mixed-orders')).toMatchObject({ start: 1, stop: 1 });
@@ -129,7 +129,7 @@ test.concurrent('the example app with its data stream: deploy, rotate to key gen
   for (const { kind, name } of streams) {
     const step = stepFor(deployed.steps, kind, name, 'Create');
     gen1Keys.push(keyOf(step));
-    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${kind}:${name}` });
+    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${kind}:${name}#prior=none` });
     expect(calls(kind, name)).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });
     expectAnsweredInTime(step);
     expectCleanLog(step);
@@ -147,7 +147,7 @@ test.concurrent('the example app with its data stream: deploy, rotate to key gen
     const step = stepFor(rotated.steps, kind, name, 'Update');
     const newKey = keyOf(step);
     expect(gen1Keys).not.toContain(newKey);
-    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${kind}:${name}` });
+    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${kind}:${name}#prior=none` });
     expect(calls(kind, name)).toMatchObject({ start: 2, startCalls: 2, stopCalls: 0 });
     expectAnsweredInTime(step);
   }
@@ -162,7 +162,7 @@ test.concurrent('the example app with its data stream: deploy, rotate to key gen
   expect(destroyed.status).toBe('DELETE_COMPLETE');
   for (const { kind, name } of streams) {
     const step = stepFor(destroyed.steps, kind, name, 'Delete');
-    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${kind}:${name}` });
+    expect(step).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${kind}:${name}#prior=none` });
     expect(calls(kind, name)).toMatchObject({ start: 2, stop: 1, stopCalls: 1 });
     expectAnsweredInTime(step);
   }

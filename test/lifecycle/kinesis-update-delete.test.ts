@@ -62,7 +62,7 @@ async function created(stream: string): Promise<{ handle: ReturnType<LocalStack[
   const { handle, keyId } = dataStreamResourceFor(stack, stream);
   h.cloud.control.createDataStream({ name: stream });
   const create = await handle.create({ properties: FAST });
-  expect(create).toMatchObject({ status: 'SUCCESS', physicalResourceId: `kinesis:${stream}` });
+  expect(create).toMatchObject({ status: 'SUCCESS', physicalResourceId: `kinesis:${stream}#prior=none` });
   expect(kinesisCallsOn(h.cloud, stream)).toMatchObject({ start: 1, stopCalls: 0 });
   return { handle, keyId, create };
 }
@@ -74,7 +74,7 @@ test.concurrent('key rotation: Update to another key makes one Start; ACTIVE wit
   const r = await handle.update({ properties: { KeyId: newKey, ...FAST } });
 
   expect(r.event.OldResourceProperties).toMatchObject({ KeyId: oldKey });
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-rotate', data: { EncryptionType: 'KMS', KeyId: newKey, StreamStatus: 'ACTIVE' } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-rotate#prior=none', data: { EncryptionType: 'KMS', KeyId: newKey, StreamStatus: 'ACTIVE' } });
   expect(dataStreamAtAnswer(r)).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId: newKey, applied: { KeyId: newKey } });
   expect(kinesisCallsOn(h.cloud, 'k-rotate')).toMatchObject({ start: 2, startCalls: 2, stopCalls: 0 });
   expect(h.cloud.control.calls('DescribeKey', newKey).accepted).toBe(1);
@@ -89,7 +89,7 @@ test.concurrent('customer key â†’ the Kinesis managed key (alias/aws/kinesis) â†
 
   const toManaged = await handle.update({ properties: { KeyId: 'alias/aws/kinesis' } });
 
-  expect(toManaged).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-switch', data: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' } });
+  expect(toManaged).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-switch#prior=none', data: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' } });
   expect(dataStreamAtAnswer(toManaged)).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId: 'alias/aws/kinesis', applied: { KeyId: 'alias/aws/kinesis' } });
   expect(kinesisCallsOn(h.cloud, 'k-switch')).toMatchObject({ start: 2, startCalls: 2, stopCalls: 0 });
   expect(h.cloud.control.calls('DescribeKey', key).total).toBe(checks);
@@ -98,7 +98,7 @@ test.concurrent('customer key â†’ the Kinesis managed key (alias/aws/kinesis) â†
   const back = await handle.update({ properties: { KeyId: key } });
 
   expect(back.event.OldResourceProperties).toMatchObject({ KeyId: 'alias/aws/kinesis' });
-  expect(back).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-switch', data: { EncryptionType: 'KMS', KeyId: key } });
+  expect(back).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-switch#prior=none', data: { EncryptionType: 'KMS', KeyId: key } });
   expect(dataStreamNow(h.cloud, 'k-switch')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId: key, applied: { KeyId: key } });
   expect(kinesisCallsOn(h.cloud, 'k-switch')).toMatchObject({ start: 3, startCalls: 3, stopCalls: 0 });
   expect(h.cloud.control.calls('DescribeKey', key).total).toBe(checks + 1);
@@ -113,7 +113,7 @@ test.concurrent('no-op Update (timeout, settle time, removal policy, ServiceTime
 
   const r = await handle.update({ properties: { TimeoutSeconds: '840', SettleSeconds: '30', RemovalPolicy: 'retain', ServiceTimeout: '900' } });
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-noop', data: { EncryptionType: 'KMS', KeyId: keyId, StreamStatus: 'ACTIVE' } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-noop#prior=none', data: { EncryptionType: 'KMS', KeyId: keyId, StreamStatus: 'ACTIVE' } });
   expect(r.reason).toContain('No functional property changed');
   expect(kinesisCallsOn(h.cloud, 'k-noop')).toEqual(before);
   expect(h.cloud.control.calls('DescribeKey', keyId).total).toBe(keyCalls);
@@ -128,7 +128,7 @@ test.concurrent('Update to a disabled key: FAILED KEY_NOT_ENABLED before any Sta
 
   const failed = await handle.update({ properties: { KeyId: disabled } });
 
-  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'KEY_NOT_ENABLED', physicalResourceId: 'kinesis:k-update-preflight' });
+  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'KEY_NOT_ENABLED', physicalResourceId: 'kinesis:k-update-preflight#prior=none' });
   expect(failed.reason).toContain(`KMS key ${disabled} is Disabled, not Enabled`);
   expect(dataStreamNow(h.cloud, 'k-update-preflight')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId: oldKey });
   expect(kinesisCallsOn(h.cloud, 'k-update-preflight')).toMatchObject({ start: 1, startCalls: 1 });
@@ -137,7 +137,7 @@ test.concurrent('Update to a disabled key: FAILED KEY_NOT_ENABLED before any Sta
   // CloudFormation's rollback: Update back to the old key, the failed properties as OldResourceProperties.
   const rollback = await handle.update({ oldProperties: failed.event.ResourceProperties });
   expect(rollback.event.ResourceProperties).toMatchObject({ KeyId: oldKey });
-  expect(rollback).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-update-preflight', data: { KeyId: oldKey } });
+  expect(rollback).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-update-preflight#prior=none', data: { KeyId: oldKey } });
   expect(kinesisCallsOn(h.cloud, 'k-update-preflight')).toMatchObject({ start: 1, startCalls: 1 });
   expectAnsweredInTime(rollback);
 }, 30_000);
@@ -147,7 +147,7 @@ test.concurrent('Delete of an encrypted stream: one Stop, ACTIVE with encryption
 
   const r = await handle.delete();
 
-  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-delete', data: { EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' } });
+  expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-delete#prior=none', data: { EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' } });
   expect(dataStreamAtAnswer(r)).toMatchObject({ status: 'ACTIVE', encryptionType: 'NONE', applied: { EncryptionType: 'NONE' } });
   expect(dataStreamNow(h.cloud, 'k-delete')).toMatchObject({ status: 'ACTIVE', encryptionType: 'NONE', keyId: undefined });
   expect(kinesisCallsOn(h.cloud, 'k-delete')).toMatchObject({ start: 1, stop: 1, stopCalls: 1 });
@@ -167,10 +167,12 @@ test.concurrent('Delete of a stream encrypted through the key\'s alias ARN: the 
   const byAlias = aliasArn('alias/kinesis-sse/k-delete-alias');
   h.cloud.control.createDataStream({ name: 'k-delete-alias', encryption: { keyId: byAlias } });
   const create = await handle.create();
-  expect(create).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-delete-alias', data: { KeyId: keyId } });
+  expect(create).toMatchObject({ status: 'SUCCESS', physicalResourceId: `kinesis:k-delete-alias#prior=${byAlias}`, data: { KeyId: keyId } });
   expect(kinesisCallsOn(h.cloud, 'k-delete-alias')).toMatchObject({ startCalls: 0 });
 
-  const r = await handle.delete();
+  // The new id records the key the stream had before, so its Delete would leave the stream as it is: the Stop
+  // is that of an id from before prior states were recorded.
+  const r = await handle.delete({ physicalResourceId: 'kinesis:k-delete-alias' });
 
   expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-delete-alias' });
   expect(logLines(r, 'stop')).toEqual([expect.objectContaining({ key: byAlias, status: 'accepted' })]);
@@ -202,14 +204,14 @@ test.concurrent('the Stop does not take (UPDATING, then ACTIVE still with the ke
 
   const failed = await handle.delete();
 
-  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_ENCRYPTION_NOT_APPLIED', physicalResourceId: 'kinesis:k-stop-not-applied' });
+  expect(failed).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_ENCRYPTION_NOT_APPLIED', physicalResourceId: 'kinesis:k-stop-not-applied#prior=none' });
   expect(failed.reason).toContain(`went back to ACTIVE after StopStreamEncryption without the wanted encryption: stream ACTIVE, encryption KMS with ${keyId}`);
   expect(dataStreamNow(h.cloud, 'k-stop-not-applied')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId });
   expect(kinesisCallsOn(h.cloud, 'k-stop-not-applied')).toMatchObject({ stop: 1, stopCalls: 1 });
   expectAnsweredInTime(failed);
 
   const retried = await handle.delete();
-  expect(retried).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-stop-not-applied' });
+  expect(retried).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-stop-not-applied#prior=none' });
   expect(dataStreamNow(h.cloud, 'k-stop-not-applied')).toMatchObject({ status: 'ACTIVE', encryptionType: 'NONE' });
   expect(kinesisCallsOn(h.cloud, 'k-stop-not-applied')).toMatchObject({ stop: 2, stopCalls: 2 });
   expectAnsweredInTime(retried);

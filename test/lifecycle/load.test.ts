@@ -64,10 +64,14 @@ test('200 resources deployed at once under the default rate limits: every one SU
   expect(failures).toEqual([]);
   expect(c.calls('StartDeliveryStreamEncryption').accepted).toBe(COUNT);
   expect(c.calls('StopDeliveryStreamEncryption').total).toBe(0);
+  // every call was made as the handler's role, authorized against its policies (the statements of 200 streams, in several chunks)
+  const policies = Object.entries(stack.template.template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::ManagedPolicy').map(([id]) => id);
+  expect(policies.length).toBeGreaterThan(1);
+  expect([...c.iamRoles().find((r) => r.roleArn.includes('LoadStack'))?.policies ?? []].sort()).toEqual(policies.sort());
   // the rate limits were hit, and every handler rode them out
   expect(c.calls('DescribeDeliveryStream').throttled + c.calls('StartDeliveryStreamEncryption').throttled).toBeGreaterThan(0);
   for (const step of deployed.steps) {
-    expect(step.physicalResourceId).toBe(`firehose:${step.streamName}`);
+    expect(step.physicalResourceId).toBe(`firehose:${step.streamName}#prior=none`);
     expect(c.calls('StartDeliveryStreamEncryption', step.streamName).accepted).toBe(1);
     expect(encryptionAtAnswer(step)).toMatchObject({ status: 'ENABLED', keyArn, applied: { keyArn } });
     expectAnsweredInTime(step);

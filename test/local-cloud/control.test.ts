@@ -199,7 +199,8 @@ describe('other control methods', () => {
   });
 
   test.each<[string, () => unknown, RegExp]>([
-    ['an unknown operation', () => t.cloud.control.failNext('PutRecord', 'X'), /Unknown operation 'PutRecord'. Known operations: firehose:CreateDeliveryStream/],
+    ['an unknown operation', () => t.cloud.control.failNext('UpdateDestination', 'X'), /Unknown operation 'UpdateDestination'. Known operations: firehose:CreateDeliveryStream/],
+    ['an operation two services have, by bare name', () => t.cloud.control.failNext('PutRecord', 'X'), /Operation 'PutRecord' is ambiguous: use one of firehose:PutRecord, kinesis:PutRecord/],
     ['an invalid error name', () => t.cloud.control.failNext('DescribeKey', 'not a name'), /errorName must be an error shape name/],
     ['a count of 0', () => t.cloud.control.failNext('DescribeKey', 'X', { count: 0 }), /count must be an integer >= 1/],
     ['a negative delay', () => t.cloud.control.setDelays({ enablingMs: -1 }), /enablingMs must be a finite number of milliseconds >= 0/],

@@ -30,7 +30,7 @@ import { ownerTagValue } from '../../lambda/core/ownership';
 import type { CloudFormationResponse } from '../../lambda/core/response';
 import { STREAM_KINDS } from '../../lambda/kinds';
 import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../local-cloud';
-import { encodeDataStreamEncryptionProperties, OWNER_TAG_KEY } from '../../src/private/contract';
+import { encodeDataStreamEncryptionProperties, formatOwnerTag, OWNER_TAG_KEY } from '../../src/private/contract';
 
 const HOUR = 60 * 60 * 1000;
 const ACCOUNT = '123456789012';
@@ -519,7 +519,7 @@ describe('control API', () => {
     cloud.control.failNextStreamEncryption('events');
     cloud.control.reset();
     expect(cloud.control.state().kinesis).toEqual({
-      delays: { creatingMs: 0, updatingMs: 60_000, deletingMs: 0 },
+      delays: { creatingMs: 0, updatingMs: 60_000, deletingMs: 0, staleReadMs: 0 },
       streamDelays: {},
       keyApplicationLimit: { calls: 25, windowMs: 24 * HOUR },
       streams: [],
@@ -607,19 +607,21 @@ describe('the handler against the local cloud, with the real SDK clients', () =>
     live.control.createDataStream({ name: 'events' });
 
     const created = await run({ RequestType: 'Create', ResourceProperties: props(KEY) });
-    expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { EncryptionType: 'KMS', KeyId: KEY } });
+    // the new id records that the stream was not encrypted before
+    const id = 'kinesis:events#prior=none';
+    expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id, Data: { EncryptionType: 'KMS', KeyId: KEY } });
     expect(live.control.dataStream('events')?.appliedEncryption).toEqual({ EncryptionType: 'KMS', KeyId: KEY });
 
     const again = await run({ RequestType: 'Create', ResourceProperties: props(KEY) });
     expect(again.Status).toBe('SUCCESS');
 
-    const rotated = await run({ RequestType: 'Update', PhysicalResourceId: 'kinesis:events', ResourceProperties: props(OTHER_KEY), OldResourceProperties: props(KEY) });
-    expect(rotated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { KeyId: OTHER_KEY } });
+    const rotated = await run({ RequestType: 'Update', PhysicalResourceId: id, ResourceProperties: props(OTHER_KEY), OldResourceProperties: props(KEY) });
+    expect(rotated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id, Data: { KeyId: OTHER_KEY } });
 
-    const noop = await run({ RequestType: 'Update', PhysicalResourceId: 'kinesis:events', ResourceProperties: { ...props(OTHER_KEY), TimeoutSeconds: '60' }, OldResourceProperties: props(OTHER_KEY) });
+    const noop = await run({ RequestType: 'Update', PhysicalResourceId: id, ResourceProperties: { ...props(OTHER_KEY), TimeoutSeconds: '60' }, OldResourceProperties: props(OTHER_KEY) });
     expect(noop.Status).toBe('SUCCESS');
 
-    const deleted = await run({ RequestType: 'Delete', PhysicalResourceId: 'kinesis:events', ResourceProperties: props(OTHER_KEY) });
+    const deleted = await run({ RequestType: 'Delete', PhysicalResourceId: id, ResourceProperties: props(OTHER_KEY) });
     expect(deleted).toMatchObject({ Status: 'SUCCESS', Data: { EncryptionType: 'NONE', StreamStatus: 'ACTIVE' } });
     expect(live.control.dataStream('events')?.appliedEncryption).toEqual({ EncryptionType: 'NONE' });
 
@@ -633,22 +635,27 @@ describe('the handler against the local cloud, with the real SDK clients', () =>
     live.control.createDataStream({ name: 'events' });
     const stackId = 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1';
 
-    expect((await run({ RequestType: 'Create', ResourceProperties: props('alias/aws/kinesis') })).Status).toBe('SUCCESS');
+    const first = await run({ RequestType: 'Create', ResourceProperties: props('alias/aws/kinesis') });
+    expect(first).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=none' });
     expect(live.control.dataStream('events')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(stackId, 'EventsSse') });
     // the construct renamed: CloudFormation creates the new resource, which finds the stream encrypted …
     const renamed = await run({ RequestType: 'Create', LogicalResourceId: 'EventsEncryption', ResourceProperties: props('alias/aws/kinesis') });
-    expect(renamed.Status).toBe('SUCCESS');
-    expect(live.control.dataStream('events')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(stackId, 'EventsEncryption') });
-    // … then deletes the old one, which must not stop the encryption
-    const cleanup = await run({ RequestType: 'Delete', PhysicalResourceId: 'kinesis:events', ResourceProperties: props('alias/aws/kinesis') });
+    // another resource managed the stream: the new id records no prior state, and the tag names the old owner as the previous one
+    expect(renamed).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events' });
+    expect(live.control.dataStream('events')?.tags).toEqual({
+      [OWNER_TAG_KEY]: formatOwnerTag({ owner: ownerTagValue(stackId, 'EventsEncryption'), previous: ownerTagValue(stackId, 'EventsSse') }),
+    });
+    // … then deletes the old one, which must not stop the encryption, and hands the tag to the new one alone
+    const cleanup = await run({ RequestType: 'Delete', PhysicalResourceId: first.PhysicalResourceId, ResourceProperties: props('alias/aws/kinesis') });
     expect(cleanup.Status).toBe('SUCCESS');
     expect(cleanup.Reason).toContain('managed by another resource');
     expect(live.control.dataStream('events')?.appliedEncryption).toEqual({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
     expect(live.control.calls('StartStreamEncryption', 'events').accepted).toBe(1);
     expect(live.control.calls('StopStreamEncryption', 'events').total).toBe(0);
+    expect(live.control.dataStream('events')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(stackId, 'EventsEncryption') });
 
     // the owner's own Delete stops it, and removes the tag
-    const destroyed = await run({ RequestType: 'Delete', LogicalResourceId: 'EventsEncryption', PhysicalResourceId: 'kinesis:events', ResourceProperties: props('alias/aws/kinesis') });
+    const destroyed = await run({ RequestType: 'Delete', LogicalResourceId: 'EventsEncryption', PhysicalResourceId: renamed.PhysicalResourceId, ResourceProperties: props('alias/aws/kinesis') });
     expect(destroyed.Status).toBe('SUCCESS');
     expect(live.control.dataStream('events')).toMatchObject({ appliedEncryption: { EncryptionType: 'NONE' }, tags: {} });
   });
@@ -668,7 +675,7 @@ describe('the handler against the local cloud, with the real SDK clients', () =>
     live.control.createDataStream({ name: 'events' });
     live.control.failNextStreamEncryption('events');
     const answer = await run({ RequestType: 'Create', ResourceProperties: props('alias/aws/kinesis') });
-    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#prior=none' });
     expect(answer.Reason).toMatch(/^DATA_STREAM_ENCRYPTION_NOT_APPLIED: /);
   });
 });

@@ -52,7 +52,7 @@ describe('the JSON 1.1 wire format', () => {
   });
 
   test.each([
-    ['an unknown operation', 'Firehose_20150804.PutRecordBatch', /Operation Firehose_20150804.PutRecordBatch is not supported/],
+    ['an unknown operation', 'Firehose_20150804.UpdateDestination', /Operation Firehose_20150804.UpdateDestination is not supported/],
     ['an unknown service', 'DynamoDB_20120810.ListTables', /not supported/],
     ['no target at all', undefined, /Missing X-Amz-Target/],
   ])('%s is an UnknownOperationException', async (_what, target, message) => {

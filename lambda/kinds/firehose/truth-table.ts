@@ -311,6 +311,10 @@ function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, o
       return WAIT;
     case 'ENABLING_FAILED':
     case 'DISABLING_FAILED':
+      // Firehose keeps the key in force after ENABLING_FAILED: a Delete putting that key back has nothing to do.
+      if (goal.restore && !memory.started && status === 'ENABLING_FAILED' && hasWantedKey(goal, enc, memory)) {
+        return { kind: 'succeed', settle: false };
+      }
       if (memory.started ? memory.transitionSinceChange || memory.graceOver : memory.sawEnabling || memory.sawDisabling) {
         return fail(status, { stream, failure: enc.failure ?? 'no FailureDescription given' });
       }

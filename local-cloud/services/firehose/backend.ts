@@ -9,15 +9,19 @@
 import type { DeliveryStreamEncryptionStatus, DeliveryStreamStatus, DeliveryStreamType } from '@aws-sdk/client-firehose';
 import { formatArn, partitionOf } from '../../arn';
 import { LocalClock } from '../../clock';
-import { ControlError } from '../../errors';
+import { ControlError, ServiceError } from '../../errors';
 import { epochSeconds, isJsonObject, JsonObject } from '../../json';
 import { RequestContext } from '../../router';
 import { keyProblem, KeyProblemWording } from '../key-usability';
 import type { KeyLookup } from '../kms';
+import { DeliveryReport, RecordIds, RecordKey, recordsOf, StoredRecord, unreadable, UnreadableRecord } from '../records';
+import { StaleReads } from '../stale-reads';
 import { checkMember, EncryptionCallLimit, StreamBackend } from '../stream-table';
 import { TagSet } from '../tags';
 import { FirehoseErrors } from './errors';
 import {
+  PutRecordBatchInput,
+  PutRecordInput,
   CreateDeliveryStreamInput,
   DEFAULT_ENCRYPTION_CALL_LIMIT,
   DEFAULT_TAG_PAGE,
@@ -107,6 +111,8 @@ interface StreamRecord {
   /** Times of the accepted Start/Stop calls of the rolling window. */
   calls: number[];
   readonly tags: TagSet;
+  /** The records put, oldest first (buffered until delivered). */
+  records?: StoredRecord[];
 }
 
 /** The failures Firehose reports for a key it cannot use. */
@@ -149,6 +155,14 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
   /**
    * @param options - clock, account, region, key directory and initial settings
    */
+  private readonly recordIds = new RecordIds('record-', 12);
+  private readonly staleReads = new StaleReads<JsonObject>();
+
+  /** Where stream keys are looked up. */
+  public get keys(): KeyDirectory {
+    return this.options.keys;
+  }
+
   constructor(private readonly options: FirehoseBackendOptions) {
     super(FIREHOSE_STREAMS, { ...options, callLimit: options.encryptionCallLimit ?? DEFAULT_ENCRYPTION_CALL_LIMIT });
   }
@@ -210,7 +224,9 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
   /** `DescribeDeliveryStream`. */
   public describeDeliveryStream(input: StreamNameInput, context: RequestContext): JsonObject {
     this.table.settleAll(context.now);
-    return { DeliveryStreamDescription: this.describe(this.requireStream(input.DeliveryStreamName, context)) };
+    const stream = this.requireStream(input.DeliveryStreamName, context);
+    const staleMs = this.table.delaysFor(stream.name).staleReadMs;
+    return { DeliveryStreamDescription: this.staleReads.read(stream.name, this.describe(stream), stream.lastUpdatedAt, context.now, staleMs) };
   }
 
   /** `DeleteDeliveryStream`: `DELETING`, then gone. Refused while `CREATING`. */
@@ -390,6 +406,79 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
     this.table.reset();
     this.forcedStartFailures.clear();
     this.forcedStopFailures.clear();
+    this.recordIds.reset();
+    this.staleReads.forget();
+  }
+
+  // ---- data plane ---------------------------------------------------------------------------
+
+  /** `PutRecord`: buffered, encrypted under the key in force (none while DISABLED or ENABLING). */
+  public putRecord(input: PutRecordInput, context: RequestContext): JsonObject {
+    const stream = this.writable(input.DeliveryStreamName, context);
+    const record = this.write(stream, input.Record.Data, context);
+    return { RecordId: record.id, Encrypted: record.key.kind !== 'none' };
+  }
+
+  /** `PutRecordBatch`: each record as `PutRecord` buffers it. */
+  public putRecordBatch(input: PutRecordBatchInput, context: RequestContext): JsonObject {
+    const stream = this.writable(input.DeliveryStreamName, context);
+    const records = input.Records.map((r) => this.write(stream, r.Data, context));
+    return { FailedPutCount: 0, Encrypted: records.some((r) => r.key.kind !== 'none'), RequestResponses: records.map((r) => ({ RecordId: r.id })) };
+  }
+
+  /**
+   * Delivers a stream's buffered records to its destination: Firehose must decrypt each one.
+   * Records it cannot read (their key disabled, pending deletion or gone) stay buffered, as
+   * Firehose keeps retrying them (up to 24 hours), and are reported.
+   */
+  public deliverRecords(name: string): DeliveryReport {
+    let delivered = 0;
+    const failed: UnreadableRecord[] = [];
+    for (const record of recordsOf(this.table, name, this.options.clock.now(), 'deliverRecords', 'delivery stream')) {
+      if (record.delivered) continue;
+      const [problem] = unreadable([record], this.options.keys);
+      if (problem) {
+        failed.push(problem);
+      } else {
+        record.delivered = true;
+        delivered += 1;
+      }
+    }
+    return { delivered, unreadable: failed };
+  }
+
+  /** The records put to a stream so far that cannot be read now (delivered or not). */
+  public unreadableRecords(name: string): UnreadableRecord[] {
+    return unreadable(recordsOf(this.table, name, this.options.clock.now(), 'unreadableRecords', 'delivery stream'), this.options.keys);
+  }
+
+  /** The stream of a put: it must exist, be `ACTIVE` and `DirectPut`. */
+  private writable(name: string, context: RequestContext): StreamRecord {
+    this.table.settleAll(context.now);
+    const stream = this.requireStream(name, context);
+    if (stream.status !== 'ACTIVE') throw FirehoseErrors.notActive(stream.name, context.accountId, stream.status);
+    if (stream.type !== 'DirectPut') throw FirehoseErrors.invalidArgument(`Firehose stream ${stream.name} has DeliveryStreamType ${stream.type}: records can be put only to DirectPut streams.`);
+    return stream;
+  }
+
+  /** Buffers one record under the key in force; a customer key that cannot be used is `InvalidKMSResourceException`. */
+  private write(stream: StreamRecord, data: string, context: RequestContext): StoredRecord {
+    const applied = stream.encryption.applied; // none before the first ENABLED; the old key while a change is ENABLING
+    let key: RecordKey = { kind: 'none' };
+    if (applied?.keyType === 'AWS_OWNED_CMK') {
+      key = { kind: 'aws' };
+    } else if (applied?.keyArn) {
+      const lookup = this.options.keys.find(applied.keyArn);
+      if (!lookup.found || lookup.metadata.KeyState !== 'Enabled') {
+        throw new ServiceError('InvalidKMSResourceException', `Firehose could not encrypt the record with KMS key ${applied.keyArn}: ${lookup.found ? `it is ${String(lookup.metadata.KeyState)}` : 'it does not exist'}.`, {
+          fields: { code: lookup.found ? 'KMS.KMSInvalidStateException' : 'KMS.NotFoundException' },
+        });
+      }
+      key = { kind: 'kms', keyArn: lookup.metadata.Arn };
+    }
+    const record: StoredRecord = { id: this.recordIds.take(), data, writtenAt: context.now, key };
+    (stream.records ??= []).push(record);
+    return record;
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -459,6 +548,7 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
     this.table.spendCall(stream, now, () => FirehoseErrors.limitExceeded(stream.name, this.table.limit));
     const forcedFailure = forced.get(stream.name);
     forced.delete(stream.name);
+    this.staleReads.observe(stream.name, this.describe(stream), stream.lastUpdatedAt);
     stream.encryption.reported = true;
     stream.encryption.change = changeWith(forcedFailure);
     this.touch(stream, now);

@@ -7,12 +7,15 @@
 
 import { ServiceModule } from '../../router';
 import { wireOperation } from '../operation';
+import { firehoseAuthorization } from './authorization';
 import { FirehoseBackend } from './backend';
 import {
   CreateDeliveryStreamInput,
   Firehose,
   ListDeliveryStreamsInput,
   ListTagsForDeliveryStreamInput,
+  PutRecordBatchInput,
+  PutRecordInput,
   StartDeliveryStreamEncryptionInput,
   StreamNameInput,
   TagDeliveryStreamInput,
@@ -34,6 +37,7 @@ export function firehoseService(backend: FirehoseBackend): ServiceModule {
     id: 'firehose',
     targetPrefix: 'Firehose_20150804',
     validationErrorName: 'InvalidArgumentException',
+    authorization: firehoseAuthorization(backend.keys),
     operations: {
       CreateDeliveryStream: wireOperation<CreateDeliveryStreamInput>(
         Firehose.CreateDeliveryStreamInput, byName, (i, c) => backend.createDeliveryStream(i, c)),
@@ -44,6 +48,8 @@ export function firehoseService(backend: FirehoseBackend): ServiceModule {
         Firehose.ListDeliveryStreamsInput, {}, (i, c) => backend.listDeliveryStreams(i, c)),
       StartDeliveryStreamEncryption: wireOperation<StartDeliveryStreamEncryptionInput>(
         Firehose.StartDeliveryStreamEncryptionInput, byNameAt(5), (i, c) => backend.startDeliveryStreamEncryption(i, c)),
+      PutRecord: wireOperation<PutRecordInput>(Firehose.PutRecordInput, byName, (i, c) => backend.putRecord(i, c)),
+      PutRecordBatch: wireOperation<PutRecordBatchInput>(Firehose.PutRecordBatchInput, byName, (i, c) => backend.putRecordBatch(i, c)),
       StopDeliveryStreamEncryption: wireOperation<StreamNameInput>(
         Firehose.StopDeliveryStreamEncryptionInput, byNameAt(5), (i, c) => backend.stopDeliveryStreamEncryption(i, c)),
       TagDeliveryStream: wireOperation<TagDeliveryStreamInput>(

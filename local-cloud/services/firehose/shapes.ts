@@ -23,6 +23,8 @@ export interface TransitionDelays extends JsonObject {
   disablingMs: number;
   /** `DELETING` → gone. */
   deletingMs: number;
+  /** For this long after a change, `DescribeDeliveryStream` answers the state before it (eventual consistency). */
+  staleReadMs: number;
 }
 
 /** The delays a new local cloud starts with. */
@@ -31,6 +33,7 @@ export const DEFAULT_TRANSITION_DELAYS: Readonly<TransitionDelays> = Object.free
   enablingMs: 1000,
   disablingMs: 1000,
   deletingMs: 500,
+  staleReadMs: 0,
 });
 
 /** 25 calls per stream per rolling 24 hours, as Firehose documents it. */
@@ -233,6 +236,7 @@ export const FIREHOSE_STREAMS: StreamKind<TransitionDelays> = {
 /** Input shapes of the Firehose operations, restating the constraints of the Firehose service model. */
 export const Firehose = (() => {
   const DeliveryStreamName = s.string(STREAM_NAME);
+  const FirehoseRecord = s.structure({ Data: s.string({ min: 0, max: 1_400_000 }) }, ['Data']);
   const AWSKMSKeyARN = s.string({ min: 1, max: 512, pattern: 'arn:.*:kms:[a-zA-Z0-9\\-]+:\\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\\-_/]+' });
   const RoleARN = s.string({ min: 1, max: 512, pattern: 'arn:.*:iam::\\d{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+' });
   const KinesisStreamARN = s.string({ min: 1, max: 512, pattern: 'arn:.*:kinesis:[a-zA-Z0-9\\-]+:\\d{12}:stream/[a-zA-Z0-9_.-]+' });
@@ -279,6 +283,8 @@ export const Firehose = (() => {
     }),
     StartDeliveryStreamEncryptionInput: s.structure({ DeliveryStreamName, DeliveryStreamEncryptionConfigurationInput }, ['DeliveryStreamName']),
     StopDeliveryStreamEncryptionInput: s.structure({ DeliveryStreamName }, ['DeliveryStreamName']),
+    PutRecordInput: s.structure({ DeliveryStreamName, Record: FirehoseRecord }, ['DeliveryStreamName', 'Record']),
+    PutRecordBatchInput: s.structure({ DeliveryStreamName, Records: s.list(FirehoseRecord, { min: 1, max: 500 }) }, ['DeliveryStreamName', 'Records']),
     TagDeliveryStreamInput: s.structure({ DeliveryStreamName, Tags: s.list(Tag, { min: 1, max: 50 }) }, ['DeliveryStreamName', 'Tags']),
     UntagDeliveryStreamInput: s.structure({ DeliveryStreamName, TagKeys: s.list(TagKey, { min: 1, max: 50 }) }, ['DeliveryStreamName', 'TagKeys']),
     ListTagsForDeliveryStreamInput: s.structure({ DeliveryStreamName, ExclusiveStartTagKey: TagKey, Limit: TagLimit }, ['DeliveryStreamName']),
@@ -328,6 +334,14 @@ export interface ListTagsForDeliveryStreamInput {
 /** Input of the operations that take only a stream name (as far as the local cloud is concerned). */
 export interface StreamNameInput {
   DeliveryStreamName: string;
+}
+/** `PutRecordInput`. */
+export interface PutRecordInput extends StreamNameInput {
+  Record: { Data: string };
+}
+/** `PutRecordBatchInput`. */
+export interface PutRecordBatchInput extends StreamNameInput {
+  Records: Array<{ Data: string }>;
 }
 /** `ListDeliveryStreamsInput`. */
 export interface ListDeliveryStreamsInput {

@@ -14,6 +14,8 @@ import { epochSeconds, isJsonObject, JsonObject } from '../../json';
 import { RequestContext } from '../../router';
 import { keyProblem, KeyProblemWording } from '../key-usability';
 import type { KeyLookup } from '../kms';
+import { readError, RecordIds, RecordKey, recordsOf, StoredRecord, unreadable, UnreadableRecord } from '../records';
+import { StaleReads } from '../stale-reads';
 import { checkMember, EncryptionCallLimit, StreamBackend } from '../stream-table';
 import { TagSet } from '../tags';
 import { KinesisErrors } from './errors';
@@ -42,6 +44,10 @@ import {
   StreamReference,
   TAG_CHARACTERS,
   KINESIS_STREAMS,
+  GetRecordsInput,
+  GetShardIteratorInput,
+  PutRecordInput,
+  PutRecordsInput,
 } from './shapes';
 
 /** What Kinesis needs from KMS. */
@@ -86,6 +92,19 @@ interface StreamRecord {
   /** Times of the accepted Starts (key applications) of the rolling window. */
   calls: number[];
   readonly tags: TagSet;
+  /** The records written (one shard), oldest first. */
+  records?: StoredRecord[];
+  /** When the stream's status or encryption last changed. */
+  changedAt?: number;
+}
+
+/** The one shard of the local cloud's data streams (records are not spread over shards). */
+const SHARD_ID = 'shardId-000000000000';
+
+/** Where a shard iterator points: a stream and an index into its records. */
+interface IteratorPosition {
+  readonly stream: string;
+  readonly at: number;
 }
 
 /** `InvalidArgumentException` for a tag key or value with characters Kinesis does not document. */
@@ -123,6 +142,14 @@ export class KinesisBackend extends StreamBackend<StreamRecord, DataStreamDelays
   /**
    * @param options - clock, account, region, key directory and initial settings
    */
+  private readonly sequence = new RecordIds('4959', 52);
+  private readonly staleReads = new StaleReads<StreamDescriptionSummaryJson>();
+
+  /** Where stream keys are looked up. */
+  public get keys(): KinesisKeyDirectory {
+    return this.options.keys;
+  }
+
   constructor(private readonly options: KinesisBackendOptions) {
     super(KINESIS_STREAMS, { ...options, callLimit: options.keyApplicationLimit ?? DEFAULT_KEY_APPLICATION_LIMIT });
   }
@@ -161,14 +188,15 @@ export class KinesisBackend extends StreamBackend<StreamRecord, DataStreamDelays
   /** `DescribeStreamSummary`. */
   public describeStreamSummary(input: StreamReference, context: RequestContext): JsonObject {
     this.table.settleAll(context.now);
-    return { StreamDescriptionSummary: this.summarize(this.locate(input, context)) };
+    const stream = this.locate(input, context);
+    return { StreamDescriptionSummary: this.staleRead(stream, this.summarize(stream), context.now) };
   }
 
   /** `DescribeStream`, shards paged by `Limit` (default 100) after `ExclusiveStartShardId`. */
   public describeStream(input: DescribeStreamInput, context: RequestContext): JsonObject {
     this.table.settleAll(context.now);
     const stream = this.locate(input, context);
-    const summary = this.summarize(stream);
+    const summary = this.staleRead(stream, this.summarize(stream), context.now);
     const all = this.shardsOf(stream);
     const start = input.ExclusiveStartShardId;
     const after = start === undefined ? all : all.filter((shard) => String(shard.ShardId) > start);
@@ -333,6 +361,124 @@ export class KinesisBackend extends StreamBackend<StreamRecord, DataStreamDelays
   public reset(): void {
     this.table.reset();
     this.forcedFailures.clear();
+    this.sequence.reset();
+    this.staleReads.forget();
+  }
+
+  // ---- data plane ---------------------------------------------------------------------------
+
+  /** `PutRecord`: one record, encrypted under the key in force (KMS errors when it cannot be used). */
+  public putRecord(input: PutRecordInput, context: RequestContext): JsonObject {
+    const stream = this.writable(input, context);
+    const record = this.write(stream, input.Data, input.PartitionKey, context);
+    return { ShardId: SHARD_ID, SequenceNumber: record.id, EncryptionType: record.key.kind === 'none' ? 'NONE' : 'KMS' };
+  }
+
+  /** `PutRecords`: each record as `PutRecord` writes it; a key that cannot be used fails each record. */
+  public putRecords(input: PutRecordsInput, context: RequestContext): JsonObject {
+    const stream = this.writable(input, context);
+    let failed = 0;
+    const results: JsonObject[] = input.Records.map((r) => {
+      try {
+        return { SequenceNumber: this.write(stream, r.Data, r.PartitionKey, context).id, ShardId: SHARD_ID };
+      } catch (e) {
+        if (!(e instanceof ServiceError)) throw e;
+        failed += 1;
+        return { ErrorCode: e.errorName, ErrorMessage: e.message };
+      }
+    });
+    return { FailedRecordCount: failed, Records: results, EncryptionType: this.keyOfWrites(stream, context).kind === 'none' ? 'NONE' : 'KMS' };
+  }
+
+  /** `GetShardIterator` of the one shard. */
+  public getShardIterator(input: GetShardIteratorInput, context: RequestContext): JsonObject {
+    this.table.settleAll(context.now);
+    const stream = this.locate(input, context);
+    if (input.ShardId !== SHARD_ID) throw KinesisErrors.invalidArgument(`Shard ${input.ShardId} in stream ${stream.name} under account ${context.accountId} does not exist`);
+    const records = stream.records ?? [];
+    const bySequence = () => {
+      const i = records.findIndex((r) => r.id === input.StartingSequenceNumber);
+      if (i < 0) throw KinesisErrors.invalidArgument(`StartingSequenceNumber ${input.StartingSequenceNumber} used in GetShardIterator on shard ${SHARD_ID} in stream ${stream.name} is invalid.`);
+      return i;
+    };
+    let at: number;
+    switch (input.ShardIteratorType) {
+      case 'TRIM_HORIZON': at = 0; break;
+      case 'LATEST': at = records.length; break;
+      case 'AT_SEQUENCE_NUMBER': at = bySequence(); break;
+      case 'AFTER_SEQUENCE_NUMBER': at = bySequence() + 1; break;
+      default: {
+        const since = Number(input.Timestamp ?? 0) * 1000;
+        const i = records.findIndex((r) => r.writtenAt >= since);
+        at = i < 0 ? records.length : i;
+      }
+    }
+    return { ShardIterator: Buffer.from(JSON.stringify({ stream: stream.name, at } satisfies IteratorPosition)).toString('base64') };
+  }
+
+  /**
+   * `GetRecords`: up to `Limit` records from the iterator. A record whose key is disabled, pending
+   * deletion or gone fails the whole call with the KMS error Kinesis answers.
+   */
+  public getRecords(input: GetRecordsInput, context: RequestContext): JsonObject {
+    this.table.settleAll(context.now);
+    let position: IteratorPosition;
+    try {
+      position = JSON.parse(Buffer.from(input.ShardIterator, 'base64').toString('utf8')) as IteratorPosition;
+    } catch {
+      throw KinesisErrors.invalidArgument(`Invalid ShardIterator: ${input.ShardIterator}`);
+    }
+    const stream = this.table.get(String(position.stream));
+    if (!stream) throw KinesisErrors.notFound(String(position.stream), context.accountId);
+    const records = (stream.records ?? []).slice(position.at, position.at + (input.Limit ?? 10000));
+    for (const record of records) {
+      const error = readError(record, this.options.keys);
+      if (error) throw error;
+    }
+    const next: IteratorPosition = { stream: stream.name, at: position.at + records.length };
+    return {
+      Records: records.map((r) => ({
+        SequenceNumber: r.id,
+        ApproximateArrivalTimestamp: epochSeconds(r.writtenAt),
+        Data: r.data,
+        PartitionKey: r.partitionKey ?? '',
+        EncryptionType: r.key.kind === 'none' ? 'NONE' : 'KMS',
+      })),
+      NextShardIterator: Buffer.from(JSON.stringify(next)).toString('base64'),
+      MillisBehindLatest: 0,
+    };
+  }
+
+  /** The records of a data stream that cannot be read now (their key disabled, pending deletion or gone). */
+  public unreadableRecords(name: string): UnreadableRecord[] {
+    return unreadable(recordsOf(this.table, name, this.options.clock.now(), 'unreadableDataRecords', 'data stream'), this.options.keys);
+  }
+
+  /** The stream of a write: it must exist and be `ACTIVE` or `UPDATING`. */
+  private writable(input: StreamReference, context: RequestContext): StreamRecord {
+    this.table.settleAll(context.now);
+    const stream = this.locate(input, context);
+    const status = this.statusOf(stream);
+    if (status !== 'ACTIVE' && status !== 'UPDATING') throw KinesisErrors.notActive(stream.name, context.accountId, status);
+    return stream;
+  }
+
+  /** The key a write is encrypted under now; throws the KMS error when the stream's key cannot be used. */
+  private keyOfWrites(stream: StreamRecord, context: RequestContext): RecordKey {
+    const { EncryptionType: type, KeyId: keyId } = stream.encryption;
+    if (type !== 'KMS' || keyId === undefined) return { kind: 'none' };
+    if (this.isKinesisManaged(keyId, context)) return { kind: 'aws' };
+    const lookup = this.options.keys.find(keyId);
+    const problem = keyProblem(keyId, lookup, KINESIS_KEY_PROBLEMS);
+    if (problem) throw problem;
+    return lookup.found ? { kind: 'kms', keyArn: lookup.metadata.Arn } : { kind: 'none' };
+  }
+
+  /** Appends one record. */
+  private write(stream: StreamRecord, data: string, partitionKey: string, context: RequestContext): StoredRecord {
+    const record: StoredRecord = { id: this.sequence.take(), data, partitionKey, writtenAt: context.now, key: this.keyOfWrites(stream, context) };
+    (stream.records ??= []).push(record);
+    return record;
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -417,9 +563,16 @@ export class KinesisBackend extends StreamBackend<StreamRecord, DataStreamDelays
 
   /** Starts an update towards `target`, failing it when forced. */
   private beginUpdate(stream: StreamRecord, target: DataStreamEncryption, now: number): void {
+    this.staleReads.observe(stream.name, this.summarize(stream), stream.changedAt ?? stream.createdAt);
+    stream.changedAt = now;
     const fails = this.forcedFailures.delete(stream.name);
     stream.change = { status: 'UPDATING', completesAt: now + this.table.delaysFor(stream.name).updatingMs, target, fails };
     this.settle(stream, now);
+  }
+
+  /** The summary a Describe answers: the current one, or the one before a recent change (`staleReadMs`). */
+  private staleRead(stream: StreamRecord, current: StreamDescriptionSummaryJson, now: number): StreamDescriptionSummaryJson {
+    return this.staleReads.read(stream.name, current, stream.changedAt ?? stream.createdAt, now, this.table.delaysFor(stream.name).staleReadMs);
   }
 
   /** The status a stream shows. */
@@ -432,6 +585,7 @@ export class KinesisBackend extends StreamBackend<StreamRecord, DataStreamDelays
     const change = stream.change;
     if (!change || now < change.completesAt) return;
     stream.change = undefined;
+    stream.changedAt = change.completesAt;
     if (change.status === 'DELETING') {
       this.table.remove(stream.name);
     } else if (change.status === 'UPDATING' && change.target && !change.fails) {

@@ -5,21 +5,38 @@
  * @module
  */
 
+import { JsonObject } from '../../json';
 import { ServiceModule } from '../../router';
 import { wireOperation } from '../operation';
+import { kinesisAuthorization } from './authorization';
 import { KinesisBackend } from './backend';
 import { KinesisErrors } from './errors';
 import {
   AddTagsToStreamInput,
   CreateStreamInput,
   DescribeStreamInput,
+  GetRecordsInput,
+  GetShardIteratorInput,
   Kinesis,
+  PutRecordInput,
+  PutRecordsInput,
   ListTagsForStreamInput,
   RemoveTagsFromStreamInput,
   StreamEncryptionInput,
   streamNameOf,
   StreamReference,
 } from './shapes';
+
+/** The stream a shard iterator points into (iterators of the local cloud name their stream). */
+function iteratorStreamOf(body: JsonObject): string | undefined {
+  if (typeof body.ShardIterator !== 'string') return undefined;
+  try {
+    const position = JSON.parse(Buffer.from(body.ShardIterator, 'base64').toString('utf8')) as { stream?: unknown };
+    return typeof position.stream === 'string' ? position.stream : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The Kinesis service module (`Kinesis_20131202.*`) over a {@link KinesisBackend}.
@@ -36,6 +53,7 @@ export function kinesisService(backend: KinesisBackend): ServiceModule {
     id: 'kinesis',
     targetPrefix: 'Kinesis_20131202',
     validationErrorName: 'ValidationException',
+    authorization: kinesisAuthorization(backend.keys),
     throttlingError: (operationName, resource, context) => KinesisErrors.rateExceeded(operationName, resource, context.accountId),
     operations: {
       CreateStream: wireOperation<CreateStreamInput>(
@@ -51,6 +69,11 @@ export function kinesisService(backend: KinesisBackend): ServiceModule {
       RemoveTagsFromStream: wireOperation<RemoveTagsFromStreamInput>(
         Kinesis.RemoveTagsFromStreamInput, at(5), (i, c) => backend.removeTagsFromStream(i, c)),
       ListTagsForStream: wireOperation<ListTagsForStreamInput>(Kinesis.ListTagsForStreamInput, at(5), (i, c) => backend.listTagsForStream(i, c)),
+      PutRecord: wireOperation<PutRecordInput>(Kinesis.PutRecordInput, { resourceOf: streamNameOf }, (i, c) => backend.putRecord(i, c)),
+      PutRecords: wireOperation<PutRecordsInput>(Kinesis.PutRecordsInput, { resourceOf: streamNameOf }, (i, c) => backend.putRecords(i, c)),
+      GetShardIterator: wireOperation<GetShardIteratorInput>(
+        Kinesis.GetShardIteratorInput, { resourceOf: streamNameOf }, (i, c) => backend.getShardIterator(i, c)),
+      GetRecords: wireOperation<GetRecordsInput>(Kinesis.GetRecordsInput, { resourceOf: iteratorStreamOf }, (i, c) => backend.getRecords(i, c)),
     },
   };
 }

@@ -23,10 +23,17 @@ export interface DataStreamDelays extends JsonObject {
   updatingMs: number;
   /** `DELETING` → gone. */
   deletingMs: number;
+  /** For this long after a change, `DescribeStreamSummary` and `DescribeStream` answer the state before it (eventual consistency). */
+  staleReadMs: number;
 }
 
 /** The delays a new local cloud starts with. */
-export const DEFAULT_DATA_STREAM_DELAYS: Readonly<DataStreamDelays> = Object.freeze({ creatingMs: 1000, updatingMs: 1000, deletingMs: 500 });
+export const DEFAULT_DATA_STREAM_DELAYS: Readonly<DataStreamDelays> = Object.freeze({
+  creatingMs: 1000,
+  updatingMs: 1000,
+  deletingMs: 500,
+  staleReadMs: 0,
+});
 
 /** 25 key applications per stream per rolling 24 hours, as the Kinesis API reference documents it. */
 export const DEFAULT_KEY_APPLICATION_LIMIT: EncryptionCallLimit = Object.freeze({ calls: 25, windowMs: 24 * HOUR_MS });
@@ -138,6 +145,9 @@ export const Kinesis = (() => {
   const TagKey = s.string({ min: 1, max: 128 });
   const TagMap = s.map(TagKey, s.string({ min: 0, max: 256 }), { min: 1, max: 200 });
   const stream = { StreamName, StreamARN, StreamId };
+  const Data = s.string({ min: 0, max: 1_400_000 });
+  const PartitionKey = s.string({ min: 1, max: 256 });
+  const SequenceNumber = s.string({ pattern: '0|([1-9]\\d{0,128})' });
   return {
     CreateStreamInput: s.structure(
       {
@@ -161,6 +171,28 @@ export const Kinesis = (() => {
     AddTagsToStreamInput: s.structure({ ...stream, Tags: TagMap }, ['Tags']),
     RemoveTagsFromStreamInput: s.structure({ ...stream, TagKeys: s.list(TagKey, { min: 1, max: 50 }) }, ['TagKeys']),
     ListTagsForStreamInput: s.structure({ ...stream, ExclusiveStartTagKey: TagKey, Limit: s.integer({ min: 1, max: 50 }) }),
+    PutRecordInput: s.structure(
+      { ...stream, Data: Data, PartitionKey, ExplicitHashKey: s.string({ pattern: '0|([1-9]\\d{0,38})' }), SequenceNumberForOrdering: SequenceNumber },
+      ['Data', 'PartitionKey'],
+    ),
+    PutRecordsInput: s.structure(
+      { ...stream, Records: s.list(s.structure({ Data: Data, PartitionKey, ExplicitHashKey: s.string({ pattern: '0|([1-9]\\d{0,38})' }) }, ['Data', 'PartitionKey']), { min: 1, max: 500 }) },
+      ['Records'],
+    ),
+    GetShardIteratorInput: s.structure(
+      {
+        ...stream,
+        ShardId: s.string({ min: 1, max: 128, pattern: '[a-zA-Z0-9_.-]+' }),
+        ShardIteratorType: s.enumOf(['AT_SEQUENCE_NUMBER', 'AFTER_SEQUENCE_NUMBER', 'TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']),
+        StartingSequenceNumber: SequenceNumber,
+        Timestamp: s.document(),
+      },
+      ['ShardId', 'ShardIteratorType'],
+    ),
+    GetRecordsInput: s.structure(
+      { ShardIterator: s.string({ min: 1, max: 512 }), Limit: s.integer({ min: 1, max: 10000 }), StreamARN },
+      ['ShardIterator'],
+    ),
   };
 })();
 
@@ -204,6 +236,28 @@ export interface DescribeStreamInput extends StreamReference {
 export interface StreamEncryptionInput extends StreamReference {
   EncryptionType: EncryptionType;
   KeyId: string;
+}
+
+/** `PutRecordInput` (the members the local cloud reads). */
+export interface PutRecordInput extends StreamReference {
+  Data: string;
+  PartitionKey: string;
+}
+/** `PutRecordsInput`. */
+export interface PutRecordsInput extends StreamReference {
+  Records: Array<{ Data: string; PartitionKey: string }>;
+}
+/** `GetShardIteratorInput`. */
+export interface GetShardIteratorInput extends StreamReference {
+  ShardId: string;
+  ShardIteratorType: 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER' | 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
+  StartingSequenceNumber?: string;
+  Timestamp?: number;
+}
+/** `GetRecordsInput`. */
+export interface GetRecordsInput {
+  ShardIterator: string;
+  Limit?: number;
 }
 
 /** The name of the stream an operation's body names, by `StreamName` or the name in `StreamARN`. */
