@@ -91,3 +91,18 @@ test('item 7: a Delete of a stream in DELETING_FAILED fails at once with its rea
   expect(encryptionNow(h.cloud, 'delete-failing')).toMatchObject({ status: 'ENABLED', keyArn: key });
   expect(h.cloud.control.key(key)?.KeyState).toBe('Enabled');
 }, 60_000);
+
+test('item 7: a stream whose current key is reported by its alias ARN is judged by the key it names: no Start', async () => {
+  const aliasArn = 'arn:aws:kms:us-east-1:123456789012:alias/aliased-current';
+  h.cloud.control.createStream({ name: 'aliased-current', encryption: { status: 'ENABLED', keyArn: aliasArn } });
+  const dir = synthStack('AliasedCurrent', (s) => FIREHOSE.encrypt(s, 'Sse', 'aliased-current', {
+    key: new kms.Key(s, 'Key', { alias: 'alias/aliased-current', removalPolicy: RemovalPolicy.RETAIN }),
+  }));
+  const stack = h.cfn.stack(dir);
+  const deployed = await stack.deploy({ properties: FAST });
+  expect(deployed.status).toBe('CREATE_COMPLETE');
+  expect(deployed.steps[0]).toMatchObject({ status: 'SUCCESS' });
+  expect(h.cloud.control.calls('StartDeliveryStreamEncryption', 'aliased-current').total).toBe(0);
+  expect(encryptionNow(h.cloud, 'aliased-current')).toMatchObject({ status: 'ENABLED', keyArn: aliasArn });
+  expect(h.cloud.control.key(keyOf(stack, 'aliased-current'))?.KeyState).toBe('Enabled');
+}, 60_000);
