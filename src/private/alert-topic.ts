@@ -1,0 +1,82 @@
+/**
+ * The SNS topic the library's alerts go to when the user names none: one per
+ * stack, encrypted with a key of its own that the services which publish
+ * alerts (EventBridge rules and CloudWatch alarms of this account) may use.
+ *
+ * Not part of the public jsii API.
+ */
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { accountKeyPolicy } from './key-policy';
+
+/** Construct id of the stack's alert topic holder, a direct child of its stack. */
+export const ALERT_TOPIC_ID = 'CdkStreamEncryptionAlerts';
+
+/** The service principals that publish the library's alerts to the topic. */
+export const ALERT_PUBLISHERS: readonly string[] = ['events.amazonaws.com', 'cloudwatch.amazonaws.com'];
+
+/**
+ * The actions a publishing service needs on the key of an encrypted topic
+ * (SNS "Enable compatibility between event sources from AWS services and
+ * encrypted topics").
+ */
+export const ALERT_PUBLISHER_KEY_ACTIONS: readonly string[] = ['kms:Decrypt', 'kms:GenerateDataKey'];
+
+/**
+ * The stack's alert topic and its key, created on first use.
+ */
+export class AlertTopic extends Construct {
+  /** The alert topic of `scope`'s stack, created on first use. */
+  public static of(scope: Construct): AlertTopic {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(ALERT_TOPIC_ID);
+    if (existing instanceof AlertTopic) {
+      return existing;
+    }
+    return new AlertTopic(stack, ALERT_TOPIC_ID);
+  }
+
+  /** The topic. */
+  public readonly topic: sns.Topic;
+
+  /** The key the topic is encrypted with. */
+  public readonly key: kms.Key;
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const policy = accountKeyPolicy();
+    policy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'AlertPublishersUseThisKey',
+        principals: ALERT_PUBLISHERS.map((service) => new iam.ServicePrincipal(service)),
+        actions: [...ALERT_PUBLISHER_KEY_ACTIONS],
+        // In a key policy, "*" means this key: the only resource it can name.
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encryption of the stream encryption alerts topic (cdk-stream-encryption)',
+      enableKeyRotation: true,
+      policy,
+      // Alerts are not records: nothing stays encrypted with this key once
+      // delivered, but a retained key costs little and an undelivered alert
+      // stays readable.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'Stream encryption alerts',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+  }
+}
+
+/** `given`, or the alert topic of `scope`'s stack. */
+export function alertTopicFor(scope: Construct, given?: sns.ITopic): sns.ITopic {
+  return given ?? AlertTopic.of(scope).topic;
+}
