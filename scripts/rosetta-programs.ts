@@ -418,6 +418,17 @@ export function javaImportProblem(imp: { name: string; static: boolean; jdk: boo
   }
   const onDemand = imp.name.endsWith('.*');
   const parts = (onDemand ? imp.name.slice(0, -2) : imp.name).split('.');
+  if (onDemand && !imp.static && !index.java[parts.join('.')]) {
+    // `import a.b.*` names a package (or, rarely, a class whose nested types it imports).
+    const owner = Object.keys(index.java).find((pkg) => imp.name.startsWith(`${pkg}.`) && index.java[pkg].includes(imp.name.slice(pkg.length + 1, -2)));
+    if (owner) {
+      return undefined;
+    }
+    const known = Object.keys(index.java).some((pkg) => parts[0] === pkg.split('.')[0]);
+    return known
+      ? `${what}: the jsii assemblies (${index.assemblies.join(', ')}) have no package ${parts.join('.')}`
+      : `${what}: no package of the jsii assemblies (${index.assemblies.join(', ')}) nor of the JDK`;
+  }
   // The longest prefix that is a package of the assemblies.
   for (let n = parts.length; n > 0; n--) {
     const pkg = parts.slice(0, n).join('.');
