@@ -84,7 +84,9 @@ export interface LocalCloudControl {
   stream(streamName: string): DeliveryStreamSnapshot | undefined;
   /**
    * Answers the next call(s) of an operation with an error, before throttling and validation.
-   * Injected calls count as failed (or throttled, for `ThrottlingException`) and have no effect.
+   * Injected calls count as failed (or throttled, for `ThrottlingException`) and have no effect —
+   * unless `options.applyThenFail`: then the call runs as usual and, once it took effect, answers
+   * the error (it counts as accepted, with the error's name and status).
    *
    * @param operation - operation reference, e.g. `StartDeliveryStreamEncryption`
    * @param errorName - error shape name, e.g. `ServiceUnavailableException` (HTTP 500 by default)
