@@ -12,6 +12,7 @@ import { LocalClock } from '../../clock';
 import { ControlError, ServiceError } from '../../errors';
 import { epochSeconds, isJsonObject, JsonObject } from '../../json';
 import { RequestContext } from '../../router';
+import type { MetricSink } from '../cloudwatch';
 import { keyProblem, KeyProblemWording } from '../key-usability';
 import type { KeyLookup } from '../kms';
 import { DeliveryReport, RecordIds, RecordKey, recordsOf, StoredRecord, unreadable, UnreadableRecord } from '../records';
@@ -69,6 +70,30 @@ export interface FirehoseBackendOptions {
   readonly delays?: Partial<TransitionDelays>;
   /** @defaultValue {@link DEFAULT_ENCRYPTION_CALL_LIMIT} */
   readonly encryptionCallLimit?: EncryptionCallLimit;
+  /** Where the KMS error metrics of the streams go (CloudWatch); none when absent. */
+  readonly metrics?: MetricSink;
+}
+
+/** The CloudWatch namespace and dimension of Firehose's metrics. */
+export const FIREHOSE_METRIC_NAMESPACE = 'AWS/Firehose';
+
+/**
+ * Firehose's KMS error metric for each KMS exception it meets with a stream's customer managed
+ * key (developer guide, "Server-Side Encryption (SSE) CloudWatch Metrics").
+ */
+export const KMS_ERROR_METRICS: Readonly<Record<string, string>> = {
+  KMSAccessDeniedException: 'KMSKeyAccessDenied',
+  KMSDisabledException: 'KMSKeyDisabled',
+  KMSInvalidStateException: 'KMSKeyInvalidState',
+  KMSNotFoundException: 'KMSKeyNotFound',
+};
+
+/** The KMS exception Firehose meets using a key in `lookup`'s state; `undefined` for an enabled key. */
+function kmsExceptionOf(lookup: KeyLookup): string | undefined {
+  if (!lookup.found) return 'KMSNotFoundException';
+  const state = lookup.metadata.KeyState;
+  if (state === 'Enabled') return undefined;
+  return state === 'Disabled' ? 'KMSDisabledException' : 'KMSInvalidStateException';
 }
 
 /** An encryption change in progress. */
@@ -439,6 +464,7 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
       const [problem] = unreadable([record], this.options.keys);
       if (problem) {
         failed.push(problem);
+        this.countKmsError(name, problem.errorName);
       } else {
         record.delivered = true;
         delivered += 1;
@@ -469,9 +495,11 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
       key = { kind: 'aws' };
     } else if (applied?.keyArn) {
       const lookup = this.options.keys.find(applied.keyArn);
-      if (!lookup.found || lookup.metadata.KeyState !== 'Enabled') {
+      const exception = kmsExceptionOf(lookup);
+      if (exception || !lookup.found) {
+        this.countKmsError(stream.name, exception ?? 'KMSNotFoundException');
         throw new ServiceError('InvalidKMSResourceException', `Firehose could not encrypt the record with KMS key ${applied.keyArn}: ${lookup.found ? `it is ${String(lookup.metadata.KeyState)}` : 'it does not exist'}.`, {
-          fields: { code: lookup.found ? 'KMS.KMSInvalidStateException' : 'KMS.NotFoundException' },
+          fields: { code: exception === 'KMSNotFoundException' ? 'KMS.NotFoundException' : exception === 'KMSDisabledException' ? 'KMS.DisabledException' : 'KMS.KMSInvalidStateException' },
         });
       }
       key = { kind: 'kms', keyArn: lookup.metadata.Arn };
@@ -479,6 +507,19 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
     const record: StoredRecord = { id: this.recordIds.take(), data, writtenAt: context.now, key };
     (stream.records ??= []).push(record);
     return record;
+  }
+
+  /**
+   * Counts one KMS error of a stream's customer managed key in its metric (`KMSKeyDisabled`, …),
+   * per delivery stream, at the local clock's now, as Firehose does each time it meets one.
+   */
+  private countKmsError(streamName: string, exception: string): void {
+    const metricName = KMS_ERROR_METRICS[exception];
+    if (!metricName || !this.options.metrics) return;
+    this.options.metrics.publish(
+      { namespace: FIREHOSE_METRIC_NAMESPACE, metricName, dimensions: [{ Name: 'DeliveryStreamName', Value: streamName }] },
+      this.options.clock.now(),
+    );
   }
 
   // ---- internals ----------------------------------------------------------------------------
