@@ -63,7 +63,8 @@ function alarmsOf(name: string): Record<string, AlarmSnapshot> {
   return Object.fromEntries(alarms.map((a) => [a.spec.MetricName, a]));
 }
 
-const put = (name: string, text: string) => client.send(new PutRecordCommand({ DeliveryStreamName: name, Record: { Data: new TextEncoder().encode(text) } }));
+const put = (name: string, text: string) =>
+  client.send(new PutRecordCommand({ DeliveryStreamName: name, Record: { Data: new TextEncoder().encode(text) } }));
 
 async function putFails(name: string): Promise<string> {
   try {
