@@ -86,13 +86,34 @@ describe('Firehose KMS error metrics', () => {
     expect(perMinute(cloud, 'KMSKeyDisabled', 'sealed')).toEqual([{ Timestamp: START, Value: 4 }]);
   });
 
-  test('a key deleted after its pending window counts KMSKeyNotFound', async () => {
-    await put('sealed');
+  test('a key deleted after its pending window counts KMSKeyNotFound; the record, past its 24 hours, is dropped', async () => {
+    const written = await put('sealed');
     cloud.control.setKeyState(KEY, 'PendingDeletion', 7);
     cloud.control.advanceClock(7 * 24 * 3600_000);
-    expect(cloud.control.deliverRecords('sealed').unreadable).toEqual([expect.objectContaining({ errorName: 'KMSNotFoundException' })]);
+    const report = cloud.control.deliverRecords('sealed');
+    expect(report).toEqual({ delivered: 0, unreadable: [], dropped: [expect.objectContaining({ id: written.RecordId, errorName: 'KMSNotFoundException' })] });
     expect((await rejectionOf(put('sealed'))).name).toBe('InvalidKMSResourceException');
     expect(perMinute(cloud, 'KMSKeyNotFound', 'sealed').map((d) => d.Value)).toEqual([2]);
+    // a dropped record is not tried again, and stays unreadable
+    expect(cloud.control.deliverRecords('sealed')).toEqual({ delivered: 0, unreadable: [] });
+    expect(cloud.control.unreadableRecords('sealed').map((r) => r.id)).toEqual([written.RecordId]);
+  });
+
+  test('Firehose retries an unreadable record for 24 hours: within them it stays buffered and is delivered once the key works; after them it is dropped', async () => {
+    const early = await put('sealed');
+    cloud.control.advanceClock(12 * 3600_000);
+    const late = await put('sealed');
+    cloud.control.setKeyState(KEY, 'Disabled');
+    cloud.control.advanceClock(12 * 3600_000); // early is exactly 24 h old: still retried
+    expect(cloud.control.deliverRecords('sealed')).toEqual({ delivered: 0, unreadable: [expect.objectContaining({ id: early.RecordId }), expect.objectContaining({ id: late.RecordId })] });
+    cloud.control.advanceClock(MINUTE);
+    expect(cloud.control.deliverRecords('sealed')).toEqual({
+      delivered: 0,
+      unreadable: [expect.objectContaining({ id: late.RecordId, errorName: 'KMSDisabledException' })],
+      dropped: [expect.objectContaining({ id: early.RecordId, errorName: 'KMSDisabledException' })],
+    });
+    cloud.control.setKeyState(KEY, 'Enabled');
+    expect(cloud.control.deliverRecords('sealed')).toEqual({ delivered: 1, unreadable: [] });
   });
 
   test('a healthy key, an AWS owned key or no encryption publishes no KMS metric', async () => {

@@ -74,6 +74,9 @@ export interface FirehoseBackendOptions {
   readonly metrics?: MetricSink;
 }
 
+/** How long Firehose keeps retrying a buffered record it cannot decrypt before it discards it. */
+export const FIREHOSE_RETENTION_MS = 24 * 3600_000;
+
 /** The CloudWatch namespace and dimension of Firehose's metrics. */
 export const FIREHOSE_METRIC_NAMESPACE = 'AWS/Firehose';
 
@@ -454,23 +457,33 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
   /**
    * Delivers a stream's buffered records to its destination: Firehose must decrypt each one.
    * Records it cannot read (their key disabled, pending deletion or gone) stay buffered, as
-   * Firehose keeps retrying them (up to 24 hours), and are reported.
+   * Firehose keeps retrying them, and are reported; each failure counts in the stream's KMS error
+   * metric. A record still unreadable more than {@link FIREHOSE_RETENTION_MS} after it was written
+   * is discarded (Firehose skips the records past its 24-hour retention that it could not
+   * decrypt) and reported as `dropped`.
    */
   public deliverRecords(name: string): DeliveryReport {
+    const now = this.options.clock.now();
     let delivered = 0;
     const failed: UnreadableRecord[] = [];
-    for (const record of recordsOf(this.table, name, this.options.clock.now(), 'deliverRecords', 'delivery stream')) {
-      if (record.delivered) continue;
+    const dropped: UnreadableRecord[] = [];
+    for (const record of recordsOf(this.table, name, now, 'deliverRecords', 'delivery stream')) {
+      if (record.delivered || record.dropped) continue;
       const [problem] = unreadable([record], this.options.keys);
       if (problem) {
-        failed.push(problem);
         this.countKmsError(name, problem.errorName);
+        if (now - record.writtenAt > FIREHOSE_RETENTION_MS) {
+          record.dropped = true;
+          dropped.push(problem);
+        } else {
+          failed.push(problem);
+        }
       } else {
         record.delivered = true;
         delivered += 1;
       }
     }
-    return { delivered, unreadable: failed };
+    return dropped.length > 0 ? { delivered, unreadable: failed, dropped } : { delivered, unreadable: failed };
   }
 
   /** The records put to a stream so far that cannot be read now (delivered or not). */
