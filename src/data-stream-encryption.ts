@@ -260,6 +260,9 @@ export class DataStreamEncryption extends Construct {
    * `KMSDisabledException` or `KMSInvalidStateException`, and records
    * already in the stream cannot be read until the key is enabled again (or
    * ever, once it is deleted).
+   * EventBridge receives these events only where a CloudTrail trail with
+   * logging enabled records the account's management events in the stack's
+   * region.
    *
    * Kinesis Data Streams publishes no KMS error metric (its stream metrics
    * count calls, records and bytes, not KMS errors), so there is no alarm:

@@ -294,8 +294,9 @@ export class DeliveryStreamEncryption extends Construct {
    * - With a customer managed key, an EventBridge rule on the CloudTrail
    *   management events `DisableKey` and `ScheduleKeyDeletion` of that key
    *   (successful calls by anyone), to the topic: it fires at the call,
-   *   before any record fails. It needs CloudTrail management events, which
-   *   EventBridge receives in every account by default. With
+   *   before any record fails. EventBridge receives these events only where
+   *   a CloudTrail trail with logging enabled records the account's
+   *   management events in the stack's region. With
    *   `AWS_OWNED_CMK` there is no rule: nobody in the account can disable
    *   a key AWS owns or schedule its deletion.
    *
