@@ -360,6 +360,11 @@ export class LocalStack {
     return this.deployed.get(logicalId)?.physicalId;
   }
 
+  /** What `Ref` of a template resource resolves to (an SNS topic's ARN, an alarm's name, …). */
+  public ref(logicalId: string): string | undefined {
+    return this.model.ref(logicalId);
+  }
+
   /** The ARN of the local-cloud key an `AWS::KMS::Key` resource stands for. */
   public keyArn(keyLogicalId: string): string {
     if (this.model.resource(keyLogicalId).Type !== 'AWS::KMS::Key') throw new Error(`${keyLogicalId} is not an AWS::KMS::Key`);
