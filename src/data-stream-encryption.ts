@@ -12,6 +12,7 @@ import {
 } from './private/contract';
 import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
 import { dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
+import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
 import { KeyRemoval, validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
 
@@ -219,6 +220,12 @@ export class DataStreamEncryption extends Construct {
         ...sharedProperties(settings),
       }),
     });
+
+    // cdk-nag's rule on the stream's own encryption holds: this construct encrypts it.
+    const definedStream = cfnStreamOf(props.stream);
+    if (definedStream) {
+      suppressEncryptedStreamNagRules(definedStream, NAG_SUPPRESSIONS.encryptedDataStream);
+    }
   }
 
   /**
