@@ -112,7 +112,7 @@ export interface StreamEncryptionChecksProps {
  * and cdk-nag look.
  *
  * @example
- * Aspects.of(app).add(new StreamEncryptionChecks());
+ * Aspects.of(app).add(new StreamEncryptionChecks(), { priority: AspectPriority.READONLY });
  *
  * // an unencrypted stream on purpose
  * Annotations.of(scratchStream).acknowledgeWarning(
