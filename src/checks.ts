@@ -1,4 +1,4 @@
-import { Annotations, IAspect } from 'aws-cdk-lib';
+import { Annotations, IAspect, Stage } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
 import { DataStreamEncryption } from './data-stream-encryption';
@@ -231,8 +231,10 @@ export interface StreamEncryptionFixesProps {
  *
  * A separate Aspect from the checks, because it changes the app and must run
  * before the Aspects that read it (the checks, cdk-nag): add it with
- * `AspectPriority.MUTATING`. The constructs it adds are visited by the
- * Aspects of the app like any other (aws-cdk-lib's aspect stabilization,
+ * `AspectPriority.MUTATING`. It encrypts every stream of the scope it is
+ * added to when it visits that scope, before any Aspect visits the
+ * constructs below it. The constructs it adds are visited by the Aspects of
+ * the app like any other (aws-cdk-lib's aspect stabilization,
  * `@aws-cdk/core:aspectStabilization`, on by default).
  *
  * @example
@@ -250,8 +252,33 @@ export class StreamEncryptionFixes implements IAspect {
     this.dataStreamKey = props.dataStreamKey;
   }
 
-  /** Encrypt `node` if it is a stream without server-side encryption. */
+  /** The constructs already looked at. */
+  private readonly seen = new WeakSet<IConstruct>();
+
+  /**
+   * Encrypt every stream without server-side encryption in `node`'s tree,
+   * the first time the Aspect visits a construct of it: so on the scope it
+   * was added to, before any other Aspect of that scope visits its children.
+   * Other Aspects (cdk-nag) may read the handler's policies as they visit
+   * them (which freezes their statements), and a stream imported later in
+   * the tree adds its permissions to those policies: so every stream of the
+   * scope is encrypted before any policy is read. Stages below it are left
+   * to their own Aspects, as aws-cdk-lib does.
+   */
   public visit(node: IConstruct): void {
+    if (this.seen.has(node)) {
+      return;
+    }
+    for (const construct of treeOf(node)) {
+      if (!this.seen.has(construct)) {
+        this.seen.add(construct);
+        this.fix(construct);
+      }
+    }
+  }
+
+  /** Encrypt `node` if it is a stream without server-side encryption. */
+  private fix(node: IConstruct): void {
     const stream = unencryptedStreamAt(node);
     if (!stream) {
       return;
@@ -285,6 +312,17 @@ export class StreamEncryptionFixes implements IAspect {
         break;
     }
   }
+}
+
+/** `node` and the constructs below it, in the order aws-cdk-lib visits them, without the Stages below it. */
+function treeOf(node: IConstruct): IConstruct[] {
+  const all: IConstruct[] = [node];
+  for (const child of node.node.children) {
+    if (!Stage.isStage(child)) {
+      all.push(...treeOf(child));
+    }
+  }
+  return all;
 }
 
 /** Construct id of the encryption `StreamEncryptionFixes` adds to an imported stream. */

@@ -14,6 +14,7 @@ import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Ch
 import { IConstruct } from 'constructs';
 import {
   DataStreamEncryption,
+  DataStreamKeyType,
   DeliveryStreamEncryption,
   StreamEncryptionCheck,
   StreamEncryptionCheckLevel,
@@ -448,6 +449,31 @@ describe('cdk-nag (cdk-nag 2 in this app)', () => {
     const ignored = annotations.findInfo(`/Stack/${PROVIDER_ID}/Handler/Resource`, Match.stringLikeRegexp('LambdaDLQ'));
     expect(ignored.length).toBeGreaterThan(0);
   });
+});
+
+test('the fixes add an imported stream\'s encryption to a provider cdk-nag has already read, whatever the order of the Aspects', () => {
+  for (const order of ['nag first', 'fixes first']) {
+    const { app, stack } = newApp();
+    // the provider exists before the fixes run, and comes before the import in the tree
+    new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders') });
+    new DataStreamEncryption(stack, 'EventsSse', { stream: kinesis.Stream.fromStreamArn(stack, 'Events', EVENTS_ARN), keyType: DataStreamKeyType.KINESIS_MANAGED });
+    const audit = kinesis.Stream.fromStreamArn(stack, 'Audit', 'arn:aws:kinesis:eu-west-1:123456789012:stream/audit');
+    const clicks = deliveryStream(stack);
+    if (order === 'nag first') {
+      addNagPacks(app);
+      Aspects.of(app).add(new StreamEncryptionFixes());
+    } else {
+      Aspects.of(app).add(new StreamEncryptionFixes());
+      addNagPacks(app);
+    }
+    app.synth();
+    expect(audit.node.tryFindChild('Encryption')).toBeInstanceOf(DataStreamEncryption);
+    expect(nagErrors(stack, 'AwsSolutions-KDF1')).toEqual([]);
+    expect((clicks.node.defaultChild as firehose.CfnDeliveryStream).deliveryStreamEncryptionConfigurationInput).toEqual({ keyType: 'AWS_OWNED_CMK' });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Resource: Match.arrayWith(['arn:aws:kinesis:eu-west-1:123456789012:stream/audit']) })]) },
+    });
+  }
 });
 
 describe('cdk-nag 3 acknowledgements (aws-cdk-lib\'s Validations)', () => {
