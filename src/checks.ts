@@ -245,15 +245,14 @@ export class StreamEncryptionFixes implements IAspect {
   private readonly checks: Set<string>;
   private readonly deliveryStreamKey?: kms.IKey;
   private readonly dataStreamKey?: kms.IKey;
+  /** The constructs already looked at. */
+  private readonly seen = new WeakSet<IConstruct>();
 
   constructor(props: StreamEncryptionFixesProps = {}) {
     this.checks = new Set((props.checks ?? StreamEncryptionCheck.ALL).map((check) => check.id));
     this.deliveryStreamKey = props.deliveryStreamKey;
     this.dataStreamKey = props.dataStreamKey;
   }
-
-  /** The constructs already looked at. */
-  private readonly seen = new WeakSet<IConstruct>();
 
   /**
    * Encrypt every stream without server-side encryption in `node`'s tree,
