@@ -59,14 +59,14 @@ function reportedPaths(stack: Stack, which: StreamEncryptionCheck, level: 'warni
   return reported(stack, which, level).map((r) => r.split(': ')[0]).sort();
 }
 
-/** Add the checks to `app`. */
-function check(app: App, props?: StreamEncryptionChecksProps): void {
-  Aspects.of(app).add(new StreamEncryptionChecks(props), { priority: AspectPriority.READONLY });
+/** Add the checks to `scope`. */
+function check(scope: IConstruct, props?: StreamEncryptionChecksProps): void {
+  Aspects.of(scope).add(new StreamEncryptionChecks(props), { priority: AspectPriority.READONLY });
 }
 
-/** Add the fixes to `app`. */
-function fix(app: App, props?: StreamEncryptionFixesProps): void {
-  Aspects.of(app).add(new StreamEncryptionFixes(props), { priority: AspectPriority.MUTATING });
+/** Add the fixes to `scope`. */
+function fix(scope: IConstruct, props?: StreamEncryptionFixesProps): void {
+  Aspects.of(scope).add(new StreamEncryptionFixes(props), { priority: AspectPriority.MUTATING });
 }
 
 describe('StreamEncryptionChecks', () => {
@@ -474,6 +474,20 @@ test('the fixes add an imported stream\'s encryption to a provider cdk-nag has a
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Resource: Match.arrayWith(['arn:aws:kinesis:eu-west-1:123456789012:stream/audit']) })]) },
     });
   }
+});
+
+test('the fixes, like every Aspect, leave a Stage below their scope to its own Aspects', () => {
+  const app = new App();
+  const stage = new cdk.Stage(app, 'Prod');
+  const stack = new Stack(stage, 'Stack', { env: ENV });
+  const clicks = deliveryStream(stack);
+  fix(app);
+  app.synth();
+  expect((clicks.node.defaultChild as firehose.CfnDeliveryStream).deliveryStreamEncryptionConfigurationInput).toBeUndefined();
+
+  fix(stage);
+  stage.synth({ force: true });
+  expect((clicks.node.defaultChild as firehose.CfnDeliveryStream).deliveryStreamEncryptionConfigurationInput).toEqual({ keyType: 'AWS_OWNED_CMK' });
 });
 
 describe('cdk-nag 3 acknowledgements (aws-cdk-lib\'s Validations)', () => {
