@@ -4,7 +4,7 @@
  * Not part of the public jsii API.
  */
 import * as path from 'path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Stage } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -155,17 +155,19 @@ export class StreamEncryptionProvider extends Construct {
 }
 
 /**
- * Every stream the library's constructs encrypt in one app, across its
- * stacks: what each provider's `claim` recorded, read by the
- * `StreamEncryptionChecks` and `StreamEncryptionFixes` aspects to leave
- * covered streams alone. Kept on the app's root construct (under a global
- * symbol, so that two copies of the library in one app share it), never in
- * a module-level cache.
+ * Every stream the library's constructs encrypt in one stage of an app (the
+ * app itself, or a Stage in it), across its stacks: what each provider's
+ * `claim` recorded, read by the `StreamEncryptionChecks` and
+ * `StreamEncryptionFixes` aspects to leave covered streams alone. One record
+ * per stage, because each stage is deployed on its own (the same stream
+ * name in two stages without an environment is two streams). Kept on the
+ * stage (under a global symbol, so that two copies of the library in one app
+ * share it), never in a module-level cache.
  */
 export class EncryptedStreams {
-  /** The record of `scope`'s app (its root construct), created on first use. */
+  /** The record of `scope`'s stage (or of its root construct, outside any stage), created on first use. */
   public static of(scope: IConstruct): EncryptedStreams {
-    const root = scope.node.root as unknown as Record<symbol, EncryptedStreams | undefined>;
+    const root = (Stage.of(scope) ?? scope.node.root) as unknown as Record<symbol, EncryptedStreams | undefined>;
     const existing = root[ENCRYPTED_STREAMS];
     if (existing) {
       return existing;

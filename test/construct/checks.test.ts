@@ -157,6 +157,23 @@ describe('StreamEncryptionChecks', () => {
     });
   });
 
+  test('a stream encrypted in one Stage covers the same import in that Stage only', () => {
+    const app = new App();
+    const importIn = (stage: cdk.Stage) => {
+      const stack = new Stack(stage, 'Stack');
+      return { stack, orders: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders') };
+    };
+    const prod = importIn(new cdk.Stage(app, 'Prod'));
+    const dev = importIn(new cdk.Stage(app, 'Dev'));
+    new DeliveryStreamEncryption(prod.stack, 'OrdersSse', { deliveryStream: prod.orders });
+    for (const stage of app.node.children) {
+      check(stage);
+    }
+    app.synth();
+    expect(reported(prod.stack, StreamEncryptionCheck.IMPORTED_DELIVERY_STREAM_NOT_ENCRYPTED)).toEqual([]);
+    expect(reportedPaths(dev.stack, StreamEncryptionCheck.IMPORTED_DELIVERY_STREAM_NOT_ENCRYPTED)).toEqual(['/Dev/Stack/Orders']);
+  });
+
   describe(StreamEncryptionCheck.IMPORTED_DATA_STREAM_NOT_ENCRYPTED.id, () => {
     test('is raised on a data stream imported by ARN that no construct encrypts, and not on one imported with its key', () => {
       const { app, stack } = newApp();
