@@ -296,20 +296,35 @@ export class StreamEncryptionFixes implements IAspect {
         stream.resource.streamEncryption = { encryptionType: 'KMS', keyId: this.dataStreamKey?.keyArn ?? KINESIS_MANAGED_KEY_ID };
         break;
       case 'importedDeliveryStream':
-        new DeliveryStreamEncryption(node as Construct, FIX_ID, {
+        encryptImported(node, check, () => new DeliveryStreamEncryption(node as Construct, FIX_ID, {
           deliveryStream: stream.stream,
           encryptionKey: this.deliveryStreamKey,
           keyType: this.deliveryStreamKey ? DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK : DeliveryStreamKeyType.AWS_OWNED_CMK,
-        });
+        }));
         break;
       case 'importedDataStream':
-        new DataStreamEncryption(node as Construct, FIX_ID, {
+        encryptImported(node, check, () => new DataStreamEncryption(node as Construct, FIX_ID, {
           stream: stream.stream,
           encryptionKey: this.dataStreamKey,
           keyType: this.dataStreamKey ? DataStreamKeyType.CUSTOMER_MANAGED : DataStreamKeyType.KINESIS_MANAGED,
-        });
+        }));
         break;
     }
+  }
+}
+
+/**
+ * Add the encryption of an imported stream; when the construct refuses the
+ * stream (e.g. one of another account than its stack), fail naming the
+ * import and the way to leave it as it is.
+ */
+function encryptImported(node: IConstruct, check: StreamEncryptionCheck, add: () => void): void {
+  try {
+    add();
+  } catch (error) {
+    throw new Error(
+      `${node.node.path}: StreamEncryptionFixes cannot encrypt this imported stream: ${(error as Error).message} If it is not this app's to encrypt, acknowledge it: Annotations.of(stream).acknowledgeWarning('${check.id}', reason), or leave ${check.id} out of the fixes' checks.`,
+    );
   }
 }
 

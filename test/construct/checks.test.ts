@@ -336,6 +336,23 @@ describe('StreamEncryptionFixes', () => {
     template.resourcePropertiesCountIs('Custom::DataStreamEncryption', { KeyId: stack.resolve(key.keyArn) }, 1);
   });
 
+  test('an imported stream the construct refuses fails the synth naming the import and how to leave it; acknowledged, it passes', () => {
+    const foreignArn = 'arn:aws:firehose:eu-west-1:210987654321:deliverystream/partner';
+    const refused = newApp();
+    firehose.DeliveryStream.fromDeliveryStreamArn(refused.stack, 'Partner', foreignArn);
+    fix(refused.app);
+    expect(() => refused.app.synth()).toThrow(
+      new RegExp(`^Stack/Partner: StreamEncryptionFixes cannot encrypt this imported stream: .*210987654321.*acknowledgeWarning\\('${StreamEncryptionCheck.IMPORTED_DELIVERY_STREAM_NOT_ENCRYPTED.id}', reason\\)`),
+    );
+
+    const acknowledged = newApp();
+    const partner = firehose.DeliveryStream.fromDeliveryStreamArn(acknowledged.stack, 'Partner', foreignArn);
+    AppAnnotations.of(partner).acknowledgeWarning(StreamEncryptionCheck.IMPORTED_DELIVERY_STREAM_NOT_ENCRYPTED.id, 'the partner encrypts it');
+    fix(acknowledged.app);
+    acknowledged.app.synth();
+    expect(partner.node.tryFindChild('Encryption')).toBeUndefined();
+  });
+
   test('leaves covered, encrypted and acknowledged streams as they are, and fixes only the checks it names', () => {
     const { app, stack } = newApp();
     const covered = firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders');
