@@ -14,6 +14,7 @@ import {
 import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
 import { deliveryStreamPermissions } from './private/firehose-permissions';
 import { addKeyHealth, DEFAULT_ALARM_PERIOD, FIREHOSE_NAMESPACE, FIREHOSE_STREAM_DIMENSION } from './private/key-health';
+import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
 import { validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
 
@@ -207,6 +208,12 @@ export class DeliveryStreamEncryption extends Construct {
         ...sharedProperties(settings),
       }),
     });
+
+    // cdk-nag's rule on the stream's own encryption holds: this construct encrypts it.
+    const definedStream = cfnDeliveryStreamOf(props.deliveryStream);
+    if (definedStream) {
+      suppressEncryptedStreamNagRules(definedStream, NAG_SUPPRESSIONS.encryptedDeliveryStream);
+    }
   }
 
   /**

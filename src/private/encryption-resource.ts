@@ -138,7 +138,7 @@ export interface EncryptionResourceOptions {
  */
 export function addEncryptionResource(scope: Construct, options: EncryptionResourceOptions): CustomResource {
   const provider = StreamEncryptionProvider.of(scope);
-  provider.claim(options.streamIdentity, scope.node.path, options.streamProp);
+  provider.claim(options.streamIdentity, scope.node.path, options.streamProp, options.stream);
   provider.allow(...options.permissions);
   const resource = new CustomResource(scope, 'Resource', {
     serviceToken: provider.serviceToken,
