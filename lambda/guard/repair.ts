@@ -10,14 +10,6 @@
  * not be published (then Lambda's retries and the dead-letter topic take
  * over), and logs exactly one JSON line per event.
  */
-import type { ClientProvider } from '../core/clients';
-import { computeDeadlines } from '../core/deadlines';
-import { describeError, errorInfo, Operation } from '../core/errors';
-import { Logger, LogSink } from '../core/log';
-import { ownerTagValue } from '../core/ownership';
-import { HandlerFailure, ReasonId } from '../core/reasons';
-import { reconcile, ReconcileSession, SessionEnvironment } from '../core/reconcile';
-import type { KindTypes, StreamKind, StreamKindRegistry } from '../core/stream-kind';
 import {
   DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
   HANDLER_TIMEOUT_SECONDS,
@@ -27,6 +19,14 @@ import {
   RepairInput,
   sameOwner,
 } from '../../src/private/contract';
+import type { ClientProvider } from '../core/clients';
+import { computeDeadlines } from '../core/deadlines';
+import { describeError, errorInfo, Operation } from '../core/errors';
+import { Logger, LogSink } from '../core/log';
+import { ownerTagValue } from '../core/ownership';
+import { HandlerFailure, ReasonId } from '../core/reasons';
+import { reconcile, ReconcileSession, SessionEnvironment } from '../core/reconcile';
+import type { KindTypes, StreamKind, StreamKindRegistry } from '../core/stream-kind';
 
 /** Sends one alert to an SNS topic. */
 export type Publish = (topicArn: string, subject: string, message: string) => Promise<void>;

@@ -158,8 +158,15 @@ describe('repairs', () => {
     expect(firehose.commandCalls(UntagDeliveryStreamCommand)).toHaveLength(0);
     expect(g.lines).toHaveLength(1);
     expect(g.records()[0]).toMatchObject({
-      level: 'info', action: 'repair', decision: 'repaired', stream: 'orders', constructPath: 'app/OrdersSse',
-      eventName: 'StopDeliveryStreamEncryption', caller: SOMEONE, repairsToday: 1, maxRepairsPerDay: 5,
+      level: 'info',
+      action: 'repair',
+      decision: 'repaired',
+      stream: 'orders',
+      constructPath: 'app/OrdersSse',
+      eventName: 'StopDeliveryStreamEncryption',
+      caller: SOMEONE,
+      repairsToday: 1,
+      maxRepairsPerDay: 5,
     });
     expect(g.records()[0].sinceEventMs).toBeGreaterThanOrEqual(2_000);
     expect(g.alerts).toHaveLength(0);
