@@ -39,3 +39,9 @@ export { KmsBackend, kmsService, KEY_SPEC_VALUES, KEY_USAGE_VALUES, KEY_STATE_VA
 export type { KeyMetadataJson, KeySnapshot, AliasSnapshot, RegisterKeySpec, SettableKeyState, KeyLookup } from './services/kms';
 export type { JsonValue, JsonObject, JsonPrimitive } from './json';
 export type { DeliveryReport, UnreadableRecord, StoredRecord, RecordKey } from './services/records';
+export { CloudTrail, TRAILED_OPERATIONS, requestParametersOf, userIdentityOf } from './trail';
+export type { TrailEvent, TrailedCall } from './trail';
+export { EventBridgeModel, matchesPattern, targetInput, valueAtPath } from './services/events';
+export type { EventRule, RuleTarget, LambdaPermission, Delivery, AsyncInvoker, TopicPublisher } from './services/events';
+export { SnsModel } from './services/sns';
+export type { SnsMessage, SnsTopic, SnsModelOptions } from './services/sns';

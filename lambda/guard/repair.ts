@@ -51,6 +51,8 @@ export interface RepairDependencies {
 
 /** The parts of the Lambda context the guard uses. */
 export interface RepairContext {
+  /** The invocation's request id, on the log line. */
+  readonly awsRequestId?: string;
   /** Milliseconds left before Lambda stops the invocation. */
   getRemainingTimeInMillis(): number;
 }
@@ -201,7 +203,7 @@ export async function handleRepairEvent(raw: unknown, context: RepairContext, de
     eventTime: call.eventTime,
     caller: call.caller,
   };
-  const line = new Logger(deps.log, deps.now, startedAt, {});
+  const line = new Logger(deps.log, deps.now, startedAt, context.awsRequestId === undefined ? {} : { requestId: context.awsRequestId });
   const finish = async (result: Omit<RepairResult, 'alerted'>, alert?: { topicArn: string; stream: string }): Promise<RepairResult> => {
     let alerted = false;
     let publishError: unknown;
@@ -320,8 +322,10 @@ async function repairStream<T extends KindTypes>(
     return finish({ decision: 'ignored', reason: 'the stream\'s owner tag no longer names this construct\'s resource: handed over, left alone' });
   }
 
-  // Every Start or Stop the repair makes is counted on the stream, before it is sent.
-  const day = utcDay(deps.now());
+  // Every Start or Stop the repair makes is counted on the stream, before it is sent, on the UTC
+  // day of the call it answers (its CloudTrail eventTime), else of now.
+  const eventAt = typeof fields.eventTime === 'string' ? Date.parse(fields.eventTime) : NaN;
+  const day = utcDay(Number.isFinite(eventAt) ? eventAt : deps.now());
   let count: RepairCount = { count: 0, alerted: false };
   let spent = 0;
   const counted: StreamKind<T> = {

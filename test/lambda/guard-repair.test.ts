@@ -57,7 +57,7 @@ function detail(eventName: string, caller = SOMEONE, extra: Record<string, unkno
       arn: `${caller.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/session`,
       sessionContext: { sessionIssuer: { type: 'Role', arn: caller } },
     },
-    eventTime: new Date(T0 - 2_000).toISOString(),
+    eventTime: new Date(T0 + 1_000).toISOString(),
     eventSource: 'firehose.amazonaws.com',
     eventName,
     requestParameters: { deliveryStreamName: 'orders' },
@@ -113,6 +113,8 @@ class Guard {
 }
 
 let g: Guard;
+/** The guard runs 2 s after the call it answers. */
+const RUNS_AT = T0 + 3_000;
 /** The stream's tags, as the mocked Firehose keeps them. */
 let tags: Record<string, string>;
 
@@ -121,6 +123,7 @@ beforeEach(() => {
   kinesis.reset();
   kms.reset();
   g = new Guard();
+  g.clock.time = RUNS_AT;
   tags = { [OWNER_TAG_KEY]: OURS };
   kms.on(DescribeKeyCommand).resolves(keyMetadata());
   firehose.on(StartDeliveryStreamEncryptionCommand).resolves({});
@@ -338,6 +341,15 @@ describe('helpers', () => {
     expect(parseRepairCount('2025-01-01/3/alerted', '2025-01-01')).toEqual({ count: 3, alerted: true });
     expect(parseRepairCount('2025-01-01/3', '2025-01-02')).toEqual({ count: 0, alerted: false });
     expect(parseRepairCount('garbage', '2025-01-01')).toEqual({ count: 0, alerted: false });
+  });
+
+  test('the day counted is the call\'s (its eventTime), not the guard\'s', async () => {
+    tags[REPAIRS_TAG_KEY] = '2024-12-31/5';
+    g.clock.time = Date.UTC(2025, 0, 1, 0, 0, 30);
+    reads(described(enc.disabled()));
+    const late = await g.run(input({ Detail: detail('StopDeliveryStreamEncryption', SOMEONE, { eventTime: '2024-12-31T23:59:50Z' }) }));
+    expect(late.decision).toBe('capped');
+    expect(starts()).toHaveLength(0);
   });
 
   test('the caller is the session issuer\'s role, else the identity\'s ARN', () => {
