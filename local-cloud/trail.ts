@@ -16,6 +16,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { sessionArnOf } from './iam';
 import type { JsonObject, JsonValue } from './json';
 
 /** The management calls recorded, by operation id, with the service's CloudTrail names. */
@@ -87,11 +88,11 @@ export function userIdentityOf(roleArn: string | undefined, accountId: string, p
   }
   const roleName = roleArn.slice(roleArn.lastIndexOf('/') + 1);
   const roleId = `AROA${roleName.replace(/[^A-Za-z0-9]/g, '').toUpperCase().padEnd(17, '0').slice(0, 17)}`;
-  const session = 'local-cloud-session';
+  const sessionArn = sessionArnOf(roleArn);
   return {
     type: 'AssumedRole',
-    principalId: `${roleId}:${session}`,
-    arn: `arn:${partition}:sts::${accountId}:assumed-role/${roleName}/${session}`,
+    principalId: `${roleId}:${sessionArn.slice(sessionArn.lastIndexOf('/') + 1)}`,
+    arn: sessionArn,
     accountId,
     accessKeyId: 'ASIALOCALCLOUD000000',
     sessionContext: {

@@ -213,6 +213,7 @@ describe('configuration through the standard environment variables only', () => 
       AWS_ENDPOINT_URL_FIREHOSE: t.cloud.endpoint,
       AWS_ENDPOINT_URL_KMS: t.cloud.endpoint,
       AWS_ENDPOINT_URL_KINESIS: t.cloud.endpoint,
+      AWS_ENDPOINT_URL_SNS: t.cloud.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: expect.any(String),
       AWS_SECRET_ACCESS_KEY: expect.any(String),
