@@ -134,7 +134,10 @@ export class ExampleStack extends Stack {
  * the Kinesis data stream `events`, and `repair` puts `orders` under the
  * stack's guard (see `ExampleStackProps`).
  */
-export function buildExampleApp(outdir?: string, options: { keyGeneration?: number; dataStream?: boolean; repair?: boolean } = {}): { app: App; stack: ExampleStack } {
+export function buildExampleApp(
+  outdir?: string,
+  options: { keyGeneration?: number; dataStream?: boolean; repair?: boolean } = {},
+): { app: App; stack: ExampleStack } {
   const app = new App({ outdir });
   const stack = new ExampleStack(app, 'StreamEncryptionExample', {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
