@@ -195,7 +195,7 @@ describe('injected faults', () => {
 });
 
 describe('configuration through the standard environment variables only', () => {
-  const names = ['AWS_ENDPOINT_URL_FIREHOSE', 'AWS_ENDPOINT_URL_KMS', 'AWS_ENDPOINT_URL_KINESIS', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+  const names = ['AWS_ENDPOINT_URL_FIREHOSE', 'AWS_ENDPOINT_URL_KMS', 'AWS_ENDPOINT_URL_KINESIS', 'AWS_ENDPOINT_URL_SNS', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
   const saved: Record<string, string | undefined> = {};
   beforeEach(() => {
     for (const name of names) saved[name] = process.env[name];
