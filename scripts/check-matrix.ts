@@ -74,7 +74,7 @@ const MATRIX_DIR = path.join(ROOT, 'matrix');
 const VERSIONS: Versions = JSON.parse(fs.readFileSync(path.join(MATRIX_DIR, 'versions.json'), 'utf8'));
 const APPS: App[] = [
   { name: 'js', stack: 'MatrixJs', libraryIds: ['CdkStreamEncryptionProvider', 'OrdersSse', 'EventsSse'] },
-  { name: 'ts', stack: 'MatrixTs', libraryIds: ['CdkStreamEncryptionProvider', 'ClicksSse', 'AuditSse'] },
+  { name: 'ts', stack: 'MatrixTs', libraryIds: ['CdkStreamEncryptionProvider', 'CdkStreamEncryptionGuard', 'CdkStreamEncryptionAlerts', 'ClicksSse', 'AuditSse'] },
 ];
 /** For the CDK CLI when it only synthesizes: a fixed region and no telemetry. */
 const CDK_ENV = { AWS_REGION: 'us-east-1', CDK_DISABLE_CLI_TELEMETRY: 'true' };
