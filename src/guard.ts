@@ -180,7 +180,7 @@ export class StreamEncryptionGuard extends Construct {
     this.role = role;
     const guardLogs = addHandlerLogs(this, role, { nameSuffix: '/guard', retention: props.logRetention, functionName: 'guard' });
     this.logGroup = guardLogs.logGroup;
-    this.budget = new PolicyBudget(this, role, 'CdkStreamEncryptionGuardPolicy', () => this.guarded.length);
+    this.budget = new PolicyBudget(this, role, 'CdkStreamEncryptionGuardPolicy', () => this.guarded.length, 'guard');
 
     const topicKey = props.alarmTopic ? undefined : AlertTopic.of(this).key;
     const alertPolicy = new iam.ManagedPolicy(this, 'AlertPolicy', {
