@@ -23,6 +23,13 @@ import { HANDLER_ASSET_DIR, StreamEncryptionProvider } from './private/provider'
 const GUARD_ID = 'CdkStreamEncryptionGuard';
 
 /**
+ * Most streams one guard may guard. Each stream's rule needs a statement in the guard function's
+ * resource-based policy (its `AWS::Lambda::Permission`, naming that one rule), which Lambda caps at
+ * 20 KB; a statement with CloudFormation's generated names takes up to about 450 bytes.
+ */
+const MAX_GUARDED_STREAMS_PER_STACK = 40;
+
+/**
  * Properties of a `StreamEncryptionGuard`.
  */
 export interface StreamEncryptionGuardProps {
@@ -208,6 +215,7 @@ export class StreamEncryptionGuard extends Construct {
     (fn.node.defaultChild as lambda.CfnFunction).deadLetterConfig = { targetArn: this.alarmTopic.topicArn };
     fn.node.addDependency(guardLogs.policy, alertPolicy);
     this.repairFunction = fn;
+    this.node.addValidation({ validate: () => this.validateStreamCount() });
     suppressInapplicableNagRules(fn, guardLogs.policy, guardLogs.logStreamsArn, [NAG_SUPPRESSIONS.guardConcurrency, NAG_SUPPRESSIONS.guardVpc]);
 
     if (this.guardsWholeStack) {
@@ -217,6 +225,10 @@ export class StreamEncryptionGuard extends Construct {
         }
       }
     }
+  }
+
+  private validateStreamCount(): string[] {
+    return tooManyStreams(this.node.path, this.guarded.length);
   }
 
   /**
@@ -253,6 +265,13 @@ export class StreamEncryptionGuard extends Construct {
     // The stream's desired state exists before its rule can act on it.
     rule.node.addDependency(target.resource);
   }
+}
+
+/** The messages of a guard with more streams than its function's policy can name. */
+function tooManyStreams(path: string, streams: number): string[] {
+  return streams <= MAX_GUARDED_STREAMS_PER_STACK ? [] : [
+    `${path} guards ${streams} streams, more than ${MAX_GUARDED_STREAMS_PER_STACK}: each stream's rule needs a statement in the guard function's resource-based policy, which Lambda caps at 20 KB. Set repair: false on the streams that need no repair, or spread the streams over more stacks, each with its own guard.`,
+  ];
 }
 
 /** The cap, checked: a whole number from 1 to the most the call budget allows. */

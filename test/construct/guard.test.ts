@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { identityStatements, KINESIS_STREAM_ARN, newStack, resourcesOf } from './util';
-import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionGuard } from '../../src';
+import { DataStreamEncryption, DeliveryStreamEncryption, DeliveryStreamKeyType, StreamEncryptionGuard } from '../../src';
 import { REPAIRS_TAG_KEY } from '../../src/private/contract';
 import { NAG_SUPPRESSIONS } from '../../src/private/nag';
 import { PROVIDER_ID } from '../../src/private/provider';
@@ -236,6 +236,19 @@ describe('a guard for the whole stack', () => {
     new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: orders(stack), repair: true });
     expect(() => new StreamEncryptionGuard(stack, 'Guard'))
       .toThrow(/already has the StreamEncryptionGuard TestStack\/CdkStreamEncryptionGuard.*Create yours before any construct with repair: true/);
+  });
+
+  test('41 guarded streams are refused at synth (the function\'s 20 KB resource policy); 40 synthesize', () => {
+    const guarded = (count: number) => {
+      const stack = newStack();
+      new StreamEncryptionGuard(stack, 'Guard');
+      for (let i = 0; i < count; i++) {
+        new DeliveryStreamEncryption(stack, `Sse${i}`, { deliveryStream: orders(stack, `S${i}`, `s${i}`), keyType: DeliveryStreamKeyType.AWS_OWNED_CMK });
+      }
+      return stack;
+    };
+    expect(() => Template.fromStack(guarded(41))).toThrow(/TestStack\/Guard guards 41 streams, more than 40: .*20 KB\. Set repair: false on the streams that need no repair/);
+    expect(Template.fromStack(guarded(40)).findResources('AWS::Lambda::Permission')).toBeDefined();
   });
 
   test('the guard\'s log group is its own, with the retention asked for', () => {
