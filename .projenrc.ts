@@ -55,6 +55,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-firehose',
     '@aws-sdk/client-kms',
     '@aws-sdk/client-kinesis',
+    // The guard publishes its alerts (drift repair).
+    '@aws-sdk/client-sns',
     'aws-sdk-client-mock',
     '@types/aws-lambda',
     'cdk-nag@^2.37.0',

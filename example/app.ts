@@ -26,6 +26,15 @@ export interface ExampleStackProps extends StackProps {
    * @default false
    */
   readonly dataStream?: boolean;
+
+  /**
+   * Whether the stack's guard repairs the encryption of `orders` when it is
+   * turned off or changed outside the stack (`repair: true`). `npm run demo`
+   * turns it on.
+   *
+   * @default false
+   */
+  readonly repair?: boolean;
 }
 
 /**
@@ -63,6 +72,7 @@ export class ExampleStack extends Stack {
       deliveryStream: orders,
       encryptionKey: keyFor('Orders'),
       timeout: Duration.minutes(10),
+      repair: props.repair,
     });
 
     // A Direct PUT stream defined right here, left unencrypted by its own definition.
@@ -120,15 +130,20 @@ export class ExampleStack extends Stack {
 
 /**
  * Build the example app; `outdir` defaults to CDK's own choice (`cdk.out`).
- * `keyGeneration` above 1 gives the streams new keys, and `dataStream` adds
- * the Kinesis data stream `events` (see `ExampleStackProps`).
+ * `keyGeneration` above 1 gives the streams new keys, `dataStream` adds
+ * the Kinesis data stream `events`, and `repair` puts `orders` under the
+ * stack's guard (see `ExampleStackProps`).
  */
-export function buildExampleApp(outdir?: string, options: { keyGeneration?: number; dataStream?: boolean } = {}): { app: App; stack: ExampleStack } {
+export function buildExampleApp(
+  outdir?: string,
+  options: { keyGeneration?: number; dataStream?: boolean; repair?: boolean } = {},
+): { app: App; stack: ExampleStack } {
   const app = new App({ outdir });
   const stack = new ExampleStack(app, 'StreamEncryptionExample', {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
     keyGeneration: options.keyGeneration,
     dataStream: options.dataStream,
+    repair: options.repair,
   });
   return { app, stack };
 }

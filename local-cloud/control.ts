@@ -19,6 +19,7 @@ import { FaultInjector, FaultOptions, PendingFault } from './faults';
 import { IamModel, RoleView } from './iam';
 import { JsonObject } from './json';
 import { Router } from './router';
+import type { Delivery, EventBridgeModel } from './services/events';
 import {
   AlarmHistoryItem,
   AlarmSnapshot,
@@ -40,7 +41,9 @@ import {
 import { DataStreamDelays, DataStreamSnapshot, DataStreamSpec, KinesisBackend, KinesisSnapshot } from './services/kinesis';
 import { AliasSnapshot, KeyMetadataJson, KeySnapshot, KmsBackend, RegisterKeySpec, SettableKeyState } from './services/kms';
 import { DeliveryReport, UnreadableRecord } from './services/records';
+import type { SnsMessage, SnsModel } from './services/sns';
 import { Throttler, ThrottleRate, ThrottleSetting } from './throttle';
+import type { CloudTrail, TrailEvent } from './trail';
 
 /** Everything the local cloud holds, as `state()` reports it. */
 export interface LocalCloudState {
@@ -169,6 +172,21 @@ export interface LocalCloudControl {
   alarmHistory(alarmName?: string): AlarmHistoryItem[];
   /** The actions (SNS topic ARNs) alarms fired on their state changes, oldest first. */
   alarmActionsFired(): FiredAlarmAction[];
+  /**
+   * Starts (`true`) or stops a CloudTrail trail that logs management events: only while one logs
+   * does EventBridge receive `AWS API Call via CloudTrail` events. With `automatic`, each event goes
+   * to EventBridge as soon as the call is answered; without, it waits for {@link deliverTrailEvents}.
+   * Returns whether a trail logs now.
+   */
+  setTrailLogging(on: boolean, automatic?: boolean): boolean;
+  /** Puts the CloudTrail events that wait for EventBridge on the default bus; returns the deliveries to rule targets. */
+  deliverTrailEvents(): Delivery[];
+  /** Every CloudTrail event recorded (the event history, trail or not), oldest first. */
+  trailEvents(): TrailEvent[];
+  /** What EventBridge delivered to rule targets so far, oldest first. */
+  eventDeliveries(): Delivery[];
+  /** The messages an SNS topic received, oldest first. */
+  snsMessages(topicArn: string): SnsMessage[];
 }
 
 /**
@@ -215,6 +233,11 @@ export const CONTROL_METHODS: Readonly<Record<keyof LocalCloudControl, 'read' | 
   evaluateAlarms: 'write',
   alarmHistory: 'read',
   alarmActionsFired: 'read',
+  setTrailLogging: 'write',
+  deliverTrailEvents: 'write',
+  trailEvents: 'read',
+  eventDeliveries: 'read',
+  snsMessages: 'read',
 };
 
 /** The names of the control methods. */
@@ -232,6 +255,9 @@ export interface ControlPlaneParts {
   readonly kms: KmsBackend;
   readonly cloudwatch: CloudWatchBackend;
   readonly iam: IamModel;
+  readonly trail: CloudTrail;
+  readonly events: EventBridgeModel;
+  readonly sns: SnsModel;
   /** The IAM propagation delay the cloud was started with, re-applied by `reset()`. */
   readonly initialPropagationMs: number;
   readonly accountId: string;
@@ -269,7 +295,39 @@ export class ControlPlane implements LocalCloudControl {
     this.parts.throttler.reset();
     this.parts.iam.reset();
     this.parts.iam.setPropagationMs(this.parts.initialPropagationMs);
+    this.parts.trail.reset();
+    this.parts.trail.setLogging(false);
+    this.parts.trail.setAutomaticDelivery(undefined);
+    this.parts.events.resetHistory();
     this.applyInitialThrottles();
+  }
+
+  /** {@inheritDoc LocalCloudControl.setTrailLogging} */
+  public setTrailLogging(on: boolean, automatic = false): boolean {
+    if (typeof on !== 'boolean') throw new ControlError('setTrailLogging: expected true or false');
+    this.parts.trail.setLogging(on);
+    this.parts.trail.setAutomaticDelivery(automatic ? (event) => this.parts.events.putEvent(event as unknown as JsonObject) : undefined);
+    return on;
+  }
+
+  /** {@inheritDoc LocalCloudControl.deliverTrailEvents} */
+  public deliverTrailEvents(): Delivery[] {
+    return this.parts.trail.takePending().flatMap((event) => this.parts.events.putEvent(event as unknown as JsonObject));
+  }
+
+  /** {@inheritDoc LocalCloudControl.trailEvents} */
+  public trailEvents(): TrailEvent[] {
+    return [...this.parts.trail.events()];
+  }
+
+  /** {@inheritDoc LocalCloudControl.eventDeliveries} */
+  public eventDeliveries(): Delivery[] {
+    return [...this.parts.events.deliveries()];
+  }
+
+  /** {@inheritDoc LocalCloudControl.snsMessages} */
+  public snsMessages(topicArn: string): SnsMessage[] {
+    return this.parts.sns.messages(topicArn);
   }
 
   /** {@inheritDoc LocalCloudControl.state} */

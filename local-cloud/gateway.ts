@@ -20,6 +20,7 @@ import { FaultInjector } from './faults';
 import { isJsonObject, JsonObject, JsonValue } from './json';
 import { RequestContext, ResolvedOperation, Router } from './router';
 import { Throttler } from './throttle';
+import type { CloudTrail } from './trail';
 import { formatViolations, SerializationFault, validate } from './validation';
 
 /** The content type of JSON 1.1 requests and answers. */
@@ -43,6 +44,10 @@ export interface GatewayOptions {
   readonly region: string;
   /** Judges requests of roles' access keys; without it no request is restricted. */
   readonly authorizer?: Authorizer;
+  /** Records the mutating management calls (after validation) as CloudTrail events. */
+  readonly trail?: CloudTrail;
+  /** The role an access key stands for, for CloudTrail's `userIdentity`. */
+  readonly roleOfAccessKey?: (accessKeyId: string) => string | undefined;
   /** Told about failures inside the local cloud itself (answered as `InternalFailure`). */
   readonly onInternalError?: (error: unknown, operationId: string) => void;
 }
@@ -105,18 +110,29 @@ export class Gateway {
       partition: partitionOf(this.options.region),
       requestId,
     };
+    let result: JsonObject | ServiceError;
     try {
       const denied = this.options.authorizer?.check(accessKeyId, () => this.checksOf(operation, body as JsonObject, context));
-      if (denied) return this.answer(operation, resource, requestId, denied);
-      const output = operation.definition.handle(body as JsonObject, context);
-      // The operation took effect; an apply-then-fail fault still answers its error.
-      if (faultError) return this.answer(operation, resource, requestId, faultError, 'accepted');
-      return this.answer(operation, resource, requestId, output);
+      result = denied ?? operation.definition.handle(body as JsonObject, context);
     } catch (e) {
-      if (e instanceof ServiceError) return this.answer(operation, resource, requestId, e);
-      this.options.onInternalError?.(e, operation.id);
-      return this.answer(operation, resource, requestId, ProtocolErrors.internal(e instanceof Error ? e.message : String(e)));
+      if (e instanceof ServiceError) {
+        result = e;
+      } else {
+        this.options.onInternalError?.(e, operation.id);
+        result = ProtocolErrors.internal(e instanceof Error ? e.message : String(e));
+      }
     }
+    this.options.trail?.record({
+      operationId: operation.id,
+      input: body as JsonObject,
+      roleArn: accessKeyId === undefined ? undefined : this.options.roleOfAccessKey?.(accessKeyId),
+      at: this.options.clock.now(),
+      requestId,
+      error: result instanceof ServiceError ? { name: result.errorName, message: result.message } : undefined,
+    });
+    // The operation took effect (CloudTrail records it so); an apply-then-fail fault still answers its error.
+    if (faultError && !(result instanceof ServiceError)) return this.answer(operation, resource, requestId, faultError, 'accepted');
+    return this.answer(operation, resource, requestId, result);
   }
 
   /** The permissions a request needs: the service's own, else its action on `*`. */

@@ -55,3 +55,9 @@ export type {
 } from './services/cloudwatch';
 export type { JsonValue, JsonObject, JsonPrimitive } from './json';
 export type { DeliveryReport, UnreadableRecord, StoredRecord, RecordKey } from './services/records';
+export { CloudTrail, TRAILED_OPERATIONS, requestParametersOf, userIdentityOf } from './trail';
+export type { TrailEvent, TrailedCall } from './trail';
+export { EventBridgeModel, matchesPattern, targetInput, valueAtPath } from './services/events';
+export type { EventRule, RuleTarget, LambdaPermission, Delivery, AsyncInvoker, TopicPublisher } from './services/events';
+export { SnsModel } from './services/sns';
+export type { SnsMessage, SnsTopic, SnsModelOptions } from './services/sns';

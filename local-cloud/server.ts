@@ -32,10 +32,13 @@ import { AMZ_JSON_1_1, Gateway } from './gateway';
 import { IamModel } from './iam';
 import { Router, ServiceModule } from './router';
 import { CloudWatchBackend } from './services/cloudwatch';
+import { EventBridgeModel } from './services/events';
 import { EncryptionCallLimit, FirehoseBackend, firehoseService, TransitionDelays } from './services/firehose';
 import { DataStreamDelays, KinesisBackend, kinesisService } from './services/kinesis';
 import { KmsBackend, kmsService } from './services/kms';
+import { SnsModel } from './services/sns';
 import { Throttler, ThrottleRate } from './throttle';
+import { CloudTrail } from './trail';
 
 /** The rate limit of operations that have no built-in one: 100 calls per second, burst 100. */
 export const DEFAULT_THROTTLE: ThrottleRate = Object.freeze({ ratePerSecond: 100, burst: 100 });
@@ -98,6 +101,8 @@ export interface LocalCloudEnv {
   readonly AWS_ENDPOINT_URL_KMS: string;
   /** The Kinesis client speaks HTTP/2 (h2c) to it. */
   readonly AWS_ENDPOINT_URL_KINESIS: string;
+  /** The SNS client speaks the AWS Query protocol to it (`Publish`). */
+  readonly AWS_ENDPOINT_URL_SNS: string;
   readonly AWS_REGION: string;
   readonly AWS_ACCESS_KEY_ID: string;
   readonly AWS_SECRET_ACCESS_KEY: string;
@@ -168,6 +173,12 @@ export class LocalCloud {
    * access key is authorized against the policies in force at that moment.
    */
   public readonly iam: IamModel;
+  /** CloudTrail: the management calls recorded, and those that wait for EventBridge. */
+  public readonly trail: CloudTrail;
+  /** EventBridge's default bus: rules, targets, deliveries. */
+  public readonly events: EventBridgeModel;
+  /** SNS: topics and the messages they received. */
+  public readonly sns: SnsModel;
   private readonly gateway: Gateway;
   /** Accepts TCP connections and routes each to {@link LocalCloud.http1} or {@link LocalCloud.http2}. */
   private readonly server: net.Server;
@@ -204,6 +215,20 @@ export class LocalCloud {
       keyApplicationLimit: options.keyApplicationLimit,
     });
     this.router = new Router().register(firehoseService(firehose)).register(kinesisService(kinesis)).register(kmsService(kms));
+    const partition = this.region.startsWith('cn-') ? 'aws-cn' : this.region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+    this.trail = new CloudTrail(this.accountId, this.region, partition);
+    this.events = new EventBridgeModel(() => this.clock.now());
+    const authorizer = new Authorizer(this.iam);
+    this.sns = new SnsModel({
+      now: () => this.clock.now(),
+      authorizer,
+      roleOfAccessKey: (key) => this.iam.roleOfAccessKey(key),
+      keyState: (keyId) => {
+        const key = this.control.key(keyId);
+        return key ? { arn: key.Arn, state: String(key.KeyState) } : undefined;
+      },
+    });
+    this.events.setTopicPublisher((topicArn, message) => this.sns.publishFromService(topicArn, message, 'events.amazonaws.com'));
     const throttler = new Throttler(this.clock, (operationId) => this.router.builtInThrottle(operationId), DEFAULT_THROTTLE);
     const faults = new FaultInjector();
     const recorder = new CallRecorder();
@@ -215,7 +240,9 @@ export class LocalCloud {
       clock: this.clock,
       accountId: this.accountId,
       region: this.region,
-      authorizer: new Authorizer(this.iam),
+      authorizer,
+      trail: this.trail,
+      roleOfAccessKey: (key) => this.iam.roleOfAccessKey(key),
       onInternalError: options.onInternalError ?? ((error, operation) => process.stderr.write(`local-cloud: ${operation} failed: ${String(error)}\n`)),
     });
     this.control = new ControlPlane({
@@ -229,6 +256,9 @@ export class LocalCloud {
       kms,
       cloudwatch,
       iam: this.iam,
+      trail: this.trail,
+      events: this.events,
+      sns: this.sns,
       initialPropagationMs: options.iam?.propagationMs ?? 0,
       accountId: this.accountId,
       region: this.region,
@@ -267,6 +297,7 @@ export class LocalCloud {
       AWS_ENDPOINT_URL_FIREHOSE: this.endpoint,
       AWS_ENDPOINT_URL_KMS: this.endpoint,
       AWS_ENDPOINT_URL_KINESIS: this.endpoint,
+      AWS_ENDPOINT_URL_SNS: this.endpoint,
       AWS_REGION: this.region,
       AWS_ACCESS_KEY_ID: LOCAL_CLOUD_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CLOUD_CREDENTIALS.secretAccessKey,
@@ -339,6 +370,12 @@ export class LocalCloud {
     }
     const target = request.headers['x-amz-target'];
     const authorization = request.headers.authorization;
+    const contentType = String(request.headers['content-type'] ?? '');
+    if (target === undefined && contentType.startsWith('application/x-www-form-urlencoded')) {
+      const query = this.sns.handleQuery(body, accessKeyIdOf(authorization));
+      send(response, query.status, query.headers, query.body);
+      return;
+    }
     const answer = this.gateway.handle(Array.isArray(target) ? target[0] : target, body, accessKeyIdOf(authorization));
     send(response, answer.status, answer.headers, answer.body);
   }

@@ -76,7 +76,7 @@ const APPS: App[] = [
   // Clicks and Scratch are streams the app defines and the library encrypts (Clicks through
   // ClicksSse, Scratch through StreamEncryptionFixes); Audit holds only what the fixes add.
   { name: 'js', stack: 'MatrixJs', libraryIds: ['CdkStreamEncryptionProvider', 'OrdersSse', 'EventsSse', 'ClicksSse', 'Clicks', 'Audit', 'Scratch'] },
-  { name: 'ts', stack: 'MatrixTs', libraryIds: ['CdkStreamEncryptionProvider', 'ClicksSse', 'AuditSse'] },
+  { name: 'ts', stack: 'MatrixTs', libraryIds: ['CdkStreamEncryptionProvider', 'CdkStreamEncryptionGuard', 'CdkStreamEncryptionAlerts', 'ClicksSse', 'AuditSse'] },
 ];
 /** For the CDK CLI when it only synthesizes: a fixed region and no telemetry. */
 const CDK_ENV = { AWS_REGION: 'us-east-1', CDK_DISABLE_CLI_TELEMETRY: 'true' };

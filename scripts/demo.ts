@@ -2,7 +2,8 @@
  * The README's demo: the example app (example/app.ts, with its two delivery streams and its Kinesis
  * data stream) deployed, rotated to new keys and deleted against the local cloud, by the real
  * handler bundle and the real AWS SDK, with CloudFormation's custom-resource lifecycle played by the
- * local driver. Records are written to every stream after each step, and the demo checks that
+ * local driver; between the rotation and the delete, someone outside the stack turns the encryption
+ * of `orders` off and the stack's guard turns it back on. Records are written to every stream after each step, and the demo checks that
  * every record written so far can still be read: no key that still protects records may be
  * scheduled for deletion. Prints each change as it happens and a summary, and exits non-zero when a
  * step does not end as the handler's truth table says or a record can no longer be read.
@@ -11,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
+import { FirehoseClient, PutRecordCommand, StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
 import { KinesisClient, PutRecordCommand as PutDataRecordCommand } from '@aws-sdk/client-kinesis';
 import { buildExampleApp } from '../example/app';
 import { startLocalCloud } from '../local-cloud';
@@ -90,6 +91,8 @@ interface Row {
 const problems: string[] = [];
 const rows: Row[] = [];
 let written = 0;
+/** How long the guard took to put the encryption of orders back, on the local clock. */
+let repairedInMs: number | undefined;
 
 /** Records a truth-table check. */
 function check(ok: boolean, what: string): void {
@@ -102,8 +105,8 @@ async function main(): Promise<void> {
   console.log('cdk-stream-encryption demo: the example app deployed, rotated and deleted against the local cloud');
   console.log('(the real handler bundle and AWS SDK; CloudFormation\'s custom-resource lifecycle played locally)\n');
 
-  const gen1 = buildExampleApp(path.join(OUT, 'keys-gen1'), { dataStream: true }).app.synth().directory;
-  const gen2 = buildExampleApp(path.join(OUT, 'keys-gen2'), { keyGeneration: 2, dataStream: true }).app.synth().directory;
+  const gen1 = buildExampleApp(path.join(OUT, 'keys-gen1'), { dataStream: true, repair: true }).app.synth().directory;
+  const gen2 = buildExampleApp(path.join(OUT, 'keys-gen2'), { keyGeneration: 2, dataStream: true, repair: true }).app.synth().directory;
   console.log(`synthesized StreamEncryptionExample twice: key generation 1 (${path.relative(process.cwd(), gen1)}) and 2 (${path.relative(process.cwd(), gen2)})`);
 
   const cloud = await startLocalCloud({ delays: DELAYS, kinesisDelays: KINESIS_DELAYS });
@@ -127,6 +130,9 @@ async function main(): Promise<void> {
     `Kinesis UPDATING ${KINESIS_DELAYS.updatingMs / 1000} s; both services' default rate limits`);
   cloud.control.createStream({ name: 'orders' });
   console.log('created the stream orders that the app imports (Direct PUT, not encrypted)');
+  // A trail logs management events, and EventBridge gets each as soon as the call is answered.
+  cloud.control.setTrailLogging(true, true);
+  console.log('a CloudTrail trail logs management events; orders is under the stack\'s guard (repair: true)');
 
   const stack = cfn.stack(gen1);
   const firehose = new FirehoseClient(cloud.clientConfig());
@@ -140,6 +146,10 @@ async function main(): Promise<void> {
     judgePhase(stack, rotated, 'rotate', { start: 1, stop: 0, encrypted: true });
     judgeRecords('rotate');
     await putRecords('after rotation');
+
+    await drift();
+    judgeRecords('drift');
+    await putRecords('after the repair');
 
     const destroyed = await phase('destroy: Delete the three stream encryptions', () => stack.destroy());
     judgePhase(stack, destroyed, 'delete', { start: 0, stop: 1, encrypted: false });
@@ -166,7 +176,48 @@ async function main(): Promise<void> {
     console.log('exactly one Start per create and per rotation and one Stop per delete.');
     console.log(`every one of the ${written} records written can still be read: no key that still protects records was scheduled for deletion.`);
   }
+  if (repairedInMs !== undefined) {
+    console.log(`drift: someone turned the encryption of orders off; the guard turned it back on in ${seconds(repairedInMs)} (local clock), with the stack's key.`);
+  }
   console.log(`done in ${seconds(Date.now() - began)}`);
+
+  /**
+   * Someone outside the stack turns the encryption of `orders` off; the CloudTrail event reaches
+   * the stack's rule, which invokes the guard; the demo waits until the stream is ENABLED with the
+   * stack's key again and measures how long that took on the local cloud's clock.
+   */
+  async function drift(): Promise<void> {
+    console.log('\ndrift: someone turns encryption off (StopDeliveryStreamEncryption on orders, outside the stack); the guard turns it back on');
+    phaseStart = Date.now();
+    const wantKey = stack.deployedProperties(stack.customResourceIds().find((r) => stack.deployedProperties(r)?.DeliveryStreamName === 'orders')!)?.KeyArn as string;
+    const before = counts(STREAMS[0]);
+    const runs = cfn.asyncInvocations.length;
+    const watch = watchStreams(cloud.control, ['orders'], (t) => {
+      const key = t.to && t.to.encryptionStatus !== 'DISABLED' ? ` (key ${shortKey(t.to.keyArn, t.to.keyType)})` : '';
+      console.log(`${stamp()} ${'orders'.padEnd(7)} ${describeView(t.from)} → ${describeView(t.to)}${key}`);
+    });
+    const stoppedAt = cloud.clock.now();
+    await firehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' }));
+    const until = Date.now() + 60_000;
+    const repaired = () => {
+      const enc = cloud.control.stream('orders')?.description.DeliveryStreamEncryptionConfiguration;
+      return cfn.asyncInvocations.length > runs && enc?.Status === 'ENABLED' && enc.KeyARN === wantKey;
+    };
+    while (!repaired() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const doneAt = cloud.clock.now();
+    await cloud.events.idle();
+    watch.stop();
+    const run = cfn.asyncInvocations[cfn.asyncInvocations.length - 1];
+    const line = run?.logs.find((l) => l.json?.action === 'repair')?.json;
+    if (line) console.log(`${stamp()} guard   ${line.decision}: ${line.eventName} by ${line.caller}, repair ${line.repairsToday} of ${line.maxRepairsPerDay} today`);
+    const c = diff(counts(STREAMS[0]), before);
+    check(repaired(), `drift orders: not ENABLED with ${wantKey} again within 60 s`);
+    check(line?.decision === 'repaired', `drift orders: the guard's decision was ${String(line?.decision)}, not repaired`);
+    check(c.start === 1 && c.stop === 1, `drift orders: ${c.stop} Stop and ${c.start} Start calls, not one each`);
+    check(cfn.asyncInvocations.length === runs + 1, `drift orders: the guard ran ${cfn.asyncInvocations.length - runs} times, not once`);
+    if (repaired()) repairedInMs = doneAt - stoppedAt;
+    rows.push({ phase: 'drift', stream: 'orders', answer: line ? String(line.decision) : 'none', physicalId: '(the guard)', ...c, answeredMs: repairedInMs });
+  }
 
   /** Writes one record to every stream that exists (as a producer would). */
   async function putRecords(when: string): Promise<void> {

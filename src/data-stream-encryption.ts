@@ -13,7 +13,7 @@ import {
 } from './private/contract';
 import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
 import { addKeyHealth } from './private/key-health';
-import { dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
+import { dataStreamGuardPermissions, dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
 import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
 import { KeyRemoval, validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
@@ -119,6 +119,22 @@ export interface DataStreamEncryptionProps {
    * @default Duration.days(30)
    */
   readonly keyPendingWindow?: Duration;
+
+  /**
+   * Whether the stack's `StreamEncryptionGuard` repairs the stream's
+   * encryption when it is turned off or changed outside the stack (see the
+   * README, "Drift repair"). `true` puts the stream under the stack's guard,
+   * made with the defaults if the stack has none; `false` keeps it out of a
+   * guard made for the whole stack.
+   *
+   * The guard reacts to CloudTrail management events, which EventBridge
+   * receives only while a CloudTrail trail with logging enabled records
+   * them.
+   *
+   * @default false - no repair, unless the stack has a `StreamEncryptionGuard`
+   * of its own, which guards every stream encryption whose `repair` is not `false`
+   */
+  readonly repair?: boolean;
 }
 
 /**
@@ -214,6 +230,13 @@ export class DataStreamEncryption extends Construct {
       }),
       streamProp: 'stream',
       key: this.encryptionKey,
+      guard: {
+        repair: props.repair,
+        kind: 'kinesis',
+        streamName: props.stream.streamName,
+        streamArn: props.stream.streamArn,
+        permissions: dataStreamGuardPermissions(this, props.stream.streamArn, this.encryptionKey?.keyArn),
+      },
       properties: encodeDataStreamEncryptionProperties({
         StreamKind: 'kinesis',
         StreamName: props.stream.streamName,

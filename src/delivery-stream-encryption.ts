@@ -12,7 +12,7 @@ import {
   encodeDeliveryStreamEncryptionProperties,
 } from './private/contract';
 import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
-import { deliveryStreamPermissions } from './private/firehose-permissions';
+import { deliveryStreamGuardPermissions, deliveryStreamPermissions } from './private/firehose-permissions';
 import { addKeyHealth, DEFAULT_ALARM_PERIOD, FIREHOSE_NAMESPACE, FIREHOSE_STREAM_DIMENSION } from './private/key-health';
 import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
@@ -116,6 +116,22 @@ export interface DeliveryStreamEncryptionProps {
    * @default Duration.days(30)
    */
   readonly keyPendingWindow?: Duration;
+
+  /**
+   * Whether the stack's `StreamEncryptionGuard` repairs the stream's
+   * encryption when it is turned off or changed outside the stack (see the
+   * README, "Drift repair"). `true` puts the stream under the stack's guard,
+   * made with the defaults if the stack has none; `false` keeps it out of a
+   * guard made for the whole stack.
+   *
+   * The guard reacts to CloudTrail management events, which EventBridge
+   * receives only while a CloudTrail trail with logging enabled records
+   * them.
+   *
+   * @default false - no repair, unless the stack has a `StreamEncryptionGuard`
+   * of its own, which guards every stream encryption whose `repair` is not `false`
+   */
+  readonly repair?: boolean;
 }
 
 /**
@@ -200,6 +216,13 @@ export class DeliveryStreamEncryption extends Construct {
       ),
       streamProp: 'deliveryStream',
       key: this.encryptionKey,
+      guard: {
+        repair: props.repair,
+        kind: 'firehose',
+        streamName,
+        streamArn: props.deliveryStream.deliveryStreamArn,
+        permissions: deliveryStreamGuardPermissions(props.deliveryStream.deliveryStreamArn, this.encryptionKey?.keyArn),
+      },
       properties: encodeDeliveryStreamEncryptionProperties({
         StreamKind: 'firehose',
         DeliveryStreamName: streamName,

@@ -3,3 +3,4 @@ export * from './delivery-stream-encryption';
 export * from './data-stream-encryption';
 export * from './key-health';
 export * from './checks';
+export * from './guard';

@@ -46,17 +46,22 @@ export interface TagPage {
 }
 
 /**
- * The value of the {@link OWNER_TAG_KEY} tag among a stream's tags, read page
- * by page, each page starting after the last key of the one before.
+ * The value of the tag `key` (by default the {@link OWNER_TAG_KEY} tag) among
+ * a stream's tags, read page by page, each page starting after the last key
+ * of the one before.
  *
  * @param listPage - reads the page after a key (the first page: `undefined`).
+ * @param key - the tag key to find.
  * @returns the value; `undefined` when there is no such tag or its value is empty.
  */
-export async function findOwnerTag(listPage: (exclusiveStartTagKey: string | undefined) => Promise<TagPage>): Promise<string | undefined> {
+export async function findOwnerTag(
+  listPage: (exclusiveStartTagKey: string | undefined) => Promise<TagPage>,
+  key: string = OWNER_TAG_KEY,
+): Promise<string | undefined> {
   let start: string | undefined;
   for (let page = 0; page < MAX_TAG_PAGES; page++) {
     const { tags, more } = await listPage(start);
-    const owner = tags.find((tag) => tag.Key === OWNER_TAG_KEY);
+    const owner = tags.find((tag) => tag.Key === key);
     if (owner) {
       return owner.Value || undefined;
     }

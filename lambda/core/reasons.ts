@@ -241,6 +241,16 @@ export const REASON_CATALOGUE = [
     fix: 'Check the stream (aws kinesis describe-stream-summary); if it is only slow, raise timeout.',
   },
   {
+    id: 'REPAIR_CAP_REACHED',
+    message: 'The guard has repaired {stream} {count} times today (UTC), its cap of {max} per day; it did not call Start, to keep the stream\'s 25 Start/Stop calls per 24 h for the stack.',
+    fix: 'Find who turns the encryption off (CloudTrail: {eventName} by {caller}) and stop it, then re-encrypt by redeploying, or wait for the next UTC day; raise maxRepairsPerStreamPerDay only if the stream has calls to spare.',
+  },
+  {
+    id: 'INVALID_REPAIR_INPUT',
+    message: 'The guard was invoked with an input it cannot read: {problem}.',
+    fix: 'Invoke the guard only through the EventBridge rules of its StreamEncryptionGuard, from the same library version as its function.',
+  },
+  {
     id: 'UNEXPECTED_ERROR',
     message: 'Unexpected error in {operation}: {error}.',
     fix: 'Deploy again; if it persists, report it with the handler\'s log.',

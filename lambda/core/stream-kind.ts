@@ -100,12 +100,15 @@ export interface StreamKind<T extends KindTypes = KindTypes> {
   /** Whether a reading shows a stream whose tags can change: it exists and is ACTIVE. */
   taggable(observation: T['observation']): boolean;
   /**
-   * The value of the stream's owner tag (`undefined`: no such tag, or an
-   * empty value), read through `session.read`.
+   * The value of the stream's owner tag, or of the tag `key` (`undefined`:
+   * no such tag, or an empty value), read through `session.read`.
    */
-  readOwner(session: ReconcileSession<T>): Promise<string | undefined>;
-  /** Write the owner tag with `value`, or remove it (`undefined`), through `session.read`. */
-  writeOwner(value: string | undefined, session: ReconcileSession<T>): Promise<void>;
+  readOwner(session: ReconcileSession<T>, key?: string): Promise<string | undefined>;
+  /**
+   * Write the owner tag, or the tag `key`, with `value`, or remove it
+   * (`undefined`), through `session.read`.
+   */
+  writeOwner(value: string | undefined, session: ReconcileSession<T>, key?: string): Promise<void>;
 }
 
 /** A kind of stream, registered by the resource type it handles; loaded (with its SDK client) on first use. */

@@ -36,6 +36,8 @@ export { ModelledResources, retains, serviceFunctionOf } from './resources';
 export { dependenciesOf, runInOrder, topologicalOrder } from './graph';
 export type { OrderOptions } from './graph';
 export { StackIam, isIamType, IAM_RESOURCE_TYPES } from './iam-resources';
+export { StackEventResources, isEventResourceType, EVENT_RESOURCE_TYPES, ASYNC_RETRIES } from './event-resources';
+export type { AsyncInvocation, LambdaFactory } from './event-resources';
 export type { ModelledAction, ServiceFunction } from './resources';
 export { runStep, reasonIdOf, serviceTimeoutMsOf, managedStreamOf, DEFAULT_SERVICE_TIMEOUT_SECONDS, MAX_RESPONSE_BODY_BYTES } from './custom-resource';
 export type { CustomResourceEvent, RequestType, StepRequest, StepResult, StepStatus, StreamKindOfStep } from './custom-resource';

@@ -132,8 +132,8 @@ export interface InvokeOptions {
   readonly environment?: Readonly<Record<string, string | null>>;
   /**
    * The value of `requestId` in the handler's JSON log lines that marks them as this invocation's
-   * (the CloudFormation `RequestId`). Lines without it go to the only running invocation, if there
-   * is just one, else they are printed.
+   * (the CloudFormation `RequestId`); by default the invocation's own `awsRequestId`. Lines without
+   * it go to the only running invocation, if there is just one, else they are printed.
    */
   readonly logKey?: string;
 }
@@ -353,7 +353,7 @@ export class LocalLambda {
     const deadline = startedAt + options.timeoutMs;
     const day = new Date(startedAt).toISOString().slice(0, 10).replace(/-/g, '/');
     const logStreamName = `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
-    const sink: Sink = { key: options.logKey, lines: [] };
+    const sink: Sink = { key: options.logKey ?? awsRequestId, lines: [] };
     const context: LambdaContext = {
       functionName: this.functionName,
       functionVersion: '$LATEST',

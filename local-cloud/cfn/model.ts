@@ -170,6 +170,8 @@ export class TemplateModel implements ResolveScope {
         return optional('LogGroupName') ?? generatedName(env, logicalId, 512);
       case 'AWS::IAM::Role':
         return optional('RoleName') ?? generatedName(env, logicalId, 64);
+      case 'AWS::SNS::Topic':
+        return `arn:${env.partition}:sns:${env.region}:${env.accountId}:${optional('TopicName') ?? generatedName(env, logicalId, 256)}`;
       case 'AWS::IAM::ManagedPolicy':
         return `arn:${env.partition}:iam::${env.accountId}:policy/${optional('ManagedPolicyName') ?? generatedName(env, logicalId, 128)}`;
       case 'AWS::SNS::Topic':
@@ -206,6 +208,8 @@ export class TemplateModel implements ResolveScope {
         return attribute === 'Arn' ? `arn:${env.partition}:s3:::${this.ref(logicalId)}` : undefined;
       case 'AWS::Logs::LogGroup':
         return attribute === 'Arn' ? `arn:${env.partition}:logs:${env.region}:${env.accountId}:log-group:${this.ref(logicalId)}:*` : undefined;
+      case 'AWS::Events::Rule':
+        return attribute === 'Arn' ? `arn:${env.partition}:events:${env.region}:${env.accountId}:rule/${this.property(logicalId, 'Name') ?? generatedName(env, logicalId, 64)}` : undefined;
       case 'AWS::SNS::Topic':
         if (attribute === 'TopicArn') return this.ref(logicalId);
         if (attribute === 'TopicName') return this.ref(logicalId)?.split(':').pop();

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { accessKeyIdForRole } from '../authorization';
 import { managedStreamOf, RequestType, runStep, StepResult, StreamKindOfStep } from './custom-resource';
+import { AsyncInvocation, isEventResourceType, StackEventResources } from './event-resources';
 import { dependenciesOf, runInOrder, topologicalOrder } from './graph';
 import { isIamType, StackIam } from './iam-resources';
 import { LocalLambda } from './lambda-runtime';
@@ -224,6 +225,9 @@ export class LocalCloudFormation {
 
   private readonly lambdas = new Map<string, LocalLambda>();
 
+  /** The asynchronous invocations EventBridge made of the stacks' functions (the guard), oldest first. */
+  public readonly asyncInvocations: AsyncInvocation[] = [];
+
   private constructor(
     public readonly cloud: LocalCloud,
     public readonly responses: ResponseServer,
@@ -246,14 +250,15 @@ export class LocalCloudFormation {
   }
 
   /** @internal The function behind a service token (running as `roleArn`, when known). */
-  public lambdaFor(serviceToken: string, roleArn?: string): LocalLambda {
+  public lambdaFor(serviceToken: string, roleArn?: string, exportName = 'handler'): LocalLambda {
     const role = this.options.iam === false ? undefined : roleArn;
-    const cacheKey = `${serviceToken} ${role ?? ''}`;
+    const cacheKey = `${serviceToken} ${role ?? ''} ${exportName}`;
     let lambda = this.lambdas.get(cacheKey);
     if (!lambda) {
       const name = /:function:([^:]+)/.exec(serviceToken)?.[1] ?? 'stream-encryption-handler';
       lambda = new LocalLambda({
         bundle: this.options.bundle,
+        exportName,
         functionName: name,
         region: this.cloud.region,
         accountId: this.cloud.accountId,
@@ -285,6 +290,7 @@ export class LocalStack {
   private readonly deployed = new Map<string, DeployedResource>();
   private readonly modelled: ModelledResources;
   private readonly iam: StackIam;
+  private readonly eventResources: StackEventResources;
   private readonly dependencyCache = new WeakMap<TemplateModel, Map<string, ReadonlySet<string>>>();
   private prepared = false;
 
@@ -309,6 +315,8 @@ export class LocalStack {
     this.current = stack;
     this.model = this.modelOf(stack);
     this.iam = new StackIam(cloud.iam);
+    const lambdaFor = (arn: string, role: string | undefined, exportName: string) => cfn.lambdaFor(arn, role, exportName);
+    this.eventResources = new StackEventResources(cloud, lambdaFor, cfn.asyncInvocations, stack.stackName);
     this.modelled = new ModelledResources(cloud.control, (logicalId, resourceType, action, physicalId) =>
       this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId, resourceType, action, physicalId, at: Date.now() }));
   }
@@ -587,7 +595,8 @@ export class LocalStack {
 
   /** Whether an IAM resource's resolved properties changed (other modelled resources are not updated in place). */
   private modelledChanged(oldModel: TemplateModel, newModel: TemplateModel, id: string): boolean {
-    if (!isIamType(newModel.resource(id).Type)) return false;
+    const type = newModel.resource(id).Type;
+    if (!isIamType(type) && !isEventResourceType(type)) return false;
     return differ(oldModel.properties(id), newModel.properties(id));
   }
 
@@ -595,12 +604,18 @@ export class LocalStack {
   private createModelled(model: TemplateModel, id: string): void {
     const type = model.resource(id).Type;
     if (isIamType(type)) this.iam.apply(model, id);
+    else if (isEventResourceType(type)) this.eventResources.apply(model, id);
     else this.modelled.create(model, id);
   }
 
   /** Puts the version of an IAM resource in `model` in force. */
   private updateModelled(op: Operation, model: TemplateModel, id: string): void {
     const type = model.resource(id).Type;
+    if (isEventResourceType(type)) {
+      this.eventResources.apply(model, id);
+      this.event(op, id, type, 'update', 'COMPLETE');
+      return;
+    }
     if (!isIamType(type)) return;
     this.iam.apply(model, id);
     this.event(op, id, type, 'update', 'COMPLETE');
@@ -615,7 +630,9 @@ export class LocalStack {
       this.event(op, id, r.Type, 'retain', 'COMPLETE');
       return;
     }
-    if (isIamType(r.Type)) {
+    if (isEventResourceType(r.Type)) {
+      this.eventResources.remove(model, id);
+    } else if (isIamType(r.Type)) {
       this.iam.remove(id);
       this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId: id, resourceType: r.Type, action: 'deleted', physicalId: model.ref(id) ?? id, at: Date.now() });
     } else if (ModelledResources.models(r.Type)) {

@@ -12,7 +12,7 @@ import { addNagPacks, stripSuppressions } from './nag';
 
 /** A stack that encrypts two streams it does not own. */
 class MatrixStack extends Stack {
-  /** What cdk-stream-encryption added: the provider and both encryptions. */
+  /** What cdk-stream-encryption added: the provider, the guard and its alert topic, and both encryptions. */
   public readonly libraryConstructs: IConstruct[];
 
   constructor(scope: Construct, id: string, props: StackProps) {
@@ -20,11 +20,19 @@ class MatrixStack extends Stack {
     const clicks = new DeliveryStreamEncryption(this, 'ClicksSse', {
       deliveryStream: DeliveryStream.fromDeliveryStreamName(this, 'Clicks', 'clicks'),
       keyType: DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK,
+      // Under the stack's guard: its function, role, rule and alert topic are checked too.
+      repair: true,
     });
     const audit = new DataStreamEncryption(this, 'AuditSse', {
       stream: Stream.fromStreamArn(this, 'Audit', 'arn:aws:kinesis:us-east-1:123456789012:stream/audit'),
     });
-    this.libraryConstructs = [this.node.findChild('CdkStreamEncryptionProvider'), clicks, audit];
+    this.libraryConstructs = [
+      this.node.findChild('CdkStreamEncryptionProvider'),
+      this.node.findChild('CdkStreamEncryptionGuard'),
+      this.node.findChild('CdkStreamEncryptionAlerts'),
+      clicks,
+      audit,
+    ];
   }
 }
 

@@ -292,3 +292,53 @@ export function parseOwnerTag(value: string | undefined): OwnerTag | undefined {
   }
   return previous ? { owner, previous } : { owner };
 }
+
+/**
+ * The tag on a guarded stream that counts the guard's repairs of one UTC
+ * day, `<YYYY-MM-DD>/<count>`: kept on the stream itself, so that it
+ * survives invocations and needs no store of its own, and writable by the
+ * guard only (its tag permission names this key alone).
+ */
+export const REPAIRS_TAG_KEY = 'cdk-stream-encryption/repairs';
+
+/**
+ * Repairs per stream per UTC day when the guard is given no cap. Firehose
+ * allows 25 Start and Stop calls per stream in a rolling 24 hours, and a
+ * repair costs two (the Stop it answers, and its own Start). A rolling 24
+ * hours can span two UTC days: 2 × 2 × 5 = 20 calls, which leaves 5 for the
+ * stack's own deploys (a Start per key change, a Stop per removal).
+ */
+export const DEFAULT_MAX_REPAIRS_PER_STREAM_PER_DAY = 5;
+
+/**
+ * Most repairs per stream per UTC day the guard may be allowed: 12 Stops
+ * and 12 repairs, and the Stop that reaches the cap, are Firehose's 25 calls.
+ */
+export const MAX_REPAIRS_PER_STREAM_PER_DAY = 12;
+
+/**
+ * The input of the guard's function, as each stream's EventBridge rule
+ * builds it: the desired state, from the construct, and the CloudTrail
+ * event's `detail`.
+ */
+export interface RepairInput {
+  /** The custom resource type of the stream's encryption (which kind of stream). */
+  readonly ResourceType: string;
+  /** The custom resource's properties: the desired encryption. */
+  readonly Properties: Readonly<Record<string, string>>;
+  /** The stack's id (`AWS::StackId`), for the owner tag value. */
+  readonly StackId: string;
+  /** The custom resource's logical id, for the owner tag value. */
+  readonly LogicalResourceId: string;
+  /** The construct's path, for logs and alerts. */
+  readonly ConstructPath: string;
+  /** The roles whose calls are the stack's own: the provider's and the guard's. */
+  readonly IgnoredRoleArns: ReadonlyArray<string>;
+  /** Repairs of this stream allowed per UTC day. */
+  readonly MaxRepairsPerDay: string;
+  /** Where the alerts go. */
+  readonly AlertTopicArn: string;
+  /** The CloudTrail event's `detail`. */
+  readonly Detail: unknown;
+}
+

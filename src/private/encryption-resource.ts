@@ -10,6 +10,8 @@ import { CustomResource, Duration, IResource, RemovalPolicy, Tokenization } from
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import type { StreamKind } from './contract';
+import { registerGuardTarget } from './guard-targets';
 import { accountKeyPolicy } from './key-policy';
 import { HandlerPermission, PolicyConditions } from './policy-budget';
 import { StreamEncryptionProvider } from './provider';
@@ -127,6 +129,22 @@ export interface EncryptionResourceOptions {
   readonly streamProp: string;
   /** The key in use, if a customer managed one. */
   readonly key?: kms.IKey;
+  /** What the stack's guard needs to repair the stream. */
+  readonly guard: EncryptionGuardOptions;
+}
+
+/** How a stream encryption is put under the stack's guard. */
+export interface EncryptionGuardOptions {
+  /** The construct's `repair` prop. */
+  readonly repair?: boolean;
+  /** The kind of stream. */
+  readonly kind: StreamKind;
+  /** The stream's name. */
+  readonly streamName: string;
+  /** The stream's ARN. */
+  readonly streamArn: string;
+  /** What the guard needs on the stream and its key. */
+  readonly permissions: HandlerPermission[];
 }
 
 /**
@@ -151,6 +169,13 @@ export function addEncryptionResource(scope: Construct, options: EncryptionResou
   if (options.key) {
     resource.node.addDependency(options.key);
   }
+  registerGuardTarget({
+    ...options.guard,
+    scope,
+    resource,
+    resourceType: options.resourceType,
+    properties: options.properties,
+  });
   return resource;
 }
 

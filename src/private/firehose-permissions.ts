@@ -3,8 +3,9 @@
  *
  * Not part of the public jsii API.
  */
+import { REPAIRS_TAG_KEY } from './contract';
 import { KEY_SIZES, HandlerPermission, ResolvedSizes } from './policy-budget';
-import { OWNER_TAG_ONLY } from './provider';
+import { OWNER_TAG_ONLY, tagKeysOnly } from './provider';
 
 /**
  * Delivery streams: names of at most 64 characters, and ARNs in the longest
@@ -42,14 +43,39 @@ export function deliveryStreamPermissions(deliveryStreamArn: string, keyArn: str
     arnSizes: DELIVERY_STREAM_SIZES,
     conditions: OWNER_TAG_ONLY,
   };
-  if (keyArn === undefined) {
-    return [stream];
-  }
-  const key: HandlerPermission = {
+  return keyArn === undefined ? [stream] : [stream, firehoseKeyPermission(keyArn)];
+}
+
+/** What the caller of `StartDeliveryStreamEncryption` needs on the key (see `deliveryStreamPermissions`). */
+function firehoseKeyPermission(keyArn: string): HandlerPermission {
+  return {
     actions: ['kms:CreateGrant', 'kms:DescribeKey'],
     arn: keyArn,
     arnSizes: KEY_SIZES,
     conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': true } },
   };
-  return [stream, key];
+}
+
+/**
+ * The guard's permissions for one delivery stream and its key: what a
+ * repair needs and nothing more. On the stream's ARN:
+ * `DescribeDeliveryStream`, `ListTagsForDeliveryStream` (the owner tag and
+ * the day's repair count), `StartDeliveryStreamEncryption`, and
+ * `TagDeliveryStream` with the repairs tag key only (never the owner tag,
+ * which is the custom resource's); no Stop, no untag. On the key, what the
+ * caller of Start needs, as for the handler.
+ */
+export function deliveryStreamGuardPermissions(deliveryStreamArn: string, keyArn: string | undefined): HandlerPermission[] {
+  const stream: HandlerPermission = {
+    actions: [
+      'firehose:DescribeDeliveryStream',
+      'firehose:ListTagsForDeliveryStream',
+      'firehose:StartDeliveryStreamEncryption',
+      'firehose:TagDeliveryStream',
+    ],
+    arn: deliveryStreamArn,
+    arnSizes: DELIVERY_STREAM_SIZES,
+    conditions: tagKeysOnly(REPAIRS_TAG_KEY),
+  };
+  return keyArn === undefined ? [stream] : [stream, firehoseKeyPermission(keyArn)];
 }

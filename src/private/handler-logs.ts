@@ -29,20 +29,44 @@ export interface HandlerLogs {
   readonly logStreamsArn: string;
 }
 
+/** How a function's log group differs from the handler's. */
+export interface HandlerLogsOptions {
+  /**
+   * What follows the handler's log group name, for another function of the
+   * library (e.g. `/guard`).
+   *
+   * @default - the handler's own log group
+   */
+  readonly nameSuffix?: string;
+  /**
+   * How long the logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly retention?: logs.RetentionDays;
+  /**
+   * What the function is, for the key's and the policy's descriptions.
+   *
+   * @default 'handler'
+   */
+  readonly functionName?: string;
+}
+
 /**
  * Add the handler's log group (`LogGroup`), its key (`LogKey`) and the
  * policy that lets `role` write to it (`LogsPolicy`) to `scope`. The log
  * group and its key outlive the stack: the logs are the record of what was
  * changed.
  */
-export function addHandlerLogs(scope: Construct, role: iam.IRole): HandlerLogs {
+export function addHandlerLogs(scope: Construct, role: iam.IRole, options: HandlerLogsOptions = {}): HandlerLogs {
+  const what = options.functionName ?? 'handler';
   const stack = Stack.of(scope);
 
   // A name the key policy can name without depending on the log group: the
   // stack's name and the id of this deployment of it (a stack deleted and
   // deployed again gets a new id, so its retained logs never collide).
   const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
-  const logGroupName = `/cdk-stream-encryption/${stack.stackName}/${stackUuid}`;
+  const logGroupName = `/cdk-stream-encryption/${stack.stackName}/${stackUuid}${options.nameSuffix ?? ''}`;
   const logGroupArn = stack.formatArn({
     service: 'logs',
     resource: 'log-group',
@@ -69,7 +93,7 @@ export function addHandlerLogs(scope: Construct, role: iam.IRole): HandlerLogs {
     }),
   );
   const logKey = new kms.Key(scope, 'LogKey', {
-    description: `Encrypts the logs of the cdk-stream-encryption handler of stack ${stack.stackName}`,
+    description: `Encrypts the logs of the cdk-stream-encryption ${what} of stack ${stack.stackName}`,
     enableKeyRotation: true,
     policy: logKeyPolicy,
     // the logs outlive the stack (they are the record of what was changed), so their key does too
@@ -79,14 +103,14 @@ export function addHandlerLogs(scope: Construct, role: iam.IRole): HandlerLogs {
   const logGroup = new logs.LogGroup(scope, 'LogGroup', {
     logGroupName,
     encryptionKey: logKey,
-    retention: logs.RetentionDays.ONE_YEAR,
+    retention: options.retention ?? logs.RetentionDays.ONE_YEAR,
     removalPolicy: RemovalPolicy.RETAIN,
   });
 
   const logStreamsArn = `${logGroupArn}:log-stream:*`;
   const policy = new iam.ManagedPolicy(scope, 'LogsPolicy', {
     roles: [role],
-    description: 'Lets the cdk-stream-encryption handler write to its own log group',
+    description: `Lets the cdk-stream-encryption ${what} write to its own log group`,
     statements: [
       new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],

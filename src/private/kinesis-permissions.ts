@@ -5,8 +5,9 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { REPAIRS_TAG_KEY } from './contract';
 import { KEY_SIZES, HandlerPermission, PolicyConditions, ResolvedSizes } from './policy-budget';
-import { OWNER_TAG_ONLY } from './provider';
+import { OWNER_TAG_ONLY, tagKeysOnly } from './provider';
 
 /**
  * Kinesis data streams: names of at most 128 characters
@@ -75,4 +76,26 @@ export function dataStreamPermissions(scope: IConstruct, streamArn: string, keyA
     conditionSizes: DATA_STREAM_SIZES,
   };
   return [stream, { actions: ['kms:DescribeKey'], arn: keyArn, arnSizes: KEY_SIZES }, generateDataKey];
+}
+
+/**
+ * The guard's permissions for one data stream and its key: on the stream's
+ * ARN, `DescribeStreamSummary`, `ListTagsForStream` (the owner tag and the
+ * day's repair count), `StartStreamEncryption`, and `AddTagsToStream` with
+ * the repairs tag key only; no Stop, no tag removal. On the key, what the
+ * caller of Start needs, as for the handler.
+ */
+export function dataStreamGuardPermissions(scope: IConstruct, streamArn: string, keyArn: string | undefined): HandlerPermission[] {
+  const stream: HandlerPermission = {
+    actions: [
+      'kinesis:DescribeStreamSummary',
+      'kinesis:ListTagsForStream',
+      'kinesis:StartStreamEncryption',
+      'kinesis:AddTagsToStream',
+    ],
+    arn: streamArn,
+    arnSizes: DATA_STREAM_SIZES,
+    conditions: tagKeysOnly(REPAIRS_TAG_KEY),
+  };
+  return [stream, ...dataStreamPermissions(scope, streamArn, keyArn).slice(1)];
 }

@@ -48,7 +48,25 @@ export const NAG_SUPPRESSIONS = {
     reason:
       'The handler calls only AWS APIs (Firehose, Kinesis, KMS) and the pre-signed CloudFormation response URL; it reads no data and needs no network access to private resources.',
   },
+  guardConcurrency: {
+    ids: ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
+    reason:
+      'The guard is invoked only by its own EventBridge rules, once per change of a guarded stream\'s encryption, and each repair is capped per stream per day; Lambda queues asynchronous events, and reserving concurrency would fail deployments in accounts with a low concurrency quota.',
+  },
+  guardVpc: {
+    ids: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'],
+    reason:
+      'The guard calls only AWS APIs (Firehose, Kinesis, KMS, SNS); it reads no data and needs no network access to private resources.',
+  },
 };
+
+/** A rule suppressed on a function, with its reason (an entry of {@link NAG_SUPPRESSIONS}). */
+export interface FunctionNagRule {
+  /** The rule ids, one per pack. */
+  readonly ids: string[];
+  /** Why the rule cannot apply. */
+  readonly reason: string;
+}
 
 /**
  * Record the rules that cannot apply to a custom resource handler, each with
@@ -60,9 +78,13 @@ export const NAG_SUPPRESSIONS = {
  * the log-stream wildcard is acknowledged as `AwsSolutions-IAM5[Resource::…]`
  * with the ARN written as cdk-nag writes it. Every other finding is fixed.
  */
-export function suppressInapplicableNagRules(handler: lambda.Function, logPolicy: iam.ManagedPolicy, logStreamsArn: string): void {
+export function suppressInapplicableNagRules(
+  handler: lambda.Function,
+  logPolicy: iam.ManagedPolicy,
+  logStreamsArn: string,
+  functionRules: FunctionNagRule[] = [NAG_SUPPRESSIONS.concurrency, NAG_SUPPRESSIONS.deadLetterQueue, NAG_SUPPRESSIONS.vpc],
+): void {
   const fn = handler.node.defaultChild as CfnResource;
-  const functionRules = [NAG_SUPPRESSIONS.concurrency, NAG_SUPPRESSIONS.deadLetterQueue, NAG_SUPPRESSIONS.vpc];
   const functionAcknowledgements = functionRules.flatMap((rule) => rule.ids.map((id) => ({ id, reason: rule.reason })));
   fn.addMetadata('cdk_nag', { rules_to_suppress: functionAcknowledgements });
   (logPolicy.node.defaultChild as CfnResource).addMetadata('cdk_nag', {

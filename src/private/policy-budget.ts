@@ -280,12 +280,14 @@ export class PolicyBudget {
    * @param role - the role they are attached to.
    * @param logicalIdPrefix - the start of each policy's logical id.
    * @param streams - how many streams the policies serve, for the messages.
+   * @param roleName - the role in the messages (`handler`, `guard`).
    */
   constructor(
     private readonly scope: Construct,
     private readonly role: iam.IRole,
     private readonly logicalIdPrefix: string,
     private readonly streams: () => number,
+    private readonly roleName: string = 'handler',
   ) {
     scope.node.addValidation({ validate: () => this.validateQuota() });
   }
@@ -314,7 +316,7 @@ export class PolicyBudget {
   private validateQuota(): string[] {
     const chunks = this.chunks.length;
     const duringUpdate = policiesDuringUpdate(chunks);
-    const needs = `The handler role needs ${chunks} managed policies to name the ${this.streams()} streams of this stack and their keys, and one for its logs; an update that changes them all attaches the old and the new together, ${duringUpdate} managed policies`;
+    const needs = `The ${this.roleName} role needs ${chunks} managed policies to name the ${this.streams()} streams of this stack and their keys, and one for its logs; an update that changes them all attaches the old and the new together, ${duringUpdate} managed policies`;
     if (duringUpdate > MAX_MANAGED_POLICIES_PER_ROLE) {
       return [
         `${needs}, above IAM's limit of ${MAX_MANAGED_POLICIES_PER_ROLE} per role, which no quota increase lifts. Spread the streams over more stacks, each with its own handler.`,

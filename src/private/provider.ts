@@ -11,6 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { HANDLER_TIMEOUT_SECONDS, OWNER_TAG_KEY } from './contract';
+import type { GuardTarget } from './guard-targets';
 import { addHandlerLogs } from './handler-logs';
 import { latestNodeRuntime, suppressInapplicableNagRules } from './nag';
 import { HandlerPermission, PolicyBudget } from './policy-budget';
@@ -32,9 +33,12 @@ export const PROVIDER_ID = 'CdkStreamEncryptionProvider';
  * (`ForAllValues` holds for an absent key). One statement thus names each
  * stream ARN once, which keeps the policies small.
  */
-export const OWNER_TAG_ONLY = {
-  'ForAllValues:StringEquals': { 'aws:TagKeys': OWNER_TAG_KEY },
-};
+export const OWNER_TAG_ONLY = tagKeysOnly(OWNER_TAG_KEY);
+
+/** The condition that every tag key a request names is `key` (see {@link OWNER_TAG_ONLY}). */
+export function tagKeysOnly(key: string) {
+  return { 'ForAllValues:StringEquals': { 'aws:TagKeys': key } };
+}
 
 /**
  * The custom-resource provider shared by every stream encryption in a stack:
@@ -51,6 +55,12 @@ export const OWNER_TAG_ONLY = {
  * no stream changes.
  */
 export class StreamEncryptionProvider extends Construct {
+  /** The provider of `scope`'s stack, if it has one yet. */
+  public static find(scope: Construct): StreamEncryptionProvider | undefined {
+    const existing = Stack.of(scope).node.tryFindChild(PROVIDER_ID);
+    return existing instanceof StreamEncryptionProvider ? existing : undefined;
+  }
+
   /** The provider of `scope`'s stack, created on first use. */
   public static of(scope: Construct): StreamEncryptionProvider {
     const stack = Stack.of(scope);
@@ -76,6 +86,9 @@ export class StreamEncryptionProvider extends Construct {
   public readonly logKey: kms.Key;
   /** The managed policy that lets the handler write its logs. */
   public readonly logsPolicy: iam.ManagedPolicy;
+
+  /** Every stream encryption of the stack, in the order they were made, for a guard of the whole stack. */
+  public readonly guardTargets: GuardTarget[] = [];
 
   private readonly budget: PolicyBudget;
   /** The construct that claimed each stream, by the stream's identity. */

@@ -48,3 +48,38 @@ describe('finding ids as cdk-nag writes them', () => {
     expect(flattenCfnReference(undefined)).toBe('');
   });
 });
+
+describe('the guard in both cdk-nag generations', () => {
+  test('its log-stream wildcard is suppressed with a cdk-nag 2 regex that matches the finding cdk-nag writes for the guard\'s own log group', () => {
+    const stack = new Stack(new App(), 'Guarded', { env: { account: '123456789012', region: 'us-east-1' } });
+    new DeliveryStreamEncryption(stack, 'Sse', {
+      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'S', 'orders'),
+      repair: true,
+    });
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy');
+    const guardLogs = Object.entries(policies).find(([id]) => id.startsWith('CdkStreamEncryptionGuardLogsPolicy'));
+    expect(guardLogs).toBeDefined();
+    const [, policy] = guardLogs! as [string, any];
+    const wildcard = policy.Properties.PolicyDocument.Statement[0].Resource.find((r: unknown) => JSON.stringify(r).includes('log-stream:*'));
+    const finding = `Resource::${flattenCfnReference(wildcard)}`;
+    expect(finding).toContain('/guard:log-stream:*');
+    const [rule] = policy.Metadata.cdk_nag.rules_to_suppress;
+    expect(rule.id).toBe('AwsSolutions-IAM5');
+    const regex = /^\/(.*)\/g$/.exec(rule.applies_to[0].regex)![1];
+    expect(new RegExp(regex).test(finding)).toBe(true);
+  });
+
+  test('its function suppresses no dead-letter rule: its dead-letter topic fixes it', () => {
+    const stack = new Stack(new App(), 'Guarded', { env: { account: '123456789012', region: 'us-east-1' } });
+    new DeliveryStreamEncryption(stack, 'Sse', {
+      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'S', 'orders'),
+      repair: true,
+    });
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.repair' } });
+    const [fn] = Object.values(functions) as any[];
+    expect(fn.Properties.DeadLetterConfig.TargetArn).toBeDefined();
+    const ids = fn.Metadata.cdk_nag.rules_to_suppress.map((r: { id: string }) => r.id);
+    expect(ids.filter((id: string) => id.endsWith('LambdaDLQ'))).toEqual([]);
+    expect(ids).toContain('NIST.800.53.R5-LambdaConcurrency');
+  });
+});

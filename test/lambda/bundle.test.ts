@@ -33,7 +33,7 @@ test('the bundle exports a handler that never rejects', async () => {
 test('the bundle leaves the AWS SDK to the Lambda runtime and has no CDK inside', () => {
   const code = fs.readFileSync(BUNDLE, 'utf8');
   const required = [...new Set(Array.from(code.matchAll(/require\("([^"]+)"\)/g), (m) => m[1]))].sort();
-  expect(required).toEqual(['@aws-sdk/client-firehose', '@aws-sdk/client-kinesis', '@aws-sdk/client-kms', 'node:crypto', 'node:http', 'node:https']);
+  expect(required).toEqual(['@aws-sdk/client-firehose', '@aws-sdk/client-kinesis', '@aws-sdk/client-kms', '@aws-sdk/client-sns', 'node:crypto', 'node:http', 'node:https']);
 });
 
 /**

@@ -223,7 +223,7 @@ describe('injected faults', () => {
 });
 
 describe('configuration through the standard environment variables only', () => {
-  const names = ['AWS_ENDPOINT_URL_FIREHOSE', 'AWS_ENDPOINT_URL_KMS', 'AWS_ENDPOINT_URL_KINESIS', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+  const names = ['AWS_ENDPOINT_URL_FIREHOSE', 'AWS_ENDPOINT_URL_KMS', 'AWS_ENDPOINT_URL_KINESIS', 'AWS_ENDPOINT_URL_SNS', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
   const saved: Record<string, string | undefined> = {};
   beforeEach(() => {
     for (const name of names) saved[name] = process.env[name];
@@ -241,6 +241,7 @@ describe('configuration through the standard environment variables only', () => 
       AWS_ENDPOINT_URL_FIREHOSE: t.cloud.endpoint,
       AWS_ENDPOINT_URL_KMS: t.cloud.endpoint,
       AWS_ENDPOINT_URL_KINESIS: t.cloud.endpoint,
+      AWS_ENDPOINT_URL_SNS: t.cloud.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: expect.any(String),
       AWS_SECRET_ACCESS_KEY: expect.any(String),

@@ -114,30 +114,30 @@ export async function changeDeliveryStream(kind: 'start' | 'stop', session: Sess
   return outcome;
 }
 
-/** `ListTagsForDeliveryStream`, page by page until the owner tag or the last page. */
-export async function readDeliveryStreamOwner(session: Session): Promise<string | undefined> {
+/** `ListTagsForDeliveryStream`, page by page until the tag `key` (by default the owner tag) or the last page. */
+export async function readDeliveryStreamOwner(session: Session, key: string = OWNER_TAG_KEY): Promise<string | undefined> {
   const DeliveryStreamName = session.goal.streamName;
   return findOwnerTag(async (ExclusiveStartTagKey) => {
     const input = { DeliveryStreamName, ExclusiveStartTagKey, Limit: TAG_PAGE_SIZE };
     const output = await session.read('ListTagsForDeliveryStream', () =>
       session.clients.firehose.send(new ListTagsForDeliveryStreamCommand(input), { abortSignal: session.abortSignal() }));
     return { tags: output?.Tags ?? [], more: output?.HasMoreTags === true };
-  });
+  }, key);
 }
 
 /**
- * `TagDeliveryStream`, or `UntagDeliveryStream` for `undefined`. Access
- * denied is not retried: the stream is already as wanted, and the tag
+ * `TagDeliveryStream`, or `UntagDeliveryStream` for `undefined`, of the tag
+ * `key` (by default the owner tag). Access denied is not retried: the tag
  * permissions come in the same policy as the calls that went through.
  */
-export async function writeDeliveryStreamOwner(value: string | undefined, session: Session): Promise<void> {
+export async function writeDeliveryStreamOwner(value: string | undefined, session: Session, key: string = OWNER_TAG_KEY): Promise<void> {
   const DeliveryStreamName = session.goal.streamName;
   const firehose = session.clients.firehose;
   await (value === undefined
     ? session.read('UntagDeliveryStream', () => firehose.send(
-      new UntagDeliveryStreamCommand({ DeliveryStreamName, TagKeys: [OWNER_TAG_KEY] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
+      new UntagDeliveryStreamCommand({ DeliveryStreamName, TagKeys: [key] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
     : session.read('TagDeliveryStream', () => firehose.send(
-      new TagDeliveryStreamCommand({ DeliveryStreamName, Tags: [{ Key: OWNER_TAG_KEY, Value: value }] }),
+      new TagDeliveryStreamCommand({ DeliveryStreamName, Tags: [{ Key: key, Value: value }] }),
       { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 

@@ -124,29 +124,29 @@ export async function changeDataStream(kind: 'start' | 'stop', session: Session)
   return outcome;
 }
 
-/** `ListTagsForStream`, page by page until the owner tag or the last page. */
-export async function readDataStreamOwner(session: Session): Promise<string | undefined> {
+/** `ListTagsForStream`, page by page until the tag `key` (by default the owner tag) or the last page. */
+export async function readDataStreamOwner(session: Session, key: string = OWNER_TAG_KEY): Promise<string | undefined> {
   return findOwnerTag(async (ExclusiveStartTagKey) => {
     const input = { ...streamId(session.goal), ExclusiveStartTagKey, Limit: TAG_PAGE_SIZE };
     const output = await session.read('ListTagsForStream', () =>
       session.clients.kinesis.send(new ListTagsForStreamCommand(input), { abortSignal: session.abortSignal() }));
     return { tags: output?.Tags ?? [], more: output?.HasMoreTags === true };
-  });
+  }, key);
 }
 
 /**
- * `AddTagsToStream`, or `RemoveTagsFromStream` for `undefined`. Access
- * denied is not retried: the stream is already as wanted, and the tag
+ * `AddTagsToStream`, or `RemoveTagsFromStream` for `undefined`, of the tag
+ * `key` (by default the owner tag). Access denied is not retried: the tag
  * permissions come in the same policy as the calls that went through.
  */
-export async function writeDataStreamOwner(value: string | undefined, session: Session): Promise<void> {
+export async function writeDataStreamOwner(value: string | undefined, session: Session, key: string = OWNER_TAG_KEY): Promise<void> {
   const stream = streamId(session.goal);
   const kinesis = session.clients.kinesis;
   await (value === undefined
     ? session.read('RemoveTagsFromStream', () => kinesis.send(
-      new RemoveTagsFromStreamCommand({ ...stream, TagKeys: [OWNER_TAG_KEY] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
+      new RemoveTagsFromStreamCommand({ ...stream, TagKeys: [key] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
     : session.read('AddTagsToStream', () => kinesis.send(
-      new AddTagsToStreamCommand({ ...stream, Tags: { [OWNER_TAG_KEY]: value } }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
+      new AddTagsToStreamCommand({ ...stream, Tags: { [key]: value } }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 
 /** Map a non-retryable error of `operation` to its catalogue reason. */
