@@ -229,6 +229,7 @@ export class LocalCloud {
       },
     });
     this.events.setTopicPublisher((topicArn, message) => this.sns.publishFromService(topicArn, message, 'events.amazonaws.com'));
+    cloudwatch.setActionPublisher((topicArn, message, subject) => this.sns.publishFromService(topicArn, message, 'cloudwatch.amazonaws.com', subject));
     const throttler = new Throttler(this.clock, (operationId) => this.router.builtInThrottle(operationId), DEFAULT_THROTTLE);
     const faults = new FaultInjector();
     const recorder = new CallRecorder();

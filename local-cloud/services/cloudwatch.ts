@@ -97,6 +97,8 @@ export interface FiredAlarmAction extends JsonObject {
   state: AlarmState;
   at: number;
   reason: string;
+  /** For an SNS topic action: whether the topic took the notification. */
+  delivered?: boolean;
 }
 
 /** An alarm as the control API reports it. */
@@ -154,6 +156,7 @@ export class CloudWatchBackend implements MetricSink {
   private readonly alarms = new Map<string, AlarmSnapshot>();
   private readonly history: AlarmHistoryItem[] = [];
   private readonly fired: FiredAlarmAction[] = [];
+  private actionPublisher?: (topicArn: string, message: string, subject: string) => boolean;
 
   /**
    * @param now - the local clock, epoch ms
@@ -255,6 +258,15 @@ export class CloudWatchBackend implements MetricSink {
     return this.history.filter((h) => name === undefined || name === null || h.alarmName === name).map((h) => ({ ...h }));
   }
 
+  /**
+   * Where an alarm's SNS actions go: `publish` is called with the topic ARN, the notification
+   * (CloudWatch's JSON shape: AlarmName, NewStateValue, OldStateValue, NewStateReason, ...) and its
+   * subject, and says whether the topic took it (recorded as `delivered`).
+   */
+  public setActionPublisher(publish: (topicArn: string, message: string, subject: string) => boolean): void {
+    this.actionPublisher = publish;
+  }
+
   /** The actions alarms fired, oldest first. */
   public alarmActionsFired(): FiredAlarmAction[] {
     return this.fired.map((f) => ({ ...f }));
@@ -336,7 +348,19 @@ export class CloudWatchBackend implements MetricSink {
     this.history.push(change);
     if (spec.ActionsEnabled !== false) {
       const targets = next === 'ALARM' ? spec.AlarmActions : next === 'OK' ? spec.OKActions : spec.InsufficientDataActions;
-      for (const target of targets ?? []) this.fired.push({ alarmName: spec.AlarmName, target, state: next, at: now, reason });
+      for (const target of targets ?? []) {
+        const notification = JSON.stringify({
+          AlarmName: spec.AlarmName,
+          NewStateValue: next,
+          OldStateValue: change.from,
+          NewStateReason: reason,
+          StateChangeTime: new Date(now).toISOString(),
+          Trigger: { MetricName: spec.MetricName, Namespace: spec.Namespace, Statistic: spec.Statistic, Period: spec.Period, Threshold: spec.Threshold },
+        });
+        const subject = `${next}: "${spec.AlarmName}"`;
+        const delivered = target.startsWith('arn:') && target.split(':')[2] === 'sns' ? this.actionPublisher?.(target, notification, subject) : undefined;
+        this.fired.push({ alarmName: spec.AlarmName, target, state: next, at: now, reason, ...(delivered === undefined ? {} : { delivered }) });
+      }
     }
     return { ...change };
   }

@@ -5,11 +5,13 @@
  * it goes to ALARM, naming the topic. A healthy key raises nothing.
  */
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
+import { DisableKeyCommand, EnableKeyCommand, KMSClient, ScheduleKeyDeletionCommand, CancelKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionNow } from './firehose-harness';
 import { Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
+import { accessKeyIdForRole } from '../../local-cloud';
 import { AlarmSnapshot } from '../../local-cloud';
 import { LocalStack } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
@@ -17,14 +19,25 @@ import { ALERT_TOPIC_ID } from '../../src/private/alert-topic';
 
 let h: Harness;
 let client: FirehoseClient;
+/** KMS as an operator outside the stack: the calls CloudTrail records and the key events rule sees. */
+let operatorKms: KMSClient;
+const OPERATOR = 'arn:aws:iam::123456789012:role/key-operator';
 
 beforeAll(async () => {
   h = await startHarness({ delays: { creatingMs: 0, enablingMs: 500, disablingMs: 500, deletingMs: 0 }, throttle: UNTHROTTLED });
   client = new FirehoseClient({ ...h.cloud.clientConfig(), maxAttempts: 1 });
+  h.cloud.iam.defineRole(OPERATOR, accessKeyIdForRole(OPERATOR));
+  h.cloud.iam.putPolicy(OPERATOR, 'keys', {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['kms:DisableKey', 'kms:EnableKey', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion'], Resource: '*' }],
+  });
+  const credentials = { accessKeyId: accessKeyIdForRole(OPERATOR), secretAccessKey: 'operator', sessionToken: 'operator' };
+  operatorKms = new KMSClient({ ...h.cloud.clientConfig(), credentials, maxAttempts: 1 });
 }, 120_000);
 
 afterAll(async () => {
   client?.destroy();
+  operatorKms?.destroy();
   await h?.stop();
 });
 
@@ -106,8 +119,13 @@ test('the key is disabled out of band: delivery fails, KMSKeyDisabled is publish
   for (const other of ['KMSKeyAccessDenied', 'KMSKeyInvalidState', 'KMSKeyNotFound']) expect(after[other].state).toBe('OK');
   const ours = new Set(Object.values(created).map((a) => a.spec.AlarmName));
   expect(h.cloud.control.alarmActionsFired().filter((f) => ours.has(f.alarmName) && f.state === 'ALARM')).toEqual([
-    expect.objectContaining({ alarmName: disabledAlarm, target: topicArn, state: 'ALARM' }),
+    expect.objectContaining({ alarmName: disabledAlarm, target: topicArn, state: 'ALARM', delivered: true }),
   ]);
+  // the alarm's notification reached the (encrypted) alert topic, from CloudWatch
+  const notified = h.cloud.control.snsMessages(topicArn).filter((m) => m.publishedBy === 'cloudwatch.amazonaws.com');
+  const alarmNotices = notified.map((m) => JSON.parse(m.message)).filter((n) => n.NewStateValue === 'ALARM');
+  expect(alarmNotices).toEqual([expect.objectContaining({ AlarmName: disabledAlarm, NewStateValue: 'ALARM', OldStateValue: 'INSUFFICIENT_DATA' })]);
+  expect(notified.find((m) => JSON.parse(m.message).AlarmName === disabledAlarm)?.subject).toBe(`ALARM: "${disabledAlarm}"`);
 
   // the stream, the key and the records as Firehose leaves them: encryption still ENABLED with the
   // disabled key, the records buffered and unreadable
@@ -176,4 +194,41 @@ test('a healthy key: records delivered, no KMS metric, the alarms go OK (their O
   expect(h.cloud.control.key(keyArn)?.KeyState).toBe('Enabled');
   expect(h.cloud.control.unreadableRecords(name)).toEqual([]);
   expect((await stack.destroy()).status).toBe('DELETE_COMPLETE');
+}, 60_000);
+
+test('the key events rule: DisableKey and ScheduleKeyDeletion of the stream\'s key, called out of band, reach the alert topic at the call; another key\'s do not', async () => {
+  const name = 'kh-events';
+  h.cloud.control.setTrailLogging(true);
+  try {
+    const { stack, keyArn, topicArn } = await deployWithAlarms('KeyHealthEvents', name);
+    const other = h.cloud.control.registerKey();
+    const fromEvents = () => h.cloud.control.snsMessages(topicArn).filter((m) => m.publishedBy === 'events.amazonaws.com').map((m) => JSON.parse(m.message));
+    h.cloud.control.deliverTrailEvents(); // the deploy's own calls: none is a key event
+    expect(fromEvents()).toEqual([]);
+
+    const keyId = keyArn.split('/').pop()!;
+    await operatorKms.send(new DisableKeyCommand({ KeyId: keyId })); // by id, as an operator would type it
+    await operatorKms.send(new DisableKeyCommand({ KeyId: other.KeyId }));
+    h.cloud.control.deliverTrailEvents();
+    expect(fromEvents()).toEqual([
+      expect.objectContaining({ 'source': 'aws.kms', 'detail-type': 'AWS API Call via CloudTrail', 'detail': expect.objectContaining({ eventName: 'DisableKey' }) }),
+    ]);
+
+    await operatorKms.send(new EnableKeyCommand({ KeyId: keyArn }));
+    await operatorKms.send(new ScheduleKeyDeletionCommand({ KeyId: keyArn, PendingWindowInDays: 7 }));
+    h.cloud.control.deliverTrailEvents();
+    const events = fromEvents();
+    expect(events.map((e) => e.detail.eventName)).toEqual(['DisableKey', 'ScheduleKeyDeletion']);
+    expect(events[1].detail.requestParameters).toMatchObject({ keyId: keyArn });
+
+    // the key as the operator left it, the stream still encrypted with it; then the deletion cancelled
+    expect(h.cloud.control.key(keyArn)?.KeyState).toBe('PendingDeletion');
+    expect(encryptionNow(h.cloud, name)).toMatchObject({ status: 'ENABLED', keyArn });
+    await operatorKms.send(new CancelKeyDeletionCommand({ KeyId: keyArn }));
+    await operatorKms.send(new EnableKeyCommand({ KeyId: keyArn }));
+    expect((await stack.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(encryptionNow(h.cloud, name)).toMatchObject({ status: 'DISABLED' });
+  } finally {
+    h.cloud.control.setTrailLogging(false);
+  }
 }, 60_000);
