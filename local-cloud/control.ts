@@ -19,7 +19,6 @@ import { FaultInjector, FaultOptions, PendingFault } from './faults';
 import { IamModel, RoleView } from './iam';
 import { JsonObject } from './json';
 import { Router } from './router';
-import type { Delivery, EventBridgeModel } from './services/events';
 import {
   AlarmHistoryItem,
   AlarmSnapshot,
@@ -30,6 +29,7 @@ import {
   MetricDimension,
   MetricStatisticsQuery,
 } from './services/cloudwatch';
+import type { Delivery, EventBridgeModel } from './services/events';
 import {
   DeliveryStreamSnapshot,
   FailureDescription,

@@ -355,7 +355,13 @@ export class CloudWatchBackend implements MetricSink {
           OldStateValue: change.from,
           NewStateReason: reason,
           StateChangeTime: new Date(now).toISOString(),
-          Trigger: { MetricName: spec.MetricName, Namespace: spec.Namespace, Statistic: spec.Statistic, Period: spec.Period, Threshold: spec.Threshold },
+          Trigger: {
+            MetricName: spec.MetricName,
+            Namespace: spec.Namespace,
+            Statistic: spec.Statistic,
+            Period: spec.Period,
+            Threshold: spec.Threshold,
+          },
         });
         const subject = `${next}: "${spec.AlarmName}"`;
         const delivered = target.startsWith('arn:') && target.split(':')[2] === 'sns' ? this.actionPublisher?.(target, notification, subject) : undefined;
