@@ -12,7 +12,7 @@ import { addNagPacks, stripSuppressions } from './nag';
 
 /** A stack that encrypts two streams it does not own. */
 class MatrixStack extends Stack {
-  /** What cdk-stream-encryption added: the provider, the guard and its alert topic, and both encryptions. */
+  /** What cdk-stream-encryption added: the provider, the guard and the alert topic, and both encryptions with their key health alarms. */
   public readonly libraryConstructs: IConstruct[];
 
   constructor(scope: Construct, id: string, props: StackProps) {
@@ -26,6 +26,9 @@ class MatrixStack extends Stack {
     const audit = new DataStreamEncryption(this, 'AuditSse', {
       stream: Stream.fromStreamArn(this, 'Audit', 'arn:aws:kinesis:us-east-1:123456789012:stream/audit'),
     });
+    // Key health alarms (alarms, the key events rule, the alert topic): checked too.
+    clicks.addKeyHealthAlarms();
+    audit.addKeyHealthAlarms();
     this.libraryConstructs = [
       this.node.findChild('CdkStreamEncryptionProvider'),
       this.node.findChild('CdkStreamEncryptionGuard'),
