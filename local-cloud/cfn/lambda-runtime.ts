@@ -93,6 +93,12 @@ export interface LocalLambdaOptions {
   readonly invocationEnvironment?: Readonly<Record<string, string>>;
   /** @defaultValue `stream-encryption-handler` */
   readonly functionName?: string;
+  /**
+   * The function's log group, as its `LoggingConfig.LogGroup` names it: Lambda gives it to each
+   * invocation as `AWS_LAMBDA_LOG_GROUP_NAME` and as the context's `logGroupName`.
+   * @defaultValue `/aws/lambda/<functionName>`, Lambda's own default
+   */
+  readonly logGroupName?: string;
   readonly region: string;
   readonly accountId: string;
   /** @defaultValue 256 */
@@ -281,8 +287,10 @@ function loadHandler(bundle: string, exportName: string): Handler {
 export class LocalLambda {
   public readonly functionName: string;
   public readonly functionArn: string;
+  public readonly logGroupName: string;
   private readonly handler: Handler;
   private readonly environment: Readonly<Record<string, string>>;
+  private readonly invocationEnvironment: Readonly<Record<string, string>>;
 
   /**
    * Loads the bundle (once per process) and prepares the function's environment.
@@ -292,6 +300,7 @@ export class LocalLambda {
   constructor(private readonly options: LocalLambdaOptions) {
     this.functionName = options.functionName ?? 'stream-encryption-handler';
     this.functionArn = `arn:aws:lambda:${options.region}:${options.accountId}:function:${this.functionName}`;
+    this.logGroupName = options.logGroupName ?? `/aws/lambda/${this.functionName}`;
     this.handler = loadHandler(path.resolve(options.bundle ?? DEFAULT_HANDLER_BUNDLE), options.exportName ?? 'handler');
     // Only what every function of a local cloud shares: functions run side by side in this process.
     this.environment = {
@@ -301,6 +310,12 @@ export class LocalLambda {
       // The function runs on nodejs22.x in Lambda, where the SDK's warning about older Node.js versions cannot appear.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...options.environment,
+    };
+    // Lambda's own variables of this function: functions of one process may differ in them.
+    this.invocationEnvironment = {
+      AWS_LAMBDA_FUNCTION_NAME: this.functionName,
+      AWS_LAMBDA_LOG_GROUP_NAME: this.logGroupName,
+      ...options.invocationEnvironment,
     };
   }
 
@@ -322,7 +337,7 @@ export class LocalLambda {
       invokedFunctionArn: this.functionArn,
       memoryLimitInMB: String(this.options.memoryMb ?? 256),
       awsRequestId,
-      logGroupName: `/aws/lambda/${this.functionName}`,
+      logGroupName: this.logGroupName,
       logStreamName,
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
@@ -332,7 +347,7 @@ export class LocalLambda {
     };
 
     acquireEnvironment(this.environment);
-    if (this.options.invocationEnvironment) showInvocationEnvironments();
+    showInvocationEnvironments();
     addSink(sink);
     sink.lines.push({ at: startedAt, line: `START RequestId: ${awsRequestId} Version: $LATEST` });
 
@@ -348,7 +363,7 @@ export class LocalLambda {
     const settled = (async () => {
       let error: string | undefined;
       try {
-        await invocationEnvironment.run(this.options.invocationEnvironment ?? {}, () => this.handler(event, context));
+        await invocationEnvironment.run(this.invocationEnvironment, () => this.handler(event, context));
       } catch (e) {
         error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       }

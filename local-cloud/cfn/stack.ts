@@ -234,10 +234,13 @@ export class LocalCloudFormation {
     await this.responses.stop();
   }
 
-  /** @internal The function behind a service token (running as `roleArn`, when known). */
-  public lambdaFor(serviceToken: string, roleArn?: string): LocalLambda {
+  /**
+   * @internal The function behind a service token (running as `roleArn`, when known; logging to
+   * `logGroupName`, else to `/aws/lambda/<function name>`).
+   */
+  public lambdaFor(serviceToken: string, roleArn?: string, logGroupName?: string): LocalLambda {
     const role = this.options.iam === false ? undefined : roleArn;
-    const cacheKey = `${serviceToken} ${role ?? ''}`;
+    const cacheKey = `${serviceToken} ${role ?? ''} ${logGroupName ?? ''}`;
     let lambda = this.lambdas.get(cacheKey);
     if (!lambda) {
       const name = /:function:([^:]+)/.exec(serviceToken)?.[1] ?? 'stream-encryption-handler';
@@ -246,6 +249,7 @@ export class LocalCloudFormation {
         functionName: name,
         region: this.cloud.region,
         accountId: this.cloud.accountId,
+        logGroupName,
         environment: { ...this.cloud.env(), STREAM_ENCRYPTION_ALLOW_LOOPBACK_HTTP: 'true' },
         invocationEnvironment: role === undefined ? undefined : {
           AWS_ACCESS_KEY_ID: accessKeyIdForRole(role),
@@ -715,7 +719,7 @@ export class LocalStack {
   ): Promise<StepResult> {
     const fallbackTimeoutMs = this.cfn.options.defaultLambdaTimeoutMs ?? DEFAULT_LAMBDA_TIMEOUT_MS;
     const fn = serviceFunctionOf(model, properties, this.env, fallbackTimeoutMs, options.lambdaTimeoutMs);
-    const lambda = this.cfn.lambdaFor(fn.serviceToken, options.iam === false ? undefined : fn.roleArn);
+    const lambda = this.cfn.lambdaFor(fn.serviceToken, options.iam === false ? undefined : fn.roleArn, fn.logGroupName);
     const lambdaTimeoutMs = fn.timeoutMs;
     const resourceType = model.resource(logicalId).Type;
     const managed = managedStreamOf(resourceType, properties);
