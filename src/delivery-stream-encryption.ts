@@ -1,16 +1,19 @@
-import { CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DeliveryStreamKeyType } from './key-type';
 import {
+  DELIVERY_STREAM_ATTRIBUTES,
   DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DELIVERY_STREAM_NAME_PATTERN,
   encodeDeliveryStreamEncryptionProperties,
 } from './private/contract';
-import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
+import { addEncryptionResource, sharedProperties, streamKey } from './private/encryption-resource';
 import { deliveryStreamPermissions } from './private/firehose-permissions';
+import { StreamEncryptionProvider } from './private/provider';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
 import { validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
 
@@ -112,6 +115,32 @@ export interface DeliveryStreamEncryptionProps {
    * @default Duration.days(30)
    */
   readonly keyPendingWindow?: Duration;
+
+  /**
+   * How long the handler's log group keeps its events.
+   *
+   * Every stream encryption of a stack shares one handler function and its
+   * log group (`handlerLogGroup`): the constructs of a stack that set
+   * `logRetention` must set the same value (a conflict fails at synth, naming
+   * both constructs); one of them may set it for all.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What becomes of the handler's log group, and of the key that encrypts
+   * it, when the stack no longer has them (the stack is deleted, or its last
+   * stream encryption is removed).
+   *
+   * `RETAIN` keeps both: the log is the record of what was done to the
+   * streams. `DESTROY` deletes the log group and schedules its key's deletion.
+   * Shared by the constructs of a stack, like `logRetention`: those that set
+   * it must agree.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -130,7 +159,7 @@ export interface DeliveryStreamEncryptionProps {
  * @example
  * const stream = firehose.DeliveryStream.fromDeliveryStreamName(this, 'Orders', 'orders');
  * const sse = new DeliveryStreamEncryption(this, 'OrdersSse', { deliveryStream: stream });
- * sse.grantPutRecords(producerRole);
+ * sse.encryptedDeliveryStream.grantPutRecords(producerRole);
  */
 export class DeliveryStreamEncryption extends Construct {
   /**
@@ -144,14 +173,63 @@ export class DeliveryStreamEncryption extends Construct {
   public readonly keyType: DeliveryStreamKeyType;
 
   /**
-   * The encrypted delivery stream.
+   * The delivery stream to encrypt, as it was given (`deliveryStream`).
+   *
+   * Resources that use it may be created before its encryption is on; use
+   * `encryptedDeliveryStream` for those that should wait.
    */
   public readonly deliveryStream: firehose.IDeliveryStream;
+
+  /**
+   * The same delivery stream, as a handle whose name and ARN come from this
+   * construct's custom resource: a resource that uses it (a producer's
+   * `grantPutRecords`, a subscription or rule target) is created only once
+   * the stream's encryption is `ENABLED`, and removed before it is turned
+   * off.
+   *
+   * Its grants are the stream's own (`firehose:PutRecord` and
+   * `firehose:PutRecordBatch` for `grantPutRecords`): Firehose encrypts the
+   * records itself, with the grant it creates on the key when encryption
+   * starts, so producers need no permission on the key (see
+   * `grantPutRecords`). Its `grantPrincipal` is unknown, as for any delivery
+   * stream imported by name.
+   */
+  public readonly encryptedDeliveryStream: firehose.IDeliveryStream;
 
   /**
    * The custom resource that holds the stream's encryption.
    */
   public readonly resource: CustomResource;
+
+  /**
+   * The stream's encryption status once the deployment of this construct
+   * succeeded: `ENABLED`.
+   *
+   * @attribute
+   */
+  public readonly encryptionStatus: string;
+
+  /**
+   * The key type the stream is encrypted with, as Firehose names it:
+   * `CUSTOMER_MANAGED_CMK` or `AWS_OWNED_CMK`.
+   *
+   * @attribute
+   */
+  public readonly keyTypeInForce: string;
+
+  /**
+   * The ARN of the customer managed key the stream is encrypted with; an
+   * empty string with `AWS_OWNED_CMK`.
+   *
+   * @attribute
+   */
+  public readonly keyArnInForce: string;
+
+  /**
+   * The handler's log group: one per stack, shared by every stream
+   * encryption of the stack. Every `FAILED` reason the handler gives names it.
+   */
+  public readonly handlerLogGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: DeliveryStreamEncryptionProps) {
     super(scope, id);
@@ -196,6 +274,7 @@ export class DeliveryStreamEncryption extends Construct {
       ),
       streamProp: 'deliveryStream',
       key: this.encryptionKey,
+      logs: { logRetention: props.logRetention, logRemovalPolicy: props.logRemovalPolicy },
       properties: encodeDeliveryStreamEncryptionProperties({
         StreamKind: 'firehose',
         DeliveryStreamName: streamName,
@@ -204,20 +283,55 @@ export class DeliveryStreamEncryption extends Construct {
         ...sharedProperties(settings),
       }),
     });
+
+    this.encryptionStatus = this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.EncryptionStatus);
+    this.keyTypeInForce = this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.KeyType);
+    this.keyArnInForce = this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.KeyArn);
+    this.encryptedDeliveryStream = encryptedHandle(this, this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.DeliveryStreamName));
+    this.handlerLogGroup = StreamEncryptionProvider.of(this).logGroup;
+  }
+
+  /**
+   * Grant `grantee` the Firehose `actions` on this delivery stream's ARN, as
+   * `DeliveryStream.grant` does. No key actions: for those, grant them on
+   * `encryptionKey` yourself.
+   */
+  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    return this.deliveryStream.grant(grantee, ...actions);
   }
 
   /**
    * Grant `grantee` what a producer of this stream needs:
-   * `firehose:PutRecord` and `firehose:PutRecordBatch` on the stream and, with
-   * a customer managed key, `kms:GenerateDataKey` on that key, usable only
-   * through Firehose (condition `kms:ViaService`).
+   * `firehose:PutRecord` and `firehose:PutRecordBatch` on the stream.
+   *
+   * No permission on the key: with server-side encryption of a Direct PUT
+   * stream, Firehose encrypts the records it receives itself, using the grant
+   * it creates on the key when encryption starts (Amazon Data Firehose API
+   * Reference, `DeliveryStreamEncryptionConfigurationInput`); no AWS document
+   * asks a producer for a KMS permission. For a grant that takes effect only
+   * once encryption is on, use `encryptedDeliveryStream.grantPutRecords`.
    */
   public grantPutRecords(grantee: iam.IGrantable): iam.Grant {
-    const stack = Stack.of(this);
-    return withKeyGrant(this.deliveryStream.grantPutRecords(grantee), grantee, this.encryptionKey, ['kms:GenerateDataKey'], {
-      StringEquals: { 'kms:ViaService': `firehose.${stack.region}.${stack.urlSuffix}` },
-    });
+    return this.deliveryStream.grantPutRecords(grantee);
   }
+}
+
+/**
+ * The encrypted stream as a handle named by the custom resource's
+ * `DeliveryStreamName` attribute, so that what uses it depends on the
+ * encryption. Its ARN is of the stack's account and region, the only ones the
+ * handler can encrypt a stream in (`validateStreamEnvironment`).
+ */
+function encryptedHandle(scope: Construct, nameInForce: string): firehose.IDeliveryStream {
+  return firehose.DeliveryStream.fromDeliveryStreamAttributes(scope, 'EncryptedDeliveryStream', {
+    deliveryStreamName: nameInForce,
+    deliveryStreamArn: Stack.of(scope).formatArn({
+      service: 'firehose',
+      resource: 'deliverystream',
+      resourceName: nameInForce,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    }),
+  });
 }
 
 /** The L1 resource of a delivery stream defined in this app, if any. */

@@ -12,7 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { accountKeyPolicy } from './key-policy';
 import { HandlerPermission, PolicyConditions } from './policy-budget';
-import { StreamEncryptionProvider } from './provider';
+import { HandlerLogOptions, StreamEncryptionProvider } from './provider';
 import {
   KeyRemoval,
   serviceTimeoutFor,
@@ -127,6 +127,8 @@ export interface EncryptionResourceOptions {
   readonly streamProp: string;
   /** The key in use, if a customer managed one. */
   readonly key?: kms.IKey;
+  /** What the construct asks of the handler's log group. */
+  readonly logs: HandlerLogOptions;
 }
 
 /**
@@ -135,10 +137,12 @@ export interface EncryptionResourceOptions {
  * `permissions`: its service timeout, and dependencies on the provider (the
  * handler and every policy chunk, also those made for later constructs,
  * exist before the first event and outlive the last), the stream and the key.
+ * The construct's log options are applied to the handler's log group.
  */
 export function addEncryptionResource(scope: Construct, options: EncryptionResourceOptions): CustomResource {
   const provider = StreamEncryptionProvider.of(scope);
   provider.claim(options.streamIdentity, scope.node.path, options.streamProp);
+  provider.configureLogs(options.logs, scope.node.path);
   provider.allow(...options.permissions);
   const resource = new CustomResource(scope, 'Resource', {
     serviceToken: provider.serviceToken,
