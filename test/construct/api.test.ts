@@ -204,7 +204,7 @@ describe('the handler\'s log group', () => {
     const eventsSse = new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack) });
     const [logGroupId, group] = logGroup(stack);
     expect(stack.resolve(orders.handlerLogGroup.logGroupName)).toEqual({ Ref: logGroupId });
-    expect(events.handlerLogGroup).toBe(orders.handlerLogGroup);
+    expect(eventsSse.handlerLogGroup).toBe(orders.handlerLogGroup);
     const [, fn] = onlyResource(stack, 'AWS::Lambda::Function');
     expect(fn.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
     // the defaults: a year, kept with its key
