@@ -343,6 +343,15 @@ export class LocalStack {
     return this.model.properties(logicalId);
   }
 
+  /**
+   * `Fn::GetAtt` of a resource as the stack resolves it now: a custom resource's attribute is in
+   * the `Data` of the answer CloudFormation holds for it; `undefined` when the resource has no such
+   * attribute (yet).
+   */
+  public attribute(logicalId: string, attribute: string): string | undefined {
+    return this.model.getAtt(logicalId, attribute);
+  }
+
   /** The properties CloudFormation holds for a custom resource (the last ones sent), if any. */
   public deployedProperties(logicalId: string): Readonly<Record<string, unknown>> | undefined {
     return this.deployed.get(logicalId)?.properties;
