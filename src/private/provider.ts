@@ -4,7 +4,7 @@
  * Not part of the public jsii API.
  */
 import * as path from 'path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -175,6 +175,12 @@ export class StreamEncryptionProvider extends Construct {
     if (logRetention !== undefined && this.choose('logRetention', logRetention, requester)) {
       const cfn = this.logGroup.node.defaultChild as logs.CfnLogGroup;
       cfn.retentionInDays = logRetention === logs.RetentionDays.INFINITE ? undefined : logRetention;
+      if (logRetention === logs.RetentionDays.INFINITE) {
+        Annotations.of(this.logGroup).addWarningV2(
+          'cdk-stream-encryption:handlerLogGroupWithoutRetention',
+          `logRetention RetentionDays.INFINITE (set by ${requester}) leaves the handler's log group without a retention period, which the cdk-nag NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs report (CloudWatchLogGroupRetentionPeriod); to keep the logs for long and the packs clean, give a retention instead, e.g. logs.RetentionDays.TEN_YEARS.`,
+        );
+      }
     }
     if (logRemovalPolicy !== undefined && this.choose('logRemovalPolicy', logRemovalPolicy, requester)) {
       this.logGroup.applyRemovalPolicy(logRemovalPolicy);

@@ -4,6 +4,7 @@
  * handler's log group options, each used as a consumer would.
  */
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -226,10 +227,20 @@ describe('the handler\'s log group', () => {
     expect(logKey(stack).DeletionPolicy).toBe('Delete');
   });
 
-  test('RetentionDays.INFINITE keeps the events forever (no RetentionInDays)', () => {
+  test('RetentionDays.INFINITE keeps the events forever (no RetentionInDays), with a warning that cdk-nag packs report it', () => {
     const stack = newStack();
     new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack), logRetention: logs.RetentionDays.INFINITE });
     expect(logGroup(stack)[1].Properties).not.toHaveProperty('RetentionInDays');
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cdk-stream-encryption:handlerLogGroupWithoutRetention'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].id).toBe('/TestStack/CdkStreamEncryptionProvider/LogGroup');
+    expect(String(warnings[0].entry.data)).toMatch(/^logRetention RetentionDays.INFINITE \(set by TestStack\/EventsSse\) leaves the handler's log group without a retention period/);
+  });
+
+  test('a retention of its own raises no warning', () => {
+    const stack = newStack();
+    new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack), logRetention: logs.RetentionDays.TEN_YEARS });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('handlerLogGroupWithoutRetention'))).toHaveLength(0);
   });
 
   test('one construct may set the options for the stack, and others may repeat them', () => {
