@@ -127,6 +127,8 @@ export interface DataStreamEncryptionProps {
    * log group (`handlerLogGroup`): the constructs of a stack that set
    * `logRetention` must set the same value (a conflict fails at synth, naming
    * both constructs); one of them may set it for all.
+   * `RetentionDays.INFINITE` warns at synth: cdk-nag's NIST 800-53 R5, HIPAA
+   * and PCI DSS packs report a log group without a retention period.
    *
    * @default logs.RetentionDays.ONE_YEAR
    */
