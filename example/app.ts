@@ -78,9 +78,8 @@ export class ExampleStack extends Stack {
     });
     this.clicksEncryption = new DeliveryStreamEncryption(this, 'ClicksEncryption', { deliveryStream: clicks, encryptionKey: keyFor('Clicks') });
 
-    // A producer that writes to `orders`: granted the Firehose actions it needs (Firehose encrypts
-    // the records itself), on the stream as the encryption hands it back, so the grant is in force
-    // only once the stream is ENABLED.
+    // A producer that writes to `orders`: granted the Firehose and KMS actions it needs, on the
+    // stream as the encryption hands it back, so the grant is in force only once it is ENABLED.
     const producer = new lambda.Function(this, 'OrdersProducer', {
       runtime: lambda.Runtime.NODEJS_22_X,
       handler: 'index.handler',

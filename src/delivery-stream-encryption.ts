@@ -1,4 +1,4 @@
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -12,6 +12,7 @@ import {
   encodeDeliveryStreamEncryptionProperties,
 } from './private/contract';
 import { addEncryptionResource, sharedProperties, streamKey } from './private/encryption-resource';
+import { EncryptedDeliveryStream, withProducerKeyGrant } from './private/firehose-handle';
 import { deliveryStreamPermissions } from './private/firehose-permissions';
 import { StreamEncryptionProvider } from './private/provider';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
@@ -183,18 +184,17 @@ export class DeliveryStreamEncryption extends Construct {
   public readonly deliveryStream: firehose.IDeliveryStream;
 
   /**
-   * The same delivery stream, as a handle whose name and ARN come from this
-   * construct's custom resource: a resource that uses it (a producer's
-   * `grantPutRecords`, a subscription or rule target) is created only once
-   * the stream's encryption is `ENABLED`, and removed before it is turned
-   * off.
+   * The same delivery stream, as a handle that carries the key it is
+   * encrypted with and whose name and ARN come from this construct's custom
+   * resource: a resource that uses it (a producer's grant, a subscription or
+   * rule target) is created only once the stream's encryption is `ENABLED`,
+   * and removed before it is turned off.
    *
-   * Its grants are the stream's own (`firehose:PutRecord` and
-   * `firehose:PutRecordBatch` for `grantPutRecords`): Firehose encrypts the
-   * records itself, with the grant it creates on the key when encryption
-   * starts, so producers need no permission on the key (see
-   * `grantPutRecords`). Its `grantPrincipal` is unknown, as for any delivery
-   * stream imported by name.
+   * Its `grantPutRecords` is this construct's: the producer actions on the
+   * stream and, with a customer managed key, `kms:GenerateDataKey` and
+   * `kms:Decrypt` on the key through Firehose. Its `grant` gives the actions
+   * on the stream only, as `DeliveryStream.grant`. Its `grantPrincipal` is
+   * unknown, as for any delivery stream imported by name.
    */
   public readonly encryptedDeliveryStream: firehose.IDeliveryStream;
 
@@ -289,7 +289,10 @@ export class DeliveryStreamEncryption extends Construct {
     this.encryptionStatus = this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.EncryptionStatus);
     this.keyTypeInForce = this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.KeyType);
     this.keyArnInForce = this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.KeyArn);
-    this.encryptedDeliveryStream = encryptedHandle(this, this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.DeliveryStreamName));
+    this.encryptedDeliveryStream = new EncryptedDeliveryStream(this, 'EncryptedDeliveryStream', {
+      deliveryStreamName: this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.DeliveryStreamName),
+      key: this.encryptionKey,
+    });
     this.handlerLogGroup = StreamEncryptionProvider.of(this).logGroup;
   }
 
@@ -304,36 +307,21 @@ export class DeliveryStreamEncryption extends Construct {
 
   /**
    * Grant `grantee` what a producer of this stream needs:
-   * `firehose:PutRecord` and `firehose:PutRecordBatch` on the stream.
+   * `firehose:PutRecord` and `firehose:PutRecordBatch` on the stream and,
+   * with a customer managed key, `kms:GenerateDataKey` and `kms:Decrypt` on
+   * that key, usable only through Firehose (condition `kms:ViaService`).
    *
-   * No permission on the key: with server-side encryption of a Direct PUT
-   * stream, Firehose encrypts the records it receives itself, using the grant
-   * it creates on the key when encryption starts (Amazon Data Firehose API
-   * Reference, `DeliveryStreamEncryptionConfigurationInput`); no AWS document
-   * asks a producer for a KMS permission. For a grant that takes effect only
-   * once encryption is on, use `encryptedDeliveryStream.grantPutRecords`.
+   * Firehose makes those KMS calls with the permissions of the caller of
+   * `PutRecord` and `PutRecordBatch` on a stream encrypted with a customer
+   * managed key (AWS's notice of the Firehose SSE-CMK security controls: for
+   * new streams from April 20, 2026, for every stream from February 28,
+   * 2027). aws-cdk-lib's `DeliveryStream.grantPutRecords` does not grant them.
+   * For a grant that takes effect only once encryption is on, use
+   * `encryptedDeliveryStream.grantPutRecords`.
    */
   public grantPutRecords(grantee: iam.IGrantable): iam.Grant {
-    return this.deliveryStream.grantPutRecords(grantee);
+    return withProducerKeyGrant(this, this.deliveryStream.grantPutRecords(grantee), grantee, this.encryptionKey);
   }
-}
-
-/**
- * The encrypted stream as a handle named by the custom resource's
- * `DeliveryStreamName` attribute, so that what uses it depends on the
- * encryption. Its ARN is of the stack's account and region, the only ones the
- * handler can encrypt a stream in (`validateStreamEnvironment`).
- */
-function encryptedHandle(scope: Construct, nameInForce: string): firehose.IDeliveryStream {
-  return firehose.DeliveryStream.fromDeliveryStreamAttributes(scope, 'EncryptedDeliveryStream', {
-    deliveryStreamName: nameInForce,
-    deliveryStreamArn: Stack.of(scope).formatArn({
-      service: 'firehose',
-      resource: 'deliverystream',
-      resourceName: nameInForce,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    }),
-  });
 }
 
 /** The L1 resource of a delivery stream defined in this app, if any. */

@@ -108,17 +108,52 @@ describe('DataStreamEncryption.encryptedStream', () => {
 });
 
 describe('DeliveryStreamEncryption.encryptedDeliveryStream', () => {
-  test('grantPutRecords on it gives PutRecord(Batch) on the stream the custom resource answers, and no KMS action', () => {
+  test('grantPutRecords on it gives PutRecord(Batch) on the stream the custom resource answers, and the producer\'s key actions', () => {
     const stack = newStack();
     const sse = new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: deliveryStream(stack) });
     sse.encryptedDeliveryStream.grantPutRecords(role(stack, 'Producer'));
 
     const [resourceId] = onlyResource(stack, 'Custom::DeliveryStreamEncryption');
+    const [keyId] = onlyStreamKey(stack);
     const statements = statementsOf(stack, 'Producer');
-    expect(statements).toHaveLength(1);
+    expect(statements).toHaveLength(2);
     expect(statements[0].Action).toEqual(['firehose:PutRecord', 'firehose:PutRecordBatch']);
     expect(JSON.stringify(statements[0].Resource)).toContain(JSON.stringify({ 'Fn::GetAtt': [resourceId, 'DeliveryStreamName'] }));
+    expect(statements[1]).toEqual({
+      Effect: 'Allow',
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['firehose.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } } },
+    });
     expect(stack.resolve(sse.encryptedDeliveryStream.deliveryStreamName)).toEqual({ 'Fn::GetAtt': [resourceId, 'DeliveryStreamName'] });
+  });
+
+  test('its grant gives the actions on the stream only, and with AWS_OWNED_CMK grantPutRecords gives no key action', () => {
+    const stack = newStack();
+    const cmk = new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: deliveryStream(stack) });
+    cmk.encryptedDeliveryStream.grant(role(stack, 'Auditor'), 'firehose:DescribeDeliveryStream');
+    const owned = new DeliveryStreamEncryption(stack, 'AuditSse', {
+      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Audit', 'audit'),
+      keyType: DeliveryStreamKeyType.AWS_OWNED_CMK,
+    });
+    owned.encryptedDeliveryStream.grantPutRecords(role(stack, 'Producer'));
+    expect(statementsOf(stack, 'Auditor').map((s) => s.Action)).toEqual(['firehose:DescribeDeliveryStream']);
+    expect(statementsOf(stack, 'Producer').map((s) => s.Action)).toEqual([['firehose:PutRecord', 'firehose:PutRecordBatch']]);
+  });
+
+  test('it is a handle of the stack\'s region and account, with the stream\'s metrics and reference', () => {
+    const stack = newStack();
+    const sse = new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: deliveryStream(stack) });
+    const [resourceId] = onlyResource(stack, 'Custom::DeliveryStreamEncryption');
+    const name = { 'Fn::GetAtt': [resourceId, 'DeliveryStreamName'] };
+    expect(stack.resolve(sse.encryptedDeliveryStream.deliveryStreamArn)).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':firehose:eu-west-1:123456789012:deliverystream/', name]],
+    });
+    expect(stack.resolve(sse.encryptedDeliveryStream.metricIncomingRecords().dimensions)).toEqual({ DeliveryStreamName: name });
+    expect(stack.resolve((sse.encryptedDeliveryStream as unknown as { deliveryStreamRef: object }).deliveryStreamRef)).toEqual({
+      deliveryStreamName: name,
+      deliveryStreamArn: stack.resolve(sse.encryptedDeliveryStream.deliveryStreamArn),
+    });
   });
 
   test('an EventBridge KinesisFirehoseStreamV2 target on it waits for the encryption', () => {
@@ -157,11 +192,10 @@ describe('grant', () => {
     ]);
   });
 
-  test('DeliveryStreamEncryption.grantPutRecords gives no KMS action, even with a customer managed key', () => {
+  test('DeliveryStreamEncryption.grant gives no key action even with the producer actions: grantPutRecords does', () => {
     const stack = newStack();
     const sse = new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: deliveryStream(stack) });
-    sse.grantPutRecords(role(stack, 'Producer'));
-    expect(sse.encryptionKey).toBeDefined();
+    sse.grant(role(stack, 'Producer'), 'firehose:PutRecord');
     expect(kmsStatements(statementsOf(stack, 'Producer'))).toEqual([]);
   });
 });

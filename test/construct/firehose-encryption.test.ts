@@ -54,25 +54,35 @@ describe('DeliveryStreamEncryption options', () => {
 });
 
 describe('grantPutRecords', () => {
-  test('grants PutRecord(Batch) on the stream, and nothing on the key: Firehose encrypts with its own grant', () => {
+  test('grants PutRecord(Batch) on the stream, and GenerateDataKey and Decrypt via Firehose only on the key', () => {
     const stack = newStack();
     const producer = role(stack, 'Producer');
     const sse = new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: imported(stack) });
     const grant = sse.grantPutRecords(producer);
     expect(grant.success).toBe(true);
-    expect(sse.encryptionKey).toBeDefined();
+    const [keyId] = onlyStreamKey(stack);
     const policies = Object.values(resourcesOf(stack, 'AWS::IAM::Policy')).filter(
       (p: any) => JSON.stringify(p.Properties.Roles).includes('Producer'),
     );
     expect(policies).toHaveLength(1);
     const statements = (policies[0] as any).Properties.PolicyDocument.Statement;
-    expect(statements).toEqual([
-      expect.objectContaining({
-        Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-        Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }),
-      }),
-    ]);
-    expect(JSON.stringify(statements)).not.toContain('kms:');
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }),
+        }),
+        {
+          Effect: 'Allow',
+          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+          Condition: {
+            StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['firehose.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
+          },
+        },
+      ]),
+    );
+    expect(statements).toHaveLength(2);
   });
 
   test('with AWS_OWNED_CMK grants only the Firehose actions', () => {
@@ -85,7 +95,7 @@ describe('grantPutRecords', () => {
     sse.grantPutRecords(producer);
     const statements = statementsWith(stack, 'firehose:PutRecord');
     expect(statements).toHaveLength(1);
-    expect(JSON.stringify(resourcesOf(stack, 'AWS::IAM::Policy'))).not.toContain('kms:GenerateDataKey');
+    expect(JSON.stringify(resourcesOf(stack, 'AWS::IAM::Policy'))).not.toContain('kms:');
   });
 });
 

@@ -65,7 +65,7 @@ function appRole(s: Stack, id: string): iam.Role {
   return new iam.Role(s, id, { assumedBy: new iam.AccountPrincipal(ENV.account) });
 }
 
-test('Firehose: the attributes resolve to the encryption in force, and a producer granted on encryptedDeliveryStream writes encrypted records', async () => {
+test('Firehose: the attributes resolve to the encryption in force, and a producer granted on encryptedDeliveryStream (stream and key) writes encrypted records', async () => {
   const name = 'api-orders';
   h.cloud.control.createStream({ name });
   const stack = h.cfn.stack(synthStack('ApiFirehose', (s) => {
@@ -87,7 +87,7 @@ test('Firehose: the attributes resolve to the encryption in force, and a produce
   expect(stack.templateProperties(parameterId).Value).toBe(keyArn);
   const policyId = idOf(stack, 'AWS::IAM::Policy', 'Producer');
   const statements = (stack.templateProperties(policyId).PolicyDocument as { Statement: Array<{ Resource: unknown }> }).Statement;
-  expect(statements.map((st) => st.Resource)).toEqual([`arn:aws:firehose:${ENV.region}:${ENV.account}:deliverystream/${name}`]);
+  expect(statements.map((st) => st.Resource)).toEqual([`arn:aws:firehose:${ENV.region}:${ENV.account}:deliverystream/${name}`, keyArn]);
   expect(createdAt(deployed, policyId)).toBeGreaterThan(createdAt(deployed, resourceId));
   expect(createdAt(deployed, parameterId)).toBeGreaterThan(createdAt(deployed, resourceId));
 
