@@ -234,7 +234,7 @@ project.addDevDeps(
 const OFFLINE_CDK_ENV = { AWS_REGION: 'us-east-1', CDK_DISABLE_CLI_TELEMETRY: 'true' };
 
 const checkRosetta = project.addTask('check:rosetta', {
-  description: 'Compile every TypeScript snippet of README.md and the API docs (jsii-rosetta --strict, fixtures in rosetta/) and check their Python and Java translations (after compile)',
+  description: 'Compile every TypeScript snippet of README.md (whole programs) and the API docs (fixtures in rosetta/) with jsii-rosetta --strict, and check the README\'s translations as programs: Python with py_compile and its imports, classes and keywords against the jsii assemblies, Java with javac\'s parser and its imports (after compile; needs python3 and a JDK)',
   exec: 'ts-node -T scripts/check-rosetta.ts',
 });
 const checkBindings = project.addTask('check:bindings', {
@@ -273,8 +273,7 @@ project.addTask('integ:deploy', {
 // CDK CLI and the four cdk-nag packs; `MATRIX_COLUMNS=newest` (or the script's `--columns newest`) picks columns.
 project.addTask('check:matrix', {
   description: 'Install the packed library into the scratch apps of matrix/ at every column of matrix/versions.json (or --columns a,b), cdk synth each with the four cdk-nag packs and fail on any error on the library\'s resources (after compile)',
-  exec: 'ts-node -T scripts/check-matrix.ts',
-  receiveArgs: true,
+  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T scripts/check-matrix.ts', receiveArgs: true }],
 });
 
 for (const task of [integSnapshot, checkExample, checkRosetta, checkBindings, checkPackage]) {

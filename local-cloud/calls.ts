@@ -12,7 +12,10 @@ export type CallOutcome = 'accepted' | 'throttled' | 'failed';
 export interface CallTally {
   /** Every call. */
   total: number;
-  /** Calls answered with HTTP 200: they took effect. */
+  /**
+   * Calls that took effect: answered with HTTP 200, or with an error injected after acting
+   * (`applyThenFail`).
+   */
   accepted: number;
   /** Calls answered with `ThrottlingException`: they had no effect. */
   throttled: number;
@@ -31,7 +34,7 @@ export interface CallRecord {
   /** The resource named by the call: a delivery stream name, or a KMS key id as given. */
   readonly resource?: string;
   readonly outcome: CallOutcome;
-  /** The error answered, for throttled and failed calls. */
+  /** The error answered, for throttled and failed calls (and accepted ones whose answer was an injected error). */
   readonly errorName?: string;
   /** The HTTP status answered. */
   readonly httpStatus: number;

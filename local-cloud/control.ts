@@ -20,6 +20,16 @@ import { IamModel, RoleView } from './iam';
 import { JsonObject } from './json';
 import { Router } from './router';
 import {
+  AlarmHistoryItem,
+  AlarmSnapshot,
+  CloudWatchBackend,
+  FiredAlarmAction,
+  MetricAlarmSpec,
+  MetricDatapoint,
+  MetricDimension,
+  MetricStatisticsQuery,
+} from './services/cloudwatch';
+import {
   DeliveryStreamSnapshot,
   FailureDescription,
   FirehoseBackend,
@@ -84,7 +94,9 @@ export interface LocalCloudControl {
   stream(streamName: string): DeliveryStreamSnapshot | undefined;
   /**
    * Answers the next call(s) of an operation with an error, before throttling and validation.
-   * Injected calls count as failed (or throttled, for `ThrottlingException`) and have no effect.
+   * Injected calls count as failed (or throttled, for `ThrottlingException`) and have no effect —
+   * unless `options.applyThenFail`: then the call runs as usual and, once it took effect, answers
+   * the error (it counts as accepted, with the error's name and status).
    *
    * @param operation - operation reference, e.g. `StartDeliveryStreamEncryption`
    * @param errorName - error shape name, e.g. `ServiceUnavailableException` (HTTP 500 by default)
@@ -138,6 +150,25 @@ export interface LocalCloudControl {
   setIamPropagation(ms: number): number;
   /** The roles IAM knows, with the names of their policies in force now. */
   iamRoles(): RoleView[];
+  /** The CloudWatch metrics that have data (namespace, name, dimensions, number of datapoints). */
+  listMetrics(): { namespace: string; metricName: string; dimensions: MetricDimension[]; datapoints: number }[];
+  /** A metric's statistic per period in `[StartTime, EndTime)` (epoch ms); periods without data left out. */
+  metricStatistics(query: MetricStatisticsQuery): MetricDatapoint[];
+  /** Creates or replaces a CloudWatch metric alarm (INSUFFICIENT_DATA until evaluated). */
+  putMetricAlarm(spec: MetricAlarmSpec): AlarmSnapshot;
+  /** Deletes CloudWatch alarms by name. */
+  deleteAlarms(names: string[]): void;
+  /** Every CloudWatch alarm with its state. */
+  alarms(): AlarmSnapshot[];
+  /**
+   * Evaluates every alarm at the local clock's now (its last complete periods), as CloudWatch does
+   * every minute; returns the state changes. Nothing evaluates alarms but this call.
+   */
+  evaluateAlarms(): AlarmHistoryItem[];
+  /** The state changes of every alarm (or of one), oldest first. */
+  alarmHistory(alarmName?: string): AlarmHistoryItem[];
+  /** The actions (SNS topic ARNs) alarms fired on their state changes, oldest first. */
+  alarmActionsFired(): FiredAlarmAction[];
 }
 
 /**
@@ -176,6 +207,14 @@ export const CONTROL_METHODS: Readonly<Record<keyof LocalCloudControl, 'read' | 
   unreadableDataRecords: 'read',
   setIamPropagation: 'write',
   iamRoles: 'read',
+  listMetrics: 'read',
+  metricStatistics: 'read',
+  putMetricAlarm: 'write',
+  deleteAlarms: 'write',
+  alarms: 'read',
+  evaluateAlarms: 'write',
+  alarmHistory: 'read',
+  alarmActionsFired: 'read',
 };
 
 /** The names of the control methods. */
@@ -191,6 +230,7 @@ export interface ControlPlaneParts {
   readonly firehose: FirehoseBackend;
   readonly kinesis: KinesisBackend;
   readonly kms: KmsBackend;
+  readonly cloudwatch: CloudWatchBackend;
   readonly iam: IamModel;
   /** The IAM propagation delay the cloud was started with, re-applied by `reset()`. */
   readonly initialPropagationMs: number;
@@ -222,6 +262,7 @@ export class ControlPlane implements LocalCloudControl {
     this.parts.firehose.reset();
     this.parts.kinesis.reset();
     this.parts.kms.reset();
+    this.parts.cloudwatch.reset();
     this.parts.faults.clear();
     this.parts.recorder.reset();
     this.parts.clock.reset();
@@ -413,6 +454,47 @@ export class ControlPlane implements LocalCloudControl {
   /** {@inheritDoc LocalCloudControl.iamRoles} */
   public iamRoles(): RoleView[] {
     return this.parts.iam.roleArns().map((arn) => this.parts.iam.role(arn)!);
+  }
+
+  /** {@inheritDoc LocalCloudControl.listMetrics} */
+  public listMetrics(): { namespace: string; metricName: string; dimensions: MetricDimension[]; datapoints: number }[] {
+    return this.parts.cloudwatch.listMetrics();
+  }
+
+  /** {@inheritDoc LocalCloudControl.metricStatistics} */
+  public metricStatistics(query: MetricStatisticsQuery): MetricDatapoint[] {
+    return this.parts.cloudwatch.metricStatistics(query);
+  }
+
+  /** {@inheritDoc LocalCloudControl.putMetricAlarm} */
+  public putMetricAlarm(spec: MetricAlarmSpec): AlarmSnapshot {
+    return this.parts.cloudwatch.putMetricAlarm(spec);
+  }
+
+  /** {@inheritDoc LocalCloudControl.deleteAlarms} */
+  public deleteAlarms(names: string[]): void {
+    if (!Array.isArray(names)) throw new ControlError('deleteAlarms: expected a list of alarm names');
+    this.parts.cloudwatch.deleteAlarms(names);
+  }
+
+  /** {@inheritDoc LocalCloudControl.alarms} */
+  public alarms(): AlarmSnapshot[] {
+    return this.parts.cloudwatch.describeAlarms();
+  }
+
+  /** {@inheritDoc LocalCloudControl.evaluateAlarms} */
+  public evaluateAlarms(): AlarmHistoryItem[] {
+    return this.parts.cloudwatch.evaluateAlarms();
+  }
+
+  /** {@inheritDoc LocalCloudControl.alarmHistory} */
+  public alarmHistory(alarmName?: string): AlarmHistoryItem[] {
+    return this.parts.cloudwatch.alarmHistory(alarmName ?? undefined);
+  }
+
+  /** {@inheritDoc LocalCloudControl.alarmActionsFired} */
+  public alarmActionsFired(): FiredAlarmAction[] {
+    return this.parts.cloudwatch.alarmActionsFired();
   }
 
   /** Applies the rate limits the cloud was started with. */

@@ -1,5 +1,7 @@
 /**
- * Injected faults: "answer the next N calls of this operation with this error".
+ * Injected faults: "answer the next N calls of this operation with this error", either instead of
+ * acting (the default) or after acting (`applyThenFail`: the call takes effect, and the caller
+ * still sees the error, as when an answer is lost after the service acted).
  *
  * @module
  */
@@ -19,6 +21,13 @@ export interface FaultOptions {
    * with the fault; others pass. @defaultValue every call of the operation
    */
   readonly resource?: string;
+  /**
+   * Run the call as usual first (rate limit, validation, authorization, the operation itself) and
+   * answer the error only after the operation took effect; a call that fails by itself answers its
+   * own error. Such a call counts as accepted (it took effect), with the injected error's name and
+   * status. @defaultValue false: the error is answered instead of acting
+   */
+  readonly applyThenFail?: boolean;
 }
 
 /** A fault waiting for its calls. */
@@ -29,6 +38,8 @@ export interface PendingFault {
   readonly message: string;
   readonly httpStatus: number;
   readonly resource?: string;
+  /** The call takes effect before the error is answered (see {@link FaultOptions.applyThenFail}). */
+  readonly applyThenFail: boolean;
   /** Calls it will still answer. */
   remaining: number;
 }
@@ -65,6 +76,7 @@ export class FaultInjector {
       message: options.message ?? `Injected fault: ${errorName} for ${operationId}.`,
       httpStatus,
       resource: options.resource,
+      applyThenFail: options.applyThenFail === true,
       remaining: count,
     };
     this.pending.push(fault);

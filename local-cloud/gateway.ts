@@ -3,7 +3,9 @@
  *
  * For every request: resolve `X-Amz-Target` → parse the body → injected fault? → token bucket →
  * validate the input shape → authorize (requests of a role's access key) → run the operation. Each step can end the call with an error answer;
- * every answered call of a known operation is recorded as accepted, throttled or failed.
+ * every answered call of a known operation is recorded as accepted, throttled or failed. A fault
+ * injected with `applyThenFail` lets the call run to its end and replaces only a successful answer
+ * (the call took effect: it is recorded as accepted, with the error answered).
  *
  * @module
  */
@@ -75,8 +77,9 @@ export class Gateway {
     const resource = this.resourceOf(operation, body);
 
     const fault = this.options.faults.take(operation.id, resource);
-    if (fault) {
-      return this.answer(operation, resource, requestId, new ServiceError(fault.errorName, fault.message, { httpStatus: fault.httpStatus }));
+    const faultError = fault && new ServiceError(fault.errorName, fault.message, { httpStatus: fault.httpStatus });
+    if (faultError && !fault.applyThenFail) {
+      return this.answer(operation, resource, requestId, faultError);
     }
     if (!this.options.throttler.tryAcquire(this.options.accountId, operation.id)) {
       const throttled = operation.service.throttlingError?.(operation.name, resource, { accountId: this.options.accountId })
@@ -106,6 +109,8 @@ export class Gateway {
       const denied = this.options.authorizer?.check(accessKeyId, () => this.checksOf(operation, body as JsonObject, context));
       if (denied) return this.answer(operation, resource, requestId, denied);
       const output = operation.definition.handle(body as JsonObject, context);
+      // The operation took effect; an apply-then-fail fault still answers its error.
+      if (faultError) return this.answer(operation, resource, requestId, faultError, 'accepted');
       return this.answer(operation, resource, requestId, output);
     } catch (e) {
       if (e instanceof ServiceError) return this.answer(operation, resource, requestId, e);

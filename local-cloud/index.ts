@@ -37,5 +37,21 @@ export * from './services/firehose';
 export * from './services/kinesis';
 export { KmsBackend, kmsService, KEY_SPEC_VALUES, KEY_USAGE_VALUES, KEY_STATE_VALUES } from './services/kms';
 export type { KeyMetadataJson, KeySnapshot, AliasSnapshot, RegisterKeySpec, SettableKeyState, KeyLookup } from './services/kms';
+export { CloudWatchBackend, COMPARISON_OPERATORS, metricKey } from './services/cloudwatch';
+export type {
+  AlarmHistoryItem,
+  AlarmSnapshot,
+  AlarmState,
+  ComparisonOperator,
+  FiredAlarmAction,
+  MetricAlarmSpec,
+  MetricDatapoint,
+  MetricDimension,
+  MetricId,
+  MetricSink,
+  MetricStatistic,
+  MetricStatisticsQuery,
+  TreatMissingData,
+} from './services/cloudwatch';
 export type { JsonValue, JsonObject, JsonPrimitive } from './json';
 export type { DeliveryReport, UnreadableRecord, StoredRecord, RecordKey } from './services/records';

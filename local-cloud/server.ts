@@ -31,6 +31,7 @@ import { FaultInjector } from './faults';
 import { AMZ_JSON_1_1, Gateway } from './gateway';
 import { IamModel } from './iam';
 import { Router, ServiceModule } from './router';
+import { CloudWatchBackend } from './services/cloudwatch';
 import { EncryptionCallLimit, FirehoseBackend, firehoseService, TransitionDelays } from './services/firehose';
 import { DataStreamDelays, KinesisBackend, kinesisService } from './services/kinesis';
 import { KmsBackend, kmsService } from './services/kms';
@@ -184,7 +185,9 @@ export class LocalCloud {
 
     this.iam = new IamModel({ propagationMs: options.iam?.propagationMs, now: () => this.clock.now() });
     const kms = new KmsBackend(this.clock, this.accountId, this.region);
+    const cloudwatch = new CloudWatchBackend(() => this.clock.now());
     const firehose = new FirehoseBackend({
+      metrics: cloudwatch,
       clock: this.clock,
       accountId: this.accountId,
       region: this.region,
@@ -224,6 +227,7 @@ export class LocalCloud {
       firehose,
       kinesis,
       kms,
+      cloudwatch,
       iam: this.iam,
       initialPropagationMs: options.iam?.propagationMs ?? 0,
       accountId: this.accountId,

@@ -1,20 +1,39 @@
 /**
  * Compiles every TypeScript snippet of the README and of the API docs
  * (`@example`) with jsii-rosetta in strict mode, so a snippet that no longer
- * matches the API fails the build. Snippets are compiled inside the fixtures
- * in `rosetta/` (the default one unless a snippet names another with
- * ` ```ts fixture=NAME `, or none with ` ```ts nofixture `).
+ * matches the API fails the build.
  *
- * Then checks that every snippet was translated to Python and Java, and writes
- * those translations to dist/rosetta/ for review. jsii-pacmak uses the tablet
- * this writes (`.jsii.tabl.json`) for the examples in the bindings.
+ * README snippets are whole programs, imports included (` ```ts nofixture `):
+ * what Construct Hub shows a Python or Java reader must be something they can
+ * copy. API doc `@example`s are short and compiled inside the fixtures in
+ * `rosetta/` (the default one unless an example names another with
+ * `fixture=NAME`), which supply a scope and a few names.
  *
- * Reads the README embedded in `.jsii`: run after `npx projen compile`.
- * `npm test` runs it as `npx projen check:rosetta`.
+ * Then checks that every snippet was translated to Python and Java, writes
+ * those translations to dist/rosetta/ for review, and checks the README's
+ * translations as programs (scripts/rosetta-programs.ts):
+ * - Python: each passes `py_compile`; every `import`/`from ... import` names
+ *   a module and member of the jsii assemblies (aws-cdk-lib, constructs, this
+ *   library: their `targets.python.module` mapping) or of the standard
+ *   library; every class, static member and keyword argument reached from an
+ *   imported name exists in the assemblies.
+ * - Java: each parses (the JDK's `JavacTask.parse()`, with rosetta's
+ *   top-level statements moved into a method of a wrapper class), and every
+ *   `import` names a package and class of the assemblies'
+ *   `targets.java.package` mapping, or of the JDK.
+ * Full type-checking against the published Java and Python bindings of
+ * aws-cdk-lib and constructs is not done: it needs their jar and wheel from
+ * Maven Central and PyPI, which this project's machines and CI cannot reach.
+ *
+ * jsii-pacmak uses the tablet this writes (`.jsii.tabl.json`) for the
+ * examples in the bindings. Reads the README embedded in `.jsii`: run after
+ * `npx projen compile`. `npm test` runs it as `npx projen check:rosetta`;
+ * it needs python3 and a JDK (javac, java) on the PATH.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { ASSEMBLY_FILE, fail, readAssembly, ROOT, runJsiiTool } from './check-support';
+import { buildIndex, checkJavaPrograms, checkPythonPrograms, defaultAssemblyFiles, readAssemblyFile, Translation } from './rosetta-programs';
 
 const TABLET_FILE = `${ASSEMBLY_FILE}.tabl.json`;
 const OUT_DIR = path.join(ROOT, 'dist', 'rosetta');
@@ -41,6 +60,18 @@ if (readmeFences > 0 && readmeSnippets === 0) {
   fail(`README.md has ${readmeFences} TypeScript snippet(s), but jsii-rosetta extracted none of them`);
 }
 
+// README snippets carry their own imports: a fixture's names never reach the translations.
+const withFixture = (assembly.readme?.markdown.split('\n') ?? [])
+  .map((line, i) => ({ line, number: i + 1 }))
+  .filter(({ line }) => /^\s*```(ts|typescript)(\s|$)/.test(line) && !/\snofixture\b/.test(line));
+if (withFixture.length > 0) {
+  fail(
+    `README.md snippet(s) at line ${withFixture.map((f) => f.number).join(', ')} use a fixture: a README snippet must be a whole ` +
+      'program with its own imports (an App and a Stack made in it), fenced as ```ts nofixture, so its Python and Java ' +
+      'translations carry the imports too',
+  );
+}
+
 const problems: string[] = [];
 for (const snippet of snippets) {
   const name = snippetName(snippet);
@@ -61,9 +92,28 @@ if (problems.length > 0) {
   fail(`snippet translations are missing:\n${problems.join('\n')}`);
 }
 
+// The README's translations, checked as programs.
+const readmeTranslations = (language: string): Translation[] =>
+  snippets
+    .filter((s) => s.location.api.api === 'moduleReadme')
+    .map((s) => ({ name: snippetName(s), source: s.translations[language]?.source ?? '' }));
+const index = buildIndex(defaultAssemblyFiles().map(readAssemblyFile));
+const programProblems = [
+  ...checkPythonPrograms(readmeTranslations('python'), index).map((p) => `python ${p}`),
+  ...checkJavaPrograms(readmeTranslations('java'), index).map((p) => `java ${p}`),
+];
+if (programProblems.length > 0) {
+  fail(
+    `README snippet translations are not programs a reader can copy (files in ${path.relative(ROOT, OUT_DIR)}/):\n` +
+      programProblems.join('\n'),
+  );
+}
+
 console.log(
   `rosetta: ${snippets.length} snippet(s) compiled (${readmeSnippets} from README.md, ${snippets.length - readmeSnippets} from the API docs), ` +
-    `translated to ${Object.keys(LANGUAGES).join(' and ')} in ${path.relative(ROOT, OUT_DIR)}/`,
+    `translated to ${Object.keys(LANGUAGES).join(' and ')} in ${path.relative(ROOT, OUT_DIR)}/; ` +
+    `the README's ${readmeSnippets} compile as Python (imports, classes, static members and keyword arguments found in ` +
+    `${index.assemblies.join(', ')}) and parse as Java (imports found)`,
 );
 
 /** A file name for a snippet, from where it was found: `README-L12`, `DeliveryStreamEncryption-example`. */

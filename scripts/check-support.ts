@@ -106,8 +106,18 @@ export function npm(args: string[], cwd: string, quiet = false): string {
   return result.stdout;
 }
 
-/** Pack the library as `npm publish` would (after compile) into `folder`; returns the tarball's path. */
+/** The handler bundle the package ships (`npx projen bundle:handler` writes it; `npx projen compile` does not). */
+export const HANDLER_BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js');
+
+/**
+ * Pack the library as `npm publish` would (after compile and the handler
+ * bundle) into `folder`; returns the tarball's path. Fails when the bundle is
+ * missing: a package without it fails every synth with `CannotFindAsset`.
+ */
 export function packLibrary(folder: string): string {
+  if (!fs.existsSync(HANDLER_BUNDLE)) {
+    fail(`${path.relative(ROOT, HANDLER_BUNDLE)} not found: run \`npx projen bundle:handler\` before packing (\`npx projen compile\` does not bundle the handler)`);
+  }
   const packed = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', folder], ROOT, true));
   return path.join(folder, packed[0].filename);
 }

@@ -4,6 +4,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { KeyHealthAlarms, KeyHealthAlarmsOptions } from './key-health';
 import { DataStreamKeyType } from './key-type';
 import {
   DATA_STREAM_ATTRIBUTES,
@@ -13,6 +14,7 @@ import {
   KINESIS_MANAGED_KEY_ID,
 } from './private/contract';
 import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
+import { addKeyHealth } from './private/key-health';
 import { dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
 import { StreamEncryptionProvider } from './private/provider';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
@@ -365,6 +367,44 @@ export class DataStreamEncryption extends Construct {
    */
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
     return this.withKeyGrant(this.stream.grantReadWrite(grantee), grantee, ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
+  /**
+   * Adds an EventBridge rule that tells when someone disables the stream's
+   * customer managed key or schedules its deletion: the CloudTrail
+   * management events `DisableKey` and `ScheduleKeyDeletion` of that key
+   * (successful calls by anyone) go to the topic. Producers then fail with
+   * `KMSDisabledException` or `KMSInvalidStateException`, and records
+   * already in the stream cannot be read until the key is enabled again (or
+   * ever, once it is deleted).
+   * EventBridge receives these events only where a CloudTrail trail with
+   * logging enabled records the account's management events in the stack's
+   * region.
+   *
+   * Kinesis Data Streams publishes no KMS error metric (its stream metrics
+   * count calls, records and bytes, not KMS errors), so there is no alarm:
+   * the returned `alarms` is empty. With `KINESIS_MANAGED` there is no rule
+   * either (nobody in the account can disable `alias/aws/kinesis` or
+   * schedule its deletion), and the construct warns that nothing is
+   * watched.
+   *
+   * Opt-in, as a method like the alarms of aws-cdk-lib L2s. Call it once
+   * per construct.
+   *
+   * @default - the stack's encrypted alert topic
+   */
+  public addKeyHealthAlarms(options?: KeyHealthAlarmsOptions): KeyHealthAlarms {
+    if (!this.encryptionKey) {
+      Annotations.of(this).addWarningV2(
+        'cdk-stream-encryption:keyHealthNothingToWatch',
+        'addKeyHealthAlarms has nothing to watch with keyType KINESIS_MANAGED: Kinesis publishes no KMS error metric, and nobody in the account can disable alias/aws/kinesis or schedule its deletion. Remove the call, or encrypt the stream with a customer managed key.',
+      );
+    }
+    return addKeyHealth(this, {
+      options,
+      key: this.encryptionKey,
+      streamLabel: `Kinesis data stream ${this.stream.streamName}`,
+    });
   }
 
   /** Add the key actions (if a customer managed key is used) to a stream grant. */

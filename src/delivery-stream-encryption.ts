@@ -1,9 +1,11 @@
 import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { KeyHealthAlarms, KeyHealthAlarmsOptions } from './key-health';
 import { DeliveryStreamKeyType } from './key-type';
 import {
   DELIVERY_STREAM_ATTRIBUTES,
@@ -14,6 +16,7 @@ import {
 import { addEncryptionResource, sharedProperties, streamKey } from './private/encryption-resource';
 import { EncryptedDeliveryStream, withProducerKeyGrant } from './private/firehose-handle';
 import { deliveryStreamPermissions } from './private/firehose-permissions';
+import { addKeyHealth, DEFAULT_ALARM_PERIOD, FIREHOSE_NAMESPACE, FIREHOSE_STREAM_DIMENSION } from './private/key-health';
 import { StreamEncryptionProvider } from './private/provider';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
 import { validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
@@ -321,6 +324,99 @@ export class DeliveryStreamEncryption extends Construct {
    */
   public grantPutRecords(grantee: iam.IGrantable): iam.Grant {
     return withProducerKeyGrant(this, this.deliveryStream.grantPutRecords(grantee), grantee, this.encryptionKey);
+  }
+
+  /**
+   * A CloudWatch metric of the delivery stream in Firehose's namespace
+   * (`AWS/Firehose`, dimension `DeliveryStreamName`).
+   *
+   * @param metricName the metric's name, e.g. `KMSKeyDisabled`
+   * @default - the Sum over 5 minutes
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: FIREHOSE_NAMESPACE,
+      metricName,
+      dimensionsMap: { [FIREHOSE_STREAM_DIMENSION]: this.deliveryStream.deliveryStreamName },
+      statistic: cloudwatch.Stats.SUM,
+      period: DEFAULT_ALARM_PERIOD,
+      ...props,
+    }).attachTo(this);
+  }
+
+  /**
+   * The number of times Firehose met a `KMSAccessDeniedException` for the
+   * stream: it may no longer use the stream's customer managed key (the key
+   * policy, a grant, or an SCP denies it).
+   *
+   * @default - the Sum over 5 minutes
+   */
+  public metricKmsKeyAccessDenied(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('KMSKeyAccessDenied', props);
+  }
+
+  /**
+   * The number of times Firehose met a `KMSDisabledException` for the
+   * stream: its customer managed key is disabled.
+   *
+   * @default - the Sum over 5 minutes
+   */
+  public metricKmsKeyDisabled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('KMSKeyDisabled', props);
+  }
+
+  /**
+   * The number of times Firehose met a `KMSInvalidStateException` for the
+   * stream: its customer managed key is in a state that cannot be used,
+   * such as pending deletion.
+   *
+   * @default - the Sum over 5 minutes
+   */
+  public metricKmsKeyInvalidState(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('KMSKeyInvalidState', props);
+  }
+
+  /**
+   * The number of times Firehose met a `KMSNotFoundException` for the
+   * stream: its customer managed key no longer exists.
+   *
+   * @default - the Sum over 5 minutes
+   */
+  public metricKmsKeyNotFound(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('KMSKeyNotFound', props);
+  }
+
+  /**
+   * Adds alarms that tell when the stream's key stops working, before
+   * records are lost: Firehose refuses records it cannot encrypt and keeps
+   * buffered records it cannot decrypt for up to 24 hours, then drops them.
+   *
+   * - One CloudWatch alarm per KMS error metric (`KMSKeyAccessDenied`,
+   *   `KMSKeyDisabled`, `KMSKeyInvalidState`, `KMSKeyNotFound`): ALARM when
+   *   a period counts one error or more, OK after a period without any
+   *   (missing data is not breaching), notifying the topic both ways.
+   * - With a customer managed key, an EventBridge rule on the CloudTrail
+   *   management events `DisableKey` and `ScheduleKeyDeletion` of that key
+   *   (successful calls by anyone), to the topic: it fires at the call,
+   *   before any record fails. EventBridge receives these events only where
+   *   a CloudTrail trail with logging enabled records the account's
+   *   management events in the stack's region. With
+   *   `AWS_OWNED_CMK` there is no rule: nobody in the account can disable
+   *   a key AWS owns or schedule its deletion.
+   *
+   * Opt-in, as a method rather than a prop, like the alarms of aws-cdk-lib
+   * L2s (`metric.createAlarm`, `addAlarm`): each alarm costs a CloudWatch
+   * alarm fee. Call it once per construct.
+   *
+   * @default - the stack's encrypted alert topic, 5-minute periods
+   */
+  public addKeyHealthAlarms(options?: KeyHealthAlarmsOptions): KeyHealthAlarms {
+    return addKeyHealth(this, {
+      options,
+      metric: (metricName, props) => this.metric(metricName, props),
+      key: this.encryptionKey,
+      streamLabel: `Firehose delivery stream ${this.deliveryStream.deliveryStreamName}`,
+    });
   }
 }
 

@@ -18,6 +18,47 @@ describe('README', () => {
     expect(scripts.test).toBeDefined();
   });
 
+  test('opens with the title, a pitch and the shortest usage of both constructs, before the two commands', () => {
+    const opening = readme.slice(0, readme.indexOf('```sh'));
+    expect(opening.startsWith('# cdk-stream-encryption\n\n')).toBe(true);
+    const pitch = opening.split('\n\n')[1];
+    expect(pitch).toMatch(/Firehose delivery streams/);
+    expect(pitch).toMatch(/Kinesis\s+data streams/);
+    const snippets = [...opening.matchAll(/```ts nofixture\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(snippets).toHaveLength(2);
+    expect(snippets[0]).toContain('new DeliveryStreamEncryption(stack,');
+    expect(snippets[0]).toContain('DeliveryStream.fromDeliveryStreamName(');
+    expect(snippets[1]).toContain('new DataStreamEncryption(stack,');
+    expect(snippets[1]).toContain('Stream.fromStreamArn(');
+    expect(opening).not.toMatch(/^## /m);
+  });
+
+  test('puts the demo transcript after the usage sections and before Development', () => {
+    const heading = (title: string) => {
+      const at = readme.indexOf(`\n## ${title}\n`);
+      expect(at).toBeGreaterThan(0);
+      return at;
+    };
+    const demo = heading('What `npm run demo` shows');
+    expect(demo).toBeGreaterThan(heading('Install'));
+    expect(demo).toBeGreaterThan(heading('Usage'));
+    expect(demo).toBeGreaterThan(heading('Kinesis data streams'));
+    expect(demo).toBeLessThan(heading('Development'));
+    expect(readme).toContain('[what it shows](#what-npm-run-demo-shows)');
+  });
+
+  test('every TypeScript snippet is a whole program that imports what it uses', () => {
+    const fences = readme.split('\n').filter((l) => /^```(ts|typescript)\b/.test(l));
+    expect(fences.length).toBeGreaterThan(0);
+    expect(fences.filter((f) => f !== '```ts nofixture')).toEqual([]);
+    const bodies = [...readme.matchAll(/```ts nofixture\n([\s\S]*?)```/g)].map((m) => m[1]);
+    for (const body of bodies) {
+      expect(body).toMatch(/^import \{[^}]*\bApp\b[^}]*\bStack\b[^}]*\} from 'aws-cdk-lib';$/m);
+      expect(body).toContain('const app = new App();');
+      expect(body).not.toMatch(/\bthis[.,)]|^declare /m);
+    }
+  });
+
   test('CI runs exactly the README test command after npm ci', () => {
     const ci = fs.readFileSync(path.join(root, '.ci', 'run'), 'utf8');
     const lines = ci.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));

@@ -53,6 +53,8 @@ export interface StepRequest {
   readonly lambdaTimeoutMs: number;
   /** How the response URL answers. */
   readonly response?: ResponseBehaviour;
+  /** Variables of this invocation only (`null` hides one); see `InvokeOptions.environment`. */
+  readonly environment?: Readonly<Record<string, string | null>>;
   /**
    * Wait for the handler to return (or reach its timeout) before the result is given, so that
    * `handlerReturnedAtMs` is known. @defaultValue true
@@ -195,7 +197,7 @@ export async function runStep(lambda: LocalLambda, responses: ResponseServer, re
     ...(request.requestType !== 'Create' ? { PhysicalResourceId: request.physicalResourceId } : {}),
   };
 
-  const invocation = lambda.invoke(event, { timeoutMs: request.lambdaTimeoutMs, logKey: requestId });
+  const invocation = lambda.invoke(event, { timeoutMs: request.lambdaTimeoutMs, logKey: requestId, environment: request.environment });
   const startedAt = invocation.startedAt;
 
   // A Node.js timer may fire a millisecond before Date.now() reaches its delay: wait again until

@@ -39,9 +39,9 @@ export { StackIam, isIamType, IAM_RESOURCE_TYPES } from './iam-resources';
 export type { ModelledAction, ServiceFunction } from './resources';
 export { runStep, reasonIdOf, serviceTimeoutMsOf, managedStreamOf, DEFAULT_SERVICE_TIMEOUT_SECONDS, MAX_RESPONSE_BODY_BYTES } from './custom-resource';
 export type { CustomResourceEvent, RequestType, StepRequest, StepResult, StepStatus, StreamKindOfStep } from './custom-resource';
-export { LocalLambda, DEFAULT_HANDLER_BUNDLE } from './lambda-runtime';
+export { LocalLambda, DEFAULT_HANDLER_BUNDLE, NO_CREDENTIALS_ENVIRONMENT } from './lambda-runtime';
 export type { HandlerLogLine, Invocation, InvocationOutcome, InvokeOptions, LambdaContext, LocalLambdaOptions } from './lambda-runtime';
-export { ResponseServer } from './response-server';
+export { ResponseServer, RESPONSE_URL_EXPIRES_SECONDS } from './response-server';
 export type { PutRecord, ResponseBehaviour, ResponseEndpoint } from './response-server';
 export {
   TemplateModel,

@@ -9,7 +9,10 @@
  * different environments cannot run at the same time in one process (an error says so). What
  * differs between functions (the access key of each function's role) is their *invocation
  * environment*: `process.env` shows it only to code running on behalf of that invocation (through
- * `AsyncLocalStorage`), so functions of different roles can run at the same time.
+ * `AsyncLocalStorage`), so functions of different roles can run at the same time. One invocation
+ * may also get variables of its own, or have some hidden ({@link InvokeOptions.environment}): a
+ * function run without credentials ({@link NO_CREDENTIALS_ENVIRONMENT}), or with an endpoint that
+ * is not a URL.
  *
  * @module
  */
@@ -105,10 +108,34 @@ export interface LocalLambdaOptions {
   readonly memoryMb?: number;
 }
 
+/**
+ * An invocation environment in which the SDK finds no credentials, and fails at once: the
+ * variables of the cloud's (and the role's) access key hidden, shared config and credential files
+ * that do not exist, no container credentials, no web identity token, and the instance metadata
+ * service disabled (so that nothing is asked of an address off this machine).
+ */
+export const NO_CREDENTIALS_ENVIRONMENT: Readonly<Record<string, string | null>> = {
+  AWS_ACCESS_KEY_ID: null,
+  AWS_SECRET_ACCESS_KEY: null,
+  AWS_SESSION_TOKEN: null,
+  AWS_PROFILE: null,
+  AWS_SHARED_CREDENTIALS_FILE: path.join(path.sep, 'nonexistent', 'local-cloud', 'credentials'),
+  AWS_CONFIG_FILE: path.join(path.sep, 'nonexistent', 'local-cloud', 'config'),
+  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: null,
+  AWS_CONTAINER_CREDENTIALS_FULL_URI: null,
+  AWS_WEB_IDENTITY_TOKEN_FILE: null,
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
 /** What an invocation needs besides the event. */
 export interface InvokeOptions {
   /** The function timeout, in milliseconds. */
   readonly timeoutMs: number;
+  /**
+   * Variables seen only by this invocation, over the function's (its role's access key
+   * included); `null` hides a variable, as if it were not set. @defaultValue none
+   */
+  readonly environment?: Readonly<Record<string, string | null>>;
   /**
    * The value of `requestId` in the handler's JSON log lines that marks them as this invocation's
    * (the CloudFormation `RequestId`). Lines without it go to the only running invocation, if there
@@ -160,8 +187,14 @@ function releaseEnvironment(): void {
   activeEnvironment = undefined;
 }
 
-/** The invocation environment of the code running now, if it runs for an invocation. */
-const invocationEnvironment = new AsyncLocalStorage<Readonly<Record<string, string>>>();
+/** The invocation environment of the code running now, if it runs for an invocation (`null`: hidden). */
+const invocationEnvironment = new AsyncLocalStorage<Readonly<Record<string, string | null>>>();
+
+/** The invocation's own value of a variable: `undefined` when it has none, `null` when it hides it. */
+function ownValue(property: string | symbol): string | null | undefined {
+  const store = typeof property === 'string' ? invocationEnvironment.getStore() : undefined;
+  return store && Object.prototype.hasOwnProperty.call(store, property) ? store[property as string] : undefined;
+}
 
 /** Marks a `process.env` that shows invocation environments. */
 const SHOWS_INVOCATION_ENVIRONMENT = Symbol.for('local-cloud.invocation-environment');
@@ -173,8 +206,13 @@ function showInvocationEnvironments(): void {
   process.env = new Proxy(env, {
     get(target, property) {
       if (property === SHOWS_INVOCATION_ENVIRONMENT) return true;
-      const own = typeof property === 'string' ? invocationEnvironment.getStore()?.[property] : undefined;
+      const own = ownValue(property);
+      if (own === null) return undefined;
       return own ?? Reflect.get(target, property);
+    },
+    has(target, property) {
+      const own = ownValue(property);
+      return own === null ? false : own !== undefined || Reflect.has(target, property);
     },
     // Node's process.env takes plain assignments only (not property definitions on a proxy).
     set(target, property, value) {
@@ -346,6 +384,7 @@ export class LocalLambda {
       succeed: () => undefined,
     };
 
+    const own = { ...this.invocationEnvironment, ...options.environment };
     acquireEnvironment(this.environment);
     showInvocationEnvironments();
     addSink(sink);
@@ -363,7 +402,7 @@ export class LocalLambda {
     const settled = (async () => {
       let error: string | undefined;
       try {
-        await invocationEnvironment.run(this.invocationEnvironment, () => this.handler(event, context));
+        await invocationEnvironment.run(own, () => this.handler(event, context));
       } catch (e) {
         error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       }

@@ -172,6 +172,10 @@ export class TemplateModel implements ResolveScope {
         return optional('RoleName') ?? generatedName(env, logicalId, 64);
       case 'AWS::IAM::ManagedPolicy':
         return `arn:${env.partition}:iam::${env.accountId}:policy/${optional('ManagedPolicyName') ?? generatedName(env, logicalId, 128)}`;
+      case 'AWS::SNS::Topic':
+        return `arn:${env.partition}:sns:${env.region}:${env.accountId}:${optional('TopicName') ?? generatedName(env, logicalId, 256)}`;
+      case 'AWS::CloudWatch::Alarm':
+        return optional('AlarmName') ?? generatedName(env, logicalId, 255);
       default:
         return generatedName(env, logicalId, 128);
     }
@@ -202,6 +206,12 @@ export class TemplateModel implements ResolveScope {
         return attribute === 'Arn' ? `arn:${env.partition}:s3:::${this.ref(logicalId)}` : undefined;
       case 'AWS::Logs::LogGroup':
         return attribute === 'Arn' ? `arn:${env.partition}:logs:${env.region}:${env.accountId}:log-group:${this.ref(logicalId)}:*` : undefined;
+      case 'AWS::SNS::Topic':
+        if (attribute === 'TopicArn') return this.ref(logicalId);
+        if (attribute === 'TopicName') return this.ref(logicalId)?.split(':').pop();
+        return undefined;
+      case 'AWS::CloudWatch::Alarm':
+        return attribute === 'Arn' ? `arn:${env.partition}:cloudwatch:${env.region}:${env.accountId}:alarm:${this.ref(logicalId)}` : undefined;
       case 'AWS::IAM::Role':
         if (attribute === 'Arn') return `arn:${env.partition}:iam::${env.accountId}:role/${this.ref(logicalId)}`;
         if (attribute === 'RoleId') return `AROA${hashHex(`${env.stackName}/${logicalId}`, 17).toUpperCase()}`;

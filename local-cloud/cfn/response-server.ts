@@ -1,7 +1,9 @@
 /**
  * The loopback stand-in for CloudFormation's pre-signed response URLs: an HTTP server on 127.0.0.1
  * that issues one URL per request (`/cfn-response/<id>?X-Amz-…&X-Amz-Signature=…`), records every
- * PUT to it, and answers as told (200 by default; 500 a number of times; never; …).
+ * PUT to it, and answers as told (200 by default; 500 a number of times; never; …). A URL may be
+ * signed in the past (`signedAgoMs`: an event that reaches the handler late); as S3 does, a PUT
+ * after its `X-Amz-Date` plus `X-Amz-Expires` is refused (403).
  *
  * @module
  */
@@ -20,7 +22,16 @@ export interface ResponseBehaviour {
   readonly neverAnswer?: boolean;
   /** Wait this long before answering each PUT, in milliseconds. @defaultValue 0 */
   readonly delayMs?: number;
+  /**
+   * Sign the URL this long before it is issued (its `X-Amz-Date`), in milliseconds: the event
+   * reaches the handler that late, as when CloudFormation has already given up on it.
+   * @defaultValue 0 (signed when issued)
+   */
+  readonly signedAgoMs?: number;
 }
+
+/** How long a response URL stays valid after it was signed (its `X-Amz-Expires`), in seconds. */
+export const RESPONSE_URL_EXPIRES_SECONDS = 7200;
 
 /** One PUT received at a response URL. */
 export interface PutRecord {
@@ -60,6 +71,8 @@ interface Slot {
   readonly puts: PutRecord[];
   readonly behaviour: ResponseBehaviour;
   readonly amzDate: string;
+  /** When the URL stops being valid, in epoch milliseconds. */
+  readonly expiresAt: number;
   open: boolean;
   resolve(put: PutRecord): void;
 }
@@ -113,13 +126,19 @@ export class ResponseServer {
    */
   public issue(label: string, behaviour: ResponseBehaviour = {}): ResponseEndpoint {
     const id = `${label.replace(/[^A-Za-z0-9-]/g, '')}-${(++this.seq).toString(36)}-${randomBytes(4).toString('hex')}`;
-    const amzDate = amzDateOf(Date.now());
+    const signedAgoMs = behaviour.signedAgoMs ?? 0;
+    if (!Number.isFinite(signedAgoMs) || signedAgoMs < 0) {
+      throw new RangeError(`signedAgoMs must be a number of milliseconds >= 0, got ${signedAgoMs}`);
+    }
+    // SigV4 dates have whole seconds: the URL is signed in the second signedAgoMs ago.
+    const signedAt = Math.floor((Date.now() - signedAgoMs) / 1000) * 1000;
+    const amzDate = amzDateOf(signedAt);
     const signature = this.sign(id, amzDate);
     const query = new URLSearchParams({
       'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
       'X-Amz-Credential': `AKIALOCALCFN00000000/${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`,
       'X-Amz-Date': amzDate,
-      'X-Amz-Expires': '7200',
+      'X-Amz-Expires': String(RESPONSE_URL_EXPIRES_SECONDS),
       'X-Amz-SignedHeaders': 'host',
       'X-Amz-Signature': signature,
     });
@@ -130,6 +149,7 @@ export class ResponseServer {
       puts,
       behaviour,
       amzDate,
+      expiresAt: signedAt + RESPONSE_URL_EXPIRES_SECONDS * 1000,
       open: true,
       resolve,
       endpoint: {
@@ -180,6 +200,10 @@ export class ResponseServer {
       }
       if (url.searchParams.get('X-Amz-Signature') !== this.sign(match![1], slot.amzDate)) {
         answer(response, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+        return;
+      }
+      if (Date.now() > slot.expiresAt) {
+        answer(response, 403, 'AccessDenied', 'Request has expired');
         return;
       }
       const body = Buffer.concat(chunks);

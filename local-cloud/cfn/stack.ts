@@ -74,6 +74,11 @@ export interface StackOperationOptions {
   readonly lambdaTimeoutMs?: number;
   /** How the response URLs answer, for every resource or per logical id. */
   readonly response?: ResponseBehaviour | ((logicalId: string) => ResponseBehaviour | undefined);
+  /**
+   * Variables of the handler's invocations only (`null` hides one), for every resource or per
+   * logical id: e.g. `NO_CREDENTIALS_ENVIRONMENT`. @defaultValue the function's environment
+   */
+  readonly environment?: Readonly<Record<string, string | null>> | ((logicalId: string) => Readonly<Record<string, string | null>> | undefined);
   /** Roll back when a resource fails (deploy and update). @defaultValue true */
   readonly rollback?: boolean;
 }
@@ -136,6 +141,12 @@ export interface ResourceOperationOptions {
   readonly lambdaTimeoutMs?: number;
   /** How the response URL answers. */
   readonly response?: ResponseBehaviour;
+  /**
+   * Variables of this invocation only, over the function's (`null` hides one): e.g.
+   * `NO_CREDENTIALS_ENVIRONMENT`, or an `AWS_ENDPOINT_URL_FIREHOSE` that is not a URL.
+   * @defaultValue the function's environment
+   */
+  readonly environment?: Readonly<Record<string, string | null>>;
   /** Wait for the handler to return before resolving. @defaultValue true */
   readonly waitForHandler?: boolean;
   /**
@@ -360,6 +371,11 @@ export class LocalStack {
   /** The physical id CloudFormation holds for a custom resource, if any. */
   public physicalId(logicalId: string): string | undefined {
     return this.deployed.get(logicalId)?.physicalId;
+  }
+
+  /** What `Ref` of a template resource resolves to (an SNS topic's ARN, an alarm's name, …). */
+  public ref(logicalId: string): string | undefined {
+    return this.model.ref(logicalId);
   }
 
   /** The ARN of the local-cloud key an `AWS::KMS::Key` resource stands for. */
@@ -748,6 +764,7 @@ export class LocalStack {
       physicalResourceId,
       lambdaTimeoutMs,
       response: options.response,
+      environment: options.environment,
       waitForHandler: options.waitForHandler,
       observeAtAnswer: observe,
     });
@@ -791,6 +808,7 @@ export class LocalStack {
       properties: withProperties ? this.overridesFor(options, logicalId) : undefined,
       lambdaTimeoutMs: options.lambdaTimeoutMs,
       response: typeof options.response === 'function' ? options.response(logicalId) : options.response,
+      environment: typeof options.environment === 'function' ? options.environment(logicalId) : options.environment,
     };
   }
 

@@ -30,6 +30,8 @@ export interface StoredRecord {
   readonly key: RecordKey;
   /** Firehose: delivered to the destination (no longer buffered). */
   delivered?: boolean;
+  /** Firehose: discarded undelivered, unreadable past its 24-hour retention (no longer buffered). */
+  dropped?: boolean;
 }
 
 /** A record that cannot be read now, and why. */
@@ -76,6 +78,11 @@ export interface DeliveryReport extends JsonObject {
   delivered: number;
   /** Records still buffered because they could not be read (Firehose retries them). */
   unreadable: UnreadableRecord[];
+  /**
+   * Records this attempt could not read and discarded, as they were written more than 24 hours
+   * ago (Firehose's retention); present only when there are some.
+   */
+  dropped?: UnreadableRecord[];
 }
 
 /** A sequence of ids, `<prefix><n>` with `n` zero-padded to `width` digits. */

@@ -8,6 +8,7 @@ import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { clientCache } from '../../lambda/core/clients';
 import { handleEvent, HandlerDependencies, InvocationContext } from '../../lambda/core/handle-event';
+import { ownerTagValue } from '../../lambda/core/ownership';
 import { HandlerFailure, ReasonId } from '../../lambda/core/reasons';
 import type { CloudFormationResponse } from '../../lambda/core/response';
 import { STREAM_KINDS } from '../../lambda/kinds';
@@ -23,10 +24,23 @@ export const RESPONSE_URL =
   'https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/arn%3Aaws%3Acloudformation%3Aeu-west-1%3A123456789012%3Astack/app/1%7COrdersSse%7Creq?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20250101&X-Amz-Signature=deadbeefcafe0123456789';
 /** The stack of the test events. */
 export const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/app/11111111-2222-3333-4444-555555555555';
+/** The owner tag value of the fixtures' delivery stream resource (`OrdersSse`). */
+export const ORDERS_SSE_OWNER = ownerTagValue(STACK_ID, 'OrdersSse');
+/** The owner tag value of the same stream's resource after the construct was renamed (`OrdersEncryption`). */
+export const ORDERS_ENCRYPTION_OWNER = ownerTagValue(STACK_ID, 'OrdersEncryption');
+/** The owner tag value of the fixtures' data stream resource (`EventsSse`). */
+export const EVENTS_SSE_OWNER = ownerTagValue(STACK_ID, 'EventsSse');
+/** The `$metadata` of an HTTP 400 answer, for SDK exceptions made by hand. */
+export const CLIENT_ERROR_METADATA = { $metadata: { httpStatusCode: 400 } };
 /** The log stream of the test context. */
 export const LOG_STREAM = '2025/01/01/[$LATEST]0123456789abcdef';
 /** Start of the fake clock. */
 export const T0 = Date.UTC(2025, 0, 1);
+
+/** The same event sent for another logical id (a renamed construct). */
+export function withLogicalId(event: CloudFormationCustomResourceEvent, logicalId: string): CloudFormationCustomResourceEvent {
+  return { ...event, LogicalResourceId: logicalId };
+}
 
 /** The service token of the test events. */
 const SERVICE_TOKEN = 'arn:aws:lambda:eu-west-1:123456789012:function:handler';

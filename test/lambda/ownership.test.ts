@@ -33,7 +33,20 @@ import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
-import { awsError, Harness, KEY_ARN, keyMetadata, OTHER_KEY_ARN, STACK_ID, successive } from './helpers';
+import {
+  awsError,
+  CLIENT_ERROR_METADATA,
+  EVENTS_SSE_OWNER,
+  Harness,
+  KEY_ARN,
+  keyMetadata,
+  ORDERS_ENCRYPTION_OWNER,
+  ORDERS_SSE_OWNER,
+  OTHER_KEY_ARN,
+  STACK_ID,
+  successive,
+  withLogicalId,
+} from './helpers';
 import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
 import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/core/ownership';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
@@ -42,20 +55,9 @@ const firehose = mockClient(FirehoseClient);
 const kinesis = mockClient(KinesisClient);
 const kms = mockClient(KMSClient);
 
-const meta = { $metadata: { httpStatusCode: 400 } };
-/** The owner tag value of the fixtures' delivery stream resource (`OrdersSse`). */
-const ORDERS_SSE = ownerTagValue(STACK_ID, 'OrdersSse');
-/** The same stream's resource after the construct was renamed. */
-const ORDERS_ENCRYPTION = ownerTagValue(STACK_ID, 'OrdersEncryption');
-/** The fixtures' data stream resource (`EventsSse`). */
-const EVENTS_SSE = ownerTagValue(STACK_ID, 'EventsSse');
 /** A resource of another stack. */
 const OTHER_STACK = ownerTagValue('arn:aws:cloudformation:eu-west-1:123456789012:stack/other/99999999-2222-3333-4444-555555555555', 'OrdersSse');
 
-/** An event of another logical id (a renamed construct). */
-function renamed(event: CloudFormationCustomResourceEvent, logicalId: string): CloudFormationCustomResourceEvent {
-  return { ...event, LogicalResourceId: logicalId };
-}
 
 /** The names of the commands sent, in order. */
 function names(client: typeof firehose | typeof kinesis): string[] {
@@ -92,11 +94,11 @@ beforeEach(() => {
 
 describe('the owner tag value', () => {
   test('is derived from the stack id and the logical id only, hash first, then the stack name and logical id', () => {
-    expect(ORDERS_SSE).toMatch(/^[0-9a-f]{16}\/app\/OrdersSse$/);
-    expect(ownerTagValue(STACK_ID, 'OrdersSse')).toBe(ORDERS_SSE);
-    expect(new Set([ORDERS_SSE, ORDERS_ENCRYPTION, OTHER_STACK]).size).toBe(3);
+    expect(ORDERS_SSE_OWNER).toMatch(/^[0-9a-f]{16}\/app\/OrdersSse$/);
+    expect(ownerTagValue(STACK_ID, 'OrdersSse')).toBe(ORDERS_SSE_OWNER);
+    expect(new Set([ORDERS_SSE_OWNER, ORDERS_ENCRYPTION_OWNER, OTHER_STACK]).size).toBe(3);
     // a stack deleted and deployed again under the same name has a new stack id
-    expect(ownerTagValue(STACK_ID.replace(/[0-9a-f-]{36}$/, '00000000-2222-3333-4444-555555555555'), 'OrdersSse')).not.toBe(ORDERS_SSE);
+    expect(ownerTagValue(STACK_ID.replace(/[0-9a-f-]{36}$/, '00000000-2222-3333-4444-555555555555'), 'OrdersSse')).not.toBe(ORDERS_SSE_OWNER);
   });
 
   test('fits the tag value limits of both services, whatever the names', () => {
@@ -105,7 +107,7 @@ describe('the owner tag value', () => {
     expect(longest).toHaveLength(MAX_TAG_VALUE_LENGTH);
     expect(ownerTagValue(longStack, `${'L'.repeat(254)}X`)).not.toBe(longest);
     expect(ownerTagValue('not an arn', 'Odd:Id with spaces%')).toMatch(/^[0-9a-f]{16}\/Odd_Id_with_spaces_$/);
-    for (const value of [ORDERS_SSE, longest]) {
+    for (const value of [ORDERS_SSE_OWNER, longest]) {
       expect(value).toMatch(/^[A-Za-z0-9_.\/=+@-]*$/);
     }
     // the key too: characters both Firehose and Kinesis document for tag keys
@@ -136,32 +138,32 @@ describe('Firehose', () => {
         'DescribeDeliveryStreamCommand',
         'TagDeliveryStreamCommand',
       ]);
-      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_SSE }] }]);
+      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_SSE_OWNER }] }]);
       expect(h.clock.sleeps[h.clock.sleeps.length - 1]).toBe(5_000);
       expect(h.records().map((r) => r.action).slice(-3)).toEqual(['settle', 'owner', 'answer']);
       const owner = h.records().filter((r) => r.action === 'owner');
-      expect(owner).toEqual([expect.objectContaining({ level: 'info', status: 'tagged', managedBy: ORDERS_SSE })]);
+      expect(owner).toEqual([expect.objectContaining({ level: 'info', status: 'tagged', managedBy: ORDERS_SSE_OWNER })]);
     });
 
     test('already ENABLED with the wanted key (no Start): the tag is written all the same', async () => {
       reads(described(enc.enabled()));
-      expect((await h.run(renamed(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
+      expect((await h.run(withLogicalId(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
       expect(names(firehose)).toEqual(['ListTagsForDeliveryStreamCommand', 'DescribeDeliveryStreamCommand', 'TagDeliveryStreamCommand']);
-      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_ENCRYPTION }] }]);
+      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_ENCRYPTION_OWNER }] }]);
     });
 
     test('an Update to another key: the tag after ENABLED with it', async () => {
       reads(described(enc.enabled()), described(enc.enabled(OTHER_KEY_ARN)));
       const answer = await h.run(updateEvent(properties({ KeyArn: OTHER_KEY_ARN }), properties()));
       expect(answer.Status).toBe('SUCCESS');
-      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_SSE }] }]);
+      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_SSE_OWNER }] }]);
     });
 
     test('an Update to another stream: the new stream is tagged', async () => {
       reads(described(enc.enabled(), { DeliveryStreamName: 'orders-v2' }));
       const answer = await h.run(updateEvent(properties({ DeliveryStreamName: 'orders-v2' }), properties()));
       expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `firehose:orders-v2#prior=${KEY_ARN}` });
-      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders-v2', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_SSE }] }]);
+      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders-v2', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_SSE_OWNER }] }]);
     });
 
     test('an Update of non-functional properties only: no call at all, so no tag (the resource, and its tag, stay the same)', async () => {
@@ -191,7 +193,7 @@ describe('Firehose', () => {
       reads(described(enc.enabled()));
       firehose.on(TagDeliveryStreamCommand).callsFake(sequence<object>(
         awsError('ThrottlingException', 'Rate exceeded'),
-        new FirehoseLimitExceeded({ message: 'Rate exceeded for TagDeliveryStream', ...meta }),
+        new FirehoseLimitExceeded({ message: 'Rate exceeded for TagDeliveryStream', ...CLIENT_ERROR_METADATA }),
         {},
       ));
       expect((await h.run(createEvent())).Status).toBe('SUCCESS');
@@ -202,7 +204,7 @@ describe('Firehose', () => {
 
     test('the stream has its 50 tags (LimitExceededException): not retried, still SUCCESS', async () => {
       reads(described(enc.enabled()));
-      firehose.on(TagDeliveryStreamCommand).rejects(new FirehoseLimitExceeded({ message: 'A stream can have at most 50 tags.', ...meta }));
+      firehose.on(TagDeliveryStreamCommand).rejects(new FirehoseLimitExceeded({ message: 'A stream can have at most 50 tags.', ...CLIENT_ERROR_METADATA }));
       expect((await h.run(createEvent())).Status).toBe('SUCCESS');
       expect(calls(TagDeliveryStreamCommand)).toHaveLength(1);
       expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'warn', status: 'not tagged' });
@@ -234,7 +236,7 @@ describe('Firehose', () => {
     });
 
     test('the tag names this resource: Stop, wait for DISABLED, then remove the tag', async () => {
-      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE));
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE_OWNER));
       reads(described(enc.enabled()), described(enc.disabling()), described(enc.disabled()));
       const answer = await h.run(deleteEvent());
       expect(answer.Status).toBe('SUCCESS');
@@ -250,15 +252,15 @@ describe('Firehose', () => {
     });
 
     test('the tag names another resource (the construct was renamed): SUCCESS without Stop, the stream left ENABLED', async () => {
-      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_ENCRYPTION));
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_ENCRYPTION_OWNER));
       reads(described(enc.enabled()));
       const answer = await h.run(deleteEvent());
       expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders' });
-      expect(answer.Reason).toContain(`managed by another resource (tag ${OWNER_TAG_KEY} ${ORDERS_ENCRYPTION}); encryption left on`);
+      expect(answer.Reason).toContain(`managed by another resource (tag ${OWNER_TAG_KEY} ${ORDERS_ENCRYPTION_OWNER}); encryption left on`);
       expect(names(firehose)).toEqual(['ListTagsForDeliveryStreamCommand']);
       expect(h.records().find((r) => r.action === 'owner')).toMatchObject({
         level: 'info',
-        managedBy: ORDERS_ENCRYPTION,
+        managedBy: ORDERS_ENCRYPTION_OWNER,
         decision: 'another resource manages the stream: encryption left on',
       });
     });
@@ -271,22 +273,22 @@ describe('Firehose', () => {
     });
 
     test('renamed, end to end: the new resource\'s Create tags the stream, the old resource\'s Delete leaves it ENABLED', async () => {
-      let owner: string | undefined = ORDERS_SSE;
+      let owner: string | undefined = ORDERS_SSE_OWNER;
       firehose.on(TagDeliveryStreamCommand).callsFake(async (input: { Tags: Array<{ Value: string }> }) => {
         owner = input.Tags[0].Value;
         return {};
       });
       firehose.on(ListTagsForDeliveryStreamCommand).callsFake(async () => tagged(owner));
       reads(described(enc.enabled()));
-      expect((await h.run(renamed(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
+      expect((await h.run(withLogicalId(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
       expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
-      expect(owner).toBe(ORDERS_ENCRYPTION);
+      expect(owner).toBe(ORDERS_ENCRYPTION_OWNER);
       expect(calls(StopDeliveryStreamEncryptionCommand)).toHaveLength(0);
     });
 
     test('an Update that moved the resource to another stream keeps its logical id: the old stream\'s Delete still stops it', async () => {
       // the tag the resource wrote on the old stream when it encrypted it
-      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE));
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE_OWNER));
       reads(described(enc.enabled()), described(enc.disabled()));
       const answer = await h.run(deleteEvent(properties({ DeliveryStreamName: 'orders' }), 'firehose:orders'));
       expect(answer.Status).toBe('SUCCESS');
@@ -330,15 +332,15 @@ describe('Firehose', () => {
     });
 
     test('the stream is gone: listing its tags fails, and the Delete answers SUCCESS as before', async () => {
-      firehose.on(ListTagsForDeliveryStreamCommand).rejects(new FirehoseNotFound({ message: 'not found', ...meta }));
-      reads(new FirehoseNotFound({ message: 'not found', ...meta }));
+      firehose.on(ListTagsForDeliveryStreamCommand).rejects(new FirehoseNotFound({ message: 'not found', ...CLIENT_ERROR_METADATA }));
+      reads(new FirehoseNotFound({ message: 'not found', ...CLIENT_ERROR_METADATA }));
       expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
       expect(names(firehose)).toEqual(['ListTagsForDeliveryStreamCommand', 'DescribeDeliveryStreamCommand']);
     });
 
     test('listing the tags throttled: retried, then judged', async () => {
       firehose.on(ListTagsForDeliveryStreamCommand).callsFake(sequence<ListTagsForDeliveryStreamOutput>(
-        new FirehoseLimitExceeded({ message: 'Rate exceeded', ...meta }),
+        new FirehoseLimitExceeded({ message: 'Rate exceeded', ...CLIENT_ERROR_METADATA }),
         awsError('ThrottlingException', 'Rate exceeded'),
         tagged(OTHER_STACK),
       ));
@@ -357,21 +359,21 @@ describe('Firehose', () => {
     });
 
     test('the tag names this resource but the stream was already DISABLED: no Stop, the tag removed', async () => {
-      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE));
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE_OWNER));
       reads(described(enc.disabled()));
       expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
       expect(names(firehose)).toEqual(['ListTagsForDeliveryStreamCommand', 'DescribeDeliveryStreamCommand', 'UntagDeliveryStreamCommand']);
     });
 
     test('the tag names this resource and the stream is being deleted: no Stop, no tag removal', async () => {
-      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE));
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE_OWNER));
       reads(described(enc.enabled(), { DeliveryStreamStatus: 'DELETING' }));
       expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
       expect(names(firehose)).toEqual(['ListTagsForDeliveryStreamCommand', 'DescribeDeliveryStreamCommand']);
     });
 
     test('removing the tag fails: still SUCCESS, with a warning', async () => {
-      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE));
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ORDERS_SSE_OWNER));
       firehose.on(UntagDeliveryStreamCommand).rejects(awsError('AccessDeniedException', 'not authorized'));
       reads(described(enc.enabled()), described(enc.disabled()));
       expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
@@ -406,7 +408,7 @@ describe('Kinesis', () => {
     reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect(names(kinesis).at(-1)).toBe('AddTagsToStreamCommand');
-    expect(calls(AddTagsToStreamCommand).map((c) => c.args[0].input)).toEqual([{ ...stream, Tags: { [OWNER_TAG_KEY]: EVENTS_SSE } }]);
+    expect(calls(AddTagsToStreamCommand).map((c) => c.args[0].input)).toEqual([{ ...stream, Tags: { [OWNER_TAG_KEY]: EVENTS_SSE_OWNER } }]);
   });
 
   test('already encrypted with the wanted key: tagged all the same', async () => {
@@ -422,7 +424,7 @@ describe('Kinesis', () => {
 
   test('tagging refused: still SUCCESS, with a warning', async () => {
     reads(summary(sse.kms()));
-    kinesis.on(AddTagsToStreamCommand).rejects(new KinesisAccessDenied({ message: 'not authorized', ...meta }));
+    kinesis.on(AddTagsToStreamCommand).rejects(new KinesisAccessDenied({ message: 'not authorized', ...CLIENT_ERROR_METADATA }));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'warn', status: 'not tagged' });
   });
@@ -430,7 +432,7 @@ describe('Kinesis', () => {
   test('AddTagsToStream over the rate (Kinesis answers LimitExceededException "Rate exceeded …"): retried', async () => {
     reads(summary(sse.kms()));
     kinesis.on(AddTagsToStreamCommand).callsFake(sequence<object>(
-      new KinesisLimitExceeded({ message: 'Rate exceeded for stream events under account 123456789012.', ...meta }),
+      new KinesisLimitExceeded({ message: 'Rate exceeded for stream events under account 123456789012.', ...CLIENT_ERROR_METADATA }),
       {},
     ));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
@@ -447,7 +449,7 @@ describe('Kinesis', () => {
   });
 
   test('Delete, the tag names this resource: Stop, then RemoveTagsFromStream', async () => {
-    kinesis.on(ListTagsForStreamCommand).resolves(tagged(EVENTS_SSE));
+    kinesis.on(ListTagsForStreamCommand).resolves(tagged(EVENTS_SSE_OWNER));
     reads(summary(sse.kms()), summary(sse.none(), 'UPDATING'), summary(sse.none()));
     expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
     expect(names(kinesis)).toEqual([
@@ -470,7 +472,7 @@ describe('Kinesis', () => {
   });
 
   test('Delete, listing the tags fails: falls back to Stop', async () => {
-    kinesis.on(ListTagsForStreamCommand).rejects(new KinesisAccessDenied({ message: 'not authorized', ...meta }));
+    kinesis.on(ListTagsForStreamCommand).rejects(new KinesisAccessDenied({ message: 'not authorized', ...CLIENT_ERROR_METADATA }));
     reads(summary(sse.kms()), summary(sse.none()));
     expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
     expect(calls(StopStreamEncryptionCommand)).toHaveLength(1);
@@ -479,8 +481,8 @@ describe('Kinesis', () => {
 
   test('Delete, listing the tags over the rate: retried, then judged', async () => {
     kinesis.on(ListTagsForStreamCommand).callsFake(sequence<ListTagsForStreamOutput>(
-      new KinesisLimitExceeded({ message: 'Rate exceeded for stream events under account 123456789012.', ...meta }),
-      tagged(EVENTS_SSE),
+      new KinesisLimitExceeded({ message: 'Rate exceeded for stream events under account 123456789012.', ...CLIENT_ERROR_METADATA }),
+      tagged(EVENTS_SSE_OWNER),
     ));
     reads(summary(sse.kms()), summary(sse.none()));
     expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');

@@ -26,10 +26,22 @@ import {
   StopStreamEncryptionCommand,
 } from '@aws-sdk/client-kinesis';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsOwnedProperties, createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
-import { Harness, KEY_ARN, keyMetadata, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID, successive } from './helpers';
+import {
+  CLIENT_ERROR_METADATA,
+  EVENTS_SSE_OWNER,
+  Harness,
+  KEY_ARN,
+  keyMetadata,
+  ORDERS_ENCRYPTION_OWNER,
+  ORDERS_SSE_OWNER,
+  OTHER_KEY_ARN,
+  RESPONSE_URL,
+  STACK_ID,
+  successive,
+  withLogicalId,
+} from './helpers';
 import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, MANAGED, sse, summary } from './kinesis-helpers';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { formatOwnerTag, OWNER_TAG_KEY, ownerIdentity, parseOwnerTag, parsePhysicalId, sameOwner, withPrior } from '../../src/private/contract';
@@ -38,18 +50,10 @@ const firehose = mockClient(FirehoseClient);
 const kinesis = mockClient(KinesisClient);
 const kms = mockClient(KMSClient);
 
-const meta = { $metadata: { httpStatusCode: 400 } };
 /** The fixtures' delivery stream resource (`OrdersSse`): X. */
-const X = ownerTagValue(STACK_ID, 'OrdersSse');
+const X = ORDERS_SSE_OWNER;
 /** The same stream's resource after a rename (`OrdersEncryption`): Y. */
-const Y = ownerTagValue(STACK_ID, 'OrdersEncryption');
-/** The fixtures' data stream resource (`EventsSse`). */
-const EVENTS_SSE = ownerTagValue(STACK_ID, 'EventsSse');
-
-/** An event of another logical id (a renamed construct). */
-function as(event: CloudFormationCustomResourceEvent, logicalId: string): CloudFormationCustomResourceEvent {
-  return { ...event, LogicalResourceId: logicalId };
-}
+const Y = ORDERS_ENCRYPTION_OWNER;
 
 /** A page of tags with this owner tag value (`undefined`: none). */
 function tagged(value?: string): { Tags: Array<{ Key: string; Value: string }>; HasMoreTags: boolean } {
@@ -201,7 +205,7 @@ describe('a rename: the new resource takes the stream over, naming the old one a
   test('the Create by Y of a stream tagged X writes `Y X`', async () => {
     firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(X));
     reads(described(enc.enabled()));
-    expect((await h.run(as(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
+    expect((await h.run(withLogicalId(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
     expect(tagValues()).toEqual([`${Y} ${ownerIdentity(X)}`]);
   });
 
@@ -225,7 +229,7 @@ describe('a rename: the new resource takes the stream over, naming the old one a
   test('clean-up after a successful rename (tag `X Y`): the Delete by Y writes X and leaves the encryption on', async () => {
     firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: X, previous: Y })));
     reads(described(enc.enabled()));
-    const deleted = await h.run(as(deleteEvent(properties(), 'firehose:orders#prior=none'), 'OrdersEncryption'));
+    const deleted = await h.run(withLogicalId(deleteEvent(properties(), 'firehose:orders#prior=none'), 'OrdersEncryption'));
     expect(deleted.Status).toBe('SUCCESS');
     expect(tagValues()).toEqual([X]);
     expect([stops(), starts().length, untags()]).toEqual([0, 0, 0]);
@@ -240,7 +244,7 @@ describe('a rename: the new resource takes the stream over, naming the old one a
 
   test('Kinesis: the rollback Delete by X of a stream tagged `X Y` writes Y back, no Stop', async () => {
     const other = ownerTagValue(STACK_ID, 'EventsEncryption');
-    kinesis.on(ListTagsForStreamCommand).resolves(tagged(formatOwnerTag({ owner: EVENTS_SSE, previous: other })));
+    kinesis.on(ListTagsForStreamCommand).resolves(tagged(formatOwnerTag({ owner: EVENTS_SSE_OWNER, previous: other })));
     kinesisReads(summary(sse.kms()));
     expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
     expect(kinesis.commandCalls(AddTagsToStreamCommand).map((c) => c.args[0].input.Tags?.[OWNER_TAG_KEY])).toEqual([ownerIdentity(other)]);
@@ -281,7 +285,7 @@ describe('a failed Update to another stream undoes itself', () => {
 
   test('the undo fails too: UPDATE_UNDO_FAILED names both causes and the stream\'s state', async () => {
     reads(payments(enc.disabled()), payments(enc.enabling()), payments(enc.enablingFailed()));
-    firehose.on(StopDeliveryStreamEncryptionCommand).rejects(new FirehoseLimitExceeded({ message: 'limit', ...meta }));
+    firehose.on(StopDeliveryStreamEncryptionCommand).rejects(new FirehoseLimitExceeded({ message: 'limit', ...CLIENT_ERROR_METADATA }));
     const answer = await h.run(toPayments());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders' });
     expect(answer.Reason).toMatch(/^UPDATE_UNDO_FAILED: ENABLING_FAILED: .* Putting payments back to its encryption before this update \(none\) failed too: CALL_LIMIT_EXCEEDED: .* The stream is now: stream ACTIVE, encryption ENABLING_FAILED/);
@@ -323,7 +327,7 @@ describe('Kinesis prior states', () => {
     expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${MANAGED}` });
 
     kinesis.resetHistory();
-    kinesis.on(ListTagsForStreamCommand).resolves(tagged(EVENTS_SSE));
+    kinesis.on(ListTagsForStreamCommand).resolves(tagged(EVENTS_SSE_OWNER));
     kinesisReads(summary(sse.kms()), summary(sse.kms(MANAGED), 'UPDATING'), summary(sse.kms(MANAGED)));
     const deleted = await h.run(kinesisDelete(kinesisProperties(), created.PhysicalResourceId));
     expect(deleted.Status).toBe('SUCCESS');

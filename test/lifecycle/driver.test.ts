@@ -15,6 +15,7 @@ import {
   loadStackTemplate,
   ResolveError,
   resolveValue,
+  RESPONSE_URL_EXPIRES_SECONDS,
   ResponseServer,
   runStep,
   StepRequest,
@@ -41,6 +42,11 @@ exports.handler = async (event, context) => {
   const p = event.ResourceProperties;
   console.log(JSON.stringify({ requestId: event.RequestId, action: 'received', remainingMs: context.getRemainingTimeInMillis() }));
   await sleep(Number(p.DelayMs || 0));
+  if (p.Mode === 'env') {
+    const env = {};
+    for (const name of p.Names.split(',')) env[name] = name in process.env ? process.env[name] : '(unset)';
+    console.log(JSON.stringify({ requestId: event.RequestId, action: 'env', env }));
+  }
   const answer = { Status: 'SUCCESS', Reason: 'ok', PhysicalResourceId: 'pid-' + event.LogicalResourceId, StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId, Data: { Seen: p.Value } };
   switch (p.Mode) {
     case 'silent': return;
@@ -186,6 +192,20 @@ describe('the Lambda-like runtime', () => {
     seen.push(process.env.AWS_ENDPOINT_URL_FIREHOSE);
     expect(seen).toEqual([cloud.endpoint, undefined]);
   });
+
+  test('one invocation\'s own variables set or hide the function\'s, for that invocation only', async () => {
+    const names = 'AWS_ACCESS_KEY_ID,AWS_ENDPOINT_URL_FIREHOSE,AWS_EC2_METADATA_DISABLED';
+    const envOf = (r: Awaited<ReturnType<typeof runStep>>) => r.logs.find((l) => l.json?.action === 'env')!.json!.env;
+    const [own, plain] = await Promise.all([
+      runStep(lambda, responses, request('OwnEnv', { Mode: 'env', Names: names, DelayMs: '200' }, {
+        environment: { AWS_ACCESS_KEY_ID: null, AWS_ENDPOINT_URL_FIREHOSE: 'not a url', AWS_EC2_METADATA_DISABLED: 'true' },
+      })),
+      runStep(lambda, responses, request('PlainEnv', { Mode: 'env', Names: names, DelayMs: '200' })),
+    ]);
+    expect(envOf(own)).toEqual({ AWS_ACCESS_KEY_ID: '(unset)', AWS_ENDPOINT_URL_FIREHOSE: 'not a url', AWS_EC2_METADATA_DISABLED: 'true' });
+    expect(envOf(plain)).toEqual({ AWS_ACCESS_KEY_ID: cloud.env().AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL_FIREHOSE: cloud.endpoint, AWS_EC2_METADATA_DISABLED: '(unset)' });
+    expect([own.status, plain.status]).toEqual(['SUCCESS', 'SUCCESS']);
+  });
 });
 
 describe('the function\'s log group', () => {
@@ -229,6 +249,21 @@ describe('the response URL server', () => {
     await expect(endpoint.accepted).resolves.toMatchObject({ attempt: 3 });
     expect(await send(endpoint.url, 'GET')).toBe(405);
     expect(await send(endpoint.url.replace(/cfn-response\/[^?]+/, 'cfn-response/nobody'), 'PUT')).toBe(404);
+  });
+
+  test('signedAgoMs back-dates X-Amz-Date; a URL past X-Amz-Date plus X-Amz-Expires is refused (403), as S3 refuses it', async () => {
+    const amzDate = (url: string) => new URL(url).searchParams.get('X-Amz-Date')!;
+    const asMs = (d: string) => Date.UTC(+d.slice(0, 4), +d.slice(4, 6) - 1, +d.slice(6, 8), +d.slice(9, 11), +d.slice(11, 13), +d.slice(13, 15));
+    const fresh = responses.issue('Fresh');
+    const late = responses.issue('Late', { signedAgoMs: 3_660_000 });
+    const expired = responses.issue('Expired', { signedAgoMs: (RESPONSE_URL_EXPIRES_SECONDS + 1) * 1000 });
+    expect(asMs(amzDate(fresh.url)) - asMs(amzDate(late.url))).toBeGreaterThanOrEqual(3_659_000);
+    expect(asMs(amzDate(fresh.url)) - asMs(amzDate(late.url))).toBeLessThanOrEqual(3_661_000);
+    expect(new URL(late.url).searchParams.get('X-Amz-Expires')).toBe(String(RESPONSE_URL_EXPIRES_SECONDS));
+    expect(await send(late.url, 'PUT')).toBe(200);
+    expect(await send(expired.url, 'PUT')).toBe(403);
+    expect(expired.puts).toHaveLength(0);
+    expect(() => responses.issue('Bad', { signedAgoMs: -1 })).toThrow(/signedAgoMs must be a number of milliseconds >= 0, got -1/);
   });
 });
 

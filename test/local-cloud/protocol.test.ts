@@ -184,6 +184,34 @@ describe('injected faults', () => {
     expect(t.cloud.control.calls('StartDeliveryStreamEncryption')).toEqual({ total: 1, accepted: 0, throttled: 0, failed: 1 });
   });
 
+  test('applyThenFail: the call takes effect, the caller sees the error, and it counts as accepted with that error', async () => {
+    t.cloud.control.createStream({ name: 'orders' });
+    t.cloud.control.failNext('StartDeliveryStreamEncryption', 'ServiceUnavailableException', { applyThenFail: true, resource: 'orders', message: 'lost' });
+    const lost = await rejectionOf(t.firehose.send(new StartDeliveryStreamEncryptionCommand({
+      DeliveryStreamName: 'orders',
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: KeyType.AWS_OWNED_CMK },
+    })));
+    expect(lost).toBeInstanceOf(ServiceUnavailableException);
+    expect(lost.message).toBe('lost');
+    expect(lost.$metadata?.httpStatusCode).toBe(500);
+    // the effect happened: the change is under way, and it took one call of the stream's window
+    const snapshot = t.cloud.control.stream('orders')!;
+    expect(snapshot.description.DeliveryStreamEncryptionConfiguration).toMatchObject({ Status: 'ENABLING', KeyType: 'AWS_OWNED_CMK' });
+    expect(snapshot.encryptionCalls.inWindow).toBe(1);
+    expect(t.cloud.control.calls('StartDeliveryStreamEncryption', 'orders')).toEqual({ total: 1, accepted: 1, throttled: 0, failed: 0 });
+    expect(t.cloud.control.callLog().at(-1)).toMatchObject({
+      operation: 'firehose:StartDeliveryStreamEncryption', resource: 'orders', outcome: 'accepted', errorName: 'ServiceUnavailableException', httpStatus: 500,
+    });
+    expect(t.cloud.control.state().faults).toEqual([]);
+  });
+
+  test('applyThenFail on a call that fails by itself answers its own error, with no effect', async () => {
+    t.cloud.control.failNext('StartDeliveryStreamEncryption', 'ServiceUnavailableException', { applyThenFail: true });
+    const missing = await rejectionOf(t.firehose.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'missing' })));
+    expect(missing.name).toBe('ResourceNotFoundException');
+    expect(t.cloud.control.calls('StartDeliveryStreamEncryption')).toEqual({ total: 1, accepted: 0, throttled: 0, failed: 1 });
+  });
+
   test('can be scoped to one resource', async () => {
     t.cloud.control.createStream({ name: 'a' });
     t.cloud.control.createStream({ name: 'b' });

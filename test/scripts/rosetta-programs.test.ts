@@ -1,0 +1,207 @@
+/**
+ * The checks `check:rosetta` runs on the README's Python and Java translations
+ * (scripts/rosetta-programs.ts) pass a whole program and report each kind of
+ * mistake: a misspelled class, a module or package that does not exist, a
+ * static member or keyword argument that does not exist, a syntax error.
+ *
+ * The index is built from the real aws-cdk-lib and constructs assemblies and a
+ * small stand-in for this library's (its `.jsii` exists only after compile).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  buildIndex,
+  checkJavaPrograms,
+  checkPythonPrograms,
+  JsiiAssembly,
+  ProgramIndex,
+  pythonName,
+  readAssemblyFile,
+  wrapJava,
+} from '../../scripts/rosetta-programs';
+
+const root = path.join(__dirname, '..', '..');
+
+/** This library's assembly, reduced to what the snippets below use. */
+const LIBRARY: JsiiAssembly = {
+  name: 'cdk-stream-encryption',
+  targets: { python: { module: 'cdk_stream_encryption' }, java: { package: 'dev.cdkstreamencryption' } },
+  types: {
+    'cdk-stream-encryption.DeliveryStreamEncryption': {
+      fqn: 'cdk-stream-encryption.DeliveryStreamEncryption',
+      kind: 'class',
+      name: 'DeliveryStreamEncryption',
+      base: 'constructs.Construct',
+      initializer: {
+        parameters: [
+          { name: 'scope', type: { fqn: 'constructs.Construct' } },
+          { name: 'id' },
+          { name: 'props', type: { fqn: 'cdk-stream-encryption.DeliveryStreamEncryptionProps' } },
+        ],
+      },
+      methods: [{ name: 'grantPutRecords', parameters: [{ name: 'grantee' }] }],
+    },
+    'cdk-stream-encryption.DeliveryStreamEncryptionProps': {
+      fqn: 'cdk-stream-encryption.DeliveryStreamEncryptionProps',
+      kind: 'interface',
+      name: 'DeliveryStreamEncryptionProps',
+      datatype: true,
+      properties: [{ name: 'deliveryStream' }, { name: 'keyType' }, { name: 'settleTime' }],
+    },
+    'cdk-stream-encryption.DeliveryStreamKeyType': {
+      fqn: 'cdk-stream-encryption.DeliveryStreamKeyType',
+      kind: 'enum',
+      name: 'DeliveryStreamKeyType',
+      members: [{ name: 'AWS_OWNED_CMK' }, { name: 'CUSTOMER_MANAGED_CMK' }],
+    },
+  },
+};
+
+let index: ProgramIndex;
+beforeAll(() => {
+  index = buildIndex([
+    readAssemblyFile(path.join(root, 'node_modules', 'aws-cdk-lib', '.jsii')),
+    readAssemblyFile(path.join(root, 'node_modules', 'constructs', '.jsii')),
+    LIBRARY,
+  ]);
+}, 60_000);
+
+const GOOD_PYTHON = `from aws_cdk import App, Duration, Stack
+import aws_cdk.aws_kinesisfirehose as firehose
+from aws_cdk import aws_iam as iam
+from cdk_stream_encryption import DeliveryStreamEncryption, DeliveryStreamKeyType
+
+app = App()
+stack = Stack(app, "Orders")
+role = iam.Role(stack, "Producer", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+sse = DeliveryStreamEncryption(stack, "OrdersSse",
+    delivery_stream=firehose.DeliveryStream.from_delivery_stream_name(stack, "Orders", "orders"),
+    key_type=DeliveryStreamKeyType.AWS_OWNED_CMK,
+    settle_time=Duration.seconds(10)
+)
+sse.grant_put_records(role)
+`;
+
+const GOOD_JAVA = `import software.amazon.awscdk.App;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.services.kinesisfirehose.*;
+import software.constructs.Construct;
+import java.util.List;
+import dev.cdkstreamencryption.DeliveryStreamEncryption;
+
+public class OrdersStack extends Stack {
+    public OrdersStack(Construct scope, String id) {
+        super(scope, id);
+        DeliveryStreamEncryption.Builder.create(this, "OrdersSse")
+                .deliveryStream(DeliveryStream.fromDeliveryStreamName(this, "Orders", "orders"))
+                .build();
+    }
+}
+
+App app = new App();
+new OrdersStack(app, "Orders");
+List<String> names = List.of("orders");
+`;
+
+describe('Python translations', () => {
+  test('a whole program whose every import, class, static member and keyword exists passes', () => {
+    expect(checkPythonPrograms([{ name: 'good', source: GOOD_PYTHON }], index)).toEqual([]);
+  });
+
+  test('each kind of mistake is reported, with the snippet and line', () => {
+    const broken = [
+      { name: 'class', source: GOOD_PYTHON.replace('import App, Duration, Stack', 'import App, Duration, Stak') },
+      { name: 'module', source: GOOD_PYTHON.replace('aws_cdk.aws_kinesisfirehose', 'aws_cdk.aws_kinesisfirehouse') },
+      { name: 'member', source: GOOD_PYTHON.replace('firehose.DeliveryStream.', 'firehose.DeliveryStreem.') },
+      { name: 'static', source: GOOD_PYTHON.replace('from_delivery_stream_name', 'from_delivery_stream_nam') },
+      { name: 'keyword', source: GOOD_PYTHON.replace('delivery_stream=', 'delivery_steam=') },
+      { name: 'enum', source: GOOD_PYTHON.replace('AWS_OWNED_CMK', 'AWS_OWNED_KEY') },
+      { name: 'library', source: GOOD_PYTHON.replace('DeliveryStreamEncryption, DeliveryStreamKeyType', 'DeliveryStreamEncryptor, DeliveryStreamKeyType') },
+      { name: 'syntax', source: GOOD_PYTHON.replace('app = App()', 'app = App(') },
+    ];
+    const problems = checkPythonPrograms(broken, index);
+    const of = (name: string) => problems.filter((p) => p.startsWith(`${name}:`));
+    expect(of('class')).toEqual(['class:1: module aws_cdk has no member Stak']);
+    expect(of('module')).toEqual([
+      expect.stringMatching(/^module:2: module aws_cdk\.aws_kinesisfirehouse is in none of the jsii assemblies \(aws-cdk-lib, constructs, cdk-stream-encryption\)/),
+    ]);
+    expect(of('member')).toEqual(['member:10: module aws_cdk.aws_kinesisfirehose has no member DeliveryStreem']);
+    expect(of('static')).toEqual(['static:10: aws_cdk.aws_kinesisfirehose.DeliveryStream has no static member from_delivery_stream_nam']);
+    expect(of('keyword')).toEqual(['keyword:10: cdk_stream_encryption.DeliveryStreamEncryption() has no keyword argument delivery_steam']);
+    expect(of('enum')).toEqual(['enum:11: cdk_stream_encryption.DeliveryStreamKeyType has no static member AWS_OWNED_KEY']);
+    expect(of('library')).toEqual(['library:4: module cdk_stream_encryption has no member DeliveryStreamEncryptor']);
+    expect(of('syntax')).toEqual([expect.stringMatching(/^syntax:\d+: does not compile \(py_compile\): /)]);
+    expect(problems).toHaveLength(broken.length);
+  });
+
+  test('the standard library may be imported; a module of no assembly may not', () => {
+    const problems = checkPythonPrograms(
+      [
+        { name: 'stdlib', source: 'import typing\nfrom os import path\n' },
+        { name: 'unknown', source: 'import cdk_nag\n' },
+      ],
+      index,
+    );
+    expect(problems).toEqual([expect.stringMatching(/^unknown:1: module cdk_nag is in none of the jsii assemblies/)]);
+  });
+
+  test('names follow jsii-pacmak: snake_case, and a trailing _ for a Python keyword', () => {
+    expect(pythonName('fromDeliveryStreamName')).toBe('from_delivery_stream_name');
+    expect(pythonName('grantPutRecords')).toBe('grant_put_records');
+    expect(pythonName('fromSSMParameterName')).toBe('from_ssm_parameter_name');
+    expect(pythonName('lambda')).toBe('lambda_');
+    expect(index.python.aws_cdk.submodules).toContain('aws_lambda');
+    expect(index.python['aws_cdk.aws_lambda'].types.Runtime.statics).toContain('NODEJS_22_X');
+  });
+});
+
+describe('Java translations', () => {
+  test('a whole program whose every import exists parses and passes', () => {
+    expect(checkJavaPrograms([{ name: 'good', source: GOOD_JAVA }], index)).toEqual([]);
+  });
+
+  test('each kind of mistake is reported, with the snippet', () => {
+    const broken = [
+      { name: 'syntax', source: GOOD_JAVA.replace('App app = new App();', 'App app = new App()') },
+      { name: 'class', source: GOOD_JAVA.replace('import software.amazon.awscdk.Stack;', 'import software.amazon.awscdk.Stak;') },
+      { name: 'package', source: GOOD_JAVA.replace('services.kinesisfirehose.*', 'services.kinesisfirehouse.*') },
+      { name: 'library', source: GOOD_JAVA.replace('dev.cdkstreamencryption.DeliveryStreamEncryption', 'dev.cdkstreamencryption.DeliveryStreamEncryptor') },
+      { name: 'jdk', source: GOOD_JAVA.replace('java.util.List', 'java.util.Lst') },
+      { name: 'nowhere', source: GOOD_JAVA.replace('import software.constructs.Construct;', 'import io.github.cdklabs.cdknag.NagSuppressions;') },
+    ];
+    const problems = checkJavaPrograms(broken, index);
+    const of = (name: string) => problems.filter((p) => p.startsWith(`${name}:`));
+    expect(of('syntax')).toEqual([expect.stringMatching(/^syntax: does not parse as Java: \d+:\d+: ';' expected \(in `App app = new App\(\)`\)$/)]);
+    expect(of('class')).toEqual(['class: import software.amazon.awscdk.Stak: package software.amazon.awscdk has no type Stak']);
+    expect(of('package')).toEqual([
+      'package: import software.amazon.awscdk.services.kinesisfirehouse.*: the jsii assemblies (aws-cdk-lib, constructs, cdk-stream-encryption) have no package software.amazon.awscdk.services.kinesisfirehouse',
+    ]);
+    expect(of('library')).toEqual([
+      'library: import dev.cdkstreamencryption.DeliveryStreamEncryptor: package dev.cdkstreamencryption has no type DeliveryStreamEncryptor',
+    ]);
+    expect(of('jdk')).toEqual(['jdk: import java.util.Lst: the JDK has no such class']);
+    expect(of('nowhere')).toEqual([
+      'nowhere: import io.github.cdklabs.cdknag.NagSuppressions: no package of the jsii assemblies (aws-cdk-lib, constructs, cdk-stream-encryption) nor of the JDK',
+    ]);
+    expect(problems).toHaveLength(broken.length);
+  });
+
+  test('rosetta\'s top-level statements go into a method; its classes stay top-level, after the imports', () => {
+    const wrapped = wrapJava(GOOD_JAVA, 'Wrapper').split('\n');
+    const at = (line: string) => wrapped.findIndex((l) => l.trim() === line);
+    expect(at('import dev.cdkstreamencryption.DeliveryStreamEncryption;')).toBeLessThan(at('public class OrdersStack extends Stack {'));
+    expect(wrapped[at('public class OrdersStack extends Stack {')]).toBe('public class OrdersStack extends Stack {');
+    expect(at('class Wrapper {')).toBeGreaterThan(at('public class OrdersStack extends Stack {'));
+    expect(at('void snippet() throws Exception {')).toBe(at('class Wrapper {') + 1);
+    expect(at('App app = new App();')).toBeGreaterThan(at('void snippet() throws Exception {'));
+    expect(wrapped[at('App app = new App();')]).toBe('    App app = new App();');
+  });
+});
+
+test('an assembly stored as a jsii/file-redirect to a gzip file is read', () => {
+  const redirect = JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'aws-cdk-lib', '.jsii'), 'utf8'));
+  expect(redirect.schema).toBe('jsii/file-redirect');
+  const assembly = readAssemblyFile(path.join(root, 'node_modules', 'aws-cdk-lib', '.jsii'));
+  expect(assembly.name).toBe('aws-cdk-lib');
+  expect(Object.keys(assembly.types ?? {}).length).toBeGreaterThan(1000);
+});
