@@ -73,7 +73,9 @@ interface ValidationReport {
 const MATRIX_DIR = path.join(ROOT, 'matrix');
 const VERSIONS: Versions = JSON.parse(fs.readFileSync(path.join(MATRIX_DIR, 'versions.json'), 'utf8'));
 const APPS: App[] = [
-  { name: 'js', stack: 'MatrixJs', libraryIds: ['CdkStreamEncryptionProvider', 'OrdersSse', 'EventsSse'] },
+  // Clicks and Scratch are streams the app defines and the library encrypts (Clicks through
+  // ClicksSse, Scratch through StreamEncryptionFixes); Audit holds only what the fixes add.
+  { name: 'js', stack: 'MatrixJs', libraryIds: ['CdkStreamEncryptionProvider', 'OrdersSse', 'EventsSse', 'ClicksSse', 'Clicks', 'Audit', 'Scratch'] },
   { name: 'ts', stack: 'MatrixTs', libraryIds: ['CdkStreamEncryptionProvider', 'ClicksSse', 'AuditSse'] },
 ];
 /** For the CDK CLI when it only synthesizes: a fixed region and no telemetry. */

@@ -16,6 +16,7 @@ import {
 import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
 import { addKeyHealth } from './private/key-health';
 import { dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
+import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
 import { StreamEncryptionProvider } from './private/provider';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
 import { KeyRemoval, validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
@@ -310,6 +311,12 @@ export class DataStreamEncryption extends Construct {
         ...sharedProperties(settings),
       }),
     });
+
+    // cdk-nag's rule on the stream's own encryption holds: this construct encrypts it.
+    const definedStream = cfnStreamOf(props.stream);
+    if (definedStream) {
+      suppressEncryptedStreamNagRules(definedStream, NAG_SUPPRESSIONS.encryptedDataStream);
+    }
 
     this.encryptionType = this.resource.getAttString(DATA_STREAM_ATTRIBUTES.EncryptionType);
     this.keyIdInForce = this.resource.getAttString(DATA_STREAM_ATTRIBUTES.KeyId);

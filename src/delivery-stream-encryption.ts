@@ -17,6 +17,7 @@ import { addEncryptionResource, sharedProperties, streamKey } from './private/en
 import { EncryptedDeliveryStream, withProducerKeyGrant } from './private/firehose-handle';
 import { deliveryStreamPermissions } from './private/firehose-permissions';
 import { addKeyHealth, DEFAULT_ALARM_PERIOD, FIREHOSE_NAMESPACE, FIREHOSE_STREAM_DIMENSION } from './private/key-health';
+import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
 import { StreamEncryptionProvider } from './private/provider';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
 import { validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
@@ -288,6 +289,12 @@ export class DeliveryStreamEncryption extends Construct {
         ...sharedProperties(settings),
       }),
     });
+
+    // cdk-nag's rule on the stream's own encryption holds: this construct encrypts it.
+    const definedStream = cfnDeliveryStreamOf(props.deliveryStream);
+    if (definedStream) {
+      suppressEncryptedStreamNagRules(definedStream, NAG_SUPPRESSIONS.encryptedDeliveryStream);
+    }
 
     this.encryptionStatus = this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.EncryptionStatus);
     this.keyTypeInForce = this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.KeyType);

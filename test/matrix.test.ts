@@ -1,6 +1,7 @@
 /**
  * The version matrix (`scripts/check-matrix.ts`) fails when the library's
- * cdk-nag suppressions are missing: each column's JavaScript app (cdk-nag 2
+ * cdk-nag suppressions are missing (on its own resources, and on the stream
+ * defined in the app that it encrypts): each column's JavaScript app (cdk-nag 2
  * metadata at the floor, cdk-nag 3 acknowledgements at the newest versions),
  * synthesized once with the suppressions stripped and once as it is, from one
  * install per column.
@@ -55,6 +56,8 @@ describe.each([
     expect(status).not.toBe(0);
     expect(output).toMatch(/\[\/MatrixJs\/CdkStreamEncryptionProvider\/Handler\/Resource\] NIST\.800\.53\.R5-LambdaDLQ\b/);
     expect(output).toMatch(/\bAwsSolutions-IAM5\b/);
+    // the acknowledgement of the encryption rule on a stream defined in the app that the library encrypts
+    expect(output).toMatch(/\[\/MatrixJs\/Clicks\/Resource\] AwsSolutions-KDF1\b/);
     expect(output).toContain(`the version matrix found cdk-nag errors on the library's resources in matrix ${column}/js (suppressions stripped)`);
   }, 120_000);
 

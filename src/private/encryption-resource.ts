@@ -141,7 +141,7 @@ export interface EncryptionResourceOptions {
  */
 export function addEncryptionResource(scope: Construct, options: EncryptionResourceOptions): CustomResource {
   const provider = StreamEncryptionProvider.of(scope);
-  provider.claim(options.streamIdentity, scope.node.path, options.streamProp);
+  provider.claim(options.streamIdentity, scope.node.path, options.streamProp, options.stream);
   provider.configureLogs(options.logs, scope.node.path);
   provider.allow(...options.permissions);
   const resource = new CustomResource(scope, 'Resource', {

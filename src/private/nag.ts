@@ -11,10 +11,23 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 
 /**
- * The cdk-nag rules that cannot apply to a CloudFormation custom-resource
- * handler, with the reason each is suppressed. Listed in the README.
+ * The cdk-nag rules the library suppresses, with the reason of each, listed
+ * in the README: the rules that cannot apply to a CloudFormation
+ * custom-resource handler (on the handler's resources), and the rules on
+ * server-side encryption of a stream defined in the app that one of the
+ * library's constructs encrypts (on that stream's L1 resource).
  */
 export const NAG_SUPPRESSIONS = {
+  encryptedDeliveryStream: {
+    ids: ['AwsSolutions-KDF1'],
+    reason:
+      'A DeliveryStreamEncryption of cdk-stream-encryption turns on this delivery stream\'s server-side encryption (StartDeliveryStreamEncryption), and its deployment completes only once the stream reports ENABLED.',
+  },
+  encryptedDataStream: {
+    ids: ['AwsSolutions-KDS1'],
+    reason:
+      'A DataStreamEncryption of cdk-stream-encryption turns on this data stream\'s server-side encryption (StartStreamEncryption), and its deployment completes only once the stream is ACTIVE with the key.',
+  },
   logStreams: {
     id: 'AwsSolutions-IAM5',
     reason:
@@ -65,6 +78,22 @@ export function suppressInapplicableNagRules(handler: lambda.Function, logPolicy
   acknowledge(handler, functionAcknowledgements);
   const finding = flattenCfnReference(Stack.of(logPolicy).resolve(logStreamsArn));
   acknowledge(logPolicy, [{ id: `${NAG_SUPPRESSIONS.logStreams.id}[Resource::${finding}]`, reason: NAG_SUPPRESSIONS.logStreams.reason }]);
+}
+
+/**
+ * Suppress `rules` on `resource`, the L1 resource of a stream defined in the
+ * app that a construct of the library encrypts, for both cdk-nag
+ * generations: added to whatever `cdk_nag` metadata the resource already
+ * has (the app's own suppressions stay, also of the same rule), and acknowledged through
+ * `Validations` where the app's aws-cdk-lib has it.
+ */
+export function suppressEncryptedStreamNagRules(resource: CfnResource, rules: { readonly ids: string[]; readonly reason: string }): void {
+  const acknowledgements = rules.ids.map((id) => ({ id, reason: rules.reason }));
+  const existing = (resource.getMetadata('cdk_nag') ?? {}) as { rules_to_suppress?: Acknowledgement[] };
+  const present = existing.rules_to_suppress ?? [];
+  const added = acknowledgements.filter((rule) => !present.some((p) => p.id === rule.id));
+  resource.addMetadata('cdk_nag', { ...existing, rules_to_suppress: [...present, ...added] });
+  acknowledge(resource, acknowledgements);
 }
 
 /** One rule acknowledged, as aws-cdk-lib's `Validations.acknowledge` takes it. */

@@ -4,12 +4,12 @@
  * Not part of the public jsii API.
  */
 import * as path from 'path';
-import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { HANDLER_TIMEOUT_SECONDS, OWNER_TAG_KEY } from './contract';
 import { addHandlerLogs } from './handler-logs';
 import { latestNodeRuntime, suppressInapplicableNagRules } from './nag';
@@ -148,8 +148,10 @@ export class StreamEncryptionProvider extends Construct {
    * @param identity - the stream, as its ARN resolves in this stack.
    * @param claimant - the claiming construct's path.
    * @param prop - the prop that holds the stream, for the message.
+   * @param stream - the stream construct, recorded with its L1 resource (if
+   * any) for `EncryptedStreams.claimantOf`.
    */
-  public claim(identity: string, claimant: string, prop: string): void {
+  public claim(identity: string, claimant: string, prop: string, stream: IConstruct): void {
     const owner = this.claims.get(identity);
     if (owner !== undefined) {
       throw new Error(
@@ -157,6 +159,7 @@ export class StreamEncryptionProvider extends Construct {
       );
     }
     this.claims.set(identity, claimant);
+    EncryptedStreams.of(this).record(identity, claimant, stream);
   }
 
   /**
@@ -221,3 +224,56 @@ function describeLogOption(prop: keyof HandlerLogOptions, value: logs.RetentionD
   }
   return value === logs.RetentionDays.INFINITE ? 'RetentionDays.INFINITE' : `${value} days`;
 }
+
+/**
+ * Every stream the library's constructs encrypt in one stage of an app (the
+ * app itself, or a Stage in it), across its stacks: what each provider's
+ * `claim` recorded, read by the `StreamEncryptionChecks` and
+ * `StreamEncryptionFixes` aspects to leave covered streams alone. One record
+ * per stage, because each stage is deployed on its own (the same stream
+ * name in two stages without an environment is two streams). Kept on the
+ * stage (under a global symbol, so that two copies of the library in one app
+ * share it), never in a module-level cache.
+ */
+export class EncryptedStreams {
+  /** The record of `scope`'s stage (or of its root construct, outside any stage), created on first use. */
+  public static of(scope: IConstruct): EncryptedStreams {
+    const root = (Stage.of(scope) ?? scope.node.root) as unknown as Record<symbol, EncryptedStreams | undefined>;
+    const existing = root[ENCRYPTED_STREAMS];
+    if (existing) {
+      return existing;
+    }
+    const fresh = new EncryptedStreams();
+    root[ENCRYPTED_STREAMS] = fresh;
+    return fresh;
+  }
+
+  /** The claimant's path, by the stream's identity (see `streamIdentity`). */
+  private readonly byIdentity = new Map<string, string>();
+  /** The claimant's path, by the stream construct and by its L1 resource. */
+  private readonly byConstruct = new Map<IConstruct, string>();
+
+  private constructor() {}
+
+  /** Record that `claimant` encrypts `stream`, whose identity is `identity`. */
+  public record(identity: string, claimant: string, stream: IConstruct): void {
+    this.byIdentity.set(identity, claimant);
+    this.byConstruct.set(stream, claimant);
+    const child = stream.node.defaultChild;
+    if (child) {
+      this.byConstruct.set(child, claimant);
+    }
+  }
+
+  /**
+   * The path of the construct that encrypts the stream `stream` (a stream
+   * construct or its L1 resource), found by the construct itself or by the
+   * stream's identity; `undefined` when none does.
+   */
+  public claimantOf(stream: IConstruct, identity: string): string | undefined {
+    return this.byConstruct.get(stream) ?? this.byIdentity.get(identity);
+  }
+}
+
+/** Where an app's root construct holds its `EncryptedStreams`. */
+const ENCRYPTED_STREAMS = Symbol.for('cdk-stream-encryption.EncryptedStreams');

@@ -96,9 +96,10 @@ describe('cdk-nag', () => {
 
   test('each suppression carries its reason and is limited to rules that cannot apply to a handler', () => {
     const template = Template.fromStack(stack).toJSON();
-    const suppressed = Object.values(template.Resources as Record<string, any>).flatMap(
-      (r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? [],
-    );
+    const resources = Object.entries(template.Resources as Record<string, any>);
+    const suppressed = resources
+      .filter(([id]) => id.startsWith(PROVIDER_ID))
+      .flatMap(([, r]) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []);
     const ids = suppressed.map((s: any) => s.id).sort();
     expect(ids).toEqual(
       [
@@ -113,6 +114,14 @@ describe('cdk-nag', () => {
     }
     const iam5 = suppressed.find((s: any) => s.id === 'AwsSolutions-IAM5');
     expect(iam5.applies_to).toEqual([{ regex: expect.stringContaining(':log-stream:\\*') }]);
+  });
+
+  test('outside the handler, only the encryption rule of the delivery stream defined here (which InStack encrypts) is suppressed', () => {
+    const template = Template.fromStack(stack).toJSON();
+    const suppressedElsewhere = Object.entries(template.Resources as Record<string, any>)
+      .filter(([id]) => !id.startsWith(PROVIDER_ID))
+      .flatMap(([id, r]) => (r.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((s: any) => `${r.Type} ${id.replace(/[0-9A-F]{8}$/, '')}: ${s.id}`));
+    expect(suppressedElsewhere).toEqual(['AWS::KinesisFirehose::DeliveryStream Clicks: AwsSolutions-KDF1']);
   });
 });
 
