@@ -88,7 +88,8 @@ export class ExampleStack extends Stack {
     });
     this.clicksEncryption = new DeliveryStreamEncryption(this, 'ClicksEncryption', { deliveryStream: clicks, encryptionKey: keyFor('Clicks') });
 
-    // A producer that writes to `orders`: granted the Firehose and KMS actions it needs.
+    // A producer that writes to `orders`: granted the Firehose and KMS actions it needs, on the
+    // stream as the encryption hands it back, so the grant is in force only once it is ENABLED.
     const producer = new lambda.Function(this, 'OrdersProducer', {
       runtime: lambda.Runtime.NODEJS_22_X,
       handler: 'index.handler',
@@ -100,7 +101,7 @@ export class ExampleStack extends Stack {
           '}));\n',
       ),
     });
-    this.ordersEncryption.grantPutRecords(producer);
+    this.ordersEncryption.encryptedDeliveryStream.grantPutRecords(producer);
 
     if (props.dataStream) {
       // A Kinesis data stream defined right here, left unencrypted by its own definition

@@ -54,6 +54,8 @@ function productionDependencies(): HandlerDependencies {
     clients: clientCache({ maxAttempts: 1 }),
     sendResponse: createResponseSender({ clock: REAL_CLOCK }),
     log: writeLine,
+    // Lambda sets it to the function's log group (its own, when configured); read per event.
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
   };
 }
 
@@ -62,7 +64,7 @@ function productionDependencies(): HandlerDependencies {
  * CloudFormation (SUCCESS or FAILED) and logs what it did.
  *
  * @param event - the CloudFormation custom-resource request.
- * @param context - the Lambda context (remaining time, log stream name).
+ * @param context - the Lambda context (remaining time, log group and log stream names).
  */
 export async function handler(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
   try {

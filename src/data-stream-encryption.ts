@@ -2,10 +2,12 @@ import { Annotations, CustomResource, Duration, RemovalPolicy } from 'aws-cdk-li
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { KeyHealthAlarms, KeyHealthAlarmsOptions } from './key-health';
 import { DataStreamKeyType } from './key-type';
 import {
+  DATA_STREAM_ATTRIBUTES,
   DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DATA_STREAM_NAME_PATTERN,
   encodeDataStreamEncryptionProperties,
@@ -15,6 +17,7 @@ import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from
 import { addKeyHealth } from './private/key-health';
 import { dataStreamGuardPermissions, dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
 import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
+import { StreamEncryptionProvider } from './private/provider';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
 import { KeyRemoval, validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
 
@@ -135,6 +138,34 @@ export interface DataStreamEncryptionProps {
    * of its own, which guards every stream encryption whose `repair` is not `false`
    */
   readonly repair?: boolean;
+
+  /**
+   * How long the handler's log group keeps its events.
+   *
+   * Every stream encryption of a stack shares one handler function and its
+   * log group (`handlerLogGroup`): the constructs of a stack that set
+   * `logRetention` must set the same value (a conflict fails at synth, naming
+   * both constructs); one of them may set it for all.
+   * `RetentionDays.INFINITE` warns at synth: cdk-nag's NIST 800-53 R5, HIPAA
+   * and PCI DSS packs report a log group without a retention period.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What becomes of the handler's log group, and of the key that encrypts
+   * it, when the stack no longer has them (the stack is deleted, or its last
+   * stream encryption is removed).
+   *
+   * `RETAIN` keeps both: the log is the record of what was done to the
+   * streams. `DESTROY` deletes the log group and schedules its key's deletion.
+   * Shared by the constructs of a stack, like `logRetention`: those that set
+   * it must agree.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -155,6 +186,8 @@ export interface DataStreamEncryptionProps {
  * const sse = new DataStreamEncryption(this, 'EventsSse', { stream });
  * sse.grantWrite(producerRole);
  * sse.grantRead(consumerRole);
+ * // or hand the encrypted stream on: it carries the key
+ * sse.encryptedStream.grantRead(consumerRole);
  */
 export class DataStreamEncryption extends Construct {
   /**
@@ -175,14 +208,69 @@ export class DataStreamEncryption extends Construct {
   public readonly keyId: string;
 
   /**
-   * The encrypted data stream.
+   * The data stream to encrypt, as it was given (`stream`).
+   *
+   * Resources that use it may be created before its encryption is on, and
+   * its own grants know of the key only if it was imported with one; use
+   * `encryptedStream` to hand the stream on.
    */
   public readonly stream: kinesis.IStream;
+
+  /**
+   * The same data stream, as a handle that carries the key it is encrypted
+   * with (`encryptionKey`) and whose ARN comes from this construct's custom
+   * resource.
+   *
+   * Whatever is given it adds the key's permissions by itself, as for a
+   * `kinesis.Stream` created encrypted: `encryptedStream.grantRead(...)`, a
+   * `KinesisEventSource` or a Firehose `KinesisStreamSource` give `kms:Decrypt`
+   * on the key, `grantWrite` the key actions aws-cdk-lib's `Stream.grantWrite`
+   * gives. Those grants are aws-cdk-lib's: broader than this construct's own
+   * `grantRead`, `grantWrite` and `grantReadWrite`, which give only the KMS
+   * action each role needs, usable only through Kinesis for this stream.
+   *
+   * A resource that uses it (an event source mapping, a policy naming its
+   * ARN) is created only once the stream is encrypted, and removed before the
+   * encryption is turned off. With `KINESIS_MANAGED` it carries no key: the
+   * Kinesis-managed key needs no permission of its users.
+   */
+  public readonly encryptedStream: kinesis.IStream;
 
   /**
    * The custom resource that holds the stream's encryption.
    */
   public readonly resource: CustomResource;
+
+  /**
+   * The stream's encryption type once the deployment of this construct
+   * succeeded: `KMS`.
+   *
+   * @attribute
+   */
+  public readonly encryptionType: string;
+
+  /**
+   * The `KeyId` the stream is encrypted with once the deployment of this
+   * construct succeeded: the customer managed key's ARN, or
+   * `alias/aws/kinesis`.
+   *
+   * @attribute
+   */
+  public readonly keyIdInForce: string;
+
+  /**
+   * The stream's status once the deployment of this construct succeeded:
+   * `ACTIVE`.
+   *
+   * @attribute
+   */
+  public readonly streamStatus: string;
+
+  /**
+   * The handler's log group: one per stack, shared by every stream
+   * encryption of the stack. Every `FAILED` reason the handler gives names it.
+   */
+  public readonly handlerLogGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: DataStreamEncryptionProps) {
     super(scope, id);
@@ -237,6 +325,7 @@ export class DataStreamEncryption extends Construct {
         streamArn: props.stream.streamArn,
         permissions: dataStreamGuardPermissions(this, props.stream.streamArn, this.encryptionKey?.keyArn),
       },
+      logs: { logRetention: props.logRetention, logRemovalPolicy: props.logRemovalPolicy },
       properties: encodeDataStreamEncryptionProperties({
         StreamKind: 'kinesis',
         StreamName: props.stream.streamName,
@@ -251,6 +340,25 @@ export class DataStreamEncryption extends Construct {
     if (definedStream) {
       suppressEncryptedStreamNagRules(definedStream, NAG_SUPPRESSIONS.encryptedDataStream);
     }
+
+    this.encryptionType = this.resource.getAttString(DATA_STREAM_ATTRIBUTES.EncryptionType);
+    this.keyIdInForce = this.resource.getAttString(DATA_STREAM_ATTRIBUTES.KeyId);
+    this.streamStatus = this.resource.getAttString(DATA_STREAM_ATTRIBUTES.StreamStatus);
+    this.encryptedStream = kinesis.Stream.fromStreamAttributes(this, 'EncryptedStream', {
+      streamArn: this.resource.getAttString(DATA_STREAM_ATTRIBUTES.StreamArn),
+      encryptionKey: this.encryptionKey,
+    });
+    this.handlerLogGroup = StreamEncryptionProvider.of(this).logGroup;
+  }
+
+  /**
+   * Grant `grantee` the Kinesis `actions` on this stream's ARN, as
+   * `kinesis.Stream.grant` does. No key actions: for those, grant them on
+   * `encryptionKey` yourself, or use `grantRead`, `grantWrite` or
+   * `grantReadWrite`.
+   */
+  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    return this.stream.grant(grantee, ...actions);
   }
 
   /**
@@ -258,6 +366,9 @@ export class DataStreamEncryption extends Construct {
    * read grant and, with a customer managed key, `kms:Decrypt` on that key,
    * usable only through Kinesis for this stream (conditions `kms:ViaService`
    * and `kms:EncryptionContext:aws:kinesis:arn`).
+   *
+   * `kms:Decrypt` is the one KMS action the Kinesis Data Streams Developer
+   * Guide asks of consumers ("Permissions to use user-generated KMS keys").
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     return this.withKeyGrant(this.stream.grantRead(grantee), grantee, ['kms:Decrypt']);
@@ -267,6 +378,12 @@ export class DataStreamEncryption extends Construct {
    * Grant `grantee` what a producer of this stream needs: the stream's own
    * write grant and, with a customer managed key, `kms:GenerateDataKey` on
    * that key, usable only through Kinesis for this stream.
+   *
+   * `kms:GenerateDataKey` is the one KMS action the Kinesis Data Streams
+   * Developer Guide asks of producers ("Permissions to use user-generated KMS
+   * keys"). aws-cdk-lib's `Stream.grantWrite` (and so
+   * `encryptedStream.grantWrite`) also grants `kms:Encrypt`, `kms:ReEncrypt*`
+   * and `kms:Decrypt`, on any request; this grant leaves them out.
    */
   public grantWrite(grantee: iam.IGrantable): iam.Grant {
     return this.withKeyGrant(this.stream.grantWrite(grantee), grantee, ['kms:GenerateDataKey']);

@@ -1,20 +1,24 @@
-import { CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { KeyHealthAlarms, KeyHealthAlarmsOptions } from './key-health';
 import { DeliveryStreamKeyType } from './key-type';
 import {
+  DELIVERY_STREAM_ATTRIBUTES,
   DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DELIVERY_STREAM_NAME_PATTERN,
   encodeDeliveryStreamEncryptionProperties,
 } from './private/contract';
-import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
+import { addEncryptionResource, sharedProperties, streamKey } from './private/encryption-resource';
+import { EncryptedDeliveryStream, withProducerKeyGrant } from './private/firehose-handle';
 import { deliveryStreamGuardPermissions, deliveryStreamPermissions } from './private/firehose-permissions';
 import { addKeyHealth, DEFAULT_ALARM_PERIOD, FIREHOSE_NAMESPACE, FIREHOSE_STREAM_DIMENSION } from './private/key-health';
 import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
+import { StreamEncryptionProvider } from './private/provider';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
 import { validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
 
@@ -132,6 +136,34 @@ export interface DeliveryStreamEncryptionProps {
    * of its own, which guards every stream encryption whose `repair` is not `false`
    */
   readonly repair?: boolean;
+
+  /**
+   * How long the handler's log group keeps its events.
+   *
+   * Every stream encryption of a stack shares one handler function and its
+   * log group (`handlerLogGroup`): the constructs of a stack that set
+   * `logRetention` must set the same value (a conflict fails at synth, naming
+   * both constructs); one of them may set it for all.
+   * `RetentionDays.INFINITE` warns at synth: cdk-nag's NIST 800-53 R5, HIPAA
+   * and PCI DSS packs report a log group without a retention period.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What becomes of the handler's log group, and of the key that encrypts
+   * it, when the stack no longer has them (the stack is deleted, or its last
+   * stream encryption is removed).
+   *
+   * `RETAIN` keeps both: the log is the record of what was done to the
+   * streams. `DESTROY` deletes the log group and schedules its key's deletion.
+   * Shared by the constructs of a stack, like `logRetention`: those that set
+   * it must agree.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -150,7 +182,7 @@ export interface DeliveryStreamEncryptionProps {
  * @example
  * const stream = firehose.DeliveryStream.fromDeliveryStreamName(this, 'Orders', 'orders');
  * const sse = new DeliveryStreamEncryption(this, 'OrdersSse', { deliveryStream: stream });
- * sse.grantPutRecords(producerRole);
+ * sse.encryptedDeliveryStream.grantPutRecords(producerRole);
  */
 export class DeliveryStreamEncryption extends Construct {
   /**
@@ -164,14 +196,62 @@ export class DeliveryStreamEncryption extends Construct {
   public readonly keyType: DeliveryStreamKeyType;
 
   /**
-   * The encrypted delivery stream.
+   * The delivery stream to encrypt, as it was given (`deliveryStream`).
+   *
+   * Resources that use it may be created before its encryption is on; use
+   * `encryptedDeliveryStream` for those that should wait.
    */
   public readonly deliveryStream: firehose.IDeliveryStream;
+
+  /**
+   * The same delivery stream, as a handle that carries the key it is
+   * encrypted with and whose name and ARN come from this construct's custom
+   * resource: a resource that uses it (a producer's grant, a subscription or
+   * rule target) is created only once the stream's encryption is `ENABLED`,
+   * and removed before it is turned off.
+   *
+   * Its `grantPutRecords` is this construct's: the producer actions on the
+   * stream and, with a customer managed key, `kms:GenerateDataKey` and
+   * `kms:Decrypt` on the key through Firehose. Its `grant` gives the actions
+   * on the stream only, as `DeliveryStream.grant`. Its `grantPrincipal` is
+   * unknown, as for any delivery stream imported by name.
+   */
+  public readonly encryptedDeliveryStream: firehose.IDeliveryStream;
 
   /**
    * The custom resource that holds the stream's encryption.
    */
   public readonly resource: CustomResource;
+
+  /**
+   * The stream's encryption status once the deployment of this construct
+   * succeeded: `ENABLED`.
+   *
+   * @attribute
+   */
+  public readonly encryptionStatus: string;
+
+  /**
+   * The key type the stream is encrypted with, as Firehose names it:
+   * `CUSTOMER_MANAGED_CMK` or `AWS_OWNED_CMK`.
+   *
+   * @attribute
+   */
+  public readonly keyTypeInForce: string;
+
+  /**
+   * The ARN of the customer managed key the stream is encrypted with; an
+   * empty string with `AWS_OWNED_CMK`.
+   *
+   * @attribute
+   */
+  public readonly keyArnInForce: string;
+
+  /**
+   * The handler's log group: one per stack, shared by every stream
+   * encryption of the stack. Every `FAILED` reason the handler gives names it.
+   */
+  public readonly handlerLogGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: DeliveryStreamEncryptionProps) {
     super(scope, id);
@@ -223,6 +303,7 @@ export class DeliveryStreamEncryption extends Construct {
         streamArn: props.deliveryStream.deliveryStreamArn,
         permissions: deliveryStreamGuardPermissions(props.deliveryStream.deliveryStreamArn, this.encryptionKey?.keyArn),
       },
+      logs: { logRetention: props.logRetention, logRemovalPolicy: props.logRemovalPolicy },
       properties: encodeDeliveryStreamEncryptionProperties({
         StreamKind: 'firehose',
         DeliveryStreamName: streamName,
@@ -237,19 +318,42 @@ export class DeliveryStreamEncryption extends Construct {
     if (definedStream) {
       suppressEncryptedStreamNagRules(definedStream, NAG_SUPPRESSIONS.encryptedDeliveryStream);
     }
+
+    this.encryptionStatus = this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.EncryptionStatus);
+    this.keyTypeInForce = this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.KeyType);
+    this.keyArnInForce = this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.KeyArn);
+    this.encryptedDeliveryStream = new EncryptedDeliveryStream(this, 'EncryptedDeliveryStream', {
+      deliveryStreamName: this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.DeliveryStreamName),
+      key: this.encryptionKey,
+    });
+    this.handlerLogGroup = StreamEncryptionProvider.of(this).logGroup;
+  }
+
+  /**
+   * Grant `grantee` the Firehose `actions` on this delivery stream's ARN, as
+   * `DeliveryStream.grant` does. No key actions: for those, grant them on
+   * `encryptionKey` yourself.
+   */
+  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    return this.deliveryStream.grant(grantee, ...actions);
   }
 
   /**
    * Grant `grantee` what a producer of this stream needs:
-   * `firehose:PutRecord` and `firehose:PutRecordBatch` on the stream and, with
-   * a customer managed key, `kms:GenerateDataKey` on that key, usable only
-   * through Firehose (condition `kms:ViaService`).
+   * `firehose:PutRecord` and `firehose:PutRecordBatch` on the stream and,
+   * with a customer managed key, `kms:GenerateDataKey` and `kms:Decrypt` on
+   * that key, usable only through Firehose (condition `kms:ViaService`).
+   *
+   * Firehose makes those KMS calls with the permissions of the caller of
+   * `PutRecord` and `PutRecordBatch` on a stream encrypted with a customer
+   * managed key (AWS's notice of the Firehose SSE-CMK security controls: for
+   * new streams from April 20, 2026, for every stream from February 28,
+   * 2027). aws-cdk-lib's `DeliveryStream.grantPutRecords` does not grant them.
+   * For a grant that takes effect only once encryption is on, use
+   * `encryptedDeliveryStream.grantPutRecords`.
    */
   public grantPutRecords(grantee: iam.IGrantable): iam.Grant {
-    const stack = Stack.of(this);
-    return withKeyGrant(this.deliveryStream.grantPutRecords(grantee), grantee, this.encryptionKey, ['kms:GenerateDataKey'], {
-      StringEquals: { 'kms:ViaService': `firehose.${stack.region}.${stack.urlSuffix}` },
-    });
+    return withProducerKeyGrant(this, this.deliveryStream.grantPutRecords(grantee), grantee, this.encryptionKey);
   }
 
   /**

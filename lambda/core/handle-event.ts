@@ -37,12 +37,20 @@ export interface HandlerDependencies {
   readonly sendResponse: ResponseSender;
   /** Where JSON log lines go. */
   readonly log: LogSink;
+  /**
+   * The function's log group, as Lambda gives it in
+   * `AWS_LAMBDA_LOG_GROUP_NAME` (the function's own log group when it has
+   * one); else the context's `logGroupName` is used.
+   */
+  readonly logGroupName?: string;
 }
 
 /** The parts of the Lambda context the handler uses. */
 export interface InvocationContext {
-  /** The CloudWatch log stream of this invocation, pointed to from FAILED reasons. */
+  /** The CloudWatch log stream of this invocation, pointed to from every reason. */
   readonly logStreamName?: string;
+  /** The CloudWatch log group of the function, pointed to from every reason. */
+  readonly logGroupName?: string;
   /** Milliseconds left before Lambda stops the invocation. */
   getRemainingTimeInMillis(): number;
 }
@@ -330,7 +338,7 @@ async function deliver(request: Request, outcome: Outcome, context: InvocationCo
       LogicalResourceId: text(event.LogicalResourceId) ?? '',
       NoEcho: false,
       Data: outcome.data,
-    }, text(context.logStreamName));
+    }, { logGroupName: text(deps.logGroupName) ?? text(context.logGroupName), logStreamName: text(context.logStreamName) });
     log[outcome.status === 'SUCCESS' ? 'info' : 'error']('answer', {
       status: outcome.status,
       reasonId: outcome.reasonId,

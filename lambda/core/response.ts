@@ -53,22 +53,52 @@ function bodyBytes(response: CloudFormationResponse): number {
   return Buffer.byteLength(JSON.stringify(response), 'utf8');
 }
 
+/** Where the handler's log lines are, pointed to from every answer's reason. */
+export interface HandlerLogLocation {
+  /** The function's log group (`AWS_LAMBDA_LOG_GROUP_NAME`). */
+  readonly logGroupName?: string;
+  /** This invocation's log stream in that group. */
+  readonly logStreamName?: string;
+}
+
 /**
- * Serialize a response, keeping it within {@link MAX_RESPONSE_BYTES}: the
- * `Reason` is followed by `See CloudWatch log stream <name>` when that fits,
- * and shortened with an ellipsis when the whole does not fit.
+ * The hints that point from a reason to the handler's log, longest first:
+ * ` See CloudWatch log group <group>, log stream <stream>`, then the log
+ * group alone (the part a reader needs to find the log; the stream is long
+ * and changes with every invocation), then the log stream alone when the
+ * group is not known.
+ */
+export function logHints(where: HandlerLogLocation): string[] {
+  const { logGroupName: group, logStreamName: stream } = where;
+  if (group && stream) {
+    return [` See CloudWatch log group ${group}, log stream ${stream}`, ` See CloudWatch log group ${group}`];
+  }
+  if (group) {
+    return [` See CloudWatch log group ${group}`];
+  }
+  return stream ? [` See CloudWatch log stream ${stream}`] : [];
+}
+
+/**
+ * Serialize a response, keeping it within {@link MAX_RESPONSE_BYTES}, the
+ * limit CloudFormation sets on the whole response body: the `Reason` is
+ * followed by the handler's log group and log stream (see {@link logHints})
+ * when that fits, and shortened with an ellipsis when the whole does not fit,
+ * keeping the longest hint that still fits after the ellipsis (the log group
+ * before the log stream); no hint only when not even the log group fits.
  *
  * @param response - the response, with the full reason.
- * @param logStreamName - the Lambda's log stream, pointed to from the reason.
+ * @param where - the handler's log group and log stream (a bare string: the log stream).
  */
-export function buildResponseBody(response: CloudFormationResponse, logStreamName?: string): string {
-  const hint = logStreamName ? ` See CloudWatch log stream ${logStreamName}` : '';
+export function buildResponseBody(response: CloudFormationResponse, where: HandlerLogLocation | string = {}): string {
+  const hints = logHints(typeof where === 'string' ? { logStreamName: where } : where);
+  const hint = hints[0] ?? '';
   const withHint = { ...response, Reason: response.Reason + hint };
   if (bodyBytes(withHint) <= MAX_RESPONSE_BYTES) {
     return JSON.stringify(withHint);
   }
-  // Too long: shorten the reason, keeping the hint if it fits at all.
-  for (const suffix of [ELLIPSIS + hint, ELLIPSIS]) {
+  // Too long: shorten the reason, keeping the longest hint that fits at all.
+  for (const suffix of [...hints.map((h) => ELLIPSIS + h), ELLIPSIS]) {
     const fitted = fitReason(response, suffix);
     if (fitted) {
       return JSON.stringify(fitted);

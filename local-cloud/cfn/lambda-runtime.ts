@@ -96,6 +96,12 @@ export interface LocalLambdaOptions {
   readonly invocationEnvironment?: Readonly<Record<string, string>>;
   /** @defaultValue `stream-encryption-handler` */
   readonly functionName?: string;
+  /**
+   * The function's log group, as its `LoggingConfig.LogGroup` names it: Lambda gives it to each
+   * invocation as `AWS_LAMBDA_LOG_GROUP_NAME` and as the context's `logGroupName`.
+   * @defaultValue `/aws/lambda/<functionName>`, Lambda's own default
+   */
+  readonly logGroupName?: string;
   readonly region: string;
   readonly accountId: string;
   /** @defaultValue 256 */
@@ -319,8 +325,10 @@ function loadHandler(bundle: string, exportName: string): Handler {
 export class LocalLambda {
   public readonly functionName: string;
   public readonly functionArn: string;
+  public readonly logGroupName: string;
   private readonly handler: Handler;
   private readonly environment: Readonly<Record<string, string>>;
+  private readonly invocationEnvironment: Readonly<Record<string, string>>;
 
   /**
    * Loads the bundle (once per process) and prepares the function's environment.
@@ -330,6 +338,7 @@ export class LocalLambda {
   constructor(private readonly options: LocalLambdaOptions) {
     this.functionName = options.functionName ?? 'stream-encryption-handler';
     this.functionArn = `arn:aws:lambda:${options.region}:${options.accountId}:function:${this.functionName}`;
+    this.logGroupName = options.logGroupName ?? `/aws/lambda/${this.functionName}`;
     this.handler = loadHandler(path.resolve(options.bundle ?? DEFAULT_HANDLER_BUNDLE), options.exportName ?? 'handler');
     // Only what every function of a local cloud shares: functions run side by side in this process.
     this.environment = {
@@ -339,6 +348,12 @@ export class LocalLambda {
       // The function runs on nodejs22.x in Lambda, where the SDK's warning about older Node.js versions cannot appear.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...options.environment,
+    };
+    // Lambda's own variables of this function: functions of one process may differ in them.
+    this.invocationEnvironment = {
+      AWS_LAMBDA_FUNCTION_NAME: this.functionName,
+      AWS_LAMBDA_LOG_GROUP_NAME: this.logGroupName,
+      ...options.invocationEnvironment,
     };
   }
 
@@ -360,7 +375,7 @@ export class LocalLambda {
       invokedFunctionArn: this.functionArn,
       memoryLimitInMB: String(this.options.memoryMb ?? 256),
       awsRequestId,
-      logGroupName: `/aws/lambda/${this.functionName}`,
+      logGroupName: this.logGroupName,
       logStreamName,
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
@@ -369,9 +384,9 @@ export class LocalLambda {
       succeed: () => undefined,
     };
 
-    const own = { ...this.options.invocationEnvironment, ...options.environment };
+    const own = { ...this.invocationEnvironment, ...options.environment };
     acquireEnvironment(this.environment);
-    if (Object.keys(own).length > 0) showInvocationEnvironments();
+    showInvocationEnvironments();
     addSink(sink);
     sink.lines.push({ at: startedAt, line: `START RequestId: ${awsRequestId} Version: $LATEST` });
 

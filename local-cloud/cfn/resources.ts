@@ -29,6 +29,8 @@ export interface ServiceFunction {
   readonly timeoutMs: number;
   /** The function's execution role, when the template has the function. */
   readonly roleArn?: string;
+  /** The function's own log group (`LoggingConfig.LogGroup`), when the template gives it one. */
+  readonly logGroupName?: string;
 }
 
 /**
@@ -48,10 +50,12 @@ export function serviceFunctionOf(
   const serviceToken = String(properties.ServiceToken ?? '');
   const fn = model.idsOfType('AWS::Lambda::Function').find((id) => model.getAtt(id, 'Arn') === serviceToken);
   const role = fn === undefined ? undefined : model.property(fn, 'Role');
+  const logging = fn === undefined ? undefined : model.property(fn, 'LoggingConfig') as { LogGroup?: unknown } | undefined;
   return {
     serviceToken: serviceToken || `arn:aws:lambda:${env.region}:${env.accountId}:function:stream-encryption-handler`,
     timeoutMs: overrideMs ?? model.lambdaTimeoutMs(serviceToken, fallbackTimeoutMs),
     roleArn: typeof role === 'string' ? role : undefined,
+    logGroupName: typeof logging?.LogGroup === 'string' ? logging.LogGroup : undefined,
   };
 }
 

@@ -249,10 +249,13 @@ export class LocalCloudFormation {
     await this.responses.stop();
   }
 
-  /** @internal The function behind a service token (running as `roleArn`, when known). */
-  public lambdaFor(serviceToken: string, roleArn?: string, exportName = 'handler'): LocalLambda {
+  /**
+   * @internal The function behind a service token (running as `roleArn`, when known; logging to
+   * `logGroupName`, else to `/aws/lambda/<function name>`; its export `exportName`).
+   */
+  public lambdaFor(serviceToken: string, roleArn?: string, logGroupName?: string, exportName = 'handler'): LocalLambda {
     const role = this.options.iam === false ? undefined : roleArn;
-    const cacheKey = `${serviceToken} ${role ?? ''} ${exportName}`;
+    const cacheKey = `${serviceToken} ${role ?? ''} ${logGroupName ?? ''} ${exportName}`;
     let lambda = this.lambdas.get(cacheKey);
     if (!lambda) {
       const name = /:function:([^:]+)/.exec(serviceToken)?.[1] ?? 'stream-encryption-handler';
@@ -262,6 +265,7 @@ export class LocalCloudFormation {
         functionName: name,
         region: this.cloud.region,
         accountId: this.cloud.accountId,
+        logGroupName,
         environment: { ...this.cloud.env(), STREAM_ENCRYPTION_ALLOW_LOOPBACK_HTTP: 'true' },
         invocationEnvironment: role === undefined ? undefined : {
           AWS_ACCESS_KEY_ID: accessKeyIdForRole(role),
@@ -315,7 +319,7 @@ export class LocalStack {
     this.current = stack;
     this.model = this.modelOf(stack);
     this.iam = new StackIam(cloud.iam);
-    const lambdaFor = (arn: string, role: string | undefined, exportName: string) => cfn.lambdaFor(arn, role, exportName);
+    const lambdaFor = (arn: string, role: string | undefined, exportName: string) => cfn.lambdaFor(arn, role, undefined, exportName);
     this.eventResources = new StackEventResources(cloud, lambdaFor, cfn.asyncInvocations, stack.stackName);
     this.modelled = new ModelledResources(cloud.control, (logicalId, resourceType, action, physicalId) =>
       this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId, resourceType, action, physicalId, at: Date.now() }));
@@ -356,6 +360,15 @@ export class LocalStack {
   /** A resource's properties as the template resolves them now (strings, `ServiceToken` included). */
   public templateProperties(logicalId: string): Record<string, unknown> {
     return this.model.properties(logicalId);
+  }
+
+  /**
+   * `Fn::GetAtt` of a resource as the stack resolves it now: a custom resource's attribute is in
+   * the `Data` of the answer CloudFormation holds for it; `undefined` when the resource has no such
+   * attribute (yet).
+   */
+  public attribute(logicalId: string, attribute: string): string | undefined {
+    return this.model.getAtt(logicalId, attribute);
   }
 
   /** The properties CloudFormation holds for a custom resource (the last ones sent), if any. */
@@ -748,7 +761,7 @@ export class LocalStack {
   ): Promise<StepResult> {
     const fallbackTimeoutMs = this.cfn.options.defaultLambdaTimeoutMs ?? DEFAULT_LAMBDA_TIMEOUT_MS;
     const fn = serviceFunctionOf(model, properties, this.env, fallbackTimeoutMs, options.lambdaTimeoutMs);
-    const lambda = this.cfn.lambdaFor(fn.serviceToken, options.iam === false ? undefined : fn.roleArn);
+    const lambda = this.cfn.lambdaFor(fn.serviceToken, options.iam === false ? undefined : fn.roleArn, fn.logGroupName);
     const lambdaTimeoutMs = fn.timeoutMs;
     const resourceType = model.resource(logicalId).Type;
     const managed = managedStreamOf(resourceType, properties);

@@ -70,8 +70,13 @@ export const FUNCTIONAL_PROPERTIES: ReadonlyArray<keyof DeliveryStreamEncryption
   'KeyArn',
 ];
 
-/** Attributes returned in the response `Data` (readable with `Fn::GetAtt`). */
+/**
+ * Attributes returned in the response `Data` (readable with `Fn::GetAtt`).
+ * The constructs read them by these names (see {@link DELIVERY_STREAM_ATTRIBUTES}).
+ */
 export interface DeliveryStreamEncryptionResponseData {
+  /** The name of the delivery stream now encrypted as wanted (empty but in the SUCCESS of a Create or Update). */
+  readonly DeliveryStreamName: string;
   /** The key type now applied. */
   readonly KeyType: string;
   /** The key ARN now applied (empty for `AWS_OWNED_CMK` and after a delete). */
@@ -79,6 +84,14 @@ export interface DeliveryStreamEncryptionResponseData {
   /** The stream's encryption status when the handler answered. */
   readonly EncryptionStatus: string;
 }
+
+/** The attribute names of a delivery stream encryption, for `getAttString`. */
+export const DELIVERY_STREAM_ATTRIBUTES: { readonly [K in keyof DeliveryStreamEncryptionResponseData]: K } = {
+  DeliveryStreamName: 'DeliveryStreamName',
+  KeyType: 'KeyType',
+  KeyArn: 'KeyArn',
+  EncryptionStatus: 'EncryptionStatus',
+};
 
 /**
  * The stable physical resource id of a managed delivery stream encryption:
@@ -171,8 +184,15 @@ export const DATA_STREAM_FUNCTIONAL_PROPERTIES: ReadonlyArray<keyof DataStreamEn
   'KeyId',
 ];
 
-/** Attributes of a data stream encryption returned in the response `Data`. */
+/**
+ * Attributes of a data stream encryption returned in the response `Data`.
+ * The constructs read them by these names (see {@link DATA_STREAM_ATTRIBUTES}).
+ */
 export interface DataStreamEncryptionResponseData {
+  /** The name of the data stream now encrypted as wanted (empty but in the SUCCESS of a Create or Update). */
+  readonly StreamName: string;
+  /** The ARN of that data stream (empty when the name is). */
+  readonly StreamArn: string;
   /** The encryption type now applied: `KMS`, or `NONE` after a delete. */
   readonly EncryptionType: string;
   /** The key now applied (empty after a delete). */
@@ -180,6 +200,15 @@ export interface DataStreamEncryptionResponseData {
   /** The stream's status when the handler answered. */
   readonly StreamStatus: string;
 }
+
+/** The attribute names of a data stream encryption, for `getAttString`. */
+export const DATA_STREAM_ATTRIBUTES: { readonly [K in keyof DataStreamEncryptionResponseData]: K } = {
+  StreamName: 'StreamName',
+  StreamArn: 'StreamArn',
+  EncryptionType: 'EncryptionType',
+  KeyId: 'KeyId',
+  StreamStatus: 'StreamStatus',
+};
 
 /**
  * The stable physical resource id of a managed data stream encryption,

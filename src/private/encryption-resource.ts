@@ -14,7 +14,7 @@ import type { StreamKind } from './contract';
 import { registerGuardTarget } from './guard-targets';
 import { accountKeyPolicy } from './key-policy';
 import { HandlerPermission, PolicyConditions } from './policy-budget';
-import { StreamEncryptionProvider } from './provider';
+import { HandlerLogOptions, StreamEncryptionProvider } from './provider';
 import {
   KeyRemoval,
   serviceTimeoutFor,
@@ -131,6 +131,8 @@ export interface EncryptionResourceOptions {
   readonly key?: kms.IKey;
   /** What the stack's guard needs to repair the stream. */
   readonly guard: EncryptionGuardOptions;
+  /** What the construct asks of the handler's log group. */
+  readonly logs: HandlerLogOptions;
 }
 
 /** How a stream encryption is put under the stack's guard. */
@@ -153,10 +155,12 @@ export interface EncryptionGuardOptions {
  * `permissions`: its service timeout, and dependencies on the provider (the
  * handler and every policy chunk, also those made for later constructs,
  * exist before the first event and outlive the last), the stream and the key.
+ * The construct's log options are applied to the handler's log group.
  */
 export function addEncryptionResource(scope: Construct, options: EncryptionResourceOptions): CustomResource {
   const provider = StreamEncryptionProvider.of(scope);
   provider.claim(options.streamIdentity, scope.node.path, options.streamProp, options.stream);
+  provider.configureLogs(options.logs, scope.node.path);
   provider.allow(...options.permissions);
   const resource = new CustomResource(scope, 'Resource', {
     serviceToken: provider.serviceToken,

@@ -11,6 +11,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { accountKeyPolicy } from './key-policy';
 
+/** How long the handler's log group keeps its events unless a construct says otherwise. */
+export const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+
+/** What becomes of the handler's log group and its key unless a construct says otherwise. */
+export const DEFAULT_LOG_REMOVAL_POLICY = RemovalPolicy.RETAIN;
+
 /** The handler's log group, its key, and the policy that lets the handler write to it. */
 export interface HandlerLogs {
   /** The log group, encrypted with `logKey`. */
@@ -97,14 +103,14 @@ export function addHandlerLogs(scope: Construct, role: iam.IRole, options: Handl
     enableKeyRotation: true,
     policy: logKeyPolicy,
     // the logs outlive the stack (they are the record of what was changed), so their key does too
-    removalPolicy: RemovalPolicy.RETAIN,
+    removalPolicy: DEFAULT_LOG_REMOVAL_POLICY,
   });
 
   const logGroup = new logs.LogGroup(scope, 'LogGroup', {
     logGroupName,
     encryptionKey: logKey,
-    retention: options.retention ?? logs.RetentionDays.ONE_YEAR,
-    removalPolicy: RemovalPolicy.RETAIN,
+    retention: options.retention ?? DEFAULT_LOG_RETENTION,
+    removalPolicy: DEFAULT_LOG_REMOVAL_POLICY,
   });
 
   const logStreamsArn = `${logGroupArn}:log-stream:*`;

@@ -4,7 +4,7 @@
  * Not part of the public jsii API.
  */
 import * as path from 'path';
-import { Duration, Stack, Stage } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -21,6 +21,23 @@ import { HandlerPermission, PolicyBudget } from './policy-budget';
  * and shipped in the npm package. The consumer's synth only zips it.
  */
 export const HANDLER_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'stream-encryption-handler');
+
+/**
+ * What one construct asks of the handler's log group; `undefined` leaves
+ * the choice to the other constructs of the stack, or the library's default.
+ */
+export interface HandlerLogOptions {
+  /** How long the log group keeps its events. */
+  readonly logRetention?: logs.RetentionDays;
+  /** What becomes of the log group and its key when the stack no longer has them. */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/** A log option some construct set, and which construct. */
+interface LogChoice {
+  readonly value: logs.RetentionDays | RemovalPolicy;
+  readonly by: string;
+}
 
 /** Construct id of the provider, a direct child of its stack. */
 export const PROVIDER_ID = 'CdkStreamEncryptionProvider';
@@ -93,6 +110,8 @@ export class StreamEncryptionProvider extends Construct {
   private readonly budget: PolicyBudget;
   /** The construct that claimed each stream, by the stream's identity. */
   private readonly claims = new Map<string, string>();
+  /** The log options set so far, by prop name. */
+  private readonly logChoices = new Map<keyof HandlerLogOptions, LogChoice>();
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -157,6 +176,50 @@ export class StreamEncryptionProvider extends Construct {
   }
 
   /**
+   * Apply what the construct at `requester` asks of the handler's log group.
+   * The log group is the stack's one handler's, so every construct of the
+   * stack that sets an option must set it to the same value; a conflicting
+   * value is refused, naming both constructs.
+   */
+  public configureLogs(options: HandlerLogOptions, requester: string): void {
+    const { logRetention, logRemovalPolicy } = options;
+    if (logRemovalPolicy !== undefined && logRemovalPolicy !== RemovalPolicy.RETAIN && logRemovalPolicy !== RemovalPolicy.DESTROY) {
+      throw new Error(
+        `${requester}: logRemovalPolicy must be RemovalPolicy.RETAIN (keep the handler's log group and its key; the default) or RemovalPolicy.DESTROY (delete the log group and schedule its key's deletion with the stack), got ${logRemovalPolicy}.`,
+      );
+    }
+    if (logRetention !== undefined && this.choose('logRetention', logRetention, requester)) {
+      const cfn = this.logGroup.node.defaultChild as logs.CfnLogGroup;
+      cfn.retentionInDays = logRetention === logs.RetentionDays.INFINITE ? undefined : logRetention;
+      if (logRetention === logs.RetentionDays.INFINITE) {
+        Annotations.of(this.logGroup).addWarningV2(
+          'cdk-stream-encryption:handlerLogGroupWithoutRetention',
+          `logRetention RetentionDays.INFINITE (set by ${requester}) leaves the handler's log group without a retention period, which the cdk-nag NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs report (CloudWatchLogGroupRetentionPeriod); to keep the logs for long and the packs clean, give a retention instead, e.g. logs.RetentionDays.TEN_YEARS.`,
+        );
+      }
+    }
+    if (logRemovalPolicy !== undefined && this.choose('logRemovalPolicy', logRemovalPolicy, requester)) {
+      this.logGroup.applyRemovalPolicy(logRemovalPolicy);
+      this.logKey.applyRemovalPolicy(logRemovalPolicy);
+    }
+  }
+
+  /** Record `prop` = `value` for `requester`; `false` when it was set to that value before. */
+  private choose(prop: keyof HandlerLogOptions, value: logs.RetentionDays | RemovalPolicy, requester: string): boolean {
+    const earlier = this.logChoices.get(prop);
+    if (earlier === undefined) {
+      this.logChoices.set(prop, { value, by: requester });
+      return true;
+    }
+    if (earlier.value !== value) {
+      throw new Error(
+        `${requester}: ${prop} is ${describeLogOption(prop, value)}, but ${earlier.by} set ${prop} ${describeLogOption(prop, earlier.value)}, and both configure the one handler log group of stack ${Stack.of(this).stackName}; give every construct of the stack the same ${prop}, or set it on one of them only.`,
+      );
+    }
+    return false;
+  }
+
+  /**
    * Allow the handler what a construct needs on its stream and key: each
    * permission once, in the role's managed policies.
    */
@@ -165,6 +228,14 @@ export class StreamEncryptionProvider extends Construct {
       this.budget.allow(permission);
     }
   }
+}
+
+/** A log option's value as a user writes it. */
+function describeLogOption(prop: keyof HandlerLogOptions, value: logs.RetentionDays | RemovalPolicy): string {
+  if (prop === 'logRemovalPolicy') {
+    return `RemovalPolicy.${String(value).toUpperCase()}`;
+  }
+  return value === logs.RetentionDays.INFINITE ? 'RetentionDays.INFINITE' : `${value} days`;
 }
 
 /**

@@ -54,7 +54,7 @@ describe('DeliveryStreamEncryption options', () => {
 });
 
 describe('grantPutRecords', () => {
-  test('grants PutRecord(Batch) on the stream and GenerateDataKey via Firehose only on the key', () => {
+  test('grants PutRecord(Batch) on the stream, and GenerateDataKey and Decrypt via Firehose only on the key', () => {
     const stack = newStack();
     const producer = role(stack, 'Producer');
     const sse = new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: imported(stack) });
@@ -74,7 +74,7 @@ describe('grantPutRecords', () => {
         }),
         {
           Effect: 'Allow',
-          Action: 'kms:GenerateDataKey',
+          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
           Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
           Condition: {
             StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['firehose.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
@@ -95,7 +95,7 @@ describe('grantPutRecords', () => {
     sse.grantPutRecords(producer);
     const statements = statementsWith(stack, 'firehose:PutRecord');
     expect(statements).toHaveLength(1);
-    expect(JSON.stringify(resourcesOf(stack, 'AWS::IAM::Policy'))).not.toContain('kms:GenerateDataKey');
+    expect(JSON.stringify(resourcesOf(stack, 'AWS::IAM::Policy'))).not.toContain('kms:');
   });
 });
 

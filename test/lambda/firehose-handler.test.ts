@@ -66,7 +66,7 @@ describe('Create', () => {
       RequestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000001',
       LogicalResourceId: 'OrdersSse',
       NoEcho: false,
-      Data: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: KEY_ARN, EncryptionStatus: 'ENABLED' },
+      Data: { DeliveryStreamName: 'orders', KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: KEY_ARN, EncryptionStatus: 'ENABLED' },
     });
     expect(kms.commandCalls(DescribeKeyCommand)[0].args[0].input).toEqual({ KeyId: KEY_ARN });
     expect(startInput()).toEqual({
@@ -226,7 +226,7 @@ describe('Create', () => {
       /^ENABLING_FAILED: Firehose could not enable encryption of orders: KMS_ACCESS_DENIED: Firehose is not allowed to create a grant\. Fix that cause/,
     );
     expect(answer.PhysicalResourceId).toBe('firehose:orders#prior=none');
-    expect(answer.Data).toEqual({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: KEY_ARN, EncryptionStatus: 'ENABLING_FAILED' });
+    expect(answer.Data).toEqual({ DeliveryStreamName: '', KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: KEY_ARN, EncryptionStatus: 'ENABLING_FAILED' });
     expect(starts()).toBe(1);
   });
 
@@ -708,6 +708,22 @@ describe('the answer', () => {
     reads(described(enc.disabled(), { DeliveryStreamType: 'KinesisStreamAsSource' }));
     const answer = await h.run(createEvent());
     expect(answer.Reason.endsWith(` See CloudWatch log stream ${LOG_STREAM}`)).toBe(true);
+  });
+
+  test('a FAILED reason names the function\'s log group, as Lambda sets AWS_LAMBDA_LOG_GROUP_NAME', async () => {
+    reads(described(enc.disabled(), { DeliveryStreamType: 'KinesisStreamAsSource' }));
+    const group = '/cdk-stream-encryption/app/0f0e0d0c';
+    await handleEvent(createEvent(), lambdaContext(), { ...h.deps, logGroupName: group });
+    const answer = h.answers[h.answers.length - 1].body;
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(/^NOT_DIRECT_PUT: /);
+    expect(answer.Reason.endsWith(` See CloudWatch log group ${group}, log stream ${LOG_STREAM}`)).toBe(true);
+  });
+
+  test('without the variable, the context\'s log group is named', async () => {
+    reads(described(enc.disabled(), { DeliveryStreamType: 'KinesisStreamAsSource' }));
+    const answer = await h.run(createEvent(), { ...lambdaContext(), logGroupName: '/aws/lambda/handler' });
+    expect(answer.Reason.endsWith(' See CloudWatch log group /aws/lambda/handler, log stream ' + LOG_STREAM)).toBe(true);
   });
 
   test('the physical id is stable across repeated Creates', async () => {

@@ -79,7 +79,7 @@ describe('Create', () => {
       RequestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000002',
       LogicalResourceId: 'EventsSse',
       NoEcho: false,
-      Data: { EncryptionType: 'KMS', KeyId: KEY_ARN, StreamStatus: 'ACTIVE' },
+      Data: { StreamName: 'events', StreamArn: STREAM_ARN, EncryptionType: 'KMS', KeyId: KEY_ARN, StreamStatus: 'ACTIVE' },
     });
     expect(kinesis.commandCalls(DescribeStreamSummaryCommand)[0].args[0].input).toEqual({ StreamName: 'events', StreamARN: STREAM_ARN });
     expect(kms.commandCalls(DescribeKeyCommand)[0].args[0].input).toEqual({ KeyId: KEY_ARN });
@@ -616,7 +616,7 @@ describe('malformed requests', () => {
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toMatch(reason);
     expect(answer.PhysicalResourceId).toBe(physicalId);
-    expect(answer.Data).toEqual({ EncryptionType: '', KeyId: '', StreamStatus: '' });
+    expect(answer.Data).toEqual({ StreamName: '', StreamArn: '', EncryptionType: '', KeyId: '', StreamStatus: '' });
     expect(awsCalls()).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import {
   CloudFormationResponse,
   createResponseSender,
   isLoopbackHost,
+  logHints,
   MAX_RESPONSE_BYTES,
   putResponse,
 } from '../../lambda/core/response';
@@ -53,6 +54,46 @@ describe('buildResponseBody', () => {
     const raw = buildResponseBody({ ...base, Reason: 'r'.repeat(5000) }, 'L'.repeat(5000));
     expect(bytes(raw)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
     expect(JSON.parse(raw).Reason).toMatch(/^r+…$/);
+  });
+
+  const GROUP = '/cdk-stream-encryption/app/0f0e0d0c-0b0a-4908-8706-050403020100';
+  const STREAM = '2026/12/02/[$LATEST]0123456789abcdef0123456789abcdef';
+
+  test('with the log group, the reason names the log group and the log stream', () => {
+    const body = JSON.parse(buildResponseBody(base, { logGroupName: GROUP, logStreamName: STREAM })) as CloudFormationResponse;
+    expect(body).toEqual({ ...base, Reason: `TIMED_OUT: something See CloudWatch log group ${GROUP}, log stream ${STREAM}` });
+  });
+
+  test('with the log group alone, the reason names the log group', () => {
+    expect(JSON.parse(buildResponseBody(base, { logGroupName: GROUP })).Reason).toBe(`TIMED_OUT: something See CloudWatch log group ${GROUP}`);
+  });
+
+  test('logHints lists the hints longest first, the log group before the log stream', () => {
+    expect(logHints({ logGroupName: 'g', logStreamName: 's' })).toEqual([' See CloudWatch log group g, log stream s', ' See CloudWatch log group g']);
+    expect(logHints({ logStreamName: 's' })).toEqual([' See CloudWatch log stream s']);
+    expect(logHints({})).toEqual([]);
+  });
+
+  test('a huge reason is cut to fit 4 KiB and keeps the log group and the log stream', () => {
+    const reason = 'x'.repeat(10_000);
+    const raw = buildResponseBody({ ...base, Reason: reason }, { logGroupName: GROUP, logStreamName: STREAM });
+    expect(bytes(raw)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
+    expect(bytes(raw)).toBeGreaterThan(MAX_RESPONSE_BYTES - 12);
+    const hint = `… See CloudWatch log group ${GROUP}, log stream ${STREAM}`;
+    const body = JSON.parse(raw) as CloudFormationResponse;
+    expect(body.Reason.endsWith(hint)).toBe(true);
+    expect(reason.startsWith(body.Reason.slice(0, -hint.length))).toBe(true);
+  });
+
+  test('when the whole hint cannot fit, the log group is kept without the log stream', () => {
+    // attributes that leave room for the reason's ellipsis and the log group, not for the log stream too
+    const room = MAX_RESPONSE_BYTES - bytes(JSON.stringify({ ...base, Reason: `… See CloudWatch log group ${GROUP}` }));
+    const data = { ...base.Data, KeyArn: 'k'.repeat(room - 10 + 'arn:aws:kms:eu-west-1:123456789012:key/k'.length) };
+    const raw = buildResponseBody({ ...base, Reason: 'r'.repeat(5000), Data: data }, { logGroupName: GROUP, logStreamName: STREAM });
+    expect(bytes(raw)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
+    const body = JSON.parse(raw) as CloudFormationResponse;
+    expect(body.Reason).toMatch(new RegExp(`^r+… See CloudWatch log group ${GROUP.replace(/[/-]/g, '\\$&')}$`));
+    expect(body.Data).toEqual(data);
   });
 
   test('oversized attributes are dropped as a last resort', () => {

@@ -50,6 +50,7 @@ exports.handler = async (event, context) => {
   const answer = { Status: 'SUCCESS', Reason: 'ok', PhysicalResourceId: 'pid-' + event.LogicalResourceId, StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId, Data: { Seen: p.Value } };
   switch (p.Mode) {
     case 'silent': return;
+    case 'log-group': await put(event.ResponseURL, JSON.stringify({ ...answer, Data: { Variable: process.env.AWS_LAMBDA_LOG_GROUP_NAME, Context: context.logGroupName } })); return;
     case 'throw': throw new Error('boom');
     case 'not-json': await put(event.ResponseURL, 'this is not json'); return;
     case 'wrong-request': await put(event.ResponseURL, JSON.stringify({ ...answer, RequestId: 'someone-else' })); return;
@@ -204,6 +205,26 @@ describe('the Lambda-like runtime', () => {
     expect(envOf(own)).toEqual({ AWS_ACCESS_KEY_ID: '(unset)', AWS_ENDPOINT_URL_FIREHOSE: 'not a url', AWS_EC2_METADATA_DISABLED: 'true' });
     expect(envOf(plain)).toEqual({ AWS_ACCESS_KEY_ID: cloud.env().AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL_FIREHOSE: cloud.endpoint, AWS_EC2_METADATA_DISABLED: '(unset)' });
     expect([own.status, plain.status]).toEqual(['SUCCESS', 'SUCCESS']);
+  });
+});
+
+describe('the function\'s log group', () => {
+  test('Lambda\'s default, /aws/lambda/<name>, in AWS_LAMBDA_LOG_GROUP_NAME and the context', async () => {
+    const r = await runStep(lambda, responses, request('DefaultGroup', { Mode: 'log-group' }));
+    expect(r.data).toEqual({ Variable: '/aws/lambda/stream-encryption-handler', Context: '/aws/lambda/stream-encryption-handler' });
+  });
+
+  test('the log group the function is configured with, seen only by its own invocations', async () => {
+    const own = new LocalLambda({
+      bundle: STAND_IN, functionName: 'own-group', region: cloud.region, accountId: cloud.accountId, environment: cloud.env(), logGroupName: '/cdk-stream-encryption/Driver/1',
+    });
+    const [mine, other] = await Promise.all([
+      runStep(own, responses, request('OwnGroup', { Mode: 'log-group', DelayMs: '200' })),
+      runStep(lambda, responses, request('OtherGroup', { Mode: 'log-group', DelayMs: '200' })),
+    ]);
+    expect(mine.data).toEqual({ Variable: '/cdk-stream-encryption/Driver/1', Context: '/cdk-stream-encryption/Driver/1' });
+    expect(other.data).toEqual({ Variable: '/aws/lambda/stream-encryption-handler', Context: '/aws/lambda/stream-encryption-handler' });
+    expect(process.env.AWS_LAMBDA_LOG_GROUP_NAME).toBeUndefined();
   });
 });
 

@@ -110,7 +110,7 @@ test.concurrent('fresh enable: DISABLED → one Start → ENABLED, answered with
   const r = await handle.create();
 
   expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'firehose:fresh#prior=none' });
-  expect(r.data).toEqual({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: keyArn, EncryptionStatus: 'ENABLED' });
+  expect(r.data).toEqual({ DeliveryStreamName: 'fresh', KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: keyArn, EncryptionStatus: 'ENABLED' });
   expect(encryptionNow(h.cloud, 'fresh')).toMatchObject({ status: 'ENABLED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn, applied: { keyArn } });
   expect(callsOn(h.cloud, 'fresh')).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });
   expect(h.cloud.control.calls('DescribeKey', keyArn).accepted).toBe(1);

@@ -70,7 +70,7 @@ test.concurrent('timeout reached: still UPDATING after the resource timeout, FAI
 
   expect(r).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_TIMED_OUT', physicalResourceId: 'kinesis:k-timeout#prior=none' });
   expect(r.reason).toContain(`Kinesis data stream k-timeout is still UPDATING after 6 s; last status: stream UPDATING, encryption KMS with ${keyId}`);
-  expect(r.data).toEqual({ EncryptionType: 'KMS', KeyId: keyId, StreamStatus: 'UPDATING' });
+  expect(r.data).toEqual({ StreamName: '', StreamArn: '', EncryptionType: 'KMS', KeyId: keyId, StreamStatus: 'UPDATING' });
   expect(r.answeredAtMs!).toBeGreaterThanOrEqual(6_000);
   expect(r.answeredAtMs!).toBeLessThan(6_000 + SLACK_MS);
   expect(dataStreamNow(h.cloud, 'k-timeout')).toMatchObject({ status: 'UPDATING', pending: 'UPDATING', encryptionType: 'KMS', keyId, applied: { EncryptionType: 'NONE' } });
@@ -90,7 +90,7 @@ test.concurrent('fresh enable with a new key: NONE → one Start → ACTIVE with
   expect(r.event.ResourceType).toBe('Custom::DataStreamEncryption');
   expect(r.event.ResourceProperties).toMatchObject({ StreamKind: 'kinesis', StreamName: 'k-fresh', StreamArn: dataStreamArn('k-fresh'), KeyId: keyId, SettleSeconds: '5' });
   expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-fresh#prior=none', streamName: 'k-fresh', streamKind: 'kinesis' });
-  expect(r.data).toEqual({ EncryptionType: 'KMS', KeyId: keyId, StreamStatus: 'ACTIVE' });
+  expect(r.data).toEqual({ StreamName: 'k-fresh', StreamArn: dataStreamArn('k-fresh'), EncryptionType: 'KMS', KeyId: keyId, StreamStatus: 'ACTIVE' });
   expect(dataStreamAtAnswer(r)).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId, applied: { EncryptionType: 'KMS', KeyId: keyId } });
   expect(kinesisCallsOn(h.cloud, 'k-fresh')).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });
   expect(h.cloud.control.calls('DescribeKey', keyId)).toMatchObject({ total: 1, accepted: 1 });
@@ -424,7 +424,7 @@ test.concurrent('the Start does not take (UPDATING, then ACTIVE without the key)
 
   expect(r).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_ENCRYPTION_NOT_APPLIED', physicalResourceId: 'kinesis:k-not-applied#prior=none' });
   expect(r.reason).toContain('Kinesis data stream k-not-applied went back to ACTIVE after StartStreamEncryption without the wanted encryption: stream ACTIVE, encryption NONE');
-  expect(r.data).toEqual({ EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' });
+  expect(r.data).toEqual({ StreamName: '', StreamArn: '', EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' });
   expect(r.answeredAtMs!).toBeGreaterThanOrEqual(1_000);
   expect(r.answeredAtMs!).toBeLessThan(1_000 + SLACK_MS);
   expect(kinesisCallsOn(h.cloud, 'k-not-applied')).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });

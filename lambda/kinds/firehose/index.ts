@@ -25,12 +25,12 @@ import { DeliveryStreamEncryptionResponseData, firehosePhysicalId, FUNCTIONAL_PR
 import type { StreamKind } from '../../core/stream-kind';
 
 /** Attributes of a delivery stream when nothing is known. */
-const NO_DATA: DeliveryStreamEncryptionResponseData = { KeyType: '', KeyArn: '', EncryptionStatus: '' };
+const NO_DATA: DeliveryStreamEncryptionResponseData = { DeliveryStreamName: '', KeyType: '', KeyArn: '', EncryptionStatus: '' };
 
 /** The attributes of the last reading of a delivery stream. */
 function dataOf(observation: DeliveryStreamObservation | undefined): DeliveryStreamEncryptionResponseData {
   return observation?.found
-    ? { KeyType: observation.encryption.keyType ?? '', KeyArn: observation.encryption.keyArn ?? '', EncryptionStatus: encryptionStatus(observation) ?? '' }
+    ? { ...NO_DATA, KeyType: observation.encryption.keyType ?? '', KeyArn: observation.encryption.keyArn ?? '', EncryptionStatus: encryptionStatus(observation) ?? '' }
     : NO_DATA;
 }
 
@@ -48,7 +48,7 @@ export const DELIVERY_STREAMS: StreamKind<DeliveryStreamTypes> = {
     requestType === 'Delete' ? { kind: 'decrypt', streamName } : { kind: 'encrypt', streamName, keyType, keyArn },
   restoreGoal: restoreDeliveryStream,
   priorOf: priorOfDeliveryStream,
-  wanted: (props) => ({ KeyType: props.keyType, KeyArn: props.keyArn ?? '', EncryptionStatus: 'ENABLED' }),
+  wanted: (props) => ({ DeliveryStreamName: props.streamName, KeyType: props.keyType, KeyArn: props.keyArn ?? '', EncryptionStatus: 'ENABLED' }),
   dataOf,
   decryptedData: (observation) => ({ ...NO_DATA, EncryptionStatus: dataOf(observation).EncryptionStatus }),
   clients: deliveryStreamClients,

@@ -18,12 +18,12 @@ import { DATA_STREAM_FUNCTIONAL_PROPERTIES, DataStreamEncryptionResponseData, ki
 import type { StreamKind } from '../../core/stream-kind';
 
 /** Attributes of a data stream when nothing is known. */
-const NO_DATA: DataStreamEncryptionResponseData = { EncryptionType: '', KeyId: '', StreamStatus: '' };
+const NO_DATA: DataStreamEncryptionResponseData = { StreamName: '', StreamArn: '', EncryptionType: '', KeyId: '', StreamStatus: '' };
 
 /** The attributes of the last reading of a data stream. */
 function dataOf(observation: DataStreamObservation | undefined): DataStreamEncryptionResponseData {
   return observation?.found
-    ? { EncryptionType: observation.encryptionType ?? 'NONE', KeyId: observation.keyId ?? '', StreamStatus: observation.streamStatus }
+    ? { ...NO_DATA, EncryptionType: observation.encryptionType ?? 'NONE', KeyId: observation.keyId ?? '', StreamStatus: observation.streamStatus }
     : NO_DATA;
 }
 
@@ -52,7 +52,7 @@ export const DATA_STREAMS: StreamKind<DataStreamTypes> = {
     requestType === 'Delete' ? { kind: 'decrypt', streamName, streamArn } : { kind: 'encrypt', streamName, streamArn, keyId },
   restoreGoal: restoreDataStream,
   priorOf: priorOfDataStream,
-  wanted: (props) => ({ EncryptionType: 'KMS', KeyId: props.keyId, StreamStatus: 'ACTIVE' }),
+  wanted: (props) => ({ StreamName: props.streamName, StreamArn: props.streamArn, EncryptionType: 'KMS', KeyId: props.keyId, StreamStatus: 'ACTIVE' }),
   dataOf,
   decryptedData: (observation) => ({ ...dataOf(observation), KeyId: '' }),
   clients: dataStreamClients,
