@@ -63,7 +63,7 @@ export function unencryptedStreamAt(node: IConstruct): UnencryptedStream | undef
     }
     return undefined;
   }
-  if (!Resource.isResource(node) || node.node.defaultChild !== undefined) {
+  if (!Resource.isResource(node) || node.node.defaultChild !== undefined || isHandedBack(node)) {
     return undefined;
   }
   const shape = node as unknown as Record<string, unknown>;
@@ -79,6 +79,19 @@ export function unencryptedStreamAt(node: IConstruct): UnencryptedStream | undef
     return { kind: 'importedDataStream', stream };
   }
   return undefined;
+}
+
+/**
+ * Whether a stream handle is the one an encryption construct of this library
+ * hands back (`encryptedDeliveryStream`, `encryptedStream`): that construct
+ * encrypts it (and what the handle wraps), so it is neither reported nor fixed.
+ */
+function isHandedBack(node: IConstruct): boolean {
+  // the handle itself, or a construct inside it (the import it wraps)
+  return node.node.scopes.some((scope) => {
+    const parent = scope.node.scope as unknown as Record<string, unknown> | undefined;
+    return parent !== undefined && (parent.encryptedDeliveryStream === scope || parent.encryptedStream === scope);
+  });
 }
 
 /** Whether an object has the ARN, the name and the grant method of an imported stream. */

@@ -590,3 +590,25 @@ test('another Aspect of the app, of default priority, visits the constructs the 
   expect(visited.paths).toContain('Stack/Orders/Encryption/Resource/Default');
   expect(visited.paths).toContain(`Stack/${PROVIDER_ID}/Handler/Resource`);
 });
+
+test('the stream handles an encryption hands back (encryptedDeliveryStream, encryptedStream) are neither reported nor fixed', () => {
+  const { app, stack } = newApp();
+  const orders = new DeliveryStreamEncryption(stack, 'OrdersSse', {
+    deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders'),
+  });
+  const events = new DataStreamEncryption(stack, 'EventsSse', {
+    stream: kinesis.Stream.fromStreamArn(stack, 'Events', EVENTS_ARN),
+    keyType: DataStreamKeyType.KINESIS_MANAGED,
+  });
+  Aspects.of(app).add(new StreamEncryptionFixes(), { priority: AspectPriority.MUTATING });
+  Aspects.of(app).add(new StreamEncryptionChecks({ level: StreamEncryptionCheckLevel.ERROR }), { priority: AspectPriority.READONLY });
+  app.synth();
+
+  // no encryption added under a handle (nor under what it wraps), and nothing reported
+  for (const handle of [orders.encryptedDeliveryStream, events.encryptedStream]) {
+    expect(handle.node.findAll().filter((c) => c instanceof DeliveryStreamEncryption || c instanceof DataStreamEncryption)).toEqual([]);
+  }
+  const ids = stack.node.findAll().flatMap((c) => c.node.metadata.map((m) => String(m.data)));
+  expect(ids.filter((d) => d.includes('cdk-stream-encryption:'))).toEqual([]);
+  expect(stack.node.findAll().filter((c) => c instanceof DeliveryStreamEncryption).map((c) => c.node.path)).toEqual(['Stack/OrdersSse']);
+});
