@@ -16,7 +16,7 @@ import { HandlerFailure, ReasonId } from './reasons';
 import { reconcile, SessionEnvironment } from './reconcile';
 import { buildResponseBody, ResponseData, ResponseSender } from './response';
 import { registrationOf, StreamKind, StreamKindRegistry } from './stream-kind';
-import { HANDLER_TIMEOUT_SECONDS, NOT_STARTED_SUFFIX, parsePhysicalId, withPrior } from '../../src/private/contract';
+import { HANDLER_TIMEOUT_SECONDS, NOT_STARTED_SUFFIX, parsePhysicalId, PRIOR_UNKNOWN, withPrior } from '../../src/private/contract';
 
 /** How long CloudFormation waits for a custom resource without a `ServiceTimeout`, in seconds. */
 export const DEFAULT_SERVICE_TIMEOUT_SECONDS = 3600;
@@ -169,9 +169,10 @@ function unexpected(request: Request, kind: StreamKind | undefined, err: unknown
  *   resource, put the stream back to the encryption its physical id records
  *   (`#prior=`), or stop the encryption when it records none. The physical id
  *   is echoed.
- * - Update: nothing to do when no functional property changed (and no call:
- *   the owner tag, written by this same resource before, still names it);
- *   otherwise encrypt the (possibly other) stream. A new stream name yields a
+ * - Update: encrypt the (possibly other) stream; an Update that changes no
+ *   functional property reads the stream too, and answers SUCCESS only once it
+ *   is encrypted as wanted (a drifted stream is encrypted again), without any
+ *   tag call (the owner tag, written by this same resource, still names it). A new stream name yields a
  *   new physical id recording that stream's prior encryption, after which
  *   CloudFormation deletes the old resource; a FAILED Update keeps the old id,
  *   and first puts the other stream back as it was.
@@ -207,9 +208,8 @@ async function respond(request: Request, kind: StreamKind, deps: HandlerDependen
     }
     const props = kind.parseProperties(bag);
     checkPartition(bag, text(event.StackId));
-    if (requestType === 'Update' && !functionalPropertiesChanged(event.OldResourceProperties, bag, kind.functionalProperties)) {
-      return done('No functional property changed', kind.wanted(props));
-    }
+    // An Update that changes nothing the stream sees still reads it: its SUCCESS says the stream is as wanted.
+    const unchanged = requestType === 'Update' && !functionalPropertiesChanged(event.OldResourceProperties, bag, kind.functionalProperties);
 
     const deadlines = computeDeadlines(request.startedAt, request.remainingMs, props.timeoutSeconds);
     log.info('deadline', { workMs: deadlines.work - request.startedAt });
@@ -224,25 +224,26 @@ async function respond(request: Request, kind: StreamKind, deps: HandlerDependen
       undoDeadline: deadlines.work + Math.max(0, Math.floor((answerBy - deadlines.work) / 2)),
       callTimeoutMs: deadlines.callTimeoutMs,
       log,
-      owner: stackId && logicalId ? ownerTagValue(stackId, logicalId) : undefined,
+      // An unchanged Update leaves the owner tag as this same resource wrote it: no tag call.
+      owner: stackId && logicalId && !unchanged ? ownerTagValue(stackId, logicalId) : undefined,
     };
     const streamName = props.streamName;
-    const goal = kind.goal(props, requestType);
     // Create and a stream name change take a stream: their new id records its prior encryption. An Update
     // whose given id already names the stream (the rollback of a failed move to another stream) takes none.
     const takesStream = requestType === 'Create'
       || (requestType === 'Update' && kind.usableStreamName(event.OldResourceProperties) !== streamName && given?.base !== kind.physicalId(streamName));
-    const prior = requestType === 'Delete' ? given?.prior : undefined;
+    const goal = kind.goal(props, requestType, requestType === 'Update' && !takesStream);
     const result = await reconcile(kind, {
       goal,
       settleSeconds: requestType === 'Delete' ? 0 : props.settleSeconds,
-      restore: prior === undefined ? undefined : kind.restoreGoal(goal, prior),
+      prior: requestType === 'Delete' ? given?.prior : undefined,
+      takes: takesStream,
       undoOnFailure: requestType === 'Update' && takesStream,
     }, kind.clients(deps.clients), env);
 
-    // Delete and an Update of the same stream keep their id.
+    // Delete and an Update of the same stream keep their id; a stream taken records its prior encryption.
     const streamId = takesStream
-      ? (result.prior === undefined ? kind.physicalId(streamName) : withPrior(kind.physicalId(streamName), result.prior))
+      ? withPrior(kind.physicalId(streamName), result.prior ?? PRIOR_UNKNOWN)
       : givenId ?? kind.physicalId(streamName);
     if (result.status === 'SUCCESS') {
       const data = requestType === 'Delete' ? kind.decryptedData(result.observation) : kind.wanted(props);

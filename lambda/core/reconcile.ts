@@ -12,7 +12,7 @@ import { classifyError, describeError, ErrorClass, errorInfo, Operation } from '
 import { Logger } from './log';
 import { HandlerFailure, ReasonId, ReasonParams } from './reasons';
 import type { KindTypes, StreamKind } from './stream-kind';
-import { formatOwnerTag, OWNER_TAG_KEY, OwnerTag, parseOwnerTag, sameOwner } from '../../src/private/contract';
+import { formatOwnerTag, OWNER_TAG_KEY, OwnerTag, parseOwnerTag, PRIOR_UNKNOWN, sameOwner } from '../../src/private/contract';
 
 /**
  * How long access denied is retried, from the first denial of a request, in
@@ -64,9 +64,9 @@ export interface ReconcileResult<O extends Reading = Reading> {
   /** The last reading of the stream, if any. */
   readonly observation?: O;
   /**
-   * The stream's encryption before this request changed it, as the kind
-   * records it (`StreamKind.priorOf`), when the request took the stream from
-   * no other resource: to be kept in the physical id.
+   * A request that takes the stream ({@link ReconcileRequest.takes}): the
+   * stream's encryption before any resource of this library took it, to be
+   * kept in the physical id (`PRIOR_UNKNOWN` when it could not be learned).
    */
   readonly prior?: string;
 }
@@ -77,8 +77,18 @@ export interface ReconcileRequest<G> {
   readonly goal: G;
   /** How long to wait after the stream got the key before SUCCESS, in seconds. */
   readonly settleSeconds: number;
-  /** Delete: the goal that puts the stream back to the encryption its physical id records. */
-  readonly restore?: G;
+  /**
+   * Delete: the encryption the physical id records as the stream's before
+   * the resource took it; the owner tag's record, when it names this
+   * resource, comes first.
+   */
+  readonly prior?: string;
+  /**
+   * Create, or an Update to another stream: the request takes the stream.
+   * Its prior encryption is recorded in the owner tag before the first Start
+   * (so that another copy of the same request finds it) and returned.
+   */
+  readonly takes?: boolean;
   /** Update to another stream: put that stream back as it was when the Update fails after its Start. */
   readonly undoOnFailure?: boolean;
 }
@@ -145,8 +155,15 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
   public memory: T['memory'];
   /** Whether Start was sent and may have taken effect. */
   public startIssued = false;
-  /** The stream's encryption before this request changed it, from the first reading that tells it. */
+  /**
+   * The stream's encryption as the first reading of this request shows it
+   * (`PRIOR_UNKNOWN` when that reading cannot tell: a transition, a failure,
+   * no stream). Never taken from a later reading: a copy of the same request
+   * delivered twice may have changed the stream in between.
+   */
   public prior?: string;
+  /** Called once before the first Start of the request. */
+  public beforeFirstStart?: () => Promise<void>;
   /** What the encryption should be (a Delete may switch to putting the stream back). */
   public goal: T['goal'];
   private readonly poll: Backoff;
@@ -362,7 +379,7 @@ export async function reconcile<T extends KindTypes>(
   env: SessionEnvironment,
 ): Promise<ReconcileResult<T['observation']>> {
   const session = new ReconcileSession(kind, request.goal, clients, env);
-  let recordPrior = false;
+  let prior: (() => string) | undefined;
   const result = (status: 'SUCCESS' | 'FAILED', reason: string, reasonId?: ReasonId): ReconcileResult<T['observation']> =>
     ({
       status,
@@ -370,27 +387,47 @@ export async function reconcile<T extends KindTypes>(
       reasonId,
       startIssued: session.startIssued,
       observation: session.observation,
-      prior: recordPrior ? session.prior : undefined,
+      prior: request.takes && prior ? prior() : undefined,
     });
   try {
     if (request.goal.kind === 'decrypt') {
       return result('SUCCESS', await release(session, request));
     }
-    const tag = env.owner === undefined ? undefined : await readOwnerTag(session);
-    // The prior state is the stream's own only when no other resource managed it.
-    recordPrior = tag === undefined || (tag !== null && sameOwner(tag.owner, env.owner));
+    const owner = env.owner;
+    let tag = owner === undefined ? undefined : await readOwnerTag(session);
+    const mine = (t: OwnerTag | undefined | null): boolean => !!t && sameOwner(t.owner, owner);
+    // The stream's encryption before any resource took it: the tag's record (kept through hand-overs),
+    // else the first reading of a stream no other resource manages, else unknown.
+    prior = () => (tag?.prior ?? (tag === undefined || tag === null || mine(tag) ? session.prior : undefined) ?? PRIOR_UNKNOWN);
+    let claimed = false;
+    if (request.takes && owner !== undefined && tag === undefined) {
+      // A free stream: record the claim and the prior encryption on the stream before changing it.
+      session.beforeFirstStart = async () => {
+        claimed = await writeOwnerTag(session, { owner, prior: prior!() });
+      };
+    }
     let reason: string;
     try {
       reason = await drive(session, request.settleSeconds);
     } catch (err) {
+      if (claimed && !session.startIssued) {
+        await writeOwnerTag(session, undefined);
+      }
       if (request.undoOnFailure && session.startIssued) {
-        throw await undo(session, err);
+        throw await undo(session, prior(), err);
       }
       throw err;
     }
-    if (env.owner !== undefined) {
-      const previous = tag === null || tag === undefined ? undefined : sameOwner(tag.owner, env.owner) ? tag.previous : tag.owner;
-      await writeOwnerTag(session, { owner: env.owner, previous });
+    if (request.takes && owner !== undefined && tag === undefined && !claimed && prior() === PRIOR_UNKNOWN) {
+      // Another copy of this request may have claimed the stream after this one read its tag.
+      const again = await readOwnerTag(session);
+      if (again && mine(again)) {
+        tag = again;
+      }
+    }
+    if (owner !== undefined) {
+      const previous = !tag ? undefined : mine(tag) ? tag.previous : tag.owner;
+      await writeOwnerTag(session, { owner, previous, prior: tag?.prior ?? (request.takes ? prior() : undefined) });
     }
     return result('SUCCESS', reason);
   } catch (err) {
@@ -406,6 +443,7 @@ async function release<T extends KindTypes>(session: ReconcileSession<T>, reques
   const leaveOn = (manager: string, handBack: OwnerTag | undefined, decision: string): Promise<string> =>
     handOver(session, manager, handBack, decision);
   let ours = false;
+  let prior = request.prior;
   if (owner !== undefined) {
     const tag = await readOwnerTag(session);
     if (tag === null) {
@@ -413,21 +451,30 @@ async function release<T extends KindTypes>(session: ReconcileSession<T>, reques
     } else if (tag === undefined) {
       env.log.info('owner', { managedBy: null, decision: 'no owner tag' });
     } else if (sameOwner(tag.owner, owner) && tag.previous !== undefined) {
-      return leaveOn(tag.previous, { owner: tag.previous }, 'the previous owner still manages the stream: handed back, encryption left on');
+      return leaveOn(tag.previous, { owner: tag.previous, prior: tag.prior }, 'the previous owner still manages the stream: handed back, encryption left on');
     } else if (sameOwner(tag.previous, owner)) {
-      return leaveOn(tag.owner, { owner: tag.owner }, 'another resource took the stream over: encryption left on');
+      return leaveOn(tag.owner, { owner: tag.owner, prior: tag.prior }, 'another resource took the stream over: encryption left on');
     } else if (!sameOwner(tag.owner, owner)) {
       return leaveOn(formatOwnerTag(tag), undefined, 'another resource manages the stream: encryption left on');
     } else {
       ours = true;
+      prior = tag.prior ?? prior;
       env.log.info('owner', { managedBy: tag.owner, decision: 'this resource manages the stream' });
     }
   }
-  if (request.restore !== undefined) {
-    session.goal = request.restore;
-    env.log.info('restore', { goal: request.restore });
+  let reason: string;
+  if (prior === PRIOR_UNKNOWN) {
+    // Never turn off an encryption that may not be this resource's to turn off.
+    env.log.warn('restore', { prior, decision: 'the encryption before this resource is unknown: encryption left on' });
+    session.observation = await kind.describe(session);
+    reason = `${kind.label} ${session.stream}: its encryption before this resource took it is unknown; encryption left on (${kind.summarize(session.observation)}).`;
+  } else {
+    if (prior !== undefined) {
+      session.goal = kind.restoreGoal(session.goal, prior);
+      env.log.info('restore', { goal: session.goal });
+    }
+    reason = await drive(session, 0);
   }
-  const reason = await drive(session, 0);
   const seen = session.observation;
   // Put back or decrypted: this resource no longer manages the stream.
   if (ours && seen !== undefined && kind.taggable(seen)) {
@@ -461,9 +508,7 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
   const { kind, env } = session;
   for (;;) {
     const seen = session.observation = await kind.describe(session);
-    if (session.prior === undefined && !session.startIssued) {
-      session.prior = kind.priorOf(seen);
-    }
+    session.prior ??= kind.priorOf(seen) ?? PRIOR_UNKNOWN;
     const step = await kind.decide(seen, session);
     env.log.info('decide', { status: kind.summarize(seen), decision: step.kind, ...(step.kind === 'fail' ? { reasonId: step.reasonId } : {}) });
     switch (step.kind) {
@@ -478,6 +523,11 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
       case 'fail':
         throw new HandlerFailure(step.reasonId, step.params);
       case 'start':
+        if (session.beforeFirstStart) {
+          const claim = session.beforeFirstStart;
+          session.beforeFirstStart = undefined;
+          await claim();
+        }
         await kind.change('start', session);
         break;
       case 'stop':
@@ -499,13 +549,13 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
  * @returns the failure to answer: the Update's own when the stream is back,
  * else `UPDATE_UNDO_FAILED` naming both causes and the stream's state.
  */
-async function undo<T extends KindTypes>(failed: ReconcileSession<T>, err: unknown): Promise<HandlerFailure> {
+async function undo<T extends KindTypes>(failed: ReconcileSession<T>, prior: string, err: unknown): Promise<HandlerFailure> {
   const failure = err instanceof HandlerFailure ? err : new HandlerFailure('UNEXPECTED_ERROR', { operation: 'reconcile', error: describeError(err) });
   const { kind, env } = failed;
-  const prior = failed.prior;
-  const params = { failure: failure.message, stream: failed.stream, prior: prior ?? 'unknown' };
-  if (prior === undefined) {
-    return new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure: 'its encryption before the Start was never read.', state: kind.summarize(failed.observation) });
+  const params = { failure: failure.message, stream: failed.stream, prior };
+  if (prior === PRIOR_UNKNOWN) {
+    // When in doubt, the encryption stays on.
+    return new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure: 'its encryption before the Start is unknown, so it was left on.', state: kind.summarize(failed.observation) });
   }
   const undoEnv: SessionEnvironment = { ...env, deadline: Math.max(env.deadline, env.undoDeadline ?? env.deadline, env.clock.now()) };
   const session = new ReconcileSession(kind, kind.restoreGoal(failed.goal, prior), failed.clients, undoEnv);
@@ -573,15 +623,20 @@ async function readOwnerTag<T extends KindTypes>(session: ReconcileSession<T>): 
 
 /**
  * Write (or, with `undefined`, remove) the stream's owner tag. Never fails the
- * request: the stream is already as wanted, so any error (the deadline
- * included) is logged as a warning and the answer stays SUCCESS.
+ * request: a tag refused (an organization's policy may deny tagging) or lost
+ * to the deadline is logged as a warning, and the physical id still records
+ * what the tag would have.
+ *
+ * @returns whether the tag was written.
  */
-async function writeOwnerTag<T extends KindTypes>(session: ReconcileSession<T>, tag: OwnerTag | undefined): Promise<void> {
+async function writeOwnerTag<T extends KindTypes>(session: ReconcileSession<T>, tag: OwnerTag | undefined): Promise<boolean> {
   const value = tag === undefined ? undefined : formatOwnerTag(tag);
   try {
     await session.kind.writeOwner(value, session);
     session.log.info('owner', value === undefined ? { status: 'untagged' } : { status: 'tagged', managedBy: value });
+    return true;
   } catch (err) {
     session.log.warn('owner', { status: value === undefined ? 'not untagged' : 'not tagged', error: describeError(err) });
+    return false;
   }
 }

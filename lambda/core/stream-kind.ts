@@ -62,8 +62,12 @@ export interface StreamKind<T extends KindTypes = KindTypes> {
    * @throws HandlerFailure naming the first invalid property.
    */
   parseProperties(bag: unknown): T['properties'];
-  /** The goal of a request: encrypt as the properties say, or (Delete) decrypt. */
-  goal(properties: T['properties'], requestType: RequestType): T['goal'];
+  /**
+   * The goal of a request: encrypt as the properties say, or (Delete) decrypt.
+   * `keptStream`: an Update of the stream the resource already encrypted
+   * (not a move to another stream).
+   */
+  goal(properties: T['properties'], requestType: RequestType, keptStream?: boolean): T['goal'];
   /**
    * The goal that puts a stream back to a recorded prior state
    * (`PRIOR_NONE`: decrypt; otherwise encrypt with that key, without the key

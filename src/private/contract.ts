@@ -242,6 +242,13 @@ export const PRIOR_NONE = 'none';
 /** The recorded prior state of a delivery stream encrypted with the AWS owned key. */
 export const PRIOR_AWS_OWNED = 'AWS_OWNED_CMK';
 
+/**
+ * The recorded prior state of a stream whose encryption before the resource
+ * took it could not be learned (in a transition, unreadable, managed by
+ * another resource that recorded none): its Delete leaves the encryption on.
+ */
+export const PRIOR_UNKNOWN = 'unknown';
+
 /** A physical id, taken apart. */
 export interface ParsedPhysicalId {
   /** The id of the stream's encryption (`firehose:<stream>`, `kinesis:<stream>`). */
@@ -272,16 +279,33 @@ export function parsePhysicalId(id: string): ParsedPhysicalId {
   return { base: rest.slice(0, at), prior: prior === '' ? undefined : prior, notStarted };
 }
 
-/** The owner tag's value, taken apart: the resource that manages the stream, and the one that did before. */
+/**
+ * The owner tag's value, taken apart: the resource that manages the stream
+ * (or is taking it: the tag is written before the first Start), the one that
+ * did before, and the stream's encryption before any resource took it.
+ */
 export interface OwnerTag {
   /** The resource that manages the stream. */
   readonly owner: string;
   /** The resource that managed it before (a rename's old resource), if any. */
   readonly previous?: string;
+  /**
+   * The stream's encryption before the first resource took it
+   * ({@link PRIOR_NONE}, {@link PRIOR_AWS_OWNED}, a key, or
+   * {@link PRIOR_UNKNOWN}): what the last owner's Delete puts back. Kept
+   * through every hand-over; absent in tags of older versions.
+   */
+  readonly prior?: string;
 }
 
-/** Separates the owner from the previous owner in the tag value. */
+/** Separates the owner, the previous owner and the prior state in the tag value. */
 const OWNER_SEPARATOR = ' ';
+
+/** Marks the prior state in the owner tag value: `<owner> prior=none`. */
+const PRIOR_TAG_FIELD = 'prior=';
+
+/** Shortest readable owner kept in a tag value: its identity (16 hex digits). */
+const MIN_OWNER_LENGTH = 16;
 
 /** Longest tag value both Firehose and Kinesis accept. */
 export const MAX_OWNER_TAG_LENGTH = 256;
@@ -301,25 +325,35 @@ export function sameOwner(a: string | undefined, b: string | undefined): boolean
 }
 
 /**
- * The owner tag value `<owner>` or `<owner> <previous owner>`: the previous
- * owner by its identity only, and the owner cut so that both fit
- * {@link MAX_OWNER_TAG_LENGTH}.
+ * The owner tag value `<owner>[ <previous owner>][ prior=<prior>]`: the
+ * previous owner by its identity only, and the owner cut so that all fit
+ * {@link MAX_OWNER_TAG_LENGTH}. A prior state too long to fit beside the
+ * owner's identity is written as {@link PRIOR_UNKNOWN}.
  */
 export function formatOwnerTag(tag: OwnerTag): string {
-  if (tag.previous === undefined) {
-    return tag.owner.slice(0, MAX_OWNER_TAG_LENGTH);
+  const previous = tag.previous === undefined ? [] : [ownerIdentity(tag.previous)];
+  let prior = tag.prior === undefined ? [] : [`${PRIOR_TAG_FIELD}${tag.prior}`];
+  const room = (fields: string[]) => MAX_OWNER_TAG_LENGTH - fields.reduce((sum, field) => sum + field.length + OWNER_SEPARATOR.length, 0);
+  if (prior.length > 0 && room([...previous, ...prior]) < MIN_OWNER_LENGTH) {
+    prior = [`${PRIOR_TAG_FIELD}${PRIOR_UNKNOWN}`];
   }
-  const previous = ownerIdentity(tag.previous);
-  return `${tag.owner.slice(0, MAX_OWNER_TAG_LENGTH - previous.length - 1)}${OWNER_SEPARATOR}${previous}`;
+  const rest = [...previous, ...prior];
+  return [tag.owner.slice(0, room(rest)), ...rest].join(OWNER_SEPARATOR);
 }
 
-/** Parse an owner tag value of any version (`<owner>` or `<owner> <previous owner>`); `undefined` when empty. */
+/**
+ * Parse an owner tag value of any version (`<owner>`, `<owner> <previous
+ * owner>`, either with ` prior=<prior>`); `undefined` when empty.
+ */
 export function parseOwnerTag(value: string | undefined): OwnerTag | undefined {
-  const [owner, previous] = (value ?? '').trim().split(/\s+/);
+  const fields = (value ?? '').trim().split(/\s+/).filter((field) => field !== '');
+  const priorField = fields.find((field) => field.startsWith(PRIOR_TAG_FIELD));
+  const [owner, previous] = fields.filter((field) => field !== priorField);
   if (!owner) {
     return undefined;
   }
-  return previous ? { owner, previous } : { owner };
+  const prior = priorField?.slice(PRIOR_TAG_FIELD.length) || undefined;
+  return { owner, ...(previous ? { previous } : {}), ...(prior ? { prior } : {}) };
 }
 
 /**

@@ -44,8 +44,8 @@ export const DELIVERY_STREAMS: StreamKind<DeliveryStreamTypes> = {
   usableStreamName: usableDeliveryStreamName,
   physicalId: firehosePhysicalId,
   parseProperties: parseDeliveryStreamProperties,
-  goal: ({ streamName, keyType, keyArn }, requestType) =>
-    requestType === 'Delete' ? { kind: 'decrypt', streamName } : { kind: 'encrypt', streamName, keyType, keyArn },
+  goal: ({ streamName, keyType, keyArn }, requestType, keptStream) =>
+    requestType === 'Delete' ? { kind: 'decrypt', streamName } : { kind: 'encrypt', streamName, keyType, keyArn, ...(keptStream ? { keptStream } : {}) },
   restoreGoal: restoreDeliveryStream,
   priorOf: priorOfDeliveryStream,
   wanted: (props) => ({ DeliveryStreamName: props.streamName, KeyType: props.keyType, KeyArn: props.keyArn ?? '', EncryptionStatus: 'ENABLED' }),

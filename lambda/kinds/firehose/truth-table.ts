@@ -22,6 +22,12 @@ export type DeliveryStreamGoal =
     readonly keyArn?: string;
     /** A Delete putting the stream back to the key it had before: no key pre-flight. */
     readonly restore?: boolean;
+    /**
+     * An Update of the stream this resource encrypted before (not a move to
+     * another stream): the key the stream shows after a failed change is the
+     * one in force.
+     */
+    readonly keptStream?: boolean;
   }
   | {
     /** Delete: encryption DISABLED (or the stream gone). */
@@ -311,8 +317,12 @@ function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, o
       return WAIT;
     case 'ENABLING_FAILED':
     case 'DISABLING_FAILED':
-      // Firehose keeps the key in force after ENABLING_FAILED: a Delete putting that key back has nothing to do.
-      if (goal.restore && !memory.started && status === 'ENABLING_FAILED' && hasWantedKey(goal, enc, memory)) {
+      // "If a delivery stream already has encryption enabled and then you invoke this operation to change the
+      // ARN of the CMK [...] and you get ENABLING_FAILED, [...] encryption remains enabled with the old CMK"
+      // (Firehose API reference, StartDeliveryStreamEncryption). A Delete putting that key back, or an Update
+      // of a stream this resource encrypted (the rollback of a failed key change among them), that finds the
+      // wanted key still in force has nothing to do: no Start, none of the 25 daily calls.
+      if ((goal.restore || goal.keptStream) && !memory.started && status === 'ENABLING_FAILED' && hasWantedKey(goal, enc, memory)) {
         return { kind: 'succeed', settle: false };
       }
       if (memory.started ? memory.transitionSinceChange || memory.graceOver : memory.sawEnabling || memory.sawDisabling) {
