@@ -7,9 +7,9 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { HandlerLogLine, LocalLambda } from './lambda-runtime';
+import { HandlerLogLine, Invocation, LocalLambda } from './lambda-runtime';
 import { DATA_STREAM_ENCRYPTION_TYPE } from './model';
-import { PutRecord, ResponseBehaviour, ResponseServer } from './response-server';
+import { PutRecord, ResponseBehaviour, ResponseEndpoint, ResponseServer } from './response-server';
 
 /** The request types CloudFormation sends to a custom resource. */
 export type RequestType = 'Create' | 'Update' | 'Delete';
@@ -62,6 +62,17 @@ export interface StepRequest {
   readonly waitForHandler?: boolean;
   /** Called when the outcome is decided (answer or timeout); its value is kept as `observedAtAnswer`. */
   readonly observeAtAnswer?: () => unknown;
+  /**
+   * Deliver the same event again, once per entry, this many milliseconds after the first delivery.
+   * CloudFormation invokes a custom resource's function asynchronously ("Lambda with
+   * CloudFormation", AWS Lambda Developer Guide), and an asynchronous invocation may deliver one
+   * event more than once even when the function succeeds ("Invoking a Lambda function
+   * asynchronously": "your function [may] receive the same event from Lambda multiple times").
+   * Every copy answers to the same `ResponseURL`, an S3 object that each PUT overwrites: the
+   * harsher reading, played here, is that the answer CloudFormation keeps is the last one written,
+   * so the outcome waits for every copy (within the `ServiceTimeout`).
+   */
+  readonly redeliverAfterMs?: readonly number[];
 }
 
 /** The result of one operation. Times ending in `AtMs` are milliseconds since the event was sent. */
@@ -111,6 +122,8 @@ export interface StepResult {
   readonly event: CustomResourceEvent;
   /** What `observeAtAnswer` returned. */
   readonly observedAtAnswer?: unknown;
+  /** How many times the event was delivered (1 without `redeliverAfterMs`). */
+  readonly deliveries: number;
 }
 
 /** The kinds of stream a custom resource of this library manages. */
@@ -174,6 +187,16 @@ function judge(put: PutRecord, event: CustomResourceEvent): { status: 'SUCCESS' 
 }
 
 /**
+ * The answer CloudFormation keeps when the event was delivered more than once: the last PUT
+ * answered 2xx while the URL was open, once every delivery has returned or reached its timeout.
+ */
+async function lastAnswer(endpoint: ResponseEndpoint, invocations: readonly Invocation[]): Promise<PutRecord> {
+  await Promise.all(invocations.map((i) => i.done));
+  const answered = endpoint.puts.filter((put) => !put.late && put.answeredStatus !== undefined && put.answeredStatus >= 200 && put.answeredStatus < 300);
+  return answered.length > 0 ? answered[answered.length - 1] : endpoint.accepted;
+}
+
+/**
  * Runs one operation against the handler.
  *
  * @param lambda - the handler function
@@ -197,8 +220,11 @@ export async function runStep(lambda: LocalLambda, responses: ResponseServer, re
     ...(request.requestType !== 'Create' ? { PhysicalResourceId: request.physicalResourceId } : {}),
   };
 
-  const invocation = lambda.invoke(event, { timeoutMs: request.lambdaTimeoutMs, logKey: requestId, environment: request.environment });
+  const invoke = (): Invocation => lambda.invoke(event, { timeoutMs: request.lambdaTimeoutMs, logKey: requestId, environment: request.environment });
+  const invocation = invoke();
   const startedAt = invocation.startedAt;
+  const copies = (request.redeliverAfterMs ?? []).map((delayMs) =>
+    new Promise<Invocation>((resolve) => setTimeout(() => resolve(invoke()), delayMs)));
 
   // A Node.js timer may fire a millisecond before Date.now() reaches its delay: wait again until
   // the ServiceTimeout has really passed, as CloudFormation's clock would see it.
@@ -215,13 +241,20 @@ export async function runStep(lambda: LocalLambda, responses: ResponseServer, re
     };
     check();
   });
-  const accepted = await Promise.race([endpoint.accepted, timedOut]);
+  const accepted = copies.length === 0
+    ? await Promise.race([endpoint.accepted, timedOut])
+    : await Promise.race([lastAnswer(endpoint, [invocation, ...await Promise.all(copies)]), timedOut]);
   clearTimeout(timer);
   endpoint.close();
   const decidedAt = Date.now();
   const observedAtAnswer = request.observeAtAnswer?.();
 
   const outcome = request.waitForHandler === false ? undefined : await invocation.done;
+  const copyLogs = request.waitForHandler === false ? [] : await Promise.all(copies.map(async (copy) => {
+    const c = await copy;
+    await c.done;
+    return c.logs;
+  }));
   const managed = managedStreamOf(request.resourceType, request.properties);
   const common = {
     requestType: request.requestType,
@@ -236,7 +269,8 @@ export async function runStep(lambda: LocalLambda, responses: ResponseServer, re
     lambdaTimeoutMs: request.lambdaTimeoutMs,
     startedAt,
     puts: endpoint.puts,
-    logs: invocation.logs,
+    logs: [...invocation.logs, ...copyLogs.flat()],
+    deliveries: 1 + copies.length,
     responseUrlSignature: endpoint.signature,
     event,
     observedAtAnswer,

@@ -82,6 +82,11 @@ export interface StackOperationOptions {
   readonly environment?: Readonly<Record<string, string | null>> | ((logicalId: string) => Readonly<Record<string, string | null>> | undefined);
   /** Roll back when a resource fails (deploy and update). @defaultValue true */
   readonly rollback?: boolean;
+  /**
+   * Deliver each custom resource's events again, this many milliseconds after the first delivery
+   * (see `StepRequest.redeliverAfterMs`), for every resource or per logical id and request type.
+   */
+  readonly redeliverAfterMs?: readonly number[] | ((logicalId: string, requestType: RequestType) => readonly number[] | undefined);
 }
 
 /** One thing done to one resource during a stack operation, as CloudFormation's stack events tell it. */
@@ -150,6 +155,8 @@ export interface ResourceOperationOptions {
   readonly environment?: Readonly<Record<string, string | null>>;
   /** Wait for the handler to return before resolving. @defaultValue true */
   readonly waitForHandler?: boolean;
+  /** Deliver the event again, this many milliseconds after the first delivery (see `StepRequest.redeliverAfterMs`). */
+  readonly redeliverAfterMs?: readonly number[] | ((requestType: RequestType) => readonly number[] | undefined);
   /**
    * Run the handler with its role's access key (its calls authorized against the role's policies
    * in force). @defaultValue true, unless `properties` overrides what the handler's permissions
@@ -784,6 +791,7 @@ export class LocalStack {
       environment: options.environment,
       waitForHandler: options.waitForHandler,
       observeAtAnswer: observe,
+      redeliverAfterMs: typeof options.redeliverAfterMs === 'function' ? options.redeliverAfterMs(requestType) : options.redeliverAfterMs,
     });
     if (!detached) this.record(logicalId, requestType, result, properties);
     this.cfn.emit({ kind: 'step-end', stackName: this.stackName, result, at: Date.now() });
@@ -826,6 +834,10 @@ export class LocalStack {
       lambdaTimeoutMs: options.lambdaTimeoutMs,
       response: typeof options.response === 'function' ? options.response(logicalId) : options.response,
       environment: typeof options.environment === 'function' ? options.environment(logicalId) : options.environment,
+      redeliverAfterMs: (requestType) => {
+        const redeliver = options.redeliverAfterMs;
+        return typeof redeliver === 'function' ? redeliver(logicalId, requestType) : redeliver;
+      },
     };
   }
 
