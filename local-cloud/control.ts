@@ -16,7 +16,7 @@ import { CallCounts, CallRecord, CallRecorder, CallTally } from './calls';
 import { LocalClock } from './clock';
 import { ControlError } from './errors';
 import { FaultInjector, FaultOptions, PendingFault } from './faults';
-import { IamModel, RoleView } from './iam';
+import { IamModel, PolicyDocument, RoleView } from './iam';
 import { JsonObject } from './json';
 import { Router } from './router';
 import {
@@ -151,6 +151,11 @@ export interface LocalCloudControl {
   unreadableDataRecords(streamName: string): UnreadableRecord[];
   /** How long IAM policy changes made from now on take to be in force, in milliseconds; returns it. */
   setIamPropagation(ms: number): number;
+  /**
+   * The organization's service control policies (their Deny statements), which deny a role's
+   * request whatever its own policies allow; `[]` removes them.
+   */
+  setServiceControlPolicies(documents: ReadonlyArray<PolicyDocument>): void;
   /** The roles IAM knows, with the names of their policies in force now. */
   iamRoles(): RoleView[];
   /** The CloudWatch metrics that have data (namespace, name, dimensions, number of datapoints). */
@@ -224,6 +229,7 @@ export const CONTROL_METHODS: Readonly<Record<keyof LocalCloudControl, 'read' | 
   unreadableRecords: 'read',
   unreadableDataRecords: 'read',
   setIamPropagation: 'write',
+  setServiceControlPolicies: 'write',
   iamRoles: 'read',
   listMetrics: 'read',
   metricStatistics: 'read',
@@ -507,6 +513,11 @@ export class ControlPlane implements LocalCloudControl {
       throw new ControlError(`setIamPropagation: ${(e as Error).message}`);
     }
     return this.parts.iam.propagationDelayMs;
+  }
+
+  /** {@inheritDoc LocalCloudControl.setServiceControlPolicies} */
+  public setServiceControlPolicies(documents: ReadonlyArray<PolicyDocument>): void {
+    this.parts.iam.setServiceControlPolicies(documents);
   }
 
   /** {@inheritDoc LocalCloudControl.iamRoles} */

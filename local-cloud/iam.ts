@@ -46,6 +46,8 @@ export interface AuthorizationRequest {
 
 /** How a request was judged. */
 export interface AuthorizationDecision {
+  /** Where an explicit deny came from: an identity policy (default) or a service control policy. */
+  readonly source?: 'identity' | 'service-control';
   /** Whether the request is allowed. */
   readonly allowed: boolean;
   /** `explicit-deny`, `allow` or `implicit-deny`. */
@@ -213,7 +215,7 @@ export function evaluate(policies: ReadonlyArray<PolicyDocument>, request: Autho
  */
 export function accessDeniedMessage(principalArn: string, request: AuthorizationRequest, decision: AuthorizationDecision): string {
   const because = decision.basis === 'explicit-deny'
-    ? 'with an explicit deny in an identity-based policy'
+    ? `with an explicit deny in ${decision.source === 'service-control' ? 'a service control policy' : 'an identity-based policy'}`
     : `because no identity-based policy allows the ${request.action} action`;
   return `User: ${principalArn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${because}`;
 }
@@ -265,6 +267,7 @@ export function sessionArnOf(roleArn: string): string {
  */
 export class IamModel {
   private readonly roles = new Map<string, Map<string, AttachedVersion[]>>();
+  private serviceControl: PolicyDocument[] = [];
   private readonly keys = new Map<string, string>();
   private propagationMs: number;
   private readonly now: () => number;
@@ -357,15 +360,32 @@ export class IamModel {
     return [...this.roles.keys()];
   }
 
-  /** Judge a request of a role's session against the policies in force now. */
+  /**
+   * The service control policies of the account's organization (their Deny statements are what
+   * the model plays: the default `FullAWSAccess` policy allows the rest). "If any policy [...]
+   * includes an explicit deny statement, the request is denied", whatever the identity policies
+   * allow (AWS Organizations User Guide, "SCP evaluation"; IAM User Guide, "Policy evaluation
+   * logic").
+   */
+  public setServiceControlPolicies(documents: ReadonlyArray<PolicyDocument>): void {
+    this.serviceControl = [...documents];
+  }
+
+  /** Judge a request of a role's session against the service control policies and the role's policies in force now. */
   public authorize(roleArn: string, request: AuthorizationRequest): AuthorizationDecision {
+    const denies = this.serviceControl.map((document) => ({ ...document, Statement: list(document.Statement).filter((s) => s.Effect === 'Deny') }));
+    const organization = evaluate(denies, request);
+    if (organization.basis === 'explicit-deny') {
+      return { ...organization, source: 'service-control' };
+    }
     return evaluate(this.policiesInForce(roleArn), request);
   }
 
-  /** Forget every role, policy and key. */
+  /** Forget every role, policy, key and service control policy. */
   public reset(): void {
     this.roles.clear();
     this.keys.clear();
+    this.serviceControl = [];
   }
 
   private history(roleArn: string, name: string): AttachedVersion[] {
