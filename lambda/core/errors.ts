@@ -39,6 +39,9 @@ const RATE_LIMITED_OPERATIONS: ReadonlySet<Operation> = new Set([
  */
 const TAGGING_OPERATIONS: ReadonlySet<Operation> = new Set(['TagDeliveryStream', 'AddTagsToStream']);
 
+/** How AWS's access-denied messages say that a Deny statement (not a missing Allow) refused the request. */
+const EXPLICIT_DENY = /\bwith an explicit deny\b/i;
+
 /**
  * How to react to an error:
  * - `throttled`: the request rate is too high; back off and retry.
@@ -156,7 +159,8 @@ export function describeError(err: unknown): string {
  * and Stop too); otherwise, on Start/Stop it is the limit of 25 calls
  * (Firehose) or key applications (Kinesis) per day (fatal), and on tagging
  * it is throttling only when its message speaks of a rate (otherwise the
- * stream has its 50 tags). Access denied is `denied`. An error without an
+ * stream has its 50 tags). Access denied is `denied`, unless its message says
+ * an explicit deny refused it (`fatal`: no propagation will lift it). An error without an
  * HTTP status is `unreachable` when it says there are no credentials or no
  * usable endpoint, otherwise a network problem (transient), and so is any
  * 5xx; other errors (4xx) are fatal.
@@ -164,7 +168,11 @@ export function describeError(err: unknown): string {
 export function classifyError(err: unknown, operation: Operation): ErrorClass {
   const { name, message, httpStatusCode: status, fault, code } = errorInfo(err);
   if (DENIED_NAMES.has(name)) {
-    return 'denied';
+    // A policy still propagating is not yet in force: an implicit deny. An explicit deny (a Deny
+    // statement, or an organization's service control policy) is in force and stays: AWS names
+    // it in the message ("... with an explicit deny in a service control policy", IAM User Guide,
+    // "Troubleshoot access denied error messages").
+    return EXPLICIT_DENY.test(message) ? 'fatal' : 'denied';
   }
   if (name === 'LimitExceededException') {
     const rateLimited = RATE_LIMITED_OPERATIONS.has(operation)
