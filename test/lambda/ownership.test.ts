@@ -582,6 +582,19 @@ describe('Kinesis', () => {
     expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'info', status: 'tagged' });
   });
 
+  // Kinesis documents tag values as "Unicode letters, digits, white space, _ . / = + - % @": no colon
+  // (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_Tag.html); the local cloud refuses one.
+  // A prior state that is a key ARN has colons, so AddTagsToStream refuses the claim and the tag after success.
+  test.failing('a stream that had a customer key by ARN: every owner tag value written uses only the characters Kinesis documents', async () => {
+    reads(summary(sse.kms(OTHER_KEY_ARN)), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    expect(await h.run(kinesisCreate())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${OTHER_KEY_ARN}` });
+    const values = calls(AddTagsToStreamCommand).map((c) => c.args[0].input.Tags?.[OWNER_TAG_KEY] ?? '');
+    expect(values).toHaveLength(2);
+    for (const value of values) {
+      expect(value).toMatch(/^[\p{L}\p{Z}\p{N}_./=+\-%@]*$/u);
+    }
+  });
+
   test('Delete, no owner tag: Stop', async () => {
     reads(summary(sse.kms()), summary(sse.none()));
     expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
