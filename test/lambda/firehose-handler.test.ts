@@ -17,7 +17,21 @@ import {
 import { DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsOwnedProperties, createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
-import { ALIAS_ARN, awsError, Harness, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID, successive } from './helpers';
+import {
+  ALIAS_ARN,
+  awsError,
+  Harness,
+  KEY_ARN,
+  keyMetadata,
+  lambdaContext,
+  LOG_STREAM,
+  networkError,
+  ORDERS_SSE_OWNER,
+  OTHER_KEY_ARN,
+  RESPONSE_URL,
+  STACK_ID,
+  successive,
+} from './helpers';
 import { handler } from '../../lambda';
 import { handleEvent } from '../../lambda/core/handle-event';
 import { MAX_RESPONSE_BYTES } from '../../lambda/core/response';
@@ -53,6 +67,7 @@ const stops = (): number => firehose.commandCalls(StopDeliveryStreamEncryptionCo
 const keyChecks = (): number => kms.commandCalls(DescribeKeyCommand).length;
 const startInput = (n = 0) => firehose.commandCalls(StartDeliveryStreamEncryptionCommand)[n].args[0].input;
 const awsCalls = (): number => firehose.calls().length + kms.calls().length;
+const tagValues = () => firehose.commandCalls(TagDeliveryStreamCommand).map((call) => call.args[0].input.Tags?.[0].Value);
 
 describe('Create', () => {
   test('DISABLED: pre-flight, Start with the key, wait for ENABLED, settle, SUCCESS', async () => {
@@ -80,16 +95,19 @@ describe('Create', () => {
     expect(h.answers[0].url).toBe(RESPONSE_URL);
   });
 
-  test('the first Describe comes before any Start; the owner tag comes once the stream is ENABLED', async () => {
+  test('the first Describe comes before any Start; the owner tag claims the stream before the Start and is written again once ENABLED', async () => {
     reads(described(enc.disabled()), described(enc.enabled()));
     await h.run(createEvent());
     expect(firehose.calls().map((call) => call.args[0].constructor.name)).toEqual([
       'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
+      'TagDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
       'TagDeliveryStreamCommand',
     ]);
+    // Both carry the prior encryption of the first reading.
+    expect(tagValues()).toEqual([`${ORDERS_SSE_OWNER} prior=none`, `${ORDERS_SSE_OWNER} prior=none`]);
   });
 
   test('no encryption configuration at all: Start', async () => {
@@ -174,6 +192,7 @@ describe('Create', () => {
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
+      'TagDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
       'TagDeliveryStreamCommand',
@@ -325,17 +344,35 @@ describe('KMS pre-flight', () => {
 });
 
 describe('Update', () => {
-  test('only non-functional properties changed: SUCCESS with zero API calls', async () => {
-    const answer = await h.run(updateEvent(
-      properties({ TimeoutSeconds: '300', SettleSeconds: '10', RemovalPolicy: 'retain' }),
-      properties(),
-    ));
+  const nonFunctional = () => updateEvent(properties({ TimeoutSeconds: '300', SettleSeconds: '10', RemovalPolicy: 'retain' }), properties());
+
+  test('only non-functional properties changed, the stream as wanted: SUCCESS after one Describe, no Start, no tag call', async () => {
+    reads(described(enc.enabled()));
+    const answer = await h.run(nonFunctional());
     expect(answer).toMatchObject({
       Status: 'SUCCESS',
       PhysicalResourceId: 'firehose:orders',
       Data: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: KEY_ARN, EncryptionStatus: 'ENABLED' },
     });
-    expect(awsCalls()).toBe(0);
+    expect(firehose.calls().map((call) => call.args[0].constructor.name)).toEqual(['DescribeDeliveryStreamCommand']);
+    expect([starts(), stops(), keyChecks()]).toEqual([0, 0, 0]);
+  });
+
+  test('only non-functional properties changed, the stream drifted (DISABLED): one Start, SUCCESS once ENABLED, still no tag call', async () => {
+    reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
+    const answer = await h.run(nonFunctional());
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders', Data: { EncryptionStatus: 'ENABLED' } });
+    expect([describes(), starts(), stops()]).toEqual([3, 1, 0]);
+    expect(startInput().DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: KEY_ARN });
+    expect(firehose.commandCalls(ListTagsForDeliveryStreamCommand)).toHaveLength(0);
+    expect(firehose.commandCalls(TagDeliveryStreamCommand)).toHaveLength(0);
+  });
+
+  test('only non-functional properties changed, the stream drifted and its Start fails: FAILED with the given id', async () => {
+    reads(described(enc.disabled()), described(enc.enabling()), described(enc.enablingFailed()));
+    const answer = await h.run(nonFunctional());
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders' });
+    expect(answer.Reason).toMatch(/^ENABLING_FAILED: /);
   });
 
   test('a new key on the same stream: Start with it, same physical id', async () => {
@@ -344,6 +381,32 @@ describe('Update', () => {
     const answer = await h.run(updateEvent(properties({ KeyArn: OTHER_KEY_ARN }), properties()));
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders', Data: { KeyArn: OTHER_KEY_ARN } });
     expect(startInput().DeliveryStreamEncryptionConfigurationInput?.KeyARN).toBe(OTHER_KEY_ARN);
+  });
+
+  // "If a delivery stream already has encryption enabled and then you invoke this operation to change the ARN of
+  // the CMK [...] and you get ENABLING_FAILED, [...] encryption remains enabled with the old CMK"
+  // (https://docs.aws.amazon.com/firehose/latest/APIReference/API_StartDeliveryStreamEncryption.html).
+  test('the rollback of a failed key change (same stream) reads ENABLING_FAILED with the wanted key: SUCCESS, no Start', async () => {
+    reads(described(enc.enablingFailed()));
+    const answer = await h.run(updateEvent(properties(), properties({ KeyArn: OTHER_KEY_ARN })));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders', Data: { KeyArn: KEY_ARN } });
+    expect([describes(), starts(), stops(), keyChecks()]).toEqual([1, 0, 0, 0]);
+  });
+
+  test('an Update to another stream that reads ENABLING_FAILED with the wanted key still Starts (nothing says which key is in force)', async () => {
+    const payments = (encryption: Parameters<typeof described>[0]) => described(encryption, { DeliveryStreamName: 'payments' });
+    reads(payments(enc.enablingFailed()), payments(enc.enabling()), payments(enc.enabled()));
+    const answer = await h.run(updateEvent(properties({ DeliveryStreamName: 'payments' }), properties()));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:payments#prior=unknown' });
+    expect(starts()).toBe(1);
+  });
+
+  test('a Create that reads ENABLING_FAILED with the wanted key still Starts', async () => {
+    reads(described(enc.enablingFailed()), described(enc.enabling()), described(enc.enabled()));
+    const answer = await h.run(createEvent());
+    // A failed reading tells nothing of the encryption before: the id records it unknown.
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=unknown' });
+    expect(starts()).toBe(1);
   });
 
   test('the same stream keeps the physical id CloudFormation knows', async () => {
@@ -583,9 +646,11 @@ describe('errors', () => {
       .resolves({});
     reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
+    // The claim goes before the first Start only.
     expect(firehose.calls().map((call) => call.args[0].constructor.name)).toEqual([
       'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
+      'TagDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
@@ -875,7 +940,7 @@ describe('logs', () => {
     reads(described(enc.disabled()), described(enc.enabled()));
     await h.run(createEvent());
     const records = h.records();
-    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'start', 'decide', 'settle', 'owner', 'answer']);
+    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'start', 'decide', 'settle', 'owner', 'answer']);
     for (const record of records) {
       expect(record).toMatchObject({ level: expect.any(String), requestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000001', requestType: 'Create', stream: 'orders' });
       expect(typeof record.elapsedMs).toBe('number');

@@ -148,6 +148,35 @@ describe('decide: Create / Update (encrypt)', () => {
   });
 });
 
+// "If a delivery stream already has encryption enabled and then you invoke this operation to change the ARN of the
+// CMK [...] and you get ENABLING_FAILED, [...] encryption remains enabled with the old CMK"
+// (https://docs.aws.amazon.com/firehose/latest/APIReference/API_StartDeliveryStreamEncryption.html).
+describe('decide: ENABLING_FAILED while the wanted key is still in force', () => {
+  const kept: Goal = { ...cmk, keptStream: true };
+  const restore: Goal = { ...cmk, restore: true };
+  const otherKeyFailed = seen({ ...enc.enablingFailed(), KeyARN: OTHER_KEY_ARN });
+
+  test.each([
+    ['an Update of the kept stream, at the first read', kept, seen(enc.enablingFailed()), INITIAL_MEMORY, 'succeed:now'],
+    ['an Update of the kept stream, key verified', kept, seen(enc.enablingFailed()), verified, 'succeed:now'],
+    ['a restore, at the first read', restore, seen(enc.enablingFailed()), INITIAL_MEMORY, 'succeed:now'],
+    ['an Update of the kept stream, the failed reading shows another key', kept, otherKeyFailed, verified, 'start'],
+    ['an Update of the kept stream, DISABLING_FAILED with the key', kept, seen(enc.disablingFailed()), verified, 'start'],
+    ['an Update of the kept stream, after its own Start and ENABLING', kept, seen(enc.enablingFailed()), afterStartTakenUp, 'fail:ENABLING_FAILED'],
+    ['an Update of the kept stream, right after its own Start', kept, seen(enc.enablingFailed()), afterStart, 'wait'],
+    ['a Create (or an Update to another stream), at the first read', cmk, seen(enc.enablingFailed()), verified, 'start'],
+    ['a Create (or an Update to another stream), key not verified yet', cmk, seen(enc.enablingFailed()), INITIAL_MEMORY, 'verify-key'],
+  ])('%s', (_row, goal, observation, memory, expected) => {
+    expect(kind(decide(goal, observation, memory))).toBe(expected);
+  });
+
+  test('an AWS owned key kept in force: SUCCESS for the kept stream, Start for a Create', () => {
+    const failed = seen({ Status: 'ENABLING_FAILED', KeyType: 'AWS_OWNED_CMK' });
+    expect(kind(decide({ ...awsOwned, keptStream: true }, failed, INITIAL_MEMORY))).toBe('succeed:now');
+    expect(kind(decide(awsOwned, failed, INITIAL_MEMORY))).toBe('start');
+  });
+});
+
 describe('decide: Delete (decrypt)', () => {
   test.each([
     ['stream gone', gone, INITIAL_MEMORY, 'succeed:now'],

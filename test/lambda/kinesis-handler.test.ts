@@ -21,7 +21,20 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { awsError, Harness, KEY_ARN, keyMetadata, lambdaContext, LOG_STREAM, networkError, OTHER_KEY_ARN, RESPONSE_URL, STACK_ID, successive } from './helpers';
+import {
+  awsError,
+  EVENTS_SSE_OWNER,
+  Harness,
+  KEY_ARN,
+  keyMetadata,
+  lambdaContext,
+  LOG_STREAM,
+  networkError,
+  OTHER_KEY_ARN,
+  RESPONSE_URL,
+  STACK_ID,
+  successive,
+} from './helpers';
 import {
   KEY_ID,
   kinesisCreate,
@@ -66,6 +79,7 @@ const startInput = (n = 0) => kinesis.commandCalls(StartStreamEncryptionCommand)
 const stopInput = (n = 0) => kinesis.commandCalls(StopStreamEncryptionCommand)[n].args[0].input;
 const awsCalls = (): number => kinesis.calls().length + kms.calls().length;
 const callNames = (): string[] => kinesis.calls().map((call) => call.args[0].constructor.name);
+const tagValues = () => kinesis.commandCalls(AddTagsToStreamCommand).map((call) => Object.values(call.args[0].input.Tags ?? {})[0]);
 
 describe('Create', () => {
   test('NONE: pre-flight, Start with the key, wait for ACTIVE with it, settle, SUCCESS', async () => {
@@ -90,11 +104,19 @@ describe('Create', () => {
     expect(h.answers[0].url).toBe(RESPONSE_URL);
   });
 
-  test('the first DescribeStreamSummary comes before any Start; the owner tag comes once the stream has the key', async () => {
+  test('the first DescribeStreamSummary comes before any Start; the owner tag claims the stream before the Start and is written again once it has the key', async () => {
     reads(summary(sse.none()), summary(sse.kms()));
     await h.run(kinesisCreate());
-    // The owner tag is read first: it decides the previous owner written after, and whether the id records the prior state.
-    expect(callNames()).toEqual(['ListTagsForStreamCommand', 'DescribeStreamSummaryCommand', 'StartStreamEncryptionCommand', 'DescribeStreamSummaryCommand', 'AddTagsToStreamCommand']);
+    // The owner tag is read first: it decides the previous owner written after, and the prior state recorded.
+    expect(callNames()).toEqual([
+      'ListTagsForStreamCommand',
+      'DescribeStreamSummaryCommand',
+      'AddTagsToStreamCommand',
+      'StartStreamEncryptionCommand',
+      'DescribeStreamSummaryCommand',
+      'AddTagsToStreamCommand',
+    ]);
+    expect(tagValues()).toEqual([`${EVENTS_SSE_OWNER} prior=none`, `${EVENTS_SSE_OWNER} prior=none`]);
   });
 
   test.each([
@@ -165,12 +187,15 @@ describe('Create', () => {
 
   test.each(['CREATING', 'UPDATING'])('stream %s: wait for ACTIVE, then Start', async (status) => {
     reads(summary(sse.none(), status), summary(sse.none(), status), summary(sse.none()), summary(sse.kms()));
-    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    const answer = await h.run(kinesisCreate());
+    // The prior state comes from the first reading only, which cannot tell it here.
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=unknown' });
     expect(callNames()).toEqual([
       'ListTagsForStreamCommand',
       'DescribeStreamSummaryCommand',
       'DescribeStreamSummaryCommand',
       'DescribeStreamSummaryCommand',
+      'AddTagsToStreamCommand',
       'StartStreamEncryptionCommand',
       'DescribeStreamSummaryCommand',
       'AddTagsToStreamCommand',
@@ -382,14 +407,27 @@ describe('DescribeStreamSummary errors', () => {
 });
 
 describe('Update', () => {
-  test('only non-functional properties changed: SUCCESS with zero API calls', async () => {
-    const answer = await h.run(kinesisUpdate(kinesisProperties({ TimeoutSeconds: '300', SettleSeconds: '10', RemovalPolicy: 'retain' }), kinesisProperties()));
+  const nonFunctional = () => kinesisUpdate(kinesisProperties({ TimeoutSeconds: '300', SettleSeconds: '10', RemovalPolicy: 'retain' }), kinesisProperties());
+
+  test('only non-functional properties changed, the stream as wanted: SUCCESS after one Describe, no Start, no tag call', async () => {
+    reads(summary(sse.kms()));
+    const answer = await h.run(nonFunctional());
     expect(answer).toMatchObject({
       Status: 'SUCCESS',
       PhysicalResourceId: 'kinesis:events',
       Data: { EncryptionType: 'KMS', KeyId: KEY_ARN, StreamStatus: 'ACTIVE' },
     });
-    expect(awsCalls()).toBe(0);
+    expect(callNames()).toEqual(['DescribeStreamSummaryCommand']);
+    expect([starts(), stops(), keyChecks()]).toEqual([0, 0, 0]);
+  });
+
+  test('only non-functional properties changed, the stream drifted (NONE): one Start, SUCCESS once it has the key, still no tag call', async () => {
+    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    const answer = await h.run(nonFunctional());
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { EncryptionType: 'KMS', KeyId: KEY_ARN } });
+    expect([describes(), starts(), stops()]).toEqual([3, 1, 0]);
+    expect(startInput().KeyId).toBe(KEY_ARN);
+    expect(callNames().filter((name) => /Tags/.test(name))).toEqual([]);
   });
 
   test('a new key on the same stream: Start with it, same physical id', async () => {
@@ -635,7 +673,7 @@ describe('logs', () => {
     reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     await h.run(kinesisCreate());
     const records = h.records();
-    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'start', 'decide', 'decide', 'settle', 'owner', 'answer']);
+    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'start', 'decide', 'decide', 'settle', 'owner', 'answer']);
     for (const record of records) {
       expect(record).toMatchObject({ requestType: 'Create', stream: 'events' });
     }

@@ -7,6 +7,7 @@ import {
   DescribeDeliveryStreamCommand,
   DescribeDeliveryStreamOutput,
   FirehoseClient,
+  InvalidArgumentException as FirehoseInvalidArgument,
   LimitExceededException as FirehoseLimitExceeded,
   ListTagsForDeliveryStreamCommand,
   ListTagsForDeliveryStreamOutput,
@@ -21,6 +22,7 @@ import {
   AddTagsToStreamCommand,
   DescribeStreamSummaryCommand,
   DescribeStreamSummaryOutput,
+  InvalidArgumentException as KinesisInvalidArgument,
   KinesisClient,
   LimitExceededException as KinesisLimitExceeded,
   ListTagsForStreamCommand,
@@ -49,7 +51,7 @@ import {
 } from './helpers';
 import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
 import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/core/ownership';
-import { OWNER_TAG_KEY } from '../../src/private/contract';
+import { formatOwnerTag, OWNER_TAG_KEY, PRIOR_NONE } from '../../src/private/contract';
 
 const firehose = mockClient(FirehoseClient);
 const kinesis = mockClient(KinesisClient);
@@ -126,30 +128,39 @@ describe('Firehose', () => {
   const tagInput = () => calls(TagDeliveryStreamCommand).map((c) => c.args[0].input);
 
   describe('Create and Update write the tag once the stream is encrypted as wanted', () => {
-    test('after Start, ENABLED: the tag names this resource, and is written after the settle time', async () => {
+    test('after Start, ENABLED: the tag claims the stream before the Start, and names this resource again after the settle time', async () => {
       reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
       const answer = await h.run(createEvent());
-      expect(answer.Status).toBe('SUCCESS');
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
       expect(names(firehose)).toEqual([
         'ListTagsForDeliveryStreamCommand',
         'DescribeDeliveryStreamCommand',
+        'TagDeliveryStreamCommand',
         'StartDeliveryStreamEncryptionCommand',
         'DescribeDeliveryStreamCommand',
         'DescribeDeliveryStreamCommand',
         'TagDeliveryStreamCommand',
       ]);
-      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_SSE_OWNER }] }]);
+      const value = formatOwnerTag({ owner: ORDERS_SSE_OWNER, prior: PRIOR_NONE });
+      expect(value).toBe(`${ORDERS_SSE_OWNER} prior=none`);
+      expect(tagInput()).toEqual([
+        { DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: value }] },
+        { DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: value }] },
+      ]);
       expect(h.clock.sleeps[h.clock.sleeps.length - 1]).toBe(5_000);
       expect(h.records().map((r) => r.action).slice(-3)).toEqual(['settle', 'owner', 'answer']);
       const owner = h.records().filter((r) => r.action === 'owner');
-      expect(owner).toEqual([expect.objectContaining({ level: 'info', status: 'tagged', managedBy: ORDERS_SSE_OWNER })]);
+      expect(owner).toEqual([
+        expect.objectContaining({ level: 'info', status: 'tagged', managedBy: value }),
+        expect.objectContaining({ level: 'info', status: 'tagged', managedBy: value }),
+      ]);
     });
 
-    test('already ENABLED with the wanted key (no Start): the tag is written all the same', async () => {
+    test('already ENABLED with the wanted key (no Start, so no claim): the tag is written once all the same, with the prior key', async () => {
       reads(described(enc.enabled()));
       expect((await h.run(withLogicalId(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
       expect(names(firehose)).toEqual(['ListTagsForDeliveryStreamCommand', 'DescribeDeliveryStreamCommand', 'TagDeliveryStreamCommand']);
-      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_ENCRYPTION_OWNER }] }]);
+      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: `${ORDERS_ENCRYPTION_OWNER} prior=${KEY_ARN}` }] }]);
     });
 
     test('an Update to another key: the tag after ENABLED with it', async () => {
@@ -163,19 +174,59 @@ describe('Firehose', () => {
       reads(described(enc.enabled(), { DeliveryStreamName: 'orders-v2' }));
       const answer = await h.run(updateEvent(properties({ DeliveryStreamName: 'orders-v2' }), properties()));
       expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `firehose:orders-v2#prior=${KEY_ARN}` });
-      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders-v2', Tags: [{ Key: OWNER_TAG_KEY, Value: ORDERS_SSE_OWNER }] }]);
+      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders-v2', Tags: [{ Key: OWNER_TAG_KEY, Value: `${ORDERS_SSE_OWNER} prior=${KEY_ARN}` }] }]);
     });
 
-    test('an Update of non-functional properties only: no call at all, so no tag (the resource, and its tag, stay the same)', async () => {
+    test('an Update of non-functional properties only: the stream read, but no tag call (the resource, and its tag, stay the same)', async () => {
+      reads(described(enc.enabled()));
       const answer = await h.run(updateEvent(properties({ TimeoutSeconds: '300', SettleSeconds: '0' }), properties()));
       expect(answer.Status).toBe('SUCCESS');
-      expect(firehose.calls()).toHaveLength(0);
+      expect(names(firehose)).toEqual(['DescribeDeliveryStreamCommand']);
     });
 
-    test('a FAILED Create writes no tag', async () => {
-      reads(described(enc.disabled()), described(enc.enablingFailed()));
+    test('a Create that fails after its Start keeps its claim: the tag records the prior state for the rollback Delete', async () => {
+      reads(described(enc.disabled()), described(enc.enabling()), described(enc.enablingFailed()));
+      const answer = await h.run(createEvent());
+      expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#prior=none' });
+      expect(tagInput().map((input) => input.Tags?.[0].Value)).toEqual([`${ORDERS_SSE_OWNER} prior=none`]);
+      expect(calls(UntagDeliveryStreamCommand)).toHaveLength(0);
+    });
+
+    test('a Create that fails before any Start was taken removes its claim', async () => {
+      reads(described(enc.disabled()));
+      firehose.on(StartDeliveryStreamEncryptionCommand).rejects(new FirehoseInvalidArgument({ message: 'bad request', ...CLIENT_ERROR_METADATA }));
+      const answer = await h.run(createEvent());
+      expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#not-started' });
+      expect(names(firehose)).toEqual([
+        'ListTagsForDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
+        'TagDeliveryStreamCommand',
+        'StartDeliveryStreamEncryptionCommand',
+        'UntagDeliveryStreamCommand',
+      ]);
+      expect(calls(UntagDeliveryStreamCommand)[0].args[0].input).toEqual({ DeliveryStreamName: 'orders', TagKeys: [OWNER_TAG_KEY] });
+    });
+
+    test('a Create that fails before it needs a Start (the stream is not DirectPut) writes no tag at all', async () => {
+      reads(described(enc.disabled(), { DeliveryStreamType: 'KinesisStreamAsSource' }));
       expect((await h.run(createEvent())).Status).toBe('FAILED');
-      expect(calls(TagDeliveryStreamCommand)).toHaveLength(0);
+      expect(names(firehose)).toEqual(['ListTagsForDeliveryStreamCommand', 'DescribeDeliveryStreamCommand']);
+    });
+
+    test('the claim refused (access denied): the Create goes on, with a warning, and tags again after success', async () => {
+      reads(described(enc.disabled()), described(enc.enabled()));
+      firehose.on(TagDeliveryStreamCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform: firehose:TagDeliveryStream'));
+      const answer = await h.run(createEvent());
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+      expect(names(firehose)).toEqual([
+        'ListTagsForDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
+        'TagDeliveryStreamCommand',
+        'StartDeliveryStreamEncryptionCommand',
+        'DescribeDeliveryStreamCommand',
+        'TagDeliveryStreamCommand',
+      ]);
+      expect(h.records().filter((r) => r.action === 'owner').map((r) => [r.level, r.status])).toEqual([['warn', 'not tagged'], ['warn', 'not tagged']]);
     });
 
     test('tagging refused (access denied): still SUCCESS, with a warning', async () => {
@@ -217,6 +268,71 @@ describe('Firehose', () => {
       expect(answer.Status).toBe('SUCCESS');
       expect(h.elapsed()).toBe(60_000);
       expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'warn', status: 'not tagged', error: expect.stringMatching(/THROTTLED/) });
+    });
+  });
+
+  describe('two copies of one Create: the claim before the Start tells the second copy the prior state', () => {
+    test('the second copy arrives while the first is ENABLING (the tag names it, prior=none): SUCCESS, id `#prior=none`, no Start', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: ORDERS_SSE_OWNER, prior: PRIOR_NONE })));
+      reads(described(enc.enabling()), described(enc.enabled()));
+      const answer = await h.run(createEvent());
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+      expect(calls(StartDeliveryStreamEncryptionCommand)).toHaveLength(0);
+      // No claim (the tag was not free), no second reading of the tag; written once after success.
+      expect(names(firehose)).toEqual([
+        'ListTagsForDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
+        'TagDeliveryStreamCommand',
+      ]);
+      expect(tagInput().map((input) => input.Tags?.[0].Value)).toEqual([`${ORDERS_SSE_OWNER} prior=none`]);
+    });
+
+    test('first reading ENABLING, no tag before nor after: id `#prior=unknown`, the tag read again once, then written with prior=unknown', async () => {
+      reads(described(enc.enabling()), described(enc.enabled()));
+      const answer = await h.run(createEvent());
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=unknown' });
+      expect(names(firehose)).toEqual([
+        'ListTagsForDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
+        'ListTagsForDeliveryStreamCommand',
+        'TagDeliveryStreamCommand',
+      ]);
+      expect(tagInput().map((input) => input.Tags?.[0].Value)).toEqual([`${ORDERS_SSE_OWNER} prior=unknown`]);
+    });
+
+    test('first reading ENABLING, no tag at first, the claim of the other copy found on the second reading: its prior is used', async () => {
+      const claimed = tagged(formatOwnerTag({ owner: ORDERS_SSE_OWNER, prior: PRIOR_NONE }));
+      firehose.on(ListTagsForDeliveryStreamCommand).callsFake(sequence(tagged(), claimed));
+      reads(described(enc.enabling()), described(enc.enabled()));
+      const answer = await h.run(createEvent());
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+      expect(calls(ListTagsForDeliveryStreamCommand)).toHaveLength(2);
+      expect(calls(StartDeliveryStreamEncryptionCommand)).toHaveLength(0);
+      expect(tagInput().map((input) => input.Tags?.[0].Value)).toEqual([`${ORDERS_SSE_OWNER} prior=none`]);
+    });
+
+    test('the second reading of the tag finds another resource: its prior is not taken', async () => {
+      firehose.on(ListTagsForDeliveryStreamCommand).callsFake(sequence(tagged(), tagged(formatOwnerTag({ owner: OTHER_STACK, prior: PRIOR_NONE }))));
+      reads(described(enc.enabling()), described(enc.enabled()));
+      expect(await h.run(createEvent())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=unknown' });
+    });
+
+    test('a first reading that tells the prior state: the tag is not read again', async () => {
+      reads(described(enc.enabled()));
+      expect(await h.run(createEvent())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `firehose:orders#prior=${KEY_ARN}` });
+      expect(calls(ListTagsForDeliveryStreamCommand)).toHaveLength(1);
+    });
+
+    test('the prior state comes from the first reading only, never from a later one (the other copy may have changed the stream)', async () => {
+      // First ENABLING with another key (someone's change), then ENABLED with it: Start with the wanted key.
+      reads(described(enc.enabling(OTHER_KEY_ARN)), described(enc.enabled(OTHER_KEY_ARN)), described(enc.enabling()), described(enc.enabled()));
+      const answer = await h.run(createEvent());
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=unknown' });
+      expect(calls(StartDeliveryStreamEncryptionCommand)).toHaveLength(1);
+      // The claim before that Start records unknown, not the key read just before it.
+      expect(tagInput().map((input) => input.Tags?.[0].Value)).toEqual([`${ORDERS_SSE_OWNER} prior=unknown`, `${ORDERS_SSE_OWNER} prior=unknown`]);
     });
   });
 
@@ -282,7 +398,8 @@ describe('Firehose', () => {
       reads(described(enc.enabled()));
       expect((await h.run(withLogicalId(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
       expect((await h.run(deleteEvent())).Status).toBe('SUCCESS');
-      expect(owner).toBe(ORDERS_ENCRYPTION_OWNER);
+      // The old tag recorded no prior state: the new resource's tag records it unknown, and keeps it when handed back.
+      expect(owner).toBe(`${ORDERS_ENCRYPTION_OWNER} prior=unknown`);
       expect(calls(StopDeliveryStreamEncryptionCommand)).toHaveLength(0);
     });
 
@@ -404,11 +521,21 @@ describe('Kinesis', () => {
   const calls = (command: Parameters<typeof kinesis.commandCalls>[0]) => kinesis.commandCalls(command);
   const stream = { StreamName: 'events', StreamARN: STREAM_ARN };
 
-  test('Create after Start: AddTagsToStream with this resource\'s value, by name and ARN', async () => {
+  test('Create: AddTagsToStream with this resource\'s value and the prior state, by name and ARN, as a claim before the Start and after it', async () => {
     reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
+    expect(names(kinesis).slice(2, 4)).toEqual(['AddTagsToStreamCommand', 'StartStreamEncryptionCommand']);
     expect(names(kinesis).at(-1)).toBe('AddTagsToStreamCommand');
-    expect(calls(AddTagsToStreamCommand).map((c) => c.args[0].input)).toEqual([{ ...stream, Tags: { [OWNER_TAG_KEY]: EVENTS_SSE_OWNER } }]);
+    const input = { ...stream, Tags: { [OWNER_TAG_KEY]: `${EVENTS_SSE_OWNER} prior=none` } };
+    expect(calls(AddTagsToStreamCommand).map((c) => c.args[0].input)).toEqual([input, input]);
+  });
+
+  test('the second copy of a Create while the first is UPDATING (the tag names it, prior=none): SUCCESS, id `#prior=none`, no Start', async () => {
+    kinesis.on(ListTagsForStreamCommand).resolves(tagged(formatOwnerTag({ owner: EVENTS_SSE_OWNER, prior: PRIOR_NONE })));
+    reads(summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    expect(await h.run(kinesisCreate())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=none' });
+    expect(calls(StartStreamEncryptionCommand)).toHaveLength(0);
+    expect(calls(AddTagsToStreamCommand).map((c) => c.args[0].input.Tags?.[OWNER_TAG_KEY])).toEqual([`${EVENTS_SSE_OWNER} prior=none`]);
   });
 
   test('already encrypted with the wanted key: tagged all the same', async () => {
@@ -417,9 +544,24 @@ describe('Kinesis', () => {
     expect(names(kinesis)).toEqual(['ListTagsForStreamCommand', 'DescribeStreamSummaryCommand', 'AddTagsToStreamCommand']);
   });
 
-  test('an Update of non-functional properties only: no call, no tag', async () => {
+  test('an Update of non-functional properties only: one Describe, no tag call', async () => {
+    reads(summary(sse.kms()));
     expect((await h.run(kinesisUpdate(kinesisProperties({ SettleSeconds: '0' }), kinesisProperties()))).Status).toBe('SUCCESS');
-    expect(kinesis.calls()).toHaveLength(0);
+    expect(names(kinesis)).toEqual(['DescribeStreamSummaryCommand']);
+  });
+
+  test('a Create that fails before any Start was taken removes its claim with RemoveTagsFromStream', async () => {
+    reads(summary(sse.none()));
+    kinesis.on(StartStreamEncryptionCommand).rejects(new KinesisInvalidArgument({ message: 'bad request', ...CLIENT_ERROR_METADATA }));
+    expect((await h.run(kinesisCreate()))).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started' });
+    expect(names(kinesis)).toEqual([
+      'ListTagsForStreamCommand',
+      'DescribeStreamSummaryCommand',
+      'AddTagsToStreamCommand',
+      'StartStreamEncryptionCommand',
+      'RemoveTagsFromStreamCommand',
+    ]);
+    expect(calls(RemoveTagsFromStreamCommand)[0].args[0].input).toEqual({ ...stream, TagKeys: [OWNER_TAG_KEY] });
   });
 
   test('tagging refused: still SUCCESS, with a warning', async () => {
@@ -438,6 +580,19 @@ describe('Kinesis', () => {
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect(calls(AddTagsToStreamCommand)).toHaveLength(2);
     expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'info', status: 'tagged' });
+  });
+
+  // Kinesis documents tag values as "Unicode letters, digits, white space, _ . / = + - % @": no colon
+  // (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_Tag.html); the local cloud refuses one.
+  // A prior state that is a key ARN has colons, so AddTagsToStream refuses the claim and the tag after success.
+  test.failing('a stream that had a customer key by ARN: every owner tag value written uses only the characters Kinesis documents', async () => {
+    reads(summary(sse.kms(OTHER_KEY_ARN)), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    expect(await h.run(kinesisCreate())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${OTHER_KEY_ARN}` });
+    const values = calls(AddTagsToStreamCommand).map((c) => c.args[0].input.Tags?.[OWNER_TAG_KEY] ?? '');
+    expect(values).toHaveLength(2);
+    for (const value of values) {
+      expect(value).toMatch(/^[\p{L}\p{Z}\p{N}_./=+\-%@]*$/u);
+    }
   });
 
   test('Delete, no owner tag: Stop', async () => {

@@ -44,7 +44,19 @@ import {
 } from './helpers';
 import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, MANAGED, sse, summary } from './kinesis-helpers';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { formatOwnerTag, OWNER_TAG_KEY, ownerIdentity, parseOwnerTag, parsePhysicalId, sameOwner, withPrior } from '../../src/private/contract';
+import {
+  formatOwnerTag,
+  MAX_OWNER_TAG_LENGTH,
+  OWNER_TAG_KEY,
+  ownerIdentity,
+  parseOwnerTag,
+  parsePhysicalId,
+  PRIOR_AWS_OWNED,
+  PRIOR_NONE,
+  PRIOR_UNKNOWN,
+  sameOwner,
+  withPrior,
+} from '../../src/private/contract';
 
 const firehose = mockClient(FirehoseClient);
 const kinesis = mockClient(KinesisClient);
@@ -115,16 +127,75 @@ describe('the encodings of the contract', () => {
   });
 });
 
+describe('the owner tag records the prior state: `<owner>[ <previous owner>][ prior=<prior>]`', () => {
+  test.each([
+    ['no encryption', PRIOR_NONE],
+    ['the AWS owned key', PRIOR_AWS_OWNED],
+    ['a key ARN', KEY_ARN],
+    ['a key id', '1234abcd-12ab-34cd-56ef-1234567890ab'],
+    ['the Kinesis managed key', MANAGED],
+    ['unknown', PRIOR_UNKNOWN],
+  ])('round trip, with and without a previous owner: %s', (_name, prior) => {
+    expect(formatOwnerTag({ owner: X, prior })).toBe(`${X} prior=${prior}`);
+    expect(parseOwnerTag(formatOwnerTag({ owner: X, prior }))).toEqual({ owner: X, prior });
+    expect(formatOwnerTag({ owner: Y, previous: X, prior })).toBe(`${Y} ${ownerIdentity(X)} prior=${prior}`);
+    expect(parseOwnerTag(formatOwnerTag({ owner: Y, previous: X, prior }))).toEqual({ owner: Y, previous: ownerIdentity(X), prior });
+  });
+
+  test('the values of older versions still parse, without a prior state', () => {
+    expect(parseOwnerTag(X)).toEqual({ owner: X });
+    expect(parseOwnerTag(`${Y} ${ownerIdentity(X)}`)).toEqual({ owner: Y, previous: ownerIdentity(X) });
+    expect(parseOwnerTag(` ${Y}   ${ownerIdentity(X)} `)).toEqual({ owner: Y, previous: ownerIdentity(X) });
+    // An empty prior field counts as none recorded.
+    expect(parseOwnerTag(`${X} prior=`)).toEqual({ owner: X });
+    expect(parseOwnerTag('prior=none')).toBeUndefined();
+  });
+
+  test('a long owner is cut so that every field fits in 256 characters', () => {
+    const long = ownerTagValue(STACK_ID, 'L'.repeat(255));
+    const tags = [{ owner: long, prior: KEY_ARN }, { owner: long, previous: X, prior: KEY_ARN }, { owner: long, previous: X, prior: PRIOR_NONE }];
+    for (const tag of tags) {
+      const value = formatOwnerTag(tag);
+      expect(value).toHaveLength(MAX_OWNER_TAG_LENGTH);
+      const parsed = parseOwnerTag(value);
+      expect(sameOwner(parsed?.owner, long)).toBe(true);
+      expect(parsed?.prior).toBe(tag.prior);
+      expect(parsed?.previous).toBe(tag.previous === undefined ? undefined : ownerIdentity(tag.previous));
+    }
+  });
+
+  test('a prior state too long to fit beside the owner\'s identity is recorded unknown; the owner\'s identity survives', () => {
+    const tooLong = `arn:aws:kms:eu-west-1:123456789012:key/${'k'.repeat(230)}`;
+    for (const tag of [{ owner: X, prior: tooLong }, { owner: Y, previous: X, prior: tooLong }]) {
+      const value = formatOwnerTag(tag);
+      expect(value.length).toBeLessThanOrEqual(MAX_OWNER_TAG_LENGTH);
+      const parsed = parseOwnerTag(value);
+      expect(parsed?.prior).toBe(PRIOR_UNKNOWN);
+      expect(sameOwner(parsed?.owner, tag.owner)).toBe(true);
+    }
+    // The longest prior that still fits beside the identity and a previous owner is kept whole.
+    const previous = ownerIdentity(X);
+    const fits = 'k'.repeat(MAX_OWNER_TAG_LENGTH - 16 - 1 - previous.length - 1 - 'prior='.length);
+    const value = formatOwnerTag({ owner: Y, previous: X, prior: fits });
+    expect(value).toHaveLength(MAX_OWNER_TAG_LENGTH);
+    expect(parseOwnerTag(value)).toEqual({ owner: ownerIdentity(Y), previous, prior: fits });
+    expect(parseOwnerTag(formatOwnerTag({ owner: Y, previous: X, prior: `${fits}k` }))?.prior).toBe(PRIOR_UNKNOWN);
+  });
+});
+
 describe('a failed Create on a stream already encrypted, and its rollback Delete', () => {
   test('AWS owned key, ENABLING_FAILED: the id records AWS_OWNED_CMK; the rollback leaves the stream encrypted as before, no Stop', async () => {
     reads(described(enc.awsOwned()), described(enc.enabling()), described(enc.enabling()), described(enc.enablingFailed()));
     const created = await h.run(createEvent());
     expect(created).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#prior=AWS_OWNED_CMK' });
     expect(created.Reason).toMatch(/^ENABLING_FAILED: /);
-    expect(tagValues()).toEqual([]);
+    // The claim written before the Start stays: the Start was taken.
+    expect(tagValues()).toEqual([`${X} prior=AWS_OWNED_CMK`]);
+    expect(untags()).toBe(0);
 
-    // Firehose keeps the old key after ENABLING_FAILED: the rollback puts the AWS owned key back.
+    // Firehose keeps the old key after ENABLING_FAILED: the rollback puts the AWS owned key back, then removes the claim.
     firehose.resetHistory();
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(`${X} prior=AWS_OWNED_CMK`));
     reads(described(enc.enablingFailed()), described({ Status: 'ENABLING', KeyType: 'AWS_OWNED_CMK' }), described(enc.awsOwned()));
     const deleted = await h.run(deleteEvent(properties(), created.PhysicalResourceId));
     expect(deleted.Status).toBe('SUCCESS');
@@ -132,6 +203,7 @@ describe('a failed Create on a stream already encrypted, and its rollback Delete
     expect(starts().map((c) => c.args[0].input.DeliveryStreamEncryptionConfigurationInput)).toEqual([{ KeyType: 'AWS_OWNED_CMK' }]);
     expect(deleted.Data).toMatchObject({ EncryptionStatus: 'ENABLED' });
     expect(h.records().find((r) => r.action === 'restore')).toBeDefined();
+    expect(untags()).toBe(1);
   });
 
   test('the rollback of a stream still ENABLED with its old key: no Start, no Stop, no pre-flight of that key', async () => {
@@ -193,20 +265,119 @@ describe('a failed Create on a stream already encrypted, and its rollback Delete
     expect(starts()).toHaveLength(0);
   });
 
-  test('a Create on a stream another resource manages records no prior state', async () => {
+  test('a Create on a stream another resource manages, whose tag records no prior state: the prior state is unknown', async () => {
     firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(Y));
     reads(described(enc.enabled()));
     const created = await h.run(createEvent());
-    expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders' });
+    // The stream's encryption as read is the other resource's, not the one before it.
+    expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=unknown' });
+    expect(tagValues()).toEqual([`${X} ${ownerIdentity(Y)} prior=unknown`]);
+  });
+
+  test('a Create on a stream another resource manages takes the prior state its tag records', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: Y, prior: PRIOR_NONE })));
+    reads(described(enc.enabled()));
+    const created = await h.run(createEvent());
+    expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+    expect(tagValues()).toEqual([`${X} ${ownerIdentity(Y)} prior=none`]);
+    expect(starts()).toHaveLength(0);
+  });
+});
+
+describe('a Delete puts back the prior state the owner tag records, else the one the id records; unknown leaves the encryption on', () => {
+  test('id `#prior=unknown`, no owner tag: one Describe, no Stop, SUCCESS saying the encryption was left on', async () => {
+    reads(described(enc.enabled()));
+    const deleted = await h.run(deleteEvent(properties(), 'firehose:orders#prior=unknown'));
+    expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=unknown' });
+    expect(deleted.Reason).toMatch(/^Delivery stream orders: its encryption before this resource took it is unknown; encryption left on \(stream ACTIVE, encryption ENABLED/);
+    expect(firehose.calls().map((c) => c.args[0].constructor.name)).toEqual(['ListTagsForDeliveryStreamCommand', 'DescribeDeliveryStreamCommand']);
+    expect(h.records().find((r) => r.action === 'restore')).toMatchObject({ level: 'warn', prior: PRIOR_UNKNOWN });
+  });
+
+  test('the tag names this resource alone with `prior=unknown`, the id `#prior=none`: the tag wins, no Stop, the tag removed', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: X, prior: PRIOR_UNKNOWN })));
+    reads(described(enc.enabled()));
+    const deleted = await h.run(deleteEvent(properties(), 'firehose:orders#prior=none'));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(deleted.Reason).toMatch(/unknown; encryption left on/);
+    expect(firehose.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'ListTagsForDeliveryStreamCommand',
+      'DescribeDeliveryStreamCommand',
+      'UntagDeliveryStreamCommand',
+    ]);
+  });
+
+  test('the tag names this resource alone with `prior=none`, the id `#prior=unknown`: the tag wins, Stop, then untag', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: X, prior: PRIOR_NONE })));
+    reads(described(enc.enabled()), described(enc.disabling()), described(enc.disabled()));
+    const deleted = await h.run(deleteEvent(properties(), 'firehose:orders#prior=unknown'));
+    expect(deleted).toMatchObject({ Status: 'SUCCESS', Data: { EncryptionStatus: 'DISABLED' } });
+    expect([starts().length, stops(), untags()]).toEqual([0, 1, 1]);
+  });
+
+  test('the tag names this resource alone with a key, the id `#prior=none`: that key put back, no Stop', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: X, prior: OTHER_KEY_ARN })));
+    reads(described(enc.enabled()), described(enc.enabling(OTHER_KEY_ARN)), described(enc.enabled(OTHER_KEY_ARN)));
+    const deleted = await h.run(deleteEvent(properties(), 'firehose:orders#prior=none'));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(starts().map((c) => c.args[0].input.DeliveryStreamEncryptionConfigurationInput)).toEqual([{ KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: OTHER_KEY_ARN }]);
+    expect([stops(), untags()]).toEqual([0, 1]);
+  });
+
+  test('a tag naming this resource without a prior state (older version): the id decides', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(X));
+    reads(described(enc.enabled()));
+    expect((await h.run(deleteEvent(properties(), 'firehose:orders#prior=unknown'))).Status).toBe('SUCCESS');
+    expect([starts().length, stops(), untags()]).toEqual([0, 0, 1]);
+  });
+
+  test('the rollback (tag `X Y prior=<key>`) hands back `Y prior=<key>`; the clean-up (tag `X Y prior=none`) by Y hands back `X prior=none`', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: X, previous: Y, prior: KEY_ARN })));
+    reads(described(enc.enabled()));
+    expect((await h.run(deleteEvent(properties(), 'firehose:orders#prior=none'))).Status).toBe('SUCCESS');
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: X, previous: Y, prior: PRIOR_NONE })));
+    expect((await h.run(withLogicalId(deleteEvent(properties(), 'firehose:orders#prior=none'), 'OrdersEncryption'))).Status).toBe('SUCCESS');
+    expect(tagValues()).toEqual([`${ownerIdentity(Y)} prior=${KEY_ARN}`, `${X} prior=none`]);
+    expect([stops(), starts().length, untags()]).toEqual([0, 0, 0]);
+  });
+
+  test('Kinesis: id `#prior=unknown` and a tag naming this resource alone without prior: one Describe, no Stop, the tag removed', async () => {
+    kinesis.on(ListTagsForStreamCommand).resolves(tagged(EVENTS_SSE_OWNER));
+    kinesisReads(summary(sse.kms()));
+    const deleted = await h.run(kinesisDelete(kinesisProperties(), 'kinesis:events#prior=unknown'));
+    expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=unknown' });
+    expect(deleted.Reason).toMatch(/^Data stream events: its encryption before this resource took it is unknown; encryption left on/);
+    expect(kinesis.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'ListTagsForStreamCommand',
+      'DescribeStreamSummaryCommand',
+      'RemoveTagsFromStreamCommand',
+    ]);
   });
 });
 
 describe('a rename: the new resource takes the stream over, naming the old one as previous owner', () => {
-  test('the Create by Y of a stream tagged X writes `Y X`', async () => {
+  test('the Create by Y of a stream tagged X (of an older version: no prior) writes `Y X prior=unknown`', async () => {
     firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(X));
     reads(described(enc.enabled()));
     expect((await h.run(withLogicalId(createEvent(), 'OrdersEncryption'))).Status).toBe('SUCCESS');
-    expect(tagValues()).toEqual([`${Y} ${ownerIdentity(X)}`]);
+    expect(tagValues()).toEqual([`${Y} ${ownerIdentity(X)} prior=unknown`]);
+  });
+
+  test('the Create by Y of a stream tagged `X prior=none` writes `Y X prior=none`; the Delete by X hands back `Y prior=none`', async () => {
+    let value: string | undefined = formatOwnerTag({ owner: X, prior: PRIOR_NONE });
+    firehose.on(ListTagsForDeliveryStreamCommand).callsFake(async () => tagged(value));
+    firehose.on(TagDeliveryStreamCommand).callsFake(async (input: { Tags: Array<{ Value: string }> }) => {
+      value = input.Tags[0].Value;
+      return {};
+    });
+    reads(described(enc.enabled()));
+    const created = await h.run(withLogicalId(createEvent(), 'OrdersEncryption'));
+    expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+    expect(value).toBe(`${Y} ${ownerIdentity(X)} prior=none`);
+
+    expect((await h.run(deleteEvent(properties(), 'firehose:orders#prior=none'))).Status).toBe('SUCCESS');
+    expect(value).toBe(`${Y} prior=none`);
+    expect([stops(), starts().length, untags()]).toEqual([0, 0, 0]);
   });
 
   test('an Update by X of a stream tagged `X Y` keeps Y as previous owner', async () => {
@@ -266,7 +437,9 @@ describe('a failed Update to another stream undoes itself', () => {
     expect(answer.Reason).toMatch(/^ENABLING_FAILED: Firehose could not enable encryption of payments/);
     expect([starts().length, stops()]).toEqual([1, 1]);
     expect(firehose.commandCalls(StopDeliveryStreamEncryptionCommand)[0].args[0].input.DeliveryStreamName).toBe('payments');
-    expect(tagValues()).toEqual([]);
+    // The claim written on B before its Start is removed only when no Start was taken: it stays.
+    expect(tagValues()).toEqual([`${X} prior=none`]);
+    expect(untags()).toBe(0);
     expect(h.records().filter((r) => r.action === 'undo').map((r) => r.status)).toEqual([undefined, 'put back']);
   });
 
@@ -289,6 +462,35 @@ describe('a failed Update to another stream undoes itself', () => {
     const answer = await h.run(toPayments());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders' });
     expect(answer.Reason).toMatch(/^UPDATE_UNDO_FAILED: ENABLING_FAILED: .* Putting payments back to its encryption before this update \(none\) failed too: CALL_LIMIT_EXCEEDED: .* The stream is now: stream ACTIVE, encryption ENABLING_FAILED/);
+  });
+
+  test('B managed by another resource whose tag records no prior state: no undo, UPDATE_UNDO_FAILED says the encryption was left on', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(ownerTagValue(STACK_ID, 'PaymentsSse')));
+    reads(payments(enc.enabled(OTHER_KEY_ARN)), payments(enc.enabling()), payments(enc.enablingFailed()));
+    const answer = await h.run(toPayments());
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders' });
+    expect(answer.Reason).toMatch(/^UPDATE_UNDO_FAILED: ENABLING_FAILED: .* Putting payments back to its encryption before this update \(unknown\) failed too: its encryption before the Start is unknown, so it was left on\./);
+    expect([starts().length, stops()]).toEqual([1, 0]);
+    expect(tagValues()).toEqual([]);
+  });
+
+  test('B managed by another resource whose tag records `prior=none`: the undo puts B back to none (Stop)', async () => {
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(formatOwnerTag({ owner: ownerTagValue(STACK_ID, 'PaymentsSse'), prior: PRIOR_NONE })));
+    reads(
+      payments(enc.enabled(OTHER_KEY_ARN)), payments(enc.enabling()), payments(enc.enablingFailed()),
+      payments(enc.enablingFailed()), payments(enc.disabling()), payments(enc.disabled()),
+    );
+    const answer = await h.run(toPayments());
+    expect(answer.Reason).toMatch(/^ENABLING_FAILED: /);
+    expect([starts().length, stops()]).toEqual([1, 1]);
+  });
+
+  test('B first read in a failed state (prior unknown) and free: the claim says unknown, and the failed Update leaves B encrypted', async () => {
+    reads(payments(enc.enablingFailed()), payments(enc.enabling()), payments(enc.enablingFailed()));
+    const answer = await h.run(toPayments());
+    expect(answer.Reason).toMatch(/^UPDATE_UNDO_FAILED: .*\(unknown\) failed too: its encryption before the Start is unknown, so it was left on\./);
+    expect(tagValues()).toEqual([`${X} prior=unknown`]);
+    expect([starts().length, stops()]).toEqual([1, 0]);
   });
 
   test('the rollback Update of a failed move (the given id names the stream it goes back to) keeps that id', async () => {

@@ -2,14 +2,14 @@
  * What every kind of stream does alike, specified once over both: the
  * production handler's clients, and a kind whose client cannot be made.
  */
-import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
-import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { DescribeDeliveryStreamCommand, FirehoseClient, ResourceNotFoundException as FirehoseNotFound } from '@aws-sdk/client-firehose';
+import { DescribeStreamSummaryCommand, KinesisClient, ResourceNotFoundException as KinesisNotFound } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createEvent, described, enc } from './firehose-helpers';
-import { Harness, lambdaContext } from './helpers';
-import { kinesisCreate, sse, summary } from './kinesis-helpers';
+import { createEvent, described, enc, properties, updateEvent } from './firehose-helpers';
+import { CLIENT_ERROR_METADATA, Harness, lambdaContext } from './helpers';
+import { kinesisCreate, kinesisProperties, kinesisUpdate, sse, summary } from './kinesis-helpers';
 import { handler } from '../../lambda';
 import type { ClientProvider } from '../../lambda/core/clients';
 import { handleEvent } from '../../lambda/core/handle-event';
@@ -30,6 +30,10 @@ interface KindCase {
   readonly physicalId: string;
   /** A Create event of its test stream. */
   create(): CloudFormationCustomResourceEvent;
+  /** An Update event of its test stream that changes no functional property, with the given physical id. */
+  updateNonFunctional(physicalId: string): CloudFormationCustomResourceEvent;
+  /** Let every describe call of the test stream answer: the stream does not exist. */
+  readMissing(): void;
   /** Let every describe call of the test stream answer: encrypted as wanted. */
   readEncrypted(): void;
   /** The describe calls made. */
@@ -45,6 +49,8 @@ const KINDS: KindCase[] = [
     client: 'Firehose',
     physicalId: 'firehose:orders',
     create: () => createEvent(),
+    updateNonFunctional: (id) => updateEvent(properties({ SettleSeconds: '0' }), properties(), id),
+    readMissing: () => firehose.on(DescribeDeliveryStreamCommand).rejects(new FirehoseNotFound({ message: 'not found', ...CLIENT_ERROR_METADATA })),
     readEncrypted: () => firehose.on(DescribeDeliveryStreamCommand).resolves(described(enc.enabled())),
     describes: () => firehose.commandCalls(DescribeDeliveryStreamCommand).length,
     firstDescribeMaxAttempts: () => (firehose.commandCalls(DescribeDeliveryStreamCommand)[0].thisValue as FirehoseClient).config.maxAttempts(),
@@ -55,6 +61,8 @@ const KINDS: KindCase[] = [
     client: 'Kinesis',
     physicalId: 'kinesis:events',
     create: () => kinesisCreate(),
+    updateNonFunctional: (id) => kinesisUpdate(kinesisProperties({ SettleSeconds: '0' }), kinesisProperties(), id),
+    readMissing: () => kinesis.on(DescribeStreamSummaryCommand).rejects(new KinesisNotFound({ message: 'not found', ...CLIENT_ERROR_METADATA })),
     readEncrypted: () => kinesis.on(DescribeStreamSummaryCommand).resolves(summary(sse.kms())),
     describes: () => kinesis.commandCalls(DescribeStreamSummaryCommand).length,
     firstDescribeMaxAttempts: () => (kinesis.commandCalls(DescribeStreamSummaryCommand)[0].thisValue as KinesisClient).config.maxAttempts(),
@@ -83,6 +91,24 @@ describe.each(KINDS)('$name', (kind) => {
     } finally {
       log.mockRestore();
     }
+  });
+
+  test('an Update that changes no functional property reads the stream: encrypted as wanted, SUCCESS keeping the given id', async () => {
+    const h = new Harness();
+    kind.readEncrypted();
+    const id = `${kind.physicalId}#prior=none`;
+    expect(await h.run(kind.updateNonFunctional(id))).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
+    expect(kind.describes()).toBe(1);
+    expect(awsCalls()).toBe(1);
+  });
+
+  test('an Update that changes no functional property of a stream that is gone: FAILED, keeping the given id', async () => {
+    const h = new Harness();
+    kind.readMissing();
+    const id = `${kind.physicalId}#prior=none`;
+    const answer = await h.run(kind.updateNonFunctional(id));
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: id });
+    expect(answer.Reason).toMatch(/^(DATA_)?STREAM_NOT_FOUND: /);
   });
 
   test('dependencies without the kind\'s client answer FAILED, without touching a stream', async () => {
