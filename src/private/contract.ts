@@ -307,6 +307,21 @@ const PRIOR_TAG_FIELD = 'prior=';
 /** Shortest readable owner kept in a tag value: its identity (16 hex digits). */
 const MIN_OWNER_LENGTH = 16;
 
+/**
+ * A prior state as a tag value can hold it. Kinesis tag values may hold
+ * "letters, digits, white space, and _ . / = + - % @" (Kinesis API
+ * reference, `Tag`), and Firehose's documentation lists the same: the `:` of
+ * a key ARN is written `%3A` (and `%` itself `%25`).
+ */
+function encodeTagText(text: string): string {
+  return text.replace(/%/g, '%25').replace(/:/g, '%3A');
+}
+
+/** The inverse of {@link encodeTagText}. */
+function decodeTagText(text: string): string {
+  return text.replace(/%3A/gi, ':').replace(/%25/g, '%');
+}
+
 /** Longest tag value both Firehose and Kinesis accept. */
 export const MAX_OWNER_TAG_LENGTH = 256;
 
@@ -332,7 +347,7 @@ export function sameOwner(a: string | undefined, b: string | undefined): boolean
  */
 export function formatOwnerTag(tag: OwnerTag): string {
   const previous = tag.previous === undefined ? [] : [ownerIdentity(tag.previous)];
-  let prior = tag.prior === undefined ? [] : [`${PRIOR_TAG_FIELD}${tag.prior}`];
+  let prior = tag.prior === undefined ? [] : [`${PRIOR_TAG_FIELD}${encodeTagText(tag.prior)}`];
   const room = (fields: string[]) => MAX_OWNER_TAG_LENGTH - fields.reduce((sum, field) => sum + field.length + OWNER_SEPARATOR.length, 0);
   if (prior.length > 0 && room([...previous, ...prior]) < MIN_OWNER_LENGTH) {
     prior = [`${PRIOR_TAG_FIELD}${PRIOR_UNKNOWN}`];
@@ -352,7 +367,7 @@ export function parseOwnerTag(value: string | undefined): OwnerTag | undefined {
   if (!owner) {
     return undefined;
   }
-  const prior = priorField?.slice(PRIOR_TAG_FIELD.length) || undefined;
+  const prior = decodeTagText(priorField?.slice(PRIOR_TAG_FIELD.length) ?? '') || undefined;
   return { owner, ...(previous ? { previous } : {}), ...(prior ? { prior } : {}) };
 }
 
