@@ -403,9 +403,21 @@ export async function reconcile<T extends KindTypes>(
     if (request.takes && owner !== undefined && tag === undefined) {
       // A free stream: record the claim and the prior encryption on the stream before changing it.
       session.beforeFirstStart = async () => {
+        if (prior!() === PRIOR_UNKNOWN && await adoptClaim()) {
+          return;
+        }
         claimed = await writeOwnerTag(session, { owner, prior: prior!() });
       };
     }
+    // Another copy of this request may have claimed the stream after this one read its tag: its record wins.
+    const adoptClaim = async (): Promise<boolean> => {
+      const again = await readOwnerTag(session);
+      if (again && mine(again) && again.prior !== undefined) {
+        tag = again;
+        return true;
+      }
+      return false;
+    };
     let reason: string;
     try {
       reason = await drive(session, request.settleSeconds);
@@ -414,16 +426,17 @@ export async function reconcile<T extends KindTypes>(
         await writeOwnerTag(session, undefined);
       }
       if (request.undoOnFailure && session.startIssued) {
-        throw await undo(session, prior(), err);
+        const { failure, putBack } = await undo(session, prior(), err);
+        if (putBack && claimed) {
+          // The stream is as it was before this request claimed it: so is its tag.
+          await writeOwnerTag(session, undefined);
+        }
+        throw failure;
       }
       throw err;
     }
     if (request.takes && owner !== undefined && tag === undefined && !claimed && prior() === PRIOR_UNKNOWN) {
-      // Another copy of this request may have claimed the stream after this one read its tag.
-      const again = await readOwnerTag(session);
-      if (again && mine(again)) {
-        tag = again;
-      }
+      await adoptClaim();
     }
     if (owner !== undefined) {
       const previous = !tag ? undefined : mine(tag) ? tag.previous : tag.owner;
@@ -546,16 +559,16 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
  * Put the stream of a failed Update back to its prior state (its first
  * reading), with the time kept for it past the deadline.
  *
- * @returns the failure to answer: the Update's own when the stream is back,
- * else `UPDATE_UNDO_FAILED` naming both causes and the stream's state.
+ * @returns the failure to answer: the Update's own when the stream is back
+ * (`putBack`), else `UPDATE_UNDO_FAILED` naming both causes and the stream's state.
  */
-async function undo<T extends KindTypes>(failed: ReconcileSession<T>, prior: string, err: unknown): Promise<HandlerFailure> {
+async function undo<T extends KindTypes>(failed: ReconcileSession<T>, prior: string, err: unknown): Promise<{ failure: HandlerFailure; putBack: boolean }> {
   const failure = err instanceof HandlerFailure ? err : new HandlerFailure('UNEXPECTED_ERROR', { operation: 'reconcile', error: describeError(err) });
   const { kind, env } = failed;
   const params = { failure: failure.message, stream: failed.stream, prior };
   if (prior === PRIOR_UNKNOWN) {
     // When in doubt, the encryption stays on.
-    return new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure: 'its encryption before the Start is unknown, so it was left on.', state: kind.summarize(failed.observation) });
+    return { failure: new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure: 'its encryption before the Start is unknown, so it was left on.', state: kind.summarize(failed.observation) }), putBack: false };
   }
   const undoEnv: SessionEnvironment = { ...env, deadline: Math.max(env.deadline, env.undoDeadline ?? env.deadline, env.clock.now()) };
   const session = new ReconcileSession(kind, kind.restoreGoal(failed.goal, prior), failed.clients, undoEnv);
@@ -563,11 +576,11 @@ async function undo<T extends KindTypes>(failed: ReconcileSession<T>, prior: str
   try {
     await drive(session, 0);
     env.log.info('undo', { status: 'put back', prior });
-    return failure;
+    return { failure, putBack: true };
   } catch (undoErr) {
     const undoFailure = undoErr instanceof HandlerFailure ? undoErr.message : describeError(undoErr);
     env.log.warn('undo', { status: 'failed', prior, error: undoFailure });
-    return new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure, state: kind.summarize(session.observation ?? failed.observation) });
+    return { failure: new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure, state: kind.summarize(session.observation ?? failed.observation) }), putBack: false };
   }
 }
 
