@@ -7,9 +7,11 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
  *
  * Firehose answers that Start with `InvalidKMSResourceException`, whose `code` names the KMS error
- * it wraps (`KMS.AccessDeniedException`; Firehose API reference, StartDeliveryStreamEncryption and
- * InvalidKMSResourceException); Kinesis with `KMSAccessDeniedException`. Each scenario ends with
- * the stream's encryption, the key and the records, and counts the calls.
+ * it wraps (`KMS.AccessDeniedException`; Firehose API reference, StartDeliveryStreamEncryption,
+ * https://docs.aws.amazon.com/firehose/latest/APIReference/API_StartDeliveryStreamEncryption.html);
+ * Kinesis with `KMSAccessDeniedException` (Kinesis API reference, StartStreamEncryption,
+ * https://docs.aws.amazon.com/kinesis/latest/APIReference/API_StartStreamEncryption.html). Each
+ * scenario ends with the stream's encryption, the key and the records, and counts the calls.
  */
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { KinesisClient, PutRecordCommand as PutDataRecordCommand } from '@aws-sdk/client-kinesis';
