@@ -11,8 +11,10 @@
  * credentials that are more than 6 hours old"); its `InvalidKMSResourceException` is thrown "when
  * the KMS service throws one of the following exception types: AccessDeniedException, ...". The
  * page gives no spelling of the exception's `code` member; the model writes
- * `KMS.AccessDeniedException`, and the handler reads every spelling. The denial comes at once,
- * not later as `ENABLING_FAILED` (the harsher reading: the call fails, and nothing changes). The
+ * `KMS.AccessDeniedException`, and the handler reads every spelling. The model answers the
+ * denial at once, as the exception the page lists for Start; it does not model the later
+ * `ENABLING_FAILED` that the `FailureDescription` types `KMS_ACCESS_DENIED` and
+ * `CREATE_KMS_GRANT_FAILED` suggest Firehose may also report. The
  * `kms:CreateGrant` check sees IAM changes after the propagation delay of that action
  * (`setIamPropagation(ms, 'kms:CreateGrant')`), which may be longer than the others'.
  *
