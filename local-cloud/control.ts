@@ -149,8 +149,12 @@ export interface LocalCloudControl {
   unreadableRecords(streamName: string): UnreadableRecord[];
   /** The records written to a data stream so far that can no longer be read (GetRecords would fail on them). */
   unreadableDataRecords(streamName: string): UnreadableRecord[];
-  /** How long IAM policy changes made from now on take to be in force, in milliseconds; returns it. */
-  setIamPropagation(ms: number): number;
+  /**
+   * How long IAM policy changes made from now on take to be in force, in milliseconds: for the
+   * checks of every action, or with `action` (`kms:CreateGrant`, …) for the checks of that action
+   * alone (IAM is eventually consistent; endpoints may see a change at different times); returns it.
+   */
+  setIamPropagation(ms: number, action?: string): number;
   /**
    * The organization's service control policies (their Deny statements), which deny a role's
    * request whatever its own policies allow; `[]` removes them.
@@ -506,13 +510,15 @@ export class ControlPlane implements LocalCloudControl {
   }
 
   /** {@inheritDoc LocalCloudControl.setIamPropagation} */
-  public setIamPropagation(ms: number): number {
+  public setIamPropagation(ms: number, action?: string): number {
+    // over HTTP, an action left out arrives as null
+    const one = action ?? undefined;
     try {
-      this.parts.iam.setPropagationMs(ms);
+      this.parts.iam.setPropagationMs(ms, one);
     } catch (e) {
       throw new ControlError(`setIamPropagation: ${(e as Error).message}`);
     }
-    return this.parts.iam.propagationDelayMs;
+    return one === undefined ? this.parts.iam.propagationDelayMs : this.parts.iam.propagationDelayMsOf(one);
   }
 
   /** {@inheritDoc LocalCloudControl.setServiceControlPolicies} */

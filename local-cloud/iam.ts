@@ -4,6 +4,15 @@
  * deny), with the condition operators this library's policies use and the usual ones beside them,
  * and an optional propagation delay before an attached or changed policy takes effect.
  *
+ * IAM is eventually consistent: a change "takes time to become visible from all possible
+ * endpoints" (IAM User Guide, Troubleshooting general issues, "Changes that I make are not always
+ * immediately visible":
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+ * The page promises no order in which endpoints see a change; the model takes the harsher reading
+ * that the check of one action (say `kms:CreateGrant`, which KMS evaluates when Firehose creates
+ * its grant with the caller's permissions) may see a change later than the others: a propagation
+ * delay can be set for one action apart from the rest.
+ *
  * The model knows only identity-based policies: key policies, service control policies, permission
  * boundaries and session policies are not evaluated (the library writes none of them for the handler).
  *
@@ -224,8 +233,20 @@ export function accessDeniedMessage(principalArn: string, request: Authorization
 interface AttachedVersion {
   /** The document; `undefined` for a detachment. */
   readonly document?: PolicyDocument;
-  /** When this version takes effect, in epoch milliseconds. */
+  /** When this version takes effect, in epoch milliseconds, for the checks of every action but those of {@link actionEffectiveAt}. */
   readonly effectiveAt: number;
+  /** When this version takes effect for the checks of these actions (lower case), in epoch milliseconds. */
+  readonly actionEffectiveAt: ReadonlyMap<string, number>;
+}
+
+/** When a version takes effect for the checks of `action` (any action when `undefined`: the default delay). */
+function effectiveAtFor(version: AttachedVersion, action: string | undefined): number {
+  return (action === undefined ? undefined : version.actionEffectiveAt.get(action.toLowerCase())) ?? version.effectiveAt;
+}
+
+/** The version of a policy in force at `now` for the checks of `action`, if any. */
+function versionInForce(versions: ReadonlyArray<AttachedVersion>, now: number, action: string | undefined): AttachedVersion | undefined {
+  return [...versions].reverse().find((v) => effectiveAtFor(v, action) <= now);
 }
 
 /** A role known to the model. */
@@ -270,6 +291,8 @@ export class IamModel {
   private serviceControl: PolicyDocument[] = [];
   private readonly keys = new Map<string, string>();
   private propagationMs: number;
+  /** Propagation delays of single actions (lower case), in force when longer than {@link propagationMs}. */
+  private readonly actionPropagationMs = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(options: IamModelOptions = {}) {
@@ -277,17 +300,34 @@ export class IamModel {
     this.now = options.now ?? Date.now;
   }
 
-  /** Set the propagation delay of changes made from now on, in milliseconds. */
-  public setPropagationMs(ms: number): void {
+  /**
+   * Set the propagation delay of changes made from now on, in milliseconds: for the checks of
+   * every action, or, with `action` (`service:Action`, e.g. `kms:CreateGrant`), for the checks of
+   * that action alone, which then see a change after the longer of the two delays (never before
+   * the others; 0 takes the action's own delay away; so does `reset()`).
+   */
+  public setPropagationMs(ms: number, action?: string): void {
     if (!Number.isFinite(ms) || ms < 0) {
       throw new Error(`propagationMs must be a number of milliseconds >= 0, got ${ms}`);
     }
-    this.propagationMs = ms;
+    if (action === undefined) {
+      this.propagationMs = ms;
+      return;
+    }
+    if (typeof action !== 'string' || !/^[a-z0-9-]+:[A-Za-z0-9]+$/.test(action)) {
+      throw new Error(`action must be service:Action (no wildcard), got ${String(action)}`);
+    }
+    this.actionPropagationMs.set(action.toLowerCase(), ms);
   }
 
-  /** The propagation delay of new changes, in milliseconds. */
+  /** The propagation delay of new changes, in milliseconds (for the checks of any action without a delay of its own). */
   public get propagationDelayMs(): number {
     return this.propagationMs;
+  }
+
+  /** The propagation delay of new changes for the checks of `action`, in milliseconds. */
+  public propagationDelayMsOf(action: string): number {
+    return Math.max(this.propagationMs, this.actionPropagationMs.get(action.toLowerCase()) ?? 0);
   }
 
   /** Make `roleArn` known (with no policy), and let `accessKeyId` act as it. */
@@ -318,23 +358,26 @@ export class IamModel {
 
   /** Attach (or replace) the policy `name` of a role; in force after the propagation delay. */
   public putPolicy(roleArn: string, name: string, document: PolicyDocument): void {
-    this.history(roleArn, name).push({ document, effectiveAt: this.now() + this.propagationMs });
+    this.history(roleArn, name).push(this.version(document));
   }
 
   /** Detach the policy `name` of a role; it stays in force for the propagation delay. */
   public removePolicy(roleArn: string, name: string): void {
     const versions = this.roles.get(roleArn)?.get(name);
     if (versions) {
-      versions.push({ document: undefined, effectiveAt: this.now() + this.propagationMs });
+      versions.push(this.version(undefined));
     }
   }
 
-  /** The documents in force for a role now. */
-  public policiesInForce(roleArn: string): PolicyDocument[] {
+  /**
+   * The documents in force for a role now, as the checks of `action` see them (by default: as
+   * the checks of an action without a propagation delay of its own see them).
+   */
+  public policiesInForce(roleArn: string, action?: string): PolicyDocument[] {
     const now = this.now();
     const documents: PolicyDocument[] = [];
     for (const versions of this.roles.get(roleArn)?.values() ?? []) {
-      const current = [...versions].reverse().find((v) => v.effectiveAt <= now);
+      const current = versionInForce(versions, now, action);
       if (current?.document) {
         documents.push(current.document);
       }
@@ -350,7 +393,7 @@ export class IamModel {
     }
     const now = this.now();
     const inForce = [...policies.entries()]
-      .filter(([, versions]) => [...versions].reverse().find((v) => v.effectiveAt <= now)?.document !== undefined)
+      .filter(([, versions]) => versionInForce(versions, now, undefined)?.document !== undefined)
       .map(([name]) => name);
     return { roleArn, sessionArn: sessionArnOf(roleArn), policies: inForce };
   }
@@ -371,21 +414,32 @@ export class IamModel {
     this.serviceControl = [...documents];
   }
 
-  /** Judge a request of a role's session against the service control policies and the role's policies in force now. */
+  /**
+   * Judge a request of a role's session against the service control policies, then the role's
+   * policies in force now as the check of its action sees them.
+   */
   public authorize(roleArn: string, request: AuthorizationRequest): AuthorizationDecision {
     const denies = this.serviceControl.map((document) => ({ ...document, Statement: list(document.Statement).filter((s) => s.Effect === 'Deny') }));
     const organization = evaluate(denies, request);
     if (organization.basis === 'explicit-deny') {
       return { ...organization, source: 'service-control' };
     }
-    return evaluate(this.policiesInForce(roleArn), request);
+    return evaluate(this.policiesInForce(roleArn, request.action), request);
   }
 
-  /** Forget every role, policy, key and service control policy. */
+  /** Forget every role, policy, key and service control policy, and the propagation delays of single actions. */
   public reset(): void {
     this.roles.clear();
     this.keys.clear();
     this.serviceControl = [];
+    this.actionPropagationMs.clear();
+  }
+
+  /** A new version of a policy (`undefined`: a detachment), in force after the propagation delays set now. */
+  private version(document: PolicyDocument | undefined): AttachedVersion {
+    const now = this.now();
+    const actionEffectiveAt = new Map([...this.actionPropagationMs].map(([action, ms]) => [action, now + Math.max(this.propagationMs, ms)]));
+    return { document, effectiveAt: now + this.propagationMs, actionEffectiveAt };
   }
 
   private history(roleArn: string, name: string): AttachedVersion[] {

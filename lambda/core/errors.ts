@@ -90,6 +90,51 @@ const DENIED_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * The KMS errors a Firehose `InvalidKMSResourceException` may wrap, by the
+ * name KMS gives them without a prefix. Firehose "throws this exception when
+ * an attempt to put records or to start or stop Firehose stream encryption
+ * fails. This happens when the KMS service throws one of the following
+ * exception types: AccessDeniedException, InvalidStateException,
+ * DisabledException, or NotFoundException", and names which in the
+ * exception's `code` member (Firehose API reference, StartDeliveryStreamEncryption,
+ * Errors: https://docs.aws.amazon.com/firehose/latest/APIReference/API_StartDeliveryStreamEncryption.html;
+ * the SDK's model has `code` on InvalidKMSResourceException);
+ * `OptInRequired` is the one its `FailureDescription` types add
+ * (`KMS_OPT_IN_REQUIRED`).
+ */
+export type WrappedKmsError = 'AccessDeniedException' | 'DisabledException' | 'NotFoundException' | 'InvalidStateException' | 'OptInRequired';
+
+/**
+ * A KMS error name in a `code` or message, however it is spelt: the page
+ * gives no spelling of `code`, so `KMS.AccessDeniedException`,
+ * `AccessDeniedException`, `KMSAccessDeniedException` and
+ * `KMS.KMSInvalidStateException` are all read (the harsher reading).
+ */
+const KMS_ERROR_NAME = /\b(?:KMS\.)?(?:KMS)?(AccessDenied|Disabled|NotFound|InvalidState)Exception\b|\b(?:KMS\.)?(?:KMS)?(OptInRequired)\b/;
+
+/** IAM's wording of a denied KMS request, for a message without a KMS error name. */
+const KMS_NOT_AUTHORIZED = /\bnot authorized to perform:? kms:/i;
+
+/**
+ * The KMS error a Firehose `InvalidKMSResourceException` wraps: named by its
+ * `code`, or (when Firehose sends no code) by its message; `undefined` for
+ * any other error, or when neither names one.
+ */
+export function wrappedKmsError(err: unknown): WrappedKmsError | undefined {
+  const { name, code, message } = errorInfo(err);
+  if (name !== 'InvalidKMSResourceException') {
+    return undefined;
+  }
+  for (const text of [code, message]) {
+    const match = text === undefined ? null : KMS_ERROR_NAME.exec(text);
+    if (match) {
+      return (match[1] ? `${match[1]}Exception` : match[2]) as WrappedKmsError;
+    }
+  }
+  return KMS_NOT_AUTHORIZED.test(message) ? 'AccessDeniedException' : undefined;
+}
+
+/**
  * Error names and codes, without an HTTP status, that no retry within a
  * deployment cures: the SDK found no credentials, or the endpoint does not
  * resolve or is not a URL.
@@ -142,12 +187,15 @@ function oneLine(text: string): string {
 }
 
 /**
- * `name: message` (or just the name), for reasons and logs. Never includes
+ * `name: message` (or just the name), for reasons and logs; a service error
+ * that carries a `code` of its own (Firehose's `InvalidKMSResourceException`
+ * names the KMS error it wraps so) shows it as `name (code)`. Never includes
  * the SDK's `$metadata`, request ids or the raw response.
  */
 export function describeError(err: unknown): string {
   const info = errorInfo(err);
-  return info.message && info.message !== info.name ? `${info.name}: ${info.message}` : info.name;
+  const label = info.fault !== undefined && info.code !== undefined && info.code !== info.name ? `${info.name} (${oneLine(info.code)})` : info.name;
+  return info.message && info.message !== info.name ? `${label}: ${info.message}` : label;
 }
 
 /**
@@ -159,15 +207,19 @@ export function describeError(err: unknown): string {
  * and Stop too); otherwise, on Start/Stop it is the limit of 25 calls
  * (Firehose) or key applications (Kinesis) per day (fatal), and on tagging
  * it is throttling only when its message speaks of a rate (otherwise the
- * stream has its 50 tags). Access denied is `denied`, unless its message says
- * an explicit deny refused it (`fatal`: no propagation will lift it). An error without an
+ * stream has its 50 tags). Access denied is `denied`, and so is a Firehose
+ * `InvalidKMSResourceException` that wraps KMS's `AccessDeniedException`
+ * (Firehose creates its grant on the key with the caller's permissions, which
+ * IAM may not yet have put in force), unless its message says an explicit
+ * deny refused it (`fatal`: no propagation will lift it); the other KMS errors
+ * (a disabled, missing or unusable key) are fatal. An error without an
  * HTTP status is `unreachable` when it says there are no credentials or no
  * usable endpoint, otherwise a network problem (transient), and so is any
  * 5xx; other errors (4xx) are fatal.
  */
 export function classifyError(err: unknown, operation: Operation): ErrorClass {
   const { name, message, httpStatusCode: status, fault, code } = errorInfo(err);
-  if (DENIED_NAMES.has(name)) {
+  if (DENIED_NAMES.has(name) || wrappedKmsError(err) === 'AccessDeniedException') {
     // A policy still propagating is not yet in force: an implicit deny. An explicit deny (a Deny
     // statement, or an organization's service control policy) is in force and stays: AWS names
     // it in the message ("... with an explicit deny in a service control policy", IAM User Guide,

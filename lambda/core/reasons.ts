@@ -151,6 +151,31 @@ export const REASON_CATALOGUE = [
     fix: 'Make sure the key is enabled and symmetric, and its policy lets the handler\'s role call kms:CreateGrant.',
   },
   {
+    id: 'FIREHOSE_KMS_ACCESS_DENIED',
+    message: 'Firehose may not create its grant on KMS key {key} for {stream} with the handler\'s permissions ({error}); denied for {retriedSeconds} s, retried for up to {windowSeconds} s while IAM propagates a new policy.',
+    fix: 'Let the handler\'s role call kms:CreateGrant on the key (its IAM policy and the key policy), and check any SCP or permissions boundary.',
+  },
+  {
+    id: 'FIREHOSE_KMS_DISABLED',
+    message: 'Firehose cannot use KMS key {key} for {stream}: the key is disabled ({error}).',
+    fix: 'Enable the key, then deploy again.',
+  },
+  {
+    id: 'FIREHOSE_KMS_INVALID_STATE',
+    message: 'Firehose cannot use KMS key {key} for {stream} in its current state ({error}).',
+    fix: 'Use a key that is Enabled (cancel a pending deletion, then enable the key), then deploy again.',
+  },
+  {
+    id: 'FIREHOSE_KMS_NOT_FOUND',
+    message: 'Firehose cannot find KMS key {key} for {stream} ({error}).',
+    fix: 'Check the key ARN, and that the key exists in the stream\'s region.',
+  },
+  {
+    id: 'FIREHOSE_KMS_OPT_IN_REQUIRED',
+    message: 'Firehose cannot use KMS key {key} for {stream}: the account is not subscribed to AWS KMS ({error}).',
+    fix: 'Subscribe the account to AWS KMS (ask AWS Support for a new account), then deploy again.',
+  },
+  {
     id: 'ACCESS_DENIED',
     message: 'The handler may not call {operation} on {stream} ({error}); denied for {retriedSeconds} s, retried for up to {windowSeconds} s while IAM propagates a new policy.',
     fix: 'Check the stream\'s name, account and region, and any permissions boundary or SCP.',

@@ -61,6 +61,8 @@ function reads(...results: Array<DescribeDeliveryStreamOutput | Error>): void {
 }
 
 const meta = { $metadata: { httpStatusCode: 400 } };
+/** Firehose's InvalidKMSResourceException wrapping the KMS error `code`. */
+const kmsResource = (code: string, message: string) => new InvalidKMSResourceException({ message, code, ...meta });
 const describes = (): number => firehose.commandCalls(DescribeDeliveryStreamCommand).length;
 const starts = (): number => firehose.commandCalls(StartDeliveryStreamEncryptionCommand).length;
 const stops = (): number => firehose.commandCalls(StopDeliveryStreamEncryptionCommand).length;
@@ -597,6 +599,55 @@ describe('errors', () => {
     expect(h.elapsed()).toBeLessThan(80_000);
   });
 
+  // Firehose creates its grant on the key with the caller's permissions and wraps KMS's denial in
+  // InvalidKMSResourceException, code KMS.AccessDeniedException (Firehose API reference,
+  // StartDeliveryStreamEncryption, Errors:
+  // https://docs.aws.amazon.com/firehose/latest/APIReference/API_StartDeliveryStreamEncryption.html):
+  // a denial like any other while IAM may still be propagating the handler's new policy.
+  test('Start refused with a wrapped KMS AccessDenied, then accepted within the IAM propagation window: SUCCESS, one Start taken', async () => {
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
+    firehose.on(StartDeliveryStreamEncryptionCommand)
+      .rejectsOnce(kmsResource('KMS.AccessDeniedException', 'not authorized to perform: kms:CreateGrant'))
+      .rejectsOnce(kmsResource('KMS.AccessDeniedException', 'not authorized to perform: kms:CreateGrant'))
+      .resolves({});
+    const answer = await h.run(createEvent());
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+    expect(starts()).toBe(3);
+    // read again before each new Start: the refused one was not taken
+    expect(describes()).toBe(4);
+    expect(h.records().filter((r) => r.action === 'retry').map((r) => [r.operation, r.errorClass])).toEqual([
+      ['StartDeliveryStreamEncryption', 'denied'],
+      ['StartDeliveryStreamEncryption', 'denied'],
+    ]);
+  });
+
+  test('Start refused with a wrapped KMS AccessDenied past the IAM propagation window: FAILED FIREHOSE_KMS_ACCESS_DENIED naming the key, the error and the window', async () => {
+    reads(described(enc.disabled()));
+    firehose.on(StartDeliveryStreamEncryptionCommand).rejects(kmsResource('KMS.AccessDeniedException', 'not authorized to perform: kms:CreateGrant'));
+    const answer = await h.run(createEvent());
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(new RegExp(
+      '^FIREHOSE_KMS_ACCESS_DENIED: Firehose may not create its grant on KMS key arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab for orders with the handler\'s permissions '
+      + '\\(InvalidKMSResourceException \\(KMS\\.AccessDeniedException\\): not authorized to perform: kms:CreateGrant\\); '
+      + 'denied for 6\\d s, retried for up to 60 s while IAM propagates a new policy\\. Let the handler\'s role call kms:CreateGrant on the key'));
+    expect(Buffer.byteLength(JSON.stringify(answer))).toBeLessThan(4096);
+    expect(answer.PhysicalResourceId).toBe('firehose:orders#not-started');
+    expect(starts()).toBeGreaterThan(2);
+    expect(starts()).toBeLessThan(20);
+    expect(h.elapsed()).toBeGreaterThanOrEqual(60_000);
+    expect(h.elapsed()).toBeLessThan(80_000);
+  });
+
+  test('Start refused with a wrapped KMS AccessDenied until the deadline: FAILED FIREHOSE_KMS_ACCESS_DENIED saying how long it was denied', async () => {
+    reads(described(enc.disabled()));
+    firehose.on(StartDeliveryStreamEncryptionCommand).rejects(kmsResource('KMS.AccessDeniedException', 'not authorized'));
+    const answer = await h.run(createEvent(properties({ TimeoutSeconds: '20' })));
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(/^FIREHOSE_KMS_ACCESS_DENIED: .*denied for (19|20) s, retried for up to 60 s while IAM propagates a new policy\./);
+    expect(answer.PhysicalResourceId).toBe('firehose:orders#not-started');
+    expect(h.elapsed()).toBeLessThan(25_000);
+  });
+
   test('Start denied, then allowed within the IAM propagation window: SUCCESS', async () => {
     reads(described(enc.disabled()), described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     firehose.on(StartDeliveryStreamEncryptionCommand)
@@ -612,7 +663,13 @@ describe('errors', () => {
   test.each([
     ['LimitExceededException', new LimitExceededException({ message: 'You have already reached the limit', ...meta }), /^CALL_LIMIT_EXCEEDED: .*25 calls per stream per 24 hours/],
     ['InvalidArgumentException', new InvalidArgumentException({ message: 'Key is the same', ...meta }), /^INVALID_ARGUMENT: .*\(InvalidArgumentException: Key is the same\)/],
-    ['InvalidKMSResourceException', new InvalidKMSResourceException({ message: 'KMS AccessDeniedException', ...meta }), /^INVALID_KMS_RESOURCE: /],
+    ['InvalidKMSResourceException naming no KMS error', new InvalidKMSResourceException({ message: 'the key cannot be used', ...meta }), /^INVALID_KMS_RESOURCE: /],
+    ['InvalidKMSResourceException (KMS.DisabledException)', kmsResource('KMS.DisabledException', 'key disabled'),
+      /^FIREHOSE_KMS_DISABLED: Firehose cannot use KMS key arn:aws:kms:eu-west-1:123456789012:key\/1234abcd-12ab-34cd-56ef-1234567890ab for orders: the key is disabled \(InvalidKMSResourceException \(KMS\.DisabledException\): key disabled\)\. Enable the key/],
+    ['InvalidKMSResourceException (KMS.NotFoundException)', kmsResource('KMS.NotFoundException', 'no such key'), /^FIREHOSE_KMS_NOT_FOUND: Firehose cannot find KMS key .* for orders/],
+    ['InvalidKMSResourceException (KMS.InvalidStateException)', kmsResource('KMS.InvalidStateException', 'pending deletion'), /^FIREHOSE_KMS_INVALID_STATE: .*in its current state/],
+    ['InvalidKMSResourceException (KMS.KMSInvalidStateException)', kmsResource('KMS.KMSInvalidStateException', 'pending deletion'), /^FIREHOSE_KMS_INVALID_STATE: /],
+    ['InvalidKMSResourceException (KMS.OptInRequired)', kmsResource('KMS.OptInRequired', 'subscribe'), /^FIREHOSE_KMS_OPT_IN_REQUIRED: .*not subscribed to AWS KMS/],
     ['ResourceNotFoundException', new ResourceNotFoundException({ message: 'gone', ...meta }), /^STREAM_DELETED: /],
   ])('Start fails with %s: FAILED at once, no retry', async (_name, error, reason) => {
     reads(described(enc.disabled()));

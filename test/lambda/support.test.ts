@@ -9,7 +9,7 @@ import {
 import { DependencyTimeoutException, KMSInternalException, NotFoundException } from '@aws-sdk/client-kms';
 import { awsError, networkError, RESPONSE_URL } from './helpers';
 import { Backoff, ERROR_BACKOFF, fullJitterDelay, POLL_BACKOFF } from '../../lambda/core/backoff';
-import { classifyError, describeError, errorInfo } from '../../lambda/core/errors';
+import { classifyError, describeError, errorInfo, wrappedKmsError } from '../../lambda/core/errors';
 import { Logger, REDACTED, redact, urlSecrets } from '../../lambda/core/log';
 import { formatReason, HandlerFailure, REASON_CATALOGUE, REASONS } from '../../lambda/core/reasons';
 
@@ -25,6 +25,40 @@ describe('classifyError', () => {
     expect(classifyError(new ResourceNotFoundException({ message: 'x', ...meta }), 'DescribeDeliveryStream')).toBe('fatal');
     expect(classifyError(new ResourceInUseException({ message: 'x', ...meta }), 'StartDeliveryStreamEncryption')).toBe('transient');
     expect(classifyError(new ServiceUnavailableException({ message: 'x', $metadata: { httpStatusCode: 503 } }), 'DescribeDeliveryStream')).toBe('transient');
+  });
+
+  // Firehose wraps the KMS error its grant on the key met in InvalidKMSResourceException, naming it
+  // in `code` (Firehose API reference, StartDeliveryStreamEncryption, Errors:
+  // https://docs.aws.amazon.com/firehose/latest/APIReference/API_StartDeliveryStreamEncryption.html).
+  // The page gives no spelling of `code`: every spelling is read, and the message when there is none.
+  test.each([
+    ['KMS.AccessDeniedException', 'x', 'AccessDeniedException', 'denied'],
+    ['AccessDeniedException', 'x', 'AccessDeniedException', 'denied'],
+    ['KMSAccessDeniedException', 'x', 'AccessDeniedException', 'denied'],
+    [undefined, 'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: kms:CreateGrant on resource: k', 'AccessDeniedException', 'denied'],
+    [undefined, 'KMS.AccessDeniedException: no', 'AccessDeniedException', 'denied'],
+    ['KMS.DisabledException', 'x', 'DisabledException', 'fatal'],
+    ['KMS.NotFoundException', 'x', 'NotFoundException', 'fatal'],
+    ['KMS.InvalidStateException', 'x', 'InvalidStateException', 'fatal'],
+    ['KMS.KMSInvalidStateException', 'x', 'InvalidStateException', 'fatal'],
+    ['KMS.OptInRequired', 'x', 'OptInRequired', 'fatal'],
+    ['KMS.DisabledException', 'AccessDeniedException in the message, but the code says otherwise', 'DisabledException', 'fatal'],
+    [undefined, 'the key cannot be used', undefined, 'fatal'],
+    ['KMS.SomethingNew', 'x', undefined, 'fatal'],
+  ])('InvalidKMSResourceException with code %s and message %j wraps %s: %s', (code, message, wrapped, kind) => {
+    const err = new InvalidKMSResourceException({ message, code, ...meta });
+    expect(wrappedKmsError(err)).toBe(wrapped);
+    expect(classifyError(err, 'StartDeliveryStreamEncryption')).toBe(kind);
+  });
+
+  test('only InvalidKMSResourceException wraps a KMS error; its code shows in the description', () => {
+    expect(wrappedKmsError(awsError('AccessDeniedException', 'KMS.AccessDeniedException'))).toBeUndefined();
+    expect(wrappedKmsError(Object.assign(new Error('x'), { name: 'InvalidArgumentException', code: 'KMS.AccessDeniedException' }))).toBeUndefined();
+    expect(describeError(new InvalidKMSResourceException({ message: 'not authorized', code: 'KMS.AccessDeniedException', ...meta })))
+      .toBe('InvalidKMSResourceException (KMS.AccessDeniedException): not authorized');
+    expect(describeError(new InvalidKMSResourceException({ message: 'no key', ...meta }))).toBe('InvalidKMSResourceException: no key');
+    // a network error's Node code is no service error's code
+    expect(describeError(networkError('ECONNRESET'))).not.toContain('(ECONNRESET)');
   });
 
   test('modelled KMS errors', () => {

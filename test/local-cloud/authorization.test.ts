@@ -143,13 +143,32 @@ test('a policy change is in force only after the propagation delay (option and c
   await expect(firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'orders' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
 });
 
+test('kms:CreateGrant may see a new policy later than the other checks: Firehose\'s Start then answers InvalidKMSResourceException with code KMS.AccessDeniedException', async () => {
+  expect(cloud.control.setIamPropagation(5_000, 'kms:CreateGrant')).toBe(5_000);
+  cloud.iam.putPolicy(ROLE, 'handler', firehosePolicy());
+  const start = () => firehose.send(new StartDeliveryStreamEncryptionCommand({
+    DeliveryStreamName: 'orders',
+    DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: KEY },
+  }));
+  await expect(firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'orders' }))).resolves.toBeDefined();
+  await expect(kms.send(new DescribeKeyCommand({ KeyId: KEY }))).resolves.toBeDefined();
+  const error = await rejectionOf(start());
+  expect(error).toMatchObject({ name: 'InvalidKMSResourceException', code: 'KMS.AccessDeniedException' });
+  expect(error.message).toContain(`not authorized to perform: kms:CreateGrant on resource: ${KEY}`);
+  cloud.control.advanceClock(5_000);
+  await expect(start()).resolves.toBeDefined();
+  expect(cloud.control.calls('StartDeliveryStreamEncryption', 'orders')).toMatchObject({ total: 2, accepted: 1, failed: 1 });
+});
+
 test('reset() restores the propagation delay the cloud was started with', async () => {
   const other = await startLocalCloud({ iam: { propagationMs: 1_500 } });
   try {
     expect(other.iam.propagationDelayMs).toBe(1_500);
     other.control.setIamPropagation(0);
+    other.control.setIamPropagation(9_000, 'kms:CreateGrant');
     other.control.reset();
     expect(other.iam.propagationDelayMs).toBe(1_500);
+    expect(other.iam.propagationDelayMsOf('kms:CreateGrant')).toBe(1_500);
   } finally {
     await other.stop();
   }

@@ -205,7 +205,50 @@ describe('IamModel', () => {
     expect(iam.authorize(ROLE, describe).allowed).toBe(false);
   });
 
-  test('a negative or non-numeric propagation delay is refused', () => {
+  // IAM is eventually consistent and names no order in which its endpoints see a change (IAM User
+  // Guide, "Changes that I make are not always immediately visible",
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency):
+  // the check of one action may see a change later than the others, never earlier.
+  test('an action with a propagation delay of its own sees a change later than the others; 0 takes that delay away', () => {
+    let now = 1_000_000;
+    const iam = new IamModel({ propagationMs: 1_000, now: () => now });
+    const describe = { action: 'firehose:DescribeDeliveryStream', resource: STREAM };
+    const describeKey = { action: 'kms:DescribeKey', resource: KEY };
+    const grant = { action: 'kms:CreateGrant', resource: KEY, context: { 'kms:GrantIsForAWSResource': 'true' } };
+    iam.setPropagationMs(5_000, 'kms:createGRANT');
+    expect(iam.propagationDelayMs).toBe(1_000);
+    expect(iam.propagationDelayMsOf('kms:CreateGrant')).toBe(5_000);
+    expect(iam.propagationDelayMsOf('kms:DescribeKey')).toBe(1_000);
+    iam.putPolicy(ROLE, 'Streams', STREAM_POLICY);
+    now += 1_000;
+    const allowed = (...requests: Parameters<IamModel['authorize']>[1][]) => requests.map((r) => iam.authorize(ROLE, r).allowed);
+    expect(allowed(describe, describeKey, grant)).toEqual([true, true, false]);
+    expect(iam.role(ROLE)?.policies).toEqual(['Streams']);
+    now += 3_999;
+    expect(iam.authorize(ROLE, grant).allowed).toBe(false);
+    now += 1;
+    expect(iam.authorize(ROLE, grant).allowed).toBe(true);
+    // a detachment too: the action keeps the old version longer
+    iam.removePolicy(ROLE, 'Streams');
+    now += 1_000;
+    expect(allowed(describeKey, grant)).toEqual([false, true]);
+    now += 4_000;
+    expect(iam.authorize(ROLE, grant).allowed).toBe(false);
+    // never earlier than the others; 0 (and reset) take the action's own delay away
+    iam.setPropagationMs(500, 'kms:CreateGrant');
+    expect(iam.propagationDelayMsOf('kms:CreateGrant')).toBe(1_000);
+    iam.setPropagationMs(0, 'kms:CreateGrant');
+    iam.setPropagationMs(0);
+    iam.putPolicy(ROLE, 'Streams', STREAM_POLICY);
+    expect(iam.authorize(ROLE, grant).allowed).toBe(true);
+    iam.setPropagationMs(5_000, 'kms:CreateGrant');
+    iam.reset();
+    expect(iam.propagationDelayMsOf('kms:CreateGrant')).toBe(0);
+  });
+
+  test('a negative or non-numeric propagation delay is refused, and so is an action that is not service:Action', () => {
     expect(() => new IamModel().setPropagationMs(-1)).toThrow(/propagationMs must be a number of milliseconds >= 0/);
+    expect(() => new IamModel().setPropagationMs(1, 'kms:*')).toThrow(/action must be service:Action/);
+    expect(() => new IamModel().setPropagationMs(1, 'CreateGrant')).toThrow(/action must be service:Action/);
   });
 });

@@ -25,9 +25,9 @@ import {
 } from './truth-table';
 import { OWNER_TAG_KEY } from '../../../src/private/contract';
 import type { ClientProvider } from '../../core/clients';
-import { describeError, errorInfo, Operation } from '../../core/errors';
+import { describeError, errorInfo, Operation, WrappedKmsError, wrappedKmsError } from '../../core/errors';
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
-import { HandlerFailure } from '../../core/reasons';
+import { HandlerFailure, ReasonId } from '../../core/reasons';
 import { ChangeOutcome, NO_DENIED_RETRY, readDescription, ReconcileSession, Step } from '../../core/reconcile';
 import type { KindTypes } from '../../core/stream-kind';
 import { kmsClient, resolveAlias, verifyKey } from '../kms';
@@ -141,6 +141,20 @@ export async function writeDeliveryStreamOwner(value: string | undefined, sessio
       { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 
+/**
+ * The reasons of the KMS errors a Firehose `InvalidKMSResourceException`
+ * wraps (see `wrappedKmsError`); one that names none is `INVALID_KMS_RESOURCE`.
+ * Access denied comes here only once the IAM propagation window or the
+ * deadline has passed: until then it is retried.
+ */
+const KMS_REASONS: Readonly<Record<WrappedKmsError, ReasonId>> = {
+  AccessDeniedException: 'FIREHOSE_KMS_ACCESS_DENIED',
+  DisabledException: 'FIREHOSE_KMS_DISABLED',
+  InvalidStateException: 'FIREHOSE_KMS_INVALID_STATE',
+  NotFoundException: 'FIREHOSE_KMS_NOT_FOUND',
+  OptInRequired: 'FIREHOSE_KMS_OPT_IN_REQUIRED',
+};
+
 /** Map a non-retryable error of `operation` to its catalogue reason. */
 export function deliveryStreamFailure(err: unknown, operation: Operation, session: Session): HandlerFailure {
   if (err instanceof HandlerFailure) {
@@ -155,8 +169,12 @@ export function deliveryStreamFailure(err: unknown, operation: Operation, sessio
       return new HandlerFailure('CALL_LIMIT_EXCEEDED', { operation, stream, error });
     case 'InvalidArgumentException':
       return new HandlerFailure('INVALID_ARGUMENT', { operation, stream, error });
-    case 'InvalidKMSResourceException':
-      return new HandlerFailure('INVALID_KMS_RESOURCE', { stream, error });
+    case 'InvalidKMSResourceException': {
+      const wrapped = wrappedKmsError(err);
+      return wrapped === undefined
+        ? new HandlerFailure('INVALID_KMS_RESOURCE', { stream, error })
+        : new HandlerFailure(KMS_REASONS[wrapped], { key: key ?? '?', stream, error, ...session.deniedParams() });
+    }
     case 'ResourceNotFoundException':
       return new HandlerFailure(session.memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { stream });
     case 'NotFoundException':

@@ -4,6 +4,20 @@
  * key also `kms:CreateGrant` on the key for the caller through Firehose (Firehose creates a grant
  * for itself with the caller's permissions), denied as `InvalidKMSResourceException`.
  *
+ * Firehose API reference, StartDeliveryStreamEncryption
+ * (https://docs.aws.amazon.com/firehose/latest/APIReference/API_StartDeliveryStreamEncryption.html):
+ * with a new `CUSTOMER_MANAGED_CMK`, "Firehose creates a grant that enables it to use the new CMK",
+ * and the grant is created with the caller's credentials ("should not be called with session
+ * credentials that are more than 6 hours old"); its `InvalidKMSResourceException` is thrown "when
+ * the KMS service throws one of the following exception types: AccessDeniedException, ...". The
+ * page gives no spelling of the exception's `code` member; the model writes
+ * `KMS.AccessDeniedException`, and the handler reads every spelling. The model answers the
+ * denial at once, as the exception the page lists for Start; it does not model the later
+ * `ENABLING_FAILED` that the `FailureDescription` types `KMS_ACCESS_DENIED` and
+ * `CREATE_KMS_GRANT_FAILED` suggest Firehose may also report. The
+ * `kms:CreateGrant` check sees IAM changes after the propagation delay of that action
+ * (`setIamPropagation(ms, 'kms:CreateGrant')`), which may be longer than the others'.
+ *
  * @module
  */
 

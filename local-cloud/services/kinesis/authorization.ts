@@ -2,7 +2,11 @@
  * What a Kinesis request of a role's session needs to be allowed: `kinesis:<Operation>` on the
  * stream's ARN (`aws:TagKeys` for tag requests), and for a Start with a customer managed key also
  * `kms:GenerateDataKey` on the key for the caller through Kinesis with the stream's ARN as
- * encryption context, denied as `KMSAccessDeniedException`.
+ * encryption context, denied as `KMSAccessDeniedException` ("The ciphertext references a key that
+ * doesn't exist or that you don't have access to": Kinesis API reference, StartStreamEncryption,
+ * https://docs.aws.amazon.com/kinesis/latest/APIReference/API_StartStreamEncryption.html). That
+ * check sees IAM changes after the propagation delay of `kms:GenerateDataKey`, which may be longer
+ * than the others'.
  *
  * @module
  */
