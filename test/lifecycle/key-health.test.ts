@@ -195,7 +195,12 @@ test('a healthy key: records delivered, no KMS metric, the alarms go OK (their O
   expect((await stack.destroy()).status).toBe('DELETE_COMPLETE');
 }, 60_000);
 
-test('the key events rule: DisableKey and ScheduleKeyDeletion of the stream\'s key, called out of band, reach the alert topic at the call; another key\'s do not', async () => {
+// Fails with a key policy that lets EventBridge use the alert topic's key only with aws:SourceAccount:
+// the SNS Developer Guide ("Key management", "Enable compatibility between event sources from AWS
+// services and encrypted topics", https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)
+// says such conditions are not supported for EventBridge-to-encrypted topics, and the local cloud
+// plays that: the rule matches, but the encrypted topic never takes its message.
+test.failing('the key events rule: DisableKey and ScheduleKeyDeletion of the stream\'s key, called out of band, reach the alert topic at the call; another key\'s do not', async () => {
   const name = 'kh-events';
   h.cloud.control.setTrailLogging(true);
   try {
@@ -208,7 +213,9 @@ test('the key events rule: DisableKey and ScheduleKeyDeletion of the stream\'s k
     const keyId = keyArn.split('/').pop()!;
     await operatorKms.send(new DisableKeyCommand({ KeyId: keyId })); // by id, as an operator would type it
     await operatorKms.send(new DisableKeyCommand({ KeyId: other.KeyId }));
-    h.cloud.control.deliverTrailEvents();
+    const deliveries = h.cloud.control.deliverTrailEvents();
+    // the rule's one match was published to the encrypted topic, not refused by its topic or key policy
+    expect(deliveries.map((d) => [d.targetArn, d.outcome, d.refusal])).toEqual([[topicArn, 'published', undefined]]);
     expect(fromEvents()).toEqual([
       expect.objectContaining({ 'source': 'aws.kms', 'detail-type': 'AWS API Call via CloudTrail', 'detail': expect.objectContaining({ eventName: 'DisableKey' }) }),
     ]);
@@ -228,6 +235,36 @@ test('the key events rule: DisableKey and ScheduleKeyDeletion of the stream\'s k
     expect((await stack.destroy()).status).toBe('DELETE_COMPLETE');
     expect(encryptionNow(h.cloud, name)).toMatchObject({ status: 'DISABLED' });
   } finally {
+    h.cloud.control.setTrailLogging(false);
+  }
+}, 60_000);
+
+// The topic policy lets EventBridge publish for the library's own rule only (aws:SourceArn, as the
+// EventBridge User Guide's "Using resource-based policies for Amazon EventBridge" scopes a target's
+// policy to the rule ARN: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html),
+// not for every rule of every account as aws-cdk-lib's SnsTopic target grants it. Against the old
+// statements the foreign rule's message is refused too, but by the key policy, for the wrong reason.
+test.failing('another rule that targets the alert topic is refused by its topic policy; the library\'s rule publishes', async () => {
+  const name = 'kh-foreign';
+  h.cloud.control.setTrailLogging(true);
+  const foreignRule = 'arn:aws:events:us-east-1:123456789012:rule/someone-elses-rule';
+  try {
+    const { stack, keyArn, topicArn } = await deployWithAlarms('KeyHealthForeign', name);
+    h.cloud.control.deliverTrailEvents();
+    h.cloud.events.putRule({ arn: foreignRule, pattern: { source: ['aws.kms'] }, state: 'ENABLED', targets: [{ Id: 'Alerts', Arn: topicArn }] });
+    const before = h.cloud.control.snsMessages(topicArn).length;
+
+    await operatorKms.send(new DisableKeyCommand({ KeyId: keyArn }));
+    const deliveries = h.cloud.control.deliverTrailEvents().filter((d) => d.targetArn === topicArn);
+    expect(deliveries.filter((d) => d.ruleArn === foreignRule).map((d) => [d.outcome, d.refusal])).toEqual([['denied', 'topic-policy-denied']]);
+    expect(deliveries.filter((d) => d.ruleArn !== foreignRule).map((d) => d.outcome)).toEqual(['published']);
+    const published = h.cloud.control.snsMessages(topicArn).slice(before);
+    expect(published.map((m) => [m.publishedBy, JSON.parse(m.message).detail.eventName])).toEqual([['events.amazonaws.com', 'DisableKey']]);
+
+    await operatorKms.send(new EnableKeyCommand({ KeyId: keyArn }));
+    expect((await stack.destroy()).status).toBe('DELETE_COMPLETE');
+  } finally {
+    h.cloud.events.removeRule(foreignRule);
     h.cloud.control.setTrailLogging(false);
   }
 }, 60_000);
