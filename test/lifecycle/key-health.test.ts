@@ -2,7 +2,8 @@
  * Key health alarms end to end: a stack with a DeliveryStreamEncryption and its key health alarms
  * is deployed to the local cloud; the stream's key is disabled or scheduled for deletion out of
  * band; Firehose fails the delivery and the puts, publishes its KMS error metric, and the alarm on
- * it goes to ALARM, naming the topic. A healthy key raises nothing.
+ * it goes to ALARM, naming the topic. A healthy key raises nothing. The key events rule's message
+ * reaches the encrypted alert topic; another rule's is refused by the topic policy.
  */
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { DisableKeyCommand, EnableKeyCommand, KMSClient, ScheduleKeyDeletionCommand, CancelKeyDeletionCommand } from '@aws-sdk/client-kms';
@@ -195,12 +196,13 @@ test('a healthy key: records delivered, no KMS metric, the alarms go OK (their O
   expect((await stack.destroy()).status).toBe('DELETE_COMPLETE');
 }, 60_000);
 
-// Fails with a key policy that lets EventBridge use the alert topic's key only with aws:SourceAccount:
-// the SNS Developer Guide ("Key management", "Enable compatibility between event sources from AWS
-// services and encrypted topics", https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)
-// says such conditions are not supported for EventBridge-to-encrypted topics, and the local cloud
-// plays that: the rule matches, but the encrypted topic never takes its message.
-test.failing('the key events rule: DisableKey and ScheduleKeyDeletion of the stream\'s key, called out of band, reach the alert topic at the call; another key\'s do not', async () => {
+// The alert topic is encrypted: EventBridge must be let use its key without aws:SourceAccount,
+// aws:SourceArn or aws:SourceOrgID, which the SNS Developer Guide ("Key management", "Enable
+// compatibility between event sources from AWS services and encrypted topics",
+// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html) says are not supported for
+// EventBridge-to-encrypted topics; the local cloud plays that, so with such a condition the rule
+// matches but the topic never takes its message.
+test('the key events rule: DisableKey and ScheduleKeyDeletion of the stream\'s key, called out of band, reach the alert topic at the call; another key\'s do not', async () => {
   const name = 'kh-events';
   h.cloud.control.setTrailLogging(true);
   try {
@@ -242,9 +244,9 @@ test.failing('the key events rule: DisableKey and ScheduleKeyDeletion of the str
 // The topic policy lets EventBridge publish for the library's own rule only (aws:SourceArn, as the
 // EventBridge User Guide's "Using resource-based policies for Amazon EventBridge" scopes a target's
 // policy to the rule ARN: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html),
-// not for every rule of every account as aws-cdk-lib's SnsTopic target grants it. Against the old
-// statements the foreign rule's message is refused too, but by the key policy, for the wrong reason.
-test.failing('another rule that targets the alert topic is refused by its topic policy; the library\'s rule publishes', async () => {
+// not for every rule of every account as aws-cdk-lib's SnsTopic target grants it: a rule the
+// library did not make is refused by the topic policy, not merely by the key policy.
+test('another rule that targets the alert topic is refused by its topic policy; the library\'s rule publishes', async () => {
   const name = 'kh-foreign';
   h.cloud.control.setTrailLogging(true);
   const foreignRule = 'arn:aws:events:us-east-1:123456789012:rule/someone-elses-rule';
