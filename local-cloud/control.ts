@@ -124,6 +124,8 @@ export interface LocalCloudControl {
   callLog(): CallRecord[];
   /** Adds (or replaces) a KMS key, with an ARN of the caller's choosing and optional aliases. */
   registerKey(spec?: RegisterKeySpec): KeyMetadataJson;
+  /** Sets a key's key policy (as its template's `KeyPolicy` does); `null` restores the default, which names only the account. */
+  putKeyPolicy(key: string, policy: JsonObject | null): void;
   /** Puts a key in a state directly (`Disabled`, `PendingDeletion` — deleted after `pendingWindowInDays`, default 30 —, …). */
   setKeyState(key: string, state: SettableKeyState, pendingWindowInDays?: number): KeyMetadataJson;
   /** A key's metadata by key id, key ARN, alias name or alias ARN. */
@@ -221,6 +223,7 @@ export const CONTROL_METHODS: Readonly<Record<keyof LocalCloudControl, 'read' | 
   callCounts: 'read',
   callLog: 'read',
   registerKey: 'write',
+  putKeyPolicy: 'write',
   setKeyState: 'write',
   key: 'read',
   setKinesisDelays: 'write',
@@ -451,6 +454,11 @@ export class ControlPlane implements LocalCloudControl {
   /** {@inheritDoc LocalCloudControl.registerKey} */
   public registerKey(spec: RegisterKeySpec = {}): KeyMetadataJson {
     return this.parts.kms.registerKey(spec);
+  }
+
+  /** {@inheritDoc LocalCloudControl.putKeyPolicy} */
+  public putKeyPolicy(key: string, policy: JsonObject | null): void {
+    this.parts.kms.putKeyPolicy(key, policy === null ? undefined : (policy as unknown as PolicyDocument));
   }
 
   /** {@inheritDoc LocalCloudControl.setKeyState} */

@@ -13,8 +13,10 @@
  * its grant with the caller's permissions) may see a change later than the others: a propagation
  * delay can be set for one action apart from the rest.
  *
- * The model knows only identity-based policies: key policies, service control policies, permission
- * boundaries and session policies are not evaluated (the library writes none of them for the handler).
+ * The model knows identity-based policies, the Deny statements of the organization's service
+ * control policies, and the topic and key policies that let AWS services publish alerts
+ * ({@link evaluateForService}); key policies for roles, permission boundaries and session policies
+ * are not evaluated (the library writes none of them for the handler).
  *
  * @module
  */
@@ -32,6 +34,8 @@ export interface PolicyStatement {
   readonly NotResource?: string | ReadonlyArray<string>;
   /** Operator → condition key → value(s). */
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, PolicyValue>>>>;
+  /** Who a resource policy's statement applies to (`*`, or `{ Service: … }`, `{ AWS: … }`). */
+  readonly Principal?: string | Readonly<Record<string, string | ReadonlyArray<string>>>;
 }
 
 /** An identity policy document. */
@@ -216,6 +220,25 @@ export function evaluate(policies: ReadonlyArray<PolicyDocument>, request: Autho
     }
   }
   return allow !== undefined ? { allowed: true, basis: 'allow', statement: allow } : { allowed: false, basis: 'implicit-deny' };
+}
+
+/**
+ * Judge a request of an AWS service principal (`events.amazonaws.com`) against a resource policy
+ * (a topic policy, a key policy): only the statements whose `Principal` names that service, or
+ * everyone (`*`, `{"AWS": "*"}`), count; a statement with `NotPrincipal` counts for none (the
+ * harsher reading for an Allow). No policy is an implicit deny: a service principal acts on a
+ * resource only when its policy names it (IAM User Guide, "Policy evaluation logic",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+ */
+export function evaluateForService(policy: PolicyDocument | undefined, service: string, request: AuthorizationRequest): AuthorizationDecision {
+  const names = (statement: PolicyStatement): boolean => {
+    const principal = statement.Principal;
+    if (principal === undefined) return false;
+    if (principal === '*') return true;
+    if (typeof principal === 'string') return false;
+    return list(principal.Service).includes(service) || list(principal.AWS).includes('*');
+  };
+  return evaluate(policy ? [{ Statement: list(policy.Statement).filter(names) }] : [], request);
 }
 
 /**

@@ -227,9 +227,13 @@ export class LocalCloud {
         const key = this.control.key(keyId);
         return key ? { arn: key.Arn, state: String(key.KeyState) } : undefined;
       },
+      serviceMayUseKey: (keyArn, service, action, context) => kms.serviceMayUse(keyArn, service, action, context),
     });
-    this.events.setTopicPublisher((topicArn, message) => this.sns.publishFromService(topicArn, message, 'events.amazonaws.com'));
-    cloudwatch.setActionPublisher((topicArn, message, subject) => this.sns.publishFromService(topicArn, message, 'cloudwatch.amazonaws.com', subject));
+    this.events.setTopicPublisher((topicArn, message, ruleArn) => this.sns.publishFromService(topicArn, message, { service: 'events.amazonaws.com', sourceArn: ruleArn }));
+    cloudwatch.setActionPublisher((topicArn, message, subject, alarmName) => {
+      const alarmArn = `arn:${partition}:cloudwatch:${this.region}:${this.accountId}:alarm:${alarmName}`;
+      return this.sns.publishFromService(topicArn, message, { service: 'cloudwatch.amazonaws.com', sourceArn: alarmArn }, subject) === 'published';
+    });
     const throttler = new Throttler(this.clock, (operationId) => this.router.builtInThrottle(operationId), DEFAULT_THROTTLE);
     const faults = new FaultInjector();
     const recorder = new CallRecorder();

@@ -12,11 +12,16 @@ export interface KeyHealthAlarmsOptions {
    * The SNS topic the alarms and the key events rule notify.
    *
    * A topic defined in this app gets the topic policy statements that let
-   * EventBridge (`events.amazonaws.com`) and CloudWatch
-   * (`cloudwatch.amazonaws.com`, for these alarms only) publish to it. An
-   * imported topic must allow both itself; if it is encrypted, its key
-   * policy must let both services use the key (`kms:Decrypt`,
-   * `kms:GenerateDataKey`).
+   * EventBridge (`events.amazonaws.com`, for the key events rule only) and
+   * CloudWatch (`cloudwatch.amazonaws.com`, for these alarms only) publish
+   * to it, each conditioned on `aws:SourceArn`. An imported topic's policy
+   * cannot be changed from here: it must allow both itself (`sns:Publish`,
+   * with `aws:SourceArn` the ARN of `keyEventsRule` and of the `alarms`).
+   * If the topic is encrypted, its key policy must let both services use the
+   * key (`kms:Decrypt`, `kms:GenerateDataKey`); the statement for EventBridge
+   * must carry no `aws:SourceAccount`, `aws:SourceArn` or `aws:SourceOrgID`
+   * condition, which SNS does not support for EventBridge-to-encrypted
+   * topics (EventBridge's messages would never arrive).
    *
    * @default - the stack's alert topic, encrypted with a key of its own,
    * shared by every construct of this library in the stack

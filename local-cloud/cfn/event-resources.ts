@@ -1,7 +1,8 @@
 /**
  * The template resources that route CloudTrail events to the guard: `AWS::Events::Rule` (its
  * pattern and targets, with `Input` and `InputTransformer` resolved), `AWS::Lambda::Permission`
- * (what lets EventBridge invoke a function), `AWS::SNS::Topic` (the alert topic) and the
+ * (what lets EventBridge invoke a function), `AWS::SNS::Topic` (the alert topic) with its
+ * `AWS::SNS::TopicPolicy` (what lets EventBridge and CloudWatch publish to it) and the
  * `AWS::Lambda::Function`s a rule may invoke: each runs the handler bundle's export its `Handler`
  * names, as its role, asynchronously as Lambda runs an event from EventBridge (two retries when
  * it fails, then its `DeadLetterConfig` topic gets the event).
@@ -10,13 +11,14 @@
  */
 
 import type { TemplateModel } from './model';
+import type { PolicyDocument } from '../iam';
 import type { JsonObject, JsonValue } from '../json';
 import type { LocalCloud } from '../server';
 import type { HandlerLogLine, LocalLambda } from './lambda-runtime';
 import type { RuleTarget } from '../services/events';
 
 /** The resource types this module models. */
-export const EVENT_RESOURCE_TYPES: readonly string[] = ['AWS::Events::Rule', 'AWS::Lambda::Permission', 'AWS::SNS::Topic', 'AWS::Lambda::Function'];
+export const EVENT_RESOURCE_TYPES: readonly string[] = ['AWS::Events::Rule', 'AWS::Lambda::Permission', 'AWS::SNS::Topic', 'AWS::SNS::TopicPolicy', 'AWS::Lambda::Function'];
 
 /** Whether the type is one of {@link EVENT_RESOURCE_TYPES}. */
 export function isEventResourceType(type: string): boolean {
@@ -66,6 +68,10 @@ export class StackEventResources {
     if (type === 'AWS::SNS::Topic') {
       const key = model.property(id, 'KmsMasterKeyId');
       this.cloud.sns.createTopic({ arn: String(model.ref(id)), kmsMasterKeyId: key === undefined ? undefined : String(key) });
+    } else if (type === 'AWS::SNS::TopicPolicy') {
+      for (const topic of (model.property(id, 'Topics') ?? []) as unknown[]) {
+        this.cloud.sns.setTopicPolicy(String(topic), model.property(id, 'PolicyDocument') as unknown as PolicyDocument);
+      }
     } else if (type === 'AWS::Lambda::Permission') {
       const sourceArn = model.property(id, 'SourceArn');
       this.cloud.events.addPermission(this.key(id), {
@@ -91,6 +97,7 @@ export class StackEventResources {
   public remove(model: TemplateModel, id: string): void {
     const type = model.resource(id).Type;
     if (type === 'AWS::SNS::Topic') this.cloud.sns.deleteTopic(String(model.ref(id)));
+    else if (type === 'AWS::SNS::TopicPolicy') for (const topic of (model.property(id, 'Topics') ?? []) as unknown[]) this.cloud.sns.setTopicPolicy(String(topic), undefined);
     else if (type === 'AWS::Lambda::Permission') this.cloud.events.removePermission(this.key(id));
     else if (type === 'AWS::Events::Rule') this.cloud.events.removeRule(String(model.getAtt(id, 'Arn')));
     else if (type === 'AWS::Lambda::Function') this.cloud.events.unregisterFunction(String(model.getAtt(id, 'Arn')));
@@ -125,7 +132,7 @@ export class StackEventResources {
           record.attempts.push(outcome.timedOut ? 'timed out' : outcome.error!);
         }
         if (deadLetter !== undefined) {
-          record.deadLettered = this.cloud.sns.publishFromService(String(deadLetter), JSON.stringify(payload), 'lambda.amazonaws.com');
+          record.deadLettered = this.cloud.sns.publishFromService(String(deadLetter), JSON.stringify(payload), { service: 'lambda.amazonaws.com' }) === 'published';
         }
       } finally {
         record.finished = true;

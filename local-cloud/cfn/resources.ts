@@ -12,6 +12,7 @@
 
 import { TemplateModel } from './model';
 import type { LocalCloudControl } from '../control';
+import type { JsonObject } from '../json';
 
 /** Whether a deletion policy keeps the resource. */
 export function retains(policy: string | undefined): boolean {
@@ -97,6 +98,10 @@ export class ModelledResources {
         if (isNew(id) && this.create(model, id)) created.add(id);
       }
     }
+    // a key the update keeps takes the new template's key policy
+    for (const id of model.idsOfType('AWS::KMS::Key')) {
+      if (!isNew(id) && this.control.key(model.keyArn(id))) this.control.putKeyPolicy(model.keyArn(id), (model.property(id, 'KeyPolicy') ?? null) as JsonObject | null);
+    }
     return created;
   }
 
@@ -165,7 +170,9 @@ export class ModelledResources {
     const arn = model.keyArn(id);
     const aliases = this.aliasesOf(model, id);
     const existing = control.key(arn);
+    const keyPolicy = (model.property(id, 'KeyPolicy') ?? null) as JsonObject | null;
     if (existing) {
+      control.putKeyPolicy(arn, keyPolicy);
       const known = new Set(control.state().kms.keys.find((k) => k.KeyMetadata.Arn === arn)?.Aliases ?? []);
       if (aliases.every((a) => known.has(a))) return false;
       control.registerKey({
@@ -194,6 +201,7 @@ export class ModelledResources {
       description,
       aliases,
     });
+    control.putKeyPolicy(arn, keyPolicy);
     this.report(id, 'AWS::KMS::Key', 'created', arn);
     return true;
   }

@@ -156,7 +156,7 @@ export class CloudWatchBackend implements MetricSink {
   private readonly alarms = new Map<string, AlarmSnapshot>();
   private readonly history: AlarmHistoryItem[] = [];
   private readonly fired: FiredAlarmAction[] = [];
-  private actionPublisher?: (topicArn: string, message: string, subject: string) => boolean;
+  private actionPublisher?: (topicArn: string, message: string, subject: string, alarmName: string) => boolean;
 
   /**
    * @param now - the local clock, epoch ms
@@ -261,9 +261,9 @@ export class CloudWatchBackend implements MetricSink {
   /**
    * Where an alarm's SNS actions go: `publish` is called with the topic ARN, the notification
    * (CloudWatch's JSON shape: AlarmName, NewStateValue, OldStateValue, NewStateReason, ...) and its
-   * subject, and says whether the topic took it (recorded as `delivered`).
+   * subject and the alarm's name, and says whether the topic took it (recorded as `delivered`).
    */
-  public setActionPublisher(publish: (topicArn: string, message: string, subject: string) => boolean): void {
+  public setActionPublisher(publish: (topicArn: string, message: string, subject: string, alarmName: string) => boolean): void {
     this.actionPublisher = publish;
   }
 
@@ -364,7 +364,7 @@ export class CloudWatchBackend implements MetricSink {
           },
         });
         const subject = `${next}: "${spec.AlarmName}"`;
-        const delivered = target.startsWith('arn:') && target.split(':')[2] === 'sns' ? this.actionPublisher?.(target, notification, subject) : undefined;
+        const delivered = target.startsWith('arn:') && target.split(':')[2] === 'sns' ? this.actionPublisher?.(target, notification, subject, spec.AlarmName) : undefined;
         this.fired.push({ alarmName: spec.AlarmName, target, state: next, at: now, reason, ...(delivered === undefined ? {} : { delivered }) });
       }
     }

@@ -14,6 +14,7 @@
  */
 
 import type { JsonObject, JsonValue } from '../json';
+import type { ServicePublishOutcome } from './sns';
 
 /** A rule's target, as CloudFormation's `AWS::Events::Rule` `Targets` give it. */
 export interface RuleTarget {
@@ -53,17 +54,20 @@ export interface Delivery {
   readonly payload: JsonValue;
   /**
    * `invoked`: a Lambda function was invoked (asynchronously); `published`: an SNS message was
-   * published; `denied`: no permission lets EventBridge invoke the function for this rule;
-   * `unknown-target`: no such function or topic.
+   * published; `denied`: no permission lets EventBridge invoke the function for this rule, or the
+   * topic did not take the message ({@link Delivery.refusal}); `unknown-target`: no such function
+   * or topic.
    */
   readonly outcome: 'invoked' | 'published' | 'denied' | 'unknown-target';
+  /** Why a topic did not take the message (`topic-policy-denied`, `key-policy-denied`, `key-unusable`). */
+  readonly refusal?: ServicePublishOutcome;
 }
 
 /** An asynchronous Lambda invocation, started by EventBridge; resolves when it has run (retries and dead-letter included). */
 export type AsyncInvoker = (payload: JsonValue) => Promise<void>;
 
-/** Where EventBridge publishes to an SNS topic; returns whether the topic exists. */
-export type TopicPublisher = (topicArn: string, message: string) => boolean;
+/** Where EventBridge publishes to an SNS topic for a rule (`aws:SourceArn`); returns what became of the message. */
+export type TopicPublisher = (topicArn: string, message: string, ruleArn: string) => ServicePublishOutcome;
 
 // ---- pattern matching -------------------------------------------------------------------------
 
@@ -266,7 +270,17 @@ export class EventBridgeModel {
       if (rule.state !== 'ENABLED' || !matchesPattern(rule.pattern, event)) continue;
       for (const target of rule.targets) {
         const payload = targetInput(target, event);
-        const delivery: Delivery = { at: this.now(), ruleArn: rule.arn, targetArn: target.Arn, eventId: String(event.id ?? ''), payload, outcome: this.deliver(rule, target, payload) };
+        const outcome = this.deliver(rule, target, payload);
+        const refused = outcome === 'topic-policy-denied' || outcome === 'key-policy-denied' || outcome === 'key-unusable';
+        const delivery: Delivery = {
+          at: this.now(),
+          ruleArn: rule.arn,
+          targetArn: target.Arn,
+          eventId: String(event.id ?? ''),
+          payload,
+          outcome: refused ? 'denied' : outcome === 'no-topic' ? 'unknown-target' : outcome,
+          ...(refused ? { refusal: outcome } : {}),
+        };
         this.history.push(delivery);
         made.push(delivery);
       }
@@ -291,10 +305,10 @@ export class EventBridgeModel {
     this.history.length = 0;
   }
 
-  private deliver(rule: EventRule, target: RuleTarget, payload: JsonValue): Delivery['outcome'] {
+  private deliver(rule: EventRule, target: RuleTarget, payload: JsonValue): Delivery['outcome'] | ServicePublishOutcome {
     const service = target.Arn.split(':')[2];
     if (service === 'sns') {
-      return this.publishToTopic?.(target.Arn, typeof payload === 'string' ? payload : JSON.stringify(payload)) ? 'published' : 'unknown-target';
+      return this.publishToTopic?.(target.Arn, typeof payload === 'string' ? payload : JSON.stringify(payload), rule.arn) ?? 'no-topic';
     }
     if (service !== 'lambda') return 'unknown-target';
     const invoke = this.functions.get(target.Arn);

@@ -31,6 +31,7 @@ import type {
 import { formatArn, parseArn, partitionOf } from '../arn';
 import { LocalClock } from '../clock';
 import { ControlError, ServiceError } from '../errors';
+import { evaluateForService, PolicyDocument, RequestContext as ConditionContext } from '../iam';
 import { epochSeconds, JsonObject } from '../json';
 import { RequestContext, ServiceModule } from '../router';
 import { formatViolations, shapes as s } from '../validation';
@@ -303,6 +304,7 @@ const KmsErrors = {
 export class KmsBackend {
   private readonly keys = new Map<string, KeyRecord>();
   private readonly aliases = new Map<string, AliasRecord>();
+  private readonly keyPolicies = new Map<string, PolicyDocument>();
 
   /**
    * @param clock - the local cloud's clock
@@ -431,7 +433,27 @@ export class KmsBackend {
     return {};
   }
 
+  /**
+   * Whether an AWS service principal (`events.amazonaws.com`) may call `action` with a key, by its
+   * key policy: a service principal gets to use a key only when the key policy names it (AWS KMS
+   * Developer Guide, "Key policies in AWS KMS",
+   * https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html). `context` holds the
+   * condition keys the service's request carries; a key without a key policy from its template has
+   * the default one, which names only the account.
+   */
+  public serviceMayUse(reference: string, service: string, action: string, context: ConditionContext): boolean {
+    const key = this.locate(reference, false);
+    return evaluateForService(this.keyPolicies.get(key.arn), service, { action, resource: key.arn, context }).allowed;
+  }
+
   // ---- control ------------------------------------------------------------------------------
+
+  /** Sets a key's key policy (`PutKeyPolicy`, or CloudFormation's `KeyPolicy`); `undefined` restores the default. */
+  public putKeyPolicy(reference: string, policy: PolicyDocument | undefined): void {
+    const key = this.locate(reference, false);
+    if (policy === undefined) this.keyPolicies.delete(key.arn);
+    else this.keyPolicies.set(key.arn, policy);
+  }
 
   /**
    * Adds a key with an ARN of the caller's choosing (or replaces the key with that ARN), with its
@@ -525,6 +547,7 @@ export class KmsBackend {
   public reset(): void {
     this.keys.clear();
     this.aliases.clear();
+    this.keyPolicies.clear();
   }
 
   /** Deletes keys whose deletion date has passed, with their aliases. */

@@ -7,14 +7,18 @@
  * the topic and, for a topic encrypted with a KMS key, `kms:GenerateDataKey` and `kms:Decrypt` on
  * that key (what AWS asks of a publisher to an encrypted topic). A topic whose key is not enabled
  * refuses messages (`KMSDisabled`, `KMSNotFound`, `KMSInvalidState`). Services (EventBridge,
- * Lambda's dead-letter delivery) publish through {@link SnsModel.publishFromService}.
+ * CloudWatch alarms, Lambda's dead-letter delivery) publish through
+ * {@link SnsModel.publishFromService}; EventBridge and CloudWatch only when the topic policy (from
+ * the stack's `AWS::SNS::TopicPolicy`) and, for an encrypted topic, the key policy let them.
  *
  * @module
  */
 
 import { randomUUID } from 'node:crypto';
+import { parseArn } from '../arn';
 import type { AuthorizationCheck, Authorizer } from '../authorization';
 import { ServiceError } from '../errors';
+import { evaluateForService, PolicyDocument, RequestContext as ConditionContext } from '../iam';
 
 /** One message a topic received. */
 export interface SnsMessage {
@@ -35,6 +39,40 @@ export interface SnsTopic {
   readonly kmsMasterKeyId?: string;
 }
 
+/** What became of a message a service published: taken by the topic, or why not. */
+export type ServicePublishOutcome = 'published' | 'no-topic' | 'topic-policy-denied' | 'key-policy-denied' | 'key-unusable';
+
+/** The service that publishes, and the resource of the customer's that makes it publish (`aws:SourceArn`). */
+export interface ServiceSource {
+  /** `events.amazonaws.com`, `cloudwatch.amazonaws.com`, `lambda.amazonaws.com`. */
+  readonly service: string;
+  /** The rule or alarm ARN. */
+  readonly sourceArn?: string;
+}
+
+/**
+ * The services whose messages the model authorizes by the topic policy and the key policy, and
+ * whether their use of the topic's key carries the source condition keys (`aws:SourceArn`,
+ * `aws:SourceAccount`). Both carry them to the topic policy (EventBridge User Guide, "Using
+ * resource-based policies for Amazon EventBridge", the rule ARN as `aws:SourceArn`,
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html; CloudWatch
+ * alarms: "Example cases for Amazon SNS access control",
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html). To the key policy,
+ * the SNS Developer Guide ("Key management", "Enable compatibility between event sources from AWS
+ * services and encrypted topics",
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services)
+ * recommends them for event sources but says that they are "not supported for
+ * EventBridge-to-encrypted topics": EventBridge's key use carries none of them, so that a key
+ * policy statement conditioned on one denies it.
+ */
+const KEY_USE_CARRIES_SOURCE: Readonly<Record<string, boolean>> = {
+  'events.amazonaws.com': false,
+  'cloudwatch.amazonaws.com': true,
+};
+
+/** The actions a publisher needs on the key of an encrypted topic (same SNS page). */
+const PUBLISHER_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
+
 /** An answer ready for the transport. */
 export interface QueryResponse {
   readonly status: number;
@@ -50,6 +88,8 @@ export interface SnsModelOptions {
   readonly roleOfAccessKey: (accessKeyId: string) => string | undefined;
   /** The state of a key (by id, ARN or alias), `undefined` when there is none. */
   readonly keyState: (keyId: string) => { readonly arn: string; readonly state: string } | undefined;
+  /** Whether a key's key policy lets a service principal call an action with these condition keys. */
+  readonly serviceMayUseKey?: (keyArn: string, service: string, action: string, context: ConditionContext) => boolean;
 }
 
 const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
@@ -62,6 +102,7 @@ function xmlEscape(text: string): string {
 export class SnsModel {
   private readonly topicTable = new Map<string, SnsTopic>();
   private readonly received: SnsMessage[] = [];
+  private readonly topicPolicies = new Map<string, PolicyDocument>();
 
   constructor(private readonly options: SnsModelOptions) {}
 
@@ -70,9 +111,16 @@ export class SnsModel {
     this.topicTable.set(topic.arn, topic);
   }
 
-  /** Deletes a topic (its messages stay in the record). */
+  /** Deletes a topic and its policy (its messages stay in the record). */
   public deleteTopic(arn: string): void {
     this.topicTable.delete(arn);
+    this.topicPolicies.delete(arn);
+  }
+
+  /** Sets a topic's policy (`AWS::SNS::TopicPolicy`); `undefined` restores the default, which lets no service publish. */
+  public setTopicPolicy(arn: string, policy: PolicyDocument | undefined): void {
+    if (policy === undefined) this.topicPolicies.delete(arn);
+    else this.topicPolicies.set(arn, policy);
   }
 
   /** The topic, if it exists. */
@@ -90,12 +138,33 @@ export class SnsModel {
     return this.received.filter((m) => m.topicArn === topicArn);
   }
 
-  /** Publishes on behalf of a service; whether the topic exists and took the message. */
-  public publishFromService(topicArn: string, message: string, service: string, subject?: string): boolean {
+  /**
+   * Publishes on behalf of a service. EventBridge and CloudWatch need the topic policy's
+   * `sns:Publish` and, for an encrypted topic, the key policy's `kms:GenerateDataKey` and
+   * `kms:Decrypt` ({@link KEY_USE_CARRIES_SOURCE}); Lambda's dead-letter delivery publishes as the
+   * function's role, which the model does not check here.
+   */
+  public publishFromService(topicArn: string, message: string, source: ServiceSource, subject?: string): ServicePublishOutcome {
     const topic = this.topicTable.get(topicArn);
-    if (!topic || this.keyProblem(topic)) return false;
-    this.received.push({ topicArn, messageId: randomUUID(), subject, message, publishedBy: service, at: this.options.now() });
-    return true;
+    if (!topic) return 'no-topic';
+    const carriesSource = KEY_USE_CARRIES_SOURCE[source.service];
+    if (carriesSource !== undefined) {
+      const account = source.sourceArn === undefined ? undefined : parseArn(source.sourceArn)?.account;
+      const context: ConditionContext = {
+        ...(source.sourceArn === undefined ? {} : { 'aws:SourceArn': source.sourceArn }),
+        ...(account === undefined ? {} : { 'aws:SourceAccount': account }),
+      };
+      const request = { action: 'sns:Publish', resource: topicArn, context };
+      if (!evaluateForService(this.topicPolicies.get(topicArn), source.service, request).allowed) return 'topic-policy-denied';
+      const key = topic.kmsMasterKeyId === undefined ? undefined : this.options.keyState(topic.kmsMasterKeyId);
+      const mayUse = this.options.serviceMayUseKey;
+      if (key && mayUse && !PUBLISHER_KEY_ACTIONS.every((action) => mayUse(key.arn, source.service, action, carriesSource ? context : {}))) {
+        return 'key-policy-denied';
+      }
+    }
+    if (this.keyProblem(topic)) return 'key-unusable';
+    this.received.push({ topicArn, messageId: randomUUID(), subject, message, publishedBy: source.service, at: this.options.now() });
+    return 'published';
   }
 
   /** Answers one Query-protocol request (`Action=Publish`). */

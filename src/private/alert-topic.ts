@@ -1,7 +1,9 @@
 /**
  * The SNS topic the library's alerts go to when the user names none: one per
  * stack, encrypted with a key of its own that the services which publish
- * alerts (EventBridge rules and CloudWatch alarms of this account) may use.
+ * alerts (EventBridge rules, and CloudWatch alarms of this account) may use.
+ * Which rules and alarms may publish is the topic policy's to say
+ * (`aws:SourceArn`, see key-health.ts).
  *
  * Not part of the public jsii API.
  */
@@ -15,13 +17,11 @@ import { accountKeyPolicy } from './key-policy';
 /** Construct id of the stack's alert topic holder, a direct child of its stack. */
 export const ALERT_TOPIC_ID = 'CdkStreamEncryptionAlerts';
 
-/** The service principals that publish the library's alerts to the topic. */
-export const ALERT_PUBLISHERS: readonly string[] = ['events.amazonaws.com', 'cloudwatch.amazonaws.com'];
-
 /**
  * The actions a publishing service needs on the key of an encrypted topic
- * (SNS "Enable compatibility between event sources from AWS services and
- * encrypted topics").
+ * (SNS developer guide, "Key management", "Enable compatibility between event
+ * sources from AWS services and encrypted topics",
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
  */
 export const ALERT_PUBLISHER_KEY_ACTIONS: readonly string[] = ['kms:Decrypt', 'kms:GenerateDataKey'];
 
@@ -50,11 +50,23 @@ export class AlertTopic extends Construct {
     const stack = Stack.of(this);
     const policy = accountKeyPolicy();
     policy.addStatements(
+      // No aws:SourceAccount, aws:SourceArn or aws:SourceOrgID: the same SNS
+      // page says they are not supported in a key policy for
+      // EventBridge-to-encrypted topics, and with one the topic never takes
+      // the rule's message. The topic policy names the library's rules.
       new iam.PolicyStatement({
-        sid: 'AlertPublishersUseThisKey',
-        principals: ALERT_PUBLISHERS.map((service) => new iam.ServicePrincipal(service)),
+        sid: 'EventBridgeUsesThisKey',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: [...ALERT_PUBLISHER_KEY_ACTIONS],
         // In a key policy, "*" means this key: the only resource it can name.
+        resources: ['*'],
+      }),
+      // For other event sources, CloudWatch among them, the page recommends
+      // the source keys in the key policy.
+      new iam.PolicyStatement({
+        sid: 'CloudWatchUsesThisKey',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: [...ALERT_PUBLISHER_KEY_ACTIONS],
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),

@@ -10,7 +10,6 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -182,14 +181,49 @@ export function keyEventsPattern(key: kms.IKey): events.EventPattern {
   };
 }
 
-/** The rule that sends the key's `DisableKey` and `ScheduleKeyDeletion` events to `topic`. */
+/**
+ * The rule that sends the key's `DisableKey` and `ScheduleKeyDeletion` events
+ * to `topic`, and the topic policy statement that lets EventBridge publish
+ * for this rule only.
+ */
 function addKeyEventsRule(scope: Construct, topic: sns.ITopic, key: kms.IKey, streamLabel: string): events.Rule {
   const rule = new events.Rule(scope, 'KeyEventsRule', {
     description: `${streamLabel}: DisableKey or ScheduleKeyDeletion of its KMS key (cdk-stream-encryption)`,
     eventPattern: keyEventsPattern(key),
   });
-  rule.addTarget(new targets.SnsTopic(topic));
+  rule.addTarget(topicTarget(topic));
+  allowRuleToPublish(topic, rule);
   return rule;
+}
+
+/**
+ * A rule target that publishes to `topic` and grants nothing: aws-cdk-lib's
+ * `targets.SnsTopic` calls `grantPublish` for `events.amazonaws.com`, a topic
+ * policy statement without condition that lets any rule of any account
+ * publish. EventBridge publishes to an SNS topic by its topic policy, with no
+ * role on the target (EventBridge user guide, "Using resource-based policies
+ * for Amazon EventBridge",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html).
+ */
+function topicTarget(topic: sns.ITopic): events.IRuleTarget {
+  return { bind: () => ({ arn: topic.topicArn, targetResource: topic }) };
+}
+
+/**
+ * Lets EventBridge publish to a topic defined in the app (an imported topic is
+ * left as it is) for `rule` only: the statement's `aws:SourceArn` is the
+ * rule's ARN, as the same EventBridge page scopes a target's resource policy
+ * to a rule.
+ */
+function allowRuleToPublish(topic: sns.ITopic, rule: events.Rule): void {
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+    }),
+  );
 }
 
 function validatePeriod(scope: Construct, period: Duration): void {

@@ -134,32 +134,62 @@ describe('addKeyHealthAlarms on a delivery stream', () => {
     });
   });
 
-  test('the alert topic is encrypted with its own key, which CloudWatch and EventBridge of this account may use', () => {
+  // SNS Developer Guide, "Key management", "Enable compatibility between event sources from AWS
+  // services and encrypted topics" (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services):
+  // a service that publishes to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt in the
+  // key policy, for its service principal (events.amazonaws.com, cloudwatch.amazonaws.com);
+  // aws:SourceAccount / aws:SourceArn there are recommended, except that with EventBridge they are
+  // "not supported": the EventBridge statement has no condition, CloudWatch's keeps aws:SourceAccount.
+  test('the alert topic is encrypted with its own key: EventBridge may use it (no source condition), CloudWatch of this account', () => {
     const stack = newStack();
     ordersEncryption(stack).addKeyHealthAlarms();
     const keyId = logicalIdOf(stack, 'AWS::KMS::Key', ALERT_TOPIC_ID);
     Template.fromStack(stack).hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
     const statements = resourcesOf(stack, 'AWS::KMS::Key')[keyId].Properties.KeyPolicy.Statement;
     expect(statements).toContainEqual({
-      Sid: 'AlertPublishersUseThisKey',
+      Sid: 'EventBridgeUsesThisKey',
       Effect: 'Allow',
-      Principal: { Service: ['events.amazonaws.com', 'cloudwatch.amazonaws.com'] },
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+    });
+    expect(statements).toContainEqual({
+      Sid: 'CloudWatchUsesThisKey',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: '*',
       Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
     });
+    // no statement for EventBridge carries a source condition key
+    const forEvents = statements.filter((st: any) => JSON.stringify(st.Principal).includes('events.amazonaws.com'));
+    expect(forEvents.map((st: any) => JSON.stringify(st.Condition ?? {}))).toEqual(['{}']);
   });
 
-  test('the topic policy lets EventBridge publish, and CloudWatch only for these alarms; nothing else is allowed', () => {
+  // EventBridge publishes to a topic by its topic policy, and the EventBridge User Guide ("Using
+  // resource-based policies for Amazon EventBridge",
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html) scopes a
+  // target's policy to one rule with aws:SourceArn = the rule ARN; CloudWatch alarms publish with
+  // aws:SourceArn = the alarm ARN ("Example cases for Amazon SNS access control",
+  // https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html).
+  test('the topic policy lets EventBridge publish only for the key events rule, and CloudWatch only for these alarms; nothing else is allowed', () => {
     const stack = newStack();
     ordersEncryption(stack).addKeyHealthAlarms();
     const topicId = logicalIdOf(stack, 'AWS::SNS::Topic', ALERT_TOPIC_ID);
+    const ruleId = logicalIdOf(stack, 'AWS::Events::Rule', 'OrdersSse');
     const alarmIds = Object.keys(resourcesOf(stack, 'AWS::CloudWatch::Alarm'));
     const [policy] = Object.values(resourcesOf(stack, 'AWS::SNS::TopicPolicy')) as any[];
     expect(policy.Properties.Topics).toEqual([{ Ref: topicId }]);
     const allows = policy.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Allow');
     expect(allows).toEqual(expect.arrayContaining([
-      expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: topicId } }),
+      {
+        Sid: expect.any(String),
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+      },
       expect.objectContaining({
         Principal: { Service: 'cloudwatch.amazonaws.com' },
         Action: 'sns:Publish',
@@ -181,9 +211,21 @@ describe('addKeyHealthAlarms on a delivery stream', () => {
     Template.fromStack(stack).resourceCountIs('AWS::SNS::Topic', 1);
     Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 8);
     Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 2);
+    // each rule publishes by a statement of its own that names it (aws:SourceArn: EventBridge User
+    // Guide, "Using resource-based policies for Amazon EventBridge",
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html)
+    const ruleArns = Object.keys(resourcesOf(stack, 'AWS::Events::Rule')).map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
+    const [policy] = Object.values(resourcesOf(stack, 'AWS::SNS::TopicPolicy')) as any[];
+    const forEvents = policy.Properties.PolicyDocument.Statement.filter((st: any) => st.Principal?.Service === 'events.amazonaws.com');
+    expect(forEvents.map((st: any) => st.Condition)).toEqual(ruleArns.map((arn) => ({ ArnEquals: { 'aws:SourceArn': arn } })));
   });
 
-  test('a given topic gets the actions and the rule; no alert topic is created', () => {
+  // The topic policy statements that let the key events rule (aws:SourceArn = the rule: EventBridge
+  // User Guide, "Using resource-based policies for Amazon EventBridge",
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html) and the
+  // alarms (aws:SourceArn = the alarms: SNS Developer Guide, "Example cases for Amazon SNS access
+  // control", https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html) publish.
+  test('a given topic gets the actions and the rule, and the statements that let only them publish; no alert topic is created', () => {
     const stack = newStack();
     const topic = new sns.Topic(stack, 'Pager', { enforceSSL: true });
     const health = ordersEncryption(stack).addKeyHealthAlarms({ topic });
@@ -194,9 +236,22 @@ describe('addKeyHealthAlarms on a delivery stream', () => {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: pagerId }]);
     }
     Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ Arn: { Ref: pagerId } })] });
-    Template.fromStack(stack).hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' } })]) },
-    });
+    const ruleId = logicalIdOf(stack, 'AWS::Events::Rule', 'OrdersSse');
+    const [policy] = Object.values(resourcesOf(stack, 'AWS::SNS::TopicPolicy')) as any[];
+    expect(policy.Properties.Topics).toEqual([{ Ref: pagerId }]);
+    const byService = (service: string) => policy.Properties.PolicyDocument.Statement.filter((st: any) => st.Principal?.Service === service);
+    expect(byService('events.amazonaws.com')).toEqual([{
+      Sid: expect.any(String),
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: { Ref: pagerId },
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+    }]);
+    expect(byService('cloudwatch.amazonaws.com')).toEqual([expect.objectContaining({
+      Action: 'sns:Publish',
+      Condition: { ArnEquals: { 'aws:SourceArn': Object.keys(resourcesOf(stack, 'AWS::CloudWatch::Alarm')).map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })) } },
+    })]);
   });
 
   test('an imported topic is notified, and its policy left as it is', () => {

@@ -2,7 +2,8 @@
  * Key health alarms end to end: a stack with a DeliveryStreamEncryption and its key health alarms
  * is deployed to the local cloud; the stream's key is disabled or scheduled for deletion out of
  * band; Firehose fails the delivery and the puts, publishes its KMS error metric, and the alarm on
- * it goes to ALARM, naming the topic. A healthy key raises nothing.
+ * it goes to ALARM, naming the topic. A healthy key raises nothing. The key events rule's message
+ * reaches the encrypted alert topic; another rule's is refused by the topic policy.
  */
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { DisableKeyCommand, EnableKeyCommand, KMSClient, ScheduleKeyDeletionCommand, CancelKeyDeletionCommand } from '@aws-sdk/client-kms';
@@ -195,6 +196,12 @@ test('a healthy key: records delivered, no KMS metric, the alarms go OK (their O
   expect((await stack.destroy()).status).toBe('DELETE_COMPLETE');
 }, 60_000);
 
+// The alert topic is encrypted: EventBridge must be let use its key without aws:SourceAccount,
+// aws:SourceArn or aws:SourceOrgID, which the SNS Developer Guide ("Key management", "Enable
+// compatibility between event sources from AWS services and encrypted topics",
+// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html) says are not supported for
+// EventBridge-to-encrypted topics; the local cloud plays that, so with such a condition the rule
+// matches but the topic never takes its message.
 test('the key events rule: DisableKey and ScheduleKeyDeletion of the stream\'s key, called out of band, reach the alert topic at the call; another key\'s do not', async () => {
   const name = 'kh-events';
   h.cloud.control.setTrailLogging(true);
@@ -208,7 +215,9 @@ test('the key events rule: DisableKey and ScheduleKeyDeletion of the stream\'s k
     const keyId = keyArn.split('/').pop()!;
     await operatorKms.send(new DisableKeyCommand({ KeyId: keyId })); // by id, as an operator would type it
     await operatorKms.send(new DisableKeyCommand({ KeyId: other.KeyId }));
-    h.cloud.control.deliverTrailEvents();
+    const deliveries = h.cloud.control.deliverTrailEvents();
+    // the rule's one match was published to the encrypted topic, not refused by its topic or key policy
+    expect(deliveries.map((d) => [d.targetArn, d.outcome, d.refusal])).toEqual([[topicArn, 'published', undefined]]);
     expect(fromEvents()).toEqual([
       expect.objectContaining({ 'source': 'aws.kms', 'detail-type': 'AWS API Call via CloudTrail', 'detail': expect.objectContaining({ eventName: 'DisableKey' }) }),
     ]);
@@ -228,6 +237,36 @@ test('the key events rule: DisableKey and ScheduleKeyDeletion of the stream\'s k
     expect((await stack.destroy()).status).toBe('DELETE_COMPLETE');
     expect(encryptionNow(h.cloud, name)).toMatchObject({ status: 'DISABLED' });
   } finally {
+    h.cloud.control.setTrailLogging(false);
+  }
+}, 60_000);
+
+// The topic policy lets EventBridge publish for the library's own rule only (aws:SourceArn, as the
+// EventBridge User Guide's "Using resource-based policies for Amazon EventBridge" scopes a target's
+// policy to the rule ARN: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html),
+// not for every rule of every account as aws-cdk-lib's SnsTopic target grants it: a rule the
+// library did not make is refused by the topic policy, not merely by the key policy.
+test('another rule that targets the alert topic is refused by its topic policy; the library\'s rule publishes', async () => {
+  const name = 'kh-foreign';
+  h.cloud.control.setTrailLogging(true);
+  const foreignRule = 'arn:aws:events:us-east-1:123456789012:rule/someone-elses-rule';
+  try {
+    const { stack, keyArn, topicArn } = await deployWithAlarms('KeyHealthForeign', name);
+    h.cloud.control.deliverTrailEvents();
+    h.cloud.events.putRule({ arn: foreignRule, pattern: { source: ['aws.kms'] }, state: 'ENABLED', targets: [{ Id: 'Alerts', Arn: topicArn }] });
+    const before = h.cloud.control.snsMessages(topicArn).length;
+
+    await operatorKms.send(new DisableKeyCommand({ KeyId: keyArn }));
+    const deliveries = h.cloud.control.deliverTrailEvents().filter((d) => d.targetArn === topicArn);
+    expect(deliveries.filter((d) => d.ruleArn === foreignRule).map((d) => [d.outcome, d.refusal])).toEqual([['denied', 'topic-policy-denied']]);
+    expect(deliveries.filter((d) => d.ruleArn !== foreignRule).map((d) => d.outcome)).toEqual(['published']);
+    const published = h.cloud.control.snsMessages(topicArn).slice(before);
+    expect(published.map((m) => [m.publishedBy, JSON.parse(m.message).detail.eventName])).toEqual([['events.amazonaws.com', 'DisableKey']]);
+
+    await operatorKms.send(new EnableKeyCommand({ KeyId: keyArn }));
+    expect((await stack.destroy()).status).toBe('DELETE_COMPLETE');
+  } finally {
+    h.cloud.events.removeRule(foreignRule);
     h.cloud.control.setTrailLogging(false);
   }
 }, 60_000);

@@ -103,7 +103,7 @@ describe('EventBridgeModel', () => {
     bus.registerFunction('arn:aws:lambda:us-east-1:1:function:guard', async (payload) => {
       invoked.push(payload);
     });
-    bus.setTopicPublisher((_arn, message) => published.push(message) > 0);
+    bus.setTopicPublisher((_arn, message) => (published.push(message) > 0 ? 'published' : 'no-topic'));
     bus.putRule({
       arn: 'arn:aws:events:us-east-1:1:rule/r',
       pattern: { source: ['aws.firehose'] },
