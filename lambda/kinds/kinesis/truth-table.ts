@@ -318,10 +318,13 @@ function fail(reasonId: ReasonId, params: ReasonParams): DataStreamAction {
 
 /**
  * The prior state a reading records: `none` (no encryption) or the key the
- * stream reports; `undefined` for a missing stream or one that is not ACTIVE.
+ * stream reports; `undefined` for a missing stream or one that is neither
+ * ACTIVE nor CREATING (a stream being created has the encryption it is
+ * created with: `StartStreamEncryption` needs an ACTIVE stream, so no change
+ * can be in progress; an UPDATING one may be changing its encryption).
  */
 export function priorOfDataStream(observation: DataStreamObservation): string | undefined {
-  if (!observation.found || observation.streamStatus !== 'ACTIVE') {
+  if (!observation.found || (observation.streamStatus !== 'ACTIVE' && observation.streamStatus !== 'CREATING')) {
     return undefined;
   }
   return isEncrypted(observation) ? observation.keyId : PRIOR_NONE;
