@@ -293,7 +293,7 @@ describe('issue 11: the items on the paths real AWS and CloudFormation take', ()
     expect(updated.phases).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE']);
     expect(FIREHOSE.now(h.cloud, 'item4-stream')).toMatchObject(FIREHOSE.encryptedWith(key));
     // the new resource's rollback Delete hands the tag back to the old one (named by its identity)
-    expect(FIREHOSE.tags(h.cloud, 'item4-stream')).toEqual({ [OWNER_TAG_KEY]: ownerIdentity(ownerTagValue(stack.stackId, oldId)) });
+    expect(FIREHOSE.tags(h.cloud, 'item4-stream')).toEqual({ [OWNER_TAG_KEY]: `${ownerIdentity(ownerTagValue(stack.stackId, oldId))} prior=none` });
   }, 60_000);
 
   // Item 5: an Update to another stream that fails after its Start leaves the other stream encrypted and

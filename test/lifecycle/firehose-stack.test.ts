@@ -107,7 +107,7 @@ test('the example app: deploy, rotate to key generation 2, destroy — each as t
   expect(h.cloud.control.stream('clicks')).toBeUndefined(); // deleted with the stack, after its encryption
 }, 60_000);
 
-test.concurrent('a failed stack update rolls back: Update with the old properties applies the old key again; the new key goes', async () => {
+test.concurrent('a failed stack update rolls back: the old key stays in force, so the rollback Update makes no Start; the new key goes', async () => {
   const v1 = synthStack('RollbackStack', (s) => encrypt(s, 'Sse', 'rollback-stack', { key: new kms.Key(s, 'KeyA', { removalPolicy: RemovalPolicy.DESTROY }) }));
   const v2 = synthStack('RollbackStack', (s) => encrypt(s, 'Sse', 'rollback-stack', { key: new kms.Key(s, 'KeyB', { removalPolicy: RemovalPolicy.DESTROY }) }));
   h.cloud.control.createStream({ name: 'rollback-stack' });
@@ -127,8 +127,10 @@ test.concurrent('a failed stack update rolls back: Update with the old propertie
   expect(rollback.event.ResourceProperties).toMatchObject({ KeyArn: keyA });
   expect(rollback.event.OldResourceProperties).toMatchObject({ KeyArn: keyB });
   expect(rollback).toMatchObject({ physicalResourceId: 'firehose:rollback-stack#prior=none', data: { KeyArn: keyA } });
-  expect(encryptionNow(h.cloud, 'rollback-stack')).toMatchObject({ status: 'ENABLED', keyArn: keyA, applied: { keyArn: keyA } });
-  expect(callsOn(h.cloud, 'rollback-stack')).toMatchObject({ start: 3, stopCalls: 0 });
+  // "encryption remains enabled with the old CMK" after a failed key change (Firehose API reference,
+  // StartDeliveryStreamEncryption): the rollback finds key A in force and spends none of the 25 daily calls
+  expect(encryptionNow(h.cloud, 'rollback-stack')).toMatchObject({ status: 'ENABLING_FAILED', keyArn: keyA, applied: { keyArn: keyA } });
+  expect(callsOn(h.cloud, 'rollback-stack')).toMatchObject({ start: 2, startCalls: 2, stopCalls: 0 });
   expect(h.cloud.control.key(keyB)?.KeyState).toBe('PendingDeletion');
   expect(h.cloud.control.key(keyA)?.KeyState).toBe('Enabled');
   expect(stack.deployedProperties(stack.customResourceIds()[0])).toMatchObject({ KeyArn: keyA });
@@ -227,7 +229,7 @@ test('construct renamed (same stream, same key): the clean-up Delete of the old 
   expect(callsOn(h.cloud, 'moved')).toMatchObject({ stopCalls: 0 });
   const [, cleanup] = updated.steps;
   expect(cleanup.reason).toContain('managed by another resource');
-  expect(h.cloud.control.stream('moved')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(stack.stackId, updated.steps[0].logicalId) });
+  expect(h.cloud.control.stream('moved')?.tags).toEqual({ [OWNER_TAG_KEY]: `${ownerTagValue(stack.stackId, updated.steps[0].logicalId)} prior=none` });
 }, 60_000);
 
 test.concurrent('two stacks encrypt one stream with one key: destroying the first leaves it ENABLED; destroying the second, its owner now, stops it', async () => {
@@ -240,14 +242,14 @@ test.concurrent('two stacks encrypt one stream with one key: destroying the firs
   const [secondId] = second.customResourceIds();
 
   expect((await first.deploy({ properties: FAST })).status).toBe('CREATE_COMPLETE');
-  expect(h.cloud.control.stream('shared')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(first.stackId, firstId) });
+  expect(h.cloud.control.stream('shared')?.tags).toEqual({ [OWNER_TAG_KEY]: `${ownerTagValue(first.stackId, firstId)} prior=none` });
   const { startCalls } = callsOn(h.cloud, 'shared');
   const deployed = await second.deploy({ properties: FAST });
   expect(deployed.status).toBe('CREATE_COMPLETE');
   expect(callsOn(h.cloud, 'shared')).toMatchObject({ start: 1, startCalls }); // the second found it ENABLED with the key
   // the second names the first as the previous owner
   expect(h.cloud.control.stream('shared')?.tags).toEqual({
-    [OWNER_TAG_KEY]: formatOwnerTag({ owner: ownerTagValue(second.stackId, secondId), previous: ownerTagValue(first.stackId, firstId) }),
+    [OWNER_TAG_KEY]: formatOwnerTag({ owner: ownerTagValue(second.stackId, secondId), previous: ownerTagValue(first.stackId, firstId), prior: 'none' }),
   });
 
   const firstGone = await first.destroy();

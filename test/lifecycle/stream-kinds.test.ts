@@ -196,7 +196,7 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
       expect(k.calls(h.cloud, newName)).toMatchObject({ start: 1, stopCalls: 0 });
       expect(k.calls(h.cloud, oldName)).toMatchObject({ start: 1, stop: 1 });
       // the same logical id on both streams: the old stream's tag named this resource, so its Delete stopped it, then removed the tag
-      expect(k.tags(h.cloud, newName)).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(stack.stackId, update.logicalId) });
+      expect(k.tags(h.cloud, newName)).toEqual({ [OWNER_TAG_KEY]: `${ownerTagValue(stack.stackId, update.logicalId)} prior=none` });
       expect(k.tags(h.cloud, oldName)).toEqual({});
       expect(stack.physicalId(id)).toBe(`${k.kind}:${newName}#prior=none`);
       expectAnsweredInTime(update);

@@ -90,7 +90,7 @@ test('item 7: a Delete of a stream in DELETING_FAILED fails at once with its rea
   expect(deployed.status).toBe('CREATE_COMPLETE');
   const key = keyOf(stack, 'delete-failing');
   const owner = h.cloud.control.stream('delete-failing')!.tags[OWNER_TAG_KEY];
-  expect(owner).toBe(ownerTagValue(stack.stackId, FIREHOSE.resourceFor(stack, 'delete-failing').logicalId));
+  expect(owner).toBe(`${ownerTagValue(stack.stackId, FIREHOSE.resourceFor(stack, 'delete-failing').logicalId)} prior=none`);
   // its owner tried to delete the stream, and that failed
   h.cloud.control.deleteStream('delete-failing');
   h.cloud.control.createStream({ name: 'delete-failing', status: 'DELETING_FAILED', encryption: { status: 'ENABLED', keyArn: key }, tags: { [OWNER_TAG_KEY]: owner } });
@@ -155,7 +155,7 @@ test('item 7: a Start answered 500 after it took effect is not sent again, and t
   expectAnsweredInTime(step);
 
   expect(encryptionNow(h.cloud, 'uncertain-start')).toMatchObject({ status: 'ENABLED', keyArn: key, applied: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: key } });
-  expect(h.cloud.control.stream('uncertain-start')!.tags[OWNER_TAG_KEY]).toBe(ownerTagValue(stack.stackId, FIREHOSE.resourceFor(stack, 'uncertain-start').logicalId));
+  expect(h.cloud.control.stream('uncertain-start')!.tags[OWNER_TAG_KEY]).toBe(`${ownerTagValue(stack.stackId, FIREHOSE.resourceFor(stack, 'uncertain-start').logicalId)} prior=none`);
   expect(h.cloud.control.key(key)?.KeyState).toBe('Enabled');
 }, 60_000);
 
@@ -196,7 +196,7 @@ test('item 7: a Delete that arrives after CloudFormation gave up answers REQUEST
   expect(deployed.status).toBe('CREATE_COMPLETE');
   const key = keyOf(stack, 'late-delete');
   const owner = h.cloud.control.stream('late-delete')!.tags[OWNER_TAG_KEY];
-  expect(owner).toBe(ownerTagValue(stack.stackId, FIREHOSE.resourceFor(stack, 'late-delete').logicalId));
+  expect(owner).toBe(`${ownerTagValue(stack.stackId, FIREHOSE.resourceFor(stack, 'late-delete').logicalId)} prior=none`);
 
   // the Delete's response URL was signed a minute past its ServiceTimeout before the handler got it
   const serviceTimeoutSeconds = Number(deployed.steps[0].event.ResourceProperties.ServiceTimeout);

@@ -637,13 +637,13 @@ describe('the handler against the local cloud, with the real SDK clients', () =>
 
     const first = await run({ RequestType: 'Create', ResourceProperties: props('alias/aws/kinesis') });
     expect(first).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=none' });
-    expect(live.control.dataStream('events')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(stackId, 'EventsSse') });
+    expect(live.control.dataStream('events')?.tags).toEqual({ [OWNER_TAG_KEY]: formatOwnerTag({ owner: ownerTagValue(stackId, 'EventsSse'), prior: 'none' }) });
     // the construct renamed: CloudFormation creates the new resource, which finds the stream encrypted …
     const renamed = await run({ RequestType: 'Create', LogicalResourceId: 'EventsEncryption', ResourceProperties: props('alias/aws/kinesis') });
-    // another resource managed the stream: the new id records no prior state, and the tag names the old owner as the previous one
-    expect(renamed).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events' });
+    // another resource managed the stream: the new id records the prior state the tag keeps, and the tag names the old owner as the previous one
+    expect(renamed).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=none' });
     expect(live.control.dataStream('events')?.tags).toEqual({
-      [OWNER_TAG_KEY]: formatOwnerTag({ owner: ownerTagValue(stackId, 'EventsEncryption'), previous: ownerTagValue(stackId, 'EventsSse') }),
+      [OWNER_TAG_KEY]: formatOwnerTag({ owner: ownerTagValue(stackId, 'EventsEncryption'), previous: ownerTagValue(stackId, 'EventsSse'), prior: 'none' }),
     });
     // … then deletes the old one, which must not stop the encryption, and hands the tag to the new one alone
     const cleanup = await run({ RequestType: 'Delete', PhysicalResourceId: first.PhysicalResourceId, ResourceProperties: props('alias/aws/kinesis') });
@@ -652,9 +652,9 @@ describe('the handler against the local cloud, with the real SDK clients', () =>
     expect(live.control.dataStream('events')?.appliedEncryption).toEqual({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
     expect(live.control.calls('StartStreamEncryption', 'events').accepted).toBe(1);
     expect(live.control.calls('StopStreamEncryption', 'events').total).toBe(0);
-    expect(live.control.dataStream('events')?.tags).toEqual({ [OWNER_TAG_KEY]: ownerTagValue(stackId, 'EventsEncryption') });
+    expect(live.control.dataStream('events')?.tags).toEqual({ [OWNER_TAG_KEY]: formatOwnerTag({ owner: ownerTagValue(stackId, 'EventsEncryption'), prior: 'none' }) });
 
-    // the owner's own Delete stops it, and removes the tag
+    // the owner's own Delete stops it (the stream had no encryption before the first resource), and removes the tag
     const destroyed = await run({ RequestType: 'Delete', LogicalResourceId: 'EventsEncryption', PhysicalResourceId: renamed.PhysicalResourceId, ResourceProperties: props('alias/aws/kinesis') });
     expect(destroyed.Status).toBe('SUCCESS');
     expect(live.control.dataStream('events')).toMatchObject({ appliedEncryption: { EncryptionType: 'NONE' }, tags: {} });
