@@ -562,7 +562,11 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
  * @returns the failure to answer: the Update's own when the stream is back
  * (`putBack`), else `UPDATE_UNDO_FAILED` naming both causes and the stream's state.
  */
-async function undo<T extends KindTypes>(failed: ReconcileSession<T>, prior: string, err: unknown): Promise<{ failure: HandlerFailure; putBack: boolean }> {
+async function undo<T extends KindTypes>(
+  failed: ReconcileSession<T>,
+  prior: string,
+  err: unknown,
+): Promise<{ failure: HandlerFailure; putBack: boolean }> {
   const failure = err instanceof HandlerFailure ? err : new HandlerFailure('UNEXPECTED_ERROR', { operation: 'reconcile', error: describeError(err) });
   const { kind, env } = failed;
   const params = { failure: failure.message, stream: failed.stream, prior };

@@ -192,7 +192,8 @@ function judge(put: PutRecord, event: CustomResourceEvent): { status: 'SUCCESS' 
  */
 async function lastAnswer(endpoint: ResponseEndpoint, invocations: readonly Invocation[]): Promise<PutRecord> {
   await Promise.all(invocations.map((i) => i.done));
-  const answered = endpoint.puts.filter((put) => !put.late && put.answeredStatus !== undefined && put.answeredStatus >= 200 && put.answeredStatus < 300);
+  const ok = (status: number | undefined): boolean => status !== undefined && status >= 200 && status < 300;
+  const answered = endpoint.puts.filter((put) => !put.late && ok(put.answeredStatus));
   return answered.length > 0 ? answered[answered.length - 1] : endpoint.accepted;
 }
 

@@ -20,8 +20,8 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, startHarness, synthStack, UNTHROTTLED, waitFor } from './harness';
-import { KINESIS_UNTHROTTLED } from './kinesis-harness';
 import { FIREHOSE, STREAM_KINDS, StreamKindAdapter } from './kinds';
+import { KINESIS_UNTHROTTLED } from './kinesis-harness';
 import { StepResult } from '../../local-cloud/cfn';
 import { OWNER_TAG_KEY, parseOwnerTag } from '../../src/private/contract';
 
@@ -164,7 +164,8 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
     const same = await handle.update({ properties: { SettleSeconds: '1' } });
     expect(same).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${k.kind}:${name}#prior=none` });
     const after = k.calls(h.cloud, name);
-    expect({ start: after.startCalls - before.startCalls, stop: after.stopCalls - before.stopCalls, describe: after.describe - before.describe, all: after.all - before.all })
+    const spent = (field: keyof typeof after): number => after[field] - before[field];
+    expect({ start: spent('startCalls'), stop: spent('stopCalls'), describe: spent('describe'), all: spent('all') })
       .toEqual({ start: 0, stop: 0, describe: 1, all: 1 });
 
     await turnOff(k, name, key!);
