@@ -311,6 +311,7 @@ export class DataStreamEncryption extends Construct {
       permissions: dataStreamPermissions(this, props.stream.streamArn, this.encryptionKey?.keyArn),
       resourceType: DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
       timeoutSeconds: settings.timeoutSeconds,
+      streamType: 'AWS::Kinesis::Stream',
       stream: props.stream,
       streamIdentity: streamIdentity(this, props.stream, props.stream.streamArn, cfnStreamOf(props.stream)?.name, {
         service: 'kinesis',

@@ -286,6 +286,7 @@ export class DeliveryStreamEncryption extends Construct {
       permissions: deliveryStreamPermissions(props.deliveryStream.deliveryStreamArn, this.encryptionKey?.keyArn),
       resourceType: DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
       timeoutSeconds: settings.timeoutSeconds,
+      streamType: 'AWS::KinesisFirehose::DeliveryStream',
       stream: props.deliveryStream,
       streamIdentity: streamIdentity(
         this,

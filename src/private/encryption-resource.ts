@@ -15,6 +15,7 @@ import { registerGuardTarget } from './guard-targets';
 import { accountKeyPolicy } from './key-policy';
 import { HandlerPermission, PolicyConditions } from './policy-budget';
 import { HandlerLogOptions, StreamEncryptionProvider } from './provider';
+import { cfnResourcesOf } from './stream-definition';
 import {
   KeyRemoval,
   serviceTimeoutFor,
@@ -23,6 +24,9 @@ import {
   warnIfRetainedWithDestroyedCreatedKey,
   warnIfRetainedWithDestroyedKey,
 } from './validation';
+
+/** The CloudFormation type of a KMS key. */
+const KMS_KEY_TYPE = 'AWS::KMS::Key';
 
 /**
  * A key for one stream: symmetric, rotation on, the account-only key policy,
@@ -123,6 +127,8 @@ export interface EncryptionResourceOptions {
   readonly timeoutSeconds: number;
   /** The encrypted stream. */
   readonly stream: IResource;
+  /** The CloudFormation type of a stream of its kind, defined in an app. */
+  readonly streamType: string;
   /** The stream as its ARN resolves in this stack (see `streamIdentity`): one construct per stream. */
   readonly streamIdentity: string;
   /** The prop that holds the stream, for the message when two constructs claim it. */
@@ -156,6 +162,13 @@ export interface EncryptionGuardOptions {
  * handler and every policy chunk, also those made for later constructs,
  * exist before the first event and outlive the last), the stream and the key.
  * The construct's log options are applied to the handler's log group.
+ *
+ * The resource depends on what it needs of the stream and the key: their
+ * CloudFormation resources, when the app defines them (which carry their own
+ * dependencies), not on the constructs' whole subtrees. A subtree may hold
+ * the encryption itself and what depends on it (the construct placed under
+ * an imported stream, as `StreamEncryptionFixes` places it, and the guard's
+ * rule under the construct), which would be a dependency cycle.
  */
 export function addEncryptionResource(scope: Construct, options: EncryptionResourceOptions): CustomResource {
   const provider = StreamEncryptionProvider.of(scope);
@@ -169,9 +182,9 @@ export function addEncryptionResource(scope: Construct, options: EncryptionResou
     properties: options.properties,
   });
   resource.node.addDependency(provider);
-  resource.node.addDependency(options.stream);
+  resource.node.addDependency(...cfnResourcesOf(options.stream, options.streamType));
   if (options.key) {
-    resource.node.addDependency(options.key);
+    resource.node.addDependency(...cfnResourcesOf(options.key, KMS_KEY_TYPE));
   }
   registerGuardTarget({
     ...options.guard,
