@@ -15,7 +15,7 @@ import {
 } from './private/contract';
 import type { GuardTarget } from './private/guard-targets';
 import { addHandlerLogs } from './private/handler-logs';
-import { latestNodeRuntime, NAG_SUPPRESSIONS, suppressInapplicableNagRules } from './private/nag';
+import { handlerRuntime, NAG_SUPPRESSIONS, runtimeNagRules, suppressInapplicableNagRules } from './private/nag';
 import { PolicyBudget } from './private/policy-budget';
 import { HANDLER_ASSET_DIR, StreamEncryptionProvider } from './private/provider';
 
@@ -199,9 +199,10 @@ export class StreamEncryptionGuard extends Construct {
       ],
     });
 
+    const runtime = handlerRuntime(this);
     const fn = new lambda.Function(this, 'Function', {
       description: 'Repairs stream server-side encryption turned off or changed outside the stack (cdk-stream-encryption)',
-      runtime: latestNodeRuntime(),
+      runtime,
       architecture: lambda.Architecture.ARM_64,
       code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
       handler: 'index.repair',
@@ -216,7 +217,11 @@ export class StreamEncryptionGuard extends Construct {
     fn.node.addDependency(guardLogs.policy, alertPolicy);
     this.repairFunction = fn;
     this.node.addValidation({ validate: () => this.validateStreamCount() });
-    suppressInapplicableNagRules(fn, guardLogs.policy, guardLogs.logStreamsArn, [NAG_SUPPRESSIONS.guardConcurrency, NAG_SUPPRESSIONS.guardVpc]);
+    suppressInapplicableNagRules(fn, guardLogs.policy, guardLogs.logStreamsArn, [
+      NAG_SUPPRESSIONS.guardConcurrency,
+      NAG_SUPPRESSIONS.guardVpc,
+      ...runtimeNagRules(runtime),
+    ]);
 
     if (this.guardsWholeStack) {
       for (const target of StreamEncryptionProvider.find(this)?.guardTargets ?? []) {

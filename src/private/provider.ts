@@ -13,7 +13,7 @@ import { Construct, IConstruct } from 'constructs';
 import { HANDLER_TIMEOUT_SECONDS, OWNER_TAG_KEY } from './contract';
 import type { GuardTarget } from './guard-targets';
 import { addHandlerLogs } from './handler-logs';
-import { latestNodeRuntime, suppressInapplicableNagRules } from './nag';
+import { handlerRuntime, NAG_SUPPRESSIONS, runtimeNagRules, suppressInapplicableNagRules } from './nag';
 import { HandlerPermission, PolicyBudget } from './policy-budget';
 
 /**
@@ -126,9 +126,10 @@ export class StreamEncryptionProvider extends Construct {
     this.logsPolicy = handlerLogs.policy;
     this.budget = new PolicyBudget(this, this.role, `${PROVIDER_ID}Policy`, () => this.claims.size);
 
+    const runtime = handlerRuntime(this);
     this.handler = new lambda.Function(this, 'Handler', {
       description: 'Turns stream server-side encryption on and off for CloudFormation (cdk-stream-encryption)',
-      runtime: latestNodeRuntime(),
+      runtime,
       architecture: lambda.Architecture.ARM_64,
       code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
       handler: 'index.handler',
@@ -140,7 +141,12 @@ export class StreamEncryptionProvider extends Construct {
     // It may log from its first invocation.
     this.handler.node.addDependency(this.logsPolicy);
 
-    suppressInapplicableNagRules(this.handler, this.logsPolicy, handlerLogs.logStreamsArn);
+    suppressInapplicableNagRules(this.handler, this.logsPolicy, handlerLogs.logStreamsArn, [
+      NAG_SUPPRESSIONS.concurrency,
+      NAG_SUPPRESSIONS.deadLetterQueue,
+      NAG_SUPPRESSIONS.vpc,
+      ...runtimeNagRules(runtime),
+    ]);
   }
 
   /** The ARN CloudFormation invokes for each custom resource. */
