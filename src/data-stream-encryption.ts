@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { KeyHealthAlarms, KeyHealthAlarmsOptions } from './key-health';
 import { DataStreamKeyType } from './key-type';
+import { validationError } from './private/cdk-compat';
 import {
   DATA_STREAM_ATTRIBUTES,
   DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
@@ -13,7 +14,7 @@ import {
   encodeDataStreamEncryptionProperties,
   KINESIS_MANAGED_KEY_ID,
 } from './private/contract';
-import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
+import { addEncryptionResource, noCreatedKey, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
 import { addKeyHealth } from './private/key-health';
 import { dataStreamGuardPermissions, dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
 import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
@@ -277,26 +278,30 @@ export class DataStreamEncryption extends Construct {
 
     this.stream = props.stream;
     this.keyType = props.keyType ?? DataStreamKeyType.CUSTOMER_MANAGED;
-    const settings = validateSharedProps(props);
+    const serviceKeyType = this.keyType === DataStreamKeyType.KINESIS_MANAGED
+      ? 'KINESIS_MANAGED, which uses the key Kinesis manages (alias/aws/kinesis)'
+      : undefined;
+    const settings = validateSharedProps(this, props, noCreatedKey(serviceKeyType, props.encryptionKey));
     const name = literalStreamName(props.stream);
 
     validateStreamName(
+      this,
       'stream',
       name,
       DATA_STREAM_NAME_PATTERN,
       "a Kinesis data stream name is 1 to 128 characters of letters, digits, '_', '.' and '-'",
       'Import the stream by its exact ARN.',
     );
-    validateStreamDefinition(props.stream);
+    validateStreamDefinition(this, props.stream);
     validateStreamEnvironment(this, 'stream', props.stream.streamArn);
 
     this.encryptionKey = streamKey(this, {
-      serviceKeyType: this.keyType === DataStreamKeyType.KINESIS_MANAGED
-        ? 'KINESIS_MANAGED, which uses the key Kinesis manages (alias/aws/kinesis)'
-        : undefined,
+      serviceKeyType,
       customerKeyType: 'DataStreamKeyType.CUSTOMER_MANAGED',
       givenKey: props.encryptionKey,
       service: 'Kinesis',
+      stream: props.stream,
+      streamProp: 'stream',
       settings,
       description: `Server-side encryption of the Kinesis data stream ${props.stream.streamName} (cdk-stream-encryption)`,
       alias: keyAliasFor('alias/kinesis-sse/', props.stream, name),
@@ -318,6 +323,7 @@ export class DataStreamEncryption extends Construct {
         resource: 'stream',
       }),
       streamProp: 'stream',
+      ownEncryption: 'new kinesis.Stream(this, id, { ..., encryption: kinesis.StreamEncryption.KMS, encryptionKey: key })',
       key: this.encryptionKey,
       guard: {
         repair: props.repair,
@@ -449,11 +455,12 @@ function cfnStreamOf(stream: kinesis.IStream): kinesis.CfnStream | undefined {
   return cfnResourceOf(stream, 'AWS::Kinesis::Stream');
 }
 
-function validateStreamDefinition(stream: kinesis.IStream): void {
+function validateStreamDefinition(scope: Construct, stream: kinesis.IStream): void {
   const cfn = cfnStreamOf(stream);
   if (cfn && cfn.streamEncryption !== undefined) {
-    throw new Error(
-      `stream ${stream.node.path} already sets StreamEncryption in its own CloudFormation (a kinesis.Stream is encrypted with alias/aws/kinesis unless its \`encryption\` is StreamEncryption.UNENCRYPTED); give the stream \`encryption: kinesis.StreamEncryption.UNENCRYPTED\` so that only this DataStreamEncryption manages its encryption, or drop this DataStreamEncryption and use the stream's own \`encryption\` and \`encryptionKey\` props.`,
+    throw validationError(
+      scope,
+      `${scope.node.path}: stream ${stream.node.path} already sets StreamEncryption in its own CloudFormation (a kinesis.Stream is encrypted with alias/aws/kinesis unless its \`encryption\` is StreamEncryption.UNENCRYPTED); give the stream \`encryption: kinesis.StreamEncryption.UNENCRYPTED\` so that only this DataStreamEncryption manages its encryption, or drop this DataStreamEncryption and use the stream's own \`encryption\` and \`encryptionKey\` props.`,
     );
   }
 }

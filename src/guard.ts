@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { AlertTopic, alertTopicFor } from './private/alert-topic';
+import { validationError } from './private/cdk-compat';
 import {
   DEFAULT_MAX_REPAIRS_PER_STREAM_PER_DAY,
   HANDLER_TIMEOUT_SECONDS,
@@ -114,9 +115,11 @@ export class StreamEncryptionGuard extends Construct {
       return existing;
     }
     const stack = Stack.of(scope);
-    if (stack.node.tryFindChild(GUARD_ID)) {
-      throw new Error(
-        `The construct id '${GUARD_ID}' is already used in stack ${stack.stackName} by another construct; rename that construct so cdk-stream-encryption can add its guard.`,
+    const taken = stack.node.tryFindChild(GUARD_ID);
+    if (taken) {
+      throw validationError(
+        taken,
+        `${taken.node.path}: the construct id '${GUARD_ID}' is already used in stack ${stack.stackName} by another construct; rename that construct so cdk-stream-encryption can add its guard.`,
       );
     }
     StreamEncryptionGuard.makingStackDefault = true;
@@ -165,13 +168,15 @@ export class StreamEncryptionGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: StreamEncryptionGuardProps = {}) {
     if (!Stack.isStack(scope)) {
-      throw new Error(
+      throw validationError(
+        scope,
         `${scope.node.path}/${id}: a StreamEncryptionGuard guards a whole stack and must be a direct child of it; create it with the stack as its scope.`,
       );
     }
     const existing = StreamEncryptionGuard._find(scope);
     if (existing) {
-      throw new Error(
+      throw validationError(
+        existing,
         `${scope.node.path}/${id}: stack ${scope.stackName} already has the StreamEncryptionGuard ${existing.node.path}; a stack has one guard. Create yours before any construct with repair: true, so that they use it.`,
       );
     }
@@ -283,7 +288,8 @@ function tooManyStreams(path: string, streams: number): string[] {
 function validateCap(scope: Construct, given: number | undefined): number {
   const cap = given ?? DEFAULT_MAX_REPAIRS_PER_STREAM_PER_DAY;
   if (!Token.isUnresolved(cap) && (!Number.isInteger(cap) || cap < 1 || cap > MAX_REPAIRS_PER_STREAM_PER_DAY)) {
-    throw new Error(
+    throw validationError(
+      scope,
       `${scope.node.path}: maxRepairsPerStreamPerDay must be a whole number from 1 to ${MAX_REPAIRS_PER_STREAM_PER_DAY}, got ${cap}: Firehose allows 25 Start and Stop calls per stream per 24 hours, and each repair spends two. Pass a value in that range, or leave it out for ${DEFAULT_MAX_REPAIRS_PER_STREAM_PER_DAY}.`,
     );
   }
