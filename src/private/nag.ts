@@ -192,15 +192,18 @@ function nodeMajor(name: string): number | undefined {
  * `lambda.determineLatestNodeRuntime(scope)` (the newest runtime available
  * in the stack's region, by aws-cdk-lib's region facts), where the app's
  * aws-cdk-lib has it; Node.js 22 otherwise, and in its stead when it is
- * older (a runtime Lambda deprecates, which old region facts still name) or
- * known only at deploy time (an environment-agnostic stack, where it is a
- * lookup by region). Node.js 22 is available in every region; the handler
+ * older (a runtime Lambda deprecates, which old region facts still name), or
+ * when the stack's region is known only at deploy time (an
+ * environment-agnostic stack, where aws-cdk-lib's choice is a lookup by
+ * region that adds a mapping of every region to the template). Node.js 22 is available in every region; the handler
  * bundle is built for Node.js 20. A newer runtime of `Runtime.ALL` than this
  * one is not picked: a deploy to a region that lacks it fails.
  */
 export function handlerRuntime(scope: IConstruct): lambda.Runtime {
   const determine = CDK_FEATURES.determineLatestNodeRuntime();
-  if (!determine) {
+  // In an environment-agnostic stack, aws-cdk-lib's choice is a lookup by region, which adds a
+  // mapping of every region to the stack even when its answer is not used: it is not asked.
+  if (!determine || Token.isUnresolved(Stack.of(scope).region)) {
     return FLOOR_RUNTIME;
   }
   const runtime = determine(scope);

@@ -89,8 +89,10 @@ describe('the runtime of the handler and the guard', () => {
     expect(handlerRuntime(guardedStack())).toBe(FLOOR_RUNTIME);
     jest.restoreAllMocks();
     const agnostic = guardedStack('agnostic');
-    expect(lambda.determineLatestNodeRuntime(agnostic).name).toMatch(/^\$\{Token/);
     for (const f of functionsOf(agnostic)) expect(f.runtime).toBe('nodejs22.x');
+    // aws-cdk-lib's lookup by region, not asked: it would add a mapping the template does not use.
+    expect(Object.keys(Template.fromStack(agnostic).toJSON().Mappings ?? {})).not.toContain('LatestNodeRuntimeMap');
+    expect(lambda.determineLatestNodeRuntime(new Stack(new App(), 'Probe')).name).toMatch(/^\$\{Token/);
     jest.spyOn(CDK_FEATURES, 'determineLatestNodeRuntime').mockReturnValue(() => lambda.Runtime.NODEJS_18_X);
     expect(handlerRuntime(guardedStack())).toBe(FLOOR_RUNTIME);
   });
