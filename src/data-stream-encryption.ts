@@ -32,7 +32,11 @@ export interface DataStreamEncryptionProps {
    *
    * Its own definition must not configure server-side encryption (a
    * `kinesis.Stream` defined here needs `encryption: StreamEncryption.UNENCRYPTED`,
-   * because it is encrypted with `alias/aws/kinesis` by default).
+   * because it is encrypted with `alias/aws/kinesis` by default). A stream
+   * this construct's own stack defines is better encrypted by its own
+   * `encryption` and `encryptionKey` props (a warning,
+   * `cdk-stream-encryption:streamDefinedInSameStack`, says so), and a stream
+   * another stack of the app already encrypts is refused.
    */
   readonly stream: kinesis.IStream;
 
@@ -40,7 +44,8 @@ export interface DataStreamEncryptionProps {
    * The customer managed, symmetric KMS key to encrypt the stream with.
    *
    * Only with `keyType` `CUSTOMER_MANAGED`. Pass a key, not an alias: the
-   * handler's IAM permissions are scoped to the key's ARN.
+   * handler's IAM permissions are scoped to the key's ARN. The key must be in
+   * the stream's region.
    *
    * @default - a new key is created with `CUSTOMER_MANAGED` (symmetric,
    * rotation enabled, an alias derived from the stream name, a key policy

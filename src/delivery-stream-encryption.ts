@@ -33,7 +33,10 @@ export interface DeliveryStreamEncryptionProps {
    *
    * Its source must be Direct PUT (Firehose cannot encrypt a stream whose
    * source is a Kinesis data stream or MSK), and its own definition must not
-   * configure server-side encryption.
+   * configure server-side encryption. A stream this construct's own stack
+   * defines is better encrypted by its own `encryption` prop (a warning,
+   * `cdk-stream-encryption:streamDefinedInSameStack`, says so), and a stream
+   * another stack of the app already encrypts is refused.
    */
   readonly deliveryStream: firehose.IDeliveryStream;
 
@@ -41,7 +44,8 @@ export interface DeliveryStreamEncryptionProps {
    * The customer managed, symmetric KMS key to encrypt the stream with.
    *
    * Only with `keyType` `CUSTOMER_MANAGED_CMK`. Pass a key, not an alias: the
-   * handler's IAM permissions are scoped to the key's ARN.
+   * handler's IAM permissions are scoped to the key's ARN. The key must be in
+   * the stream's region.
    *
    * @default - a new key is created with `CUSTOMER_MANAGED_CMK` (symmetric,
    * rotation enabled, an alias derived from the stream name); no key with
