@@ -8,7 +8,7 @@ const TOOL_DIRS = ['lambda', 'local-cloud', 'example', 'scripts', 'bench'];
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-stream-encryption',
   description:
-    'AWS CDK constructs that turn on server-side encryption with your own KMS key for Amazon Data Firehose delivery streams that CloudFormation cannot encrypt: existing, imported or foreign streams.',
+    'AWS CDK constructs that turn on server-side encryption with a KMS key for Amazon Data Firehose delivery streams and Amazon Kinesis data streams that CloudFormation cannot encrypt: existing, imported or foreign streams.',
   keywords: ['cdk', 'awscdk', 'aws-cdk', 'firehose', 'kinesis', 'kms', 'encryption', 'sse', 'custom-resource'],
   author: 'cdk-stream-encryption maintainers',
   authorAddress: 'maintainers@cdk-stream-encryption.dev',

@@ -3,7 +3,6 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../src';
 
@@ -19,8 +18,9 @@ export interface ExampleStackProps extends StackProps {
   readonly keyGeneration?: number;
 
   /**
-   * Whether the stack also has the Kinesis data stream `events`, encrypted
-   * with a DataStreamEncryption and read by a consumer function. The CDK CLI
+   * Whether the stack also encrypts the Kinesis data stream `events`, created
+   * elsewhere and imported by ARN, with a DataStreamEncryption, and reads it
+   * with a consumer function. The CDK CLI
    * (`cdk synth` in this folder) and `npm run demo` turn it on.
    *
    * @default false
@@ -38,18 +38,20 @@ export interface ExampleStackProps extends StackProps {
 }
 
 /**
- * An application stack that encrypts two delivery streams with keys of its own:
- * `orders`, created elsewhere and imported by name, and `clicks`, created here
- * without encryption. A producer function may write to `orders`. With
- * `dataStream`, a third stream: the Kinesis data stream `events`, created here
- * without encryption, encrypted with a key of its own and read by a consumer.
+ * An application stack that encrypts streams other teams created, which
+ * CloudFormation cannot encrypt: the delivery streams `orders` and `clicks`,
+ * imported by name, each with a key of its own. A producer function may write
+ * to `orders`. With `dataStream`, a third stream: the Kinesis data stream
+ * `events`, imported by ARN, encrypted with a key of its own and read by a
+ * consumer. (A stream this stack created itself would be encrypted by its
+ * own `encryption` prop instead.)
  */
 export class ExampleStack extends Stack {
   /** Encryption of the imported `orders` stream. */
   public readonly ordersEncryption: DeliveryStreamEncryption;
-  /** Encryption of the `clicks` stream created in this stack. */
+  /** Encryption of the imported `clicks` stream. */
   public readonly clicksEncryption: DeliveryStreamEncryption;
-  /** Encryption of the Kinesis data stream `events` created in this stack (with `dataStream` only). */
+  /** Encryption of the imported Kinesis data stream `events` (with `dataStream` only). */
   public readonly eventsEncryption?: DataStreamEncryption;
 
   constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
@@ -75,17 +77,9 @@ export class ExampleStack extends Stack {
       repair: props.repair,
     });
 
-    // A Direct PUT stream defined right here, left unencrypted by its own definition.
-    const archive = new s3.Bucket(this, 'ClicksArchive', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const clicks = new firehose.DeliveryStream(this, 'Clicks', {
-      deliveryStreamName: 'clicks',
-      destination: new firehose.S3Bucket(archive),
-    });
+    // A Direct PUT stream another tool created (a stream this stack defined would use its own
+    // `encryption` prop, which CloudFormation applies with no custom resource).
+    const clicks = firehose.DeliveryStream.fromDeliveryStreamName(this, 'Clicks', 'clicks');
     this.clicksEncryption = new DeliveryStreamEncryption(this, 'ClicksEncryption', { deliveryStream: clicks, encryptionKey: keyFor('Clicks') });
 
     // A producer that writes to `orders`: granted the Firehose and KMS actions it needs, on the
@@ -104,14 +98,8 @@ export class ExampleStack extends Stack {
     this.ordersEncryption.encryptedDeliveryStream.grantPutRecords(producer);
 
     if (props.dataStream) {
-      // A Kinesis data stream defined right here, left unencrypted by its own definition
-      // (a kinesis.Stream is encrypted with alias/aws/kinesis unless told otherwise).
-      const events = new kinesis.Stream(this, 'Events', {
-        streamName: 'events',
-        streamMode: kinesis.StreamMode.ON_DEMAND,
-        encryption: kinesis.StreamEncryption.UNENCRYPTED,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
+      // A Kinesis data stream of another stack or tool, imported by its ARN in this stack's account and region.
+      const events = kinesis.Stream.fromStreamArn(this, 'Events', this.formatArn({ service: 'kinesis', resource: 'stream', resourceName: 'events' }));
       this.eventsEncryption = new DataStreamEncryption(this, 'EventsEncryption', { stream: events, encryptionKey: keyFor('Events', 'kinesis') });
 
       // A consumer that reads `events`: the stream's read grant, plus kms:Decrypt on its key through Kinesis for this stream only.

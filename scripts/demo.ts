@@ -128,8 +128,11 @@ async function main(): Promise<void> {
   const cfn = await LocalCloudFormation.start(cloud, { onEvent });
   console.log(`local cloud at ${cloud.endpoint}: Firehose ENABLING ${DELAYS.enablingMs / 1000} s, DISABLING ${DELAYS.disablingMs / 1000} s; ` +
     `Kinesis UPDATING ${KINESIS_DELAYS.updatingMs / 1000} s; both services' default rate limits`);
+  // The streams the app imports, created outside the stack as another team or tool would.
   cloud.control.createStream({ name: 'orders' });
-  console.log('created the stream orders that the app imports (Direct PUT, not encrypted)');
+  cloud.control.createStream({ name: 'clicks' });
+  cloud.control.createDataStream({ name: 'events' });
+  console.log('created the streams the app imports, outside the stack: the delivery streams orders and clicks (Direct PUT) and the data stream events, none encrypted');
   // A trail logs management events, and EventBridge gets each as soon as the call is answered.
   cloud.control.setTrailLogging(true, true);
   console.log('a CloudTrail trail logs management events; orders is under the stack\'s guard (repair: true)');

@@ -4,6 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { DataStreamEncryption } from './data-stream-encryption';
 import { DeliveryStreamEncryption } from './delivery-stream-encryption';
 import { DataStreamKeyType, DeliveryStreamKeyType } from './key-type';
+import { validationError } from './private/cdk-compat';
 import { KINESIS_MANAGED_KEY_ID } from './private/contract';
 import { isAcknowledged, UnencryptedStream, unencryptedStreamAt } from './private/findings';
 
@@ -322,7 +323,8 @@ function encryptImported(node: IConstruct, check: StreamEncryptionCheck, add: ()
   try {
     add();
   } catch (error) {
-    throw new Error(
+    throw validationError(
+      node,
       `${node.node.path}: StreamEncryptionFixes cannot encrypt this imported stream: ${(error as Error).message} If it is not this app's to encrypt, acknowledge it: Annotations.of(stream).acknowledgeWarning('${check.id}', reason), or leave ${check.id} out of the fixes' checks.`,
     );
   }

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { KeyHealthAlarms, KeyHealthAlarmsOptions } from './key-health';
 import { DataStreamKeyType } from './key-type';
+import { validationError } from './private/cdk-compat';
 import {
   DATA_STREAM_ATTRIBUTES,
   DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
@@ -13,7 +14,7 @@ import {
   encodeDataStreamEncryptionProperties,
   KINESIS_MANAGED_KEY_ID,
 } from './private/contract';
-import { addEncryptionResource, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
+import { addEncryptionResource, noCreatedKey, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
 import { addKeyHealth } from './private/key-health';
 import { dataStreamGuardPermissions, dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
 import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
@@ -31,7 +32,11 @@ export interface DataStreamEncryptionProps {
    *
    * Its own definition must not configure server-side encryption (a
    * `kinesis.Stream` defined here needs `encryption: StreamEncryption.UNENCRYPTED`,
-   * because it is encrypted with `alias/aws/kinesis` by default).
+   * because it is encrypted with `alias/aws/kinesis` by default). A stream
+   * this construct's own stack defines is better encrypted by its own
+   * `encryption` and `encryptionKey` props (a warning,
+   * `cdk-stream-encryption:streamDefinedInSameStack`, says so), and a stream
+   * another stack of the app already encrypts is refused.
    */
   readonly stream: kinesis.IStream;
 
@@ -39,7 +44,8 @@ export interface DataStreamEncryptionProps {
    * The customer managed, symmetric KMS key to encrypt the stream with.
    *
    * Only with `keyType` `CUSTOMER_MANAGED`. Pass a key, not an alias: the
-   * handler's IAM permissions are scoped to the key's ARN.
+   * handler's IAM permissions are scoped to the key's ARN. The key must be in
+   * the stream's region.
    *
    * @default - a new key is created with `CUSTOMER_MANAGED` (symmetric,
    * rotation enabled, an alias derived from the stream name, a key policy
@@ -277,26 +283,30 @@ export class DataStreamEncryption extends Construct {
 
     this.stream = props.stream;
     this.keyType = props.keyType ?? DataStreamKeyType.CUSTOMER_MANAGED;
-    const settings = validateSharedProps(props);
+    const serviceKeyType = this.keyType === DataStreamKeyType.KINESIS_MANAGED
+      ? 'KINESIS_MANAGED, which uses the key Kinesis manages (alias/aws/kinesis)'
+      : undefined;
+    const settings = validateSharedProps(this, props, noCreatedKey(serviceKeyType, props.encryptionKey));
     const name = literalStreamName(props.stream);
 
     validateStreamName(
+      this,
       'stream',
       name,
       DATA_STREAM_NAME_PATTERN,
       "a Kinesis data stream name is 1 to 128 characters of letters, digits, '_', '.' and '-'",
       'Import the stream by its exact ARN.',
     );
-    validateStreamDefinition(props.stream);
+    validateStreamDefinition(this, props.stream);
     validateStreamEnvironment(this, 'stream', props.stream.streamArn);
 
     this.encryptionKey = streamKey(this, {
-      serviceKeyType: this.keyType === DataStreamKeyType.KINESIS_MANAGED
-        ? 'KINESIS_MANAGED, which uses the key Kinesis manages (alias/aws/kinesis)'
-        : undefined,
+      serviceKeyType,
       customerKeyType: 'DataStreamKeyType.CUSTOMER_MANAGED',
       givenKey: props.encryptionKey,
       service: 'Kinesis',
+      stream: props.stream,
+      streamProp: 'stream',
       settings,
       description: `Server-side encryption of the Kinesis data stream ${props.stream.streamName} (cdk-stream-encryption)`,
       alias: keyAliasFor('alias/kinesis-sse/', props.stream, name),
@@ -311,12 +321,14 @@ export class DataStreamEncryption extends Construct {
       permissions: dataStreamPermissions(this, props.stream.streamArn, this.encryptionKey?.keyArn),
       resourceType: DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
       timeoutSeconds: settings.timeoutSeconds,
+      streamType: 'AWS::Kinesis::Stream',
       stream: props.stream,
       streamIdentity: streamIdentity(this, props.stream, props.stream.streamArn, cfnStreamOf(props.stream)?.name, {
         service: 'kinesis',
         resource: 'stream',
       }),
       streamProp: 'stream',
+      ownEncryption: 'new kinesis.Stream(this, id, { ..., encryption: kinesis.StreamEncryption.KMS, encryptionKey: key })',
       key: this.encryptionKey,
       guard: {
         repair: props.repair,
@@ -448,11 +460,12 @@ function cfnStreamOf(stream: kinesis.IStream): kinesis.CfnStream | undefined {
   return cfnResourceOf(stream, 'AWS::Kinesis::Stream');
 }
 
-function validateStreamDefinition(stream: kinesis.IStream): void {
+function validateStreamDefinition(scope: Construct, stream: kinesis.IStream): void {
   const cfn = cfnStreamOf(stream);
   if (cfn && cfn.streamEncryption !== undefined) {
-    throw new Error(
-      `stream ${stream.node.path} already sets StreamEncryption in its own CloudFormation (a kinesis.Stream is encrypted with alias/aws/kinesis unless its \`encryption\` is StreamEncryption.UNENCRYPTED); give the stream \`encryption: kinesis.StreamEncryption.UNENCRYPTED\` so that only this DataStreamEncryption manages its encryption, or drop this DataStreamEncryption and use the stream's own \`encryption\` and \`encryptionKey\` props.`,
+    throw validationError(
+      scope,
+      `${scope.node.path}: stream ${stream.node.path} already sets StreamEncryption in its own CloudFormation (a kinesis.Stream is encrypted with alias/aws/kinesis unless its \`encryption\` is StreamEncryption.UNENCRYPTED); give the stream \`encryption: kinesis.StreamEncryption.UNENCRYPTED\` so that only this DataStreamEncryption manages its encryption, or drop this DataStreamEncryption and use the stream's own \`encryption\` and \`encryptionKey\` props.`,
     );
   }
 }

@@ -7,13 +7,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { KeyHealthAlarms, KeyHealthAlarmsOptions } from './key-health';
 import { DeliveryStreamKeyType } from './key-type';
+import { validationError } from './private/cdk-compat';
 import {
   DELIVERY_STREAM_ATTRIBUTES,
   DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DELIVERY_STREAM_NAME_PATTERN,
   encodeDeliveryStreamEncryptionProperties,
 } from './private/contract';
-import { addEncryptionResource, sharedProperties, streamKey } from './private/encryption-resource';
+import { addEncryptionResource, noCreatedKey, sharedProperties, streamKey } from './private/encryption-resource';
 import { EncryptedDeliveryStream, withProducerKeyGrant } from './private/firehose-handle';
 import { deliveryStreamGuardPermissions, deliveryStreamPermissions } from './private/firehose-permissions';
 import { addKeyHealth, DEFAULT_ALARM_PERIOD, FIREHOSE_NAMESPACE, FIREHOSE_STREAM_DIMENSION } from './private/key-health';
@@ -32,7 +33,10 @@ export interface DeliveryStreamEncryptionProps {
    *
    * Its source must be Direct PUT (Firehose cannot encrypt a stream whose
    * source is a Kinesis data stream or MSK), and its own definition must not
-   * configure server-side encryption.
+   * configure server-side encryption. A stream this construct's own stack
+   * defines is better encrypted by its own `encryption` prop (a warning,
+   * `cdk-stream-encryption:streamDefinedInSameStack`, says so), and a stream
+   * another stack of the app already encrypts is refused.
    */
   readonly deliveryStream: firehose.IDeliveryStream;
 
@@ -40,7 +44,8 @@ export interface DeliveryStreamEncryptionProps {
    * The customer managed, symmetric KMS key to encrypt the stream with.
    *
    * Only with `keyType` `CUSTOMER_MANAGED_CMK`. Pass a key, not an alias: the
-   * handler's IAM permissions are scoped to the key's ARN.
+   * handler's IAM permissions are scoped to the key's ARN. The key must be in
+   * the stream's region.
    *
    * @default - a new key is created with `CUSTOMER_MANAGED_CMK` (symmetric,
    * rotation enabled, an alias derived from the stream name); no key with
@@ -258,25 +263,29 @@ export class DeliveryStreamEncryption extends Construct {
 
     this.deliveryStream = props.deliveryStream;
     this.keyType = props.keyType ?? DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK;
-    const settings = validateSharedProps(props);
+    const serviceKeyType = this.keyType === DeliveryStreamKeyType.AWS_OWNED_CMK ? 'AWS_OWNED_CMK, which uses a key owned by AWS' : undefined;
+    const settings = validateSharedProps(this, props, noCreatedKey(serviceKeyType, props.encryptionKey));
     const streamName = props.deliveryStream.deliveryStreamName;
     const name = literalStreamName(props.deliveryStream);
 
     validateStreamName(
+      this,
       'deliveryStream',
       name,
       DELIVERY_STREAM_NAME_PATTERN,
       "a delivery stream name is 1 to 64 characters of letters, digits, '_', '.' and '-'",
       'Import the stream by its exact name.',
     );
-    validateStreamDefinition(props.deliveryStream);
+    validateStreamDefinition(this, props.deliveryStream);
     validateStreamEnvironment(this, 'deliveryStream', props.deliveryStream.deliveryStreamArn);
 
     this.encryptionKey = streamKey(this, {
-      serviceKeyType: this.keyType === DeliveryStreamKeyType.AWS_OWNED_CMK ? 'AWS_OWNED_CMK, which uses a key owned by AWS' : undefined,
+      serviceKeyType,
       customerKeyType: 'DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK',
       givenKey: props.encryptionKey,
       service: 'Firehose',
+      stream: props.deliveryStream,
+      streamProp: 'deliveryStream',
       settings,
       description: `Server-side encryption of the Firehose delivery stream ${streamName} (cdk-stream-encryption)`,
       alias: keyAliasFor('alias/firehose-sse/', props.deliveryStream, name),
@@ -286,6 +295,7 @@ export class DeliveryStreamEncryption extends Construct {
       permissions: deliveryStreamPermissions(props.deliveryStream.deliveryStreamArn, this.encryptionKey?.keyArn),
       resourceType: DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
       timeoutSeconds: settings.timeoutSeconds,
+      streamType: 'AWS::KinesisFirehose::DeliveryStream',
       stream: props.deliveryStream,
       streamIdentity: streamIdentity(
         this,
@@ -295,6 +305,7 @@ export class DeliveryStreamEncryption extends Construct {
         { service: 'firehose', resource: 'deliverystream' },
       ),
       streamProp: 'deliveryStream',
+      ownEncryption: 'new firehose.DeliveryStream(this, id, { ..., encryption: firehose.StreamEncryption.customerManagedKey(key) })',
       key: this.encryptionKey,
       guard: {
         repair: props.repair,
@@ -455,7 +466,7 @@ function cfnDeliveryStreamOf(stream: firehose.IDeliveryStream): firehose.CfnDeli
   return cfnResourceOf(stream, 'AWS::KinesisFirehose::DeliveryStream');
 }
 
-function validateStreamDefinition(stream: firehose.IDeliveryStream): void {
+function validateStreamDefinition(scope: Construct, stream: firehose.IDeliveryStream): void {
   const cfn = cfnDeliveryStreamOf(stream);
   if (!cfn) {
     return; // imported: the handler checks the source at deploy time
@@ -463,13 +474,15 @@ function validateStreamDefinition(stream: firehose.IDeliveryStream): void {
   const type = cfn.deliveryStreamType;
   const kinesisSource = cfn.kinesisStreamSourceConfiguration !== undefined;
   if (kinesisSource || (type !== undefined && !Token.isUnresolved(type) && type !== 'DirectPut')) {
-    throw new Error(
-      `deliveryStream ${stream.node.path} reads from ${kinesisSource ? 'a Kinesis data stream' : type}, and Firehose can only encrypt a Direct PUT stream; encrypt the source instead (for a Kinesis data stream, use its own encryption), or use a Direct PUT delivery stream.`,
+    throw validationError(
+      scope,
+      `${scope.node.path}: deliveryStream ${stream.node.path} reads from ${kinesisSource ? 'a Kinesis data stream' : type}, and Firehose can only encrypt a Direct PUT stream; encrypt the source instead (for a Kinesis data stream, use its own encryption), or use a Direct PUT delivery stream.`,
     );
   }
   if (cfn.deliveryStreamEncryptionConfigurationInput !== undefined) {
-    throw new Error(
-      `deliveryStream ${stream.node.path} already configures server-side encryption in its own CloudFormation (its \`encryption\` prop); remove that setting, or drop this DeliveryStreamEncryption and let CloudFormation encrypt the stream.`,
+    throw validationError(
+      scope,
+      `${scope.node.path}: deliveryStream ${stream.node.path} already configures server-side encryption in its own CloudFormation (its \`encryption\` prop); remove that setting, or drop this DeliveryStreamEncryption and let CloudFormation encrypt the stream.`,
     );
   }
 }

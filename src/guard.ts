@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { AlertTopic, alertTopicFor } from './private/alert-topic';
+import { validationError } from './private/cdk-compat';
 import {
   DEFAULT_MAX_REPAIRS_PER_STREAM_PER_DAY,
   HANDLER_TIMEOUT_SECONDS,
@@ -15,7 +16,7 @@ import {
 } from './private/contract';
 import type { GuardTarget } from './private/guard-targets';
 import { addHandlerLogs } from './private/handler-logs';
-import { latestNodeRuntime, NAG_SUPPRESSIONS, suppressInapplicableNagRules } from './private/nag';
+import { handlerRuntime, NAG_SUPPRESSIONS, runtimeNagRules, suppressInapplicableNagRules } from './private/nag';
 import { PolicyBudget } from './private/policy-budget';
 import { HANDLER_ASSET_DIR, StreamEncryptionProvider } from './private/provider';
 
@@ -114,9 +115,11 @@ export class StreamEncryptionGuard extends Construct {
       return existing;
     }
     const stack = Stack.of(scope);
-    if (stack.node.tryFindChild(GUARD_ID)) {
-      throw new Error(
-        `The construct id '${GUARD_ID}' is already used in stack ${stack.stackName} by another construct; rename that construct so cdk-stream-encryption can add its guard.`,
+    const taken = stack.node.tryFindChild(GUARD_ID);
+    if (taken) {
+      throw validationError(
+        taken,
+        `${taken.node.path}: the construct id '${GUARD_ID}' is already used in stack ${stack.stackName} by another construct; rename that construct so cdk-stream-encryption can add its guard.`,
       );
     }
     StreamEncryptionGuard.makingStackDefault = true;
@@ -165,13 +168,15 @@ export class StreamEncryptionGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: StreamEncryptionGuardProps = {}) {
     if (!Stack.isStack(scope)) {
-      throw new Error(
+      throw validationError(
+        scope,
         `${scope.node.path}/${id}: a StreamEncryptionGuard guards a whole stack and must be a direct child of it; create it with the stack as its scope.`,
       );
     }
     const existing = StreamEncryptionGuard._find(scope);
     if (existing) {
-      throw new Error(
+      throw validationError(
+        existing,
         `${scope.node.path}/${id}: stack ${scope.stackName} already has the StreamEncryptionGuard ${existing.node.path}; a stack has one guard. Create yours before any construct with repair: true, so that they use it.`,
       );
     }
@@ -199,9 +204,10 @@ export class StreamEncryptionGuard extends Construct {
       ],
     });
 
+    const runtime = handlerRuntime(this);
     const fn = new lambda.Function(this, 'Function', {
       description: 'Repairs stream server-side encryption turned off or changed outside the stack (cdk-stream-encryption)',
-      runtime: latestNodeRuntime(),
+      runtime,
       architecture: lambda.Architecture.ARM_64,
       code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
       handler: 'index.repair',
@@ -216,7 +222,11 @@ export class StreamEncryptionGuard extends Construct {
     fn.node.addDependency(guardLogs.policy, alertPolicy);
     this.repairFunction = fn;
     this.node.addValidation({ validate: () => this.validateStreamCount() });
-    suppressInapplicableNagRules(fn, guardLogs.policy, guardLogs.logStreamsArn, [NAG_SUPPRESSIONS.guardConcurrency, NAG_SUPPRESSIONS.guardVpc]);
+    suppressInapplicableNagRules(fn, guardLogs.policy, guardLogs.logStreamsArn, [
+      NAG_SUPPRESSIONS.guardConcurrency,
+      NAG_SUPPRESSIONS.guardVpc,
+      ...runtimeNagRules(runtime),
+    ]);
 
     if (this.guardsWholeStack) {
       for (const target of StreamEncryptionProvider.find(this)?.guardTargets ?? []) {
@@ -278,7 +288,8 @@ function tooManyStreams(path: string, streams: number): string[] {
 function validateCap(scope: Construct, given: number | undefined): number {
   const cap = given ?? DEFAULT_MAX_REPAIRS_PER_STREAM_PER_DAY;
   if (!Token.isUnresolved(cap) && (!Number.isInteger(cap) || cap < 1 || cap > MAX_REPAIRS_PER_STREAM_PER_DAY)) {
-    throw new Error(
+    throw validationError(
+      scope,
       `${scope.node.path}: maxRepairsPerStreamPerDay must be a whole number from 1 to ${MAX_REPAIRS_PER_STREAM_PER_DAY}, got ${cap}: Firehose allows 25 Start and Stop calls per stream per 24 hours, and each repair spends two. Pass a value in that range, or leave it out for ${DEFAULT_MAX_REPAIRS_PER_STREAM_PER_DAY}.`,
     );
   }

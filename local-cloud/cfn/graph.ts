@@ -142,3 +142,35 @@ export function topologicalOrder(ids: readonly string[], dependencies: (id: stri
   for (const id of ids) visit(id);
   return out;
 }
+
+/**
+ * A dependency cycle among the resources of a template, as the logical ids around it (the first
+ * repeated at the end: `[A, B, A]`), or `undefined` when there is none. CloudFormation refuses such
+ * a template before it touches any resource, with `Circular dependency between resources: [...]`
+ * (AWS CloudFormation User Guide, "Troubleshooting CloudFormation", dependency errors:
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html#troubleshooting-errors-dependency-error).
+ * Dependencies are those of {@link dependenciesOf}: `DependsOn`, `Ref`, `Fn::GetAtt`, `Fn::Sub`.
+ */
+export function dependencyCycle(resources: Readonly<Record<string, CfnResourceDefinition>>): string[] | undefined {
+  const ids = Object.keys(resources);
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === 'done') return undefined;
+    if (state.get(id) === 'visiting') return [...path.slice(path.indexOf(id)), id];
+    state.set(id, 'visiting');
+    path.push(id);
+    for (const dep of [...dependenciesOf(resources, id)].sort()) {
+      const cycle = visit(dep);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const id of ids) {
+    const cycle = visit(id);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}

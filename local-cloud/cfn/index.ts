@@ -33,7 +33,7 @@ export type {
   StackStatus,
 } from './stack';
 export { ModelledResources, retains, serviceFunctionOf } from './resources';
-export { dependenciesOf, runInOrder, topologicalOrder } from './graph';
+export { dependenciesOf, dependencyCycle, runInOrder, topologicalOrder } from './graph';
 export type { OrderOptions } from './graph';
 export { StackIam, isIamType, IAM_RESOURCE_TYPES } from './iam-resources';
 export { StackEventResources, isEventResourceType, EVENT_RESOURCE_TYPES, ASYNC_RETRIES } from './event-resources';

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { accessKeyIdForRole } from '../authorization';
 import { managedStreamOf, RequestType, runStep, StepResult, StreamKindOfStep } from './custom-resource';
 import { AsyncInvocation, isEventResourceType, StackEventResources } from './event-resources';
-import { dependenciesOf, runInOrder, topologicalOrder } from './graph';
+import { dependenciesOf, dependencyCycle, runInOrder, topologicalOrder } from './graph';
 import { isIamType, StackIam } from './iam-resources';
 import { LocalLambda } from './lambda-runtime';
 import { CUSTOM_RESOURCE_TYPES, isCustomResourceType, StackEnvironment, TemplateModel } from './model';
@@ -291,6 +291,21 @@ export class LocalCloudFormation {
   }
 }
 
+/**
+ * CloudFormation validates a template before it creates or updates anything, and refuses one whose
+ * resources depend on each other in a cycle (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `DependsOn`) with
+ * "Circular dependency between resources" (AWS CloudFormation User Guide, "Troubleshooting
+ * CloudFormation", dependency errors:
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html#troubleshooting-errors-dependency-error):
+ * the stack is left as it was. So does the local one, before any event.
+ */
+function refuseCycle(stack: StackTemplate): void {
+  const cycle = dependencyCycle(stack.template.Resources);
+  if (cycle) {
+    throw new Error(`ValidationError: stack ${stack.stackName}: Circular dependency between resources: [${[...new Set(cycle)].join(', ')}] (${cycle.join(' -> ')})`);
+  }
+}
+
 /** A stack in the local CloudFormation. */
 export class LocalStack {
   public readonly stackName: string;
@@ -418,6 +433,7 @@ export class LocalStack {
    */
   public prepare(): void {
     if (this.prepared) return;
+    refuseCycle(this.current);
     this.prepared = true;
     const ids = Object.keys(this.model.resources).filter((id) => !isCustomResourceType(this.model.resource(id).Type));
     for (const id of topologicalOrder(ids, (i) => this.dependencies(this.model, i))) this.createModelled(this.model, id);
@@ -431,6 +447,7 @@ export class LocalStack {
    */
   public async deploy(options: StackOperationOptions = {}): Promise<StackOperationResult> {
     if (this.deployed.size > 0) throw new Error(`Stack ${this.stackName} is already deployed; use update() or destroy()`);
+    refuseCycle(this.current);
     const op = this.begin('deploy', 'CREATE_IN_PROGRESS');
     const model = this.model;
     const created: string[] = [];
@@ -471,6 +488,7 @@ export class LocalStack {
    */
   public async update(source: StackSource, options: StackOperationOptions & LoadOptions = {}): Promise<StackOperationResult> {
     const next = loadStackTemplate(source, { stackName: options.stackName ?? this.stackName });
+    refuseCycle(next);
     const oldModel = this.model;
     const newModel = this.modelOf(next);
     const op = this.begin('update', 'UPDATE_IN_PROGRESS');

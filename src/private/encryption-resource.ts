@@ -6,23 +6,30 @@
  *
  * Not part of the public jsii API.
  */
-import { CustomResource, Duration, IResource, RemovalPolicy, Tokenization } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, IResource, RemovalPolicy, Stack, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { validationError } from './cdk-compat';
 import type { StreamKind } from './contract';
 import { registerGuardTarget } from './guard-targets';
 import { accountKeyPolicy } from './key-policy';
 import { HandlerPermission, PolicyConditions } from './policy-budget';
 import { HandlerLogOptions, StreamEncryptionProvider } from './provider';
+import { cfnResourcesOf } from './stream-definition';
 import {
   KeyRemoval,
+  NoCreatedKey,
   serviceTimeoutFor,
   SharedSettings,
   validateKey,
+  validateKeyRegion,
   warnIfRetainedWithDestroyedCreatedKey,
   warnIfRetainedWithDestroyedKey,
 } from './validation';
+
+/** The CloudFormation type of a KMS key. */
+const KMS_KEY_TYPE = 'AWS::KMS::Key';
 
 /**
  * A key for one stream: symmetric, rotation on, the account-only key policy,
@@ -59,12 +66,30 @@ export interface StreamKeyOptions {
   readonly givenKey?: kms.IKey;
   /** The service that encrypts with the key, for the key's checks (`Firehose`, `Kinesis`). */
   readonly service: string;
+  /** The stream, whose region a given key must be in. */
+  readonly stream: IResource;
+  /** The prop that holds the stream, for the messages. */
+  readonly streamProp: string;
   /** The construct's shared settings: its removal policy and the created key's removal. */
   readonly settings: SharedSettings;
   /** The description of a key created for the stream. */
   readonly description: string;
   /** The alias of a key created for the stream. */
   readonly alias: string;
+}
+
+/**
+ * Why a construct creates no key, if it does not: it was given one, or the
+ * service's own key type (see `StreamKeyOptions.serviceKeyType`).
+ */
+export function noCreatedKey(serviceKeyType: string | undefined, givenKey: kms.IKey | undefined): NoCreatedKey | undefined {
+  if (serviceKeyType !== undefined) {
+    return { why: `keyType is ${serviceKeyType}`, fix: 'remove keyRemovalPolicy and keyPendingWindow' };
+  }
+  if (givenKey) {
+    return { why: 'encryptionKey was given', fix: 'remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself' };
+  }
+  return undefined;
 }
 
 /**
@@ -75,23 +100,18 @@ export interface StreamKeyOptions {
  */
 export function streamKey(scope: Construct, options: StreamKeyOptions): kms.IKey | undefined {
   const { removalPolicy, keyRemoval } = options.settings;
-  const refuseKeyRemoval = (why: string, fix: string) => {
-    if (keyRemoval.given) {
-      throw new Error(`${scope.node.path}: keyRemovalPolicy and keyPendingWindow apply only to a key the construct creates, and ${why}; ${fix}.`);
-    }
-  };
   if (options.serviceKeyType !== undefined) {
     if (options.givenKey) {
-      throw new Error(
-        `encryptionKey was given with keyType ${options.serviceKeyType}; remove encryptionKey, or set keyType to ${options.customerKeyType} to use your key.`,
+      throw validationError(
+        scope,
+        `${scope.node.path}: encryptionKey was given with keyType ${options.serviceKeyType}; remove encryptionKey, or set keyType to ${options.customerKeyType} to use your key.`,
       );
     }
-    refuseKeyRemoval(`keyType ${options.serviceKeyType}`, 'remove keyRemovalPolicy and keyPendingWindow');
     return undefined;
   }
   if (options.givenKey) {
-    refuseKeyRemoval('encryptionKey was given', 'remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself');
     validateKey(scope, options.givenKey, options.service);
+    validateKeyRegion(scope, options.givenKey, options.stream, options.streamProp, options.service);
     warnIfRetainedWithDestroyedKey(scope, options.givenKey, removalPolicy);
     return options.givenKey;
   }
@@ -123,10 +143,14 @@ export interface EncryptionResourceOptions {
   readonly timeoutSeconds: number;
   /** The encrypted stream. */
   readonly stream: IResource;
+  /** The CloudFormation type of a stream of its kind, defined in an app. */
+  readonly streamType: string;
   /** The stream as its ARN resolves in this stack (see `streamIdentity`): one construct per stream. */
   readonly streamIdentity: string;
   /** The prop that holds the stream, for the message when two constructs claim it. */
   readonly streamProp: string;
+  /** How the stream's own definition would encrypt it, as code, for the warning on a stream of the same stack. */
+  readonly ownEncryption: string;
   /** The key in use, if a customer managed one. */
   readonly key?: kms.IKey;
   /** What the stack's guard needs to repair the stream. */
@@ -156,11 +180,19 @@ export interface EncryptionGuardOptions {
  * handler and every policy chunk, also those made for later constructs,
  * exist before the first event and outlive the last), the stream and the key.
  * The construct's log options are applied to the handler's log group.
+ *
+ * The resource depends on what it needs of the stream and the key: their
+ * CloudFormation resources, when the app defines them (which carry their own
+ * dependencies), not on the constructs' whole subtrees. A subtree may hold
+ * the encryption itself and what depends on it (the construct placed under
+ * an imported stream, as `StreamEncryptionFixes` places it, and the guard's
+ * rule under the construct), which would be a dependency cycle.
  */
 export function addEncryptionResource(scope: Construct, options: EncryptionResourceOptions): CustomResource {
   const provider = StreamEncryptionProvider.of(scope);
-  provider.claim(options.streamIdentity, scope.node.path, options.streamProp, options.stream);
-  provider.configureLogs(options.logs, scope.node.path);
+  provider.claim(options.streamIdentity, scope, options.streamProp, options.stream);
+  provider.configureLogs(options.logs, scope);
+  warnIfDefinedInSameStack(scope, options);
   provider.allow(...options.permissions);
   const resource = new CustomResource(scope, 'Resource', {
     serviceToken: provider.serviceToken,
@@ -169,9 +201,9 @@ export function addEncryptionResource(scope: Construct, options: EncryptionResou
     properties: options.properties,
   });
   resource.node.addDependency(provider);
-  resource.node.addDependency(options.stream);
+  resource.node.addDependency(...cfnResourcesOf(options.stream, options.streamType));
   if (options.key) {
-    resource.node.addDependency(options.key);
+    resource.node.addDependency(...cfnResourcesOf(options.key, KMS_KEY_TYPE));
   }
   registerGuardTarget({
     ...options.guard,
@@ -181,6 +213,25 @@ export function addEncryptionResource(scope: Construct, options: EncryptionResou
     properties: options.properties,
   });
   return resource;
+}
+
+/** Id of the warning on a stream the construct's own stack defines. */
+export const SAME_STACK_STREAM = 'cdk-stream-encryption:streamDefinedInSameStack';
+
+/**
+ * Warn when the stream is defined in the construct's own stack: its own
+ * `encryption` prop encrypts it in CloudFormation, with no custom resource,
+ * handler or Start call, and no drift between the template and the stream.
+ */
+function warnIfDefinedInSameStack(scope: Construct, options: EncryptionResourceOptions): void {
+  const defined = cfnResourcesOf(options.stream, options.streamType);
+  if (defined.length === 0 || Stack.of(options.stream) !== Stack.of(scope)) {
+    return;
+  }
+  Annotations.of(scope).addWarningV2(
+    SAME_STACK_STREAM,
+    `${options.streamProp} ${options.stream.node.path} is defined in this construct's own stack, where its own \`encryption\` prop encrypts it in CloudFormation, with no custom resource, handler function or Start call: ${options.ownEncryption}. This construct is for streams CloudFormation cannot encrypt (imported, or of another stack or tool). To keep it, acknowledge this warning: Annotations.of(scope).acknowledgeWarning('${SAME_STACK_STREAM}', reason).`,
+  );
 }
 
 /**

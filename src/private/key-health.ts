@@ -15,6 +15,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { alertTopicFor } from './alert-topic';
+import { validationError } from './cdk-compat';
+import { exactDuration } from './validation';
 import type { KeyHealthAlarms, KeyHealthAlarmsOptions } from '../key-health';
 
 /** The CloudWatch namespace of Firehose's metrics. */
@@ -97,7 +99,8 @@ export interface KeyHealthSpec {
  */
 export function addKeyHealth(owner: Construct, spec: KeyHealthSpec): KeyHealthAlarms {
   if (owner.node.tryFindChild(KEY_HEALTH_ID)) {
-    throw new Error(
+    throw validationError(
+      owner,
       `${owner.node.path}: addKeyHealthAlarms was called twice; call it once per stream encryption and keep the KeyHealthAlarms it returns.`,
     );
   }
@@ -230,8 +233,9 @@ function validatePeriod(scope: Construct, period: Duration): void {
   if (period.isUnresolved()) return;
   const seconds = period.toSeconds({ integral: false });
   if (seconds < 60 || seconds > 86400 || seconds % 60 !== 0) {
-    throw new Error(
-      `${scope.node.path}: period is ${period.toHumanString()}, but a key health alarm's period must be whole minutes between 1 minute and 1 day; use Duration.minutes(5), the interval at which Firehose publishes its metrics.`,
+    throw validationError(
+      scope,
+      `${scope.node.path}: period is ${exactDuration(seconds)}, but a key health alarm's period must be whole minutes between 1 minute and 1 day; use Duration.minutes(5), the interval at which Firehose publishes its metrics.`,
     );
   }
 }

@@ -5,10 +5,11 @@
  * Not part of the public jsii API.
  */
 import * as cdk from 'aws-cdk-lib';
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnResource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
+import { CDK_FEATURES } from './cdk-compat';
 
 /**
  * The cdk-nag rules the library suppresses, with the reason of each, listed
@@ -52,6 +53,11 @@ export const NAG_SUPPRESSIONS = {
     ids: ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
     reason:
       'The guard is invoked only by its own EventBridge rules, once per change of a guarded stream\'s encryption, and each repair is capped per stream per day; Lambda queues asynchronous events, and reserving concurrency would fail deployments in accounts with a low concurrency quota.',
+  },
+  runtime: {
+    ids: ['AwsSolutions-L1'],
+    reason:
+      'The function runs the newest Node.js runtime available in the stack\'s region as aws-cdk-lib picks it for its own functions (lambda.determineLatestNodeRuntime), or Node.js 22 where that is older or known only at deploy time. A newer runtime that aws-cdk-lib knows is not available in every region yet, and a deploy with it fails where it is missing.',
   },
   guardVpc: {
     ids: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'],
@@ -171,24 +177,63 @@ export function flattenCfnReference(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The Node.js runtime the handler gets when the app's aws-cdk-lib knows no newer one. */
-const FLOOR_RUNTIME = lambda.Runtime.NODEJS_22_X;
+/** The Node.js runtime the library's functions get where aws-cdk-lib offers no choice, or an older one. */
+export const FLOOR_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+/** The major version of a `nodejsNN.x` runtime name, if it is one. */
+function nodeMajor(name: string): number | undefined {
+  const match = /^nodejs(\d+)\.x$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
 
 /**
- * The newest Node.js Lambda runtime the app's aws-cdk-lib knows
- * (`nodejsNN.x` in `Runtime.ALL`), so that cdk-nag's "latest runtime" rule
- * holds with every aws-cdk-lib; at least Node.js 22. The handler bundle is
- * built for Node.js 20, the oldest runtime it may run on.
+ * The Node.js runtime of the handler and the guard in `scope`'s stack: the
+ * one aws-cdk-lib picks for its own functions,
+ * `lambda.determineLatestNodeRuntime(scope)` (the newest runtime available
+ * in the stack's region, by aws-cdk-lib's region facts), where the app's
+ * aws-cdk-lib has it; Node.js 22 otherwise, and in its stead when it is
+ * older (a runtime Lambda deprecates, which old region facts still name), or
+ * when the stack's region is known only at deploy time (an
+ * environment-agnostic stack, where aws-cdk-lib's choice is a lookup by
+ * region that adds a mapping of every region to the template). Node.js 22 is available in every region; the handler
+ * bundle is built for Node.js 20. A newer runtime of `Runtime.ALL` than this
+ * one is not picked: a deploy to a region that lacks it fails.
  */
-export function latestNodeRuntime(): lambda.Runtime {
-  let latest = FLOOR_RUNTIME;
-  let latestMajor = Number(/^nodejs(\d+)\.x$/.exec(FLOOR_RUNTIME.name)![1]);
+export function handlerRuntime(scope: IConstruct): lambda.Runtime {
+  const determine = CDK_FEATURES.determineLatestNodeRuntime();
+  // In an environment-agnostic stack, aws-cdk-lib's choice is a lookup by region, which adds a
+  // mapping of every region to the stack even when its answer is not used: it is not asked.
+  if (!determine || Token.isUnresolved(Stack.of(scope).region)) {
+    return FLOOR_RUNTIME;
+  }
+  const runtime = determine(scope);
+  if (Token.isUnresolved(runtime.name)) {
+    return FLOOR_RUNTIME;
+  }
+  const major = nodeMajor(runtime.name);
+  return major !== undefined && major >= nodeMajor(FLOOR_RUNTIME.name)! ? runtime : FLOOR_RUNTIME;
+}
+
+/**
+ * The newest `nodejsNN.x` runtime of the app's aws-cdk-lib (`Runtime.ALL`),
+ * which cdk-nag's `AwsSolutions-L1` asks every Node.js function to use.
+ */
+export function newestKnownNodeRuntime(): string {
+  let newest = FLOOR_RUNTIME.name;
   for (const runtime of lambda.Runtime.ALL) {
-    const match = /^nodejs(\d+)\.x$/.exec(runtime.name);
-    if (match && Number(match[1]) > latestMajor) {
-      latest = runtime;
-      latestMajor = Number(match[1]);
+    const major = nodeMajor(runtime.name);
+    if (major !== undefined && major > nodeMajor(newest)!) {
+      newest = runtime.name;
     }
   }
-  return latest;
+  return newest;
+}
+
+/**
+ * The `AwsSolutions-L1` acknowledgement of a function on `runtime`, when
+ * cdk-nag reports it: when `Runtime.ALL` names a newer Node.js runtime than
+ * the one aws-cdk-lib picks for every region.
+ */
+export function runtimeNagRules(runtime: lambda.Runtime): FunctionNagRule[] {
+  return runtime.name === newestKnownNodeRuntime() ? [] : [NAG_SUPPRESSIONS.runtime];
 }

@@ -10,10 +10,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
+import { validationError } from './cdk-compat';
 import { HANDLER_TIMEOUT_SECONDS, OWNER_TAG_KEY } from './contract';
+import { isAcknowledged } from './findings';
 import type { GuardTarget } from './guard-targets';
 import { addHandlerLogs } from './handler-logs';
-import { latestNodeRuntime, suppressInapplicableNagRules } from './nag';
+import { handlerRuntime, NAG_SUPPRESSIONS, runtimeNagRules, suppressInapplicableNagRules } from './nag';
 import { HandlerPermission, PolicyBudget } from './policy-budget';
 
 /**
@@ -86,8 +88,9 @@ export class StreamEncryptionProvider extends Construct {
       return existing;
     }
     if (existing) {
-      throw new Error(
-        `The construct id '${PROVIDER_ID}' is already used in stack ${stack.stackName} by another construct; rename that construct so cdk-stream-encryption can add its provider.`,
+      throw validationError(
+        existing,
+        `${existing.node.path}: the construct id '${PROVIDER_ID}' is already used in stack ${stack.stackName} by another construct; rename that construct so cdk-stream-encryption can add its provider.`,
       );
     }
     return new StreamEncryptionProvider(stack, PROVIDER_ID);
@@ -126,9 +129,10 @@ export class StreamEncryptionProvider extends Construct {
     this.logsPolicy = handlerLogs.policy;
     this.budget = new PolicyBudget(this, this.role, `${PROVIDER_ID}Policy`, () => this.claims.size);
 
+    const runtime = handlerRuntime(this);
     this.handler = new lambda.Function(this, 'Handler', {
       description: 'Turns stream server-side encryption on and off for CloudFormation (cdk-stream-encryption)',
-      runtime: latestNodeRuntime(),
+      runtime,
       architecture: lambda.Architecture.ARM_64,
       code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
       handler: 'index.handler',
@@ -140,7 +144,12 @@ export class StreamEncryptionProvider extends Construct {
     // It may log from its first invocation.
     this.handler.node.addDependency(this.logsPolicy);
 
-    suppressInapplicableNagRules(this.handler, this.logsPolicy, handlerLogs.logStreamsArn);
+    suppressInapplicableNagRules(this.handler, this.logsPolicy, handlerLogs.logStreamsArn, [
+      NAG_SUPPRESSIONS.concurrency,
+      NAG_SUPPRESSIONS.deadLetterQueue,
+      NAG_SUPPRESSIONS.vpc,
+      ...runtimeNagRules(runtime),
+    ]);
   }
 
   /** The ARN CloudFormation invokes for each custom resource. */
@@ -159,20 +168,22 @@ export class StreamEncryptionProvider extends Construct {
    * stack is refused, naming both.
    *
    * @param identity - the stream, as its ARN resolves in this stack.
-   * @param claimant - the claiming construct's path.
+   * @param claimant - the claiming construct.
    * @param prop - the prop that holds the stream, for the message.
    * @param stream - the stream construct, recorded with its L1 resource (if
    * any) for `EncryptedStreams.claimantOf`.
    */
-  public claim(identity: string, claimant: string, prop: string, stream: IConstruct): void {
+  public claim(identity: string, claimant: IConstruct, prop: string, stream: IConstruct): void {
     const owner = this.claims.get(identity);
+    const claimantPath = claimant.node.path;
     if (owner !== undefined) {
-      throw new Error(
-        `${claimant}: ${prop} is the stream ${owner} already encrypts in this stack; two constructs on one stream would undo each other's encryption. Keep one construct per stream: remove ${claimant}, or point its ${prop} at another stream.`,
+      throw validationError(
+        claimant,
+        `${claimantPath}: ${prop} is the stream ${owner} already encrypts in this stack; two constructs on one stream would undo each other's encryption. Keep one construct per stream: remove ${claimantPath}, or point its ${prop} at another stream.`,
       );
     }
-    this.claims.set(identity, claimant);
-    EncryptedStreams.of(this).record(identity, claimant, stream);
+    this.claims.set(identity, claimantPath);
+    EncryptedStreams.of(this).record(identity, claimant, prop, stream);
   }
 
   /**
@@ -181,14 +192,16 @@ export class StreamEncryptionProvider extends Construct {
    * stack that sets an option must set it to the same value; a conflicting
    * value is refused, naming both constructs.
    */
-  public configureLogs(options: HandlerLogOptions, requester: string): void {
+  public configureLogs(options: HandlerLogOptions, requesterScope: IConstruct): void {
     const { logRetention, logRemovalPolicy } = options;
+    const requester = requesterScope.node.path;
     if (logRemovalPolicy !== undefined && logRemovalPolicy !== RemovalPolicy.RETAIN && logRemovalPolicy !== RemovalPolicy.DESTROY) {
-      throw new Error(
+      throw validationError(
+        requesterScope,
         `${requester}: logRemovalPolicy must be RemovalPolicy.RETAIN (keep the handler's log group and its key; the default) or RemovalPolicy.DESTROY (delete the log group and schedule its key's deletion with the stack), got ${logRemovalPolicy}.`,
       );
     }
-    if (logRetention !== undefined && this.choose('logRetention', logRetention, requester)) {
+    if (logRetention !== undefined && this.choose('logRetention', logRetention, requesterScope)) {
       const cfn = this.logGroup.node.defaultChild as logs.CfnLogGroup;
       cfn.retentionInDays = logRetention === logs.RetentionDays.INFINITE ? undefined : logRetention;
       if (logRetention === logs.RetentionDays.INFINITE) {
@@ -198,21 +211,23 @@ export class StreamEncryptionProvider extends Construct {
         );
       }
     }
-    if (logRemovalPolicy !== undefined && this.choose('logRemovalPolicy', logRemovalPolicy, requester)) {
+    if (logRemovalPolicy !== undefined && this.choose('logRemovalPolicy', logRemovalPolicy, requesterScope)) {
       this.logGroup.applyRemovalPolicy(logRemovalPolicy);
       this.logKey.applyRemovalPolicy(logRemovalPolicy);
     }
   }
 
   /** Record `prop` = `value` for `requester`; `false` when it was set to that value before. */
-  private choose(prop: keyof HandlerLogOptions, value: logs.RetentionDays | RemovalPolicy, requester: string): boolean {
+  private choose(prop: keyof HandlerLogOptions, value: logs.RetentionDays | RemovalPolicy, requesterScope: IConstruct): boolean {
+    const requester = requesterScope.node.path;
     const earlier = this.logChoices.get(prop);
     if (earlier === undefined) {
       this.logChoices.set(prop, { value, by: requester });
       return true;
     }
     if (earlier.value !== value) {
-      throw new Error(
+      throw validationError(
+        requesterScope,
         `${requester}: ${prop} is ${describeLogOption(prop, value)}, but ${earlier.by} set ${prop} ${describeLogOption(prop, earlier.value)}, and both configure the one handler log group of stack ${Stack.of(this).stackName}; give every construct of the stack the same ${prop}, or set it on one of them only.`,
       );
     }
@@ -261,20 +276,33 @@ export class EncryptedStreams {
     return fresh;
   }
 
-  /** The claimant's path, by the stream's identity (see `streamIdentity`). */
-  private readonly byIdentity = new Map<string, string>();
+  /** The claimant, by the stream's identity (see `streamIdentity`). */
+  private readonly byIdentity = new Map<string, IConstruct>();
   /** The claimant's path, by the stream construct and by its L1 resource. */
   private readonly byConstruct = new Map<IConstruct, string>();
 
   private constructor() {}
 
-  /** Record that `claimant` encrypts `stream`, whose identity is `identity`. */
-  public record(identity: string, claimant: string, stream: IConstruct): void {
+  /**
+   * Record that `claimant` encrypts `stream`, whose identity is `identity`.
+   * A stream another stack of the stage already encrypts is refused, naming
+   * both constructs, unless the claimant (or a scope of it) acknowledged
+   * {@link TWO_STACKS_ACK}.
+   */
+  public record(identity: string, claimant: IConstruct, prop: string, stream: IConstruct): void {
+    const earlier = this.byIdentity.get(identity);
+    const claimantPath = claimant.node.path;
+    if (earlier !== undefined && Stack.of(earlier) !== Stack.of(claimant) && !isAcknowledged(claimant, TWO_STACKS_ACK)) {
+      throw validationError(
+        claimant,
+        `${claimantPath}: ${prop} is the stream that ${earlier.node.path} already encrypts from stack ${Stack.of(earlier).stackName}; encrypted from two stacks of one app, each deploy would put back its own key over the other's, and deleting either would turn the encryption off under the other. Keep one: remove ${claimantPath}, or ${earlier.node.path}, and hand the stream to the other stack through the remaining construct's encryptedDeliveryStream or encryptedStream. If the two stacks take over from each other on purpose (one deployed after the other), acknowledge it: Annotations.of(scope).acknowledgeWarning('${TWO_STACKS_ACK}', reason) on ${claimantPath} or a scope of it, before it is created.`,
+      );
+    }
     this.byIdentity.set(identity, claimant);
-    this.byConstruct.set(stream, claimant);
+    this.byConstruct.set(stream, claimantPath);
     const child = stream.node.defaultChild;
     if (child) {
-      this.byConstruct.set(child, claimant);
+      this.byConstruct.set(child, claimantPath);
     }
   }
 
@@ -284,9 +312,12 @@ export class EncryptedStreams {
    * stream's identity; `undefined` when none does.
    */
   public claimantOf(stream: IConstruct, identity: string): string | undefined {
-    return this.byConstruct.get(stream) ?? this.byIdentity.get(identity);
+    return this.byConstruct.get(stream) ?? this.byIdentity.get(identity)?.node.path;
   }
 }
+
+/** The acknowledgement that lets two stacks of one stage encrypt the same stream. */
+export const TWO_STACKS_ACK = 'cdk-stream-encryption:streamEncryptedFromTwoStacks';
 
 /** Where an app's root construct holds its `EncryptedStreams`. */
 const ENCRYPTED_STREAMS = Symbol.for('cdk-stream-encryption.EncryptedStreams');

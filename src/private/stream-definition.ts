@@ -15,6 +15,22 @@ export function cfnResourceOf<T extends CfnResource>(stream: IConstruct, type: s
 }
 
 /**
+ * The CloudFormation resources of type `type` that `construct` stands for:
+ * its own L1 resource of that type, or, for a construct of the app's own
+ * whose L1 resource is not its default child, every L1 resource of that type
+ * in its subtree. None for an imported stream or key. Only resources of that
+ * type: a subtree may hold constructs that depend on the stream (its
+ * encryption, the guard's rule).
+ */
+export function cfnResourcesOf(construct: IConstruct, type: string): CfnResource[] {
+  const own = cfnResourceOf(construct, type);
+  if (own) {
+    return [own];
+  }
+  return construct.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && c.cfnResourceType === type);
+}
+
+/**
  * The stream's name as written in the app, when it is known at synth time:
  * `name` (the imported name), or, when that is a token, the name `declared`
  * on the L1 resource of a stream defined here.

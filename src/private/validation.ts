@@ -5,9 +5,10 @@
  *
  * Not part of the public jsii API.
  */
-import { Annotations, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Duration, IResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { validationError } from './cdk-compat';
 import {
   DEFAULT_SETTLE_SECONDS,
   DEFAULT_TIMEOUT_SECONDS,
@@ -23,13 +24,32 @@ import {
  */
 export const ANSWER_GRACE_SECONDS = 60;
 
-/** A Duration prop in (possibly fractional) seconds, with an error naming the prop. */
-function durationSeconds(prop: string, duration: Duration): number {
+/** A Duration prop in (possibly fractional) seconds, with an error naming the construct and the prop. */
+function durationSeconds(scope: IConstruct, prop: string, duration: Duration): number {
   try {
     return duration.toSeconds({ integral: false });
   } catch (e) {
-    throw new Error(`${prop} cannot be read in seconds: ${(e as Error).message}`);
+    throw validationError(scope, `${scope.node.path}: ${prop} cannot be read in seconds: ${(e as Error).message}. Give it in seconds, minutes or days, e.g. Duration.seconds(30).`);
   }
+}
+
+/**
+ * A number of seconds as a user would write it, exactly: in days, hours (past
+ * a day) or minutes when it is a whole number of them, else in seconds (`90.5 seconds`, not
+ * `Duration.toHumanString`'s rounded `1 minute 30 seconds`).
+ */
+export function exactDuration(seconds: number): string {
+  const unit = (n: number, name: string) => `${n} ${name}${n === 1 ? '' : 's'}`;
+  if (seconds !== 0 && seconds % 86_400 === 0) {
+    return unit(seconds / 86_400, 'day');
+  }
+  if (seconds !== 0 && seconds % 3_600 === 0 && seconds > 3_600 * 24) {
+    return unit(seconds / 3_600, 'hour');
+  }
+  if (seconds !== 0 && seconds % 60 === 0) {
+    return unit(seconds / 60, 'minute');
+  }
+  return unit(seconds, 'second');
 }
 
 /** The bounds of a Duration prop in whole seconds, and how its message words them. */
@@ -49,17 +69,18 @@ interface SecondsRule {
  * default. An unresolved Duration is passed through for the handler to
  * check at deploy time.
  */
-function validateSeconds(duration: Duration | undefined, rule: SecondsRule): number {
+function validateSeconds(scope: IConstruct, duration: Duration | undefined, rule: SecondsRule): number {
   if (duration === undefined) {
     return rule.defaultSeconds;
   }
-  const seconds = durationSeconds(rule.prop, duration);
+  const seconds = durationSeconds(scope, rule.prop, duration);
   if (duration.isUnresolved()) {
     return seconds;
   }
   if (!Number.isInteger(seconds) || seconds < rule.min || seconds > rule.max) {
-    throw new Error(
-      `${rule.prop} must be a whole number of seconds from ${rule.range}, got ${duration.toHumanString()}; pass e.g. ${rule.example}.`,
+    throw validationError(
+      scope,
+      `${scope.node.path}: ${rule.prop} must be a whole number of seconds from ${rule.range}, got ${exactDuration(seconds)}; pass e.g. ${rule.example}.`,
     );
   }
   return seconds;
@@ -144,41 +165,68 @@ export interface SharedSettings {
 }
 
 /**
- * Check the shared props (timeout, then settle time, then removal policy,
- * then the created key's removal) and apply their defaults.
+ * Why the construct creates no key, when it does not: the key the user gave
+ * (`encryptionKey`), or the service's own key type. `keyRemovalPolicy` and
+ * `keyPendingWindow` then have no key to apply to.
  */
-export function validateSharedProps(props: SharedProps): SharedSettings {
-  const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-  const timeoutSeconds = validateSeconds(props.timeout, TIMEOUT_RULE);
-  const settleSeconds = validateSeconds(props.settleTime, SETTLE_TIME_RULE);
-  validateRemovalPolicy(removalPolicy);
-  return { timeoutSeconds, settleSeconds, removalPolicy, keyRemoval: validateKeyRemoval(props) };
+export interface NoCreatedKey {
+  /** Why, in words (`encryptionKey was given`, `keyType AWS_OWNED_CMK, which …`). */
+  readonly why: string;
+  /** What to do instead. */
+  readonly fix: string;
 }
 
 /**
- * `keyRemovalPolicy` is DESTROY or RETAIN (the default); `keyPendingWindow`
- * goes with DESTROY only, and is a whole number of days from 7 to 30.
+ * Check the shared props (timeout, then settle time, then removal policy,
+ * then the created key's removal) and apply their defaults.
+ *
+ * @param scope - the construct, named by every message.
+ * @param props - its props.
+ * @param noCreatedKey - why the construct creates no key, if it does not.
  */
-function validateKeyRemoval(props: SharedProps): KeyRemoval {
+export function validateSharedProps(scope: IConstruct, props: SharedProps, noCreatedKey?: NoCreatedKey): SharedSettings {
+  const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+  const timeoutSeconds = validateSeconds(scope, props.timeout, TIMEOUT_RULE);
+  const settleSeconds = validateSeconds(scope, props.settleTime, SETTLE_TIME_RULE);
+  validateRemovalPolicy(scope, removalPolicy);
+  return { timeoutSeconds, settleSeconds, removalPolicy, keyRemoval: validateKeyRemoval(scope, props, noCreatedKey) };
+}
+
+/**
+ * `keyRemovalPolicy` and `keyPendingWindow` apply to a key the construct
+ * creates only; `keyRemovalPolicy` is DESTROY or RETAIN (the default);
+ * `keyPendingWindow` goes with DESTROY only, and is a whole number of days
+ * from 7 to 30.
+ */
+function validateKeyRemoval(scope: IConstruct, props: SharedProps, noCreatedKey: NoCreatedKey | undefined): KeyRemoval {
   const policy = props.keyRemovalPolicy ?? RemovalPolicy.RETAIN;
   const given = props.keyRemovalPolicy !== undefined || props.keyPendingWindow !== undefined;
+  if (given && noCreatedKey) {
+    throw validationError(
+      scope,
+      `${scope.node.path}: keyRemovalPolicy and keyPendingWindow apply only to a key the construct creates, and ${noCreatedKey.why}, so it creates none; ${noCreatedKey.fix}.`,
+    );
+  }
   if (policy !== RemovalPolicy.DESTROY && policy !== RemovalPolicy.RETAIN) {
-    throw new Error(
-      `keyRemovalPolicy must be RemovalPolicy.RETAIN (keep the created key; the default) or RemovalPolicy.DESTROY (schedule its deletion after keyPendingWindow), got ${policy}.`,
+    throw validationError(
+      scope,
+      `${scope.node.path}: keyRemovalPolicy must be RemovalPolicy.RETAIN (keep the created key; the default) or RemovalPolicy.DESTROY (schedule its deletion after keyPendingWindow), got ${policy}.`,
     );
   }
   if (policy === RemovalPolicy.RETAIN) {
     if (props.keyPendingWindow !== undefined) {
-      throw new Error(
-        'keyPendingWindow was given, but keyRemovalPolicy is RETAIN (the default), so the created key is never scheduled for deletion; remove keyPendingWindow, or set keyRemovalPolicy to RemovalPolicy.DESTROY.',
+      throw validationError(
+        scope,
+        `${scope.node.path}: keyPendingWindow was given, but keyRemovalPolicy is RETAIN (the default), so the created key is never scheduled for deletion; remove keyPendingWindow, or set keyRemovalPolicy to RemovalPolicy.DESTROY.`,
       );
     }
     return { policy, given };
   }
-  const seconds = validateSeconds(props.keyPendingWindow, KEY_PENDING_WINDOW_RULE);
+  const seconds = validateSeconds(scope, props.keyPendingWindow, KEY_PENDING_WINDOW_RULE);
   if (!Token.isUnresolved(seconds) && seconds % 86_400 !== 0) {
-    throw new Error(
-      `keyPendingWindow must be a whole number of days from ${KEY_PENDING_WINDOW_RULE.range}, got ${props.keyPendingWindow!.toHumanString()}; pass e.g. ${KEY_PENDING_WINDOW_RULE.example}.`,
+    throw validationError(
+      scope,
+      `${scope.node.path}: keyPendingWindow must be a whole number of days from ${KEY_PENDING_WINDOW_RULE.range}, got ${exactDuration(seconds)}; pass e.g. ${KEY_PENDING_WINDOW_RULE.example}.`,
     );
   }
   return { policy, pendingWindowDays: seconds / 86_400, given };
@@ -187,23 +235,25 @@ function validateKeyRemoval(props: SharedProps): KeyRemoval {
 /**
  * A stream name known at synth time must match its service's rule.
  *
+ * @param scope - the construct given the stream.
  * @param prop - the prop that holds the stream (`deliveryStream`, `stream`).
  * @param name - the name as written in the app (a token passes).
  * @param pattern - the service's rule.
  * @param rule - the rule in words, for the message.
  * @param fix - how to import the stream instead, for the message.
  */
-export function validateStreamName(prop: string, name: string, pattern: RegExp, rule: string, fix: string): void {
+export function validateStreamName(scope: IConstruct, prop: string, name: string, pattern: RegExp, rule: string, fix: string): void {
   if (!Token.isUnresolved(name) && !pattern.test(name)) {
-    throw new Error(`${prop} has an invalid name '${name}': ${rule}. ${fix}`);
+    throw validationError(scope, `${scope.node.path}: ${prop} has an invalid name '${name}': ${rule}. ${fix}`);
   }
 }
 
 /** Only DESTROY and RETAIN mean something for a stream's encryption. */
-function validateRemovalPolicy(policy: RemovalPolicy): void {
+function validateRemovalPolicy(scope: IConstruct, policy: RemovalPolicy): void {
   if (policy !== RemovalPolicy.DESTROY && policy !== RemovalPolicy.RETAIN) {
-    throw new Error(
-      `removalPolicy must be RemovalPolicy.DESTROY (turn encryption off on delete) or RemovalPolicy.RETAIN (leave it on), got ${policy}.`,
+    throw validationError(
+      scope,
+      `${scope.node.path}: removalPolicy must be RemovalPolicy.DESTROY (turn encryption off on delete) or RemovalPolicy.RETAIN (leave it on), got ${policy}.`,
     );
   }
 }
@@ -222,7 +272,8 @@ function refuseAlias(scope: Construct, key: kms.IKey, service: string): void {
   const fix = ofThisApp
     ? 'Pass the key it targets instead: encryptionKey: alias.aliasTargetKey'
     : 'Pass the key it targets instead, imported by its key ARN: encryptionKey: kms.Key.fromKeyArn(this, \'Key\', \'arn:aws:kms:<region>:<account>:key/<key id>\')';
-  throw new Error(
+  throw validationError(
+    scope,
     `${scope.node.path}: encryptionKey is the KMS alias ${key.node.path}, not a key; the deploy would fail with a misleading KEY_ACCESS_DENIED, because ${service} checks the handler's permissions, which name the key ARN, not the alias. ${fix}.`,
   );
 }
@@ -249,19 +300,22 @@ export function validateKey(scope: Construct, key: kms.IKey, service: string): v
     const spec = cfnKey.keySpec;
     const usage = cfnKey.keyUsage;
     if (spec !== undefined && !Token.isUnresolved(spec) && spec !== 'SYMMETRIC_DEFAULT') {
-      throw new Error(
-        `encryptionKey ${key.node.path} has key spec ${spec}, but ${service} encrypts only with symmetric keys; use a key with keySpec KeySpec.SYMMETRIC_DEFAULT (the default).`,
+      throw validationError(
+        scope,
+        `${scope.node.path}: encryptionKey ${key.node.path} has key spec ${spec}, but ${service} encrypts only with symmetric keys; use a key with keySpec KeySpec.SYMMETRIC_DEFAULT (the default).`,
       );
     }
     if (usage !== undefined && !Token.isUnresolved(usage) && usage !== 'ENCRYPT_DECRYPT') {
-      throw new Error(
-        `encryptionKey ${key.node.path} has key usage ${usage}, but ${service} needs ENCRYPT_DECRYPT; use a key with keyUsage KeyUsage.ENCRYPT_DECRYPT (the default).`,
+      throw validationError(
+        scope,
+        `${scope.node.path}: encryptionKey ${key.node.path} has key usage ${usage}, but ${service} needs ENCRYPT_DECRYPT; use a key with keyUsage KeyUsage.ENCRYPT_DECRYPT (the default).`,
       );
     }
   }
   if (isAliasArn(key.keyArn)) {
-    throw new Error(
-      `encryptionKey has the alias ARN ${key.keyArn}; pass the key itself (e.g. kms.Key.fromKeyArn with the key ARN), because the handler's permissions are scoped to the key ARN.`,
+    throw validationError(
+      scope,
+      `${scope.node.path}: encryptionKey has the alias ARN ${key.keyArn}; pass the key itself (e.g. kms.Key.fromKeyArn with the key ARN), because the handler's permissions are scoped to the key ARN.`,
     );
   }
 }
@@ -320,8 +374,35 @@ export function validateStreamEnvironment(scope: Construct, prop: string, arn: s
   const stack = Stack.of(scope);
   const differs = (ofStream: string | undefined, ofStack: string) => !!ofStream && !Token.isUnresolved(ofStack) && ofStream !== ofStack;
   if (differs(account, stack.account) || differs(region, stack.region)) {
-    throw new Error(
+    throw validationError(
+      scope,
       `${scope.node.path}: ${prop} ${arn} is in account ${account}, region ${region}, but stack ${stack.stackName} deploys to account ${stack.account}, region ${stack.region}; the handler can only encrypt a stream of its own stack's account and region. Add this construct to a stack with env { account: '${account}', region: '${region}' }, or import the stream that stack really holds.`,
     );
   }
+}
+
+/**
+ * A given key must be in the stream's region: KMS keys are regional, and a
+ * stream's service encrypts it only with a key of its own region. Known at
+ * synth time when both regions are: the key's from its ARN or its stack, the
+ * stream's from its ARN or its stack (a stream imported by name is in the
+ * stack's region).
+ *
+ * @param scope - the construct given the key.
+ * @param key - the given key.
+ * @param stream - the stream.
+ * @param streamProp - the prop that holds the stream (`deliveryStream`, `stream`).
+ * @param service - the service that encrypts with the key (`Firehose`, `Kinesis`).
+ */
+export function validateKeyRegion(scope: IConstruct, key: kms.IKey, stream: IResource, streamProp: string, service: string): void {
+  const keyRegion = key.env.region;
+  const streamRegion = stream.env.region;
+  if (Token.isUnresolved(keyRegion) || Token.isUnresolved(streamRegion) || !keyRegion || !streamRegion || keyRegion === streamRegion) {
+    return;
+  }
+  const keyName = Token.isUnresolved(key.keyArn) ? key.node.path : key.keyArn;
+  throw validationError(
+    scope,
+    `${scope.node.path}: encryptionKey ${keyName} is in region ${keyRegion}, but ${streamProp} is in region ${streamRegion}; KMS keys are regional, and ${service} encrypts a stream only with a key of the stream's region. Pass a key in ${streamRegion}: one defined in a stack with env { region: '${streamRegion}' }, a replica of a multi-Region key there, or leave encryptionKey out for a key the construct creates.`,
+  );
 }

@@ -29,8 +29,8 @@ function kmsStatements(statements: any[]): any[] {
   return statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
 }
 
-function deliveryStream(stack: Stack): firehose.IDeliveryStream {
-  return firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders');
+function deliveryStream(stack: Stack, name = 'orders'): firehose.IDeliveryStream {
+  return firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', name);
 }
 
 function dataStream(stack: Stack): kinesis.IStream {
@@ -317,7 +317,7 @@ describe('the handler\'s log group', () => {
     const one = newStack('One');
     const two = new Stack(one.node.scope as Construct, 'Two', { env: { account: '123456789012', region: 'eu-west-1' } });
     new DeliveryStreamEncryption(one, 'OrdersSse', { deliveryStream: deliveryStream(one), logRetention: logs.RetentionDays.ONE_MONTH });
-    new DeliveryStreamEncryption(two, 'OrdersSse', { deliveryStream: deliveryStream(two), logRetention: logs.RetentionDays.ONE_WEEK });
+    new DeliveryStreamEncryption(two, 'OrdersSse', { deliveryStream: deliveryStream(two, 'other'), logRetention: logs.RetentionDays.ONE_WEEK });
     expect([logGroup(one)[1].Properties.RetentionInDays, logGroup(two)[1].Properties.RetentionInDays]).toEqual([30, 7]);
   });
 });

@@ -1,38 +1,100 @@
 /**
- * How the handler meets cdk-nag in both generations: the newest Node.js runtime the app's
- * aws-cdk-lib knows (cdk-nag's AwsSolutions-L1), and finding ids written as cdk-nag writes them
+ * How the handler meets cdk-nag in both generations: the Node.js runtime aws-cdk-lib picks for the
+ * stack's region (cdk-nag's AwsSolutions-L1 acknowledged when a newer one exists), and finding ids written as cdk-nag writes them
  * (cdk-nag 3 matches an acknowledgement by the whole id).
  */
+import * as cdk from 'aws-cdk-lib';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
 import { DeliveryStreamEncryption } from '../../src';
-import { flattenCfnReference, latestNodeRuntime } from '../../src/private/nag';
+import { CDK_FEATURES } from '../../src/private/cdk-compat';
+import { FLOOR_RUNTIME, flattenCfnReference, handlerRuntime, NAG_SUPPRESSIONS, newestKnownNodeRuntime } from '../../src/private/nag';
 
-describe('the handler runtime', () => {
-  test('is the newest nodejsNN.x of Runtime.ALL, and at least Node.js 22', () => {
-    const majors = lambda.Runtime.ALL.map((r) => /^nodejs(\d+)\.x$/.exec(r.name)).filter((m) => m).map((m) => Number(m![1]));
-    const newest = Math.max(22, ...majors);
-    expect(latestNodeRuntime().name).toBe(`nodejs${newest}.x`);
-  });
+/** A stack with every function of the library: the handler and the guard. */
+function guardedStack(env: { account: string; region: string } | 'agnostic' = { account: '123456789012', region: 'us-east-1' }): Stack {
+  const stack = new Stack(new App(), 'Stack', { env: env === 'agnostic' ? undefined : env });
+  new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'S', 'orders'), repair: true });
+  return stack;
+}
 
-  test('a runtime the app\'s aws-cdk-lib adds later is picked at synth', () => {
-    const added = new lambda.Runtime('nodejs98.x', lambda.RuntimeFamily.NODEJS);
-    lambda.Runtime.ALL.push(added);
-    try {
-      expect(latestNodeRuntime()).toBe(added);
-      const stack = new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
-      new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'S', 'orders') });
-      Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs98.x' });
-    } finally {
-      lambda.Runtime.ALL.splice(lambda.Runtime.ALL.indexOf(added), 1);
+/** The runtime and the cdk-nag 2 suppressions of each of the library's functions. */
+function functionsOf(stack: Stack): Array<{ runtime: unknown; suppressed: string[] }> {
+  return Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map((f: any) => ({
+    runtime: f.Properties.Runtime,
+    suppressed: (f.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((r: any) => r.id),
+  }));
+}
+
+describe('the runtime of the handler and the guard', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test('at the floor: aws-cdk-lib\'s determineLatestNodeRuntime names Node.js 20 (its old region facts), so both get Node.js 22, the newest it knows: no L1 to acknowledge', () => {
+    expect(lambda.determineLatestNodeRuntime(new Stack(new App(), 'S', { env: { region: 'us-east-1' } })).name).toBe('nodejs20.x');
+    expect(newestKnownNodeRuntime()).toBe('nodejs22.x');
+    const functions = functionsOf(guardedStack());
+    expect(functions).toHaveLength(2);
+    for (const f of functions) {
+      expect(f.runtime).toBe('nodejs22.x');
+      expect(f.suppressed).not.toContain('AwsSolutions-L1');
     }
   });
 
-  test('a runtime family other than Node.js, or a variable name, is never picked', () => {
-    expect(latestNodeRuntime().family).toBe(lambda.RuntimeFamily.NODEJS);
-    expect(latestNodeRuntime().name).not.toBe(lambda.Runtime.NODEJS_LATEST.name);
+  test('with a newer aws-cdk-lib: the runtime it picks for the region, not the newest of Runtime.ALL, with AwsSolutions-L1 acknowledged for cdk-nag 2 (metadata) and 3 (Validations)', () => {
+    const nodejs24 = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS);
+    const nodejs26 = new lambda.Runtime('nodejs26.x', lambda.RuntimeFamily.NODEJS);
+    try {
+      const asked: string[] = [];
+      jest.spyOn(CDK_FEATURES, 'determineLatestNodeRuntime').mockReturnValue((scope) => {
+        asked.push(Stack.of(scope).region);
+        return nodejs24;
+      });
+      // cdk-nag 3 reads aws-cdk-lib's Validations acknowledgements, which the floor lacks: stand in for them.
+      const acknowledged: Array<{ path: string; id: string; reason: string }> = [];
+      const lib = cdk as unknown as Record<string, unknown>;
+      Object.defineProperty(lib, 'Validations', {
+        configurable: true,
+        value: {
+          of: (scope: IConstruct) => ({
+            acknowledge: (...rules: Array<{ id: string; reason: string }>) =>
+              acknowledged.push(...rules.map((r) => ({ path: scope.node.path, ...r }))),
+          }),
+        },
+      });
+      let stack: Stack;
+      try {
+        stack = guardedStack({ account: '123456789012', region: 'eu-south-2' });
+      } finally {
+        delete lib.Validations;
+      }
+      expect(asked).toEqual(['eu-south-2', 'eu-south-2']);
+      for (const f of functionsOf(stack)) {
+        expect(f.runtime).toBe('nodejs24.x');
+        expect(f.suppressed).toContain('AwsSolutions-L1');
+      }
+      expect(acknowledged.filter((a) => a.id === 'AwsSolutions-L1')).toEqual([
+        { path: 'Stack/CdkStreamEncryptionProvider/Handler', id: 'AwsSolutions-L1', reason: NAG_SUPPRESSIONS.runtime.reason },
+        { path: 'Stack/CdkStreamEncryptionGuard/Function', id: 'AwsSolutions-L1', reason: NAG_SUPPRESSIONS.runtime.reason },
+      ]);
+    } finally {
+      lambda.Runtime.ALL.splice(lambda.Runtime.ALL.indexOf(nodejs24), 1);
+      lambda.Runtime.ALL.splice(lambda.Runtime.ALL.indexOf(nodejs26), 1);
+    }
+  });
+
+  test('Node.js 22 without determineLatestNodeRuntime, in an environment-agnostic stack (a lookup by region), and instead of an older runtime', () => {
+    jest.spyOn(CDK_FEATURES, 'determineLatestNodeRuntime').mockReturnValue(undefined);
+    expect(handlerRuntime(guardedStack())).toBe(FLOOR_RUNTIME);
+    jest.restoreAllMocks();
+    const agnostic = guardedStack('agnostic');
+    for (const f of functionsOf(agnostic)) expect(f.runtime).toBe('nodejs22.x');
+    // aws-cdk-lib's lookup by region, not asked: it would add a mapping the template does not use.
+    expect(Object.keys(Template.fromStack(agnostic).toJSON().Mappings ?? {})).not.toContain('LatestNodeRuntimeMap');
+    expect(lambda.determineLatestNodeRuntime(new Stack(new App(), 'Probe')).name).toMatch(/^\$\{Token/);
+    jest.spyOn(CDK_FEATURES, 'determineLatestNodeRuntime').mockReturnValue(() => lambda.Runtime.NODEJS_18_X);
+    expect(handlerRuntime(guardedStack())).toBe(FLOOR_RUNTIME);
   });
 });
 

@@ -312,8 +312,8 @@ describe.each(KINDS)('$construct', (kind) => {
     });
 
     test.each([
-      ['a given key', (stack: Stack): KindProps => ({ encryptionKey: new kms.Key(stack, 'UserKey') }), 'encryptionKey was given; remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself'],
-      [`${kind.serviceKeyType}`, (): KindProps => ({ serviceKey: true }), `keyType ${kind.serviceKeyType}, which uses `],
+      ['a given key', (stack: Stack): KindProps => ({ encryptionKey: new kms.Key(stack, 'UserKey') }), 'encryptionKey was given, so it creates none; remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself'],
+      [`${kind.serviceKeyType}`, (): KindProps => ({ serviceKey: true }), `keyType is ${kind.serviceKeyType}, which uses `],
     ])('keyRemovalPolicy with %s is refused, naming the construct', (_name, props, message) => {
       const make = () => {
         const stack = newStack();
@@ -358,11 +358,11 @@ describe.each(KINDS)('$construct', (kind) => {
       expect(twice(newStack(), first, second)).not.toThrow();
     });
 
-    test('the same stream name in two stacks is accepted', () => {
+    test('the same stream name in two stacks of other regions is accepted: two streams', () => {
       const app = new App();
-      for (const id of ['A', 'B']) {
-        const stack = new Stack(app, id, { env: { account: '123456789012', region: 'eu-west-1' } });
-        expect(() => kind.encrypt(stack, 'Sse', kind.imported(stack, 'clicks'))).not.toThrow();
+      for (const [id, region] of [['A', 'eu-west-1'], ['B', 'us-east-1']]) {
+        const stack = new Stack(app, id, { env: { account: '123456789012', region } });
+        expect(() => kind.encrypt(stack, 'Sse', kind.importedByArn(stack, 'Clicks', kind.literalArn('clicks', region)))).not.toThrow();
       }
     });
   });
@@ -492,7 +492,7 @@ describe.each(KINDS)('$construct', (kind) => {
       const a = new Stack(app, 'A');
       const b = new Stack(app, 'B');
       kind.encrypt(a, 'Sse', kind.imported(a));
-      kind.encrypt(b, 'Sse', kind.imported(b));
+      kind.encrypt(b, 'Sse', kind.imported(b, 'other'));
       Template.fromStack(a).resourceCountIs('AWS::Lambda::Function', 1);
       Template.fromStack(b).resourceCountIs('AWS::Lambda::Function', 1);
     });

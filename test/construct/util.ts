@@ -6,6 +6,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
+import { dependencyCycle } from '../../local-cloud/cfn/graph';
 import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
 import { PROVIDER_ID } from '../../src/private/provider';
 
@@ -22,6 +23,17 @@ export function newStack(id = 'TestStack'): Stack {
 export function snapshotOf(stack: Stack): unknown {
   const json = JSON.stringify(Template.fromStack(stack).toJSON());
   return JSON.parse(json.replace(/[0-9a-f]{64}(\.zip)?/g, (_m, zip) => `<asset-hash>${zip ?? ''}`));
+}
+
+/**
+ * The template has no dependency cycle (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `DependsOn`), which
+ * CloudFormation would refuse; the aws-cdk-lib at the floor does not look for one at synth.
+ * Returns the template, for further assertions.
+ */
+export function expectNoDependencyCycle(stack: Stack): Record<string, any> {
+  const template = Template.fromStack(stack).toJSON();
+  expect(dependencyCycle(template.Resources ?? {})).toBeUndefined();
+  return template;
 }
 
 /** The handler's managed policies that name streams and keys (its logs policy aside), keyed by logical id. */

@@ -2,7 +2,7 @@
  * The dependency order of the local CloudFormation: what a resource depends on, and running
  * resources in that order (creates, updates) or its reverse (deletes).
  */
-import { dependenciesOf, runInOrder, topologicalOrder } from '../../local-cloud/cfn';
+import { dependenciesOf, dependencyCycle, runInOrder, topologicalOrder } from '../../local-cloud/cfn';
 
 const RESOURCES = {
   Key: { Type: 'AWS::KMS::Key' },
@@ -45,4 +45,14 @@ test('a failure: its dependents are never started; with stopOnFailure nothing mo
   const ids = ['A', 'B', 'C'];
   const chain = (id: string) => new Set(id === 'C' ? ['B'] : []);
   expect(await runInOrder(ids, chain, (id) => id !== 'A', { stopOnFailure: true })).toEqual(['A', 'B']);
+});
+
+test('a dependency cycle is found through DependsOn, Ref, Fn::GetAtt and Fn::Sub, and none in an acyclic template', () => {
+  expect(dependencyCycle(RESOURCES)).toBeUndefined();
+  const cyclic = {
+    ...RESOURCES,
+    Key: { Type: 'AWS::KMS::Key', Properties: { Description: { 'Fn::Sub': '${Custom.Name}' } } },
+  };
+  expect(dependencyCycle(cyclic)).toEqual(['Key', 'Custom', 'Fn', 'Policy', 'Key']);
+  expect(dependencyCycle({ A: { Type: 'X', DependsOn: 'B' }, B: { Type: 'X', Properties: { P: { Ref: 'A' } } } })).toEqual(['A', 'B', 'A']);
 });
