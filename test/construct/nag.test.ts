@@ -54,7 +54,7 @@ describe('the feature flags `cdk init` writes', () => {
   // `@aws-cdk/core:enablePartitionLiterals` (set by `cdk init` since aws-cdk-lib 2.38): a stack with
   // a known region writes `arn:aws:` where it wrote `arn:${AWS::Partition}:`, and cdk-nag 2 reports the
   // log-stream wildcard with that ARN.
-  test.failing('cdk-nag 2 finds no unsuppressed log-stream wildcard with partition literals', () => {
+  test('cdk-nag 2 finds no unsuppressed log-stream wildcard with partition literals', () => {
     const app = new App({ context: { '@aws-cdk/core:enablePartitionLiterals': true } });
     const stack = new Stack(app, 'Literal', { env: { account: '123456789012', region: 'us-east-1' } });
     new DeliveryStreamEncryption(stack, 'Sse', {
