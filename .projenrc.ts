@@ -278,6 +278,12 @@ project.addTask('check:matrix', {
   steps: [{ spawn: bundle.name }, { exec: 'ts-node -T scripts/check-matrix.ts', receiveArgs: true }],
 });
 
+// Whether the newest column is still the newest (asks the npm registry); not part of `npm test`.
+project.addTask('check:newest', {
+  description: 'Ask the npm registry which pins of the newest column of matrix/versions.json (and of the TypeScript app) a release has passed; exits 1 when any has',
+  exec: 'ts-node -T scripts/check-newest.ts',
+});
+
 for (const task of [integSnapshot, checkExample, checkRosetta, checkBindings, checkPackage]) {
   project.testTask.spawn(task);
 }

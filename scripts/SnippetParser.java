@@ -4,10 +4,20 @@
  * class path) and prints, for each file, its syntax errors and its imports as
  * one JSON object per line:
  *
- *   {"file":"...","errors":["12:5: ';' expected"],"imports":[{"name":"a.b.C","static":false,"jdk":null}]}
+ *   {"file":"...","errors":["12:5: ';' expected"],"imports":[{"name":"a.b.C","static":false,"jdk":null}],
+ *    "names":[{"name":"Environment","line":9,"jdk":false}]}
  *
  * "jdk" says, for an import of a java.* or javax.* name, whether this JDK has
  * that class (or package, for `.*`); it is null for every other import.
+ *
+ * "names" are the simple names the file uses as types or as the start of a
+ * qualified name (an identifier that starts with an upper-case letter, as
+ * class names do and rosetta's variable names do not), except those the file
+ * declares itself (classes, type parameters, variables, parameters), each
+ * once, at its first use. "jdk" says whether the JDK resolves it: a class of
+ * java.lang, or of a java.* or javax.* package the file imports on demand.
+ * Whether the other names are imported is for the caller to decide: only it
+ * knows the jsii assemblies' packages.
  *
  * scripts/rosetta-programs.ts compiles this file into a temporary folder with
  * javac and runs it on the Java translations of the README's snippets; it
@@ -15,12 +25,23 @@
  * file was read (syntax errors are reported, not fatal), 2 when a file cannot
  * be read or no compiler is available.
  */
+import com.sun.source.tree.ClassTree;
 import com.sun.source.tree.CompilationUnitTree;
+import com.sun.source.tree.IdentifierTree;
 import com.sun.source.tree.ImportTree;
+import com.sun.source.tree.TypeParameterTree;
+import com.sun.source.tree.VariableTree;
 import com.sun.source.util.JavacTask;
+import com.sun.source.util.SourcePositions;
+import com.sun.source.util.TreeScanner;
+import com.sun.source.util.Trees;
 import java.io.File;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Locale;
 import javax.tools.Diagnostic;
 import javax.tools.DiagnosticCollector;
@@ -51,10 +72,21 @@ public final class SnippetParser {
         Iterable<? extends JavaFileObject> units = files.getJavaFileObjects(file);
         JavacTask task = (JavacTask) compiler.getTask(null, files, diagnostics, List.of("-proc:none"), null, units);
         List<String> imports = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        SourcePositions positions = Trees.instance(task).getSourcePositions();
         for (CompilationUnitTree unit : task.parse()) {
+          List<String> jdkPackages = new ArrayList<>(List.of("java.lang"));
           for (ImportTree imp : unit.getImports()) {
-            imports.add("{\"name\":" + json(imp.getQualifiedIdentifier().toString()) + ",\"static\":" + imp.isStatic()
-                + ",\"jdk\":" + inJdk(imp.getQualifiedIdentifier().toString(), imp.isStatic()) + "}");
+            String name = imp.getQualifiedIdentifier().toString();
+            imports.add("{\"name\":" + json(name) + ",\"static\":" + imp.isStatic()
+                + ",\"jdk\":" + inJdk(name, imp.isStatic()) + "}");
+            if (!imp.isStatic() && name.endsWith(".*") && (name.startsWith("java.") || name.startsWith("javax."))) {
+              jdkPackages.add(name.substring(0, name.length() - 2));
+            }
+          }
+          for (Map.Entry<String, Long> used : usedNames(unit, positions).entrySet()) {
+            boolean jdk = jdkPackages.stream().anyMatch((pkg) -> loads(pkg + "." + used.getKey()));
+            names.add("{\"name\":" + json(used.getKey()) + ",\"line\":" + used.getValue() + ",\"jdk\":" + jdk + "}");
           }
         }
         List<String> errors = new ArrayList<>();
@@ -65,10 +97,53 @@ public final class SnippetParser {
         }
         out.append("{\"file\":").append(json(path))
             .append(",\"errors\":[").append(String.join(",", errors))
-            .append("],\"imports\":[").append(String.join(",", imports)).append("]}\n");
+            .append("],\"imports\":[").append(String.join(",", imports))
+            .append("],\"names\":[").append(String.join(",", names)).append("]}\n");
       }
     }
     System.out.print(out);
+  }
+
+  /**
+   * The simple names `unit` uses that start with an upper-case letter (types,
+   * and the first part of a qualified name such as `Environment.builder()`),
+   * with the line of their first use, but for the names it declares itself.
+   */
+  private static Map<String, Long> usedNames(CompilationUnitTree unit, SourcePositions positions) {
+    Set<String> declared = new HashSet<>();
+    Map<String, Long> used = new LinkedHashMap<>();
+    new TreeScanner<Void, Void>() {
+      @Override
+      public Void visitClass(ClassTree node, Void unused) {
+        declared.add(node.getSimpleName().toString());
+        return super.visitClass(node, unused);
+      }
+
+      @Override
+      public Void visitTypeParameter(TypeParameterTree node, Void unused) {
+        declared.add(node.getName().toString());
+        return super.visitTypeParameter(node, unused);
+      }
+
+      @Override
+      public Void visitVariable(VariableTree node, Void unused) {
+        declared.add(node.getName().toString());
+        return super.visitVariable(node, unused);
+      }
+
+      @Override
+      public Void visitIdentifier(IdentifierTree node, Void unused) {
+        String name = node.getName().toString();
+        if (!name.isEmpty() && Character.isUpperCase(name.charAt(0)) && !used.containsKey(name)) {
+          long position = positions.getStartPosition(unit, node);
+          used.put(name, position < 0 ? 0 : unit.getLineMap().getLineNumber(position));
+        }
+        return null;
+      }
+    }.scan(unit, null);
+    // An import's first part is an identifier too, but a package's, so lower-case.
+    used.keySet().removeAll(declared);
+    return used;
   }
 
   /** For a java.* or javax.* import, whether this JDK has it ("true"/"false"); "null" otherwise. */

@@ -16,11 +16,13 @@
  *   a module and member of the jsii assemblies (aws-cdk-lib, constructs, this
  *   library: their `targets.python.module` mapping) or of the standard
  *   library; every class, static member and keyword argument reached from an
- *   imported name exists in the assemblies.
+ *   imported name exists in the assemblies; every name it reads is imported,
+ *   assigned or a builtin.
  * - Java: each parses (the JDK's `JavacTask.parse()`, with rosetta's
- *   top-level statements moved into a method of a wrapper class), and every
+ *   top-level statements moved into a method of a wrapper class), every
  *   `import` names a package and class of the assemblies'
- *   `targets.java.package` mapping, or of the JDK.
+ *   `targets.java.package` mapping, or of the JDK, and every class it uses
+ *   (`Environment.builder()` for a struct literal) is imported.
  * Full type-checking against the published Java and Python bindings of
  * aws-cdk-lib and constructs is not done: it needs their jar and wheel from
  * Maven Central and PyPI, which this project's machines and CI cannot reach.
@@ -113,7 +115,7 @@ console.log(
   `rosetta: ${snippets.length} snippet(s) compiled (${readmeSnippets} from README.md, ${snippets.length - readmeSnippets} from the API docs), ` +
     `translated to ${Object.keys(LANGUAGES).join(' and ')} in ${path.relative(ROOT, OUT_DIR)}/; ` +
     `the README's ${readmeSnippets} compile as Python (imports, classes, static members and keyword arguments found in ` +
-    `${index.assemblies.join(', ')}) and parse as Java (imports found)`,
+    `${index.assemblies.join(', ')}; every name read imported or assigned) and parse as Java (imports found; every class used imported)`,
 );
 
 /** A file name for a snippet, from where it was found: `README-L12`, `DeliveryStreamEncryption-example`. */

@@ -13,8 +13,11 @@
  *   the callee (scripts/rosetta_python_check.py, run with python3).
  * - Java: each translation parses as a Java compilation unit (the JDK's
  *   `JavacTask.parse()`, scripts/SnippetParser.java compiled with javac into a
- *   temporary folder), and every `import` names a package (and class) of the
- *   assemblies' `targets.java.package` mapping, or of the running JDK.
+ *   temporary folder), every `import` names a package (and class) of the
+ *   assemblies' `targets.java.package` mapping, or of the running JDK, and
+ *   every class it uses (`Environment.builder()`, `new Foo()`, a declared
+ *   type) is imported: by name, or on demand from a package that has it, or
+ *   is java.lang's or declared in the file.
  *   rosetta emits a whole program's statements at the top level; the check
  *   moves them into a method of a wrapper class (see {@link wrapJava}).
  *
@@ -364,6 +367,8 @@ interface ParsedJava {
   readonly file: string;
   readonly errors: string[];
   readonly imports: Array<{ name: string; static: boolean; jdk: boolean | null }>;
+  /** The upper-case simple names it uses but does not declare, with the line of their first use and whether the JDK resolves them. */
+  readonly names: Array<{ name: string; line: number; jdk: boolean }>;
 }
 
 /**
@@ -401,6 +406,13 @@ export function checkJavaPrograms(translations: Translation[], index: ProgramInd
         const problem = javaImportProblem(imp, index);
         if (problem) {
           problems.push(`${name}: ${problem}`);
+        }
+      }
+      for (const used of parsed.names) {
+        const problem = javaNameProblem(used, parsed.imports, index);
+        if (problem) {
+          const text = file?.lines[used.line - 1]?.trim();
+          problems.push(`${name}: ${problem}${text ? ` (in \`${text}\`)` : ''}`);
         }
       }
     }
@@ -448,4 +460,39 @@ export function javaImportProblem(imp: { name: string; static: boolean; jdk: boo
     return `${what}: package ${pkg} has no type ${typeName || rest.join('.')}`;
   }
   return `${what}: no package of the jsii assemblies (${index.assemblies.join(', ')}) nor of the JDK`;
+}
+
+/**
+ * What is wrong with a simple name a Java translation uses, or undefined when
+ * an import brings it in: a single-type import that ends with it (whether
+ * that import exists is {@link javaImportProblem}'s to say), a static import
+ * of it, an on-demand import of an assemblies' package (or class) that has
+ * it, or the JDK (java.lang, a java.* or javax.* package imported on demand).
+ */
+export function javaNameProblem(
+  used: { name: string; jdk: boolean },
+  imports: Array<{ name: string; static: boolean }>,
+  index: ProgramIndex,
+): string | undefined {
+  const { name } = used;
+  if (imports.some((imp) => !imp.name.endsWith('.*') && imp.name.endsWith(`.${name}`))) {
+    return undefined;
+  }
+  const onDemand = imports.filter((imp) => imp.name.endsWith('.*')).map((imp) => imp.name.slice(0, -2));
+  const inAssemblies = onDemand.some((owner) => {
+    if (index.java[owner]?.includes(name)) {
+      return true;
+    }
+    // `import a.b.Outer.*` brings in Outer's nested types.
+    const pkg = Object.keys(index.java).find((p) => owner.startsWith(`${p}.`));
+    return pkg !== undefined && index.java[pkg].includes(`${owner.slice(pkg.length + 1)}.${name}`);
+  });
+  if (inAssemblies || used.jdk) {
+    return undefined;
+  }
+  const candidates = Object.entries(index.java)
+    .filter(([, types]) => types.includes(name))
+    .map(([pkg]) => `${pkg}.${name}`);
+  const hint = candidates.length > 0 ? `: import ${candidates.slice(0, 3).join(' or ')}` : '';
+  return `uses ${name} without importing it${hint}`;
 }

@@ -12,12 +12,16 @@ For each file this prints one JSON line, {"file": ..., "problems": ["LINE: ..."]
   of Python's standard library) and a member that module has;
 - every `Module.Type`, `Type.static_member` and `Type(...)` reached from an
   imported name must exist, and the keyword arguments of a call to a type or
-  a static method must be parameters or struct properties of the callee.
+  a static method must be parameters or struct properties of the callee;
+- every name the file reads must be imported, assigned or defined in it (in
+  any scope: the check does not follow Python's scoping rules), or a builtin,
+  unless the file imports `*`.
 
 Names that are not imported (local variables, attributes of values) are not
 followed: their types are not known without the bindings themselves.
 """
 import ast
+import builtins
 import json
 import os
 import py_compile
@@ -46,6 +50,7 @@ def main():
                 checker = Checker(modules, roots, assemblies)
                 checker.visit(tree)
                 problems.extend(checker.problems)
+                problems.extend(undefined_names(tree))
             print(json.dumps({"file": path, "problems": problems}))
 
 
@@ -164,6 +169,37 @@ class Checker(ast.NodeVisitor):
             self.visit(arg)
         for kw in node.keywords:
             self.visit(kw.value)
+
+
+def undefined_names(tree):
+    """One problem for each name the module reads that nothing in it binds and that is not a builtin."""
+    bound = set(dir(builtins))
+    star = False
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    star = True
+                bound.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+    if star:
+        return []
+    problems = []
+    seen = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound and node.id not in seen:
+            seen.add(node.id)
+            problems.append((node.lineno, f"{node.lineno}: uses {node.id} without importing or defining it"))
+    return [text for _, text in sorted(problems)]
 
 
 if __name__ == "__main__":

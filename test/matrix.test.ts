@@ -19,7 +19,7 @@ function checkJs(column: string, ...extraArgs: string[]): { status: number | nul
   const result = spawnSync(
     path.join(root, 'node_modules', '.bin', 'ts-node'),
     ['-T', 'scripts/check-matrix.ts', '--columns', column, '--apps', 'js', '--workdir', path.join(workdir, column), ...extraArgs],
-    { cwd: root, encoding: 'utf8', env: { ...process.env, MATRIX_COLUMNS: '', MATRIX_STRIP_SUPPRESSIONS: '' } },
+    { cwd: root, encoding: 'utf8', env: { ...process.env, MATRIX_COLUMNS: '', MATRIX_STRIP_SUPPRESSIONS: '', MATRIX_INVALID_RESOURCE: '' } },
   );
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
@@ -54,17 +54,27 @@ describe.each([
   test('fails, naming the rules, when the library\'s suppressions are stripped', () => {
     const { status, output } = checkJs(column, '--strip-suppressions');
     expect(status).not.toBe(0);
-    expect(output).toMatch(/\[\/MatrixJs\/CdkStreamEncryptionProvider\/Handler\/Resource\] NIST\.800\.53\.R5-LambdaDLQ\b/);
+    expect(output).toMatch(/\[\/MatrixJsStreams\/CdkStreamEncryptionProvider\/Handler\/Resource\] NIST\.800\.53\.R5-LambdaDLQ\b/);
+    expect(output).toMatch(/\[\/MatrixJsStreams\/Guard\/Function\/Resource\] NIST\.800\.53\.R5-LambdaConcurrency\b/);
     expect(output).toMatch(/\bAwsSolutions-IAM5\b/);
     // the acknowledgement of the encryption rule on a stream defined in the app that the library encrypts
-    expect(output).toMatch(/\[\/MatrixJs\/Clicks\/Resource\] AwsSolutions-KDF1\b/);
-    expect(output).toContain(`the version matrix found cdk-nag errors on the library's resources in matrix ${column}/js (suppressions stripped)`);
+    expect(output).toMatch(/\[\/MatrixJsStreams\/Clicks\/Resource\] AwsSolutions-KDF1\b/);
+    expect(output).toContain(`the version matrix found errors (cdk-nag's on the library's resources, or CloudFormation validation's) in matrix ${column}/js (suppressions stripped)`);
   }, 120_000);
 
   test('passes with the suppressions, from the same install', () => {
     const { status, output } = checkJs(column);
     expect(output).toContain(`matrix ${column}: reusing the install`);
-    expect(output).toContain(`matrix ${column}/js: no cdk-nag error on the library's resources`);
+    expect(output).toContain(`matrix ${column}/js: no cdk-nag error on the library's resources, no CloudFormation validation error`);
     expect(status).toBe(0);
   }, 120_000);
 });
+
+// aws-cdk-lib validates templates against CloudFormation's schemas and rules from 2.262.0
+// (`@aws-cdk/core:validateAgainstDefaultRules`, which `cdk init` sets): the newest column only.
+test('version matrix, newest column: a CloudFormation validation error fails the check, on any resource', () => {
+  const { status, output } = checkJs('newest', '--invalid-resource');
+  expect(status).not.toBe(0);
+  expect(output).toMatch(/\[\/MatrixJsKeys\/Invalid\] F3002: TopicNam\b/);
+  expect(output).toContain('in matrix newest/js (an invalid resource added)');
+}, 120_000);

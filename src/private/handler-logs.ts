@@ -4,7 +4,7 @@
  *
  * Not part of the public jsii API.
  */
-import { ArnFormat, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -74,6 +74,9 @@ export function addHandlerLogs(scope: Construct, role: iam.IRole, options: Handl
   const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
   const logGroupName = `/cdk-stream-encryption/${stack.stackName}/${stackUuid}${options.nameSuffix ?? ''}`;
   const logGroupArn = stack.formatArn({
+    // The partition as the pseudo parameter also under `@aws-cdk/core:enablePartitionLiterals`
+    // (which `cdk init` sets): the cdk-nag 2 suppression of the log-stream wildcard matches it.
+    partition: Aws.PARTITION,
     service: 'logs',
     resource: 'log-group',
     resourceName: logGroupName,

@@ -4,10 +4,11 @@
  * (cdk-nag 3 matches an acknowledgement by the whole id).
  */
 import * as cdk from 'aws-cdk-lib';
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { DeliveryStreamEncryption } from '../../src';
 import { CDK_FEATURES } from '../../src/private/cdk-compat';
@@ -108,6 +109,25 @@ describe('finding ids as cdk-nag writes them', () => {
     expect(flattenCfnReference({ 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }))
       .toBe('{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}');
     expect(flattenCfnReference(undefined)).toBe('');
+  });
+});
+
+describe('the feature flags `cdk init` writes', () => {
+  // `@aws-cdk/core:enablePartitionLiterals` (set by `cdk init` since aws-cdk-lib 2.38): a stack with
+  // a known region writes `arn:aws:` where it wrote `arn:${AWS::Partition}:`, and cdk-nag 2 reports the
+  // log-stream wildcard with that ARN.
+  test('cdk-nag 2 finds no unsuppressed log-stream wildcard with partition literals', () => {
+    const app = new App({ context: { '@aws-cdk/core:enablePartitionLiterals': true } });
+    const stack = new Stack(app, 'Literal', { env: { account: '123456789012', region: 'us-east-1' } });
+    new DeliveryStreamEncryption(stack, 'Sse', {
+      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'S', 'orders'),
+      repair: true,
+    });
+    Aspects.of(app).add(new AwsSolutionsChecks());
+    const logsPolicies = Object.keys(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy')).filter((id) => id.includes('LogsPolicy'));
+    expect(logsPolicies).toHaveLength(2);
+    const wildcards = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-IAM5\\[Resource::arn:aws:logs:'));
+    expect(wildcards).toEqual([]);
   });
 });
 

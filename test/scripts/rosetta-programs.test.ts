@@ -121,7 +121,7 @@ describe('Python translations', () => {
     ];
     const problems = checkPythonPrograms(broken, index);
     const of = (name: string) => problems.filter((p) => p.startsWith(`${name}:`));
-    expect(of('class')).toEqual(['class:1: module aws_cdk has no member Stak']);
+    expect(of('class')).toEqual(['class:1: module aws_cdk has no member Stak', 'class:7: uses Stack without importing or defining it']);
     expect(of('module')).toEqual([
       expect.stringMatching(/^module:2: module aws_cdk\.aws_kinesisfirehouse is in none of the jsii assemblies \(aws-cdk-lib, constructs, cdk-stream-encryption\)/),
     ]);
@@ -129,9 +129,26 @@ describe('Python translations', () => {
     expect(of('static')).toEqual(['static:10: aws_cdk.aws_kinesisfirehose.DeliveryStream has no static member from_delivery_stream_nam']);
     expect(of('keyword')).toEqual(['keyword:10: cdk_stream_encryption.DeliveryStreamEncryption() has no keyword argument delivery_steam']);
     expect(of('enum')).toEqual(['enum:11: cdk_stream_encryption.DeliveryStreamKeyType has no static member AWS_OWNED_KEY']);
-    expect(of('library')).toEqual(['library:4: module cdk_stream_encryption has no member DeliveryStreamEncryptor']);
+    expect(of('library')).toEqual([
+      'library:4: module cdk_stream_encryption has no member DeliveryStreamEncryptor',
+      'library:9: uses DeliveryStreamEncryption without importing or defining it',
+    ]);
     expect(of('syntax')).toEqual([expect.stringMatching(/^syntax:\d+: does not compile \(py_compile\): /)]);
-    expect(problems).toHaveLength(broken.length);
+    // a misspelled import also leaves the name the program uses unimported
+    expect(problems).toHaveLength(broken.length + 2);
+  });
+
+  test('a name used but not imported (nor assigned, defined or a builtin) is reported', () => {
+    const problems = checkPythonPrograms(
+      [
+        // rosetta imports the struct types it writes; a translation that did not would fail here
+        { name: 'struct', source: GOOD_PYTHON.replace('stack = Stack(app, "Orders")', 'stack = Stack(app, "Orders", env=Environment(account="123456789012", region="eu-west-1"))') },
+        { name: 'imported', source: `from aws_cdk import Environment\n${GOOD_PYTHON.replace('stack = Stack(app, "Orders")', 'stack = Stack(app, "Orders", env=Environment(region="eu-west-1"))')}` },
+        { name: 'defined', source: 'def make(scope):\n    return len(str(scope))\n\nclass Holder:\n    pass\n\nsize = make(Holder())\nprint(size)\n' },
+      ],
+      index,
+    );
+    expect(problems).toEqual(['struct:7: uses Environment without importing or defining it']);
   });
 
   test('the standard library may be imported; a module of no assembly may not', () => {
@@ -172,18 +189,45 @@ describe('Java translations', () => {
     const problems = checkJavaPrograms(broken, index);
     const of = (name: string) => problems.filter((p) => p.startsWith(`${name}:`));
     expect(of('syntax')).toEqual([expect.stringMatching(/^syntax: does not parse as Java: \d+:\d+: ';' expected \(in `App app = new App\(\)`\)$/)]);
-    expect(of('class')).toEqual(['class: import software.amazon.awscdk.Stak: package software.amazon.awscdk has no type Stak']);
+    expect(of('class')).toEqual([
+      'class: import software.amazon.awscdk.Stak: package software.amazon.awscdk has no type Stak',
+      'class: uses Stack without importing it: import software.amazon.awscdk.Stack (in `public class OrdersStack extends Stack {`)',
+    ]);
     expect(of('package')).toEqual([
       'package: import software.amazon.awscdk.services.kinesisfirehouse.*: the jsii assemblies (aws-cdk-lib, constructs, cdk-stream-encryption) have no package software.amazon.awscdk.services.kinesisfirehouse',
+      'package: uses DeliveryStream without importing it: import software.amazon.awscdk.services.kinesisfirehose.DeliveryStream (in `.deliveryStream(DeliveryStream.fromDeliveryStreamName(this, "Orders", "orders"))`)',
     ]);
     expect(of('library')).toEqual([
       'library: import dev.cdkstreamencryption.DeliveryStreamEncryptor: package dev.cdkstreamencryption has no type DeliveryStreamEncryptor',
+      'library: uses DeliveryStreamEncryption without importing it: import dev.cdkstreamencryption.DeliveryStreamEncryption (in `DeliveryStreamEncryption.Builder.create(this, "OrdersSse")`)',
     ]);
-    expect(of('jdk')).toEqual(['jdk: import java.util.Lst: the JDK has no such class']);
+    expect(of('jdk')).toEqual([
+      'jdk: import java.util.Lst: the JDK has no such class',
+      'jdk: uses List without importing it (in `List<String> names = List.of("orders");`)',
+    ]);
     expect(of('nowhere')).toEqual([
       'nowhere: import io.github.cdklabs.cdknag.NagSuppressions: no package of the jsii assemblies (aws-cdk-lib, constructs, cdk-stream-encryption) nor of the JDK',
+      'nowhere: uses Construct without importing it: import software.constructs.Construct (in `public OrdersStack(Construct scope, String id) {`)',
     ]);
-    expect(problems).toHaveLength(broken.length);
+    // a misspelled import also leaves the class the program uses unimported
+    expect(problems).toHaveLength(broken.length + 5);
+  });
+
+  test('a class used but not imported is reported; imported by name, on demand or from java.lang, it passes', () => {
+    // Environment.builder(): what rosetta writes for a struct literal, without importing the struct's class
+    const withEnv = GOOD_JAVA.replace('new OrdersStack(app, "Orders");', 'new OrdersStack(app, "Orders");\nEnvironment env = Environment.builder().region("eu-west-1").build();');
+    const translations = [
+      { name: 'missing', source: withEnv },
+      { name: 'byName', source: `import software.amazon.awscdk.Environment;\n${withEnv}` },
+      { name: 'onDemand', source: `import software.amazon.awscdk.*;\n${withEnv}` },
+      { name: 'lang', source: GOOD_JAVA.replace('List<String> names = List.of("orders");', 'Object policy = RemovalPolicy.DESTROY;\nSystem.out.println(policy);') },
+    ];
+    const problems = checkJavaPrograms(translations, index);
+    expect(problems).toEqual([
+      'missing: uses Environment without importing it: import software.amazon.awscdk.Environment or software.amazon.awscdk.services.appconfig.Environment ' +
+        'or software.amazon.awscdk.cxapi.Environment (in `Environment env = Environment.builder().region("eu-west-1").build();`)',
+      'lang: uses RemovalPolicy without importing it: import software.amazon.awscdk.RemovalPolicy (in `Object policy = RemovalPolicy.DESTROY;`)',
+    ]);
   });
 
   test('rosetta\'s top-level statements go into a method; its classes stay top-level, after the imports', () => {
