@@ -52,9 +52,9 @@ describe.each(KINDS)('$construct', (kind) => {
 
     // AWS KMS Developer Guide, "Default key policy", "Allows access to the AWS account and enables IAM
     // policies" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam):
-    // a statement for the account's root principal is what lets IAM policies in the account allow the
-    // use of the key, and keeps the key manageable. The page writes kms:*; the action-by-action list is
-    // the library's own choice, which no page checks. "Creating a key policy"
+    // a statement for the account's root principal "gives the AWS account that owns the KMS key
+    // permission to use IAM policies to allow access" to the key. The page writes kms:*; the
+    // action-by-action list is the library's own choice, which no page checks. "Creating a key policy"
     // (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html): in a key policy,
     // Resource "*" means this key.
     test('the key policy lets only the account administer the key, action by action', () => {
