@@ -145,6 +145,9 @@ export interface ReadOptions {
 /** A call whose access denied is final at once. */
 export const NO_DENIED_RETRY: ReadOptions = { retryDenied: false };
 
+/** What {@link ReconcileSession.beforeStart} answers. */
+export type StartGate = 'start' | 'reread' | 'wait';
+
 /** A reading of any kind of stream. */
 export interface Reading {
   /** Whether the stream exists. */
@@ -170,10 +173,11 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
    */
   public prior?: string;
   /**
-   * Asked before each Start: `true` to send it now, `false` to read the
-   * stream again first (and decide again).
+   * Asked before each Start: `start` to send it now, `reread` to read the
+   * stream again at once (and decide again), `wait` to read it again after a
+   * poll pause.
    */
-  public beforeStart?: () => Promise<boolean>;
+  public beforeStart?: () => Promise<StartGate>;
   /** What the encryption should be (a Delete may switch to putting the stream back). */
   public goal: T['goal'];
   private readonly poll: Backoff;
@@ -491,17 +495,17 @@ interface ClaimContext {
  * most {@link CLAIM_FOLLOW_MS}. A claim refused (tagging denied) lets the
  * Start go ahead.
  */
-function claimBeforeStart<T extends KindTypes>(session: ReconcileSession<T>, context: ClaimContext): () => Promise<boolean> {
+function claimBeforeStart<T extends KindTypes>(session: ReconcileSession<T>, context: ClaimContext): () => Promise<StartGate> {
   const { env } = session;
   const nonce = Math.floor(env.clock.random() * 0x1_0000_0000).toString(16).padStart(8, '0');
   let phase: 'claim' | 'confirm' | 'follow' | 'go' = 'claim';
   let followUntil = 0;
-  const follow = (other: OwnerTag): boolean => {
+  const follow = (other: OwnerTag): StartGate => {
     context.onFollow(other);
     phase = 'follow';
     followUntil = env.clock.now() + CLAIM_FOLLOW_MS;
     env.log.info('owner', { decision: 'another copy of this request claimed the stream: waiting for its Start', claim: other.claim });
-    return false;
+    return 'wait';
   };
   const otherClaim = (tag: OwnerTag | null | undefined): tag is OwnerTag =>
     !!tag && context.mine(tag) && tag.prior !== undefined && tag.claim !== undefined && tag.claim !== nonce;
@@ -516,7 +520,7 @@ function claimBeforeStart<T extends KindTypes>(session: ReconcileSession<T>, con
         context.onClaim(written);
         if (!written) {
           phase = 'go';
-          return true;
+          return 'start';
         }
         const back = await readOwnerTag(session);
         if (otherClaim(back)) {
@@ -524,18 +528,18 @@ function claimBeforeStart<T extends KindTypes>(session: ReconcileSession<T>, con
         }
         // Read the stream once more: a copy that claimed it before this one may have started since.
         phase = 'confirm';
-        return false;
+        return 'reread';
       }
       case 'follow':
         if (env.clock.now() < followUntil) {
-          return false;
+          return 'wait';
         }
         env.log.warn('owner', { decision: `the other copy made no Start in ${CLAIM_FOLLOW_MS} ms: starting` });
         phase = 'go';
-        return true;
+        return 'start';
       default:
         phase = 'go';
-        return true;
+        return 'start';
     }
   };
 }
@@ -632,9 +636,12 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
       case 'fail':
         throw new HandlerFailure(step.reasonId, step.params);
       case 'start':
-        if (session.beforeStart && !await session.beforeStart()) {
+        const gate = session.beforeStart ? await session.beforeStart() : 'start';
+        if (gate !== 'start') {
           held = true;
-          await session.nextPoll();
+          if (gate === 'wait') {
+            await session.nextPoll();
+          }
           break;
         }
         await kind.change('start', session);
