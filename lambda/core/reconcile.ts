@@ -635,7 +635,7 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
       }
       case 'fail':
         throw new HandlerFailure(step.reasonId, step.params);
-      case 'start':
+      case 'start': {
         const gate = session.beforeStart ? await session.beforeStart() : 'start';
         if (gate !== 'start') {
           held = true;
@@ -646,6 +646,7 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
         }
         await kind.change('start', session);
         break;
+      }
       case 'stop':
         if (await kind.change('stop', session) === 'gone') {
           session.observation = { found: false } as T['observation'];
