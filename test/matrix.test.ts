@@ -18,7 +18,7 @@ const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-stream-encryption-mat
 function checkJs(column: string, ...extraArgs: string[]): { status: number | null; output: string } {
   const result = spawnSync(
     path.join(root, 'node_modules', '.bin', 'ts-node'),
-    ['-T', 'scripts/check-matrix.ts', '--columns', column, '--apps', 'js', '--workdir', path.join(workdir, column), ...extraArgs],
+    ['-T', 'tools/scripts/check-matrix.ts', '--columns', column, '--apps', 'js', '--workdir', path.join(workdir, column), ...extraArgs],
     { cwd: root, encoding: 'utf8', env: { ...process.env, MATRIX_COLUMNS: '', MATRIX_STRIP_SUPPRESSIONS: '', MATRIX_INVALID_RESOURCE: '' } },
   );
   return { status: result.status, output: `${result.stdout}${result.stderr}` };

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { REASON_CATALOGUE } from '../lambda/core/reasons';
-import { README_PATH, renderReadme } from '../scripts/readme';
+import { README_PATH, renderReadme } from '../tools/scripts/readme';
 import { NAG_SUPPRESSIONS } from '../src/private/nag';
 
 const root = path.join(__dirname, '..');

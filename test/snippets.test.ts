@@ -62,7 +62,7 @@ function snippetsOf(file: string): Snippet[] {
 
 /** The context of the `cdk.json` that `cdk init app --language typescript` writes with the CLI this repository pins. */
 function initContext(): Record<string, unknown> {
-  const record = JSON.parse(fs.readFileSync(path.join(root, 'matrix', 'cdk-init', 'floor.json'), 'utf8'));
+  const record = JSON.parse(fs.readFileSync(path.join(root, 'tools', 'matrix', 'cdk-init', 'floor.json'), 'utf8'));
   return record['cdk.json'].context;
 }
 

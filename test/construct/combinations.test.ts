@@ -8,7 +8,7 @@ import { AspectPriority, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct, IConstruct } from 'constructs';
 import { AnyStreamEncryption, expectNoDependencyCycle, Kind, KINDS, newStack, resourcesOf } from './util';
-import { dependenciesOf } from '../../local-cloud/cfn/graph';
+import { dependenciesOf } from '../../tools/local-cloud/cfn/graph';
 import { StreamEncryptionFixes, StreamEncryptionGuard } from '../../src';
 
 /** Whether `from` depends on `to`, directly or through other resources of the template. */

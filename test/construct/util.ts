@@ -6,7 +6,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import { dependencyCycle } from '../../local-cloud/cfn/graph';
+import { dependencyCycle } from '../../tools/local-cloud/cfn/graph';
 import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
 import { PROVIDER_ID } from '../../src/private/provider';
 

@@ -18,8 +18,8 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { encryptionNow } from './firehose-harness';
 import { ENV, expectCleanLog, Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
 import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-harness';
-import { accessKeyIdForRole } from '../../local-cloud';
-import { LocalStack, StackOperationResult } from '../../local-cloud/cfn';
+import { accessKeyIdForRole } from '../../tools/local-cloud';
+import { LocalStack, StackOperationResult } from '../../tools/local-cloud/cfn';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 
 let h: Harness;

@@ -16,7 +16,7 @@ import { Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
 import { FIREHOSE, KINESIS } from './kinds';
 import { KINESIS_UNTHROTTLED } from './kinesis-harness';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { loadStackTemplate, LocalStack, StackOperationResult, StackTemplate } from '../../local-cloud/cfn';
+import { loadStackTemplate, LocalStack, StackOperationResult, StackTemplate } from '../../tools/local-cloud/cfn';
 import { OWNER_TAG_KEY, ownerIdentity } from '../../src/private/contract';
 
 let h: Harness;

@@ -22,7 +22,7 @@ import { encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, startHarness, synthStack, UNTHROTTLED, waitFor } from './harness';
 import { FIREHOSE, STREAM_KINDS, StreamKindAdapter } from './kinds';
 import { KINESIS_UNTHROTTLED } from './kinesis-harness';
-import { StepResult } from '../../local-cloud/cfn';
+import { StepResult } from '../../tools/local-cloud/cfn';
 import { OWNER_TAG_KEY, parseOwnerTag } from '../../src/private/contract';
 
 /** How long Start (and Stop) take to complete in this cloud. */

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { SCHEDULING_SLACK_MS, synthStack } from './harness';
-import { LocalCloud, startLocalCloud } from '../../local-cloud';
+import { LocalCloud, startLocalCloud } from '../../tools/local-cloud';
 import {
   LocalLambda,
   loadStackTemplate,
@@ -21,7 +21,7 @@ import {
   StepRequest,
   stringifyScalars,
   TemplateModel,
-} from '../../local-cloud/cfn';
+} from '../../tools/local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-driver-'));

@@ -19,7 +19,7 @@ import {
   waitFor,
   SCHEDULING_SLACK_MS,
 } from './harness';
-import { LocalStack } from '../../local-cloud/cfn';
+import { LocalStack } from '../../tools/local-cloud/cfn';
 import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
 
 /** The streams of this file, each encrypted by a construct of its own. */

@@ -3,9 +3,9 @@
  * like in the local cloud, next to `kinesis-harness.ts`'s data stream helpers.
  */
 import { StreamCalls, streamCallsOn } from './harness';
-import { LocalCloud } from '../../local-cloud';
-import { LocalStack, StepResult } from '../../local-cloud/cfn';
-import type { DeliveryStreamSnapshot } from '../../local-cloud/services/firehose';
+import { LocalCloud } from '../../tools/local-cloud';
+import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
+import type { DeliveryStreamSnapshot } from '../../tools/local-cloud/services/firehose';
 
 /** The calls made on a delivery stream so far. */
 export function callsOn(cloud: LocalCloud, stream: string): StreamCalls {

@@ -7,7 +7,7 @@
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
 import { expectAnsweredInTime, Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
-import { LocalStack } from '../../local-cloud/cfn';
+import { LocalStack } from '../../tools/local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -17,8 +17,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionNow } from './firehose-harness';
 import { ENV, Harness, newKeyArn, startHarness, synthStack, UNTHROTTLED, waitFor } from './harness';
 import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-harness';
-import { accessKeyIdForRole } from '../../local-cloud';
-import { AsyncInvocation, LocalStack } from '../../local-cloud/cfn';
+import { accessKeyIdForRole } from '../../tools/local-cloud';
+import { AsyncInvocation, LocalStack } from '../../tools/local-cloud/cfn';
 import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionGuard } from '../../src';
 import { OWNER_TAG_KEY, REPAIRS_TAG_KEY } from '../../src/private/contract';
 

@@ -9,8 +9,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
 import { StreamCalls, UNTHROTTLED } from './harness';
 import { dataStreamArn, dataStreamNow, dataStreamResourceFor, KINESIS_UNTHROTTLED, kinesisCallsOn } from './kinesis-harness';
-import { LocalCloud, LocalCloudOptions } from '../../local-cloud';
-import { LocalStack } from '../../local-cloud/cfn';
+import { LocalCloud, LocalCloudOptions } from '../../tools/local-cloud';
+import { LocalStack } from '../../tools/local-cloud/cfn';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 
 /** The construct options the shared scenarios vary. */

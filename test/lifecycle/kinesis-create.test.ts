@@ -26,7 +26,7 @@ import {
   kinesisCallsOn,
   SLACK_MS,
 } from './kinesis-harness';
-import { LocalStack } from '../../local-cloud/cfn';
+import { LocalStack } from '../../tools/local-cloud/cfn';
 import { DataStreamEncryption, DataStreamKeyType } from '../../src';
 
 /** The data streams of this file, each encrypted by a construct of its own. */

@@ -3,9 +3,9 @@
  * in the local cloud, next to `harness.ts`'s Firehose helpers.
  */
 import { ENV, SCHEDULING_SLACK_MS, StreamCalls, streamCallsOn, UNTHROTTLED } from './harness';
-import { LocalCloud, LocalCloudOptions } from '../../local-cloud';
-import { LocalStack, StepResult } from '../../local-cloud/cfn';
-import type { DataStreamSnapshot } from '../../local-cloud/services/kinesis';
+import { LocalCloud, LocalCloudOptions } from '../../tools/local-cloud';
+import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
+import type { DataStreamSnapshot } from '../../tools/local-cloud/services/kinesis';
 
 /** Built-in rate limits of Firehose and Kinesis off, except where a scenario sets them. */
 export const KINESIS_UNTHROTTLED: LocalCloudOptions['throttle'] = {

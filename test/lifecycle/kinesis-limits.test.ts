@@ -13,7 +13,7 @@ import {
   synthStack,
 } from './harness';
 import { dataStreamArn, dataStreamNow, dataStreamResourceFor, KINESIS_UNTHROTTLED, kinesisCallsOn } from './kinesis-harness';
-import { LocalStack } from '../../local-cloud/cfn';
+import { LocalStack } from '../../tools/local-cloud/cfn';
 import { DataStreamEncryption } from '../../src';
 
 const FAST = { SettleSeconds: '0' };

@@ -14,7 +14,7 @@ import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, startHarness, synthStack } from './harness';
 import { dataStreamArn, dataStreamAtAnswer, dataStreamNow, kinesisCallsOn } from './kinesis-harness';
 import { buildExampleApp } from '../../example/app';
-import { StepResult } from '../../local-cloud/cfn';
+import { StepResult } from '../../tools/local-cloud/cfn';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 
 let h: Harness;

@@ -28,7 +28,7 @@ import {
   SLACK_MS,
 } from './kinesis-harness';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { LocalStack, StepResult } from '../../local-cloud/cfn';
+import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
 import { DataStreamEncryption } from '../../src';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
 

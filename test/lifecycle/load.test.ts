@@ -9,7 +9,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionAtAnswer, encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, Harness, startHarness, synthStack } from './harness';
-import { LocalStack, StackOperationResult } from '../../local-cloud/cfn';
+import { LocalStack, StackOperationResult } from '../../tools/local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
 
 const COUNT = 200;

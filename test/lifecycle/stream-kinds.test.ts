@@ -19,7 +19,7 @@ import {
 } from './harness';
 import { sharedKey, STREAM_KINDS } from './kinds';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { LocalStack, StepResult } from '../../local-cloud/cfn';
+import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -5,7 +5,7 @@
  */
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { keyArn, rejectionOf } from './helpers';
-import { CloudWatchBackend, LocalClock, LocalCloud, MetricAlarmSpec, startLocalCloud } from '../../local-cloud';
+import { CloudWatchBackend, LocalClock, LocalCloud, MetricAlarmSpec, startLocalCloud } from '../../tools/local-cloud';
 
 const KEY = keyArn('44444444-4444-4444-8444-444444444444');
 const OTHER_KEY = keyArn('55555555-5555-4555-8555-555555555555');

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-firehose';
 import { CreateAliasCommand, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { FUNCTIONAL_OPTIONS, keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
-import { connectControl, ControlError, DEFAULT_TRANSITION_DELAYS, EncryptionSpec, FailureDescription, RemoteControl, StreamSpec } from '../../local-cloud';
+import { connectControl, ControlError, DEFAULT_TRANSITION_DELAYS, EncryptionSpec, FailureDescription, RemoteControl, StreamSpec } from '../../tools/local-cloud';
 
 const HOUR = 60 * 60 * 1000;
 const FAILURE: FailureDescription = { Type: 'CREATE_KMS_GRANT_FAILED', Details: 'grant refused' };

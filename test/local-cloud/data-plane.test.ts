@@ -14,7 +14,7 @@ import {
   StartStreamEncryptionCommand,
 } from '@aws-sdk/client-kinesis';
 import { keyArn, rejectionOf } from './helpers';
-import { LocalClock, LocalCloud, startLocalCloud } from '../../local-cloud';
+import { LocalClock, LocalCloud, startLocalCloud } from '../../tools/local-cloud';
 
 const KEY = keyArn('22222222-2222-4222-8222-222222222222');
 const NEW_KEY = keyArn('33333333-3333-4333-8333-333333333333');

@@ -2,7 +2,7 @@
  * The local EventBridge: pattern matching (the operators the guard's rules use, in EventBridge's
  * harsher reading), target input, and delivery only where a Lambda permission allows it.
  */
-import { EventBridgeModel, matchesPattern, targetInput } from '../../local-cloud';
+import { EventBridgeModel, matchesPattern, targetInput } from '../../tools/local-cloud';
 
 const event = {
   'source': 'aws.firehose',

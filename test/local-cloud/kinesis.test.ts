@@ -29,7 +29,7 @@ import { handleEvent } from '../../lambda/core/handle-event';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import type { CloudFormationResponse } from '../../lambda/core/response';
 import { STREAM_KINDS } from '../../lambda/kinds';
-import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../local-cloud';
+import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../tools/local-cloud';
 import { encodeDataStreamEncryptionProperties, formatOwnerTag, OWNER_TAG_KEY } from '../../src/private/contract';
 
 const HOUR = 60 * 60 * 1000;

@@ -12,7 +12,7 @@ import {
 import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { CreateKeyCommand, DescribeKeyCommand, KMSClient, KMSInternalException } from '@aws-sdk/client-kms';
 import { FUNCTIONAL_OPTIONS, rejectionOf, startTestCloud, TestCloud } from './helpers';
-import { defineOperation, LocalCloud, shapes, startLocalCloud } from '../../local-cloud';
+import { defineOperation, LocalCloud, shapes, startLocalCloud } from '../../tools/local-cloud';
 
 let t: TestCloud;
 

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-firehose';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
-import { LocalClock } from '../../local-cloud';
+import { LocalClock } from '../../tools/local-cloud';
 
 function describeOrders(t: TestCloud) {
   return t.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'orders' }));

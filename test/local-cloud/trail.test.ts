@@ -13,8 +13,8 @@ import {
 import { DisableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { rejectionOf, startTestCloud, TestCloud } from './helpers';
-import { accessKeyIdForRole } from '../../local-cloud';
-import type { JsonObject } from '../../local-cloud/json';
+import { accessKeyIdForRole } from '../../tools/local-cloud';
+import type { JsonObject } from '../../tools/local-cloud/json';
 
 const ROLE = 'arn:aws:iam::123456789012:role/Operator';
 let t: TestCloud;

@@ -12,7 +12,7 @@ import {
   Throttler,
   TokenBucket,
   validate,
-} from '../../local-cloud';
+} from '../../tools/local-cloud';
 
 describe('LocalClock', () => {
   test('a frozen clock moves only when advanced, and reset() rewinds it', () => {

@@ -18,7 +18,7 @@ import {
   pythonName,
   readAssemblyFile,
   wrapJava,
-} from '../../scripts/rosetta-programs';
+} from '../../tools/scripts/rosetta-programs';
 
 const root = path.join(__dirname, '..', '..');
 

@@ -19,7 +19,7 @@ import { fail, installConsumer, npm, packLibrary, readAssembly, resolvedVersion,
 /** Files the package must contain. */
 const REQUIRED = ['package.json', '.jsii', 'lib/index.js', 'lib/index.d.ts', 'assets/stream-encryption-handler/index.js', 'README.md', 'LICENSE'];
 /** Folders whose files must not be published. */
-const FORBIDDEN = ['src/', 'test/', 'lambda/', 'local-cloud/', 'example/', 'scripts/', 'projenrc/', 'dist/', 'coverage/', 'test-reports/', '.projen/', '.ci/'];
+const FORBIDDEN = ['src/', 'test/', 'lambda/', 'tools/', 'example/', 'projenrc/', 'dist/', 'coverage/', 'test-reports/', '.projen/', '.ci/'];
 /** The only packages the consumer app installs. */
 const PEERS = ['aws-cdk-lib', 'constructs'];
 

@@ -7,9 +7,9 @@
  */
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildExampleApp } from '../example/app';
+import { buildExampleApp } from '../../example/app';
 
-const outdir = path.join(__dirname, '..', 'example', 'cdk.out');
+const outdir = path.join(__dirname, '..', '..', 'example', 'cdk.out');
 const { app, stack } = buildExampleApp(outdir);
 const assembly = app.synth();
 const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, any> };

@@ -28,7 +28,7 @@ interface Pin {
   readonly spec: string;
 }
 
-const versions: Versions = JSON.parse(fs.readFileSync(path.join(ROOT, 'matrix', 'versions.json'), 'utf8'));
+const versions: Versions = JSON.parse(fs.readFileSync(path.join(ROOT, 'tools', 'matrix', 'versions.json'), 'utf8'));
 const pins: Pin[] = [
   ...Object.entries(versions.columns.newest).map(([name, pinned]) => ({ name, pinned, spec: name })),
   ...Object.entries(versions.typescriptApp).map(([name, pinned]) => ({

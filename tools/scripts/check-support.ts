@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 /** The repository root. */
-export const ROOT = path.join(__dirname, '..');
+export const ROOT = path.join(__dirname, '..', '..');
 
 /** The jsii assembly that `npx projen compile` writes. */
 export const ASSEMBLY_FILE = path.join(ROOT, '.jsii');

@@ -307,7 +307,7 @@ export function checkPythonPrograms(translations: Translation[], index: ProgramI
       fs.writeFileSync(file, `${t.source}\n`);
       return { file, name: t.name };
     });
-    const output = runTool('python3', [path.join(ROOT, 'scripts', 'rosetta_python_check.py'), indexFile, ...files.map((f) => f.file)]);
+    const output = runTool('python3', [path.join(ROOT, 'tools', 'scripts', 'rosetta_python_check.py'), indexFile, ...files.map((f) => f.file)]);
     const byFile = new Map(files.map((f) => [f.file, f.name]));
     return output
       .split('\n')
@@ -383,7 +383,7 @@ export function checkJavaPrograms(translations: Translation[], index: ProgramInd
   try {
     const classes = path.join(dir, 'classes');
     fs.mkdirSync(classes);
-    runTool('javac', ['-d', classes, path.join(ROOT, 'scripts', 'SnippetParser.java')]);
+    runTool('javac', ['-d', classes, path.join(ROOT, 'tools', 'scripts', 'SnippetParser.java')]);
     const files = translations.map((t, n) => {
       const file = path.join(dir, `${fileName(t.name)}.java`);
       const wrapped = wrapJava(t.source, `RosettaSnippet${n}`);

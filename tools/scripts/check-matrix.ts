@@ -97,7 +97,7 @@ interface ValidationReport {
   }[];
 }
 
-const MATRIX_DIR = path.join(ROOT, 'matrix');
+const MATRIX_DIR = path.join(ROOT, 'tools', 'matrix');
 const VERSIONS: Versions = JSON.parse(fs.readFileSync(path.join(MATRIX_DIR, 'versions.json'), 'utf8'));
 /** What the library adds to a stack: the provider, the alert topic of the key health alarms. */
 const PER_STACK = ['CdkStreamEncryptionProvider', 'CdkStreamEncryptionAlerts'];

@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import { format } from 'node:util';
 
 /** The handler bundle built by `npx projen bundle:handler`. */
-export const DEFAULT_HANDLER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'stream-encryption-handler', 'index.js');
+export const DEFAULT_HANDLER_BUNDLE = path.join(__dirname, '..', '..', '..', 'assets', 'stream-encryption-handler', 'index.js');
 
 /** One line the handler wrote. */
 export interface HandlerLogLine {

@@ -18,7 +18,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { DeliveryStreamEncryption } from '../src';
+import { DeliveryStreamEncryption } from '../../src';
 
 /** The account and region of every stack (and of the local cloud). */
 export const ENV = { account: '123456789012', region: 'us-east-1' };

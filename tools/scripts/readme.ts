@@ -5,10 +5,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { REASON_CATALOGUE } from '../lambda/core/reasons';
+import { REASON_CATALOGUE } from '../../lambda/core/reasons';
 
 /** Path of the README. */
-export const README_PATH = path.join(__dirname, '..', 'README.md');
+export const README_PATH = path.join(__dirname, '..', '..', 'README.md');
 
 /** A generated section: its marker name and how to render it. */
 export interface GeneratedSection {

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FirehoseClient, PutRecordCommand, StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
 import { KinesisClient, PutRecordCommand as PutDataRecordCommand } from '@aws-sdk/client-kinesis';
-import { buildExampleApp } from '../example/app';
+import { buildExampleApp } from '../../example/app';
 import { startLocalCloud } from '../local-cloud';
 import {
   DataStreamView,
@@ -40,7 +40,7 @@ const STREAMS: readonly Stream[] = [
   { name: 'clicks', kind: 'firehose' },
   { name: 'events', kind: 'kinesis' },
 ];
-const OUT = path.join(__dirname, '..', '.tmp', 'demo');
+const OUT = path.join(__dirname, '..', '..', '.tmp', 'demo');
 
 interface Stream {
   readonly name: string;

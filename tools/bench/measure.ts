@@ -15,7 +15,7 @@ import type { SynthSample } from './synth-child';
 import { filesOf, zip } from './zip';
 
 /** The repository's root. */
-export const ROOT = path.join(__dirname, '..');
+export const ROOT = path.join(__dirname, '..', '..');
 
 /** A synthesized template, as far as the benchmark reads it. */
 interface Template {
