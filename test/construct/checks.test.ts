@@ -504,6 +504,8 @@ test('the fixes add an imported stream\'s encryption to a provider cdk-nag has a
     expect(audit.node.tryFindChild('Encryption')).toBeInstanceOf(DataStreamEncryption);
     expect(nagErrors(stack, 'AwsSolutions-KDF1')).toEqual([]);
     expect((clicks.node.defaultChild as firehose.CfnDeliveryStream).deliveryStreamEncryptionConfigurationInput).toEqual({ keyType: 'AWS_OWNED_CMK' });
+    // the handler's statements now name the audit stream, as the added DataStreamEncryption needs
+    // (its statements are backed in kinesis-encryption.test.ts)
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Resource: Match.arrayWith(['arn:aws:kinesis:eu-west-1:123456789012:stream/audit']) })]) },
     });

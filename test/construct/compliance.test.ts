@@ -189,11 +189,25 @@ describe('least privilege', () => {
         for (const action of list(s.Action)) {
           expect(`${id}: ${action}`).not.toContain('*');
         }
-        expect(s.Resource).toBe('*'); // in a key policy, "*" means this key
+        // in a key policy, "*" means this key: AWS KMS Developer Guide, "Creating a key policy"
+        // (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html)
+        expect(s.Resource).toBe('*');
       }
     }
   });
 
+  // The tag statements: aws:TagKeys with ForAllValues, IAM User Guide, "Controlling access based on tag
+  // keys" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html#access_tags_control-tag-keys),
+  // true when the request names no tag key ("Multivalued context key examples",
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html).
+  // The key statements: Firehose creates its grant with the caller's permissions (Firehose API
+  // Reference, "DeliveryStreamEncryptionConfigurationInput",
+  // https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html),
+  // and kms:GrantIsForAWSResource lets CreateGrant through only for an integrated AWS service (AWS KMS
+  // Developer Guide, "Controlling access to grants",
+  // https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html). The logs actions:
+  // AWS Lambda Developer Guide, "Sending Lambda function logs to CloudWatch Logs"
+  // (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html).
   test('the handler may act only on the streams and keys it manages', () => {
     const handlerDocs = identityDocuments.filter((d) => d.id.startsWith(PROVIDER_ID)).flatMap((d) => d.doc.Statement);
     const actions = new Set(handlerDocs.flatMap((s: any) => list(s.Action)));

@@ -24,6 +24,19 @@ describe('DeliveryStreamEncryption defaults (imported stream)', () => {
   const stack = newStack();
   new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: imported(stack) });
 
+  // Firehose API Reference, "StartDeliveryStreamEncryption"
+  // (https://docs.aws.amazon.com/firehose/latest/APIReference/API_StartDeliveryStreamEncryption.html)
+  // and "DeliveryStreamEncryptionConfigurationInput"
+  // (https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html):
+  // with a CUSTOMER_MANAGED_CMK, Firehose "invokes the AWS KMS operation CreateGrant", on the caller's
+  // session (Start "should not be called with session credentials that are more than 6 hours old"),
+  // so the caller needs kms:CreateGrant on the key. AWS KMS Developer Guide, "Controlling
+  // access to grants" (https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html):
+  // kms:GrantIsForAWSResource allows CreateGrant "only when an AWS service that is integrated with AWS
+  // KMS sends the request on the principal's behalf". IAM User Guide, "IAM JSON policy elements:
+  // Condition operators", "...IfExists condition operators"
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html):
+  // BoolIfExists holds when the key is absent, as it is from a kms:DescribeKey request.
   test('the handler may describe exactly this key, and grant on it only to an AWS service', () => {
     const [keyId] = onlyStreamKey(stack);
     const statements = statementsWith(stack, 'kms:DescribeKey');
@@ -36,6 +49,9 @@ describe('DeliveryStreamEncryption defaults (imported stream)', () => {
 });
 
 describe('DeliveryStreamEncryption options', () => {
+  // Firehose API Reference, "DeliveryStreamEncryptionConfigurationInput"
+  // (https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html):
+  // only a CUSTOMER_MANAGED_CMK makes Firehose create a grant with the caller's permissions.
   test('AWS_OWNED_CMK creates no key and grants no KMS action', () => {
     const stack = newStack();
     const sse = new DeliveryStreamEncryption(stack, 'Sse', {
@@ -53,6 +69,14 @@ describe('DeliveryStreamEncryption options', () => {
   });
 });
 
+// The producer's statements. firehose:PutRecord and firehose:PutRecordBatch on the stream: Amazon Data
+// Firehose Developer Guide, "Controlling access with Amazon Data Firehose", "Grant access to your
+// Firehose resources" (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html).
+// kms:GenerateDataKey and kms:Decrypt for the caller of PutRecord/PutRecordBatch on a stream with a
+// customer managed key: no documentation page found that says so; AWS's notice "Enhanced security
+// controls for Amazon Data Firehose" (April 2026) does. kms:ViaService (only through Firehose): AWS
+// KMS Developer Guide, "AWS KMS condition keys", kms:ViaService
+// (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html).
 describe('grantPutRecords', () => {
   test('grants PutRecord(Batch) on the stream, and GenerateDataKey and Decrypt via Firehose only on the key', () => {
     const stack = newStack();
@@ -148,7 +172,8 @@ test('many streams are spread over managed policies that each stay within the IA
   expect(new Set(named).size).toBe(100);
   const keys = statementsWith(stack, 'kms:CreateGrant').flatMap((s) => resourcesOfStatement(s));
   expect(keys).toHaveLength(100);
-  // no inline policy; IAM caps one managed policy at 6,144 characters (white space excluded)
+  // no inline policy; IAM caps one managed policy at 6,144 characters (white space excluded): IAM User
+  // Guide, "IAM and AWS STS quotas" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)
   template.resourceCountIs('AWS::IAM::Policy', 0);
   const policies = Object.values(resourcesOf(stack, 'AWS::IAM::ManagedPolicy')) as any[];
   expect(policies.length).toBeGreaterThan(1);

@@ -105,6 +105,10 @@ describe('repair: true', () => {
     });
   });
 
+  // The Lambda permission: EventBridge User Guide, "Using resource-based policies for Amazon
+  // EventBridge" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html):
+  // a rule invokes a Lambda function by the function's resource-based policy for events.amazonaws.com,
+  // scoped with --source-arn to the rule's ARN.
   test('the target input carries the desired state and the event\'s detail', () => {
     const stack = newStack();
     new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: orders(stack), repair: true });
@@ -125,6 +129,26 @@ describe('repair: true', () => {
   });
 });
 
+// The guard's statements, backed as the handler's are: on the stream, the Service Authorization
+// Reference pages for Firehose and Kinesis Data Streams
+// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisfirehose.html,
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html),
+// with aws:TagKeys and ForAllValues: IAM User Guide, "Controlling access based on tag keys"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html#access_tags_control-tag-keys) and
+// "Multivalued context key examples" (ForAllValues is true when the request names no tag key,
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html);
+// on a Firehose key, kms:CreateGrant under kms:GrantIsForAWSResource: Firehose API Reference,
+// "DeliveryStreamEncryptionConfigurationInput"
+// (https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html)
+// and AWS KMS Developer Guide, "Controlling access to grants"
+// (https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html); on a Kinesis key,
+// kms:EncryptionContext:aws:kinesis:arn: Kinesis Data Streams Developer Guide, "Permissions to use
+// user-generated KMS keys" (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html).
+// Publishing to the encrypted alert topic: SNS Developer Guide, "Key management", "Configuring AWS
+// KMS permissions" (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html): a publisher
+// needs kms:GenerateDataKey and kms:Decrypt on the topic's key besides sns:Publish; the guard's own
+// role in the same account needs no topic policy (IAM User Guide, "Policy evaluation logic",
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
 describe('the guard\'s IAM', () => {
   test('exactly: Describe/ListTags/Start/Tag (repairs tag only) on the stream, the key\'s use for Start, Publish on the topic and its key', () => {
     const stack = newStack();
@@ -189,6 +213,9 @@ describe('the guard\'s IAM', () => {
       .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === guardRoleId(stack)))).toEqual([]);
   });
 
+  // A topic as the function's dead-letter queue needs sns:Publish in the execution role: AWS Lambda
+  // Developer Guide, "Dead-letter queues"
+  // (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq).
   test('a topic of the user\'s: Publish on it, and the dead-letter config names it', () => {
     const stack = newStack();
     const topic = new sns.Topic(stack, 'Mine', { masterKey: new kms.Key(stack, 'TopicKey', { enableKeyRotation: true }) });

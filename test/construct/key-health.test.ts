@@ -312,7 +312,9 @@ describe('addKeyHealthAlarms on a data stream', () => {
       Description: 'Kinesis data stream events: DisableKey or ScheduleKeyDeletion of its KMS key (cdk-stream-encryption)',
       EventPattern: { detail: Match.objectLike({ $or: [{ resources: { ARN: [{ 'Fn::GetAtt': [keyId, 'Arn'] }] } }, Match.anyValue()] }) },
     });
-    // no alarm, so CloudWatch is not allowed to publish
+    // no alarm, so CloudWatch is not allowed to publish; EventBridge publishes for its rule by the topic
+    // policy (EventBridge User Guide, "Using resource-based policies for Amazon EventBridge",
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html)
     const statements = (Object.values(resourcesOf(stack, 'AWS::SNS::TopicPolicy'))[0] as any).Properties.PolicyDocument.Statement;
     expect(statements.map((s: any) => s.Principal?.Service).filter(Boolean)).toEqual(['events.amazonaws.com']);
   });

@@ -57,6 +57,18 @@ describe('DataStreamEncryption defaults (imported stream)', () => {
     expect(stack.resolve(sse.keyId)).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
   });
 
+  // Kinesis Data Streams Developer Guide, "Permissions to use user-generated KMS keys"
+  // (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html): Kinesis passes the
+  // stream's ARN as encryption context (aws:kinesis:arn) in every KMS call, and "to limit the use of
+  // your KMS key to requests from Kinesis Data Streams for a specific stream, use the
+  // kms:EncryptionContext:aws:kinesis:arn condition key"; the page's stream administrator example
+  // allows kms:DescribeKey. Kinesis API Reference, "StartStreamEncryption"
+  // (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_StartStreamEncryption.html): a caller
+  // that may not use the key is answered KMSAccessDeniedException; that the check is a
+  // kms:GenerateDataKey through Kinesis is the local cloud's harsher reading of it, not a sentence of
+  // the page. AWS KMS Developer Guide, "AWS KMS condition keys", kms:ViaService
+  // (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html): the key may be used
+  // only in requests that Kinesis makes on the caller's behalf.
   test('the handler may describe exactly this key, and generate data keys with it only through Kinesis for this stream', () => {
     const [keyId] = onlyStreamKey(stack);
     const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
@@ -76,6 +88,9 @@ describe('DataStreamEncryption defaults (imported stream)', () => {
 });
 
 describe('DataStreamEncryption options', () => {
+  // Kinesis Data Streams Developer Guide, "Permissions to use user-generated KMS keys"
+  // (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html): "The use of the
+  // default service key for encryption does not require application of custom IAM permissions".
   test('KINESIS_MANAGED creates no key, uses alias/aws/kinesis and grants the handler no KMS action', () => {
     const stack = newStack();
     const sse = new DataStreamEncryption(stack, 'Sse', { stream: imported(stack), keyType: DataStreamKeyType.KINESIS_MANAGED });
@@ -98,6 +113,8 @@ describe('DataStreamEncryption options', () => {
     expect(sse.keyId).toBe(keyArn);
   });
 
+  // The encryption context Kinesis passes is the stream's ARN ("Permissions to use user-generated KMS
+  // keys", https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html).
   test('a stream defined in the same stack is named by its ARN in the contract and in the handler\'s statements', () => {
     const stack = newStack();
     const stream = new kinesis.Stream(stack, 'Clicks', { encryption: kinesis.StreamEncryption.UNENCRYPTED });
@@ -128,6 +145,13 @@ describe('DataStreamEncryption options', () => {
   });
 });
 
+// Kinesis Data Streams Developer Guide, "Permissions to use user-generated KMS keys"
+// (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html): producers "must have
+// the kms:GenerateDataKey permission", consumers "the kms:Decrypt permission", and
+// kms:EncryptionContext:aws:kinesis:arn limits the key to one stream's requests from Kinesis;
+// kms:ViaService: AWS KMS Developer Guide, "AWS KMS condition keys"
+// (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html). The stream actions are
+// aws-cdk-lib's grantRead and grantWrite, not the library's.
 describe('grants', () => {
   function setUp(keyType?: DataStreamKeyType): { stack: Stack; sse: DataStreamEncryption; principal: iam.Role } {
     const stack = newStack();
@@ -201,6 +225,9 @@ describe('validation at synth', () => {
 
 });
 
+// One kms:EncryptionContext:aws:kinesis:arn per stream, as "Permissions to use user-generated KMS
+// keys" (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html) limits a key to
+// one stream's requests.
 test('the handler may generate data keys with a shared key only for the streams that use it', () => {
   const stack = newStack();
   const key = new kms.Key(stack, 'Shared', { enableKeyRotation: true });

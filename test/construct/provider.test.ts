@@ -100,6 +100,12 @@ describe.each(SCENARIOS)('$title', (scenario) => {
   });
 });
 
+// One statement may name several streams and several keys by ARN (AWS KMS Developer Guide,
+// "Specifying KMS keys in IAM policy statements",
+// https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html); kms:CreateGrant
+// on each key is what Firehose's grant needs of the caller (Firehose API Reference,
+// "DeliveryStreamEncryptionConfigurationInput",
+// https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html).
 test('the handler may manage exactly the three streams and the three keys of one provider', () => {
   const stack = newStack();
   SCENARIOS[0].build(stack);
@@ -115,6 +121,13 @@ test('the handler may manage exactly the three streams and the three keys of one
   expect(resourcesOfStatement(grant)).toEqual(keyIds.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
 });
 
+// A Firehose key needs kms:CreateGrant of the caller (Firehose API Reference,
+// "DeliveryStreamEncryptionConfigurationInput",
+// https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html);
+// a Kinesis key is used by Kinesis for the stream (Kinesis Data Streams Developer Guide, "Permissions
+// to use user-generated KMS keys",
+// https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html); the Kinesis managed
+// key needs no permission of the caller (same page).
 test('the shared role may manage the delivery stream and both data streams, each with its own actions', () => {
   const stack = newStack();
   SCENARIOS[1].build(stack);
@@ -174,6 +187,8 @@ describe('policy chunks named by their content (immutable across updates)', () =
     expect(after.ids.some((id) => JSON.stringify(after.content[id]).includes('deliverystream/stream-0\\"'))).toBe(false);
   });
 
+  // The logs actions: AWS Lambda Developer Guide, "Sending Lambda function logs to CloudWatch Logs",
+  // "Required IAM permissions" (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html).
   test('the logs policy is the same whatever the streams, and the function depends on it alone', () => {
     const logs = (stack: Stack) => Object.entries(resourcesOf(stack, 'AWS::IAM::ManagedPolicy')).filter(([id]) => id.startsWith(`${PROVIDER_ID}LogsPolicy`));
     const [one, many] = [stackOf(streams(1)), stackOf(streams(60))];

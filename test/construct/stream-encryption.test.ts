@@ -50,6 +50,13 @@ describe.each(KINDS)('$construct', (kind) => {
       expect(sse.keyType).toBe(kind.customerKeyType);
     });
 
+    // AWS KMS Developer Guide, "Default key policy", "Allows access to the AWS account and enables IAM
+    // policies" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam):
+    // a statement for the account's root principal "gives the AWS account that owns the KMS key
+    // permission to use IAM policies to allow access" to the key. The page writes kms:*; the
+    // action-by-action list is the library's own choice, which no page checks. "Creating a key policy"
+    // (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html): in a key policy,
+    // Resource "*" means this key.
     test('the key policy lets only the account administer the key, action by action', () => {
       const [, key] = onlyStreamKey(stack);
       const statements = key.Properties.KeyPolicy.Statement;
@@ -101,6 +108,15 @@ describe.each(KINDS)('$construct', (kind) => {
       expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'lambda.amazonaws.com' });
     });
 
+    // IAM User Guide, "Controlling access to AWS resources using tags", "Controlling access based on tag
+    // keys" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html#access_tags_control-tag-keys):
+    // aws:TagKeys with ForAllValues limits the tag keys a request may name; "Multivalued context key
+    // examples" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html):
+    // "The ForAllValues set operator also returns true if there are no context keys in the request", so
+    // the reads, Start and Stop, which carry no aws:TagKeys, are not bound by it. The stream actions on
+    // the stream's ARN: Service Authorization Reference, "Actions, resources, and condition keys for
+    // Amazon Kinesis Firehose" (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisfirehose.html)
+    // and "... for Amazon Kinesis Data Streams" (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html).
     test('the handler may manage exactly this stream, and tag it with the owner tag key only', () => {
       const statements = statementsWith(stack, kind.startAction);
       expect(statements).toEqual([{
@@ -112,6 +128,10 @@ describe.each(KINDS)('$construct', (kind) => {
       }]);
     });
 
+    // AWS Lambda Developer Guide, "Sending Lambda function logs to CloudWatch Logs", "Required IAM
+    // permissions" (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html): the
+    // execution role needs logs:CreateLogGroup, logs:CreateLogStream and logs:PutLogEvents; the stack
+    // creates the log group itself, so the statement leaves logs:CreateLogGroup out.
     test('the handler writes only to its own log group, which is encrypted with a key of its own', () => {
       const [, logGroup] = onlyResource(stack, 'AWS::Logs::LogGroup');
       // the stack's name and the id of this deployment of it, so a redeployed stack never meets its retained logs
@@ -125,6 +145,10 @@ describe.each(KINDS)('$construct', (kind) => {
       expect(resources[1]).toMatch(/:log-group:\/cdk-stream-encryption\/TestStack\/",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\},":log-stream:\*"\]\]\}$/);
     });
 
+    // Amazon CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS Key Management
+    // Service" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html): the
+    // key policy lets the service principal logs.<region>.amazonaws.com use the key, and the condition
+    // kms:EncryptionContext:aws:logs:arn with the log group's ARN restricts it to that one log group.
     test('only CloudWatch Logs, for this log group, may use the log key besides the account', () => {
       const [, key] = Object.entries(resourcesOf(stack, 'AWS::KMS::Key')).find(([id]) => id.startsWith(`${PROVIDER_ID}LogKey`))!;
       expect(key.DeletionPolicy).toBe('Retain');
@@ -154,6 +178,9 @@ describe.each(KINDS)('$construct', (kind) => {
   });
 
   describe('options', () => {
+    // AWS KMS Developer Guide, "Specifying KMS keys in IAM policy statements"
+    // (https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html): an IAM statement
+    // names a KMS key by its key ARN.
     test('a given key is used as is, and the handler is scoped to it', () => {
       const stack = newStack();
       const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555');
@@ -505,6 +532,12 @@ describe.each(KINDS)('$construct', (kind) => {
       );
     });
 
+    // Kinesis Data Streams Developer Guide, "Permissions to use user-generated KMS keys"
+    // (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html): "The use of the
+    // default service key for encryption does not require application of custom IAM permissions";
+    // Firehose API Reference, "DeliveryStreamEncryptionConfigurationInput"
+    // (https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html):
+    // Firehose creates a grant (CreateGrant) only for a CUSTOMER_MANAGED_CMK.
     test('the service\'s own key adds no KMS statement to the shared role', () => {
       const stack = newStack();
       kind.encrypt(stack, 'Sse', kind.imported(stack, kind.streamName, 'S'), { serviceKey: true });

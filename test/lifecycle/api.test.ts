@@ -65,6 +65,11 @@ function appRole(s: Stack, id: string): iam.Role {
   return new iam.Role(s, id, { assumedBy: new iam.AccountPrincipal(ENV.account) });
 }
 
+// The producer's statements name the stream (firehose:PutRecord, PutRecordBatch: Amazon Data Firehose
+// Developer Guide, "Controlling access with Amazon Data Firehose",
+// https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html) and the key (kms:GenerateDataKey
+// and kms:Decrypt for the caller: no documentation page found, only AWS's notice "Enhanced security
+// controls for Amazon Data Firehose", April 2026).
 test('Firehose: the attributes resolve to the encryption in force, and a producer granted on encryptedDeliveryStream (stream and key) writes encrypted records', async () => {
   const name = 'api-orders';
   h.cloud.control.createStream({ name });
@@ -104,6 +109,9 @@ test('Firehose: the attributes resolve to the encryption in force, and a produce
   expect(h.cloud.control.deliverRecords(name)).toEqual({ delivered: 1, unreadable: [] });
 }, 60_000);
 
+// Consumers need kms:Decrypt and producers kms:GenerateDataKey on the key: Kinesis Data Streams
+// Developer Guide, "Permissions to use user-generated KMS keys"
+// (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html).
 test('Kinesis: the attributes resolve, and a producer and a consumer granted on encryptedStream write and read records under the key', async () => {
   const name = 'api-events';
   h.cloud.control.createDataStream({ name });

@@ -111,6 +111,11 @@ describe('under IAM enforcement and in CloudFormation\'s order', () => {
     expect(h.cloud.control.deliverRecords('safe-rotate')).toEqual({ delivered: 2, unreadable: [] });
   }, 60_000);
 
+  // firehose:DescribeDeliveryStream is authorized on the delivery stream's ARN (Service Authorization
+  // Reference, "Actions, resources, and condition keys for Amazon Kinesis Firehose",
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisfirehose.html);
+  // without an allowing statement the request is implicitly denied (IAM User Guide, "Policy evaluation
+  // logic", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
   test('the IAM model can deny: the same template without the handler\'s stream statement fails with ACCESS_DENIED', async () => {
     const dir = synthStack('DenyStack', (s) => FIREHOSE.encrypt(s, 'Sse', 'deny-me', { key: keptKey(s, 'Key') }));
     h.cloud.control.createStream({ name: 'deny-me' });

@@ -81,6 +81,8 @@ test('the named stream is allowed, another stream is not', async () => {
   expect(error.name).toBe('AccessDeniedException');
 });
 
+// IAM User Guide, "Controlling access based on tag keys"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html#access_tags_control-tag-keys).
 test('tag requests carry aws:TagKeys: only the owner tag may be written', async () => {
   cloud.iam.putPolicy(ROLE, 'handler', firehosePolicy());
   await expect(firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: 'x' }] }))).resolves.toBeDefined();
@@ -88,6 +90,11 @@ test('tag requests carry aws:TagKeys: only the owner tag may be written', async 
   expect(error.name).toBe('AccessDeniedException');
 });
 
+// Firehose API Reference, "DeliveryStreamEncryptionConfigurationInput"
+// (https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html):
+// Firehose calls CreateGrant on the key; "StartDeliveryStreamEncryption", Errors
+// (https://docs.aws.amazon.com/firehose/latest/APIReference/API_StartDeliveryStreamEncryption.html):
+// InvalidKMSResourceException when KMS answers AccessDeniedException.
 test('a Firehose Start with a customer key needs kms:CreateGrant for the caller: InvalidKMSResourceException without it', async () => {
   cloud.iam.putPolicy(ROLE, 'handler', firehosePolicy(false));
   const start = () => firehose.send(new StartDeliveryStreamEncryptionCommand({
@@ -108,6 +115,12 @@ test('kms:DescribeKey is authorized on the key an alias names', async () => {
   await expect(kms.send(new DescribeKeyCommand({ KeyId: 'alias/orders' }))).resolves.toBeDefined();
 });
 
+// Kinesis API Reference, "StartStreamEncryption"
+// (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_StartStreamEncryption.html):
+// KMSAccessDeniedException; the key used through Kinesis for one stream: Kinesis Data Streams
+// Developer Guide, "Permissions to use user-generated KMS keys"
+// (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html). That Start checks
+// kms:GenerateDataKey of the caller is the model's harsher reading, not a sentence of either page.
 test('a Kinesis Start with a customer key needs kms:GenerateDataKey via Kinesis for this stream: KMSAccessDeniedException', async () => {
   const statement = (streamArn: string) => ({
     Version: '2012-10-17',

@@ -43,6 +43,19 @@ const STREAM_POLICY: PolicyDocument = {
   ],
 };
 
+// What each statement is for, by the pages the model follows: aws:TagKeys with ForAllValues (IAM User
+// Guide, "Controlling access based on tag keys",
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html#access_tags_control-tag-keys;
+// "Multivalued context key examples",
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html);
+// kms:GrantIsForAWSResource under BoolIfExists (AWS KMS Developer Guide, "Controlling access to
+// grants", https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html; IAM User
+// Guide, "IAM JSON policy elements: Condition operators", "...IfExists condition operators",
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html);
+// kms:ViaService and kms:EncryptionContext:aws:kinesis:arn (AWS KMS Developer Guide, "AWS KMS
+// condition keys", https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html; Kinesis
+// Data Streams Developer Guide, "Permissions to use user-generated KMS keys",
+// https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html).
 describe('statements as the library writes them', () => {
   test('a read of the named stream is allowed; the same read of another stream is not', () => {
     expect(evaluate([STREAM_POLICY], { action: 'firehose:DescribeDeliveryStream', resource: STREAM })).toMatchObject({ allowed: true, basis: 'allow' });
