@@ -21,6 +21,13 @@ import { formatOwnerTag, OWNER_TAG_KEY, OwnerTag, parseOwnerTag, PRIOR_UNKNOWN, 
  */
 export const IAM_PROPAGATION_SECONDS = 60;
 
+/**
+ * How long a copy of a request that finds the stream claimed by another copy
+ * (Lambda may deliver one event more than once) waits for that copy's Start
+ * before it makes its own, in milliseconds: the other copy may have died.
+ */
+export const CLAIM_FOLLOW_MS = 10_000;
+
 /** How many times an error that says the service cannot be reached at all is retried. */
 export const MAX_UNREACHABLE_RETRIES = 2;
 
@@ -162,8 +169,11 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
    * delivered twice may have changed the stream in between.
    */
   public prior?: string;
-  /** Called once before the first Start of the request. */
-  public beforeFirstStart?: () => Promise<void>;
+  /**
+   * Asked before each Start: `true` to send it now, `false` to read the
+   * stream again first (and decide again).
+   */
+  public beforeStart?: () => Promise<boolean>;
   /** What the encryption should be (a Delete may switch to putting the stream back). */
   public goal: T['goal'];
   private readonly poll: Backoff;
@@ -400,14 +410,20 @@ export async function reconcile<T extends KindTypes>(
     // else the first reading of a stream no other resource manages, else unknown.
     prior = () => (tag?.prior ?? (tag === undefined || tag === null || mine(tag) ? session.prior : undefined) ?? PRIOR_UNKNOWN);
     let claimed = false;
-    if (request.takes && owner !== undefined && tag === undefined) {
-      // A free stream: record the claim and the prior encryption on the stream before changing it.
-      session.beforeFirstStart = async () => {
-        if (prior!() === PRIOR_UNKNOWN && await adoptClaim()) {
-          return;
-        }
-        claimed = await writeOwnerTag(session, { owner, prior: prior!() });
-      };
+    if (request.takes && owner !== undefined && (tag === undefined || (tag !== null && mine(tag) && tag.claim !== undefined))) {
+      session.beforeStart = claimBeforeStart(session, {
+        owner,
+        initial: tag ?? undefined,
+        prior: () => prior!(),
+        mine,
+        onClaim: (written) => {
+          claimed = written;
+        },
+        onFollow: (other) => {
+          tag = other;
+          claimed = false;
+        },
+      });
     }
     // Another copy of this request may have claimed the stream after this one read its tag: its record wins.
     const adoptClaim = async (): Promise<boolean> => {
@@ -447,6 +463,81 @@ export async function reconcile<T extends KindTypes>(
     const failure = err instanceof HandlerFailure ? err : new HandlerFailure('UNEXPECTED_ERROR', { operation: 'reconcile', error: describeError(err) });
     return result('FAILED', failure.message, failure.reasonId);
   }
+}
+
+/** What {@link claimBeforeStart} needs from the request. */
+interface ClaimContext {
+  /** This resource's owner tag value. */
+  readonly owner: string;
+  /** The owner tag as the request first read it: none, or a claim of another copy. */
+  readonly initial?: OwnerTag;
+  /** The stream's prior encryption as the request knows it now. */
+  readonly prior: () => string;
+  /** Whether a tag names this resource. */
+  readonly mine: (tag: OwnerTag) => boolean;
+  /** The claim was written (`true`) or could not be (`false`). */
+  readonly onClaim: (written: boolean) => void;
+  /** Another copy of the request claimed the stream: its tag. */
+  readonly onFollow: (other: OwnerTag) => void;
+}
+
+/**
+ * The claim a request that takes a stream writes before its Start: the owner
+ * tag with the stream's prior encryption and a nonce of this copy of the
+ * request. Copies of one event delivered at once each write their claim; the
+ * tag keeps the last one written, so the copy that reads its own nonce back
+ * reads the stream once more and Starts, and a copy that reads another's
+ * waits for that Start (taking its record of the prior encryption), for at
+ * most {@link CLAIM_FOLLOW_MS}. A claim refused (tagging denied) lets the
+ * Start go ahead.
+ */
+function claimBeforeStart<T extends KindTypes>(session: ReconcileSession<T>, context: ClaimContext): () => Promise<boolean> {
+  const { env } = session;
+  const nonce = Math.floor(env.clock.random() * 0x1_0000_0000).toString(16).padStart(8, '0');
+  let phase: 'claim' | 'confirm' | 'follow' | 'go' = 'claim';
+  let followUntil = 0;
+  const follow = (other: OwnerTag): boolean => {
+    context.onFollow(other);
+    phase = 'follow';
+    followUntil = env.clock.now() + CLAIM_FOLLOW_MS;
+    env.log.info('owner', { decision: 'another copy of this request claimed the stream: waiting for its Start', claim: other.claim });
+    return false;
+  };
+  const otherClaim = (tag: OwnerTag | null | undefined): tag is OwnerTag =>
+    !!tag && context.mine(tag) && tag.prior !== undefined && tag.claim !== undefined && tag.claim !== nonce;
+  return async () => {
+    switch (phase) {
+      case 'claim': {
+        const seen = context.initial ?? (context.prior() === PRIOR_UNKNOWN ? await readOwnerTag(session) : undefined);
+        if (otherClaim(seen)) {
+          return follow(seen);
+        }
+        const written = await writeOwnerTag(session, { owner: context.owner, prior: context.prior(), claim: nonce });
+        context.onClaim(written);
+        if (!written) {
+          phase = 'go';
+          return true;
+        }
+        const back = await readOwnerTag(session);
+        if (otherClaim(back)) {
+          return follow(back);
+        }
+        // Read the stream once more: a copy that claimed it before this one may have started since.
+        phase = 'confirm';
+        return false;
+      }
+      case 'follow':
+        if (env.clock.now() < followUntil) {
+          return false;
+        }
+        env.log.warn('owner', { decision: `the other copy made no Start in ${CLAIM_FOLLOW_MS} ms: starting` });
+        phase = 'go';
+        return true;
+      default:
+        phase = 'go';
+        return true;
+    }
+  };
 }
 
 /** The Delete half of {@link reconcile}: its SUCCESS reason. */
@@ -536,10 +627,9 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
       case 'fail':
         throw new HandlerFailure(step.reasonId, step.params);
       case 'start':
-        if (session.beforeFirstStart) {
-          const claim = session.beforeFirstStart;
-          session.beforeFirstStart = undefined;
-          await claim();
+        if (session.beforeStart && !await session.beforeStart()) {
+          await session.nextPoll();
+          break;
         }
         await kind.change('start', session);
         break;

@@ -296,6 +296,12 @@ export interface OwnerTag {
    * through every hand-over; absent in tags of older versions.
    */
   readonly prior?: string;
+  /**
+   * While a request is about to Start: the nonce of the copy of the request
+   * that claimed the stream (one event may be delivered more than once).
+   * Absent once the stream is encrypted as wanted.
+   */
+  readonly claim?: string;
 }
 
 /** Separates the owner, the previous owner and the prior state in the tag value. */
@@ -303,6 +309,9 @@ const OWNER_SEPARATOR = ' ';
 
 /** Marks the prior state in the owner tag value: `<owner> prior=none`. */
 const PRIOR_TAG_FIELD = 'prior=';
+
+/** Marks the claim of a copy of a request in the owner tag value: `<owner> prior=none claim=0a1b2c3d`. */
+const CLAIM_TAG_FIELD = 'claim=';
 
 /** Shortest readable owner kept in a tag value: its identity (16 hex digits). */
 const MIN_OWNER_LENGTH = 16;
@@ -347,28 +356,31 @@ export function sameOwner(a: string | undefined, b: string | undefined): boolean
  */
 export function formatOwnerTag(tag: OwnerTag): string {
   const previous = tag.previous === undefined ? [] : [ownerIdentity(tag.previous)];
+  const claim = tag.claim === undefined ? [] : [`${CLAIM_TAG_FIELD}${encodeTagText(tag.claim)}`];
   let prior = tag.prior === undefined ? [] : [`${PRIOR_TAG_FIELD}${encodeTagText(tag.prior)}`];
   const room = (fields: string[]) => MAX_OWNER_TAG_LENGTH - fields.reduce((sum, field) => sum + field.length + OWNER_SEPARATOR.length, 0);
-  if (prior.length > 0 && room([...previous, ...prior]) < MIN_OWNER_LENGTH) {
+  if (prior.length > 0 && room([...previous, ...prior, ...claim]) < MIN_OWNER_LENGTH) {
     prior = [`${PRIOR_TAG_FIELD}${PRIOR_UNKNOWN}`];
   }
-  const rest = [...previous, ...prior];
+  const rest = [...previous, ...prior, ...claim];
   return [tag.owner.slice(0, room(rest)), ...rest].join(OWNER_SEPARATOR);
 }
 
 /**
  * Parse an owner tag value of any version (`<owner>`, `<owner> <previous
- * owner>`, either with ` prior=<prior>`); `undefined` when empty.
+ * owner>`, either with ` prior=<prior>` and ` claim=<nonce>`); `undefined` when empty.
  */
 export function parseOwnerTag(value: string | undefined): OwnerTag | undefined {
   const fields = (value ?? '').trim().split(/\s+/).filter((field) => field !== '');
   const priorField = fields.find((field) => field.startsWith(PRIOR_TAG_FIELD));
-  const [owner, previous] = fields.filter((field) => field !== priorField);
+  const claimField = fields.find((field) => field.startsWith(CLAIM_TAG_FIELD));
+  const [owner, previous] = fields.filter((field) => field !== priorField && field !== claimField);
   if (!owner) {
     return undefined;
   }
   const prior = decodeTagText(priorField?.slice(PRIOR_TAG_FIELD.length) ?? '') || undefined;
-  return { owner, ...(previous ? { previous } : {}), ...(prior ? { prior } : {}) };
+  const claim = decodeTagText(claimField?.slice(CLAIM_TAG_FIELD.length) ?? '') || undefined;
+  return { owner, ...(previous ? { previous } : {}), ...(prior ? { prior } : {}), ...(claim ? { claim } : {}) };
 }
 
 /**
