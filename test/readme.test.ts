@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { REASON_CATALOGUE } from '../lambda/core/reasons';
-import { README_PATH, renderReadme } from '../tools/scripts/readme';
 import { NAG_SUPPRESSIONS } from '../src/private/nag';
+import { README_PATH, renderReadme } from '../tools/scripts/readme';
 
 const root = path.join(__dirname, '..');
 const readme = fs.readFileSync(README_PATH, 'utf8');

@@ -8,8 +8,8 @@ import { AspectPriority, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct, IConstruct } from 'constructs';
 import { AnyStreamEncryption, expectNoDependencyCycle, Kind, KINDS, newStack, resourcesOf } from './util';
-import { dependenciesOf } from '../../tools/local-cloud/cfn/graph';
 import { StreamEncryptionFixes, StreamEncryptionGuard } from '../../src';
+import { dependenciesOf } from '../../tools/local-cloud/cfn/graph';
 
 /** Whether `from` depends on `to`, directly or through other resources of the template. */
 function dependsTransitively(resources: Record<string, any>, from: string, to: string): boolean {

@@ -6,9 +6,9 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import { dependencyCycle } from '../../tools/local-cloud/cfn/graph';
 import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
 import { PROVIDER_ID } from '../../src/private/provider';
+import { dependencyCycle } from '../../tools/local-cloud/cfn/graph';
 
 /** A fresh stack in a fixed environment. */
 export function newStack(id = 'TestStack'): Stack {

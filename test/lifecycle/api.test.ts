@@ -18,9 +18,9 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { encryptionNow } from './firehose-harness';
 import { ENV, expectCleanLog, Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
 import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-harness';
+import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 import { accessKeyIdForRole } from '../../tools/local-cloud';
 import { LocalStack, StackOperationResult } from '../../tools/local-cloud/cfn';
-import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 
 let h: Harness;
 

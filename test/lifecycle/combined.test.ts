@@ -12,9 +12,9 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { encryptionNow } from './firehose-harness';
 import { ENV, Harness, startHarness, synthStack, UNTHROTTLED, waitFor } from './harness';
 import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-harness';
+import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionFixes, StreamEncryptionGuard } from '../../src';
 import { accessKeyIdForRole } from '../../tools/local-cloud';
 import { CfnTemplate } from '../../tools/local-cloud/cfn';
-import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionFixes, StreamEncryptionGuard } from '../../src';
 
 const OPERATOR = `arn:aws:iam::${ENV.account}:role/Operator`;
 

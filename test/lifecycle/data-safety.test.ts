@@ -16,8 +16,8 @@ import { Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
 import { FIREHOSE, KINESIS } from './kinds';
 import { KINESIS_UNTHROTTLED } from './kinesis-harness';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { loadStackTemplate, LocalStack, StackOperationResult, StackTemplate } from '../../tools/local-cloud/cfn';
 import { OWNER_TAG_KEY, ownerIdentity } from '../../src/private/contract';
+import { loadStackTemplate, LocalStack, StackOperationResult, StackTemplate } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 let firehose: FirehoseClient;

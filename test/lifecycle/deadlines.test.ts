@@ -6,8 +6,8 @@
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, logLines, startHarness, synthStack, SCHEDULING_SLACK_MS, UNTHROTTLED } from './harness';
-import { LocalStack, MAX_RESPONSE_BODY_BYTES } from '../../tools/local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
+import { LocalStack, MAX_RESPONSE_BODY_BYTES } from '../../tools/local-cloud/cfn';
 
 const STREAMS = ['timeout', 'lambda-deadline', 'short-lambda', 'flaky-url', 'silent-url', 'service-timeout', 'throttled-out', 'refusing-url', 'long-failure'];
 

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { SCHEDULING_SLACK_MS, synthStack } from './harness';
+import { DeliveryStreamEncryption } from '../../src';
 import { LocalCloud, startLocalCloud } from '../../tools/local-cloud';
 import {
   LocalLambda,
@@ -22,7 +23,6 @@ import {
   stringifyScalars,
   TemplateModel,
 } from '../../tools/local-cloud/cfn';
-import { DeliveryStreamEncryption } from '../../src';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-driver-'));
 

@@ -19,8 +19,8 @@ import {
   waitFor,
   SCHEDULING_SLACK_MS,
 } from './harness';
-import { LocalStack } from '../../tools/local-cloud/cfn';
 import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { LocalStack } from '../../tools/local-cloud/cfn';
 
 /** The streams of this file, each encrypted by a construct of its own. */
 const STREAMS = [

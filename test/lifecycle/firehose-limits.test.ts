@@ -7,8 +7,8 @@
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
 import { expectAnsweredInTime, Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
-import { LocalStack } from '../../tools/local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
+import { LocalStack } from '../../tools/local-cloud/cfn';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const FAST = { SettleSeconds: '0' };

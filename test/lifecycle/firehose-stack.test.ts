@@ -13,9 +13,9 @@ import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, startHarness, synthStack } from './harness';
 import { buildExampleApp } from '../../example/app';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
 import { formatOwnerTag, OWNER_TAG_KEY } from '../../src/private/contract';
+import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 

@@ -7,8 +7,8 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { callsOn, encryptionAtAnswer, encryptionNow, resourceFor } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, startHarness, synthStack, UNTHROTTLED, SCHEDULING_SLACK_MS } from './harness';
-import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
 import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
 
 const STREAMS = [
   'rotate', 'switch', 'noop', 'retry', 'rollback', 'preflight-update', 'rename-a',

@@ -17,10 +17,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionNow } from './firehose-harness';
 import { ENV, Harness, newKeyArn, startHarness, synthStack, UNTHROTTLED, waitFor } from './harness';
 import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-harness';
-import { accessKeyIdForRole } from '../../tools/local-cloud';
-import { AsyncInvocation, LocalStack } from '../../tools/local-cloud/cfn';
 import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionGuard } from '../../src';
 import { OWNER_TAG_KEY, REPAIRS_TAG_KEY } from '../../src/private/contract';
+import { accessKeyIdForRole } from '../../tools/local-cloud';
+import { AsyncInvocation, LocalStack } from '../../tools/local-cloud/cfn';
 
 /** Someone with broad rights outside the stack. */
 const OPERATOR = `arn:aws:iam::${ENV.account}:role/Operator`;

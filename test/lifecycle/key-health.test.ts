@@ -12,10 +12,10 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionNow } from './firehose-harness';
 import { Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
-import { accessKeyIdForRole, AlarmSnapshot } from '../../tools/local-cloud';
-import { LocalStack } from '../../tools/local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
 import { ALERT_TOPIC_ID } from '../../src/private/alert-topic';
+import { accessKeyIdForRole, AlarmSnapshot } from '../../tools/local-cloud';
+import { LocalStack } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 let client: FirehoseClient;

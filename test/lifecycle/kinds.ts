@@ -9,9 +9,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
 import { StreamCalls, UNTHROTTLED } from './harness';
 import { dataStreamArn, dataStreamNow, dataStreamResourceFor, KINESIS_UNTHROTTLED, kinesisCallsOn } from './kinesis-harness';
+import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 import { LocalCloud, LocalCloudOptions } from '../../tools/local-cloud';
 import { LocalStack } from '../../tools/local-cloud/cfn';
-import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 
 /** The construct options the shared scenarios vary. */
 export interface EncryptOptions {

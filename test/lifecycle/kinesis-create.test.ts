@@ -26,8 +26,8 @@ import {
   kinesisCallsOn,
   SLACK_MS,
 } from './kinesis-harness';
-import { LocalStack } from '../../tools/local-cloud/cfn';
 import { DataStreamEncryption, DataStreamKeyType } from '../../src';
+import { LocalStack } from '../../tools/local-cloud/cfn';
 
 /** The data streams of this file, each encrypted by a construct of its own. */
 const STREAMS = [

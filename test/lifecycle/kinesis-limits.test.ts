@@ -13,8 +13,8 @@ import {
   synthStack,
 } from './harness';
 import { dataStreamArn, dataStreamNow, dataStreamResourceFor, KINESIS_UNTHROTTLED, kinesisCallsOn } from './kinesis-harness';
-import { LocalStack } from '../../tools/local-cloud/cfn';
 import { DataStreamEncryption } from '../../src';
+import { LocalStack } from '../../tools/local-cloud/cfn';
 
 const FAST = { SettleSeconds: '0' };
 

@@ -28,9 +28,9 @@ import {
   SLACK_MS,
 } from './kinesis-harness';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
 import { DataStreamEncryption } from '../../src';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
+import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
 
 const STREAMS = [
   'k-rotate', 'k-switch', 'k-noop', 'k-update-preflight', 'k-delete', 'k-delete-alias',

@@ -9,8 +9,8 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionAtAnswer, encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, Harness, startHarness, synthStack } from './harness';
-import { LocalStack, StackOperationResult } from '../../tools/local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
+import { LocalStack, StackOperationResult } from '../../tools/local-cloud/cfn';
 
 const COUNT = 200;
 const names = Array.from({ length: COUNT }, (_, i) => `load-${String(i).padStart(3, '0')}`);

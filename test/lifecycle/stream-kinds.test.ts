@@ -19,8 +19,8 @@ import {
 } from './harness';
 import { sharedKey, STREAM_KINDS } from './kinds';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
+import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const FAST = { SettleSeconds: '0' };

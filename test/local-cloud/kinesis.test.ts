@@ -29,8 +29,8 @@ import { handleEvent } from '../../lambda/core/handle-event';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import type { CloudFormationResponse } from '../../lambda/core/response';
 import { STREAM_KINDS } from '../../lambda/kinds';
-import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../tools/local-cloud';
 import { encodeDataStreamEncryptionProperties, formatOwnerTag, OWNER_TAG_KEY } from '../../src/private/contract';
+import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../tools/local-cloud';
 
 const HOUR = 60 * 60 * 1000;
 const ACCOUNT = '123456789012';
