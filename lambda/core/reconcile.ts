@@ -604,12 +604,17 @@ async function handOver<T extends KindTypes>(
 /**
  * The reconcile loop: read, decide, act, until the kind's truth table says
  * SUCCESS (its reason returned) or FAILED (thrown). Remembers the stream's
- * prior state from the first reading that tells it, before any Start.
+ * prior state from the first reading that tells it, before any Start. After
+ * a Start held back ({@link ReconcileSession.beforeStart}), SUCCESS waits the
+ * settle time even if no change was seen in transit: another copy's Start
+ * got the stream there.
  *
  * @throws HandlerFailure when the table says FAILED or the deadline passes.
  */
 async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSeconds: number): Promise<string> {
   const { kind, env } = session;
+  // A Start held back (another copy of the request may be making it): whatever comes next is that Start's result.
+  let held = false;
   for (;;) {
     const seen = session.observation = await kind.describe(session);
     session.prior ??= kind.priorOf(seen) ?? PRIOR_UNKNOWN;
@@ -617,7 +622,7 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
     env.log.info('decide', { status: kind.summarize(seen), decision: step.kind, ...(step.kind === 'fail' ? { reasonId: step.reasonId } : {}) });
     switch (step.kind) {
       case 'succeed': {
-        const settleMs = step.settle ? Math.min(settleSeconds * 1000, Math.max(0, env.deadline - env.clock.now())) : 0;
+        const settleMs = step.settle || held ? Math.min(settleSeconds * 1000, Math.max(0, env.deadline - env.clock.now())) : 0;
         if (settleMs > 0) {
           env.log.info('settle', { settleMs });
           await env.clock.sleep(settleMs);
@@ -628,6 +633,7 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
         throw new HandlerFailure(step.reasonId, step.params);
       case 'start':
         if (session.beforeStart && !await session.beforeStart()) {
+          held = true;
           await session.nextPoll();
           break;
         }

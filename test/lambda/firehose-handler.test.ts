@@ -20,6 +20,7 @@ import { awsOwnedProperties, createEvent, deleteEvent, described, enc, propertie
 import {
   ALIAS_ARN,
   awsError,
+  claimNonce,
   Harness,
   KEY_ARN,
   keyMetadata,
@@ -73,7 +74,8 @@ const tagValues = () => firehose.commandCalls(TagDeliveryStreamCommand).map((cal
 
 describe('Create', () => {
   test('DISABLED: pre-flight, Start with the key, wait for ENABLED, settle, SUCCESS', async () => {
-    reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabling()), described(enc.enabled()));
+    // The second reading is the one taken after the claim, just before the Start.
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabling()), described(enc.enabling()), described(enc.enabled()));
     const answer = await h.run(createEvent());
     expect(answer).toEqual({
       Status: 'SUCCESS',
@@ -90,7 +92,7 @@ describe('Create', () => {
       DeliveryStreamName: 'orders',
       DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: KEY_ARN },
     });
-    expect([describes(), keyChecks(), starts(), stops()]).toEqual([4, 1, 1, 0]);
+    expect([describes(), keyChecks(), starts(), stops()]).toEqual([5, 1, 1, 0]);
     // Polls stay at or under a second; the settle time comes last.
     expect(h.clock.sleeps.slice(0, -1).every((ms) => ms <= 1000)).toBe(true);
     expect(h.clock.sleeps[h.clock.sleeps.length - 1]).toBe(5000);
@@ -98,22 +100,25 @@ describe('Create', () => {
   });
 
   test('the first Describe comes before any Start; the owner tag claims the stream before the Start and is written again once ENABLED', async () => {
-    reads(described(enc.disabled()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     await h.run(createEvent());
+    // The claim is read back, and the stream read once more, before the Start.
     expect(firehose.calls().map((call) => call.args[0].constructor.name)).toEqual([
       'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'TagDeliveryStreamCommand',
+      'ListTagsForDeliveryStreamCommand',
+      'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
       'TagDeliveryStreamCommand',
     ]);
-    // Both carry the prior encryption of the first reading.
-    expect(tagValues()).toEqual([`${ORDERS_SSE_OWNER} prior=none`, `${ORDERS_SSE_OWNER} prior=none`]);
+    // Both carry the prior encryption of the first reading; only the claim carries this copy's nonce.
+    expect(tagValues()).toEqual([`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`, `${ORDERS_SSE_OWNER} prior=none`]);
   });
 
   test('no encryption configuration at all: Start', async () => {
-    reads(described(null), described(enc.enabled()));
+    reads(described(null), described(null), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     expect(starts()).toBe(1);
   });
@@ -127,7 +132,7 @@ describe('Create', () => {
   });
 
   test('AWS owned key: Start without KeyARN and without pre-flight', async () => {
-    reads(described(enc.disabled()), described(enc.awsOwned()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.awsOwned()));
     const answer = await h.run(createEvent(awsOwnedProperties()));
     expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { KeyType: 'AWS_OWNED_CMK', KeyArn: '', EncryptionStatus: 'ENABLED' } });
     expect(startInput()).toEqual({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } });
@@ -146,14 +151,14 @@ describe('Create', () => {
     ['ENABLING_FAILED from an earlier attempt', enc.enablingFailed()],
     ['DISABLING_FAILED from an earlier attempt', enc.disablingFailed()],
   ])('first read shows %s: Start with the wanted key', async (_name, first) => {
-    reads(described(first), described(enc.enabling()), described(enc.enabled()));
+    reads(described(first), described(first), described(enc.enabling()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     expect(starts()).toBe(1);
     expect(startInput().DeliveryStreamEncryptionConfigurationInput?.KeyARN).toBe(KEY_ARN);
   });
 
   test('alias ARN: Start passes the key ARN that DescribeKey resolved', async () => {
-    reads(described(enc.disabled()), described(enc.enabled(KEY_ARN)));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled(KEY_ARN)));
     const answer = await h.run(createEvent(properties({ KeyArn: ALIAS_ARN })));
     expect(kms.commandCalls(DescribeKeyCommand)[0].args[0].input).toEqual({ KeyId: ALIAS_ARN });
     expect(startInput().DeliveryStreamEncryptionConfigurationInput?.KeyARN).toBe(KEY_ARN);
@@ -174,20 +179,22 @@ describe('Create', () => {
   });
 
   test('ENABLING ending with another key: judge the result, then Start', async () => {
-    reads(described(enc.enabling(OTHER_KEY_ARN)), described(enc.enabled(OTHER_KEY_ARN)), described(enc.enabled()));
+    const other = described(enc.enabled(OTHER_KEY_ARN));
+    reads(described(enc.enabling(OTHER_KEY_ARN)), other, other, described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     expect(starts()).toBe(1);
   });
 
   test('DISABLING: wait for DISABLED, then Start', async () => {
-    reads(described(enc.disabling()), described(enc.disabling()), described(enc.disabled()), described(enc.enabled()));
+    const disabled = described(enc.disabled());
+    reads(described(enc.disabling()), described(enc.disabling()), disabled, disabled, described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
-    expect([describes(), starts()]).toEqual([4, 1]);
+    expect([describes(), starts()]).toEqual([5, 1]);
   });
 
   test.each(['CREATING', 'UPDATING'])('stream %s: wait for ACTIVE, then Start', async (status) => {
     const busy = described(enc.disabled(), { DeliveryStreamStatus: status as never });
-    reads(busy, busy, described(enc.disabled()), described(enc.enabled()));
+    reads(busy, busy, described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     expect(firehose.calls().map((call) => call.args[0].constructor.name)).toEqual([
       'ListTagsForDeliveryStreamCommand',
@@ -195,6 +202,8 @@ describe('Create', () => {
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'TagDeliveryStreamCommand',
+      'ListTagsForDeliveryStreamCommand',
+      'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
       'TagDeliveryStreamCommand',
@@ -240,7 +249,7 @@ describe('Create', () => {
   });
 
   test('ENABLING_FAILED after our Start: FAILED with the FailureDescription, physical id without marker', async () => {
-    reads(described(enc.disabled()), described(enc.enabling()), described(enc.enablingFailed('Firehose is not allowed to create a grant')));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabling()), described(enc.enablingFailed('Firehose is not allowed to create a grant')));
     const answer = await h.run(createEvent());
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toMatch(
@@ -267,20 +276,20 @@ describe('Create', () => {
   });
 
   test('stream deleted while waiting: FAILED STREAM_DELETED', async () => {
-    reads(described(enc.disabled()), described(enc.enabling()), new ResourceNotFoundException({ message: 'gone', ...meta }));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabling()), new ResourceNotFoundException({ message: 'gone', ...meta }));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#prior=none' });
     expect(answer.Reason).toMatch(/^STREAM_DELETED: /);
   });
 
   test('SettleSeconds 0: no settle', async () => {
-    reads(described(enc.disabled()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     await h.run(createEvent(properties({ SettleSeconds: '0' })));
     expect(h.clock.sleeps.every((ms) => ms <= 1000)).toBe(true);
   });
 
   test('the settle time never runs past the deadline', async () => {
-    reads(described(enc.disabled()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     const answer = await h.run(createEvent(properties({ SettleSeconds: '60', TimeoutSeconds: '3' })));
     expect(answer.Status).toBe('SUCCESS');
     expect(h.elapsed()).toBe(3000);
@@ -322,7 +331,7 @@ describe('KMS pre-flight', () => {
 
   test('a key with only the legacy CustomerMasterKeySpec passes', async () => {
     kms.on(DescribeKeyCommand).resolves(keyMetadata({ KeySpec: undefined, CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT' }));
-    reads(described(enc.disabled()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
   });
 
@@ -330,7 +339,7 @@ describe('KMS pre-flight', () => {
     kms.on(DescribeKeyCommand)
       .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
       .resolves(keyMetadata());
-    reads(described(enc.disabled()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     expect([keyChecks(), starts()]).toEqual([2, 1]);
   });
@@ -339,7 +348,7 @@ describe('KMS pre-flight', () => {
     firehose.on(StartDeliveryStreamEncryptionCommand)
       .rejectsOnce(new ResourceInUseException({ message: 'busy', ...meta }))
       .resolves({});
-    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     expect([keyChecks(), starts()]).toEqual([1, 2]);
   });
@@ -397,14 +406,14 @@ describe('Update', () => {
 
   test('an Update to another stream that reads ENABLING_FAILED with the wanted key still Starts (nothing says which key is in force)', async () => {
     const payments = (encryption: Parameters<typeof described>[0]) => described(encryption, { DeliveryStreamName: 'payments' });
-    reads(payments(enc.enablingFailed()), payments(enc.enabling()), payments(enc.enabled()));
+    reads(payments(enc.enablingFailed()), payments(enc.enablingFailed()), payments(enc.enabling()), payments(enc.enabled()));
     const answer = await h.run(updateEvent(properties({ DeliveryStreamName: 'payments' }), properties()));
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:payments#prior=unknown' });
     expect(starts()).toBe(1);
   });
 
   test('a Create that reads ENABLING_FAILED with the wanted key still Starts', async () => {
-    reads(described(enc.enablingFailed()), described(enc.enabling()), described(enc.enabled()));
+    reads(described(enc.enablingFailed()), described(enc.enablingFailed()), described(enc.enabling()), described(enc.enabled()));
     const answer = await h.run(createEvent());
     // A failed reading tells nothing of the encryption before: the id records it unknown.
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=unknown' });
@@ -418,10 +427,11 @@ describe('Update', () => {
   });
 
   test('another stream name: reconcile the new stream as a Create, new physical id', async () => {
-    reads(described(enc.disabled(), { DeliveryStreamName: 'payments' }), described(enc.enabled(), { DeliveryStreamName: 'payments' }));
+    const payments = described(enc.disabled(), { DeliveryStreamName: 'payments' });
+    reads(payments, payments, described(enc.enabled(), { DeliveryStreamName: 'payments' }));
     const answer = await h.run(updateEvent(properties({ DeliveryStreamName: 'payments' }), properties()));
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:payments#prior=none' });
-    expect(firehose.commandCalls(DescribeDeliveryStreamCommand).map((call) => call.args[0].input.DeliveryStreamName)).toEqual(['payments', 'payments']);
+    expect(firehose.commandCalls(DescribeDeliveryStreamCommand).map((call) => call.args[0].input.DeliveryStreamName)).toEqual(['payments', 'payments', 'payments']);
     expect(startInput().DeliveryStreamName).toBe('payments');
     expect(stops()).toBe(0);
   });
@@ -605,7 +615,7 @@ describe('errors', () => {
   // https://docs.aws.amazon.com/firehose/latest/APIReference/API_StartDeliveryStreamEncryption.html):
   // a denial like any other while IAM may still be propagating the handler's new policy.
   test('Start refused with a wrapped KMS AccessDenied, then accepted within the IAM propagation window: SUCCESS, one Start taken', async () => {
-    reads(described(enc.disabled()), described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     firehose.on(StartDeliveryStreamEncryptionCommand)
       .rejectsOnce(kmsResource('KMS.AccessDeniedException', 'not authorized to perform: kms:CreateGrant'))
       .rejectsOnce(kmsResource('KMS.AccessDeniedException', 'not authorized to perform: kms:CreateGrant'))
@@ -613,8 +623,8 @@ describe('errors', () => {
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
     expect(starts()).toBe(3);
-    // read again before each new Start: the refused one was not taken
-    expect(describes()).toBe(4);
+    // read again before each new Start (the first after the claim): the refused one was not taken
+    expect(describes()).toBe(5);
     expect(h.records().filter((r) => r.action === 'retry').map((r) => [r.operation, r.errorClass])).toEqual([
       ['StartDeliveryStreamEncryption', 'denied'],
       ['StartDeliveryStreamEncryption', 'denied'],
@@ -649,7 +659,7 @@ describe('errors', () => {
   });
 
   test('Start denied, then allowed within the IAM propagation window: SUCCESS', async () => {
-    reads(described(enc.disabled()), described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     firehose.on(StartDeliveryStreamEncryptionCommand)
       .rejectsOnce(awsError('AccessDeniedException', 'not authorized'))
       .rejectsOnce(awsError('AccessDeniedException', 'not authorized'))
@@ -678,7 +688,8 @@ describe('errors', () => {
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toMatch(reason);
     expect(answer.PhysicalResourceId).toBe('firehose:orders#not-started');
-    expect([describes(), starts()]).toEqual([1, 1]);
+    // The first reading, and the one after the claim.
+    expect([describes(), starts()]).toEqual([2, 1]);
   });
 
   test.each([
@@ -688,9 +699,9 @@ describe('errors', () => {
     ['a 500', awsError('InternalFailure', 'oops', 500)],
     ['a network error', networkError('ECONNRESET')],
   ])('Describe fails with %s: retry with backoff, then SUCCESS', async (_name, error) => {
-    reads(error, error, error, described(enc.disabled()), error, described(enc.enabled()));
+    reads(error, error, error, described(enc.disabled()), described(enc.disabled()), error, described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
-    expect([describes(), starts()]).toEqual([6, 1]);
+    expect([describes(), starts()]).toEqual([7, 1]);
     const retries = h.records().filter((r) => r.action === 'retry');
     expect(retries).toHaveLength(4);
     // The error backoff grows while errors repeat and eases after calls go through.
@@ -701,13 +712,15 @@ describe('errors', () => {
     firehose.on(StartDeliveryStreamEncryptionCommand)
       .rejectsOnce(new ResourceInUseException({ message: 'busy', ...meta }))
       .resolves({});
-    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
-    // The claim goes before the first Start only.
+    // The claim (written, read back, then the stream read again) goes before the first Start only.
     expect(firehose.calls().map((call) => call.args[0].constructor.name)).toEqual([
       'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'TagDeliveryStreamCommand',
+      'ListTagsForDeliveryStreamCommand',
+      'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
@@ -718,14 +731,14 @@ describe('errors', () => {
 
   test('Start fails transiently but took effect: Describe shows it, no second Start', async () => {
     firehose.on(StartDeliveryStreamEncryptionCommand).rejects(networkError('ETIMEDOUT'));
-    reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     expect(starts()).toBe(1);
   });
 
   test('a Start lost to a transient error counts as started for the physical id', async () => {
     firehose.on(StartDeliveryStreamEncryptionCommand).rejects(awsError('InternalFailure', 'oops', 500));
-    reads(described(enc.disabled()), described(enc.enablingFailed()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enablingFailed()));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#prior=none' });
   });
@@ -817,7 +830,7 @@ describe('deadline', () => {
 
 describe('the answer', () => {
   test('stays within 4 KiB with a huge reason, which is cut with an ellipsis', async () => {
-    reads(described(enc.disabled()), described(enc.enablingFailed(`Details ${'é'.repeat(20_000)} end`)));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enablingFailed(`Details ${'é'.repeat(20_000)} end`)));
     const answer = await h.run(createEvent());
     expect(Buffer.byteLength(h.answers[0].raw, 'utf8')).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
     expect(Buffer.byteLength(h.answers[0].raw, 'utf8')).toBeGreaterThan(MAX_RESPONSE_BYTES - 8);
@@ -945,7 +958,7 @@ describe('logs', () => {
     const url = new URL(RESPONSE_URL);
     const scenarios: Array<() => Promise<unknown>> = [
       async () => {
-        reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
+        reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
         return h.run(createEvent());
       },
       async () => {
@@ -994,10 +1007,11 @@ describe('logs', () => {
   });
 
   test('every line is one JSON object with the request context', async () => {
-    reads(described(enc.disabled()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     await h.run(createEvent());
     const records = h.records();
-    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'start', 'decide', 'settle', 'owner', 'answer']);
+    // The claim (owner), the reading after it (decide), the Start.
+    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'decide', 'start', 'decide', 'settle', 'owner', 'answer']);
     for (const record of records) {
       expect(record).toMatchObject({ level: expect.any(String), requestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000001', requestType: 'Create', stream: 'orders' });
       expect(typeof record.elapsedMs).toBe('number');

@@ -144,6 +144,15 @@ export class FakeClock {
   readonly random = (): number => this.randomValue;
 }
 
+/**
+ * The nonce of the claim a copy of a request writes in the owner tag before
+ * its Start, made as the handler makes it from the clock's `random()` (by
+ * default the {@link FakeClock}'s fixed value).
+ */
+export function claimNonce(random = new FakeClock().randomValue): string {
+  return Math.floor(random * 2 ** 32).toString(16).padStart(8, '0');
+}
+
 /** An answer caught by the in-memory sender. */
 export interface CaughtAnswer {
   /** Where it was sent. */

@@ -23,6 +23,7 @@ import { DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/clien
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   awsError,
+  claimNonce,
   EVENTS_SSE_OWNER,
   Harness,
   KEY_ARN,
@@ -83,7 +84,8 @@ const tagValues = () => kinesis.commandCalls(AddTagsToStreamCommand).map((call) 
 
 describe('Create', () => {
   test('NONE: pre-flight, Start with the key, wait for ACTIVE with it, settle, SUCCESS', async () => {
-    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    // The second reading is the one taken after the claim, just before the Start.
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     const answer = await h.run(kinesisCreate());
     expect(answer).toEqual({
       Status: 'SUCCESS',
@@ -98,25 +100,29 @@ describe('Create', () => {
     expect(kinesis.commandCalls(DescribeStreamSummaryCommand)[0].args[0].input).toEqual({ StreamName: 'events', StreamARN: STREAM_ARN });
     expect(kms.commandCalls(DescribeKeyCommand)[0].args[0].input).toEqual({ KeyId: KEY_ARN });
     expect(startInput()).toEqual({ StreamName: 'events', StreamARN: STREAM_ARN, EncryptionType: 'KMS', KeyId: KEY_ARN });
-    expect([describes(), keyChecks(), starts(), stops()]).toEqual([4, 1, 1, 0]);
+    expect([describes(), keyChecks(), starts(), stops()]).toEqual([5, 1, 1, 0]);
     expect(h.clock.sleeps.slice(0, -1).every((ms) => ms <= 1000)).toBe(true);
     expect(h.clock.sleeps[h.clock.sleeps.length - 1]).toBe(5000);
     expect(h.answers[0].url).toBe(RESPONSE_URL);
   });
 
   test('the first DescribeStreamSummary comes before any Start; the owner tag claims the stream before the Start and is written again once it has the key', async () => {
-    reads(summary(sse.none()), summary(sse.kms()));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms()));
     await h.run(kinesisCreate());
     // The owner tag is read first: it decides the previous owner written after, and the prior state recorded.
+    // The claim is read back, and the stream read once more, before the Start.
     expect(callNames()).toEqual([
       'ListTagsForStreamCommand',
       'DescribeStreamSummaryCommand',
       'AddTagsToStreamCommand',
+      'ListTagsForStreamCommand',
+      'DescribeStreamSummaryCommand',
       'StartStreamEncryptionCommand',
       'DescribeStreamSummaryCommand',
       'AddTagsToStreamCommand',
     ]);
-    expect(tagValues()).toEqual([`${EVENTS_SSE_OWNER} prior=none`, `${EVENTS_SSE_OWNER} prior=none`]);
+    // Only the claim carries this copy's nonce.
+    expect(tagValues()).toEqual([`${EVENTS_SSE_OWNER} prior=none claim=${claimNonce()}`, `${EVENTS_SSE_OWNER} prior=none`]);
   });
 
   test.each([
@@ -140,7 +146,7 @@ describe('Create', () => {
 
   test('KMS with an alias of a key the handler may not describe: another key, so pre-flight and Start', async () => {
     kms.on(DescribeKeyCommand, { KeyId: ALIAS }).rejects(awsError('AccessDeniedException', 'not authorized to perform kms:DescribeKey'));
-    reads(summary(sse.kms(ALIAS)), summary(sse.kms()));
+    reads(summary(sse.kms(ALIAS)), summary(sse.kms(ALIAS)), summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect(kms.commandCalls(DescribeKeyCommand).map((c) => c.args[0].input.KeyId)).toEqual([ALIAS, KEY_ARN]);
     expect(startInput().KeyId).toBe(KEY_ARN);
@@ -148,7 +154,7 @@ describe('Create', () => {
 
   test('KMS with an alias that no longer exists: another key, so Start', async () => {
     kms.on(DescribeKeyCommand, { KeyId: ALIAS }).rejects(new NotFoundException({ message: 'Alias is not found.', ...meta }));
-    reads(summary(sse.kms(ALIAS)), summary(sse.kms()));
+    reads(summary(sse.kms(ALIAS)), summary(sse.kms(ALIAS)), summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect(starts()).toBe(1);
   });
@@ -165,14 +171,14 @@ describe('Create', () => {
     ['another customer key', sse.kms(OTHER_KEY_ARN)],
     ['the Kinesis managed key', sse.kms(MANAGED)],
   ])('KMS with %s: Start with the wanted key', async (_name, first) => {
-    reads(summary(first), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    reads(summary(first), summary(first), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect([keyChecks(), starts()]).toEqual([1, 1]);
     expect(startInput().KeyId).toBe(KEY_ARN);
   });
 
   test('KINESIS_MANAGED: Start with alias/aws/kinesis, no key check', async () => {
-    reads(summary(sse.none()), summary(sse.kms(MANAGED), 'UPDATING'), summary(sse.kms(MANAGED)));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(MANAGED), 'UPDATING'), summary(sse.kms(MANAGED)));
     const answer = await h.run(kinesisCreate(kinesisProperties({ KeyId: MANAGED })));
     expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { EncryptionType: 'KMS', KeyId: MANAGED, StreamStatus: 'ACTIVE' } });
     expect(startInput()).toEqual({ StreamName: 'events', StreamARN: STREAM_ARN, EncryptionType: 'KMS', KeyId: MANAGED });
@@ -192,7 +198,7 @@ describe('Create', () => {
     // this request may be changing it); before claiming the stream with an unknown prior, the tag is read again.
     ['UPDATING', 'unknown', ['ListTagsForStreamCommand']],
   ])('stream %s: wait for ACTIVE, then Start; the prior state is %s', async (status, prior, reread) => {
-    reads(summary(sse.none(), status), summary(sse.none(), status), summary(sse.none()), summary(sse.kms()));
+    reads(summary(sse.none(), status), summary(sse.none(), status), summary(sse.none()), summary(sse.none()), summary(sse.kms()));
     const answer = await h.run(kinesisCreate());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${prior}` });
     expect(callNames()).toEqual([
@@ -202,6 +208,8 @@ describe('Create', () => {
       'DescribeStreamSummaryCommand',
       ...reread,
       'AddTagsToStreamCommand',
+      'ListTagsForStreamCommand',
+      'DescribeStreamSummaryCommand',
       'StartStreamEncryptionCommand',
       'DescribeStreamSummaryCommand',
       'AddTagsToStreamCommand',
@@ -232,7 +240,7 @@ describe('Create', () => {
   });
 
   test('stream deleted while waiting: FAILED DATA_STREAM_DELETED with the stream\'s id', async () => {
-    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), new ResourceNotFoundException({ message: 'gone', ...meta }));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), new ResourceNotFoundException({ message: 'gone', ...meta }));
     const answer = await h.run(kinesisCreate());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#prior=none' });
     expect(answer.Reason).toMatch(/^DATA_STREAM_DELETED: /);
@@ -246,7 +254,7 @@ describe('Create', () => {
   });
 
   test('after our Start the stream goes UPDATING and back to ACTIVE without the key: FAILED at once', async () => {
-    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.none()));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.none()));
     const answer = await h.run(kinesisCreate());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#prior=none', Data: { EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' } });
     expect(answer.Reason).toMatch(
@@ -256,13 +264,13 @@ describe('Create', () => {
   });
 
   test('SettleSeconds 0: no settle', async () => {
-    reads(summary(sse.none()), summary(sse.kms()));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms()));
     await h.run(kinesisCreate(kinesisProperties({ SettleSeconds: '0' })));
     expect(h.clock.sleeps.every((ms) => ms <= 1000)).toBe(true);
   });
 
   test('the settle time never runs past the deadline', async () => {
-    reads(summary(sse.none()), summary(sse.kms()));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms()));
     const answer = await h.run(kinesisCreate(kinesisProperties({ SettleSeconds: '60', TimeoutSeconds: '3' })));
     expect(answer.Status).toBe('SUCCESS');
     expect(h.elapsed()).toBe(3000);
@@ -301,7 +309,7 @@ describe('KMS pre-flight', () => {
 
   test('the key is checked once, even when Start is retried', async () => {
     kinesis.on(StartStreamEncryptionCommand).rejectsOnce(new ResourceInUseException({ message: 'busy', ...meta })).resolves({});
-    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms()));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.none()), summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect([keyChecks(), starts()]).toEqual([1, 2]);
   });
@@ -327,7 +335,7 @@ describe('errors of StartStreamEncryption', () => {
 
   test('KMSAccessDeniedException, then accepted within the window: SUCCESS', async () => {
     kinesis.on(StartStreamEncryptionCommand).rejectsOnce(new KMSAccessDeniedException({ message: 'not authorized', ...meta })).resolves({});
-    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     const answer = await h.run(kinesisCreate());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=none' });
     expect(starts()).toBe(2);
@@ -357,24 +365,25 @@ describe('errors of StartStreamEncryption', () => {
 
   test('KMSThrottlingException is throttling: read again, Start again, SUCCESS', async () => {
     kinesis.on(StartStreamEncryptionCommand).rejectsOnce(new KMSThrottlingException({ message: 'KMS rate exceeded', ...meta })).resolves({});
-    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms()));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.none()), summary(sse.kms()));
     const answer = await h.run(kinesisCreate());
     expect(answer.Status).toBe('SUCCESS');
-    expect([describes(), starts()]).toEqual([3, 2]);
+    // The first reading, the one after the claim, the one after the throttled Start, the one after the second.
+    expect([describes(), starts()]).toEqual([4, 2]);
     const retry = h.records().find((r) => r.action === 'retry');
     expect(retry).toMatchObject({ operation: 'StartStreamEncryption', errorClass: 'throttled' });
   });
 
   test('ResourceInUseException: read again and Start when ACTIVE', async () => {
     kinesis.on(StartStreamEncryptionCommand).rejectsOnce(new ResourceInUseException({ message: 'UPDATING', ...meta })).resolves({});
-    reads(summary(sse.none()), summary(sse.none(), 'UPDATING'), summary(sse.none()), summary(sse.kms()));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.none(), 'UPDATING'), summary(sse.none()), summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect(starts()).toBe(2);
   });
 
   test('a network error: Start may have taken effect, so read before deciding, and keep the stream\'s id on FAILED', async () => {
     kinesis.on(StartStreamEncryptionCommand).rejects(networkError('ECONNRESET'));
-    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.none(), 'DELETING'));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.none(), 'DELETING'));
     const answer = await h.run(kinesisCreate());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#prior=none' });
     expect(starts()).toBe(1);
@@ -454,10 +463,12 @@ describe('Update', () => {
 
   test('another stream: reconciled as a Create, new physical id', async () => {
     const other = { StreamName: 'clicks', StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks' };
-    reads(summary(sse.none(), 'ACTIVE', { StreamName: 'clicks' }), summary(sse.kms(), 'ACTIVE', { StreamName: 'clicks' }));
+    const clicks = summary(sse.none(), 'ACTIVE', { StreamName: 'clicks' });
+    reads(clicks, clicks, summary(sse.kms(), 'ACTIVE', { StreamName: 'clicks' }));
     const answer = await h.run(kinesisUpdate(kinesisProperties(other), kinesisProperties()));
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:clicks#prior=none' });
     expect(kinesis.commandCalls(DescribeStreamSummaryCommand).map((c) => c.args[0].input)).toEqual([
+      { StreamName: 'clicks', StreamARN: other.StreamArn },
       { StreamName: 'clicks', StreamARN: other.StreamArn },
       { StreamName: 'clicks', StreamARN: other.StreamArn },
     ]);
@@ -570,7 +581,7 @@ describe('Delete', () => {
 
 describe('deadline', () => {
   test('still UPDATING at the deadline: FAILED with the last status, answered on time', async () => {
-    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'));
     const answer = await h.run(kinesisCreate(kinesisProperties({ TimeoutSeconds: '60' })));
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toMatch(new RegExp(
@@ -676,10 +687,11 @@ describe('one handler for both kinds of stream', () => {
 
 describe('logs', () => {
   test('one JSON line per step, with the stream and no part of the ResponseURL', async () => {
-    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     await h.run(kinesisCreate());
     const records = h.records();
-    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'start', 'decide', 'decide', 'settle', 'owner', 'answer']);
+    // The claim (owner), the reading after it (decide), the Start.
+    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'decide', 'start', 'decide', 'decide', 'settle', 'owner', 'answer']);
     for (const record of records) {
       expect(record).toMatchObject({ requestType: 'Create', stream: 'events' });
     }

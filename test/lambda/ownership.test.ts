@@ -37,6 +37,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
 import {
   awsError,
+  claimNonce,
   CLIENT_ERROR_METADATA,
   EVENTS_SSE_OWNER,
   Harness,
@@ -129,29 +130,34 @@ describe('Firehose', () => {
 
   describe('Create and Update write the tag once the stream is encrypted as wanted', () => {
     test('after Start, ENABLED: the tag claims the stream before the Start, and names this resource again after the settle time', async () => {
-      reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
+      reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
       const answer = await h.run(createEvent());
       expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+      // The claim is read back, and the stream read once more, before the Start.
       expect(names(firehose)).toEqual([
         'ListTagsForDeliveryStreamCommand',
         'DescribeDeliveryStreamCommand',
         'TagDeliveryStreamCommand',
+        'ListTagsForDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
         'StartDeliveryStreamEncryptionCommand',
         'DescribeDeliveryStreamCommand',
         'DescribeDeliveryStreamCommand',
         'TagDeliveryStreamCommand',
       ]);
+      const claim = formatOwnerTag({ owner: ORDERS_SSE_OWNER, prior: PRIOR_NONE, claim: claimNonce() });
       const value = formatOwnerTag({ owner: ORDERS_SSE_OWNER, prior: PRIOR_NONE });
+      expect(claim).toBe(`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`);
       expect(value).toBe(`${ORDERS_SSE_OWNER} prior=none`);
       expect(tagInput()).toEqual([
-        { DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: value }] },
+        { DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: claim }] },
         { DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: value }] },
       ]);
       expect(h.clock.sleeps[h.clock.sleeps.length - 1]).toBe(5_000);
       expect(h.records().map((r) => r.action).slice(-3)).toEqual(['settle', 'owner', 'answer']);
       const owner = h.records().filter((r) => r.action === 'owner');
       expect(owner).toEqual([
-        expect.objectContaining({ level: 'info', status: 'tagged', managedBy: value }),
+        expect.objectContaining({ level: 'info', status: 'tagged', managedBy: claim }),
         expect.objectContaining({ level: 'info', status: 'tagged', managedBy: value }),
       ]);
     });
@@ -185,10 +191,10 @@ describe('Firehose', () => {
     });
 
     test('a Create that fails after its Start keeps its claim: the tag records the prior state for the rollback Delete', async () => {
-      reads(described(enc.disabled()), described(enc.enabling()), described(enc.enablingFailed()));
+      reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabling()), described(enc.enablingFailed()));
       const answer = await h.run(createEvent());
       expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#prior=none' });
-      expect(tagInput().map((input) => input.Tags?.[0].Value)).toEqual([`${ORDERS_SSE_OWNER} prior=none`]);
+      expect(tagInput().map((input) => input.Tags?.[0].Value)).toEqual([`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`]);
       expect(calls(UntagDeliveryStreamCommand)).toHaveLength(0);
     });
 
@@ -201,6 +207,8 @@ describe('Firehose', () => {
         'ListTagsForDeliveryStreamCommand',
         'DescribeDeliveryStreamCommand',
         'TagDeliveryStreamCommand',
+        'ListTagsForDeliveryStreamCommand',
+        'DescribeDeliveryStreamCommand',
         'StartDeliveryStreamEncryptionCommand',
         'UntagDeliveryStreamCommand',
       ]);
@@ -327,12 +335,13 @@ describe('Firehose', () => {
 
     test('the prior state comes from the first reading only, never from a later one (the other copy may have changed the stream)', async () => {
       // First ENABLING with another key (someone's change), then ENABLED with it: Start with the wanted key.
-      reads(described(enc.enabling(OTHER_KEY_ARN)), described(enc.enabled(OTHER_KEY_ARN)), described(enc.enabling()), described(enc.enabled()));
+      const other = described(enc.enabled(OTHER_KEY_ARN));
+      reads(described(enc.enabling(OTHER_KEY_ARN)), other, other, described(enc.enabling()), described(enc.enabled()));
       const answer = await h.run(createEvent());
       expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=unknown' });
       expect(calls(StartDeliveryStreamEncryptionCommand)).toHaveLength(1);
       // The claim before that Start records unknown, not the key read just before it.
-      expect(tagInput().map((input) => input.Tags?.[0].Value)).toEqual([`${ORDERS_SSE_OWNER} prior=unknown`, `${ORDERS_SSE_OWNER} prior=unknown`]);
+      expect(tagInput().map((input) => input.Tags?.[0].Value)).toEqual([`${ORDERS_SSE_OWNER} prior=unknown claim=${claimNonce()}`, `${ORDERS_SSE_OWNER} prior=unknown`]);
     });
   });
 
@@ -522,12 +531,13 @@ describe('Kinesis', () => {
   const stream = { StreamName: 'events', StreamARN: STREAM_ARN };
 
   test('Create: AddTagsToStream with this resource\'s value and the prior state, by name and ARN, as a claim before the Start and after it', async () => {
-    reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
-    expect(names(kinesis).slice(2, 4)).toEqual(['AddTagsToStreamCommand', 'StartStreamEncryptionCommand']);
+    expect(names(kinesis).slice(2, 6)).toEqual(['AddTagsToStreamCommand', 'ListTagsForStreamCommand', 'DescribeStreamSummaryCommand', 'StartStreamEncryptionCommand']);
     expect(names(kinesis).at(-1)).toBe('AddTagsToStreamCommand');
+    const claim = { ...stream, Tags: { [OWNER_TAG_KEY]: `${EVENTS_SSE_OWNER} prior=none claim=${claimNonce()}` } };
     const input = { ...stream, Tags: { [OWNER_TAG_KEY]: `${EVENTS_SSE_OWNER} prior=none` } };
-    expect(calls(AddTagsToStreamCommand).map((c) => c.args[0].input)).toEqual([input, input]);
+    expect(calls(AddTagsToStreamCommand).map((c) => c.args[0].input)).toEqual([claim, input]);
   });
 
   test('the second copy of a Create while the first is UPDATING (the tag names it, prior=none): SUCCESS, id `#prior=none`, no Start', async () => {
@@ -558,6 +568,8 @@ describe('Kinesis', () => {
       'ListTagsForStreamCommand',
       'DescribeStreamSummaryCommand',
       'AddTagsToStreamCommand',
+      'ListTagsForStreamCommand',
+      'DescribeStreamSummaryCommand',
       'StartStreamEncryptionCommand',
       'RemoveTagsFromStreamCommand',
     ]);
@@ -586,7 +598,7 @@ describe('Kinesis', () => {
   // (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_Tag.html); the local cloud refuses one.
   // A prior state that is a key ARN has colons: the owner tag writes them as %3A.
   test('a stream that had a customer key by ARN: every owner tag value written uses only the characters Kinesis documents', async () => {
-    reads(summary(sse.kms(OTHER_KEY_ARN)), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    reads(summary(sse.kms(OTHER_KEY_ARN)), summary(sse.kms(OTHER_KEY_ARN)), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     expect(await h.run(kinesisCreate())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${OTHER_KEY_ARN}` });
     const values = calls(AddTagsToStreamCommand).map((c) => c.args[0].input.Tags?.[OWNER_TAG_KEY] ?? '');
     expect(values).toHaveLength(2);

@@ -29,6 +29,7 @@ import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsOwnedProperties, createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
 import {
+  claimNonce,
   CLIENT_ERROR_METADATA,
   EVENTS_SSE_OWNER,
   Harness,
@@ -188,17 +189,19 @@ describe('the owner tag records the prior state: `<owner>[ <previous owner>][ pr
 
 describe('a failed Create on a stream already encrypted, and its rollback Delete', () => {
   test('AWS owned key, ENABLING_FAILED: the id records AWS_OWNED_CMK; the rollback leaves the stream encrypted as before, no Stop', async () => {
-    reads(described(enc.awsOwned()), described(enc.enabling()), described(enc.enabling()), described(enc.enablingFailed()));
+    const awsOwned = described(enc.awsOwned());
+    reads(awsOwned, awsOwned, described(enc.enabling()), described(enc.enabling()), described(enc.enablingFailed()));
     const created = await h.run(createEvent());
     expect(created).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#prior=AWS_OWNED_CMK' });
     expect(created.Reason).toMatch(/^ENABLING_FAILED: /);
     // The claim written before the Start stays: the Start was taken.
-    expect(tagValues()).toEqual([`${X} prior=AWS_OWNED_CMK`]);
+    const claim = `${X} prior=AWS_OWNED_CMK claim=${claimNonce()}`;
+    expect(tagValues()).toEqual([claim]);
     expect(untags()).toBe(0);
 
     // Firehose keeps the old key after ENABLING_FAILED: the rollback puts the AWS owned key back, then removes the claim.
     firehose.resetHistory();
-    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(`${X} prior=AWS_OWNED_CMK`));
+    firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged(claim));
     reads(described(enc.enablingFailed()), described({ Status: 'ENABLING', KeyType: 'AWS_OWNED_CMK' }), described(enc.awsOwned()));
     const deleted = await h.run(deleteEvent(properties(), created.PhysicalResourceId));
     expect(deleted.Status).toBe('SUCCESS');
@@ -432,7 +435,7 @@ describe('a failed Update to another stream undoes itself', () => {
 
   test('Start on B taken, then ENABLING_FAILED: B is put back (no encryption: Stop), FAILED with the old id', async () => {
     reads(
-      payments(enc.disabled()), payments(enc.enabling()), payments(enc.enablingFailed()),
+      payments(enc.disabled()), payments(enc.disabled()), payments(enc.enabling()), payments(enc.enablingFailed()),
       payments(enc.enablingFailed()), payments(enc.disabling()), payments(enc.disabled()),
     );
     const answer = await h.run(toPayments());
@@ -441,14 +444,14 @@ describe('a failed Update to another stream undoes itself', () => {
     expect([starts().length, stops()]).toEqual([1, 1]);
     expect(firehose.commandCalls(StopDeliveryStreamEncryptionCommand)[0].args[0].input.DeliveryStreamName).toBe('payments');
     // B is as it was before the claim written before its Start: the claim goes too.
-    expect(tagValues()).toEqual([`${X} prior=none`]);
+    expect(tagValues()).toEqual([`${X} prior=none claim=${claimNonce()}`]);
     expect(untags()).toBe(1);
     expect(h.records().filter((r) => r.action === 'undo').map((r) => r.status)).toEqual([undefined, 'put back']);
   });
 
   test('B had the AWS owned key: the undo starts it again', async () => {
     reads(
-      payments(enc.awsOwned()), payments(enc.enabling()), payments(enc.enablingFailed()),
+      payments(enc.awsOwned()), payments(enc.awsOwned()), payments(enc.enabling()), payments(enc.enablingFailed()),
       payments(enc.enablingFailed()), payments(enc.awsOwned()),
     );
     const answer = await h.run(toPayments());
@@ -460,7 +463,7 @@ describe('a failed Update to another stream undoes itself', () => {
   });
 
   test('the undo fails too: UPDATE_UNDO_FAILED names both causes and the stream\'s state', async () => {
-    reads(payments(enc.disabled()), payments(enc.enabling()), payments(enc.enablingFailed()));
+    reads(payments(enc.disabled()), payments(enc.disabled()), payments(enc.enabling()), payments(enc.enablingFailed()));
     firehose.on(StopDeliveryStreamEncryptionCommand).rejects(new FirehoseLimitExceeded({ message: 'limit', ...CLIENT_ERROR_METADATA }));
     const answer = await h.run(toPayments());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders' });
@@ -489,10 +492,10 @@ describe('a failed Update to another stream undoes itself', () => {
   });
 
   test('B first read in a failed state (prior unknown) and free: the claim says unknown, and the failed Update leaves B encrypted', async () => {
-    reads(payments(enc.enablingFailed()), payments(enc.enabling()), payments(enc.enablingFailed()));
+    reads(payments(enc.enablingFailed()), payments(enc.enablingFailed()), payments(enc.enabling()), payments(enc.enablingFailed()));
     const answer = await h.run(toPayments());
     expect(answer.Reason).toMatch(/^UPDATE_UNDO_FAILED: .*\(unknown\) failed too: its encryption before the Start is unknown, so it was left on\./);
-    expect(tagValues()).toEqual([`${X} prior=unknown`]);
+    expect(tagValues()).toEqual([`${X} prior=unknown claim=${claimNonce()}`]);
     expect([starts().length, stops()]).toEqual([1, 0]);
   });
 
@@ -515,7 +518,7 @@ describe('a failed Update to another stream undoes itself', () => {
 
   test('Kinesis: Start on B taken, then ACTIVE with another key: B is put back (no encryption: Stop with the key it has)', async () => {
     const clicks = (encryption: Parameters<typeof summary>[0], status?: string) => summary(encryption, status, { StreamName: 'clicks' });
-    kinesisReads(clicks(sse.none()), clicks(sse.kms(), 'UPDATING'), clicks(sse.kms(OTHER_KEY_ARN)), clicks(sse.kms(OTHER_KEY_ARN)), clicks(sse.none(), 'UPDATING'), clicks(sse.none()));
+    kinesisReads(clicks(sse.none()), clicks(sse.none()), clicks(sse.kms(), 'UPDATING'), clicks(sse.kms(OTHER_KEY_ARN)), clicks(sse.kms(OTHER_KEY_ARN)), clicks(sse.none(), 'UPDATING'), clicks(sse.none()));
     const props = kinesisProperties({ StreamName: 'clicks', StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks' });
     const answer = await h.run(kinesisUpdate(props, kinesisProperties()));
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
@@ -527,7 +530,7 @@ describe('a failed Update to another stream undoes itself', () => {
 
 describe('Kinesis prior states', () => {
   test('a Create records the key the stream had; its Delete puts that key back, no Stop', async () => {
-    kinesisReads(summary(sse.kms(MANAGED)), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    kinesisReads(summary(sse.kms(MANAGED)), summary(sse.kms(MANAGED)), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     const created = await h.run(kinesisCreate());
     expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${MANAGED}` });
 
@@ -557,7 +560,7 @@ describe('the ResponseURL on the new paths', () => {
     reads(described(enc.enablingFailed()), described(enc.awsOwned()));
     await h.run(deleteEvent(awsOwnedProperties(), 'firehose:orders#prior=AWS_OWNED_CMK'));
     const payments = (encryption: Parameters<typeof described>[0]) => described(encryption, { DeliveryStreamName: 'payments' });
-    reads(payments(enc.disabled()), payments(enc.enabling()), payments(enc.enablingFailed()), payments(enc.disabled()));
+    reads(payments(enc.disabled()), payments(enc.disabled()), payments(enc.enabling()), payments(enc.enablingFailed()), payments(enc.disabled()));
     await h.run(updateEvent(properties({ DeliveryStreamName: 'payments' }), properties()));
     const url = new URL(RESPONSE_URL);
     for (const text of [...h.lines, ...h.answers.map((a) => a.raw)]) {
