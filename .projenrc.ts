@@ -190,9 +190,9 @@ project.addTask('synth:example', {
   steps: [{ spawn: bundle.name }, { exec: 'ts-node -T tools/scripts/synth-example.ts' }],
 });
 
-// README sections generated from the code (the troubleshooting table).
+// Documentation generated from the code (the table of docs/troubleshooting.md).
 project.addTask('docs:readme', {
-  description: 'Regenerate the README sections that come from the code',
+  description: 'Regenerate the documentation that comes from the code (the table of docs/troubleshooting.md)',
   exec: 'ts-node -T tools/scripts/readme.ts',
 });
 
@@ -216,7 +216,7 @@ project.npmignore?.exclude(
 );
 
 // ---------------------------------------------------------------------------
-// Ecosystem checks: README snippets (jsii-rosetta), every jsii language
+// Ecosystem checks: README and docs/ snippets (jsii-rosetta), every jsii language
 // (jsii-pacmak), the published npm package, the example app with the CDK CLI,
 // and the integ tests' snapshots (integ-runner). `npm test` runs them all after
 // check:api, whose compile the jsii checks use. CONTRIBUTING.md explains them.
@@ -239,7 +239,7 @@ project.addDevDeps(
 const OFFLINE_CDK_ENV = { AWS_REGION: 'us-east-1', CDK_DISABLE_CLI_TELEMETRY: 'true' };
 
 const checkRosetta = project.addTask('check:rosetta', {
-  description: 'Compile every TypeScript snippet of README.md (whole programs) and the API docs (fixtures in rosetta/) with jsii-rosetta --strict, and check the README\'s translations as programs: Python with py_compile and its imports, classes and keywords against the jsii assemblies, Java with javac\'s parser and its imports (after compile; needs python3 and a JDK)',
+  description: 'Compile every TypeScript snippet of README.md and docs/*.md (whole programs) and the API docs (fixtures in rosetta/) with jsii-rosetta --strict, and check the translations of README.md and docs/ as programs: Python with py_compile and its imports, classes and keywords against the jsii assemblies, Java with javac\'s parser and its imports (after compile; needs python3 and a JDK)',
   exec: 'ts-node -T tools/scripts/check-rosetta.ts',
 });
 const checkBindings = project.addTask('check:bindings', {

@@ -3,7 +3,7 @@
  * FAILED answer.
  *
  * Each entry has a stable id (printed at the start of the `Reason`, and the key
- * of the README's troubleshooting table), a message template saying what
+ * of the troubleshooting table in docs/troubleshooting.md), a message template saying what
  * happened and the fix a user should apply. Templates use `{name}`
  * placeholders, filled by {@link formatReason}.
  */
