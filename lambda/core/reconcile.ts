@@ -4,14 +4,14 @@
  * is reached. All waiting goes through the injected clock; an AWS call is
  * retried only when its error is throttling or transient.
  *
- * The loop knows no service: a {@link StreamKind} brings the reads, the calls,
+ * The loop knows no service: a {@link StreamService} brings the reads, the calls,
  * the truth table and the error mapping of one kind of stream.
  */
 import { Backoff, Clock, DENIED_BACKOFF, ERROR_BACKOFF, POLL_BACKOFF } from './backoff';
 import { classifyError, describeError, ErrorClass, errorInfo, Operation } from './errors';
 import { Logger } from './log';
 import { HandlerFailure, ReasonId, ReasonParams } from './reasons';
-import type { KindTypes, StreamKind } from './stream-kind';
+import type { ServiceTypes, StreamService } from './stream-service';
 import { formatOwnerTag, OWNER_TAG_KEY, OwnerTag, parseOwnerTag, PRIOR_UNKNOWN, sameOwner } from '../../src/private/contract';
 
 /**
@@ -155,7 +155,7 @@ export interface Reading {
  * One reconcile: the time budget, the backoffs, the last reading and error,
  * and the calls every kind of stream makes the same way.
  */
-export class ReconcileSession<T extends KindTypes = KindTypes> {
+export class ReconcileSession<T extends ServiceTypes = ServiceTypes> {
   /** The last reading of the stream, if any. */
   public observation?: T['observation'];
   /** What the kind's truth table did and saw earlier in this request. */
@@ -190,7 +190,7 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
    * @param env - clock, deadline and logger.
    */
   constructor(
-    readonly kind: StreamKind<T>,
+    readonly kind: StreamService<T>,
     goal: T['goal'],
     readonly clients: T['clients'],
     readonly env: SessionEnvironment,
@@ -382,8 +382,8 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
  * @param env - clock, deadline and logger.
  * @returns the answer; never rejects.
  */
-export async function reconcile<T extends KindTypes>(
-  kind: StreamKind<T>,
+export async function reconcile<T extends ServiceTypes>(
+  kind: StreamService<T>,
   request: ReconcileRequest<T['goal']>,
   clients: T['clients'],
   env: SessionEnvironment,
@@ -491,7 +491,7 @@ interface ClaimContext {
  * most {@link CLAIM_FOLLOW_MS}. A claim refused (tagging denied) lets the
  * Start go ahead.
  */
-function claimBeforeStart<T extends KindTypes>(session: ReconcileSession<T>, context: ClaimContext): () => Promise<boolean> {
+function claimBeforeStart<T extends ServiceTypes>(session: ReconcileSession<T>, context: ClaimContext): () => Promise<boolean> {
   const { env } = session;
   const nonce = Math.floor(env.clock.random() * 0x1_0000_0000).toString(16).padStart(8, '0');
   let phase: 'claim' | 'confirm' | 'follow' | 'go' = 'claim';
@@ -541,7 +541,7 @@ function claimBeforeStart<T extends KindTypes>(session: ReconcileSession<T>, con
 }
 
 /** The Delete half of {@link reconcile}: its SUCCESS reason. */
-async function release<T extends KindTypes>(session: ReconcileSession<T>, request: ReconcileRequest<T['goal']>): Promise<string> {
+async function release<T extends ServiceTypes>(session: ReconcileSession<T>, request: ReconcileRequest<T['goal']>): Promise<string> {
   const { env, kind } = session;
   const owner = env.owner;
   const leaveOn = (manager: string, handBack: OwnerTag | undefined, decision: string): Promise<string> =>
@@ -588,7 +588,7 @@ async function release<T extends KindTypes>(session: ReconcileSession<T>, reques
 }
 
 /** A Delete that leaves the stream's encryption on: rewrite the tag for the resource that manages it (if `handBack`). */
-async function handOver<T extends KindTypes>(
+async function handOver<T extends ServiceTypes>(
   session: ReconcileSession<T>,
   manager: string,
   handBack: OwnerTag | undefined,
@@ -608,7 +608,7 @@ async function handOver<T extends KindTypes>(
  *
  * @throws HandlerFailure when the table says FAILED or the deadline passes.
  */
-async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSeconds: number): Promise<string> {
+async function drive<T extends ServiceTypes>(session: ReconcileSession<T>, settleSeconds: number): Promise<string> {
   const { kind, env } = session;
   for (;;) {
     const seen = session.observation = await kind.describe(session);
@@ -652,7 +652,7 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
  * @returns the failure to answer: the Update's own when the stream is back
  * (`putBack`), else `UPDATE_UNDO_FAILED` naming both causes and the stream's state.
  */
-async function undo<T extends KindTypes>(
+async function undo<T extends ServiceTypes>(
   failed: ReconcileSession<T>,
   prior: string,
   err: unknown,
@@ -716,7 +716,7 @@ export async function readDescription<R, K extends keyof R & string>(
  *
  * @throws HandlerFailure when the deadline passes while the call is retried.
  */
-async function readOwnerTag<T extends KindTypes>(session: ReconcileSession<T>): Promise<OwnerTag | undefined | null> {
+async function readOwnerTag<T extends ServiceTypes>(session: ReconcileSession<T>): Promise<OwnerTag | undefined | null> {
   try {
     return parseOwnerTag(await session.kind.readOwner(session));
   } catch (err) {
@@ -736,7 +736,7 @@ async function readOwnerTag<T extends KindTypes>(session: ReconcileSession<T>): 
  *
  * @returns whether the tag was written.
  */
-async function writeOwnerTag<T extends KindTypes>(session: ReconcileSession<T>, tag: OwnerTag | undefined): Promise<boolean> {
+async function writeOwnerTag<T extends ServiceTypes>(session: ReconcileSession<T>, tag: OwnerTag | undefined): Promise<boolean> {
   const value = tag === undefined ? undefined : formatOwnerTag(tag);
   try {
     await session.kind.writeOwner(value, session);

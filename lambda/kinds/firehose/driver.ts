@@ -29,7 +29,7 @@ import { describeError, errorInfo, Operation, WrappedKmsError, wrappedKmsError }
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
 import { HandlerFailure, ReasonId } from '../../core/reasons';
 import { ChangeOutcome, NO_DENIED_RETRY, readDescription, ReconcileSession, Step } from '../../core/reconcile';
-import type { KindTypes } from '../../core/stream-kind';
+import type { ServiceTypes } from '../../core/stream-service';
 import { kmsClient, resolveAlias, verifyKey } from '../kms';
 
 /** The SDK clients a delivery stream's reconcile calls. */
@@ -41,7 +41,7 @@ export interface DeliveryStreamClients {
 }
 
 /** The types of the delivery stream kind. */
-export interface DeliveryStreamTypes extends KindTypes {
+export interface DeliveryStreamTypes extends ServiceTypes {
   readonly properties: DeliveryStreamProperties;
   readonly goal: DeliveryStreamGoal;
   readonly observation: DeliveryStreamObservation;

@@ -29,7 +29,7 @@ import { describeError, errorInfo, Operation } from '../../core/errors';
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
 import { HandlerFailure, ReasonId } from '../../core/reasons';
 import { ChangeOutcome, NO_DENIED_RETRY, readDescription, ReconcileSession, Step } from '../../core/reconcile';
-import type { KindTypes } from '../../core/stream-kind';
+import type { ServiceTypes } from '../../core/stream-service';
 import { kmsClient, resolveAlias, verifyKey } from '../kms';
 
 /** The SDK clients a data stream's reconcile calls. */
@@ -41,7 +41,7 @@ export interface DataStreamClients {
 }
 
 /** The types of the data stream kind. */
-export interface DataStreamTypes extends KindTypes {
+export interface DataStreamTypes extends ServiceTypes {
   readonly properties: DataStreamProperties;
   readonly goal: DataStreamGoal;
   readonly observation: DataStreamObservation;

@@ -1,7 +1,8 @@
 /**
- * What one kind of stream brings to the handler: its properties, physical ids
- * and attributes (for the event handling), and its reads, calls, truth table
- * and error mapping (for the reconcile loop). Each kind is a folder of
+ * The service of one kind of stream (Firehose for delivery streams, Kinesis
+ * for data streams): what it brings to the handler: its properties, physical
+ * ids and attributes (for the event handling), and its reads, calls, truth
+ * table and error mapping (for the reconcile loop). Each kind is a folder of
  * `lambda/kinds/`, registered by resource type in `lambda/kinds/index.ts`.
  */
 import type { ClientProvider } from './clients';
@@ -10,15 +11,16 @@ import type { Lifecycle, RequestType } from './properties';
 import type { HandlerFailure, ReasonId } from './reasons';
 import type { ChangeOutcome, Reading, ReconcileSession, Step } from './reconcile';
 import type { ResponseData } from './response';
+import type { StreamKindValue } from '../../src/private/contract';
 
 /** The validated properties every kind of stream has. */
-export interface KindProperties extends Lifecycle {
+export interface ServiceProperties extends Lifecycle {
   /** The stream's name. */
   readonly streamName: string;
 }
 
 /** What every kind's goal says: encrypt (Create, Update) or decrypt (Delete) a named stream. */
-export interface KindGoal {
+export interface ServiceGoal {
   /** `encrypt`: the stream encrypted as wanted; `decrypt`: encryption off (or the stream gone). */
   readonly kind: 'encrypt' | 'decrypt';
   /** The stream's name. */
@@ -26,11 +28,11 @@ export interface KindGoal {
 }
 
 /** The types one kind of stream works with. */
-export interface KindTypes {
+export interface ServiceTypes {
   /** Its validated properties. */
-  readonly properties: KindProperties;
+  readonly properties: ServiceProperties;
   /** What it wants the stream's encryption to be. */
-  readonly goal: KindGoal;
+  readonly goal: ServiceGoal;
   /** One reading of the stream. */
   readonly observation: Reading;
   /** What the reconcile loop did and saw earlier in the request. */
@@ -39,8 +41,8 @@ export interface KindTypes {
   readonly clients: unknown;
 }
 
-/** One kind of stream, as the event handling and the reconcile loop use it. */
-export interface StreamKind<T extends KindTypes = KindTypes> {
+/** The service of one kind of stream, as the event handling and the reconcile loop use it. */
+export interface StreamService<T extends ServiceTypes = ServiceTypes> {
   /** Words for the stream in SUCCESS reasons, e.g. `Delivery stream`. */
   readonly label: string;
   /** Attributes when nothing is known. */
@@ -116,20 +118,20 @@ export interface StreamKind<T extends KindTypes = KindTypes> {
 }
 
 /** A kind of stream, registered by the resource type it handles; loaded (with its SDK client) on first use. */
-export interface StreamKindRegistration {
+export interface StreamServiceRegistration {
   /** The custom resource type, e.g. `Custom::DeliveryStreamEncryption`. */
   readonly resourceType: string;
   /** The `StreamKind` property value of its resources. */
-  readonly streamKind: string;
+  readonly streamKind: StreamKindValue;
   /** Load the kind's modules (its SDK client among them) and return it. */
-  load(): StreamKind;
+  load(): StreamService;
 }
 
 /**
  * The kinds of stream the handler knows. The first one also handles events
  * that name neither a known resource type nor a known `StreamKind`.
  */
-export type StreamKindRegistry = readonly [StreamKindRegistration, ...StreamKindRegistration[]];
+export type StreamServiceRegistry = readonly [StreamServiceRegistration, ...StreamServiceRegistration[]];
 
 /**
  * The kind of stream of a request: by its resource type, else by its
@@ -137,7 +139,7 @@ export type StreamKindRegistry = readonly [StreamKindRegistration, ...StreamKind
  * registered resource type is validated as that type, so a `StreamKind` that
  * does not match it is refused.
  */
-export function registrationOf(registry: StreamKindRegistry, event: Readonly<Record<string, unknown>>): StreamKindRegistration {
+export function registrationOf(registry: StreamServiceRegistry, event: Readonly<Record<string, unknown>>): StreamServiceRegistration {
   const bag = event.ResourceProperties;
   const streamKind = typeof bag === 'object' && bag !== null ? (bag as Record<string, unknown>).StreamKind : undefined;
   return registry.find((entry) => entry.resourceType === event.ResourceType)
