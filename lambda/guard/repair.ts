@@ -26,7 +26,8 @@ import { Logger, LogSink } from '../core/log';
 import { ownerTagValue } from '../core/ownership';
 import { HandlerFailure, ReasonId } from '../core/reasons';
 import { reconcile, ReconcileSession, SessionEnvironment } from '../core/reconcile';
-import type { ServiceTypes, StreamService, StreamServiceRegistry } from '../core/stream-service';
+import type { ServiceTypes } from '../core/session';
+import type { StreamService, StreamServiceRegistry } from '../core/stream-service';
 
 /** Sends one alert to an SNS topic. */
 export type Publish = (topicArn: string, subject: string, message: string) => Promise<void>;

@@ -28,8 +28,7 @@ import type { ClientProvider } from '../../core/clients';
 import { describeError, errorInfo, Operation } from '../../core/errors';
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
 import { HandlerFailure, ReasonId } from '../../core/reasons';
-import { ChangeOutcome, NO_DENIED_RETRY, readDescription, ReconcileSession, Step } from '../../core/reconcile';
-import type { ServiceTypes } from '../../core/stream-service';
+import { ChangeOutcome, DriverSession, NO_DENIED_RETRY, readDescription, ServiceTypes, Step } from '../../core/session';
 import { kmsClient, resolveAlias, verifyKey } from '../kms';
 
 /** The SDK clients a data stream's reconcile calls. */
@@ -49,8 +48,8 @@ export interface DataStreamTypes extends ServiceTypes {
   readonly clients: DataStreamClients;
 }
 
-/** A data stream's reconcile session. */
-type Session = ReconcileSession<DataStreamTypes>;
+/** What a data stream's driver sees of the reconcile. */
+type Session = DriverSession<DataStreamTypes>;
 
 /**
  * The errors Kinesis answers when KMS refuses the key on the caller's behalf
