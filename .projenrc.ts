@@ -1,4 +1,4 @@
-import { awscdk, javascript, JsonFile } from 'projen';
+import { awscdk, Component, javascript, JsonFile } from 'projen';
 
 /** Where esbuild writes the custom-resource handler; shipped in the npm package. */
 const HANDLER_ASSET_DIR = 'assets/stream-encryption-handler';
@@ -126,6 +126,18 @@ for (const dir of TOOL_DIRS) {
 
 // The version matrix's scratch apps are linted by nobody: they are what users write.
 project.eslint?.addIgnorePattern('tools/matrix/');
+
+// No module imports another that imports it back, directly or through others.
+// eslint-plugin-import's import/no-cycle shows the circles of value imports in
+// the editor, but skips every `import type`; the eslint task then checks all
+// imports, type imports included.
+project.eslint?.addRules({ 'import/no-cycle': ['error', { ignoreExternal: true }] });
+// Added at synthesis, after the projenrc component has rewritten the eslint task.
+new (class extends Component {
+  public preSynthesize(): void {
+    project.eslint?.eslintTask.exec('ts-node -T tools/scripts/check-import-cycles.ts');
+  }
+})(project);
 
 // The constructs peer's devDependency, added after the construct library's own
 // constructs dependency (which replaces any given in devDeps).

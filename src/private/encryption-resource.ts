@@ -11,7 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { validationError } from './cdk-compat';
-import type { StreamKind } from './contract';
+import type { StreamKindValue } from './contract';
 import { registerGuardTarget } from './guard-targets';
 import { accountKeyPolicy } from './key-policy';
 import { HandlerPermission, PolicyConditions } from './policy-budget';
@@ -164,7 +164,7 @@ export interface EncryptionGuardOptions {
   /** The construct's `repair` prop. */
   readonly repair?: boolean;
   /** The kind of stream. */
-  readonly kind: StreamKind;
+  readonly kind: StreamKindValue;
   /** The stream's name. */
   readonly streamName: string;
   /** The stream's ARN. */

@@ -6,7 +6,7 @@
  */
 import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { StreamKind } from './contract';
+import type { StreamKindValue } from './contract';
 import type { HandlerPermission } from './policy-budget';
 import { StreamEncryptionProvider } from './provider';
 import { StreamEncryptionGuard } from '../guard';
@@ -24,7 +24,7 @@ export interface GuardTarget {
   /** The custom resource's properties (the desired encryption). */
   readonly properties: Record<string, string>;
   /** The kind of stream. */
-  readonly kind: StreamKind;
+  readonly kind: StreamKindValue;
   /** The stream's name. */
   readonly streamName: string;
   /** The stream's ARN. */

@@ -45,8 +45,7 @@ import {
 } from './helpers';
 import { kinesisCreate, sse, summary } from './kinesis-helpers';
 import { handleEvent } from '../../lambda/core/handle-event';
-import { ownerTagValue } from '../../lambda/core/ownership';
-import { CLAIM_FOLLOW_MS } from '../../lambda/core/reconcile';
+import { CLAIM_FOLLOW_MS, ownerTagValue } from '../../lambda/core/ownership';
 import {
   formatOwnerTag,
   MAX_OWNER_TAG_LENGTH,

@@ -16,7 +16,7 @@ import { KEY_ARN, keyMetadata, lambdaContext, T0 } from './helpers';
 import { clientCache } from '../../lambda/core/clients';
 import { handleEvent, HandlerDependencies } from '../../lambda/core/handle-event';
 import type { CloudFormationResponse } from '../../lambda/core/response';
-import { STREAM_KINDS } from '../../lambda/kinds';
+import { STREAM_SERVICES } from '../../lambda/kinds';
 
 const firehose = mockClient(FirehoseClient);
 const kms = mockClient(KMSClient);
@@ -112,7 +112,7 @@ class FakeFirehose {
 /** Dependencies of one handler on the shared virtual clock. */
 function dependencies(time: VirtualTime, seed: number, answers: Array<CloudFormationResponse & { at: number }>): HandlerDependencies {
   return {
-    kinds: STREAM_KINDS,
+    services: STREAM_SERVICES,
     clients: clientCache({ maxAttempts: 1, region: 'eu-west-1' }),
     now: () => time.now,
     sleep: time.sleep,

@@ -34,7 +34,7 @@ import {
   trailCall,
   utcDay,
 } from '../../lambda/guard/repair';
-import { STREAM_KINDS } from '../../lambda/kinds';
+import { STREAM_SERVICES } from '../../lambda/kinds';
 import { OWNER_TAG_KEY, REPAIRS_TAG_KEY, RepairInput } from '../../src/private/contract';
 
 const firehose = mockClient(FirehoseClient);
@@ -89,7 +89,7 @@ class Guard {
   readonly alerts: Array<{ topicArn: string; subject: string; message: string }> = [];
   publishError?: Error;
   readonly deps: RepairDependencies = {
-    kinds: STREAM_KINDS,
+    services: STREAM_SERVICES,
     clients: clientCache({ maxAttempts: 1, region: 'eu-west-1' }),
     sleep: this.clock.sleep,
     now: this.clock.now,

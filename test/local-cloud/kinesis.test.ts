@@ -28,7 +28,7 @@ import { keyArn, rejectionOf } from './helpers';
 import { handleEvent } from '../../lambda/core/handle-event';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import type { CloudFormationResponse } from '../../lambda/core/response';
-import { STREAM_KINDS } from '../../lambda/kinds';
+import { STREAM_SERVICES } from '../../lambda/kinds';
 import { encodeDataStreamEncryptionProperties, formatOwnerTag, OWNER_TAG_KEY } from '../../src/private/contract';
 import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../tools/local-cloud';
 
@@ -575,7 +575,7 @@ describe('the handler against the local cloud, with the real SDK clients', () =>
       } as unknown as CloudFormationCustomResourceEvent,
       { getRemainingTimeInMillis: () => 60_000 },
       {
-        kinds: STREAM_KINDS,
+        services: STREAM_SERVICES,
         clients: (service) => clients[service as keyof typeof clients] as never,
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
         now: Date.now,

@@ -1,56 +1,27 @@
 /**
- * What one kind of stream brings to the handler: its properties, physical ids
- * and attributes (for the event handling), and its reads, calls, truth table
- * and error mapping (for the reconcile loop). Each kind is a folder of
- * `lambda/kinds/`, registered by resource type in `lambda/kinds/index.ts`.
+ * The service of one kind of stream (Firehose for delivery streams, Kinesis
+ * for data streams): what it brings to the handler, in three parts by who
+ * uses them: {@link ServiceResource} (its properties, physical ids and
+ * attributes, for the event handling), {@link ServiceLoop} (its reads, calls,
+ * truth table and error mapping, for the reconcile loop) and
+ * {@link ServiceTags} (its tags, for the owner-tag protocol). Each kind is a
+ * folder of `lambda/kinds/`, registered by resource type in
+ * `lambda/kinds/index.ts`.
  */
 import type { ClientProvider } from './clients';
 import type { Operation } from './errors';
-import type { Lifecycle, RequestType } from './properties';
+import type { RequestType } from './properties';
 import type { HandlerFailure, ReasonId } from './reasons';
-import type { ChangeOutcome, Reading, ReconcileSession, Step } from './reconcile';
 import type { ResponseData } from './response';
+import type { ChangeOutcome, DriverSession, ServiceTypes, Step } from './session';
+import type { StreamKindValue } from '../../src/private/contract';
 
-/** The validated properties every kind of stream has. */
-export interface KindProperties extends Lifecycle {
-  /** The stream's name. */
-  readonly streamName: string;
-}
-
-/** What every kind's goal says: encrypt (Create, Update) or decrypt (Delete) a named stream. */
-export interface KindGoal {
-  /** `encrypt`: the stream encrypted as wanted; `decrypt`: encryption off (or the stream gone). */
-  readonly kind: 'encrypt' | 'decrypt';
-  /** The stream's name. */
-  readonly streamName: string;
-}
-
-/** The types one kind of stream works with. */
-export interface KindTypes {
-  /** Its validated properties. */
-  readonly properties: KindProperties;
-  /** What it wants the stream's encryption to be. */
-  readonly goal: KindGoal;
-  /** One reading of the stream. */
-  readonly observation: Reading;
-  /** What the reconcile loop did and saw earlier in the request. */
-  readonly memory: unknown;
-  /** The SDK clients it calls. */
-  readonly clients: unknown;
-}
-
-/** One kind of stream, as the event handling and the reconcile loop use it. */
-export interface StreamKind<T extends KindTypes = KindTypes> {
-  /** Words for the stream in SUCCESS reasons, e.g. `Delivery stream`. */
-  readonly label: string;
+/** The custom resource side of a stream service, as the event handling uses it. */
+export interface ServiceResource<T extends ServiceTypes = ServiceTypes> {
   /** Attributes when nothing is known. */
   readonly noData: ResponseData;
   /** The properties whose change makes an Update touch the stream. */
   readonly functionalProperties: ReadonlyArray<string>;
-  /** The catalogue entry of a deadline reached while the stream had not changed as wanted. */
-  readonly timedOut: ReasonId;
-  /** The memory at the start of a request. */
-  readonly initialMemory: T['memory'];
 
   /** The stream name in a property bag, if usable (even when other properties are invalid). */
   usableStreamName(bag: unknown): string | undefined;
@@ -68,6 +39,25 @@ export interface StreamKind<T extends KindTypes = KindTypes> {
    * (not a move to another stream).
    */
   goal(properties: T['properties'], requestType: RequestType, keptStream?: boolean): T['goal'];
+  /** The attributes once the stream is encrypted as wanted. */
+  wanted(properties: T['properties']): ResponseData;
+  /** The attributes of the last reading of the stream. */
+  dataOf(observation: T['observation'] | undefined): ResponseData;
+  /** The attributes of a SUCCESS Delete, from the last reading of the stream. */
+  decryptedData(observation: T['observation'] | undefined): ResponseData;
+  /** The SDK clients of a request, made (or reused) through `provide`. */
+  clients(provide: ClientProvider): T['clients'];
+}
+
+/** The reconcile side of a stream service: its reads, calls, truth table and error mapping. */
+export interface ServiceLoop<T extends ServiceTypes = ServiceTypes> {
+  /** Words for the stream in SUCCESS reasons, e.g. `Delivery stream`. */
+  readonly label: string;
+  /** The catalogue entry of a deadline reached while the stream had not changed as wanted. */
+  readonly timedOut: ReasonId;
+  /** The memory at the start of a request. */
+  readonly initialMemory: T['memory'];
+
   /**
    * The goal that puts a stream back to a recorded prior state
    * (`PRIOR_NONE`: decrypt; otherwise encrypt with that key, without the key
@@ -80,56 +70,54 @@ export interface StreamKind<T extends KindTypes = KindTypes> {
    * stream.
    */
   priorOf(observation: T['observation']): string | undefined;
-  /** The attributes once the stream is encrypted as wanted. */
-  wanted(properties: T['properties']): ResponseData;
-  /** The attributes of the last reading of the stream. */
-  dataOf(observation: T['observation'] | undefined): ResponseData;
-  /** The attributes of a SUCCESS Delete, from the last reading of the stream. */
-  decryptedData(observation: T['observation'] | undefined): ResponseData;
-  /** The SDK clients of a request, made (or reused) through `provide`. */
-  clients(provide: ClientProvider): T['clients'];
-
   /** Read the stream once (through `session.read`); a missing stream is `{ found: false }`. */
-  describe(session: ReconcileSession<T>): Promise<T['observation']>;
+  describe(session: DriverSession<T>): Promise<T['observation']>;
   /** The next step after a reading; may check keys through the session first, and remembers the reading. */
-  decide(observation: T['observation'], session: ReconcileSession<T>): Promise<Step>;
+  decide(observation: T['observation'], session: DriverSession<T>): Promise<Step>;
   /** Call Start or Stop through `session.change`. */
-  change(kind: 'start' | 'stop', session: ReconcileSession<T>): Promise<ChangeOutcome>;
+  change(kind: 'start' | 'stop', session: DriverSession<T>): Promise<ChangeOutcome>;
   /** A one-line description of a reading, for reasons and logs. */
   summarize(observation: T['observation'] | undefined): string;
   /** The state a reading of an existing stream is in, for a deadline reason. */
   state(observation: T['observation']): string | undefined;
   /** The catalogue reason of a non-retryable error of `operation`. */
-  failureFor(err: unknown, operation: Operation, session: ReconcileSession<T>): HandlerFailure;
+  failureFor(err: unknown, operation: Operation, session: DriverSession<T>): HandlerFailure;
+}
+
+/** The tag side of a stream service: the owner tag (and the guard's repair count) on the stream. */
+export interface ServiceTags<T extends ServiceTypes = ServiceTypes> {
   /** Whether a reading shows a stream whose tags can change: it exists and is ACTIVE. */
   taggable(observation: T['observation']): boolean;
   /**
    * The value of the stream's owner tag, or of the tag `key` (`undefined`:
    * no such tag, or an empty value), read through `session.read`.
    */
-  readOwner(session: ReconcileSession<T>, key?: string): Promise<string | undefined>;
+  readOwner(session: DriverSession<T>, key?: string): Promise<string | undefined>;
   /**
    * Write the owner tag, or the tag `key`, with `value`, or remove it
    * (`undefined`), through `session.read`.
    */
-  writeOwner(value: string | undefined, session: ReconcileSession<T>, key?: string): Promise<void>;
+  writeOwner(value: string | undefined, session: DriverSession<T>, key?: string): Promise<void>;
 }
 
+/** The service of one kind of stream: all three sides. */
+export interface StreamService<T extends ServiceTypes = ServiceTypes> extends ServiceResource<T>, ServiceLoop<T>, ServiceTags<T> {}
+
 /** A kind of stream, registered by the resource type it handles; loaded (with its SDK client) on first use. */
-export interface StreamKindRegistration {
+export interface StreamServiceRegistration {
   /** The custom resource type, e.g. `Custom::DeliveryStreamEncryption`. */
   readonly resourceType: string;
   /** The `StreamKind` property value of its resources. */
-  readonly streamKind: string;
+  readonly streamKind: StreamKindValue;
   /** Load the kind's modules (its SDK client among them) and return it. */
-  load(): StreamKind;
+  load(): StreamService;
 }
 
 /**
  * The kinds of stream the handler knows. The first one also handles events
  * that name neither a known resource type nor a known `StreamKind`.
  */
-export type StreamKindRegistry = readonly [StreamKindRegistration, ...StreamKindRegistration[]];
+export type StreamServiceRegistry = readonly [StreamServiceRegistration, ...StreamServiceRegistration[]];
 
 /**
  * The kind of stream of a request: by its resource type, else by its
@@ -137,7 +125,7 @@ export type StreamKindRegistry = readonly [StreamKindRegistration, ...StreamKind
  * registered resource type is validated as that type, so a `StreamKind` that
  * does not match it is refused.
  */
-export function registrationOf(registry: StreamKindRegistry, event: Readonly<Record<string, unknown>>): StreamKindRegistration {
+export function registrationOf(registry: StreamServiceRegistry, event: Readonly<Record<string, unknown>>): StreamServiceRegistration {
   const bag = event.ResourceProperties;
   const streamKind = typeof bag === 'object' && bag !== null ? (bag as Record<string, unknown>).StreamKind : undefined;
   return registry.find((entry) => entry.resourceType === event.ResourceType)
