@@ -170,6 +170,13 @@ export interface ClaimContext {
 }
 
 /**
+ * What a request's check before a Start answers: `start` to send it now,
+ * `reread` to read the stream again at once (and decide again), `wait` to
+ * read it again after a poll pause.
+ */
+export type StartGate = 'start' | 'reread' | 'wait';
+
+/**
  * The claim a request that takes a stream writes before its Start: the owner
  * tag with the stream's prior encryption and a nonce of this copy of the
  * request. Copies of one event delivered at once each write their claim; the
@@ -181,16 +188,16 @@ export interface ClaimContext {
  *
  * @returns what to ask before each Start: `true` to send it now, `false` to read the stream again first.
  */
-export function claimBeforeStart(tags: OwnerTagAccess, clock: Clock, context: ClaimContext): () => Promise<boolean> {
+export function claimBeforeStart(tags: OwnerTagAccess, clock: Clock, context: ClaimContext): () => Promise<StartGate> {
   const nonce = Math.floor(clock.random() * 0x1_0000_0000).toString(16).padStart(8, '0');
   let phase: 'claim' | 'confirm' | 'follow' | 'go' = 'claim';
   let followUntil = 0;
-  const follow = (other: OwnerTag): boolean => {
+  const follow = (other: OwnerTag): StartGate => {
     context.onFollow(other);
     phase = 'follow';
     followUntil = clock.now() + CLAIM_FOLLOW_MS;
     tags.log.info('owner', { decision: 'another copy of this request claimed the stream: waiting for its Start', claim: other.claim });
-    return false;
+    return 'wait';
   };
   const otherClaim = (tag: OwnerTag | null | undefined): tag is OwnerTag =>
     !!tag && context.mine(tag) && tag.prior !== undefined && tag.claim !== undefined && tag.claim !== nonce;
@@ -205,7 +212,7 @@ export function claimBeforeStart(tags: OwnerTagAccess, clock: Clock, context: Cl
         context.onClaim(written);
         if (!written) {
           phase = 'go';
-          return true;
+          return 'start';
         }
         const back = await readOwnerTag(tags);
         if (otherClaim(back)) {
@@ -213,18 +220,18 @@ export function claimBeforeStart(tags: OwnerTagAccess, clock: Clock, context: Cl
         }
         // Read the stream once more: a copy that claimed it before this one may have started since.
         phase = 'confirm';
-        return false;
+        return 'reread';
       }
       case 'follow':
         if (clock.now() < followUntil) {
-          return false;
+          return 'wait';
         }
         tags.log.warn('owner', { decision: `the other copy made no Start in ${CLAIM_FOLLOW_MS} ms: starting` });
         phase = 'go';
-        return true;
+        return 'start';
       default:
         phase = 'go';
-        return true;
+        return 'start';
     }
   };
 }

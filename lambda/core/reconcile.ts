@@ -12,7 +12,7 @@
 import { Backoff, Clock, DENIED_BACKOFF, ERROR_BACKOFF, POLL_BACKOFF } from './backoff';
 import { classifyError, describeError, ErrorClass, errorInfo, Operation } from './errors';
 import { Logger } from './log';
-import { claimBeforeStart, OwnerTagAccess, readOwnerTag, releaseOwnership, writeOwnerTag } from './ownership';
+import { claimBeforeStart, OwnerTagAccess, readOwnerTag, releaseOwnership, StartGate, writeOwnerTag } from './ownership';
 import { HandlerFailure, ReasonId } from './reasons';
 import { ChangeOutcome, DriverSession, ReadOptions, Reading, ServiceTypes } from './session';
 import type { ServiceLoop, ServiceTags } from './stream-service';
@@ -116,10 +116,11 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
    */
   public prior?: string;
   /**
-   * Asked before each Start: `true` to send it now, `false` to read the
-   * stream again first (and decide again).
+   * Asked before each Start: `start` to send it now, `reread` to read the
+   * stream again at once (and decide again), `wait` to read it again after a
+   * poll pause.
    */
-  public beforeStart?: () => Promise<boolean>;
+  public beforeStart?: () => Promise<StartGate>;
   /** What the encryption should be (a Delete may switch to putting the stream back). */
   public goal: T['goal'];
   private readonly poll: Backoff;
@@ -491,14 +492,18 @@ async function drive<T extends ServiceTypes>(session: ReconcileSession<T>, settl
       }
       case 'fail':
         throw new HandlerFailure(step.reasonId, step.params);
-      case 'start':
-        if (session.beforeStart && !await session.beforeStart()) {
+      case 'start': {
+        const gate = session.beforeStart ? await session.beforeStart() : 'start';
+        if (gate !== 'start') {
           held = true;
-          await session.nextPoll();
+          if (gate === 'wait') {
+            await session.nextPoll();
+          }
           break;
         }
         await service.change('start', session);
         break;
+      }
       case 'stop':
         if (await service.change('stop', session) === 'gone') {
           session.observation = { found: false } as T['observation'];
