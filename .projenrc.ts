@@ -196,6 +196,12 @@ project.testTask.prependSpawn(typecheck);
 project.testTask.prependSpawn(bundle);
 project.testTask.spawn(apiCheck);
 
+// `npm run test:unit`: the inner loop (no local cloud, nothing installed), type-check and lint beside it.
+project.addTask('test:unit', {
+  description: 'The inner loop: typecheck and eslint beside the jest suites that need no local cloud (constructs, handler, docs, scripts); npm test stays the whole run',
+  steps: [{ spawn: bundle.name }, { exec: 'bash tools/scripts/test-unit.sh', receiveArgs: true }],
+});
+
 // The example app, synthesized, with what the library added to it.
 project.addTask('synth:example', {
   description: 'Synthesize example/ and print what cdk-stream-encryption adds to its stack',
