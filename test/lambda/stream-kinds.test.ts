@@ -4,19 +4,15 @@
  */
 import { DescribeDeliveryStreamCommand, FirehoseClient, ResourceNotFoundException as FirehoseNotFound } from '@aws-sdk/client-firehose';
 import { DescribeStreamSummaryCommand, KinesisClient, ResourceNotFoundException as KinesisNotFound } from '@aws-sdk/client-kinesis';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { createEvent, described, enc, properties, updateEvent } from './firehose-helpers';
 import { CLIENT_ERROR_METADATA, Harness, lambdaContext } from './helpers';
 import { kinesisCreate, kinesisProperties, kinesisUpdate, sse, summary } from './kinesis-helpers';
+import { awsCalls, firehose, kinesis, resetMocks } from './mocks';
 import { handler } from '../../lambda';
 import type { ClientProvider } from '../../lambda/core/clients';
 import { handleEvent } from '../../lambda/core/handle-event';
-
-const firehose = mockClient(FirehoseClient);
-const kinesis = mockClient(KinesisClient);
-const kms = mockClient(KMSClient);
 
 /** One kind of stream, as these tests drive it. */
 interface KindCase {
@@ -69,13 +65,8 @@ const KINDS: KindCase[] = [
   },
 ];
 
-/** Every AWS call made, of any service. */
-const awsCalls = (): number => firehose.calls().length + kinesis.calls().length + kms.calls().length;
-
 beforeEach(() => {
-  firehose.reset();
-  kinesis.reset();
-  kms.reset();
+  resetMocks();
 });
 
 describe.each(KINDS)('$name', (kind) => {
