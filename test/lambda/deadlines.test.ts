@@ -4,7 +4,6 @@
  */
 import { DescribeDeliveryStreamCommand } from '@aws-sdk/client-firehose';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
-import { } from '@aws-sdk/client-kms';
 import { createEvent, described, enc } from './firehose-helpers';
 import { Harness, KEY_ARN, lambdaContext, T0 } from './helpers';
 import { kinesisCreate, sse, summary } from './kinesis-helpers';

@@ -24,7 +24,6 @@ import {
   Harness,
   KEY_ARN,
   keyMetadata,
-  lambdaContext,
   LOG_STREAM,
   networkError,
   OTHER_KEY_ARN,
@@ -222,18 +221,6 @@ describe('Create', () => {
     expect(starts()).toBe(1);
   });
 
-  test('SettleSeconds 0: no settle', async () => {
-    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms()));
-    await h.run(kinesisCreate(kinesisProperties({ SettleSeconds: '0' })));
-    expect(h.clock.sleeps.every((ms) => ms <= 1000)).toBe(true);
-  });
-
-  test('the settle time never runs past the deadline', async () => {
-    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms()));
-    const answer = await h.run(kinesisCreate(kinesisProperties({ SettleSeconds: '60', TimeoutSeconds: '3' })));
-    expect(answer.Status).toBe('SUCCESS');
-    expect(h.elapsed()).toBe(3000);
-  });
 });
 
 describe('KMS pre-flight', () => {
@@ -266,12 +253,6 @@ describe('KMS pre-flight', () => {
     expect(starts()).toBe(0);
   });
 
-  test('the key is checked once, even when Start is retried', async () => {
-    kinesis.on(StartStreamEncryptionCommand).rejectsOnce(new ResourceInUseException({ message: 'busy', ...CLIENT_ERROR_METADATA })).resolves({});
-    reads(summary(sse.none()), summary(sse.none()), summary(sse.none()), summary(sse.kms()));
-    expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
-    expect([keyChecks(), starts()]).toEqual([1, 2]);
-  });
 });
 
 describe('errors of StartStreamEncryption', () => {
@@ -383,18 +364,6 @@ describe('DescribeStreamSummary errors', () => {
 describe('Update', () => {
   const nonFunctional = () => kinesisUpdate(kinesisProperties({ TimeoutSeconds: '300', SettleSeconds: '10', RemovalPolicy: 'retain' }), kinesisProperties());
 
-  test('only non-functional properties changed, the stream as wanted: SUCCESS after one Describe, no Start, no tag call', async () => {
-    reads(summary(sse.kms()));
-    const answer = await h.run(nonFunctional());
-    expect(answer).toMatchObject({
-      Status: 'SUCCESS',
-      PhysicalResourceId: 'kinesis:events',
-      Data: { EncryptionType: 'KMS', KeyId: KEY_ARN, StreamStatus: 'ACTIVE' },
-    });
-    expect(names(kinesis)).toEqual(['DescribeStreamSummaryCommand']);
-    expect([starts(), stops(), keyChecks()]).toEqual([0, 0, 0]);
-  });
-
   test('only non-functional properties changed, the stream drifted (NONE): one Start, SUCCESS once it has the key, still no tag call', async () => {
     reads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     const answer = await h.run(nonFunctional());
@@ -435,40 +404,9 @@ describe('Update', () => {
     expect(stops()).toBe(0);
   });
 
-  test('a FAILED Update returns the old physical id', async () => {
-    reads(new ResourceNotFoundException({ message: 'not found', ...CLIENT_ERROR_METADATA }));
-    const other = { StreamName: 'clicks', StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks' };
-    const answer = await h.run(kinesisUpdate(kinesisProperties(other), kinesisProperties()));
-    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
-  });
-
-  test('an Update with invalid properties: FAILED, old physical id, zero API calls', async () => {
-    const answer = await h.run(kinesisUpdate(kinesisProperties({ KeyId: 'alias/events' }), kinesisProperties()));
-    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
-    expect(answer.Reason).toMatch(/^INVALID_KEY_ID: /);
-    expect(awsCalls()).toBe(0);
-  });
 });
 
 describe('Delete', () => {
-  test('removal policy retain: SUCCESS with zero API calls', async () => {
-    const answer = await h.run(kinesisDelete(kinesisProperties({ RemovalPolicy: 'retain' })));
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events', Data: { EncryptionType: '', KeyId: '', StreamStatus: '' } });
-    expect(awsCalls()).toBe(0);
-  });
-
-  test('a Create that never called Start: SUCCESS with zero API calls', async () => {
-    const answer = await h.run(kinesisDelete(kinesisProperties(), 'kinesis:events#not-started'));
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#not-started' });
-    expect(awsCalls()).toBe(0);
-  });
-
-  test('stream not found: SUCCESS', async () => {
-    reads(new ResourceNotFoundException({ message: 'not found', ...CLIENT_ERROR_METADATA }));
-    expect(await h.run(kinesisDelete())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events' });
-    expect(stops()).toBe(0);
-  });
-
   test('NONE: SUCCESS without Stop', async () => {
     reads(summary(sse.none()));
     expect(await h.run(kinesisDelete())).toMatchObject({ Status: 'SUCCESS', Data: { EncryptionType: 'NONE', KeyId: '', StreamStatus: 'ACTIVE' } });
@@ -573,27 +511,6 @@ describe('deadline', () => {
     expect(h.elapsed()).toBe(120_000);
   });
 
-  test('the Lambda\'s remaining time shortens the deadline and leaves time to answer', async () => {
-    reads(summary(sse.kms(), 'UPDATING'));
-    const answer = await h.run(kinesisCreate(kinesisProperties({ TimeoutSeconds: '840' })), lambdaContext(30_000));
-    expect(answer.Reason).toMatch(/still UPDATING after 20 s/);
-    expect(h.answers[0].deadline - h.answers[0].sentAt).toBe(9_000);
-  });
-});
-
-describe('physical ids and answers', () => {
-  test('the physical id is stable across repeated Creates', async () => {
-    reads(summary(sse.kms()));
-    const first = await h.run(kinesisCreate());
-    const second = await h.run({ ...kinesisCreate(), RequestId: 'another-request' } as never);
-    expect([first.PhysicalResourceId, second.PhysicalResourceId]).toEqual([`kinesis:events#prior=${KEY_ARN}`, `kinesis:events#prior=${KEY_ARN}`]);
-  });
-
-  test('a FAILED reason points to the log stream', async () => {
-    reads(summary(sse.none(), 'DELETING'));
-    const answer = await h.run(kinesisCreate());
-    expect(answer.Reason.endsWith(` See CloudWatch log stream ${LOG_STREAM}`)).toBe(true);
-  });
 });
 
 describe('malformed requests', () => {
