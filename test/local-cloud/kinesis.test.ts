@@ -30,7 +30,7 @@ import { ownerTagValue } from '../../lambda/core/ownership';
 import type { CloudFormationResponse } from '../../lambda/core/response';
 import { STREAM_KINDS } from '../../lambda/kinds';
 import { encodeDataStreamEncryptionProperties, formatOwnerTag, OWNER_TAG_KEY } from '../../src/private/contract';
-import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../tools/local-cloud';
+import { ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../tools/local-cloud';
 
 const HOUR = 60 * 60 * 1000;
 const ACCOUNT = '123456789012';
@@ -531,16 +531,6 @@ describe('control API', () => {
     cloud.control.failNextStreamEncryption('events');
     cloud.control.clearFaults();
     expect(cloud.control.state().kinesis.forcedFailures).toEqual([]);
-  });
-
-  test('the data stream methods are served over HTTP', async () => {
-    const remote = connectControl(cloud.endpoint);
-    await remote.createDataStream({ name: 'events', encryption: { keyId: 'alias/aws/kinesis' } });
-    expect((await remote.dataStream('events'))?.summary).toMatchObject({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
-    await expect(remote.createDataStream({ name: 'events' })).rejects.toThrow(ControlError);
-    await remote.failNextStreamEncryption('events');
-    expect(await remote.setKinesisDelays({ creatingMs: 7 })).toMatchObject({ creatingMs: 7 });
-    expect(await remote.deleteDataStream('events')).toBe(true);
   });
 });
 

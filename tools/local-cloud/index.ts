@@ -7,7 +7,7 @@
  * @module
  */
 
-export { startLocalCloud, LocalCloud, DEFAULT_THROTTLE, LOCAL_CLOUD_CREDENTIALS, CONTROL_PATH_PREFIX } from './server';
+export { startLocalCloud, LocalCloud, DEFAULT_THROTTLE, LOCAL_CLOUD_CREDENTIALS } from './server';
 export type { LocalCloudOptions, LocalCloudEnv, LocalCloudClientConfig } from './server';
 export { LocalClock } from './clock';
 export { Authorizer, accessDenied, accessKeyIdOf, accessKeyIdForRole } from './authorization';
@@ -15,10 +15,8 @@ export type { AuthorizationCheck, AuthorizationOf } from './authorization';
 export { IamModel, evaluate, accessDeniedMessage, sessionArnOf } from './iam';
 export type { PolicyDocument, PolicyStatement, AuthorizationRequest, AuthorizationDecision, RoleView, IamModelOptions } from './iam';
 export type { LocalClockOptions } from './clock';
-export { CONTROL_METHODS, ControlPlane, dispatchControl } from './control';
-export type { LocalCloudControl, LocalCloudState, ControlMethod, ControlHttpAnswer } from './control';
-export { connectControl, callControl } from './control-client';
-export type { RemoteControl } from './control-client';
+export { ControlPlane } from './control';
+export type { LocalCloudControl, LocalCloudState } from './control';
 export { ControlError, ServiceError, ProtocolErrors, SERVER_FAULT_ERROR_NAMES, defaultHttpStatus } from './errors';
 export type { ServiceErrorOptions } from './errors';
 export { FaultInjector } from './faults';
@@ -37,22 +35,6 @@ export * from './services/firehose';
 export * from './services/kinesis';
 export { KmsBackend, kmsService, KEY_SPEC_VALUES, KEY_USAGE_VALUES, KEY_STATE_VALUES } from './services/kms';
 export type { KeyMetadataJson, KeySnapshot, AliasSnapshot, RegisterKeySpec, SettableKeyState, KeyLookup } from './services/kms';
-export { CloudWatchBackend, COMPARISON_OPERATORS, metricKey } from './services/cloudwatch';
-export type {
-  AlarmHistoryItem,
-  AlarmSnapshot,
-  AlarmState,
-  ComparisonOperator,
-  FiredAlarmAction,
-  MetricAlarmSpec,
-  MetricDatapoint,
-  MetricDimension,
-  MetricId,
-  MetricSink,
-  MetricStatistic,
-  MetricStatisticsQuery,
-  TreatMissingData,
-} from './services/cloudwatch';
 export type { JsonValue, JsonObject, JsonPrimitive } from './json';
 export type { DeliveryReport, UnreadableRecord, StoredRecord, RecordKey } from './services/records';
 export { CloudTrail, TRAILED_OPERATIONS, requestParametersOf, userIdentityOf } from './trail';

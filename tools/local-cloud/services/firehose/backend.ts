@@ -12,7 +12,6 @@ import { LocalClock } from '../../clock';
 import { ControlError, ServiceError } from '../../errors';
 import { epochSeconds, isJsonObject, JsonObject } from '../../json';
 import { RequestContext } from '../../router';
-import type { MetricSink } from '../cloudwatch';
 import { keyProblem, KeyProblemWording } from '../key-usability';
 import type { KeyLookup } from '../kms';
 import { DeliveryReport, RecordIds, RecordKey, recordsOf, StoredRecord, unreadable, UnreadableRecord } from '../records';
@@ -70,26 +69,10 @@ export interface FirehoseBackendOptions {
   readonly delays?: Partial<TransitionDelays>;
   /** @defaultValue {@link DEFAULT_ENCRYPTION_CALL_LIMIT} */
   readonly encryptionCallLimit?: EncryptionCallLimit;
-  /** Where the KMS error metrics of the streams go (CloudWatch); none when absent. */
-  readonly metrics?: MetricSink;
 }
 
 /** How long Firehose keeps retrying a buffered record it cannot decrypt before it discards it. */
 export const FIREHOSE_RETENTION_MS = 24 * 3600_000;
-
-/** The CloudWatch namespace and dimension of Firehose's metrics. */
-export const FIREHOSE_METRIC_NAMESPACE = 'AWS/Firehose';
-
-/**
- * Firehose's KMS error metric for each KMS exception it meets with a stream's customer managed
- * key (developer guide, "Server-Side Encryption (SSE) CloudWatch Metrics").
- */
-export const KMS_ERROR_METRICS: Readonly<Record<string, string>> = {
-  KMSAccessDeniedException: 'KMSKeyAccessDenied',
-  KMSDisabledException: 'KMSKeyDisabled',
-  KMSInvalidStateException: 'KMSKeyInvalidState',
-  KMSNotFoundException: 'KMSKeyNotFound',
-};
 
 /** The KMS exception Firehose meets using a key in `lookup`'s state; `undefined` for an enabled key. */
 function kmsExceptionOf(lookup: KeyLookup): string | undefined {
@@ -457,8 +440,7 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
   /**
    * Delivers a stream's buffered records to its destination: Firehose must decrypt each one.
    * Records it cannot read (their key disabled, pending deletion or gone) stay buffered, as
-   * Firehose keeps retrying them, and are reported; each failure counts in the stream's KMS error
-   * metric. A record still unreadable more than {@link FIREHOSE_RETENTION_MS} after it was written
+   * Firehose keeps retrying them, and are reported. A record still unreadable more than {@link FIREHOSE_RETENTION_MS} after it was written
    * is discarded (Firehose skips the records past its 24-hour retention that it could not
    * decrypt) and reported as `dropped`.
    */
@@ -471,7 +453,6 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
       if (record.delivered || record.dropped) continue;
       const [problem] = unreadable([record], this.options.keys);
       if (problem) {
-        this.countKmsError(name, problem.errorName);
         if (now - record.writtenAt > FIREHOSE_RETENTION_MS) {
           record.dropped = true;
           dropped.push(problem);
@@ -510,7 +491,6 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
       const lookup = this.options.keys.find(applied.keyArn);
       const exception = kmsExceptionOf(lookup);
       if (exception || !lookup.found) {
-        this.countKmsError(stream.name, exception ?? 'KMSNotFoundException');
         throw new ServiceError('InvalidKMSResourceException', `Firehose could not encrypt the record with KMS key ${applied.keyArn}: ${lookup.found ? `it is ${String(lookup.metadata.KeyState)}` : 'it does not exist'}.`, {
           fields: { code: exception === 'KMSNotFoundException' ? 'KMS.NotFoundException' : exception === 'KMSDisabledException' ? 'KMS.DisabledException' : 'KMS.KMSInvalidStateException' },
         });
@@ -520,19 +500,6 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
     const record: StoredRecord = { id: this.recordIds.take(), data, writtenAt: context.now, key };
     (stream.records ??= []).push(record);
     return record;
-  }
-
-  /**
-   * Counts one KMS error of a stream's customer managed key in its metric (`KMSKeyDisabled`, …),
-   * per delivery stream, at the local clock's now, as Firehose does each time it meets one.
-   */
-  private countKmsError(streamName: string, exception: string): void {
-    const metricName = KMS_ERROR_METRICS[exception];
-    if (!metricName || !this.options.metrics) return;
-    this.options.metrics.publish(
-      { namespace: FIREHOSE_METRIC_NAMESPACE, metricName, dimensions: [{ Name: 'DeliveryStreamName', Value: streamName }] },
-      this.options.clock.now(),
-    );
   }
 
   // ---- internals ----------------------------------------------------------------------------

@@ -46,6 +46,6 @@ export type {
   StreamSpec,
   FirehoseSnapshot,
 } from './shapes';
-export { FirehoseBackend, FIREHOSE_METRIC_NAMESPACE, FIREHOSE_RETENTION_MS, KMS_ERROR_METRICS } from './backend';
+export { FirehoseBackend, FIREHOSE_RETENTION_MS } from './backend';
 export type { KeyDirectory, FirehoseBackendOptions } from './backend';
 export { firehoseService } from './operations';
