@@ -16,7 +16,7 @@ import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, Deli
 import { ALERT_TOPIC_ID } from '../../src/private/alert-topic';
 import { keyEventsPattern } from '../../src/private/key-health';
 import { PROVIDER_ID } from '../../src/private/provider';
-import { matchesPattern } from '../event-pattern';
+import { matchesPattern } from '../../tools/local-cloud/services/events';
 
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1a2b3c4d-5e6f-4a2b-8c4d-5e6f1a2b3c4d';
 const KEY_ID = '1a2b3c4d-5e6f-4a2b-8c4d-5e6f1a2b3c4d';

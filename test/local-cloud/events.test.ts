@@ -70,6 +70,20 @@ describe('matchesPattern', () => {
     expect(matchesPattern({ detail: { userIdentity: { type: [{ 'anything-but': 'AssumedRole' }] } } } as any, user as any)).toBe(true);
   });
 
+  // EventBridge User Guide, "Arrays in Amazon EventBridge event patterns"
+  // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html): a
+  // pattern matches an array when one of its elements does; the harsher reading for objects is that
+  // one element must match every field the nested pattern names.
+  test('a nested pattern on an array of objects (CloudTrail\'s resources): one element must match all of it', () => {
+    const trail = { resources: [{ type: 'AWS::KMS::Key', ARN: 'j' }, { type: 'AWS::KMS::Alias', ARN: 'k' }] };
+    expect(matchesPattern({ resources: { ARN: ['k'] } }, trail)).toBe(true);
+    expect(matchesPattern({ resources: { ARN: ['x'] } }, trail)).toBe(false);
+    expect(matchesPattern({ resources: { type: ['AWS::KMS::Alias'], ARN: ['k'] } }, trail)).toBe(true);
+    expect(matchesPattern({ resources: { type: ['AWS::KMS::Key'], ARN: ['k'] } }, trail)).toBe(false); // fields of two elements
+    expect(matchesPattern({ resources: { ARN: ['k'] } }, { resources: [] })).toBe(false);
+    expect(matchesPattern({ resources: { ARN: [{ exists: false }] } }, { resources: [] })).toBe(true);
+  });
+
   test('an operator the local cloud does not model is an error, never a silent miss', () => {
     expect(() => matchesPattern({ source: [{ cidr: '10.0.0.0/8' }] } as any, event as any)).toThrow(/not modelled/);
   });

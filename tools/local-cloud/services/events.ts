@@ -5,10 +5,16 @@
  * resource-based permission lets `events.amazonaws.com` invoke them for that rule, and
  * asynchronously, as EventBridge invokes Lambda) and to SNS topics.
  *
- * The matching follows the EventBridge documentation, in its harsher reading where it leaves room:
- * every field a pattern names must be in the event (so `anything-but` never matches a missing
- * field, and only `exists: false` matches one); a leaf matches when any of its values matches any
- * of the event's values; `$or` matches when one of its patterns does.
+ * The matching (the one matcher of the repository: tests import {@link matchesPattern} too) follows
+ * the EventBridge User Guide ("Event patterns",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html; "Arrays in
+ * Amazon EventBridge event patterns",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html), in its
+ * harsher reading where it leaves room: every field a pattern names must be in the event (so
+ * `anything-but` never matches a missing field, and only `exists: false` matches one); a leaf
+ * matches when any of its values matches any of the event's values; a nested pattern against an
+ * array of objects (CloudTrail's `resources`) matches when one element matches all of it; `$or`
+ * matches when one of its patterns does.
  *
  * @module
  */
@@ -133,8 +139,8 @@ export function matchesPattern(pattern: JsonObject, event: JsonValue): boolean {
       if (!Array.isArray(expected) || !expected.some((p) => isObject(p) && matchesPattern(p, event))) return false;
       continue;
     }
-    const present = Object.prototype.hasOwnProperty.call(event, field);
     const value = event[field];
+    const present = Object.prototype.hasOwnProperty.call(event, field) && value !== undefined;
     if (Array.isArray(expected)) {
       if (!present) {
         if (!expected.some((e) => isObject(e) && e.exists === false)) return false;
@@ -145,12 +151,13 @@ export function matchesPattern(pattern: JsonObject, event: JsonValue): boolean {
       continue;
     }
     if (isObject(expected)) {
-      if (!present || !isObject(value)) {
+      const objects = Array.isArray(value) ? value.filter(isObject) : isObject(value) ? [value] : [];
+      if (objects.length === 0) {
         // a nested pattern on a missing object matches only if all it asks is absence
         if (!Object.values(expected).every((e) => Array.isArray(e) && e.some((x) => isObject(x) && x.exists === false))) return false;
         continue;
       }
-      if (!matchesPattern(expected, value)) return false;
+      if (!objects.some((o) => matchesPattern(expected, o))) return false;
       continue;
     }
     throw new Error(`An event pattern's values are arrays or objects; ${field} is ${JSON.stringify(expected)}`);
