@@ -16,6 +16,7 @@ import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, Deli
 import { ALERT_TOPIC_ID } from '../../src/private/alert-topic';
 import { keyEventsPattern } from '../../src/private/key-health';
 import { PROVIDER_ID } from '../../src/private/provider';
+import type { JsonObject } from '../../tools/local-cloud/json';
 import { matchesPattern } from '../../tools/local-cloud/services/events';
 
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1a2b3c4d-5e6f-4a2b-8c4d-5e6f1a2b3c4d';
@@ -426,9 +427,9 @@ describe('the key events pattern against CloudTrail-shaped events', () => {
     return stack.resolve(keyEventsPattern(kms.Key.fromKeyArn(stack, 'K', KEY_ARN))) as Record<string, unknown>;
   };
   /** The rule's pattern in CloudFormation's spelling (`detail-type`). */
-  const asCloudFormation = (p: Record<string, unknown>) => {
+  const asCloudFormation = (p: Record<string, unknown>): JsonObject => {
     const { detailType, ...rest } = p;
-    return { ...rest, 'detail-type': detailType };
+    return { ...rest, 'detail-type': detailType } as JsonObject;
   };
 
   test.each(['DisableKey', 'ScheduleKeyDeletion'])('%s of this key matches, whether the caller wrote its id, its ARN or an alias', (eventName) => {
