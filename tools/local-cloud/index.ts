@@ -11,7 +11,7 @@ export { startLocalCloud, LocalCloud, DEFAULT_THROTTLE, LOCAL_CLOUD_CREDENTIALS 
 export type { LocalCloudOptions, LocalCloudEnv, LocalCloudClientConfig } from './server';
 export { LocalClock } from './clock';
 export { Authorizer, accessDenied, accessKeyIdOf, accessKeyIdForRole } from './authorization';
-export type { AuthorizationCheck, AuthorizationOf } from './authorization';
+export type { AuthorizationCheck } from './authorization';
 export { IamModel, evaluate, accessDeniedMessage, sessionArnOf } from './iam';
 export type { PolicyDocument, PolicyStatement, AuthorizationRequest, AuthorizationDecision, RoleView, IamModelOptions } from './iam';
 export type { LocalClockOptions } from './clock';
@@ -26,7 +26,7 @@ export type { CallTally, CallCounts, CallRecord, CallOutcome } from './calls';
 export { Throttler, TokenBucket, normalizeRate } from './throttle';
 export type { ThrottleRate, ThrottleSetting } from './throttle';
 export { Router, defineOperation } from './router';
-export type { ServiceModule, OperationDefinition, TypedOperation, RequestContext, ResolvedOperation } from './router';
+export type { AuthorizationOf, ServiceModule, OperationDefinition, TypedOperation, RequestContext, ResolvedOperation } from './router';
 export { Gateway, AMZ_JSON_1_1 } from './gateway';
 export type { WireResponse, GatewayOptions } from './gateway';
 export { shapes, validate, formatViolations, SerializationFault } from './validation';

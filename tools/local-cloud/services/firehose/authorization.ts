@@ -22,10 +22,10 @@
  */
 
 import { KeyDirectory } from './backend';
-import { AuthorizationCheck, AuthorizationOf } from '../../authorization';
+import { AuthorizationCheck } from '../../authorization';
 import { ServiceError } from '../../errors';
 import { JsonObject } from '../../json';
-import { RequestContext } from '../../router';
+import { AuthorizationOf, RequestContext } from '../../router';
 
 /** The ARN of a delivery stream. */
 function deliveryStreamArn(name: string, context: RequestContext): string {
