@@ -16,7 +16,7 @@ import { Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
 import { DeliveryStreamEncryption } from '../../src';
 import { ALERT_TOPIC_ID } from '../../src/private/alert-topic';
 import { accessKeyIdForRole } from '../../tools/local-cloud';
-import { LocalStack } from '../../tools/local-cloud/cfn';
+import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 let client: FirehoseClient;
@@ -56,7 +56,7 @@ function deployable(stackName: string, name: string): string {
 }
 
 /** Deploys the stack of `name` and returns it with its key ARN and alert topic ARN. */
-async function deployWithAlarms(stackName: string, name: string): Promise<{ stack: LocalStack; keyArn: string; topicArn: string }> {
+async function deployWithAlarms(stackName: string, name: string): Promise<{ stack: LocalCloudStack; keyArn: string; topicArn: string }> {
   h.cloud.control.createStream({ name });
   const stack = h.cfn.stack(deployable(stackName, name));
   const deployed = await stack.deploy({ properties: FAST });

@@ -20,7 +20,7 @@ import {
   DataStreamView,
   DriverEvent,
   LocalCloudFormation,
-  LocalStack,
+  LocalCloudStack,
   StackOperationResult,
   StepResult,
   StreamView,
@@ -288,7 +288,7 @@ async function main(): Promise<void> {
   }
 
   /** Checks one phase against the truth table and adds its rows to the summary. */
-  function judgePhase(s: LocalStack, result: PhaseResult, name: string, want: { start: number; stop: number; encrypted: boolean }): void {
+  function judgePhase(s: LocalCloudStack, result: PhaseResult, name: string, want: { start: number; stop: number; encrypted: boolean }): void {
     const expected = name === 'delete' ? 'DELETE_COMPLETE' : name === 'create' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
     check(result.status === expected, `${name}: the stack ended ${result.status}, not ${expected}`);
     for (const stream of STREAMS) {

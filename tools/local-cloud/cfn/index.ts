@@ -21,7 +21,7 @@
  * @module
  */
 
-export { LocalCloudFormation, LocalStack, ResourceHandle, DEFAULT_LAMBDA_TIMEOUT_MS } from './stack';
+export { LocalCloudFormation, LocalCloudStack, ResourceHandle, DEFAULT_LAMBDA_TIMEOUT_MS } from './stack';
 export type {
   StackEvent,
   DriverEvent,
