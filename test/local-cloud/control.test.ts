@@ -6,7 +6,7 @@ import {
   ResourceNotFoundException,
   StartDeliveryStreamEncryptionCommand,
 } from '@aws-sdk/client-firehose';
-import { CreateAliasCommand, CreateKeyCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { FUNCTIONAL_OPTIONS, keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
 import { ControlError, DEFAULT_TRANSITION_DELAYS, EncryptionSpec, FailureDescription, StreamSpec } from '../../tools/local-cloud';
 
@@ -156,8 +156,8 @@ describe('other control methods', () => {
 
   test('state() reports streams, keys with aliases, rates, pending faults and counts', async () => {
     t.cloud.control.createStream({ name: 'orders', encryption: { status: 'ENABLED' } });
-    const key = (await t.kms.send(new CreateKeyCommand({}))).KeyMetadata!;
-    await t.kms.send(new CreateAliasCommand({ AliasName: 'alias/orders', TargetKeyId: key.KeyId }));
+    const key = t.cloud.control.registerKey({ aliases: ['alias/orders'] });
+    await t.kms.send(new DescribeKeyCommand({ KeyId: 'alias/orders' }));
     t.cloud.control.failNext('DescribeKey', 'KMSInternalException', { count: 2 });
     t.cloud.control.failNextStart('orders', FAILURE);
     const state = t.cloud.control.state();
@@ -169,7 +169,7 @@ describe('other control methods', () => {
     expect(state.throttles['firehose:StartDeliveryStreamEncryption']).toBeNull(); // turned off by FUNCTIONAL_OPTIONS
     expect(state.throttles['kms:DescribeKey']).toBeNull();
     expect(state.faults).toEqual([expect.objectContaining({ operation: 'kms:DescribeKey', errorName: 'KMSInternalException', remaining: 2, httpStatus: 500 })]);
-    expect(state.calls.operations['kms:CreateKey']).toEqual({ total: 1, accepted: 1, throttled: 0, failed: 0 });
+    expect(state.calls.operations['kms:DescribeKey']).toEqual({ total: 1, accepted: 1, throttled: 0, failed: 0 });
 
     t.cloud.control.clearFaults();
     expect(t.cloud.control.state().faults).toEqual([]);
@@ -182,7 +182,7 @@ describe('other control methods', () => {
     t.cloud.control.registerKey({ aliases: ['alias/x'] });
     t.cloud.control.setDelays({ enablingMs: 1 });
     t.cloud.control.setStreamDelays('orders', { enablingMs: 2 });
-    t.cloud.control.failNext('ListDeliveryStreams', 'InvalidArgumentException');
+    t.cloud.control.failNext('ListTagsForDeliveryStream', 'InvalidArgumentException');
     t.cloud.control.advanceClock(HOUR);
     await describeStream('orders');
 
@@ -199,7 +199,7 @@ describe('other control methods', () => {
   });
 
   test.each<[string, () => unknown, RegExp]>([
-    ['an unknown operation', () => t.cloud.control.failNext('UpdateDestination', 'X'), /Unknown operation 'UpdateDestination'. Known operations: firehose:CreateDeliveryStream/],
+    ['an unknown operation', () => t.cloud.control.failNext('UpdateDestination', 'X'), /Unknown operation 'UpdateDestination'. Known operations: firehose:DescribeDeliveryStream/],
     ['an operation two services have, by bare name', () => t.cloud.control.failNext('PutRecord', 'X'), /Operation 'PutRecord' is ambiguous: use one of firehose:PutRecord, kinesis:PutRecord/],
     ['an invalid error name', () => t.cloud.control.failNext('DescribeKey', 'not a name'), /errorName must be an error shape name/],
     ['a count of 0', () => t.cloud.control.failNext('DescribeKey', 'X', { count: 0 }), /count must be an integer >= 1/],

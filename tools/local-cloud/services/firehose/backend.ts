@@ -20,15 +20,12 @@ import { checkMember, EncryptionCallLimit, StreamBackend } from '../stream-table
 import { TagSet } from '../tags';
 import { FirehoseErrors } from './errors';
 import {
-  PutRecordBatchInput,
   PutRecordInput,
-  CreateDeliveryStreamInput,
   DEFAULT_ENCRYPTION_CALL_LIMIT,
   DEFAULT_TAG_PAGE,
   DEFAULT_TRANSITION_DELAYS,
   DeliveryStreamDescriptionJson,
   DeliveryStreamSnapshot,
-  DESTINATION_MEMBERS,
   ENCRYPTION_STATUSES,
   EncryptionConfigurationInput,
   EncryptionConfigurationJson,
@@ -39,7 +36,6 @@ import {
   FirehoseSnapshot,
   KEY_TYPES,
   KeySelection,
-  ListDeliveryStreamsInput,
   ListTagsForDeliveryStreamInput,
   StartDeliveryStreamEncryptionInput,
   STREAM_STATUSES,
@@ -180,91 +176,12 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
 
   // ---- operations -------------------------------------------------------------------------
 
-  /** `CreateDeliveryStream`. */
-  public createDeliveryStream(input: CreateDeliveryStreamInput, context: RequestContext): JsonObject {
-    const name = input.DeliveryStreamName;
-    this.table.requireAbsent(name, context.now, () => FirehoseErrors.alreadyExists(name, context.accountId));
-    const type = input.DeliveryStreamType ?? 'DirectPut';
-    for (const [sourceType, member] of Object.entries(STREAM_TYPES)) {
-      if (sourceType !== type && input[member] !== undefined) {
-        throw FirehoseErrors.invalidArgument(`${member} cannot be specified for a stream whose DeliveryStreamType is ${type}.`);
-      }
-    }
-    if (type !== 'DirectPut' && input[STREAM_TYPES[type]] === undefined) {
-      throw FirehoseErrors.invalidArgument(`${STREAM_TYPES[type]} is required when DeliveryStreamType is ${type}.`);
-    }
-    const destinations = DESTINATION_MEMBERS.filter((m) => input[m] !== undefined);
-    if (destinations.length > 1) {
-      throw FirehoseErrors.invalidArgument(`Specify at most one destination configuration; got ${destinations.join(', ')}.`);
-    }
-    checkUniqueKeys((input.Tags ?? []).map((tag) => tag.Key));
-    let selection: KeySelection | undefined;
-    if (input.DeliveryStreamEncryptionConfigurationInput !== undefined) {
-      if (type !== 'DirectPut') {
-        throw FirehoseErrors.invalidArgument(
-          `DeliveryStreamEncryptionConfigurationInput is supported only for DirectPut streams; a ${type} stream is encrypted through its source.`,
-        );
-      }
-      selection = this.keySelection(input.DeliveryStreamEncryptionConfigurationInput);
-    }
-
-    const readyAt = context.now + this.table.delaysFor(name).creatingMs;
-    const failure = selection ? this.evaluateKey(selection) : undefined;
-    const stream: StreamRecord = {
-      name,
-      arn: this.arnOf(name),
-      type,
-      createdAt: context.now,
-      lastUpdatedAt: context.now,
-      versionId: 1,
-      status: 'CREATING',
-      statusChangesAt: readyAt,
-      creationFailure: failure,
-      source: this.sourceDescription(type, input, readyAt),
-      encryption: selection
-        ? { reported: true, status: 'ENABLING', change: { kind: 'enable', target: selection, completesAt: readyAt, failure } }
-        : { reported: true, status: 'DISABLED' },
-      calls: [],
-      tags: new TagSet(Object.fromEntries((input.Tags ?? []).map((tag) => [tag.Key, tag.Value ?? '']))),
-    };
-    this.table.add(stream);
-    this.settle(stream, context.now);
-    return { DeliveryStreamARN: stream.arn };
-  }
-
   /** `DescribeDeliveryStream`. */
   public describeDeliveryStream(input: StreamNameInput, context: RequestContext): JsonObject {
     this.table.settleAll(context.now);
     const stream = this.requireStream(input.DeliveryStreamName, context);
     const staleMs = this.table.delaysFor(stream.name).staleReadMs;
     return { DeliveryStreamDescription: this.staleReads.read(stream.name, this.describe(stream), stream.lastUpdatedAt, context.now, staleMs) };
-  }
-
-  /** `DeleteDeliveryStream`: `DELETING`, then gone. Refused while `CREATING`. */
-  public deleteDeliveryStream(input: StreamNameInput, context: RequestContext): JsonObject {
-    this.table.settleAll(context.now);
-    const stream = this.requireStream(input.DeliveryStreamName, context);
-    if (stream.status === 'CREATING') throw FirehoseErrors.cannotDelete(stream.name, context.accountId);
-    if (stream.status !== 'DELETING') {
-      stream.status = 'DELETING';
-      stream.statusChangesAt = context.now + this.table.delaysFor(stream.name).deletingMs;
-      stream.lastUpdatedAt = context.now;
-      this.settle(stream, context.now);
-    }
-    return {};
-  }
-
-  /** `ListDeliveryStreams`: names in lexicographic order, 10 per page unless `Limit` says otherwise. */
-  public listDeliveryStreams(input: ListDeliveryStreamsInput, context: RequestContext): JsonObject {
-    this.table.settleAll(context.now);
-    const limit = input.Limit ?? 10;
-    const start = input.ExclusiveStartDeliveryStreamName;
-    const names = this.table.all()
-      .filter((stream) => input.DeliveryStreamType === undefined || stream.type === input.DeliveryStreamType)
-      .map((stream) => stream.name)
-      .filter((name) => start === undefined || name > start)
-      .sort();
-    return { DeliveryStreamNames: names.slice(0, limit), HasMoreDeliveryStreams: names.length > limit };
   }
 
   /** `StartDeliveryStreamEncryption`. */
@@ -351,13 +268,8 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
       failureDescription: status === 'CREATING_FAILED' || status === 'DELETING_FAILED' ? failure ?? unknown : undefined,
       source: this.sourceDescription(
         type,
-        {
-          DeliveryStreamName: name,
-          KinesisStreamSourceConfiguration: {
-            KinesisStreamARN: spec.kinesisStreamArn ?? formatArn({ ...this.arnBase('kinesis'), resource: `stream/${name}-source` }),
-            RoleARN: spec.roleArn ?? formatArn({ ...this.arnBase('iam'), region: '', resource: `role/firehose-${name}` }),
-          },
-        },
+        spec.kinesisStreamArn ?? formatArn({ ...this.arnBase('kinesis'), resource: `stream/${name}-source` }),
+        spec.roleArn ?? formatArn({ ...this.arnBase('iam'), region: '', resource: `role/firehose-${name}` }),
         now,
       ),
       encryption: this.encryptionFromSpec(spec.encryption, now, delays, unknown),
@@ -428,13 +340,6 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
     const stream = this.writable(input.DeliveryStreamName, context);
     const record = this.write(stream, input.Record.Data, context);
     return { RecordId: record.id, Encrypted: record.key.kind !== 'none' };
-  }
-
-  /** `PutRecordBatch`: each record as `PutRecord` buffers it. */
-  public putRecordBatch(input: PutRecordBatchInput, context: RequestContext): JsonObject {
-    const stream = this.writable(input.DeliveryStreamName, context);
-    const records = input.Records.map((r) => this.write(stream, r.Data, context));
-    return { FailedPutCount: 0, Encrypted: records.some((r) => r.key.kind !== 'none'), RequestResponses: records.map((r) => ({ RecordId: r.id })) };
   }
 
   /**
@@ -674,28 +579,11 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
     }
   }
 
-  /** The `Source` member of the description. */
-  private sourceDescription(type: DeliveryStreamType, input: CreateDeliveryStreamInput, startAt: number): JsonObject | undefined {
-    switch (type) {
-      case 'DirectPut':
-        return input.DirectPutSourceConfiguration
-          ? { DirectPutSourceDescription: { ThroughputHintInMBs: input.DirectPutSourceConfiguration.ThroughputHintInMBs } }
-          : undefined;
-      case 'KinesisStreamAsSource':
-        return input.KinesisStreamSourceConfiguration
-          ? {
-            KinesisStreamSourceDescription: {
-              KinesisStreamARN: input.KinesisStreamSourceConfiguration.KinesisStreamARN,
-              RoleARN: input.KinesisStreamSourceConfiguration.RoleARN,
-              DeliveryStartTimestamp: epochSeconds(startAt),
-            },
-          }
-          : undefined;
-      case 'MSKAsSource':
-        return input.MSKSourceConfiguration ? { MSKSourceDescription: { ...input.MSKSourceConfiguration } } : undefined;
-      case 'DatabaseAsSource':
-        return input.DatabaseSourceConfiguration ? { DatabaseSourceDescription: { ...input.DatabaseSourceConfiguration } } : undefined;
-    }
+  /** The `Source` member of the description: a Kinesis source's stream and role, from the start of delivery. */
+  private sourceDescription(type: DeliveryStreamType, kinesisStreamArn: string, roleArn: string, startAt: number): JsonObject | undefined {
+    if (type !== 'KinesisStreamAsSource') return undefined;
+    const source = { KinesisStreamARN: kinesisStreamArn, RoleARN: roleArn, DeliveryStartTimestamp: epochSeconds(startAt) };
+    return { KinesisStreamSourceDescription: source };
   }
 
   /** The wire description of a settled stream. */
