@@ -118,7 +118,6 @@ export class ControlPlane {
    * Returns whether a trail logs now.
    */
   public setTrailLogging(on: boolean, automatic = false): boolean {
-    if (typeof on !== 'boolean') throw new ControlError('setTrailLogging: expected true or false');
     this.parts.trail.setLogging(on);
     this.parts.trail.setAutomaticDelivery(automatic ? (event) => this.parts.events.putEvent(event as unknown as JsonObject) : undefined);
     return on;

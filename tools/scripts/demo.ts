@@ -16,17 +16,8 @@ import { FirehoseClient, PutRecordCommand, StopDeliveryStreamEncryptionCommand }
 import { KinesisClient, PutRecordCommand as PutDataRecordCommand } from '@aws-sdk/client-kinesis';
 import { buildExampleApp } from '../../example/app';
 import { startLocalCloud } from '../local-cloud';
-import {
-  DataStreamView,
-  DriverEvent,
-  LocalCloudFormation,
-  LocalCloudStack,
-  StackOperationResult,
-  StepResult,
-  StreamView,
-  watchDataStreams,
-  watchStreams,
-} from '../local-cloud/cfn';
+import { DataStreamView, StreamView, watchDataStreams, watchStreams } from './demo-watch';
+import { DriverEvent, LocalCloudFormation, LocalCloudStack, StackOperationResult, StepResult } from '../local-cloud/cfn';
 import type { DeliveryStreamSnapshot } from '../local-cloud/services/firehose';
 import type { DataStreamSnapshot } from '../local-cloud/services/kinesis';
 

@@ -85,26 +85,6 @@ export class ModelledResources {
   }
 
   /**
-   * Creates the keys and streams of `model` that `previous` did not have (all of them without a
-   * previous template). Returns the logical ids created.
-   */
-  public materialize(model: TemplateModel, previous: TemplateModel | undefined): Set<string> {
-    const created = new Set<string>();
-    const isNew = (id: string) =>
-      !previous || previous.resources[id]?.Type !== model.resources[id].Type || this.replaced(previous, model, id);
-    for (const type of ['AWS::KMS::Key', 'AWS::KinesisFirehose::DeliveryStream', 'AWS::Kinesis::Stream']) {
-      for (const id of model.idsOfType(type)) {
-        if (isNew(id) && this.create(model, id)) created.add(id);
-      }
-    }
-    // a key the update keeps takes the new template's key policy
-    for (const id of model.idsOfType('AWS::KMS::Key')) {
-      if (!isNew(id) && this.control.key(model.keyArn(id))) this.control.putKeyPolicy(model.keyArn(id), (model.property(id, 'KeyPolicy') ?? null) as JsonObject | null);
-    }
-    return created;
-  }
-
-  /**
    * Creates one key (with the template's aliases of it) or stream of `model` in the local cloud.
    * One that exists already is kept as it is. Returns whether it was created.
    */

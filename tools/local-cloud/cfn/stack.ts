@@ -153,8 +153,6 @@ export interface ResourceOperationOptions {
    * @defaultValue the function's environment
    */
   readonly environment?: Readonly<Record<string, string | null>>;
-  /** Wait for the handler to return before resolving. @defaultValue true */
-  readonly waitForHandler?: boolean;
   /** Deliver the event again, this many milliseconds after the first delivery (see `StepRequest.redeliverAfterMs`). */
   readonly redeliverAfterMs?: readonly number[] | ((requestType: RequestType) => readonly number[] | undefined);
   /**
@@ -807,7 +805,6 @@ export class LocalCloudStack {
       lambdaTimeoutMs,
       response: options.response,
       environment: options.environment,
-      waitForHandler: options.waitForHandler,
       observeAtAnswer: observe,
       redeliverAfterMs: typeof options.redeliverAfterMs === 'function' ? options.redeliverAfterMs(requestType) : options.redeliverAfterMs,
     });

@@ -81,43 +81,16 @@ function isObject(value: unknown): value is Record<string, JsonValue> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Whether one scalar event value matches one element of a leaf's array (a value or an operator). */
+/**
+ * Whether one scalar event value matches one element of a leaf's array: a value, `anything-but` (a
+ * value or a list) or `exists`, the operators the library's patterns use; any other operator throws.
+ */
 function matchesElement(element: JsonValue, value: JsonValue): boolean {
   if (!isObject(element)) return element === value;
   const [operator, operand] = Object.entries(element)[0] ?? [];
-  switch (operator) {
-    case 'prefix':
-      if (isObject(operand) && typeof operand['equals-ignore-case'] === 'string') {
-        return typeof value === 'string' && value.toLowerCase().startsWith(operand['equals-ignore-case'].toLowerCase());
-      }
-      return typeof value === 'string' && typeof operand === 'string' && value.startsWith(operand);
-    case 'suffix':
-      return typeof value === 'string' && typeof operand === 'string' && value.endsWith(operand);
-    case 'equals-ignore-case':
-      return typeof value === 'string' && typeof operand === 'string' && value.toLowerCase() === operand.toLowerCase();
-    case 'anything-but': {
-      if (isObject(operand)) {
-        if (typeof operand.prefix === 'string') return typeof value === 'string' && !value.startsWith(operand.prefix);
-        if (typeof operand.suffix === 'string') return typeof value === 'string' && !value.endsWith(operand.suffix);
-        throw new Error(`anything-but with ${JSON.stringify(operand)} is not modelled`);
-      }
-      const excluded = Array.isArray(operand) ? operand : [operand];
-      return !excluded.some((x) => x === value);
-    }
-    case 'numeric': {
-      if (typeof value !== 'number' || !Array.isArray(operand)) return false;
-      for (let i = 0; i + 1 < operand.length; i += 2) {
-        const [op, bound] = [operand[i], operand[i + 1] as number];
-        const ok = op === '=' ? value === bound : op === '<' ? value < bound : op === '<=' ? value <= bound : op === '>' ? value > bound : op === '>=' ? value >= bound : false;
-        if (!ok) return false;
-      }
-      return true;
-    }
-    case 'exists':
-      return operand === true; // the field is there (a missing field is handled by the caller)
-    default:
-      throw new Error(`The pattern operator ${JSON.stringify(operator)} is not modelled`);
-  }
+  if (operator === 'exists') return operand === true; // the field is there (a missing field is handled by the caller)
+  if (operator !== 'anything-but' || isObject(operand)) throw new Error(`The pattern operator ${JSON.stringify(element)} is not modelled`);
+  return !(Array.isArray(operand) ? operand : [operand]).some((x) => x === value);
 }
 
 /** Whether a leaf's array matches a field that is present (any element matches any of its values). */

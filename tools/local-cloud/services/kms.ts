@@ -18,16 +18,11 @@
 import { randomUUID } from 'node:crypto';
 import type {
   CustomerMasterKeySpec,
-  EncapsulationAlgorithmSpec,
-  EncryptionAlgorithmSpec,
-  KeyAgreementAlgorithmSpec,
   KeyManagerType,
   KeySpec,
   KeyState,
   KeyUsageType,
-  MacAlgorithmSpec,
   OriginType,
-  SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { formatArn, parseArn, partitionOf } from '../arn';
 import { LocalClock } from '../clock';
@@ -124,11 +119,6 @@ export interface KeyMetadataJson extends JsonObject {
   KeyManager: KeyManagerType;
   CustomerMasterKeySpec?: CustomerMasterKeySpec;
   KeySpec: KeySpec;
-  EncryptionAlgorithms?: EncryptionAlgorithmSpec[];
-  SigningAlgorithms?: SigningAlgorithmSpec[];
-  MacAlgorithms?: MacAlgorithmSpec[];
-  KeyAgreementAlgorithms?: KeyAgreementAlgorithmSpec[];
-  EncapsulationAlgorithms?: EncapsulationAlgorithmSpec[];
   MultiRegion: boolean;
   MultiRegionConfiguration?: JsonObject;
 }
@@ -200,37 +190,6 @@ interface AliasRecord {
 export type KeyLookup =
   | { readonly found: true; readonly metadata: KeyMetadataJson }
   | { readonly found: false; readonly errorName: 'NotFoundException'; readonly message: string };
-
-/** The algorithm members of `KeyMetadata` for a key spec and usage. */
-function algorithmsOf(keySpec: KeySpec, keyUsage: KeyUsageType): Partial<KeyMetadataJson> {
-  switch (keyUsage) {
-    case 'ENCRYPT_DECRYPT':
-      if (keySpec === 'SYMMETRIC_DEFAULT') return { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] };
-      if (keySpec === 'SM2') return { EncryptionAlgorithms: ['SM2PKE'] };
-      return { EncryptionAlgorithms: ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] };
-    case 'SIGN_VERIFY':
-      if (keySpec.startsWith('RSA_')) {
-        return {
-          SigningAlgorithms: [
-            'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512',
-            'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512',
-          ],
-        };
-      }
-      if (keySpec === 'ECC_NIST_P384') return { SigningAlgorithms: ['ECDSA_SHA_384'] };
-      if (keySpec === 'ECC_NIST_P521') return { SigningAlgorithms: ['ECDSA_SHA_512'] };
-      if (keySpec === 'ECC_NIST_EDWARDS25519') return { SigningAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'] };
-      if (keySpec === 'SM2') return { SigningAlgorithms: ['SM2DSA'] };
-      if (keySpec.startsWith('ML_DSA_')) return { SigningAlgorithms: ['ML_DSA_SHAKE_256'] };
-      return { SigningAlgorithms: ['ECDSA_SHA_256'] };
-    case 'GENERATE_VERIFY_MAC':
-      return { MacAlgorithms: [`HMAC_SHA_${keySpec.slice('HMAC_'.length)}` as MacAlgorithmSpec] };
-    case 'KEY_AGREEMENT':
-      return { KeyAgreementAlgorithms: ['ECDH'] };
-    case 'ENCAPSULATE_DECAPSULATE':
-      return { EncapsulationAlgorithms: ['ML_KEM'] };
-  }
-}
 
 /** Input shapes of the KMS operations, restating the constraints of the KMS service model. */
 const Kms = (() => {
@@ -577,7 +536,6 @@ export class KmsBackend {
       KeyManager: key.keyManager,
       CustomerMasterKeySpec: cmkSpec,
       KeySpec: key.keySpec,
-      ...algorithmsOf(key.keySpec, key.keyUsage),
       MultiRegion: key.multiRegion,
       MultiRegionConfiguration: key.multiRegion
         ? { MultiRegionKeyType: 'PRIMARY', PrimaryKey: { Arn: key.arn, Region: key.region }, ReplicaKeys: [] }

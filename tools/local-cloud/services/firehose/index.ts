@@ -33,19 +33,15 @@
  * @module
  */
 
-export { DEFAULT_TRANSITION_DELAYS, DEFAULT_ENCRYPTION_CALL_LIMIT, FAILURE_TYPE_VALUES } from './shapes';
+export { DEFAULT_TRANSITION_DELAYS } from './shapes';
 export type {
   TransitionDelays,
   EncryptionCallLimit,
   FailureDescription,
-  KeySelection,
-  EncryptionConfigurationJson,
-  DeliveryStreamDescriptionJson,
   DeliveryStreamSnapshot,
   EncryptionSpec,
   StreamSpec,
   FirehoseSnapshot,
 } from './shapes';
-export { FirehoseBackend, FIREHOSE_RETENTION_MS } from './backend';
-export type { KeyDirectory, FirehoseBackendOptions } from './backend';
+export { FirehoseBackend } from './backend';
 export { firehoseService } from './operations';

@@ -307,24 +307,11 @@ export class KinesisBackend extends StreamBackend<StreamRecord, DataStreamDelays
     this.table.settleAll(context.now);
     const stream = this.locate(input, context);
     if (input.ShardId !== SHARD_ID) throw KinesisErrors.invalidArgument(`Shard ${input.ShardId} in stream ${stream.name} under account ${context.accountId} does not exist`);
-    const records = stream.records ?? [];
-    const bySequence = () => {
-      const i = records.findIndex((r) => r.id === input.StartingSequenceNumber);
-      if (i < 0) throw KinesisErrors.invalidArgument(`StartingSequenceNumber ${input.StartingSequenceNumber} used in GetShardIterator on shard ${SHARD_ID} in stream ${stream.name} is invalid.`);
-      return i;
-    };
-    let at: number;
-    switch (input.ShardIteratorType) {
-      case 'TRIM_HORIZON': at = 0; break;
-      case 'LATEST': at = records.length; break;
-      case 'AT_SEQUENCE_NUMBER': at = bySequence(); break;
-      case 'AFTER_SEQUENCE_NUMBER': at = bySequence() + 1; break;
-      default: {
-        const since = Number(input.Timestamp ?? 0) * 1000;
-        const i = records.findIndex((r) => r.writtenAt >= since);
-        at = i < 0 ? records.length : i;
-      }
+    // the iterators a reader from the start or the tip needs; the others are not modelled (an error, never a wrong position)
+    if (input.ShardIteratorType !== 'TRIM_HORIZON' && input.ShardIteratorType !== 'LATEST') {
+      throw KinesisErrors.invalidArgument(`The local cloud models ShardIteratorType TRIM_HORIZON and LATEST, not ${input.ShardIteratorType}.`);
     }
+    const at = input.ShardIteratorType === 'TRIM_HORIZON' ? 0 : (stream.records ?? []).length;
     return { ShardIterator: Buffer.from(JSON.stringify({ stream: stream.name, at } satisfies IteratorPosition)).toString('base64') };
   }
 

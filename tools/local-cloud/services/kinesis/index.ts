@@ -41,15 +41,7 @@
  * @module
  */
 
-export { DEFAULT_DATA_STREAM_DELAYS, DEFAULT_KEY_APPLICATION_LIMIT, KINESIS_MANAGED_KEY, streamNameOf } from './shapes';
-export type {
-  DataStreamDelays,
-  DataStreamEncryption,
-  DataStreamSnapshot,
-  DataStreamSpec,
-  KinesisSnapshot,
-  StreamDescriptionSummaryJson,
-} from './shapes';
+export { DEFAULT_DATA_STREAM_DELAYS } from './shapes';
+export type { DataStreamDelays, DataStreamEncryption, DataStreamSnapshot, DataStreamSpec, KinesisSnapshot } from './shapes';
 export { KinesisBackend } from './backend';
-export type { KinesisBackendOptions, KinesisKeyDirectory } from './backend';
 export { kinesisService } from './operations';

@@ -212,8 +212,6 @@ export interface PutRecordInput extends StreamReference {
 export interface GetShardIteratorInput extends StreamReference {
   ShardId: string;
   ShardIteratorType: 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER' | 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
-  StartingSequenceNumber?: string;
-  Timestamp?: number;
 }
 /** `GetRecordsInput`. */
 export interface GetRecordsInput {
