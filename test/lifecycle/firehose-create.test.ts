@@ -20,7 +20,7 @@ import {
   SCHEDULING_SLACK_MS,
 } from './harness';
 import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
-import { LocalStack } from '../../tools/local-cloud/cfn';
+import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** The streams of this file, each encrypted by a construct of its own. */
 const STREAMS = [
@@ -31,7 +31,7 @@ const STREAMS = [
 ];
 
 let h: Harness;
-let stack: LocalStack;
+let stack: LocalCloudStack;
 let firehoseClient: FirehoseClient;
 
 beforeAll(async () => {

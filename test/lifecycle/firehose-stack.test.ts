@@ -15,7 +15,7 @@ import { buildExampleApp } from '../../example/app';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { DeliveryStreamEncryption } from '../../src';
 import { formatOwnerTag, OWNER_TAG_KEY } from '../../src/private/contract';
-import { LocalStack, StepResult } from '../../tools/local-cloud/cfn';
+import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 
@@ -40,7 +40,7 @@ function encrypt(s: Stack, id: string, name: string, options: { key?: kms.IKey; 
 }
 
 /** The logical id of the stack's key whose construct id is `constructId`. */
-function keyId(stack: LocalStack, constructId: string): string {
+function keyId(stack: LocalCloudStack, constructId: string): string {
   const ids = Object.entries(stack.template.template.Resources)
     .filter(([id, r]) => r.Type === 'AWS::KMS::Key' && id.startsWith(constructId))
     .map(([id]) => id);

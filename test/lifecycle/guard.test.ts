@@ -20,7 +20,7 @@ import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-har
 import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionGuard } from '../../src';
 import { OWNER_TAG_KEY, REPAIRS_TAG_KEY } from '../../src/private/contract';
 import { accessKeyIdForRole } from '../../tools/local-cloud';
-import { AsyncInvocation, LocalStack } from '../../tools/local-cloud/cfn';
+import { AsyncInvocation, LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** Someone with broad rights outside the stack. */
 const OPERATOR = `arn:aws:iam::${ENV.account}:role/Operator`;
@@ -57,7 +57,7 @@ afterAll(async () => {
 const keyOf = (s: Stack, id: string) => new kms.Key(s, id);
 
 /** Synthesizes and deploys a stack; expects it to be complete. */
-async function deployed(name: string, build: (s: Stack) => void): Promise<LocalStack> {
+async function deployed(name: string, build: (s: Stack) => void): Promise<LocalCloudStack> {
   const stack = h.cfn.stack(synthStack(name, build));
   const result = await stack.deploy({ properties: { SettleSeconds: '0' } });
   expect(result.status).toBe('CREATE_COMPLETE');
@@ -89,7 +89,7 @@ async function operatorStops(stream: string): Promise<void> {
 }
 
 /** The key ARN the stack's custom resource asks for. */
-function wantedKey(stack: LocalStack, logicalIdPrefix: string, property: 'KeyArn' | 'KeyId'): string {
+function wantedKey(stack: LocalCloudStack, logicalIdPrefix: string, property: 'KeyArn' | 'KeyId'): string {
   const id = stack.customResourceIds().find((i) => i.startsWith(logicalIdPrefix))!;
   return String(stack.templateProperties(id)[property]);
 }

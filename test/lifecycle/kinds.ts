@@ -11,7 +11,7 @@ import { StreamCalls, UNTHROTTLED } from './harness';
 import { dataStreamArn, dataStreamNow, dataStreamResourceFor, KINESIS_UNTHROTTLED, kinesisCallsOn } from './kinesis-harness';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 import { LocalCloud, LocalCloudOptions } from '../../tools/local-cloud';
-import { LocalStack } from '../../tools/local-cloud/cfn';
+import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** The construct options the shared scenarios vary. */
 export interface EncryptOptions {
@@ -46,7 +46,7 @@ export interface StreamKindAdapter {
   /** Removes the stream from the local cloud at once; whether there was one. */
   deleteStream(cloud: LocalCloud, name: string): boolean;
   /** The stack's custom resource for a stream, and the key it asks for. */
-  resourceFor(stack: LocalStack, name: string): { handle: ReturnType<LocalStack['resource']>; key?: string; logicalId: string };
+  resourceFor(stack: LocalCloudStack, name: string): { handle: ReturnType<LocalCloudStack['resource']>; key?: string; logicalId: string };
   /** Calls of the rolling window still counted now. */
   callsInWindow(cloud: LocalCloud, name: string): number;
   /** The calls made on the stream so far. */

@@ -27,7 +27,7 @@ import {
   SLACK_MS,
 } from './kinesis-harness';
 import { DataStreamEncryption, DataStreamKeyType } from '../../src';
-import { LocalStack } from '../../tools/local-cloud/cfn';
+import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** The data streams of this file, each encrypted by a construct of its own. */
 const STREAMS = [
@@ -40,7 +40,7 @@ const STREAMS = [
 const FAST = { SettleSeconds: '0' };
 
 let h: Harness;
-let stack: LocalStack;
+let stack: LocalCloudStack;
 
 beforeAll(async () => {
   h = await startHarness({ throttle: KINESIS_UNTHROTTLED, kinesisDelays: { creatingMs: 1_000, updatingMs: 1_000 } });

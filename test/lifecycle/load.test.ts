@@ -10,13 +10,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionAtAnswer, encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, Harness, startHarness, synthStack } from './harness';
 import { DeliveryStreamEncryption } from '../../src';
-import { LocalStack, StackOperationResult } from '../../tools/local-cloud/cfn';
+import { LocalCloudStack, StackOperationResult } from '../../tools/local-cloud/cfn';
 
 const COUNT = 200;
 const names = Array.from({ length: COUNT }, (_, i) => `load-${String(i).padStart(3, '0')}`);
 
 let h: Harness;
-let stack: LocalStack;
+let stack: LocalCloudStack;
 let keyArn: string;
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@
  * that moment; any other request (the cloud's default credentials, used by tests and the demo's
  * set-up) is not restricted.
  *
- * A service tells what a request needs to be allowed by its {@link ServiceModule.authorization}:
+ * A service tells what a request needs to be allowed by its `ServiceModule.authorization`:
  * one or more {@link AuthorizationCheck}s (the action, the resource ARN the operation targets, the
  * condition keys), each with the error AWS answers when it is denied.
  *
@@ -14,8 +14,6 @@
 import { createHash } from 'node:crypto';
 import { ServiceError } from './errors';
 import { AuthorizationRequest, accessDeniedMessage, IamModel, sessionArnOf } from './iam';
-import { JsonObject } from './json';
-import { RequestContext } from './router';
 
 /** One permission a request needs, and how its denial is answered. */
 export interface AuthorizationCheck {
@@ -27,9 +25,6 @@ export interface AuthorizationCheck {
    */
   readonly denied?: (message: string) => ServiceError;
 }
-
-/** What a service's request needs to be allowed (valid input only). */
-export type AuthorizationOf = (operation: string, input: JsonObject, context: RequestContext) => ReadonlyArray<AuthorizationCheck>;
 
 /** The error of a denied request, as every JSON 1.1 service answers it. */
 export function accessDenied(message: string): ServiceError {

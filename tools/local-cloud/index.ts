@@ -7,57 +7,26 @@
  * @module
  */
 
-export { startLocalCloud, LocalCloud, DEFAULT_THROTTLE, LOCAL_CLOUD_CREDENTIALS, CONTROL_PATH_PREFIX } from './server';
-export type { LocalCloudOptions, LocalCloudEnv, LocalCloudClientConfig } from './server';
+export { startLocalCloud, LocalCloud } from './server';
+export type { LocalCloudOptions } from './server';
 export { LocalClock } from './clock';
-export { Authorizer, accessDenied, accessKeyIdOf, accessKeyIdForRole } from './authorization';
-export type { AuthorizationCheck, AuthorizationOf } from './authorization';
+export { accessKeyIdOf, accessKeyIdForRole } from './authorization';
 export { IamModel, evaluate, accessDeniedMessage, sessionArnOf } from './iam';
-export type { PolicyDocument, PolicyStatement, AuthorizationRequest, AuthorizationDecision, RoleView, IamModelOptions } from './iam';
-export type { LocalClockOptions } from './clock';
-export { CONTROL_METHODS, ControlPlane, dispatchControl } from './control';
-export type { LocalCloudControl, LocalCloudState, ControlMethod, ControlHttpAnswer } from './control';
-export { connectControl, callControl } from './control-client';
-export type { RemoteControl } from './control-client';
-export { ControlError, ServiceError, ProtocolErrors, SERVER_FAULT_ERROR_NAMES, defaultHttpStatus } from './errors';
-export type { ServiceErrorOptions } from './errors';
+export type { PolicyDocument, PolicyStatement } from './iam';
+export type { LocalCloudControl } from './control';
+export { ControlError } from './errors';
 export { FaultInjector } from './faults';
-export type { FaultOptions, PendingFault } from './faults';
-export { CallRecorder, emptyTally } from './calls';
-export type { CallTally, CallCounts, CallRecord, CallOutcome } from './calls';
-export { Throttler, TokenBucket, normalizeRate } from './throttle';
-export type { ThrottleRate, ThrottleSetting } from './throttle';
+export { CallRecorder } from './calls';
+export type { CallRecord } from './calls';
+export { Throttler, TokenBucket } from './throttle';
 export { Router, defineOperation } from './router';
-export type { ServiceModule, OperationDefinition, TypedOperation, RequestContext, ResolvedOperation } from './router';
-export { Gateway, AMZ_JSON_1_1 } from './gateway';
-export type { WireResponse, GatewayOptions } from './gateway';
+export type { ServiceModule } from './router';
 export { shapes, validate, formatViolations, SerializationFault } from './validation';
-export type { Shape, StructureShape, StringShape, IntegerShape, BooleanShape, ListShape, DocumentShape } from './validation';
 export * from './services/firehose';
 export * from './services/kinesis';
-export { KmsBackend, kmsService, KEY_SPEC_VALUES, KEY_USAGE_VALUES, KEY_STATE_VALUES } from './services/kms';
-export type { KeyMetadataJson, KeySnapshot, AliasSnapshot, RegisterKeySpec, SettableKeyState, KeyLookup } from './services/kms';
-export { CloudWatchBackend, COMPARISON_OPERATORS, metricKey } from './services/cloudwatch';
-export type {
-  AlarmHistoryItem,
-  AlarmSnapshot,
-  AlarmState,
-  ComparisonOperator,
-  FiredAlarmAction,
-  MetricAlarmSpec,
-  MetricDatapoint,
-  MetricDimension,
-  MetricId,
-  MetricSink,
-  MetricStatistic,
-  MetricStatisticsQuery,
-  TreatMissingData,
-} from './services/cloudwatch';
-export type { JsonValue, JsonObject, JsonPrimitive } from './json';
-export type { DeliveryReport, UnreadableRecord, StoredRecord, RecordKey } from './services/records';
-export { CloudTrail, TRAILED_OPERATIONS, requestParametersOf, userIdentityOf } from './trail';
-export type { TrailEvent, TrailedCall } from './trail';
-export { EventBridgeModel, matchesPattern, targetInput, valueAtPath } from './services/events';
-export type { EventRule, RuleTarget, LambdaPermission, Delivery, AsyncInvoker, TopicPublisher } from './services/events';
-export { SnsModel } from './services/sns';
-export type { SnsMessage, SnsTopic, SnsModelOptions } from './services/sns';
+export type { RegisterKeySpec } from './services/kms';
+export type { JsonObject } from './json';
+export { CloudTrail } from './trail';
+export { EventBridgeModel, matchesPattern, targetInput } from './services/events';
+export type { Delivery } from './services/events';
+export type { SnsTopic } from './services/sns';

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { AuthorizationOf } from './authorization';
+import type { AuthorizationCheck } from './authorization';
 import { ControlError, ServiceError } from './errors';
 import { JsonObject } from './json';
 import { ThrottleSetting } from './throttle';
@@ -28,6 +28,9 @@ export interface RequestContext {
   /** The id answered in `x-amzn-RequestId`. */
   readonly requestId: string;
 }
+
+/** What a service's request needs to be allowed (valid input only). */
+export type AuthorizationOf = (operation: string, input: JsonObject, context: RequestContext) => ReadonlyArray<AuthorizationCheck>;
 
 /** One operation of a service, type-erased for the router. */
 export interface OperationDefinition {

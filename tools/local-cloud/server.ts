@@ -1,7 +1,7 @@
 /**
  * The local cloud: an HTTP server on 127.0.0.1 that speaks the AWS JSON 1.1 protocol of Amazon
- * Data Firehose, Amazon Kinesis Data Streams and AWS KMS to the unmodified AWS SDK, plus the
- * control API.
+ * Data Firehose, Amazon Kinesis Data Streams and AWS KMS (and SNS's Query protocol for `Publish`)
+ * to the unmodified AWS SDK.
  *
  * One port serves HTTP/1.1 and cleartext HTTP/2 with prior knowledge (h2c): the Firehose and KMS
  * clients of the SDK use HTTP/1.1, but its Kinesis client always uses HTTP/2, even for an
@@ -26,12 +26,11 @@ import { Readable } from 'node:stream';
 import { accessKeyIdOf, Authorizer } from './authorization';
 import { CallRecorder } from './calls';
 import { LocalClock } from './clock';
-import { ControlPlane, dispatchControl, LocalCloudControl } from './control';
+import { ControlPlane, LocalCloudControl } from './control';
 import { FaultInjector } from './faults';
 import { AMZ_JSON_1_1, Gateway } from './gateway';
 import { IamModel } from './iam';
 import { Router, ServiceModule } from './router';
-import { CloudWatchBackend } from './services/cloudwatch';
 import { EventBridgeModel } from './services/events';
 import { EncryptionCallLimit, FirehoseBackend, firehoseService, TransitionDelays } from './services/firehose';
 import { DataStreamDelays, KinesisBackend, kinesisService } from './services/kinesis';
@@ -48,9 +47,6 @@ export const LOCAL_CLOUD_CREDENTIALS = Object.freeze({
   accessKeyId: 'AKIALOCALCLOUD000000',
   secretAccessKey: 'local-cloud-secret-access-key-not-a-secret',
 });
-
-/** The path prefix of the control API over HTTP. */
-export const CONTROL_PATH_PREFIX = '/__control/';
 
 /** Requests larger than this are refused. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -196,9 +192,7 @@ export class LocalCloud {
 
     this.iam = new IamModel({ propagationMs: options.iam?.propagationMs, now: () => this.clock.now() });
     const kms = new KmsBackend(this.clock, this.accountId, this.region);
-    const cloudwatch = new CloudWatchBackend(() => this.clock.now());
     const firehose = new FirehoseBackend({
-      metrics: cloudwatch,
       clock: this.clock,
       accountId: this.accountId,
       region: this.region,
@@ -230,10 +224,6 @@ export class LocalCloud {
       serviceMayUseKey: (keyArn, service, action, context) => kms.serviceMayUse(keyArn, service, action, context),
     });
     this.events.setTopicPublisher((topicArn, message, ruleArn) => this.sns.publishFromService(topicArn, message, { service: 'events.amazonaws.com', sourceArn: ruleArn }));
-    cloudwatch.setActionPublisher((topicArn, message, subject, alarmName) => {
-      const alarmArn = `arn:${partition}:cloudwatch:${this.region}:${this.accountId}:alarm:${alarmName}`;
-      return this.sns.publishFromService(topicArn, message, { service: 'cloudwatch.amazonaws.com', sourceArn: alarmArn }, subject) === 'published';
-    });
     const throttler = new Throttler(this.clock, (operationId) => this.router.builtInThrottle(operationId), DEFAULT_THROTTLE);
     const faults = new FaultInjector();
     const recorder = new CallRecorder();
@@ -259,7 +249,6 @@ export class LocalCloud {
       firehose,
       kinesis,
       kms,
-      cloudwatch,
       iam: this.iam,
       trail: this.trail,
       events: this.events,
@@ -285,7 +274,7 @@ export class LocalCloud {
     return this.address.port;
   }
 
-  /** The base URL of every service and of the control API, e.g. `http://127.0.0.1:53211`. */
+  /** The base URL of every service, e.g. `http://127.0.0.1:53211`. */
   public get endpoint(): string {
     if (!this.address) throw new Error('The local cloud is not listening');
     const host = this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address;
@@ -355,7 +344,7 @@ export class LocalCloud {
     socket.on('data', onData);
   }
 
-  /** Answers one request: `/__control/…` goes to the control API, everything else to the JSON 1.1 gateway by `X-Amz-Target`. */
+  /** Answers one request: an SNS Query-protocol form to SNS, everything else to the JSON 1.1 gateway by `X-Amz-Target`. */
   private async onRequest(request: http.IncomingMessage | http2.Http2ServerRequest, response: ResponseSink): Promise<void> {
     const body = await readBody(request);
     if (body === undefined) {
@@ -365,12 +354,6 @@ export class LocalCloud {
         { 'content-type': AMZ_JSON_1_1, 'x-amzn-errortype': 'SerializationException' },
         JSON.stringify({ __type: 'SerializationException', message: `The request body is larger than ${MAX_BODY_BYTES} bytes.` }),
       );
-      return;
-    }
-    const path = new URL(request.url ?? '/', 'http://local-cloud').pathname;
-    if (path.startsWith(CONTROL_PATH_PREFIX)) {
-      const answer = dispatchControl(this.control, request.method ?? 'GET', decodeURIComponent(path.slice(CONTROL_PATH_PREFIX.length)), body);
-      send(response, answer.status, { 'content-type': 'application/json' }, JSON.stringify(answer.body));
       return;
     }
     const target = request.headers['x-amz-target'];

@@ -116,11 +116,6 @@ export class CloudTrail {
    */
   constructor(private readonly accountId: string, private readonly region: string, private readonly partition: string) {}
 
-  /** Whether a trail logs management events (and so whether EventBridge receives them). */
-  public get isLogging(): boolean {
-    return this.logging;
-  }
-
   /** Starts or stops the trail. Calls made while it is off never reach EventBridge. */
   public setLogging(on: boolean): void {
     this.logging = on;

@@ -41,11 +41,6 @@ export interface IntegerShape {
   readonly max?: number;
 }
 
-/** A boolean member. */
-export interface BooleanShape {
-  readonly type: 'boolean';
-}
-
 /** A list member with an optional inclusive length range. */
 export interface ListShape {
   readonly type: 'list';
@@ -82,7 +77,7 @@ export interface DocumentShape {
 }
 
 /** Any shape the validator understands. */
-export type Shape = StringShape | IntegerShape | BooleanShape | ListShape | MapShape | StructureShape | DocumentShape;
+export type Shape = StringShape | IntegerShape | ListShape | MapShape | StructureShape | DocumentShape;
 
 /** Builders for {@link Shape}s, so that service models read like their Smithy source. */
 export const shapes = {
@@ -97,10 +92,6 @@ export const shapes = {
   /** An integer; see {@link IntegerShape}. */
   integer(constraints: Omit<IntegerShape, 'type'> = {}): IntegerShape {
     return { type: 'integer', ...constraints };
-  },
-  /** A boolean. */
-  boolean(): BooleanShape {
-    return { type: 'boolean' };
   },
   /** A list of `member`; see {@link ListShape}. */
   list(member: Shape, constraints: Omit<ListShape, 'type' | 'member'> = {}): ListShape {
@@ -210,12 +201,6 @@ function checkValue(shape: Shape, value: JsonValue, path: string, out: string[])
       }
       if (shape.min !== undefined && value < shape.min) out.push(violation(value, path, `have value greater than or equal to ${shape.min}`));
       if (shape.max !== undefined && value > shape.max) out.push(violation(value, path, `have value less than or equal to ${shape.max}`));
-      return;
-    }
-    case 'boolean': {
-      if (typeof value !== 'boolean') {
-        throw new SerializationFault(`Expected a boolean at '${path}' but found ${describeType(value)}.`);
-      }
       return;
     }
     case 'list': {

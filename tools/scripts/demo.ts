@@ -16,17 +16,8 @@ import { FirehoseClient, PutRecordCommand, StopDeliveryStreamEncryptionCommand }
 import { KinesisClient, PutRecordCommand as PutDataRecordCommand } from '@aws-sdk/client-kinesis';
 import { buildExampleApp } from '../../example/app';
 import { startLocalCloud } from '../local-cloud';
-import {
-  DataStreamView,
-  DriverEvent,
-  LocalCloudFormation,
-  LocalStack,
-  StackOperationResult,
-  StepResult,
-  StreamView,
-  watchDataStreams,
-  watchStreams,
-} from '../local-cloud/cfn';
+import { DataStreamView, StreamView, watchDataStreams, watchStreams } from './demo-watch';
+import { DriverEvent, LocalCloudFormation, LocalCloudStack, StackOperationResult, StepResult } from '../local-cloud/cfn';
 import type { DeliveryStreamSnapshot } from '../local-cloud/services/firehose';
 import type { DataStreamSnapshot } from '../local-cloud/services/kinesis';
 
@@ -288,7 +279,7 @@ async function main(): Promise<void> {
   }
 
   /** Checks one phase against the truth table and adds its rows to the summary. */
-  function judgePhase(s: LocalStack, result: PhaseResult, name: string, want: { start: number; stop: number; encrypted: boolean }): void {
+  function judgePhase(s: LocalCloudStack, result: PhaseResult, name: string, want: { start: number; stop: number; encrypted: boolean }): void {
     const expected = name === 'delete' ? 'DELETE_COMPLETE' : name === 'create' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
     check(result.status === expected, `${name}: the stack ended ${result.status}, not ${expected}`);
     for (const stream of STREAMS) {

@@ -55,11 +55,6 @@ export interface StepRequest {
   readonly response?: ResponseBehaviour;
   /** Variables of this invocation only (`null` hides one); see `InvokeOptions.environment`. */
   readonly environment?: Readonly<Record<string, string | null>>;
-  /**
-   * Wait for the handler to return (or reach its timeout) before the result is given, so that
-   * `handlerReturnedAtMs` is known. @defaultValue true
-   */
-  readonly waitForHandler?: boolean;
   /** Called when the outcome is decided (answer or timeout); its value is kept as `observedAtAnswer`. */
   readonly observeAtAnswer?: () => unknown;
   /**
@@ -250,8 +245,8 @@ export async function runStep(lambda: LocalLambda, responses: ResponseServer, re
   const decidedAt = Date.now();
   const observedAtAnswer = request.observeAtAnswer?.();
 
-  const outcome = request.waitForHandler === false ? undefined : await invocation.done;
-  const copyLogs = request.waitForHandler === false ? [] : await Promise.all(copies.map(async (copy) => {
+  const outcome = await invocation.done;
+  const copyLogs = await Promise.all(copies.map(async (copy) => {
     const c = await copy;
     await c.done;
     return c.logs;

@@ -2,7 +2,7 @@
  * The template resources that route CloudTrail events to the guard: `AWS::Events::Rule` (its
  * pattern and targets, with `Input` and `InputTransformer` resolved), `AWS::Lambda::Permission`
  * (what lets EventBridge invoke a function), `AWS::SNS::Topic` (the alert topic) with its
- * `AWS::SNS::TopicPolicy` (what lets EventBridge and CloudWatch publish to it) and the
+ * `AWS::SNS::TopicPolicy` (what lets EventBridge publish to it) and the
  * `AWS::Lambda::Function`s a rule may invoke: each runs the handler bundle's export its `Handler`
  * names, as its role, asynchronously as Lambda runs an event from EventBridge (two retries when
  * it fails, then its `DeadLetterConfig` topic gets the event).

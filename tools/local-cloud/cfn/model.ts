@@ -174,8 +174,6 @@ export class TemplateModel implements ResolveScope {
         return `arn:${env.partition}:sns:${env.region}:${env.accountId}:${optional('TopicName') ?? generatedName(env, logicalId, 256)}`;
       case 'AWS::IAM::ManagedPolicy':
         return `arn:${env.partition}:iam::${env.accountId}:policy/${optional('ManagedPolicyName') ?? generatedName(env, logicalId, 128)}`;
-      case 'AWS::SNS::Topic':
-        return `arn:${env.partition}:sns:${env.region}:${env.accountId}:${optional('TopicName') ?? generatedName(env, logicalId, 256)}`;
       case 'AWS::CloudWatch::Alarm':
         return optional('AlarmName') ?? generatedName(env, logicalId, 255);
       default:

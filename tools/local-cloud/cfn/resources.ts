@@ -3,8 +3,7 @@
  * those need them: each `AWS::KMS::Key` (with its `AWS::KMS::Alias`es) becomes a key in the local
  * cloud with a deterministic ARN, each `AWS::KinesisFirehose::DeliveryStream` and
  * `AWS::Kinesis::Stream` an ACTIVE stream; keys are scheduled for deletion and streams deleted when
- * the stack no longer has them (unless their `DeletionPolicy` retains them). Each
- * `AWS::CloudWatch::Alarm` (metric alarms) becomes an alarm of the local CloudWatch. An
+ * the stack no longer has them (unless their `DeletionPolicy` retains them). An
  * `AWS::Lambda::Function` named by a service token gives the handler its timeout.
  *
  * @module
@@ -64,7 +63,7 @@ export function serviceFunctionOf(
 export class ModelledResources {
   /** Whether the driver models resources of this type in the local cloud (keys, streams). */
   public static models(type: string): boolean {
-    return type === 'AWS::KMS::Key' || type === 'AWS::KinesisFirehose::DeliveryStream' || type === 'AWS::Kinesis::Stream' || type === 'AWS::CloudWatch::Alarm';
+    return type === 'AWS::KMS::Key' || type === 'AWS::KinesisFirehose::DeliveryStream' || type === 'AWS::Kinesis::Stream';
   }
 
   /**
@@ -86,26 +85,6 @@ export class ModelledResources {
   }
 
   /**
-   * Creates the keys and streams of `model` that `previous` did not have (all of them without a
-   * previous template). Returns the logical ids created.
-   */
-  public materialize(model: TemplateModel, previous: TemplateModel | undefined): Set<string> {
-    const created = new Set<string>();
-    const isNew = (id: string) =>
-      !previous || previous.resources[id]?.Type !== model.resources[id].Type || this.replaced(previous, model, id);
-    for (const type of ['AWS::KMS::Key', 'AWS::KinesisFirehose::DeliveryStream', 'AWS::Kinesis::Stream', 'AWS::CloudWatch::Alarm']) {
-      for (const id of model.idsOfType(type)) {
-        if (isNew(id) && this.create(model, id)) created.add(id);
-      }
-    }
-    // a key the update keeps takes the new template's key policy
-    for (const id of model.idsOfType('AWS::KMS::Key')) {
-      if (!isNew(id) && this.control.key(model.keyArn(id))) this.control.putKeyPolicy(model.keyArn(id), (model.property(id, 'KeyPolicy') ?? null) as JsonObject | null);
-    }
-    return created;
-  }
-
-  /**
    * Creates one key (with the template's aliases of it) or stream of `model` in the local cloud.
    * One that exists already is kept as it is. Returns whether it was created.
    */
@@ -114,44 +93,7 @@ export class ModelledResources {
     if (type === 'AWS::KMS::Key') return this.createKey(model, id);
     if (type === 'AWS::KinesisFirehose::DeliveryStream') return this.createDeliveryStream(model, id);
     if (type === 'AWS::Kinesis::Stream') return this.createDataStream(model, id);
-    if (type === 'AWS::CloudWatch::Alarm') return this.createAlarm(model, id);
     return false;
-  }
-
-  /**
-   * A metric alarm of the template in the local CloudWatch, its properties resolved (dimensions,
-   * threshold, periods, comparison, missing data, actions). An alarm on metric math (`Metrics`)
-   * is refused: the local CloudWatch evaluates single metrics only.
-   */
-  private createAlarm(model: TemplateModel, id: string): boolean {
-    const name = model.ref(id)!;
-    if (this.control.alarms().some((a) => a.spec.AlarmName === name)) return false;
-    const p = model.properties(id);
-    if (p.Metrics !== undefined) {
-      throw new Error(`${id}: the local CloudWatch models alarms on one metric (MetricName, Namespace), not metric math (Metrics)`);
-    }
-    const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
-    this.control.putMetricAlarm({
-      AlarmName: name,
-      AlarmDescription: p.AlarmDescription === undefined ? undefined : String(p.AlarmDescription),
-      Namespace: String(p.Namespace),
-      MetricName: String(p.MetricName),
-      Dimensions: (Array.isArray(p.Dimensions) ? p.Dimensions : [])
-        .map((d: { Name?: unknown; Value?: unknown }) => ({ Name: String(d.Name), Value: String(d.Value) })),
-      Statistic: String(p.Statistic ?? p.ExtendedStatistic) as 'Sum',
-      Period: Number(p.Period),
-      EvaluationPeriods: Number(p.EvaluationPeriods),
-      DatapointsToAlarm: p.DatapointsToAlarm === undefined ? undefined : Number(p.DatapointsToAlarm),
-      Threshold: Number(p.Threshold),
-      ComparisonOperator: String(p.ComparisonOperator) as 'GreaterThanThreshold',
-      TreatMissingData: p.TreatMissingData === undefined ? undefined : (String(p.TreatMissingData) as 'missing'),
-      ActionsEnabled: p.ActionsEnabled === undefined ? undefined : p.ActionsEnabled !== false && p.ActionsEnabled !== 'false',
-      AlarmActions: list(p.AlarmActions),
-      OKActions: list(p.OKActions),
-      InsufficientDataActions: list(p.InsufficientDataActions),
-    });
-    this.report(id, 'AWS::CloudWatch::Alarm', 'created', name);
-    return true;
   }
 
   /** The alias names the template gives a key. */
@@ -262,8 +204,7 @@ export class ModelledResources {
     const physicalId =
       r.Type === 'AWS::KMS::Key' ? model.keyArn(id)
         : r.Type === 'AWS::Kinesis::Stream' ? model.dataStreamName(id)
-          : r.Type === 'AWS::CloudWatch::Alarm' ? model.ref(id)!
-            : model.streamName(id);
+          : model.streamName(id);
     if (retains(r[policy])) {
       this.report(id, r.Type, 'retained', physicalId);
       return;
@@ -274,8 +215,6 @@ export class ModelledResources {
       if (key && key.KeyState !== 'PendingDeletion') control.setKeyState(physicalId, 'PendingDeletion', window === undefined ? 30 : Number(window));
     } else if (r.Type === 'AWS::Kinesis::Stream') {
       control.deleteDataStream(physicalId);
-    } else if (r.Type === 'AWS::CloudWatch::Alarm') {
-      control.deleteAlarms([physicalId]);
     } else {
       control.deleteStream(physicalId);
     }

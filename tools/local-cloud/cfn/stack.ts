@@ -153,8 +153,6 @@ export interface ResourceOperationOptions {
    * @defaultValue the function's environment
    */
   readonly environment?: Readonly<Record<string, string | null>>;
-  /** Wait for the handler to return before resolving. @defaultValue true */
-  readonly waitForHandler?: boolean;
   /** Deliver the event again, this many milliseconds after the first delivery (see `StepRequest.redeliverAfterMs`). */
   readonly redeliverAfterMs?: readonly number[] | ((requestType: RequestType) => readonly number[] | undefined);
   /**
@@ -247,8 +245,8 @@ export class LocalCloudFormation {
    * @param source - a cloud assembly directory, a template file or a template
    * @param options - which stack of an assembly (or the name of a bare template's stack)
    */
-  public stack(source: StackSource, options: LoadOptions = {}): LocalStack {
-    return new LocalStack(this, loadStackTemplate(source, options));
+  public stack(source: StackSource, options: LoadOptions = {}): LocalCloudStack {
+    return new LocalCloudStack(this, loadStackTemplate(source, options));
   }
 
   /** Stops the response server. */
@@ -307,7 +305,7 @@ function refuseCycle(stack: StackTemplate): void {
 }
 
 /** A stack in the local CloudFormation. */
-export class LocalStack {
+export class LocalCloudStack {
   public readonly stackName: string;
   public readonly stackId: string;
   private readonly env: StackEnvironment;
@@ -807,7 +805,6 @@ export class LocalStack {
       lambdaTimeoutMs,
       response: options.response,
       environment: options.environment,
-      waitForHandler: options.waitForHandler,
       observeAtAnswer: observe,
       redeliverAfterMs: typeof options.redeliverAfterMs === 'function' ? options.redeliverAfterMs(requestType) : options.redeliverAfterMs,
     });
@@ -866,10 +863,10 @@ export class LocalStack {
   }
 }
 
-/** One custom resource of a {@link LocalStack}: Create, Update and Delete one at a time. */
+/** One custom resource of a {@link LocalCloudStack}: Create, Update and Delete one at a time. */
 export class ResourceHandle {
   /** @internal */
-  constructor(private readonly stack: LocalStack, public readonly logicalId: string) {}
+  constructor(private readonly stack: LocalCloudStack, public readonly logicalId: string) {}
 
   /** Sends Create with the template's properties (plus overrides). */
   public create(options: ResourceOperationOptions = {}): Promise<StepResult> {

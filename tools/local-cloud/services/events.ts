@@ -5,10 +5,16 @@
  * resource-based permission lets `events.amazonaws.com` invoke them for that rule, and
  * asynchronously, as EventBridge invokes Lambda) and to SNS topics.
  *
- * The matching follows the EventBridge documentation, in its harsher reading where it leaves room:
- * every field a pattern names must be in the event (so `anything-but` never matches a missing
- * field, and only `exists: false` matches one); a leaf matches when any of its values matches any
- * of the event's values; `$or` matches when one of its patterns does.
+ * The matching (the one matcher of the repository: tests import {@link matchesPattern} too) follows
+ * the EventBridge User Guide ("Event patterns",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html; "Arrays in
+ * Amazon EventBridge event patterns",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html), in its
+ * harsher reading where it leaves room: every field a pattern names must be in the event (so
+ * `anything-but` never matches a missing field, and only `exists: false` matches one); a leaf
+ * matches when any of its values matches any of the event's values; a nested pattern against an
+ * array of objects (CloudTrail's `resources`) matches when one element matches all of it; `$or`
+ * matches when one of its patterns does.
  *
  * @module
  */
@@ -75,43 +81,16 @@ function isObject(value: unknown): value is Record<string, JsonValue> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Whether one scalar event value matches one element of a leaf's array (a value or an operator). */
+/**
+ * Whether one scalar event value matches one element of a leaf's array: a value, `anything-but` (a
+ * value or a list) or `exists`, the operators the library's patterns use; any other operator throws.
+ */
 function matchesElement(element: JsonValue, value: JsonValue): boolean {
   if (!isObject(element)) return element === value;
   const [operator, operand] = Object.entries(element)[0] ?? [];
-  switch (operator) {
-    case 'prefix':
-      if (isObject(operand) && typeof operand['equals-ignore-case'] === 'string') {
-        return typeof value === 'string' && value.toLowerCase().startsWith(operand['equals-ignore-case'].toLowerCase());
-      }
-      return typeof value === 'string' && typeof operand === 'string' && value.startsWith(operand);
-    case 'suffix':
-      return typeof value === 'string' && typeof operand === 'string' && value.endsWith(operand);
-    case 'equals-ignore-case':
-      return typeof value === 'string' && typeof operand === 'string' && value.toLowerCase() === operand.toLowerCase();
-    case 'anything-but': {
-      if (isObject(operand)) {
-        if (typeof operand.prefix === 'string') return typeof value === 'string' && !value.startsWith(operand.prefix);
-        if (typeof operand.suffix === 'string') return typeof value === 'string' && !value.endsWith(operand.suffix);
-        throw new Error(`anything-but with ${JSON.stringify(operand)} is not modelled`);
-      }
-      const excluded = Array.isArray(operand) ? operand : [operand];
-      return !excluded.some((x) => x === value);
-    }
-    case 'numeric': {
-      if (typeof value !== 'number' || !Array.isArray(operand)) return false;
-      for (let i = 0; i + 1 < operand.length; i += 2) {
-        const [op, bound] = [operand[i], operand[i + 1] as number];
-        const ok = op === '=' ? value === bound : op === '<' ? value < bound : op === '<=' ? value <= bound : op === '>' ? value > bound : op === '>=' ? value >= bound : false;
-        if (!ok) return false;
-      }
-      return true;
-    }
-    case 'exists':
-      return operand === true; // the field is there (a missing field is handled by the caller)
-    default:
-      throw new Error(`The pattern operator ${JSON.stringify(operator)} is not modelled`);
-  }
+  if (operator === 'exists') return operand === true; // the field is there (a missing field is handled by the caller)
+  if (operator !== 'anything-but' || isObject(operand)) throw new Error(`The pattern operator ${JSON.stringify(element)} is not modelled`);
+  return !(Array.isArray(operand) ? operand : [operand]).some((x) => x === value);
 }
 
 /** Whether a leaf's array matches a field that is present (any element matches any of its values). */
@@ -133,8 +112,8 @@ export function matchesPattern(pattern: JsonObject, event: JsonValue): boolean {
       if (!Array.isArray(expected) || !expected.some((p) => isObject(p) && matchesPattern(p, event))) return false;
       continue;
     }
-    const present = Object.prototype.hasOwnProperty.call(event, field);
     const value = event[field];
+    const present = Object.prototype.hasOwnProperty.call(event, field) && value !== undefined;
     if (Array.isArray(expected)) {
       if (!present) {
         if (!expected.some((e) => isObject(e) && e.exists === false)) return false;
@@ -145,12 +124,13 @@ export function matchesPattern(pattern: JsonObject, event: JsonValue): boolean {
       continue;
     }
     if (isObject(expected)) {
-      if (!present || !isObject(value)) {
+      const objects = Array.isArray(value) ? value.filter(isObject) : isObject(value) ? [value] : [];
+      if (objects.length === 0) {
         // a nested pattern on a missing object matches only if all it asks is absence
         if (!Object.values(expected).every((e) => Array.isArray(e) && e.some((x) => isObject(x) && x.exists === false))) return false;
         continue;
       }
-      if (!matchesPattern(expected, value)) return false;
+      if (!objects.some((o) => matchesPattern(expected, o))) return false;
       continue;
     }
     throw new Error(`An event pattern's values are arrays or objects; ${field} is ${JSON.stringify(expected)}`);

@@ -1,9 +1,10 @@
 /**
  * AWS KMS (`TrentService`): the part of it that a stream-encryption stack touches.
  *
- * Operations: `CreateKey`, `DescribeKey` (by key id, key ARN, alias name or alias ARN; a predefined
+ * Operations: `DescribeKey` (by key id, key ARN, alias name or alias ARN; a predefined
  * `alias/aws/<service>` creates its AWS managed key on first use, as KMS does), `EnableKey`,
- * `DisableKey`, `ScheduleKeyDeletion`, `CancelKeyDeletion` and `CreateAlias`. A key scheduled for
+ * `DisableKey`, `ScheduleKeyDeletion` and `CancelKeyDeletion` (what an operator does to a stream's
+ * key; keys and aliases are made by the control API or the template). A key scheduled for
  * deletion is `PendingDeletion` until its deletion date, then gone (computed lazily from the
  * clock). Invalid input is a `ValidationException`, as KMS answers it.
  *
@@ -17,16 +18,11 @@
 import { randomUUID } from 'node:crypto';
 import type {
   CustomerMasterKeySpec,
-  EncapsulationAlgorithmSpec,
-  EncryptionAlgorithmSpec,
-  KeyAgreementAlgorithmSpec,
   KeyManagerType,
   KeySpec,
   KeyState,
   KeyUsageType,
-  MacAlgorithmSpec,
   OriginType,
-  SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { formatArn, parseArn, partitionOf } from '../arn';
 import { LocalClock } from '../clock';
@@ -86,7 +82,6 @@ const CUSTOMER_MASTER_KEY_SPECS: Readonly<Record<CustomerMasterKeySpec, true>> =
   HMAC_512: true,
   SM2: true,
 };
-const ORIGINS: Readonly<Record<OriginType, true>> = { AWS_KMS: true, EXTERNAL: true, AWS_CLOUDHSM: true, EXTERNAL_KEY_STORE: true };
 const KEY_STATES: Readonly<Record<KeyState, true>> = {
   Creating: true,
   Enabled: true,
@@ -124,11 +119,6 @@ export interface KeyMetadataJson extends JsonObject {
   KeyManager: KeyManagerType;
   CustomerMasterKeySpec?: CustomerMasterKeySpec;
   KeySpec: KeySpec;
-  EncryptionAlgorithms?: EncryptionAlgorithmSpec[];
-  SigningAlgorithms?: SigningAlgorithmSpec[];
-  MacAlgorithms?: MacAlgorithmSpec[];
-  KeyAgreementAlgorithms?: KeyAgreementAlgorithmSpec[];
-  EncapsulationAlgorithms?: EncapsulationAlgorithmSpec[];
   MultiRegion: boolean;
   MultiRegionConfiguration?: JsonObject;
 }
@@ -201,79 +191,16 @@ export type KeyLookup =
   | { readonly found: true; readonly metadata: KeyMetadataJson }
   | { readonly found: false; readonly errorName: 'NotFoundException'; readonly message: string };
 
-/** The algorithm members of `KeyMetadata` for a key spec and usage. */
-function algorithmsOf(keySpec: KeySpec, keyUsage: KeyUsageType): Partial<KeyMetadataJson> {
-  switch (keyUsage) {
-    case 'ENCRYPT_DECRYPT':
-      if (keySpec === 'SYMMETRIC_DEFAULT') return { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] };
-      if (keySpec === 'SM2') return { EncryptionAlgorithms: ['SM2PKE'] };
-      return { EncryptionAlgorithms: ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] };
-    case 'SIGN_VERIFY':
-      if (keySpec.startsWith('RSA_')) {
-        return {
-          SigningAlgorithms: [
-            'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512',
-            'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512',
-          ],
-        };
-      }
-      if (keySpec === 'ECC_NIST_P384') return { SigningAlgorithms: ['ECDSA_SHA_384'] };
-      if (keySpec === 'ECC_NIST_P521') return { SigningAlgorithms: ['ECDSA_SHA_512'] };
-      if (keySpec === 'ECC_NIST_EDWARDS25519') return { SigningAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'] };
-      if (keySpec === 'SM2') return { SigningAlgorithms: ['SM2DSA'] };
-      if (keySpec.startsWith('ML_DSA_')) return { SigningAlgorithms: ['ML_DSA_SHAKE_256'] };
-      return { SigningAlgorithms: ['ECDSA_SHA_256'] };
-    case 'GENERATE_VERIFY_MAC':
-      return { MacAlgorithms: [`HMAC_SHA_${keySpec.slice('HMAC_'.length)}` as MacAlgorithmSpec] };
-    case 'KEY_AGREEMENT':
-      return { KeyAgreementAlgorithms: ['ECDH'] };
-    case 'ENCAPSULATE_DECAPSULATE':
-      return { EncapsulationAlgorithms: ['ML_KEM'] };
-  }
-}
-
 /** Input shapes of the KMS operations, restating the constraints of the KMS service model. */
 const Kms = (() => {
   const KeyIdType = s.string({ min: 1, max: 2048 });
-  const TagList = s.list(
-    s.structure({ TagKey: s.string({ min: 1, max: 128 }), TagValue: s.string({ min: 0, max: 256 }) }, ['TagKey', 'TagValue']),
-  );
   return {
-    CreateKeyRequest: s.structure({
-      Policy: s.string({ min: 1, max: 131072, pattern: '[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+' }),
-      Description: s.string({ min: 0, max: 8192 }),
-      KeyUsage: s.enumOf(KEY_USAGE_VALUES),
-      CustomerMasterKeySpec: s.enumOf(Object.keys(CUSTOMER_MASTER_KEY_SPECS)),
-      KeySpec: s.enumOf(KEY_SPEC_VALUES),
-      Origin: s.enumOf(Object.keys(ORIGINS)),
-      CustomKeyStoreId: s.string({ min: 1, max: 64 }),
-      BypassPolicyLockoutSafetyCheck: s.boolean(),
-      Tags: TagList,
-      MultiRegion: s.boolean(),
-      XksKeyId: s.string({ min: 1, max: 128, pattern: '^[a-zA-Z0-9-_.]+$' }),
-    }),
     DescribeKeyRequest: s.structure({ KeyId: KeyIdType, GrantTokens: s.list(s.string({ min: 1, max: 8192 }), { min: 0, max: 10 }) }, ['KeyId']),
     KeyIdRequest: s.structure({ KeyId: KeyIdType }, ['KeyId']),
     ScheduleKeyDeletionRequest: s.structure({ KeyId: KeyIdType, PendingWindowInDays: s.integer({ min: 1, max: 365 }) }, ['KeyId']),
-    CreateAliasRequest: s.structure(
-      { AliasName: s.string({ min: 1, max: 256, pattern: '^[a-zA-Z0-9:/_-]+$' }), TargetKeyId: KeyIdType },
-      ['AliasName', 'TargetKeyId'],
-    ),
   };
 })();
 
-/** The members of `CreateKeyRequest` the local cloud reads. */
-interface CreateKeyInput {
-  Policy?: string;
-  Description?: string;
-  KeyUsage?: KeyUsageType;
-  CustomerMasterKeySpec?: CustomerMasterKeySpec;
-  KeySpec?: KeySpec;
-  Origin?: OriginType;
-  CustomKeyStoreId?: string;
-  MultiRegion?: boolean;
-  XksKeyId?: string;
-}
 /** Input of the operations that take a `KeyId`. */
 interface KeyIdInput {
   KeyId: string;
@@ -282,12 +209,6 @@ interface KeyIdInput {
 interface ScheduleKeyDeletionInput extends KeyIdInput {
   PendingWindowInDays?: number;
 }
-/** `CreateAliasRequest`. */
-interface CreateAliasInput {
-  AliasName: string;
-  TargetKeyId: string;
-}
-
 /** KMS errors, worded as KMS words them. */
 const KmsErrors = {
   keyNotFound: (arn: string) => new ServiceError('NotFoundException', `Key '${arn}' does not exist`),
@@ -333,41 +254,6 @@ export class KmsBackend {
 
   // ---- operations -------------------------------------------------------------------------
 
-  /** `CreateKey`. */
-  public createKey(input: CreateKeyInput, context: RequestContext): JsonObject {
-    if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
-      throw KmsErrors.validation(
-        'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec parameter is deprecated, use KeySpec instead.',
-      );
-    }
-    const origin = input.Origin ?? 'AWS_KMS';
-    if (input.CustomKeyStoreId !== undefined || origin === 'AWS_CLOUDHSM' || origin === 'EXTERNAL_KEY_STORE') {
-      throw new ServiceError('CustomKeyStoreNotFoundException', 'The local cloud has no custom key stores: create keys with Origin AWS_KMS or EXTERNAL.');
-    }
-    const keySpec = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
-    const keyUsage = input.KeyUsage ?? 'ENCRYPT_DECRYPT';
-    if (!KEY_SPECS[keySpec].includes(keyUsage)) {
-      throw KmsErrors.validation(`KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}`);
-    }
-    const multiRegion = input.MultiRegion ?? false;
-    const keyId = multiRegion ? `mrk-${randomUUID().replace(/-/g, '')}` : randomUUID();
-    const key = this.insertKey({
-      keyId,
-      arn: formatArn({ partition: context.partition, service: 'kms', region: context.region, account: context.accountId, resource: `key/${keyId}` }),
-      accountId: context.accountId,
-      region: context.region,
-      createdAt: context.now,
-      description: input.Description ?? '',
-      keySpec,
-      keyUsage,
-      origin,
-      keyManager: 'CUSTOMER',
-      multiRegion,
-      state: origin === 'EXTERNAL' ? 'PendingImport' : 'Enabled',
-    });
-    return { KeyMetadata: this.metadataOf(key) };
-  }
-
   /** `DescribeKey`. */
   public describeKey(input: KeyIdInput): JsonObject {
     return { KeyMetadata: this.metadataOf(this.locate(input.KeyId, true)) };
@@ -410,27 +296,6 @@ export class KmsBackend {
     key.state = 'Disabled';
     key.deletionAt = undefined;
     return { KeyId: key.arn };
-  }
-
-  /** `CreateAlias`. */
-  public createAlias(input: CreateAliasInput, context: RequestContext): JsonObject {
-    if (!input.AliasName.startsWith('alias/') || input.AliasName === 'alias/') {
-      throw KmsErrors.validation(`Alias must start with the prefix "alias/" and have a name after it, got ${input.AliasName}`);
-    }
-    if (input.AliasName.startsWith('alias/aws/')) {
-      throw new ServiceError('InvalidAliasNameException', `Alias ${input.AliasName} must not begin with alias/aws/: that prefix is reserved for AWS managed keys.`);
-    }
-    if (input.TargetKeyId.startsWith('alias/') || parseArn(input.TargetKeyId)?.resource.startsWith('alias/')) {
-      throw KmsErrors.validation(`TargetKeyId must be a key ID or key ARN, not an alias: ${input.TargetKeyId}`);
-    }
-    const key = this.locate(input.TargetKeyId, false);
-    if (key.state === 'PendingDeletion') throw KmsErrors.invalidState(key.arn, key.state);
-    const arn = this.aliasArn(input.AliasName, context.partition, context.region, context.accountId);
-    if (this.aliases.has(arn)) {
-      throw new ServiceError('AlreadyExistsException', `An alias with the name ${arn} already exists`);
-    }
-    this.aliases.set(arn, { name: input.AliasName, arn, targetKeyArn: key.arn });
-    return {};
   }
 
   /**
@@ -671,7 +536,6 @@ export class KmsBackend {
       KeyManager: key.keyManager,
       CustomerMasterKeySpec: cmkSpec,
       KeySpec: key.keySpec,
-      ...algorithmsOf(key.keySpec, key.keyUsage),
       MultiRegion: key.multiRegion,
       MultiRegionConfiguration: key.multiRegion
         ? { MultiRegionKeyType: 'PRIMARY', PrimaryKey: { Arn: key.arn, Region: key.region }, ReplicaKeys: [] }
@@ -693,23 +557,20 @@ export function kmsService(backend: KmsBackend): ServiceModule {
     targetPrefix: 'TrentService',
     validationErrorName: 'ValidationException',
     // kms:<Operation> on the key a request names (by any reference), or on its ARN as given when
-    // it names no key that exists; CreateKey on `*`.
+    // it names no key that exists.
     authorization: (operation, input) => {
-      const reference = typeof input.KeyId === 'string' ? input.KeyId : typeof input.TargetKeyId === 'string' ? input.TargetKeyId : undefined;
-      const lookup = reference === undefined ? undefined : backend.find(reference);
-      const resource = lookup?.found ? lookup.metadata.Arn : reference?.startsWith('arn:') ? reference : reference === undefined ? '*' : undefined;
+      const reference = String(input.KeyId);
+      const lookup = backend.find(reference);
+      const resource = lookup.found ? lookup.metadata.Arn : reference.startsWith('arn:') ? reference : undefined;
       return resource === undefined ? [] : [{ request: { action: `kms:${operation}`, resource } }];
     },
     operations: {
-      CreateKey: wireOperation<CreateKeyInput>(Kms.CreateKeyRequest, {}, (input, context) => backend.createKey(input, context)),
       DescribeKey: wireOperation<KeyIdInput>(Kms.DescribeKeyRequest, byKey, (input) => backend.describeKey(input)),
       EnableKey: wireOperation<KeyIdInput>(Kms.KeyIdRequest, byKey, (input) => backend.enableKey(input)),
       DisableKey: wireOperation<KeyIdInput>(Kms.KeyIdRequest, byKey, (input) => backend.disableKey(input)),
       ScheduleKeyDeletion: wireOperation<ScheduleKeyDeletionInput>(
         Kms.ScheduleKeyDeletionRequest, byKey, (input, context) => backend.scheduleKeyDeletion(input, context)),
       CancelKeyDeletion: wireOperation<KeyIdInput>(Kms.KeyIdRequest, byKey, (input) => backend.cancelKeyDeletion(input)),
-      CreateAlias: wireOperation<CreateAliasInput>(
-        Kms.CreateAliasRequest, { resourceMember: 'TargetKeyId' }, (input, context) => backend.createAlias(input, context)),
     },
   };
 }

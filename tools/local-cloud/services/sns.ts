@@ -7,9 +7,9 @@
  * the topic and, for a topic encrypted with a KMS key, `kms:GenerateDataKey` and `kms:Decrypt` on
  * that key (what AWS asks of a publisher to an encrypted topic). A topic whose key is not enabled
  * refuses messages (`KMSDisabled`, `KMSNotFound`, `KMSInvalidState`). Services (EventBridge,
- * CloudWatch alarms, Lambda's dead-letter delivery) publish through
- * {@link SnsModel.publishFromService}; EventBridge and CloudWatch only when the topic policy (from
- * the stack's `AWS::SNS::TopicPolicy`) and, for an encrypted topic, the key policy let them.
+ * Lambda's dead-letter delivery) publish through {@link SnsModel.publishFromService}; EventBridge
+ * only when the topic policy (from the stack's `AWS::SNS::TopicPolicy`) and, for an encrypted
+ * topic, the key policy let it.
  *
  * @module
  */
@@ -44,20 +44,18 @@ export type ServicePublishOutcome = 'published' | 'no-topic' | 'topic-policy-den
 
 /** The service that publishes, and the resource of the customer's that makes it publish (`aws:SourceArn`). */
 export interface ServiceSource {
-  /** `events.amazonaws.com`, `cloudwatch.amazonaws.com`, `lambda.amazonaws.com`. */
+  /** `events.amazonaws.com`, `lambda.amazonaws.com`. */
   readonly service: string;
-  /** The rule or alarm ARN. */
+  /** The rule ARN. */
   readonly sourceArn?: string;
 }
 
 /**
  * The services whose messages the model authorizes by the topic policy and the key policy, and
  * whether their use of the topic's key carries the source condition keys (`aws:SourceArn`,
- * `aws:SourceAccount`). Both carry them to the topic policy (EventBridge User Guide, "Using
- * resource-based policies for Amazon EventBridge", the rule ARN as `aws:SourceArn`,
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html; CloudWatch
- * alarms: "Example cases for Amazon SNS access control",
- * https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html). To the key policy,
+ * `aws:SourceAccount`). EventBridge carries them to the topic policy (EventBridge User Guide,
+ * "Using resource-based policies for Amazon EventBridge", the rule ARN as `aws:SourceArn`,
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html). To the key policy,
  * the SNS Developer Guide ("Key management", "Enable compatibility between event sources from AWS
  * services and encrypted topics",
  * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services)
@@ -67,7 +65,6 @@ export interface ServiceSource {
  */
 const KEY_USE_CARRIES_SOURCE: Readonly<Record<string, boolean>> = {
   'events.amazonaws.com': false,
-  'cloudwatch.amazonaws.com': true,
 };
 
 /** The actions a publisher needs on the key of an encrypted topic (same SNS page). */
@@ -139,7 +136,7 @@ export class SnsModel {
   }
 
   /**
-   * Publishes on behalf of a service. EventBridge and CloudWatch need the topic policy's
+   * Publishes on behalf of a service. EventBridge needs the topic policy's
    * `sns:Publish` and, for an encrypted topic, the key policy's `kms:GenerateDataKey` and
    * `kms:Decrypt` ({@link KEY_USE_CARRIES_SOURCE}); Lambda's dead-letter delivery publishes as the
    * function's role, which the model does not check here.

@@ -170,13 +170,6 @@ export class StreamTable<S extends TableStream, D extends object> {
     return this.streams.delete(name);
   }
 
-  /** Settles every stream, then returns `name`, or throws what `exists` makes when there is a stream of that name. */
-  public requireAbsent(name: string, now: number, exists: () => ServiceError): string {
-    this.settleAll(now);
-    if (this.streams.has(name)) throw exists();
-    return name;
-  }
-
   /** Every stream, in the order they were added. */
   public all(): S[] {
     return [...this.streams.values()];

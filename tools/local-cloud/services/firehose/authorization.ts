@@ -22,10 +22,10 @@
  */
 
 import { KeyDirectory } from './backend';
-import { AuthorizationCheck, AuthorizationOf } from '../../authorization';
+import { AuthorizationCheck } from '../../authorization';
 import { ServiceError } from '../../errors';
 import { JsonObject } from '../../json';
-import { RequestContext } from '../../router';
+import { AuthorizationOf, RequestContext } from '../../router';
 
 /** The ARN of a delivery stream. */
 function deliveryStreamArn(name: string, context: RequestContext): string {
@@ -49,7 +49,7 @@ export function firehoseAuthorization(keys: KeyDirectory): AuthorizationOf {
       request: { action: `firehose:${operation}`, resource, context: tagKeys ? { 'aws:TagKeys': tagKeys } : {} },
     }];
     const sse = input.DeliveryStreamEncryptionConfigurationInput as { KeyType?: string; KeyARN?: string } | undefined;
-    if ((operation === 'StartDeliveryStreamEncryption' || operation === 'CreateDeliveryStream') && sse?.KeyType === 'CUSTOMER_MANAGED_CMK' && sse.KeyARN) {
+    if (operation === 'StartDeliveryStreamEncryption' && sse?.KeyType === 'CUSTOMER_MANAGED_CMK' && sse.KeyARN) {
       const lookup = keys.find(sse.KeyARN);
       checks.push({
         request: {

@@ -12,7 +12,6 @@ import { LocalClock } from '../../clock';
 import { ControlError, ServiceError } from '../../errors';
 import { epochSeconds, isJsonObject, JsonObject } from '../../json';
 import { RequestContext } from '../../router';
-import type { MetricSink } from '../cloudwatch';
 import { keyProblem, KeyProblemWording } from '../key-usability';
 import type { KeyLookup } from '../kms';
 import { DeliveryReport, RecordIds, RecordKey, recordsOf, StoredRecord, unreadable, UnreadableRecord } from '../records';
@@ -21,15 +20,12 @@ import { checkMember, EncryptionCallLimit, StreamBackend } from '../stream-table
 import { TagSet } from '../tags';
 import { FirehoseErrors } from './errors';
 import {
-  PutRecordBatchInput,
   PutRecordInput,
-  CreateDeliveryStreamInput,
   DEFAULT_ENCRYPTION_CALL_LIMIT,
   DEFAULT_TAG_PAGE,
   DEFAULT_TRANSITION_DELAYS,
   DeliveryStreamDescriptionJson,
   DeliveryStreamSnapshot,
-  DESTINATION_MEMBERS,
   ENCRYPTION_STATUSES,
   EncryptionConfigurationInput,
   EncryptionConfigurationJson,
@@ -40,7 +36,6 @@ import {
   FirehoseSnapshot,
   KEY_TYPES,
   KeySelection,
-  ListDeliveryStreamsInput,
   ListTagsForDeliveryStreamInput,
   StartDeliveryStreamEncryptionInput,
   STREAM_STATUSES,
@@ -70,26 +65,10 @@ export interface FirehoseBackendOptions {
   readonly delays?: Partial<TransitionDelays>;
   /** @defaultValue {@link DEFAULT_ENCRYPTION_CALL_LIMIT} */
   readonly encryptionCallLimit?: EncryptionCallLimit;
-  /** Where the KMS error metrics of the streams go (CloudWatch); none when absent. */
-  readonly metrics?: MetricSink;
 }
 
 /** How long Firehose keeps retrying a buffered record it cannot decrypt before it discards it. */
 export const FIREHOSE_RETENTION_MS = 24 * 3600_000;
-
-/** The CloudWatch namespace and dimension of Firehose's metrics. */
-export const FIREHOSE_METRIC_NAMESPACE = 'AWS/Firehose';
-
-/**
- * Firehose's KMS error metric for each KMS exception it meets with a stream's customer managed
- * key (developer guide, "Server-Side Encryption (SSE) CloudWatch Metrics").
- */
-export const KMS_ERROR_METRICS: Readonly<Record<string, string>> = {
-  KMSAccessDeniedException: 'KMSKeyAccessDenied',
-  KMSDisabledException: 'KMSKeyDisabled',
-  KMSInvalidStateException: 'KMSKeyInvalidState',
-  KMSNotFoundException: 'KMSKeyNotFound',
-};
 
 /** The KMS exception Firehose meets using a key in `lookup`'s state; `undefined` for an enabled key. */
 function kmsExceptionOf(lookup: KeyLookup): string | undefined {
@@ -197,91 +176,12 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
 
   // ---- operations -------------------------------------------------------------------------
 
-  /** `CreateDeliveryStream`. */
-  public createDeliveryStream(input: CreateDeliveryStreamInput, context: RequestContext): JsonObject {
-    const name = input.DeliveryStreamName;
-    this.table.requireAbsent(name, context.now, () => FirehoseErrors.alreadyExists(name, context.accountId));
-    const type = input.DeliveryStreamType ?? 'DirectPut';
-    for (const [sourceType, member] of Object.entries(STREAM_TYPES)) {
-      if (sourceType !== type && input[member] !== undefined) {
-        throw FirehoseErrors.invalidArgument(`${member} cannot be specified for a stream whose DeliveryStreamType is ${type}.`);
-      }
-    }
-    if (type !== 'DirectPut' && input[STREAM_TYPES[type]] === undefined) {
-      throw FirehoseErrors.invalidArgument(`${STREAM_TYPES[type]} is required when DeliveryStreamType is ${type}.`);
-    }
-    const destinations = DESTINATION_MEMBERS.filter((m) => input[m] !== undefined);
-    if (destinations.length > 1) {
-      throw FirehoseErrors.invalidArgument(`Specify at most one destination configuration; got ${destinations.join(', ')}.`);
-    }
-    checkUniqueKeys((input.Tags ?? []).map((tag) => tag.Key));
-    let selection: KeySelection | undefined;
-    if (input.DeliveryStreamEncryptionConfigurationInput !== undefined) {
-      if (type !== 'DirectPut') {
-        throw FirehoseErrors.invalidArgument(
-          `DeliveryStreamEncryptionConfigurationInput is supported only for DirectPut streams; a ${type} stream is encrypted through its source.`,
-        );
-      }
-      selection = this.keySelection(input.DeliveryStreamEncryptionConfigurationInput);
-    }
-
-    const readyAt = context.now + this.table.delaysFor(name).creatingMs;
-    const failure = selection ? this.evaluateKey(selection) : undefined;
-    const stream: StreamRecord = {
-      name,
-      arn: this.arnOf(name),
-      type,
-      createdAt: context.now,
-      lastUpdatedAt: context.now,
-      versionId: 1,
-      status: 'CREATING',
-      statusChangesAt: readyAt,
-      creationFailure: failure,
-      source: this.sourceDescription(type, input, readyAt),
-      encryption: selection
-        ? { reported: true, status: 'ENABLING', change: { kind: 'enable', target: selection, completesAt: readyAt, failure } }
-        : { reported: true, status: 'DISABLED' },
-      calls: [],
-      tags: new TagSet(Object.fromEntries((input.Tags ?? []).map((tag) => [tag.Key, tag.Value ?? '']))),
-    };
-    this.table.add(stream);
-    this.settle(stream, context.now);
-    return { DeliveryStreamARN: stream.arn };
-  }
-
   /** `DescribeDeliveryStream`. */
   public describeDeliveryStream(input: StreamNameInput, context: RequestContext): JsonObject {
     this.table.settleAll(context.now);
     const stream = this.requireStream(input.DeliveryStreamName, context);
     const staleMs = this.table.delaysFor(stream.name).staleReadMs;
     return { DeliveryStreamDescription: this.staleReads.read(stream.name, this.describe(stream), stream.lastUpdatedAt, context.now, staleMs) };
-  }
-
-  /** `DeleteDeliveryStream`: `DELETING`, then gone. Refused while `CREATING`. */
-  public deleteDeliveryStream(input: StreamNameInput, context: RequestContext): JsonObject {
-    this.table.settleAll(context.now);
-    const stream = this.requireStream(input.DeliveryStreamName, context);
-    if (stream.status === 'CREATING') throw FirehoseErrors.cannotDelete(stream.name, context.accountId);
-    if (stream.status !== 'DELETING') {
-      stream.status = 'DELETING';
-      stream.statusChangesAt = context.now + this.table.delaysFor(stream.name).deletingMs;
-      stream.lastUpdatedAt = context.now;
-      this.settle(stream, context.now);
-    }
-    return {};
-  }
-
-  /** `ListDeliveryStreams`: names in lexicographic order, 10 per page unless `Limit` says otherwise. */
-  public listDeliveryStreams(input: ListDeliveryStreamsInput, context: RequestContext): JsonObject {
-    this.table.settleAll(context.now);
-    const limit = input.Limit ?? 10;
-    const start = input.ExclusiveStartDeliveryStreamName;
-    const names = this.table.all()
-      .filter((stream) => input.DeliveryStreamType === undefined || stream.type === input.DeliveryStreamType)
-      .map((stream) => stream.name)
-      .filter((name) => start === undefined || name > start)
-      .sort();
-    return { DeliveryStreamNames: names.slice(0, limit), HasMoreDeliveryStreams: names.length > limit };
   }
 
   /** `StartDeliveryStreamEncryption`. */
@@ -368,13 +268,8 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
       failureDescription: status === 'CREATING_FAILED' || status === 'DELETING_FAILED' ? failure ?? unknown : undefined,
       source: this.sourceDescription(
         type,
-        {
-          DeliveryStreamName: name,
-          KinesisStreamSourceConfiguration: {
-            KinesisStreamARN: spec.kinesisStreamArn ?? formatArn({ ...this.arnBase('kinesis'), resource: `stream/${name}-source` }),
-            RoleARN: spec.roleArn ?? formatArn({ ...this.arnBase('iam'), region: '', resource: `role/firehose-${name}` }),
-          },
-        },
+        spec.kinesisStreamArn ?? formatArn({ ...this.arnBase('kinesis'), resource: `stream/${name}-source` }),
+        spec.roleArn ?? formatArn({ ...this.arnBase('iam'), region: '', resource: `role/firehose-${name}` }),
         now,
       ),
       encryption: this.encryptionFromSpec(spec.encryption, now, delays, unknown),
@@ -447,18 +342,10 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
     return { RecordId: record.id, Encrypted: record.key.kind !== 'none' };
   }
 
-  /** `PutRecordBatch`: each record as `PutRecord` buffers it. */
-  public putRecordBatch(input: PutRecordBatchInput, context: RequestContext): JsonObject {
-    const stream = this.writable(input.DeliveryStreamName, context);
-    const records = input.Records.map((r) => this.write(stream, r.Data, context));
-    return { FailedPutCount: 0, Encrypted: records.some((r) => r.key.kind !== 'none'), RequestResponses: records.map((r) => ({ RecordId: r.id })) };
-  }
-
   /**
    * Delivers a stream's buffered records to its destination: Firehose must decrypt each one.
    * Records it cannot read (their key disabled, pending deletion or gone) stay buffered, as
-   * Firehose keeps retrying them, and are reported; each failure counts in the stream's KMS error
-   * metric. A record still unreadable more than {@link FIREHOSE_RETENTION_MS} after it was written
+   * Firehose keeps retrying them, and are reported. A record still unreadable more than {@link FIREHOSE_RETENTION_MS} after it was written
    * is discarded (Firehose skips the records past its 24-hour retention that it could not
    * decrypt) and reported as `dropped`.
    */
@@ -471,7 +358,6 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
       if (record.delivered || record.dropped) continue;
       const [problem] = unreadable([record], this.options.keys);
       if (problem) {
-        this.countKmsError(name, problem.errorName);
         if (now - record.writtenAt > FIREHOSE_RETENTION_MS) {
           record.dropped = true;
           dropped.push(problem);
@@ -510,7 +396,6 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
       const lookup = this.options.keys.find(applied.keyArn);
       const exception = kmsExceptionOf(lookup);
       if (exception || !lookup.found) {
-        this.countKmsError(stream.name, exception ?? 'KMSNotFoundException');
         throw new ServiceError('InvalidKMSResourceException', `Firehose could not encrypt the record with KMS key ${applied.keyArn}: ${lookup.found ? `it is ${String(lookup.metadata.KeyState)}` : 'it does not exist'}.`, {
           fields: { code: exception === 'KMSNotFoundException' ? 'KMS.NotFoundException' : exception === 'KMSDisabledException' ? 'KMS.DisabledException' : 'KMS.KMSInvalidStateException' },
         });
@@ -520,19 +405,6 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
     const record: StoredRecord = { id: this.recordIds.take(), data, writtenAt: context.now, key };
     (stream.records ??= []).push(record);
     return record;
-  }
-
-  /**
-   * Counts one KMS error of a stream's customer managed key in its metric (`KMSKeyDisabled`, …),
-   * per delivery stream, at the local clock's now, as Firehose does each time it meets one.
-   */
-  private countKmsError(streamName: string, exception: string): void {
-    const metricName = KMS_ERROR_METRICS[exception];
-    if (!metricName || !this.options.metrics) return;
-    this.options.metrics.publish(
-      { namespace: FIREHOSE_METRIC_NAMESPACE, metricName, dimensions: [{ Name: 'DeliveryStreamName', Value: streamName }] },
-      this.options.clock.now(),
-    );
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -707,28 +579,11 @@ export class FirehoseBackend extends StreamBackend<StreamRecord, TransitionDelay
     }
   }
 
-  /** The `Source` member of the description. */
-  private sourceDescription(type: DeliveryStreamType, input: CreateDeliveryStreamInput, startAt: number): JsonObject | undefined {
-    switch (type) {
-      case 'DirectPut':
-        return input.DirectPutSourceConfiguration
-          ? { DirectPutSourceDescription: { ThroughputHintInMBs: input.DirectPutSourceConfiguration.ThroughputHintInMBs } }
-          : undefined;
-      case 'KinesisStreamAsSource':
-        return input.KinesisStreamSourceConfiguration
-          ? {
-            KinesisStreamSourceDescription: {
-              KinesisStreamARN: input.KinesisStreamSourceConfiguration.KinesisStreamARN,
-              RoleARN: input.KinesisStreamSourceConfiguration.RoleARN,
-              DeliveryStartTimestamp: epochSeconds(startAt),
-            },
-          }
-          : undefined;
-      case 'MSKAsSource':
-        return input.MSKSourceConfiguration ? { MSKSourceDescription: { ...input.MSKSourceConfiguration } } : undefined;
-      case 'DatabaseAsSource':
-        return input.DatabaseSourceConfiguration ? { DatabaseSourceDescription: { ...input.DatabaseSourceConfiguration } } : undefined;
-    }
+  /** The `Source` member of the description: a Kinesis source's stream and role, from the start of delivery. */
+  private sourceDescription(type: DeliveryStreamType, kinesisStreamArn: string, roleArn: string, startAt: number): JsonObject | undefined {
+    if (type !== 'KinesisStreamAsSource') return undefined;
+    const source = { KinesisStreamARN: kinesisStreamArn, RoleARN: roleArn, DeliveryStartTimestamp: epochSeconds(startAt) };
+    return { KinesisStreamSourceDescription: source };
   }
 
   /** The wire description of a settled stream. */

@@ -14,12 +14,8 @@ import { KeySelection } from './shapes';
 export const FirehoseErrors = {
   notFound: (name: string, account: string) =>
     new ServiceError('ResourceNotFoundException', `Firehose stream ${name} under account ${account} not found.`),
-  alreadyExists: (name: string, account: string) =>
-    new ServiceError('ResourceInUseException', `Firehose stream ${name} under account ${account} already exists.`),
   notActive: (name: string, account: string, status: DeliveryStreamStatus) =>
     new ServiceError('ResourceInUseException', `Firehose stream ${name} under account ${account} is in ${status} state; the operation needs it ACTIVE.`),
-  cannotDelete: (name: string, account: string) =>
-    new ServiceError('ResourceInUseException', `Firehose stream ${name} under account ${account} is in CREATING state and cannot be deleted until it is ACTIVE or CREATING_FAILED.`),
   changeInProgress: (name: string, status: DeliveryStreamEncryptionStatus) =>
     new ServiceError('ResourceInUseException', `Encryption of Firehose stream ${name} is ${status}; wait until it completes before starting or stopping encryption.`),
   notDirectPut: (name: string, type: DeliveryStreamType) =>

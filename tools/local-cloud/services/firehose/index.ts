@@ -1,13 +1,13 @@
 /**
  * Amazon Data Firehose (`Firehose_20150804`): delivery streams and their server-side encryption.
  *
- * Operations: `CreateDeliveryStream`, `DescribeDeliveryStream`, `DeleteDeliveryStream`,
- * `ListDeliveryStreams`, `StartDeliveryStreamEncryption`, `StopDeliveryStreamEncryption`,
- * `TagDeliveryStream`, `UntagDeliveryStream` and `ListTagsForDeliveryStream`, with the behaviour
- * the Firehose API reference describes:
+ * Operations: `DescribeDeliveryStream`, `StartDeliveryStreamEncryption`,
+ * `StopDeliveryStreamEncryption`, `TagDeliveryStream`, `UntagDeliveryStream`,
+ * `ListTagsForDeliveryStream` (what the handler calls) and `PutRecord`, with the behaviour the
+ * Firehose API reference describes (streams are made by the control API or the template):
  *
- * - a new stream is `CREATING`, then `ACTIVE` (or `CREATING_FAILED` when its KMS key is unusable);
- *   a deleted one is `DELETING`, then gone;
+ * - a stream made `CREATING` is `ACTIVE` after the create delay (or `CREATING_FAILED`); one made
+ *   `DELETING` is gone after the delete delay;
  * - Start sets the encryption status to `ENABLING`, then `ENABLED`, or `ENABLING_FAILED` with a
  *   `FailureDescription` when the key is missing, disabled, pending deletion, or not a symmetric
  *   `ENCRYPT_DECRYPT` key; when a key *change* fails, the old key stays applied;
@@ -33,19 +33,15 @@
  * @module
  */
 
-export { DEFAULT_TRANSITION_DELAYS, DEFAULT_ENCRYPTION_CALL_LIMIT, FAILURE_TYPE_VALUES } from './shapes';
+export { DEFAULT_TRANSITION_DELAYS } from './shapes';
 export type {
   TransitionDelays,
   EncryptionCallLimit,
   FailureDescription,
-  KeySelection,
-  EncryptionConfigurationJson,
-  DeliveryStreamDescriptionJson,
   DeliveryStreamSnapshot,
   EncryptionSpec,
   StreamSpec,
   FirehoseSnapshot,
 } from './shapes';
-export { FirehoseBackend, FIREHOSE_METRIC_NAMESPACE, FIREHOSE_RETENTION_MS, KMS_ERROR_METRICS } from './backend';
-export type { KeyDirectory, FirehoseBackendOptions } from './backend';
+export { FirehoseBackend } from './backend';
 export { firehoseService } from './operations';

@@ -10,11 +10,8 @@ import { wireOperation } from '../operation';
 import { firehoseAuthorization } from './authorization';
 import { FirehoseBackend } from './backend';
 import {
-  CreateDeliveryStreamInput,
   Firehose,
-  ListDeliveryStreamsInput,
   ListTagsForDeliveryStreamInput,
-  PutRecordBatchInput,
   PutRecordInput,
   StartDeliveryStreamEncryptionInput,
   StreamNameInput,
@@ -27,8 +24,9 @@ import {
  *
  * Built-in rate limits per account: `DescribeDeliveryStream` 10/s, `StartDeliveryStreamEncryption`,
  * `StopDeliveryStreamEncryption`, `TagDeliveryStream`, `UntagDeliveryStream` and
- * `ListTagsForDeliveryStream` 5/s each (the tag operations' documented rate); the other operations
- * get the generous default.
+ * `ListTagsForDeliveryStream` 5/s each (the tag operations' documented rate); `PutRecord` the
+ * generous default. The operations are those the handler calls, and `PutRecord` for the data plane;
+ * creating, deleting and listing streams is the control API's.
  */
 export function firehoseService(backend: FirehoseBackend): ServiceModule {
   const byName = { resourceMember: 'DeliveryStreamName' };
@@ -39,17 +37,11 @@ export function firehoseService(backend: FirehoseBackend): ServiceModule {
     validationErrorName: 'InvalidArgumentException',
     authorization: firehoseAuthorization(backend.keys),
     operations: {
-      CreateDeliveryStream: wireOperation<CreateDeliveryStreamInput>(
-        Firehose.CreateDeliveryStreamInput, byName, (i, c) => backend.createDeliveryStream(i, c)),
       DescribeDeliveryStream: wireOperation<StreamNameInput>(
         Firehose.DescribeDeliveryStreamInput, byNameAt(10), (i, c) => backend.describeDeliveryStream(i, c)),
-      DeleteDeliveryStream: wireOperation<StreamNameInput>(Firehose.DeleteDeliveryStreamInput, byName, (i, c) => backend.deleteDeliveryStream(i, c)),
-      ListDeliveryStreams: wireOperation<ListDeliveryStreamsInput>(
-        Firehose.ListDeliveryStreamsInput, {}, (i, c) => backend.listDeliveryStreams(i, c)),
       StartDeliveryStreamEncryption: wireOperation<StartDeliveryStreamEncryptionInput>(
         Firehose.StartDeliveryStreamEncryptionInput, byNameAt(5), (i, c) => backend.startDeliveryStreamEncryption(i, c)),
       PutRecord: wireOperation<PutRecordInput>(Firehose.PutRecordInput, byName, (i, c) => backend.putRecord(i, c)),
-      PutRecordBatch: wireOperation<PutRecordBatchInput>(Firehose.PutRecordBatchInput, byName, (i, c) => backend.putRecordBatch(i, c)),
       StopDeliveryStreamEncryption: wireOperation<StreamNameInput>(
         Firehose.StopDeliveryStreamEncryptionInput, byNameAt(5), (i, c) => backend.stopDeliveryStreamEncryption(i, c)),
       TagDeliveryStream: wireOperation<TagDeliveryStreamInput>(

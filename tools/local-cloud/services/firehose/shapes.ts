@@ -157,12 +157,12 @@ export interface FirehoseSnapshot extends JsonObject {
 // Enum value tables, complete over the SDK's enum types.
 /** Every `KeyType`. */
 export const KEY_TYPES: Readonly<Record<KeyType, true>> = { AWS_OWNED_CMK: true, CUSTOMER_MANAGED_CMK: true };
-/** Every `DeliveryStreamType`, with the member of `CreateDeliveryStreamInput` that configures its source. */
-export const STREAM_TYPES: Readonly<Record<DeliveryStreamType, string>> = {
-  DirectPut: 'DirectPutSourceConfiguration',
-  KinesisStreamAsSource: 'KinesisStreamSourceConfiguration',
-  MSKAsSource: 'MSKSourceConfiguration',
-  DatabaseAsSource: 'DatabaseSourceConfiguration',
+/** Every `DeliveryStreamType`. */
+export const STREAM_TYPES: Readonly<Record<DeliveryStreamType, true>> = {
+  DirectPut: true,
+  KinesisStreamAsSource: true,
+  MSKAsSource: true,
+  DatabaseAsSource: true,
 };
 /** Every `DeliveryStreamStatus`. */
 export const STREAM_STATUSES: Readonly<Record<DeliveryStreamStatus, true>> = {
@@ -205,20 +205,6 @@ export const FAILURE_TYPES: Readonly<Record<DeliveryStreamFailureType, true>> = 
 /** Every `DeliveryStreamFailureType` value of the SDK's model. */
 export const FAILURE_TYPE_VALUES = Object.keys(FAILURE_TYPES) as DeliveryStreamFailureType[];
 
-/** The destination configuration members of `CreateDeliveryStreamInput`. */
-export const DESTINATION_MEMBERS = [
-  'S3DestinationConfiguration',
-  'ExtendedS3DestinationConfiguration',
-  'RedshiftDestinationConfiguration',
-  'ElasticsearchDestinationConfiguration',
-  'AmazonopensearchserviceDestinationConfiguration',
-  'SplunkDestinationConfiguration',
-  'HttpEndpointDestinationConfiguration',
-  'AmazonOpenSearchServerlessDestinationConfiguration',
-  'SnowflakeDestinationConfiguration',
-  'IcebergDestinationConfiguration',
-] as const;
-
 /** The stream-name constraint of the Firehose model. */
 export const STREAM_NAME = { min: 1, max: 64, pattern: '[a-zA-Z0-9_.-]+' } as const;
 /** The stream-name constraint as one expression, for control-API arguments. */
@@ -238,9 +224,6 @@ export const Firehose = (() => {
   const DeliveryStreamName = s.string(STREAM_NAME);
   const FirehoseRecord = s.structure({ Data: s.string({ min: 0, max: 1_400_000 }) }, ['Data']);
   const AWSKMSKeyARN = s.string({ min: 1, max: 512, pattern: 'arn:.*:kms:[a-zA-Z0-9\\-]+:\\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\\-_/]+' });
-  const RoleARN = s.string({ min: 1, max: 512, pattern: 'arn:.*:iam::\\d{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+' });
-  const KinesisStreamARN = s.string({ min: 1, max: 512, pattern: 'arn:.*:kinesis:[a-zA-Z0-9\\-]+:\\d{12}:stream/[a-zA-Z0-9_.-]+' });
-  const DeliveryStreamTypeShape = s.enumOf(Object.keys(STREAM_TYPES));
   const DeliveryStreamEncryptionConfigurationInput = s.structure(
     { KeyARN: AWSKMSKeyARN, KeyType: s.enumOf(Object.keys(KEY_TYPES)) },
     ['KeyType'],
@@ -254,37 +237,15 @@ export const Firehose = (() => {
     ['Key'],
   );
   const TagLimit = s.integer({ min: 1, max: 50 });
-  const destinations = Object.fromEntries(DESTINATION_MEMBERS.map((m) => [m, s.document()]));
   const Limit = s.integer({ min: 1, max: 10000 });
   return {
-    CreateDeliveryStreamInput: s.structure(
-      {
-        DeliveryStreamName,
-        DeliveryStreamType: DeliveryStreamTypeShape,
-        DirectPutSourceConfiguration: s.structure({ ThroughputHintInMBs: s.integer({ min: 1, max: 100 }) }, ['ThroughputHintInMBs']),
-        KinesisStreamSourceConfiguration: s.structure({ KinesisStreamARN, RoleARN }, ['KinesisStreamARN', 'RoleARN']),
-        DeliveryStreamEncryptionConfigurationInput,
-        ...destinations,
-        Tags: s.list(Tag, { min: 1, max: 50 }),
-        MSKSourceConfiguration: s.document(),
-        DatabaseSourceConfiguration: s.document(),
-      },
-      ['DeliveryStreamName'],
-    ),
     DescribeDeliveryStreamInput: s.structure(
       { DeliveryStreamName, Limit, ExclusiveStartDestinationId: s.string({ min: 1, max: 100, pattern: '[a-zA-Z0-9-]+' }) },
       ['DeliveryStreamName'],
     ),
-    DeleteDeliveryStreamInput: s.structure({ DeliveryStreamName, AllowForceDelete: s.boolean() }, ['DeliveryStreamName']),
-    ListDeliveryStreamsInput: s.structure({
-      Limit,
-      DeliveryStreamType: DeliveryStreamTypeShape,
-      ExclusiveStartDeliveryStreamName: DeliveryStreamName,
-    }),
     StartDeliveryStreamEncryptionInput: s.structure({ DeliveryStreamName, DeliveryStreamEncryptionConfigurationInput }, ['DeliveryStreamName']),
     StopDeliveryStreamEncryptionInput: s.structure({ DeliveryStreamName }, ['DeliveryStreamName']),
     PutRecordInput: s.structure({ DeliveryStreamName, Record: FirehoseRecord }, ['DeliveryStreamName', 'Record']),
-    PutRecordBatchInput: s.structure({ DeliveryStreamName, Records: s.list(FirehoseRecord, { min: 1, max: 500 }) }, ['DeliveryStreamName', 'Records']),
     TagDeliveryStreamInput: s.structure({ DeliveryStreamName, Tags: s.list(Tag, { min: 1, max: 50 }) }, ['DeliveryStreamName', 'Tags']),
     UntagDeliveryStreamInput: s.structure({ DeliveryStreamName, TagKeys: s.list(TagKey, { min: 1, max: 50 }) }, ['DeliveryStreamName', 'TagKeys']),
     ListTagsForDeliveryStreamInput: s.structure({ DeliveryStreamName, ExclusiveStartTagKey: TagKey, Limit: TagLimit }, ['DeliveryStreamName']),
@@ -298,17 +259,6 @@ export const DEFAULT_TAG_PAGE = 10;
 export interface EncryptionConfigurationInput extends JsonObject {
   KeyType: KeyType;
   KeyARN?: string;
-}
-/** The members of `CreateDeliveryStreamInput` the local cloud reads. */
-export interface CreateDeliveryStreamInput extends JsonObject {
-  DeliveryStreamName: string;
-  DeliveryStreamType?: DeliveryStreamType;
-  DirectPutSourceConfiguration?: { ThroughputHintInMBs: number };
-  KinesisStreamSourceConfiguration?: { KinesisStreamARN: string; RoleARN: string };
-  DeliveryStreamEncryptionConfigurationInput?: EncryptionConfigurationInput;
-  MSKSourceConfiguration?: JsonObject;
-  DatabaseSourceConfiguration?: JsonObject;
-  Tags?: TagInput[];
 }
 /** A `Tag` of a request. */
 export interface TagInput extends JsonObject {
@@ -338,16 +288,6 @@ export interface StreamNameInput {
 /** `PutRecordInput`. */
 export interface PutRecordInput extends StreamNameInput {
   Record: { Data: string };
-}
-/** `PutRecordBatchInput`. */
-export interface PutRecordBatchInput extends StreamNameInput {
-  Records: Array<{ Data: string }>;
-}
-/** `ListDeliveryStreamsInput`. */
-export interface ListDeliveryStreamsInput {
-  Limit?: number;
-  DeliveryStreamType?: DeliveryStreamType;
-  ExclusiveStartDeliveryStreamName?: string;
 }
 /** `StartDeliveryStreamEncryptionInput`. */
 export interface StartDeliveryStreamEncryptionInput extends StreamNameInput {

@@ -13,9 +13,10 @@
 
 import { KinesisKeyDirectory } from './backend';
 import { streamNameOf } from './shapes';
-import { AuthorizationCheck, AuthorizationOf } from '../../authorization';
+import { AuthorizationCheck } from '../../authorization';
 import { ServiceError } from '../../errors';
 import { JsonObject } from '../../json';
+import type { AuthorizationOf } from '../../router';
 
 /** The key Kinesis itself manages (no caller permission needed). */
 const AWS_MANAGED_KINESIS_KEY = /(^|:)alias\/aws\/kinesis$/;

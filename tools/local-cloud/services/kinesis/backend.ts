@@ -21,7 +21,6 @@ import { TagSet } from '../tags';
 import { KinesisErrors } from './errors';
 import {
   AddTagsToStreamInput,
-  CreateStreamInput,
   DataStreamDelays,
   DataStreamEncryption,
   DataStreamSnapshot,
@@ -29,11 +28,9 @@ import {
   DEFAULT_DATA_STREAM_DELAYS,
   DEFAULT_KEY_APPLICATION_LIMIT,
   DEFAULT_TAG_PAGE,
-  DescribeStreamInput,
   KINESIS_MANAGED_KEY,
   KinesisSnapshot,
   ListTagsForStreamInput,
-  MAX_HASH_KEY,
   ON_DEMAND_SHARDS,
   RemoveTagsFromStreamInput,
   STREAM_MODES,
@@ -47,7 +44,6 @@ import {
   GetRecordsInput,
   GetShardIteratorInput,
   PutRecordInput,
-  PutRecordsInput,
 } from './shapes';
 
 /** What Kinesis needs from KMS. */
@@ -156,79 +152,11 @@ export class KinesisBackend extends StreamBackend<StreamRecord, DataStreamDelays
 
   // ---- operations -------------------------------------------------------------------------
 
-  /** `CreateStream`: `CREATING`, then `ACTIVE`. */
-  public createStream(input: CreateStreamInput, context: RequestContext): JsonObject {
-    const name = this.table.requireAbsent(input.StreamName, context.now, () => KinesisErrors.alreadyExists(input.StreamName, context.accountId));
-    const mode = input.StreamModeDetails?.StreamMode ?? (input.ShardCount !== undefined ? 'PROVISIONED' : 'ON_DEMAND');
-    if (mode === 'PROVISIONED' && input.ShardCount === undefined) {
-      throw KinesisErrors.invalidArgument('ShardCount is required for a stream with StreamMode PROVISIONED.');
-    }
-    if (mode === 'ON_DEMAND' && input.ShardCount !== undefined) {
-      throw KinesisErrors.invalidArgument('ShardCount is not supported for a stream with StreamMode ON_DEMAND.');
-    }
-    const tags = input.Tags ?? {};
-    checkTagCharacters(tags);
-    const tagSet = new TagSet();
-    tagSet.setWithinLimit(Object.entries(tags), () => KinesisErrors.tooManyTags(name, context.accountId));
-    this.table.add({
-      name,
-      arn: this.arnOf(name),
-      createdAt: context.now,
-      mode,
-      shardCount: input.ShardCount ?? ON_DEMAND_SHARDS,
-      encryption: { EncryptionType: 'NONE' },
-      change: { status: 'CREATING', completesAt: context.now + this.table.delaysFor(name).creatingMs },
-      calls: [],
-      tags: tagSet,
-    });
-    this.table.settleAll(context.now);
-    return {};
-  }
-
   /** `DescribeStreamSummary`. */
   public describeStreamSummary(input: StreamReference, context: RequestContext): JsonObject {
     this.table.settleAll(context.now);
     const stream = this.locate(input, context);
     return { StreamDescriptionSummary: this.staleRead(stream, this.summarize(stream), context.now) };
-  }
-
-  /** `DescribeStream`, shards paged by `Limit` (default 100) after `ExclusiveStartShardId`. */
-  public describeStream(input: DescribeStreamInput, context: RequestContext): JsonObject {
-    this.table.settleAll(context.now);
-    const stream = this.locate(input, context);
-    const summary = this.staleRead(stream, this.summarize(stream), context.now);
-    const all = this.shardsOf(stream);
-    const start = input.ExclusiveStartShardId;
-    const after = start === undefined ? all : all.filter((shard) => String(shard.ShardId) > start);
-    const limit = input.Limit ?? 100;
-    return {
-      StreamDescription: {
-        StreamName: summary.StreamName,
-        StreamARN: summary.StreamARN,
-        StreamStatus: summary.StreamStatus,
-        StreamModeDetails: summary.StreamModeDetails,
-        Shards: after.slice(0, limit),
-        HasMoreShards: after.length > limit,
-        RetentionPeriodHours: summary.RetentionPeriodHours,
-        StreamCreationTimestamp: summary.StreamCreationTimestamp,
-        EnhancedMonitoring: summary.EnhancedMonitoring,
-        EncryptionType: summary.EncryptionType,
-        KeyId: summary.KeyId,
-      },
-    };
-  }
-
-  /** `DeleteStream`: `DELETING`, then gone. Refused while `CREATING`. */
-  public deleteStream(input: StreamReference, context: RequestContext): JsonObject {
-    this.table.settleAll(context.now);
-    const stream = this.locate(input, context);
-    const status = this.statusOf(stream);
-    if (status === 'CREATING') throw KinesisErrors.notActive(stream.name, context.accountId, status);
-    if (status !== 'DELETING') {
-      stream.change = { status: 'DELETING', completesAt: context.now + this.table.delaysFor(stream.name).deletingMs };
-      this.settle(stream, context.now);
-    }
-    return {};
   }
 
   /** `StartStreamEncryption`: checks the key, spends a key application, `UPDATING`. */
@@ -374,45 +302,16 @@ export class KinesisBackend extends StreamBackend<StreamRecord, DataStreamDelays
     return { ShardId: SHARD_ID, SequenceNumber: record.id, EncryptionType: record.key.kind === 'none' ? 'NONE' : 'KMS' };
   }
 
-  /** `PutRecords`: each record as `PutRecord` writes it; a key that cannot be used fails each record. */
-  public putRecords(input: PutRecordsInput, context: RequestContext): JsonObject {
-    const stream = this.writable(input, context);
-    let failed = 0;
-    const results: JsonObject[] = input.Records.map((r) => {
-      try {
-        return { SequenceNumber: this.write(stream, r.Data, r.PartitionKey, context).id, ShardId: SHARD_ID };
-      } catch (e) {
-        if (!(e instanceof ServiceError)) throw e;
-        failed += 1;
-        return { ErrorCode: e.errorName, ErrorMessage: e.message };
-      }
-    });
-    return { FailedRecordCount: failed, Records: results, EncryptionType: this.keyOfWrites(stream, context).kind === 'none' ? 'NONE' : 'KMS' };
-  }
-
   /** `GetShardIterator` of the one shard. */
   public getShardIterator(input: GetShardIteratorInput, context: RequestContext): JsonObject {
     this.table.settleAll(context.now);
     const stream = this.locate(input, context);
     if (input.ShardId !== SHARD_ID) throw KinesisErrors.invalidArgument(`Shard ${input.ShardId} in stream ${stream.name} under account ${context.accountId} does not exist`);
-    const records = stream.records ?? [];
-    const bySequence = () => {
-      const i = records.findIndex((r) => r.id === input.StartingSequenceNumber);
-      if (i < 0) throw KinesisErrors.invalidArgument(`StartingSequenceNumber ${input.StartingSequenceNumber} used in GetShardIterator on shard ${SHARD_ID} in stream ${stream.name} is invalid.`);
-      return i;
-    };
-    let at: number;
-    switch (input.ShardIteratorType) {
-      case 'TRIM_HORIZON': at = 0; break;
-      case 'LATEST': at = records.length; break;
-      case 'AT_SEQUENCE_NUMBER': at = bySequence(); break;
-      case 'AFTER_SEQUENCE_NUMBER': at = bySequence() + 1; break;
-      default: {
-        const since = Number(input.Timestamp ?? 0) * 1000;
-        const i = records.findIndex((r) => r.writtenAt >= since);
-        at = i < 0 ? records.length : i;
-      }
+    // the iterators a reader from the start or the tip needs; the others are not modelled (an error, never a wrong position)
+    if (input.ShardIteratorType !== 'TRIM_HORIZON' && input.ShardIteratorType !== 'LATEST') {
+      throw KinesisErrors.invalidArgument(`The local cloud models ShardIteratorType TRIM_HORIZON and LATEST, not ${input.ShardIteratorType}.`);
     }
+    const at = input.ShardIteratorType === 'TRIM_HORIZON' ? 0 : (stream.records ?? []).length;
     return { ShardIterator: Buffer.from(JSON.stringify({ stream: stream.name, at } satisfies IteratorPosition)).toString('base64') };
   }
 
@@ -609,21 +508,6 @@ export class KinesisBackend extends StreamBackend<StreamRecord, DataStreamDelays
       OpenShardCount: stream.shardCount,
       ConsumerCount: 0,
     };
-  }
-
-  /** The shards of a stream, hash key ranges split evenly. */
-  private shardsOf(stream: StreamRecord): JsonObject[] {
-    const count = BigInt(stream.shardCount);
-    const width = (MAX_HASH_KEY + BigInt(1)) / count;
-    return Array.from({ length: stream.shardCount }, (_, i) => {
-      const start = width * BigInt(i);
-      const end = i === stream.shardCount - 1 ? MAX_HASH_KEY : start + width - BigInt(1);
-      return {
-        ShardId: `shardId-${String(i).padStart(12, '0')}`,
-        HashKeyRange: { StartingHashKey: start.toString(), EndingHashKey: end.toString() },
-        SequenceNumberRange: { StartingSequenceNumber: `${String(stream.createdAt).padStart(20, '0')}${String(i).padStart(36, '0')}` },
-      };
-    });
   }
 
   /** A stream as the control API reports it. */

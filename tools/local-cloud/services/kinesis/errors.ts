@@ -12,7 +12,6 @@ import { MAX_TAGS_PER_STREAM } from '../tags';
 /** Kinesis errors, worded after Kinesis's own. */
 export const KinesisErrors = {
   notFound: (name: string, account: string) => new ServiceError('ResourceNotFoundException', `Stream ${name} under account ${account} not found.`),
-  alreadyExists: (name: string, account: string) => new ServiceError('ResourceInUseException', `Stream ${name} under account ${account} already exists.`),
   notActive: (name: string, account: string, status: StreamStatus) =>
     new ServiceError('ResourceInUseException', `Stream ${name} under account ${account} not ACTIVE, instead in state ${status}`),
   rateExceeded: (operation: string, name: string | undefined, account: string) =>

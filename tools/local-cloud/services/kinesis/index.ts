@@ -1,11 +1,13 @@
 /**
  * Amazon Kinesis Data Streams (`Kinesis_20131202`): data streams and their server-side encryption.
  *
- * Operations: `CreateStream`, `DescribeStreamSummary`, `DescribeStream`, `DeleteStream`,
- * `StartStreamEncryption`, `StopStreamEncryption`, `AddTagsToStream`, `RemoveTagsFromStream` and
- * `ListTagsForStream`, with the behaviour the Kinesis API reference describes:
+ * Operations: `DescribeStreamSummary`, `StartStreamEncryption`, `StopStreamEncryption`,
+ * `AddTagsToStream`, `RemoveTagsFromStream`, `ListTagsForStream` (what the handler calls) and the
+ * data plane (`PutRecord`, `GetShardIterator`, `GetRecords`), with the behaviour the Kinesis API
+ * reference describes (streams are made by the control API or the template):
  *
- * - a new stream is `CREATING`, then `ACTIVE`; a deleted one is `DELETING`, then gone;
+ * - a stream made `CREATING` is `ACTIVE` after the create delay; one made `DELETING` is gone after
+ *   the delete delay;
  * - Start and Stop make the stream `UPDATING` at once, showing the new `EncryptionType` and
  *   `KeyId`, and `ACTIVE` with them after the update delay; nothing can change while the stream is
  *   not `ACTIVE` (`ResourceInUseException`);
@@ -39,15 +41,7 @@
  * @module
  */
 
-export { DEFAULT_DATA_STREAM_DELAYS, DEFAULT_KEY_APPLICATION_LIMIT, KINESIS_MANAGED_KEY, streamNameOf } from './shapes';
-export type {
-  DataStreamDelays,
-  DataStreamEncryption,
-  DataStreamSnapshot,
-  DataStreamSpec,
-  KinesisSnapshot,
-  StreamDescriptionSummaryJson,
-} from './shapes';
+export { DEFAULT_DATA_STREAM_DELAYS } from './shapes';
+export type { DataStreamDelays, DataStreamEncryption, DataStreamSnapshot, DataStreamSpec, KinesisSnapshot } from './shapes';
 export { KinesisBackend } from './backend';
-export type { KinesisBackendOptions, KinesisKeyDirectory } from './backend';
 export { kinesisService } from './operations';

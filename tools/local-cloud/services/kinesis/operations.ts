@@ -13,13 +13,10 @@ import { KinesisBackend } from './backend';
 import { KinesisErrors } from './errors';
 import {
   AddTagsToStreamInput,
-  CreateStreamInput,
-  DescribeStreamInput,
   GetRecordsInput,
   GetShardIteratorInput,
   Kinesis,
   PutRecordInput,
-  PutRecordsInput,
   ListTagsForStreamInput,
   RemoveTagsFromStreamInput,
   StreamEncryptionInput,
@@ -41,11 +38,12 @@ function iteratorStreamOf(body: JsonObject): string | undefined {
 /**
  * The Kinesis service module (`Kinesis_20131202.*`) over a {@link KinesisBackend}.
  *
- * Built-in rate limits per account: `DescribeStreamSummary` 20/s, `DescribeStream` 10/s,
- * `CreateStream`, `DeleteStream`, `AddTagsToStream`, `RemoveTagsFromStream` and
- * `ListTagsForStream` 5/s (the Kinesis quotas); `StartStreamEncryption` and `StopStreamEncryption`
- * 5/s (assumed; Kinesis documents no rate for them). A call over its rate is answered
- * `LimitExceededException`, as Kinesis answers it.
+ * Built-in rate limits per account: `DescribeStreamSummary` 20/s, `AddTagsToStream`,
+ * `RemoveTagsFromStream` and `ListTagsForStream` 5/s (the Kinesis quotas); `StartStreamEncryption`
+ * and `StopStreamEncryption` 5/s (assumed; Kinesis documents no rate for them). A call over its
+ * rate is answered `LimitExceededException`, as Kinesis answers it. The operations are those the
+ * handler calls, and `PutRecord`, `GetShardIterator`, `GetRecords` for the data plane; creating and
+ * deleting streams is the control API's.
  */
 export function kinesisService(backend: KinesisBackend): ServiceModule {
   const at = (ratePerSecond: number) => ({ resourceOf: streamNameOf, ratePerSecond });
@@ -56,12 +54,8 @@ export function kinesisService(backend: KinesisBackend): ServiceModule {
     authorization: kinesisAuthorization(backend.keys),
     throttlingError: (operationName, resource, context) => KinesisErrors.rateExceeded(operationName, resource, context.accountId),
     operations: {
-      CreateStream: wireOperation<CreateStreamInput>(
-        Kinesis.CreateStreamInput, { resourceMember: 'StreamName', ratePerSecond: 5 }, (i, c) => backend.createStream(i, c)),
       DescribeStreamSummary: wireOperation<StreamReference>(
         Kinesis.DescribeStreamSummaryInput, at(20), (i, c) => backend.describeStreamSummary(i, c)),
-      DescribeStream: wireOperation<DescribeStreamInput>(Kinesis.DescribeStreamInput, at(10), (i, c) => backend.describeStream(i, c)),
-      DeleteStream: wireOperation<StreamReference>(Kinesis.DeleteStreamInput, at(5), (i, c) => backend.deleteStream(i, c)),
       StartStreamEncryption: wireOperation<StreamEncryptionInput>(
         Kinesis.StreamEncryptionInput, at(5), (i, c) => backend.startStreamEncryption(i, c)),
       StopStreamEncryption: wireOperation<StreamEncryptionInput>(Kinesis.StreamEncryptionInput, at(5), (i, c) => backend.stopStreamEncryption(i, c)),
@@ -70,7 +64,6 @@ export function kinesisService(backend: KinesisBackend): ServiceModule {
         Kinesis.RemoveTagsFromStreamInput, at(5), (i, c) => backend.removeTagsFromStream(i, c)),
       ListTagsForStream: wireOperation<ListTagsForStreamInput>(Kinesis.ListTagsForStreamInput, at(5), (i, c) => backend.listTagsForStream(i, c)),
       PutRecord: wireOperation<PutRecordInput>(Kinesis.PutRecordInput, { resourceOf: streamNameOf }, (i, c) => backend.putRecord(i, c)),
-      PutRecords: wireOperation<PutRecordsInput>(Kinesis.PutRecordsInput, { resourceOf: streamNameOf }, (i, c) => backend.putRecords(i, c)),
       GetShardIterator: wireOperation<GetShardIteratorInput>(
         Kinesis.GetShardIteratorInput, { resourceOf: streamNameOf }, (i, c) => backend.getShardIterator(i, c)),
       GetRecords: wireOperation<GetRecordsInput>(Kinesis.GetRecordsInput, { resourceOf: iteratorStreamOf }, (i, c) => backend.getRecords(i, c)),

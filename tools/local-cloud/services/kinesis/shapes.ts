@@ -132,8 +132,6 @@ export const KINESIS_STREAMS: StreamKind<DataStreamDelays> = {
 };
 /** Shards of an on-demand stream. */
 export const ON_DEMAND_SHARDS = 4;
-/** The largest hash key, 2^128 - 1. */
-export const MAX_HASH_KEY = BigInt(2) ** BigInt(128) - BigInt(1);
 
 /** Input shapes of the Kinesis operations, restating the constraints of the Kinesis service model. */
 export const Kinesis = (() => {
@@ -149,24 +147,7 @@ export const Kinesis = (() => {
   const PartitionKey = s.string({ min: 1, max: 256 });
   const SequenceNumber = s.string({ pattern: '0|([1-9]\\d{0,128})' });
   return {
-    CreateStreamInput: s.structure(
-      {
-        StreamName,
-        ShardCount: s.integer({ min: 1 }),
-        StreamModeDetails: s.structure({ StreamMode: s.enumOf(Object.keys(STREAM_MODES)) }, ['StreamMode']),
-        Tags: TagMap,
-        WarmThroughputMiBps: s.integer({ min: 0 }),
-        MaxRecordSizeInKiB: s.integer({ min: 1024, max: 10240 }),
-      },
-      ['StreamName'],
-    ),
     DescribeStreamSummaryInput: s.structure(stream),
-    DescribeStreamInput: s.structure({
-      ...stream,
-      Limit: s.integer({ min: 1, max: 10000 }),
-      ExclusiveStartShardId: s.string({ min: 1, max: 128, pattern: '[a-zA-Z0-9_.-]+' }),
-    }),
-    DeleteStreamInput: s.structure({ ...stream, EnforceConsumerDeletion: s.boolean() }),
     StreamEncryptionInput: s.structure({ ...stream, EncryptionType: EncryptionTypeShape, KeyId }, ['EncryptionType', 'KeyId']),
     AddTagsToStreamInput: s.structure({ ...stream, Tags: TagMap }, ['Tags']),
     RemoveTagsFromStreamInput: s.structure({ ...stream, TagKeys: s.list(TagKey, { min: 1, max: 50 }) }, ['TagKeys']),
@@ -174,10 +155,6 @@ export const Kinesis = (() => {
     PutRecordInput: s.structure(
       { ...stream, Data: Data, PartitionKey, ExplicitHashKey: s.string({ pattern: '0|([1-9]\\d{0,38})' }), SequenceNumberForOrdering: SequenceNumber },
       ['Data', 'PartitionKey'],
-    ),
-    PutRecordsInput: s.structure(
-      { ...stream, Records: s.list(s.structure({ Data: Data, PartitionKey, ExplicitHashKey: s.string({ pattern: '0|([1-9]\\d{0,38})' }) }, ['Data', 'PartitionKey']), { min: 1, max: 500 }) },
-      ['Records'],
     ),
     GetShardIteratorInput: s.structure(
       {
@@ -207,13 +184,6 @@ export interface StreamReference {
   StreamName?: string;
   StreamARN?: string;
 }
-/** The members of `CreateStreamInput` the local cloud reads. */
-export interface CreateStreamInput extends JsonObject {
-  StreamName: string;
-  ShardCount?: number;
-  StreamModeDetails?: { StreamMode: StreamMode };
-  Tags?: Record<string, string>;
-}
 /** `AddTagsToStreamInput`. */
 export interface AddTagsToStreamInput extends StreamReference {
   Tags: Record<string, string>;
@@ -227,11 +197,6 @@ export interface ListTagsForStreamInput extends StreamReference {
   ExclusiveStartTagKey?: string;
   Limit?: number;
 }
-/** `DescribeStreamInput`. */
-export interface DescribeStreamInput extends StreamReference {
-  Limit?: number;
-  ExclusiveStartShardId?: string;
-}
 /** `StartStreamEncryptionInput` and `StopStreamEncryptionInput`. */
 export interface StreamEncryptionInput extends StreamReference {
   EncryptionType: EncryptionType;
@@ -243,16 +208,10 @@ export interface PutRecordInput extends StreamReference {
   Data: string;
   PartitionKey: string;
 }
-/** `PutRecordsInput`. */
-export interface PutRecordsInput extends StreamReference {
-  Records: Array<{ Data: string; PartitionKey: string }>;
-}
 /** `GetShardIteratorInput`. */
 export interface GetShardIteratorInput extends StreamReference {
   ShardId: string;
   ShardIteratorType: 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER' | 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
-  StartingSequenceNumber?: string;
-  Timestamp?: number;
 }
 /** `GetRecordsInput`. */
 export interface GetRecordsInput {

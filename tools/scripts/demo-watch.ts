@@ -1,12 +1,12 @@
 /**
- * Watching streams change, for progress output: polls the control API and reports each change of
- * a delivery stream's status, encryption status or key (or a data stream's status, encryption type
- * or key), as it happens.
+ * The demo's progress output: polls the local cloud's control API and reports each change of a
+ * delivery stream's status, encryption status or key (or a data stream's status, encryption type
+ * or key), as it happens. An observer of the local cloud, not part of it.
  *
  * @module
  */
 
-import type { LocalCloudControl } from '../control';
+import type { LocalCloudControl } from '../local-cloud/control';
 
 /** A stream's state, as far as progress output cares. */
 export interface StreamView {
