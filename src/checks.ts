@@ -4,9 +4,10 @@ import { Construct, IConstruct } from 'constructs';
 import { DataStreamEncryption } from './data-stream-encryption';
 import { DeliveryStreamEncryption } from './delivery-stream-encryption';
 import { DataStreamKeyType, DeliveryStreamKeyType } from './key-type';
+import { isAcknowledged } from './private/acknowledgement';
 import { validationError } from './private/cdk-compat';
 import { KINESIS_MANAGED_KEY_ID } from './private/contract';
-import { isAcknowledged, UnencryptedStream, unencryptedStreamAt } from './private/findings';
+import { UnencryptedStream, unencryptedStreamAt } from './private/findings';
 
 /**
  * One check of `StreamEncryptionChecks` (and one kind of fix of

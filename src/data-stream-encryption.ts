@@ -15,7 +15,7 @@ import {
   KINESIS_MANAGED_KEY_ID,
 } from './private/contract';
 import { addEncryptionResource, noCreatedKey, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
-import { addKeyHealth } from './private/key-health';
+import { addKeyHealth } from './private/key-health-alarms';
 import { dataStreamGuardPermissions, dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
 import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
 import { StreamEncryptionProvider } from './private/provider';

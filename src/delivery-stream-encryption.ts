@@ -17,7 +17,7 @@ import {
 import { addEncryptionResource, noCreatedKey, sharedProperties, streamKey } from './private/encryption-resource';
 import { EncryptedDeliveryStream, withProducerKeyGrant } from './private/firehose-handle';
 import { deliveryStreamGuardPermissions, deliveryStreamPermissions } from './private/firehose-permissions';
-import { addKeyHealth, DEFAULT_ALARM_PERIOD, FIREHOSE_NAMESPACE, FIREHOSE_STREAM_DIMENSION } from './private/key-health';
+import { addKeyHealth, DEFAULT_ALARM_PERIOD, FIREHOSE_NAMESPACE, FIREHOSE_STREAM_DIMENSION } from './private/key-health-alarms';
 import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
 import { StreamEncryptionProvider } from './private/provider';
 import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';

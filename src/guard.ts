@@ -14,7 +14,7 @@ import {
   MAX_REPAIRS_PER_STREAM_PER_DAY,
   RepairInput,
 } from './private/contract';
-import type { GuardTarget } from './private/guard-targets';
+import { GuardTarget, guardTargetsOf } from './private/guard-targets';
 import { addHandlerLogs } from './private/handler-logs';
 import { handlerRuntime, NAG_SUPPRESSIONS, runtimeNagRules, suppressInapplicableNagRules } from './private/nag';
 import { PolicyBudget } from './private/policy-budget';
@@ -139,6 +139,26 @@ export class StreamEncryptionGuard extends Construct {
     return Stack.of(scope).node.children.find((c): c is StreamEncryptionGuard => c instanceof StreamEncryptionGuard);
   }
 
+  /**
+   * Record a stream encryption of the stack (for a guard of the whole stack
+   * made later), and put it under the stack's guard: the one `repair: true`
+   * makes or finds, or a guard of the whole stack made before, unless
+   * `repair` is `false`.
+   *
+   * @internal
+   */
+  public static _register(target: GuardTarget): void {
+    guardTargetsOf(target.scope).push(target);
+    if (target.repair === true) {
+      StreamEncryptionGuard.of(target.scope)._guard(target);
+      return;
+    }
+    const guard = StreamEncryptionGuard._find(target.scope);
+    if (guard?.guardsWholeStack && target.repair !== false) {
+      guard._guard(target);
+    }
+  }
+
   /** Set while `of` makes a stack's default guard. */
   private static makingStackDefault = false;
 
@@ -229,7 +249,7 @@ export class StreamEncryptionGuard extends Construct {
     ]);
 
     if (this.guardsWholeStack) {
-      for (const target of StreamEncryptionProvider.find(this)?.guardTargets ?? []) {
+      for (const target of guardTargetsOf(this)) {
         if (target.repair !== false) {
           this._guard(target);
         }

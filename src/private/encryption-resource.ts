@@ -10,9 +10,9 @@ import { Annotations, CustomResource, Duration, IResource, RemovalPolicy, Stack,
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { StreamEncryptionGuard } from '../guard';
 import { validationError } from './cdk-compat';
 import type { StreamKind } from './contract';
-import { registerGuardTarget } from './guard-targets';
 import { accountKeyPolicy } from './key-policy';
 import { HandlerPermission, PolicyConditions } from './policy-budget';
 import { HandlerLogOptions, StreamEncryptionProvider } from './provider';
@@ -205,7 +205,7 @@ export function addEncryptionResource(scope: Construct, options: EncryptionResou
   if (options.key) {
     resource.node.addDependency(...cfnResourcesOf(options.key, KMS_KEY_TYPE));
   }
-  registerGuardTarget({
+  StreamEncryptionGuard._register({
     ...options.guard,
     scope,
     resource,

@@ -14,7 +14,7 @@ import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Ch
 import { newStack, resourcesOf, snapshotOf } from './util';
 import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
 import { ALERT_TOPIC_ID } from '../../src/private/alert-topic';
-import { keyEventsPattern } from '../../src/private/key-health';
+import { keyEventsPattern } from '../../src/private/key-health-alarms';
 import { PROVIDER_ID } from '../../src/private/provider';
 import { matchesPattern } from '../event-pattern';
 

@@ -12,8 +12,8 @@ import { Construct } from 'constructs';
 import { Kind, KINDS, newStack } from './util';
 import { StreamEncryptionGuard } from '../../src';
 import { CDK_FEATURES, validationError } from '../../src/private/cdk-compat';
+import { TWO_STACKS_ACK } from '../../src/private/encrypted-streams';
 import { SAME_STACK_STREAM } from '../../src/private/encryption-resource';
-import { TWO_STACKS_ACK } from '../../src/private/provider';
 
 /** The error `make` throws. */
 function thrownBy(make: () => unknown): Error {
