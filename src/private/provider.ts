@@ -24,8 +24,9 @@ import { HandlerPermission, PolicyBudget } from './policy-budget';
 export const HANDLER_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'stream-encryption-handler');
 
 /**
- * What one construct asks of the handler's log group; `undefined` leaves
- * the choice to the other constructs of the stack, or the library's default.
+ * What one `StreamEncryptionHandler.configure` call asks of the handler's log
+ * group; `undefined` leaves the choice to the other calls, or the library's
+ * default.
  */
 export interface HandlerLogOptions {
   /** How long the log group keeps its events. */
@@ -73,14 +74,8 @@ export function tagKeysOnly(key: string) {
  * no stream changes.
  */
 export class StreamEncryptionProvider extends Construct {
-  /** The provider of `scope`'s stack, if it has one yet. */
-  public static find(scope: Construct): StreamEncryptionProvider | undefined {
-    const existing = Stack.of(scope).node.tryFindChild(PROVIDER_ID);
-    return existing instanceof StreamEncryptionProvider ? existing : undefined;
-  }
-
   /** The provider of `scope`'s stack, created on first use. */
-  public static of(scope: Construct): StreamEncryptionProvider {
+  public static of(scope: IConstruct): StreamEncryptionProvider {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(PROVIDER_ID);
     if (existing instanceof StreamEncryptionProvider) {
@@ -183,10 +178,10 @@ export class StreamEncryptionProvider extends Construct {
   }
 
   /**
-   * Apply what the construct at `requester` asks of the handler's log group.
-   * The log group is the stack's one handler's, so every construct of the
-   * stack that sets an option must set it to the same value; a conflicting
-   * value is refused, naming both constructs.
+   * Apply the handler settings `StreamEncryptionHandler.configure` was given
+   * for `requesterScope`. The log group is the stack's one handler's, so
+   * every call for the stack that sets an option must set it to the same
+   * value; a conflicting value is refused, naming both scopes.
    */
   public configureLogs(options: HandlerLogOptions, requesterScope: IConstruct): void {
     const { logRetention, logRemovalPolicy } = options;
@@ -203,7 +198,7 @@ export class StreamEncryptionProvider extends Construct {
       if (logRetention === logs.RetentionDays.INFINITE) {
         Annotations.of(this.logGroup).addWarningV2(
           'cdk-stream-encryption:handlerLogGroupWithoutRetention',
-          `logRetention RetentionDays.INFINITE (set by ${requester}) leaves the handler's log group without a retention period, which the cdk-nag NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs report (CloudWatchLogGroupRetentionPeriod); to keep the logs for long and the packs clean, give a retention instead, e.g. logs.RetentionDays.TEN_YEARS.`,
+          `logRetention RetentionDays.INFINITE (set for ${requester}) leaves the handler's log group without a retention period, which the cdk-nag NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs report (CloudWatchLogGroupRetentionPeriod); to keep the logs for long and the packs clean, give a retention instead, e.g. logs.RetentionDays.TEN_YEARS.`,
         );
       }
     }
@@ -224,7 +219,7 @@ export class StreamEncryptionProvider extends Construct {
     if (earlier.value !== value) {
       throw validationError(
         requesterScope,
-        `${requester}: ${prop} is ${describeLogOption(prop, value)}, but ${earlier.by} set ${prop} ${describeLogOption(prop, earlier.value)}, and both configure the one handler log group of stack ${Stack.of(this).stackName}; give every construct of the stack the same ${prop}, or set it on one of them only.`,
+        `${requester}: StreamEncryptionHandler.configure sets ${prop} ${describeLogOption(prop, value)}, but a call for ${earlier.by} set it ${describeLogOption(prop, earlier.value)}, and both configure the one handler log group of stack ${Stack.of(this).stackName}; call StreamEncryptionHandler.configure once per stack, or give every call the same ${prop}.`,
       );
     }
     return false;
