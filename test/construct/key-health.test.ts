@@ -12,9 +12,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { newStack, resourcesOf, snapshotOf } from './util';
-import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 import { ALERT_TOPIC_ID } from '../../src/private/alert-topic';
-import { keyEventsPattern } from '../../src/private/key-health';
+import { keyEventsPattern } from '../../src/private/key-health-alarms';
 import { PROVIDER_ID } from '../../src/private/provider';
 import type { JsonObject } from '../../tools/local-cloud/json';
 import { matchesPattern } from '../../tools/local-cloud/services/events';
@@ -55,12 +55,10 @@ describe('metric methods', () => {
     expect(metric.period.toSeconds()).toBe(300);
   });
 
-  test('options override the defaults; metric() names any Firehose metric of the stream', () => {
+  test('options override the defaults', () => {
     const sse = ordersEncryption(newStack());
     const metric = sse.metricKmsKeyDisabled({ period: Duration.minutes(1), statistic: 'Maximum', label: 'disabled' });
     expect([metric.period.toSeconds(), metric.statistic, metric.label]).toEqual([60, 'Maximum', 'disabled']);
-    const incoming = sse.metric('IncomingRecords');
-    expect([incoming.namespace, incoming.metricName, incoming.dimensions]).toEqual(['AWS/Firehose', 'IncomingRecords', { DeliveryStreamName: 'orders' }]);
   });
 
   test('a stream defined in the app is named by its reference', () => {
@@ -323,7 +321,7 @@ describe('addKeyHealthAlarms on a delivery stream', () => {
 
   test('with AWS_OWNED_CMK: the alarms, but no key events rule (nobody in the account can disable a key AWS owns)', () => {
     const stack = newStack();
-    const health = ordersEncryption(stack, { keyType: DeliveryStreamKeyType.AWS_OWNED_CMK }).addKeyHealthAlarms();
+    const health = ordersEncryption(stack, { encryption: firehose.StreamEncryption.awsOwnedKey() }).addKeyHealthAlarms();
     expect(health.alarms).toHaveLength(4);
     expect(health.keyEventsRule).toBeUndefined();
     Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);
@@ -331,7 +329,7 @@ describe('addKeyHealthAlarms on a delivery stream', () => {
 
   test('a given key is watched by its ARN and key id', () => {
     const stack = newStack();
-    ordersEncryption(stack, { encryptionKey: kms.Key.fromKeyArn(stack, 'Given', KEY_ARN) }).addKeyHealthAlarms();
+    ordersEncryption(stack, { encryption: firehose.StreamEncryption.customerManagedKey(kms.Key.fromKeyArn(stack, 'Given', KEY_ARN)) }).addKeyHealthAlarms();
     Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { detail: Match.objectLike({ $or: [{ resources: { ARN: [KEY_ARN] } }, { requestParameters: { keyId: [KEY_ARN, KEY_ID] } }] }) },
     });
@@ -379,7 +377,7 @@ describe('addKeyHealthAlarms on a data stream', () => {
 
   test('KINESIS_MANAGED: nothing to watch, and a warning with an id says so', () => {
     const stack = newStack();
-    const health = new DataStreamEncryption(stack, 'EventsSse', { stream: events(stack), keyType: DataStreamKeyType.KINESIS_MANAGED }).addKeyHealthAlarms();
+    const health = new DataStreamEncryption(stack, 'EventsSse', { stream: events(stack), encryption: kinesis.StreamEncryption.MANAGED }).addKeyHealthAlarms();
     expect([health.alarms, health.keyEventsRule]).toEqual([[], undefined]);
     Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);
     Annotations.fromStack(stack).hasWarning('/TestStack/EventsSse', Match.stringLikeRegexp('keyHealthNothingToWatch'));
@@ -473,7 +471,7 @@ describe('cdk-nag', () => {
       const stack = new Stack(app, 'Health', { env: { account: '123456789012', region: 'eu-west-1' } });
       const stream = (id: string, name: string) => firehose.DeliveryStream.fromDeliveryStreamName(stack, id, name);
       new DeliveryStreamEncryption(stack, 'Cmk', { deliveryStream: stream('A', 'a') }).addKeyHealthAlarms();
-      new DeliveryStreamEncryption(stack, 'Owned', { deliveryStream: stream('B', 'b'), keyType: DeliveryStreamKeyType.AWS_OWNED_CMK }).addKeyHealthAlarms();
+      new DeliveryStreamEncryption(stack, 'Owned', { deliveryStream: stream('B', 'b'), encryption: firehose.StreamEncryption.awsOwnedKey() }).addKeyHealthAlarms();
       new DataStreamEncryption(stack, 'Data', { stream: kinesis.Stream.fromStreamArn(stack, 'C', 'arn:aws:kinesis:eu-west-1:123456789012:stream/c') }).addKeyHealthAlarms();
       new sns.Topic(stack, 'Bare'); // not the library's: unencrypted, no TLS-only policy
       for (const checks of [new AwsSolutionsChecks(), new NIST80053R5Checks(), new HIPAASecurityChecks(), new PCIDSS321Checks()]) {

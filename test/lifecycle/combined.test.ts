@@ -69,7 +69,7 @@ test('a guard, the fixes, and encryptions under and beside imported streams of b
   for (const name of ['combined-k-fixed', 'combined-k-beside']) h.cloud.control.createDataStream({ name });
 
   const stack = h.cfn.stack(synthStack('Combined', (s) => {
-    new StreamEncryptionGuard(s, 'Guard');
+    StreamEncryptionGuard.configure(s);
     // Found and encrypted by the fixes, each under its import.
     firehose.DeliveryStream.fromDeliveryStreamName(s, 'Fixed', 'combined-fixed');
     kinesis.Stream.fromStreamArn(s, 'KinesisFixed', dataStreamArn('combined-k-fixed'));

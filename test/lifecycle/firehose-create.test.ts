@@ -19,7 +19,7 @@ import {
   waitFor,
   SCHEDULING_SLACK_MS,
 } from './harness';
-import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { DeliveryStreamEncryption } from '../../src';
 import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** The streams of this file, each encrypted by a construct of its own. */
@@ -41,7 +41,7 @@ beforeAll(async () => {
     for (const name of STREAMS) {
       new DeliveryStreamEncryption(s, `Sse-${name}`, {
         deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name),
-        keyType: name === 'aws-owned' ? DeliveryStreamKeyType.AWS_OWNED_CMK : undefined,
+        encryption: name === 'aws-owned' ? firehose.StreamEncryption.awsOwnedKey() : undefined,
         removalPolicy: RemovalPolicy.DESTROY,
       });
     }

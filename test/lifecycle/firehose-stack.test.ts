@@ -34,7 +34,7 @@ const FAST = { SettleSeconds: '0' };
 function encrypt(s: Stack, id: string, name: string, options: { key?: kms.IKey; removalPolicy?: RemovalPolicy } = {}): DeliveryStreamEncryption {
   return new DeliveryStreamEncryption(s, id, {
     deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `${id}Stream`, name),
-    encryptionKey: options.key,
+    encryption: firehose.StreamEncryption.customerManagedKey(options.key),
     removalPolicy: options.removalPolicy,
   });
 }

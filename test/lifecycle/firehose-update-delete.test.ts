@@ -7,7 +7,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { callsOn, encryptionAtAnswer, encryptionNow, resourceFor } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, startHarness, synthStack, UNTHROTTLED, SCHEDULING_SLACK_MS } from './harness';
-import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { DeliveryStreamEncryption } from '../../src';
 import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
 
 const STREAMS = [
@@ -26,7 +26,7 @@ beforeAll(async () => {
     for (const name of STREAMS) {
       new DeliveryStreamEncryption(s, `Sse-${name}`, {
         deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name),
-        keyType: name === 'switch' ? DeliveryStreamKeyType.AWS_OWNED_CMK : undefined,
+        encryption: name === 'switch' ? firehose.StreamEncryption.awsOwnedKey() : undefined,
         removalPolicy: RemovalPolicy.DESTROY,
       });
     }

@@ -49,7 +49,7 @@ function deployable(stackName: string, name: string): string {
   return synthStack(stackName, (s: Stack) => {
     const sse = new DeliveryStreamEncryption(s, 'Sse', {
       deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name),
-      encryptionKey: new kms.Key(s, 'StreamKey', { removalPolicy: RemovalPolicy.RETAIN }),
+      encryption: firehose.StreamEncryption.customerManagedKey(new kms.Key(s, 'StreamKey', { removalPolicy: RemovalPolicy.RETAIN })),
     });
     sse.addKeyHealthAlarms();
   });

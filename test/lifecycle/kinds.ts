@@ -74,7 +74,7 @@ export const FIREHOSE: StreamKindAdapter = {
   ],
   encrypt: (s, id, name, options = {}) => new DeliveryStreamEncryption(s, id, {
     deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `${id}Stream`, name),
-    encryptionKey: options.key,
+    encryption: firehose.StreamEncryption.customerManagedKey(options.key),
     removalPolicy: options.removalPolicy,
   }),
   createStream: (cloud, name, callsUsed) => cloud.control.createStream({ name, encryptionCallsInWindow: callsUsed }),

@@ -26,7 +26,7 @@ import {
   kinesisCallsOn,
   SLACK_MS,
 } from './kinesis-harness';
-import { DataStreamEncryption, DataStreamKeyType } from '../../src';
+import { DataStreamEncryption } from '../../src';
 import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** The data streams of this file, each encrypted by a construct of its own. */
@@ -48,7 +48,7 @@ beforeAll(async () => {
     for (const name of STREAMS) {
       new DataStreamEncryption(s, `Sse-${name}`, {
         stream: kinesis.Stream.fromStreamArn(s, `Stream-${name}`, dataStreamArn(name)),
-        keyType: name === 'k-managed' ? DataStreamKeyType.KINESIS_MANAGED : undefined,
+        encryption: name === 'k-managed' ? kinesis.StreamEncryption.MANAGED : undefined,
       });
     }
   });

@@ -26,7 +26,7 @@ beforeAll(async () => {
     for (const name of names) {
       new DeliveryStreamEncryption(s, `Sse-${name}`, {
         deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name),
-        encryptionKey: key,
+        encryption: firehose.StreamEncryption.customerManagedKey(key),
       });
     }
   });

@@ -124,7 +124,7 @@ function buildLibrary(stack: Stack, options: BenchStackOptions): void {
     const encryptionKey = options.sharedKey || (options.keyGeneration ?? 1) > 1 ? keyOf(i) : undefined;
     new DeliveryStreamEncryption(stack, `Sse${i}`, {
       deliveryStream: stream,
-      encryptionKey,
+      encryption: firehose.StreamEncryption.customerManagedKey(encryptionKey),
       timeout: Duration.minutes(options.timeoutMinutes ?? 10),
       settleTime: options.settleSeconds === undefined ? undefined : Duration.seconds(options.settleSeconds),
     });

@@ -106,10 +106,10 @@ const APPS: App[] = [
   // ClicksSse, Scratch through StreamEncryptionFixes); Audit holds only what the fixes add.
   {
     name: 'js',
-    libraryPaths: [...PER_STACK, 'Guard', 'OrdersSse', 'EventsSse', 'ClicksSse', 'Clicks', 'Audit', 'Scratch'].map((id) => `/MatrixJsStreams/${id}`),
+    libraryPaths: [...PER_STACK, 'CdkStreamEncryptionGuard', 'OrdersSse', 'EventsSse', 'ClicksSse', 'Clicks', 'Audit', 'Scratch'].map((id) => `/MatrixJsStreams/${id}`),
   },
   // Scratch holds only what the fixes add.
-  { name: 'ts', libraryPaths: [...PER_STACK, 'Guard', 'ClicksSse', 'AuditSse', 'Scratch'].map((id) => `/MatrixTsStreams/${id}`) },
+  { name: 'ts', libraryPaths: [...PER_STACK, 'CdkStreamEncryptionGuard', 'ClicksSse', 'AuditSse', 'Scratch'].map((id) => `/MatrixTsStreams/${id}`) },
 ];
 /** The CloudFormation validation that aws-cdk-lib runs on every template (`@aws-cdk/core:validateAgainstDefaultRules`). */
 const CFN_VALIDATE_PLUGIN = 'CloudFormation Validate';

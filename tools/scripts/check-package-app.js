@@ -9,7 +9,7 @@ const cdk = require('aws-cdk-lib');
 const { Template } = require('aws-cdk-lib/assertions');
 const firehose = require('aws-cdk-lib/aws-kinesisfirehose');
 const iam = require('aws-cdk-lib/aws-iam');
-const { DeliveryStreamEncryption, DeliveryStreamKeyType } = require('cdk-stream-encryption');
+const { DeliveryStreamEncryption } = require('cdk-stream-encryption');
 
 const outdir = path.join(__dirname, 'cdk.out');
 const app = new cdk.App({ outdir });
@@ -21,9 +21,9 @@ const orders = new DeliveryStreamEncryption(stack, 'OrdersSse', {
 });
 new DeliveryStreamEncryption(stack, 'ClicksSse', {
   deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Clicks', 'clicks'),
-  keyType: DeliveryStreamKeyType.AWS_OWNED_CMK,
+  encryption: firehose.StreamEncryption.awsOwnedKey(),
 });
-orders.grantPutRecords(new iam.Role(stack, 'Producer', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
+orders.encryptedDeliveryStream.grantPutRecords(new iam.Role(stack, 'Producer', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
 
 const assembly = app.synth();
 const template = Template.fromStack(stack);

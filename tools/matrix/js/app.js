@@ -5,7 +5,8 @@
 // generation wants them. `../ts/app.ts` is its TypeScript twin.
 //
 // - `MatrixJsKeys` owns a key; `MatrixJsStreams`, under a stack-wide
-//   `StreamEncryptionGuard`, encrypts an imported delivery stream with that
+//   `StreamEncryptionGuard` and with the handler's log retention set for the
+//   stack, encrypts an imported delivery stream with that
 //   given key and an imported data stream with a key the construct creates
 //   (both with key health alarms), and a delivery stream defined here (its
 //   cdk-nag encryption rule acknowledged by the library).
@@ -22,6 +23,7 @@ const cdk = require('aws-cdk-lib');
 const firehose = require('aws-cdk-lib/aws-kinesisfirehose');
 const kinesis = require('aws-cdk-lib/aws-kinesis');
 const kms = require('aws-cdk-lib/aws-kms');
+const logs = require('aws-cdk-lib/aws-logs');
 const iam = require('aws-cdk-lib/aws-iam');
 const s3 = require('aws-cdk-lib/aws-s3');
 const nag = require('cdk-nag');
@@ -32,6 +34,7 @@ const {
   StreamEncryptionChecks,
   StreamEncryptionFixes,
   StreamEncryptionGuard,
+  StreamEncryptionHandler,
 } = require('cdk-stream-encryption');
 
 const app = new cdk.App();
@@ -44,10 +47,11 @@ if (process.env.MATRIX_INVALID_RESOURCE === '1') {
 }
 
 const stack = new cdk.Stack(app, 'MatrixJsStreams', { env });
-new StreamEncryptionGuard(stack, 'Guard', { maxRepairsPerStreamPerDay: 3 });
+StreamEncryptionHandler.configure(stack, { logRetention: logs.RetentionDays.TWO_YEARS });
+StreamEncryptionGuard.configure(stack, { maxRepairsPerStreamPerDay: 3 });
 const orders = new DeliveryStreamEncryption(stack, 'OrdersSse', {
   deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders'),
-  encryptionKey: ordersKey,
+  encryption: firehose.StreamEncryption.customerManagedKey(ordersKey),
 });
 const events = new DataStreamEncryption(stack, 'EventsSse', {
   stream: kinesis.Stream.fromStreamArn(stack, 'Events', 'arn:aws:kinesis:us-east-1:123456789012:stream/events'),

@@ -8,8 +8,9 @@
 //
 // - `MatrixTsKeys` owns a key; `MatrixTsStreams` encrypts an imported
 //   delivery stream with a key the construct creates and an imported data
-//   stream with that given key, under a stack-wide `StreamEncryptionGuard`,
-//   with key health alarms on both.
+//   stream with that given key, under a stack-wide `StreamEncryptionGuard`
+//   and the handler's log retention set for the stack, with key health
+//   alarms on both.
 // - `StreamEncryptionFixes` encrypts a second imported data stream that the
 //   app leaves unencrypted, and `StreamEncryptionChecks` (level error) runs
 //   after it; then the four cdk-nag packs.
@@ -19,6 +20,7 @@ import { App, AspectPriority, Aspects, Stack, StackProps } from 'aws-cdk-lib';
 import { Stream } from 'aws-cdk-lib/aws-kinesis';
 import { DeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   DataStreamEncryption,
   DeliveryStreamEncryption,
@@ -26,6 +28,7 @@ import {
   StreamEncryptionChecks,
   StreamEncryptionFixes,
   StreamEncryptionGuard,
+  StreamEncryptionHandler,
 } from 'cdk-stream-encryption';
 import { Construct } from 'constructs';
 import { addNagPacks, stripSuppressions } from './nag';
@@ -51,8 +54,9 @@ interface StreamsStackProps extends StackProps {
 class StreamsStack extends Stack {
   constructor(scope: Construct, id: string, props: StreamsStackProps) {
     super(scope, id, props);
-    // Every stream encryption of the stack is guarded against drift.
-    new StreamEncryptionGuard(this, 'Guard', { maxRepairsPerStreamPerDay: 3 });
+    // The stack's settings: the handler's log retention, and every stream encryption guarded against drift.
+    StreamEncryptionHandler.configure(this, { logRetention: RetentionDays.TWO_YEARS });
+    StreamEncryptionGuard.configure(this, { maxRepairsPerStreamPerDay: 3 });
     const clicks = new DeliveryStreamEncryption(this, 'ClicksSse', {
       deliveryStream: DeliveryStream.fromDeliveryStreamName(this, 'Clicks', 'clicks'),
     });
