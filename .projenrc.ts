@@ -313,6 +313,8 @@ for (const task of [integSnapshot, checkExample, checkRosetta, checkBindings, ch
 project.testTask.exec('ts-node -T tools/scripts/check-matrix.ts --default-columns floor,newest', { name: 'check:matrix' });
 
 project.gitignore.exclude('/.jsii.tabl.json', '/test/cdk-integ.out.*');
+// Integ snapshots keep their templates; the asset bundles in them are build output, as in cdk-ecr-deployment.
+project.gitignore.exclude('/test/*.snapshot/asset.*');
 project.gitattributes.addAttributes('/test/integ.*.snapshot/**', 'linguist-generated');
 
 // `npm run bench`: this library beside two alternatives built from aws-cdk-lib (a Provider with
