@@ -55,7 +55,7 @@ describe.each([
     const { status, output } = checkJs(column, '--strip-suppressions');
     expect(status).not.toBe(0);
     expect(output).toMatch(/\[\/MatrixJsStreams\/CdkStreamEncryptionProvider\/Handler\/Resource\] NIST\.800\.53\.R5-LambdaDLQ\b/);
-    expect(output).toMatch(/\[\/MatrixJsStreams\/Guard\/Function\/Resource\] NIST\.800\.53\.R5-LambdaConcurrency\b/);
+    expect(output).toMatch(/\[\/MatrixJsStreams\/CdkStreamEncryptionGuard\/Function\/Resource\] NIST\.800\.53\.R5-LambdaConcurrency\b/);
     expect(output).toMatch(/\bAwsSolutions-IAM5\b/);
     // the acknowledgement of the encryption rule on a stream defined in the app that the library encrypts
     expect(output).toMatch(/\[\/MatrixJsStreams\/Clicks\/Resource\] AwsSolutions-KDF1\b/);
