@@ -1,7 +1,9 @@
 import { Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { KeyHealthAlarms, KeyHealthAlarmsOptions } from './key-health';
 import { validationError } from './private/cdk-compat';
 import {
   DELIVERY_STREAM_ATTRIBUTES,
@@ -97,6 +99,13 @@ export class DeliveryStreamEncryption extends StreamEncryptionBase {
   public readonly encryptedDeliveryStream: firehose.IDeliveryStream;
 
   /**
+   * The handler's log group: one per stack, shared by every stream
+   * encryption of the stack (see `StreamEncryptionHandler`). Every `FAILED`
+   * reason the handler gives names it.
+   */
+  public declare readonly handlerLogGroup: logs.ILogGroup;
+
+  /**
    * The stream's encryption status once the deployment of this construct
    * succeeded: `ENABLED`.
    *
@@ -177,6 +186,39 @@ export class DeliveryStreamEncryption extends StreamEncryptionBase {
       deliveryStreamName: this.resource.getAttString(DELIVERY_STREAM_ATTRIBUTES.DeliveryStreamName),
       key: this.encryptionKey,
     });
+  }
+
+  /**
+   * Adds what tells when the stream's key stops working, to an SNS topic:
+   *
+   * - for a delivery stream, one CloudWatch alarm per Firehose KMS error
+   *   metric (`KMSKeyAccessDenied`, `KMSKeyDisabled`, `KMSKeyInvalidState`,
+   *   `KMSKeyNotFound`): ALARM when a period counts one error or more, OK
+   *   after a period without any (missing data is not breaching), notifying
+   *   the topic both ways. Firehose refuses records it cannot encrypt and
+   *   keeps buffered records it cannot decrypt for up to 24 hours, then
+   *   drops them. Kinesis Data Streams publishes no KMS error metric, so a
+   *   data stream gets no alarm (`alarms` is empty).
+   * - with a customer managed key, an EventBridge rule on the CloudTrail
+   *   management events `DisableKey` and `ScheduleKeyDeletion` of that key
+   *   (successful calls by anyone): it fires at the call, before any record
+   *   fails. EventBridge receives these events only where a CloudTrail trail
+   *   with logging enabled records the account's management events in the
+   *   stack's region. With a key AWS owns or manages there is no rule
+   *   (nobody in the account can disable it or schedule its deletion); a
+   *   data stream with `StreamEncryption.MANAGED` thus has nothing to
+   *   watch, and the construct warns.
+   *
+   * Opt-in, as a method rather than a prop, like the alarms of aws-cdk-lib
+   * L2s (`metric.createAlarm`): each alarm costs a CloudWatch alarm fee.
+   * Call it once per construct.
+   *
+   * @default - the stack's encrypted alert topic, 5-minute periods
+   */
+  public override addKeyHealthAlarms(options?: KeyHealthAlarmsOptions): KeyHealthAlarms {
+    // declared here too, so that tools that resolve a member by its declaring
+    // class (jsii-rosetta) find it in the assembly: the base class is hidden
+    return super.addKeyHealthAlarms(options);
   }
 
   /**
