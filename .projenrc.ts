@@ -1,9 +1,9 @@
-import { awscdk, javascript, JsonFile } from 'projen';
+import { awscdk, Component, javascript, JsonFile } from 'projen';
 
 /** Where esbuild writes the custom-resource handler; shipped in the npm package. */
 const HANDLER_ASSET_DIR = 'assets/stream-encryption-handler';
 /** Folders of TypeScript that are not part of the jsii API but are type-checked and linted. */
-const TOOL_DIRS = ['lambda', 'local-cloud', 'example', 'scripts', 'bench'];
+const TOOL_DIRS = ['lambda', 'example', 'tools'];
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-stream-encryption',
@@ -66,6 +66,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   tsconfigDev: {
     include: TOOL_DIRS.map((d) => `../${d}/**/*.ts`),
+    // The version matrix's scratch apps are built against the packed library, in their own folders.
+    exclude: ['../tools/matrix/**'],
     compilerOptions: {},
   },
 
@@ -117,9 +119,25 @@ for (const dir of TOOL_DIRS) {
       extends: '../tsconfig.json',
       compilerOptions: { noEmit: true, rootDir: '..' },
       include: ['**/*.ts'],
+      exclude: ['matrix/**'],
     },
   });
 }
+
+// The version matrix's scratch apps are linted by nobody: they are what users write.
+project.eslint?.addIgnorePattern('tools/matrix/');
+
+// No module imports another that imports it back, directly or through others.
+// eslint-plugin-import's import/no-cycle shows the circles of value imports in
+// the editor, but skips every `import type`; the eslint task then checks all
+// imports, type imports included.
+project.eslint?.addRules({ 'import/no-cycle': ['error', { ignoreExternal: true }] });
+// Added at synthesis, after the projenrc component has rewritten the eslint task.
+new (class extends Component {
+  public preSynthesize(): void {
+    project.eslint?.eslintTask.exec('ts-node -T tools/scripts/check-import-cycles.ts');
+  }
+})(project);
 
 // The constructs peer's devDependency, added after the construct library's own
 // constructs dependency (which replaces any given in devDeps).
@@ -178,42 +196,45 @@ project.testTask.prependSpawn(typecheck);
 project.testTask.prependSpawn(bundle);
 project.testTask.spawn(apiCheck);
 
+// `npm run test:unit`: the inner loop (no local cloud, nothing installed), type-check and lint beside it.
+project.addTask('test:unit', {
+  description: 'The inner loop: typecheck and eslint beside the jest suites that need no local cloud (constructs, handler, docs, scripts); npm test stays the whole run',
+  steps: [{ spawn: bundle.name }, { exec: 'bash tools/scripts/test-unit.sh', receiveArgs: true }],
+});
+
 // The example app, synthesized, with what the library added to it.
 project.addTask('synth:example', {
   description: 'Synthesize example/ and print what cdk-stream-encryption adds to its stack',
-  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T scripts/synth-example.ts' }],
+  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T tools/scripts/synth-example.ts' }],
 });
 
-// README sections generated from the code (the troubleshooting table).
+// Documentation generated from the code (the table of docs/troubleshooting.md).
 project.addTask('docs:readme', {
-  description: 'Regenerate the README sections that come from the code',
-  exec: 'ts-node -T scripts/readme.ts',
+  description: 'Regenerate the documentation that comes from the code (the table of docs/troubleshooting.md)',
+  exec: 'ts-node -T tools/scripts/readme.ts',
 });
 
 // The README's main command: the example app deployed, rotated and deleted against the local cloud.
 project.addTask('demo', {
   description: 'Deploy, rotate and delete example/ against the local cloud with the real handler bundle',
-  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T scripts/demo.ts' }],
+  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T tools/scripts/demo.ts' }],
 });
 
 project.gitignore.exclude(`/${HANDLER_ASSET_DIR}/`, '/example/cdk.out/', '/cdk.out/', '/.tmp/');
 project.npmignore?.include(`/${HANDLER_ASSET_DIR}/index.js`);
 project.npmignore?.exclude(
   '/lambda/',
-  '/local-cloud/',
   '/example/',
-  '/scripts/',
+  '/tools/',
   '/.ci/',
   '/test-reports/',
   '/CONTRIBUTING.md',
   '/tsconfig.tools.json',
   '/.tmp/',
-  '/bench/',
-  '/matrix/',
 );
 
 // ---------------------------------------------------------------------------
-// Ecosystem checks: README snippets (jsii-rosetta), every jsii language
+// Ecosystem checks: README and docs/ snippets (jsii-rosetta), every jsii language
 // (jsii-pacmak), the published npm package, the example app with the CDK CLI,
 // and the integ tests' snapshots (integ-runner). `npm test` runs them all after
 // check:api, whose compile the jsii checks use. CONTRIBUTING.md explains them.
@@ -236,16 +257,16 @@ project.addDevDeps(
 const OFFLINE_CDK_ENV = { AWS_REGION: 'us-east-1', CDK_DISABLE_CLI_TELEMETRY: 'true' };
 
 const checkRosetta = project.addTask('check:rosetta', {
-  description: 'Compile every TypeScript snippet of README.md (whole programs) and the API docs (fixtures in rosetta/) with jsii-rosetta --strict, and check the README\'s translations as programs: Python with py_compile and its imports, classes and keywords against the jsii assemblies, Java with javac\'s parser and its imports (after compile; needs python3 and a JDK)',
-  exec: 'ts-node -T scripts/check-rosetta.ts',
+  description: 'Compile every TypeScript snippet of README.md and docs/*.md (whole programs) and the API docs (fixtures in rosetta/) with jsii-rosetta --strict, and check the translations of README.md and docs/ as programs: Python with py_compile and its imports, classes and keywords against the jsii assemblies, Java with javac\'s parser and its imports (after compile; needs python3 and a JDK)',
+  exec: 'ts-node -T tools/scripts/check-rosetta.ts',
 });
 const checkBindings = project.addTask('check:bindings', {
   description: 'Generate the Python, Java, .NET and Go bindings (code only) into dist/bindings and fail on any warning (after check:rosetta)',
-  exec: 'ts-node -T scripts/check-bindings.ts',
+  exec: 'ts-node -T tools/scripts/check-bindings.ts',
 });
 const checkPackage = project.addTask('check:package', {
   description: 'Check the npm package\'s files, install it into a throwaway CDK app with only its peers, and synthesize with plain node (after compile)',
-  exec: 'ts-node -T scripts/check-package.ts',
+  exec: 'ts-node -T tools/scripts/check-package.ts',
 });
 const checkExample = project.addTask('check:example', {
   description: 'Synthesize example/ with the CDK CLI (cdk synth), as its cdk.json says',
@@ -270,18 +291,18 @@ project.addTask('integ:deploy', {
   steps: [{ spawn: bundle.name }, { exec: `${INTEG_RUNNER} --force`, receiveArgs: true }],
 });
 
-// The version matrix (matrix/versions.json): the packed library in scratch
+// The version matrix (tools/matrix/versions.json): the packed library in scratch
 // JavaScript and TypeScript apps at each column, synthesized with the column's
 // CDK CLI and the four cdk-nag packs; `MATRIX_COLUMNS=newest` (or the script's `--columns newest`) picks columns.
 project.addTask('check:matrix', {
-  description: 'Install the packed library into the scratch apps of matrix/ at every column of matrix/versions.json (or --columns a,b), cdk synth each with the four cdk-nag packs and fail on any error on the library\'s resources (after compile)',
-  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T scripts/check-matrix.ts', receiveArgs: true }],
+  description: 'Install the packed library into the scratch apps of tools/matrix/ at every column of tools/matrix/versions.json (or --columns a,b), cdk synth each with the four cdk-nag packs and fail on any error on the library\'s resources (after compile)',
+  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T tools/scripts/check-matrix.ts', receiveArgs: true }],
 });
 
 // Whether the newest column is still the newest (asks the npm registry); not part of `npm test`.
 project.addTask('check:newest', {
-  description: 'Ask the npm registry which pins of the newest column of matrix/versions.json (and of the TypeScript app) a release has passed; exits 1 when any has',
-  exec: 'ts-node -T scripts/check-newest.ts',
+  description: 'Ask the npm registry which pins of the newest column of tools/matrix/versions.json (and of the TypeScript app) a release has passed; exits 1 when any has',
+  exec: 'ts-node -T tools/scripts/check-newest.ts',
 });
 
 for (const task of [integSnapshot, checkExample, checkRosetta, checkBindings, checkPackage]) {
@@ -289,20 +310,22 @@ for (const task of [integSnapshot, checkExample, checkRosetta, checkBindings, ch
 }
 // `npm test` runs every column: the floor (cdk-nag 2) and the newest versions (cdk-nag 3);
 // `MATRIX_COLUMNS=floor npm test` runs fewer.
-project.testTask.exec('ts-node -T scripts/check-matrix.ts --default-columns floor,newest', { name: 'check:matrix' });
+project.testTask.exec('ts-node -T tools/scripts/check-matrix.ts --default-columns floor,newest', { name: 'check:matrix' });
 
 project.gitignore.exclude('/.jsii.tabl.json', '/test/cdk-integ.out.*');
+// Integ snapshots keep their templates; the asset bundles in them are build output, as in cdk-ecr-deployment.
+project.gitignore.exclude('/test/*.snapshot/asset.*');
 project.gitattributes.addAttributes('/test/integ.*.snapshot/**', 'linguist-generated');
 
 // `npm run bench`: this library beside two alternatives built from aws-cdk-lib (a Provider with
 // isComplete, an AwsCustomResource), printed as one table; not part of `npm test`. Its results
-// depend on the machine, so bench/results.json is not committed.
+// depend on the machine, so tools/bench/results.json is not committed.
 project.addTask('bench', {
   description: 'Benchmark footprint, handler size and load, signal latency, synth scale and API calls against two aws-cdk-lib alternatives',
-  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T bench/index.ts' }],
+  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T tools/bench/index.ts' }],
 });
 // The clients the Provider framework's handler requires at load, for its load time.
 project.addDevDeps('@aws-sdk/client-lambda', '@aws-sdk/client-sfn');
-project.gitignore.exclude('/bench/results.json');
+project.gitignore.exclude('/tools/bench/results.json');
 
 project.synth();

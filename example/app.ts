@@ -72,7 +72,7 @@ export class ExampleStack extends Stack {
     const orders = firehose.DeliveryStream.fromDeliveryStreamName(this, 'Orders', 'orders');
     this.ordersEncryption = new DeliveryStreamEncryption(this, 'OrdersEncryption', {
       deliveryStream: orders,
-      encryptionKey: keyFor('Orders'),
+      encryption: firehose.StreamEncryption.customerManagedKey(keyFor('Orders')),
       timeout: Duration.minutes(10),
       repair: props.repair,
     });
@@ -80,7 +80,10 @@ export class ExampleStack extends Stack {
     // A Direct PUT stream another tool created (a stream this stack defined would use its own
     // `encryption` prop, which CloudFormation applies with no custom resource).
     const clicks = firehose.DeliveryStream.fromDeliveryStreamName(this, 'Clicks', 'clicks');
-    this.clicksEncryption = new DeliveryStreamEncryption(this, 'ClicksEncryption', { deliveryStream: clicks, encryptionKey: keyFor('Clicks') });
+    this.clicksEncryption = new DeliveryStreamEncryption(this, 'ClicksEncryption', {
+      deliveryStream: clicks,
+      encryption: firehose.StreamEncryption.customerManagedKey(keyFor('Clicks')),
+    });
 
     // A producer that writes to `orders`: granted the Firehose and KMS actions it needs, on the
     // stream as the encryption hands it back, so the grant is in force only once it is ENABLED.
@@ -102,7 +105,8 @@ export class ExampleStack extends Stack {
       const events = kinesis.Stream.fromStreamArn(this, 'Events', this.formatArn({ service: 'kinesis', resource: 'stream', resourceName: 'events' }));
       this.eventsEncryption = new DataStreamEncryption(this, 'EventsEncryption', { stream: events, encryptionKey: keyFor('Events', 'kinesis') });
 
-      // A consumer that reads `events`: the stream's read grant, plus kms:Decrypt on its key through Kinesis for this stream only.
+      // A consumer that reads `events`: the stream's read grant, plus kms:Decrypt on its key through Kinesis for this
+      // stream only, on the stream as the encryption hands it back.
       const consumer = new lambda.Function(this, 'EventsConsumer', {
         runtime: lambda.Runtime.NODEJS_22_X,
         handler: 'index.handler',
@@ -112,7 +116,7 @@ export class ExampleStack extends Stack {
             '};\n',
         ),
       });
-      this.eventsEncryption.grantRead(consumer);
+      this.eventsEncryption.encryptedStream.grantRead(consumer);
     }
   }
 }

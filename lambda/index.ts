@@ -26,7 +26,7 @@ import { describeError } from './core/errors';
 import { handleEvent, HandlerDependencies } from './core/handle-event';
 import { createResponseSender } from './core/response';
 import { handleRepairEvent, Publish, RepairDependencies, RepairResult } from './guard/repair';
-import { STREAM_KINDS } from './kinds';
+import { STREAM_SERVICES } from './kinds';
 
 /** Resolve after `ms` milliseconds of real time. */
 function sleep(ms: number): Promise<void> {
@@ -50,7 +50,7 @@ const REAL_CLOCK: Clock = { now: Date.now, sleep, random: Math.random };
 function productionDependencies(): HandlerDependencies {
   return {
     ...REAL_CLOCK,
-    kinds: STREAM_KINDS,
+    services: STREAM_SERVICES,
     clients: clientCache({ maxAttempts: 1 }),
     sendResponse: createResponseSender({ clock: REAL_CLOCK }),
     log: writeLine,
@@ -90,7 +90,7 @@ function snsPublisher(): Publish {
 function repairDependencies(): RepairDependencies {
   return {
     ...REAL_CLOCK,
-    kinds: STREAM_KINDS,
+    services: STREAM_SERVICES,
     clients: clientCache({ maxAttempts: 1 }),
     publish: snsPublisher(),
     log: writeLine,

@@ -1,12 +1,14 @@
 import { Annotations, IAspect, Stage } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
 import { DataStreamEncryption } from './data-stream-encryption';
 import { DeliveryStreamEncryption } from './delivery-stream-encryption';
-import { DataStreamKeyType, DeliveryStreamKeyType } from './key-type';
+import { isAcknowledged } from './private/acknowledgement';
 import { validationError } from './private/cdk-compat';
 import { KINESIS_MANAGED_KEY_ID } from './private/contract';
-import { isAcknowledged, UnencryptedStream, unencryptedStreamAt } from './private/findings';
+import { UnencryptedStream, unencryptedStreamAt } from './private/findings';
 
 /**
  * One check of `StreamEncryptionChecks` (and one kind of fix of
@@ -199,8 +201,8 @@ export interface StreamEncryptionFixesProps {
    * encryption, and the `DeliveryStreamEncryption` added for an imported
    * stream allows its handler what it needs.
    *
-   * @default - a key owned by AWS (`AWS_OWNED_CMK`): no key is created and no
-   * grant is needed
+   * @default - a key owned by AWS (`StreamEncryption.awsOwnedKey()`): no key
+   * is created and no grant is needed
    */
   readonly deliveryStreamKey?: kms.IKey;
 
@@ -213,8 +215,8 @@ export interface StreamEncryptionFixesProps {
    * `kms:GenerateDataKey` and its consumers `kms:Decrypt` on it yourself (a
    * `kinesis.Stream`'s own grants, made before the fix, do not include it).
    *
-   * @default - the key Kinesis manages (`alias/aws/kinesis`): no key is
-   * created and no grant is needed
+   * @default - the key Kinesis manages (`StreamEncryption.MANAGED`,
+   * `alias/aws/kinesis`): no key is created and no grant is needed
    */
   readonly dataStreamKey?: kms.IKey;
 }
@@ -290,8 +292,8 @@ export class StreamEncryptionFixes implements IAspect {
     switch (stream.kind) {
       case 'definedDeliveryStream':
         stream.resource.deliveryStreamEncryptionConfigurationInput = this.deliveryStreamKey
-          ? { keyType: DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK, keyArn: this.deliveryStreamKey.keyArn }
-          : { keyType: DeliveryStreamKeyType.AWS_OWNED_CMK };
+          ? { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: this.deliveryStreamKey.keyArn }
+          : { keyType: 'AWS_OWNED_CMK' };
         break;
       case 'definedDataStream':
         stream.resource.streamEncryption = { encryptionType: 'KMS', keyId: this.dataStreamKey?.keyArn ?? KINESIS_MANAGED_KEY_ID };
@@ -299,15 +301,16 @@ export class StreamEncryptionFixes implements IAspect {
       case 'importedDeliveryStream':
         encryptImported(node, check, () => new DeliveryStreamEncryption(node as Construct, FIX_ID, {
           deliveryStream: stream.stream,
-          encryptionKey: this.deliveryStreamKey,
-          keyType: this.deliveryStreamKey ? DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK : DeliveryStreamKeyType.AWS_OWNED_CMK,
+          encryption: this.deliveryStreamKey
+            ? firehose.StreamEncryption.customerManagedKey(this.deliveryStreamKey)
+            : firehose.StreamEncryption.awsOwnedKey(),
         }));
         break;
       case 'importedDataStream':
         encryptImported(node, check, () => new DataStreamEncryption(node as Construct, FIX_ID, {
           stream: stream.stream,
+          encryption: this.dataStreamKey ? kinesis.StreamEncryption.KMS : kinesis.StreamEncryption.MANAGED,
           encryptionKey: this.dataStreamKey,
-          keyType: this.dataStreamKey ? DataStreamKeyType.CUSTOMER_MANAGED : DataStreamKeyType.KINESIS_MANAGED,
         }));
         break;
     }

@@ -1,11 +1,9 @@
-import { Annotations, CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Annotations, RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { KeyHealthAlarms, KeyHealthAlarmsOptions } from './key-health';
-import { DataStreamKeyType } from './key-type';
 import { validationError } from './private/cdk-compat';
 import {
   DATA_STREAM_ATTRIBUTES,
@@ -14,21 +12,22 @@ import {
   encodeDataStreamEncryptionProperties,
   KINESIS_MANAGED_KEY_ID,
 } from './private/contract';
-import { addEncryptionResource, noCreatedKey, sharedProperties, streamKey, withKeyGrant } from './private/encryption-resource';
-import { addKeyHealth } from './private/key-health';
-import { dataStreamGuardPermissions, dataStreamPermissions, viaKinesisFor } from './private/kinesis-permissions';
-import { NAG_SUPPRESSIONS, suppressEncryptedStreamNagRules } from './private/nag';
-import { StreamEncryptionProvider } from './private/provider';
-import { cfnResourceOf, keyAliasFor, literalName, streamIdentity } from './private/stream-definition';
-import { KeyRemoval, validateSharedProps, validateStreamEnvironment, validateStreamName } from './private/validation';
+import { EncryptedDataStream } from './private/kinesis-handle';
+import { dataStreamGuardPermissions, dataStreamPermissions } from './private/kinesis-permissions';
+import { NAG_SUPPRESSIONS } from './private/nag';
+import { cfnResourceOf } from './private/stream-definition';
+import { StreamEncryptionBase } from './private/stream-encryption-base';
+import { KeyRemoval } from './private/validation';
+import { StreamEncryptionOptions } from './stream-encryption-options';
 
 /**
  * Properties of a `DataStreamEncryption`.
  */
-export interface DataStreamEncryptionProps {
+export interface DataStreamEncryptionProps extends StreamEncryptionOptions {
   /**
-   * The Kinesis data stream to encrypt: one defined in this app, or one
-   * imported with `Stream.fromStreamArn` or `Stream.fromStreamAttributes`.
+   * The Kinesis data stream to encrypt: one imported with
+   * `Stream.fromStreamArn` or `Stream.fromStreamAttributes`, or one defined
+   * in another stack of this app.
    *
    * Its own definition must not configure server-side encryption (a
    * `kinesis.Stream` defined here needs `encryption: StreamEncryption.UNENCRYPTED`,
@@ -41,137 +40,37 @@ export interface DataStreamEncryptionProps {
   readonly stream: kinesis.IStream;
 
   /**
-   * The customer managed, symmetric KMS key to encrypt the stream with.
+   * How Kinesis Data Streams encrypts the stream, in the words of a new
+   * `kinesis.Stream`'s own `encryption` prop:
    *
-   * Only with `keyType` `CUSTOMER_MANAGED`. Pass a key, not an alias: the
-   * handler's IAM permissions are scoped to the key's ARN. The key must be in
-   * the stream's region.
+   * - `StreamEncryption.KMS`: with a customer managed, symmetric key:
+   *   `encryptionKey`, or a new one (rotation on, an alias derived from the
+   *   stream name, a key policy that lets the account administer it and
+   *   delegate its use through IAM);
+   * - `StreamEncryption.MANAGED`: with the key Kinesis manages in the
+   *   stream's account and region (`alias/aws/kinesis`); no key is created,
+   *   and `encryptionKey` must not be given.
    *
-   * @default - a new key is created with `CUSTOMER_MANAGED` (symmetric,
-   * rotation enabled, an alias derived from the stream name, a key policy
-   * that lets the account administer it and delegate its use through IAM);
-   * no key with `KINESIS_MANAGED`
+   * `StreamEncryption.UNENCRYPTED` is refused at synth: to turn the stream's
+   * encryption off, remove this construct while its `removalPolicy` is
+   * `RemovalPolicy.DESTROY` (the default).
+   *
+   * @default StreamEncryption.KMS
+   */
+  readonly encryption?: kinesis.StreamEncryption;
+
+  /**
+   * The customer managed, symmetric KMS key to encrypt the stream with, as
+   * `kinesis.Stream`'s own `encryptionKey`.
+   *
+   * Only with `encryption` `StreamEncryption.KMS`. Pass a key, not an alias:
+   * the handler's IAM permissions are scoped to the key's ARN. The key must
+   * be in the stream's region.
+   *
+   * @default - a new key with `StreamEncryption.KMS`; none with
+   * `StreamEncryption.MANAGED`
    */
   readonly encryptionKey?: kms.IKey;
-
-  /**
-   * Which kind of key Kinesis Data Streams encrypts the stream with.
-   *
-   * @default DataStreamKeyType.CUSTOMER_MANAGED
-   */
-  readonly keyType?: DataStreamKeyType;
-
-  /**
-   * How long the deployment waits for the stream to be `ACTIVE` with the key
-   * (or without encryption, on delete) before it fails with the last status
-   * seen.
-   *
-   * Between 1 and 14 minutes.
-   *
-   * @default Duration.minutes(10)
-   */
-  readonly timeout?: Duration;
-
-  /**
-   * How long to wait after the stream is `ACTIVE` with the key before the
-   * deployment goes on. Kinesis may leave records written in the first
-   * seconds after that unencrypted.
-   *
-   * Between 0 and 60 seconds.
-   *
-   * @default Duration.seconds(5)
-   */
-  readonly settleTime?: Duration;
-
-  /**
-   * What happens to the stream's encryption when this construct is removed
-   * from the stack or the stack is deleted.
-   *
-   * `DESTROY` turns server-side encryption off (`EncryptionType` `NONE`);
-   * `RETAIN` leaves it on. This is only the stream's encryption: what
-   * becomes of a key this construct creates is `keyRemovalPolicy`.
-   *
-   * @default RemovalPolicy.DESTROY
-   */
-  readonly removalPolicy?: RemovalPolicy;
-
-  /**
-   * What happens to a key this construct creates when the construct is
-   * removed, the stack is deleted, or the construct's key changes.
-   *
-   * `RETAIN` keeps the key (DeletionPolicy and UpdateReplacePolicy
-   * `Retain`): a data stream keeps its records, encrypted with the key in
-   * force when each was written, for its retention period (24 hours to 365
-   * days), and they can only be read while that key can decrypt. A
-   * retained key costs its monthly KMS fee until you schedule its deletion
-   * yourself, once the stream's retention period has passed (see the
-   * README, "Keys").
-   *
-   * `DESTROY` schedules the key for deletion after `keyPendingWindow`, and
-   * warns at synth: records still in the stream then become unreadable.
-   *
-   * Only for a key the construct creates: not with `encryptionKey` (give
-   * your key its own removal policy), nor with `KINESIS_MANAGED`.
-   *
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly keyRemovalPolicy?: RemovalPolicy;
-
-  /**
-   * How long KMS waits before it deletes a created key that
-   * `keyRemovalPolicy` `DESTROY` schedules for deletion; the deletion can be
-   * cancelled in that window.
-   *
-   * Between 7 and 30 days, in whole days. Only with `keyRemovalPolicy`
-   * `DESTROY`.
-   *
-   * @default Duration.days(30)
-   */
-  readonly keyPendingWindow?: Duration;
-
-  /**
-   * Whether the stack's `StreamEncryptionGuard` repairs the stream's
-   * encryption when it is turned off or changed outside the stack (see the
-   * README, "Drift repair"). `true` puts the stream under the stack's guard,
-   * made with the defaults if the stack has none; `false` keeps it out of a
-   * guard made for the whole stack.
-   *
-   * The guard reacts to CloudTrail management events, which EventBridge
-   * receives only while a CloudTrail trail with logging enabled records
-   * them.
-   *
-   * @default false - no repair, unless the stack has a `StreamEncryptionGuard`
-   * of its own, which guards every stream encryption whose `repair` is not `false`
-   */
-  readonly repair?: boolean;
-
-  /**
-   * How long the handler's log group keeps its events.
-   *
-   * Every stream encryption of a stack shares one handler function and its
-   * log group (`handlerLogGroup`): the constructs of a stack that set
-   * `logRetention` must set the same value (a conflict fails at synth, naming
-   * both constructs); one of them may set it for all.
-   * `RetentionDays.INFINITE` warns at synth: cdk-nag's NIST 800-53 R5, HIPAA
-   * and PCI DSS packs report a log group without a retention period.
-   *
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * What becomes of the handler's log group, and of the key that encrypts
-   * it, when the stack no longer has them (the stack is deleted, or its last
-   * stream encryption is removed).
-   *
-   * `RETAIN` keeps both: the log is the record of what was done to the
-   * streams. `DESTROY` deletes the log group and schedules its key's deletion.
-   * Shared by the constructs of a stack, like `logRetention`: those that set
-   * it must agree.
-   *
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -190,62 +89,37 @@ export interface DataStreamEncryptionProps {
  * @example
  * const stream = kinesis.Stream.fromStreamArn(this, 'Events', 'arn:aws:kinesis:eu-west-1:123456789012:stream/events');
  * const sse = new DataStreamEncryption(this, 'EventsSse', { stream });
- * sse.grantWrite(producerRole);
- * sse.grantRead(consumerRole);
- * // or hand the encrypted stream on: it carries the key
+ * sse.encryptedStream.grantWrite(producerRole);
  * sse.encryptedStream.grantRead(consumerRole);
  */
-export class DataStreamEncryption extends Construct {
+export class DataStreamEncryption extends StreamEncryptionBase {
   /**
-   * The customer managed key the stream is encrypted with; `undefined` with
-   * `KINESIS_MANAGED`.
-   */
-  public readonly encryptionKey?: kms.IKey;
-
-  /**
-   * The kind of key the stream is encrypted with.
-   */
-  public readonly keyType: DataStreamKeyType;
-
-  /**
-   * The `KeyId` the stream is encrypted with: the customer managed key's ARN,
-   * or `alias/aws/kinesis`.
-   */
-  public readonly keyId: string;
-
-  /**
-   * The data stream to encrypt, as it was given (`stream`).
+   * The data stream, as a handle that carries the key it is encrypted with
+   * (`encryptionKey`) and whose ARN comes from this construct's custom
+   * resource: a resource that uses it (an event source mapping, a policy
+   * naming its ARN) is created only once the stream is encrypted, and
+   * removed before the encryption is turned off.
    *
-   * Resources that use it may be created before its encryption is on, and
-   * its own grants know of the key only if it was imported with one; use
-   * `encryptedStream` to hand the stream on.
-   */
-  public readonly stream: kinesis.IStream;
-
-  /**
-   * The same data stream, as a handle that carries the key it is encrypted
-   * with (`encryptionKey`) and whose ARN comes from this construct's custom
-   * resource.
-   *
-   * Whatever is given it adds the key's permissions by itself, as for a
-   * `kinesis.Stream` created encrypted: `encryptedStream.grantRead(...)`, a
-   * `KinesisEventSource` or a Firehose `KinesisStreamSource` give `kms:Decrypt`
-   * on the key, `grantWrite` the key actions aws-cdk-lib's `Stream.grantWrite`
-   * gives. Those grants are aws-cdk-lib's: broader than this construct's own
-   * `grantRead`, `grantWrite` and `grantReadWrite`, which give only the KMS
-   * action each role needs, usable only through Kinesis for this stream.
-   *
-   * A resource that uses it (an event source mapping, a policy naming its
-   * ARN) is created only once the stream is encrypted, and removed before the
-   * encryption is turned off. With `KINESIS_MANAGED` it carries no key: the
-   * Kinesis-managed key needs no permission of its users.
+   * Its `grantRead`, `grantWrite` and `grantReadWrite` give the stream's
+   * actions, as aws-cdk-lib's, and, with a customer managed key, only the
+   * key action each role needs (`kms:Decrypt` to read, `kms:GenerateDataKey`
+   * to write: Kinesis Data Streams Developer Guide, "Permissions to use
+   * user-generated KMS keys"), usable only through Kinesis in the stream's
+   * region for this stream (conditions `kms:ViaService` and
+   * `kms:EncryptionContext:aws:kinesis:arn`). So does whatever is given the
+   * handle and grants through it (a `KinesisEventSource`, a Firehose
+   * `KinesisStreamSource`). Its `grant` gives the actions on the stream
+   * only, as `Stream.grant`. With `StreamEncryption.MANAGED` it carries no
+   * key: the Kinesis-managed key needs no permission of its users.
    */
   public readonly encryptedStream: kinesis.IStream;
 
   /**
-   * The custom resource that holds the stream's encryption.
+   * The handler's log group: one per stack, shared by every stream
+   * encryption of the stack (see `StreamEncryptionHandler`). Every `FAILED`
+   * reason the handler gives names it.
    */
-  public readonly resource: CustomResource;
+  public declare readonly handlerLogGroup: logs.ILogGroup;
 
   /**
    * The stream's encryption type once the deployment of this construct
@@ -272,186 +146,126 @@ export class DataStreamEncryption extends Construct {
    */
   public readonly streamStatus: string;
 
-  /**
-   * The handler's log group: one per stack, shared by every stream
-   * encryption of the stack. Every `FAILED` reason the handler gives names it.
-   */
-  public readonly handlerLogGroup: logs.ILogGroup;
-
   constructor(scope: Construct, id: string, props: DataStreamEncryptionProps) {
-    super(scope, id);
-
-    this.stream = props.stream;
-    this.keyType = props.keyType ?? DataStreamKeyType.CUSTOMER_MANAGED;
-    const serviceKeyType = this.keyType === DataStreamKeyType.KINESIS_MANAGED
-      ? 'KINESIS_MANAGED, which uses the key Kinesis manages (alias/aws/kinesis)'
-      : undefined;
-    const settings = validateSharedProps(this, props, noCreatedKey(serviceKeyType, props.encryptionKey));
-    const name = literalStreamName(props.stream);
-
-    validateStreamName(
-      this,
-      'stream',
-      name,
-      DATA_STREAM_NAME_PATTERN,
-      "a Kinesis data stream name is 1 to 128 characters of letters, digits, '_', '.' and '-'",
-      'Import the stream by its exact ARN.',
-    );
-    validateStreamDefinition(this, props.stream);
-    validateStreamEnvironment(this, 'stream', props.stream.streamArn);
-
-    this.encryptionKey = streamKey(this, {
-      serviceKeyType,
-      customerKeyType: 'DataStreamKeyType.CUSTOMER_MANAGED',
-      givenKey: props.encryptionKey,
+    const stream = props.stream;
+    const encryption = props.encryption ?? kinesis.StreamEncryption.KMS;
+    const managed = encryption === kinesis.StreamEncryption.MANAGED;
+    const definedStream = cfnStreamOf(stream);
+    super(scope, id, {
+      props,
+      kind: 'kinesis',
       service: 'Kinesis',
-      stream: props.stream,
+      stream,
       streamProp: 'stream',
-      settings,
-      description: `Server-side encryption of the Kinesis data stream ${props.stream.streamName} (cdk-stream-encryption)`,
-      alias: keyAliasFor('alias/kinesis-sse/', props.stream, name),
-    });
-    this.keyId = this.encryptionKey?.keyArn ?? KINESIS_MANAGED_KEY_ID;
-    warnIfStreamDeclaresAnotherKey(this, props.stream, this.encryptionKey);
-    if (this.encryptionKey && !props.encryptionKey) {
-      warnIfCreatedKeyIsDeletedBeforeItsRecords(this, settings.keyRemoval);
-    }
-
-    this.resource = addEncryptionResource(this, {
-      permissions: dataStreamPermissions(this, props.stream.streamArn, this.encryptionKey?.keyArn),
-      resourceType: DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
-      timeoutSeconds: settings.timeoutSeconds,
+      streamName: stream.streamName,
+      streamArn: stream.streamArn,
+      definedStream,
+      declaredName: definedStream?.name,
       streamType: 'AWS::Kinesis::Stream',
-      stream: props.stream,
-      streamIdentity: streamIdentity(this, props.stream, props.stream.streamArn, cfnStreamOf(props.stream)?.name, {
-        service: 'kinesis',
-        resource: 'stream',
-      }),
-      streamProp: 'stream',
-      ownEncryption: 'new kinesis.Stream(this, id, { ..., encryption: kinesis.StreamEncryption.KMS, encryptionKey: key })',
-      key: this.encryptionKey,
-      guard: {
-        repair: props.repair,
-        kind: 'kinesis',
-        streamName: props.stream.streamName,
-        streamArn: props.stream.streamArn,
-        permissions: dataStreamGuardPermissions(this, props.stream.streamArn, this.encryptionKey?.keyArn),
+      arnFormat: { service: 'kinesis', resource: 'stream' },
+      nameRule: {
+        pattern: DATA_STREAM_NAME_PATTERN,
+        rule: "a Kinesis data stream name is 1 to 128 characters of letters, digits, '_', '.' and '-'",
+        fix: 'Import the stream by its exact ARN.',
       },
-      logs: { logRetention: props.logRetention, logRemovalPolicy: props.logRemovalPolicy },
-      properties: encodeDataStreamEncryptionProperties({
+      serviceKey: managed ? 'encryption is StreamEncryption.MANAGED, which uses the key Kinesis manages (alias/aws/kinesis)' : undefined,
+      givenKey: props.encryptionKey,
+      givenKeyProp: 'encryptionKey',
+      aliasPrefix: 'alias/kinesis-sse/',
+      resourceType: DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
+      ownEncryption: 'new kinesis.Stream(this, id, { ..., encryption: kinesis.StreamEncryption.KMS, encryptionKey: key })',
+      nagRules: NAG_SUPPRESSIONS.encryptedDataStream,
+      validate: (self) => {
+        validateEncryption(self, encryption, props.encryptionKey);
+        validateStreamDefinition(self, stream);
+      },
+      permissions: (self, keyArn) => dataStreamPermissions(self, stream.streamArn, keyArn),
+      guardPermissions: (self, keyArn) => dataStreamGuardPermissions(self, stream.streamArn, keyArn),
+      properties: (key, shared) => encodeDataStreamEncryptionProperties({
         StreamKind: 'kinesis',
-        StreamName: props.stream.streamName,
-        StreamArn: props.stream.streamArn,
-        KeyId: this.keyId,
-        ...sharedProperties(settings),
+        StreamName: stream.streamName,
+        StreamArn: stream.streamArn,
+        KeyId: key?.keyArn ?? KINESIS_MANAGED_KEY_ID,
+        ...shared,
       }),
+      afterKey: (self, key, settings) => {
+        warnIfStreamDeclaresAnotherKey(self, stream, key);
+        if (key && !props.encryptionKey) {
+          warnIfCreatedKeyIsDeletedBeforeItsRecords(self, settings.keyRemoval);
+        }
+      },
+      streamLabel: `Kinesis data stream ${stream.streamName}`,
+      nothingToWatch: (self, key) => {
+        if (!key) {
+          Annotations.of(self).addWarningV2(
+            'cdk-stream-encryption:keyHealthNothingToWatch',
+            'addKeyHealthAlarms has nothing to watch with encryption StreamEncryption.MANAGED: Kinesis publishes no KMS error metric, and nobody in the account can disable alias/aws/kinesis or schedule its deletion. Remove the call, or encrypt the stream with a customer managed key (StreamEncryption.KMS).',
+          );
+        }
+      },
     });
-
-    // cdk-nag's rule on the stream's own encryption holds: this construct encrypts it.
-    const definedStream = cfnStreamOf(props.stream);
-    if (definedStream) {
-      suppressEncryptedStreamNagRules(definedStream, NAG_SUPPRESSIONS.encryptedDataStream);
-    }
 
     this.encryptionType = this.resource.getAttString(DATA_STREAM_ATTRIBUTES.EncryptionType);
     this.keyIdInForce = this.resource.getAttString(DATA_STREAM_ATTRIBUTES.KeyId);
     this.streamStatus = this.resource.getAttString(DATA_STREAM_ATTRIBUTES.StreamStatus);
-    this.encryptedStream = kinesis.Stream.fromStreamAttributes(this, 'EncryptedStream', {
+    this.encryptedStream = new EncryptedDataStream(this, 'EncryptedStream', {
       streamArn: this.resource.getAttString(DATA_STREAM_ATTRIBUTES.StreamArn),
-      encryptionKey: this.encryptionKey,
-    });
-    this.handlerLogGroup = StreamEncryptionProvider.of(this).logGroup;
-  }
-
-  /**
-   * Grant `grantee` the Kinesis `actions` on this stream's ARN, as
-   * `kinesis.Stream.grant` does. No key actions: for those, grant them on
-   * `encryptionKey` yourself, or use `grantRead`, `grantWrite` or
-   * `grantReadWrite`.
-   */
-  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
-    return this.stream.grant(grantee, ...actions);
-  }
-
-  /**
-   * Grant `grantee` what a consumer of this stream needs: the stream's own
-   * read grant and, with a customer managed key, `kms:Decrypt` on that key,
-   * usable only through Kinesis for this stream (conditions `kms:ViaService`
-   * and `kms:EncryptionContext:aws:kinesis:arn`).
-   *
-   * `kms:Decrypt` is the one KMS action the Kinesis Data Streams Developer
-   * Guide asks of consumers ("Permissions to use user-generated KMS keys").
-   */
-  public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.withKeyGrant(this.stream.grantRead(grantee), grantee, ['kms:Decrypt']);
-  }
-
-  /**
-   * Grant `grantee` what a producer of this stream needs: the stream's own
-   * write grant and, with a customer managed key, `kms:GenerateDataKey` on
-   * that key, usable only through Kinesis for this stream.
-   *
-   * `kms:GenerateDataKey` is the one KMS action the Kinesis Data Streams
-   * Developer Guide asks of producers ("Permissions to use user-generated KMS
-   * keys"). aws-cdk-lib's `Stream.grantWrite` (and so
-   * `encryptedStream.grantWrite`) also grants `kms:Encrypt`, `kms:ReEncrypt*`
-   * and `kms:Decrypt`, on any request; this grant leaves them out.
-   */
-  public grantWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.withKeyGrant(this.stream.grantWrite(grantee), grantee, ['kms:GenerateDataKey']);
-  }
-
-  /**
-   * Grant `grantee` what a producer and consumer of this stream needs: the
-   * stream's own read-write grant and, with a customer managed key,
-   * `kms:Decrypt` and `kms:GenerateDataKey` on that key, usable only through
-   * Kinesis for this stream.
-   */
-  public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.withKeyGrant(this.stream.grantReadWrite(grantee), grantee, ['kms:Decrypt', 'kms:GenerateDataKey']);
-  }
-
-  /**
-   * Adds an EventBridge rule that tells when someone disables the stream's
-   * customer managed key or schedules its deletion: the CloudTrail
-   * management events `DisableKey` and `ScheduleKeyDeletion` of that key
-   * (successful calls by anyone) go to the topic. Producers then fail with
-   * `KMSDisabledException` or `KMSInvalidStateException`, and records
-   * already in the stream cannot be read until the key is enabled again (or
-   * ever, once it is deleted).
-   * EventBridge receives these events only where a CloudTrail trail with
-   * logging enabled records the account's management events in the stack's
-   * region.
-   *
-   * Kinesis Data Streams publishes no KMS error metric (its stream metrics
-   * count calls, records and bytes, not KMS errors), so there is no alarm:
-   * the returned `alarms` is empty. With `KINESIS_MANAGED` there is no rule
-   * either (nobody in the account can disable `alias/aws/kinesis` or
-   * schedule its deletion), and the construct warns that nothing is
-   * watched.
-   *
-   * Opt-in, as a method like the alarms of aws-cdk-lib L2s. Call it once
-   * per construct.
-   *
-   * @default - the stack's encrypted alert topic
-   */
-  public addKeyHealthAlarms(options?: KeyHealthAlarmsOptions): KeyHealthAlarms {
-    if (!this.encryptionKey) {
-      Annotations.of(this).addWarningV2(
-        'cdk-stream-encryption:keyHealthNothingToWatch',
-        'addKeyHealthAlarms has nothing to watch with keyType KINESIS_MANAGED: Kinesis publishes no KMS error metric, and nobody in the account can disable alias/aws/kinesis or schedule its deletion. Remove the call, or encrypt the stream with a customer managed key.',
-      );
-    }
-    return addKeyHealth(this, {
-      options,
       key: this.encryptionKey,
-      streamLabel: `Kinesis data stream ${this.stream.streamName}`,
     });
   }
 
-  /** Add the key actions (if a customer managed key is used) to a stream grant. */
-  private withKeyGrant(grant: iam.Grant, grantee: iam.IGrantable, actions: string[]): iam.Grant {
-    return withKeyGrant(grant, grantee, this.encryptionKey, actions, viaKinesisFor(this, this.stream.streamArn));
+  /**
+   * Adds what tells when the stream's key stops working, to an SNS topic:
+   *
+   * - for a delivery stream, one CloudWatch alarm per Firehose KMS error
+   *   metric (`KMSKeyAccessDenied`, `KMSKeyDisabled`, `KMSKeyInvalidState`,
+   *   `KMSKeyNotFound`): ALARM when a period counts one error or more, OK
+   *   after a period without any (missing data is not breaching), notifying
+   *   the topic both ways. Firehose refuses records it cannot encrypt and
+   *   keeps buffered records it cannot decrypt for up to 24 hours, then
+   *   drops them. Kinesis Data Streams publishes no KMS error metric, so a
+   *   data stream gets no alarm (`alarms` is empty).
+   * - with a customer managed key, an EventBridge rule on the CloudTrail
+   *   management events `DisableKey` and `ScheduleKeyDeletion` of that key
+   *   (successful calls by anyone): it fires at the call, before any record
+   *   fails. EventBridge receives these events only where a CloudTrail trail
+   *   with logging enabled records the account's management events in the
+   *   stack's region. With a key AWS owns or manages there is no rule
+   *   (nobody in the account can disable it or schedule its deletion); a
+   *   data stream with `StreamEncryption.MANAGED` thus has nothing to
+   *   watch, and the construct warns.
+   *
+   * Opt-in, as a method rather than a prop, like the alarms of aws-cdk-lib
+   * L2s (`metric.createAlarm`): each alarm costs a CloudWatch alarm fee.
+   * Call it once per construct.
+   *
+   * @default - the stack's encrypted alert topic, 5-minute periods
+   */
+  public override addKeyHealthAlarms(options?: KeyHealthAlarmsOptions): KeyHealthAlarms {
+    // declared here too, so that tools that resolve a member by its declaring
+    // class (jsii-rosetta) find it in the assembly: the base class is hidden
+    return super.addKeyHealthAlarms(options);
+  }
+}
+
+/**
+ * Only `KMS` (with or without a key) or `MANAGED` (without one): this
+ * construct turns encryption on, and turning it off is removing the
+ * construct.
+ */
+function validateEncryption(scope: Construct, encryption: kinesis.StreamEncryption, key: kms.IKey | undefined): void {
+  if (encryption === kinesis.StreamEncryption.MANAGED && key) {
+    throw validationError(
+      scope,
+      `${scope.node.path}: encryptionKey was given with encryption StreamEncryption.MANAGED, which uses the key Kinesis manages (alias/aws/kinesis); remove encryptionKey, or set encryption to StreamEncryption.KMS to use your key.`,
+    );
+  }
+  if (encryption !== kinesis.StreamEncryption.KMS && encryption !== kinesis.StreamEncryption.MANAGED) {
+    const given = encryption === kinesis.StreamEncryption.UNENCRYPTED ? 'StreamEncryption.UNENCRYPTED' : `'${String(encryption)}'`;
+    throw validationError(
+      scope,
+      `${scope.node.path}: encryption is ${given}, but a DataStreamEncryption only turns server-side encryption on. To turn the stream's encryption off, remove this construct while its removalPolicy is RemovalPolicy.DESTROY (the default): its deletion turns encryption off. To keep it on, pass StreamEncryption.KMS (with or without encryptionKey) or StreamEncryption.MANAGED.`,
+    );
   }
 }
 
@@ -472,13 +286,13 @@ function validateStreamDefinition(scope: Construct, stream: kinesis.IStream): vo
 
 /**
  * An imported stream may declare the key it is encrypted with; its own grants
- * (used by `grantRead`/`grantWrite`) then also grant that key.
+ * then also grant that key.
  */
 function warnIfStreamDeclaresAnotherKey(scope: Construct, stream: kinesis.IStream, key: kms.IKey | undefined): void {
   if (stream.encryptionKey && stream.encryptionKey !== key) {
     Annotations.of(scope).addWarningV2(
       'cdk-stream-encryption:streamDeclaresAnotherKey',
-      `stream declares encryptionKey ${stream.encryptionKey.node.path}, which is not the key this DataStreamEncryption applies; the stream's own grants (used by grantRead and grantWrite) also grant that key. Import the stream without encryptionKey.`,
+      `stream declares encryptionKey ${stream.encryptionKey.node.path}, which is not the key this DataStreamEncryption applies; the stream's own grants (grantRead, grantWrite) grant that key too. Import the stream without encryptionKey, and grant through encryptedStream.`,
     );
   }
 }
@@ -496,12 +310,4 @@ function warnIfCreatedKeyIsDeletedBeforeItsRecords(scope: Construct, keyRemoval:
       `keyRemovalPolicy is DESTROY: when this construct is removed, the stack is deleted or the key is replaced, the created key is scheduled for deletion after ${keyRemoval.pendingWindowDays} days, but the data stream keeps records encrypted with it for its whole retention period (24 hours to 365 days), and once the key is deleted those records can no longer be read. Keep keyRemovalPolicy RemovalPolicy.RETAIN (the default) and schedule the key's deletion yourself once the stream's retention period has passed.`,
     );
   }
-}
-
-/**
- * The stream's name as written in the app, when it is known at synth time:
- * the imported name, or the `name` of a stream defined here.
- */
-function literalStreamName(stream: kinesis.IStream): string {
-  return literalName(stream.streamName, cfnStreamOf(stream)?.name);
 }

@@ -14,7 +14,7 @@ import {
   MAX_REPAIRS_PER_STREAM_PER_DAY,
   RepairInput,
 } from './private/contract';
-import type { GuardTarget } from './private/guard-targets';
+import { GuardTarget, guardTargetsOf } from './private/guard-targets';
 import { addHandlerLogs } from './private/handler-logs';
 import { handlerRuntime, NAG_SUPPRESSIONS, runtimeNagRules, suppressInapplicableNagRules } from './private/nag';
 import { PolicyBudget } from './private/policy-budget';
@@ -80,11 +80,13 @@ export interface StreamEncryptionGuardProps {
  * its encryption back as the construct wants it, with the same rules as the
  * deploy, and reports back only once the stream is `ENABLED`.
  *
- * One per stack. A construct with `repair: true` puts its stream under the
- * stack's guard, which it makes with the defaults if the stack has none
- * (`StreamEncryptionGuard.of`). A guard you make yourself, as a direct child
- * of the stack, configures the guard and guards every stream encryption of
- * the stack, made before or after it, but those with `repair: false`.
+ * One per stack, set once for the stack, as the handler's settings are
+ * (`StreamEncryptionHandler.configure`). A construct with `repair: true`
+ * puts its stream under the stack's guard, which it makes with the defaults
+ * if the stack has none (`StreamEncryptionGuard.of`).
+ * `StreamEncryptionGuard.configure` configures the guard and guards every
+ * stream encryption of the stack, made before or after it, but those with
+ * `repair: false`.
  *
  * Each guarded stream gets an EventBridge rule on the CloudTrail management
  * events of its own Start and Stop encryption calls. **EventBridge receives
@@ -101,33 +103,37 @@ export interface StreamEncryptionGuardProps {
  *
  * @example
  * const stream = firehose.DeliveryStream.fromDeliveryStreamName(this, 'Orders', 'orders');
- * new StreamEncryptionGuard(this, 'Guard', { maxRepairsPerStreamPerDay: 3 });
+ * StreamEncryptionGuard.configure(this, { maxRepairsPerStreamPerDay: 3 });
  * new DeliveryStreamEncryption(this, 'OrdersSse', { deliveryStream: stream });
  */
 export class StreamEncryptionGuard extends Construct {
+  /**
+   * Configure the guard of `scope`'s stack, and put every stream encryption
+   * of the stack under it, made before or after this call, but those with
+   * `repair: false`. Once per stack, before any construct with
+   * `repair: true` (which makes the stack's guard with the defaults).
+   *
+   * @param scope - any construct of the stack.
+   * @param props - the guard's settings.
+   */
+  public static configure(scope: IConstruct, props: StreamEncryptionGuardProps = {}): StreamEncryptionGuard {
+    const stack = Stack.of(scope);
+    const existing = StreamEncryptionGuard._find(stack);
+    if (existing) {
+      throw validationError(
+        scope,
+        `${scope.node.path}: StreamEncryptionGuard.configure was called for stack ${stack.stackName}, which already has the guard ${existing.node.path}${existing.guardsWholeStack ? ', configured before' : ', made with the defaults by a construct with repair: true'}; a stack has one guard. Call StreamEncryptionGuard.configure once per stack, before any construct with repair: true.`,
+      );
+    }
+    return StreamEncryptionGuard.make(stack, props, true);
+  }
+
   /**
    * The guard of `scope`'s stack: the one the stack has, or a new one with
    * the defaults, which guards only the constructs with `repair: true`.
    */
   public static of(scope: IConstruct): StreamEncryptionGuard {
-    const existing = StreamEncryptionGuard._find(scope);
-    if (existing) {
-      return existing;
-    }
-    const stack = Stack.of(scope);
-    const taken = stack.node.tryFindChild(GUARD_ID);
-    if (taken) {
-      throw validationError(
-        taken,
-        `${taken.node.path}: the construct id '${GUARD_ID}' is already used in stack ${stack.stackName} by another construct; rename that construct so cdk-stream-encryption can add its guard.`,
-      );
-    }
-    StreamEncryptionGuard.makingStackDefault = true;
-    try {
-      return new StreamEncryptionGuard(stack, GUARD_ID);
-    } finally {
-      StreamEncryptionGuard.makingStackDefault = false;
-    }
+    return StreamEncryptionGuard._find(scope) ?? StreamEncryptionGuard.make(Stack.of(scope), {}, false);
   }
 
   /**
@@ -139,8 +145,37 @@ export class StreamEncryptionGuard extends Construct {
     return Stack.of(scope).node.children.find((c): c is StreamEncryptionGuard => c instanceof StreamEncryptionGuard);
   }
 
-  /** Set while `of` makes a stack's default guard. */
-  private static makingStackDefault = false;
+  /**
+   * Record a stream encryption of the stack (for a guard of the whole stack
+   * made later), and put it under the stack's guard: the one `repair: true`
+   * makes or finds, or a guard of the whole stack made before, unless
+   * `repair` is `false`.
+   *
+   * @internal
+   */
+  public static _register(target: GuardTarget): void {
+    guardTargetsOf(target.scope).push(target);
+    if (target.repair === true) {
+      StreamEncryptionGuard.of(target.scope)._guard(target);
+      return;
+    }
+    const guard = StreamEncryptionGuard._find(target.scope);
+    if (guard?.guardsWholeStack && target.repair !== false) {
+      guard._guard(target);
+    }
+  }
+
+  /** The stack's guard, as a direct child of the stack, with the construct id the library reserves. */
+  private static make(stack: Stack, props: StreamEncryptionGuardProps, guardsWholeStack: boolean): StreamEncryptionGuard {
+    const taken = stack.node.tryFindChild(GUARD_ID);
+    if (taken) {
+      throw validationError(
+        taken,
+        `${taken.node.path}: the construct id '${GUARD_ID}' is already used in stack ${stack.stackName} by another construct; rename that construct so cdk-stream-encryption can add its guard.`,
+      );
+    }
+    return new StreamEncryptionGuard(stack, GUARD_ID, props, guardsWholeStack);
+  }
 
   /** The function that repairs a stream's encryption (the handler bundle's `repair` entry point). */
   public readonly repairFunction: lambda.IFunction;
@@ -158,30 +193,17 @@ export class StreamEncryptionGuard extends Construct {
   public readonly maxRepairsPerStreamPerDay: number;
 
   /**
-   * Whether the guard guards every stream encryption of the stack (one you
-   * made) or only those with `repair: true` (one `of` made).
+   * Whether the guard guards every stream encryption of the stack (one
+   * `configure` made) or only those with `repair: true` (one `of` made).
    */
   public readonly guardsWholeStack: boolean;
 
   private readonly budget: PolicyBudget;
   private readonly guarded: GuardTarget[] = [];
 
-  constructor(scope: Construct, id: string, props: StreamEncryptionGuardProps = {}) {
-    if (!Stack.isStack(scope)) {
-      throw validationError(
-        scope,
-        `${scope.node.path}/${id}: a StreamEncryptionGuard guards a whole stack and must be a direct child of it; create it with the stack as its scope.`,
-      );
-    }
-    const existing = StreamEncryptionGuard._find(scope);
-    if (existing) {
-      throw validationError(
-        existing,
-        `${scope.node.path}/${id}: stack ${scope.stackName} already has the StreamEncryptionGuard ${existing.node.path}; a stack has one guard. Create yours before any construct with repair: true, so that they use it.`,
-      );
-    }
+  private constructor(scope: Stack, id: string, props: StreamEncryptionGuardProps, guardsWholeStack: boolean) {
     super(scope, id);
-    this.guardsWholeStack = !StreamEncryptionGuard.makingStackDefault;
+    this.guardsWholeStack = guardsWholeStack;
     this.maxRepairsPerStreamPerDay = validateCap(this, props.maxRepairsPerStreamPerDay);
     this.alarmTopic = alertTopicFor(this, props.alarmTopic);
 
@@ -229,7 +251,7 @@ export class StreamEncryptionGuard extends Construct {
     ]);
 
     if (this.guardsWholeStack) {
-      for (const target of StreamEncryptionProvider.find(this)?.guardTargets ?? []) {
+      for (const target of guardTargetsOf(this)) {
         if (target.repair !== false) {
           this._guard(target);
         }

@@ -20,7 +20,8 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../src';
+import { DeliveryStreamEncryption } from '../src';
+import type { FirehoseKeyType } from '../src/private/contract';
 
 /** Names of the streams, fixed so the encrypting stacks can import them as a user would. */
 const STREAM_NAMES = {
@@ -66,7 +67,7 @@ class EncryptionStack extends Stack {
 }
 
 /** Assert what `DescribeDeliveryStream` reports as the stream's encryption. */
-function expectEncryption(assertions: IDeployAssert, streamName: string, keyType: DeliveryStreamKeyType, keyArn?: string): void {
+function expectEncryption(assertions: IDeployAssert, streamName: string, keyType: FirehoseKeyType, keyArn?: string): void {
   const expected: Record<string, string> = { Status: 'ENABLED', KeyType: keyType };
   if (keyArn !== undefined) {
     expected.KeyARN = keyArn;
@@ -88,7 +89,7 @@ const customerKey = new DeliveryStreamEncryption(encrypt, 'CustomerKey', {
 });
 new DeliveryStreamEncryption(encrypt, 'AwsOwnedKey', {
   deliveryStream: encrypt.importStream(STREAM_NAMES.AwsOwnedKey),
-  keyType: DeliveryStreamKeyType.AWS_OWNED_CMK,
+  encryption: firehose.StreamEncryption.awsOwnedKey(),
 });
 
 const rotateFrom = new EncryptionStack(app, 'StreamEncryptionIntegRotateFrom', streams);
@@ -112,7 +113,7 @@ const nextKey = new kms.Key(rotateTo, 'NextKey', {
 });
 new DeliveryStreamEncryption(rotateTo, 'NextKeyEncryption', {
   deliveryStream: rotateTo.importStream(STREAM_NAMES.Rotation),
-  encryptionKey: nextKey,
+  encryption: firehose.StreamEncryption.customerManagedKey(nextKey),
 });
 
 const integ = new IntegTest(app, 'DeliveryStreamEncryptionInteg', {
@@ -122,8 +123,8 @@ const integ = new IntegTest(app, 'DeliveryStreamEncryptionInteg', {
   allowDestroy: ['AWS::IAM::ManagedPolicy'],
 });
 
-expectEncryption(integ.assertions, STREAM_NAMES.CustomerKey, DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK, customerKey.encryptionKey!.keyArn);
-expectEncryption(integ.assertions, STREAM_NAMES.AwsOwnedKey, DeliveryStreamKeyType.AWS_OWNED_CMK);
-expectEncryption(integ.assertions, STREAM_NAMES.Rotation, DeliveryStreamKeyType.CUSTOMER_MANAGED_CMK, nextKey.keyArn);
+expectEncryption(integ.assertions, STREAM_NAMES.CustomerKey, 'CUSTOMER_MANAGED_CMK', customerKey.encryptionKey!.keyArn);
+expectEncryption(integ.assertions, STREAM_NAMES.AwsOwnedKey, 'AWS_OWNED_CMK');
+expectEncryption(integ.assertions, STREAM_NAMES.Rotation, 'CUSTOMER_MANAGED_CMK', nextKey.keyArn);
 
 app.synth();

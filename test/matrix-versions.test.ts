@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-const matrix = path.join(__dirname, '..', 'matrix');
+const matrix = path.join(__dirname, '..', 'tools', 'matrix');
 const versions = JSON.parse(fs.readFileSync(path.join(matrix, 'versions.json'), 'utf8'));
 const read = (...parts: string[]) => JSON.parse(fs.readFileSync(path.join(matrix, ...parts), 'utf8'));
 

@@ -18,7 +18,7 @@ const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-stream-encryption-mat
 function checkJs(column: string, ...extraArgs: string[]): { status: number | null; output: string } {
   const result = spawnSync(
     path.join(root, 'node_modules', '.bin', 'ts-node'),
-    ['-T', 'scripts/check-matrix.ts', '--columns', column, '--apps', 'js', '--workdir', path.join(workdir, column), ...extraArgs],
+    ['-T', 'tools/scripts/check-matrix.ts', '--columns', column, '--apps', 'js', '--workdir', path.join(workdir, column), ...extraArgs],
     { cwd: root, encoding: 'utf8', env: { ...process.env, MATRIX_COLUMNS: '', MATRIX_STRIP_SUPPRESSIONS: '', MATRIX_INVALID_RESOURCE: '' } },
   );
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
@@ -55,7 +55,7 @@ describe.each([
     const { status, output } = checkJs(column, '--strip-suppressions');
     expect(status).not.toBe(0);
     expect(output).toMatch(/\[\/MatrixJsStreams\/CdkStreamEncryptionProvider\/Handler\/Resource\] NIST\.800\.53\.R5-LambdaDLQ\b/);
-    expect(output).toMatch(/\[\/MatrixJsStreams\/Guard\/Function\/Resource\] NIST\.800\.53\.R5-LambdaConcurrency\b/);
+    expect(output).toMatch(/\[\/MatrixJsStreams\/CdkStreamEncryptionGuard\/Function\/Resource\] NIST\.800\.53\.R5-LambdaConcurrency\b/);
     expect(output).toMatch(/\bAwsSolutions-IAM5\b/);
     // the acknowledgement of the encryption rule on a stream defined in the app that the library encrypts
     expect(output).toMatch(/\[\/MatrixJsStreams\/Clicks\/Resource\] AwsSolutions-KDF1\b/);

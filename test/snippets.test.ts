@@ -1,6 +1,6 @@
 /**
- * Every TypeScript snippet of README.md and of the pages under docs/ (when
- * there are any) synthesizes as pasted into a fresh app: the snippet alone is
+ * Every TypeScript snippet of README.md and of the pages under docs/
+ * synthesizes as pasted into a fresh app: the snippet alone is
  * the app's entry point, in an empty folder outside this repository, run by
  * node as the CDK CLI runs an app (`CDK_OUTDIR`, and `CDK_CONTEXT_JSON` with
  * the feature flags of the `cdk.json` that `cdk init` writes, as recorded in
@@ -62,7 +62,7 @@ function snippetsOf(file: string): Snippet[] {
 
 /** The context of the `cdk.json` that `cdk init app --language typescript` writes with the CLI this repository pins. */
 function initContext(): Record<string, unknown> {
-  const record = JSON.parse(fs.readFileSync(path.join(root, 'matrix', 'cdk-init', 'floor.json'), 'utf8'));
+  const record = JSON.parse(fs.readFileSync(path.join(root, 'tools', 'matrix', 'cdk-init', 'floor.json'), 'utf8'));
   return record['cdk.json'].context;
 }
 
@@ -128,9 +128,13 @@ afterAll(() => {
   fs.rmSync(workdir, { recursive: true, force: true });
 });
 
-test('README.md has TypeScript snippets, and docs/ pages are read when there are any', () => {
-  expect(snippets.filter((s) => s.name.startsWith('README.md:')).length).toBeGreaterThan(10);
+test('README.md and the docs/ pages have TypeScript snippets, and all are read', () => {
   expect(markdownFiles()[0]).toBe(path.join(root, 'README.md'));
+  expect(snippets.filter((s) => s.name.startsWith('README.md:')).length).toBeGreaterThanOrEqual(3);
+  expect(snippets.filter((s) => s.name.startsWith('docs/')).length).toBeGreaterThan(10);
+  expect(new Set(snippets.map((s) => s.name.split(':')[0]))).toEqual(
+    new Set(['README.md', 'docs/checks.md', 'docs/drift-repair.md', 'docs/key-health.md', 'docs/security.md', 'docs/usage.md']),
+  );
 });
 
 test.each(snippets.map((s) => [s.name, s]))('%s synthesizes as pasted into a fresh app', (_name, snippet) => {

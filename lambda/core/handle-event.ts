@@ -15,7 +15,7 @@ import { functionalPropertiesChanged, parseRequestType, quote, summarizeProperti
 import { HandlerFailure, ReasonId } from './reasons';
 import { reconcile, SessionEnvironment } from './reconcile';
 import { buildResponseBody, ResponseData, ResponseSender } from './response';
-import { registrationOf, StreamKind, StreamKindRegistry } from './stream-kind';
+import { registrationOf, StreamService, StreamServiceRegistry } from './stream-service';
 import { HANDLER_TIMEOUT_SECONDS, NOT_STARTED_SUFFIX, parsePhysicalId, PRIOR_UNKNOWN, withPrior } from '../../src/private/contract';
 
 /** How long CloudFormation waits for a custom resource without a `ServiceTimeout`, in seconds. */
@@ -23,8 +23,8 @@ export const DEFAULT_SERVICE_TIMEOUT_SECONDS = 3600;
 
 /** Everything the handler touches outside itself. */
 export interface HandlerDependencies {
-  /** The kinds of stream the handler knows, by resource type (`lambda/kinds`). */
-  readonly kinds: StreamKindRegistry;
+  /** The services of the kinds of stream the handler knows, by resource type (`lambda/kinds`). */
+  readonly services: StreamServiceRegistry;
   /** Makes (or reuses) the SDK clients a kind of stream calls. */
   readonly clients: ClientProvider;
   /** Resolve after `ms` milliseconds. */
@@ -97,13 +97,13 @@ function text(value: unknown): string | undefined {
  */
 export async function handleEvent(event: CloudFormationCustomResourceEvent, context: InvocationContext, deps: HandlerDependencies): Promise<void> {
   const request = openRequest(event, context, deps);
-  let kind: StreamKind | undefined;
+  let service: StreamService | undefined;
   let outcome: Outcome;
   try {
-    kind = registrationOf(deps.kinds, request.event).load();
-    outcome = await respond(request, kind, deps);
+    service = registrationOf(deps.services, request.event).load();
+    outcome = await respond(request, service, deps);
   } catch (err) {
-    outcome = unexpected(request, kind, err);
+    outcome = unexpected(request, service, err);
   }
   await deliver(request, outcome, context, deps);
 }
@@ -141,21 +141,21 @@ function openRequest(event: unknown, context: InvocationContext, deps: HandlerDe
  * stream when its kind is known and its name is usable, else from the
  * logical id.
  */
-function notStartedId(request: Request, kind: StreamKind | undefined): string {
+function notStartedId(request: Request, service: StreamService | undefined): string {
   const event = request.event;
-  const name = kind?.usableStreamName(event.ResourceProperties);
-  return `${kind && name !== undefined ? kind.physicalId(name) : text(event.LogicalResourceId) ?? 'StreamEncryption'}${NOT_STARTED_SUFFIX}`;
+  const name = service?.usableStreamName(event.ResourceProperties);
+  return `${service && name !== undefined ? service.physicalId(name) : text(event.LogicalResourceId) ?? 'StreamEncryption'}${NOT_STARTED_SUFFIX}`;
 }
 
 /** The FAILED outcome of an error nobody expected. */
-function unexpected(request: Request, kind: StreamKind | undefined, err: unknown): Outcome {
+function unexpected(request: Request, service: StreamService | undefined, err: unknown): Outcome {
   const failure = new HandlerFailure('UNEXPECTED_ERROR', { operation: 'request handling', error: describeError(err) });
   return {
     status: 'FAILED',
     reason: failure.message,
     reasonId: failure.reasonId,
-    physicalResourceId: text(request.event.PhysicalResourceId) ?? notStartedId(request, kind),
-    data: kind?.noData ?? NO_KIND_DATA,
+    physicalResourceId: text(request.event.PhysicalResourceId) ?? notStartedId(request, service),
+    data: service?.noData ?? NO_KIND_DATA,
   };
 }
 
@@ -184,12 +184,12 @@ function unexpected(request: Request, kind: StreamKind | undefined, err: unknown
  * tag value (from its stack id and logical id), even when the stream was
  * already encrypted as wanted.
  */
-async function respond(request: Request, kind: StreamKind, deps: HandlerDependencies): Promise<Outcome> {
+async function respond(request: Request, service: StreamService, deps: HandlerDependencies): Promise<Outcome> {
   const { event, log } = request;
   const givenId = text(event.PhysicalResourceId);
   // The id of a FAILED answer given before any Start.
-  let failedId = givenId ?? notStartedId(request, kind);
-  const done = (note: string, data: ResponseData = kind.noData): Outcome => {
+  let failedId = givenId ?? notStartedId(request, service);
+  const done = (note: string, data: ResponseData = service.noData): Outcome => {
     log.info('skip', { status: note });
     return { status: 'SUCCESS', reason: `${note}.`, physicalResourceId: failedId, data };
   };
@@ -206,10 +206,10 @@ async function respond(request: Request, kind: StreamKind, deps: HandlerDependen
         return done('Removal policy is retain; encryption left on');
       }
     }
-    const props = kind.parseProperties(bag);
+    const props = service.parseProperties(bag);
     checkPartition(bag, text(event.StackId));
     // An Update that changes nothing the stream sees still reads it: its SUCCESS says the stream is as wanted.
-    const unchanged = requestType === 'Update' && !functionalPropertiesChanged(event.OldResourceProperties, bag, kind.functionalProperties);
+    const unchanged = requestType === 'Update' && !functionalPropertiesChanged(event.OldResourceProperties, bag, service.functionalProperties);
 
     const deadlines = computeDeadlines(request.startedAt, request.remainingMs, props.timeoutSeconds);
     log.info('deadline', { workMs: deadlines.work - request.startedAt });
@@ -231,31 +231,31 @@ async function respond(request: Request, kind: StreamKind, deps: HandlerDependen
     // Create and a stream name change take a stream: their new id records its prior encryption. An Update
     // whose given id already names the stream (the rollback of a failed move to another stream) takes none.
     const takesStream = requestType === 'Create'
-      || (requestType === 'Update' && kind.usableStreamName(event.OldResourceProperties) !== streamName && given?.base !== kind.physicalId(streamName));
-    const goal = kind.goal(props, requestType, requestType === 'Update' && !takesStream);
-    const result = await reconcile(kind, {
+      || (requestType === 'Update' && service.usableStreamName(event.OldResourceProperties) !== streamName && given?.base !== service.physicalId(streamName));
+    const goal = service.goal(props, requestType, requestType === 'Update' && !takesStream);
+    const result = await reconcile(service, {
       goal,
       settleSeconds: requestType === 'Delete' ? 0 : props.settleSeconds,
       prior: requestType === 'Delete' ? given?.prior : undefined,
       takes: takesStream,
       undoOnFailure: requestType === 'Update' && takesStream,
-    }, kind.clients(deps.clients), env);
+    }, service.clients(deps.clients), env);
 
     // Delete and an Update of the same stream keep their id; a stream taken records its prior encryption.
     const streamId = takesStream
-      ? withPrior(kind.physicalId(streamName), result.prior ?? PRIOR_UNKNOWN)
-      : givenId ?? kind.physicalId(streamName);
+      ? withPrior(service.physicalId(streamName), result.prior ?? PRIOR_UNKNOWN)
+      : givenId ?? service.physicalId(streamName);
     if (result.status === 'SUCCESS') {
-      const data = requestType === 'Delete' ? kind.decryptedData(result.observation) : kind.wanted(props);
+      const data = requestType === 'Delete' ? service.decryptedData(result.observation) : service.wanted(props);
       return { status: 'SUCCESS', reason: result.reason, physicalResourceId: streamId, data };
     }
     if (requestType === 'Create' && result.startIssued) {
       failedId = streamId;
     }
-    return { status: 'FAILED', reason: result.reason, reasonId: result.reasonId, physicalResourceId: failedId, data: kind.dataOf(result.observation) };
+    return { status: 'FAILED', reason: result.reason, reasonId: result.reasonId, physicalResourceId: failedId, data: service.dataOf(result.observation) };
   } catch (err) {
     if (err instanceof HandlerFailure) {
-      return { status: 'FAILED', reason: err.message, reasonId: err.reasonId, physicalResourceId: failedId, data: kind.noData };
+      return { status: 'FAILED', reason: err.message, reasonId: err.reasonId, physicalResourceId: failedId, data: service.noData };
     }
     throw err;
   }

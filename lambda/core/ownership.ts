@@ -5,9 +5,34 @@
  * creates the new resource, then deletes the old one) or two stacks — and both
  * have the same physical id (`firehose:<stream>`), so only the stream can tell
  * a Delete whether its encryption is still this resource's to stop.
+ *
+ * The protocol lives here: the tag read and written without failing the
+ * request, the claim a request that takes a stream writes before its Start,
+ * and what the tag tells a Delete. It sees the stream's tag only through
+ * {@link OwnerTagAccess}, which the reconcile loop makes from a stream
+ * service's tag calls.
  */
 import { createHash } from 'node:crypto';
-import { MAX_OWNER_TAG_LENGTH, OWNER_TAG_KEY } from '../../src/private/contract';
+import type { Clock } from './backoff';
+import { describeError } from './errors';
+import type { Logger } from './log';
+import { HandlerFailure } from './reasons';
+import {
+  formatOwnerTag,
+  MAX_OWNER_TAG_LENGTH,
+  OWNER_TAG_KEY,
+  OwnerTag,
+  parseOwnerTag,
+  PRIOR_UNKNOWN,
+  sameOwner,
+} from '../../src/private/contract';
+
+/**
+ * How long a copy of a request that finds the stream claimed by another copy
+ * (Lambda may deliver one event more than once) waits for that copy's Start
+ * before it makes its own, in milliseconds: the other copy may have died.
+ */
+export const CLAIM_FOLLOW_MS = 10_000;
 
 /** Longest tag value both Firehose and Kinesis accept. */
 export const MAX_TAG_VALUE_LENGTH = MAX_OWNER_TAG_LENGTH;
@@ -72,4 +97,204 @@ export async function findOwnerTag(
     start = last;
   }
   return undefined;
+}
+
+/** The owner tag of one stream, as the protocol reads and writes it. */
+export interface OwnerTagAccess {
+  /** The request's logger. */
+  readonly log: Logger;
+  /**
+   * The tag's value (`undefined`: no tag, or an empty value).
+   *
+   * @throws HandlerFailure when the deadline passes while the call is retried; any other error as the service gives it.
+   */
+  read(): Promise<string | undefined>;
+  /** Write the tag with `value`, or remove it (`undefined`). */
+  write(value: string | undefined): Promise<void>;
+}
+
+/**
+ * The stream's owner tag, taken apart: `undefined` when there is none, or
+ * `null` when it could not be read. A failure other than the deadline
+ * (access denied, stream gone, …) is logged; a Delete then acts as for an
+ * untagged stream, and a Create or Update records no prior state.
+ *
+ * @throws HandlerFailure when the deadline passes while the call is retried.
+ */
+export async function readOwnerTag(tags: OwnerTagAccess): Promise<OwnerTag | undefined | null> {
+  try {
+    return parseOwnerTag(await tags.read());
+  } catch (err) {
+    if (err instanceof HandlerFailure) {
+      throw err;
+    }
+    tags.log.warn('owner', { error: describeError(err), decision: 'owner unknown: act as for an untagged stream' });
+    return null;
+  }
+}
+
+/**
+ * Write (or, with `undefined`, remove) the stream's owner tag. Never fails the
+ * request: a tag refused (an organization's policy may deny tagging) or lost
+ * to the deadline is logged as a warning, and the physical id still records
+ * what the tag would have.
+ *
+ * @returns whether the tag was written.
+ */
+export async function writeOwnerTag(tags: OwnerTagAccess, tag: OwnerTag | undefined): Promise<boolean> {
+  const value = tag === undefined ? undefined : formatOwnerTag(tag);
+  try {
+    await tags.write(value);
+    tags.log.info('owner', value === undefined ? { status: 'untagged' } : { status: 'tagged', managedBy: value });
+    return true;
+  } catch (err) {
+    tags.log.warn('owner', { status: value === undefined ? 'not untagged' : 'not tagged', error: describeError(err) });
+    return false;
+  }
+}
+
+/** What {@link claimBeforeStart} needs from the request. */
+export interface ClaimContext {
+  /** This resource's owner tag value. */
+  readonly owner: string;
+  /** The owner tag as the request first read it: none, or a claim of another copy. */
+  readonly initial?: OwnerTag;
+  /** The stream's prior encryption as the request knows it now. */
+  readonly prior: () => string;
+  /** Whether a tag names this resource. */
+  readonly mine: (tag: OwnerTag) => boolean;
+  /** The claim was written (`true`) or could not be (`false`). */
+  readonly onClaim: (written: boolean) => void;
+  /** Another copy of the request claimed the stream: its tag. */
+  readonly onFollow: (other: OwnerTag) => void;
+}
+
+/**
+ * What a request's check before a Start answers: `start` to send it now,
+ * `reread` to read the stream again at once (and decide again), `wait` to
+ * read it again after a poll pause.
+ */
+export type StartGate = 'start' | 'reread' | 'wait';
+
+/**
+ * The claim a request that takes a stream writes before its Start: the owner
+ * tag with the stream's prior encryption and a nonce of this copy of the
+ * request. Copies of one event delivered at once each write their claim; the
+ * tag keeps the last one written, so the copy that reads its own nonce back
+ * reads the stream once more and Starts, and a copy that reads another's
+ * waits for that Start (taking its record of the prior encryption), for at
+ * most {@link CLAIM_FOLLOW_MS}. A claim refused (tagging denied) lets the
+ * Start go ahead.
+ *
+ * @returns what to ask before each Start: `true` to send it now, `false` to read the stream again first.
+ */
+export function claimBeforeStart(tags: OwnerTagAccess, clock: Clock, context: ClaimContext): () => Promise<StartGate> {
+  const nonce = Math.floor(clock.random() * 0x1_0000_0000).toString(16).padStart(8, '0');
+  let phase: 'claim' | 'confirm' | 'follow' | 'go' = 'claim';
+  let followUntil = 0;
+  const follow = (other: OwnerTag): StartGate => {
+    context.onFollow(other);
+    phase = 'follow';
+    followUntil = clock.now() + CLAIM_FOLLOW_MS;
+    tags.log.info('owner', { decision: 'another copy of this request claimed the stream: waiting for its Start', claim: other.claim });
+    return 'wait';
+  };
+  const otherClaim = (tag: OwnerTag | null | undefined): tag is OwnerTag =>
+    !!tag && context.mine(tag) && tag.prior !== undefined && tag.claim !== undefined && tag.claim !== nonce;
+  return async () => {
+    switch (phase) {
+      case 'claim': {
+        const seen = context.initial ?? (context.prior() === PRIOR_UNKNOWN ? await readOwnerTag(tags) : undefined);
+        if (otherClaim(seen)) {
+          return follow(seen);
+        }
+        const written = await writeOwnerTag(tags, { owner: context.owner, prior: context.prior(), claim: nonce });
+        context.onClaim(written);
+        if (!written) {
+          phase = 'go';
+          return 'start';
+        }
+        const back = await readOwnerTag(tags);
+        if (otherClaim(back)) {
+          return follow(back);
+        }
+        // Read the stream once more: a copy that claimed it before this one may have started since.
+        phase = 'confirm';
+        return 'reread';
+      }
+      case 'follow':
+        if (clock.now() < followUntil) {
+          return 'wait';
+        }
+        tags.log.warn('owner', { decision: `the other copy made no Start in ${CLAIM_FOLLOW_MS} ms: starting` });
+        phase = 'go';
+        return 'start';
+      default:
+        phase = 'go';
+        return 'start';
+    }
+  };
+}
+
+/**
+ * What the owner tag tells a Delete: another resource manages the stream
+ * (`managedBy`: its encryption stays on), or this one may put it back
+ * (`ours`: the tag names this resource, to be removed afterwards), from
+ * `prior`: the tag's record, else the physical id's.
+ */
+export type Release =
+  | {
+    /** The resource that manages the stream now, as the reason names it. */
+    readonly managedBy: string;
+  }
+  | {
+    /** Whether the tag names this resource. */
+    readonly ours: boolean;
+    /** The encryption to put back (`undefined`: stop it). */
+    readonly prior?: string;
+  };
+
+/**
+ * The Delete half of the protocol: read the owner tag. A tag naming this
+ * resource alone, or no tag (or none readable), lets the Delete put the stream
+ * back; a tag naming this resource and a previous owner hands the stream back
+ * to that owner; a tag naming this resource as previous owner hands it to the
+ * new one (both rewrite the tag for the owner that stays); any other tag
+ * leaves it alone.
+ *
+ * @param tags - the stream's owner tag.
+ * @param owner - this resource's owner tag value (`undefined`: the tag is not read).
+ * @param prior - the encryption the physical id records as the stream's before the resource took it.
+ */
+export async function releaseOwnership(tags: OwnerTagAccess, owner: string | undefined, prior: string | undefined): Promise<Release> {
+  if (owner === undefined) {
+    return { ours: false, prior };
+  }
+  const leaveOn = async (managedBy: string, handBack: OwnerTag | undefined, decision: string): Promise<Release> => {
+    tags.log.info('owner', { managedBy, decision });
+    if (handBack !== undefined) {
+      await writeOwnerTag(tags, handBack);
+    }
+    return { managedBy };
+  };
+  const tag = await readOwnerTag(tags);
+  if (tag === null) {
+    // Unreadable: as for an untagged stream.
+    return { ours: false, prior };
+  }
+  if (tag === undefined) {
+    tags.log.info('owner', { managedBy: null, decision: 'no owner tag' });
+    return { ours: false, prior };
+  }
+  if (sameOwner(tag.owner, owner) && tag.previous !== undefined) {
+    return leaveOn(tag.previous, { owner: tag.previous, prior: tag.prior }, 'the previous owner still manages the stream: handed back, encryption left on');
+  }
+  if (sameOwner(tag.previous, owner)) {
+    return leaveOn(tag.owner, { owner: tag.owner, prior: tag.prior }, 'another resource took the stream over: encryption left on');
+  }
+  if (!sameOwner(tag.owner, owner)) {
+    return leaveOn(formatOwnerTag(tag), undefined, 'another resource manages the stream: encryption left on');
+  }
+  tags.log.info('owner', { managedBy: tag.owner, decision: 'this resource manages the stream' });
+  return { ours: true, prior: tag.prior ?? prior };
 }

@@ -3,7 +3,7 @@
  * FAILED answer.
  *
  * Each entry has a stable id (printed at the start of the `Reason`, and the key
- * of the README's troubleshooting table), a message template saying what
+ * of the troubleshooting table in docs/troubleshooting.md), a message template saying what
  * happened and the fix a user should apply. Templates use `{name}`
  * placeholders, filled by {@link formatReason}.
  */
@@ -43,12 +43,12 @@ export const REASON_CATALOGUE = [
   {
     id: 'KEY_ARN_REQUIRED',
     message: 'KeyType CUSTOMER_MANAGED_CMK needs a KeyArn.',
-    fix: 'Pass encryptionKey, or use keyType AWS_OWNED_CMK.',
+    fix: 'Pass StreamEncryption.customerManagedKey(key), or use StreamEncryption.awsOwnedKey().',
   },
   {
     id: 'KEY_ARN_NOT_ALLOWED',
     message: "KeyArn '{value}' was given with KeyType AWS_OWNED_CMK.",
-    fix: 'Remove encryptionKey, or use keyType CUSTOMER_MANAGED_CMK.',
+    fix: 'Use StreamEncryption.customerManagedKey(key) for a key, or StreamEncryption.awsOwnedKey() without one.',
   },
   {
     id: 'INVALID_KEY_ARN',
@@ -73,7 +73,7 @@ export const REASON_CATALOGUE = [
   {
     id: 'INVALID_KEY_ID',
     message: "KeyId '{value}' is neither a KMS key ARN nor alias/aws/kinesis.",
-    fix: 'Pass the key\'s full ARN (key.keyArn), not its id or an alias, or use keyType KINESIS_MANAGED.',
+    fix: 'Pass the key\'s full ARN (key.keyArn), not its id or an alias, or use StreamEncryption.MANAGED.',
   },
   {
     id: 'STREAM_NOT_FOUND',

@@ -4,15 +4,19 @@
  * is reached. All waiting goes through the injected clock; an AWS call is
  * retried only when its error is throttling or transient.
  *
- * The loop knows no service: a {@link StreamKind} brings the reads, the calls,
- * the truth table and the error mapping of one kind of stream.
+ * The loop knows no service: a stream service ({@link ServiceLoop}) brings the
+ * reads, the calls, the truth table and the error mapping of one kind of
+ * stream, and sees of the loop only its {@link DriverSession}. The owner tag
+ * is kept by the protocol of `ownership.ts`, through the service's tag calls.
  */
 import { Backoff, Clock, DENIED_BACKOFF, ERROR_BACKOFF, POLL_BACKOFF } from './backoff';
 import { classifyError, describeError, ErrorClass, errorInfo, Operation } from './errors';
 import { Logger } from './log';
-import { HandlerFailure, ReasonId, ReasonParams } from './reasons';
-import type { KindTypes, StreamKind } from './stream-kind';
-import { formatOwnerTag, OWNER_TAG_KEY, OwnerTag, parseOwnerTag, PRIOR_UNKNOWN, sameOwner } from '../../src/private/contract';
+import { claimBeforeStart, OwnerTagAccess, readOwnerTag, releaseOwnership, StartGate, writeOwnerTag } from './ownership';
+import { HandlerFailure, ReasonId } from './reasons';
+import { ChangeOutcome, DriverSession, ReadOptions, Reading, ServiceTypes } from './session';
+import type { ServiceLoop, ServiceTags } from './stream-service';
+import { OWNER_TAG_KEY, OwnerTag, PRIOR_UNKNOWN, sameOwner } from '../../src/private/contract';
 
 /**
  * How long access denied is retried, from the first denial of a request, in
@@ -20,13 +24,6 @@ import { formatOwnerTag, OWNER_TAG_KEY, OwnerTag, parseOwnerTag, PRIOR_UNKNOWN, 
  * before in force.
  */
 export const IAM_PROPAGATION_SECONDS = 60;
-
-/**
- * How long a copy of a request that finds the stream claimed by another copy
- * (Lambda may deliver one event more than once) waits for that copy's Start
- * before it makes its own, in milliseconds: the other copy may have died.
- */
-export const CLAIM_FOLLOW_MS = 10_000;
 
 /** How many times an error that says the service cannot be reached at all is retried. */
 export const MAX_UNREACHABLE_RETRIES = 2;
@@ -100,68 +97,14 @@ export interface ReconcileRequest<G> {
   readonly undoOnFailure?: boolean;
 }
 
-/** The next step of the loop, as a stream's truth table decides it. */
-export type Step =
-  | {
-    /** Read the stream again after a short pause. */
-    readonly kind: 'wait';
-  }
-  | {
-    /** Call Start (with the wanted key). */
-    readonly kind: 'start';
-  }
-  | {
-    /** Call Stop. */
-    readonly kind: 'stop';
-  }
-  | {
-    /** Answer SUCCESS. */
-    readonly kind: 'succeed';
-    /** Wait the settle time first (encryption was just applied). */
-    readonly settle: boolean;
-  }
-  | {
-    /** Answer FAILED. */
-    readonly kind: 'fail';
-    /** The catalogue entry. */
-    readonly reasonId: ReasonId;
-    /** The entry's parameters. */
-    readonly params: ReasonParams;
-  };
-
-/**
- * How a Start or Stop call went: taken, perhaps taken (retry after reading
- * again), denied while IAM may still be propagating (not taken; read again and
- * retry), or no stream.
- */
-export type ChangeOutcome = 'accepted' | 'uncertain' | 'denied' | 'gone';
-
-/** Options of one idempotent call. */
-export interface ReadOptions {
-  /** Retry access denied while IAM may still be propagating (default true). */
-  readonly retryDenied?: boolean;
-}
-
-/** A call whose access denied is final at once. */
-export const NO_DENIED_RETRY: ReadOptions = { retryDenied: false };
-
-/** What {@link ReconcileSession.beforeStart} answers. */
-export type StartGate = 'start' | 'reread' | 'wait';
-
-/** A reading of any kind of stream. */
-export interface Reading {
-  /** Whether the stream exists. */
-  readonly found: boolean;
-}
-
 /**
  * One reconcile: the time budget, the backoffs, the last reading and error,
  * and the calls every kind of stream makes the same way.
  */
-export class ReconcileSession<T extends KindTypes = KindTypes> {
+export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements DriverSession<T> {
   /** The last reading of the stream, if any. */
   public observation?: T['observation'];
-  /** What the kind's truth table did and saw earlier in this request. */
+  /** What the service's truth table did and saw earlier in this request. */
   public memory: T['memory'];
   /** Whether Start was sent and may have taken effect. */
   public startIssued = false;
@@ -188,19 +131,19 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
   private unreachableRetries = 0;
 
   /**
-   * @param kind - the kind of stream.
+   * @param service - the stream service's reconcile side.
    * @param goal - what the encryption should be.
-   * @param clients - the kind's SDK clients.
+   * @param clients - the service's SDK clients.
    * @param env - clock, deadline and logger.
    */
   constructor(
-    readonly kind: StreamKind<T>,
+    readonly service: ServiceLoop<T>,
     goal: T['goal'],
     readonly clients: T['clients'],
     readonly env: SessionEnvironment,
   ) {
     this.goal = goal;
-    this.memory = kind.initialMemory;
+    this.memory = service.initialMemory;
     this.poll = new Backoff(POLL_BACKOFF, () => env.clock.random());
     this.errors = new Backoff(ERROR_BACKOFF, () => env.clock.random());
     this.denials = new Backoff(DENIED_BACKOFF, () => env.clock.random());
@@ -216,6 +159,11 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
     return this.env.log;
   }
 
+  /** Milliseconds since the epoch, by the request's clock. */
+  now(): number {
+    return this.env.clock.now();
+  }
+
   /** Bound one AWS call in time. */
   abortSignal(): AbortSignal {
     return AbortSignal.timeout(this.env.callTimeoutMs);
@@ -224,7 +172,7 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
   /**
    * Sleep for `ms`, but never past the deadline.
    *
-   * @throws HandlerFailure THROTTLED or the kind's timed-out reason once the deadline has passed.
+   * @throws HandlerFailure THROTTLED or the service's timed-out reason once the deadline has passed.
    */
   async pause(ms: number): Promise<void> {
     const { clock, deadline, startedAt } = this.env;
@@ -239,9 +187,9 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
         throw new HandlerFailure('THROTTLED', { operation: lastError.operation, stream: this.stream, seconds, error: lastError.error });
       }
       const observation = this.observation;
-      const state = !observation ? 'unreadable' : !observation.found ? 'missing' : this.kind.state(observation);
-      const lastStatus = this.kind.summarize(observation) + (lastError ? `; last error ${lastError.error} from ${lastError.operation}` : '');
-      throw new HandlerFailure(this.kind.timedOut, { stream: this.stream, state: state ?? '?', seconds, lastStatus });
+      const state = !observation ? 'unreadable' : !observation.found ? 'missing' : this.service.state(observation);
+      const lastStatus = this.service.summarize(observation) + (lastError ? `; last error ${lastError.error} from ${lastError.operation}` : '');
+      throw new HandlerFailure(this.service.timedOut, { stream: this.stream, state: state ?? '?', seconds, lastStatus });
     }
     await clock.sleep(Math.min(ms, deadline - now));
   }
@@ -321,13 +269,13 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
   /**
    * The catalogue reason of a non-retryable error of `operation`: no answer
    * from the service at all is `NO_SERVICE_RESPONSE`, anything else as the
-   * kind maps it.
+   * service maps it.
    */
   failure(err: unknown, operation: Operation): HandlerFailure {
     if (!(err instanceof HandlerFailure) && classifyError(err, operation) === 'unreachable') {
       return new HandlerFailure('NO_SERVICE_RESPONSE', { operation, stream: this.stream, error: describeError(err) });
     }
-    return this.kind.failureFor(err, operation, this);
+    return this.service.failureFor(err, operation, this);
   }
 
   /**
@@ -378,21 +326,23 @@ export class ReconcileSession<T extends KindTypes = KindTypes> {
  *   or no tag, lets the Delete put the stream back (`request.restore`) or stop
  *   its encryption, then untag; a tag naming this resource and a previous
  *   owner hands the stream back to that owner; a tag naming this resource as
- *   previous owner hands it to the new one; any other tag leaves it alone.
+ *   previous owner hands it to the new one; any other tag leaves it alone
+ *   (`releaseOwnership`).
  *
- * @param kind - the kind of stream.
+ * @param service - the stream service's reconcile and tag sides.
  * @param request - the goal, settle time, and what to put back.
- * @param clients - the kind's SDK clients.
+ * @param clients - the service's SDK clients.
  * @param env - clock, deadline and logger.
  * @returns the answer; never rejects.
  */
-export async function reconcile<T extends KindTypes>(
-  kind: StreamKind<T>,
+export async function reconcile<T extends ServiceTypes>(
+  service: ServiceLoop<T> & ServiceTags<T>,
   request: ReconcileRequest<T['goal']>,
   clients: T['clients'],
   env: SessionEnvironment,
 ): Promise<ReconcileResult<T['observation']>> {
-  const session = new ReconcileSession(kind, request.goal, clients, env);
+  const session = new ReconcileSession(service, request.goal, clients, env);
+  const tags = ownerTags(service, session);
   let prior: (() => string) | undefined;
   const result = (status: 'SUCCESS' | 'FAILED', reason: string, reasonId?: ReasonId): ReconcileResult<T['observation']> =>
     ({
@@ -405,17 +355,17 @@ export async function reconcile<T extends KindTypes>(
     });
   try {
     if (request.goal.kind === 'decrypt') {
-      return result('SUCCESS', await release(session, request));
+      return result('SUCCESS', await release(session, service, tags, request));
     }
     const owner = env.owner;
-    let tag = owner === undefined ? undefined : await readOwnerTag(session);
+    let tag = owner === undefined ? undefined : await readOwnerTag(tags);
     const mine = (t: OwnerTag | undefined | null): boolean => !!t && sameOwner(t.owner, owner);
     // The stream's encryption before any resource took it: the tag's record (kept through hand-overs),
     // else the first reading of a stream no other resource manages, else unknown.
     prior = () => (tag?.prior ?? (tag === undefined || tag === null || mine(tag) ? session.prior : undefined) ?? PRIOR_UNKNOWN);
     let claimed = false;
     if (request.takes && owner !== undefined && (tag === undefined || (tag !== null && mine(tag) && tag.claim !== undefined))) {
-      session.beforeStart = claimBeforeStart(session, {
+      session.beforeStart = claimBeforeStart(tags, env.clock, {
         owner,
         initial: tag ?? undefined,
         prior: () => prior!(),
@@ -431,7 +381,7 @@ export async function reconcile<T extends KindTypes>(
     }
     // Another copy of this request may have claimed the stream after this one read its tag: its record wins.
     const adoptClaim = async (): Promise<boolean> => {
-      const again = await readOwnerTag(session);
+      const again = await readOwnerTag(tags);
       if (again && mine(again) && again.prior !== undefined) {
         tag = again;
         return true;
@@ -443,13 +393,13 @@ export async function reconcile<T extends KindTypes>(
       reason = await drive(session, request.settleSeconds);
     } catch (err) {
       if (claimed && !session.startIssued) {
-        await writeOwnerTag(session, undefined);
+        await writeOwnerTag(tags, undefined);
       }
       if (request.undoOnFailure && session.startIssued) {
         const { failure, putBack } = await undo(session, prior(), err);
         if (putBack && claimed) {
           // The stream is as it was before this request claimed it: so is its tag.
-          await writeOwnerTag(session, undefined);
+          await writeOwnerTag(tags, undefined);
         }
         throw failure;
       }
@@ -460,7 +410,7 @@ export async function reconcile<T extends KindTypes>(
     }
     if (owner !== undefined) {
       const previous = !tag ? undefined : mine(tag) ? tag.previous : tag.owner;
-      await writeOwnerTag(session, { owner, previous, prior: tag?.prior ?? (request.takes ? prior() : undefined) });
+      await writeOwnerTag(tags, { owner, previous, prior: tag?.prior ?? (request.takes ? prior() : undefined) });
     }
     return result('SUCCESS', reason);
   } catch (err) {
@@ -469,144 +419,51 @@ export async function reconcile<T extends KindTypes>(
   }
 }
 
-/** What {@link claimBeforeStart} needs from the request. */
-interface ClaimContext {
-  /** This resource's owner tag value. */
-  readonly owner: string;
-  /** The owner tag as the request first read it: none, or a claim of another copy. */
-  readonly initial?: OwnerTag;
-  /** The stream's prior encryption as the request knows it now. */
-  readonly prior: () => string;
-  /** Whether a tag names this resource. */
-  readonly mine: (tag: OwnerTag) => boolean;
-  /** The claim was written (`true`) or could not be (`false`). */
-  readonly onClaim: (written: boolean) => void;
-  /** Another copy of the request claimed the stream: its tag. */
-  readonly onFollow: (other: OwnerTag) => void;
-}
-
-/**
- * The claim a request that takes a stream writes before its Start: the owner
- * tag with the stream's prior encryption and a nonce of this copy of the
- * request. Copies of one event delivered at once each write their claim; the
- * tag keeps the last one written, so the copy that reads its own nonce back
- * reads the stream once more and Starts, and a copy that reads another's
- * waits for that Start (taking its record of the prior encryption), for at
- * most {@link CLAIM_FOLLOW_MS}. A claim refused (tagging denied) lets the
- * Start go ahead.
- */
-function claimBeforeStart<T extends KindTypes>(session: ReconcileSession<T>, context: ClaimContext): () => Promise<StartGate> {
-  const { env } = session;
-  const nonce = Math.floor(env.clock.random() * 0x1_0000_0000).toString(16).padStart(8, '0');
-  let phase: 'claim' | 'confirm' | 'follow' | 'go' = 'claim';
-  let followUntil = 0;
-  const follow = (other: OwnerTag): StartGate => {
-    context.onFollow(other);
-    phase = 'follow';
-    followUntil = env.clock.now() + CLAIM_FOLLOW_MS;
-    env.log.info('owner', { decision: 'another copy of this request claimed the stream: waiting for its Start', claim: other.claim });
-    return 'wait';
-  };
-  const otherClaim = (tag: OwnerTag | null | undefined): tag is OwnerTag =>
-    !!tag && context.mine(tag) && tag.prior !== undefined && tag.claim !== undefined && tag.claim !== nonce;
-  return async () => {
-    switch (phase) {
-      case 'claim': {
-        const seen = context.initial ?? (context.prior() === PRIOR_UNKNOWN ? await readOwnerTag(session) : undefined);
-        if (otherClaim(seen)) {
-          return follow(seen);
-        }
-        const written = await writeOwnerTag(session, { owner: context.owner, prior: context.prior(), claim: nonce });
-        context.onClaim(written);
-        if (!written) {
-          phase = 'go';
-          return 'start';
-        }
-        const back = await readOwnerTag(session);
-        if (otherClaim(back)) {
-          return follow(back);
-        }
-        // Read the stream once more: a copy that claimed it before this one may have started since.
-        phase = 'confirm';
-        return 'reread';
-      }
-      case 'follow':
-        if (env.clock.now() < followUntil) {
-          return 'wait';
-        }
-        env.log.warn('owner', { decision: `the other copy made no Start in ${CLAIM_FOLLOW_MS} ms: starting` });
-        phase = 'go';
-        return 'start';
-      default:
-        phase = 'go';
-        return 'start';
-    }
+/** The stream's owner tag, through the service's tag calls in this session. */
+function ownerTags<T extends ServiceTypes>(service: ServiceTags<T>, session: ReconcileSession<T>): OwnerTagAccess {
+  return {
+    log: session.log,
+    read: () => service.readOwner(session),
+    write: (value) => service.writeOwner(value, session),
   };
 }
 
 /** The Delete half of {@link reconcile}: its SUCCESS reason. */
-async function release<T extends KindTypes>(session: ReconcileSession<T>, request: ReconcileRequest<T['goal']>): Promise<string> {
-  const { env, kind } = session;
-  const owner = env.owner;
-  const leaveOn = (manager: string, handBack: OwnerTag | undefined, decision: string): Promise<string> =>
-    handOver(session, manager, handBack, decision);
-  let ours = false;
-  let prior = request.prior;
-  if (owner !== undefined) {
-    const tag = await readOwnerTag(session);
-    if (tag === null) {
-      // Unreadable: as for an untagged stream.
-    } else if (tag === undefined) {
-      env.log.info('owner', { managedBy: null, decision: 'no owner tag' });
-    } else if (sameOwner(tag.owner, owner) && tag.previous !== undefined) {
-      return leaveOn(tag.previous, { owner: tag.previous, prior: tag.prior }, 'the previous owner still manages the stream: handed back, encryption left on');
-    } else if (sameOwner(tag.previous, owner)) {
-      return leaveOn(tag.owner, { owner: tag.owner, prior: tag.prior }, 'another resource took the stream over: encryption left on');
-    } else if (!sameOwner(tag.owner, owner)) {
-      return leaveOn(formatOwnerTag(tag), undefined, 'another resource manages the stream: encryption left on');
-    } else {
-      ours = true;
-      prior = tag.prior ?? prior;
-      env.log.info('owner', { managedBy: tag.owner, decision: 'this resource manages the stream' });
-    }
+async function release<T extends ServiceTypes>(
+  session: ReconcileSession<T>,
+  service: ServiceLoop<T> & ServiceTags<T>,
+  tags: OwnerTagAccess,
+  request: ReconcileRequest<T['goal']>,
+): Promise<string> {
+  const { env } = session;
+  const owned = await releaseOwnership(tags, env.owner, request.prior);
+  if ('managedBy' in owned) {
+    return `${service.label} ${session.stream}: managed by another resource (tag ${OWNER_TAG_KEY} ${owned.managedBy}); encryption left on.`;
   }
+  const { ours, prior } = owned;
   let reason: string;
   if (prior === PRIOR_UNKNOWN) {
     // Never turn off an encryption that may not be this resource's to turn off.
     env.log.warn('restore', { prior, decision: 'the encryption before this resource is unknown: encryption left on' });
-    session.observation = await kind.describe(session);
-    reason = `${kind.label} ${session.stream}: its encryption before this resource took it is unknown; encryption left on (${kind.summarize(session.observation)}).`;
+    session.observation = await service.describe(session);
+    reason = `${service.label} ${session.stream}: its encryption before this resource took it is unknown; encryption left on (${service.summarize(session.observation)}).`;
   } else {
     if (prior !== undefined) {
-      session.goal = kind.restoreGoal(session.goal, prior);
+      session.goal = service.restoreGoal(session.goal, prior);
       env.log.info('restore', { goal: session.goal });
     }
     reason = await drive(session, 0);
   }
   const seen = session.observation;
   // Put back or decrypted: this resource no longer manages the stream.
-  if (ours && seen !== undefined && kind.taggable(seen)) {
-    await writeOwnerTag(session, undefined);
+  if (ours && seen !== undefined && service.taggable(seen)) {
+    await writeOwnerTag(tags, undefined);
   }
   return reason;
 }
 
-/** A Delete that leaves the stream's encryption on: rewrite the tag for the resource that manages it (if `handBack`). */
-async function handOver<T extends KindTypes>(
-  session: ReconcileSession<T>,
-  manager: string,
-  handBack: OwnerTag | undefined,
-  decision: string,
-): Promise<string> {
-  session.env.log.info('owner', { managedBy: manager, decision });
-  if (handBack !== undefined) {
-    await writeOwnerTag(session, handBack);
-  }
-  return `${session.kind.label} ${session.stream}: managed by another resource (tag ${OWNER_TAG_KEY} ${manager}); encryption left on.`;
-}
-
 /**
- * The reconcile loop: read, decide, act, until the kind's truth table says
+ * The reconcile loop: read, decide, act, until the service's truth table says
  * SUCCESS (its reason returned) or FAILED (thrown). Remembers the stream's
  * prior state from the first reading that tells it, before any Start. After
  * a Start held back ({@link ReconcileSession.beforeStart}), SUCCESS waits the
@@ -615,15 +472,15 @@ async function handOver<T extends KindTypes>(
  *
  * @throws HandlerFailure when the table says FAILED or the deadline passes.
  */
-async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSeconds: number): Promise<string> {
-  const { kind, env } = session;
+async function drive<T extends ServiceTypes>(session: ReconcileSession<T>, settleSeconds: number): Promise<string> {
+  const { service, env } = session;
   // A Start held back (another copy of the request may be making it): whatever comes next is that Start's result.
   let held = false;
   for (;;) {
-    const seen = session.observation = await kind.describe(session);
-    session.prior ??= kind.priorOf(seen) ?? PRIOR_UNKNOWN;
-    const step = await kind.decide(seen, session);
-    env.log.info('decide', { status: kind.summarize(seen), decision: step.kind, ...(step.kind === 'fail' ? { reasonId: step.reasonId } : {}) });
+    const seen = session.observation = await service.describe(session);
+    session.prior ??= service.priorOf(seen) ?? PRIOR_UNKNOWN;
+    const step = await service.decide(seen, session);
+    env.log.info('decide', { status: service.summarize(seen), decision: step.kind, ...(step.kind === 'fail' ? { reasonId: step.reasonId } : {}) });
     switch (step.kind) {
       case 'succeed': {
         const settleMs = step.settle || held ? Math.min(settleSeconds * 1000, Math.max(0, env.deadline - env.clock.now())) : 0;
@@ -631,7 +488,7 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
           env.log.info('settle', { settleMs });
           await env.clock.sleep(settleMs);
         }
-        return `${kind.label} ${session.stream}: ${kind.summarize(seen)}.`;
+        return `${service.label} ${session.stream}: ${service.summarize(seen)}.`;
       }
       case 'fail':
         throw new HandlerFailure(step.reasonId, step.params);
@@ -644,13 +501,13 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
           }
           break;
         }
-        await kind.change('start', session);
+        await service.change('start', session);
         break;
       }
       case 'stop':
-        if (await kind.change('stop', session) === 'gone') {
+        if (await service.change('stop', session) === 'gone') {
           session.observation = { found: false } as T['observation'];
-          return `${kind.label} ${session.stream}: stream not found.`;
+          return `${service.label} ${session.stream}: stream not found.`;
         }
         break;
       default:
@@ -666,20 +523,20 @@ async function drive<T extends KindTypes>(session: ReconcileSession<T>, settleSe
  * @returns the failure to answer: the Update's own when the stream is back
  * (`putBack`), else `UPDATE_UNDO_FAILED` naming both causes and the stream's state.
  */
-async function undo<T extends KindTypes>(
+async function undo<T extends ServiceTypes>(
   failed: ReconcileSession<T>,
   prior: string,
   err: unknown,
 ): Promise<{ failure: HandlerFailure; putBack: boolean }> {
   const failure = err instanceof HandlerFailure ? err : new HandlerFailure('UNEXPECTED_ERROR', { operation: 'reconcile', error: describeError(err) });
-  const { kind, env } = failed;
+  const { service, env } = failed;
   const params = { failure: failure.message, stream: failed.stream, prior };
   if (prior === PRIOR_UNKNOWN) {
     // When in doubt, the encryption stays on.
-    return { failure: new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure: 'its encryption before the Start is unknown, so it was left on.', state: kind.summarize(failed.observation) }), putBack: false };
+    return { failure: new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure: 'its encryption before the Start is unknown, so it was left on.', state: service.summarize(failed.observation) }), putBack: false };
   }
   const undoEnv: SessionEnvironment = { ...env, deadline: Math.max(env.deadline, env.undoDeadline ?? env.deadline, env.clock.now()) };
-  const session = new ReconcileSession(kind, kind.restoreGoal(failed.goal, prior), failed.clients, undoEnv);
+  const session = new ReconcileSession(service, service.restoreGoal(failed.goal, prior), failed.clients, undoEnv);
   env.log.info('undo', { prior });
   try {
     await drive(session, 0);
@@ -688,76 +545,6 @@ async function undo<T extends KindTypes>(
   } catch (undoErr) {
     const undoFailure = undoErr instanceof HandlerFailure ? undoErr.message : describeError(undoErr);
     env.log.warn('undo', { status: 'failed', prior, error: undoFailure });
-    return { failure: new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure, state: kind.summarize(session.observation ?? failed.observation) }), putBack: false };
-  }
-}
-
-/**
- * A stream's describe call, through `session.read`: the description in
- * `field` of its output, or `undefined` when the stream does not exist
- * (`ResourceNotFoundException`).
- *
- * @throws HandlerFailure UNEXPECTED_ERROR when the output has no `field`, or
- * the kind's reason for any other non-retryable error.
- */
-export async function readDescription<R, K extends keyof R & string>(
-  session: ReconcileSession,
-  operation: Operation,
-  field: K,
-  send: () => Promise<R>,
-): Promise<NonNullable<R[K]> | undefined> {
-  let output: R | undefined;
-  try {
-    output = await session.read(operation, send);
-  } catch (err) {
-    if (errorInfo(err).name !== 'ResourceNotFoundException') {
-      throw session.failure(err, operation);
-    }
-    return undefined;
-  }
-  const description = output?.[field];
-  if (!description) {
-    throw new HandlerFailure('UNEXPECTED_ERROR', { operation, error: `no ${field}` });
-  }
-  return description;
-}
-
-/**
- * The stream's owner tag, taken apart: `undefined` when there is none, or
- * `null` when it could not be read. A failure other than the deadline
- * (access denied, stream gone, …) is logged; a Delete then acts as for an
- * untagged stream, and a Create or Update records no prior state.
- *
- * @throws HandlerFailure when the deadline passes while the call is retried.
- */
-async function readOwnerTag<T extends KindTypes>(session: ReconcileSession<T>): Promise<OwnerTag | undefined | null> {
-  try {
-    return parseOwnerTag(await session.kind.readOwner(session));
-  } catch (err) {
-    if (err instanceof HandlerFailure) {
-      throw err;
-    }
-    session.log.warn('owner', { error: describeError(err), decision: 'owner unknown: act as for an untagged stream' });
-    return null;
-  }
-}
-
-/**
- * Write (or, with `undefined`, remove) the stream's owner tag. Never fails the
- * request: a tag refused (an organization's policy may deny tagging) or lost
- * to the deadline is logged as a warning, and the physical id still records
- * what the tag would have.
- *
- * @returns whether the tag was written.
- */
-async function writeOwnerTag<T extends KindTypes>(session: ReconcileSession<T>, tag: OwnerTag | undefined): Promise<boolean> {
-  const value = tag === undefined ? undefined : formatOwnerTag(tag);
-  try {
-    await session.kind.writeOwner(value, session);
-    session.log.info('owner', value === undefined ? { status: 'untagged' } : { status: 'tagged', managedBy: value });
-    return true;
-  } catch (err) {
-    session.log.warn('owner', { status: value === undefined ? 'not untagged' : 'not tagged', error: describeError(err) });
-    return false;
+    return { failure: new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure, state: service.summarize(session.observation ?? failed.observation) }), putBack: false };
   }
 }

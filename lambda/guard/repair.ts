@@ -26,15 +26,16 @@ import { Logger, LogSink } from '../core/log';
 import { ownerTagValue } from '../core/ownership';
 import { HandlerFailure, ReasonId } from '../core/reasons';
 import { reconcile, ReconcileSession, SessionEnvironment } from '../core/reconcile';
-import type { KindTypes, StreamKind, StreamKindRegistry } from '../core/stream-kind';
+import type { ServiceTypes } from '../core/session';
+import type { StreamService, StreamServiceRegistry } from '../core/stream-service';
 
 /** Sends one alert to an SNS topic. */
 export type Publish = (topicArn: string, subject: string, message: string) => Promise<void>;
 
 /** Everything the guard touches outside itself. */
 export interface RepairDependencies {
-  /** The kinds of stream, by resource type (`lambda/kinds`). */
-  readonly kinds: StreamKindRegistry;
+  /** The services of the kinds of stream, by resource type (`lambda/kinds`). */
+  readonly services: StreamServiceRegistry;
   /** Makes (or reuses) the SDK clients a kind of stream calls. */
   readonly clients: ClientProvider;
   /** Resolve after `ms` milliseconds. */
@@ -244,7 +245,7 @@ export async function handleRepairEvent(raw: unknown, context: RepairContext, de
     return finish({ decision: 'failed', reason: failure.message, reasonId: failure.reasonId }, topicArn ? { topicArn, stream: '?' } : undefined);
   }
   const { input, max } = parsed;
-  const registration = deps.kinds.find((entry) => entry.resourceType === input.ResourceType);
+  const registration = deps.services.find((entry) => entry.resourceType === input.ResourceType);
   if (!registration) {
     const failure = new HandlerFailure('INVALID_REPAIR_INPUT', { problem: `ResourceType ${input.ResourceType} is no kind of stream the guard knows` });
     return finish({ decision: 'failed', reason: failure.message, reasonId: failure.reasonId }, { topicArn: input.AlertTopicArn, stream: '?' });
@@ -265,8 +266,8 @@ function alertSubject(decision: RepairDecision, stream: string): string {
 }
 
 /** The part of {@link handleRepairEvent} once the event is one to look at. */
-async function repairStream<T extends KindTypes>(
-  kind: StreamKind<T>,
+async function repairStream<T extends ServiceTypes>(
+  service: StreamService<T>,
   input: RepairInput,
   max: number,
   context: RepairContext,
@@ -280,7 +281,7 @@ async function repairStream<T extends KindTypes>(
     finish({ decision: 'failed', reason: failure.message, reasonId: failure.reasonId }, { topicArn: input.AlertTopicArn, stream });
   let properties: T['properties'];
   try {
-    properties = kind.parseProperties(input.Properties);
+    properties = service.parseProperties(input.Properties);
   } catch (err) {
     return fail(err instanceof HandlerFailure ? err : new HandlerFailure('UNEXPECTED_ERROR', { operation: 'input', error: describeError(err) }), '?');
   }
@@ -300,15 +301,15 @@ async function repairStream<T extends KindTypes>(
     callTimeoutMs: deadlines.callTimeoutMs,
     log: stepLog,
   };
-  const goal = kind.goal(properties, 'Create');
-  const clients = kind.clients(deps.clients);
+  const goal = service.goal(properties, 'Create');
+  const clients = service.clients(deps.clients);
   const operations = tagOperations(input.ResourceType);
 
   // A stream whose owner tag names another resource was handed over on purpose.
-  const reader = new ReconcileSession(kind, goal, clients, env);
+  const reader = new ReconcileSession(service, goal, clients, env);
   let owner: string | undefined;
   try {
-    owner = await kind.readOwner(reader);
+    owner = await service.readOwner(reader);
   } catch (err) {
     if (errorInfo(err).name === 'ResourceNotFoundException') {
       return finish({ decision: 'ignored', reason: 'the stream no longer exists' });
@@ -328,11 +329,11 @@ async function repairStream<T extends KindTypes>(
   const day = utcDay(Number.isFinite(eventAt) ? eventAt : deps.now());
   let count: RepairCount = { count: 0, alerted: false };
   let spent = 0;
-  const counted: StreamKind<T> = {
-    ...kind,
+  const counted: StreamService<T> = {
+    ...service,
     change: async (change, session) => {
       try {
-        count = parseRepairCount(await kind.readOwner(session, REPAIRS_TAG_KEY), day);
+        count = parseRepairCount(await service.readOwner(session, REPAIRS_TAG_KEY), day);
       } catch (err) {
         throw session.failure(err, operations.list);
       }
@@ -344,17 +345,17 @@ async function repairStream<T extends KindTypes>(
       count = { ...count, count: count.count + 1 };
       spent += 1;
       try {
-        await kind.writeOwner(formatRepairCount(day, count), session, REPAIRS_TAG_KEY);
+        await service.writeOwner(formatRepairCount(day, count), session, REPAIRS_TAG_KEY);
       } catch (err) {
         throw session.failure(err, operations.tag);
       }
-      return kind.change(change, session);
+      return service.change(change, session);
     },
   };
   const result = await reconcile(counted, { goal, settleSeconds: 0 }, clients, env);
   fields.repairsToday = count.count;
   fields.maxRepairsPerDay = max;
-  fields.status = kind.summarize(result.observation);
+  fields.status = service.summarize(result.observation);
   if (result.status === 'SUCCESS') {
     return spent > 0 && result.startIssued
       ? finish({ decision: 'repaired', reason: result.reason })
@@ -366,9 +367,9 @@ async function repairStream<T extends KindTypes>(
     }
     const capped = await finish({ decision: 'capped', reason: result.reason, reasonId: result.reasonId }, { topicArn: input.AlertTopicArn, stream });
     // Remember the alert, so that the day's later events do not repeat it.
-    const marker = new ReconcileSession(kind, goal, clients, env);
+    const marker = new ReconcileSession(service, goal, clients, env);
     try {
-      await kind.writeOwner(formatRepairCount(day, { ...count, alerted: true }), marker, REPAIRS_TAG_KEY);
+      await service.writeOwner(formatRepairCount(day, { ...count, alerted: true }), marker, REPAIRS_TAG_KEY);
     } catch {
       // At worst a later event of the day alerts again.
     }

@@ -6,10 +6,10 @@
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- a kind is required on first use, not at load */
 import { DATA_STREAM_ENCRYPTION_RESOURCE_TYPE, DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE } from '../../src/private/contract';
-import type { StreamKindRegistry } from '../core/stream-kind';
+import type { StreamServiceRegistry } from '../core/stream-service';
 
 /** The registry; the first kind also takes events that name no known resource type or `StreamKind`. */
-export const STREAM_KINDS: StreamKindRegistry = [
+export const STREAM_SERVICES: StreamServiceRegistry = [
   { resourceType: DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE, streamKind: 'firehose', load: () => (require('./firehose') as typeof import('./firehose')).DELIVERY_STREAMS },
   { resourceType: DATA_STREAM_ENCRYPTION_RESOURCE_TYPE, streamKind: 'kinesis', load: () => (require('./kinesis') as typeof import('./kinesis')).DATA_STREAMS },
 ];

@@ -6,7 +6,7 @@ import { DescribeKeyCommand, DescribeKeyCommandOutput, KeyMetadata, KMSClient } 
 import type { ClientProvider } from '../core/clients';
 import { describeError, errorInfo } from '../core/errors';
 import { HandlerFailure } from '../core/reasons';
-import { NO_DENIED_RETRY, ReadOptions, ReconcileSession } from '../core/reconcile';
+import { DriverSession, NO_DENIED_RETRY, ReadOptions } from '../core/session';
 
 /** Errors of `kms:DescribeKey` on an alias that mean "not a key the handler may use". */
 const NOT_OUR_KEY: ReadonlySet<string> = new Set(['NotFoundException', 'AccessDeniedException', 'InvalidArnException']);
@@ -21,7 +21,7 @@ export function kmsClient(provide: ClientProvider): KMSClient {
  *
  * @throws the SDK's error when it is neither.
  */
-export async function describeKey(session: ReconcileSession, kms: KMSClient, key: string, options?: ReadOptions): Promise<DescribeKeyCommandOutput> {
+export async function describeKey(session: DriverSession, kms: KMSClient, key: string, options?: ReadOptions): Promise<DescribeKeyCommandOutput> {
   return session.read('DescribeKey', () => kms.send(new DescribeKeyCommand({ KeyId: key }), { abortSignal: session.abortSignal() }), options);
 }
 
@@ -33,7 +33,7 @@ export async function describeKey(session: ReconcileSession, kms: KMSClient, key
  *
  * @throws HandlerFailure for any other error that is not retried.
  */
-export async function resolveAlias(session: ReconcileSession, kms: KMSClient, alias: string): Promise<string | null> {
+export async function resolveAlias(session: DriverSession, kms: KMSClient, alias: string): Promise<string | null> {
   let resolved: string | null;
   try {
     resolved = (await describeKey(session, kms, alias, NO_DENIED_RETRY))?.KeyMetadata?.Arn ?? null;
@@ -55,7 +55,7 @@ export async function resolveAlias(session: ReconcileSession, kms: KMSClient, al
  * @returns the key's metadata.
  * @throws HandlerFailure when the key cannot be used or cannot be read.
  */
-export async function verifyKey(session: ReconcileSession, kms: KMSClient, key: string): Promise<KeyMetadata> {
+export async function verifyKey(session: DriverSession, kms: KMSClient, key: string): Promise<KeyMetadata> {
   let metadata;
   try {
     metadata = (await describeKey(session, kms, key))?.KeyMetadata;

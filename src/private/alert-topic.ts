@@ -3,7 +3,7 @@
  * stack, encrypted with a key of its own that the services which publish
  * alerts (EventBridge rules, and CloudWatch alarms of this account) may use.
  * Which rules and alarms may publish is the topic policy's to say
- * (`aws:SourceArn`, see key-health.ts).
+ * (`aws:SourceArn`, see key-health-alarms.ts).
  *
  * Not part of the public jsii API.
  */

@@ -15,8 +15,8 @@ export const DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE = 'Custom::DeliveryStreamE
 /** The CloudFormation resource type of a Kinesis data stream encryption. */
 export const DATA_STREAM_ENCRYPTION_RESOURCE_TYPE = 'Custom::DataStreamEncryption';
 
-/** Which kind of stream a custom resource manages. */
-export type StreamKind = 'firehose' | 'kinesis';
+/** The values of the `StreamKind` resource property: which kind of stream a custom resource manages. */
+export type StreamKindValue = 'firehose' | 'kinesis';
 
 /** Key types accepted by `StartDeliveryStreamEncryption`. */
 export type FirehoseKeyType = 'AWS_OWNED_CMK' | 'CUSTOMER_MANAGED_CMK';
@@ -44,7 +44,7 @@ export const DELIVERY_STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,64}$/;
  */
 export interface DeliveryStreamEncryptionResourceProperties {
   /** Always `firehose` for this resource type. */
-  readonly StreamKind: Extract<StreamKind, 'firehose'>;
+  readonly StreamKind: Extract<StreamKindValue, 'firehose'>;
   /** Name of the delivery stream to encrypt. */
   readonly DeliveryStreamName: string;
   /** `AWS_OWNED_CMK` or `CUSTOMER_MANAGED_CMK`. */
@@ -157,7 +157,7 @@ export const KINESIS_MANAGED_KEY_ID = 'alias/aws/kinesis';
  */
 export interface DataStreamEncryptionResourceProperties {
   /** Always `kinesis` for this resource type. */
-  readonly StreamKind: Extract<StreamKind, 'kinesis'>;
+  readonly StreamKind: Extract<StreamKindValue, 'kinesis'>;
   /** Name of the data stream to encrypt. */
   readonly StreamName: string;
   /** ARN of the same data stream (the API calls name the stream by both). */

@@ -10,12 +10,11 @@ import { Annotations, CustomResource, Duration, IResource, RemovalPolicy, Stack,
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { validationError } from './cdk-compat';
-import type { StreamKind } from './contract';
-import { registerGuardTarget } from './guard-targets';
+import { StreamEncryptionGuard } from '../guard';
+import type { StreamKindValue } from './contract';
 import { accountKeyPolicy } from './key-policy';
 import { HandlerPermission, PolicyConditions } from './policy-budget';
-import { HandlerLogOptions, StreamEncryptionProvider } from './provider';
+import { StreamEncryptionProvider } from './provider';
 import { cfnResourcesOf } from './stream-definition';
 import {
   KeyRemoval,
@@ -55,14 +54,12 @@ function newStreamKey(scope: Construct, description: string, alias: string, remo
 /** How a construct chooses the key of its stream. */
 export interface StreamKeyOptions {
   /**
-   * The key type the construct was given, when it is the service's own key
-   * (no customer managed key), with what it means, for the error when a key
-   * is given too (e.g. `AWS_OWNED_CMK, which uses a key owned by AWS`).
+   * Why the stream uses no customer managed key, when it uses the service's
+   * own (e.g. `encryption is StreamEncryption.awsOwnedKey(), which uses a key
+   * owned by AWS`).
    */
-  readonly serviceKeyType?: string;
-  /** The key type to set to use a key of one's own, for that error. */
-  readonly customerKeyType: string;
-  /** The `encryptionKey` prop. */
+  readonly serviceKey?: string;
+  /** The key the user gave, if any. */
   readonly givenKey?: kms.IKey;
   /** The service that encrypts with the key, for the key's checks (`Firehose`, `Kinesis`). */
   readonly service: string;
@@ -79,15 +76,16 @@ export interface StreamKeyOptions {
 }
 
 /**
- * Why a construct creates no key, if it does not: it was given one, or the
- * service's own key type (see `StreamKeyOptions.serviceKeyType`).
+ * Why a construct creates no key, if it does not: it was given one (in
+ * `givenKeyProp`), or it uses the service's own key (see
+ * `StreamKeyOptions.serviceKey`).
  */
-export function noCreatedKey(serviceKeyType: string | undefined, givenKey: kms.IKey | undefined): NoCreatedKey | undefined {
-  if (serviceKeyType !== undefined) {
-    return { why: `keyType is ${serviceKeyType}`, fix: 'remove keyRemovalPolicy and keyPendingWindow' };
+export function noCreatedKey(serviceKey: string | undefined, givenKey: kms.IKey | undefined, givenKeyProp: string): NoCreatedKey | undefined {
+  if (serviceKey !== undefined) {
+    return { why: serviceKey, fix: 'remove keyRemovalPolicy and keyPendingWindow' };
   }
   if (givenKey) {
-    return { why: 'encryptionKey was given', fix: 'remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself' };
+    return { why: `${givenKeyProp} was given`, fix: 'remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself' };
   }
   return undefined;
 }
@@ -95,18 +93,11 @@ export function noCreatedKey(serviceKeyType: string | undefined, givenKey: kms.I
 /**
  * The customer managed key the stream is encrypted with: the given one,
  * checked, or a new one (construct id `Key`); none with the service's own
- * key, which refuses a given key. Only a created key follows
- * `keyRemovalPolicy` and `keyPendingWindow`.
+ * key. Only a created key follows `keyRemovalPolicy` and `keyPendingWindow`.
  */
 export function streamKey(scope: Construct, options: StreamKeyOptions): kms.IKey | undefined {
   const { removalPolicy, keyRemoval } = options.settings;
-  if (options.serviceKeyType !== undefined) {
-    if (options.givenKey) {
-      throw validationError(
-        scope,
-        `${scope.node.path}: encryptionKey was given with keyType ${options.serviceKeyType}; remove encryptionKey, or set keyType to ${options.customerKeyType} to use your key.`,
-      );
-    }
+  if (options.serviceKey !== undefined) {
     return undefined;
   }
   if (options.givenKey) {
@@ -155,8 +146,6 @@ export interface EncryptionResourceOptions {
   readonly key?: kms.IKey;
   /** What the stack's guard needs to repair the stream. */
   readonly guard: EncryptionGuardOptions;
-  /** What the construct asks of the handler's log group. */
-  readonly logs: HandlerLogOptions;
 }
 
 /** How a stream encryption is put under the stack's guard. */
@@ -164,7 +153,7 @@ export interface EncryptionGuardOptions {
   /** The construct's `repair` prop. */
   readonly repair?: boolean;
   /** The kind of stream. */
-  readonly kind: StreamKind;
+  readonly kind: StreamKindValue;
   /** The stream's name. */
   readonly streamName: string;
   /** The stream's ARN. */
@@ -179,7 +168,6 @@ export interface EncryptionGuardOptions {
  * `permissions`: its service timeout, and dependencies on the provider (the
  * handler and every policy chunk, also those made for later constructs,
  * exist before the first event and outlive the last), the stream and the key.
- * The construct's log options are applied to the handler's log group.
  *
  * The resource depends on what it needs of the stream and the key: their
  * CloudFormation resources, when the app defines them (which carry their own
@@ -191,7 +179,6 @@ export interface EncryptionGuardOptions {
 export function addEncryptionResource(scope: Construct, options: EncryptionResourceOptions): CustomResource {
   const provider = StreamEncryptionProvider.of(scope);
   provider.claim(options.streamIdentity, scope, options.streamProp, options.stream);
-  provider.configureLogs(options.logs, scope);
   warnIfDefinedInSameStack(scope, options);
   provider.allow(...options.permissions);
   const resource = new CustomResource(scope, 'Resource', {
@@ -205,7 +192,7 @@ export function addEncryptionResource(scope: Construct, options: EncryptionResou
   if (options.key) {
     resource.node.addDependency(...cfnResourcesOf(options.key, KMS_KEY_TYPE));
   }
-  registerGuardTarget({
+  StreamEncryptionGuard._register({
     ...options.guard,
     scope,
     resource,

@@ -1,15 +1,15 @@
 /**
  * What `StreamEncryptionChecks` and `StreamEncryptionFixes` find in an app: a
  * stream without server-side encryption that no construct of the library
- * encrypts, and whether an annotation id was acknowledged on a construct.
+ * encrypts.
  *
  * Not part of the public jsii API.
  */
-import { Annotations, CfnResource, Resource, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Resource, Stack, Token } from 'aws-cdk-lib';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import { Construct, IConstruct } from 'constructs';
-import { EncryptedStreams } from './provider';
+import { IConstruct } from 'constructs';
+import { EncryptedStreams } from './encrypted-streams';
 import { StreamArnFormat, streamIdentity } from './stream-definition';
 
 /** The CloudFormation type of a delivery stream. */
@@ -117,27 +117,4 @@ function isUnset(resource: CfnResource, value: unknown): boolean {
 function isCovered(stream: IConstruct, arn: string, declaredName: string | undefined, format: StreamArnFormat): boolean {
   const identity = streamIdentity(stream, stream, arn, declaredName, format);
   return EncryptedStreams.of(stream).claimantOf(stream, identity) !== undefined;
-}
-
-/** Construct id of the transient child that `isAcknowledged` asks about. */
-const PROBE_ID = 'CdkStreamEncryptionAcknowledgementProbe';
-
-/**
- * Whether the warning id `id` was acknowledged, with
- * `Annotations.of(scope).acknowledgeWarning(id, reason)`, on `node` or on
- * any of its scopes. aws-cdk-lib keeps acknowledgements to itself and only
- * honours them when a warning is added: so this adds the warning to a
- * transient child of `node`, and removes the child at once. A child is asked,
- * not `node` itself, because aws-cdk-lib 2.180 judges an acknowledgement
- * made on a construct only for the warnings of its children (one made on the
- * construct itself removes only the warnings already there).
- */
-export function isAcknowledged(node: IConstruct, id: string): boolean {
-  const probe = new Construct(node, PROBE_ID);
-  try {
-    Annotations.of(probe).addWarningV2(id, 'probe');
-    return probe.node.metadata.length === 0;
-  } finally {
-    node.node.tryRemoveChild(PROBE_ID);
-  }
 }

@@ -1,15 +1,14 @@
 /**
  * What a stream encryption construct tells the stack's guard about its
- * stream, and how it is put under the guard.
+ * stream, and the stack's list of them, which the guard reads.
  *
- * Not part of the public jsii API.
+ * Not part of the public jsii API. Imports nothing of the guard's nor of the
+ * provider's: the guard owns its targets (`StreamEncryptionGuard._register`).
  */
-import { CustomResource } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
-import type { StreamKind } from './contract';
+import { CustomResource, Stack } from 'aws-cdk-lib';
+import { Construct, IConstruct } from 'constructs';
+import type { StreamKindValue } from './contract';
 import type { HandlerPermission } from './policy-budget';
-import { StreamEncryptionProvider } from './provider';
-import { StreamEncryptionGuard } from '../guard';
 
 /** One stream encryption, as the guard repairs it. */
 export interface GuardTarget {
@@ -24,7 +23,7 @@ export interface GuardTarget {
   /** The custom resource's properties (the desired encryption). */
   readonly properties: Record<string, string>;
   /** The kind of stream. */
-  readonly kind: StreamKind;
+  readonly kind: StreamKindValue;
   /** The stream's name. */
   readonly streamName: string;
   /** The stream's ARN. */
@@ -33,20 +32,21 @@ export interface GuardTarget {
   readonly permissions: HandlerPermission[];
 }
 
+/** Where a stack holds its guard targets (a global symbol, so that two copies of the library share it). */
+const GUARD_TARGETS = Symbol.for('cdk-stream-encryption.GuardTargets');
+
 /**
- * Record `target` with the stack's provider (for a guard of the whole stack
- * made later), and put it under the stack's guard: the one `repair: true`
- * makes or finds, or a guard of the whole stack the user made before, unless
- * `repair` is `false`.
+ * Every stream encryption of `scope`'s stack, in the order they were made,
+ * for a guard of the whole stack made after them. Kept on the stack, never
+ * in a module-level cache.
  */
-export function registerGuardTarget(target: GuardTarget): void {
-  StreamEncryptionProvider.of(target.scope).guardTargets.push(target);
-  if (target.repair === true) {
-    StreamEncryptionGuard.of(target.scope)._guard(target);
-    return;
+export function guardTargetsOf(scope: IConstruct): GuardTarget[] {
+  const stack = Stack.of(scope) as unknown as Record<symbol, GuardTarget[] | undefined>;
+  const existing = stack[GUARD_TARGETS];
+  if (existing) {
+    return existing;
   }
-  const guard = StreamEncryptionGuard._find(target.scope);
-  if (guard?.guardsWholeStack && target.repair !== false) {
-    guard._guard(target);
-  }
+  const fresh: GuardTarget[] = [];
+  stack[GUARD_TARGETS] = fresh;
+  return fresh;
 }

@@ -13,7 +13,7 @@ import { CDK_FEATURES } from './cdk-compat';
 
 /**
  * The cdk-nag rules the library suppresses, with the reason of each, listed
- * in the README: the rules that cannot apply to a CloudFormation
+ * in docs/security.md: the rules that cannot apply to a CloudFormation
  * custom-resource handler (on the handler's resources), and the rules on
  * server-side encryption of a stream defined in the app that one of the
  * library's constructs encrypts (on that stream's L1 resource).

@@ -4,7 +4,7 @@
  * Not part of the public jsii API.
  */
 import * as path from 'path';
-import { Annotations, Duration, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,8 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { validationError } from './cdk-compat';
 import { HANDLER_TIMEOUT_SECONDS, OWNER_TAG_KEY } from './contract';
-import { isAcknowledged } from './findings';
-import type { GuardTarget } from './guard-targets';
+import { EncryptedStreams } from './encrypted-streams';
 import { addHandlerLogs } from './handler-logs';
 import { handlerRuntime, NAG_SUPPRESSIONS, runtimeNagRules, suppressInapplicableNagRules } from './nag';
 import { HandlerPermission, PolicyBudget } from './policy-budget';
@@ -25,8 +24,9 @@ import { HandlerPermission, PolicyBudget } from './policy-budget';
 export const HANDLER_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'stream-encryption-handler');
 
 /**
- * What one construct asks of the handler's log group; `undefined` leaves
- * the choice to the other constructs of the stack, or the library's default.
+ * What one `StreamEncryptionHandler.configure` call asks of the handler's log
+ * group; `undefined` leaves the choice to the other calls, or the library's
+ * default.
  */
 export interface HandlerLogOptions {
   /** How long the log group keeps its events. */
@@ -74,14 +74,8 @@ export function tagKeysOnly(key: string) {
  * no stream changes.
  */
 export class StreamEncryptionProvider extends Construct {
-  /** The provider of `scope`'s stack, if it has one yet. */
-  public static find(scope: Construct): StreamEncryptionProvider | undefined {
-    const existing = Stack.of(scope).node.tryFindChild(PROVIDER_ID);
-    return existing instanceof StreamEncryptionProvider ? existing : undefined;
-  }
-
   /** The provider of `scope`'s stack, created on first use. */
-  public static of(scope: Construct): StreamEncryptionProvider {
+  public static of(scope: IConstruct): StreamEncryptionProvider {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(PROVIDER_ID);
     if (existing instanceof StreamEncryptionProvider) {
@@ -106,9 +100,6 @@ export class StreamEncryptionProvider extends Construct {
   public readonly logKey: kms.Key;
   /** The managed policy that lets the handler write its logs. */
   public readonly logsPolicy: iam.ManagedPolicy;
-
-  /** Every stream encryption of the stack, in the order they were made, for a guard of the whole stack. */
-  public readonly guardTargets: GuardTarget[] = [];
 
   private readonly budget: PolicyBudget;
   /** The construct that claimed each stream, by the stream's identity. */
@@ -187,10 +178,10 @@ export class StreamEncryptionProvider extends Construct {
   }
 
   /**
-   * Apply what the construct at `requester` asks of the handler's log group.
-   * The log group is the stack's one handler's, so every construct of the
-   * stack that sets an option must set it to the same value; a conflicting
-   * value is refused, naming both constructs.
+   * Apply the handler settings `StreamEncryptionHandler.configure` was given
+   * for `requesterScope`. The log group is the stack's one handler's, so
+   * every call for the stack that sets an option must set it to the same
+   * value; a conflicting value is refused, naming both scopes.
    */
   public configureLogs(options: HandlerLogOptions, requesterScope: IConstruct): void {
     const { logRetention, logRemovalPolicy } = options;
@@ -207,7 +198,7 @@ export class StreamEncryptionProvider extends Construct {
       if (logRetention === logs.RetentionDays.INFINITE) {
         Annotations.of(this.logGroup).addWarningV2(
           'cdk-stream-encryption:handlerLogGroupWithoutRetention',
-          `logRetention RetentionDays.INFINITE (set by ${requester}) leaves the handler's log group without a retention period, which the cdk-nag NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs report (CloudWatchLogGroupRetentionPeriod); to keep the logs for long and the packs clean, give a retention instead, e.g. logs.RetentionDays.TEN_YEARS.`,
+          `logRetention RetentionDays.INFINITE (set for ${requester}) leaves the handler's log group without a retention period, which the cdk-nag NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs report (CloudWatchLogGroupRetentionPeriod); to keep the logs for long and the packs clean, give a retention instead, e.g. logs.RetentionDays.TEN_YEARS.`,
         );
       }
     }
@@ -228,7 +219,7 @@ export class StreamEncryptionProvider extends Construct {
     if (earlier.value !== value) {
       throw validationError(
         requesterScope,
-        `${requester}: ${prop} is ${describeLogOption(prop, value)}, but ${earlier.by} set ${prop} ${describeLogOption(prop, earlier.value)}, and both configure the one handler log group of stack ${Stack.of(this).stackName}; give every construct of the stack the same ${prop}, or set it on one of them only.`,
+        `${requester}: StreamEncryptionHandler.configure sets ${prop} ${describeLogOption(prop, value)}, but a call for ${earlier.by} set it ${describeLogOption(prop, earlier.value)}, and both configure the one handler log group of stack ${Stack.of(this).stackName}; call StreamEncryptionHandler.configure once per stack, or give every call the same ${prop}.`,
       );
     }
     return false;
@@ -252,72 +243,3 @@ function describeLogOption(prop: keyof HandlerLogOptions, value: logs.RetentionD
   }
   return value === logs.RetentionDays.INFINITE ? 'RetentionDays.INFINITE' : `${value} days`;
 }
-
-/**
- * Every stream the library's constructs encrypt in one stage of an app (the
- * app itself, or a Stage in it), across its stacks: what each provider's
- * `claim` recorded, read by the `StreamEncryptionChecks` and
- * `StreamEncryptionFixes` aspects to leave covered streams alone. One record
- * per stage, because each stage is deployed on its own (the same stream
- * name in two stages without an environment is two streams). Kept on the
- * stage (under a global symbol, so that two copies of the library in one app
- * share it), never in a module-level cache.
- */
-export class EncryptedStreams {
-  /** The record of `scope`'s stage (or of its root construct, outside any stage), created on first use. */
-  public static of(scope: IConstruct): EncryptedStreams {
-    const root = (Stage.of(scope) ?? scope.node.root) as unknown as Record<symbol, EncryptedStreams | undefined>;
-    const existing = root[ENCRYPTED_STREAMS];
-    if (existing) {
-      return existing;
-    }
-    const fresh = new EncryptedStreams();
-    root[ENCRYPTED_STREAMS] = fresh;
-    return fresh;
-  }
-
-  /** The claimant, by the stream's identity (see `streamIdentity`). */
-  private readonly byIdentity = new Map<string, IConstruct>();
-  /** The claimant's path, by the stream construct and by its L1 resource. */
-  private readonly byConstruct = new Map<IConstruct, string>();
-
-  private constructor() {}
-
-  /**
-   * Record that `claimant` encrypts `stream`, whose identity is `identity`.
-   * A stream another stack of the stage already encrypts is refused, naming
-   * both constructs, unless the claimant (or a scope of it) acknowledged
-   * {@link TWO_STACKS_ACK}.
-   */
-  public record(identity: string, claimant: IConstruct, prop: string, stream: IConstruct): void {
-    const earlier = this.byIdentity.get(identity);
-    const claimantPath = claimant.node.path;
-    if (earlier !== undefined && Stack.of(earlier) !== Stack.of(claimant) && !isAcknowledged(claimant, TWO_STACKS_ACK)) {
-      throw validationError(
-        claimant,
-        `${claimantPath}: ${prop} is the stream that ${earlier.node.path} already encrypts from stack ${Stack.of(earlier).stackName}; encrypted from two stacks of one app, each deploy would put back its own key over the other's, and deleting either would turn the encryption off under the other. Keep one: remove ${claimantPath}, or ${earlier.node.path}, and hand the stream to the other stack through the remaining construct's encryptedDeliveryStream or encryptedStream. If the two stacks take over from each other on purpose (one deployed after the other), acknowledge it: Annotations.of(scope).acknowledgeWarning('${TWO_STACKS_ACK}', reason) on ${claimantPath} or a scope of it, before it is created.`,
-      );
-    }
-    this.byIdentity.set(identity, claimant);
-    this.byConstruct.set(stream, claimantPath);
-    const child = stream.node.defaultChild;
-    if (child) {
-      this.byConstruct.set(child, claimantPath);
-    }
-  }
-
-  /**
-   * The path of the construct that encrypts the stream `stream` (a stream
-   * construct or its L1 resource), found by the construct itself or by the
-   * stream's identity; `undefined` when none does.
-   */
-  public claimantOf(stream: IConstruct, identity: string): string | undefined {
-    return this.byConstruct.get(stream) ?? this.byIdentity.get(identity)?.node.path;
-  }
-}
-
-/** The acknowledgement that lets two stacks of one stage encrypt the same stream. */
-export const TWO_STACKS_ACK = 'cdk-stream-encryption:streamEncryptedFromTwoStacks';
-
-/** Where an app's root construct holds its `EncryptedStreams`. */
-const ENCRYPTED_STREAMS = Symbol.for('cdk-stream-encryption.EncryptedStreams');

@@ -170,7 +170,7 @@ export interface SharedSettings {
  * `keyPendingWindow` then have no key to apply to.
  */
 export interface NoCreatedKey {
-  /** Why, in words (`encryptionKey was given`, `keyType AWS_OWNED_CMK, which …`). */
+  /** Why, in words (`encryptionKey was given`, `encryption is StreamEncryption.MANAGED, which …`). */
   readonly why: string;
   /** What to do instead. */
   readonly fix: string;

@@ -1,7 +1,7 @@
 /**
  * The API a CDK user holds: the encrypted streams handed back as handles,
- * the attributes of what the handler answered, the generic grants and the
- * handler's log group options, each used as a consumer would.
+ * the attributes of what the handler answered, and the handler's settings
+ * for the stack, each used as a consumer would.
  */
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -15,7 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { KINESIS_STREAM_ARN, newStack, onlyResource, onlyStreamKey, resourcesOf, role } from './util';
-import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionHandler } from '../../src';
 
 /** The statements of the policies attached to the role whose logical id starts with `rolePrefix`. */
 function statementsOf(stack: Stack, rolePrefix: string): any[] {
@@ -45,11 +45,13 @@ function consumerFunction(stack: Stack): lambda.Function {
   });
 }
 
-// The handle carries the key, so aws-cdk-lib's grants on it add the key actions Kinesis asks of
-// consumers (kms:Decrypt) and producers (kms:GenerateDataKey): Kinesis Data Streams Developer Guide,
-// "Permissions to use user-generated KMS keys"
-// (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html). The statements
-// themselves are aws-cdk-lib's; these tests show that the handle hands them the key.
+// The handle's grants add the key action Kinesis asks of consumers (kms:Decrypt) and producers
+// (kms:GenerateDataKey): Kinesis Data Streams Developer Guide, "Permissions to use user-generated KMS
+// keys" (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html), usable only
+// through Kinesis (kms:ViaService: AWS KMS Developer Guide, "AWS KMS condition keys",
+// https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html). What aws-cdk-lib's own
+// integrations (event sources, Firehose sources, EventBridge targets) grant through it is theirs;
+// these tests show that they get the handle's grants.
 describe('DataStreamEncryption.encryptedStream', () => {
   test('a KinesisEventSource on it gives the function kms:Decrypt on the key, and its mapping waits for the encryption', () => {
     const stack = newStack();
@@ -91,21 +93,25 @@ describe('DataStreamEncryption.encryptedStream', () => {
     expect(keyStatements).toEqual([expect.objectContaining({ Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } })]);
   });
 
-  test('an EventBridge KinesisStream target gives the rule\'s role aws-cdk-lib\'s write grant, key included', () => {
+  test('an EventBridge KinesisStream target gives the rule\'s role the handle\'s write grant, key action scoped to Kinesis', () => {
     const stack = newStack();
     const sse = new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack) });
     const rule = new events.Rule(stack, 'Rule', { eventPattern: { source: ['orders'] } });
     rule.addTarget(new targets.KinesisStream(sse.encryptedStream));
     const [keyId] = onlyStreamKey(stack);
     const keyStatements = kmsStatements(Object.values(resourcesOf(stack, 'AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement));
-    expect(keyStatements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [keyId, 'Arn'] }))).toEqual(
-      expect.arrayContaining([expect.objectContaining({ Action: expect.arrayContaining(['kms:GenerateDataKey*']) })]),
-    );
+    expect(keyStatements).toEqual([
+      expect.objectContaining({
+        Action: 'kms:GenerateDataKey',
+        Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        Condition: { StringEquals: expect.objectContaining({ 'kms:ViaService': { 'Fn::Join': ['', ['kinesis.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } }) },
+      }),
+    ]);
   });
 
-  test('with KINESIS_MANAGED it carries no key, and its users get no KMS action', () => {
+  test('with MANAGED it carries no key, and its users get no KMS action', () => {
     const stack = newStack();
-    const sse = new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack), keyType: DataStreamKeyType.KINESIS_MANAGED });
+    const sse = new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack), encryption: kinesis.StreamEncryption.MANAGED });
     sse.encryptedStream.grantRead(role(stack, 'Reader'));
     expect(sse.encryptedStream.encryptionKey).toBeUndefined();
     expect(kmsStatements(statementsOf(stack, 'Reader'))).toEqual([]);
@@ -139,13 +145,13 @@ describe('DeliveryStreamEncryption.encryptedDeliveryStream', () => {
     expect(stack.resolve(sse.encryptedDeliveryStream.deliveryStreamName)).toEqual({ 'Fn::GetAtt': [resourceId, 'DeliveryStreamName'] });
   });
 
-  test('its grant gives the actions on the stream only, and with AWS_OWNED_CMK grantPutRecords gives no key action', () => {
+  test('its grant gives the actions on the stream only, and with an AWS owned key grantPutRecords gives no key action', () => {
     const stack = newStack();
     const cmk = new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: deliveryStream(stack) });
     cmk.encryptedDeliveryStream.grant(role(stack, 'Auditor'), 'firehose:DescribeDeliveryStream');
     const owned = new DeliveryStreamEncryption(stack, 'AuditSse', {
       deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Audit', 'audit'),
-      keyType: DeliveryStreamKeyType.AWS_OWNED_CMK,
+      encryption: firehose.StreamEncryption.awsOwnedKey(),
     });
     owned.encryptedDeliveryStream.grantPutRecords(role(stack, 'Producer'));
     expect(statementsOf(stack, 'Auditor').map((s) => s.Action)).toEqual(['firehose:DescribeDeliveryStream']);
@@ -175,44 +181,6 @@ describe('DeliveryStreamEncryption.encryptedDeliveryStream', () => {
     const [resourceId] = onlyResource(stack, 'Custom::DeliveryStreamEncryption');
     const [, rule] = onlyResource(stack, 'AWS::Events::Rule');
     expect(JSON.stringify(rule.Properties.Targets[0].Arn)).toContain(JSON.stringify({ 'Fn::GetAtt': [resourceId, 'DeliveryStreamName'] }));
-  });
-});
-
-// grant names the given actions on the stream's ARN, which the Service Authorization Reference pages
-// accept as the resource of these actions
-// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisfirehose.html,
-// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html).
-// That it adds no key action is the library's own design, which no page states.
-describe('grant', () => {
-  test('DeliveryStreamEncryption.grant gives the given actions on the stream, and no key action', () => {
-    const stack = newStack();
-    const sse = new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: deliveryStream(stack) });
-    const grant = sse.grant(role(stack, 'Auditor'), 'firehose:DescribeDeliveryStream');
-    expect(grant.success).toBe(true);
-    const statements = statementsOf(stack, 'Auditor');
-    expect(statements).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'firehose:DescribeDeliveryStream',
-        Resource: stack.resolve(sse.deliveryStream.deliveryStreamArn),
-      },
-    ]);
-  });
-
-  test('DataStreamEncryption.grant gives the given actions on the stream, and no key action', () => {
-    const stack = newStack();
-    const sse = new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack) });
-    sse.grant(role(stack, 'Auditor'), 'kinesis:DescribeStreamSummary', 'kinesis:ListTagsForStream');
-    expect(statementsOf(stack, 'Auditor')).toEqual([
-      { Effect: 'Allow', Action: ['kinesis:DescribeStreamSummary', 'kinesis:ListTagsForStream'], Resource: KINESIS_STREAM_ARN },
-    ]);
-  });
-
-  test('DeliveryStreamEncryption.grant gives no key action even with the producer actions: grantPutRecords does', () => {
-    const stack = newStack();
-    const sse = new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: deliveryStream(stack) });
-    sse.grant(role(stack, 'Producer'), 'firehose:PutRecord');
-    expect(kmsStatements(statementsOf(stack, 'Producer'))).toEqual([]);
   });
 });
 
@@ -264,76 +232,83 @@ describe('the handler\'s log group', () => {
     expect(logKey(stack).DeletionPolicy).toBe('Retain');
   });
 
-  test('logRetention and logRemovalPolicy set the log group (and its key\'s removal)', () => {
+  test('StreamEncryptionHandler.configure sets the log group\'s retention and removal (and its key\'s removal)', () => {
     const stack = newStack();
-    new DeliveryStreamEncryption(stack, 'OrdersSse', {
-      deliveryStream: deliveryStream(stack),
-      logRetention: logs.RetentionDays.ONE_MONTH,
-      logRemovalPolicy: RemovalPolicy.DESTROY,
-    });
+    new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: deliveryStream(stack) });
+    StreamEncryptionHandler.configure(stack, { logRetention: logs.RetentionDays.ONE_MONTH, logRemovalPolicy: RemovalPolicy.DESTROY });
     const [, group] = logGroup(stack);
     expect(group.Properties.RetentionInDays).toBe(30);
     expect([group.DeletionPolicy, group.UpdateReplacePolicy]).toEqual(['Delete', 'Delete']);
     expect(logKey(stack).DeletionPolicy).toBe('Delete');
   });
 
+  test('configured before any stream encryption, the settings hold for the handler they make', () => {
+    const stack = newStack();
+    StreamEncryptionHandler.configure(stack, { logRetention: logs.RetentionDays.THREE_MONTHS });
+    const sse = new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack) });
+    const [logGroupId, group] = logGroup(stack);
+    expect(group.Properties.RetentionInDays).toBe(90);
+    expect(stack.resolve(sse.handlerLogGroup.logGroupName)).toEqual({ Ref: logGroupId });
+    expect(Object.keys(resourcesOf(stack, 'AWS::Lambda::Function'))).toHaveLength(1);
+  });
+
   test('RetentionDays.INFINITE keeps the events forever (no RetentionInDays), with a warning that cdk-nag packs report it', () => {
     const stack = newStack();
-    new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack), logRetention: logs.RetentionDays.INFINITE });
+    new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack) });
+    StreamEncryptionHandler.configure(stack, { logRetention: logs.RetentionDays.INFINITE });
     expect(logGroup(stack)[1].Properties).not.toHaveProperty('RetentionInDays');
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cdk-stream-encryption:handlerLogGroupWithoutRetention'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0].id).toBe('/TestStack/CdkStreamEncryptionProvider/LogGroup');
-    expect(String(warnings[0].entry.data)).toMatch(/^logRetention RetentionDays.INFINITE \(set by TestStack\/EventsSse\) leaves the handler's log group without a retention period/);
+    expect(String(warnings[0].entry.data)).toMatch(/^logRetention RetentionDays.INFINITE \(set for TestStack\) leaves the handler's log group without a retention period/);
   });
 
   test('a retention of its own raises no warning', () => {
     const stack = newStack();
-    new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack), logRetention: logs.RetentionDays.TEN_YEARS });
+    new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack) });
+    StreamEncryptionHandler.configure(stack, { logRetention: logs.RetentionDays.TEN_YEARS });
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('handlerLogGroupWithoutRetention'))).toHaveLength(0);
   });
 
-  test('one construct may set the options for the stack, and others may repeat them', () => {
+  test('a second call may repeat the settings', () => {
     const stack = newStack();
+    StreamEncryptionHandler.configure(stack, { logRetention: logs.RetentionDays.THREE_MONTHS });
     new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: deliveryStream(stack) });
-    new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack), logRetention: logs.RetentionDays.THREE_MONTHS });
-    new DeliveryStreamEncryption(stack, 'ClicksSse', {
-      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Clicks', 'clicks'),
-      logRetention: logs.RetentionDays.THREE_MONTHS,
-    });
+    expect(() => StreamEncryptionHandler.configure(stack, { logRetention: logs.RetentionDays.THREE_MONTHS })).not.toThrow();
     expect(logGroup(stack)[1].Properties.RetentionInDays).toBe(90);
   });
 
-  test('conflicting logRetention is refused at synth, naming both constructs', () => {
+  test('a conflicting logRetention is refused at synth, naming both scopes', () => {
     const stack = newStack();
-    new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: deliveryStream(stack), logRetention: logs.RetentionDays.ONE_MONTH });
-    expect(() => new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack), logRetention: logs.RetentionDays.ONE_WEEK })).toThrow(
-      'TestStack/EventsSse: logRetention is 7 days, but TestStack/OrdersSse set logRetention 30 days, and both configure the one handler log group of stack TestStack; give every construct of the stack the same logRetention, or set it on one of them only.',
+    const app = new Construct(stack, 'App');
+    StreamEncryptionHandler.configure(stack, { logRetention: logs.RetentionDays.ONE_MONTH });
+    expect(() => StreamEncryptionHandler.configure(app, { logRetention: logs.RetentionDays.ONE_WEEK })).toThrow(
+      'TestStack/App: StreamEncryptionHandler.configure sets logRetention 7 days, but a call for TestStack set it 30 days, and both configure the one handler log group of stack TestStack; call StreamEncryptionHandler.configure once per stack, or give every call the same logRetention.',
     );
   });
 
-  test('conflicting logRemovalPolicy is refused at synth, naming both constructs', () => {
+  test('a conflicting logRemovalPolicy is refused at synth, naming both scopes', () => {
     const stack = newStack();
-    new DataStreamEncryption(stack, 'EventsSse', { stream: dataStream(stack), logRemovalPolicy: RemovalPolicy.RETAIN });
-    expect(() => new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: deliveryStream(stack), logRemovalPolicy: RemovalPolicy.DESTROY })).toThrow(
-      /^TestStack\/OrdersSse: logRemovalPolicy is RemovalPolicy.DESTROY, but TestStack\/EventsSse set logRemovalPolicy RemovalPolicy.RETAIN/,
+    StreamEncryptionHandler.configure(stack, { logRemovalPolicy: RemovalPolicy.RETAIN });
+    expect(() => StreamEncryptionHandler.configure(stack, { logRemovalPolicy: RemovalPolicy.DESTROY })).toThrow(
+      /^TestStack: StreamEncryptionHandler.configure sets logRemovalPolicy RemovalPolicy.DESTROY, but a call for TestStack set it RemovalPolicy.RETAIN/,
     );
   });
 
   test('a logRemovalPolicy other than RETAIN or DESTROY is refused', () => {
     const stack = newStack();
-    expect(() => new DeliveryStreamEncryption(stack, 'OrdersSse', {
-      deliveryStream: deliveryStream(stack),
-      keyType: DeliveryStreamKeyType.AWS_OWNED_CMK,
-      logRemovalPolicy: RemovalPolicy.SNAPSHOT,
-    })).toThrow(/^TestStack\/OrdersSse: logRemovalPolicy must be RemovalPolicy.RETAIN .* or RemovalPolicy.DESTROY .*, got snapshot\.$/);
+    expect(() => StreamEncryptionHandler.configure(stack, { logRemovalPolicy: RemovalPolicy.SNAPSHOT })).toThrow(
+      /^TestStack: logRemovalPolicy must be RemovalPolicy.RETAIN .* or RemovalPolicy.DESTROY .*, got snapshot\.$/,
+    );
   });
 
-  test('the options of another stack are its own', () => {
+  test('the settings of another stack are its own', () => {
     const one = newStack('One');
     const two = new Stack(one.node.scope as Construct, 'Two', { env: { account: '123456789012', region: 'eu-west-1' } });
-    new DeliveryStreamEncryption(one, 'OrdersSse', { deliveryStream: deliveryStream(one), logRetention: logs.RetentionDays.ONE_MONTH });
-    new DeliveryStreamEncryption(two, 'OrdersSse', { deliveryStream: deliveryStream(two, 'other'), logRetention: logs.RetentionDays.ONE_WEEK });
+    new DeliveryStreamEncryption(one, 'OrdersSse', { deliveryStream: deliveryStream(one) });
+    new DeliveryStreamEncryption(two, 'OrdersSse', { deliveryStream: deliveryStream(two, 'other') });
+    StreamEncryptionHandler.configure(one, { logRetention: logs.RetentionDays.ONE_MONTH });
+    StreamEncryptionHandler.configure(two, { logRetention: logs.RetentionDays.ONE_WEEK });
     expect([logGroup(one)[1].Properties.RetentionInDays, logGroup(two)[1].Properties.RetentionInDays]).toEqual([30, 7]);
   });
 });

@@ -14,7 +14,6 @@ import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Ch
 import { IConstruct } from 'constructs';
 import {
   DataStreamEncryption,
-  DataStreamKeyType,
   DeliveryStreamEncryption,
   StreamEncryptionCheck,
   StreamEncryptionCheckLevel,
@@ -490,7 +489,7 @@ test('the fixes add an imported stream\'s encryption to a provider cdk-nag has a
     const { app, stack } = newApp();
     // the provider exists before the fixes run, and comes before the import in the tree
     new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders') });
-    new DataStreamEncryption(stack, 'EventsSse', { stream: kinesis.Stream.fromStreamArn(stack, 'Events', EVENTS_ARN), keyType: DataStreamKeyType.KINESIS_MANAGED });
+    new DataStreamEncryption(stack, 'EventsSse', { stream: kinesis.Stream.fromStreamArn(stack, 'Events', EVENTS_ARN), encryption: kinesis.StreamEncryption.MANAGED });
     const audit = kinesis.Stream.fromStreamArn(stack, 'Audit', 'arn:aws:kinesis:eu-west-1:123456789012:stream/audit');
     const clicks = deliveryStream(stack);
     if (order === 'nag first') {
@@ -600,7 +599,7 @@ test('the stream handles an encryption hands back (encryptedDeliveryStream, encr
   });
   const events = new DataStreamEncryption(stack, 'EventsSse', {
     stream: kinesis.Stream.fromStreamArn(stack, 'Events', EVENTS_ARN),
-    keyType: DataStreamKeyType.KINESIS_MANAGED,
+    encryption: kinesis.StreamEncryption.MANAGED,
   });
   Aspects.of(app).add(new StreamEncryptionFixes(), { priority: AspectPriority.MUTATING });
   Aspects.of(app).add(new StreamEncryptionChecks({ level: StreamEncryptionCheckLevel.ERROR }), { priority: AspectPriority.READONLY });

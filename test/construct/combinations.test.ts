@@ -8,8 +8,8 @@ import { AspectPriority, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct, IConstruct } from 'constructs';
 import { AnyStreamEncryption, expectNoDependencyCycle, Kind, KINDS, newStack, resourcesOf } from './util';
-import { dependenciesOf } from '../../local-cloud/cfn/graph';
 import { StreamEncryptionFixes, StreamEncryptionGuard } from '../../src';
+import { dependenciesOf } from '../../tools/local-cloud/cfn/graph';
 
 /** Whether `from` depends on `to`, directly or through other resources of the template. */
 function dependsTransitively(resources: Record<string, any>, from: string, to: string): boolean {
@@ -58,7 +58,7 @@ function expectDeployOrder(stack: Stack, kind: Kind, rulesExpected: number): Rec
 describe.each(KINDS)('$construct combined', (kind) => {
   test('a stack-wide guard, StreamEncryptionFixes and an imported stream (the README\'s two snippets together)', () => {
     const stack = newStack();
-    new StreamEncryptionGuard(stack, 'Guard');
+    StreamEncryptionGuard.configure(stack);
     kind.imported(stack);
     Aspects.of(stack.node.root).add(new StreamEncryptionFixes(), { priority: AspectPriority.MUTATING });
     expectDeployOrder(stack, kind, 1);
@@ -67,7 +67,7 @@ describe.each(KINDS)('$construct combined', (kind) => {
 
   test('an encryption placed under the imported stream, with a stack-wide guard', () => {
     const stack = newStack();
-    new StreamEncryptionGuard(stack, 'Guard');
+    StreamEncryptionGuard.configure(stack);
     const stream = kind.imported(stack);
     kind.encrypt(stream as Construct, 'Encryption', stream);
     expectDeployOrder(stack, kind, 1);
@@ -80,14 +80,14 @@ describe.each(KINDS)('$construct combined', (kind) => {
     encryption.addKeyHealthAlarms();
     expectDeployOrder(stack, kind, 0);
     const guarded = newStack('Guarded');
-    new StreamEncryptionGuard(guarded, 'Guard');
+    StreamEncryptionGuard.configure(guarded);
     kind.encrypt(guarded, 'Encryption', kind.imported(guarded)).addKeyHealthAlarms();
     expectDeployOrder(guarded, kind, 1);
   });
 
   test('an encryption in another construct than the stream, both ways round, with the guard', () => {
     const stack = newStack();
-    new StreamEncryptionGuard(stack, 'Guard');
+    StreamEncryptionGuard.configure(stack);
     const team = new Construct(stack, 'Team');
     kind.encrypt(team, 'Encryption', kind.imported(stack));
     const platform = new Construct(stack, 'Platform');
@@ -98,7 +98,7 @@ describe.each(KINDS)('$construct combined', (kind) => {
 
   test('a stream defined in the app, under which its encryption is placed: the stream is created first, the rule last', () => {
     const stack = newStack();
-    new StreamEncryptionGuard(stack, 'Guard');
+    StreamEncryptionGuard.configure(stack);
     const stream = kind.defined(stack, 'Defined', 'defined');
     const encryption = kind.encrypt(stream as Construct, 'Encryption', stream);
     const resources = expectDeployOrder(stack, kind, 1);
@@ -111,7 +111,7 @@ describe.each(KINDS)('$construct combined', (kind) => {
 
 test('both kinds, with the guard, the fixes and encryptions under and beside their streams, in one stack', () => {
   const stack = newStack();
-  new StreamEncryptionGuard(stack, 'Guard');
+  StreamEncryptionGuard.configure(stack);
   const [firehoseKind, kinesisKind] = KINDS;
   firehoseKind.imported(stack);
   kinesisKind.imported(stack);

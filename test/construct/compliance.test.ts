@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { FIREHOSE, role } from './util';
-import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
 import { NAG_SUPPRESSIONS } from '../../src/private/nag';
 import { PROVIDER_ID } from '../../src/private/provider';
@@ -20,12 +20,12 @@ function everyOption(app: App): { stack: Stack; libraryPaths: string[] } {
   const defaults = new DeliveryStreamEncryption(stack, 'Defaults', { deliveryStream: importedStream('A', 'a') });
   const awsOwned = new DeliveryStreamEncryption(stack, 'AwsOwned', {
     deliveryStream: importedStream('B', 'b'),
-    keyType: DeliveryStreamKeyType.AWS_OWNED_CMK,
+    encryption: firehose.StreamEncryption.awsOwnedKey(),
   });
   const userKey = new kms.Key(stack, 'UserKey', { enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
   const retained = new DeliveryStreamEncryption(stack, 'Retained', {
     deliveryStream: importedStream('C', 'c'),
-    encryptionKey: userKey,
+    encryption: firehose.StreamEncryption.customerManagedKey(userKey),
     removalPolicy: RemovalPolicy.RETAIN,
   });
   const bucket = new s3.Bucket(stack, 'Archive');
@@ -33,7 +33,7 @@ function everyOption(app: App): { stack: Stack; libraryPaths: string[] } {
     deliveryStream: new firehose.DeliveryStream(stack, 'Clicks', { destination: new firehose.S3Bucket(bucket) }),
   });
   for (const sse of [defaults, awsOwned, retained, inStack]) {
-    sse.grantPutRecords(producer);
+    sse.encryptedDeliveryStream.grantPutRecords(producer);
   }
   const libraryPaths = [PROVIDER_ID, 'Defaults', 'AwsOwned', 'Retained', 'InStack'].map((id) => `/Everything/${id}/`);
   return { stack, libraryPaths };
@@ -47,11 +47,11 @@ function everyKinesisOption(app: App): { stack: Stack; libraryPaths: string[] } 
   const userKey = new kms.Key(stack, 'UserKey', { enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
   const all = [
     new DataStreamEncryption(stack, 'Defaults', { stream: importedStream('A', 'a') }),
-    new DataStreamEncryption(stack, 'Managed', { stream: importedStream('B', 'b'), keyType: DataStreamKeyType.KINESIS_MANAGED }),
+    new DataStreamEncryption(stack, 'Managed', { stream: importedStream('B', 'b'), encryption: kinesis.StreamEncryption.MANAGED }),
     new DataStreamEncryption(stack, 'Retained', { stream: importedStream('C', 'c'), encryptionKey: userKey, removalPolicy: RemovalPolicy.RETAIN }),
   ];
   for (const sse of all) {
-    sse.grantReadWrite(consumer);
+    sse.encryptedStream.grantReadWrite(consumer);
   }
   const libraryPaths = [PROVIDER_ID, 'Defaults', 'Managed', 'Retained'].map((id) => `/Kinesis/${id}/`);
   return { stack, libraryPaths };
@@ -351,7 +351,7 @@ describe('key lifetime', () => {
     const stack = new Stack(app, 'S');
     new DeliveryStreamEncryption(stack, 'Sse', {
       deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'A', 'a'),
-      encryptionKey: new kms.Key(stack, 'K', { removalPolicy: RemovalPolicy.DESTROY }),
+      encryption: firehose.StreamEncryption.customerManagedKey(new kms.Key(stack, 'K', { removalPolicy: RemovalPolicy.DESTROY })),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const warnings = Annotations.fromStack(stack).findWarning('/S/Sse', Match.stringLikeRegexp('Give the key RemovalPolicy.RETAIN'));

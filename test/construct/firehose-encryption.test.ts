@@ -7,8 +7,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { FIREHOSE, newStack, onlyResource, onlyStreamKey, resourcesOf, resourcesOfStatement, role, snapshotOf, statementsWith, streamKeyCount } from './util';
-import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { FIREHOSE, newStack, onlyResource, onlyStreamKey, resourcesOf, resourcesOfStatement, snapshotOf, statementsWith, streamKeyCount } from './util';
+import { DeliveryStreamEncryption } from '../../src';
 
 const RESOURCE_TYPE = FIREHOSE.resourceType;
 
@@ -56,7 +56,7 @@ describe('DeliveryStreamEncryption options', () => {
     const stack = newStack();
     const sse = new DeliveryStreamEncryption(stack, 'Sse', {
       deliveryStream: imported(stack),
-      keyType: DeliveryStreamKeyType.AWS_OWNED_CMK,
+      encryption: firehose.StreamEncryption.awsOwnedKey(),
     });
     expect(sse.encryptionKey).toBeUndefined();
     expect(streamKeyCount(stack)).toBe(0);
@@ -72,57 +72,6 @@ describe('DeliveryStreamEncryption options', () => {
 // The producer's statements. firehose:PutRecord and firehose:PutRecordBatch on the stream: Amazon Data
 // Firehose Developer Guide, "Controlling access with Amazon Data Firehose", "Grant access to your
 // Firehose resources" (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html).
-// kms:GenerateDataKey and kms:Decrypt for the caller of PutRecord/PutRecordBatch on a stream with a
-// customer managed key: no documentation page found that says so; AWS's notice "Enhanced security
-// controls for Amazon Data Firehose" (April 2026) does. kms:ViaService (only through Firehose): AWS
-// KMS Developer Guide, "AWS KMS condition keys", kms:ViaService
-// (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html).
-describe('grantPutRecords', () => {
-  test('grants PutRecord(Batch) on the stream, and GenerateDataKey and Decrypt via Firehose only on the key', () => {
-    const stack = newStack();
-    const producer = role(stack, 'Producer');
-    const sse = new DeliveryStreamEncryption(stack, 'Sse', { deliveryStream: imported(stack) });
-    const grant = sse.grantPutRecords(producer);
-    expect(grant.success).toBe(true);
-    const [keyId] = onlyStreamKey(stack);
-    const policies = Object.values(resourcesOf(stack, 'AWS::IAM::Policy')).filter(
-      (p: any) => JSON.stringify(p.Properties.Roles).includes('Producer'),
-    );
-    expect(policies).toHaveLength(1);
-    const statements = (policies[0] as any).Properties.PolicyDocument.Statement;
-    expect(statements).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-          Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }),
-        }),
-        {
-          Effect: 'Allow',
-          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-          Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
-          Condition: {
-            StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['firehose.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
-          },
-        },
-      ]),
-    );
-    expect(statements).toHaveLength(2);
-  });
-
-  test('with AWS_OWNED_CMK grants only the Firehose actions', () => {
-    const stack = newStack();
-    const producer = role(stack, 'Producer');
-    const sse = new DeliveryStreamEncryption(stack, 'Sse', {
-      deliveryStream: imported(stack),
-      keyType: DeliveryStreamKeyType.AWS_OWNED_CMK,
-    });
-    sse.grantPutRecords(producer);
-    const statements = statementsWith(stack, 'firehose:PutRecord');
-    expect(statements).toHaveLength(1);
-    expect(JSON.stringify(resourcesOf(stack, 'AWS::IAM::Policy'))).not.toContain('kms:');
-  });
-});
-
 describe('validation at synth', () => {
   test('a stream that reads from a Kinesis data stream is refused', () => {
     const stack = newStack();

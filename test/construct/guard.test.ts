@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { identityStatements, KINESIS_STREAM_ARN, newStack, resourcesOf } from './util';
-import { DataStreamEncryption, DeliveryStreamEncryption, DeliveryStreamKeyType, StreamEncryptionGuard } from '../../src';
+import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionGuard } from '../../src';
 import { REPAIRS_TAG_KEY } from '../../src/private/contract';
 import { NAG_SUPPRESSIONS } from '../../src/private/nag';
 import { PROVIDER_ID } from '../../src/private/provider';
@@ -219,7 +219,7 @@ describe('the guard\'s IAM', () => {
   test('a topic of the user\'s: Publish on it, and the dead-letter config names it', () => {
     const stack = newStack();
     const topic = new sns.Topic(stack, 'Mine', { masterKey: new kms.Key(stack, 'TopicKey', { enableKeyRotation: true }) });
-    new StreamEncryptionGuard(stack, 'Guard', { alarmTopic: topic });
+    StreamEncryptionGuard.configure(stack, { alarmTopic: topic });
     new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: orders(stack) });
     const topicRef = stack.resolve(topic.topicArn);
     expect(guardStatements(stack)).toContainEqual({ Effect: 'Allow', Action: 'sns:Publish', Resource: topicRef });
@@ -233,7 +233,7 @@ describe('a guard for the whole stack', () => {
     const stack = newStack();
     new DeliveryStreamEncryption(stack, 'Before', { deliveryStream: orders(stack, 'A', 'a') });
     new DeliveryStreamEncryption(stack, 'OptedOut', { deliveryStream: orders(stack, 'B', 'b'), repair: false });
-    const guard = new StreamEncryptionGuard(stack, 'Guard', { maxRepairsPerStreamPerDay: 3 });
+    const guard = StreamEncryptionGuard.configure(stack, { maxRepairsPerStreamPerDay: 3 });
     new DataStreamEncryption(stack, 'After', { stream: events(stack) });
     expect(guard.guardsWholeStack).toBe(true);
     expect(StreamEncryptionGuard.of(stack)).toBe(guard);
@@ -248,39 +248,41 @@ describe('a guard for the whole stack', () => {
 
   test.each([0, 13, 2.5])('maxRepairsPerStreamPerDay %p is refused at synth, naming the path, the prop and the range', (value) => {
     const stack = newStack();
-    expect(() => new StreamEncryptionGuard(stack, 'Guard', { maxRepairsPerStreamPerDay: value }))
-      .toThrow(/TestStack\/Guard: maxRepairsPerStreamPerDay must be a whole number from 1 to 12, got .*25 Start and Stop calls/);
+    expect(() => StreamEncryptionGuard.configure(stack, { maxRepairsPerStreamPerDay: value }))
+      .toThrow(/TestStack\/CdkStreamEncryptionGuard: maxRepairsPerStreamPerDay must be a whole number from 1 to 12, got .*25 Start and Stop calls/);
   });
 
-  test('a guard not directly under its stack is refused', () => {
+  test('configure from any scope of the stack configures the stack\'s one guard', () => {
     const stack = newStack();
-    expect(() => new StreamEncryptionGuard(new Construct(stack, 'Nested'), 'Guard'))
-      .toThrow(/TestStack\/Nested\/Guard: a StreamEncryptionGuard guards a whole stack and must be a direct child of it/);
+    const guard = StreamEncryptionGuard.configure(new Construct(stack, 'Nested'), { maxRepairsPerStreamPerDay: 2 });
+    expect(guard.node.scope).toBe(stack);
+    expect(StreamEncryptionGuard.of(stack)).toBe(guard);
+    expect(guard.guardsWholeStack).toBe(true);
   });
 
   test('a second guard, or one made after repair: true made the default, is refused with the fix', () => {
     const stack = newStack();
     new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: orders(stack), repair: true });
-    expect(() => new StreamEncryptionGuard(stack, 'Guard'))
-      .toThrow(/already has the StreamEncryptionGuard TestStack\/CdkStreamEncryptionGuard.*Create yours before any construct with repair: true/);
+    expect(() => StreamEncryptionGuard.configure(stack))
+      .toThrow(/^TestStack: StreamEncryptionGuard.configure was called for stack TestStack, which already has the guard TestStack\/CdkStreamEncryptionGuard, made with the defaults by a construct with repair: true; .*Call StreamEncryptionGuard.configure once per stack, before any construct with repair: true\.$/);
   });
 
   test('41 guarded streams are refused at synth (the function\'s 20 KB resource policy); 40 synthesize', () => {
     const guarded = (count: number) => {
       const stack = newStack();
-      new StreamEncryptionGuard(stack, 'Guard');
+      StreamEncryptionGuard.configure(stack);
       for (let i = 0; i < count; i++) {
-        new DeliveryStreamEncryption(stack, `Sse${i}`, { deliveryStream: orders(stack, `S${i}`, `s${i}`), keyType: DeliveryStreamKeyType.AWS_OWNED_CMK });
+        new DeliveryStreamEncryption(stack, `Sse${i}`, { deliveryStream: orders(stack, `S${i}`, `s${i}`), encryption: firehose.StreamEncryption.awsOwnedKey() });
       }
       return stack;
     };
-    expect(() => Template.fromStack(guarded(41))).toThrow(/TestStack\/Guard guards 41 streams, more than 40: .*20 KB\. Set repair: false on the streams that need no repair/);
+    expect(() => Template.fromStack(guarded(41))).toThrow(/TestStack\/CdkStreamEncryptionGuard guards 41 streams, more than 40: .*20 KB\. Set repair: false on the streams that need no repair/);
     expect(Template.fromStack(guarded(40)).findResources('AWS::Lambda::Permission')).toBeDefined();
   });
 
   test('the guard\'s log group is its own, with the retention asked for', () => {
     const stack = newStack();
-    new StreamEncryptionGuard(stack, 'Guard', { logRetention: 30 });
+    StreamEncryptionGuard.configure(stack, { logRetention: 30 });
     new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: orders(stack) });
     const groups = Object.values(resourcesOf(stack, 'AWS::Logs::LogGroup')).map((g: any) => ({
       name: JSON.stringify(g.Properties.LogGroupName), retention: g.Properties.RetentionInDays,

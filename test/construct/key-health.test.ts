@@ -12,11 +12,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { newStack, resourcesOf, snapshotOf } from './util';
-import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 import { ALERT_TOPIC_ID } from '../../src/private/alert-topic';
-import { keyEventsPattern } from '../../src/private/key-health';
+import { keyEventsPattern } from '../../src/private/key-health-alarms';
 import { PROVIDER_ID } from '../../src/private/provider';
-import { matchesPattern } from '../event-pattern';
+import type { JsonObject } from '../../tools/local-cloud/json';
+import { matchesPattern } from '../../tools/local-cloud/services/events';
 
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1a2b3c4d-5e6f-4a2b-8c4d-5e6f1a2b3c4d';
 const KEY_ID = '1a2b3c4d-5e6f-4a2b-8c4d-5e6f1a2b3c4d';
@@ -54,12 +55,10 @@ describe('metric methods', () => {
     expect(metric.period.toSeconds()).toBe(300);
   });
 
-  test('options override the defaults; metric() names any Firehose metric of the stream', () => {
+  test('options override the defaults', () => {
     const sse = ordersEncryption(newStack());
     const metric = sse.metricKmsKeyDisabled({ period: Duration.minutes(1), statistic: 'Maximum', label: 'disabled' });
     expect([metric.period.toSeconds(), metric.statistic, metric.label]).toEqual([60, 'Maximum', 'disabled']);
-    const incoming = sse.metric('IncomingRecords');
-    expect([incoming.namespace, incoming.metricName, incoming.dimensions]).toEqual(['AWS/Firehose', 'IncomingRecords', { DeliveryStreamName: 'orders' }]);
   });
 
   test('a stream defined in the app is named by its reference', () => {
@@ -98,6 +97,63 @@ describe('addKeyHealthAlarms on a delivery stream', () => {
       });
     }
     expect(health.topic.node.path).toBe(`TestStack/${ALERT_TOPIC_ID}/Topic`);
+  });
+
+  // What turns a broken key into an alarm, read from the template against the AWS pages (no
+  // CloudWatch is simulated):
+  // - KMS Developer Guide, "Key states of AWS KMS keys"
+  //   (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html): a disabled key's use
+  //   fails with DisabledException, a key pending deletion's with KMSInvalidStateException, a
+  //   deleted key's with NotFoundException.
+  // - Firehose Developer Guide, "Data protection" (https://docs.aws.amazon.com/firehose/latest/dev/encryption.html):
+  //   Firehose meets KMSNotFoundException, KMSInvalidStateException, KMSDisabledException or
+  //   KMSAccessDeniedException when it cannot decrypt the records of a stream with a customer
+  //   managed key, and retries them for 24 hours; "Monitoring with CloudWatch metrics", "Server-side
+  //   encryption (SSE) CloudWatch metrics" (https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html):
+  //   it counts each in AWS/Firehose, dimension DeliveryStreamName, as KMSKeyNotFound,
+  //   KMSKeyInvalidState, KMSKeyDisabled, KMSKeyAccessDenied.
+  // - CloudWatch User Guide, "Using Amazon CloudWatch alarms"
+  //   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html): the
+  //   alarm compares the statistic of each Period with the threshold and goes to ALARM when
+  //   DatapointsToAlarm of the last EvaluationPeriods breach; "Configuring how CloudWatch alarms
+  //   treat missing data" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html):
+  //   notBreaching counts a period without data as good, the choice the page gives for metrics that
+  //   have data points only when an error happens — so a period without errors is OK again.
+  test.each([
+    ['the key is disabled', 'KMSKeyDisabled', 'KMSDisabledException', 'Enable the key'],
+    ['the key is pending deletion', 'KMSKeyInvalidState', 'KMSInvalidStateException', 'Cancel the key\'s deletion'],
+    ['the key is deleted', 'KMSKeyNotFound', 'KMSNotFoundException', 'encrypt the stream with another key'],
+    ['Firehose is denied the key', 'KMSKeyAccessDenied', 'KMSAccessDeniedException', 'Restore the key policy statements'],
+  ])('%s: the alarm on %s of this stream goes to ALARM at one error in a 5-minute period, to OK after a period without, and tells the alert topic both ways', (_case, metricName, exception, fix) => {
+    const stack = newStack();
+    ordersEncryption(stack).addKeyHealthAlarms();
+    new DeliveryStreamEncryption(stack, 'ClicksSse', { deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Clicks', 'clicks') }).addKeyHealthAlarms();
+    const topicId = logicalIdOf(stack, 'AWS::SNS::Topic', ALERT_TOPIC_ID);
+    const watching = Object.entries(resourcesOf(stack, 'AWS::CloudWatch::Alarm')).filter(([, r]: [string, any]) =>
+      r.Properties.MetricName === metricName && r.Properties.Dimensions.some((d: any) => d.Value === 'orders'));
+    expect(watching).toHaveLength(1); // one alarm per stream and metric: another stream's errors are its own alarm's
+    const [alarmId, alarm] = watching[0] as [string, any];
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'AWS/Firehose',
+      Dimensions: [{ Name: 'DeliveryStreamName', Value: 'orders' }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: topicId }],
+      OKActions: [{ Ref: topicId }],
+    });
+    expect(alarm.Properties.AlarmDescription).toContain(exception);
+    expect(alarm.Properties.AlarmDescription).toContain(fix);
+    // the topic takes the alarm's notifications: CloudWatch may publish for this alarm (aws:SourceArn:
+    // SNS Developer Guide, "Example cases for Amazon SNS access control",
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html)
+    const [policy] = Object.values(resourcesOf(stack, 'AWS::SNS::TopicPolicy')) as any[];
+    const forCloudWatch = policy.Properties.PolicyDocument.Statement.filter((st: any) => st.Principal?.Service === 'cloudwatch.amazonaws.com');
+    expect(forCloudWatch.flatMap((st: any) => st.Condition.ArnEquals['aws:SourceArn'])).toContainEqual({ 'Fn::GetAtt': [alarmId, 'Arn'] });
   });
 
   test('a given period is used by every alarm; a period that is not whole minutes between 1 minute and 1 day is refused, naming the construct', () => {
@@ -265,7 +321,7 @@ describe('addKeyHealthAlarms on a delivery stream', () => {
 
   test('with AWS_OWNED_CMK: the alarms, but no key events rule (nobody in the account can disable a key AWS owns)', () => {
     const stack = newStack();
-    const health = ordersEncryption(stack, { keyType: DeliveryStreamKeyType.AWS_OWNED_CMK }).addKeyHealthAlarms();
+    const health = ordersEncryption(stack, { encryption: firehose.StreamEncryption.awsOwnedKey() }).addKeyHealthAlarms();
     expect(health.alarms).toHaveLength(4);
     expect(health.keyEventsRule).toBeUndefined();
     Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);
@@ -273,7 +329,7 @@ describe('addKeyHealthAlarms on a delivery stream', () => {
 
   test('a given key is watched by its ARN and key id', () => {
     const stack = newStack();
-    ordersEncryption(stack, { encryptionKey: kms.Key.fromKeyArn(stack, 'Given', KEY_ARN) }).addKeyHealthAlarms();
+    ordersEncryption(stack, { encryption: firehose.StreamEncryption.customerManagedKey(kms.Key.fromKeyArn(stack, 'Given', KEY_ARN)) }).addKeyHealthAlarms();
     Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { detail: Match.objectLike({ $or: [{ resources: { ARN: [KEY_ARN] } }, { requestParameters: { keyId: [KEY_ARN, KEY_ID] } }] }) },
     });
@@ -321,7 +377,7 @@ describe('addKeyHealthAlarms on a data stream', () => {
 
   test('KINESIS_MANAGED: nothing to watch, and a warning with an id says so', () => {
     const stack = newStack();
-    const health = new DataStreamEncryption(stack, 'EventsSse', { stream: events(stack), keyType: DataStreamKeyType.KINESIS_MANAGED }).addKeyHealthAlarms();
+    const health = new DataStreamEncryption(stack, 'EventsSse', { stream: events(stack), encryption: kinesis.StreamEncryption.MANAGED }).addKeyHealthAlarms();
     expect([health.alarms, health.keyEventsRule]).toEqual([[], undefined]);
     Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);
     Annotations.fromStack(stack).hasWarning('/TestStack/EventsSse', Match.stringLikeRegexp('keyHealthNothingToWatch'));
@@ -369,9 +425,9 @@ describe('the key events pattern against CloudTrail-shaped events', () => {
     return stack.resolve(keyEventsPattern(kms.Key.fromKeyArn(stack, 'K', KEY_ARN))) as Record<string, unknown>;
   };
   /** The rule's pattern in CloudFormation's spelling (`detail-type`). */
-  const asCloudFormation = (p: Record<string, unknown>) => {
+  const asCloudFormation = (p: Record<string, unknown>): JsonObject => {
     const { detailType, ...rest } = p;
-    return { ...rest, 'detail-type': detailType };
+    return { ...rest, 'detail-type': detailType } as JsonObject;
   };
 
   test.each(['DisableKey', 'ScheduleKeyDeletion'])('%s of this key matches, whether the caller wrote its id, its ARN or an alias', (eventName) => {
@@ -415,7 +471,7 @@ describe('cdk-nag', () => {
       const stack = new Stack(app, 'Health', { env: { account: '123456789012', region: 'eu-west-1' } });
       const stream = (id: string, name: string) => firehose.DeliveryStream.fromDeliveryStreamName(stack, id, name);
       new DeliveryStreamEncryption(stack, 'Cmk', { deliveryStream: stream('A', 'a') }).addKeyHealthAlarms();
-      new DeliveryStreamEncryption(stack, 'Owned', { deliveryStream: stream('B', 'b'), keyType: DeliveryStreamKeyType.AWS_OWNED_CMK }).addKeyHealthAlarms();
+      new DeliveryStreamEncryption(stack, 'Owned', { deliveryStream: stream('B', 'b'), encryption: firehose.StreamEncryption.awsOwnedKey() }).addKeyHealthAlarms();
       new DataStreamEncryption(stack, 'Data', { stream: kinesis.Stream.fromStreamArn(stack, 'C', 'arn:aws:kinesis:eu-west-1:123456789012:stream/c') }).addKeyHealthAlarms();
       new sns.Topic(stack, 'Bare'); // not the library's: unencrypted, no TLS-only policy
       for (const checks of [new AwsSolutionsChecks(), new NIST80053R5Checks(), new HIPAASecurityChecks(), new PCIDSS321Checks()]) {

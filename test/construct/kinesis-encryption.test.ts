@@ -21,7 +21,7 @@ import {
   statementsWith,
   streamKeyCount,
 } from './util';
-import { DataStreamEncryption, DataStreamKeyType } from '../../src';
+import { DataStreamEncryption } from '../../src';
 
 const RESOURCE_TYPE = KINESIS.resourceType;
 const READ_ACTIONS = [
@@ -52,9 +52,11 @@ describe('DataStreamEncryption defaults (imported stream)', () => {
   const stack = newStack();
   const sse = new DataStreamEncryption(stack, 'EventsSse', { stream: imported(stack) });
 
-  test('the keyId is the ARN of the key created', () => {
+  test('the KeyId is the ARN of the key created', () => {
     const [keyId] = onlyStreamKey(stack);
-    expect(stack.resolve(sse.keyId)).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    const [, cr] = onlyResource(stack, RESOURCE_TYPE);
+    expect(cr.Properties.KeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(stack.resolve(sse.encryptionKey!.keyArn)).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
   });
 
   // Kinesis Data Streams Developer Guide, "Permissions to use user-generated KMS keys"
@@ -91,12 +93,10 @@ describe('DataStreamEncryption options', () => {
   // Kinesis Data Streams Developer Guide, "Permissions to use user-generated KMS keys"
   // (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html): "The use of the
   // default service key for encryption does not require application of custom IAM permissions".
-  test('KINESIS_MANAGED creates no key, uses alias/aws/kinesis and grants the handler no KMS action', () => {
+  test('MANAGED creates no key, uses alias/aws/kinesis and grants the handler no KMS action', () => {
     const stack = newStack();
-    const sse = new DataStreamEncryption(stack, 'Sse', { stream: imported(stack), keyType: DataStreamKeyType.KINESIS_MANAGED });
+    const sse = new DataStreamEncryption(stack, 'Sse', { stream: imported(stack), encryption: kinesis.StreamEncryption.MANAGED });
     expect(sse.encryptionKey).toBeUndefined();
-    expect(sse.keyType).toBe(DataStreamKeyType.KINESIS_MANAGED);
-    expect(sse.keyId).toBe('alias/aws/kinesis');
     expect(streamKeyCount(stack)).toBe(0);
     const [, cr] = onlyResource(stack, RESOURCE_TYPE);
     expect(cr.Properties.KeyId).toBe('alias/aws/kinesis');
@@ -105,12 +105,29 @@ describe('DataStreamEncryption options', () => {
     expect(snapshotOf(stack)).toMatchSnapshot();
   });
 
-  test('a given key is the keyId', () => {
+  test.each([
+    ['without encryption (KMS by default, as kinesis.Stream with a key)', {}],
+    ['with encryption KMS', { encryption: kinesis.StreamEncryption.KMS }],
+  ])('a given key %s is the KeyId, and no key is created', (_name, props) => {
     const stack = newStack();
     const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
     const key = kms.Key.fromKeyArn(stack, 'Key', keyArn);
-    const sse = new DataStreamEncryption(stack, 'Sse', { stream: imported(stack), encryptionKey: key });
-    expect(sse.keyId).toBe(keyArn);
+    const sse = new DataStreamEncryption(stack, 'Sse', { stream: imported(stack), encryptionKey: key, ...props });
+    expect(sse.encryptionKey).toBe(key);
+    expect(streamKeyCount(stack)).toBe(0);
+    const [, cr] = onlyResource(stack, RESOURCE_TYPE);
+    expect(cr.Properties.KeyId).toBe(keyArn);
+  });
+
+  test('a key with MANAGED is refused, naming the fix', () => {
+    const stack = newStack();
+    expect(() => new DataStreamEncryption(stack, 'Sse', {
+      stream: imported(stack),
+      encryption: kinesis.StreamEncryption.MANAGED,
+      encryptionKey: new kms.Key(stack, 'Key'),
+    })).toThrow(
+      'TestStack/Sse: encryptionKey was given with encryption StreamEncryption.MANAGED, which uses the key Kinesis manages (alias/aws/kinesis); remove encryptionKey, or set encryption to StreamEncryption.KMS to use your key.',
+    );
   });
 
   // The encryption context Kinesis passes is the stream's ARN ("Permissions to use user-generated KMS
@@ -152,11 +169,17 @@ describe('DataStreamEncryption options', () => {
 // kms:ViaService: AWS KMS Developer Guide, "AWS KMS condition keys"
 // (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html). The stream actions are
 // aws-cdk-lib's grantRead and grantWrite, not the library's.
-describe('grants', () => {
-  function setUp(keyType?: DataStreamKeyType): { stack: Stack; sse: DataStreamEncryption; principal: iam.Role } {
+describe('grants of encryptedStream', () => {
+  function setUp(encryption?: kinesis.StreamEncryption): { stack: Stack; stream: kinesis.IStream; principal: iam.Role } {
     const stack = newStack();
-    const sse = new DataStreamEncryption(stack, 'Sse', { stream: imported(stack), keyType });
-    return { stack, sse, principal: role(stack, 'App') };
+    const sse = new DataStreamEncryption(stack, 'Sse', { stream: imported(stack), encryption });
+    return { stack, stream: sse.encryptedStream, principal: role(stack, 'App') };
+  }
+
+  /** The stream's ARN as the custom resource answers it. */
+  function answeredArn(stack: Stack): unknown {
+    const [resourceId] = onlyResource(stack, RESOURCE_TYPE);
+    return { 'Fn::GetAtt': [resourceId, 'StreamArn'] };
   }
 
   function keyStatement(stack: Stack, action: string | string[]): any {
@@ -165,7 +188,7 @@ describe('grants', () => {
       Effect: 'Allow',
       Action: action,
       Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
-      Condition: { StringEquals: { 'kms:ViaService': VIA_KINESIS, 'kms:EncryptionContext:aws:kinesis:arn': STREAM_ARN } },
+      Condition: { StringEquals: { 'kms:ViaService': VIA_KINESIS, 'kms:EncryptionContext:aws:kinesis:arn': answeredArn(stack) } },
     };
   }
 
@@ -173,27 +196,35 @@ describe('grants', () => {
     ['grantRead', 'read', READ_ACTIONS, 'kms:Decrypt'],
     ['grantWrite', 'write', WRITE_ACTIONS, 'kms:GenerateDataKey'],
   ] as const)('%s: the stream\'s %s actions, and %s through Kinesis for this stream only', (method, _name, streamActions, keyAction) => {
-    const { stack, sse, principal } = setUp();
-    expect(sse[method](principal).success).toBe(true);
+    const { stack, stream, principal } = setUp();
+    expect(stream[method](principal).success).toBe(true);
     expect(grantStatements(stack, 'App')).toEqual([
-      { Effect: 'Allow', Action: streamActions, Resource: STREAM_ARN },
+      { Effect: 'Allow', Action: streamActions, Resource: answeredArn(stack) },
       keyStatement(stack, keyAction),
     ]);
   });
 
   test('grantReadWrite: both sets of stream actions, and both key actions', () => {
-    const { stack, sse, principal } = setUp();
-    expect(sse.grantReadWrite(principal).success).toBe(true);
+    const { stack, stream, principal } = setUp();
+    expect(stream.grantReadWrite(principal).success).toBe(true);
     const statements = grantStatements(stack, 'App');
     expect(statements).toHaveLength(2);
     expect(new Set(statements[0].Action)).toEqual(new Set([...READ_ACTIONS, ...WRITE_ACTIONS]));
-    expect(statements[0].Resource).toBe(STREAM_ARN);
+    expect(statements[0].Resource).toEqual(answeredArn(stack));
     expect(statements[1]).toEqual(keyStatement(stack, ['kms:Decrypt', 'kms:GenerateDataKey']));
   });
 
-  test.each(['grantRead', 'grantWrite', 'grantReadWrite'] as const)('%s with KINESIS_MANAGED grants only stream actions', (method) => {
-    const { stack, sse, principal } = setUp(DataStreamKeyType.KINESIS_MANAGED);
-    sse[method](principal);
+  test('grant: the given actions on the stream, and no key action', () => {
+    const { stack, stream, principal } = setUp();
+    expect(stream.grant(principal, 'kinesis:DescribeStreamSummary', 'kinesis:ListTagsForStream').success).toBe(true);
+    expect(grantStatements(stack, 'App')).toEqual([
+      { Effect: 'Allow', Action: ['kinesis:DescribeStreamSummary', 'kinesis:ListTagsForStream'], Resource: answeredArn(stack) },
+    ]);
+  });
+
+  test.each(['grantRead', 'grantWrite', 'grantReadWrite'] as const)('%s with MANAGED grants only stream actions', (method) => {
+    const { stack, stream, principal } = setUp(kinesis.StreamEncryption.MANAGED);
+    stream[method](principal);
     const statements = grantStatements(stack, 'App');
     expect(statements).toHaveLength(1);
     expect(JSON.stringify(statements)).not.toContain('kms:');

@@ -12,8 +12,8 @@ import { Construct } from 'constructs';
 import { Kind, KINDS, newStack } from './util';
 import { StreamEncryptionGuard } from '../../src';
 import { CDK_FEATURES, validationError } from '../../src/private/cdk-compat';
+import { TWO_STACKS_ACK } from '../../src/private/encrypted-streams';
 import { SAME_STACK_STREAM } from '../../src/private/encryption-resource';
-import { TWO_STACKS_ACK } from '../../src/private/provider';
 
 /** The error `make` throws. */
 function thrownBy(make: () => unknown): Error {
@@ -61,7 +61,7 @@ describe.each(KINDS)('$construct refusals', (kind: Kind) => {
   test('keyPendingWindow with a given key speaks of the given key, not of a created one', () => {
     const error = thrownBy(encryptWith((s) => ({ encryptionKey: new kms.Key(s, 'Mine'), keyPendingWindow: Duration.days(7) })));
     expect(error.message).toBe(
-      'TestStack/Sse: keyRemovalPolicy and keyPendingWindow apply only to a key the construct creates, and encryptionKey was given, so it creates none; remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself.',
+      `TestStack/Sse: keyRemovalPolicy and keyPendingWindow apply only to a key the construct creates, and ${kind.givenKeyProp} was given, so it creates none; remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself.`,
     );
     expect(error.message).not.toContain('created key is never scheduled');
   });
@@ -169,19 +169,18 @@ describe('the error of a refusal', () => {
   test('is a plain Error with an aws-cdk-lib that has neither, with the same message', () => {
     jest.spyOn(CDK_FEATURES, 'validationError').mockReturnValue(undefined);
     jest.spyOn(CDK_FEATURES, 'unscopedValidationError').mockReturnValue(undefined);
-    const error = thrownBy(() => new StreamEncryptionGuard(newStack(), 'Guard', { maxRepairsPerStreamPerDay: 13 }));
+    const error = thrownBy(() => StreamEncryptionGuard.configure(newStack(), { maxRepairsPerStreamPerDay: 13 }));
     expect(error.constructor).toBe(Error);
     expect(Errors.isValidationError(error)).toBe(false);
-    expect(error.message).toMatch(/^TestStack\/Guard: maxRepairsPerStreamPerDay must be a whole number from 1 to 12, got 13/);
+    expect(error.message).toMatch(/^TestStack\/CdkStreamEncryptionGuard: maxRepairsPerStreamPerDay must be a whole number from 1 to 12, got 13/);
     expect(validationError(undefined, 'wrong').constructor).toBe(Error);
   });
 
-  test('of the guard outside a stack, and a second guard, names the construct', () => {
+  test('of a second guard configuration, names the scope it was called for', () => {
     const stack = newStack();
-    const error = thrownBy(() => new StreamEncryptionGuard(new Construct(stack, 'Nested'), 'Guard'));
+    StreamEncryptionGuard.configure(stack);
+    const error = thrownBy(() => StreamEncryptionGuard.configure(new Construct(stack, 'Nested')));
     expect(Errors.isValidationError(error)).toBe(true);
-    expect(error.message).toMatch(/^TestStack\/Nested\/Guard: a StreamEncryptionGuard guards a whole stack/);
-    new StreamEncryptionGuard(stack, 'Guard');
-    expect(Errors.isValidationError(thrownBy(() => new StreamEncryptionGuard(stack, 'Second')))).toBe(true);
+    expect(error.message).toMatch(/^TestStack\/Nested: StreamEncryptionGuard.configure was called for stack TestStack, which already has the guard TestStack\/CdkStreamEncryptionGuard, configured before/);
   });
 });

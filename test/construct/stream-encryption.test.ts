@@ -47,7 +47,6 @@ describe.each(KINDS)('$construct', (kind) => {
         TargetKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
       });
       expect(sse.encryptionKey).toBeDefined();
-      expect(sse.keyType).toBe(kind.customerKeyType);
     });
 
     // AWS KMS Developer Guide, "Default key policy", "Allows access to the AWS account and enables IAM
@@ -339,8 +338,8 @@ describe.each(KINDS)('$construct', (kind) => {
     });
 
     test.each([
-      ['a given key', (stack: Stack): KindProps => ({ encryptionKey: new kms.Key(stack, 'UserKey') }), 'encryptionKey was given, so it creates none; remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself'],
-      [`${kind.serviceKeyType}`, (): KindProps => ({ serviceKey: true }), `keyType is ${kind.serviceKeyType}, which uses `],
+      ['a given key', (stack: Stack): KindProps => ({ encryptionKey: new kms.Key(stack, 'UserKey') }), `${kind.givenKeyProp} was given, so it creates none; remove keyRemovalPolicy and keyPendingWindow, and set the removal policy on your key itself`],
+      [`${kind.serviceKeyType}`, (): KindProps => ({ serviceKey: true }), `encryption is ${kind.serviceKeyType}, which uses `],
     ])('keyRemovalPolicy with %s is refused, naming the construct', (_name, props, message) => {
       const make = () => {
         const stack = newStack();
@@ -426,11 +425,20 @@ describe.each(KINDS)('$construct', (kind) => {
       accepted((stack) => kind.encrypt(stack, 'Sse', kind.defined(stack, 'Plain')));
     });
 
-    test(`a key with ${kind.serviceKeyType} is refused`, () => {
-      refused(
-        (stack) => kind.encrypt(stack, 'Sse', imported(stack), { encryptionKey: new kms.Key(stack, 'Key'), serviceKey: true }),
-        new RegExp(`encryptionKey was given with keyType ${kind.serviceKeyType}.*remove encryptionKey`),
-      );
+    test(`${kind.unencryptedType} is refused, saying how to turn encryption off`, () => {
+      const make = () => {
+        const stack = newStack();
+        kind.encrypt(stack, 'Sse', imported(stack), { unencrypted: true });
+      };
+      expect(make).toThrow(`TestStack/Sse: encryption is ${kind.unencryptedType}, but a ${kind.construct} only turns server-side encryption on.`);
+      expect(make).toThrow(/remove this construct while its removalPolicy is RemovalPolicy.DESTROY \(the default\): its deletion turns encryption off/);
+      let error: Error | undefined;
+      try {
+        make();
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.name).toBe('ValidationError');
     });
 
     test.each([

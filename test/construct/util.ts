@@ -6,9 +6,9 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import { dependencyCycle } from '../../local-cloud/cfn/graph';
-import { DataStreamEncryption, DataStreamKeyType, DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 import { PROVIDER_ID } from '../../src/private/provider';
+import { dependencyCycle } from '../../tools/local-cloud/cfn/graph';
 
 /** A fresh stack in a fixed environment. */
 export function newStack(id = 'TestStack'): Stack {
@@ -124,11 +124,14 @@ export function expectNoWildcardsBesidesOwnLogStreams(stack: Stack, minStatement
   }
 }
 
-/** The props of both constructs, with the key type as "the service's own key" or not. */
+/** The props of both constructs, with the encryption as "the service's own key" or a customer managed key. */
 export interface KindProps {
+  /** A customer managed key: `StreamEncryption.customerManagedKey(key)`, or `encryptionKey` with `KMS`. */
   readonly encryptionKey?: kms.IKey;
-  /** The service's own key: `AWS_OWNED_CMK` or `KINESIS_MANAGED`. */
+  /** The service's own key: `StreamEncryption.awsOwnedKey()` or `StreamEncryption.MANAGED`. */
   readonly serviceKey?: boolean;
+  /** No encryption: `StreamEncryption.unencrypted()` or `StreamEncryption.UNENCRYPTED`, which the constructs refuse. */
+  readonly unencrypted?: boolean;
   readonly timeout?: Duration;
   readonly settleTime?: Duration;
   readonly removalPolicy?: RemovalPolicy;
@@ -158,9 +161,13 @@ export interface Kind {
   readonly streamId: string;
   /** The prefix of the alias of a key the construct creates. */
   readonly aliasPrefix: string;
-  /** The key type of a customer managed key, and of the service's own key. */
+  /** The `encryption` of a customer managed key, and of the service's own key, as code. */
   readonly customerKeyType: string;
   readonly serviceKeyType: string;
+  /** Where a key is given, as the messages name it. */
+  readonly givenKeyProp: string;
+  /** The `encryption` that turns encryption off, as code. */
+  readonly unencryptedType: string;
   /** The custom resource properties that name the stream and the key. */
   readonly nameProperty: string;
   readonly keyProperty: string;
@@ -199,8 +206,10 @@ export const FIREHOSE: Kind = {
   streamName: 'orders',
   streamId: 'Orders',
   aliasPrefix: 'alias/firehose-sse/',
-  customerKeyType: 'CUSTOMER_MANAGED_CMK',
-  serviceKeyType: 'AWS_OWNED_CMK',
+  customerKeyType: 'StreamEncryption.customerManagedKey()',
+  serviceKeyType: 'StreamEncryption.awsOwnedKey()',
+  unencryptedType: 'StreamEncryption.unencrypted()',
+  givenKeyProp: 'a key in encryption (StreamEncryption.customerManagedKey(key))',
   nameProperty: 'DeliveryStreamName',
   keyProperty: 'KeyArn',
   maxNameLength: 64,
@@ -227,11 +236,15 @@ export const FIREHOSE: Kind = {
       deliveryStreamName: name,
       destination: new firehose.S3Bucket((stack.node.tryFindChild('Bucket') as s3.Bucket | undefined) ?? new s3.Bucket(stack, 'Bucket')),
     }),
-  encrypt: (scope, id, stream, { serviceKey, ...props } = {}) =>
+  encrypt: (scope, id, stream, { serviceKey, unencrypted, encryptionKey, ...props } = {}) =>
     new DeliveryStreamEncryption(scope, id, {
       ...props,
       deliveryStream: stream as firehose.IDeliveryStream,
-      keyType: serviceKey ? DeliveryStreamKeyType.AWS_OWNED_CMK : undefined,
+      encryption: unencrypted
+        ? firehose.StreamEncryption.unencrypted()
+        : serviceKey
+          ? firehose.StreamEncryption.awsOwnedKey()
+          : encryptionKey && firehose.StreamEncryption.customerManagedKey(encryptionKey),
     }),
 };
 
@@ -249,8 +262,10 @@ export const KINESIS: Kind = {
   streamName: 'events',
   streamId: 'Events',
   aliasPrefix: 'alias/kinesis-sse/',
-  customerKeyType: 'CUSTOMER_MANAGED',
-  serviceKeyType: 'KINESIS_MANAGED',
+  customerKeyType: 'StreamEncryption.KMS',
+  serviceKeyType: 'StreamEncryption.MANAGED',
+  unencryptedType: 'StreamEncryption.UNENCRYPTED',
+  givenKeyProp: 'encryptionKey',
   nameProperty: 'StreamName',
   keyProperty: 'KeyId',
   maxNameLength: 128,
@@ -272,11 +287,11 @@ export const KINESIS: Kind = {
   imported: (scope, name = 'events', id = 'Events') =>
     kinesis.Stream.fromStreamArn(scope, id, `arn:aws:kinesis:eu-west-1:123456789012:stream/${name}`),
   defined: (stack, id, name) => new kinesis.Stream(stack, id, { streamName: name, encryption: kinesis.StreamEncryption.UNENCRYPTED }),
-  encrypt: (scope, id, stream, { serviceKey, ...props } = {}) =>
+  encrypt: (scope, id, stream, { serviceKey, unencrypted, ...props } = {}) =>
     new DataStreamEncryption(scope, id, {
       ...props,
       stream: stream as kinesis.IStream,
-      keyType: serviceKey ? DataStreamKeyType.KINESIS_MANAGED : undefined,
+      encryption: unencrypted ? kinesis.StreamEncryption.UNENCRYPTED : serviceKey ? kinesis.StreamEncryption.MANAGED : undefined,
     }),
 };
 

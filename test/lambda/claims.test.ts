@@ -9,25 +9,13 @@
  */
 import {
   DescribeDeliveryStreamCommand,
-  DescribeDeliveryStreamOutput,
-  FirehoseClient,
   InvalidArgumentException,
   ListTagsForDeliveryStreamCommand,
   StartDeliveryStreamEncryptionCommand,
-  StopDeliveryStreamEncryptionCommand,
   TagDeliveryStreamCommand,
   UntagDeliveryStreamCommand,
 } from '@aws-sdk/client-firehose';
-import {
-  AddTagsToStreamCommand,
-  DescribeStreamSummaryCommand,
-  KinesisClient,
-  ListTagsForStreamCommand,
-  RemoveTagsFromStreamCommand,
-  StartStreamEncryptionCommand,
-} from '@aws-sdk/client-kinesis';
-import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { mockClient } from 'aws-sdk-client-mock';
+import { AddTagsToStreamCommand, ListTagsForStreamCommand } from '@aws-sdk/client-kinesis';
 import { createEvent, described, enc, properties, updateEvent } from './firehose-helpers';
 import {
   claimNonce,
@@ -35,18 +23,16 @@ import {
   EVENTS_SSE_OWNER,
   Harness,
   KEY_ARN,
-  keyMetadata,
   lambdaContext,
   ORDERS_SSE_OWNER,
   OTHER_KEY_ARN,
   STACK_ID,
-  successive,
   T0,
 } from './helpers';
 import { kinesisCreate, sse, summary } from './kinesis-helpers';
+import { FIREHOSE_CLAIM, firehose, firehoseCalls, kinesis, kinesisCalls, kinesisReads, reads, resetMocks } from './mocks';
 import { handleEvent } from '../../lambda/core/handle-event';
-import { ownerTagValue } from '../../lambda/core/ownership';
-import { CLAIM_FOLLOW_MS } from '../../lambda/core/reconcile';
+import { CLAIM_FOLLOW_MS, ownerTagValue } from '../../lambda/core/ownership';
 import {
   formatOwnerTag,
   MAX_OWNER_TAG_LENGTH,
@@ -58,10 +44,6 @@ import {
   PRIOR_UNKNOWN,
   sameOwner,
 } from '../../src/private/contract';
-
-const firehose = mockClient(FirehoseClient);
-const kinesis = mockClient(KinesisClient);
-const kms = mockClient(KMSClient);
 
 /** The nonce of another copy of the request (the fixtures' copy has {@link claimNonce}()). */
 const OTHER_NONCE = claimNonce(0.25);
@@ -101,19 +83,11 @@ class OwnerTagStore {
   }
 }
 
-/** Successive `DescribeDeliveryStream` results; the last one repeats. */
-const reads = (...results: DescribeDeliveryStreamOutput[]) => firehose.on(DescribeDeliveryStreamCommand).callsFake(successive(results));
-const names = (): string[] => firehose.calls().map((call) => call.args[0].constructor.name);
-const starts = () => firehose.commandCalls(StartDeliveryStreamEncryptionCommand);
+const { starts, names } = firehoseCalls;
 
 let h: Harness;
 beforeEach(() => {
-  firehose.reset();
-  kinesis.reset();
-  kms.reset();
-  kms.on(DescribeKeyCommand).resolves(keyMetadata());
-  firehose.on(StartDeliveryStreamEncryptionCommand).resolves({});
-  firehose.on(StopDeliveryStreamEncryptionCommand).resolves({});
+  resetMocks();
   h = new Harness();
 });
 
@@ -170,7 +144,7 @@ describe('a copy that claims a free stream', () => {
     reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
-    expect(starts()).toHaveLength(1);
+    expect(starts()).toBe(1);
     expect(tags.written).toEqual([`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`, `${ORDERS_SSE_OWNER} prior=none`]);
     expect(tags.value).toBe(`${ORDERS_SSE_OWNER} prior=none`);
     expect(parseOwnerTag(tags.value)).toEqual({ owner: ORDERS_SSE_OWNER, prior: PRIOR_NONE });
@@ -183,7 +157,7 @@ describe('a copy that claims a free stream', () => {
     reads(described(enc.enablingFailed()), described(enc.enabling()), described(enc.enabling()), described(enc.enabled()));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
     expect(names()).toEqual([
       'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
@@ -210,13 +184,9 @@ describe('a copy that claims a free stream', () => {
     reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
     expect(names()).toEqual([
-      'ListTagsForDeliveryStreamCommand',
-      'DescribeDeliveryStreamCommand',
-      'TagDeliveryStreamCommand',
-      'ListTagsForDeliveryStreamCommand',
-      'DescribeDeliveryStreamCommand',
+      ...FIREHOSE_CLAIM,
       'DescribeDeliveryStreamCommand',
       'TagDeliveryStreamCommand',
     ]);
@@ -229,7 +199,7 @@ describe('a copy that claims a free stream', () => {
     firehose.on(StartDeliveryStreamEncryptionCommand).rejects(new InvalidArgumentException({ message: 'bad request', ...CLIENT_ERROR_METADATA }));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#not-started' });
-    expect(starts()).toHaveLength(1);
+    expect(starts()).toBe(1);
     expect(tags.written).toEqual([`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`]);
     expect(tags.value).toBeUndefined();
   });
@@ -242,7 +212,7 @@ describe('a copy that finds another copy\'s claim in the tag it first reads', ()
     reads(described(enc.awsOwned()), described(enc.awsOwned()), described(enc.enabling()), described(enc.enabled()));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=AWS_OWNED_CMK' });
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
     // No second reading of the tag, no claim: the only write is the tag after success, without a claim.
     expect(names()).toEqual([
       'ListTagsForDeliveryStreamCommand',
@@ -266,7 +236,7 @@ describe('a copy that finds another copy\'s claim in the tag it first reads', ()
     firehose.on(DescribeDeliveryStreamCommand).callsFake(async () => described(startedAt === undefined ? enc.disabled() : enc.enabled()));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
-    expect(starts()).toHaveLength(1);
+    expect(starts()).toBe(1);
     // Not before the 10 s, and within a poll (at most a second) after them.
     expect(startedAt! - T0).toBeGreaterThanOrEqual(CLAIM_FOLLOW_MS);
     expect(startedAt! - T0).toBeLessThanOrEqual(CLAIM_FOLLOW_MS + 1_000);
@@ -285,7 +255,7 @@ describe('a copy that finds another copy\'s claim in the tag it first reads', ()
     reads(described(enc.disabled()), described(enc.enabled()));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
     expect(h.clock.sleeps.at(-1)).toBe(5_000);
     expect(h.records().find((r) => r.action === 'settle')).toMatchObject({ settleMs: 5_000 });
   });
@@ -295,7 +265,7 @@ describe('a copy that finds another copy\'s claim in the tag it first reads', ()
     reads(described(enc.disabled()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     // Not a free stream, and no copy's claim: Start at once, as before claims.
-    expect(starts()).toHaveLength(1);
+    expect(starts()).toBe(1);
     expect(tags.written).toEqual([`${ORDERS_SSE_OWNER} prior=none`]);
   });
 });
@@ -308,7 +278,7 @@ describe('an Update to another stream takes it as a Create does', () => {
     reads(payments(enc.disabled()), payments(enc.enabling()), payments(enc.enabled()));
     const answer = await h.run(updateEvent(properties({ DeliveryStreamName: 'payments' }), properties()));
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:payments#prior=none' });
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
     expect(tags.value).toBe(`${ORDERS_SSE_OWNER} prior=none`);
   });
 });
@@ -336,7 +306,7 @@ describe('two copies of one Create delivered at once', () => {
       ['SUCCESS', 'firehose:orders#prior=none'],
       ['SUCCESS', 'firehose:orders#prior=none'],
     ]);
-    expect(starts()).toHaveLength(1);
+    expect(starts()).toBe(1);
     // Both claims were written; the tag ends without one.
     expect(tags.written.filter((value) => value.includes('claim='))).toHaveLength(2);
     expect(tags.value).toBe(`${ORDERS_SSE_OWNER} prior=none`);
@@ -358,12 +328,10 @@ describe('Kinesis', () => {
       value = written.includes(`claim=${claimNonce()}`) ? other : written;
       return {};
     });
-    kinesis.on(RemoveTagsFromStreamCommand).resolves({});
-    kinesis.on(StartStreamEncryptionCommand).resolves({});
-    kinesis.on(DescribeStreamSummaryCommand).callsFake(successive([summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms())]));
+    kinesisReads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     const answer = await h.run(kinesisCreate());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=none' });
-    expect(kinesis.commandCalls(StartStreamEncryptionCommand)).toHaveLength(0);
+    expect(kinesisCalls.starts()).toBe(0);
     expect(kinesis.commandCalls(AddTagsToStreamCommand).map((c) => c.args[0].input.Tags?.[OWNER_TAG_KEY])).toEqual([
       `${EVENTS_SSE_OWNER} prior=none claim=${claimNonce()}`,
       `${EVENTS_SSE_OWNER} prior=none`,
@@ -372,13 +340,10 @@ describe('Kinesis', () => {
   });
 
   test('the reading after the claim already ACTIVE with the key (another copy\'s Start done in between): SUCCESS after the settle time', async () => {
-    kinesis.on(ListTagsForStreamCommand).resolves({ Tags: [], HasMoreTags: false });
-    kinesis.on(AddTagsToStreamCommand).resolves({});
-    kinesis.on(StartStreamEncryptionCommand).resolves({});
-    kinesis.on(DescribeStreamSummaryCommand).callsFake(successive([summary(sse.none()), summary(sse.kms())]));
+    kinesisReads(summary(sse.none()), summary(sse.kms()));
     const answer = await h.run(kinesisCreate());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=none' });
-    expect(kinesis.commandCalls(StartStreamEncryptionCommand)).toHaveLength(0);
+    expect(kinesisCalls.starts()).toBe(0);
     expect(h.clock.sleeps.at(-1)).toBe(5_000);
   });
 });

@@ -3,23 +3,15 @@
  * share one account's DescribeDeliveryStream rate (10 per second; Firehose
  * answers LimitExceededException above it), and must all finish in time.
  */
-import {
-  DescribeDeliveryStreamCommand,
-  FirehoseClient,
-  LimitExceededException,
-  StartDeliveryStreamEncryptionCommand,
-} from '@aws-sdk/client-firehose';
-import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeDeliveryStreamCommand, LimitExceededException, StartDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { createEvent, described, enc, properties } from './firehose-helpers';
 import { KEY_ARN, keyMetadata, lambdaContext, T0 } from './helpers';
+import { firehose, kms } from './mocks';
 import { clientCache } from '../../lambda/core/clients';
 import { handleEvent, HandlerDependencies } from '../../lambda/core/handle-event';
 import type { CloudFormationResponse } from '../../lambda/core/response';
-import { STREAM_KINDS } from '../../lambda/kinds';
-
-const firehose = mockClient(FirehoseClient);
-const kms = mockClient(KMSClient);
+import { STREAM_SERVICES } from '../../lambda/kinds';
 
 /** A deterministic PRNG (mulberry32). */
 function prng(seed: number): () => number {
@@ -112,7 +104,7 @@ class FakeFirehose {
 /** Dependencies of one handler on the shared virtual clock. */
 function dependencies(time: VirtualTime, seed: number, answers: Array<CloudFormationResponse & { at: number }>): HandlerDependencies {
   return {
-    kinds: STREAM_KINDS,
+    services: STREAM_SERVICES,
     clients: clientCache({ maxAttempts: 1, region: 'eu-west-1' }),
     now: () => time.now,
     sleep: time.sleep,

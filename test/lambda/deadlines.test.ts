@@ -2,23 +2,16 @@
  * The request's deadlines: whole milliseconds whatever the Lambda's remaining
  * time, so that `AbortSignal.timeout` accepts the per-call timeout.
  */
-import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
-import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeDeliveryStreamCommand } from '@aws-sdk/client-firehose';
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { createEvent, described, enc } from './firehose-helpers';
 import { Harness, KEY_ARN, lambdaContext, T0 } from './helpers';
 import { kinesisCreate, sse, summary } from './kinesis-helpers';
+import { firehose, kinesis, resetMocks } from './mocks';
 import { computeDeadlines, MAX_CALL_TIMEOUT_MS } from '../../lambda/core/deadlines';
 
-const firehose = mockClient(FirehoseClient);
-const kinesis = mockClient(KinesisClient);
-const kms = mockClient(KMSClient);
-
 beforeEach(() => {
-  firehose.reset();
-  kinesis.reset();
-  kms.reset();
+  resetMocks();
 });
 
 describe('computeDeadlines', () => {

@@ -1,28 +1,15 @@
 import {
-  DescribeDeliveryStreamCommand,
-  DescribeDeliveryStreamOutput,
-  FirehoseClient,
   InvalidKMSResourceException,
   ListTagsForDeliveryStreamCommand,
   ResourceNotFoundException,
   StartDeliveryStreamEncryptionCommand,
-  StopDeliveryStreamEncryptionCommand,
   TagDeliveryStreamCommand,
-  UntagDeliveryStreamCommand,
 } from '@aws-sdk/client-firehose';
-import {
-  AddTagsToStreamCommand,
-  DescribeStreamSummaryCommand,
-  DescribeStreamSummaryOutput,
-  KinesisClient,
-  ListTagsForStreamCommand,
-  StartStreamEncryptionCommand,
-} from '@aws-sdk/client-kinesis';
-import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { mockClient } from 'aws-sdk-client-mock';
+import { AddTagsToStreamCommand, ListTagsForStreamCommand } from '@aws-sdk/client-kinesis';
 import { described, enc, properties } from './firehose-helpers';
-import { FakeClock, KEY_ARN, keyMetadata, OTHER_KEY_ARN, STACK_ID, successive, T0 } from './helpers';
+import { FakeClock, KEY_ARN, OTHER_KEY_ARN, STACK_ID, T0 } from './helpers';
 import { kinesisProperties, sse, summary } from './kinesis-helpers';
+import { firehose, firehoseCalls, kinesis, kinesisCalls, kinesisReads, reads, resetMocks } from './mocks';
 import { clientCache } from '../../lambda/core/clients';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import {
@@ -34,12 +21,8 @@ import {
   trailCall,
   utcDay,
 } from '../../lambda/guard/repair';
-import { STREAM_KINDS } from '../../lambda/kinds';
+import { STREAM_SERVICES } from '../../lambda/kinds';
 import { OWNER_TAG_KEY, REPAIRS_TAG_KEY, RepairInput } from '../../src/private/contract';
-
-const firehose = mockClient(FirehoseClient);
-const kinesis = mockClient(KinesisClient);
-const kms = mockClient(KMSClient);
 
 const PROVIDER_ROLE = 'arn:aws:iam::123456789012:role/app-ProviderRole-AAAA';
 const GUARD_ROLE = 'arn:aws:iam::123456789012:role/app-GuardRole-BBBB';
@@ -89,7 +72,7 @@ class Guard {
   readonly alerts: Array<{ topicArn: string; subject: string; message: string }> = [];
   publishError?: Error;
   readonly deps: RepairDependencies = {
-    kinds: STREAM_KINDS,
+    services: STREAM_SERVICES,
     clients: clientCache({ maxAttempts: 1, region: 'eu-west-1' }),
     sleep: this.clock.sleep,
     now: this.clock.now,
@@ -119,14 +102,10 @@ const RUNS_AT = T0 + 3_000;
 let tags: Record<string, string>;
 
 beforeEach(() => {
-  firehose.reset();
-  kinesis.reset();
-  kms.reset();
+  resetMocks();
   g = new Guard();
   g.clock.time = RUNS_AT;
   tags = { [OWNER_TAG_KEY]: OURS };
-  kms.on(DescribeKeyCommand).resolves(keyMetadata());
-  firehose.on(StartDeliveryStreamEncryptionCommand).resolves({});
   firehose.on(ListTagsForDeliveryStreamCommand).callsFake(async () => ({
     Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), HasMoreTags: false,
   }));
@@ -138,10 +117,7 @@ beforeEach(() => {
   });
 });
 
-function reads(...results: Array<DescribeDeliveryStreamOutput | Error>): void {
-  firehose.on(DescribeDeliveryStreamCommand).callsFake(successive(results));
-}
-const starts = () => firehose.commandCalls(StartDeliveryStreamEncryptionCommand);
+const { starts, startInput, stops, untags } = firehoseCalls;
 const tagWrites = () => firehose.commandCalls(TagDeliveryStreamCommand).map((c) => c.args[0].input.Tags);
 
 describe('repairs', () => {
@@ -149,16 +125,15 @@ describe('repairs', () => {
     reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
     const result = await g.run(input());
     expect(result).toMatchObject({ decision: 'repaired', alerted: false });
-    expect(starts()).toHaveLength(1);
-    expect(starts()[0].args[0].input).toEqual({
+    expect(starts()).toBe(1);
+    expect(startInput()).toEqual({
       DeliveryStreamName: 'orders',
       DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: KEY_ARN },
     });
     expect(tags[REPAIRS_TAG_KEY]).toBe(`${DAY}/1`);
     // The owner tag is the custom resource's: the guard never writes it.
     expect(tagWrites().flat().map((t) => t?.Key)).toEqual([REPAIRS_TAG_KEY]);
-    expect(firehose.commandCalls(StopDeliveryStreamEncryptionCommand)).toHaveLength(0);
-    expect(firehose.commandCalls(UntagDeliveryStreamCommand)).toHaveLength(0);
+    expect([stops(), untags()]).toEqual([0, 0]);
     expect(g.lines).toHaveLength(1);
     expect(g.records()[0]).toMatchObject({
       level: 'info',
@@ -179,15 +154,15 @@ describe('repairs', () => {
     reads(described(enc.enabled(OTHER_KEY_ARN)), described(enc.enabling()), described(enc.enabled()));
     const result = await g.run(input({ Detail: detail('StartDeliveryStreamEncryption') }));
     expect(result.decision).toBe('repaired');
-    expect(starts()).toHaveLength(1);
-    expect(starts()[0].args[0].input.DeliveryStreamEncryptionConfigurationInput?.KeyARN).toBe(KEY_ARN);
+    expect(starts()).toBe(1);
+    expect(startInput().DeliveryStreamEncryptionConfigurationInput?.KeyARN).toBe(KEY_ARN);
   });
 
   test('a stream already as wanted is left alone, and nothing is counted', async () => {
     reads(described(enc.enabled()));
     const result = await g.run(input({ Detail: detail('StartDeliveryStreamEncryption') }));
     expect(result.decision).toBe('unchanged');
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
     expect(tags[REPAIRS_TAG_KEY]).toBeUndefined();
   });
 
@@ -207,10 +182,7 @@ describe('repairs', () => {
       Object.assign(kinesisTags, i.Tags);
       return {};
     });
-    kinesis.on(StartStreamEncryptionCommand).resolves({});
-    kinesis.on(DescribeStreamSummaryCommand).callsFake(successive<DescribeStreamSummaryOutput>([
-      summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()),
-    ]));
+    kinesisReads(summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     const result = await g.run(input({
       ResourceType: 'Custom::DataStreamEncryption',
       Properties: kinesisProperties(),
@@ -218,9 +190,8 @@ describe('repairs', () => {
       Detail: { ...detail('StopStreamEncryption'), eventSource: 'kinesis.amazonaws.com', requestParameters: { streamName: 'events' } },
     }));
     expect(result.decision).toBe('repaired');
-    const start = kinesis.commandCalls(StartStreamEncryptionCommand);
-    expect(start).toHaveLength(1);
-    expect(start[0].args[0].input).toMatchObject({ EncryptionType: 'KMS', KeyId: KEY_ARN });
+    expect(kinesisCalls.starts()).toBe(1);
+    expect(kinesisCalls.startInput()).toMatchObject({ EncryptionType: 'KMS', KeyId: KEY_ARN });
     expect(kinesisTags[REPAIRS_TAG_KEY]).toBe(`${DAY}/1`);
   });
 });
@@ -247,7 +218,7 @@ describe('what the guard ignores', () => {
     reads(described(enc.disabled()));
     const result = await g.run(input());
     expect(result.decision).toBe('ignored');
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
     expect(firehose.commandCalls(TagDeliveryStreamCommand)).toHaveLength(0);
     expect(g.records()[0].managedBy).toBe(tags[OWNER_TAG_KEY]);
   });
@@ -256,13 +227,13 @@ describe('what the guard ignores', () => {
     delete tags[OWNER_TAG_KEY];
     reads(described(enc.disabled()));
     expect((await g.run(input())).decision).toBe('ignored');
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
   });
 
   test('a stream that no longer exists: left alone', async () => {
     firehose.on(ListTagsForDeliveryStreamCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
     expect((await g.run(input())).decision).toBe('ignored');
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
     expect(g.alerts).toHaveLength(0);
   });
 });
@@ -273,7 +244,7 @@ describe('the cap', () => {
     reads(described(enc.disabled()));
     const result = await g.run(input());
     expect(result).toMatchObject({ decision: 'capped', reasonId: 'REPAIR_CAP_REACHED', alerted: true });
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
     expect(g.alerts).toHaveLength(1);
     expect(g.alerts[0].topicArn).toBe(TOPIC);
     expect(g.alerts[0].subject).toBe('Stream encryption repair cap reached: orders');
@@ -284,7 +255,7 @@ describe('the cap', () => {
     // A later event of the same day: still no Start, and no second alert.
     const again = await g.run(input());
     expect(again).toMatchObject({ decision: 'capped', alerted: false });
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
     expect(g.alerts).toHaveLength(1);
   });
 
@@ -295,7 +266,7 @@ describe('the cap', () => {
     expect(tags[REPAIRS_TAG_KEY]).toBe(`${DAY}/2`);
     reads(described(enc.disabled()));
     expect((await g.run(input({ MaxRepairsPerDay: '2' }))).decision).toBe('capped');
-    expect(starts()).toHaveLength(1);
+    expect(starts()).toBe(1);
   });
 });
 
@@ -319,7 +290,7 @@ describe('failures', () => {
     g.publishError = new Error('sns down');
     await expect(g.run(input())).rejects.toThrow('sns down');
     expect(g.records()[0]).toMatchObject({ level: 'error', alerted: false, alertError: expect.stringContaining('sns down') });
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
   });
 
   test.each([
@@ -349,7 +320,7 @@ describe('helpers', () => {
     reads(described(enc.disabled()));
     const late = await g.run(input({ Detail: detail('StopDeliveryStreamEncryption', SOMEONE, { eventTime: '2024-12-31T23:59:50Z' }) }));
     expect(late.decision).toBe('capped');
-    expect(starts()).toHaveLength(0);
+    expect(starts()).toBe(0);
   });
 
   test('the caller is the session issuer\'s role, else the identity\'s ARN', () => {

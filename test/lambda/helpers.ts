@@ -11,7 +11,7 @@ import { handleEvent, HandlerDependencies, InvocationContext } from '../../lambd
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { HandlerFailure, ReasonId } from '../../lambda/core/reasons';
 import type { CloudFormationResponse } from '../../lambda/core/response';
-import { STREAM_KINDS } from '../../lambda/kinds';
+import { STREAM_SERVICES } from '../../lambda/kinds';
 
 /** A customer managed key's ARN. */
 export const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -189,7 +189,7 @@ export class Harness {
 
   constructor() {
     this.deps = {
-      kinds: STREAM_KINDS,
+      services: STREAM_SERVICES,
       clients: clientCache({ maxAttempts: 1, region: 'eu-west-1' }),
       sleep: this.clock.sleep,
       now: this.clock.now,

@@ -5,8 +5,6 @@
  */
 import {
   DescribeDeliveryStreamCommand,
-  DescribeDeliveryStreamOutput,
-  FirehoseClient,
   InvalidArgumentException as FirehoseInvalidArgument,
   LimitExceededException as FirehoseLimitExceeded,
   ListTagsForDeliveryStreamCommand,
@@ -20,10 +18,7 @@ import {
 import {
   AccessDeniedException as KinesisAccessDenied,
   AddTagsToStreamCommand,
-  DescribeStreamSummaryCommand,
-  DescribeStreamSummaryOutput,
   InvalidArgumentException as KinesisInvalidArgument,
-  KinesisClient,
   LimitExceededException as KinesisLimitExceeded,
   ListTagsForStreamCommand,
   ListTagsForStreamOutput,
@@ -31,9 +26,7 @@ import {
   StartStreamEncryptionCommand,
   StopStreamEncryptionCommand,
 } from '@aws-sdk/client-kinesis';
-import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
 import {
   awsError,
@@ -42,7 +35,6 @@ import {
   EVENTS_SSE_OWNER,
   Harness,
   KEY_ARN,
-  keyMetadata,
   ORDERS_ENCRYPTION_OWNER,
   ORDERS_SSE_OWNER,
   OTHER_KEY_ARN,
@@ -51,24 +43,15 @@ import {
   withLogicalId,
 } from './helpers';
 import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
+import { FIREHOSE_CLAIM, firehose, KINESIS_CLAIM, kinesis, kinesisReads, names, reads, resetMocks, TagPage } from './mocks';
 import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/core/ownership';
 import { formatOwnerTag, OWNER_TAG_KEY, PRIOR_NONE } from '../../src/private/contract';
-
-const firehose = mockClient(FirehoseClient);
-const kinesis = mockClient(KinesisClient);
-const kms = mockClient(KMSClient);
 
 /** A resource of another stack. */
 const OTHER_STACK = ownerTagValue('arn:aws:cloudformation:eu-west-1:123456789012:stack/other/99999999-2222-3333-4444-555555555555', 'OrdersSse');
 
-
-/** The names of the commands sent, in order. */
-function names(client: typeof firehose | typeof kinesis): string[] {
-  return client.calls().map((call) => call.args[0].constructor.name);
-}
-
 /** A page of tags with the owner tag (`undefined`: none). */
-function tagged(owner?: string, more = false): ListTagsForDeliveryStreamOutput & ListTagsForStreamOutput {
+function tagged(owner?: string, more = false): TagPage {
   return {
     Tags: [{ Key: 'team', Value: 'orders' }, ...(owner === undefined ? [] : [{ Key: OWNER_TAG_KEY, Value: owner }])],
     HasMoreTags: more,
@@ -78,21 +61,10 @@ function tagged(owner?: string, more = false): ListTagsForDeliveryStreamOutput &
 /** Successive results of a mocked command (an Error is thrown); the last one repeats. */
 const sequence = <T>(...results: Array<T | Error>): (() => Promise<T>) => successive(results);
 
+let h: Harness;
 beforeEach(() => {
-  firehose.reset();
-  kinesis.reset();
-  kms.reset();
-  kms.on(DescribeKeyCommand).resolves(keyMetadata());
-  firehose.on(StartDeliveryStreamEncryptionCommand).resolves({});
-  firehose.on(StopDeliveryStreamEncryptionCommand).resolves({});
-  firehose.on(ListTagsForDeliveryStreamCommand).resolves(tagged());
-  firehose.on(TagDeliveryStreamCommand).resolves({});
-  firehose.on(UntagDeliveryStreamCommand).resolves({});
-  kinesis.on(StartStreamEncryptionCommand).resolves({});
-  kinesis.on(StopStreamEncryptionCommand).resolves({});
-  kinesis.on(ListTagsForStreamCommand).resolves(tagged());
-  kinesis.on(AddTagsToStreamCommand).resolves({});
-  kinesis.on(RemoveTagsFromStreamCommand).resolves({});
+  resetMocks(tagged());
+  h = new Harness();
 });
 
 describe('the owner tag value', () => {
@@ -119,12 +91,6 @@ describe('the owner tag value', () => {
 });
 
 describe('Firehose', () => {
-  let h: Harness;
-  beforeEach(() => {
-    h = new Harness();
-  });
-  const reads = (...results: Array<DescribeDeliveryStreamOutput | Error>) =>
-    firehose.on(DescribeDeliveryStreamCommand).callsFake(sequence(...results));
   const calls = (command: Parameters<typeof firehose.commandCalls>[0]) => firehose.commandCalls(command);
   const tagInput = () => calls(TagDeliveryStreamCommand).map((c) => c.args[0].input);
 
@@ -135,11 +101,7 @@ describe('Firehose', () => {
       expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
       // The claim is read back, and the stream read once more, before the Start.
       expect(names(firehose)).toEqual([
-        'ListTagsForDeliveryStreamCommand',
-        'DescribeDeliveryStreamCommand',
-        'TagDeliveryStreamCommand',
-        'ListTagsForDeliveryStreamCommand',
-        'DescribeDeliveryStreamCommand',
+        ...FIREHOSE_CLAIM,
         'StartDeliveryStreamEncryptionCommand',
         'DescribeDeliveryStreamCommand',
         'DescribeDeliveryStreamCommand',
@@ -204,11 +166,7 @@ describe('Firehose', () => {
       const answer = await h.run(createEvent());
       expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#not-started' });
       expect(names(firehose)).toEqual([
-        'ListTagsForDeliveryStreamCommand',
-        'DescribeDeliveryStreamCommand',
-        'TagDeliveryStreamCommand',
-        'ListTagsForDeliveryStreamCommand',
-        'DescribeDeliveryStreamCommand',
+        ...FIREHOSE_CLAIM,
         'StartDeliveryStreamEncryptionCommand',
         'UntagDeliveryStreamCommand',
       ]);
@@ -522,16 +480,11 @@ describe('Firehose', () => {
 });
 
 describe('Kinesis', () => {
-  let h: Harness;
-  beforeEach(() => {
-    h = new Harness();
-  });
-  const reads = (...results: Array<DescribeStreamSummaryOutput | Error>) => kinesis.on(DescribeStreamSummaryCommand).callsFake(sequence(...results));
   const calls = (command: Parameters<typeof kinesis.commandCalls>[0]) => kinesis.commandCalls(command);
   const stream = { StreamName: 'events', StreamARN: STREAM_ARN };
 
   test('Create: AddTagsToStream with this resource\'s value and the prior state, by name and ARN, as a claim before the Start and after it', async () => {
-    reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    kinesisReads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect(names(kinesis).slice(2, 6)).toEqual(['AddTagsToStreamCommand', 'ListTagsForStreamCommand', 'DescribeStreamSummaryCommand', 'StartStreamEncryptionCommand']);
     expect(names(kinesis).at(-1)).toBe('AddTagsToStreamCommand');
@@ -542,34 +495,30 @@ describe('Kinesis', () => {
 
   test('the second copy of a Create while the first is UPDATING (the tag names it, prior=none): SUCCESS, id `#prior=none`, no Start', async () => {
     kinesis.on(ListTagsForStreamCommand).resolves(tagged(formatOwnerTag({ owner: EVENTS_SSE_OWNER, prior: PRIOR_NONE })));
-    reads(summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    kinesisReads(summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     expect(await h.run(kinesisCreate())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=none' });
     expect(calls(StartStreamEncryptionCommand)).toHaveLength(0);
     expect(calls(AddTagsToStreamCommand).map((c) => c.args[0].input.Tags?.[OWNER_TAG_KEY])).toEqual([`${EVENTS_SSE_OWNER} prior=none`]);
   });
 
   test('already encrypted with the wanted key: tagged all the same', async () => {
-    reads(summary(sse.kms()));
+    kinesisReads(summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect(names(kinesis)).toEqual(['ListTagsForStreamCommand', 'DescribeStreamSummaryCommand', 'AddTagsToStreamCommand']);
   });
 
   test('an Update of non-functional properties only: one Describe, no tag call', async () => {
-    reads(summary(sse.kms()));
+    kinesisReads(summary(sse.kms()));
     expect((await h.run(kinesisUpdate(kinesisProperties({ SettleSeconds: '0' }), kinesisProperties()))).Status).toBe('SUCCESS');
     expect(names(kinesis)).toEqual(['DescribeStreamSummaryCommand']);
   });
 
   test('a Create that fails before any Start was taken removes its claim with RemoveTagsFromStream', async () => {
-    reads(summary(sse.none()));
+    kinesisReads(summary(sse.none()));
     kinesis.on(StartStreamEncryptionCommand).rejects(new KinesisInvalidArgument({ message: 'bad request', ...CLIENT_ERROR_METADATA }));
     expect((await h.run(kinesisCreate()))).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started' });
     expect(names(kinesis)).toEqual([
-      'ListTagsForStreamCommand',
-      'DescribeStreamSummaryCommand',
-      'AddTagsToStreamCommand',
-      'ListTagsForStreamCommand',
-      'DescribeStreamSummaryCommand',
+      ...KINESIS_CLAIM,
       'StartStreamEncryptionCommand',
       'RemoveTagsFromStreamCommand',
     ]);
@@ -577,14 +526,14 @@ describe('Kinesis', () => {
   });
 
   test('tagging refused: still SUCCESS, with a warning', async () => {
-    reads(summary(sse.kms()));
+    kinesisReads(summary(sse.kms()));
     kinesis.on(AddTagsToStreamCommand).rejects(new KinesisAccessDenied({ message: 'not authorized', ...CLIENT_ERROR_METADATA }));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'warn', status: 'not tagged' });
   });
 
   test('AddTagsToStream over the rate (Kinesis answers LimitExceededException "Rate exceeded …"): retried', async () => {
-    reads(summary(sse.kms()));
+    kinesisReads(summary(sse.kms()));
     kinesis.on(AddTagsToStreamCommand).callsFake(sequence<object>(
       new KinesisLimitExceeded({ message: 'Rate exceeded for stream events under account 123456789012.', ...CLIENT_ERROR_METADATA }),
       {},
@@ -598,7 +547,7 @@ describe('Kinesis', () => {
   // (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_Tag.html); the local cloud refuses one.
   // A prior state that is a key ARN has colons: the owner tag writes them as %3A.
   test('a stream that had a customer key by ARN: every owner tag value written uses only the characters Kinesis documents', async () => {
-    reads(summary(sse.kms(OTHER_KEY_ARN)), summary(sse.kms(OTHER_KEY_ARN)), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
+    kinesisReads(summary(sse.kms(OTHER_KEY_ARN)), summary(sse.kms(OTHER_KEY_ARN)), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     expect(await h.run(kinesisCreate())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${OTHER_KEY_ARN}` });
     const values = calls(AddTagsToStreamCommand).map((c) => c.args[0].input.Tags?.[OWNER_TAG_KEY] ?? '');
     expect(values).toHaveLength(2);
@@ -608,7 +557,7 @@ describe('Kinesis', () => {
   });
 
   test('Delete, no owner tag: Stop', async () => {
-    reads(summary(sse.kms()), summary(sse.none()));
+    kinesisReads(summary(sse.kms()), summary(sse.none()));
     expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
     expect(calls(ListTagsForStreamCommand).map((c) => c.args[0].input)).toEqual([{ ...stream, Limit: 50 }]);
     expect(calls(StopStreamEncryptionCommand)).toHaveLength(1);
@@ -617,7 +566,7 @@ describe('Kinesis', () => {
 
   test('Delete, the tag names this resource: Stop, then RemoveTagsFromStream', async () => {
     kinesis.on(ListTagsForStreamCommand).resolves(tagged(EVENTS_SSE_OWNER));
-    reads(summary(sse.kms()), summary(sse.none(), 'UPDATING'), summary(sse.none()));
+    kinesisReads(summary(sse.kms()), summary(sse.none(), 'UPDATING'), summary(sse.none()));
     expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
     expect(names(kinesis)).toEqual([
       'ListTagsForStreamCommand',
@@ -640,7 +589,7 @@ describe('Kinesis', () => {
 
   test('Delete, listing the tags fails: falls back to Stop', async () => {
     kinesis.on(ListTagsForStreamCommand).rejects(new KinesisAccessDenied({ message: 'not authorized', ...CLIENT_ERROR_METADATA }));
-    reads(summary(sse.kms()), summary(sse.none()));
+    kinesisReads(summary(sse.kms()), summary(sse.none()));
     expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
     expect(calls(StopStreamEncryptionCommand)).toHaveLength(1);
     expect(h.records().find((r) => r.action === 'owner')).toMatchObject({ level: 'warn' });
@@ -651,7 +600,7 @@ describe('Kinesis', () => {
       new KinesisLimitExceeded({ message: 'Rate exceeded for stream events under account 123456789012.', ...CLIENT_ERROR_METADATA }),
       tagged(EVENTS_SSE_OWNER),
     ));
-    reads(summary(sse.kms()), summary(sse.none()));
+    kinesisReads(summary(sse.kms()), summary(sse.none()));
     expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
     expect(calls(ListTagsForStreamCommand)).toHaveLength(2);
     expect(calls(StopStreamEncryptionCommand)).toHaveLength(1);
@@ -660,7 +609,7 @@ describe('Kinesis', () => {
 
   test('Delete with a customer key already rotated by another resource\'s Create keeps that key', async () => {
     kinesis.on(ListTagsForStreamCommand).resolves(tagged(OTHER_STACK));
-    reads(summary(sse.kms(OTHER_KEY_ARN)));
+    kinesisReads(summary(sse.kms(OTHER_KEY_ARN)));
     expect((await h.run(kinesisDelete(kinesisProperties({ KeyId: KEY_ARN }))))).toMatchObject({ Status: 'SUCCESS' });
     expect(calls(StopStreamEncryptionCommand)).toHaveLength(0);
   });

@@ -4,41 +4,17 @@
  * CloudFormation gave up on, stale `*_FAILED` readings, the settle time after
  * a Start of unknown outcome, and a current key reported as an alias ARN.
  */
-import {
-  DescribeDeliveryStreamCommand,
-  DescribeDeliveryStreamOutput,
-  FirehoseClient,
-  ListTagsForDeliveryStreamCommand,
-  StartDeliveryStreamEncryptionCommand,
-  StopDeliveryStreamEncryptionCommand,
-  TagDeliveryStreamCommand,
-} from '@aws-sdk/client-firehose';
-import {
-  AddTagsToStreamCommand,
-  DescribeStreamSummaryCommand,
-  DescribeStreamSummaryOutput,
-  KinesisClient,
-  ListTagsForStreamCommand,
-  StartStreamEncryptionCommand,
-} from '@aws-sdk/client-kinesis';
-import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeDeliveryStreamCommand, StartDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
+import { StartStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { createEvent, deleteEvent, described, enc, properties } from './firehose-helpers';
-import { ALIAS_ARN, awsError, Harness, KEY_ARN, keyMetadata, networkError, RESPONSE_URL, successive, T0 } from './helpers';
+import { ALIAS_ARN, awsError, Harness, KEY_ARN, keyMetadata, networkError, RESPONSE_URL, T0 } from './helpers';
 import { kinesisCreate, kinesisProperties, sse, summary } from './kinesis-helpers';
+import { awsCalls, firehose, firehoseCalls, kinesis, kinesisReads, kms, reads, resetMocks } from './mocks';
 import { signingTime } from '../../lambda/core/handle-event';
 import { STALE_READ_GRACE_MS } from '../../lambda/kinds/firehose/truth-table';
 
-const firehose = mockClient(FirehoseClient);
-const kinesis = mockClient(KinesisClient);
-const kms = mockClient(KMSClient);
-
-const reads = (...results: Array<DescribeDeliveryStreamOutput | Error>) =>
-  firehose.on(DescribeDeliveryStreamCommand).callsFake(successive(results));
-const kinesisReads = (...results: Array<DescribeStreamSummaryOutput | Error>) =>
-  kinesis.on(DescribeStreamSummaryCommand).callsFake(successive(results));
-const starts = () => firehose.commandCalls(StartDeliveryStreamEncryptionCommand).length;
-const awsCalls = () => firehose.calls().length + kinesis.calls().length + kms.calls().length;
+const { starts } = firehoseCalls;
 
 /** The test ResponseURL as CloudFormation signs it, at `signedAt`. */
 function signedUrl(signedAt: number): string {
@@ -51,18 +27,8 @@ const noCredentials = () => Object.assign(new Error('Could not load credentials 
 
 let h: Harness;
 beforeEach(() => {
-  firehose.reset();
-  kinesis.reset();
-  kms.reset();
+  resetMocks();
   h = new Harness();
-  kms.on(DescribeKeyCommand).resolves(keyMetadata());
-  firehose.on(StartDeliveryStreamEncryptionCommand).resolves({});
-  firehose.on(StopDeliveryStreamEncryptionCommand).resolves({});
-  firehose.on(ListTagsForDeliveryStreamCommand).resolves({ Tags: [], HasMoreTags: false });
-  firehose.on(TagDeliveryStreamCommand).resolves({});
-  kinesis.on(StartStreamEncryptionCommand).resolves({});
-  kinesis.on(ListTagsForStreamCommand).resolves({ Tags: [], HasMoreTags: false });
-  kinesis.on(AddTagsToStreamCommand).resolves({});
 });
 
 describe('access denied while IAM propagates a new policy', () => {

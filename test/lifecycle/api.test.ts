@@ -18,9 +18,9 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { encryptionNow } from './firehose-harness';
 import { ENV, expectCleanLog, Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
 import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-harness';
-import { accessKeyIdForRole } from '../../local-cloud';
-import { LocalStack, StackOperationResult } from '../../local-cloud/cfn';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
+import { accessKeyIdForRole } from '../../tools/local-cloud';
+import { LocalCloudStack, StackOperationResult } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 
@@ -40,7 +40,7 @@ afterAll(async () => {
 const FAST = { SettleSeconds: '0' };
 
 /** The logical id of the template's only resource of `type` whose id starts with `prefix`. */
-function idOf(stack: LocalStack, type: string, prefix = ''): string {
+function idOf(stack: LocalCloudStack, type: string, prefix = ''): string {
   const ids = Object.entries(stack.template.template.Resources).filter(([id, r]) => r.Type === type && id.startsWith(prefix)).map(([id]) => id);
   expect(ids).toHaveLength(1);
   return ids[0];
@@ -54,7 +54,7 @@ function createdAt(result: StackOperationResult, logicalId: string): number {
 }
 
 /** SDK credentials of a role of the stack (the local cloud knows a role's sessions by their access key). */
-function credentialsOf(stack: LocalStack, roleLogicalId: string) {
+function credentialsOf(stack: LocalCloudStack, roleLogicalId: string) {
   const roleArn = stack.attribute(roleLogicalId, 'Arn');
   expect(roleArn).toMatch(/^arn:aws:iam::123456789012:role\//);
   return { accessKeyId: accessKeyIdForRole(roleArn!), secretAccessKey: 'local-cloud-role-secret', sessionToken: 'local-cloud-role-session' };

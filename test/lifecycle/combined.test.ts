@@ -12,9 +12,9 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { encryptionNow } from './firehose-harness';
 import { ENV, Harness, startHarness, synthStack, UNTHROTTLED, waitFor } from './harness';
 import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-harness';
-import { accessKeyIdForRole } from '../../local-cloud';
-import { CfnTemplate } from '../../local-cloud/cfn';
 import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionFixes, StreamEncryptionGuard } from '../../src';
+import { accessKeyIdForRole } from '../../tools/local-cloud';
+import { CfnTemplate } from '../../tools/local-cloud/cfn';
 
 const OPERATOR = `arn:aws:iam::${ENV.account}:role/Operator`;
 
@@ -69,7 +69,7 @@ test('a guard, the fixes, and encryptions under and beside imported streams of b
   for (const name of ['combined-k-fixed', 'combined-k-beside']) h.cloud.control.createDataStream({ name });
 
   const stack = h.cfn.stack(synthStack('Combined', (s) => {
-    new StreamEncryptionGuard(s, 'Guard');
+    StreamEncryptionGuard.configure(s);
     // Found and encrypted by the fixes, each under its import.
     firehose.DeliveryStream.fromDeliveryStreamName(s, 'Fixed', 'combined-fixed');
     kinesis.Stream.fromStreamArn(s, 'KinesisFixed', dataStreamArn('combined-k-fixed'));

@@ -16,8 +16,8 @@ import { Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
 import { FIREHOSE, KINESIS } from './kinds';
 import { KINESIS_UNTHROTTLED } from './kinesis-harness';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { loadStackTemplate, LocalStack, StackOperationResult, StackTemplate } from '../../local-cloud/cfn';
 import { OWNER_TAG_KEY, ownerIdentity } from '../../src/private/contract';
+import { loadStackTemplate, LocalCloudStack, StackOperationResult, StackTemplate } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 let firehose: FirehoseClient;
@@ -56,7 +56,7 @@ async function putDataRecord(stream: string, text: string): Promise<void> {
 }
 
 /** The logical id of the template's only resource of `type` whose id starts with `prefix`. */
-function idOf(stack: LocalStack, type: string, prefix = ''): string {
+function idOf(stack: LocalCloudStack, type: string, prefix = ''): string {
   const ids = Object.entries(stack.template.template.Resources).filter(([id, r]) => r.Type === type && id.startsWith(prefix)).map(([id]) => id);
   expect(ids).toHaveLength(1);
   return ids[0];
@@ -189,7 +189,7 @@ describe('issue 11: the items on the paths real AWS and CloudFormation take', ()
   // Item 1: a key the construct creates has DeletionPolicy Delete, so rotating to another key schedules
   // the old one for deletion while the data stream still holds records encrypted under it.
   /** A data stream encrypted by a construct with the key it creates, and a record written under that key. */
-  async function dataStreamWithCreatedKey(stackName: string, name: string): Promise<{ stack: LocalStack; created: string }> {
+  async function dataStreamWithCreatedKey(stackName: string, name: string): Promise<{ stack: LocalCloudStack; created: string }> {
     h.cloud.control.createDataStream({ name });
     const stack = h.cfn.stack(synthStack(stackName, (s) => KINESIS.encrypt(s, 'Sse', name)));
     expect((await stack.deploy({ properties: FAST })).status).toBe('CREATE_COMPLETE');

@@ -6,13 +6,13 @@
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, logLines, startHarness, synthStack, SCHEDULING_SLACK_MS, UNTHROTTLED } from './harness';
-import { LocalStack, MAX_RESPONSE_BODY_BYTES } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
+import { LocalCloudStack, MAX_RESPONSE_BODY_BYTES } from '../../tools/local-cloud/cfn';
 
 const STREAMS = ['timeout', 'lambda-deadline', 'short-lambda', 'flaky-url', 'silent-url', 'service-timeout', 'throttled-out', 'refusing-url', 'long-failure'];
 
 let h: Harness;
-let stack: LocalStack;
+let stack: LocalCloudStack;
 
 beforeAll(async () => {
   h = await startHarness({ throttle: UNTHROTTLED, delays: { enablingMs: 1_000, disablingMs: 1_000 } });

@@ -22,8 +22,8 @@ import { encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, startHarness, synthStack, UNTHROTTLED, waitFor } from './harness';
 import { FIREHOSE, STREAM_KINDS, StreamKindAdapter } from './kinds';
 import { KINESIS_UNTHROTTLED } from './kinesis-harness';
-import { StepResult } from '../../local-cloud/cfn';
 import { OWNER_TAG_KEY, parseOwnerTag } from '../../src/private/contract';
+import { StepResult } from '../../tools/local-cloud/cfn';
 
 /** How long Start (and Stop) take to complete in this cloud. */
 const CHANGE_MS = 1_500;

@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { SCHEDULING_SLACK_MS, synthStack } from './harness';
-import { LocalCloud, startLocalCloud } from '../../local-cloud';
+import { DeliveryStreamEncryption } from '../../src';
+import { LocalCloud, startLocalCloud } from '../../tools/local-cloud';
 import {
   LocalLambda,
   loadStackTemplate,
@@ -21,8 +22,7 @@ import {
   StepRequest,
   stringifyScalars,
   TemplateModel,
-} from '../../local-cloud/cfn';
-import { DeliveryStreamEncryption } from '../../src';
+} from '../../tools/local-cloud/cfn';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-driver-'));
 

@@ -19,8 +19,8 @@ import {
   waitFor,
   SCHEDULING_SLACK_MS,
 } from './harness';
-import { LocalStack } from '../../local-cloud/cfn';
-import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { DeliveryStreamEncryption } from '../../src';
+import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** The streams of this file, each encrypted by a construct of its own. */
 const STREAMS = [
@@ -31,7 +31,7 @@ const STREAMS = [
 ];
 
 let h: Harness;
-let stack: LocalStack;
+let stack: LocalCloudStack;
 let firehoseClient: FirehoseClient;
 
 beforeAll(async () => {
@@ -41,7 +41,7 @@ beforeAll(async () => {
     for (const name of STREAMS) {
       new DeliveryStreamEncryption(s, `Sse-${name}`, {
         deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name),
-        keyType: name === 'aws-owned' ? DeliveryStreamKeyType.AWS_OWNED_CMK : undefined,
+        encryption: name === 'aws-owned' ? firehose.StreamEncryption.awsOwnedKey() : undefined,
         removalPolicy: RemovalPolicy.DESTROY,
       });
     }

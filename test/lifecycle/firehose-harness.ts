@@ -3,9 +3,9 @@
  * like in the local cloud, next to `kinesis-harness.ts`'s data stream helpers.
  */
 import { StreamCalls, streamCallsOn } from './harness';
-import { LocalCloud } from '../../local-cloud';
-import { LocalStack, StepResult } from '../../local-cloud/cfn';
-import type { DeliveryStreamSnapshot } from '../../local-cloud/services/firehose';
+import { LocalCloud } from '../../tools/local-cloud';
+import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
+import type { DeliveryStreamSnapshot } from '../../tools/local-cloud/services/firehose';
 
 /** The calls made on a delivery stream so far. */
 export function callsOn(cloud: LocalCloud, stream: string): StreamCalls {
@@ -49,7 +49,7 @@ export function encryptionAtAnswer(result: StepResult): EncryptionState | undefi
 }
 
 /** The scenario stack's custom resource for a stream, and its key ARN as the template resolves it. */
-export function resourceFor(stack: LocalStack, stream: string): { handle: ReturnType<LocalStack['resource']>; keyArn?: string; logicalId: string } {
+export function resourceFor(stack: LocalCloudStack, stream: string): { handle: ReturnType<LocalCloudStack['resource']>; keyArn?: string; logicalId: string } {
   const handle = stack.resourceForStream(stream);
   const keyArn = stack.templateProperties(handle.logicalId).KeyArn as string | undefined;
   return { handle, keyArn, logicalId: handle.logicalId };

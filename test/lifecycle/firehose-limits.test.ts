@@ -7,14 +7,14 @@
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
 import { expectAnsweredInTime, Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
-import { LocalStack } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
+import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const FAST = { SettleSeconds: '0' };
 
 let h: Harness;
-let stack: LocalStack;
+let stack: LocalCloudStack;
 
 beforeAll(async () => {
   h = await startHarness({ throttle: UNTHROTTLED, delays: { enablingMs: 500, disablingMs: 500 } });

@@ -13,9 +13,9 @@ import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, startHarness, synthStack } from './harness';
 import { buildExampleApp } from '../../example/app';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
 import { formatOwnerTag, OWNER_TAG_KEY } from '../../src/private/contract';
+import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 
@@ -34,13 +34,13 @@ const FAST = { SettleSeconds: '0' };
 function encrypt(s: Stack, id: string, name: string, options: { key?: kms.IKey; removalPolicy?: RemovalPolicy } = {}): DeliveryStreamEncryption {
   return new DeliveryStreamEncryption(s, id, {
     deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `${id}Stream`, name),
-    encryptionKey: options.key,
+    encryption: firehose.StreamEncryption.customerManagedKey(options.key),
     removalPolicy: options.removalPolicy,
   });
 }
 
 /** The logical id of the stack's key whose construct id is `constructId`. */
-function keyId(stack: LocalStack, constructId: string): string {
+function keyId(stack: LocalCloudStack, constructId: string): string {
   const ids = Object.entries(stack.template.template.Resources)
     .filter(([id, r]) => r.Type === 'AWS::KMS::Key' && id.startsWith(constructId))
     .map(([id]) => id);

@@ -7,8 +7,8 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { callsOn, encryptionAtAnswer, encryptionNow, resourceFor } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, startHarness, synthStack, UNTHROTTLED, SCHEDULING_SLACK_MS } from './harness';
-import { LocalStack, StepResult } from '../../local-cloud/cfn';
-import { DeliveryStreamEncryption, DeliveryStreamKeyType } from '../../src';
+import { DeliveryStreamEncryption } from '../../src';
+import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
 
 const STREAMS = [
   'rotate', 'switch', 'noop', 'retry', 'rollback', 'preflight-update', 'rename-a',
@@ -18,7 +18,7 @@ const STREAMS = [
 const FAST = { SettleSeconds: '0' };
 
 let h: Harness;
-let stack: LocalStack;
+let stack: LocalCloudStack;
 
 beforeAll(async () => {
   h = await startHarness({ throttle: UNTHROTTLED, delays: { enablingMs: 1_000, disablingMs: 1_000 } });
@@ -26,7 +26,7 @@ beforeAll(async () => {
     for (const name of STREAMS) {
       new DeliveryStreamEncryption(s, `Sse-${name}`, {
         deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name),
-        keyType: name === 'switch' ? DeliveryStreamKeyType.AWS_OWNED_CMK : undefined,
+        encryption: name === 'switch' ? firehose.StreamEncryption.awsOwnedKey() : undefined,
         removalPolicy: RemovalPolicy.DESTROY,
       });
     }
@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 /** Creates the stream and its encryption (checked), and returns the construct's key. */
-async function created(stream: string): Promise<{ handle: ReturnType<LocalStack['resource']>; keyArn?: string; create: StepResult }> {
+async function created(stream: string): Promise<{ handle: ReturnType<LocalCloudStack['resource']>; keyArn?: string; create: StepResult }> {
   const { handle, keyArn } = resourceFor(stack, stream);
   h.cloud.control.createStream({ name: stream });
   const create = await handle.create({ properties: FAST });

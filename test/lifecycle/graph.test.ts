@@ -2,7 +2,7 @@
  * The dependency order of the local CloudFormation: what a resource depends on, and running
  * resources in that order (creates, updates) or its reverse (deletes).
  */
-import { dependenciesOf, dependencyCycle, runInOrder, topologicalOrder } from '../../local-cloud/cfn';
+import { dependenciesOf, dependencyCycle, runInOrder, topologicalOrder } from '../../tools/local-cloud/cfn';
 
 const RESOURCES = {
   Key: { Type: 'AWS::KMS::Key' },

@@ -17,10 +17,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionNow } from './firehose-harness';
 import { ENV, Harness, newKeyArn, startHarness, synthStack, UNTHROTTLED, waitFor } from './harness';
 import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-harness';
-import { accessKeyIdForRole } from '../../local-cloud';
-import { AsyncInvocation, LocalStack } from '../../local-cloud/cfn';
 import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionGuard } from '../../src';
 import { OWNER_TAG_KEY, REPAIRS_TAG_KEY } from '../../src/private/contract';
+import { accessKeyIdForRole } from '../../tools/local-cloud';
+import { AsyncInvocation, LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** Someone with broad rights outside the stack. */
 const OPERATOR = `arn:aws:iam::${ENV.account}:role/Operator`;
@@ -57,7 +57,7 @@ afterAll(async () => {
 const keyOf = (s: Stack, id: string) => new kms.Key(s, id);
 
 /** Synthesizes and deploys a stack; expects it to be complete. */
-async function deployed(name: string, build: (s: Stack) => void): Promise<LocalStack> {
+async function deployed(name: string, build: (s: Stack) => void): Promise<LocalCloudStack> {
   const stack = h.cfn.stack(synthStack(name, build));
   const result = await stack.deploy({ properties: { SettleSeconds: '0' } });
   expect(result.status).toBe('CREATE_COMPLETE');
@@ -89,7 +89,7 @@ async function operatorStops(stream: string): Promise<void> {
 }
 
 /** The key ARN the stack's custom resource asks for. */
-function wantedKey(stack: LocalStack, logicalIdPrefix: string, property: 'KeyArn' | 'KeyId'): string {
+function wantedKey(stack: LocalCloudStack, logicalIdPrefix: string, property: 'KeyArn' | 'KeyId'): string {
   const id = stack.customResourceIds().find((i) => i.startsWith(logicalIdPrefix))!;
   return String(stack.templateProperties(id)[property]);
 }
@@ -102,7 +102,7 @@ describe('out-of-band changes are repaired', () => {
     const name = 'guard-stop';
     h.cloud.control.createStream({ name });
     const stack = await deployed('GuardStop', (s) => new DeliveryStreamEncryption(s, 'Sse', {
-      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryptionKey: keyOf(s, 'Key'), repair: true,
+      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryption: firehose.StreamEncryption.customerManagedKey(keyOf(s, 'Key')), repair: true,
     }));
     const key = wantedKey(stack, 'Sse', 'KeyArn');
     const owner = h.cloud.control.stream(name)!.tags[OWNER_TAG_KEY];
@@ -147,7 +147,7 @@ describe('out-of-band changes are repaired', () => {
     const name = 'guard-other-key';
     h.cloud.control.createStream({ name });
     const stack = await deployed('GuardOtherKey', (s) => new DeliveryStreamEncryption(s, 'Sse', {
-      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryptionKey: keyOf(s, 'Key'), repair: true,
+      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryption: firehose.StreamEncryption.customerManagedKey(keyOf(s, 'Key')), repair: true,
     }));
     const key = wantedKey(stack, 'Sse', 'KeyArn');
     const other = newKeyArn(h.cloud, '0ther-key-0000-0000-0000-000000000001');
@@ -169,8 +169,8 @@ describe('the cap', () => {
     const name = 'guard-cap';
     h.cloud.control.createStream({ name });
     const stack = await deployed('GuardCap', (s) => {
-      new StreamEncryptionGuard(s, 'Guard', { maxRepairsPerStreamPerDay: 2 });
-      new DeliveryStreamEncryption(s, 'Sse', { deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryptionKey: keyOf(s, 'Key') });
+      StreamEncryptionGuard.configure(s, { maxRepairsPerStreamPerDay: 2 });
+      new DeliveryStreamEncryption(s, 'Sse', { deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryption: firehose.StreamEncryption.customerManagedKey(keyOf(s, 'Key')) });
     });
     const key = wantedKey(stack, 'Sse', 'KeyArn');
     const topicArn = h.cloud.sns.topicArns().find((a) => a.includes(':GuardCap-'))!;
@@ -195,7 +195,7 @@ describe('the cap', () => {
     const alerts = h.cloud.control.snsMessages(topicArn);
     expect(alerts).toHaveLength(1);
     expect(alerts[0].subject).toBe(`Stream encryption repair cap reached: ${name}`);
-    expect(alerts[0].publishedBy).toMatch(/^arn:aws:iam::123456789012:role\/GuardCap-GuardRole/);
+    expect(alerts[0].publishedBy).toMatch(/^arn:aws:iam::123456789012:role\/GuardCap-CdkStreamEncryptionGuardRole/);
     expect(JSON.parse(alerts[0].message)).toMatchObject({ stream: name, reasonId: 'REPAIR_CAP_REACHED', caller: OPERATOR });
     expect(encryptionNow(h.cloud, name)).toMatchObject({ status: 'DISABLED' });
     expect(h.cloud.control.key(key)?.KeyState).toBe('Enabled');
@@ -221,7 +221,7 @@ describe('what the guard does not fight', () => {
     const name = 'guard-self';
     h.cloud.control.createStream({ name });
     await deployed('GuardSelf', (s) => new DeliveryStreamEncryption(s, 'Sse', {
-      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryptionKey: keyOf(s, 'Key'), repair: true,
+      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryption: firehose.StreamEncryption.customerManagedKey(keyOf(s, 'Key')), repair: true,
     }));
     const startsOn = () => h.cloud.control.trailEvents().filter((e) => e.detail.eventName === 'StartDeliveryStreamEncryption'
       && (e.detail.requestParameters as Record<string, unknown>).deliveryStreamName === name);
@@ -249,7 +249,7 @@ describe('what the guard does not fight', () => {
     const name = 'guard-rotate';
     h.cloud.control.createStream({ name });
     const build = (keyId: string) => (s: Stack) => new DeliveryStreamEncryption(s, 'Sse', {
-      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryptionKey: keyOf(s, keyId), repair: true,
+      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryption: firehose.StreamEncryption.customerManagedKey(keyOf(s, keyId)), repair: true,
     });
     const stack = await deployed('GuardRotate', build('KeyA'));
     const keyA = wantedKey(stack, 'Sse', 'KeyArn');
@@ -274,7 +274,7 @@ describe('what the guard does not fight', () => {
     const name = 'guard-handover';
     h.cloud.control.createStream({ name });
     const stack = await deployed('GuardHandover', (s) => new DeliveryStreamEncryption(s, 'Sse', {
-      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryptionKey: keyOf(s, 'Key'), repair: true,
+      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryption: firehose.StreamEncryption.customerManagedKey(keyOf(s, 'Key')), repair: true,
     }));
     const key = wantedKey(stack, 'Sse', 'KeyArn');
     const newOwner = '0123456789abcdef/OtherStack/OtherSse';
@@ -297,7 +297,7 @@ describe('what the guard does not fight', () => {
     const name = 'guard-no-trail';
     h.cloud.control.createStream({ name });
     await deployed('GuardNoTrail', (s) => new DeliveryStreamEncryption(s, 'Sse', {
-      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryptionKey: keyOf(s, 'Key'), repair: true,
+      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', name), encryption: firehose.StreamEncryption.customerManagedKey(keyOf(s, 'Key')), repair: true,
     }));
     await deliverAndSettle();
     const runsBefore = guardRuns().length;

@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { LocalCloud, LocalCloudOptions, startLocalCloud } from '../../local-cloud';
-import { DEFAULT_HANDLER_BUNDLE, LocalCloudFormation, StepResult } from '../../local-cloud/cfn';
+import { LocalCloud, LocalCloudOptions, startLocalCloud } from '../../tools/local-cloud';
+import { DEFAULT_HANDLER_BUNDLE, LocalCloudFormation, StepResult } from '../../tools/local-cloud/cfn';
 import { newestBundleSource } from '../bundle-sources';
 
 const ROOT = path.join(__dirname, '..', '..');

@@ -9,9 +9,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
 import { StreamCalls, UNTHROTTLED } from './harness';
 import { dataStreamArn, dataStreamNow, dataStreamResourceFor, KINESIS_UNTHROTTLED, kinesisCallsOn } from './kinesis-harness';
-import { LocalCloud, LocalCloudOptions } from '../../local-cloud';
-import { LocalStack } from '../../local-cloud/cfn';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
+import { LocalCloud, LocalCloudOptions } from '../../tools/local-cloud';
+import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** The construct options the shared scenarios vary. */
 export interface EncryptOptions {
@@ -46,7 +46,7 @@ export interface StreamKindAdapter {
   /** Removes the stream from the local cloud at once; whether there was one. */
   deleteStream(cloud: LocalCloud, name: string): boolean;
   /** The stack's custom resource for a stream, and the key it asks for. */
-  resourceFor(stack: LocalStack, name: string): { handle: ReturnType<LocalStack['resource']>; key?: string; logicalId: string };
+  resourceFor(stack: LocalCloudStack, name: string): { handle: ReturnType<LocalCloudStack['resource']>; key?: string; logicalId: string };
   /** Calls of the rolling window still counted now. */
   callsInWindow(cloud: LocalCloud, name: string): number;
   /** The calls made on the stream so far. */
@@ -74,7 +74,7 @@ export const FIREHOSE: StreamKindAdapter = {
   ],
   encrypt: (s, id, name, options = {}) => new DeliveryStreamEncryption(s, id, {
     deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `${id}Stream`, name),
-    encryptionKey: options.key,
+    encryption: firehose.StreamEncryption.customerManagedKey(options.key),
     removalPolicy: options.removalPolicy,
   }),
   createStream: (cloud, name, callsUsed) => cloud.control.createStream({ name, encryptionCallsInWindow: callsUsed }),

@@ -26,8 +26,8 @@ import {
   kinesisCallsOn,
   SLACK_MS,
 } from './kinesis-harness';
-import { LocalStack } from '../../local-cloud/cfn';
-import { DataStreamEncryption, DataStreamKeyType } from '../../src';
+import { DataStreamEncryption } from '../../src';
+import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** The data streams of this file, each encrypted by a construct of its own. */
 const STREAMS = [
@@ -40,7 +40,7 @@ const STREAMS = [
 const FAST = { SettleSeconds: '0' };
 
 let h: Harness;
-let stack: LocalStack;
+let stack: LocalCloudStack;
 
 beforeAll(async () => {
   h = await startHarness({ throttle: KINESIS_UNTHROTTLED, kinesisDelays: { creatingMs: 1_000, updatingMs: 1_000 } });
@@ -48,7 +48,7 @@ beforeAll(async () => {
     for (const name of STREAMS) {
       new DataStreamEncryption(s, `Sse-${name}`, {
         stream: kinesis.Stream.fromStreamArn(s, `Stream-${name}`, dataStreamArn(name)),
-        keyType: name === 'k-managed' ? DataStreamKeyType.KINESIS_MANAGED : undefined,
+        encryption: name === 'k-managed' ? kinesis.StreamEncryption.MANAGED : undefined,
       });
     }
   });

@@ -3,9 +3,9 @@
  * in the local cloud, next to `harness.ts`'s Firehose helpers.
  */
 import { ENV, SCHEDULING_SLACK_MS, StreamCalls, streamCallsOn, UNTHROTTLED } from './harness';
-import { LocalCloud, LocalCloudOptions } from '../../local-cloud';
-import { LocalStack, StepResult } from '../../local-cloud/cfn';
-import type { DataStreamSnapshot } from '../../local-cloud/services/kinesis';
+import { LocalCloud, LocalCloudOptions } from '../../tools/local-cloud';
+import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
+import type { DataStreamSnapshot } from '../../tools/local-cloud/services/kinesis';
 
 /** Built-in rate limits of Firehose and Kinesis off, except where a scenario sets them. */
 export const KINESIS_UNTHROTTLED: LocalCloudOptions['throttle'] = {
@@ -90,7 +90,7 @@ export function changedAt(cloud: LocalCloud, stream: string, operation: 'StartSt
 }
 
 /** The scenario stack's custom resource for a data stream, and its `KeyId` as the template resolves it. */
-export function dataStreamResourceFor(stack: LocalStack, stream: string): { handle: ReturnType<LocalStack['resource']>; keyId: string; logicalId: string } {
+export function dataStreamResourceFor(stack: LocalCloudStack, stream: string): { handle: ReturnType<LocalCloudStack['resource']>; keyId: string; logicalId: string } {
   const handle = stack.resourceForDataStream(stream);
   const keyId = stack.templateProperties(handle.logicalId).KeyId as string;
   return { handle, keyId, logicalId: handle.logicalId };

@@ -13,13 +13,13 @@ import {
   synthStack,
 } from './harness';
 import { dataStreamArn, dataStreamNow, dataStreamResourceFor, KINESIS_UNTHROTTLED, kinesisCallsOn } from './kinesis-harness';
-import { LocalStack } from '../../local-cloud/cfn';
 import { DataStreamEncryption } from '../../src';
+import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 const FAST = { SettleSeconds: '0' };
 
 let h: Harness;
-let stack: LocalStack;
+let stack: LocalCloudStack;
 
 beforeAll(async () => {
   h = await startHarness({ throttle: KINESIS_UNTHROTTLED, kinesisDelays: { updatingMs: 500 } });

@@ -14,8 +14,8 @@ import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, startHarness, synthStack } from './harness';
 import { dataStreamArn, dataStreamAtAnswer, dataStreamNow, kinesisCallsOn } from './kinesis-harness';
 import { buildExampleApp } from '../../example/app';
-import { StepResult } from '../../local-cloud/cfn';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
+import { StepResult } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 

@@ -28,9 +28,9 @@ import {
   SLACK_MS,
 } from './kinesis-harness';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { DataStreamEncryption } from '../../src';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
+import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
 
 const STREAMS = [
   'k-rotate', 'k-switch', 'k-noop', 'k-update-preflight', 'k-delete', 'k-delete-alias',
@@ -40,7 +40,7 @@ const STREAMS = [
 const FAST = { SettleSeconds: '0' };
 
 let h: Harness;
-let stack: LocalStack;
+let stack: LocalCloudStack;
 let kinesis: KinesisClient;
 
 beforeAll(async () => {
@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 /** Creates the data stream and its encryption (checked), and returns the construct's key. */
-async function created(stream: string): Promise<{ handle: ReturnType<LocalStack['resource']>; keyId: string; create: StepResult }> {
+async function created(stream: string): Promise<{ handle: ReturnType<LocalCloudStack['resource']>; keyId: string; create: StepResult }> {
   const { handle, keyId } = dataStreamResourceFor(stack, stream);
   h.cloud.control.createDataStream({ name: stream });
   const create = await handle.create({ properties: FAST });

@@ -21,8 +21,8 @@ import { encryptionNow } from './firehose-harness';
 import { expectCleanLog, Harness, logLines, SCHEDULING_SLACK_MS, startHarness, synthStack, UNTHROTTLED } from './harness';
 import { FIREHOSE, KINESIS } from './kinds';
 import { KINESIS_UNTHROTTLED } from './kinesis-harness';
-import type { CallRecord } from '../../local-cloud';
-import type { StackOperationResult } from '../../local-cloud/cfn';
+import type { CallRecord } from '../../tools/local-cloud';
+import type { StackOperationResult } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 let firehose: FirehoseClient;

@@ -9,14 +9,14 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionAtAnswer, encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, Harness, startHarness, synthStack } from './harness';
-import { LocalStack, StackOperationResult } from '../../local-cloud/cfn';
 import { DeliveryStreamEncryption } from '../../src';
+import { LocalCloudStack, StackOperationResult } from '../../tools/local-cloud/cfn';
 
 const COUNT = 200;
 const names = Array.from({ length: COUNT }, (_, i) => `load-${String(i).padStart(3, '0')}`);
 
 let h: Harness;
-let stack: LocalStack;
+let stack: LocalCloudStack;
 let keyArn: string;
 
 beforeAll(async () => {
@@ -26,7 +26,7 @@ beforeAll(async () => {
     for (const name of names) {
       new DeliveryStreamEncryption(s, `Sse-${name}`, {
         deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name),
-        encryptionKey: key,
+        encryption: firehose.StreamEncryption.customerManagedKey(key),
       });
     }
   });

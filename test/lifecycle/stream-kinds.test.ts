@@ -19,8 +19,8 @@ import {
 } from './harness';
 import { sharedKey, STREAM_KINDS } from './kinds';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { LocalStack, StepResult } from '../../local-cloud/cfn';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
+import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const FAST = { SettleSeconds: '0' };
@@ -29,7 +29,7 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
   describe('the per-stream call limit', () => {
     const name = k.name('budget-spent');
     let h: Harness;
-    let stack: LocalStack;
+    let stack: LocalCloudStack;
 
     beforeAll(async () => {
       h = await startHarness(k.unthrottled(500));
@@ -78,7 +78,7 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
     /** Someone else's key, per kind. */
     const THEIRS = { firehose: '7e1e5000-0000-4000-8000-000000000006', kinesis: '7e1e5000-0000-4000-8000-00000000000c' };
     let h: Harness;
-    let stack: LocalStack;
+    let stack: LocalCloudStack;
 
     beforeAll(async () => {
       h = await startHarness(k.unthrottled(1_000));
@@ -93,7 +93,7 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
     });
 
     /** Creates the stream and its encryption (checked), and returns the construct's key. */
-    async function created(name: string): Promise<{ handle: ReturnType<LocalStack['resource']>; key?: string; create: StepResult }> {
+    async function created(name: string): Promise<{ handle: ReturnType<LocalCloudStack['resource']>; key?: string; create: StepResult }> {
       const { handle, key } = k.resourceFor(stack, name);
       k.createStream(h.cloud, name);
       const create = await handle.create({ properties: FAST });

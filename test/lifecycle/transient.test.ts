@@ -9,9 +9,9 @@ import { encryptionNow } from './firehose-harness';
 import { expectAnsweredInTime, expectCleanLog, Harness, logLines, SCHEDULING_SLACK_MS, startHarness, synthStack, UNTHROTTLED } from './harness';
 import { FIREHOSE } from './kinds';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import type { CallRecord } from '../../local-cloud';
-import { NO_CREDENTIALS_ENVIRONMENT } from '../../local-cloud/cfn';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
+import type { CallRecord } from '../../tools/local-cloud';
+import { NO_CREDENTIALS_ENVIRONMENT } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 

@@ -6,7 +6,7 @@ import { DescribeDeliveryStreamCommand, FirehoseClient, StartDeliveryStreamEncry
 import { DescribeStreamSummaryCommand, KinesisClient, StartStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { keyArn, rejectionOf } from './helpers';
-import { accessKeyIdForRole, accessKeyIdOf, LocalClock, LocalCloud, PolicyDocument, startLocalCloud } from '../../local-cloud';
+import { accessKeyIdForRole, accessKeyIdOf, LocalClock, LocalCloud, PolicyDocument, startLocalCloud } from '../../tools/local-cloud';
 
 const ROLE = 'arn:aws:iam::123456789012:role/HandlerRole';
 const SESSION = 'arn:aws:sts::123456789012:assumed-role/HandlerRole/local-session';

@@ -6,9 +6,9 @@ import {
   ResourceNotFoundException,
   StartDeliveryStreamEncryptionCommand,
 } from '@aws-sdk/client-firehose';
-import { CreateAliasCommand, CreateKeyCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { FUNCTIONAL_OPTIONS, keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
-import { connectControl, ControlError, DEFAULT_TRANSITION_DELAYS, EncryptionSpec, FailureDescription, RemoteControl, StreamSpec } from '../../local-cloud';
+import { ControlError, DEFAULT_TRANSITION_DELAYS, EncryptionSpec, FailureDescription, StreamSpec } from '../../tools/local-cloud';
 
 const HOUR = 60 * 60 * 1000;
 const FAILURE: FailureDescription = { Type: 'CREATE_KMS_GRANT_FAILED', Details: 'grant refused' };
@@ -156,8 +156,8 @@ describe('other control methods', () => {
 
   test('state() reports streams, keys with aliases, rates, pending faults and counts', async () => {
     t.cloud.control.createStream({ name: 'orders', encryption: { status: 'ENABLED' } });
-    const key = (await t.kms.send(new CreateKeyCommand({}))).KeyMetadata!;
-    await t.kms.send(new CreateAliasCommand({ AliasName: 'alias/orders', TargetKeyId: key.KeyId }));
+    const key = t.cloud.control.registerKey({ aliases: ['alias/orders'] });
+    await t.kms.send(new DescribeKeyCommand({ KeyId: 'alias/orders' }));
     t.cloud.control.failNext('DescribeKey', 'KMSInternalException', { count: 2 });
     t.cloud.control.failNextStart('orders', FAILURE);
     const state = t.cloud.control.state();
@@ -169,7 +169,7 @@ describe('other control methods', () => {
     expect(state.throttles['firehose:StartDeliveryStreamEncryption']).toBeNull(); // turned off by FUNCTIONAL_OPTIONS
     expect(state.throttles['kms:DescribeKey']).toBeNull();
     expect(state.faults).toEqual([expect.objectContaining({ operation: 'kms:DescribeKey', errorName: 'KMSInternalException', remaining: 2, httpStatus: 500 })]);
-    expect(state.calls.operations['kms:CreateKey']).toEqual({ total: 1, accepted: 1, throttled: 0, failed: 0 });
+    expect(state.calls.operations['kms:DescribeKey']).toEqual({ total: 1, accepted: 1, throttled: 0, failed: 0 });
 
     t.cloud.control.clearFaults();
     expect(t.cloud.control.state().faults).toEqual([]);
@@ -182,7 +182,7 @@ describe('other control methods', () => {
     t.cloud.control.registerKey({ aliases: ['alias/x'] });
     t.cloud.control.setDelays({ enablingMs: 1 });
     t.cloud.control.setStreamDelays('orders', { enablingMs: 2 });
-    t.cloud.control.failNext('ListDeliveryStreams', 'InvalidArgumentException');
+    t.cloud.control.failNext('ListTagsForDeliveryStream', 'InvalidArgumentException');
     t.cloud.control.advanceClock(HOUR);
     await describeStream('orders');
 
@@ -199,7 +199,7 @@ describe('other control methods', () => {
   });
 
   test.each<[string, () => unknown, RegExp]>([
-    ['an unknown operation', () => t.cloud.control.failNext('UpdateDestination', 'X'), /Unknown operation 'UpdateDestination'. Known operations: firehose:CreateDeliveryStream/],
+    ['an unknown operation', () => t.cloud.control.failNext('UpdateDestination', 'X'), /Unknown operation 'UpdateDestination'. Known operations: firehose:DescribeDeliveryStream/],
     ['an operation two services have, by bare name', () => t.cloud.control.failNext('PutRecord', 'X'), /Operation 'PutRecord' is ambiguous: use one of firehose:PutRecord, kinesis:PutRecord/],
     ['an invalid error name', () => t.cloud.control.failNext('DescribeKey', 'not a name'), /errorName must be an error shape name/],
     ['a count of 0', () => t.cloud.control.failNext('DescribeKey', 'X', { count: 0 }), /count must be an integer >= 1/],
@@ -212,66 +212,5 @@ describe('other control methods', () => {
   ])('refuses %s with ControlError', (_what, call, message) => {
     expect(call).toThrow(ControlError);
     expect(call).toThrow(message);
-  });
-});
-
-describe('the control API over HTTP', () => {
-  let remote: RemoteControl;
-  beforeAll(() => {
-    remote = connectControl(t.cloud.endpoint);
-  });
-
-  test('every method works as in process', async () => {
-    const snapshot = await remote.createStream({ name: 'orders' });
-    expect(snapshot.description.DeliveryStreamStatus).toBe('ACTIVE');
-    expect(await remote.setDelays({ enablingMs: 1_000 })).toMatchObject({ enablingMs: 1_000 });
-    expect(await remote.setStreamDelays('orders', { enablingMs: 2_000 })).toMatchObject({ enablingMs: 2_000 });
-    const key = await remote.registerKey({ arn: keyArn('22222222-2222-2222-2222-222222222222') });
-    expect(await remote.setKeyState(key.Arn, 'Disabled')).toMatchObject({ KeyState: 'Disabled' });
-    expect(await remote.key(key.KeyId)).toMatchObject({ Enabled: false });
-    expect(await remote.key('alias/none')).toBeUndefined();
-
-    await remote.failNextStart('orders', FAILURE);
-    await start('orders');
-    expect(await remote.stream('orders')).toMatchObject({ pendingChange: { kind: 'ENABLING', willFail: true } });
-    const before = await remote.now();
-    expect(await remote.advanceClock(2_000)).toBeGreaterThanOrEqual(before + 2_000);
-    expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toMatchObject({ Status: 'ENABLING_FAILED', FailureDescription: FAILURE });
-
-    await remote.failNext('DescribeDeliveryStream', 'ServiceUnavailableException', { count: 1, message: 'over http' });
-    expect((await rejectionOf(describeStream('orders'))).message).toBe('over http');
-    await remote.setThrottle('DescribeDeliveryStream', { ratePerSecond: 50 });
-    await remote.failNext('ListDeliveryStreams', 'X');
-    await remote.clearFaults();
-
-    expect(await remote.calls('StartDeliveryStreamEncryption', 'orders')).toEqual({ total: 1, accepted: 1, throttled: 0, failed: 0 });
-    expect((await remote.callCounts()).operations['firehose:DescribeDeliveryStream']).toEqual({ total: 2, accepted: 1, throttled: 0, failed: 1 });
-    expect(await remote.callLog()).toHaveLength(3);
-    const state = await remote.state();
-    expect(state.throttles['firehose:DescribeDeliveryStream']).toEqual({ ratePerSecond: 50, burst: 50 });
-    expect(state.faults).toEqual([]);
-    expect(await remote.deleteStream('orders')).toBe(true);
-    await remote.reset();
-    expect(t.cloud.control.state().firehose.streams).toEqual([]);
-  });
-
-  test('bad arguments are a ControlError in the caller', async () => {
-    const error = await remote.failNext('Nope', 'X').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ControlError);
-    expect((error as Error).message).toMatch(/Unknown operation 'Nope'/);
-  });
-
-  test('raw HTTP: GET for reads, a JSON object as the single argument, 404 and 405', async () => {
-    const url = (method: string) => `${t.cloud.endpoint}/__control/${method}`;
-    const created = await fetch(url('createStream'), { method: 'POST', body: JSON.stringify({ name: 'raw' }) });
-    expect(created.status).toBe(200);
-    const state = await fetch(url('state'));
-    expect(state.status).toBe(200);
-    expect(((await state.json()) as { result: { firehose: { streams: unknown[] } } }).result.firehose.streams).toHaveLength(1);
-    expect((await fetch(url('reset'))).status).toBe(405);
-    expect((await fetch(url('constructor'), { method: 'POST' })).status).toBe(404);
-    const bad = await fetch(url('createStream'), { method: 'POST', body: '{' });
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { name: string } }).error.name).toBe('ControlError');
   });
 });

@@ -3,18 +3,17 @@
  * key is disabled, pending deletion or gone fails as AWS fails it. And stale reads: for
  * `staleReadMs` after a change, Describe answers the state before it.
  */
-import { DescribeDeliveryStreamCommand, FirehoseClient, PutRecordBatchCommand, PutRecordCommand, StartDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
+import { DescribeDeliveryStreamCommand, FirehoseClient, PutRecordCommand, StartDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
 import {
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
   PutRecordCommand as PutDataRecordCommand,
-  PutRecordsCommand,
   StartStreamEncryptionCommand,
 } from '@aws-sdk/client-kinesis';
 import { keyArn, rejectionOf } from './helpers';
-import { LocalClock, LocalCloud, startLocalCloud } from '../../local-cloud';
+import { LocalClock, LocalCloud, startLocalCloud } from '../../tools/local-cloud';
 
 const KEY = keyArn('22222222-2222-4222-8222-222222222222');
 const NEW_KEY = keyArn('33333333-3333-4333-8333-333333333333');
@@ -60,8 +59,9 @@ describe('Kinesis data streams', () => {
     expect(plain).toMatchObject({ ShardId: 'shardId-000000000000', EncryptionType: 'NONE' });
     await kinesis.send(new StartStreamEncryptionCommand({ StreamName: 'events', EncryptionType: 'KMS', KeyId: 'alias/orders' }));
     cloud.control.advanceClock(1_000);
-    const batch = await kinesis.send(new PutRecordsCommand({ StreamName: 'events', Records: [{ Data: bytes('two'), PartitionKey: 'p' }, { Data: bytes('three'), PartitionKey: 'q' }] }));
-    expect(batch).toMatchObject({ FailedRecordCount: 0, EncryptionType: 'KMS' });
+    for (const [text, key] of [['two', 'p'], ['three', 'q']]) {
+      expect(await kinesis.send(new PutDataRecordCommand({ StreamName: 'events', Data: bytes(text), PartitionKey: key }))).toMatchObject({ EncryptionType: 'KMS' });
+    }
 
     const read = await readAll('events');
     expect(read.Records!.map((r) => [new TextDecoder().decode(r.Data), r.EncryptionType])).toEqual([['one', 'NONE'], ['two', 'KMS'], ['three', 'KMS']]);
@@ -99,13 +99,13 @@ describe('Kinesis data streams', () => {
 });
 
 describe('Firehose delivery streams', () => {
-  test('PutRecord and PutRecordBatch say whether records are encrypted; delivery decrypts them', async () => {
+  test('PutRecord says whether a record is encrypted; delivery decrypts them', async () => {
     cloud.control.createStream({ name: 'orders' });
     expect(await firehose.send(new PutRecordCommand({ DeliveryStreamName: 'orders', Record: { Data: bytes('a') } }))).toMatchObject({ Encrypted: false });
     cloud.control.createStream({ name: 'sealed', encryption: { status: 'ENABLED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY } });
-    const batch = await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: 'sealed', Records: [{ Data: bytes('b') }, { Data: bytes('c') }] }));
-    expect(batch).toMatchObject({ FailedPutCount: 0, Encrypted: true });
-    expect(batch.RequestResponses).toHaveLength(2);
+    for (const text of ['b', 'c']) {
+      expect(await firehose.send(new PutRecordCommand({ DeliveryStreamName: 'sealed', Record: { Data: bytes(text) } }))).toMatchObject({ Encrypted: true });
+    }
     expect(cloud.control.deliverRecords('sealed')).toEqual({ delivered: 2, unreadable: [] });
     expect(cloud.control.deliverRecords('sealed')).toEqual({ delivered: 0, unreadable: [] });
   });

@@ -4,7 +4,7 @@
 
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { LocalCloud, LocalCloudOptions, startLocalCloud } from '../../local-cloud';
+import { LocalCloud, LocalCloudOptions, startLocalCloud } from '../../tools/local-cloud';
 
 /** A running cloud and SDK clients that make one attempt per call (no SDK retries). */
 export interface TestCloud {

@@ -10,7 +10,7 @@ import {
   matchesWildcard,
   PolicyDocument,
   sessionArnOf,
-} from '../../local-cloud/iam';
+} from '../../tools/local-cloud/iam';
 
 const STREAM = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/orders';
 const OTHER_STREAM = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/payments';

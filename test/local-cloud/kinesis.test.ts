@@ -1,9 +1,5 @@
 import {
   AddTagsToStreamCommand,
-  CreateStreamCommand,
-  CreateStreamCommandInput,
-  DeleteStreamCommand,
-  DescribeStreamCommand,
   DescribeStreamSummaryCommand,
   InvalidArgumentException,
   KinesisClient,
@@ -28,9 +24,9 @@ import { keyArn, rejectionOf } from './helpers';
 import { handleEvent } from '../../lambda/core/handle-event';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import type { CloudFormationResponse } from '../../lambda/core/response';
-import { STREAM_KINDS } from '../../lambda/kinds';
-import { connectControl, ControlError, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../local-cloud';
+import { STREAM_SERVICES } from '../../lambda/kinds';
 import { encodeDataStreamEncryptionProperties, formatOwnerTag, OWNER_TAG_KEY } from '../../src/private/contract';
+import { ControlError, DataStreamSpec, LocalCloud, LocalCloudOptions, LocalClock, startLocalCloud } from '../../tools/local-cloud';
 
 const HOUR = 60 * 60 * 1000;
 const ACCOUNT = '123456789012';
@@ -46,9 +42,6 @@ const OPTIONS: LocalCloudOptions = {
   kinesisDelays: { creatingMs: 0, updatingMs: 60_000, deletingMs: 0 },
   throttle: {
     DescribeStreamSummary: null,
-    DescribeStream: null,
-    CreateStream: null,
-    DeleteStream: null,
     StartStreamEncryption: null,
     StopStreamEncryption: null,
     AddTagsToStream: null,
@@ -70,8 +63,9 @@ afterAll(async () => {
 });
 beforeEach(() => cloud.control.reset());
 
-async function createStream(name = 'events', extra: Partial<CreateStreamCommandInput> = {}): Promise<void> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ...extra }));
+/** A data stream made through the control API (the handler never creates one). */
+async function createStream(name = 'events', spec: Partial<DataStreamSpec> = {}): Promise<void> {
+  cloud.control.createDataStream({ name, ...spec });
 }
 
 async function describe_(name = 'events'): Promise<StreamDescriptionSummary> {
@@ -117,7 +111,7 @@ describe('configuration through the standard environment variables only', () => 
   });
 });
 
-describe('CreateStream, DescribeStreamSummary, DescribeStream and DeleteStream', () => {
+describe('DescribeStreamSummary', () => {
   test('an on-demand stream is described with the full StreamDescriptionSummary shape', async () => {
     const before = cloud.control.now();
     await createStream();
@@ -137,26 +131,14 @@ describe('CreateStream, DescribeStreamSummary, DescribeStream and DeleteStream',
     expect(d.StreamCreationTimestamp!.getTime()).toBeGreaterThanOrEqual(before);
   });
 
-  test('a new stream is CREATING until creatingMs have passed, then ACTIVE', async () => {
+  test('a stream made CREATING is CREATING until creatingMs have passed, then ACTIVE', async () => {
     cloud.control.setKinesisDelays({ creatingMs: 5_000 });
-    await createStream('events', { ShardCount: 2 });
+    await createStream('events', { status: 'CREATING', streamMode: 'PROVISIONED', shardCount: 2 });
     expect((await describe_()).StreamStatus).toBe('CREATING');
     advance(4_000);
     expect((await describe_()).StreamStatus).toBe('CREATING');
     advance(1_000);
     expect(await describe_()).toMatchObject({ StreamStatus: 'ACTIVE', StreamModeDetails: { StreamMode: 'PROVISIONED' }, OpenShardCount: 2 });
-  });
-
-  test('DescribeStream lists the shards, paged', async () => {
-    await createStream('events', { ShardCount: 3 });
-    const page = (await kinesis.send(new DescribeStreamCommand({ StreamName: 'events', Limit: 2 }))).StreamDescription!;
-    expect(page).toMatchObject({ StreamName: 'events', StreamARN: STREAM_ARN, StreamStatus: 'ACTIVE', EncryptionType: 'NONE', HasMoreShards: true });
-    expect(page.Shards!.map((shard) => shard.ShardId)).toEqual(['shardId-000000000000', 'shardId-000000000001']);
-    expect(page.Shards![0].HashKeyRange).toEqual({ StartingHashKey: '0', EndingHashKey: expect.stringMatching(/^\d+$/) });
-    const rest = (await kinesis.send(new DescribeStreamCommand({ StreamName: 'events', ExclusiveStartShardId: 'shardId-000000000001' }))).StreamDescription!;
-    expect(rest.Shards!.map((shard) => shard.ShardId)).toEqual(['shardId-000000000002']);
-    expect(rest.Shards![0].HashKeyRange!.EndingHashKey).toBe((BigInt(2) ** BigInt(128) - BigInt(1)).toString());
-    expect(rest.HasMoreShards).toBe(false);
   });
 
   test('a stream is named by StreamName, StreamARN or both, and counted under its name either way', async () => {
@@ -179,39 +161,12 @@ describe('CreateStream, DescribeStreamSummary, DescribeStream and DeleteStream',
     expect(error.message).toMatch(message);
   });
 
-  test('CreateStream of an existing name is ResourceInUseException; PROVISIONED needs a ShardCount', async () => {
-    await createStream();
-    expect(await rejectionOf(createStream())).toBeInstanceOf(ResourceInUseException);
-    const error = await rejectionOf(createStream('clicks', { StreamModeDetails: { StreamMode: 'PROVISIONED' } }));
-    expect(error).toBeInstanceOf(InvalidArgumentException);
-    expect(error.message).toMatch(/ShardCount is required/);
-    expect(await rejectionOf(createStream('clicks', { StreamModeDetails: { StreamMode: 'ON_DEMAND' }, ShardCount: 2 }))).toBeInstanceOf(InvalidArgumentException);
-  });
-
   test('input is validated against the model: every violation in one ValidationException', async () => {
-    const error = await rejectionOf(createStream('bad name', { ShardCount: 0 }));
-    expect(error).toBeInstanceOf(ValidationException);
-    expect(error.message).toBe(
-      "2 validation errors detected: Value 'bad name' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; " +
-        "Value '0' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1",
-    );
     const arn = await rejectionOf(kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/events' })));
     expect(arn).toBeInstanceOf(ValidationException);
     const key = await rejectionOf(kinesis.send(new StartStreamEncryptionCommand({ StreamName: 'events', EncryptionType: 'KMS', KeyId: '' })));
     expect(key.message).toMatch(/at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1/);
-    expect(cloud.control.calls('CreateStream').failed).toBe(1);
-  });
-
-  test('DeleteStream: DELETING, then gone; refused while CREATING', async () => {
-    cloud.control.setKinesisDelays({ creatingMs: 1_000, deletingMs: 2_000 });
-    await createStream();
-    expect(await rejectionOf(kinesis.send(new DeleteStreamCommand({ StreamName: 'events' })))).toBeInstanceOf(ResourceInUseException);
-    advance(1_000);
-    await kinesis.send(new DeleteStreamCommand({ StreamARN: STREAM_ARN }));
-    expect((await describe_()).StreamStatus).toBe('DELETING');
-    await kinesis.send(new DeleteStreamCommand({ StreamName: 'events' })); // again while DELETING: accepted
-    advance(2_000);
-    expect(await rejectionOf(describe_())).toBeInstanceOf(ResourceNotFoundException);
+    expect(cloud.control.calls('DescribeStreamSummary').failed).toBe(1);
   });
 });
 
@@ -234,7 +189,7 @@ describe('StartStreamEncryption and StopStreamEncryption', () => {
   test('nothing changes while the stream is not ACTIVE', async () => {
     cloud.control.registerKey({ arn: KEY });
     cloud.control.setKinesisDelays({ creatingMs: 1_000 });
-    await createStream();
+    await createStream('events', { status: 'CREATING' });
     const creating = await rejectionOf(start(KEY));
     expect(creating).toBeInstanceOf(ResourceInUseException);
     expect(creating.message).toBe('Stream events under account 123456789012 not ACTIVE, instead in state CREATING');
@@ -448,7 +403,6 @@ describe('rate limits and faults', () => {
 
   test('built-in rates of the other operations, and setThrottle', () => {
     const throttles = frozen.control.state().throttles;
-    expect(throttles['kinesis:DescribeStream']).toEqual({ ratePerSecond: 10, burst: 10 });
     expect(throttles['kinesis:StartStreamEncryption']).toEqual({ ratePerSecond: 5, burst: 5 });
     expect(throttles['kinesis:StopStreamEncryption']).toEqual({ ratePerSecond: 5, burst: 5 });
     frozen.control.setThrottle('StartStreamEncryption', 1);
@@ -532,16 +486,6 @@ describe('control API', () => {
     cloud.control.clearFaults();
     expect(cloud.control.state().kinesis.forcedFailures).toEqual([]);
   });
-
-  test('the data stream methods are served over HTTP', async () => {
-    const remote = connectControl(cloud.endpoint);
-    await remote.createDataStream({ name: 'events', encryption: { keyId: 'alias/aws/kinesis' } });
-    expect((await remote.dataStream('events'))?.summary).toMatchObject({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
-    await expect(remote.createDataStream({ name: 'events' })).rejects.toThrow(ControlError);
-    await remote.failNextStreamEncryption('events');
-    expect(await remote.setKinesisDelays({ creatingMs: 7 })).toMatchObject({ creatingMs: 7 });
-    expect(await remote.deleteDataStream('events')).toBe(true);
-  });
 });
 
 describe('the handler against the local cloud, with the real SDK clients', () => {
@@ -575,7 +519,7 @@ describe('the handler against the local cloud, with the real SDK clients', () =>
       } as unknown as CloudFormationCustomResourceEvent,
       { getRemainingTimeInMillis: () => 60_000 },
       {
-        kinds: STREAM_KINDS,
+        services: STREAM_SERVICES,
         clients: (service) => clients[service as keyof typeof clients] as never,
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
         now: Date.now,

@@ -5,14 +5,14 @@ import {
   InvalidArgumentException,
   InvalidKMSResourceException,
   KeyType,
-  ListDeliveryStreamsCommand,
+  ListTagsForDeliveryStreamCommand,
   ServiceUnavailableException,
   StartDeliveryStreamEncryptionCommand,
 } from '@aws-sdk/client-firehose';
 import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
-import { CreateKeyCommand, DescribeKeyCommand, KMSClient, KMSInternalException } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, KMSClient, KMSInternalException } from '@aws-sdk/client-kms';
 import { FUNCTIONAL_OPTIONS, rejectionOf, startTestCloud, TestCloud } from './helpers';
-import { defineOperation, LocalCloud, shapes, startLocalCloud } from '../../local-cloud';
+import { defineOperation, LocalCloud, shapes, startLocalCloud } from '../../tools/local-cloud';
 
 let t: TestCloud;
 
@@ -32,9 +32,7 @@ async function post(target: string | undefined, body: string): Promise<{ status:
 
 describe('the JSON 1.1 wire format', () => {
   test('answers with application/x-amz-json-1.1, a request id, and timestamps in epoch seconds', async () => {
-    const created = await post('Firehose_20150804.CreateDeliveryStream', JSON.stringify({ DeliveryStreamName: 'orders' }));
-    expect(created.status).toBe(200);
-    expect(created.json).toEqual({ DeliveryStreamARN: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/orders' });
+    t.cloud.control.createStream({ name: 'orders' });
 
     const described = await post('Firehose_20150804.DescribeDeliveryStream', JSON.stringify({ DeliveryStreamName: 'orders' }));
     expect(described.headers.get('content-type')).toBe('application/x-amz-json-1.1');
@@ -87,7 +85,7 @@ describe('the JSON 1.1 wire format', () => {
   });
 
   test('a body over 1 MiB is refused', async () => {
-    const answer = await post('Firehose_20150804.ListDeliveryStreams', JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }));
+    const answer = await post('Firehose_20150804.DescribeDeliveryStream', JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }));
     expect(answer.status).toBe(413);
     expect(answer.json.__type).toBe('SerializationException');
   });
@@ -124,7 +122,7 @@ describe('validation against the model shapes', () => {
   test.each([
     ['a stream name with a space', () => t.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'my stream' })), /pattern: \[a-zA-Z0-9_.-\]\+/],
     ['an empty stream name', () => t.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: '' })), /length greater than or equal to 1/],
-    ['a Limit of 0', () => t.firehose.send(new ListDeliveryStreamsCommand({ Limit: 0 })), /at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1/],
+    ['a Limit of 0', () => t.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'orders', Limit: 0 })), /at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1/],
   ])('%s is refused', async (_what, call, message) => {
     const error = await rejectionOf(call());
     expect(error).toBeInstanceOf(InvalidArgumentException);
@@ -132,10 +130,10 @@ describe('validation against the model shapes', () => {
   });
 
   test('KMS answers validation errors with ValidationException', async () => {
-    const answer = await post('TrentService.CreateAlias', JSON.stringify({ AliasName: 'alias/x' }));
+    const answer = await post('TrentService.DescribeKey', JSON.stringify({}));
     expect(answer.json).toEqual({
       __type: 'ValidationException',
-      message: "1 validation error detected: Value null at 'targetKeyId' failed to satisfy constraint: Member must not be null",
+      message: "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null",
     });
   });
 });
@@ -158,8 +156,8 @@ describe('injected faults', () => {
     expect(kmsInternal).toBeInstanceOf(KMSInternalException);
     expect(kmsInternal.$metadata?.httpStatusCode).toBe(500);
 
-    t.cloud.control.failNext('ListDeliveryStreams', 'ThrottlingException', { httpStatus: 429 });
-    const throttled = await rejectionOf(t.firehose.send(new ListDeliveryStreamsCommand({})));
+    t.cloud.control.failNext('ListTagsForDeliveryStream', 'ThrottlingException', { httpStatus: 429 });
+    const throttled = await rejectionOf(t.firehose.send(new ListTagsForDeliveryStreamCommand({ DeliveryStreamName: 'orders' })));
     expect(throttled).toBeInstanceOf(FirehoseServiceException);
     expect(throttled.name).toBe('ThrottlingException');
     expect(throttled.$metadata?.httpStatusCode).toBe(429);
@@ -253,15 +251,16 @@ describe('configuration through the standard environment variables only', () => 
     const firehose = new FirehoseClient({ maxAttempts: 1 });
     const kms = new KMSClient({ maxAttempts: 1 });
     try {
-      const key = await kms.send(new CreateKeyCommand({}));
+      const key = await kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/firehose' }));
       expect(key.KeyMetadata?.Arn).toMatch(/^arn:aws:kms:us-east-1:123456789012:key\//);
-      expect(await firehose.send(new ListDeliveryStreamsCommand({}))).toMatchObject({ DeliveryStreamNames: [] });
+      t.cloud.control.createStream({ name: 'orders' });
+      expect(await firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'orders' }))).toMatchObject({ DeliveryStreamDescription: { DeliveryStreamName: 'orders' } });
     } finally {
       firehose.destroy();
       kms.destroy();
     }
-    expect(t.cloud.control.calls('CreateKey').accepted).toBe(1);
-    expect(t.cloud.control.calls('ListDeliveryStreams').accepted).toBe(1);
+    expect(t.cloud.control.calls('DescribeKey').accepted).toBe(1);
+    expect(t.cloud.control.calls('DescribeDeliveryStream').accepted).toBe(1);
   });
 });
 

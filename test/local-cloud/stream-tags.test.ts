@@ -5,7 +5,6 @@
  * characters allowed, when tags may change) is in `firehose.test.ts` and `kinesis.test.ts`.
  */
 import {
-  CreateDeliveryStreamCommand,
   DescribeDeliveryStreamCommand,
   ListTagsForDeliveryStreamCommand,
   TagDeliveryStreamCommand,
@@ -13,7 +12,6 @@ import {
 } from '@aws-sdk/client-firehose';
 import {
   AddTagsToStreamCommand,
-  CreateStreamCommand,
   DescribeStreamSummaryCommand,
   KinesisClient,
   ListTagsForStreamCommand,
@@ -53,7 +51,7 @@ beforeAll(async () => {
   t = await startTestCloud({
     ...FUNCTIONAL_OPTIONS,
     kinesisDelays: { creatingMs: 0, updatingMs: 60_000, deletingMs: 0 },
-    throttle: { ...FUNCTIONAL_OPTIONS.throttle, AddTagsToStream: null, RemoveTagsFromStream: null, ListTagsForStream: null, CreateStream: null },
+    throttle: { ...FUNCTIONAL_OPTIONS.throttle, AddTagsToStream: null, RemoveTagsFromStream: null, ListTagsForStream: null },
   });
   kinesis = new KinesisClient({ ...t.cloud.clientConfig(), maxAttempts: 1 });
 });
@@ -66,10 +64,7 @@ beforeEach(() => t.cloud.control.reset());
 const SERVICES: TaggingService[] = [
   {
     service: 'firehose',
-    create: (name, tags = {}) => t.firehose.send(new CreateDeliveryStreamCommand({
-      DeliveryStreamName: name,
-      Tags: Object.keys(tags).length > 0 ? tagList(tags) : undefined,
-    })),
+    create: async (name, tags) => t.cloud.control.createStream({ name, tags }),
     tag: (name, tags) => t.firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: name, Tags: tagList(tags) })),
     untag: (name, keys) => t.firehose.send(new UntagDeliveryStreamCommand({ DeliveryStreamName: name, TagKeys: keys })),
     list: (name, extra = {}) => t.firehose.send(new ListTagsForDeliveryStreamCommand({ DeliveryStreamName: name, ...extra })),
@@ -81,7 +76,7 @@ const SERVICES: TaggingService[] = [
   },
   {
     service: 'kinesis',
-    create: (name, tags) => kinesis.send(new CreateStreamCommand({ StreamName: name, Tags: tags })),
+    create: async (name, tags) => t.cloud.control.createDataStream({ name, tags }),
     tag: (name, tags, byArn) => kinesis.send(new AddTagsToStreamCommand({ ...streamRef(name, byArn), Tags: tags })),
     untag: (name, keys) => kinesis.send(new RemoveTagsFromStreamCommand({ StreamName: name, TagKeys: keys })),
     list: (name, extra = {}) => kinesis.send(new ListTagsForStreamCommand({ StreamARN: streamArn(name), ...extra })),

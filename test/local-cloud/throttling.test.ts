@@ -1,8 +1,6 @@
 import {
-  CreateDeliveryStreamCommand,
   DescribeDeliveryStreamCommand,
   FirehoseServiceException,
-  ListDeliveryStreamsCommand,
   ListTagsForDeliveryStreamCommand,
   ResourceNotFoundException,
   StartDeliveryStreamEncryptionCommand,
@@ -10,9 +8,9 @@ import {
   TagDeliveryStreamCommand,
   UntagDeliveryStreamCommand,
 } from '@aws-sdk/client-firehose';
-import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
-import { LocalClock } from '../../local-cloud';
+import { LocalClock } from '../../tools/local-cloud';
 
 function describeOrders(t: TestCloud) {
   return t.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'orders' }));
@@ -123,14 +121,14 @@ describe('with a frozen clock', () => {
     expect(new Set(await outcomes(40, () => describeOrders(t)))).toEqual(new Set(['ok']));
 
     t.cloud.control.setThrottle('*', 2);
-    const createKey = () => t.kms.send(new CreateKeyCommand({}));
-    expect(await outcomes(3, createKey)).toEqual(['ok', 'ok', 'ThrottlingException']);
+    const describeKey = () => t.kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/firehose' }));
+    expect(await outcomes(3, describeKey)).toEqual(['ok', 'ok', 'ThrottlingException']);
     expect(t.cloud.control.state().throttles['*']).toEqual({ ratePerSecond: 2, burst: 2 });
   });
 
   test('buckets are per operation, whatever the resource', async () => {
     expect(await outcomes(11, () => describeOrders(t))).toContain('ThrottlingException');
-    await t.firehose.send(new ListDeliveryStreamsCommand({}));
+    await t.firehose.send(new ListTagsForDeliveryStreamCommand({ DeliveryStreamName: 'orders' }));
     const otherStream = await rejectionOf(t.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'missing' })));
     expect(otherStream).not.toBeInstanceOf(ResourceNotFoundException);
     expect(otherStream.name).toBe('ThrottlingException');
@@ -138,13 +136,13 @@ describe('with a frozen clock', () => {
 });
 
 test('rates given at start override the built-in ones and survive reset()', async () => {
-  const t = await startTestCloud({ clock: new LocalClock({ frozen: true }), throttle: { 'firehose:CreateDeliveryStream': { ratePerSecond: 1, burst: 2 } } });
+  const t = await startTestCloud({ clock: new LocalClock({ frozen: true }), throttle: { 'kms:DescribeKey': { ratePerSecond: 1, burst: 2 } } });
   try {
-    const create = (name: string) => t.firehose.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: name })).then(() => 'ok', (e: Error) => e.name);
-    expect([await create('a'), await create('b'), await create('c')]).toEqual(['ok', 'ok', 'ThrottlingException']);
+    const describe = () => t.kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/firehose' })).then(() => 'ok', (e: Error) => e.name);
+    expect([await describe(), await describe(), await describe()]).toEqual(['ok', 'ok', 'ThrottlingException']);
     t.cloud.control.reset();
-    expect([await create('a'), await create('b'), await create('c')]).toEqual(['ok', 'ok', 'ThrottlingException']);
-    expect(t.cloud.control.state().throttles['firehose:CreateDeliveryStream']).toEqual({ ratePerSecond: 1, burst: 2 });
+    expect([await describe(), await describe(), await describe()]).toEqual(['ok', 'ok', 'ThrottlingException']);
+    expect(t.cloud.control.state().throttles['kms:DescribeKey']).toEqual({ ratePerSecond: 1, burst: 2 });
   } finally {
     await t.stop();
   }

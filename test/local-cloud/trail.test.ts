@@ -13,8 +13,8 @@ import {
 import { DisableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { rejectionOf, startTestCloud, TestCloud } from './helpers';
-import { accessKeyIdForRole } from '../../local-cloud';
-import type { JsonObject } from '../../local-cloud/json';
+import { accessKeyIdForRole } from '../../tools/local-cloud';
+import type { JsonObject } from '../../tools/local-cloud/json';
 
 const ROLE = 'arn:aws:iam::123456789012:role/Operator';
 let t: TestCloud;
@@ -153,14 +153,11 @@ describe('SNS', () => {
 describe('services publish to a topic only as its topic policy and its key policy let them', () => {
   const topicArn = 'arn:aws:sns:us-east-1:123456789012:alerts';
   const ruleArn = 'arn:aws:events:us-east-1:123456789012:rule/ours';
-  const alarmArn = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:ours';
   const events = { service: 'events.amazonaws.com', sourceArn: ruleArn };
-  const cloudwatch = { service: 'cloudwatch.amazonaws.com', sourceArn: alarmArn };
-  /** A topic policy letting both services publish, each for its own source only (aws:SourceArn). */
+  /** A topic policy letting EventBridge publish for one rule only (aws:SourceArn). */
   const topicPolicy = {
     Statement: [
       { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Resource: topicArn, Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } },
-      { Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: topicArn, Condition: { ArnEquals: { 'aws:SourceArn': alarmArn } } },
     ],
   };
   const keyStatement = (service: string, condition?: JsonObject): JsonObject => ({
@@ -168,32 +165,29 @@ describe('services publish to a topic only as its topic policy and its key polic
   });
   const sourceAccount = { StringEquals: { 'aws:SourceAccount': '123456789012' } };
 
-  test('without a topic policy no service may publish; with one, only for the sources it names', () => {
+  test('without a topic policy EventBridge may not publish; with one, only for the rule it names', () => {
     t.cloud.sns.createTopic({ arn: topicArn });
     expect(t.cloud.sns.publishFromService(topicArn, 'm', events)).toBe('topic-policy-denied');
-    expect(t.cloud.sns.publishFromService(topicArn, 'm', cloudwatch)).toBe('topic-policy-denied');
     t.cloud.sns.setTopicPolicy(topicArn, topicPolicy);
     expect(t.cloud.sns.publishFromService(topicArn, 'm', events)).toBe('published');
-    expect(t.cloud.sns.publishFromService(topicArn, 'm', cloudwatch)).toBe('published');
     expect(t.cloud.sns.publishFromService(topicArn, 'm', { ...events, sourceArn: 'arn:aws:events:us-east-1:123456789012:rule/theirs' })).toBe('topic-policy-denied');
     expect(t.cloud.sns.publishFromService('arn:aws:sns:us-east-1:123456789012:none', 'm', events)).toBe('no-topic');
-    expect(t.cloud.control.snsMessages(topicArn).map((m) => m.publishedBy)).toEqual(['events.amazonaws.com', 'cloudwatch.amazonaws.com']);
+    expect(t.cloud.control.snsMessages(topicArn).map((m) => m.publishedBy)).toEqual(['events.amazonaws.com']);
   });
 
   // SNS Developer Guide, "Key management", "Enable compatibility between event sources from AWS
   // services and encrypted topics" (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html):
   // a publishing service needs kms:GenerateDataKey and kms:Decrypt in the key policy; aws:SourceAccount
   // and aws:SourceArn there are recommended, but "not supported for EventBridge-to-encrypted topics".
-  test('an encrypted topic: the key policy must name the service; a source condition refuses EventBridge, not CloudWatch', () => {
+  test('an encrypted topic: the key policy must name EventBridge, and a source condition refuses it', () => {
     const key = t.cloud.control.registerKey({}).Arn;
     t.cloud.sns.createTopic({ arn: topicArn, kmsMasterKeyId: key });
     t.cloud.sns.setTopicPolicy(topicArn, topicPolicy);
     // no key policy from a template: the default one names only the account
     expect(t.cloud.sns.publishFromService(topicArn, 'm', events)).toBe('key-policy-denied');
-    t.cloud.control.putKeyPolicy(key, { Statement: [keyStatement('events.amazonaws.com', sourceAccount), keyStatement('cloudwatch.amazonaws.com', sourceAccount)] });
+    t.cloud.control.putKeyPolicy(key, { Statement: [keyStatement('events.amazonaws.com', sourceAccount)] });
     expect(t.cloud.sns.publishFromService(topicArn, 'm', events)).toBe('key-policy-denied');
-    expect(t.cloud.sns.publishFromService(topicArn, 'm', cloudwatch)).toBe('published');
-    t.cloud.control.putKeyPolicy(key, { Statement: [keyStatement('events.amazonaws.com'), keyStatement('cloudwatch.amazonaws.com', sourceAccount)] });
+    t.cloud.control.putKeyPolicy(key, { Statement: [keyStatement('events.amazonaws.com')] });
     expect(t.cloud.sns.publishFromService(topicArn, 'm', events)).toBe('published');
     // a statement for only one of the two actions is not enough
     t.cloud.control.putKeyPolicy(key, { Statement: [{ ...keyStatement('events.amazonaws.com'), Action: 'kms:GenerateDataKey' }] });
@@ -201,6 +195,6 @@ describe('services publish to a topic only as its topic policy and its key polic
     t.cloud.control.setKeyState(key, 'Disabled');
     t.cloud.control.putKeyPolicy(key, { Statement: [keyStatement('events.amazonaws.com')] });
     expect(t.cloud.sns.publishFromService(topicArn, 'm', events)).toBe('key-unusable');
-    expect(t.cloud.control.snsMessages(topicArn).map((m) => m.publishedBy)).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
+    expect(t.cloud.control.snsMessages(topicArn).map((m) => m.publishedBy)).toEqual(['events.amazonaws.com']);
   });
 });

@@ -18,7 +18,7 @@ import {
   pythonName,
   readAssemblyFile,
   wrapJava,
-} from '../../scripts/rosetta-programs';
+} from '../../tools/scripts/rosetta-programs';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -66,6 +66,26 @@ beforeAll(() => {
   ]);
 }, 60_000);
 
+/** One mistake: its name, the good program's text it replaces and by what, and the problems it must be reported as. */
+type Mistake = [name: string, good: string, bad: string, reported: unknown[]];
+
+/**
+ * Checks the good program with each mistake in one call, then tests that each
+ * mistake is reported as expected and that nothing else is.
+ */
+function expectEachMistake(check: typeof checkPythonPrograms, good: string, mistakes: Mistake[]): void {
+  let problems: string[];
+  beforeAll(() => {
+    problems = check(mistakes.map(([name, from, to]) => ({ name, source: good.replace(from, to) })), index);
+  });
+  test.each(mistakes)('%s', (name, _from, _to, reported) => {
+    expect(problems.filter((p) => p.startsWith(`${name}:`))).toEqual(reported);
+  });
+  test('no other problem is reported', () => {
+    expect(problems).toHaveLength(mistakes.reduce((n, [, , , reported]) => n + reported.length, 0));
+  });
+}
+
 const GOOD_PYTHON = `from aws_cdk import App, Duration, Stack
 import aws_cdk.aws_kinesisfirehose as firehose
 from aws_cdk import aws_iam as iam
@@ -108,34 +128,28 @@ describe('Python translations', () => {
     expect(checkPythonPrograms([{ name: 'good', source: GOOD_PYTHON }], index)).toEqual([]);
   });
 
-  test('each kind of mistake is reported, with the snippet and line', () => {
-    const broken = [
-      { name: 'class', source: GOOD_PYTHON.replace('import App, Duration, Stack', 'import App, Duration, Stak') },
-      { name: 'module', source: GOOD_PYTHON.replace('aws_cdk.aws_kinesisfirehose', 'aws_cdk.aws_kinesisfirehouse') },
-      { name: 'member', source: GOOD_PYTHON.replace('firehose.DeliveryStream.', 'firehose.DeliveryStreem.') },
-      { name: 'static', source: GOOD_PYTHON.replace('from_delivery_stream_name', 'from_delivery_stream_nam') },
-      { name: 'keyword', source: GOOD_PYTHON.replace('delivery_stream=', 'delivery_steam=') },
-      { name: 'enum', source: GOOD_PYTHON.replace('AWS_OWNED_CMK', 'AWS_OWNED_KEY') },
-      { name: 'library', source: GOOD_PYTHON.replace('DeliveryStreamEncryption, DeliveryStreamKeyType', 'DeliveryStreamEncryptor, DeliveryStreamKeyType') },
-      { name: 'syntax', source: GOOD_PYTHON.replace('app = App()', 'app = App(') },
-    ];
-    const problems = checkPythonPrograms(broken, index);
-    const of = (name: string) => problems.filter((p) => p.startsWith(`${name}:`));
-    expect(of('class')).toEqual(['class:1: module aws_cdk has no member Stak', 'class:7: uses Stack without importing or defining it']);
-    expect(of('module')).toEqual([
-      expect.stringMatching(/^module:2: module aws_cdk\.aws_kinesisfirehouse is in none of the jsii assemblies \(aws-cdk-lib, constructs, cdk-stream-encryption\)/),
+  describe('each kind of mistake is reported, with the snippet and line', () => {
+    expectEachMistake(checkPythonPrograms, GOOD_PYTHON, [
+      ['class', 'import App, Duration, Stack', 'import App, Duration, Stak', [
+        'class:1: module aws_cdk has no member Stak',
+        // a misspelled import also leaves the name the program uses unimported
+        'class:7: uses Stack without importing or defining it',
+      ]],
+      ['module', 'aws_cdk.aws_kinesisfirehose', 'aws_cdk.aws_kinesisfirehouse', [
+        expect.stringMatching(/^module:2: module aws_cdk\.aws_kinesisfirehouse is in none of the jsii assemblies \(aws-cdk-lib, constructs, cdk-stream-encryption\)/),
+      ]],
+      ['member', 'firehose.DeliveryStream.', 'firehose.DeliveryStreem.', ['member:10: module aws_cdk.aws_kinesisfirehose has no member DeliveryStreem']],
+      ['static', 'from_delivery_stream_name', 'from_delivery_stream_nam', [
+        'static:10: aws_cdk.aws_kinesisfirehose.DeliveryStream has no static member from_delivery_stream_nam',
+      ]],
+      ['keyword', 'delivery_stream=', 'delivery_steam=', ['keyword:10: cdk_stream_encryption.DeliveryStreamEncryption() has no keyword argument delivery_steam']],
+      ['enum', 'AWS_OWNED_CMK', 'AWS_OWNED_KEY', ['enum:11: cdk_stream_encryption.DeliveryStreamKeyType has no static member AWS_OWNED_KEY']],
+      ['library', 'DeliveryStreamEncryption, DeliveryStreamKeyType', 'DeliveryStreamEncryptor, DeliveryStreamKeyType', [
+        'library:4: module cdk_stream_encryption has no member DeliveryStreamEncryptor',
+        'library:9: uses DeliveryStreamEncryption without importing or defining it',
+      ]],
+      ['syntax', 'app = App()', 'app = App(', [expect.stringMatching(/^syntax:\d+: does not compile \(py_compile\): /)]],
     ]);
-    expect(of('member')).toEqual(['member:10: module aws_cdk.aws_kinesisfirehose has no member DeliveryStreem']);
-    expect(of('static')).toEqual(['static:10: aws_cdk.aws_kinesisfirehose.DeliveryStream has no static member from_delivery_stream_nam']);
-    expect(of('keyword')).toEqual(['keyword:10: cdk_stream_encryption.DeliveryStreamEncryption() has no keyword argument delivery_steam']);
-    expect(of('enum')).toEqual(['enum:11: cdk_stream_encryption.DeliveryStreamKeyType has no static member AWS_OWNED_KEY']);
-    expect(of('library')).toEqual([
-      'library:4: module cdk_stream_encryption has no member DeliveryStreamEncryptor',
-      'library:9: uses DeliveryStreamEncryption without importing or defining it',
-    ]);
-    expect(of('syntax')).toEqual([expect.stringMatching(/^syntax:\d+: does not compile \(py_compile\): /)]);
-    // a misspelled import also leaves the name the program uses unimported
-    expect(problems).toHaveLength(broken.length + 2);
   });
 
   test('a name used but not imported (nor assigned, defined or a builtin) is reported', () => {
@@ -177,40 +191,33 @@ describe('Java translations', () => {
     expect(checkJavaPrograms([{ name: 'good', source: GOOD_JAVA }], index)).toEqual([]);
   });
 
-  test('each kind of mistake is reported, with the snippet', () => {
-    const broken = [
-      { name: 'syntax', source: GOOD_JAVA.replace('App app = new App();', 'App app = new App()') },
-      { name: 'class', source: GOOD_JAVA.replace('import software.amazon.awscdk.Stack;', 'import software.amazon.awscdk.Stak;') },
-      { name: 'package', source: GOOD_JAVA.replace('services.kinesisfirehose.*', 'services.kinesisfirehouse.*') },
-      { name: 'library', source: GOOD_JAVA.replace('dev.cdkstreamencryption.DeliveryStreamEncryption', 'dev.cdkstreamencryption.DeliveryStreamEncryptor') },
-      { name: 'jdk', source: GOOD_JAVA.replace('java.util.List', 'java.util.Lst') },
-      { name: 'nowhere', source: GOOD_JAVA.replace('import software.constructs.Construct;', 'import io.github.cdklabs.cdknag.NagSuppressions;') },
-    ];
-    const problems = checkJavaPrograms(broken, index);
-    const of = (name: string) => problems.filter((p) => p.startsWith(`${name}:`));
-    expect(of('syntax')).toEqual([expect.stringMatching(/^syntax: does not parse as Java: \d+:\d+: ';' expected \(in `App app = new App\(\)`\)$/)]);
-    expect(of('class')).toEqual([
-      'class: import software.amazon.awscdk.Stak: package software.amazon.awscdk has no type Stak',
-      'class: uses Stack without importing it: import software.amazon.awscdk.Stack (in `public class OrdersStack extends Stack {`)',
-    ]);
-    expect(of('package')).toEqual([
-      'package: import software.amazon.awscdk.services.kinesisfirehouse.*: the jsii assemblies (aws-cdk-lib, constructs, cdk-stream-encryption) have no package software.amazon.awscdk.services.kinesisfirehouse',
-      'package: uses DeliveryStream without importing it: import software.amazon.awscdk.services.kinesisfirehose.DeliveryStream (in `.deliveryStream(DeliveryStream.fromDeliveryStreamName(this, "Orders", "orders"))`)',
-    ]);
-    expect(of('library')).toEqual([
-      'library: import dev.cdkstreamencryption.DeliveryStreamEncryptor: package dev.cdkstreamencryption has no type DeliveryStreamEncryptor',
-      'library: uses DeliveryStreamEncryption without importing it: import dev.cdkstreamencryption.DeliveryStreamEncryption (in `DeliveryStreamEncryption.Builder.create(this, "OrdersSse")`)',
-    ]);
-    expect(of('jdk')).toEqual([
-      'jdk: import java.util.Lst: the JDK has no such class',
-      'jdk: uses List without importing it (in `List<String> names = List.of("orders");`)',
-    ]);
-    expect(of('nowhere')).toEqual([
-      'nowhere: import io.github.cdklabs.cdknag.NagSuppressions: no package of the jsii assemblies (aws-cdk-lib, constructs, cdk-stream-encryption) nor of the JDK',
-      'nowhere: uses Construct without importing it: import software.constructs.Construct (in `public OrdersStack(Construct scope, String id) {`)',
-    ]);
+  describe('each kind of mistake is reported, with the snippet', () => {
     // a misspelled import also leaves the class the program uses unimported
-    expect(problems).toHaveLength(broken.length + 5);
+    expectEachMistake(checkJavaPrograms, GOOD_JAVA, [
+      ['syntax', 'App app = new App();', 'App app = new App()', [
+        expect.stringMatching(/^syntax: does not parse as Java: \d+:\d+: ';' expected \(in `App app = new App\(\)`\)$/),
+      ]],
+      ['class', 'import software.amazon.awscdk.Stack;', 'import software.amazon.awscdk.Stak;', [
+        'class: import software.amazon.awscdk.Stak: package software.amazon.awscdk has no type Stak',
+        'class: uses Stack without importing it: import software.amazon.awscdk.Stack (in `public class OrdersStack extends Stack {`)',
+      ]],
+      ['package', 'services.kinesisfirehose.*', 'services.kinesisfirehouse.*', [
+        'package: import software.amazon.awscdk.services.kinesisfirehouse.*: the jsii assemblies (aws-cdk-lib, constructs, cdk-stream-encryption) have no package software.amazon.awscdk.services.kinesisfirehouse',
+        'package: uses DeliveryStream without importing it: import software.amazon.awscdk.services.kinesisfirehose.DeliveryStream (in `.deliveryStream(DeliveryStream.fromDeliveryStreamName(this, "Orders", "orders"))`)',
+      ]],
+      ['library', 'dev.cdkstreamencryption.DeliveryStreamEncryption', 'dev.cdkstreamencryption.DeliveryStreamEncryptor', [
+        'library: import dev.cdkstreamencryption.DeliveryStreamEncryptor: package dev.cdkstreamencryption has no type DeliveryStreamEncryptor',
+        'library: uses DeliveryStreamEncryption without importing it: import dev.cdkstreamencryption.DeliveryStreamEncryption (in `DeliveryStreamEncryption.Builder.create(this, "OrdersSse")`)',
+      ]],
+      ['jdk', 'java.util.List', 'java.util.Lst', [
+        'jdk: import java.util.Lst: the JDK has no such class',
+        'jdk: uses List without importing it (in `List<String> names = List.of("orders");`)',
+      ]],
+      ['nowhere', 'import software.constructs.Construct;', 'import io.github.cdklabs.cdknag.NagSuppressions;', [
+        'nowhere: import io.github.cdklabs.cdknag.NagSuppressions: no package of the jsii assemblies (aws-cdk-lib, constructs, cdk-stream-encryption) nor of the JDK',
+        'nowhere: uses Construct without importing it: import software.constructs.Construct (in `public OrdersStack(Construct scope, String id) {`)',
+      ]],
+    ]);
   });
 
   test('a class used but not imported is reported; imported by name, on demand or from java.lang, it passes', () => {

@@ -28,8 +28,7 @@ import type { ClientProvider } from '../../core/clients';
 import { describeError, errorInfo, Operation, WrappedKmsError, wrappedKmsError } from '../../core/errors';
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
 import { HandlerFailure, ReasonId } from '../../core/reasons';
-import { ChangeOutcome, NO_DENIED_RETRY, readDescription, ReconcileSession, Step } from '../../core/reconcile';
-import type { KindTypes } from '../../core/stream-kind';
+import { ChangeOutcome, DriverSession, NO_DENIED_RETRY, readDescription, ServiceTypes, Step } from '../../core/session';
 import { kmsClient, resolveAlias, verifyKey } from '../kms';
 
 /** The SDK clients a delivery stream's reconcile calls. */
@@ -41,7 +40,7 @@ export interface DeliveryStreamClients {
 }
 
 /** The types of the delivery stream kind. */
-export interface DeliveryStreamTypes extends KindTypes {
+export interface DeliveryStreamTypes extends ServiceTypes {
   readonly properties: DeliveryStreamProperties;
   readonly goal: DeliveryStreamGoal;
   readonly observation: DeliveryStreamObservation;
@@ -49,8 +48,8 @@ export interface DeliveryStreamTypes extends KindTypes {
   readonly clients: DeliveryStreamClients;
 }
 
-/** A delivery stream's reconcile session. */
-type Session = ReconcileSession<DeliveryStreamTypes>;
+/** What a delivery stream's driver sees of the reconcile. */
+type Session = DriverSession<DeliveryStreamTypes>;
 
 /** The Firehose and KMS clients of the request. */
 export function deliveryStreamClients(provide: ClientProvider): DeliveryStreamClients {
@@ -75,7 +74,7 @@ const MAX_KEY_CHECKS = 2;
 export async function decideNext(seen: DeliveryStreamObservation, session: Session): Promise<Step> {
   const goal = session.goal;
   const changedAt = session.memory.changedAt;
-  session.memory = { ...session.memory, graceOver: changedAt !== undefined && session.env.clock.now() - changedAt >= STALE_READ_GRACE_MS };
+  session.memory = { ...session.memory, graceOver: changedAt !== undefined && session.now() - changedAt >= STALE_READ_GRACE_MS };
   let action = decideDeliveryStream(goal, seen, session.memory);
   for (let checks = 0; checks < MAX_KEY_CHECKS && (action.kind === 'verify-key' || action.kind === 'resolve-key'); checks++) {
     if (action.kind === 'verify-key' && goal.kind === 'encrypt' && goal.keyArn) {
@@ -106,7 +105,7 @@ export async function changeDeliveryStream(kind: 'start' | 'stop', session: Sess
     : await session.change('StopDeliveryStreamEncryption', () => clients.firehose.send(
       new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: stream }), { abortSignal: session.abortSignal() }), { keyType, key: keyArn });
   if (outcome === 'accepted') {
-    const changed = { ...session.memory, transitionSinceChange: false, changedAt: session.env.clock.now() };
+    const changed = { ...session.memory, transitionSinceChange: false, changedAt: session.now() };
     session.memory = kind === 'start' ? { ...changed, started: true } : { ...changed, stopped: true };
   } else if (outcome === 'uncertain' && kind === 'start') {
     session.memory = { ...session.memory, startUncertain: true };

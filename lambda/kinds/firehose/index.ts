@@ -22,7 +22,7 @@ import {
   summarizeDeliveryStream,
 } from './truth-table';
 import { DeliveryStreamEncryptionResponseData, firehosePhysicalId, FUNCTIONAL_PROPERTIES } from '../../../src/private/contract';
-import type { StreamKind } from '../../core/stream-kind';
+import type { StreamService } from '../../core/stream-service';
 
 /** Attributes of a delivery stream when nothing is known. */
 const NO_DATA: DeliveryStreamEncryptionResponseData = { DeliveryStreamName: '', KeyType: '', KeyArn: '', EncryptionStatus: '' };
@@ -35,7 +35,7 @@ function dataOf(observation: DeliveryStreamObservation | undefined): DeliveryStr
 }
 
 /** Delivery streams, through Firehose. */
-export const DELIVERY_STREAMS: StreamKind<DeliveryStreamTypes> = {
+export const DELIVERY_STREAMS: StreamService<DeliveryStreamTypes> = {
   label: 'Delivery stream',
   noData: NO_DATA,
   functionalProperties: FUNCTIONAL_PROPERTIES,

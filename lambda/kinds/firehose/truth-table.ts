@@ -7,7 +7,7 @@
 import type { DeliveryStreamDescription } from '@aws-sdk/client-firehose';
 import { FirehoseKeyType, PRIOR_AWS_OWNED, PRIOR_NONE } from '../../../src/private/contract';
 import type { ReasonId, ReasonParams } from '../../core/reasons';
-import type { Step } from '../../core/reconcile';
+import type { Step } from '../../core/session';
 
 /** What the handler wants the stream's encryption to be. */
 export type DeliveryStreamGoal =

@@ -28,8 +28,7 @@ import type { ClientProvider } from '../../core/clients';
 import { describeError, errorInfo, Operation } from '../../core/errors';
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
 import { HandlerFailure, ReasonId } from '../../core/reasons';
-import { ChangeOutcome, NO_DENIED_RETRY, readDescription, ReconcileSession, Step } from '../../core/reconcile';
-import type { KindTypes } from '../../core/stream-kind';
+import { ChangeOutcome, DriverSession, NO_DENIED_RETRY, readDescription, ServiceTypes, Step } from '../../core/session';
 import { kmsClient, resolveAlias, verifyKey } from '../kms';
 
 /** The SDK clients a data stream's reconcile calls. */
@@ -41,7 +40,7 @@ export interface DataStreamClients {
 }
 
 /** The types of the data stream kind. */
-export interface DataStreamTypes extends KindTypes {
+export interface DataStreamTypes extends ServiceTypes {
   readonly properties: DataStreamProperties;
   readonly goal: DataStreamGoal;
   readonly observation: DataStreamObservation;
@@ -49,8 +48,8 @@ export interface DataStreamTypes extends KindTypes {
   readonly clients: DataStreamClients;
 }
 
-/** A data stream's reconcile session. */
-type Session = ReconcileSession<DataStreamTypes>;
+/** What a data stream's driver sees of the reconcile. */
+type Session = DriverSession<DataStreamTypes>;
 
 /**
  * The errors Kinesis answers when KMS refuses the key on the caller's behalf

@@ -15,7 +15,7 @@ import {
 import { parseDataStreamProperties, usableDataStreamName } from './properties';
 import { DataStreamObservation, INITIAL_DATA_STREAM_MEMORY, priorOfDataStream, restoreDataStream, summarizeDataStream } from './truth-table';
 import { DATA_STREAM_FUNCTIONAL_PROPERTIES, DataStreamEncryptionResponseData, kinesisPhysicalId } from '../../../src/private/contract';
-import type { StreamKind } from '../../core/stream-kind';
+import type { StreamService } from '../../core/stream-service';
 
 /** Attributes of a data stream when nothing is known. */
 const NO_DATA: DataStreamEncryptionResponseData = { StreamName: '', StreamArn: '', EncryptionType: '', KeyId: '', StreamStatus: '' };
@@ -39,7 +39,7 @@ function state(observation: DataStreamObservation): string | undefined {
 }
 
 /** Kinesis data streams. */
-export const DATA_STREAMS: StreamKind<DataStreamTypes> = {
+export const DATA_STREAMS: StreamService<DataStreamTypes> = {
   label: 'Data stream',
   noData: NO_DATA,
   functionalProperties: DATA_STREAM_FUNCTIONAL_PROPERTIES,

@@ -11,7 +11,7 @@
 import type { StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
 import { KINESIS_MANAGED_KEY_ID, PRIOR_NONE } from '../../../src/private/contract';
 import type { ReasonId, ReasonParams } from '../../core/reasons';
-import type { Step } from '../../core/reconcile';
+import type { Step } from '../../core/session';
 
 /** What the handler wants the stream's encryption to be. */
 export type DataStreamGoal =
