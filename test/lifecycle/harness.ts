@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { LocalCloud, LocalCloudOptions, startLocalCloud } from '../../tools/local-cloud';
-import { DEFAULT_HANDLER_BUNDLE, LocalCloudFormation, StepResult } from '../../tools/local-cloud/cfn';
+import { DEFAULT_GUARD_BUNDLE, DEFAULT_HANDLER_BUNDLE, LocalCloudFormation, StepResult } from '../../tools/local-cloud/cfn';
 import { newestBundleSource } from '../bundle-sources';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -26,11 +26,12 @@ export const ENV = { account: '123456789012', region: 'us-east-1' };
 export const SCHEDULING_SLACK_MS = 5_000;
 
 /**
- * Builds the handler bundle when it is missing or older than its sources (`npm test` builds it
- * first). One jest worker builds while the others wait for it.
+ * Builds the bundles (the handler's and the guard's) when one is missing or older than their
+ * sources (`npm test` builds them first). One jest worker builds while the others wait for it.
  */
 export function ensureBundle(): void {
-  const fresh = () => fs.existsSync(DEFAULT_HANDLER_BUNDLE) && fs.statSync(DEFAULT_HANDLER_BUNDLE).mtimeMs >= newestBundleSource();
+  const fresh = () => [DEFAULT_HANDLER_BUNDLE, DEFAULT_GUARD_BUNDLE]
+    .every((bundle) => fs.existsSync(bundle) && fs.statSync(bundle).mtimeMs >= newestBundleSource());
   if (fresh()) return;
   const lock = path.join(os.tmpdir(), 'cdk-stream-encryption-bundle.lock');
   const until = Date.now() + 120_000;
@@ -82,17 +83,19 @@ export interface Harness {
 }
 
 /**
- * Starts a local cloud (with `options`) and a local CloudFormation for it. The handler is the
- * bundle in the asset folder, or the file named by `LIFECYCLE_HANDLER_BUNDLE` (to run the
- * scenarios against another build).
+ * Starts a local cloud (with `options`) and a local CloudFormation for it. The handler and the
+ * guard are the bundles in their asset folders, or the files named by `LIFECYCLE_HANDLER_BUNDLE`
+ * and `LIFECYCLE_GUARD_BUNDLE` (to run the scenarios against another build).
  */
 export async function startHarness(options: LocalCloudOptions = {}): Promise<Harness> {
   const bundle = process.env.LIFECYCLE_HANDLER_BUNDLE;
-  if (!bundle) ensureBundle();
+  const guardBundle = process.env.LIFECYCLE_GUARD_BUNDLE;
+  // The stacks' staged assets are copies of the asset folders: they are built even when both are given.
+  ensureBundle();
   // The tests' own SDK clients run on the local Node.js; the handler's Lambda runtime is newer.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const cloud = await startLocalCloud(options);
-  const cfn = await LocalCloudFormation.start(cloud, { bundle });
+  const cfn = await LocalCloudFormation.start(cloud, { bundle, guardBundle });
   return {
     cloud,
     cfn,
