@@ -2,6 +2,8 @@ import { awscdk, Component, javascript, JsonFile } from 'projen';
 
 /** Where esbuild writes the custom-resource handler; shipped in the npm package. */
 const HANDLER_ASSET_DIR = 'assets/stream-encryption-handler';
+/** Where esbuild writes the guard's repair function; shipped in the npm package, uploaded only by a stack with a guard. */
+const GUARD_ASSET_DIR = 'assets/stream-encryption-guard';
 /** Folders of TypeScript that are not part of the jsii API but are type-checked and linted. */
 const TOOL_DIRS = ['lambda', 'example', 'tools'];
 
@@ -161,15 +163,21 @@ const compat = project.tasks.tryFind('compat')!;
 compat.addCondition('git tag --list "v*" | grep -q .');
 project.compileTask.spawn(compat);
 
-// The handler is bundled at build time, never at the consumer's synth.
+// The functions are bundled at build time, never at the consumer's synth: each entry point into an
+// asset folder of its own, so that a stack without a guard uploads no guard code.
+/** The esbuild command that bundles `entry` into `<dir>/index.js`. */
+const esbuild = (entry: string, dir: string) => [
+  `esbuild ${entry}`,
+  '--bundle --platform=node --target=node20 --format=cjs --minify',
+  "--external:'@aws-sdk/*' --legal-comments=none",
+  `--outfile=${dir}/index.js`,
+].join(' ');
 const bundle = project.addTask('bundle:handler', {
-  description: 'Bundle the custom-resource handler (lambda/) with esbuild into the shipped asset folder',
-  exec: [
-    'esbuild lambda/index.ts',
-    '--bundle --platform=node --target=node20 --format=cjs --minify',
-    "--external:'@aws-sdk/*' --legal-comments=none",
-    `--outfile=${HANDLER_ASSET_DIR}/index.js`,
-  ].join(' '),
+  description: 'Bundle the custom-resource handler (lambda/index.ts) and the guard (lambda/guard/index.ts) with esbuild into their shipped asset folders',
+  steps: [
+    { exec: esbuild('lambda/index.ts', HANDLER_ASSET_DIR) },
+    { exec: esbuild('lambda/guard/index.ts', GUARD_ASSET_DIR) },
+  ],
 });
 project.preCompileTask.spawn(bundle);
 
@@ -220,8 +228,8 @@ project.addTask('demo', {
   steps: [{ spawn: bundle.name }, { exec: 'ts-node -T tools/scripts/demo.ts' }],
 });
 
-project.gitignore.exclude(`/${HANDLER_ASSET_DIR}/`, '/example/cdk.out/', '/cdk.out/', '/.tmp/');
-project.npmignore?.include(`/${HANDLER_ASSET_DIR}/index.js`);
+project.gitignore.exclude(`/${HANDLER_ASSET_DIR}/`, `/${GUARD_ASSET_DIR}/`, '/example/cdk.out/', '/cdk.out/', '/.tmp/');
+project.npmignore?.include(`/${HANDLER_ASSET_DIR}/index.js`, `/${GUARD_ASSET_DIR}/index.js`);
 project.npmignore?.exclude(
   '/lambda/',
   '/example/',

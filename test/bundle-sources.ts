@@ -26,17 +26,21 @@ export function bundleSources(): string[] {
 /** The handler bundle, as `npx projen bundle:handler` writes it. */
 export const HANDLER_BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js');
 
+/** The guard's bundle, written by the same task. */
+export const GUARD_BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-guard', 'index.js');
+
 /** Newest modification time of the bundle's sources, in epoch milliseconds. */
 export function newestBundleSource(): number {
   return Math.max(...bundleSources().map((f) => fs.statSync(f).mtimeMs));
 }
 
 /**
- * Builds the handler bundle when it is missing or older than its sources (`npm test` builds it
- * first). One jest worker builds while the others wait for it.
+ * Builds the bundles (the handler's and the guard's) when one is missing or older than their
+ * sources (`npm test` builds them first). One jest worker builds while the others wait for it.
  */
 export function ensureBundle(): void {
-  const fresh = () => fs.existsSync(HANDLER_BUNDLE) && fs.statSync(HANDLER_BUNDLE).mtimeMs >= newestBundleSource();
+  const fresh = () => [HANDLER_BUNDLE, GUARD_BUNDLE]
+    .every((bundle) => fs.existsSync(bundle) && fs.statSync(bundle).mtimeMs >= newestBundleSource());
   if (fresh()) return;
   const lock = path.join(os.tmpdir(), 'cdk-stream-encryption-bundle.lock');
   const until = Date.now() + 120_000;

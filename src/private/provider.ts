@@ -24,6 +24,12 @@ import { HandlerPermission, PolicyBudget } from './policy-budget';
 export const HANDLER_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'stream-encryption-handler');
 
 /**
+ * Folder of the guard's bundle (its repair function only), built and shipped
+ * like the handler's: a stack uploads it only when it has a guard.
+ */
+export const GUARD_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'stream-encryption-guard');
+
+/**
  * What one `StreamEncryptionHandler.configure` call asks of the handler's log
  * group; `undefined` leaves the choice to the other calls, or the library's
  * default.

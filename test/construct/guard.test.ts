@@ -1,4 +1,6 @@
-import { App, Aspects, Stack } from 'aws-cdk-lib';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Aspects, Stack, cx_api as cxapi } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -10,7 +12,7 @@ import { identityStatements, KINESIS_STREAM_ARN, newStack, resourcesOf } from '.
 import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionGuard } from '../../src';
 import { REPAIRS_TAG_KEY } from '../../src/private/contract';
 import { NAG_SUPPRESSIONS } from '../../src/private/nag';
-import { PROVIDER_ID } from '../../src/private/provider';
+import { GUARD_ASSET_DIR, HANDLER_ASSET_DIR, PROVIDER_ID } from '../../src/private/provider';
 
 const GUARD = 'CdkStreamEncryptionGuard';
 
@@ -32,6 +34,30 @@ function guardRoleId(stack: Stack): string {
   return stack.getLogicalId((StreamEncryptionGuard.of(stack).role.node.defaultChild as any));
 }
 
+/** The library's shipped bundles, by name. */
+const BUNDLES: Record<string, string> = {
+  handler: path.join(HANDLER_ASSET_DIR, 'index.js'),
+  guard: path.join(GUARD_ASSET_DIR, 'index.js'),
+};
+
+/**
+ * The file assets the stack's cloud assembly uploads (its asset manifest), each with its hash and
+ * which of the library's bundles its staged folder holds (`other` for none).
+ */
+function stagedAssets(stack: Stack): Array<{ hash: string; bundle: string }> {
+  const assembly = App.of(stack)!.synth() as cxapi.CloudAssembly;
+  const manifest = assembly.artifacts.find((a): a is cxapi.AssetManifestArtifact =>
+    a instanceof cxapi.AssetManifestArtifact && a.id === `${stack.artifactId}.assets`)!;
+  const files = (JSON.parse(fs.readFileSync(manifest.file, 'utf8')) as { files?: Record<string, { source: { path: string } }> }).files ?? {};
+  return Object.entries(files)
+    .filter(([, f]) => !f.source.path.endsWith('.json'))
+    .map(([hash, f]) => {
+      const staged = fs.readFileSync(path.join(assembly.directory, f.source.path, 'index.js'));
+      const bundle = Object.entries(BUNDLES).find(([, file]) => staged.equals(fs.readFileSync(file)))?.[0] ?? 'other';
+      return { hash, bundle };
+    });
+}
+
 /** The statements of the managed policies attached to the guard's role. */
 function guardStatements(stack: Stack): any[] {
   const roleId = guardRoleId(stack);
@@ -41,15 +67,15 @@ function guardStatements(stack: Stack): any[] {
 }
 
 describe('repair: true', () => {
-  test('makes the stack\'s guard: one function from the handler bundle\'s repair entry point, a rule for the stream', () => {
+  test('makes the stack\'s guard: one function from the guard\'s own bundle, a rule for the stream', () => {
     const stack = newStack();
     new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: orders(stack), repair: true });
     const t = Template.fromStack(stack);
     const functions = t.findResources('AWS::Lambda::Function');
     expect(Object.values(functions).map((f: any) => f.Properties.Handler).sort()).toEqual(['index.handler', 'index.repair']);
-    // The same asset: one bundle, two entry points.
+    // Two assets: the handler's and the guard's.
     const [a, b] = Object.values(functions).map((f: any) => JSON.stringify(f.Properties.Code));
-    expect(a).toBe(b);
+    expect(a).not.toBe(b);
     t.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.repair',
       Timeout: 900,
@@ -67,6 +93,30 @@ describe('repair: true', () => {
     new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: orders(stack) });
     expect(rules(stack)).toHaveLength(0);
     expect(stack.node.tryFindChild(GUARD)).toBeUndefined();
+  });
+
+  test('without a guard, the stack uploads no guard code: its one asset is the handler\'s bundle', () => {
+    const stack = newStack();
+    new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: orders(stack) });
+    new DataStreamEncryption(stack, 'EventsSse', { stream: events(stack) });
+    const assets = stagedAssets(stack);
+    expect(assets.map((a) => a.bundle)).toEqual(['handler']);
+    // Its one function runs it.
+    const functions = Object.values(resourcesOf(stack, 'AWS::Lambda::Function')) as any[];
+    expect(functions.map((f) => [f.Properties.Handler, f.Properties.Code.S3Key])).toEqual([['index.handler', `${assets[0].hash}.zip`]]);
+  });
+
+  test('with a guard, the guard\'s function runs the guard\'s asset and the handler\'s function the handler\'s', () => {
+    const stack = newStack();
+    new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: orders(stack), repair: true });
+    const assets = stagedAssets(stack);
+    expect(assets.map((a) => a.bundle).sort()).toEqual(['guard', 'handler']);
+    const keyOf = (bundle: string) => `${assets.find((a) => a.bundle === bundle)!.hash}.zip`;
+    const functions = Object.values(resourcesOf(stack, 'AWS::Lambda::Function')) as any[];
+    expect(functions.map((f) => [f.Properties.Handler, f.Properties.Code.S3Key]).sort()).toEqual([
+      ['index.handler', keyOf('handler')],
+      ['index.repair', keyOf('guard')],
+    ]);
   });
 
   test('the rule matches only the stream\'s successful Start/Stop calls, by anyone but the provider and the guard', () => {

@@ -1,20 +1,34 @@
 /**
- * The shipped asset: the esbuild bundle of lambda/index.ts, as Lambda loads it.
+ * The shipped assets: the esbuild bundles of lambda/index.ts (the custom-resource handler) and
+ * lambda/guard/index.ts (the guard's repair function), each in its own asset folder, as Lambda
+ * loads them and as the CDK CLI uploads them.
  */
 import { execFileSync, execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { BuildOptions, buildSync } from 'esbuild';
+import { filesOf, zip } from '../../tools/bench/zip';
 import { newestBundleSource } from '../bundle-sources';
 
 const ROOT = path.join(__dirname, '..', '..');
-const BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js');
+const HANDLER_DIR = path.join(ROOT, 'assets', 'stream-encryption-handler');
+const GUARD_DIR = path.join(ROOT, 'assets', 'stream-encryption-guard');
+const BUNDLE = path.join(HANDLER_DIR, 'index.js');
+const GUARD_BUNDLE = path.join(GUARD_DIR, 'index.js');
 
 beforeAll(() => {
-  if (!fs.existsSync(BUNDLE) || fs.statSync(BUNDLE).mtimeMs < newestBundleSource()) {
+  const stale = (file: string) => !fs.existsSync(file) || fs.statSync(file).mtimeMs < newestBundleSource();
+  if (stale(BUNDLE) || stale(GUARD_BUNDLE)) {
     execSync('npx projen bundle:handler', { cwd: ROOT, stdio: 'pipe' });
   }
 }, 120_000);
+
+/** The modules a bundle leaves to `require` at run time, sorted. */
+function requiredBy(bundle: string): string[] {
+  const code = fs.readFileSync(bundle, 'utf8');
+  return [...new Set(Array.from(code.matchAll(/require\("([^"]+)"\)/g), (m) => m[1]))].sort();
+}
 
 test('the bundle exports a handler that never rejects', async () => {
   const loaded = createRequire(__filename)(BUNDLE) as { handler?: unknown };
@@ -31,9 +45,77 @@ test('the bundle exports a handler that never rejects', async () => {
 });
 
 test('the bundle leaves the AWS SDK to the Lambda runtime and has no CDK inside', () => {
-  const code = fs.readFileSync(BUNDLE, 'utf8');
-  const required = [...new Set(Array.from(code.matchAll(/require\("([^"]+)"\)/g), (m) => m[1]))].sort();
-  expect(required).toEqual(['@aws-sdk/client-firehose', '@aws-sdk/client-kinesis', '@aws-sdk/client-kms', '@aws-sdk/client-sns', 'node:crypto', 'node:http', 'node:https']);
+  // No SNS client: alerts are the guard's, and the guard is a bundle of its own.
+  expect(requiredBy(BUNDLE)).toEqual(['@aws-sdk/client-firehose', '@aws-sdk/client-kinesis', '@aws-sdk/client-kms', 'node:crypto', 'node:http', 'node:https']);
+});
+
+describe('two assets, each with only its own code', () => {
+  test('each bundle exports exactly its entry point: handler, repair', () => {
+    const load = createRequire(__filename);
+    expect(Object.keys(load(BUNDLE) as object)).toEqual(['handler']);
+    expect(Object.keys(load(GUARD_BUNDLE) as object)).toEqual(['repair']);
+  });
+
+  test('each asset folder holds its bundle only', () => {
+    expect(fs.readdirSync(HANDLER_DIR)).toEqual(['index.js']);
+    expect(fs.readdirSync(GUARD_DIR)).toEqual(['index.js']);
+  });
+
+  test('the handler bundle carries no repair code, the guard bundle no custom-resource code', () => {
+    const handlerCode = fs.readFileSync(BUNDLE, 'utf8');
+    const guardCode = fs.readFileSync(GUARD_BUNDLE, 'utf8');
+    // The repair: its input's IgnoredRoleArns, its alert subject, its repairs tag's alert marker.
+    const repairMarkers = ['IgnoredRoleArns', 'repair cap reached', '/alerted'];
+    // The custom resource: the event's ResponseURL and the expiry read from its X-Amz-Date.
+    const customResourceMarkers = ['ResponseURL', 'X-Amz-Date'];
+    for (const marker of repairMarkers) {
+      expect(guardCode).toContain(marker);
+      expect(handlerCode).not.toContain(marker);
+    }
+    for (const marker of customResourceMarkers) {
+      expect(handlerCode).toContain(marker);
+      expect(guardCode).not.toContain(marker);
+    }
+    // The guard answers no ResponseURL (no HTTP client) and alerts through SNS.
+    expect(requiredBy(GUARD_BUNDLE)).toEqual(['@aws-sdk/client-firehose', '@aws-sdk/client-kinesis', '@aws-sdk/client-kms', '@aws-sdk/client-sns', 'node:crypto']);
+  });
+
+  test('the guard bundle\'s repair reads its input and answers what it did, loading no SDK client for a bad input', () => {
+    const out = execFileSync(process.execPath, ['-e', [
+      'console.log = () => undefined;',
+      'const clients = () => Object.keys(require.cache).filter((f) => /@aws-sdk[\\\\/]client-/.test(f)).length;',
+      '(async () => {',
+      '  const { repair } = require(process.argv[1]);',
+      '  const result = await repair({ Detail: {} }, { getRemainingTimeInMillis: () => 60000 });',
+      '  process.stdout.write(JSON.stringify({ result, clients: clients() }));',
+      '})();',
+    ].join('\n'), GUARD_BUNDLE], { cwd: ROOT, encoding: 'utf8' });
+    const { result, clients } = JSON.parse(out) as { result: Record<string, unknown>; clients: number };
+    expect(result).toMatchObject({ decision: 'failed', reasonId: 'INVALID_REPAIR_INPUT', alerted: false });
+    expect(clients).toBe(0);
+  });
+
+  /** The flags of `bundle:handler`. */
+  const BUNDLE_FLAGS: BuildOptions = {
+    bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, external: ['@aws-sdk/*'], legalComments: 'none', write: false,
+  };
+
+  /** Bytes of an asset folder zipped as the CDK CLI uploads it (the benchmark's measure). */
+  const uploaded = (dir: string) => zip(filesOf(dir)).length;
+
+  test('the handler uploads less than before the split: no guard code in it', () => {
+    // Both entry points in one bundle, as the library shipped them before: the handler's asset is smaller.
+    const both = buildSync({
+      ...BUNDLE_FLAGS,
+      stdin: { contents: "export { handler } from './lambda'; export { repair } from './lambda/guard';", resolveDir: ROOT, loader: 'ts' },
+    }).outputFiles?.[0]?.contents ?? new Uint8Array();
+    expect(uploaded(HANDLER_DIR)).toBeLessThan(zip([{ name: 'index.js', data: Buffer.from(both) }]).length);
+  });
+
+  // The asset size target: each at most 16 KiB deflated, zipped as the CDK CLI uploads it.
+  test.failing.each([['handler', HANDLER_DIR], ['guard', GUARD_DIR]])('the %s asset is at most 16 KiB zipped as uploaded', (_name, dir) => {
+    expect(uploaded(dir)).toBeLessThanOrEqual(16 * 1024);
+  });
 });
 
 /**

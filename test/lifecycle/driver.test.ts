@@ -12,6 +12,9 @@ import { SCHEDULING_SLACK_MS, synthStack } from './harness';
 import { DeliveryStreamEncryption } from '../../src';
 import { LocalCloud, startLocalCloud } from '../../tools/local-cloud';
 import {
+  DEFAULT_GUARD_BUNDLE,
+  DEFAULT_HANDLER_BUNDLE,
+  functionCodeOf,
   LocalLambda,
   loadStackTemplate,
   ResolveError,
@@ -304,6 +307,33 @@ describe('templates and intrinsics', () => {
     expect(props.ServiceToken).toMatch(/^arn:aws:lambda:us-east-1:123456789012:function:/);
     expect(model.lambdaTimeoutMs(props.ServiceToken, 1)).toBe(900_000);
     expect(model.lambdaTimeoutMs('arn:aws:lambda:us-east-1:123456789012:function:elsewhere', 1)).toBe(1);
+  });
+
+  // AWS::Lambda::Function Code (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html)
+  // and Handler (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html#nodejs-handler-naming): a function
+  // runs the export its Handler names of the file in the asset its Code names, as the assembly stages it.
+  test('a function runs the file and export its Handler names, in the asset its Code names', () => {
+    const env = { stackName: 'DriverGuarded', stackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/DriverGuarded/1', region: 'us-east-1', accountId: '123456789012', partition: 'aws', urlSuffix: 'amazonaws.com' };
+    const guarded = loadStackTemplate(synthStack('DriverGuarded', (s) => {
+      new DeliveryStreamEncryption(s, 'Sse', { deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', 'driver-guarded'), repair: true });
+    }));
+    const model = new TemplateModel(guarded, env, () => undefined);
+    const code = Object.fromEntries(model.idsOfType('AWS::Lambda::Function').map((id) => {
+      const { file, exportName } = functionCodeOf(model, id);
+      return [exportName, file === undefined ? undefined : fs.readFileSync(file)];
+    }));
+    expect(Object.keys(code).sort()).toEqual(['handler', 'repair']);
+    expect(code.handler!.equals(fs.readFileSync(DEFAULT_HANDLER_BUNDLE))).toBe(true);
+    expect(code.repair!.equals(fs.readFileSync(DEFAULT_GUARD_BUNDLE))).toBe(true);
+    // A bare template names no staged asset: the driver runs the handler's bundle for it.
+    const bare = new TemplateModel(loadStackTemplate(guarded.template), env, () => undefined);
+    expect(bare.idsOfType('AWS::Lambda::Function').map((id) => functionCodeOf(bare, id).file)).toEqual([undefined, undefined]);
+    // An asset the assembly does not hold is refused, as a function whose code cannot be found.
+    const [fn] = model.idsOfType('AWS::Lambda::Function');
+    const resource = guarded.template.Resources[fn];
+    const elsewhere = { ...resource, Properties: { ...resource.Properties, Code: { S3Key: `${'0'.repeat(64)}.zip` } } };
+    const missing = new TemplateModel({ ...guarded, template: { Resources: { [fn]: elsewhere } } }, env, () => undefined);
+    expect(() => functionCodeOf(missing, fn)).toThrow(/does not hold/);
   });
 
   test('Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split, AWS::NoValue; anything else is refused', () => {

@@ -3,7 +3,8 @@
  * `StreamEncryptionGuard` of its own), a trail logging management events, and someone outside the
  * stack turning a stream's encryption off or changing its key. The local cloud records each call
  * as a CloudTrail event, the driver delivers the events to EventBridge, and the stack's rules
- * invoke the guard (the handler bundle's `repair` export, as its own role) asynchronously.
+ * invoke the guard (the `repair` export of the guard's own bundle, the asset its function's `Code`
+ * names, as its own role) asynchronously.
  *
  * Each scenario ends with the state of the stream and its key (and, where it matters, the tags
  * and the alert topic).
@@ -19,7 +20,7 @@ import { bothKindsOptions, defineOperator, Harness, newKeyArn, Operator, synthSt
 import { dataStreamArn, dataStreamNow } from './kinesis-harness';
 import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionGuard } from '../../src';
 import { OWNER_TAG_KEY, REPAIRS_TAG_KEY } from '../../src/private/contract';
-import { AsyncInvocation, LocalCloudStack } from '../../tools/local-cloud/cfn';
+import { AsyncInvocation, DEFAULT_GUARD_BUNDLE, LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -92,6 +93,8 @@ describe('out-of-band changes are repaired', () => {
     expect(guardRuns().length).toBe(runsBefore + 1);
     const run = guardRuns()[guardRuns().length - 1];
     expect(run.attempts).toEqual(['ok']);
+    // The guard's function runs the guard's bundle (its Code asset), not the handler's.
+    expect(run.bundle).toBe(DEFAULT_GUARD_BUNDLE);
     expect(repairLine(run)).toMatchObject({ decision: 'repaired', stream: name, eventName: 'StopDeliveryStreamEncryption', caller: operator.arn, repairsToday: 1 });
     expect(encryptionNow(h.cloud, name)).toMatchObject({ status: 'ENABLED', keyArn: key, applied: { keyArn: key } });
     expect(h.cloud.control.key(key)?.KeyState).toBe('Enabled');

@@ -57,17 +57,19 @@ export interface Harness {
 }
 
 /**
- * Starts a local cloud (with `options`) and a local CloudFormation for it. The handler is the
- * bundle in the asset folder, or the file named by `LIFECYCLE_HANDLER_BUNDLE` (to run the
- * scenarios against another build).
+ * Starts a local cloud (with `options`) and a local CloudFormation for it. The handler and the
+ * guard are the bundles in their asset folders, or the files named by `LIFECYCLE_HANDLER_BUNDLE`
+ * and `LIFECYCLE_GUARD_BUNDLE` (to run the scenarios against another build).
  */
 export async function startHarness(options: LocalCloudOptions = {}): Promise<Harness> {
   const bundle = process.env.LIFECYCLE_HANDLER_BUNDLE;
-  if (!bundle) ensureBundle();
+  const guardBundle = process.env.LIFECYCLE_GUARD_BUNDLE;
+  // The stacks' staged assets are copies of the asset folders: they are built even when both are given.
+  ensureBundle();
   // The tests' own SDK clients run on the local Node.js; the handler's Lambda runtime is newer.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const cloud = await startLocalCloud(options);
-  const cfn = await LocalCloudFormation.start(cloud, { bundle });
+  const cfn = await LocalCloudFormation.start(cloud, { bundle, guardBundle });
   const firehose = new FirehoseClient({ ...cloud.clientConfig(), maxAttempts: 1 });
   const kinesis = new KinesisClient({ ...cloud.clientConfig(), maxAttempts: 1 });
   return {

@@ -3,7 +3,7 @@
  * one run on this machine, printed as one table and written to `bench/results.json`.
  *
  * 1. Footprint of N = 1, 10, 100 encrypted streams (synthesized templates).
- * 2. Handler assets: bytes raw and zipped; module load time in fresh Node.js processes; this
+ * 2. Handler assets (and this library's guard asset): bytes raw and zipped; module load time in fresh Node.js processes; this
  *    library's cold start (require and first events) for a Firehose-only and a mixed stack.
  * 3. Signal latency: 50 creates in the local cloud with seeded ENABLING durations of 1–20 s.
  * 4. Synth time in fresh processes for 1, 10, 20, 100, 200 streams (one shared key).
@@ -32,7 +32,7 @@ import {
   sdkRequiresOf,
   synthOnce,
 } from './measure';
-import { BenchResults, HandlerFigures, renderTable, SynthFigures, targetsOf } from './report';
+import { BenchResults, GuardFigures, HandlerFigures, renderTable, SynthFigures, targetsOf } from './report';
 import { median, percentile, seededRandom } from './stats';
 import type { SynthSample } from './synth-child';
 import type { EconomyJob, EconomyResult, Job, JobResult, LatencyJob, LatencyResult } from './worker';
@@ -66,6 +66,8 @@ const WORK = path.join(ROOT, '.tmp', 'bench');
 const SYNTH_CHILD = path.join(ROOT, '.tmp', 'bench-children', 'synth-child.js');
 const WORKER = path.join(ROOT, '.tmp', 'bench-children', 'worker.js');
 const BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js');
+/** The guard's asset folder: a stack with a guard uploads it beside the handler's. */
+const GUARD_DIR = path.join(ROOT, 'assets', 'stream-encryption-guard');
 const RESULTS = path.join(__dirname, 'results.json');
 
 const STARTED = Date.now();
@@ -187,6 +189,13 @@ function measureHandlers(assemblies: Record<Implementation, string>): Record<Imp
   progress(`load time of @aws-sdk/client-firehose alone (AwsCustomResource's first event), ${runs} fresh processes`);
   out.awsCustomResource.firstEventSdk = { package: '@aws-sdk/client-firehose', load: loadTimes('@aws-sdk/client-firehose', [], runs) };
   return out;
+}
+
+/** The guard's asset: bytes raw and zipped as uploaded, and its module load time. */
+function measureGuard(): GuardFigures {
+  const bytes = assetBytes(GUARD_DIR);
+  progress(`load time of the guard's index.js, ${SETTINGS.loadRuns} fresh processes`);
+  return { rawBytes: bytes.raw, zipBytes: bytes.zip, load: loadTimes(path.join(GUARD_DIR, 'index.js'), [], SETTINGS.loadRuns) };
 }
 
 // ---- 4. synth scale ------------------------------------------------------------------------------
@@ -360,7 +369,9 @@ async function measureLatency(): Promise<BenchResults['latency']> {
 
 async function main(): Promise<void> {
   const began = Date.now();
-  if (!fs.existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npx projen bundle:handler (npm run bench does)`);
+  for (const file of [BUNDLE, path.join(GUARD_DIR, 'index.js')]) {
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npx projen bundle:handler (npm run bench does)`);
+  }
   fs.rmSync(WORK, { recursive: true, force: true });
   fs.mkdirSync(WORK, { recursive: true });
   buildChildren();
@@ -368,6 +379,7 @@ async function main(): Promise<void> {
   progress(`footprint: synthesizing ${IMPLEMENTATIONS.length} × ${SETTINGS.footprintStreams.length} stacks`);
   const { footprint, assemblies } = measureFootprint();
   const handlers = measureHandlers(assemblies);
+  const guard = measureGuard();
   progress(`cold start of the handler: require and first events, ${SETTINGS.coldStartRuns} fresh processes`);
   const coldStart = await runWorker<ColdStartResult>({ kind: 'coldStart', bundle: BUNDLE, runs: SETTINGS.coldStartRuns });
   const composition = await bundleComposition();
@@ -388,6 +400,7 @@ async function main(): Promise<void> {
     loadAverage: { atStart: LOAD_AT_START, atEnd: os.loadavg() },
     footprint,
     handlers,
+    guard,
     coldStart,
     composition,
     latency,

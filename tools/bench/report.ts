@@ -36,6 +36,14 @@ export interface HandlerFigures {
   firstEventSdk?: { readonly package: string; readonly load: LoadTimes };
 }
 
+/** The guard's asset: uploaded only by a stack with a guard, beside the handler's. */
+export interface GuardFigures {
+  readonly rawBytes: number;
+  readonly zipBytes: number;
+  /** `require()` of its bundle in a fresh process. */
+  readonly load: LoadTimes;
+}
+
 /** Signal latency of one implementation. */
 export interface LatencyFigures {
   readonly lifecycles: number;
@@ -98,6 +106,8 @@ export interface BenchResults {
   readonly loadAverage: { readonly atStart: readonly number[]; readonly atEnd: readonly number[] };
   readonly footprint: Record<Implementation, Footprint[]>;
   readonly handlers: Record<Implementation, HandlerFigures>;
+  /** This library's guard asset (absent from results written before it had one). */
+  readonly guard?: GuardFigures;
   /** This library's cold start: a fresh process requires the bundle and handles its first events. */
   readonly coldStart?: ColdStartResult;
   /** Bytes of the handler bundle's inputs (esbuild, the flags of bundle:handler). */
@@ -191,6 +201,7 @@ export function targetsOf(r: BenchResults): Target[] {
     })),
     { figure: 'handler asset, raw', value: n(lib.rawBytes), target: limit, met: lib.rawBytes <= 16 * KIB },
     { figure: 'handler asset, zipped', value: n(lib.zipBytes), target: limit, met: lib.zipBytes <= 16 * KIB },
+    ...(r.guard ? [{ figure: 'guard asset, zipped', value: n(r.guard.zipBytes), target: limit, met: r.guard.zipBytes <= 16 * KIB }] : []),
     { figure: 'signal latency p95', value: s(r.latency.library.p95Ms), target: '≤ 1.00 s', met: r.latency.library.p95Ms <= 1000 },
     { figure: 'synth per-stream cost, 200 vs 20', value: `${r.synth.library.ratio.toFixed(2)}×`, target: '≤ 1.5×', met: r.synth.library.ratio <= 1.5 },
     ...(['create', 'no-op update', 'key rotation', 'delete'] as const).map((phase) => {
@@ -264,6 +275,11 @@ export function renderTable(r: BenchResults): string {
     `${n(fw.rawBytes)} (${fw.files} files) + ${n(sum(inl, (x) => x.rawBytes))} inline`, `${n(acr.rawBytes)} (index.js)`);
   judged('asset bytes, zipped as uploaded', 'handler asset, zipped', n(lib.zipBytes),
     `${n(fw.zipBytes)} + ${n(sum(inl, (x) => x.zipBytes))} inline (CFN zips)`, n(acr.zipBytes));
+  if (r.guard) {
+    plain('guard asset bytes, raw (stacks with a guard)', `${n(r.guard.rawBytes)} (index.js)`, 'n/a', 'n/a');
+    judged('guard asset bytes, zipped as uploaded', 'guard asset, zipped', n(r.guard.zipBytes), 'n/a', 'n/a');
+    plain('guard module load, ms', ms(r.guard.load.medianMs), 'n/a', 'n/a');
+  }
   const firstEvent = r.handlers.awsCustomResource.firstEventSdk?.load.medianMs ?? NaN;
   plain('module load, ms', ms(lib.load.medianMs), `${ms(fw.load.medianMs)} fw; ${inl.map((x) => Math.round(x.load.medianMs)).join(' + ')} ms user fns`,
     `${ms(acr.load.medianMs)} (+${ms(firstEvent)} SDK at 1st event)`);

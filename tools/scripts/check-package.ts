@@ -17,7 +17,11 @@ import * as path from 'path';
 import { fail, installConsumer, npm, packLibrary, readAssembly, resolvedVersion, ROOT, run, scratchFolder } from './check-support';
 
 /** Files the package must contain. */
-const REQUIRED = ['package.json', '.jsii', 'lib/index.js', 'lib/index.d.ts', 'assets/stream-encryption-handler/index.js', 'README.md', 'LICENSE'];
+const REQUIRED = [
+  'package.json', '.jsii', 'lib/index.js', 'lib/index.d.ts',
+  'assets/stream-encryption-handler/index.js', 'assets/stream-encryption-guard/index.js',
+  'README.md', 'LICENSE',
+];
 /** Folders whose files must not be published. */
 const FORBIDDEN = ['src/', 'test/', 'lambda/', 'tools/', 'example/', 'projenrc/', 'dist/', 'coverage/', 'test-reports/', '.projen/', '.ci/'];
 /** The only packages the consumer app installs. */

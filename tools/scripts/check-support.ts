@@ -109,14 +109,20 @@ export function npm(args: string[], cwd: string, quiet = false): string {
 /** The handler bundle the package ships (`npx projen bundle:handler` writes it; `npx projen compile` does not). */
 export const HANDLER_BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js');
 
+/** The guard's bundle the package ships, written beside the handler's. */
+export const GUARD_BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-guard', 'index.js');
+
 /**
  * Pack the library as `npm publish` would (after compile and the handler
- * bundle) into `folder`; returns the tarball's path. Fails when the bundle is
- * missing: a package without it fails every synth with `CannotFindAsset`.
+ * bundles) into `folder`; returns the tarball's path. Fails when a bundle is
+ * missing: a package without it fails every synth (of a stack with a guard,
+ * for the guard's) with `CannotFindAsset`.
  */
 export function packLibrary(folder: string): string {
-  if (!fs.existsSync(HANDLER_BUNDLE)) {
-    fail(`${path.relative(ROOT, HANDLER_BUNDLE)} not found: run \`npx projen bundle:handler\` before packing (\`npx projen compile\` does not bundle the handler)`);
+  for (const bundle of [HANDLER_BUNDLE, GUARD_BUNDLE]) {
+    if (!fs.existsSync(bundle)) {
+      fail(`${path.relative(ROOT, bundle)} not found: run \`npx projen bundle:handler\` before packing (\`npx projen compile\` does not bundle the handler)`);
+    }
   }
   const packed = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', folder], ROOT, true));
   return path.join(folder, packed[0].filename);

@@ -3,8 +3,8 @@
  * pattern and targets, with `Input` and `InputTransformer` resolved), `AWS::Lambda::Permission`
  * (what lets EventBridge invoke a function), `AWS::SNS::Topic` (the alert topic) with its
  * `AWS::SNS::TopicPolicy` (what lets EventBridge publish to it) and the
- * `AWS::Lambda::Function`s a rule may invoke: each runs the handler bundle's export its `Handler`
- * names, as its role, asynchronously as Lambda runs an event from EventBridge (two retries when
+ * `AWS::Lambda::Function`s a rule may invoke: each runs the export its `Handler` names of the
+ * bundle its `Code` names (`function-code.ts`: the guard's function, the guard's bundle), as its role, asynchronously as Lambda runs an event from EventBridge (two retries when
  * it fails, then its `DeadLetterConfig` topic gets the event).
  *
  * @module
@@ -31,6 +31,8 @@ export const ASYNC_RETRIES = 2;
 /** One asynchronous invocation of a function (with its retries). */
 export interface AsyncInvocation {
   readonly functionArn: string;
+  /** The bundle the function ran (an absolute path). */
+  readonly bundle: string;
   readonly payload: JsonValue;
   /** When it started (real time, epoch milliseconds). */
   readonly startedAt: number;
@@ -44,8 +46,8 @@ export interface AsyncInvocation {
   finished: boolean;
 }
 
-/** Makes the function of a service token run as a role, with an export of the bundle. */
-export type LambdaFactory = (functionArn: string, roleArn: string | undefined, exportName: string) => LocalLambda;
+/** Makes the function `functionId` of `model` run as a role, with the code its `Code` and `Handler` name. */
+export type LambdaFactory = (functionArn: string, roleArn: string | undefined, model: TemplateModel, functionId: string) => LocalLambda;
 
 /** The event resources of one stack in the local cloud. */
 export class StackEventResources {
@@ -110,15 +112,15 @@ export class StackEventResources {
   /** Makes the function invocable by EventBridge: its export, role, timeout and dead-letter topic. */
   private registerFunction(model: TemplateModel, id: string): void {
     const functionArn = String(model.getAtt(id, 'Arn'));
-    const handler = String(model.property(id, 'Handler') ?? 'index.handler');
-    const exportName = handler.slice(handler.lastIndexOf('.') + 1);
     const role = model.property(id, 'Role');
     const timeout = model.property(id, 'Timeout');
     const timeoutMs = (timeout === undefined ? 3 : Number(timeout)) * 1000;
     const deadLetter = (model.property(id, 'DeadLetterConfig') as { TargetArn?: unknown } | undefined)?.TargetArn;
     this.cloud.events.registerFunction(functionArn, async (payload) => {
-      const lambda = this.lambdas(functionArn, typeof role === 'string' ? role : undefined, exportName);
-      const record: AsyncInvocation = { functionArn, payload, startedAt: Date.now(), logs: [], attempts: [], deadLettered: false, finished: false };
+      const lambda = this.lambdas(functionArn, typeof role === 'string' ? role : undefined, model, id);
+      const record: AsyncInvocation = {
+        functionArn, bundle: lambda.bundle, payload, startedAt: Date.now(), logs: [], attempts: [], deadLettered: false, finished: false,
+      };
       this.invocations.push(record);
       try {
         for (let attempt = 0; attempt <= ASYNC_RETRIES; attempt++) {

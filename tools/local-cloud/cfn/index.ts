@@ -28,7 +28,9 @@ export { dependenciesOf, dependencyCycle, runInOrder, topologicalOrder } from '.
 export type { AsyncInvocation } from './event-resources';
 export { runStep, MAX_RESPONSE_BODY_BYTES } from './custom-resource';
 export type { CustomResourceEvent, RequestType, StepRequest, StepResult } from './custom-resource';
-export { LocalLambda, DEFAULT_HANDLER_BUNDLE, NO_CREDENTIALS_ENVIRONMENT } from './lambda-runtime';
+export { LocalLambda, DEFAULT_HANDLER_BUNDLE, DEFAULT_GUARD_BUNDLE, NO_CREDENTIALS_ENVIRONMENT } from './lambda-runtime';
+export { functionCodeOf } from './function-code';
+export type { FunctionCode } from './function-code';
 export { ResponseServer, RESPONSE_URL_EXPIRES_SECONDS } from './response-server';
 export type { PutRecord } from './response-server';
 export { TemplateModel } from './model';

@@ -23,8 +23,11 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { format } from 'node:util';
 
-/** The handler bundle built by `npx projen bundle:handler`. */
+/** The custom-resource handler's bundle built by `npx projen bundle:handler`. */
 export const DEFAULT_HANDLER_BUNDLE = path.join(__dirname, '..', '..', '..', 'assets', 'stream-encryption-handler', 'index.js');
+
+/** The guard's bundle (its repair function), built beside the handler's by `npx projen bundle:handler`. */
+export const DEFAULT_GUARD_BUNDLE = path.join(__dirname, '..', '..', '..', 'assets', 'stream-encryption-guard', 'index.js');
 
 /** One line the handler wrote. */
 export interface HandlerLogLine {
@@ -326,6 +329,8 @@ export class LocalLambda {
   public readonly functionName: string;
   public readonly functionArn: string;
   public readonly logGroupName: string;
+  /** The bundle it runs (an absolute path). */
+  public readonly bundle: string;
   private readonly handler: Handler;
   private readonly environment: Readonly<Record<string, string>>;
   private readonly invocationEnvironment: Readonly<Record<string, string>>;
@@ -339,7 +344,8 @@ export class LocalLambda {
     this.functionName = options.functionName ?? 'stream-encryption-handler';
     this.functionArn = `arn:aws:lambda:${options.region}:${options.accountId}:function:${this.functionName}`;
     this.logGroupName = options.logGroupName ?? `/aws/lambda/${this.functionName}`;
-    this.handler = loadHandler(path.resolve(options.bundle ?? DEFAULT_HANDLER_BUNDLE), options.exportName ?? 'handler');
+    this.bundle = path.resolve(options.bundle ?? DEFAULT_HANDLER_BUNDLE);
+    this.handler = loadHandler(this.bundle, options.exportName ?? 'handler');
     // Only what every function of a local cloud shares: functions run side by side in this process.
     this.environment = {
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',

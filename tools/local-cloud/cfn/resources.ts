@@ -9,6 +9,7 @@
  * @module
  */
 
+import { FunctionCode, functionCodeOf } from './function-code';
 import { TemplateModel } from './model';
 import type { LocalCloudControl } from '../control';
 import type { JsonObject } from '../json';
@@ -31,6 +32,8 @@ export interface ServiceFunction {
   readonly roleArn?: string;
   /** The function's own log group (`LoggingConfig.LogGroup`), when the template gives it one. */
   readonly logGroupName?: string;
+  /** What the function runs (the default handler's, when the template has no such function). */
+  readonly code: FunctionCode;
 }
 
 /**
@@ -56,6 +59,7 @@ export function serviceFunctionOf(
     timeoutMs: overrideMs ?? model.lambdaTimeoutMs(serviceToken, fallbackTimeoutMs),
     roleArn: typeof role === 'string' ? role : undefined,
     logGroupName: typeof logging?.LogGroup === 'string' ? logging.LogGroup : undefined,
+    code: functionCodeOf(model, fn),
   };
 }
 

@@ -11,12 +11,14 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import { accessKeyIdForRole } from '../authorization';
 import { managedStreamOf, RequestType, runStep, StepResult, StreamKindOfStep } from './custom-resource';
 import { AsyncInvocation, isEventResourceType, StackEventResources } from './event-resources';
+import { DEFAULT_FUNCTION_CODE, FunctionCode, functionCodeOf } from './function-code';
 import { dependenciesOf, dependencyCycle, runInOrder, topologicalOrder } from './graph';
 import { isIamType, StackIam } from './iam-resources';
-import { LocalLambda } from './lambda-runtime';
+import { DEFAULT_GUARD_BUNDLE, DEFAULT_HANDLER_BUNDLE, LocalLambda } from './lambda-runtime';
 import { CUSTOM_RESOURCE_TYPES, isCustomResourceType, StackEnvironment, TemplateModel } from './model';
 import { ModelledResources, retains, serviceFunctionOf } from './resources';
 import { ResponseBehaviour, ResponseServer } from './response-server';
@@ -175,8 +177,17 @@ function overridesPermissions(overrides: PropertyOverrides | undefined, base: Re
 
 /** How a {@link LocalCloudFormation} is set up. */
 export interface LocalCloudFormationOptions {
-  /** The handler bundle. @defaultValue `assets/stream-encryption-handler/index.js` */
+  /**
+   * The custom-resource handler's bundle, run by every function whose code is the handler's asset
+   * (and by a custom resource whose function the template does not hold).
+   * @defaultValue `assets/stream-encryption-handler/index.js`
+   */
   readonly bundle?: string;
+  /**
+   * The guard's bundle, run by every function whose code is the guard's asset.
+   * @defaultValue `assets/stream-encryption-guard/index.js`
+   */
+  readonly guardBundle?: string;
   /** Told about every step and phase (for progress output). */
   readonly onEvent?: (event: DriverEvent) => void;
   /** The function timeout when the service token names no function of the template. @defaultValue 900 s */
@@ -230,6 +241,9 @@ export class LocalCloudFormation {
 
   private readonly lambdas = new Map<string, LocalLambda>();
 
+  /** The bundle each staged asset file is run as, by path (a staged asset's folder is named by its content hash). */
+  private readonly bundles = new Map<string, string>();
+
   /** The asynchronous invocations EventBridge made of the stacks' functions (the guard), oldest first. */
   public readonly asyncInvocations: AsyncInvocation[] = [];
 
@@ -256,17 +270,18 @@ export class LocalCloudFormation {
 
   /**
    * @internal The function behind a service token (running as `roleArn`, when known; logging to
-   * `logGroupName`, else to `/aws/lambda/<function name>`; its export `exportName`).
+   * `logGroupName`, else to `/aws/lambda/<function name>`; running `code`).
    */
-  public lambdaFor(serviceToken: string, roleArn?: string, logGroupName?: string, exportName = 'handler'): LocalLambda {
+  public lambdaFor(serviceToken: string, roleArn?: string, logGroupName?: string, code: FunctionCode = DEFAULT_FUNCTION_CODE): LocalLambda {
     const role = this.options.iam === false ? undefined : roleArn;
-    const cacheKey = `${serviceToken} ${role ?? ''} ${logGroupName ?? ''} ${exportName}`;
+    const bundle = this.bundleOf(code);
+    const cacheKey = `${serviceToken} ${role ?? ''} ${logGroupName ?? ''} ${bundle} ${code.exportName}`;
     let lambda = this.lambdas.get(cacheKey);
     if (!lambda) {
       const name = /:function:([^:]+)/.exec(serviceToken)?.[1] ?? 'stream-encryption-handler';
       lambda = new LocalLambda({
-        bundle: this.options.bundle,
-        exportName,
+        bundle,
+        exportName: code.exportName,
         functionName: name,
         region: this.cloud.region,
         accountId: this.cloud.accountId,
@@ -281,6 +296,28 @@ export class LocalCloudFormation {
       this.lambdas.set(cacheKey, lambda);
     }
     return lambda;
+  }
+
+  /**
+   * The bundle a function's code runs as. A staged copy of the handler's or the guard's asset
+   * runs as that bundle ({@link LocalCloudFormationOptions.bundle},
+   * {@link LocalCloudFormationOptions.guardBundle}), so that every stack shares one loaded module
+   * per bundle; any other staged file runs as itself; a function of a bare template (no staged
+   * asset) runs the handler's bundle.
+   */
+  private bundleOf(code: FunctionCode): string {
+    const handlerBundle = this.options.bundle ?? DEFAULT_HANDLER_BUNDLE;
+    if (code.file === undefined) return handlerBundle;
+    let bundle = this.bundles.get(code.file);
+    if (bundle === undefined) {
+      const staged = fs.readFileSync(code.file);
+      const sameAs = (file: string) => fs.existsSync(file) && staged.equals(fs.readFileSync(file));
+      bundle = sameAs(DEFAULT_HANDLER_BUNDLE) ? handlerBundle
+        : sameAs(DEFAULT_GUARD_BUNDLE) ? this.options.guardBundle ?? DEFAULT_GUARD_BUNDLE
+          : code.file;
+      this.bundles.set(code.file, bundle);
+    }
+    return bundle;
   }
 
   /** @internal */
@@ -339,7 +376,8 @@ export class LocalCloudStack {
     this.current = stack;
     this.model = this.modelOf(stack);
     this.iam = new StackIam(cloud.iam);
-    const lambdaFor = (arn: string, role: string | undefined, exportName: string) => cfn.lambdaFor(arn, role, undefined, exportName);
+    const lambdaFor = (arn: string, role: string | undefined, model: TemplateModel, functionId: string) =>
+      cfn.lambdaFor(arn, role, undefined, functionCodeOf(model, functionId));
     this.eventResources = new StackEventResources(cloud, lambdaFor, cfn.asyncInvocations, stack.stackName);
     this.modelled = new ModelledResources(cloud.control, (logicalId, resourceType, action, physicalId) =>
       this.cfn.emit({ kind: 'resource', stackName: this.stackName, logicalId, resourceType, action, physicalId, at: Date.now() }));
@@ -784,7 +822,7 @@ export class LocalCloudStack {
   ): Promise<StepResult> {
     const fallbackTimeoutMs = this.cfn.options.defaultLambdaTimeoutMs ?? DEFAULT_LAMBDA_TIMEOUT_MS;
     const fn = serviceFunctionOf(model, properties, this.env, fallbackTimeoutMs, options.lambdaTimeoutMs);
-    const lambda = this.cfn.lambdaFor(fn.serviceToken, options.iam === false ? undefined : fn.roleArn, fn.logGroupName);
+    const lambda = this.cfn.lambdaFor(fn.serviceToken, options.iam === false ? undefined : fn.roleArn, fn.logGroupName, fn.code);
     const lambdaTimeoutMs = fn.timeoutMs;
     const resourceType = model.resource(logicalId).Type;
     const managed = managedStreamOf(resourceType, properties);

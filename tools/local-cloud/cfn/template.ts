@@ -35,6 +35,11 @@ export interface StackTemplate {
   readonly region?: string;
   /** Where the template was read from, for messages. */
   readonly source: string;
+  /**
+   * The cloud assembly the template was read from, whose `asset.<hash>` folders hold the staged
+   * assets its functions' `Code` names; none for a bare template.
+   */
+  readonly assemblyDir?: string;
 }
 
 /** Where a stack comes from: an assembly directory, a template file, a template, or a {@link StackTemplate}. */
@@ -98,6 +103,7 @@ function stacksOfAssembly(dir: string): StackTemplate[] {
       account: env && !env[1].startsWith('unknown-') ? env[1] : undefined,
       region: env && !env[2].startsWith('unknown-') ? env[2] : undefined,
       source: file,
+      assemblyDir: dir,
     });
   }
   return stacks;
