@@ -92,3 +92,75 @@ export class Backoff {
     this.level = 0;
   }
 }
+
+/** The shape of a {@link Pacer}. */
+export interface PacingOptions {
+  /** The shortest spacing kept once a call was throttled, in milliseconds. */
+  readonly minIntervalMs: number;
+  /** The spacing never grows beyond this, in milliseconds. */
+  readonly maxIntervalMs: number;
+  /** Calls per second added to the pace after each call that goes through (the additive increase). */
+  readonly increasePerSecond: number;
+}
+
+/**
+ * Pacing of one operation within one request, while many requests share one
+ * account's rate (Firehose allows 10 `DescribeDeliveryStream` and 5 Start,
+ * Stop and tag calls a second per account, shared by every caller): from 100 ms
+ * after the first throttle, up to 20 s, the fair share of 10 calls a second
+ * among 200 requests.
+ */
+export const PACING: PacingOptions = { minIntervalMs: 100, maxIntervalMs: 20_000, increasePerSecond: 0.1 };
+
+/**
+ * The pace of one operation, learned from the throttles met: additive
+ * increase, multiplicative decrease (the rule by which TCP senders share one
+ * link fairly without talking to each other). Unpaced until the first throttle;
+ * each throttle doubles the spacing between this request's calls, each call
+ * that goes through adds {@link PacingOptions.increasePerSecond} calls a second
+ * to the pace, and the pace is free again once the spacing falls below
+ * {@link PacingOptions.minIntervalMs}. Requests that meet the same limit thus
+ * converge on equal shares of it, instead of each retrying on its own clock.
+ */
+export class Pacer {
+  private spacing = 0;
+
+  /**
+   * @param options - the pace's bounds and increase.
+   */
+  constructor(private readonly options: PacingOptions = PACING) {}
+
+  /** The spacing kept between two calls, in milliseconds (0: unpaced). */
+  get intervalMs(): number {
+    return this.spacing;
+  }
+
+  /** A call was throttled: halve the pace. */
+  throttled(): void {
+    const { minIntervalMs, maxIntervalMs } = this.options;
+    this.spacing = Math.min(maxIntervalMs, Math.max(minIntervalMs, this.spacing * 2));
+  }
+
+  /** A call went through: add to the pace. */
+  accepted(): void {
+    if (this.spacing === 0) {
+      return;
+    }
+    const perSecond = 1000 / this.spacing + this.options.increasePerSecond;
+    this.spacing = 1000 / perSecond;
+    if (this.spacing < this.options.minIntervalMs) {
+      this.spacing = 0;
+    }
+  }
+
+  /**
+   * The wait before retrying a throttled call: the spacing, with jitter of
+   * half of it either way, so that requests throttled together do not retry
+   * together.
+   *
+   * @param random - a number in `[0, 1)`.
+   */
+  retryDelay(random: number): number {
+    return Math.round(this.spacing * (0.5 + random));
+  }
+}

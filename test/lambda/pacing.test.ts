@@ -1,0 +1,121 @@
+/**
+ * Pacing under an account's shared rate limits. Firehose allows 10
+ * `DescribeDeliveryStream` and 5 `StartDeliveryStreamEncryption` (and each tag
+ * operation) calls a second per account, shared by every caller
+ * (https://docs.aws.amazon.com/firehose/latest/APIReference/API_DescribeDeliveryStream.html,
+ * https://docs.aws.amazon.com/firehose/latest/APIReference/API_ListTagsForDeliveryStream.html);
+ * a throttled call is answered `LimitExceededException` or `ThrottlingException`.
+ * Each request learns the pace from the throttles it meets (additive increase,
+ * multiplicative decrease) instead of retrying on its own clock alone.
+ */
+import { DescribeDeliveryStreamCommand, StartDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
+import { createEvent, described, enc } from './firehose-helpers';
+import { awsError, Harness } from './helpers';
+import { firehose, resetMocks } from './mocks';
+import { Pacer, PACING } from '../../lambda/core/backoff';
+
+describe('Pacer', () => {
+  test('unpaced until a call is throttled; calls that go through change nothing then', () => {
+    const pacer = new Pacer();
+    pacer.accepted();
+    expect(pacer.intervalMs).toBe(0);
+    expect(pacer.retryDelay(0.5)).toBe(0);
+  });
+
+  test('each throttle doubles the spacing, from its floor to its ceiling', () => {
+    const pacer = new Pacer();
+    const spacings: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      pacer.throttled();
+      spacings.push(pacer.intervalMs);
+    }
+    expect(spacings.slice(0, 4)).toEqual([PACING.minIntervalMs, 2 * PACING.minIntervalMs, 4 * PACING.minIntervalMs, 8 * PACING.minIntervalMs]);
+    expect(Math.max(...spacings)).toBe(PACING.maxIntervalMs);
+    // The ceiling: one call in 20 s, the fair share of 10 Describes a second among 200 requests.
+    expect(PACING.maxIntervalMs).toBe(20_000);
+  });
+
+  test('each call that goes through adds a fixed rate: slowly from a slow pace, and unpaced again below the floor', () => {
+    const pacer = new Pacer({ minIntervalMs: 100, maxIntervalMs: 20_000, increasePerSecond: 0.1 });
+    for (let i = 0; i < 20; i++) pacer.throttled();
+    expect(pacer.intervalMs).toBe(20_000);
+    pacer.accepted();
+    // 0.05 calls a second + 0.1 = 0.15: one call in 6.67 s.
+    expect(pacer.intervalMs).toBeCloseTo(1000 / 0.15, 6);
+    let accepted = 1;
+    while (pacer.intervalMs > 0) {
+      pacer.accepted();
+      accepted++;
+    }
+    // From 0.05 to 10 calls a second (the floor of 100 ms) takes 100 calls that go through.
+    expect(accepted).toBe(100);
+  });
+
+  test('a throttle after calls went through halves the pace reached, not the one before', () => {
+    const pacer = new Pacer({ minIntervalMs: 100, maxIntervalMs: 20_000, increasePerSecond: 0.1 });
+    for (let i = 0; i < 4; i++) pacer.throttled(); // 800 ms: 1.25 a second
+    for (let i = 0; i < 5; i++) pacer.accepted(); // 1.75 a second
+    pacer.throttled();
+    expect(1000 / pacer.intervalMs).toBeCloseTo(1.75 / 2, 6);
+  });
+
+  test('the retry delay is the spacing with jitter of half of it either way', () => {
+    const pacer = new Pacer();
+    pacer.throttled();
+    pacer.throttled();
+    expect(pacer.retryDelay(0)).toBe(PACING.minIntervalMs);
+    expect(pacer.retryDelay(0.5)).toBe(2 * PACING.minIntervalMs);
+    expect(pacer.retryDelay(0.999)).toBeLessThanOrEqual(3 * PACING.minIntervalMs);
+  });
+});
+
+describe('a request paces each operation by the throttles of that operation', () => {
+  let h: Harness;
+  beforeEach(() => {
+    resetMocks();
+    h = new Harness();
+  });
+
+  test('after throttled Describes, the Describes that go through keep the learned spacing too', async () => {
+    const throttle = awsError('ThrottlingException', 'Rate exceeded');
+    const answers = [throttle, throttle, throttle, enc.disabled(), enc.disabled(), enc.enabling(), enc.enabling(), enc.enabled()];
+    const times: number[] = [];
+    firehose.on(DescribeDeliveryStreamCommand).callsFake(async () => {
+      times.push(h.clock.now());
+      const next = answers.length > 1 ? answers.shift()! : answers[0];
+      if (next instanceof Error) throw next;
+      return described(next);
+    });
+    expect((await h.run(createEvent())).Status).toBe('SUCCESS');
+    expect(h.records().filter((r) => r.action === 'retry').map((r) => r.delayMs)).toEqual([100, 200, 400]);
+    // After the third throttle the spacing is 400 ms, eased a little by each call that goes through
+    // (1 / (2.5 + 0.1 n) s): no Describe follows another sooner, though a poll just after a Start waits
+    // 150 ms on this clock.
+    const gaps = times.slice(3).map((t, i, all) => (i === 0 ? undefined : t - all[i - 1])).filter((g): g is number => g !== undefined);
+    expect(gaps.length).toBeGreaterThanOrEqual(4);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(Math.floor(1000 / (2.5 + 0.1 * gaps.length)));
+  });
+
+  test('a throttled Start slows the Starts of the request, not its Describes', async () => {
+    const describes: number[] = [];
+    let starts = 0;
+    firehose.on(StartDeliveryStreamEncryptionCommand).callsFake(async () => {
+      starts++;
+      if (starts <= 3) throw awsError('LimitExceededException', 'Rate exceeded for StartDeliveryStreamEncryption');
+      return {};
+    });
+    firehose.on(DescribeDeliveryStreamCommand).callsFake(async () => {
+      describes.push(h.clock.now());
+      return described(starts > 3 ? enc.enabled() : enc.disabled());
+    });
+    expect((await h.run(createEvent())).Status).toBe('SUCCESS');
+    expect(starts).toBe(4);
+    const retries = h.records().filter((r) => r.action === 'retry');
+    expect(retries.map((r) => r.operation)).toEqual(['StartDeliveryStreamEncryption', 'StartDeliveryStreamEncryption', 'StartDeliveryStreamEncryption']);
+    expect(retries.map((r) => r.delayMs)).toEqual([100, 200, 400]);
+    // The Describes between the Starts are not held to the Starts' pace: each follows a retry delay, not more.
+    const gaps = describes.slice(1).map((t, i) => t - describes[i]);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(1_000 + 400);
+    expect(h.records().filter((r) => r.action === 'retry' && r.operation === 'DescribeDeliveryStream')).toEqual([]);
+  });
+});
