@@ -9,7 +9,7 @@ import {
   DATA_STREAM_ATTRIBUTES,
   DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DATA_STREAM_NAME_PATTERN,
-  encodeDataStreamEncryptionProperties,
+  DataStreamEncryptionResourceProperties,
   KINESIS_MANAGED_KEY_ID,
 } from './private/contract';
 import { EncryptedDataStream } from './private/kinesis-handle';
@@ -179,22 +179,20 @@ export class DataStreamEncryption extends StreamEncryptionBase {
         validateEncryption(self, encryption, props.encryptionKey);
         validateStreamDefinition(self, stream);
       },
-      permissions: (self, keyArn) => dataStreamPermissions(self, stream.streamArn, keyArn),
-      guardPermissions: (self, keyArn) => dataStreamGuardPermissions(self, stream.streamArn, keyArn),
-      properties: (key, shared) => encodeDataStreamEncryptionProperties({
-        StreamKind: 'kinesis',
+      permissions: dataStreamPermissions,
+      guardPermissions: dataStreamGuardPermissions,
+      properties: (key) => ({
         StreamName: stream.streamName,
         StreamArn: stream.streamArn,
         KeyId: key?.keyArn ?? KINESIS_MANAGED_KEY_ID,
-        ...shared,
-      }),
+      } satisfies Partial<DataStreamEncryptionResourceProperties>),
       afterKey: (self, key, settings) => {
         warnIfStreamDeclaresAnotherKey(self, stream, key);
         if (key && !props.encryptionKey) {
           warnIfCreatedKeyIsDeletedBeforeItsRecords(self, settings.keyRemoval);
         }
       },
-      streamLabel: `Kinesis data stream ${stream.streamName}`,
+      streamNoun: 'Kinesis data stream',
       nothingToWatch: (self, key) => {
         if (!key) {
           Annotations.of(self).addWarningV2(

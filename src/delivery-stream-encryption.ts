@@ -9,7 +9,7 @@ import {
   DELIVERY_STREAM_ATTRIBUTES,
   DELIVERY_STREAM_ENCRYPTION_RESOURCE_TYPE,
   DELIVERY_STREAM_NAME_PATTERN,
-  encodeDeliveryStreamEncryptionProperties,
+  DeliveryStreamEncryptionResourceProperties,
 } from './private/contract';
 import { EncryptedDeliveryStream } from './private/firehose-handle';
 import { deliveryStreamGuardPermissions, deliveryStreamPermissions } from './private/firehose-permissions';
@@ -165,17 +165,15 @@ export class DeliveryStreamEncryption extends StreamEncryptionBase {
         validateEncryption(self, encryption);
         validateStreamDefinition(self, stream);
       },
-      permissions: (_self, keyArn) => deliveryStreamPermissions(stream.deliveryStreamArn, keyArn),
-      guardPermissions: (_self, keyArn) => deliveryStreamGuardPermissions(stream.deliveryStreamArn, keyArn),
-      properties: (key, shared) => encodeDeliveryStreamEncryptionProperties({
-        StreamKind: 'firehose',
+      permissions: deliveryStreamPermissions,
+      guardPermissions: deliveryStreamGuardPermissions,
+      properties: (key) => ({
         DeliveryStreamName: stream.deliveryStreamName,
         KeyType: key ? 'CUSTOMER_MANAGED_CMK' : 'AWS_OWNED_CMK',
         KeyArn: key?.keyArn,
-        ...shared,
-      }),
+      } satisfies Partial<DeliveryStreamEncryptionResourceProperties>),
       kmsErrorMetric: (self, metricName, metricProps) => kmsErrorMetric(self, stream.deliveryStreamName, metricName, metricProps),
-      streamLabel: `Firehose delivery stream ${stream.deliveryStreamName}`,
+      streamNoun: 'Firehose delivery stream',
     });
     this.streamName = stream.deliveryStreamName;
 

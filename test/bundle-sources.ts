@@ -2,7 +2,9 @@
  * The sources of the handler bundle, for the tests that rebuild it when it is
  * older than they are.
  */
+import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** The repository's root. */
@@ -21,7 +23,36 @@ export function bundleSources(): string[] {
   return [...typeScriptFiles(path.join(ROOT, 'lambda')), path.join(ROOT, 'src', 'private', 'contract.ts')];
 }
 
+/** The handler bundle, as `npx projen bundle:handler` writes it. */
+export const HANDLER_BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js');
+
 /** Newest modification time of the bundle's sources, in epoch milliseconds. */
 export function newestBundleSource(): number {
   return Math.max(...bundleSources().map((f) => fs.statSync(f).mtimeMs));
+}
+
+/**
+ * Builds the handler bundle when it is missing or older than its sources (`npm test` builds it
+ * first). One jest worker builds while the others wait for it.
+ */
+export function ensureBundle(): void {
+  const fresh = () => fs.existsSync(HANDLER_BUNDLE) && fs.statSync(HANDLER_BUNDLE).mtimeMs >= newestBundleSource();
+  if (fresh()) return;
+  const lock = path.join(os.tmpdir(), 'cdk-stream-encryption-bundle.lock');
+  const until = Date.now() + 120_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > until) throw new Error(`Waited too long for ${lock}; remove it if no build is running`);
+      execSync('sleep 0.2');
+      if (fresh()) return;
+    }
+  }
+  try {
+    if (!fresh()) execSync('npx projen bundle:handler', { cwd: ROOT, stdio: 'pipe' });
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
 }

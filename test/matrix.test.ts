@@ -10,6 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ensureBundle } from './bundle-sources';
 
 const root = path.join(__dirname, '..');
 const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-stream-encryption-matrix-test-'));
@@ -37,10 +38,7 @@ beforeAll(() => {
     const compile = spawnSync(path.join(root, 'node_modules', '.bin', 'projen'), ['compile'], { cwd: root, encoding: 'utf8' });
     expect(compile.status).toBe(0);
   }
-  if (!fs.existsSync(path.join(root, 'assets', 'stream-encryption-handler', 'index.js'))) {
-    const bundle = spawnSync(path.join(root, 'node_modules', '.bin', 'projen'), ['bundle:handler'], { cwd: root, encoding: 'utf8' });
-    expect(bundle.status).toBe(0);
-  }
+  ensureBundle();
 }, 120_000);
 
 afterAll(() => {

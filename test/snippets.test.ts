@@ -16,6 +16,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ensureBundle } from './bundle-sources';
 
 const root = path.join(__dirname, '..');
 const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-stream-encryption-snippets-'));
@@ -118,10 +119,7 @@ const snippets = markdownFiles().flatMap(snippetsOf);
 
 beforeAll(() => {
   // The library's handler is an asset: a snippet's synth needs the bundle.
-  if (!fs.existsSync(path.join(root, 'assets', 'stream-encryption-handler', 'index.js'))) {
-    const bundle = spawnSync(path.join(root, 'node_modules', '.bin', 'projen'), ['bundle:handler'], { cwd: root, encoding: 'utf8' });
-    expect(bundle.status).toBe(0);
-  }
+  ensureBundle();
 }, 120_000);
 
 afterAll(() => {

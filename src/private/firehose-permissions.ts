@@ -3,6 +3,7 @@
  *
  * Not part of the public jsii API.
  */
+import { IConstruct } from 'constructs';
 import { REPAIRS_TAG_KEY } from './contract';
 import { KEY_SIZES, HandlerPermission, ResolvedSizes } from './policy-budget';
 import { OWNER_TAG_ONLY, tagKeysOnly } from './provider';
@@ -29,7 +30,7 @@ const DELIVERY_STREAM_SIZES: ResolvedSizes = { name: 64, arn: 130, other: 128 };
  * an AWS service, never one the handler could use itself), while
  * `kms:DescribeKey`, whose requests carry no such key, is allowed as is.
  */
-export function deliveryStreamPermissions(deliveryStreamArn: string, keyArn: string | undefined): HandlerPermission[] {
+export function deliveryStreamPermissions(_scope: IConstruct, deliveryStreamArn: string, keyArn: string | undefined): HandlerPermission[] {
   const stream: HandlerPermission = {
     actions: [
       'firehose:DescribeDeliveryStream',
@@ -65,7 +66,7 @@ function firehoseKeyPermission(keyArn: string): HandlerPermission {
  * which is the custom resource's); no Stop, no untag. On the key, what the
  * caller of Start needs, as for the handler.
  */
-export function deliveryStreamGuardPermissions(deliveryStreamArn: string, keyArn: string | undefined): HandlerPermission[] {
+export function deliveryStreamGuardPermissions(_scope: IConstruct, deliveryStreamArn: string, keyArn: string | undefined): HandlerPermission[] {
   const stream: HandlerPermission = {
     actions: [
       'firehose:DescribeDeliveryStream',

@@ -69,18 +69,22 @@ export interface StreamEncryptionSpec {
   readonly nagRules: { readonly ids: string[]; readonly reason: string };
   /** Checks of the stream's own definition, and of the props only this kind has. */
   readonly validate: (scope: Construct) => void;
-  /** What the handler needs on the stream and its key. */
-  readonly permissions: (scope: Construct, keyArn: string | undefined) => HandlerPermission[];
-  /** What the guard needs on the stream and its key. */
-  readonly guardPermissions: (scope: Construct, keyArn: string | undefined) => HandlerPermission[];
-  /** The kind's custom resource properties, encoded, with the shared ones. */
-  readonly properties: (key: kms.IKey | undefined, shared: ReturnType<typeof sharedProperties>) => Record<string, string>;
+  /** What the handler needs on the stream (by its ARN) and its key. */
+  readonly permissions: (scope: Construct, streamArn: string, keyArn: string | undefined) => HandlerPermission[];
+  /** What the guard needs on the stream (by its ARN) and its key. */
+  readonly guardPermissions: (scope: Construct, streamArn: string, keyArn: string | undefined) => HandlerPermission[];
+  /**
+   * The custom resource properties only this kind has (the stream and the key it is to be
+   * encrypted with); `StreamKind` goes before them and the shared ones after, and members left
+   * `undefined` are dropped.
+   */
+  readonly properties: (key: kms.IKey | undefined) => Record<string, string | undefined>;
   /** Warnings once the key is known. */
   readonly afterKey?: (scope: Construct, key: kms.IKey | undefined, settings: SharedSettings) => void;
   /** How the key health alarms are built: the stream's KMS error metric by name, if the service publishes any. */
   readonly kmsErrorMetric?: (scope: Construct, metricName: string, props: cloudwatch.MetricOptions) => cloudwatch.Metric;
-  /** How alarm descriptions and the key events rule name the stream (`Firehose delivery stream orders`). */
-  readonly streamLabel: string;
+  /** What the service calls the stream, before its name in the key's description, the alarms and the key events rule (`Firehose delivery stream`). */
+  readonly streamNoun: string;
   /** A warning to give when `addKeyHealthAlarms` has nothing to watch, if that can happen. */
   readonly nothingToWatch?: (scope: Construct, key: kms.IKey | undefined) => void;
 }
@@ -114,9 +118,13 @@ export abstract class StreamEncryptionBase extends Construct {
 
   private readonly spec: StreamEncryptionSpec;
 
+  /** How the key's description, the alarms and the key events rule name the stream (`Firehose delivery stream orders`). */
+  private readonly streamLabel: string;
+
   protected constructor(scope: Construct, id: string, spec: StreamEncryptionSpec) {
     super(scope, id);
     this.spec = spec;
+    this.streamLabel = `${spec.streamNoun} ${spec.streamName}`;
     spec.validate(this);
     const settings = validateSharedProps(this, spec.props, noCreatedKey(spec.serviceKey, spec.givenKey, spec.givenKeyProp));
     const name = literalName(spec.streamName, spec.declaredName);
@@ -130,14 +138,14 @@ export abstract class StreamEncryptionBase extends Construct {
       stream: spec.stream,
       streamProp: spec.streamProp,
       settings,
-      description: `Server-side encryption of the ${spec.streamLabel} (cdk-stream-encryption)`,
+      description: `Server-side encryption of the ${this.streamLabel} (cdk-stream-encryption)`,
       alias: keyAliasFor(spec.aliasPrefix, spec.stream, name),
     });
     spec.afterKey?.(this, this.encryptionKey, settings);
 
-    const properties = spec.properties(this.encryptionKey, sharedProperties(settings));
+    const properties = definedMembers({ StreamKind: spec.kind, ...spec.properties(this.encryptionKey), ...sharedProperties(settings) });
     this.resource = addEncryptionResource(this, {
-      permissions: spec.permissions(this, this.encryptionKey?.keyArn),
+      permissions: spec.permissions(this, spec.streamArn, this.encryptionKey?.keyArn),
       resourceType: spec.resourceType,
       timeoutSeconds: settings.timeoutSeconds,
       streamType: spec.streamType,
@@ -151,7 +159,7 @@ export abstract class StreamEncryptionBase extends Construct {
         kind: spec.kind,
         streamName: spec.streamName,
         streamArn: spec.streamArn,
-        permissions: spec.guardPermissions(this, this.encryptionKey?.keyArn),
+        permissions: spec.guardPermissions(this, spec.streamArn, this.encryptionKey?.keyArn),
       },
       properties,
     });
@@ -198,7 +206,16 @@ export abstract class StreamEncryptionBase extends Construct {
       options,
       metric: kmsErrorMetric && ((metricName, props) => kmsErrorMetric(this, metricName, props)),
       key: this.encryptionKey,
-      streamLabel: spec.streamLabel,
+      streamLabel: this.streamLabel,
     });
   }
+}
+
+/** The members of `properties` that are defined, as the custom resource's property bag. */
+function definedMembers(properties: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(properties)) {
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
 }

@@ -45,6 +45,23 @@ function dataStream(stack: Stack, id = 'Audit'): kinesis.Stream {
   return new kinesis.Stream(stack, id, { encryption: kinesis.StreamEncryption.UNENCRYPTED });
 }
 
+/** The delivery stream `orders` and the data stream `events`, imported into `stack`. */
+function importedStreams(stack: Stack): { orders: firehose.IDeliveryStream; events: kinesis.IStream } {
+  return {
+    orders: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders'),
+    events: kinesis.Stream.fromStreamArn(stack, 'Events', EVENTS_ARN),
+  };
+}
+
+/** A fresh app whose stack has a stream for each check: a delivery stream and a data stream defined in it, and one of each imported. */
+function appWithEveryStream(): { app: App; stack: Stack } {
+  const made = newApp();
+  deliveryStream(made.stack);
+  dataStream(made.stack);
+  importedStreams(made.stack);
+  return made;
+}
+
 /** The checks' warnings (or errors) of `which` in the synthesized stack, as `path: message`. */
 function reported(stack: Stack, which: StreamEncryptionCheck, level: 'warning' | 'error' = 'warning'): string[] {
   const annotations = Annotations.fromStack(stack);
@@ -312,8 +329,7 @@ describe('StreamEncryptionFixes', () => {
 
   test('adds a DeliveryStreamEncryption (AWS_OWNED_CMK) and a DataStreamEncryption (KINESIS_MANAGED) for imported streams', () => {
     const { app, stack } = newApp();
-    const orders = firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders');
-    const events = kinesis.Stream.fromStreamArn(stack, 'Events', EVENTS_ARN);
+    const { orders, events } = importedStreams(stack);
     fix(app);
     const template = Template.fromStack(stack);
     template.resourcePropertiesCountIs('Custom::DeliveryStreamEncryption', { DeliveryStreamName: 'orders', KeyType: 'AWS_OWNED_CMK' }, 1);
@@ -326,8 +342,7 @@ describe('StreamEncryptionFixes', () => {
 
   test('gives the imported streams\' encryptions the given keys', () => {
     const { app, stack } = newApp();
-    firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders');
-    kinesis.Stream.fromStreamArn(stack, 'Events', EVENTS_ARN);
+    importedStreams(stack);
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
     fix(app, { deliveryStreamKey: key, dataStreamKey: key });
     const template = Template.fromStack(stack);
@@ -370,11 +385,7 @@ describe('StreamEncryptionFixes', () => {
   });
 
   test('the checks find nothing left after the fixes, whatever order the Aspects are added in', () => {
-    const { app, stack } = newApp();
-    deliveryStream(stack);
-    dataStream(stack);
-    firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders');
-    kinesis.Stream.fromStreamArn(stack, 'Events', EVENTS_ARN);
+    const { app, stack } = appWithEveryStream();
     check(app);
     fix(app);
     for (const c of StreamEncryptionCheck.ALL) {
@@ -383,11 +394,7 @@ describe('StreamEncryptionFixes', () => {
   });
 
   test('without the fixes, the same app is reported once per stream (the test above can fail)', () => {
-    const { app, stack } = newApp();
-    deliveryStream(stack);
-    dataStream(stack);
-    firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders');
-    kinesis.Stream.fromStreamArn(stack, 'Events', EVENTS_ARN);
+    const { app, stack } = appWithEveryStream();
     check(app);
     expect(StreamEncryptionCheck.ALL.map((c) => reported(stack, c).length)).toEqual([1, 1, 1, 1]);
   });
@@ -461,11 +468,7 @@ describe('cdk-nag (cdk-nag 2 in this app)', () => {
   });
 
   test('the fixed app is clean of the packs\' errors on its streams and on what the fixes added, which cdk-nag visited', () => {
-    const { app, stack } = newApp();
-    deliveryStream(stack);
-    dataStream(stack);
-    firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Orders', 'orders');
-    kinesis.Stream.fromStreamArn(stack, 'Events', EVENTS_ARN);
+    const { app, stack } = appWithEveryStream();
     addNagPacks(app);
     fix(app);
     app.synth();

@@ -202,19 +202,16 @@ describe('addKeyHealthAlarms on a delivery stream', () => {
     const keyId = logicalIdOf(stack, 'AWS::KMS::Key', ALERT_TOPIC_ID);
     Template.fromStack(stack).hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
     const statements = resourcesOf(stack, 'AWS::KMS::Key')[keyId].Properties.KeyPolicy.Statement;
-    expect(statements).toContainEqual({
-      Sid: 'EventBridgeUsesThisKey',
+    const serviceUsesKey = (sid: string, service: string) => ({
+      Sid: sid,
       Effect: 'Allow',
-      Principal: { Service: 'events.amazonaws.com' },
+      Principal: { Service: service },
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: '*',
     });
+    expect(statements).toContainEqual(serviceUsesKey('EventBridgeUsesThisKey', 'events.amazonaws.com'));
     expect(statements).toContainEqual({
-      Sid: 'CloudWatchUsesThisKey',
-      Effect: 'Allow',
-      Principal: { Service: 'cloudwatch.amazonaws.com' },
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: '*',
+      ...serviceUsesKey('CloudWatchUsesThisKey', 'cloudwatch.amazonaws.com'),
       Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
     });
     // no statement for EventBridge carries a source condition key

@@ -257,19 +257,25 @@ describe('KMS pre-flight', () => {
 });
 
 describe('errors of StartStreamEncryption', () => {
-  test.each([
-    ['KMSAccessDeniedException', new KMSAccessDeniedException({ message: 'not authorized', ...CLIENT_ERROR_METADATA }), 'KINESIS_KMS_ACCESS_DENIED', /on the handler's behalf/],
-    ['AccessDeniedException', new AccessDeniedException({ message: 'no', ...CLIENT_ERROR_METADATA }), 'ACCESS_DENIED', /may not call StartStreamEncryption on events/],
-  ])('%s past the IAM propagation window: FAILED with its reason naming the window', async (_name, error, reasonId, text) => {
+  /** A Create whose every Start is refused with `error`: FAILED with `reasonId` and `text`, nothing started. */
+  async function createWithStartRefused(error: Error, reasonId: string, text: RegExp) {
     kinesis.on(StartStreamEncryptionCommand).rejects(error);
     reads(summary(sse.none()));
     const answer = await h.run(kinesisCreate());
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason.startsWith(`${reasonId}: `)).toBe(true);
     expect(answer.Reason).toMatch(text);
+    expect(answer.PhysicalResourceId).toBe('kinesis:events#not-started');
+    return answer;
+  }
+
+  test.each([
+    ['KMSAccessDeniedException', new KMSAccessDeniedException({ message: 'not authorized', ...CLIENT_ERROR_METADATA }), 'KINESIS_KMS_ACCESS_DENIED', /on the handler's behalf/],
+    ['AccessDeniedException', new AccessDeniedException({ message: 'no', ...CLIENT_ERROR_METADATA }), 'ACCESS_DENIED', /may not call StartStreamEncryption on events/],
+  ])('%s past the IAM propagation window: FAILED with its reason naming the window', async (_name, error, reasonId, text) => {
+    const answer = await createWithStartRefused(error, reasonId, text);
     expect(answer.Reason).toContain(`${error.name}: ${error.message}`);
     expect(answer.Reason).toMatch(/denied for 6\d s, retried for up to 60 s while IAM propagates a new policy/);
-    expect(answer.PhysicalResourceId).toBe('kinesis:events#not-started');
     expect(starts()).toBeGreaterThan(2);
     expect(h.elapsed()).toBeGreaterThanOrEqual(60_000);
   });
@@ -291,16 +297,10 @@ describe('errors of StartStreamEncryption', () => {
     ['InvalidArgumentException', new InvalidArgumentException({ message: 'bad key', ...CLIENT_ERROR_METADATA }), 'DATA_STREAM_INVALID_ARGUMENT', /Kinesis rejected StartStreamEncryption on events/],
     ['ResourceNotFoundException', new ResourceNotFoundException({ message: 'gone', ...CLIENT_ERROR_METADATA }), 'DATA_STREAM_DELETED', /was deleted/],
   ])('%s: FAILED at once with its reason, no retry', async (_name, error, reasonId, text) => {
-    kinesis.on(StartStreamEncryptionCommand).rejects(error);
-    reads(summary(sse.none()));
-    const answer = await h.run(kinesisCreate());
-    expect(answer.Status).toBe('FAILED');
-    expect(answer.Reason.startsWith(`${reasonId}: `)).toBe(true);
-    expect(answer.Reason).toMatch(text);
+    const answer = await createWithStartRefused(error, reasonId, text);
     if (reasonId !== 'DATA_STREAM_DELETED') {
       expect(answer.Reason).toContain(`${error.name}: ${error.message}`);
     }
-    expect(answer.PhysicalResourceId).toBe('kinesis:events#not-started');
     expect(starts()).toBe(1);
   });
 
@@ -446,12 +446,27 @@ describe('Delete', () => {
     expect(stops()).toBe(0);
   });
 
-  test('Stop finds no stream: SUCCESS', async () => {
-    kinesis.on(StopStreamEncryptionCommand).rejects(new ResourceNotFoundException({ message: 'gone', ...CLIENT_ERROR_METADATA }));
+  // A Stop that fails for good: one call, and the answer says why.
+  test.each([
+    {
+      title: 'Stop finds no stream: SUCCESS',
+      error: new ResourceNotFoundException({ message: 'gone', ...CLIENT_ERROR_METADATA }),
+      answer: { Status: 'SUCCESS', Data: { EncryptionType: '', KeyId: '', StreamStatus: '' } },
+      reason: /^Data stream events: stream not found\./,
+    },
+    {
+      title: 'Stop refused with LimitExceededException: FAILED at once',
+      error: new LimitExceededException({ message: 'limit', ...CLIENT_ERROR_METADATA }),
+      answer: { Status: 'FAILED', PhysicalResourceId: 'kinesis:events' },
+      reason: /^DATA_STREAM_CALL_LIMIT_EXCEEDED: Kinesis refused StopStreamEncryption on events/,
+    },
+  ])('$title', async ({ error, answer: expected, reason }) => {
+    kinesis.on(StopStreamEncryptionCommand).rejects(error);
     reads(summary(sse.kms()));
     const answer = await h.run(kinesisDelete());
-    expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { EncryptionType: '', KeyId: '', StreamStatus: '' } });
-    expect(answer.Reason).toMatch(/^Data stream events: stream not found\./);
+    expect(answer).toMatchObject(expected);
+    expect(answer.Reason).toMatch(reason);
+    expect(stops()).toBe(1);
   });
 
   test('Stop refused with ResourceInUseException: read again and Stop again', async () => {
@@ -459,15 +474,6 @@ describe('Delete', () => {
     reads(summary(sse.kms()), summary(sse.kms()), summary(sse.none()));
     expect((await h.run(kinesisDelete())).Status).toBe('SUCCESS');
     expect(stops()).toBe(2);
-  });
-
-  test('Stop refused with LimitExceededException: FAILED at once', async () => {
-    kinesis.on(StopStreamEncryptionCommand).rejects(new LimitExceededException({ message: 'limit', ...CLIENT_ERROR_METADATA }));
-    reads(summary(sse.kms()));
-    const answer = await h.run(kinesisDelete());
-    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events' });
-    expect(answer.Reason).toMatch(/^DATA_STREAM_CALL_LIMIT_EXCEEDED: Kinesis refused StopStreamEncryption on events/);
-    expect(stops()).toBe(1);
   });
 
   test('still KMS after the stream went UPDATING for our Stop: FAILED', async () => {

@@ -16,25 +16,14 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { encryptionNow } from './firehose-harness';
-import { ENV, expectCleanLog, Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
-import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-harness';
+import { bothKindsOptions, ENV, expectCleanLog, Harness, synthStack, useHarness } from './harness';
+import { dataStreamArn, dataStreamNow } from './kinesis-harness';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
 import { accessKeyIdForRole } from '../../tools/local-cloud';
 import { LocalCloudStack, StackOperationResult } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness({
-    throttle: { ...UNTHROTTLED, ...KINESIS_UNTHROTTLED },
-    delays: { enablingMs: 300, disablingMs: 300 },
-    kinesisDelays: { creatingMs: 0, updatingMs: 300 },
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stop();
-});
+useHarness(bothKindsOptions(300), (started) => (h = started));
 
 /** No settle time: what is deployed is what these scenarios are about. */
 const FAST = { SettleSeconds: '0' };

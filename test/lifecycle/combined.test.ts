@@ -5,42 +5,23 @@
  * CloudFormation refuses a template with a dependency cycle, as CloudFormation does, so the deploy
  * itself shows the template has none; the guard then repairs a stream the fixes encrypted.
  */
-import { FirehoseClient, StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
+import { StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
 import { AspectPriority, Aspects } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { encryptionNow } from './firehose-harness';
-import { ENV, Harness, startHarness, synthStack, UNTHROTTLED, waitFor } from './harness';
-import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-harness';
+import { bothKindsOptions, defineOperator, Harness, Operator, synthStack, useHarness, waitFor } from './harness';
+import { dataStreamArn, dataStreamNow } from './kinesis-harness';
 import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionFixes, StreamEncryptionGuard } from '../../src';
-import { accessKeyIdForRole } from '../../tools/local-cloud';
 import { CfnTemplate } from '../../tools/local-cloud/cfn';
 
-const OPERATOR = `arn:aws:iam::${ENV.account}:role/Operator`;
-
 let h: Harness;
-let operator: FirehoseClient;
-
-beforeAll(async () => {
-  h = await startHarness({
-    throttle: { ...UNTHROTTLED, ...KINESIS_UNTHROTTLED },
-    delays: { enablingMs: 200, disablingMs: 200 },
-    kinesisDelays: { creatingMs: 0, updatingMs: 200 },
-  });
-  h.cloud.iam.defineRole(OPERATOR, accessKeyIdForRole(OPERATOR));
-  h.cloud.iam.putPolicy(OPERATOR, 'admin', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['firehose:*'], Resource: '*' }] });
-  operator = new FirehoseClient({
-    ...h.cloud.clientConfig(),
-    credentials: { accessKeyId: accessKeyIdForRole(OPERATOR), secretAccessKey: 'operator', sessionToken: 'operator' },
-    maxAttempts: 1,
-  });
+let operator: Operator;
+useHarness(bothKindsOptions(200), (started) => {
+  h = started;
+  operator = defineOperator(h, ['firehose:*']);
   h.cloud.control.setTrailLogging(true);
-}, 120_000);
-
-afterAll(async () => {
-  operator?.destroy();
-  await h?.stop();
-});
+}, () => operator?.destroy());
 
 /** A template whose key and alias refer to each other, besides a stream that depends on nothing. */
 const CYCLIC: CfnTemplate = {
@@ -89,7 +70,7 @@ test('a guard, the fixes, and encryptions under and beside imported streams of b
   expect(dataStreamNow(h.cloud, 'combined-k-beside')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS' });
 
   // The guard's rule for the stream the fixes encrypted is in force: an out-of-band Stop is repaired.
-  await operator.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'combined-fixed' }));
+  await operator.firehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'combined-fixed' }));
   await waitFor(() => encryptionNow(h.cloud, 'combined-fixed')?.status === 'DISABLED', 10_000, 'combined-fixed DISABLED');
   h.cloud.control.deliverTrailEvents();
   await h.cloud.events.idle();

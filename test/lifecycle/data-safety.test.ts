@@ -7,53 +7,16 @@
  * The scenarios of the issue's items each name their item: each failed before the fixes and passes
  * after them, and each ends with the state of the stream, the key and the records.
  */
-import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
-import { KinesisClient, PutRecordCommand as PutDataRecordCommand } from '@aws-sdk/client-kinesis';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionNow } from './firehose-harness';
-import { Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
+import { FAST, Harness, keptKey, synthStack, bothKindsOptions, putRecord, useHarness } from './harness';
 import { FIREHOSE, KINESIS } from './kinds';
-import { KINESIS_UNTHROTTLED } from './kinesis-harness';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { OWNER_TAG_KEY, ownerIdentity } from '../../src/private/contract';
 import { loadStackTemplate, LocalCloudStack, StackOperationResult, StackTemplate } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
-let firehose: FirehoseClient;
-let kinesis: KinesisClient;
-
-beforeAll(async () => {
-  h = await startHarness({
-    throttle: { ...UNTHROTTLED, ...KINESIS_UNTHROTTLED },
-    delays: { enablingMs: 300, disablingMs: 300 },
-    kinesisDelays: { creatingMs: 0, updatingMs: 300 },
-  });
-  firehose = new FirehoseClient({ ...h.cloud.clientConfig(), maxAttempts: 1 });
-  kinesis = new KinesisClient({ ...h.cloud.clientConfig(), maxAttempts: 1 });
-}, 120_000);
-
-afterAll(async () => {
-  firehose?.destroy();
-  kinesis?.destroy();
-  await h?.stop();
-});
-
-/** No settle time: the stack lifecycle is what these scenarios are about. */
-const FAST = { SettleSeconds: '0' };
-
-/** A key the template makes and keeps (RETAIN). */
-const keptKey = (s: Stack, id: string) => new kms.Key(s, id, { removalPolicy: RemovalPolicy.RETAIN });
-
-/** Puts one record to a delivery stream (as a producer would, with the cloud's default credentials). */
-async function putRecord(stream: string, text: string): Promise<void> {
-  await firehose.send(new PutRecordCommand({ DeliveryStreamName: stream, Record: { Data: new TextEncoder().encode(text) } }));
-}
-
-/** Puts one record to a data stream. */
-async function putDataRecord(stream: string, text: string): Promise<void> {
-  await kinesis.send(new PutDataRecordCommand({ StreamName: stream, Data: new TextEncoder().encode(text), PartitionKey: 'p' }));
-}
+useHarness(bothKindsOptions(300), (started) => (h = started));
 
 /** The logical id of the template's only resource of `type` whose id starts with `prefix`. */
 function idOf(stack: LocalCloudStack, type: string, prefix = ''): string {
@@ -96,13 +59,13 @@ describe('under IAM enforcement and in CloudFormation\'s order', () => {
     expect([...(role?.policies ?? [])].sort()).toEqual([logs, policy].sort());
     // the handler's calls were made as that role, and none was denied
     expect(h.cloud.control.callLog().filter((c) => c.errorName === 'AccessDeniedException')).toEqual([]);
-    await putRecord('safe-rotate', 'under key A');
+    await putRecord(h, 'firehose', 'safe-rotate', 'under key A');
 
     const rotated = await stack.update(v2, { properties: FAST });
     expect(rotated.status).toBe('UPDATE_COMPLETE');
     expect(rotated.phases).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE']);
     expect(eventsOf(rotated, 'AWS::KMS::Key')).toEqual(['create KeyB COMPLETE @UPDATE_IN_PROGRESS', 'retain KeyA COMPLETE @UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']);
-    await putRecord('safe-rotate', 'under key B');
+    await putRecord(h, 'firehose', 'safe-rotate', 'under key B');
 
     const destroyed = await stack.destroy();
     expect(destroyed.status).toBe('DELETE_COMPLETE');
@@ -193,7 +156,7 @@ describe('issue 11: the items on the paths real AWS and CloudFormation take', ()
     h.cloud.control.createDataStream({ name });
     const stack = h.cfn.stack(synthStack(stackName, (s) => KINESIS.encrypt(s, 'Sse', name)));
     expect((await stack.deploy({ properties: FAST })).status).toBe('CREATE_COMPLETE');
-    await putDataRecord(name, 'under the created key');
+    await putRecord(h, 'kinesis', name, 'under the created key');
     return { stack, created: stack.keyArn(idOf(stack, 'AWS::KMS::Key', 'Sse')) };
   }
 
@@ -225,7 +188,7 @@ describe('issue 11: the items on the paths real AWS and CloudFormation take', ()
     const stack = h.cfn.stack(synthStack('Item1Firehose', (s) => FIREHOSE.encrypt(s, 'Sse', name)));
     expect((await stack.deploy({ properties: FAST })).status).toBe('CREATE_COMPLETE');
     const created = stack.keyArn(idOf(stack, 'AWS::KMS::Key', 'Sse'));
-    await putRecord(name, 'buffered under the created key');
+    await putRecord(h, 'firehose', name, 'buffered under the created key');
 
     expect((await stack.update(synthStack('Item1Firehose', (s) => FIREHOSE.encrypt(s, 'Sse', name, { key: keptKey(s, 'NewKey') })), { properties: FAST })).status).toBe('UPDATE_COMPLETE');
 

@@ -3,30 +3,18 @@
  * ServiceTimeout, and response URLs that fail, hang or refuse. The handler must always answer (or
  * give up) before its function is stopped, and never go silent.
  */
-import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
-import { expectAnsweredInTime, expectCleanLog, Harness, logLines, startHarness, synthStack, SCHEDULING_SLACK_MS, UNTHROTTLED } from './harness';
-import { DeliveryStreamEncryption } from '../../src';
+import { callsOn, encryptDeliveryStreams, encryptionNow, resourceFor } from './firehose-harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, logLines, preparedStack, SCHEDULING_SLACK_MS, useHarness } from './harness';
+import { FIREHOSE } from './kinds';
 import { LocalCloudStack, MAX_RESPONSE_BODY_BYTES } from '../../tools/local-cloud/cfn';
 
 const STREAMS = ['timeout', 'lambda-deadline', 'short-lambda', 'flaky-url', 'silent-url', 'service-timeout', 'throttled-out', 'refusing-url', 'long-failure'];
 
 let h: Harness;
 let stack: LocalCloudStack;
-
-beforeAll(async () => {
-  h = await startHarness({ throttle: UNTHROTTLED, delays: { enablingMs: 1_000, disablingMs: 1_000 } });
-  const dir = synthStack('DeadlineScenarios', (s) => {
-    for (const name of STREAMS) {
-      new DeliveryStreamEncryption(s, `Sse-${name}`, { deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name) });
-    }
-  });
-  stack = h.cfn.stack(dir);
-  stack.prepare();
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stop();
+useHarness(FIREHOSE.unthrottled(1_000), (started) => {
+  h = started;
+  stack = preparedStack(h, 'DeadlineScenarios', (s) => encryptDeliveryStreams(s, STREAMS));
 });
 
 test.concurrent('ResponseURL never answers: every PUT times out, the handler gives up and returns before its Lambda deadline; CloudFormation times out at the ServiceTimeout', async () => {

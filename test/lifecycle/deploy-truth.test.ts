@@ -14,14 +14,11 @@
  *
  * Each scenario ends with the stream's encryption, its key and its records, and the calls counted.
  */
-import { FirehoseClient, PutRecordCommand, StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
-import { KinesisClient, PutRecordCommand as PutDataRecordCommand, StopStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import { StopDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
+import { StopStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
 import { encryptionNow } from './firehose-harness';
-import { expectAnsweredInTime, expectCleanLog, Harness, startHarness, synthStack, UNTHROTTLED, waitFor } from './harness';
+import { expectAnsweredInTime, expectCleanLog, FAST, Harness, keptKey, synthStack, bothKindsOptions, putRecord, useHarness, waitFor } from './harness';
 import { FIREHOSE, STREAM_KINDS, StreamKindAdapter } from './kinds';
-import { KINESIS_UNTHROTTLED } from './kinesis-harness';
 import { OWNER_TAG_KEY, parseOwnerTag } from '../../src/private/contract';
 import { StepResult } from '../../tools/local-cloud/cfn';
 
@@ -29,38 +26,7 @@ import { StepResult } from '../../tools/local-cloud/cfn';
 const CHANGE_MS = 1_500;
 
 let h: Harness;
-let firehose: FirehoseClient;
-let kinesis: KinesisClient;
-
-beforeAll(async () => {
-  h = await startHarness({
-    throttle: { ...UNTHROTTLED, ...KINESIS_UNTHROTTLED },
-    delays: { enablingMs: CHANGE_MS, disablingMs: CHANGE_MS },
-    kinesisDelays: { creatingMs: 0, updatingMs: CHANGE_MS },
-  });
-  firehose = new FirehoseClient({ ...h.cloud.clientConfig(), maxAttempts: 1 });
-  kinesis = new KinesisClient({ ...h.cloud.clientConfig(), maxAttempts: 1 });
-}, 120_000);
-
-afterAll(async () => {
-  firehose?.destroy();
-  kinesis?.destroy();
-  await h?.stop();
-});
-
-/** No settle time: what these scenarios are about is what the answers say. */
-const FAST = { SettleSeconds: '0' };
-
-/** A key the template makes and keeps. */
-const keptKey = (s: Stack, id: string) => new kms.Key(s, id, { removalPolicy: RemovalPolicy.RETAIN });
-
-/** Puts one record to the stream, as a producer would (the cloud's default credentials). */
-async function putRecord(k: StreamKindAdapter, name: string, text: string): Promise<void> {
-  const data = new TextEncoder().encode(text);
-  await (k.kind === 'firehose'
-    ? firehose.send(new PutRecordCommand({ DeliveryStreamName: name, Record: { Data: data } }))
-    : kinesis.send(new PutDataRecordCommand({ StreamName: name, Data: data, PartitionKey: 'p' })));
-}
+useHarness(bothKindsOptions(CHANGE_MS), (started) => (h = started));
 
 /** The records put to the stream that can no longer be read. */
 function unreadable(k: StreamKindAdapter, name: string): unknown[] {
@@ -70,8 +36,8 @@ function unreadable(k: StreamKindAdapter, name: string): unknown[] {
 /** Turns the stream's encryption off out of band (someone at the console), and waits until it is off. */
 async function turnOff(k: StreamKindAdapter, name: string, key: string): Promise<void> {
   await (k.kind === 'firehose'
-    ? firehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: name }))
-    : kinesis.send(new StopStreamEncryptionCommand({ StreamName: name, EncryptionType: 'KMS', KeyId: key })));
+    ? h.firehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: name }))
+    : h.kinesis.send(new StopStreamEncryptionCommand({ StreamName: name, EncryptionType: 'KMS', KeyId: key })));
   await waitFor(() => JSON.stringify(k.now(h.cloud, name)).includes(k.kind === 'firehose' ? '"DISABLED"' : '"NONE"'), 20_000, `${name} unencrypted`);
 }
 
@@ -98,7 +64,7 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
   test.concurrent('a Create delivered twice, the copy arriving while the first is changing the stream: every answer records the stream as found, one Start in all; the Delete leaves it unencrypted as found', async () => {
     const name = k.name('twice-while-changing');
     k.createStream(h.cloud, name);
-    await putRecord(k, name, 'before');
+    await putRecord(h, k.kind, name, 'before');
     const stack = h.cfn.stack(synthStack(`Twice${k.kind}`, (s) => k.encrypt(s, 'Sse', name, { key: keptKey(s, 'Key') })));
     const { key } = k.resourceFor(stack, name);
 
@@ -117,7 +83,7 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
     expect(parseOwnerTag(k.tags(h.cloud, name)?.[OWNER_TAG_KEY])).toMatchObject({ prior: 'none' });
     expectAnsweredInTime(create);
     expectCleanLog(create);
-    await putRecord(k, name, 'encrypted');
+    await putRecord(h, k.kind, name, 'encrypted');
 
     const destroyed = await stack.destroy();
     expect(destroyed.status).toBe('DELETE_COMPLETE');
@@ -169,7 +135,7 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
       .toEqual({ start: 0, stop: 0, describe: 1, all: 1 });
 
     await turnOff(k, name, key!);
-    await putRecord(k, name, 'while off');
+    await putRecord(h, k.kind, name, 'while off');
     const repaired = await handle.update({ properties: { SettleSeconds: '0' } });
 
     expect(repaired).toMatchObject({ status: 'SUCCESS', physicalResourceId: `${k.kind}:${name}#prior=none` });
@@ -203,7 +169,7 @@ describe('tag calls denied by the organization', () => {
     expect(deployed.steps[0].physicalResourceId).toBe(`firehose:${name}#prior=AWS_OWNED_CMK`);
     expect(encryptionNow(h.cloud, name)).toMatchObject({ status: 'ENABLED', keyArn: key });
     expect(h.cloud.control.callLog().filter((c) => c.operation === 'firehose:ListTagsForDeliveryStream' && c.resource === name && c.errorName === 'AccessDeniedException').length).toBeGreaterThan(0);
-    await putRecord(FIREHOSE, name, 'under our key');
+    await putRecord(h, FIREHOSE.kind, name, 'under our key');
 
     const destroyed = await stack.destroy();
     expect(destroyed.status).toBe('DELETE_COMPLETE');

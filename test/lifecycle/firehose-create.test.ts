@@ -3,23 +3,12 @@
  * stream, checks the key, calls Start only when needed, and answers at the response URL.
  * Every scenario has a stream (and key) of its own, so they run at once.
  */
-import { FirehoseClient, StartDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
+import { StartDeliveryStreamEncryptionCommand } from '@aws-sdk/client-firehose';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import { callsOn, encryptionAtAnswer, encryptionNow, resourceFor } from './firehose-harness';
-import {
-  expectAnsweredInTime,
-  expectCleanLog,
-  Harness,
-  logLines,
-  newKeyArn,
-  startHarness,
-  synthStack,
-  UNTHROTTLED,
-  waitFor,
-  SCHEDULING_SLACK_MS,
-} from './harness';
-import { DeliveryStreamEncryption } from '../../src';
+import { callsOn, encryptDeliveryStreams, encryptionAtAnswer, encryptionNow, resourceFor } from './firehose-harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, logLines, newKeyArn, preparedStack, SCHEDULING_SLACK_MS, useHarness, waitFor } from './harness';
+import { FIREHOSE } from './kinds';
 import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** The streams of this file, each encrypted by a construct of its own. */
@@ -32,27 +21,12 @@ const STREAMS = [
 
 let h: Harness;
 let stack: LocalCloudStack;
-let firehoseClient: FirehoseClient;
-
-beforeAll(async () => {
-  h = await startHarness({ throttle: UNTHROTTLED, delays: { enablingMs: 1_000, disablingMs: 1_000 } });
-  firehoseClient = new FirehoseClient({ ...h.cloud.clientConfig(), maxAttempts: 1 });
-  const dir = synthStack('CreateScenarios', (s) => {
-    for (const name of STREAMS) {
-      new DeliveryStreamEncryption(s, `Sse-${name}`, {
-        deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name),
-        encryption: name === 'aws-owned' ? firehose.StreamEncryption.awsOwnedKey() : undefined,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-    }
-  });
-  stack = h.cfn.stack(dir);
-  stack.prepare();
-}, 120_000);
-
-afterAll(async () => {
-  firehoseClient?.destroy();
-  await h?.stop();
+useHarness(FIREHOSE.unthrottled(1_000), (started) => {
+  h = started;
+  stack = preparedStack(h, 'CreateScenarios', (s) => encryptDeliveryStreams(s, STREAMS, (name) => ({
+    encryption: name === 'aws-owned' ? firehose.StreamEncryption.awsOwnedKey() : undefined,
+    removalPolicy: RemovalPolicy.DESTROY,
+  })));
 });
 
 /** When the stream's accepted Start made it ENABLED (the local cloud's ENABLING delay after it). */
@@ -326,7 +300,7 @@ test.concurrent.each([
   if (key) h.cloud.control.registerKey({ arn: badKey, ...key });
   h.cloud.control.setStreamDelays(stream, { enablingMs: 2_000 });
   h.cloud.control.createStream({ name: stream });
-  await firehoseClient.send(new StartDeliveryStreamEncryptionCommand({
+  await h.firehose.send(new StartDeliveryStreamEncryptionCommand({
     DeliveryStreamName: stream,
     DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: badKey },
   }));

@@ -2,9 +2,12 @@
  * The Firehose side of the lifecycle scenarios: what a delivery stream's encryption and calls look
  * like in the local cloud, next to `kinesis-harness.ts`'s data stream helpers.
  */
-import { StreamCalls, streamCallsOn } from './harness';
+import { Stack } from 'aws-cdk-lib';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import { stateReaders, StreamCalls, streamCallsOn } from './harness';
+import { DeliveryStreamEncryption, DeliveryStreamEncryptionProps } from '../../src';
 import { LocalCloud } from '../../tools/local-cloud';
-import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
+import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 import type { DeliveryStreamSnapshot } from '../../tools/local-cloud/services/firehose';
 
 /** The calls made on a delivery stream so far. */
@@ -38,19 +41,32 @@ export function encryptionOf(snapshot: DeliveryStreamSnapshot | null | undefined
   };
 }
 
+const readers = stateReaders(encryptionOf, (cloud, stream) => cloud.control.stream(stream));
+
 /** The stream's encryption now. */
-export function encryptionNow(cloud: LocalCloud, stream: string): EncryptionState | undefined {
-  return encryptionOf(cloud.control.stream(stream));
-}
+export const encryptionNow = readers.now;
 
 /** The stream's encryption when the answer arrived. */
-export function encryptionAtAnswer(result: StepResult): EncryptionState | undefined {
-  return encryptionOf(result.observedAtAnswer as DeliveryStreamSnapshot | null | undefined);
-}
+export const encryptionAtAnswer = readers.atAnswer;
 
 /** The scenario stack's custom resource for a stream, and its key ARN as the template resolves it. */
 export function resourceFor(stack: LocalCloudStack, stream: string): { handle: ReturnType<LocalCloudStack['resource']>; keyArn?: string; logicalId: string } {
   const handle = stack.resourceForStream(stream);
   const keyArn = stack.templateProperties(handle.logicalId).KeyArn as string | undefined;
   return { handle, keyArn, logicalId: handle.logicalId };
+}
+
+/**
+ * Adds a `DeliveryStreamEncryption` (`Sse-<name>`) of each imported delivery stream of `names`
+ * (`Stream-<name>`), with the props `props` gives that stream.
+ */
+export function encryptDeliveryStreams(
+  s: Stack,
+  names: readonly string[],
+  props: (name: string) => Partial<DeliveryStreamEncryptionProps> = () => ({}),
+): void {
+  for (const name of names) {
+    const deliveryStream = firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name);
+    new DeliveryStreamEncryption(s, `Sse-${name}`, { deliveryStream, ...props(name) });
+  }
 }

@@ -4,31 +4,18 @@
  * scenarios move the local cloud's clock a day ahead, which moves every stream of the cloud, so
  * they have a cloud of their own and run one after the other.
  */
-import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import { callsOn, encryptionNow, resourceFor } from './firehose-harness';
-import { expectAnsweredInTime, Harness, startHarness, synthStack, UNTHROTTLED } from './harness';
-import { DeliveryStreamEncryption } from '../../src';
+import { callsOn, encryptDeliveryStreams, encryptionNow, resourceFor } from './firehose-harness';
+import { expectAnsweredInTime, FAST, Harness, preparedStack, useHarness } from './harness';
+import { FIREHOSE } from './kinds';
 import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const FAST = { SettleSeconds: '0' };
 
 let h: Harness;
 let stack: LocalCloudStack;
-
-beforeAll(async () => {
-  h = await startHarness({ throttle: UNTHROTTLED, delays: { enablingMs: 500, disablingMs: 500 } });
-  const dir = synthStack('LimitScenarios', (s) => {
-    for (const name of ['budget-last']) {
-      new DeliveryStreamEncryption(s, `Sse-${name}`, { deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name) });
-    }
-  });
-  stack = h.cfn.stack(dir);
-  stack.prepare();
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stop();
+useHarness(FIREHOSE.unthrottled(500), (started) => {
+  h = started;
+  stack = preparedStack(h, 'LimitScenarios', (s) => encryptDeliveryStreams(s, ['budget-last']));
 });
 
 test('the handler\'s own calls spend the budget: the Create takes the 25th call; the Delete\'s Stop is refused and the stream stays ENABLED; a day later the Delete goes through', async () => {

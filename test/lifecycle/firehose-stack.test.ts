@@ -10,7 +10,7 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
-import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, startHarness, synthStack } from './harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, synthStack, useHarness } from './harness';
 import { buildExampleApp } from '../../example/app';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { DeliveryStreamEncryption } from '../../src';
@@ -19,13 +19,7 @@ import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 
-beforeAll(async () => {
-  h = await startHarness({ delays: { enablingMs: 1_000, disablingMs: 1_000 } });
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stop();
-});
+useHarness({ delays: { enablingMs: 1_000, disablingMs: 1_000 } }, (started) => (h = started));
 
 /** No settle time: the stack lifecycle is what these scenarios are about. */
 const FAST = { SettleSeconds: '0' };

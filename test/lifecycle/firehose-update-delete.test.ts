@@ -5,38 +5,24 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import { callsOn, encryptionAtAnswer, encryptionNow, resourceFor } from './firehose-harness';
-import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, startHarness, synthStack, UNTHROTTLED, SCHEDULING_SLACK_MS } from './harness';
-import { DeliveryStreamEncryption } from '../../src';
+import { callsOn, encryptDeliveryStreams, encryptionAtAnswer, encryptionNow, resourceFor } from './firehose-harness';
+import { expectAnsweredInTime, expectCleanLog, FAST, Harness, newKeyArn, preparedStack, SCHEDULING_SLACK_MS, useHarness } from './harness';
+import { FIREHOSE } from './kinds';
 import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
 
 const STREAMS = [
   'rotate', 'switch', 'noop', 'retry', 'rollback', 'preflight-update', 'rename-a',
   'delete', 'delete-enabling', 'disabling-failed', 'already-disabled',
 ];
-/** No settle time where it is not what a scenario is about. */
-const FAST = { SettleSeconds: '0' };
 
 let h: Harness;
 let stack: LocalCloudStack;
-
-beforeAll(async () => {
-  h = await startHarness({ throttle: UNTHROTTLED, delays: { enablingMs: 1_000, disablingMs: 1_000 } });
-  const dir = synthStack('UpdateDeleteScenarios', (s) => {
-    for (const name of STREAMS) {
-      new DeliveryStreamEncryption(s, `Sse-${name}`, {
-        deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `Stream-${name}`, name),
-        encryption: name === 'switch' ? firehose.StreamEncryption.awsOwnedKey() : undefined,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-    }
-  });
-  stack = h.cfn.stack(dir);
-  stack.prepare();
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stop();
+useHarness(FIREHOSE.unthrottled(1_000), (started) => {
+  h = started;
+  stack = preparedStack(h, 'UpdateDeleteScenarios', (s) => encryptDeliveryStreams(s, STREAMS, (name) => ({
+    encryption: name === 'switch' ? firehose.StreamEncryption.awsOwnedKey() : undefined,
+    removalPolicy: RemovalPolicy.DESTROY,
+  })));
 });
 
 /** Creates the stream and its encryption (checked), and returns the construct's key. */

@@ -8,50 +8,28 @@
  * Each scenario ends with the state of the stream and its key (and, where it matters, the tags
  * and the alert topic).
  */
-import { FirehoseClient, StartDeliveryStreamEncryptionCommand, StopDeliveryStreamEncryptionCommand, TagDeliveryStreamCommand } from '@aws-sdk/client-firehose';
-import { KinesisClient, StopStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
+import { StartDeliveryStreamEncryptionCommand, StopDeliveryStreamEncryptionCommand, TagDeliveryStreamCommand } from '@aws-sdk/client-firehose';
+import { StopStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
 import { Stack } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionNow } from './firehose-harness';
-import { ENV, Harness, newKeyArn, startHarness, synthStack, UNTHROTTLED, waitFor } from './harness';
-import { dataStreamArn, dataStreamNow, KINESIS_UNTHROTTLED } from './kinesis-harness';
+import { bothKindsOptions, defineOperator, Harness, newKeyArn, Operator, synthStack, useHarness, waitFor } from './harness';
+import { dataStreamArn, dataStreamNow } from './kinesis-harness';
 import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionGuard } from '../../src';
 import { OWNER_TAG_KEY, REPAIRS_TAG_KEY } from '../../src/private/contract';
-import { accessKeyIdForRole } from '../../tools/local-cloud';
 import { AsyncInvocation, LocalCloudStack } from '../../tools/local-cloud/cfn';
 
-/** Someone with broad rights outside the stack. */
-const OPERATOR = `arn:aws:iam::${ENV.account}:role/Operator`;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 let h: Harness;
-let operatorFirehose: FirehoseClient;
-let operatorKinesis: KinesisClient;
-
-beforeAll(async () => {
-  h = await startHarness({
-    throttle: { ...UNTHROTTLED, ...KINESIS_UNTHROTTLED },
-    delays: { enablingMs: 200, disablingMs: 200 },
-    kinesisDelays: { creatingMs: 0, updatingMs: 200 },
-  });
-  h.cloud.iam.defineRole(OPERATOR, accessKeyIdForRole(OPERATOR));
-  h.cloud.iam.putPolicy(OPERATOR, 'admin', {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: ['firehose:*', 'kinesis:*', 'kms:*'], Resource: '*' }],
-  });
-  const credentials = { accessKeyId: accessKeyIdForRole(OPERATOR), secretAccessKey: 'operator', sessionToken: 'operator' };
-  operatorFirehose = new FirehoseClient({ ...h.cloud.clientConfig(), credentials, maxAttempts: 1 });
-  operatorKinesis = new KinesisClient({ ...h.cloud.clientConfig(), credentials, maxAttempts: 1 });
+let operator: Operator;
+useHarness(bothKindsOptions(200), (started) => {
+  h = started;
+  operator = defineOperator(h, ['firehose:*', 'kinesis:*', 'kms:*']);
   h.cloud.control.setTrailLogging(true);
-}, 120_000);
-
-afterAll(async () => {
-  operatorFirehose?.destroy();
-  operatorKinesis?.destroy();
-  await h?.stop();
-});
+}, () => operator?.destroy());
 
 /** A key the template makes. */
 const keyOf = (s: Stack, id: string) => new kms.Key(s, id);
@@ -84,7 +62,7 @@ async function deliverAndSettle(): Promise<void> {
 
 /** Stops a delivery stream's encryption as the operator, and waits until it is DISABLED. */
 async function operatorStops(stream: string): Promise<void> {
-  await operatorFirehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: stream }));
+  await operator.firehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: stream }));
   await waitFor(() => encryptionNow(h.cloud, stream)?.status === 'DISABLED', 10_000, `${stream} DISABLED`);
 }
 
@@ -114,7 +92,7 @@ describe('out-of-band changes are repaired', () => {
     expect(guardRuns().length).toBe(runsBefore + 1);
     const run = guardRuns()[guardRuns().length - 1];
     expect(run.attempts).toEqual(['ok']);
-    expect(repairLine(run)).toMatchObject({ decision: 'repaired', stream: name, eventName: 'StopDeliveryStreamEncryption', caller: OPERATOR, repairsToday: 1 });
+    expect(repairLine(run)).toMatchObject({ decision: 'repaired', stream: name, eventName: 'StopDeliveryStreamEncryption', caller: operator.arn, repairsToday: 1 });
     expect(encryptionNow(h.cloud, name)).toMatchObject({ status: 'ENABLED', keyArn: key, applied: { keyArn: key } });
     expect(h.cloud.control.key(key)?.KeyState).toBe('Enabled');
     const tags = h.cloud.control.stream(name)!.tags;
@@ -131,12 +109,12 @@ describe('out-of-band changes are repaired', () => {
     const key = wantedKey(stack, 'Sse', 'KeyId');
     const runsBefore = guardRuns().length;
 
-    await operatorKinesis.send(new StopStreamEncryptionCommand({ StreamARN: dataStreamArn(name), EncryptionType: 'KMS', KeyId: key }));
+    await operator.kinesis.send(new StopStreamEncryptionCommand({ StreamARN: dataStreamArn(name), EncryptionType: 'KMS', KeyId: key }));
     await waitFor(() => dataStreamNow(h.cloud, name)?.encryptionType === 'NONE' && dataStreamNow(h.cloud, name)?.status === 'ACTIVE', 10_000, `${name} unencrypted`);
     await deliverAndSettle();
 
     expect(guardRuns().length).toBe(runsBefore + 1);
-    expect(repairLine(guardRuns()[guardRuns().length - 1])).toMatchObject({ decision: 'repaired', eventName: 'StopStreamEncryption', caller: OPERATOR });
+    expect(repairLine(guardRuns()[guardRuns().length - 1])).toMatchObject({ decision: 'repaired', eventName: 'StopStreamEncryption', caller: operator.arn });
     await waitFor(() => dataStreamNow(h.cloud, name)?.status === 'ACTIVE', 10_000, `${name} ACTIVE`);
     expect(dataStreamNow(h.cloud, name)).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId: key });
     expect(h.cloud.control.key(key)?.KeyState).toBe('Enabled');
@@ -152,7 +130,7 @@ describe('out-of-band changes are repaired', () => {
     const key = wantedKey(stack, 'Sse', 'KeyArn');
     const other = newKeyArn(h.cloud, '0ther-key-0000-0000-0000-000000000001');
 
-    await operatorFirehose.send(new StartDeliveryStreamEncryptionCommand({
+    await operator.firehose.send(new StartDeliveryStreamEncryptionCommand({
       DeliveryStreamName: name, DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: other },
     }));
     await deliverAndSettle();
@@ -196,14 +174,14 @@ describe('the cap', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0].subject).toBe(`Stream encryption repair cap reached: ${name}`);
     expect(alerts[0].publishedBy).toMatch(/^arn:aws:iam::123456789012:role\/GuardCap-CdkStreamEncryptionGuardRole/);
-    expect(JSON.parse(alerts[0].message)).toMatchObject({ stream: name, reasonId: 'REPAIR_CAP_REACHED', caller: OPERATOR });
+    expect(JSON.parse(alerts[0].message)).toMatchObject({ stream: name, reasonId: 'REPAIR_CAP_REACHED', caller: operator.arn });
     expect(encryptionNow(h.cloud, name)).toMatchObject({ status: 'DISABLED' });
     expect(h.cloud.control.key(key)?.KeyState).toBe('Enabled');
 
     // The next UTC day (local clock): someone encrypts it with another key; the guard repairs again.
     h.cloud.control.advanceClock(DAY_MS);
     const other = newKeyArn(h.cloud, '0ther-key-0000-0000-0000-000000000002');
-    await operatorFirehose.send(new StartDeliveryStreamEncryptionCommand({
+    await operator.firehose.send(new StartDeliveryStreamEncryptionCommand({
       DeliveryStreamName: name, DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: other },
     }));
     await deliverAndSettle();
@@ -278,7 +256,7 @@ describe('what the guard does not fight', () => {
     }));
     const key = wantedKey(stack, 'Sse', 'KeyArn');
     const newOwner = '0123456789abcdef/OtherStack/OtherSse';
-    await operatorFirehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: name, Tags: [{ Key: OWNER_TAG_KEY, Value: newOwner }] }));
+    await operator.firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: name, Tags: [{ Key: OWNER_TAG_KEY, Value: newOwner }] }));
     const starts = () => h.cloud.control.calls('StartDeliveryStreamEncryption', name).accepted;
     const startsBefore = starts();
 

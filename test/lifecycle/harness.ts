@@ -4,16 +4,18 @@
  * scenario makes about an answer. What a stream looks like is in `firehose-harness.ts` and
  * `kinesis-harness.ts`.
  */
-import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
-import { LocalCloud, LocalCloudOptions, startLocalCloud } from '../../tools/local-cloud';
-import { DEFAULT_HANDLER_BUNDLE, LocalCloudFormation, StepResult } from '../../tools/local-cloud/cfn';
-import { newestBundleSource } from '../bundle-sources';
-
-const ROOT = path.join(__dirname, '..', '..');
+import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
+import { KinesisClient, PutRecordCommand as PutDataRecordCommand } from '@aws-sdk/client-kinesis';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { StreamKindValue } from '../../src/private/contract';
+import { accessKeyIdForRole, LocalCloud, LocalCloudOptions, startLocalCloud } from '../../tools/local-cloud';
+import { LocalCloudFormation, LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
+import { ensureBundle } from '../bundle-sources';
+import { FIREHOSE_RATE_LIMITS_OFF, KINESIS_RATE_LIMITS_OFF } from '../local-cloud/helpers';
 
 /** The account and region of the local cloud and of every synthesized stack. */
 export const ENV = { account: '123456789012', region: 'us-east-1' };
@@ -24,32 +26,6 @@ export const ENV = { account: '123456789012', region: 'us-east-1' };
  * which order, never how fast this machine happened to be.
  */
 export const SCHEDULING_SLACK_MS = 5_000;
-
-/**
- * Builds the handler bundle when it is missing or older than its sources (`npm test` builds it
- * first). One jest worker builds while the others wait for it.
- */
-export function ensureBundle(): void {
-  const fresh = () => fs.existsSync(DEFAULT_HANDLER_BUNDLE) && fs.statSync(DEFAULT_HANDLER_BUNDLE).mtimeMs >= newestBundleSource();
-  if (fresh()) return;
-  const lock = path.join(os.tmpdir(), 'cdk-stream-encryption-bundle.lock');
-  const until = Date.now() + 120_000;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > until) throw new Error(`Waited too long for ${lock}; remove it if no build is running`);
-      execSync('sleep 0.2');
-      if (fresh()) return;
-    }
-  }
-  try {
-    if (!fresh()) execSync('npx projen bundle:handler', { cwd: ROOT, stdio: 'pipe' });
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
-  }
-}
 
 /**
  * Synthesizes a stack built by `build` with the real constructs and returns its cloud assembly
@@ -63,21 +39,20 @@ export function synthStack(stackName: string, build: (stack: Stack) => void): st
 }
 
 /** Built-in rate limits off, except where a scenario sets them: timings are the handler's own. */
-export const UNTHROTTLED: LocalCloudOptions['throttle'] = {
-  'DescribeDeliveryStream': null,
-  'StartDeliveryStreamEncryption': null,
-  'StopDeliveryStreamEncryption': null,
-  'TagDeliveryStream': null,
-  'UntagDeliveryStream': null,
-  'ListTagsForDeliveryStream': null,
-  '*': null,
-};
+export const UNTHROTTLED: LocalCloudOptions['throttle'] = FIREHOSE_RATE_LIMITS_OFF;
+
+/** Built-in rate limits of Firehose and Kinesis off, except where a scenario sets them. */
+export const KINESIS_UNTHROTTLED: LocalCloudOptions['throttle'] = { ...UNTHROTTLED, ...KINESIS_RATE_LIMITS_OFF };
 
 /** A running local cloud with its local CloudFormation. */
 export interface Harness {
   readonly cloud: LocalCloud;
   readonly cfn: LocalCloudFormation;
-  /** Stops the driver and the cloud. */
+  /** A Firehose client with the cloud's default credentials, one attempt per call. */
+  readonly firehose: FirehoseClient;
+  /** A Kinesis client with the cloud's default credentials, one attempt per call. */
+  readonly kinesis: KinesisClient;
+  /** Stops the clients, the driver and the cloud. */
   stop(): Promise<void>;
 }
 
@@ -93,10 +68,16 @@ export async function startHarness(options: LocalCloudOptions = {}): Promise<Har
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const cloud = await startLocalCloud(options);
   const cfn = await LocalCloudFormation.start(cloud, { bundle });
+  const firehose = new FirehoseClient({ ...cloud.clientConfig(), maxAttempts: 1 });
+  const kinesis = new KinesisClient({ ...cloud.clientConfig(), maxAttempts: 1 });
   return {
     cloud,
     cfn,
+    firehose,
+    kinesis,
     async stop() {
+      firehose.destroy();
+      kinesis.destroy();
       await cfn.stop();
       await cloud.stop();
     },
@@ -174,4 +155,114 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number, what:
 /** A fresh KMS key ARN in the local cloud's account, with a readable id. */
 export function newKeyArn(cloud: LocalCloud, id: string): string {
   return cloud.control.registerKey({ arn: `arn:aws:kms:${ENV.region}:${ENV.account}:key/${id}` }).Arn;
+}
+
+/**
+ * Starts a harness with `options` before the tests of the enclosing file (or `describe` block) and
+ * stops it after them. `started` runs once it is up, for the block's own set-up: it keeps the
+ * harness, and makes what the block's tests share (a stack, an operator's clients); `stopping`
+ * runs before the harness stops (those clients go).
+ */
+export function useHarness(options: LocalCloudOptions, started: (h: Harness) => unknown, stopping?: () => void): void {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await startHarness(options);
+    await started(h);
+  }, 120_000);
+  afterAll(async () => {
+    stopping?.();
+    await h?.stop();
+  });
+}
+
+/** Local-cloud options with both kinds' rate limits off and their Start and Stop taking `changeMs` (streams created at once). */
+export function bothKindsOptions(changeMs: number): LocalCloudOptions {
+  return {
+    throttle: KINESIS_UNTHROTTLED,
+    delays: { enablingMs: changeMs, disablingMs: changeMs },
+    kinesisDelays: { creatingMs: 0, updatingMs: changeMs },
+  };
+}
+
+/** Local-cloud options where creating, enabling, disabling and updating a stream of either kind take a second. */
+export const ONE_SECOND_CHANGES: LocalCloudOptions = {
+  delays: { enablingMs: 1_000, disablingMs: 1_000 },
+  kinesisDelays: { creatingMs: 1_000, updatingMs: 1_000 },
+};
+
+/**
+ * The scenario stack `stackName` (built by `build`) in the harness's local CloudFormation, its
+ * custom resources ready to be driven one request at a time.
+ */
+export function preparedStack(h: Harness, stackName: string, build: (stack: Stack) => void): LocalCloudStack {
+  const stack = h.cfn.stack(synthStack(stackName, build));
+  stack.prepare();
+  return stack;
+}
+
+/**
+ * Puts one record to the stream `name` of `kind`, as a producer would (the cloud's default
+ * credentials); whether the service says it stored the record encrypted (Firehose's `Encrypted`,
+ * Kinesis's `EncryptionType` `KMS`).
+ */
+export async function putRecord(h: Harness, kind: StreamKindValue, name: string, text: string): Promise<boolean | undefined> {
+  const data = new TextEncoder().encode(text);
+  if (kind === 'firehose') {
+    return (await h.firehose.send(new PutRecordCommand({ DeliveryStreamName: name, Record: { Data: data } }))).Encrypted;
+  }
+  const put = await h.kinesis.send(new PutDataRecordCommand({ StreamName: name, Data: data, PartitionKey: 'p' }));
+  return put.EncryptionType === undefined ? undefined : put.EncryptionType === 'KMS';
+}
+
+/** A key the template makes and keeps (`RETAIN`): a stack's deletion leaves it for the records. */
+export function keptKey(stack: Stack, id: string): kms.Key {
+  return new kms.Key(stack, id, { removalPolicy: RemovalPolicy.RETAIN });
+}
+
+/** No settle time, where it is not what a scenario is about. */
+export const FAST = { SettleSeconds: '0' };
+
+/** Someone with broad rights outside the stack, with clients that act as them. */
+export interface Operator {
+  /** The operator's role. */
+  readonly arn: string;
+  /** A Firehose client with the operator's credentials, one attempt per call. */
+  readonly firehose: FirehoseClient;
+  /** A Kinesis client with the operator's credentials, one attempt per call. */
+  readonly kinesis: KinesisClient;
+  /** Stops the clients. */
+  destroy(): void;
+}
+
+/** Defines the role `Operator`, allowed `actions` on every resource, and makes its clients. */
+export function defineOperator(h: Harness, actions: string[]): Operator {
+  const arn = `arn:aws:iam::${ENV.account}:role/Operator`;
+  h.cloud.iam.defineRole(arn, accessKeyIdForRole(arn));
+  h.cloud.iam.putPolicy(arn, 'admin', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] });
+  const credentials = { accessKeyId: accessKeyIdForRole(arn), secretAccessKey: 'operator', sessionToken: 'operator' };
+  const firehose = new FirehoseClient({ ...h.cloud.clientConfig(), credentials, maxAttempts: 1 });
+  const kinesis = new KinesisClient({ ...h.cloud.clientConfig(), credentials, maxAttempts: 1 });
+  return {
+    arn,
+    firehose,
+    kinesis,
+    destroy() {
+      firehose.destroy();
+      kinesis.destroy();
+    },
+  };
+}
+
+/**
+ * How a kind's stream state is read: from the cloud now, and as the driver saw it when the answer
+ * arrived, through the one function `of` that reads a snapshot of that kind.
+ */
+export function stateReaders<Snapshot, State>(
+  of: (snapshot: Snapshot | null | undefined) => State | undefined,
+  snapshotNow: (cloud: LocalCloud, stream: string) => Snapshot | null | undefined,
+): { now(cloud: LocalCloud, stream: string): State | undefined; atAnswer(result: StepResult): State | undefined } {
+  return {
+    now: (cloud, stream) => of(snapshotNow(cloud, stream)),
+    atAnswer: (result) => of(result.observedAtAnswer as Snapshot | null | undefined),
+  };
 }

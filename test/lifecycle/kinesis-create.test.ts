@@ -5,28 +5,8 @@
  * response URL. Every scenario has a data stream (and key) of its own, so they run at once.
  */
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import {
-  expectAnsweredInTime,
-  expectCleanLog,
-  Harness,
-  logLines,
-  startHarness,
-  synthStack,
-  waitFor,
-} from './harness';
-import {
-  aliasArn,
-  AT_ONCE_MS,
-  changedAt,
-  dataStreamArn,
-  dataStreamAtAnswer,
-  dataStreamNow,
-  dataStreamResourceFor,
-  KINESIS_UNTHROTTLED,
-  kinesisCallsOn,
-  SLACK_MS,
-} from './kinesis-harness';
-import { DataStreamEncryption } from '../../src';
+import { expectAnsweredInTime, expectCleanLog, FAST, Harness, KINESIS_UNTHROTTLED, logLines, ONE_SECOND_CHANGES, preparedStack, useHarness, waitFor } from './harness';
+import { aliasArn, AT_ONCE_MS, changedAt, dataStreamArn, dataStreamAtAnswer, dataStreamNow, dataStreamResourceFor, encryptDataStreams, kinesisCallsOn, SLACK_MS } from './kinesis-harness';
 import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
 /** The data streams of this file, each encrypted by a construct of its own. */
@@ -36,28 +16,14 @@ const STREAMS = [
   'k-start-disabled', 'k-start-missing', 'k-start-pending', 'k-start-denied', 'k-start-opt-in',
   'k-throttled', 'k-start-retried', 'k-throttled-out', 'k-missing', 'k-deleting', 'k-not-applied', 'k-timeout',
 ];
-/** No settle time where it is not what a scenario is about. */
-const FAST = { SettleSeconds: '0' };
 
 let h: Harness;
 let stack: LocalCloudStack;
-
-beforeAll(async () => {
-  h = await startHarness({ throttle: KINESIS_UNTHROTTLED, kinesisDelays: { creatingMs: 1_000, updatingMs: 1_000 } });
-  const dir = synthStack('KinesisCreateScenarios', (s) => {
-    for (const name of STREAMS) {
-      new DataStreamEncryption(s, `Sse-${name}`, {
-        stream: kinesis.Stream.fromStreamArn(s, `Stream-${name}`, dataStreamArn(name)),
-        encryption: name === 'k-managed' ? kinesis.StreamEncryption.MANAGED : undefined,
-      });
-    }
-  });
-  stack = h.cfn.stack(dir);
-  stack.prepare();
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stop();
+useHarness({ throttle: KINESIS_UNTHROTTLED, kinesisDelays: ONE_SECOND_CHANGES.kinesisDelays }, (started) => {
+  h = started;
+  stack = preparedStack(h, 'KinesisCreateScenarios', (s) => encryptDataStreams(s, STREAMS, (name) => ({
+    encryption: name === 'k-managed' ? kinesis.StreamEncryption.MANAGED : undefined,
+  })));
 });
 
 // The long waits first, so that the short scenarios run beside them.

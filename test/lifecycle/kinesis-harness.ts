@@ -1,22 +1,14 @@
 /**
  * The Kinesis side of the lifecycle scenarios: what a data stream's encryption and calls look like
- * in the local cloud, next to `harness.ts`'s Firehose helpers.
+ * in the local cloud, next to `firehose-harness.ts`'s delivery stream helpers.
  */
-import { ENV, SCHEDULING_SLACK_MS, StreamCalls, streamCallsOn, UNTHROTTLED } from './harness';
-import { LocalCloud, LocalCloudOptions } from '../../tools/local-cloud';
-import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
+import { Stack } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { ENV, SCHEDULING_SLACK_MS, stateReaders, StreamCalls, streamCallsOn } from './harness';
+import { DataStreamEncryption, DataStreamEncryptionProps } from '../../src';
+import { LocalCloud } from '../../tools/local-cloud';
+import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 import type { DataStreamSnapshot } from '../../tools/local-cloud/services/kinesis';
-
-/** Built-in rate limits of Firehose and Kinesis off, except where a scenario sets them. */
-export const KINESIS_UNTHROTTLED: LocalCloudOptions['throttle'] = {
-  ...UNTHROTTLED,
-  DescribeStreamSummary: null,
-  StartStreamEncryption: null,
-  StopStreamEncryption: null,
-  AddTagsToStream: null,
-  RemoveTagsFromStream: null,
-  ListTagsForStream: null,
-};
 
 /**
  * An answer that needed no wait (one read, maybe a key check, no poll, no settle) arrives well
@@ -71,15 +63,13 @@ export function dataStreamStateOf(snapshot: DataStreamSnapshot | null | undefine
   };
 }
 
+const readers = stateReaders(dataStreamStateOf, (cloud, stream) => cloud.control.dataStream(stream));
+
 /** The data stream's encryption now (`undefined`: the stream is gone). */
-export function dataStreamNow(cloud: LocalCloud, stream: string): DataStreamState | undefined {
-  return dataStreamStateOf(cloud.control.dataStream(stream));
-}
+export const dataStreamNow = readers.now;
 
 /** The data stream's encryption when the answer arrived. */
-export function dataStreamAtAnswer(result: StepResult): DataStreamState | undefined {
-  return dataStreamStateOf(result.observedAtAnswer as DataStreamSnapshot | null | undefined);
-}
+export const dataStreamAtAnswer = readers.atAnswer;
 
 /** When an accepted Start or Stop on a data stream took effect: the call, plus the stream's update delay. */
 export function changedAt(cloud: LocalCloud, stream: string, operation: 'StartStreamEncryption' | 'StopStreamEncryption', nth = 1): number {
@@ -94,4 +84,19 @@ export function dataStreamResourceFor(stack: LocalCloudStack, stream: string): {
   const handle = stack.resourceForDataStream(stream);
   const keyId = stack.templateProperties(handle.logicalId).KeyId as string;
   return { handle, keyId, logicalId: handle.logicalId };
+}
+
+/**
+ * Adds a `DataStreamEncryption` (`Sse-<name>`) of each imported data stream of `names`
+ * (`Stream-<name>`, by its ARN), with the props `props` gives that stream.
+ */
+export function encryptDataStreams(
+  s: Stack,
+  names: readonly string[],
+  props: (name: string) => Partial<DataStreamEncryptionProps> = () => ({}),
+): void {
+  for (const name of names) {
+    const stream = kinesis.Stream.fromStreamArn(s, `Stream-${name}`, dataStreamArn(name));
+    new DataStreamEncryption(s, `Sse-${name}`, { stream, ...props(name) });
+  }
 }

@@ -4,36 +4,17 @@
  * `stream-kinds.test.ts`, for both kinds). They spend a stream's budget, so they have a cloud of
  * their own and run one after the other.
  */
-import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import {
-  expectAnsweredInTime,
-  Harness,
-  newKeyArn,
-  startHarness,
-  synthStack,
-} from './harness';
-import { dataStreamArn, dataStreamNow, dataStreamResourceFor, KINESIS_UNTHROTTLED, kinesisCallsOn } from './kinesis-harness';
-import { DataStreamEncryption } from '../../src';
+import { expectAnsweredInTime, FAST, Harness, newKeyArn, preparedStack, useHarness } from './harness';
+import { KINESIS } from './kinds';
+import { dataStreamNow, dataStreamResourceFor, encryptDataStreams, kinesisCallsOn } from './kinesis-harness';
 import { LocalCloudStack } from '../../tools/local-cloud/cfn';
 
-const FAST = { SettleSeconds: '0' };
 
 let h: Harness;
 let stack: LocalCloudStack;
-
-beforeAll(async () => {
-  h = await startHarness({ throttle: KINESIS_UNTHROTTLED, kinesisDelays: { updatingMs: 500 } });
-  const dir = synthStack('KinesisLimitScenarios', (s) => {
-    for (const name of ['k-budget-last']) {
-      new DataStreamEncryption(s, `Sse-${name}`, { stream: kinesis.Stream.fromStreamArn(s, `Stream-${name}`, dataStreamArn(name)) });
-    }
-  });
-  stack = h.cfn.stack(dir);
-  stack.prepare();
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stop();
+useHarness(KINESIS.unthrottled(500), (started) => {
+  h = started;
+  stack = preparedStack(h, 'KinesisLimitScenarios', (s) => encryptDataStreams(s, ['k-budget-last']));
 });
 
 test('the Create takes the 25th key application; a rotation is then refused and the stream keeps its key; the Delete\'s Stop is no key application and goes through', async () => {

@@ -11,7 +11,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
-import { expectAnsweredInTime, expectCleanLog, Harness, startHarness, synthStack } from './harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, ONE_SECOND_CHANGES, synthStack, useHarness } from './harness';
 import { dataStreamArn, dataStreamAtAnswer, dataStreamNow, kinesisCallsOn } from './kinesis-harness';
 import { buildExampleApp } from '../../example/app';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
@@ -19,13 +19,7 @@ import { StepResult } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 
-beforeAll(async () => {
-  h = await startHarness({ delays: { enablingMs: 1_000, disablingMs: 1_000 }, kinesisDelays: { creatingMs: 1_000, updatingMs: 1_000 } });
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stop();
-});
+useHarness(ONE_SECOND_CHANGES, (started) => (h = started));
 
 /** No settle time: the stack lifecycle is what these scenarios are about. */
 const FAST = { SettleSeconds: '0' };

@@ -3,32 +3,11 @@
  * Create, with `OldResourceProperties` and the physical id), against the local cloud's Kinesis with
  * the real handler bundle. Deletes that make no Stop are in `stream-kinds.test.ts`, for both kinds.
  */
-import { AddTagsToStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { AddTagsToStreamCommand } from '@aws-sdk/client-kinesis';
 import { RemovalPolicy } from 'aws-cdk-lib';
-import * as kinesisStreams from 'aws-cdk-lib/aws-kinesis';
-import {
-  expectAnsweredInTime,
-  expectCleanLog,
-  Harness,
-  logLines,
-  newKeyArn,
-  startHarness,
-  synthStack,
-} from './harness';
-import {
-  aliasArn,
-  AT_ONCE_MS,
-  changedAt,
-  dataStreamArn,
-  dataStreamAtAnswer,
-  dataStreamNow,
-  dataStreamResourceFor,
-  KINESIS_UNTHROTTLED,
-  kinesisCallsOn,
-  SLACK_MS,
-} from './kinesis-harness';
+import { expectAnsweredInTime, expectCleanLog, FAST, Harness, KINESIS_UNTHROTTLED, logLines, newKeyArn, ONE_SECOND_CHANGES, preparedStack, useHarness } from './harness';
+import { aliasArn, AT_ONCE_MS, changedAt, dataStreamAtAnswer, dataStreamNow, dataStreamResourceFor, encryptDataStreams, kinesisCallsOn, SLACK_MS } from './kinesis-harness';
 import { ownerTagValue } from '../../lambda/core/ownership';
-import { DataStreamEncryption } from '../../src';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
 import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
 
@@ -36,31 +15,12 @@ const STREAMS = [
   'k-rotate', 'k-switch', 'k-noop', 'k-update-preflight', 'k-delete', 'k-delete-alias',
   'k-delete-updating', 'k-stop-not-applied', 'k-already-none',
 ];
-/** No settle time where it is not what a scenario is about. */
-const FAST = { SettleSeconds: '0' };
 
 let h: Harness;
 let stack: LocalCloudStack;
-let kinesis: KinesisClient;
-
-beforeAll(async () => {
-  h = await startHarness({ throttle: KINESIS_UNTHROTTLED, kinesisDelays: { creatingMs: 1_000, updatingMs: 1_000 } });
-  const dir = synthStack('KinesisUpdateDeleteScenarios', (s) => {
-    for (const name of STREAMS) {
-      new DataStreamEncryption(s, `Sse-${name}`, {
-        stream: kinesisStreams.Stream.fromStreamArn(s, `Stream-${name}`, dataStreamArn(name)),
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-    }
-  });
-  stack = h.cfn.stack(dir);
-  stack.prepare();
-  kinesis = new KinesisClient({ ...h.cloud.clientConfig(), maxAttempts: 1 });
-}, 120_000);
-
-afterAll(async () => {
-  kinesis?.destroy();
-  await h?.stop();
+useHarness({ throttle: KINESIS_UNTHROTTLED, kinesisDelays: ONE_SECOND_CHANGES.kinesisDelays }, (started) => {
+  h = started;
+  stack = preparedStack(h, 'KinesisUpdateDeleteScenarios', (s) => encryptDataStreams(s, STREAMS, () => ({ removalPolicy: RemovalPolicy.DESTROY })));
 });
 
 /** Creates the data stream and its encryption (checked), and returns the construct's key. */
@@ -178,7 +138,7 @@ test.concurrent('Delete of a stream encrypted through the key\'s alias ARN: the 
 
   // The new id and owner tag record the key the stream had before, so its Delete would leave the stream as it
   // is: the Stop is that of an id and a tag from before prior states were recorded.
-  await kinesis.send(new AddTagsToStreamCommand({ StreamName: 'k-delete-alias', Tags: { [OWNER_TAG_KEY]: ownerTagValue(stack.stackId, handle.logicalId) } }));
+  await h.kinesis.send(new AddTagsToStreamCommand({ StreamName: 'k-delete-alias', Tags: { [OWNER_TAG_KEY]: ownerTagValue(stack.stackId, handle.logicalId) } }));
   const r = await handle.delete({ physicalResourceId: 'kinesis:k-delete-alias' });
 
   expect(r).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'kinesis:k-delete-alias' });

@@ -13,45 +13,17 @@
  * https://docs.aws.amazon.com/kinesis/latest/APIReference/API_StartStreamEncryption.html). Each
  * scenario ends with the stream's encryption, the key and the records, and counts the calls.
  */
-import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
-import { KinesisClient, PutRecordCommand as PutDataRecordCommand } from '@aws-sdk/client-kinesis';
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionNow } from './firehose-harness';
-import { expectCleanLog, Harness, logLines, SCHEDULING_SLACK_MS, startHarness, synthStack, UNTHROTTLED } from './harness';
+import { expectCleanLog, FAST, Harness, keptKey, logLines, SCHEDULING_SLACK_MS, synthStack, bothKindsOptions, putRecord, useHarness } from './harness';
 import { FIREHOSE, KINESIS } from './kinds';
-import { KINESIS_UNTHROTTLED } from './kinesis-harness';
 import type { CallRecord } from '../../tools/local-cloud';
 import type { StackOperationResult } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
-let firehose: FirehoseClient;
-let kinesis: KinesisClient;
-
-beforeAll(async () => {
-  h = await startHarness({
-    throttle: { ...UNTHROTTLED, ...KINESIS_UNTHROTTLED },
-    delays: { enablingMs: 300, disablingMs: 300 },
-    kinesisDelays: { creatingMs: 0, updatingMs: 300 },
-  });
-  firehose = new FirehoseClient({ ...h.cloud.clientConfig(), maxAttempts: 1 });
-  kinesis = new KinesisClient({ ...h.cloud.clientConfig(), maxAttempts: 1 });
-}, 120_000);
-
-afterAll(async () => {
-  firehose?.destroy();
-  kinesis?.destroy();
-  await h?.stop();
-});
-
-/** No settle time: the deploy is what these scenarios are about. */
-const FAST = { SettleSeconds: '0' };
+useHarness(bothKindsOptions(300), (started) => (h = started));
 
 /** How long the KMS check of Start sees the old policies (none) after the deploy attached the new one. */
 const LAG_MS = 3_000;
-
-/** A key the template makes and keeps. */
-const keptKey = (s: Stack, id: string) => new kms.Key(s, id, { removalPolicy: RemovalPolicy.RETAIN });
 
 /** Deploys `stack` while the checks of `action` see a policy change `lagMs` after the others do. */
 async function deployWithLag(stack: ReturnType<Harness['cfn']['stack']>, action: string, lagMs: number, properties: Record<string, string>): Promise<StackOperationResult> {
@@ -66,11 +38,6 @@ async function deployWithLag(stack: ReturnType<Harness['cfn']['stack']>, action:
 /** The calls of `operation` (canonical id) on `resource`, oldest first. */
 function callsOf(operation: string, resource: string): CallRecord[] {
   return h.cloud.control.callLog().filter((c) => c.operation === operation && c.resource === resource);
-}
-
-/** Puts one record to a delivery stream, as a producer would: whether Firehose says it is encrypted. */
-async function putRecord(stream: string, text: string): Promise<boolean | undefined> {
-  return (await firehose.send(new PutRecordCommand({ DeliveryStreamName: stream, Record: { Data: new TextEncoder().encode(text) } }))).Encrypted;
 }
 
 test('Firehose: kms:CreateGrant sees the new policy after the rest; the refused Start (InvalidKMSResourceException, KMS.AccessDeniedException) is retried within the IAM propagation window: one accepted Start, ENABLED, records under the key', async () => {
@@ -100,7 +67,7 @@ test('Firehose: kms:CreateGrant sees the new policy after the rest; the refused 
 
   expect(encryptionNow(h.cloud, name)).toMatchObject({ status: 'ENABLED', keyArn: key, applied: { keyType: 'CUSTOMER_MANAGED_CMK', keyArn: key } });
   expect(h.cloud.control.key(key)?.KeyState).toBe('Enabled');
-  expect(await putRecord(name, 'after the deploy')).toBe(true);
+  expect(await putRecord(h, 'firehose', name, 'after the deploy')).toBe(true);
   expect(h.cloud.control.deliverRecords(name)).toEqual({ delivered: 1, unreadable: [] });
 }, 90_000);
 
@@ -126,7 +93,7 @@ test('Firehose: kms:CreateGrant still denied at the deadline: FAILED FIREHOSE_KM
 
   expect(encryptionNow(h.cloud, name)).toMatchObject({ status: 'DISABLED', applied: null });
   expect(h.cloud.control.key(key)?.KeyState).toBe('Enabled');
-  expect(await putRecord(name, 'after the failed deploy')).toBe(false);
+  expect(await putRecord(h, 'firehose', name, 'after the failed deploy')).toBe(false);
   expect(h.cloud.control.deliverRecords(name)).toEqual({ delivered: 1, unreadable: [] });
 }, 90_000);
 
@@ -152,7 +119,6 @@ test('Kinesis: kms:GenerateDataKey through Kinesis sees the new policy after the
 
   expect(KINESIS.now(h.cloud, name)).toMatchObject(KINESIS.encryptedWith(key));
   expect(h.cloud.control.key(key)?.KeyState).toBe('Enabled');
-  const put = await kinesis.send(new PutDataRecordCommand({ StreamName: name, Data: new TextEncoder().encode('after the deploy'), PartitionKey: 'p' }));
-  expect(put.EncryptionType).toBe('KMS');
+  expect(await putRecord(h, 'kinesis', name, 'after the deploy')).toBe(true); // EncryptionType KMS
   expect(h.cloud.control.unreadableDataRecords(name)).toEqual([]);
 }, 90_000);

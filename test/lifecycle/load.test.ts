@@ -8,7 +8,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionAtAnswer, encryptionNow } from './firehose-harness';
-import { expectAnsweredInTime, Harness, startHarness, synthStack } from './harness';
+import { expectAnsweredInTime, Harness, synthStack, useHarness } from './harness';
 import { DeliveryStreamEncryption } from '../../src';
 import { LocalCloudStack, StackOperationResult } from '../../tools/local-cloud/cfn';
 
@@ -19,8 +19,9 @@ let h: Harness;
 let stack: LocalCloudStack;
 let keyArn: string;
 
-beforeAll(async () => {
-  h = await startHarness(); // the default rate limits
+// the default rate limits
+useHarness({}, (started) => {
+  h = started;
   const dir = synthStack('LoadStack', (s) => {
     const key = new kms.Key(s, 'SharedKey', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
     for (const name of names) {
@@ -34,10 +35,6 @@ beforeAll(async () => {
   expect(Object.keys(stack.template.template.Resources).length).toBeLessThan(500);
   keyArn = stack.keyArn(Object.entries(stack.template.template.Resources).find(([id, r]) => r.Type === 'AWS::KMS::Key' && id.startsWith('SharedKey'))![0]);
   for (const name of names) h.cloud.control.createStream({ name });
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stop();
 });
 
 /** One line about a stack operation under load. */

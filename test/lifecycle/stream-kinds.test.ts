@@ -7,16 +7,7 @@
  * each kind has a cloud of its own for them.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
-import {
-  expectAnsweredInTime,
-  expectCleanLog,
-  Harness,
-  logLines,
-  newKeyArn,
-  SCHEDULING_SLACK_MS,
-  startHarness,
-  synthStack,
-} from './harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, logLines, newKeyArn, ONE_SECOND_CHANGES, preparedStack, SCHEDULING_SLACK_MS, synthStack, useHarness } from './harness';
 import { sharedKey, STREAM_KINDS } from './kinds';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
@@ -31,14 +22,9 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
     let h: Harness;
     let stack: LocalCloudStack;
 
-    beforeAll(async () => {
-      h = await startHarness(k.unthrottled(500));
-      stack = h.cfn.stack(synthStack(`${k.kind}CallLimitScenarios`, (s) => k.encrypt(s, `Sse-${name}`, name)));
-      stack.prepare();
-    }, 120_000);
-
-    afterAll(async () => {
-      await h?.stop();
+    useHarness(k.unthrottled(500), (started) => {
+      h = started;
+      stack = preparedStack(h, `${k.kind}CallLimitScenarios`, (s) => k.encrypt(s, `Sse-${name}`, name));
     });
 
     test('limit exhausted (25 calls spent today): FAILED at once, no retry; a day later the Create succeeds', async () => {
@@ -80,16 +66,11 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
     let h: Harness;
     let stack: LocalCloudStack;
 
-    beforeAll(async () => {
-      h = await startHarness(k.unthrottled(1_000));
-      stack = h.cfn.stack(synthStack(`${k.kind}DeleteScenarios`, (s) => {
+    useHarness(k.unthrottled(1_000), (started) => {
+      h = started;
+      stack = preparedStack(h, `${k.kind}DeleteScenarios`, (s) => {
         for (const name of STREAMS) k.encrypt(s, `Sse-${name}`, name, { removalPolicy: name === k.name('retain') ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY });
-      }));
-      stack.prepare();
-    }, 120_000);
-
-    afterAll(async () => {
-      await h?.stop();
+      });
     });
 
     /** Creates the stream and its encryption (checked), and returns the construct's key. */
@@ -156,13 +137,7 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
   describe('stack updates', () => {
     let h: Harness;
 
-    beforeAll(async () => {
-      h = await startHarness({ delays: { enablingMs: 1_000, disablingMs: 1_000 }, kinesisDelays: { creatingMs: 1_000, updatingMs: 1_000 } });
-    }, 120_000);
-
-    afterAll(async () => {
-      await h?.stop();
-    });
+    useHarness(ONE_SECOND_CHANGES, (started) => (h = started));
 
     // Issue 11, item 2: the handler's policy that names the old stream is a chunk of its own, removed in the clean-up
     // after the Delete of the old physical id, so that Delete still may stop the old stream (IAM enforced).

@@ -6,7 +6,7 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionNow } from './firehose-harness';
-import { expectAnsweredInTime, expectCleanLog, Harness, logLines, SCHEDULING_SLACK_MS, startHarness, synthStack, UNTHROTTLED } from './harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, logLines, SCHEDULING_SLACK_MS, synthStack, UNTHROTTLED, useHarness } from './harness';
 import { FIREHOSE } from './kinds';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
@@ -15,13 +15,7 @@ import { NO_CREDENTIALS_ENVIRONMENT } from '../../tools/local-cloud/cfn';
 
 let h: Harness;
 
-beforeAll(async () => {
-  h = await startHarness({ throttle: UNTHROTTLED, delays: { enablingMs: 300, disablingMs: 300 } });
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stop();
-});
+useHarness({ throttle: UNTHROTTLED, delays: { enablingMs: 300, disablingMs: 300 } }, (started) => (h = started));
 
 /** No settle time unless a scenario is about it. */
 const FAST = { SettleSeconds: '0' };

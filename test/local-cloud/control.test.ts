@@ -7,19 +7,13 @@ import {
   StartDeliveryStreamEncryptionCommand,
 } from '@aws-sdk/client-firehose';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
-import { FUNCTIONAL_OPTIONS, keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
+import { FUNCTIONAL_OPTIONS, keyArn, rejectionOf, useTestCloud } from './helpers';
 import { ControlError, DEFAULT_TRANSITION_DELAYS, EncryptionSpec, FailureDescription, StreamSpec } from '../../tools/local-cloud';
 
 const HOUR = 60 * 60 * 1000;
 const FAILURE: FailureDescription = { Type: 'CREATE_KMS_GRANT_FAILED', Details: 'grant refused' };
 
-let t: TestCloud;
-
-beforeAll(async () => {
-  t = await startTestCloud(FUNCTIONAL_OPTIONS);
-});
-afterAll(async () => t.stop());
-beforeEach(() => t.cloud.control.reset());
+const t = useTestCloud(FUNCTIONAL_OPTIONS, { resetEach: true });
 
 async function describeStream(name: string): Promise<DeliveryStreamDescription> {
   return (await t.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: name }))).DeliveryStreamDescription!;

@@ -1,31 +1,19 @@
 import {
   DeliveryStreamDescription,
-  DescribeDeliveryStreamCommand,
   InvalidArgumentException,
   LimitExceededException,
-  ListTagsForDeliveryStreamCommand,
   ResourceInUseException,
   ResourceNotFoundException,
-  StartDeliveryStreamEncryptionCommand,
-  StopDeliveryStreamEncryptionCommand,
-  TagDeliveryStreamCommand,
-  UntagDeliveryStreamCommand,
 } from '@aws-sdk/client-firehose';
 import { DisableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { FUNCTIONAL_OPTIONS, keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
+import { FUNCTIONAL_OPTIONS, keyArn, rejectionOf, useTestCloud } from './helpers';
 import type { RegisterKeySpec, StreamSpec } from '../../tools/local-cloud';
 
 const HOUR = 60 * 60 * 1000;
 const SOURCE_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/source';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/firehose-source';
 
-let t: TestCloud;
-
-beforeAll(async () => {
-  t = await startTestCloud(FUNCTIONAL_OPTIONS);
-});
-afterAll(async () => t.stop());
-beforeEach(() => t.cloud.control.reset());
+const t = useTestCloud(FUNCTIONAL_OPTIONS, { resetEach: true });
 
 /** A delivery stream made through the control API (the handler never creates one). */
 async function createStream(name: string, spec: Partial<StreamSpec> = {}): Promise<string> {
@@ -33,21 +21,15 @@ async function createStream(name: string, spec: Partial<StreamSpec> = {}): Promi
 }
 
 async function describeStream(name: string): Promise<DeliveryStreamDescription> {
-  const out = await t.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: name }));
-  return out.DeliveryStreamDescription!;
+  return (await t.delivery.describe(name)).DeliveryStreamDescription!;
 }
 
 function start(name: string, arn?: string) {
-  return t.firehose.send(
-    new StartDeliveryStreamEncryptionCommand({
-      DeliveryStreamName: name,
-      DeliveryStreamEncryptionConfigurationInput: arn ? { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: arn } : { KeyType: 'AWS_OWNED_CMK' },
-    }),
-  );
+  return t.delivery.start(name, arn ? { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: arn } : { KeyType: 'AWS_OWNED_CMK' });
 }
 
 function stop(name: string) {
-  return t.firehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: name }));
+  return t.delivery.stop(name);
 }
 
 /** A customer managed key made through the control API. */
@@ -100,7 +82,7 @@ describe('StartDeliveryStreamEncryption and StopDeliveryStreamEncryption', () =>
 
   test('Start without a configuration uses AWS_OWNED_CMK', async () => {
     await createStream('orders');
-    await t.firehose.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' }));
+    await t.delivery.start('orders');
     advance(60_000);
     expect((await describeStream('orders')).DeliveryStreamEncryptionConfiguration).toEqual({ KeyType: 'AWS_OWNED_CMK', Status: 'ENABLED' });
   });
@@ -257,19 +239,10 @@ describe('StartDeliveryStreamEncryption and StopDeliveryStreamEncryption', () =>
 
     test('InvalidArgumentException for an inconsistent key type and KeyARN', async () => {
       await createStream('orders');
-      const noArn = await rejectionOf(
-        t.firehose.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK' } })),
-      );
+      const noArn = await rejectionOf(t.delivery.start('orders', { KeyType: 'CUSTOMER_MANAGED_CMK' }));
       expect(noArn).toBeInstanceOf(InvalidArgumentException);
       expect(noArn.message).toMatch(/KeyARN is required/);
-      const ownedWithArn = await rejectionOf(
-        t.firehose.send(
-          new StartDeliveryStreamEncryptionCommand({
-            DeliveryStreamName: 'orders',
-            DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK', KeyARN: keyArn('k') },
-          }),
-        ),
-      );
+      const ownedWithArn = await rejectionOf(t.delivery.start('orders', { KeyType: 'AWS_OWNED_CMK', KeyARN: keyArn('k') }));
       expect(ownedWithArn).toBeInstanceOf(InvalidArgumentException);
       expect(t.cloud.control.stream('orders')?.encryptionCalls.inWindow).toBe(0);
     });
@@ -361,11 +334,9 @@ describe('StartDeliveryStreamEncryption and StopDeliveryStreamEncryption', () =>
 });
 
 describe('TagDeliveryStream, UntagDeliveryStream and ListTagsForDeliveryStream', () => {
-  const tag = (name: string, tags: Array<{ Key: string; Value?: string }>) =>
-    t.firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: name, Tags: tags }));
-  const untag = (name: string, keys: string[]) => t.firehose.send(new UntagDeliveryStreamCommand({ DeliveryStreamName: name, TagKeys: keys }));
-  const list = (name: string, extra: { Limit?: number; ExclusiveStartTagKey?: string } = {}) =>
-    t.firehose.send(new ListTagsForDeliveryStreamCommand({ DeliveryStreamName: name, ...extra }));
+  const tag = (name: string, tags: Array<{ Key: string; Value?: string }>) => t.delivery.tag(name, tags);
+  const untag = (name: string, keys: string[]) => t.delivery.untag(name, keys);
+  const list = (name: string, extra: { Limit?: number; ExclusiveStartTagKey?: string } = {}) => t.delivery.listTags(name, extra);
 
   test('at most 50 tags per stream: LimitExceededException, and the tags are unchanged', async () => {
     await createStream('orders');

@@ -2,7 +2,18 @@
  * Shared set-up for the local cloud's tests: a cloud with real SDK clients pointed at it.
  */
 
-import { FirehoseClient } from '@aws-sdk/client-firehose';
+import {
+  DeliveryStreamEncryptionConfigurationInput,
+  DescribeDeliveryStreamCommand,
+  FirehoseClient,
+  ListTagsForDeliveryStreamCommand,
+  StartDeliveryStreamEncryptionCommand,
+  StopDeliveryStreamEncryptionCommand,
+  Tag,
+  TagDeliveryStreamCommand,
+  UntagDeliveryStreamCommand,
+} from '@aws-sdk/client-firehose';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LocalCloud, LocalCloudOptions, startLocalCloud } from '../../tools/local-cloud';
 
@@ -10,25 +21,88 @@ import { LocalCloud, LocalCloudOptions, startLocalCloud } from '../../tools/loca
 export interface TestCloud {
   readonly cloud: LocalCloud;
   readonly firehose: FirehoseClient;
+  readonly kinesis: KinesisClient;
   readonly kms: KMSClient;
+  /** The Firehose calls on one delivery stream, each one call through `firehose`. */
+  readonly delivery: DeliveryStreamCalls;
   /** Stops the clients and the cloud. */
   stop(): Promise<void>;
 }
+
+/**
+ * The Firehose calls the tests make on a delivery stream, each one SDK call through `client`;
+ * `start` without `input` sends no encryption configuration (Firehose's default).
+ */
+export function deliveryStreamCalls(client: FirehoseClient) {
+  return {
+    describe: (name: string) => client.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: name })),
+    start: (name: string, input?: DeliveryStreamEncryptionConfigurationInput) =>
+      client.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: name, DeliveryStreamEncryptionConfigurationInput: input })),
+    stop: (name: string) => client.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: name })),
+    tag: (name: string, tags: Tag[]) => client.send(new TagDeliveryStreamCommand({ DeliveryStreamName: name, Tags: tags })),
+    untag: (name: string, keys: string[]) => client.send(new UntagDeliveryStreamCommand({ DeliveryStreamName: name, TagKeys: keys })),
+    listTags: (name: string, page: { Limit?: number; ExclusiveStartTagKey?: string } = {}) =>
+      client.send(new ListTagsForDeliveryStreamCommand({ DeliveryStreamName: name, ...page })),
+  };
+}
+
+/** The calls of {@link deliveryStreamCalls}. */
+export type DeliveryStreamCalls = ReturnType<typeof deliveryStreamCalls>;
 
 /** Starts a cloud with the given options and single-attempt SDK clients for it. */
 export async function startTestCloud(options: LocalCloudOptions = {}): Promise<TestCloud> {
   const cloud = await startLocalCloud(options);
   const firehose = new FirehoseClient({ ...cloud.clientConfig(), maxAttempts: 1 });
+  const kinesis = new KinesisClient({ ...cloud.clientConfig(), maxAttempts: 1 });
   const kms = new KMSClient({ ...cloud.clientConfig(), maxAttempts: 1 });
   return {
     cloud,
     firehose,
+    kinesis,
     kms,
+    delivery: deliveryStreamCalls(firehose),
     async stop() {
       firehose.destroy();
+      kinesis.destroy();
       kms.destroy();
       await cloud.stop();
     },
+  };
+}
+
+/**
+ * A test cloud started with `options` before the tests of the enclosing file (or `describe`
+ * block) and stopped after them; with `resetEach`, its state is reset before each test. The object
+ * it returns reads the running cloud: use it inside hooks and tests.
+ */
+export function useTestCloud(options: LocalCloudOptions = {}, { resetEach = false } = {}): TestCloud {
+  let running: TestCloud | undefined;
+  beforeAll(async () => {
+    running = await startTestCloud(options);
+  });
+  afterAll(async () => running?.stop());
+  if (resetEach) beforeEach(() => running!.cloud.control.reset());
+  const now = (): TestCloud => {
+    if (!running) throw new Error('the test cloud is not started yet: use it inside hooks and tests');
+    return running;
+  };
+  return {
+    get cloud() {
+      return now().cloud;
+    },
+    get firehose() {
+      return now().firehose;
+    },
+    get kinesis() {
+      return now().kinesis;
+    },
+    get kms() {
+      return now().kms;
+    },
+    get delivery() {
+      return now().delivery;
+    },
+    stop: () => now().stop(),
   };
 }
 
@@ -51,19 +125,35 @@ export function keyArn(id: string, region = 'us-east-1', account = '123456789012
 }
 
 /**
+ * Firehose's built-in rate limits off, and every operation without a rate of its own (the
+ * fallback, `*`) unlimited too.
+ */
+export const FIREHOSE_RATE_LIMITS_OFF: LocalCloudOptions['throttle'] = {
+  '*': null,
+  'DescribeDeliveryStream': null,
+  'StartDeliveryStreamEncryption': null,
+  'StopDeliveryStreamEncryption': null,
+  'TagDeliveryStream': null,
+  'UntagDeliveryStream': null,
+  'ListTagsForDeliveryStream': null,
+};
+
+/** The built-in rate limits of the Kinesis operations off (and only those). */
+export const KINESIS_RATE_LIMITS_OFF: LocalCloudOptions['throttle'] = {
+  DescribeStreamSummary: null,
+  StartStreamEncryption: null,
+  StopStreamEncryption: null,
+  AddTagsToStream: null,
+  RemoveTagsFromStream: null,
+  ListTagsForStream: null,
+};
+
+/**
  * Options for functional tests: every built-in rate limit off (throttling has its own tests), and
  * transitions that never complete by themselves within a test, so that tests move them with
  * `advanceClock` deterministically.
  */
 export const FUNCTIONAL_OPTIONS: LocalCloudOptions = {
   delays: { creatingMs: 0, enablingMs: 60_000, disablingMs: 60_000, deletingMs: 0 },
-  throttle: {
-    '*': null,
-    'DescribeDeliveryStream': null,
-    'StartDeliveryStreamEncryption': null,
-    'StopDeliveryStreamEncryption': null,
-    'TagDeliveryStream': null,
-    'UntagDeliveryStream': null,
-    'ListTagsForDeliveryStream': null,
-  },
+  throttle: FIREHOSE_RATE_LIMITS_OFF,
 };

@@ -2,15 +2,8 @@
  * The local cloud's IAM model: identity policy evaluation with the condition operators the
  * library's handler policies use, AWS's AccessDenied wording, and propagation delays.
  */
-import {
-  accessDeniedMessage,
-  conditionHolds,
-  evaluate,
-  IamModel,
-  matchesWildcard,
-  PolicyDocument,
-  sessionArnOf,
-} from '../../tools/local-cloud/iam';
+import { accessDeniedMessage, conditionHolds, evaluate, IamModel, matchesWildcard, PolicyDocument, sessionArnOf } from '../../tools/local-cloud/iam';
+import { FIREHOSE } from '../construct/util';
 
 const STREAM = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/orders';
 const OTHER_STREAM = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/payments';
@@ -23,14 +16,7 @@ const STREAM_POLICY: PolicyDocument = {
   Statement: [
     {
       Effect: 'Allow',
-      Action: [
-        'firehose:DescribeDeliveryStream',
-        'firehose:ListTagsForDeliveryStream',
-        'firehose:StartDeliveryStreamEncryption',
-        'firehose:StopDeliveryStreamEncryption',
-        'firehose:TagDeliveryStream',
-        'firehose:UntagDeliveryStream',
-      ],
+      Action: FIREHOSE.streamActions,
       Resource: STREAM,
       Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': OWNER_TAG_KEY } },
     },

@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { keyArn, rejectionOf } from './helpers';
+import { keyArn, KINESIS_RATE_LIMITS_OFF, rejectionOf, useTestCloud } from './helpers';
 import { handleEvent } from '../../lambda/core/handle-event';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import type { CloudFormationResponse } from '../../lambda/core/response';
@@ -40,63 +40,45 @@ const OTHER_KEY = keyArn('ffffffff-12ab-34cd-56ef-1234567890ab');
  */
 const OPTIONS: LocalCloudOptions = {
   kinesisDelays: { creatingMs: 0, updatingMs: 60_000, deletingMs: 0 },
-  throttle: {
-    DescribeStreamSummary: null,
-    StartStreamEncryption: null,
-    StopStreamEncryption: null,
-    AddTagsToStream: null,
-    RemoveTagsFromStream: null,
-    ListTagsForStream: null,
-  },
+  throttle: KINESIS_RATE_LIMITS_OFF,
 };
 
-let cloud: LocalCloud;
-let kinesis: KinesisClient;
-
-beforeAll(async () => {
-  cloud = await startLocalCloud(OPTIONS);
-  kinesis = new KinesisClient({ ...cloud.clientConfig(), maxAttempts: 1 });
-});
-afterAll(async () => {
-  kinesis.destroy();
-  await cloud.stop();
-});
-beforeEach(() => cloud.control.reset());
+const t = useTestCloud(OPTIONS, { resetEach: true });
 
 /** A data stream made through the control API (the handler never creates one). */
 async function createStream(name = 'events', spec: Partial<DataStreamSpec> = {}): Promise<void> {
-  cloud.control.createDataStream({ name, ...spec });
+  t.cloud.control.createDataStream({ name, ...spec });
 }
 
 async function describe_(name = 'events'): Promise<StreamDescriptionSummary> {
-  return (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary!;
+  return (await t.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary!;
 }
 
 function start(keyId: string, name = 'events') {
-  return kinesis.send(new StartStreamEncryptionCommand({ StreamName: name, EncryptionType: 'KMS', KeyId: keyId }));
+  return t.kinesis.send(new StartStreamEncryptionCommand({ StreamName: name, EncryptionType: 'KMS', KeyId: keyId }));
 }
 
 function stop(keyId: string, name = 'events') {
-  return kinesis.send(new StopStreamEncryptionCommand({ StreamName: name, EncryptionType: 'KMS', KeyId: keyId }));
+  return t.kinesis.send(new StopStreamEncryptionCommand({ StreamName: name, EncryptionType: 'KMS', KeyId: keyId }));
 }
 
 function advance(ms: number): void {
-  cloud.control.advanceClock(ms);
+  t.cloud.control.advanceClock(ms);
 }
 
 /** A stream encrypted with `keyId`, ACTIVE. */
 function encrypted(keyId: string, name = 'events') {
-  return cloud.control.createDataStream({ name, encryption: { keyId } });
+  return t.cloud.control.createDataStream({ name, encryption: { keyId } });
 }
 
 describe('configuration through the standard environment variables only', () => {
   test('an unmodified KinesisClient with AWS_ENDPOINT_URL_KINESIS reaches the local cloud over HTTP/2', async () => {
-    const names = Object.keys(cloud.env());
+    const names = Object.keys(t.cloud.env());
     const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
-    Object.assign(process.env, cloud.env());
+    Object.assign(process.env, t.cloud.env());
     const client = new KinesisClient({ maxAttempts: 1 });
     try {
-      cloud.control.createDataStream({ name: 'events' });
+      t.cloud.control.createDataStream({ name: 'events' });
       const out = await client.send(new DescribeStreamSummaryCommand({ StreamARN: STREAM_ARN }));
       expect(out.StreamDescriptionSummary?.StreamName).toBe('events');
       expect(out.$metadata.httpStatusCode).toBe(200);
@@ -107,13 +89,13 @@ describe('configuration through the standard environment variables only', () => 
         else process.env[n] = saved[n];
       }
     }
-    expect(cloud.control.calls('kinesis:DescribeStreamSummary', 'events').accepted).toBe(1);
+    expect(t.cloud.control.calls('kinesis:DescribeStreamSummary', 'events').accepted).toBe(1);
   });
 });
 
 describe('DescribeStreamSummary', () => {
   test('an on-demand stream is described with the full StreamDescriptionSummary shape', async () => {
-    const before = cloud.control.now();
+    const before = t.cloud.control.now();
     await createStream();
     const d = await describe_();
     expect(d).toEqual({
@@ -132,7 +114,7 @@ describe('DescribeStreamSummary', () => {
   });
 
   test('a stream made CREATING is CREATING until creatingMs have passed, then ACTIVE', async () => {
-    cloud.control.setKinesisDelays({ creatingMs: 5_000 });
+    t.cloud.control.setKinesisDelays({ creatingMs: 5_000 });
     await createStream('events', { status: 'CREATING', streamMode: 'PROVISIONED', shardCount: 2 });
     expect((await describe_()).StreamStatus).toBe('CREATING');
     advance(4_000);
@@ -143,9 +125,9 @@ describe('DescribeStreamSummary', () => {
 
   test('a stream is named by StreamName, StreamARN or both, and counted under its name either way', async () => {
     await createStream();
-    expect((await kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: STREAM_ARN }))).StreamDescriptionSummary?.StreamName).toBe('events');
-    expect((await kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: STREAM_ARN, StreamName: 'events' }))).StreamDescriptionSummary?.StreamName).toBe('events');
-    expect(cloud.control.calls('DescribeStreamSummary', 'events').accepted).toBe(2);
+    expect((await t.kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: STREAM_ARN }))).StreamDescriptionSummary?.StreamName).toBe('events');
+    expect((await t.kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: STREAM_ARN, StreamName: 'events' }))).StreamDescriptionSummary?.StreamName).toBe('events');
+    expect(t.cloud.control.calls('DescribeStreamSummary', 'events').accepted).toBe(2);
   });
 
   test.each<[string, object, new (...args: never[]) => Error, RegExp]>([
@@ -156,39 +138,39 @@ describe('DescribeStreamSummary', () => {
     ['a stream ARN of another region', { StreamARN: 'arn:aws:kinesis:eu-west-1:123456789012:stream/events' }, ResourceNotFoundException, /not found/],
   ])('%s is refused', async (_name, input, errorClass, message) => {
     await createStream();
-    const error = await rejectionOf(kinesis.send(new DescribeStreamSummaryCommand(input)));
+    const error = await rejectionOf(t.kinesis.send(new DescribeStreamSummaryCommand(input)));
     expect(error).toBeInstanceOf(errorClass);
     expect(error.message).toMatch(message);
   });
 
   test('input is validated against the model: every violation in one ValidationException', async () => {
-    const arn = await rejectionOf(kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/events' })));
+    const arn = await rejectionOf(t.kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/events' })));
     expect(arn).toBeInstanceOf(ValidationException);
-    const key = await rejectionOf(kinesis.send(new StartStreamEncryptionCommand({ StreamName: 'events', EncryptionType: 'KMS', KeyId: '' })));
+    const key = await rejectionOf(t.kinesis.send(new StartStreamEncryptionCommand({ StreamName: 'events', EncryptionType: 'KMS', KeyId: '' })));
     expect(key.message).toMatch(/at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1/);
-    expect(cloud.control.calls('DescribeStreamSummary').failed).toBe(1);
+    expect(t.cloud.control.calls('DescribeStreamSummary').failed).toBe(1);
   });
 });
 
 describe('StartStreamEncryption and StopStreamEncryption', () => {
   test('Start: UPDATING with the new key at once, ACTIVE with it after updatingMs', async () => {
-    cloud.control.registerKey({ arn: KEY });
+    t.cloud.control.registerKey({ arn: KEY });
     await createStream();
     await start(KEY);
     expect(await describe_()).toMatchObject({ StreamStatus: 'UPDATING', EncryptionType: 'KMS', KeyId: KEY });
-    expect(cloud.control.dataStream('events')).toMatchObject({
+    expect(t.cloud.control.dataStream('events')).toMatchObject({
       appliedEncryption: { EncryptionType: 'NONE' },
       pendingChange: { status: 'UPDATING', willFail: false },
       keyApplications: { inWindow: 1, limit: 25, windowMs: 24 * HOUR },
     });
     advance(60_000);
     expect(await describe_()).toMatchObject({ StreamStatus: 'ACTIVE', EncryptionType: 'KMS', KeyId: KEY });
-    expect(cloud.control.dataStream('events')?.appliedEncryption).toEqual({ EncryptionType: 'KMS', KeyId: KEY });
+    expect(t.cloud.control.dataStream('events')?.appliedEncryption).toEqual({ EncryptionType: 'KMS', KeyId: KEY });
   });
 
   test('nothing changes while the stream is not ACTIVE', async () => {
-    cloud.control.registerKey({ arn: KEY });
-    cloud.control.setKinesisDelays({ creatingMs: 1_000 });
+    t.cloud.control.registerKey({ arn: KEY });
+    t.cloud.control.setKinesisDelays({ creatingMs: 1_000 });
     await createStream('events', { status: 'CREATING' });
     const creating = await rejectionOf(start(KEY));
     expect(creating).toBeInstanceOf(ResourceInUseException);
@@ -210,8 +192,8 @@ describe('StartStreamEncryption and StopStreamEncryption', () => {
   });
 
   test('a key is accepted by key ARN, key id, alias name and alias ARN, and shown as given', async () => {
-    cloud.control.registerKey({ arn: KEY, aliases: ['alias/events'] });
-    cloud.control.setKinesisDelays({ updatingMs: 0 });
+    t.cloud.control.registerKey({ arn: KEY, aliases: ['alias/events'] });
+    t.cloud.control.setKinesisDelays({ updatingMs: 0 });
     await createStream();
     for (const reference of ['1234abcd-12ab-34cd-56ef-1234567890ab', 'alias/events', 'arn:aws:kms:us-east-1:123456789012:alias/events', KEY]) {
       await start(reference);
@@ -228,31 +210,31 @@ describe('StartStreamEncryption and StopStreamEncryption', () => {
     ['an asymmetric key', (c) => c.control.registerKey({ arn: KEY, keySpec: 'RSA_2048' }), InvalidArgumentException, /only with symmetric encryption keys/],
     ['an HMAC key', (c) => c.control.registerKey({ arn: KEY, keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' }), InvalidArgumentException, /KeySpec HMAC_256/],
   ])('Start with %s: the KMS error Kinesis answers, nothing changes, no key application spent', async (name, arrange, errorClass, message) => {
-    arrange(cloud);
+    arrange(t.cloud);
     await createStream();
     const error = await rejectionOf(start(name === 'an alias that does not exist' ? 'alias/missing' : KEY));
     expect(error).toBeInstanceOf(errorClass);
     expect(error.message).toMatch(message);
     expect(await describe_()).toMatchObject({ StreamStatus: 'ACTIVE', EncryptionType: 'NONE' });
-    expect(cloud.control.dataStream('events')?.keyApplications.inWindow).toBe(0);
-    expect(cloud.control.calls('StartStreamEncryption', 'events')).toMatchObject({ accepted: 0, failed: 1 });
+    expect(t.cloud.control.dataStream('events')?.keyApplications.inWindow).toBe(0);
+    expect(t.cloud.control.calls('StartStreamEncryption', 'events')).toMatchObject({ accepted: 0, failed: 1 });
   });
 
   test('Start with EncryptionType NONE is refused', async () => {
     await createStream();
-    const error = await rejectionOf(kinesis.send(new StartStreamEncryptionCommand({ StreamName: 'events', EncryptionType: 'NONE', KeyId: 'alias/aws/kinesis' })));
+    const error = await rejectionOf(t.kinesis.send(new StartStreamEncryptionCommand({ StreamName: 'events', EncryptionType: 'NONE', KeyId: 'alias/aws/kinesis' })));
     expect(error).toBeInstanceOf(InvalidArgumentException);
   });
 
   test('25 key applications per stream in a rolling 24 hours, then LimitExceededException; refused calls do not count', async () => {
-    cloud.control.setKinesisDelays({ updatingMs: 0 });
+    t.cloud.control.setKinesisDelays({ updatingMs: 0 });
     await createStream();
     await createStream('clicks');
     for (let i = 0; i < 25; i++) {
       await start(i % 2 ? 'alias/aws/kinesis' : KEY.replace('1234abcd', 'aaaaaaaa')).catch(() => undefined);
     }
     // the customer key does not exist: those Starts failed and spent nothing
-    expect(cloud.control.dataStream('events')?.keyApplications.inWindow).toBe(12);
+    expect(t.cloud.control.dataStream('events')?.keyApplications.inWindow).toBe(12);
     advance(1);
     for (let i = 0; i < 13; i++) {
       await start('alias/aws/kinesis');
@@ -270,13 +252,13 @@ describe('StartStreamEncryption and StopStreamEncryption', () => {
   });
 
   test('a stream created with key applications already used', async () => {
-    cloud.control.createDataStream({ name: 'events', keyApplicationsInWindow: 25 });
+    t.cloud.control.createDataStream({ name: 'events', keyApplicationsInWindow: 25 });
     expect(await rejectionOf(start('alias/aws/kinesis'))).toBeInstanceOf(LimitExceededException);
   });
 
   test('Stop must name the key the stream has (as given, or resolving to the same key)', async () => {
-    cloud.control.registerKey({ arn: KEY, aliases: ['alias/events'] });
-    cloud.control.registerKey({ arn: OTHER_KEY });
+    t.cloud.control.registerKey({ arn: KEY, aliases: ['alias/events'] });
+    t.cloud.control.registerKey({ arn: OTHER_KEY });
     encrypted(KEY);
     const wrong = await rejectionOf(stop(OTHER_KEY));
     expect(wrong).toBeInstanceOf(InvalidArgumentException);
@@ -295,12 +277,12 @@ describe('StartStreamEncryption and StopStreamEncryption', () => {
   });
 
   test('a forced failure: UPDATING, then ACTIVE with the encryption unchanged', async () => {
-    cloud.control.registerKey({ arn: KEY });
+    t.cloud.control.registerKey({ arn: KEY });
     encrypted('alias/aws/kinesis');
-    cloud.control.failNextStreamEncryption('events');
-    expect(cloud.control.state().kinesis.forcedFailures).toEqual(['events']);
+    t.cloud.control.failNextStreamEncryption('events');
+    expect(t.cloud.control.state().kinesis.forcedFailures).toEqual(['events']);
     await start(KEY);
-    expect(cloud.control.dataStream('events')?.pendingChange).toMatchObject({ status: 'UPDATING', willFail: true });
+    expect(t.cloud.control.dataStream('events')?.pendingChange).toMatchObject({ status: 'UPDATING', willFail: true });
     advance(60_000);
     expect(await describe_()).toMatchObject({ StreamStatus: 'ACTIVE', EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
     // only the next one
@@ -312,13 +294,13 @@ describe('StartStreamEncryption and StopStreamEncryption', () => {
 
 describe('AddTagsToStream, RemoveTagsFromStream and ListTagsForStream', () => {
   const add = (tags: Record<string, string>, stream: { StreamName?: string; StreamARN?: string } = { StreamName: 'events' }) =>
-    kinesis.send(new AddTagsToStreamCommand({ ...stream, Tags: tags }));
-  const remove = (keys: string[]) => kinesis.send(new RemoveTagsFromStreamCommand({ StreamName: 'events', TagKeys: keys }));
+    t.kinesis.send(new AddTagsToStreamCommand({ ...stream, Tags: tags }));
+  const remove = (keys: string[]) => t.kinesis.send(new RemoveTagsFromStreamCommand({ StreamName: 'events', TagKeys: keys }));
   const list = (extra: { Limit?: number; ExclusiveStartTagKey?: string } = {}) =>
-    kinesis.send(new ListTagsForStreamCommand({ StreamARN: STREAM_ARN, ...extra }));
+    t.kinesis.send(new ListTagsForStreamCommand({ StreamARN: STREAM_ARN, ...extra }));
 
   test('at most 50 tags, and only the characters Kinesis documents: InvalidArgumentException, tags unchanged', async () => {
-    cloud.control.createDataStream({ name: 'events', tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, ''])) });
+    t.cloud.control.createDataStream({ name: 'events', tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, ''])) });
     await add({ k0: 'overwritten' });
     const tooMany = await rejectionOf(add({ extra: '' }));
     expect(tooMany).toBeInstanceOf(InvalidArgumentException);
@@ -327,7 +309,7 @@ describe('AddTagsToStream, RemoveTagsFromStream and ListTagsForStream', () => {
     const colon = await rejectionOf(add({ 'owner:key': 'x' }));
     expect(colon).toBeInstanceOf(InvalidArgumentException);
     expect(colon.message).toBe('Tag key owner:key may contain only Unicode letters, digits, white space and _ . / = + - % @.');
-    expect(Object.keys(cloud.control.dataStream('events')!.tags)).toHaveLength(49);
+    expect(Object.keys(t.cloud.control.dataStream('events')!.tags)).toHaveLength(49);
   });
 
   test('input is validated against the model: ValidationException, with the map constraints worded on the map', async () => {
@@ -341,13 +323,13 @@ describe('AddTagsToStream, RemoveTagsFromStream and ListTagsForStream', () => {
   });
 
   test('tags change only while the stream is ACTIVE; a missing stream is ResourceNotFoundException', async () => {
-    cloud.control.createDataStream({ name: 'events', status: 'UPDATING', encryption: { keyId: 'alias/aws/kinesis' }, tags: { team: 'events' } });
+    t.cloud.control.createDataStream({ name: 'events', status: 'UPDATING', encryption: { keyId: 'alias/aws/kinesis' }, tags: { team: 'events' } });
     expect(await rejectionOf(add({ a: '1' }))).toBeInstanceOf(ResourceInUseException);
     expect(await rejectionOf(remove(['team']))).toBeInstanceOf(ResourceInUseException);
     expect((await list()).Tags).toEqual([{ Key: 'team', Value: 'events' }]);
     advance(60_000);
     await add({ a: '1' });
-    expect(await rejectionOf(kinesis.send(new ListTagsForStreamCommand({ StreamName: 'missing' })))).toBeInstanceOf(ResourceNotFoundException);
+    expect(await rejectionOf(t.kinesis.send(new ListTagsForStreamCommand({ StreamName: 'missing' })))).toBeInstanceOf(ResourceNotFoundException);
     expect(await rejectionOf(add({ a: '1' }, { StreamName: 'missing' }))).toBeInstanceOf(ResourceNotFoundException);
   });
 });
@@ -422,9 +404,9 @@ describe('rate limits and faults', () => {
 
 describe('control API', () => {
   test('createDataStream in any state, with its delays; dataStream and deleteDataStream', () => {
-    cloud.control.setDataStreamDelays('events', { updatingMs: 5_000 });
-    const before = cloud.control.now();
-    const updating = cloud.control.createDataStream({ name: 'events', status: 'UPDATING', encryption: { keyId: KEY }, updatingTo: null });
+    t.cloud.control.setDataStreamDelays('events', { updatingMs: 5_000 });
+    const before = t.cloud.control.now();
+    const updating = t.cloud.control.createDataStream({ name: 'events', status: 'UPDATING', encryption: { keyId: KEY }, updatingTo: null });
     expect(updating).toMatchObject({
       summary: { StreamName: 'events', StreamStatus: 'UPDATING', EncryptionType: 'NONE' },
       appliedEncryption: { EncryptionType: 'KMS', KeyId: KEY },
@@ -432,47 +414,47 @@ describe('control API', () => {
       delays: { creatingMs: 0, updatingMs: 5_000, deletingMs: 0 },
     });
     expect(updating.pendingChange!.completesAt).toBeGreaterThanOrEqual(before + 5_000);
-    expect(updating.pendingChange!.completesAt).toBeLessThanOrEqual(cloud.control.now() + 5_000);
+    expect(updating.pendingChange!.completesAt).toBeLessThanOrEqual(t.cloud.control.now() + 5_000);
     advance(5_000);
-    expect(cloud.control.dataStream('events')).toMatchObject({ summary: { StreamStatus: 'ACTIVE', EncryptionType: 'NONE' }, pendingChange: null });
-    cloud.control.setDataStreamDelays('clicks', { creatingMs: 10_000 });
-    cloud.control.createDataStream({ name: 'clicks', status: 'CREATING', streamMode: 'PROVISIONED', shardCount: 2 });
-    expect(cloud.control.dataStream('clicks')?.summary).toMatchObject({ StreamStatus: 'CREATING', StreamModeDetails: { StreamMode: 'PROVISIONED' }, OpenShardCount: 2 });
-    expect(cloud.control.deleteDataStream('clicks')).toBe(true);
-    expect(cloud.control.deleteDataStream('clicks')).toBe(false);
-    expect(cloud.control.dataStream('clicks')).toBeUndefined();
-    expect(cloud.control.state().kinesis.streams.map((stream) => stream.summary.StreamName)).toEqual(['events']);
+    expect(t.cloud.control.dataStream('events')).toMatchObject({ summary: { StreamStatus: 'ACTIVE', EncryptionType: 'NONE' }, pendingChange: null });
+    t.cloud.control.setDataStreamDelays('clicks', { creatingMs: 10_000 });
+    t.cloud.control.createDataStream({ name: 'clicks', status: 'CREATING', streamMode: 'PROVISIONED', shardCount: 2 });
+    expect(t.cloud.control.dataStream('clicks')?.summary).toMatchObject({ StreamStatus: 'CREATING', StreamModeDetails: { StreamMode: 'PROVISIONED' }, OpenShardCount: 2 });
+    expect(t.cloud.control.deleteDataStream('clicks')).toBe(true);
+    expect(t.cloud.control.deleteDataStream('clicks')).toBe(false);
+    expect(t.cloud.control.dataStream('clicks')).toBeUndefined();
+    expect(t.cloud.control.state().kinesis.streams.map((stream) => stream.summary.StreamName)).toEqual(['events']);
   });
 
   test('a data stream and a delivery stream may share a name', () => {
-    cloud.control.createDataStream({ name: 'orders' });
-    cloud.control.createStream({ name: 'orders' });
-    expect(cloud.control.dataStream('orders')).toBeDefined();
-    expect(cloud.control.stream('orders')).toBeDefined();
+    t.cloud.control.createDataStream({ name: 'orders' });
+    t.cloud.control.createStream({ name: 'orders' });
+    expect(t.cloud.control.dataStream('orders')).toBeDefined();
+    expect(t.cloud.control.stream('orders')).toBeDefined();
   });
 
   test.each<[string, () => unknown, RegExp]>([
-    ['an invalid name', () => cloud.control.createDataStream({ name: 'bad name' }), /'bad name' is not a data stream name/],
+    ['an invalid name', () => t.cloud.control.createDataStream({ name: 'bad name' }), /'bad name' is not a data stream name/],
     ['an existing stream', () => {
-      cloud.control.createDataStream({ name: 'events' });
-      cloud.control.createDataStream({ name: 'events' });
+      t.cloud.control.createDataStream({ name: 'events' });
+      t.cloud.control.createDataStream({ name: 'events' });
     }, /already exists/],
-    ['an unknown status', () => cloud.control.createDataStream({ name: 'events', status: 'RESHARDING' as never }), /unknown status/],
-    ['a bad encryption', () => cloud.control.createDataStream({ name: 'events', encryption: { keyId: '' } }), /an encryption is \{ keyId \}/],
-    ['an unknown delay', () => cloud.control.setKinesisDelays({ enablingMs: 1 } as never), /unknown delay 'enablingMs'; known: creatingMs, updatingMs, deletingMs/],
-    ['a negative delay', () => cloud.control.setDataStreamDelays('events', { updatingMs: -1 }), /updatingMs must be a finite number/],
+    ['an unknown status', () => t.cloud.control.createDataStream({ name: 'events', status: 'RESHARDING' as never }), /unknown status/],
+    ['a bad encryption', () => t.cloud.control.createDataStream({ name: 'events', encryption: { keyId: '' } }), /an encryption is \{ keyId \}/],
+    ['an unknown delay', () => t.cloud.control.setKinesisDelays({ enablingMs: 1 } as never), /unknown delay 'enablingMs'; known: creatingMs, updatingMs, deletingMs/],
+    ['a negative delay', () => t.cloud.control.setDataStreamDelays('events', { updatingMs: -1 }), /updatingMs must be a finite number/],
   ])('%s is a ControlError', (_name, call, message) => {
     expect(call).toThrow(ControlError);
     expect(call).toThrow(message);
   });
 
   test('reset drops data streams, their delays and forced failures', () => {
-    cloud.control.setKinesisDelays({ updatingMs: 1 });
-    cloud.control.setDataStreamDelays('events', { updatingMs: 2 });
-    cloud.control.createDataStream({ name: 'events' });
-    cloud.control.failNextStreamEncryption('events');
-    cloud.control.reset();
-    expect(cloud.control.state().kinesis).toEqual({
+    t.cloud.control.setKinesisDelays({ updatingMs: 1 });
+    t.cloud.control.setDataStreamDelays('events', { updatingMs: 2 });
+    t.cloud.control.createDataStream({ name: 'events' });
+    t.cloud.control.failNextStreamEncryption('events');
+    t.cloud.control.reset();
+    expect(t.cloud.control.state().kinesis).toEqual({
       delays: { creatingMs: 0, updatingMs: 60_000, deletingMs: 0, staleReadMs: 0 },
       streamDelays: {},
       keyApplicationLimit: { calls: 25, windowMs: 24 * HOUR },
@@ -482,9 +464,9 @@ describe('control API', () => {
   });
 
   test('clearFaults drops forced failures', () => {
-    cloud.control.failNextStreamEncryption('events');
-    cloud.control.clearFaults();
-    expect(cloud.control.state().kinesis.forcedFailures).toEqual([]);
+    t.cloud.control.failNextStreamEncryption('events');
+    t.cloud.control.clearFaults();
+    expect(t.cloud.control.state().kinesis.forcedFailures).toEqual([]);
   });
 });
 

@@ -9,17 +9,11 @@ import {
   NotFoundException,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
-import { FUNCTIONAL_OPTIONS, keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
+import { FUNCTIONAL_OPTIONS, keyArn, rejectionOf, useTestCloud } from './helpers';
 
 const DAY = 24 * 60 * 60 * 1000;
 
-let t: TestCloud;
-
-beforeAll(async () => {
-  t = await startTestCloud(FUNCTIONAL_OPTIONS);
-});
-afterAll(async () => t.stop());
-beforeEach(() => t.cloud.control.reset());
+const t = useTestCloud(FUNCTIONAL_OPTIONS, { resetEach: true });
 
 /** A customer managed key made through the control API, with these aliases (the handler never creates one). */
 async function createKey(aliases: string[] = []): Promise<{ KeyId: string; Arn: string }> {

@@ -11,16 +11,10 @@ import {
 } from '@aws-sdk/client-firehose';
 import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { DescribeKeyCommand, KMSClient, KMSInternalException } from '@aws-sdk/client-kms';
-import { FUNCTIONAL_OPTIONS, rejectionOf, startTestCloud, TestCloud } from './helpers';
+import { FUNCTIONAL_OPTIONS, rejectionOf, useTestCloud } from './helpers';
 import { defineOperation, LocalCloud, shapes, startLocalCloud } from '../../tools/local-cloud';
 
-let t: TestCloud;
-
-beforeAll(async () => {
-  t = await startTestCloud(FUNCTIONAL_OPTIONS);
-});
-afterAll(async () => t.stop());
-beforeEach(() => t.cloud.control.reset());
+const t = useTestCloud(FUNCTIONAL_OPTIONS, { resetEach: true });
 
 /** POSTs a raw JSON 1.1 request. */
 async function post(target: string | undefined, body: string): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {

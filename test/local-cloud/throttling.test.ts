@@ -1,27 +1,14 @@
-import {
-  DescribeDeliveryStreamCommand,
-  FirehoseServiceException,
-  ListTagsForDeliveryStreamCommand,
-  ResourceNotFoundException,
-  StartDeliveryStreamEncryptionCommand,
-  StopDeliveryStreamEncryptionCommand,
-  TagDeliveryStreamCommand,
-  UntagDeliveryStreamCommand,
-} from '@aws-sdk/client-firehose';
+import { FirehoseServiceException, ResourceNotFoundException } from '@aws-sdk/client-firehose';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
-import { keyArn, rejectionOf, startTestCloud, TestCloud } from './helpers';
+import { keyArn, rejectionOf, startTestCloud, TestCloud, useTestCloud } from './helpers';
 import { LocalClock } from '../../tools/local-cloud';
 
 function describeOrders(t: TestCloud) {
-  return t.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'orders' }));
+  return t.delivery.describe('orders');
 }
 
 describe('at the default rates, in real time', () => {
-  let t: TestCloud;
-  beforeAll(async () => {
-    t = await startTestCloud();
-  });
-  afterAll(async () => t.stop());
+  const t = useTestCloud();
 
   test('30 rapid DescribeDeliveryStream calls: some are throttled (10/s), and the counts agree', async () => {
     t.cloud.control.createStream({ name: 'orders' });
@@ -45,11 +32,7 @@ describe('at the default rates, in real time', () => {
 });
 
 describe('with a frozen clock', () => {
-  let t: TestCloud;
-  beforeAll(async () => {
-    t = await startTestCloud({ clock: new LocalClock({ frozen: true }), delays: { creatingMs: 0, enablingMs: 0, disablingMs: 0 } });
-  });
-  afterAll(async () => t.stop());
+  const t = useTestCloud({ clock: new LocalClock({ frozen: true }), delays: { creatingMs: 0, enablingMs: 0, disablingMs: 0 } });
   beforeEach(() => {
     t.cloud.control.reset();
     t.cloud.control.createStream({ name: 'orders' });
@@ -71,21 +54,21 @@ describe('with a frozen clock', () => {
   });
 
   test('Start and Stop: 5 per second each, checked before the call is looked at', async () => {
-    const stopMissing = () => t.firehose.send(new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'missing' }));
+    const stopMissing = () => t.delivery.stop('missing');
     expect(await outcomes(6, stopMissing)).toEqual([...Array(5).fill('ResourceNotFoundException'), 'ThrottlingException']);
     expect(t.cloud.control.calls('StopDeliveryStreamEncryption')).toEqual({ total: 6, accepted: 0, throttled: 1, failed: 5 });
     // Start has a bucket of its own
-    await t.firehose.send(new StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'orders' }));
+    await t.delivery.start('orders');
   });
 
   test('TagDeliveryStream, UntagDeliveryStream and ListTagsForDeliveryStream: 5 per second each; a throttled tag call has no effect', async () => {
-    const tag = (value: string) => () => t.firehose.send(new TagDeliveryStreamCommand({ DeliveryStreamName: 'orders', Tags: [{ Key: 'owner', Value: value }] }));
+    const tag = (value: string) => () => t.delivery.tag('orders', [{ Key: 'owner', Value: value }]);
     expect(await outcomes(5, tag('a'))).toEqual(Array(5).fill('ok'));
     expect(await outcomes(1, tag('b'))).toEqual(['ThrottlingException']);
     expect(t.cloud.control.stream('orders')?.tags).toEqual({ owner: 'a' });
-    const list = () => t.firehose.send(new ListTagsForDeliveryStreamCommand({ DeliveryStreamName: 'orders' }));
+    const list = () => t.delivery.listTags('orders');
     expect(await outcomes(6, list)).toEqual([...Array(5).fill('ok'), 'ThrottlingException']);
-    const untag = () => t.firehose.send(new UntagDeliveryStreamCommand({ DeliveryStreamName: 'orders', TagKeys: ['owner'] }));
+    const untag = () => t.delivery.untag('orders', ['owner']);
     expect(await outcomes(6, untag)).toEqual([...Array(5).fill('ok'), 'ThrottlingException']);
     expect(t.cloud.control.calls('TagDeliveryStream', 'orders')).toEqual({ total: 6, accepted: 5, throttled: 1, failed: 0 });
     for (const operation of ['TagDeliveryStream', 'UntagDeliveryStream', 'ListTagsForDeliveryStream']) {
@@ -98,11 +81,7 @@ describe('with a frozen clock', () => {
     const [first, second] = [keyArn('first'), keyArn('second')];
     t.cloud.control.registerKey({ arn: first });
     t.cloud.control.registerKey({ arn: second });
-    const start = (arn: string) =>
-      t.firehose.send(new StartDeliveryStreamEncryptionCommand({
-        DeliveryStreamName: 'orders',
-        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: arn },
-      }));
+    const start = (arn: string) => t.delivery.start('orders', { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: arn });
 
     await start(first);
     expect((await rejectionOf(start(second))).name).toBe('ThrottlingException');
@@ -128,8 +107,8 @@ describe('with a frozen clock', () => {
 
   test('buckets are per operation, whatever the resource', async () => {
     expect(await outcomes(11, () => describeOrders(t))).toContain('ThrottlingException');
-    await t.firehose.send(new ListTagsForDeliveryStreamCommand({ DeliveryStreamName: 'orders' }));
-    const otherStream = await rejectionOf(t.firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'missing' })));
+    await t.delivery.listTags('orders');
+    const otherStream = await rejectionOf(t.delivery.describe('missing'));
     expect(otherStream).not.toBeInstanceOf(ResourceNotFoundException);
     expect(otherStream.name).toBe('ThrottlingException');
   });
