@@ -110,7 +110,7 @@ export interface PacingOptions {
  * after the first throttle, up to 20 s, the fair share of 10 calls a second
  * among 200 requests.
  */
-export const PACING: PacingOptions = { minIntervalMs: 100, maxIntervalMs: 20_000, increasePerSecond: 0.1 };
+export const PACING: PacingOptions = { minIntervalMs: 100, maxIntervalMs: 20_000, increasePerSecond: 0.01 };
 
 /**
  * The pace of one operation, learned from the throttles met: additive
