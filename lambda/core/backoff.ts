@@ -99,7 +99,9 @@ export interface PacingOptions {
   readonly minIntervalMs: number;
   /** The spacing never grows beyond this, in milliseconds. */
   readonly maxIntervalMs: number;
-  /** Calls per second added to the pace after each call that goes through (the additive increase). */
+  /** Calls per second added to the pace after each call that goes through. */
+  readonly increasePerCall: number;
+  /** Calls per second added to the pace per second that passes (a request left waiting speeds up). */
   readonly increasePerSecond: number;
 }
 
@@ -110,47 +112,46 @@ export interface PacingOptions {
  * after the first throttle, up to 20 s, the fair share of 10 calls a second
  * among 200 requests.
  */
-export const PACING: PacingOptions = { minIntervalMs: 100, maxIntervalMs: 20_000, increasePerSecond: 0.01 };
+export const PACING: PacingOptions = { minIntervalMs: 100, maxIntervalMs: 20_000, increasePerCall: 0.01, increasePerSecond: 0.01 };
 
 /**
  * The pace of one operation, learned from the throttles met: additive
  * increase, multiplicative decrease (the rule by which TCP senders share one
- * link fairly without talking to each other). Unpaced until the first throttle;
- * each throttle doubles the spacing between this request's calls, each call
- * that goes through adds {@link PacingOptions.increasePerSecond} calls a second
- * to the pace, and the pace is free again once the spacing falls below
- * {@link PacingOptions.minIntervalMs}. Requests that meet the same limit thus
- * converge on equal shares of it, instead of each retrying on its own clock.
+ * link fairly without talking to each other). Unpaced until the first
+ * throttle; each throttle halves the pace; each call that goes through, and
+ * each second that passes, adds a little to it; the pace is free again once
+ * its spacing falls below {@link PacingOptions.minIntervalMs}. Requests that
+ * meet the same limit thus converge on equal shares of it, instead of each
+ * retrying on its own clock.
  */
 export class Pacer {
-  private spacing = 0;
+  /** Calls per second; 0: unpaced. */
+  private rate = 0;
+  private updatedAt = 0;
 
   /**
-   * @param options - the pace's bounds and increase.
+   * @param now - the request's clock, in milliseconds.
+   * @param options - the pace's bounds and increases.
    */
-  constructor(private readonly options: PacingOptions = PACING) {}
+  constructor(private readonly now: () => number, private readonly options: PacingOptions = PACING) {}
 
   /** The spacing kept between two calls, in milliseconds (0: unpaced). */
   get intervalMs(): number {
-    return this.spacing;
+    this.grow(0);
+    return this.rate === 0 ? 0 : 1000 / this.rate;
   }
 
   /** A call was throttled: halve the pace. */
   throttled(): void {
+    this.grow(0);
     const { minIntervalMs, maxIntervalMs } = this.options;
-    this.spacing = Math.min(maxIntervalMs, Math.max(minIntervalMs, this.spacing * 2));
+    const slowest = 1000 / maxIntervalMs;
+    this.rate = Math.max(slowest, (this.rate === 0 ? 1000 / minIntervalMs : this.rate) / 2);
   }
 
   /** A call went through: add to the pace. */
   accepted(): void {
-    if (this.spacing === 0) {
-      return;
-    }
-    const perSecond = 1000 / this.spacing + this.options.increasePerSecond;
-    this.spacing = 1000 / perSecond;
-    if (this.spacing < this.options.minIntervalMs) {
-      this.spacing = 0;
-    }
+    this.grow(this.options.increasePerCall);
   }
 
   /**
@@ -161,6 +162,18 @@ export class Pacer {
    * @param random - a number in `[0, 1)`.
    */
   retryDelay(random: number): number {
-    return Math.round(this.spacing * (0.5 + random));
+    return Math.round(this.intervalMs * (0.5 + random));
+  }
+
+  /** Add what the time passed since the last change adds to the pace, and `more`. */
+  private grow(more: number): void {
+    const now = this.now();
+    if (this.rate > 0) {
+      this.rate += more + (this.options.increasePerSecond * Math.max(0, now - this.updatedAt)) / 1000;
+      if (this.rate > 1000 / this.options.minIntervalMs) {
+        this.rate = 0;
+      }
+    }
+    this.updatedAt = now;
   }
 }

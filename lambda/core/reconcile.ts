@@ -220,7 +220,7 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
   private pace(operation: Operation): Pace {
     let pace = this.paces.get(operation);
     if (!pace) {
-      pace = { pacer: new Pacer(), lastAt: Number.NEGATIVE_INFINITY };
+      pace = { pacer: new Pacer(() => this.now()), lastAt: Number.NEGATIVE_INFINITY };
       this.paces.set(operation, pace);
     }
     return pace;

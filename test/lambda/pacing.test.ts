@@ -12,56 +12,58 @@ import { DescribeDeliveryStreamCommand, StartDeliveryStreamEncryptionCommand } f
 import { createEvent, described, enc } from './firehose-helpers';
 import { awsError, Harness } from './helpers';
 import { firehose, resetMocks } from './mocks';
-import { Pacer, PACING } from '../../lambda/core/backoff';
+import { Pacer, PACING, PacingOptions } from '../../lambda/core/backoff';
 
 describe('Pacer', () => {
+  /** A pacer on a clock the test moves. */
+  function pacerAt(options: Partial<PacingOptions> = {}): { pacer: Pacer; advance: (ms: number) => void } {
+    let now = 0;
+    const pacer = new Pacer(() => now, { ...PACING, ...options });
+    return { pacer, advance: (ms) => { now += ms; } };
+  }
+
   test('unpaced until a call is throttled; calls that go through change nothing then', () => {
-    const pacer = new Pacer();
+    const { pacer } = pacerAt();
     pacer.accepted();
     expect(pacer.intervalMs).toBe(0);
     expect(pacer.retryDelay(0.5)).toBe(0);
   });
 
-  test('each throttle doubles the spacing, from its floor to its ceiling', () => {
-    const pacer = new Pacer();
+  test('each throttle halves the pace, from twice its floor to its ceiling', () => {
+    const { pacer } = pacerAt({ increasePerCall: 0, increasePerSecond: 0 });
     const spacings: number[] = [];
     for (let i = 0; i < 10; i++) {
       pacer.throttled();
       spacings.push(pacer.intervalMs);
     }
-    expect(spacings.slice(0, 4)).toEqual([PACING.minIntervalMs, 2 * PACING.minIntervalMs, 4 * PACING.minIntervalMs, 8 * PACING.minIntervalMs]);
+    expect(spacings.slice(0, 4)).toEqual([2, 4, 8, 16].map((k) => k * PACING.minIntervalMs));
     expect(Math.max(...spacings)).toBe(PACING.maxIntervalMs);
     // The ceiling: one call in 20 s, the fair share of 10 Describes a second among 200 requests.
     expect(PACING.maxIntervalMs).toBe(20_000);
   });
 
-  test('each call that goes through adds a fixed rate: slowly from a slow pace, and unpaced again below the floor', () => {
-    const pacer = new Pacer({ minIntervalMs: 100, maxIntervalMs: 20_000, increasePerSecond: 0.1 });
+  test('each call that goes through, and each second that passes, adds to the pace; unpaced again past the floor', () => {
+    const { pacer, advance } = pacerAt({ increasePerCall: 0.01, increasePerSecond: 0.02 });
     for (let i = 0; i < 20; i++) pacer.throttled();
     expect(pacer.intervalMs).toBe(20_000);
     pacer.accepted();
-    // 0.05 calls a second + 0.1 = 0.15: one call in 6.67 s.
-    expect(pacer.intervalMs).toBeCloseTo(1000 / 0.15, 6);
-    let accepted = 1;
-    while (pacer.intervalMs > 0) {
-      pacer.accepted();
-      accepted++;
-    }
-    // From 0.05 to 10 calls a second (the floor of 100 ms) takes 100 calls that go through.
-    expect(accepted).toBe(100);
+    expect(1000 / pacer.intervalMs).toBeCloseTo(0.05 + 0.01, 9);
+    advance(10_000);
+    expect(1000 / pacer.intervalMs).toBeCloseTo(0.06 + 0.2, 9);
+    advance(500_000);
+    expect(pacer.intervalMs).toBe(0);
   });
 
   test('a throttle after calls went through halves the pace reached, not the one before', () => {
-    const pacer = new Pacer({ minIntervalMs: 100, maxIntervalMs: 20_000, increasePerSecond: 0.1 });
-    for (let i = 0; i < 4; i++) pacer.throttled(); // 800 ms: 1.25 a second
+    const { pacer } = pacerAt({ increasePerCall: 0.1, increasePerSecond: 0 });
+    for (let i = 0; i < 3; i++) pacer.throttled(); // 800 ms: 1.25 a second
     for (let i = 0; i < 5; i++) pacer.accepted(); // 1.75 a second
     pacer.throttled();
-    expect(1000 / pacer.intervalMs).toBeCloseTo(1.75 / 2, 6);
+    expect(1000 / pacer.intervalMs).toBeCloseTo(1.75 / 2, 9);
   });
 
   test('the retry delay is the spacing with jitter of half of it either way', () => {
-    const pacer = new Pacer();
-    pacer.throttled();
+    const { pacer } = pacerAt({ increasePerCall: 0, increasePerSecond: 0 });
     pacer.throttled();
     expect(pacer.retryDelay(0)).toBe(PACING.minIntervalMs);
     expect(pacer.retryDelay(0.5)).toBe(2 * PACING.minIntervalMs);
@@ -87,13 +89,13 @@ describe('a request paces each operation by the throttles of that operation', ()
       return described(next);
     });
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
-    expect(h.records().filter((r) => r.action === 'retry').map((r) => r.delayMs)).toEqual([100, 200, 400]);
-    // After the third throttle the spacing is 400 ms, eased a little by each call that goes through
-    // (1 / (2.5 + 0.1 n) s): no Describe follows another sooner, though a poll just after a Start waits
+    expect(h.records().filter((r) => r.action === 'retry').map((r) => Math.round((r.delayMs as number) / 100) * 100)).toEqual([200, 400, 800]);
+    // After the third throttle the spacing is 800 ms, eased a little by each call that goes through and each
+    // second that passes: no Describe follows another much sooner, though a poll just after a Start waits
     // 150 ms on this clock.
     const gaps = times.slice(3).map((t, i, all) => (i === 0 ? undefined : t - all[i - 1])).filter((g): g is number => g !== undefined);
     expect(gaps.length).toBeGreaterThanOrEqual(4);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(Math.floor(1000 / (2.5 + 0.1 * gaps.length)));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(600);
   });
 
   test('a throttled Start slows the Starts of the request, not its Describes', async () => {
@@ -112,10 +114,10 @@ describe('a request paces each operation by the throttles of that operation', ()
     expect(starts).toBe(4);
     const retries = h.records().filter((r) => r.action === 'retry');
     expect(retries.map((r) => r.operation)).toEqual(['StartDeliveryStreamEncryption', 'StartDeliveryStreamEncryption', 'StartDeliveryStreamEncryption']);
-    expect(retries.map((r) => r.delayMs)).toEqual([100, 200, 400]);
+    expect(retries.map((r) => Math.round((r.delayMs as number) / 100) * 100)).toEqual([200, 400, 800]);
     // The Describes between the Starts are not held to the Starts' pace: each follows a retry delay, not more.
     const gaps = describes.slice(1).map((t, i) => t - describes[i]);
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(1_000 + 400);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(1_000 + 800);
     expect(h.records().filter((r) => r.action === 'retry' && r.operation === 'DescribeDeliveryStream')).toEqual([]);
   });
 });
