@@ -92,3 +92,88 @@ export class Backoff {
     this.level = 0;
   }
 }
+
+/** The shape of a {@link Pacer}. */
+export interface PacingOptions {
+  /** The shortest spacing kept once a call was throttled, in milliseconds. */
+  readonly minIntervalMs: number;
+  /** The spacing never grows beyond this, in milliseconds. */
+  readonly maxIntervalMs: number;
+  /** Calls per second added to the pace after each call that goes through. */
+  readonly increasePerCall: number;
+  /** Calls per second added to the pace per second that passes (a request left waiting speeds up). */
+  readonly increasePerSecond: number;
+}
+
+/**
+ * Pacing of one operation within one request, while many requests share one
+ * account's rate (Firehose allows 10 `DescribeDeliveryStream` and 5 Start,
+ * Stop and tag calls a second per account, shared by every caller): from 100 ms
+ * after the first throttle, up to 20 s, the fair share of 10 calls a second
+ * among 200 requests.
+ */
+export const PACING: PacingOptions = { minIntervalMs: 100, maxIntervalMs: 20_000, increasePerCall: 0.01, increasePerSecond: 0.01 };
+
+/**
+ * The pace of one operation, learned from the throttles met: additive
+ * increase, multiplicative decrease (the rule by which TCP senders share one
+ * link fairly without talking to each other). Unpaced until the first
+ * throttle; each throttle halves the pace; each call that goes through, and
+ * each second that passes, adds a little to it; the pace is free again once
+ * its spacing falls below {@link PacingOptions.minIntervalMs}. Requests that
+ * meet the same limit thus converge on equal shares of it, instead of each
+ * retrying on its own clock.
+ */
+export class Pacer {
+  /** Calls per second; 0: unpaced. */
+  private rate = 0;
+  private updatedAt = 0;
+
+  /**
+   * @param now - the request's clock, in milliseconds.
+   * @param options - the pace's bounds and increases.
+   */
+  constructor(private readonly now: () => number, private readonly options: PacingOptions = PACING) {}
+
+  /** The spacing kept between two calls, in milliseconds (0: unpaced). */
+  get intervalMs(): number {
+    this.grow(0);
+    return this.rate === 0 ? 0 : 1000 / this.rate;
+  }
+
+  /** A call was throttled: halve the pace. */
+  throttled(): void {
+    this.grow(0);
+    const { minIntervalMs, maxIntervalMs } = this.options;
+    const slowest = 1000 / maxIntervalMs;
+    this.rate = Math.max(slowest, (this.rate === 0 ? 1000 / minIntervalMs : this.rate) / 2);
+  }
+
+  /** A call went through: add to the pace. */
+  accepted(): void {
+    this.grow(this.options.increasePerCall);
+  }
+
+  /**
+   * The wait before retrying a throttled call: the spacing, with jitter of
+   * half of it either way, so that requests throttled together do not retry
+   * together.
+   *
+   * @param random - a number in `[0, 1)`.
+   */
+  retryDelay(random: number): number {
+    return Math.round(this.intervalMs * (0.5 + random));
+  }
+
+  /** Add what the time passed since the last change adds to the pace, and `more`. */
+  private grow(more: number): void {
+    const now = this.now();
+    if (this.rate > 0) {
+      this.rate += more + (this.options.increasePerSecond * Math.max(0, now - this.updatedAt)) / 1000;
+      if (this.rate > 1000 / this.options.minIntervalMs) {
+        this.rate = 0;
+      }
+    }
+    this.updatedAt = now;
+  }
+}

@@ -34,6 +34,15 @@ import {
  */
 export const CLAIM_FOLLOW_MS = 10_000;
 
+/**
+ * How long a copy waits after writing its claim before reading it back, in
+ * milliseconds: a copy that writes its own within this time is read back (the
+ * last claim written wins), and one that writes later finds, when it reads the
+ * stream after its own wait, the Start of the copy that won (a read-back and a
+ * Start take far less).
+ */
+export const CLAIM_READ_BACK_AFTER_MS = 1_000;
+
 /** Longest tag value both Firehose and Kinesis accept. */
 export const MAX_TAG_VALUE_LENGTH = MAX_OWNER_TAG_LENGTH;
 
@@ -163,8 +172,8 @@ export interface ClaimContext {
   readonly prior: () => string;
   /** Whether a tag names this resource. */
   readonly mine: (tag: OwnerTag) => boolean;
-  /** The claim was written (`true`) or could not be (`false`). */
-  readonly onClaim: (written: boolean) => void;
+  /** The claim was written (`true`, with its value) or could not be (`false`). */
+  readonly onClaim: (written: boolean, claim: OwnerTag) => void;
   /** Another copy of the request claimed the stream: its tag. */
   readonly onFollow: (other: OwnerTag) => void;
 }
@@ -181,7 +190,8 @@ export type StartGate = 'start' | 'reread' | 'wait';
  * tag with the stream's prior encryption and a nonce of this copy of the
  * request. Copies of one event delivered at once each write their claim; the
  * tag keeps the last one written, so the copy that reads its own nonce back
- * reads the stream once more and Starts, and a copy that reads another's
+ * ({@link CLAIM_READ_BACK_AFTER_MS} after writing it) reads the stream once
+ * more and Starts, and a copy that reads another's
  * waits for that Start (taking its record of the prior encryption), for at
  * most {@link CLAIM_FOLLOW_MS}. A claim refused (tagging denied) lets the
  * Start go ahead.
@@ -208,12 +218,14 @@ export function claimBeforeStart(tags: OwnerTagAccess, clock: Clock, context: Cl
         if (otherClaim(seen)) {
           return follow(seen);
         }
-        const written = await writeOwnerTag(tags, { owner: context.owner, prior: context.prior(), claim: nonce });
-        context.onClaim(written);
+        const claim: OwnerTag = { owner: context.owner, prior: context.prior(), claim: nonce };
+        const written = await writeOwnerTag(tags, claim);
+        context.onClaim(written, claim);
         if (!written) {
           phase = 'go';
           return 'start';
         }
+        await clock.sleep(CLAIM_READ_BACK_AFTER_MS);
         const back = await readOwnerTag(tags);
         if (otherClaim(back)) {
           return follow(back);

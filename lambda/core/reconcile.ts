@@ -9,14 +9,14 @@
  * stream, and sees of the loop only its {@link DriverSession}. The owner tag
  * is kept by the protocol of `ownership.ts`, through the service's tag calls.
  */
-import { Backoff, Clock, DENIED_BACKOFF, ERROR_BACKOFF, POLL_BACKOFF } from './backoff';
+import { Backoff, Clock, DENIED_BACKOFF, ERROR_BACKOFF, Pacer, POLL_BACKOFF } from './backoff';
 import { classifyError, describeError, ErrorClass, errorInfo, Operation } from './errors';
 import { Logger } from './log';
 import { claimBeforeStart, OwnerTagAccess, readOwnerTag, releaseOwnership, StartGate, writeOwnerTag } from './ownership';
 import { HandlerFailure, ReasonId } from './reasons';
 import { ChangeOutcome, DriverSession, ReadOptions, Reading, ServiceTypes } from './session';
 import type { ServiceLoop, ServiceTags } from './stream-service';
-import { OWNER_TAG_KEY, OwnerTag, PRIOR_UNKNOWN, sameOwner } from '../../src/private/contract';
+import { OWNER_TAG_KEY, OwnerTag, PRIOR_NONE, PRIOR_UNKNOWN, sameOwner } from '../../src/private/contract';
 
 /**
  * How long access denied is retried, from the first denial of a request, in
@@ -27,6 +27,21 @@ export const IAM_PROPAGATION_SECONDS = 60;
 
 /** How many times an error that says the service cannot be reached at all is retried. */
 export const MAX_UNREACHABLE_RETRIES = 2;
+
+/** A request's pace of one operation: its {@link Pacer}, its last call, and the last throttle it met. */
+interface Pace {
+  readonly pacer: Pacer;
+  lastAt: number;
+  throttle?: LastError;
+}
+
+/** The last error a call met, kept for the reason given if the deadline passes. */
+interface LastError {
+  readonly operation: Operation;
+  readonly error: string;
+  readonly kind: ErrorClass;
+  readonly cause: unknown;
+}
 
 /** What every reconcile loop needs from the outside world, whatever the kind of stream. */
 export interface SessionEnvironment {
@@ -126,9 +141,11 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
   private readonly poll: Backoff;
   private readonly errors: Backoff;
   private readonly denials: Backoff;
-  private lastError: { readonly operation: Operation; readonly error: string; readonly kind: ErrorClass; readonly cause: unknown } | undefined;
+  private lastError: LastError | undefined;
   private firstDeniedAt: number | undefined;
   private unreachableRetries = 0;
+  /** This request's pace of each operation, and when it last sent one. */
+  private readonly paces = new Map<Operation, Pace>();
 
   /**
    * @param service - the stream service's reconcile side.
@@ -199,19 +216,54 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
     await this.pause(this.poll.next());
   }
 
+  /** This request's pace of `operation`. */
+  private pace(operation: Operation): Pace {
+    let pace = this.paces.get(operation);
+    if (!pace) {
+      pace = { pacer: new Pacer(() => this.now()), lastAt: Number.NEGATIVE_INFINITY };
+      this.paces.set(operation, pace);
+    }
+    return pace;
+  }
+
+  /**
+   * Keep this request's pace of `operation` (see {@link Pacer}): wait out
+   * what is left of its spacing since the last call of it, then note the call.
+   */
+  async spaced(operation: Operation): Promise<void> {
+    const pace = this.pace(operation);
+    const waitMs = pace.lastAt + pace.pacer.intervalMs - this.now();
+    if (waitMs > 0) {
+      // A deadline passed while keeping the pace of a throttled operation: that throttle is the reason.
+      this.lastError = pace.throttle ?? this.lastError;
+      await this.pause(waitMs);
+    }
+    pace.lastAt = this.now();
+  }
+
   /** Record a retryable error and wait before the next attempt. */
   async backOff(operation: Operation, err: unknown, kind: ErrorClass): Promise<void> {
     this.lastError = { operation, error: describeError(err), kind, cause: err };
-    // Denials back off on their own, never eased by the reads that succeed in between.
-    const delayMs = (kind === 'denied' ? this.denials : this.errors).next();
+    let delayMs: number;
+    if (kind === 'throttled') {
+      // The account's limit is shared: slow this request's pace of the operation, and retry at that pace.
+      const pace = this.pace(operation);
+      pace.throttle = this.lastError;
+      pace.pacer.throttled();
+      delayMs = pace.pacer.retryDelay(this.env.clock.random());
+    } else {
+      // Denials back off on their own, never eased by the reads that succeed in between.
+      delayMs = (kind === 'denied' ? this.denials : this.errors).next();
+    }
     this.log.warn('retry', { operation, error: this.lastError.error, errorClass: kind, delayMs });
     await this.pause(delayMs);
   }
 
-  /** A call went through: forget the last error and ease the error backoff. */
-  accepted(): void {
+  /** A call of `operation` went through: forget the last error, ease the error backoff, and quicken the operation's pace. */
+  accepted(operation: Operation): void {
     this.lastError = undefined;
     this.errors.relax();
+    this.pace(operation).pacer.accepted();
   }
 
   /**
@@ -222,9 +274,10 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
    */
   async read<R>(operation: Operation, send: () => Promise<R>, options: ReadOptions = {}): Promise<R> {
     for (;;) {
+      await this.spaced(operation);
       try {
         const output = await send();
-        this.accepted();
+        this.accepted(operation);
         return output;
       } catch (err) {
         const kind = classifyError(err, operation);
@@ -291,6 +344,7 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
    */
   async change(operation: Operation, send: () => Promise<unknown>, fields: Readonly<Record<string, unknown>>): Promise<ChangeOutcome> {
     const isStart = operation.startsWith('Start');
+    await this.spaced(operation);
     try {
       await send();
     } catch (err) {
@@ -308,7 +362,7 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
       return taken ? 'uncertain' : 'denied';
     }
     this.startIssued ||= isStart;
-    this.accepted();
+    this.accepted(operation);
     this.log.info(isStart ? 'start' : 'stop', { ...fields, status: 'accepted' });
     this.poll.reset();
     await this.nextPoll();
@@ -358,20 +412,33 @@ export async function reconcile<T extends ServiceTypes>(
       return result('SUCCESS', await release(session, service, tags, request));
     }
     const owner = env.owner;
-    let tag = owner === undefined ? undefined : await readOwnerTag(tags);
+    let first: T['observation'] | undefined;
+    let tag: OwnerTag | undefined | null;
+    if (owner !== undefined && request.takes) {
+      // A request that takes a stream reads it first. One found unencrypted carries no encryption of
+      // another resource to hand over: its tag is not read, the claim written before the Start
+      // replaces it, and the claim's read-back decides among copies of the request.
+      first = session.observation = await service.describe(session);
+      session.prior = service.priorOf(first) ?? PRIOR_UNKNOWN;
+      tag = session.prior === PRIOR_NONE ? undefined : await readOwnerTag(tags);
+    } else if (owner !== undefined) {
+      tag = await readOwnerTag(tags);
+    }
     const mine = (t: OwnerTag | undefined | null): boolean => !!t && sameOwner(t.owner, owner);
     // The stream's encryption before any resource took it: the tag's record (kept through hand-overs),
     // else the first reading of a stream no other resource manages, else unknown.
     prior = () => (tag?.prior ?? (tag === undefined || tag === null || mine(tag) ? session.prior : undefined) ?? PRIOR_UNKNOWN);
     let claimed = false;
+    let claim: OwnerTag | undefined;
     if (request.takes && owner !== undefined && (tag === undefined || (tag !== null && mine(tag) && tag.claim !== undefined))) {
       session.beforeStart = claimBeforeStart(tags, env.clock, {
         owner,
         initial: tag ?? undefined,
         prior: () => prior!(),
         mine,
-        onClaim: (written) => {
+        onClaim: (written, value) => {
           claimed = written;
+          claim = written ? value : undefined;
         },
         onFollow: (other) => {
           tag = other;
@@ -390,7 +457,7 @@ export async function reconcile<T extends ServiceTypes>(
     };
     let reason: string;
     try {
-      reason = await drive(session, request.settleSeconds);
+      reason = await drive(session, request.settleSeconds, first);
     } catch (err) {
       if (claimed && !session.startIssued) {
         await writeOwnerTag(tags, undefined);
@@ -410,7 +477,11 @@ export async function reconcile<T extends ServiceTypes>(
     }
     if (owner !== undefined) {
       const previous = !tag ? undefined : mine(tag) ? tag.previous : tag.owner;
-      await writeOwnerTag(tags, { owner, previous, prior: tag?.prior ?? (request.takes ? prior() : undefined) });
+      const final: OwnerTag = { owner, previous, prior: tag?.prior ?? (request.takes ? prior() : undefined) };
+      // This request's claim already says it all (a claim field aside): no second write.
+      if (!(claimed && claim && claim.previous === final.previous && claim.prior === final.prior)) {
+        await writeOwnerTag(tags, final);
+      }
     }
     return result('SUCCESS', reason);
   } catch (err) {
@@ -470,14 +541,17 @@ async function release<T extends ServiceTypes>(
  * settle time even if no change was seen in transit: another copy's Start
  * got the stream there.
  *
+ * @param first - a reading made just before, to decide on first (instead of reading again).
  * @throws HandlerFailure when the table says FAILED or the deadline passes.
  */
-async function drive<T extends ServiceTypes>(session: ReconcileSession<T>, settleSeconds: number): Promise<string> {
+async function drive<T extends ServiceTypes>(session: ReconcileSession<T>, settleSeconds: number, first?: T['observation']): Promise<string> {
   const { service, env } = session;
   // A Start held back (another copy of the request may be making it): whatever comes next is that Start's result.
   let held = false;
+  let fresh = first;
   for (;;) {
-    const seen = session.observation = await service.describe(session);
+    const seen = session.observation = fresh ?? await service.describe(session);
+    fresh = undefined;
     session.prior ??= service.priorOf(seen) ?? PRIOR_UNKNOWN;
     const step = await service.decide(seen, session);
     env.log.info('decide', { status: service.summarize(seen), decision: step.kind, ...(step.kind === 'fail' ? { reasonId: step.reasonId } : {}) });

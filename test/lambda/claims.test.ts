@@ -32,7 +32,7 @@ import {
 import { kinesisCreate, sse, summary } from './kinesis-helpers';
 import { FIREHOSE_CLAIM, firehose, firehoseCalls, kinesis, kinesisCalls, kinesisReads, reads, resetMocks } from './mocks';
 import { handleEvent } from '../../lambda/core/handle-event';
-import { CLAIM_FOLLOW_MS, ownerTagValue } from '../../lambda/core/ownership';
+import { CLAIM_FOLLOW_MS, CLAIM_READ_BACK_AFTER_MS, ownerTagValue } from '../../lambda/core/ownership';
 import {
   formatOwnerTag,
   MAX_OWNER_TAG_LENGTH,
@@ -63,16 +63,23 @@ class OwnerTagStore {
   afterWrite?: (written: string) => string;
   /** Every value written, in order. */
   readonly written: string[] = [];
+  /** When each write and each read happened, by the harness's clock. */
+  readonly writtenAt: number[] = [];
+  readonly readAt: number[] = [];
+  /** The clock the times are read from. */
+  readonly now: () => number;
 
-  constructor(initial?: string) {
+  constructor(initial?: string, now: () => number = () => 0) {
     this.value = initial;
-    firehose.on(ListTagsForDeliveryStreamCommand).callsFake(async () => ({
+    this.now = now;
+    firehose.on(ListTagsForDeliveryStreamCommand).callsFake(async () => (this.readAt.push(this.now()), {
       Tags: this.value === undefined ? [] : [{ Key: OWNER_TAG_KEY, Value: this.value }],
       HasMoreTags: false,
     }));
     firehose.on(TagDeliveryStreamCommand).callsFake(async (input: { Tags: Array<{ Value: string }> }) => {
       const value = input.Tags[0].Value;
       this.written.push(value);
+      this.writtenAt.push(this.now());
       this.value = this.afterWrite ? this.afterWrite(value) : value;
       return {};
     });
@@ -139,15 +146,28 @@ describe('the claim in the owner tag value', () => {
 });
 
 describe('a copy that claims a free stream', () => {
-  test('its own claim read back, the stream still as first read: one Start; the tag after success has no claim field', async () => {
-    const tags = new OwnerTagStore();
+  test('its own claim read back a second after writing it, the stream still as first read: one Start; the claim is the tag after success', async () => {
+    const tags = new OwnerTagStore(undefined, () => h.clock.now());
     reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
     expect(starts()).toBe(1);
-    expect(tags.written).toEqual([`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`, `${ORDERS_SSE_OWNER} prior=none`]);
-    expect(tags.value).toBe(`${ORDERS_SSE_OWNER} prior=none`);
-    expect(parseOwnerTag(tags.value)).toEqual({ owner: ORDERS_SSE_OWNER, prior: PRIOR_NONE });
+    // A copy writing its claim within that second is read back instead (the last claim written wins).
+    expect(CLAIM_READ_BACK_AFTER_MS).toBe(1_000);
+    expect(tags.readAt[0] - tags.writtenAt[0]).toBeGreaterThanOrEqual(CLAIM_READ_BACK_AFTER_MS);
+    // Written once: the claim already names this resource and the prior; tag calls allow 5 a second per account.
+    expect(tags.written).toEqual([`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`]);
+    expect(parseOwnerTag(tags.value)).toEqual({ owner: ORDERS_SSE_OWNER, prior: PRIOR_NONE, claim: claimNonce() });
+  });
+
+  test('first read unencrypted, another copy\'s claim in the tag (not read): this copy\'s claim replaces it and, read back, wins: one Start', async () => {
+    // The other copy reads this claim back in its turn, and follows.
+    const tags = new OwnerTagStore(otherClaim(PRIOR_NONE));
+    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
+    expect(await h.run(createEvent())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+    expect(starts()).toBe(1);
+    expect(names()).toEqual([...FIREHOSE_CLAIM, 'StartDeliveryStreamEncryptionCommand', 'DescribeDeliveryStreamCommand']);
+    expect(tags.value).toBe(`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`);
   });
 
   test('the read-back shows another copy\'s nonce: no Start, waits for that copy\'s, SUCCESS once ENABLED with the other copy\'s prior', async () => {
@@ -159,8 +179,8 @@ describe('a copy that claims a free stream', () => {
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
     expect(starts()).toBe(0);
     expect(names()).toEqual([
-      'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
+      'ListTagsForDeliveryStreamCommand',
       // prior unknown: the tag read again before claiming
       'ListTagsForDeliveryStreamCommand',
       'TagDeliveryStreamCommand',
@@ -188,9 +208,8 @@ describe('a copy that claims a free stream', () => {
     expect(names()).toEqual([
       ...FIREHOSE_CLAIM,
       'DescribeDeliveryStreamCommand',
-      'TagDeliveryStreamCommand',
     ]);
-    expect(tags.value).toBe(`${ORDERS_SSE_OWNER} prior=none`);
+    expect(tags.value).toBe(`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`);
   });
 
   test('the reading after the claim shows the stream still DISABLED, then a Start that fails at once: the claim is removed', async () => {
@@ -215,8 +234,8 @@ describe('a copy that finds another copy\'s claim in the tag it first reads', ()
     expect(starts()).toBe(0);
     // No second reading of the tag, no claim: the only write is the tag after success, without a claim.
     expect(names()).toEqual([
-      'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
+      'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
@@ -227,22 +246,23 @@ describe('a copy that finds another copy\'s claim in the tag it first reads', ()
 
   test('the other copy never starts: this copy Starts itself once CLAIM_FOLLOW_MS (10 s) have passed', async () => {
     expect(CLAIM_FOLLOW_MS).toBe(10_000);
-    const tags = new OwnerTagStore(otherClaim(PRIOR_NONE));
+    // First read with the AWS owned key (so the tag is read), claimed by the other copy.
+    const tags = new OwnerTagStore(otherClaim(PRIOR_AWS_OWNED));
     let startedAt: number | undefined;
     firehose.on(StartDeliveryStreamEncryptionCommand).callsFake(async () => {
       startedAt = h.clock.now();
       return {};
     });
-    firehose.on(DescribeDeliveryStreamCommand).callsFake(async () => described(startedAt === undefined ? enc.disabled() : enc.enabled()));
+    firehose.on(DescribeDeliveryStreamCommand).callsFake(async () => described(startedAt === undefined ? enc.awsOwned() : enc.enabled()));
     const answer = await h.run(createEvent());
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=AWS_OWNED_CMK' });
     expect(starts()).toBe(1);
     // Not before the 10 s, and within a poll (at most a second) after them.
     expect(startedAt! - T0).toBeGreaterThanOrEqual(CLAIM_FOLLOW_MS);
     expect(startedAt! - T0).toBeLessThanOrEqual(CLAIM_FOLLOW_MS + 1_000);
     // It kept reading the stream meanwhile, and wrote no claim of its own.
     expect(firehose.commandCalls(DescribeDeliveryStreamCommand).length).toBeGreaterThan(5);
-    expect(tags.written).toEqual([`${ORDERS_SSE_OWNER} prior=none`]);
+    expect(tags.written).toEqual([`${ORDERS_SSE_OWNER} prior=AWS_OWNED_CMK`]);
     expect(h.records().find((r) => r.level === 'warn' && r.action === 'owner')).toMatchObject({
       decision: `the other copy made no Start in ${CLAIM_FOLLOW_MS} ms: starting`,
     });
@@ -261,10 +281,11 @@ describe('a copy that finds another copy\'s claim in the tag it first reads', ()
   });
 
   test('a tag that names this resource with a prior but no claim (written after a success) is not followed', async () => {
+    // First read with the AWS owned key (so the tag is read): someone changed it since this resource's success.
     const tags = new OwnerTagStore(formatOwnerTag({ owner: ORDERS_SSE_OWNER, prior: PRIOR_NONE }));
-    reads(described(enc.disabled()), described(enc.enabled()));
+    reads(described(enc.awsOwned()), described(enc.awsOwned()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
-    // Not a free stream, and no copy's claim: Start at once, as before claims.
+    // Not a free stream, and no copy's claim: Start at once, as before claims, keeping the tag's prior.
     expect(starts()).toBe(1);
     expect(tags.written).toEqual([`${ORDERS_SSE_OWNER} prior=none`]);
   });

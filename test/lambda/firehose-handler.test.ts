@@ -73,7 +73,7 @@ describe('Create', () => {
     expect(h.answers[0].url).toBe(RESPONSE_URL);
   });
 
-  test('the first Describe comes before any Start; the owner tag claims the stream before the Start and is written again once ENABLED', async () => {
+  test('the first Describe comes before any Start; the owner tag claims the stream before the Start, and the claim stays once ENABLED', async () => {
     reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     await h.run(createEvent());
     // The claim is read back, and the stream read once more, before the Start.
@@ -81,10 +81,10 @@ describe('Create', () => {
       ...FIREHOSE_CLAIM,
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
-      'TagDeliveryStreamCommand',
     ]);
-    // Both carry the prior encryption of the first reading; only the claim carries this copy's nonce.
-    expect(tagValues()).toEqual([`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`, `${ORDERS_SSE_OWNER} prior=none`]);
+    // The claim carries the prior encryption of the first reading and this copy's nonce; it already
+    // says all the tag must say once ENABLED, so it is not written again (tag calls allow 5 a second per account).
+    expect(tagValues()).toEqual([`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`]);
   });
 
   test('no encryption configuration at all: Start', async () => {
@@ -166,8 +166,8 @@ describe('Create', () => {
     const busy = described(enc.disabled(), { DeliveryStreamStatus: status as never });
     reads(busy, busy, described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
+    // The first reading shows no encryption: no owner tag read; the claim is the only tag write.
     expect(names(firehose)).toEqual([
-      'ListTagsForDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
@@ -176,7 +176,6 @@ describe('Create', () => {
       'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
-      'TagDeliveryStreamCommand',
     ]);
   });
 
@@ -601,10 +600,8 @@ describe('errors', () => {
   });
 
   test.each([
-    ['ThrottlingException', awsError('ThrottlingException', 'Rate exceeded')],
-    ['LimitExceededException (Describe rate limit)', new LimitExceededException({ message: 'Rate exceeded', ...CLIENT_ERROR_METADATA })],
-    ['ServiceUnavailableException', new ServiceUnavailableException({ message: 'down', $metadata: { httpStatusCode: 503 } })],
     ['a 500', awsError('InternalFailure', 'oops', 500)],
+    ['ServiceUnavailableException', new ServiceUnavailableException({ message: 'down', $metadata: { httpStatusCode: 503 } })],
     ['a network error', networkError('ECONNRESET')],
   ])('Describe fails with %s: retry with backoff, then SUCCESS', async (_name, error) => {
     reads(error, error, error, described(enc.disabled()), described(enc.disabled()), error, described(enc.enabled()));
@@ -614,6 +611,21 @@ describe('errors', () => {
     expect(retries).toHaveLength(4);
     // The error backoff grows while errors repeat and eases after calls go through.
     expect(retries.map((r) => r.delayMs)).toEqual([300, 550, 1050, 300]);
+  });
+
+  test.each([
+    ['ThrottlingException', awsError('ThrottlingException', 'Rate exceeded')],
+    ['LimitExceededException (Describe rate limit)', new LimitExceededException({ message: 'Rate exceeded', ...CLIENT_ERROR_METADATA })],
+  ])('Describe fails with %s: retry at a pace halved by each throttle and kept afterwards, then SUCCESS', async (_name, error) => {
+    reads(error, error, error, described(enc.disabled()), described(enc.disabled()), error, described(enc.enabled()));
+    expect((await h.run(createEvent())).Status).toBe('SUCCESS');
+    expect([describes(), starts()]).toEqual([7, 1]);
+    const delays = h.records().filter((r) => r.action === 'retry').map((r) => r.delayMs as number);
+    // The account's Describe rate is shared with every other caller: each throttle doubles this
+    // request's spacing of Describe calls (the fake clock's jitter is 0.5, so each delay is the spacing).
+    expect(delays.slice(0, 3).map((ms) => Math.round(ms / 100) * 100)).toEqual([200, 400, 800]);
+    // Two calls that went through quicken the pace only a little: the throttle after them waits longer still.
+    expect(delays[3]).toBeGreaterThan(800);
   });
 
   test('Start fails with ResourceInUseException and had no effect: Describe, then Start again', async () => {
@@ -629,7 +641,6 @@ describe('errors', () => {
       'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
-      'TagDeliveryStreamCommand',
     ]);
   });
 
@@ -705,8 +716,10 @@ describe('deadline', () => {
       /^THROTTLED: DescribeDeliveryStream for orders was throttled until the deadline \(120 s; ThrottlingException: Rate exceeded\)/,
     );
     expect(h.elapsed()).toBe(120_000);
-    // The error backoff grows to its 10 s cap.
-    expect(Math.max(...h.clock.sleeps)).toBe(5050);
+    // The pace halves with each throttle, towards one Describe in 20 s (the fair share of 10 a second among
+    // 200 requests), each second of waiting adding a little back.
+    expect(Math.max(...h.clock.sleeps)).toBeGreaterThan(5_000);
+    expect(Math.max(...h.clock.sleeps)).toBeLessThanOrEqual(20_000);
   });
 
   test('5xx until the deadline: FAILED TIMED_OUT naming the last error', async () => {
@@ -893,7 +906,7 @@ describe('logs', () => {
     await h.run(createEvent());
     const records = h.records();
     // The claim (owner), the reading after it (decide), the Start.
-    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'decide', 'start', 'decide', 'settle', 'owner', 'answer']);
+    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'decide', 'start', 'decide', 'settle', 'answer']);
     for (const record of records) {
       expect(record).toMatchObject({ level: expect.any(String), requestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000001', requestType: 'Create', stream: 'orders' });
       expect(typeof record.elapsedMs).toBe('number');

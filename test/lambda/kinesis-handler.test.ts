@@ -68,19 +68,18 @@ describe('Create', () => {
     expect(h.answers[0].url).toBe(RESPONSE_URL);
   });
 
-  test('the first DescribeStreamSummary comes before any Start; the owner tag claims the stream before the Start and is written again once it has the key', async () => {
+  test('the first DescribeStreamSummary comes before any Start; the owner tag claims the stream before the Start, and the claim stays once it has the key', async () => {
     reads(summary(sse.none()), summary(sse.none()), summary(sse.kms()));
     await h.run(kinesisCreate());
-    // The owner tag is read first: it decides the previous owner written after, and the prior state recorded.
-    // The claim is read back, and the stream read once more, before the Start.
+    // The stream is read first: found unencrypted, its owner tag is not read (no other resource's encryption
+    // to hand over). The claim is read back, and the stream read once more, before the Start.
     expect(names(kinesis)).toEqual([
       ...KINESIS_CLAIM,
       'StartStreamEncryptionCommand',
       'DescribeStreamSummaryCommand',
-      'AddTagsToStreamCommand',
     ]);
-    // Only the claim carries this copy's nonce.
-    expect(tagValues()).toEqual([`${EVENTS_SSE_OWNER} prior=none claim=${claimNonce()}`, `${EVENTS_SSE_OWNER} prior=none`]);
+    // The claim already names this resource and the prior: not written again.
+    expect(tagValues()).toEqual([`${EVENTS_SSE_OWNER} prior=none claim=${claimNonce()}`]);
   });
 
   test.each([
@@ -150,18 +149,20 @@ describe('Create', () => {
   });
 
   test.each([
-    // A stream being created has the encryption it is created with (no Start can be in progress).
-    ['CREATING', 'none', []],
+    // A stream being created has the encryption it is created with (no Start can be in progress): its tag is
+    // not read, and the claim is the only tag written.
+    ['CREATING', 'none', [], [], []],
     // The prior state comes from the first reading only, which cannot tell it while UPDATING (another copy of
-    // this request may be changing it); before claiming the stream with an unknown prior, the tag is read again.
-    ['UPDATING', 'unknown', ['ListTagsForStreamCommand']],
-  ])('stream %s: wait for ACTIVE, then Start; the prior state is %s', async (status, prior, reread) => {
+    // this request may be changing it): the tag is read after it, again before claiming the stream with an
+    // unknown prior, and written once more after success.
+    ['UPDATING', 'unknown', ['ListTagsForStreamCommand'], ['ListTagsForStreamCommand'], []],
+  ])('stream %s: wait for ACTIVE, then Start; the prior state is %s', async (status, prior, read, reread, after) => {
     reads(summary(sse.none(), status), summary(sse.none(), status), summary(sse.none()), summary(sse.none()), summary(sse.kms()));
     const answer = await h.run(kinesisCreate());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `kinesis:events#prior=${prior}` });
     expect(names(kinesis)).toEqual([
-      'ListTagsForStreamCommand',
       'DescribeStreamSummaryCommand',
+      ...read,
       'DescribeStreamSummaryCommand',
       'DescribeStreamSummaryCommand',
       ...reread,
@@ -170,7 +171,7 @@ describe('Create', () => {
       'DescribeStreamSummaryCommand',
       'StartStreamEncryptionCommand',
       'DescribeStreamSummaryCommand',
-      'AddTagsToStreamCommand',
+      ...after,
     ]);
   });
 
@@ -573,7 +574,7 @@ describe('logs', () => {
     await h.run(kinesisCreate());
     const records = h.records();
     // The claim (owner), the reading after it (decide), the Start.
-    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'decide', 'start', 'decide', 'decide', 'settle', 'owner', 'answer']);
+    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'decide', 'start', 'decide', 'decide', 'settle', 'answer']);
     for (const record of records) {
       expect(record).toMatchObject({ requestType: 'Create', stream: 'events' });
     }

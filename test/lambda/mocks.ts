@@ -136,20 +136,29 @@ export const kinesisCalls = {
 
 /**
  * The calls by which a Create or an Update to another stream claims a
- * delivery stream before its Start: the owner tag read, the stream read, the
- * claim written and read back, the stream read once more.
+ * delivery stream it first reads unencrypted, before its Start: the stream
+ * read, the claim written (the owner tag is not read: an unencrypted stream
+ * carries no other resource's encryption to hand over) and read back, the
+ * stream read once more.
  */
 export const FIREHOSE_CLAIM = [
-  'ListTagsForDeliveryStreamCommand',
   'DescribeDeliveryStreamCommand',
   'TagDeliveryStreamCommand',
   'ListTagsForDeliveryStreamCommand',
   'DescribeDeliveryStreamCommand',
 ];
 
-/** The same claim of a data stream. */
+/** The same claim of a delivery stream first read encrypted: its owner tag is read after the stream. */
+export const FIREHOSE_CLAIM_OF_ENCRYPTED = [
+  'DescribeDeliveryStreamCommand',
+  'ListTagsForDeliveryStreamCommand',
+  'TagDeliveryStreamCommand',
+  'ListTagsForDeliveryStreamCommand',
+  'DescribeDeliveryStreamCommand',
+];
+
+/** The same claim of a data stream first read unencrypted. */
 export const KINESIS_CLAIM = [
-  'ListTagsForStreamCommand',
   'DescribeStreamSummaryCommand',
   'AddTagsToStreamCommand',
   'ListTagsForStreamCommand',
