@@ -57,7 +57,8 @@ export const LIMITS = {
 
 /**
  * Firehose's published per-account rate limits the scale bound is computed from (and the local
- * cloud's defaults): `DescribeDeliveryStream` 10 per second, `StartDeliveryStreamEncryption` 5.
+ * cloud's defaults): `DescribeDeliveryStream` 10 per second, `StartDeliveryStreamEncryption` 5
+ * (https://docs.aws.amazon.com/firehose/latest/dev/limits.html).
  */
 export const FIREHOSE_RATES = { describePerSecond: 10, startPerSecond: 5 } as const;
 
