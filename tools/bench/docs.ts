@@ -4,7 +4,7 @@
  *
  * A run of some parts (`--only`) renders the rows of the parts the results hold; the rows of the
  * other parts are carried over from the table already in the file, marked †, with their targets
- * rewritten from {@link TARGETS}.
+ * rewritten from {@link TARGETS} and the date and load average of the run that measured them.
  *
  * @module
  */
@@ -156,7 +156,7 @@ function rowsOf(r: BenchResults): DocRow[] {
   } else {
     rows.push({ part: 'handlers', figure: 'handler asset', byPrefix: true, target: 'handlerAsset' });
     rows.push({ part: 'handlers', figure: 'handler `index.js`, raw' });
-    rows.push({ part: 'handlers', figure: `module load (median of ${setting(r, 'loadRuns', 20)}, fresh process)` });
+    rows.push({ part: 'handlers', figure: 'module load (median of', byPrefix: true });
     rows.push({ part: 'handlers', figure: GUARD_ROWS.raw, byPrefix: true });
     rows.push({ part: 'handlers', figure: GUARD_ROWS.load, byPrefix: true });
   }
@@ -289,6 +289,22 @@ function runLines(r: BenchResults, parts: readonly Part[]): string[] {
 }
 
 /**
+ * The run lines of `previous` (its `- <parts>: run of …` lines), kept for the parts carried over
+ * from it, so that carried rows keep the date and load average of the run that measured them.
+ */
+function carriedRunLines(previous: string | undefined, carried: readonly Part[]): string[] {
+  if (previous === undefined || carried.length === 0) return [];
+  const out: string[] = [];
+  for (const line of tableBlock(previous).split('\n')) {
+    const match = /^- ([A-Za-z, ]+): (run of .*)$/.exec(line.trim());
+    if (!match) continue;
+    const parts = match[1].split(',').map((x) => x.trim()).filter((x) => (carried as readonly string[]).includes(x));
+    if (parts.length > 0) out.push(`- ${parts.join(', ')}: ${match[2]}`);
+  }
+  return out;
+}
+
+/**
  * The figures table and the lines above it, from `r`; the rows of parts `r` does not hold are
  * taken from `previous` (the file as it was), marked †.
  */
@@ -302,6 +318,7 @@ export function renderDocsTable(r: BenchResults, previous?: string): string {
     `Measured on ${m.cpus} × ${m.cpuModel}, ${m.platform}, Node.js ${m.node}, aws-cdk-lib ${m.awsCdkLib}:`,
     '',
     ...runLines(r, parts),
+    ...carriedRunLines(previous, PARTS.filter((part) => !parts.includes(part))),
   ];
   if (parts.length < PARTS.length) lines.push(`- rows marked ${CARRIED}: carried over from an earlier run, as they were (only their targets are rewritten)`);
   lines.push('', `| ${HEADER.join(' | ')} |`, `|${HEADER.map(() => '---').join('|')}|`);
