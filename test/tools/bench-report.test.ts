@@ -7,12 +7,16 @@ import * as path from 'node:path';
 import { renderDocsTable, TABLE_END, TABLE_START, tableRows, targetDisagreements, targetText } from '../../tools/bench/docs';
 import {
   BenchResults,
+  GUARD_ASSET,
+  HandlerFigures,
+  HandlerModule,
   lastAccepted,
   LIMITS,
   scaleBoundMs,
   scaleFiguresOf,
   scaleRatio,
   TARGETS,
+  renderTable,
   targetsOf,
 } from '../../tools/bench/report';
 import type { ScaleResult } from '../../tools/bench/worker';
@@ -179,5 +183,71 @@ describe('the table the bench writes', () => {
   test('agrees with the formatter\'s targets, and re-rendering it changes nothing', () => {
     expect(targetDisagreements(written)).toEqual([]);
     expect(`${TABLE_START}${renderDocsTable(r, written)}${TABLE_END}`).toBe(written);
+  });
+});
+
+describe('the handler assets', () => {
+  const load = (medianMs: number) => ({ medianMs, runsMs: [medianMs, medianMs] });
+  const asset = (name: string, rawBytes: number, zipBytes: number, inline = false): HandlerModule =>
+    ({ name, rawBytes, zipBytes, files: 1, inline, sdkAtLoad: [], load: load(10) });
+  const handlers = (zipBytes: number): BenchResults['handlers'] => ({
+    library: { modules: [asset('stream-encryption-handler', 56_000, zipBytes)] },
+    provider: { modules: [asset('provider framework', 10_000, 4_000), asset('OnEvent (inline)', 700, 500, true)] },
+    awsCustomResource: { modules: [asset('aws-custom-resource-handler', 124_000, 81_000)], firstEventSdk: { package: '@aws-sdk/client-firehose', load: load(100) } },
+  } satisfies Record<string, HandlerFigures>);
+  const guard = (zipBytes: number) => ({ rawBytes: 53_000, zipBytes, load: load(12) });
+  const judged = (r: BenchResults) => targetsOf(r).filter((t) => t.id === 'handlerAsset').map((t) => [t.subject, t.value, t.met]);
+
+  test('each asset, the handler\'s and the guard\'s, is judged on its zipped size against 16 KiB', () => {
+    const limit = LIMITS.handlerAssetZipBytes;
+    expect(limit).toBe(16 * 1024);
+    expect(judged(results({ handlers: handlers(limit), guard: guard(limit + 1) }))).toEqual([
+      ['stream-encryption-handler', '16,384 B', true],
+      [GUARD_ASSET, '16,385 B', false],
+    ]);
+    expect(judged(results({ handlers: handlers(limit + 1), guard: guard(limit) }))).toEqual([
+      ['stream-encryption-handler', '16,385 B', false],
+      [GUARD_ASSET, '16,384 B', true],
+    ]);
+    // results from before the split: the handler alone
+    expect(judged(results({ handlers: handlers(limit) }))).toEqual([['stream-encryption-handler', '16,384 B', true]]);
+  });
+
+  test('the docs table has a judged row per asset, and the guard\'s raw bytes and module load without a target', () => {
+    const r = results({ handlers: handlers(17_000), guard: guard(15_000) });
+    const previous = `${TABLE_START}\n${TABLE_END}\n`;
+    const rows = tableRows(`${TABLE_START}${renderDocsTable(r, previous)}${TABLE_END}`);
+    const row = (start: string) => rows.filter((x) => x.figure.startsWith(start));
+    expect(row('handler asset').map((x) => [x.figure, x.library, x.target])).toEqual([
+      ['handler asset `stream-encryption-handler`, zipped as uploaded', '17,000 B', '≤ 16 KiB deflated ✗'],
+      ['handler asset `stream-encryption-guard`, zipped as uploaded (only a stack with a guard)', '15,000 B', '≤ 16 KiB deflated ✓'],
+    ]);
+    expect(row('guard `index.js`, raw')).toMatchObject([{ library: '53,000 B', target: '' }]);
+    expect(row('guard module load')).toMatchObject([{ figure: 'guard module load (median of 2, fresh process)', library: '12 ms', target: '' }]);
+    expect(row('handler `index.js`, raw')).toMatchObject([{ library: '56,000 B', target: '' }]);
+    // the console table judges both as well
+    expect(renderTable(r)).toMatch(/asset bytes, zipped as uploaded: stream-encryption-guard +│ 15,000 +│ ✓ ≤ 16 KiB deflated/);
+  });
+
+  test('a run without the handlers carries every asset row and keeps the date of the run that measured them', () => {
+    const measured = results({ handlers: handlers(17_000), guard: guard(15_000) });
+    const first = `${TABLE_START}${renderDocsTable(measured, `${TABLE_START}\n${TABLE_END}\n`)}${TABLE_END}`;
+    const later = results({
+      generatedAt: '2026-01-08T09:30:00.000Z',
+      scale: [scaleFiguresOf(scaleResult(50, 20_000)), scaleFiguresOf(scaleResult(200, 96_000))],
+    });
+    const written = `${TABLE_START}${renderDocsTable(later, first)}${TABLE_END}`;
+    const carried = tableRows(written).filter((x) => x.carried && x.library !== 'not run').map((x) => x.figure);
+    expect(carried).toEqual([
+      'handler asset `stream-encryption-handler`, zipped as uploaded',
+      'handler asset `stream-encryption-guard`, zipped as uploaded (only a stack with a guard)',
+      'handler `index.js`, raw',
+      'module load (median of 2, fresh process)',
+      'guard `index.js`, raw (only a stack with a guard)',
+      'guard module load (median of 2, fresh process)',
+    ]);
+    expect(written).toContain('- scale: run of 2026-01-08 09:30 UTC');
+    expect(written).toContain('- handlers: run of 2026-01-07 10:00 UTC, load average 1.50 / 1.25 / 1.00 (1 / 5 / 15 min) at its start');
+    expect(`${TABLE_START}${renderDocsTable(later, written)}${TABLE_END}`).toBe(written);
   });
 });
