@@ -330,7 +330,8 @@ project.gitattributes.addAttributes('/test/integ.*.snapshot/**', 'linguist-gener
 // depend on the machine, so tools/bench/results.json is not committed.
 project.addTask('bench', {
   description: 'Benchmark footprint, handler size and load, signal latency, synth scale and API calls against two aws-cdk-lib alternatives',
-  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T tools/bench/index.ts' }],
+  // `npm run bench -- --only scale` runs one part, `npm run bench -- --render` only re-renders.
+  steps: [{ spawn: bundle.name }, { exec: 'ts-node -T tools/bench/index.ts', receiveArgs: true }],
 });
 // The clients the Provider framework's handler requires at load, for its load time.
 project.addDevDeps('@aws-sdk/client-lambda', '@aws-sdk/client-sfn');

@@ -8,6 +8,12 @@
  * 3. Signal latency: 50 creates in the local cloud with seeded ENABLING durations of 1–20 s.
  * 4. Synth time in fresh processes for 1, 10, 20, 100, 200 streams (one shared key).
  * 5. API calls per create, no-op update, key rotation and delete, from the local cloud's counts.
+ * 6. Scale: N = 50 and 200 creates in one stack at once, under Firehose's rate limits.
+ *
+ * `--only <part>[,<part>…]` (or `BENCH_ONLY`) runs some parts (footprint, handlers, coldStart, synth,
+ * economy, latency, scale) and keeps the others of the results.json it finds; `--render` (or
+ * `BENCH_RENDER=1`) runs nothing and re-renders from results.json. Either way the figures table of
+ * docs/performance.md is rewritten between its markers.
  *
  * Progress goes to stderr; the table to stdout. Not part of `npm test`.
  *
@@ -20,9 +26,11 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { IMPLEMENTATIONS, Implementation, synthesize } from './apps';
 import type { ColdStartResult } from './cold-start';
+import { writeDocsTable } from './docs';
 import {
   assetBytes,
   bundleComposition,
+  Footprint,
   footprintOf,
   functionCodeOf,
   inlineBytes,
@@ -32,10 +40,10 @@ import {
   sdkRequiresOf,
   synthOnce,
 } from './measure';
-import { BenchResults, GuardFigures, HandlerFigures, renderTable, SynthFigures, targetsOf } from './report';
+import { BenchResults, GuardFigures, HandlerFigures, Part, PARTS, renderTable, scaleFiguresOf, SynthFigures, targetsOf } from './report';
 import { median, percentile, seededRandom } from './stats';
 import type { SynthSample } from './synth-child';
-import type { EconomyJob, EconomyResult, Job, JobResult, LatencyJob, LatencyResult } from './worker';
+import type { EconomyJob, EconomyResult, Job, JobResult, LatencyJob, LatencyResult, ScaleResult } from './worker';
 
 /** Settings of the run (kept in the results). */
 const SETTINGS = {
@@ -59,6 +67,9 @@ const SETTINGS = {
   settleSampleLifecycles: 5,
   economyEnablingMs: 3_000,
   economyDisablingMs: 3_000,
+  /** Scale: creates in one stack, one run each, one after the other. */
+  scaleStreams: [50, 200],
+  scaleSeed: 20_260_107,
 };
 
 const WORK = path.join(ROOT, '.tmp', 'bench');
@@ -69,6 +80,7 @@ const BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js'
 /** The guard's asset folder: a stack with a guard uploads it beside the handler's. */
 const GUARD_DIR = path.join(ROOT, 'assets', 'stream-encryption-guard');
 const RESULTS = path.join(__dirname, 'results.json');
+const DOCS = path.join(ROOT, 'docs', 'performance.md');
 
 const STARTED = Date.now();
 /** The machine's 1, 5 and 15 minute load averages when the run began. */
@@ -112,8 +124,8 @@ function runWorker<R extends JobResult>(job: Job): Promise<R> {
 
 // ---- 1. footprint --------------------------------------------------------------------------------
 
-function measureFootprint(): { footprint: BenchResults['footprint']; assemblies: Record<Implementation, string> } {
-  const footprint = {} as BenchResults['footprint'];
+function measureFootprint(): { footprint: Record<Implementation, Footprint[]>; assemblies: Record<Implementation, string> } {
+  const footprint = {} as Record<Implementation, Footprint[]>;
   const assemblies = {} as Record<Implementation, string>;
   for (const implementation of IMPLEMENTATIONS) {
     footprint[implementation] = SETTINGS.footprintStreams.map((streams) => {
@@ -247,7 +259,7 @@ function measureSynth(): Record<Implementation, SynthFigures> {
 
 // ---- 5. API economy ------------------------------------------------------------------------------
 
-async function measureEconomy(): Promise<BenchResults['economy']> {
+async function measureEconomy(): Promise<EconomyResult[]> {
   const jobs: EconomyJob[] = [];
   const variants: Array<{ implementation: Implementation; variant?: string; startOnUpdate?: boolean }> = [
     { implementation: 'library' },
@@ -288,7 +300,7 @@ function enablingDurations(): number[] {
     Math.round(SETTINGS.enablingMinMs + random() * (SETTINGS.enablingMaxMs - SETTINGS.enablingMinMs)));
 }
 
-async function measureLatency(): Promise<BenchResults['latency']> {
+async function measureLatency(): Promise<NonNullable<BenchResults['latency']>> {
   const enablingMs = enablingDurations();
   const all = enablingMs.map((_, i) => i);
   const assembly = (implementation: Implementation) =>
@@ -365,10 +377,78 @@ async function measureLatency(): Promise<BenchResults['latency']> {
   };
 }
 
+// ---- 6. scale -----------------------------------------------------------------------------------
+
+/** Seeded ENABLING durations of `count` streams, 1–20 s. */
+function scaleDurations(count: number): number[] {
+  const random = seededRandom(SETTINGS.scaleSeed);
+  return Array.from({ length: count }, () =>
+    Math.round(SETTINGS.enablingMinMs + random() * (SETTINGS.enablingMaxMs - SETTINGS.enablingMinMs)));
+}
+
+/** N creates in one stack, each N on a local cloud of its own, one N after the other (so they do not share the CPU). */
+async function measureScale(): Promise<NonNullable<BenchResults['scale']>> {
+  const out: Array<NonNullable<BenchResults['scale']>[number]> = [];
+  for (const streams of SETTINGS.scaleStreams) {
+    // SettleSeconds 0: the settle time is a prop (default 5 s), and the bound has none.
+    const assembly = synthesize(path.join(WORK, 'scale', `library-${streams}`), 'library', { streams, sharedKey: true, settleSeconds: 0 });
+    progress(`scale: ${streams} creates in one stack at once (one shared key, SettleSeconds 0, ENABLING ${SETTINGS.enablingMinMs / 1000}–${SETTINGS.enablingMaxMs / 1000} s, seed ${SETTINGS.scaleSeed}), Firehose limits in force`);
+    const result = await runWorker<ScaleResult>({ kind: 'scale', assembly, enablingMs: scaleDurations(streams), bundle: BUNDLE });
+    const figures = scaleFiguresOf(result);
+    progress(`scale: N = ${streams}: wall ${figures.wallSeconds.toFixed(1)} s, bound ${figures.boundSeconds.toFixed(1)} s, ratio ${figures.ratio.toFixed(2)}; `
+      + `Describe ${figures.describeCalls}, throttled ${figures.throttledCalls} ${JSON.stringify(figures.throttledByOperation)}`);
+    out.push(figures);
+  }
+  return out;
+}
+
 // ---- the run -------------------------------------------------------------------------------------
 
+/** What to do: which parts to run, or only re-render. */
+interface Options {
+  readonly parts: readonly Part[];
+  readonly render: boolean;
+}
+
+/** `--only a,b` / `--only=a,b` / `BENCH_ONLY=a,b`; `--render` / `BENCH_RENDER=1`. */
+function optionsOf(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
+  let only = env.BENCH_ONLY;
+  let render = env.BENCH_RENDER === '1' || env.BENCH_RENDER === 'true';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--render') render = true;
+    else if (arg === '--only') only = argv[++i];
+    else if (arg.startsWith('--only=')) only = arg.slice('--only='.length);
+    else throw new Error(`unknown argument ${arg}: use --only <${PARTS.join('|')}>[,…] or --render`);
+  }
+  if (only === undefined || only === '') return { parts: PARTS, render };
+  const parts = only.split(',').map((x) => x.trim()).filter(Boolean);
+  const unknown = parts.filter((x) => !(PARTS as readonly string[]).includes(x));
+  if (unknown.length) throw new Error(`unknown part ${unknown.join(', ')}: the parts are ${PARTS.join(', ')}`);
+  return { parts: parts as Part[], render };
+}
+
+function readResults(): BenchResults | undefined {
+  return fs.existsSync(RESULTS) ? JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as BenchResults : undefined;
+}
+
+/** Prints the table and rewrites the docs table. */
+function publish(results: BenchResults): void {
+  process.stdout.write(renderTable(results));
+  writeDocsTable(DOCS, results);
+  process.stdout.write(`\nthe figures table of ${path.relative(ROOT, DOCS)} is rewritten\n`);
+}
+
 async function main(): Promise<void> {
+  const options = optionsOf(process.argv.slice(2), process.env);
+  if (options.render) {
+    const found = readResults();
+    if (!found) throw new Error(`${path.relative(ROOT, RESULTS)} is missing: run npm run bench first`);
+    publish({ ...found, targets: targetsOf(found) });
+    return;
+  }
   const began = Date.now();
+  const want = (part: Part) => options.parts.includes(part);
   for (const file of [BUNDLE, path.join(GUARD_DIR, 'index.js')]) {
     if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npx projen bundle:handler (npm run bench does)`);
   }
@@ -376,19 +456,38 @@ async function main(): Promise<void> {
   fs.mkdirSync(WORK, { recursive: true });
   buildChildren();
 
-  progress(`footprint: synthesizing ${IMPLEMENTATIONS.length} × ${SETTINGS.footprintStreams.length} stacks`);
-  const { footprint, assemblies } = measureFootprint();
-  const handlers = measureHandlers(assemblies);
-  const guard = measureGuard();
-  progress(`cold start of the handler: require and first events, ${SETTINGS.coldStartRuns} fresh processes`);
-  const coldStart = await runWorker<ColdStartResult>({ kind: 'coldStart', bundle: BUNDLE, runs: SETTINGS.coldStartRuns });
-  const composition = await bundleComposition();
-  const synth = measureSynth();
-  const economy = await measureEconomy();
-  const latency = await measureLatency();
+  const measured: Partial<BenchResults> & { -readonly [K in Part]?: BenchResults[K] } & { composition?: BenchResults['composition']; guard?: BenchResults['guard'] } = {};
+  let assemblies: Record<Implementation, string> | undefined;
+  if (want('footprint')) {
+    progress(`footprint: synthesizing ${IMPLEMENTATIONS.length} × ${SETTINGS.footprintStreams.length} stacks`);
+    const f = measureFootprint();
+    measured.footprint = f.footprint;
+    assemblies = f.assemblies;
+  }
+  if (want('handlers')) {
+    assemblies ??= Object.fromEntries(IMPLEMENTATIONS.map((i) =>
+      [i, synthesize(path.join(WORK, 'footprint', `${i}-1`), i, { streams: 1 })])) as Record<Implementation, string>;
+    measured.handlers = measureHandlers(assemblies);
+    measured.guard = measureGuard();
+    measured.composition = await bundleComposition();
+  }
+  if (want('coldStart')) {
+    progress(`cold start of the handler: require and first events, ${SETTINGS.coldStartRuns} fresh processes`);
+    measured.coldStart = await runWorker<ColdStartResult>({ kind: 'coldStart', bundle: BUNDLE, runs: SETTINGS.coldStartRuns });
+  }
+  if (want('synth')) measured.synth = measureSynth();
+  if (want('economy')) measured.economy = await measureEconomy();
+  if (want('latency')) measured.latency = await measureLatency();
+  if (want('scale')) measured.scale = await measureScale();
 
+  // A run of some parts keeps the other parts of the results it finds.
+  const earlier = options.parts.length < PARTS.length ? readResults() : undefined;
+  const thisRun = { generatedAt: new Date(began).toISOString(), loadAverage: LOAD_AT_START };
+  const runs = { ...(earlier?.runs ?? {}) };
+  for (const part of options.parts) runs[part] = thisRun;
   const results: BenchResults = {
-    generatedAt: new Date(began).toISOString(),
+    ...(earlier ?? {}),
+    generatedAt: thisRun.generatedAt,
     machine: {
       node: process.version,
       platform: `${os.platform()} ${os.arch()}`,
@@ -398,20 +497,14 @@ async function main(): Promise<void> {
     },
     settings: SETTINGS,
     loadAverage: { atStart: LOAD_AT_START, atEnd: os.loadavg() },
-    footprint,
-    handlers,
-    guard,
-    coldStart,
-    composition,
-    latency,
-    synth,
-    economy,
+    runs,
+    ...measured,
     elapsedMs: Date.now() - began,
   };
   results.targets = targetsOf(results);
   fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(renderTable(results));
-  process.stdout.write(`\nwritten to ${path.relative(ROOT, RESULTS)}; the run took ${(results.elapsedMs / 1000).toFixed(0)} s\n`);
+  publish(results);
+  process.stdout.write(`written to ${path.relative(ROOT, RESULTS)}; the run took ${(results.elapsedMs / 1000).toFixed(0)} s\n`);
   fs.rmSync(WORK, { recursive: true, force: true });
 }
 

@@ -2,7 +2,8 @@
  * One lifecycle job of the benchmark, in a process of its own (each with its own local cloud, so
  * that each implementation has its own account's rate limits and the process-wide environment
  * of its handlers): signal latency over many creates, the API calls of one stream's create,
- * no-op update, key rotation and delete, or this library's cold start. Started by `bench/index.ts` with a job as its argument;
+ * no-op update, key rotation and delete, this library's cold start, or N creates in one stack
+ * under the account's rate limits (scale). Started by `bench/index.ts` with a job as its argument;
  * sends its result back over the IPC channel.
  *
  * @module
@@ -13,6 +14,7 @@ import { LocalCloud, startLocalCloud } from '../local-cloud';
 import { AltStack, AltStepResult, awsCustomResourceRuntime, Invoke, keyOf, modelOf, providerRuntime } from './alt-driver';
 import { ENV, Implementation, streamName } from './apps';
 import { ColdStartJob, ColdStartResult, runColdStart } from './cold-start';
+import { lastAccepted } from './report';
 import { inBatches } from './stats';
 import { LocalCloudFormation, ResponseServer, StepResult } from '../local-cloud/cfn';
 import type { DeliveryStreamSnapshot } from '../local-cloud/services/firehose';
@@ -95,8 +97,55 @@ export interface EconomyResult {
   readonly phases: readonly PhaseCalls[];
 }
 
-export type Job = LatencyJob | EconomyJob | ColdStartJob;
-export type JobResult = LatencyResult | EconomyResult | ColdStartResult;
+/**
+ * A scale job: one stack of N `DeliveryStreamEncryption` resources on imported streams that share
+ * one key, deployed at once on a local cloud of its own with Firehose's default rate limits, each
+ * stream with its seeded ENABLING duration.
+ */
+export interface ScaleJob {
+  readonly kind: 'scale';
+  /** The synthesized cloud assembly: N streams, one shared key, `SettleSeconds` 0. */
+  readonly assembly: string;
+  /** ENABLING duration of stream `i`, in milliseconds (N of them). */
+  readonly enablingMs: readonly number[];
+  readonly bundle: string;
+}
+
+/** The calls of one Firehose operation in a scale job. */
+export interface OperationCalls {
+  readonly total: number;
+  readonly accepted: number;
+  readonly throttled: number;
+  readonly failed: number;
+}
+
+/** When a stream's Start was accepted (local-cloud time), and its seeded ENABLING duration. */
+export interface AcceptedStart {
+  readonly stream: string;
+  readonly acceptedAt: number;
+  readonly enablingMs: number;
+}
+
+/** What a scale job measured (the bound and the ratio are the report's). */
+export interface ScaleResult {
+  readonly kind: 'scale';
+  readonly streams: number;
+  /** Stack status at the end of the deployment. */
+  readonly stackStatus: string;
+  /** Deploy start to stack complete, in milliseconds. */
+  readonly wallMs: number;
+  /** Resources answered SUCCESS (N when the run counts). */
+  readonly succeeded: number;
+  /** `StartDeliveryStreamEncryption` calls accepted (N when the run counts). */
+  readonly startsAccepted: number;
+  /** The stream whose Start was accepted last. */
+  readonly lastStart: AcceptedStart;
+  /** Every Firehose operation's calls, by operation name. */
+  readonly operations: Readonly<Record<string, OperationCalls>>;
+}
+
+export type Job = LatencyJob | EconomyJob | ColdStartJob | ScaleJob;
+export type JobResult = LatencyResult | EconomyResult | ColdStartResult | ScaleResult;
 
 /** Records, per stream, when its ENABLING ends (local-cloud time), as soon as a Start makes it so. */
 class EnablingWatch {
@@ -296,12 +345,92 @@ async function runEconomy(job: EconomyJob): Promise<EconomyResult> {
   return { kind: 'economy', implementation: job.implementation, variant: job.variant, phases };
 }
 
+/**
+ * Records when each stream's Start was accepted: the moment its ENABLING began, as the local cloud
+ * shows it (the change completes at acceptance + the stream's ENABLING duration).
+ */
+class StartWatch {
+  private readonly pending: Map<string, number>;
+  private readonly seen: AcceptedStart[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly cloud: LocalCloud, enablingMs: ReadonlyMap<string, number>) {
+    this.pending = new Map(enablingMs);
+    this.timer = setInterval(() => this.poll(), 20);
+  }
+
+  /** Every accepted Start seen so far (polls once more). */
+  public accepted(): readonly AcceptedStart[] {
+    this.poll();
+    return this.seen;
+  }
+
+  public stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private poll(): void {
+    for (const [stream, enablingMs] of this.pending) {
+      const snapshot = this.cloud.control.stream(stream);
+      const change = snapshot?.pendingChange;
+      const enabled = snapshot?.description.DeliveryStreamEncryptionConfiguration?.Status === 'ENABLED';
+      if (change?.kind === 'ENABLING') {
+        this.seen.push({ stream, acceptedAt: change.completesAt - enablingMs, enablingMs });
+        this.pending.delete(stream);
+      } else if (enabled) {
+        // ENABLING came and went between two polls (it lasts at least a second): not counted, and
+        // the job fails on the count.
+        this.pending.delete(stream);
+      }
+    }
+  }
+}
+
+async function runScale(job: ScaleJob): Promise<ScaleResult> {
+  // The default rate limits of the local cloud: DescribeDeliveryStream 10/s, Start, Stop and the tag
+  // operations 5/s each, per account (tools/local-cloud/services/firehose/operations.ts).
+  const cloud = await startLocalCloud({ region: ENV.region, accountId: ENV.account });
+  Object.assign(process.env, cloud.env());
+  const durations = new Map(job.enablingMs.map((ms, i) => [streamName(i), ms] as const));
+  for (const [name, enablingMs] of durations) {
+    cloud.control.createStream({ name });
+    cloud.control.setStreamDelays(name, { enablingMs });
+  }
+  const cfn = await LocalCloudFormation.start(cloud, { bundle: job.bundle });
+  const stack = cfn.stack(job.assembly);
+  const streams = stack.customResourceIds().length;
+  if (streams !== job.enablingMs.length) throw new Error(`scale: the stack has ${streams} resources for ${job.enablingMs.length} streams`);
+  const watch = new StartWatch(cloud, durations);
+  const deployed = await stack.deploy();
+  const starts = watch.accepted();
+  watch.stop();
+  const operations: Record<string, OperationCalls> = {};
+  for (const [id, tally] of Object.entries(cloud.control.callCounts().operations)) {
+    if (id.startsWith('firehose:')) operations[id.slice('firehose:'.length)] = { ...tally };
+  }
+  const succeeded = deployed.steps.filter((st) => st.requestType === 'Create' && st.status === 'SUCCESS').length;
+  const startsAccepted = cloud.control.calls('StartDeliveryStreamEncryption').accepted;
+  await cfn.stop();
+  await cloud.stop();
+  // The run counts only when every resource succeeded with one Start each: fail loudly otherwise.
+  const failures = deployed.steps.filter((st) => st.status !== 'SUCCESS').map((st) => `${st.streamName}: ${st.status} ${st.reason}`);
+  if (deployed.status !== 'CREATE_COMPLETE' || succeeded !== streams || startsAccepted !== streams || starts.length !== streams) {
+    throw new Error(`scale: N = ${streams}: stack ${deployed.status}, ${succeeded} SUCCESS, ${startsAccepted} Starts accepted, `
+      + `${starts.length} ENABLING seen; want ${streams} of each. ${failures.slice(0, 5).join('; ')}`);
+  }
+  const lastStart = lastAccepted(starts);
+  return { kind: 'scale', streams, stackStatus: deployed.status, wallMs: deployed.elapsedMs, succeeded, startsAccepted, lastStart, operations };
+}
+
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? fs.readFileSync(0, 'utf8')) as Job;
   // The handlers log a line per step; the benchmark reports only figures.
   console.log = () => undefined;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const result = job.kind === 'latency' ? await runLatency(job) : job.kind === 'economy' ? await runEconomy(job) : await runColdStart(job);
+  const result = job.kind === 'latency' ? await runLatency(job)
+    : job.kind === 'economy' ? await runEconomy(job)
+      : job.kind === 'scale' ? await runScale(job)
+        : await runColdStart(job);
   await new Promise<void>((resolve, reject) => {
     if (!process.send) {
       process.stdout.write(JSON.stringify(result));
