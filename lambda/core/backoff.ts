@@ -29,6 +29,7 @@ export interface BackoffOptions {
  */
 export const POLL_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 1_000, floorMs: 50 };
 
+
 /**
  * After a throttling or transient error: grows to 10 s, so that many handlers
  * sharing one account's request rate (Describe allows 10 per second) all get
@@ -108,11 +109,12 @@ export interface PacingOptions {
 /**
  * Pacing of one operation within one request, while many requests share one
  * account's rate (Firehose allows 10 `DescribeDeliveryStream` and 5 Start,
- * Stop and tag calls a second per account, shared by every caller): from 100 ms
- * after the first throttle, up to 20 s, the fair share of 10 calls a second
- * among 200 requests.
+ * Stop and tag calls a second per account, shared by every caller): from 200 ms
+ * after the first throttle, up to 10 s, the fair share of 10 calls a second
+ * among 100 requests; each second of waiting adds 0.03 calls a second back,
+ * so that a request slowed early does not stay slow once others are done.
  */
-export const PACING: PacingOptions = { minIntervalMs: 100, maxIntervalMs: 20_000, increasePerCall: 0.01, increasePerSecond: 0.01 };
+export const PACING: PacingOptions = { minIntervalMs: 100, maxIntervalMs: 10_000, increasePerCall: 0.01, increasePerSecond: 0.03 };
 
 /**
  * The pace of one operation, learned from the throttles met: additive

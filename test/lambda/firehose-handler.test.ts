@@ -32,6 +32,7 @@ import {
 } from './helpers';
 import { awsCalls, FIREHOSE_CLAIM, firehose, firehoseCalls, keyChecks, kms, names, reads, resetMocks } from './mocks';
 import { handler } from '../../lambda';
+import { PACING } from '../../lambda/core/backoff';
 import { handleEvent } from '../../lambda/core/handle-event';
 import { MAX_RESPONSE_BYTES } from '../../lambda/core/response';
 
@@ -716,10 +717,10 @@ describe('deadline', () => {
       /^THROTTLED: DescribeDeliveryStream for orders was throttled until the deadline \(120 s; ThrottlingException: Rate exceeded\)/,
     );
     expect(h.elapsed()).toBe(120_000);
-    // The pace halves with each throttle, towards one Describe in 20 s (the fair share of 10 a second among
-    // 200 requests), each second of waiting adding a little back.
-    expect(Math.max(...h.clock.sleeps)).toBeGreaterThan(5_000);
-    expect(Math.max(...h.clock.sleeps)).toBeLessThanOrEqual(20_000);
+    // The pace halves with each throttle, towards one Describe in 10 s (the fair share of 10 a second among
+    // 100 requests), each second of waiting adding a little back.
+    expect(Math.max(...h.clock.sleeps)).toBeGreaterThan(3_000);
+    expect(Math.max(...h.clock.sleeps)).toBeLessThanOrEqual(PACING.maxIntervalMs);
   });
 
   test('5xx until the deadline: FAILED TIMED_OUT naming the last error', async () => {

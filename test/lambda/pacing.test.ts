@@ -38,12 +38,12 @@ describe('Pacer', () => {
     }
     expect(spacings.slice(0, 4)).toEqual([2, 4, 8, 16].map((k) => k * PACING.minIntervalMs));
     expect(Math.max(...spacings)).toBe(PACING.maxIntervalMs);
-    // The ceiling: one call in 20 s, the fair share of 10 Describes a second among 200 requests.
-    expect(PACING.maxIntervalMs).toBe(20_000);
+    // The ceiling: one call in 10 s, the fair share of 10 Describes a second among 100 requests.
+    expect(PACING.maxIntervalMs).toBe(10_000);
   });
 
   test('each call that goes through, and each second that passes, adds to the pace; unpaced again past the floor', () => {
-    const { pacer, advance } = pacerAt({ increasePerCall: 0.01, increasePerSecond: 0.02 });
+    const { pacer, advance } = pacerAt({ maxIntervalMs: 20_000, increasePerCall: 0.01, increasePerSecond: 0.02 });
     for (let i = 0; i < 20; i++) pacer.throttled();
     expect(pacer.intervalMs).toBe(20_000);
     pacer.accepted();

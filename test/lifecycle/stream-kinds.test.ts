@@ -7,7 +7,7 @@
  * each kind has a cloud of its own for them.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { expectAnsweredInTime, expectCleanLog, Harness, logLines, newKeyArn, ONE_SECOND_CHANGES, preparedStack, SCHEDULING_SLACK_MS, synthStack, useHarness } from './harness';
+import { claimedBy, expectAnsweredInTime, expectCleanLog, Harness, logLines, newKeyArn, ONE_SECOND_CHANGES, preparedStack, SCHEDULING_SLACK_MS, synthStack, useHarness } from './harness';
 import { sharedKey, STREAM_KINDS } from './kinds';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
@@ -171,7 +171,7 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
       expect(k.calls(h.cloud, newName)).toMatchObject({ start: 1, stopCalls: 0 });
       expect(k.calls(h.cloud, oldName)).toMatchObject({ start: 1, stop: 1 });
       // the same logical id on both streams: the old stream's tag named this resource, so its Delete stopped it, then removed the tag
-      expect(k.tags(h.cloud, newName)).toEqual({ [OWNER_TAG_KEY]: `${ownerTagValue(stack.stackId, update.logicalId)} prior=none` });
+      expect(k.tags(h.cloud, newName)).toEqual({ [OWNER_TAG_KEY]: claimedBy(ownerTagValue(stack.stackId, update.logicalId)) });
       expect(k.tags(h.cloud, oldName)).toEqual({});
       expect(stack.physicalId(id)).toBe(`${k.kind}:${newName}#prior=none`);
       expectAnsweredInTime(update);
