@@ -110,6 +110,7 @@ describe('two assets, each with only its own code', () => {
   /** The flags of `bundle:handler`. */
   const BUNDLE_FLAGS: BuildOptions = {
     bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, external: ['@aws-sdk/*'], legalComments: 'none', write: false,
+    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
   };
 
   /** Bytes of an asset folder zipped as the CDK CLI uploads it (the benchmark's measure). */
