@@ -5,7 +5,7 @@
  * it: the messages are in `reasons.ts`, the fixes in `fixes.ts`.
  */
 import { REASON_FIXES } from './fixes';
-import { REASON_MESSAGES, ReasonId } from './reasons';
+import { GuardReasonId, REASON_MESSAGES, ReasonId } from './reasons';
 
 /** One entry of the reason catalogue. */
 export interface ReasonEntry {
@@ -17,9 +17,22 @@ export interface ReasonEntry {
   readonly fix: string;
 }
 
+/**
+ * What to do about the guard's own reasons. No asset carries them: the guard
+ * answers no CloudFormation, and its alert names the reason id, the key of
+ * the troubleshooting table.
+ */
+export const GUARD_REASON_FIXES: Readonly<Record<GuardReasonId, string>> = {
+  REPAIR_CAP_REACHED: 'Find who turns the encryption off (CloudTrail: {eventName} by {caller}) and stop it, then re-encrypt by redeploying, or wait for the next UTC day; raise maxRepairsPerStreamPerDay only if the stream has calls to spare.',
+  INVALID_REPAIR_INPUT: 'Invoke the guard only through the EventBridge rules of its StreamEncryptionGuard, from the same library version as its function.',
+};
+
+/** The fix of every reason. */
+const FIXES: Readonly<Record<ReasonId, string>> = { ...REASON_FIXES, ...GUARD_REASON_FIXES };
+
 /** Every reason, in the order the handler's checks run. */
 export const REASON_CATALOGUE: ReadonlyArray<ReasonEntry> = (Object.keys(REASON_MESSAGES) as ReasonId[]).map((id) => ({
   id,
   message: REASON_MESSAGES[id],
-  fix: REASON_FIXES[id],
+  fix: FIXES[id],
 }));

@@ -4,10 +4,14 @@
  * path imports this module, so the fix texts ship in the handler's asset and
  * not in the guard's.
  */
-import { fill, HandlerFailure, REASON_MESSAGES, ReasonId, ReasonParams } from './reasons';
+import { fill, HandlerFailure, HandlerReasonId, REASON_MESSAGES, ReasonId, ReasonParams } from './reasons';
 
-/** What to do, per reason id. */
-export const REASON_FIXES: Readonly<Record<ReasonId, string>> = {
+/**
+ * What to do, per reason id of the handler (the guard's own reasons are never
+ * answered to CloudFormation: their fixes are in `catalogue.ts`, for the
+ * documentation).
+ */
+export const REASON_FIXES: Readonly<Record<HandlerReasonId, string>> = {
   REQUEST_EXPIRED: 'Nothing to do for this request; if requests reach the handler late, find what delays them (throttled or queued invocations).',
   INVALID_REQUEST_TYPE: 'Invoke the handler only through its Custom::DeliveryStreamEncryption and Custom::DataStreamEncryption resources.',
   INVALID_PROPERTY: 'Let the {construct} construct write the properties, from the same library version as the handler.',
@@ -57,20 +61,21 @@ export const REASON_FIXES: Readonly<Record<ReasonId, string>> = {
   THROTTLED: 'Deploy fewer stream encryptions at once, or raise timeout.',
   TIMED_OUT: 'Check the stream (aws firehose describe-delivery-stream); if it is only slow, raise timeout.',
   DATA_STREAM_TIMED_OUT: 'Check the stream (aws kinesis describe-stream-summary); if it is only slow, raise timeout.',
-  REPAIR_CAP_REACHED: 'Find who turns the encryption off (CloudTrail: {eventName} by {caller}) and stop it, then re-encrypt by redeploying, or wait for the next UTC day; raise maxRepairsPerStreamPerDay only if the stream has calls to spare.',
-  INVALID_REPAIR_INPUT: 'Invoke the guard only through the EventBridge rules of its StreamEncryptionGuard, from the same library version as its function.',
   UNEXPECTED_ERROR: 'Deploy again; if it persists, report it with the handler\'s log.',
 };
 
 /**
  * The `Reason` of a FAILED answer: `ID: message fix`, a failure it names
- * rendered the same way.
+ * rendered the same way (a guard's reason, which the handler never raises, has
+ * its message only).
  *
  * @param id - the reason.
  * @param params - values for its placeholders.
  */
 export function formatReason(id: ReasonId, params: ReasonParams = {}): string {
-  return `${id}: ${fill(REASON_MESSAGES[id], params, reasonFor)} ${fill(REASON_FIXES[id], params, reasonFor)}`;
+  const fix = (REASON_FIXES as Partial<Record<ReasonId, string>>)[id];
+  const message = `${id}: ${fill(REASON_MESSAGES[id], params, reasonFor)}`;
+  return fix === undefined ? message : `${message} ${fill(fix, params, reasonFor)}`;
 }
 
 /** The `Reason` a FAILED answer gives for `failure`: its message and its fix ({@link formatReason}). */

@@ -70,6 +70,12 @@ export const REASON_MESSAGES = {
 /** The id of a reason. */
 export type ReasonId = keyof typeof REASON_MESSAGES;
 
+/** The reasons only the guard fails with: it answers no CloudFormation, and alerts with the message. */
+export type GuardReasonId = 'REPAIR_CAP_REACHED' | 'INVALID_REPAIR_INPUT';
+
+/** The reasons the handler can answer CloudFormation with. */
+export type HandlerReasonId = Exclude<ReasonId, GuardReasonId>;
+
 /** One parameter of a reason: a value, or a failure it names (a nested reason). */
 export type ReasonParam = string | number | HandlerFailure;
 

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { BuildOptions, buildSync } from 'esbuild';
+import { GUARD_REASON_FIXES } from '../../lambda/core/catalogue';
 import { REASON_FIXES } from '../../lambda/core/fixes';
 import { REASON_MESSAGES } from '../../lambda/core/reasons';
 import { filesOf, zip } from '../../tools/bench/zip';
@@ -88,6 +89,11 @@ describe('two assets, each with only its own code', () => {
     const fixes = Object.values(REASON_FIXES);
     expect(fixes.filter((fix) => !handlerCode.includes(fix))).toEqual([]);
     expect(fixes.filter((fix) => guardCode.includes(fix))).toEqual([]);
+    // The fixes of the guard's own reasons are documentation only.
+    for (const fix of Object.values(GUARD_REASON_FIXES)) {
+      expect(handlerCode).not.toContain(fix);
+      expect(guardCode).not.toContain(fix);
+    }
     // The guard still says what happened: its messages are in it.
     expect(guardCode).toContain(REASON_MESSAGES.REPAIR_CAP_REACHED);
   });
