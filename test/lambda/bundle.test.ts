@@ -113,10 +113,11 @@ describe('two assets, each with only its own code', () => {
     expect(clients).toBe(0);
   });
 
+  /** The tsconfig override of `bundle:handler`: class fields as constructor assignments. */
+  const TSCONFIG_RAW = { compilerOptions: { useDefineForClassFields: false } };
   /** The flags of `bundle:handler`. */
   const BUNDLE_FLAGS: BuildOptions = {
-    bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, external: ['@aws-sdk/*'], legalComments: 'none', write: false,
-    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
+    bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, external: ['@aws-sdk/*'], legalComments: 'none', write: false, tsconfigRaw: TSCONFIG_RAW,
   };
 
   /** Bytes of an asset folder zipped as the CDK CLI uploads it (the benchmark's measure). */
