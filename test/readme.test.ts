@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { REASON_CATALOGUE } from '../lambda/core/reasons';
+import { REASON_CATALOGUE } from '../lambda/core/catalogue';
 import { NAG_SUPPRESSIONS } from '../src/private/nag';
 import { DOCS_DIR, GENERATED, README_PATH, renderGenerated, TROUBLESHOOTING_PATH } from '../tools/scripts/readme';
 

@@ -9,6 +9,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { ClientProvider } from './clients';
 import { computeDeadlines, LAMBDA_DEADLINE_MARGIN_MS } from './deadlines';
 import { describeError } from './errors';
+import { reasonFor } from './fixes';
 import { Logger, LogSink, redact, urlSecrets } from './log';
 import { ownerTagValue } from './ownership';
 import { functionalPropertiesChanged, parseRequestType, quote, summarizeProperties } from './properties';
@@ -59,7 +60,7 @@ export interface InvocationContext {
 interface Outcome {
   /** SUCCESS or FAILED. */
   readonly status: 'SUCCESS' | 'FAILED';
-  /** The full reason (shortened only when serialized). */
+  /** The full reason, a FAILED one with its fix (shortened only when serialized). */
   readonly reason: string;
   /** The catalogue entry of a FAILED answer. */
   readonly reasonId?: ReasonId;
@@ -152,7 +153,7 @@ function unexpected(request: Request, service: StreamService | undefined, err: u
   const failure = new HandlerFailure('UNEXPECTED_ERROR', { operation: 'request handling', error: describeError(err) });
   return {
     status: 'FAILED',
-    reason: failure.message,
+    reason: reasonFor(failure),
     reasonId: failure.reasonId,
     physicalResourceId: text(request.event.PhysicalResourceId) ?? notStartedId(request, service),
     data: service?.noData ?? NO_KIND_DATA,
@@ -252,10 +253,11 @@ async function respond(request: Request, service: StreamService, deps: HandlerDe
     if (requestType === 'Create' && result.startIssued) {
       failedId = streamId;
     }
-    return { status: 'FAILED', reason: result.reason, reasonId: result.reasonId, physicalResourceId: failedId, data: service.dataOf(result.observation) };
+    const reason = result.failure ? reasonFor(result.failure) : result.reason;
+    return { status: 'FAILED', reason, reasonId: result.reasonId, physicalResourceId: failedId, data: service.dataOf(result.observation) };
   } catch (err) {
     if (err instanceof HandlerFailure) {
-      return { status: 'FAILED', reason: err.message, reasonId: err.reasonId, physicalResourceId: failedId, data: service.noData };
+      return { status: 'FAILED', reason: reasonFor(err), reasonId: err.reasonId, physicalResourceId: failedId, data: service.noData };
     }
     throw err;
   }

@@ -74,10 +74,12 @@ export interface SessionEnvironment {
 export interface ReconcileResult<O extends Reading = Reading> {
   /** The answer to give CloudFormation. */
   readonly status: 'SUCCESS' | 'FAILED';
-  /** The reason: a catalogue reason for FAILED, the stream's state for SUCCESS. */
+  /** The reason: the failure's message (`ID: message`) for FAILED, the stream's state for SUCCESS. */
   readonly reason: string;
   /** The catalogue entry, for FAILED. */
   readonly reasonId?: ReasonId;
+  /** The failure, for FAILED: its id and parameters (a FAILED answer's `Reason` adds its fix). */
+  readonly failure?: HandlerFailure;
   /** Whether Start was sent and may have taken effect (accepted, or lost to a transient error). */
   readonly startIssued: boolean;
   /** The last reading of the stream, if any. */
@@ -398,11 +400,12 @@ export async function reconcile<T extends ServiceTypes>(
   const session = new ReconcileSession(service, request.goal, clients, env);
   const tags = ownerTags(service, session);
   let prior: (() => string) | undefined;
-  const result = (status: 'SUCCESS' | 'FAILED', reason: string, reasonId?: ReasonId): ReconcileResult<T['observation']> =>
+  const result = (status: 'SUCCESS' | 'FAILED', reason: string, failure?: HandlerFailure): ReconcileResult<T['observation']> =>
     ({
       status,
       reason,
-      reasonId,
+      reasonId: failure?.reasonId,
+      failure,
       startIssued: session.startIssued,
       observation: session.observation,
       prior: request.takes && prior ? prior() : undefined,
@@ -486,7 +489,7 @@ export async function reconcile<T extends ServiceTypes>(
     return result('SUCCESS', reason);
   } catch (err) {
     const failure = err instanceof HandlerFailure ? err : new HandlerFailure('UNEXPECTED_ERROR', { operation: 'reconcile', error: describeError(err) });
-    return result('FAILED', failure.message, failure.reasonId);
+    return result('FAILED', failure.message, failure);
   }
 }
 
@@ -604,7 +607,7 @@ async function undo<T extends ServiceTypes>(
 ): Promise<{ failure: HandlerFailure; putBack: boolean }> {
   const failure = err instanceof HandlerFailure ? err : new HandlerFailure('UNEXPECTED_ERROR', { operation: 'reconcile', error: describeError(err) });
   const { service, env } = failed;
-  const params = { failure: failure.message, stream: failed.stream, prior };
+  const params = { failure, stream: failed.stream, prior };
   if (prior === PRIOR_UNKNOWN) {
     // When in doubt, the encryption stays on.
     return { failure: new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure: 'its encryption before the Start is unknown, so it was left on.', state: service.summarize(failed.observation) }), putBack: false };
@@ -617,8 +620,8 @@ async function undo<T extends ServiceTypes>(
     env.log.info('undo', { status: 'put back', prior });
     return { failure, putBack: true };
   } catch (undoErr) {
-    const undoFailure = undoErr instanceof HandlerFailure ? undoErr.message : describeError(undoErr);
-    env.log.warn('undo', { status: 'failed', prior, error: undoFailure });
+    const undoFailure = undoErr instanceof HandlerFailure ? undoErr : describeError(undoErr);
+    env.log.warn('undo', { status: 'failed', prior, error: typeof undoFailure === 'string' ? undoFailure : undoFailure.message });
     return { failure: new HandlerFailure('UPDATE_UNDO_FAILED', { ...params, undoFailure, state: service.summarize(session.observation ?? failed.observation) }), putBack: false };
   }
 }

@@ -8,6 +8,9 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { BuildOptions, buildSync } from 'esbuild';
+import { GUARD_REASON_FIXES } from '../../lambda/core/catalogue';
+import { REASON_FIXES } from '../../lambda/core/fixes';
+import { REASON_MESSAGES } from '../../lambda/core/reasons';
 import { filesOf, zip } from '../../tools/bench/zip';
 import { newestBundleSource } from '../bundle-sources';
 
@@ -80,6 +83,21 @@ describe('two assets, each with only its own code', () => {
     expect(requiredBy(GUARD_BUNDLE)).toEqual(['@aws-sdk/client-firehose', '@aws-sdk/client-kinesis', '@aws-sdk/client-kms', '@aws-sdk/client-sns', 'node:crypto']);
   });
 
+  test('the fix texts ship in the handler bundle only: the guard answers no CloudFormation', () => {
+    const handlerCode = fs.readFileSync(BUNDLE, 'utf8');
+    const guardCode = fs.readFileSync(GUARD_BUNDLE, 'utf8');
+    const fixes = Object.values(REASON_FIXES);
+    expect(fixes.filter((fix) => !handlerCode.includes(fix))).toEqual([]);
+    expect(fixes.filter((fix) => guardCode.includes(fix))).toEqual([]);
+    // The fixes of the guard's own reasons are documentation only.
+    for (const fix of Object.values(GUARD_REASON_FIXES)) {
+      expect(handlerCode).not.toContain(fix);
+      expect(guardCode).not.toContain(fix);
+    }
+    // The guard still says what happened: its messages are in it.
+    expect(guardCode).toContain(REASON_MESSAGES.REPAIR_CAP_REACHED);
+  });
+
   test('the guard bundle\'s repair reads its input and answers what it did, loading no SDK client for a bad input', () => {
     const out = execFileSync(process.execPath, ['-e', [
       'console.log = () => undefined;',
@@ -95,9 +113,11 @@ describe('two assets, each with only its own code', () => {
     expect(clients).toBe(0);
   });
 
+  /** The tsconfig override of `bundle:handler`: class fields as constructor assignments. */
+  const TSCONFIG_RAW = { compilerOptions: { useDefineForClassFields: false } };
   /** The flags of `bundle:handler`. */
   const BUNDLE_FLAGS: BuildOptions = {
-    bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, external: ['@aws-sdk/*'], legalComments: 'none', write: false,
+    bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, external: ['@aws-sdk/*'], legalComments: 'none', write: false, tsconfigRaw: TSCONFIG_RAW,
   };
 
   /** Bytes of an asset folder zipped as the CDK CLI uploads it (the benchmark's measure). */
@@ -113,8 +133,12 @@ describe('two assets, each with only its own code', () => {
   });
 
   // The asset size target: each at most 16 KiB deflated, zipped as the CDK CLI uploads it.
-  test.failing.each([['handler', HANDLER_DIR], ['guard', GUARD_DIR]])('the %s asset is at most 16 KiB zipped as uploaded', (_name, dir) => {
-    expect(uploaded(dir)).toBeLessThanOrEqual(16 * 1024);
+  test.failing('the handler asset is at most 16 KiB zipped as uploaded', () => {
+    expect(uploaded(HANDLER_DIR)).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  test('the guard asset is at most 16 KiB zipped as uploaded', () => {
+    expect(uploaded(GUARD_DIR)).toBeLessThanOrEqual(16 * 1024);
   });
 });
 

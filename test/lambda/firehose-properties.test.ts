@@ -1,13 +1,26 @@
 import { awsOwnedProperties, properties } from './firehose-helpers';
 import { ALIAS_ARN, KEY_ARN, parseOutcome } from './helpers';
+import { reasonFor } from '../../lambda/core/fixes';
 import { functionalPropertiesChanged, parseRequestType, summarizeProperties } from '../../lambda/core/properties';
-import type { ReasonId } from '../../lambda/core/reasons';
+import { HandlerFailure, ReasonId } from '../../lambda/core/reasons';
 import {
   KEY_ARN_PATTERN,
   parseDeliveryStreamProperties as parseProperties,
   usableDeliveryStreamName as usableStreamName,
 } from '../../lambda/kinds/firehose/properties';
 import { FUNCTIONAL_PROPERTIES } from '../../src/private/contract';
+
+/** The failure `parse` throws. */
+function thrown(parse: () => unknown): HandlerFailure {
+  try {
+    parse();
+  } catch (err) {
+    if (err instanceof HandlerFailure) {
+      return err;
+    }
+  }
+  throw new Error('expected a HandlerFailure');
+}
 
 /** The reason id a parse fails with (or `ok`). */
 const outcome = (bag: unknown): ReasonId | 'ok' => parseOutcome(parseProperties, bag);
@@ -90,8 +103,11 @@ describe('parseProperties', () => {
 
   test('reasons name the property, quote the value and say what to do', () => {
     expect(() => parseProperties(properties({ TimeoutSeconds: '900' }))).toThrow(
-      /^INVALID_PROPERTY: Resource property TimeoutSeconds must be a whole number from 1 to 840, not '900'\. Let the DeliveryStreamEncryption construct/,
+      /^INVALID_PROPERTY: Resource property TimeoutSeconds must be a whole number from 1 to 840, not '900'\.$/,
     );
+    // The answer to CloudFormation adds the fix, which names the construct.
+    expect(reasonFor(thrown(() => parseProperties(properties({ TimeoutSeconds: '900' })))))
+      .toMatch(/^INVALID_PROPERTY: Resource property TimeoutSeconds must be a whole number from 1 to 840, not '900'\. Let the DeliveryStreamEncryption construct/);
     expect(() => parseProperties({ ...properties(), TimeoutSeconds: 600 })).toThrow('TimeoutSeconds must be a string, got number');
     expect(() => parseProperties({ ...properties(), KeyArn: ['a'] })).toThrow('KeyArn must be a string, got array');
     expect(() => parseProperties(null)).toThrow('Resource property ResourceProperties must be an object');

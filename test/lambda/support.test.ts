@@ -9,9 +9,11 @@ import {
 import { DependencyTimeoutException, KMSInternalException, NotFoundException } from '@aws-sdk/client-kms';
 import { awsError, networkError, RESPONSE_URL } from './helpers';
 import { Backoff, ERROR_BACKOFF, fullJitterDelay, POLL_BACKOFF } from '../../lambda/core/backoff';
+import { GUARD_REASON_FIXES, REASON_CATALOGUE } from '../../lambda/core/catalogue';
 import { classifyError, describeError, errorInfo, wrappedKmsError } from '../../lambda/core/errors';
+import { formatReason, REASON_FIXES, reasonFor } from '../../lambda/core/fixes';
 import { Logger, REDACTED, redact, urlSecrets } from '../../lambda/core/log';
-import { formatReason, HandlerFailure, REASON_CATALOGUE, REASONS } from '../../lambda/core/reasons';
+import { HandlerFailure, REASON_MESSAGES } from '../../lambda/core/reasons';
 
 const meta = { $metadata: { httpStatusCode: 400 } };
 
@@ -156,8 +158,12 @@ describe('reason catalogue', () => {
       expect(entry.id).toMatch(/^[A-Z][A-Z_]+$/);
       expect(entry.message.length).toBeGreaterThan(10);
       expect(entry.fix.length).toBeGreaterThan(10);
-      expect(REASONS[entry.id]).toBe(entry);
+      expect(entry.message).toBe(REASON_MESSAGES[entry.id]);
     }
+    expect(ids).toEqual(Object.keys(REASON_MESSAGES));
+    // Each fix is written once: the handler's in fixes.ts, the guard's own in catalogue.ts.
+    expect([...Object.keys(REASON_FIXES), ...Object.keys(GUARD_REASON_FIXES)].sort()).toEqual([...ids].sort());
+    expect(REASON_CATALOGUE.map((entry) => entry.fix)).toEqual(ids.map((id) => ({ ...REASON_FIXES, ...GUARD_REASON_FIXES })[id]));
   });
 
   test('formatReason fills placeholders once and marks missing ones', () => {
@@ -165,10 +171,22 @@ describe('reason catalogue', () => {
     expect(formatReason('KEY_NOT_ENABLED', { key: 'k' })).toContain('KMS key k is ?, not Enabled.');
   });
 
-  test('HandlerFailure carries the id and the rendered reason', () => {
+  test('HandlerFailure carries the id, its parameters and the rendered message; its answer adds the fix', () => {
     const failure = new HandlerFailure('NOT_DIRECT_PUT', { stream: 'orders', type: 'KinesisStreamAsSource' });
     expect(failure.reasonId).toBe('NOT_DIRECT_PUT');
-    expect(failure.message).toMatch(/^NOT_DIRECT_PUT: SSE needs a DirectPut stream: orders reads from KinesisStreamAsSource\. Encrypt the source/);
+    expect(failure.params).toEqual({ stream: 'orders', type: 'KinesisStreamAsSource' });
+    expect(failure.message).toBe('NOT_DIRECT_PUT: SSE needs a DirectPut stream: orders reads from KinesisStreamAsSource.');
+    expect(reasonFor(failure)).toBe(`${failure.message} ${REASON_FIXES.NOT_DIRECT_PUT}`);
+  });
+
+  test('a failure named by another is rendered as a message in the message, with its fix in the answer', () => {
+    const first = new HandlerFailure('KEY_NOT_ENABLED', { key: 'k', state: 'Disabled' });
+    const undo = new HandlerFailure('THROTTLED', { operation: 'StopDeliveryStreamEncryption', stream: 'orders', seconds: 3, error: 'ThrottlingException' });
+    const both = new HandlerFailure('UPDATE_UNDO_FAILED', { failure: first, stream: 'orders', prior: 'none', undoFailure: undo, state: 'ENABLED' });
+    expect(both.message).toBe(`UPDATE_UNDO_FAILED: ${first.message} Putting orders back to its encryption before this update (none) failed too: ${undo.message} The stream is now: ENABLED.`);
+    expect(reasonFor(both)).toBe(
+      `UPDATE_UNDO_FAILED: ${reasonFor(first)} Putting orders back to its encryption before this update (none) failed too: ${reasonFor(undo)} The stream is now: ENABLED. ${REASON_FIXES.UPDATE_UNDO_FAILED}`,
+    );
   });
 });
 

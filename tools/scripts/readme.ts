@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { REASON_CATALOGUE } from '../../lambda/core/reasons';
+import { REASON_CATALOGUE } from '../../lambda/core/catalogue';
 
 /** The repository root. */
 const ROOT = path.join(__dirname, '..', '..');

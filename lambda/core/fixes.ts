@@ -1,0 +1,84 @@
+/**
+ * The fix of every reason: what a user reading a FAILED answer in the
+ * CloudFormation console should do about it. Only the handler's response
+ * path imports this module, so the fix texts ship in the handler's asset and
+ * not in the guard's.
+ */
+import { fill, HandlerFailure, HandlerReasonId, REASON_MESSAGES, ReasonId, ReasonParams } from './reasons';
+
+/**
+ * What to do, per reason id of the handler (the guard's own reasons are never
+ * answered to CloudFormation: their fixes are in `catalogue.ts`, for the
+ * documentation).
+ */
+export const REASON_FIXES: Readonly<Record<HandlerReasonId, string>> = {
+  REQUEST_EXPIRED: 'Nothing to do for this request; if requests reach the handler late, find what delays them (throttled or queued invocations).',
+  INVALID_REQUEST_TYPE: 'Invoke the handler only through its Custom::DeliveryStreamEncryption and Custom::DataStreamEncryption resources.',
+  INVALID_PROPERTY: 'Let the {construct} construct write the properties, from the same library version as the handler.',
+  INVALID_STREAM_NAME: 'Pass the stream\'s name (1 to 64 of a-z, A-Z, 0-9, _ . -), not its ARN.',
+  KEY_ARN_REQUIRED: 'Pass StreamEncryption.customerManagedKey(key), or use StreamEncryption.awsOwnedKey().',
+  KEY_ARN_NOT_ALLOWED: 'Use StreamEncryption.customerManagedKey(key) for a key, or StreamEncryption.awsOwnedKey() without one.',
+  INVALID_KEY_ARN: 'Pass the key\'s full ARN (key.keyArn), not its id or alias name.',
+  ARN_OTHER_PARTITION: 'Use a key and stream of the stack\'s own partition; KMS keys and streams cannot be used across partitions.',
+  INVALID_DATA_STREAM_NAME: 'Pass the stream\'s name (1 to 128 of a-z, A-Z, 0-9, _ . -), not its ARN.',
+  INVALID_DATA_STREAM_ARN: 'Let the DataStreamEncryption construct write StreamName and StreamArn from the same stream.',
+  INVALID_KEY_ID: 'Pass the key\'s full ARN (key.keyArn), not its id or an alias, or use StreamEncryption.MANAGED.',
+  STREAM_NOT_FOUND: 'Check the name, account and region; if the stream is created in the same deployment, depend on it.',
+  STREAM_DELETING_FAILED: 'Fix the cause in the stream\'s FailureDescription (aws firehose describe-delivery-stream) and delete the stream again, or delete this resource with removalPolicy RETAIN.',
+  STREAM_DELETED: 'Find what deletes the stream, then deploy again.',
+  STREAM_NOT_ACTIVE: 'Deploy again once the stream is ACTIVE; recreate a stream that is CREATING_FAILED or DELETING_FAILED.',
+  NOT_DIRECT_PUT: 'Encrypt the source instead (for a Kinesis data stream, use DataStreamEncryption).',
+  KEY_NOT_FOUND: 'Check the key ARN, and that the key exists in the stream\'s region.',
+  KEY_ACCESS_DENIED: 'Allow the handler\'s role kms:DescribeKey and kms:CreateGrant in the key policy.',
+  KEY_NOT_ENABLED: 'Enable the key (or cancel its deletion), then deploy again.',
+  KEY_WRONG_USAGE: 'Use a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT).',
+  KEY_NOT_SYMMETRIC: 'Use a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT).',
+  ENABLING_FAILED: 'Fix that cause (often a disabled key, or a key policy that denies Firehose a grant), then deploy again.',
+  DISABLING_FAILED: 'Fix that cause (often a disabled key), then retry, or use removalPolicy RETAIN.',
+  CALL_LIMIT_EXCEEDED: 'Start and Stop share 25 calls per stream per 24 hours, and a key encrypts at most 500 streams: wait, or use another key.',
+  INVALID_ARGUMENT: 'Check that the stream is DirectPut and the key is symmetric and in the stream\'s region.',
+  INVALID_KMS_RESOURCE: 'Make sure the key is enabled and symmetric, and its policy lets the handler\'s role call kms:CreateGrant.',
+  FIREHOSE_KMS_ACCESS_DENIED: 'Let the handler\'s role call kms:CreateGrant on the key (its IAM policy and the key policy), and check any SCP or permissions boundary.',
+  FIREHOSE_KMS_DISABLED: 'Enable the key, then deploy again.',
+  FIREHOSE_KMS_INVALID_STATE: 'Use a key that is Enabled (cancel a pending deletion, then enable the key), then deploy again.',
+  FIREHOSE_KMS_NOT_FOUND: 'Check the key ARN, and that the key exists in the stream\'s region.',
+  FIREHOSE_KMS_OPT_IN_REQUIRED: 'Subscribe the account to AWS KMS (ask AWS Support for a new account), then deploy again.',
+  ACCESS_DENIED: 'Check the stream\'s name, account and region, and any permissions boundary or SCP.',
+  DATA_STREAM_NOT_FOUND: 'Check the stream ARN; if the stream is created in the same deployment, depend on it.',
+  DATA_STREAM_DELETED: 'Find what deletes the stream, then deploy again.',
+  DATA_STREAM_NOT_ACTIVE: 'Deploy again once the stream is ACTIVE; a stream that is DELETING cannot be encrypted.',
+  KINESIS_KEY_ACCESS_DENIED: 'Allow the handler\'s role kms:DescribeKey, and kms:GenerateDataKey through Kinesis, in the key policy.',
+  KINESIS_KMS_DISABLED: 'Enable the key, then deploy again.',
+  KINESIS_KMS_INVALID_STATE: 'Use a key that is Enabled (cancel a pending deletion, then enable the key), then deploy again.',
+  KINESIS_KMS_ACCESS_DENIED: 'Let the handler\'s role call kms:GenerateDataKey on the key through Kinesis in the key policy, and check any SCP or permissions boundary.',
+  KINESIS_KMS_NOT_FOUND: 'Check the key ARN, and that the key exists in the stream\'s region.',
+  KINESIS_KMS_OPT_IN_REQUIRED: 'Subscribe the account to AWS KMS (ask AWS Support for a new account), then deploy again.',
+  DATA_STREAM_CALL_LIMIT_EXCEEDED: 'Kinesis applies a new key to a stream at most 25 times in a rolling 24 hours: wait, then deploy again.',
+  DATA_STREAM_INVALID_ARGUMENT: 'Check the stream name and ARN, and that the key is a symmetric encryption key in the stream\'s region.',
+  DATA_STREAM_ENCRYPTION_NOT_APPLIED: 'Check the key (enabled, symmetric, usable by Kinesis for this stream) and the stream\'s CloudTrail events, then deploy again.',
+  NO_SERVICE_RESPONSE: 'Check the handler\'s credentials (its execution role) and any AWS_ENDPOINT_URL_* variable of the function: the endpoint must resolve and be a URL.',
+  UPDATE_UNDO_FAILED: 'Put the stream\'s encryption back by hand (or deploy again once the first cause is fixed).',
+  THROTTLED: 'Deploy fewer stream encryptions at once, or raise timeout.',
+  TIMED_OUT: 'Check the stream (aws firehose describe-delivery-stream); if it is only slow, raise timeout.',
+  DATA_STREAM_TIMED_OUT: 'Check the stream (aws kinesis describe-stream-summary); if it is only slow, raise timeout.',
+  UNEXPECTED_ERROR: 'Deploy again; if it persists, report it with the handler\'s log.',
+};
+
+/**
+ * The `Reason` of a FAILED answer: `ID: message fix`, a failure it names
+ * rendered the same way (a guard's reason, which the handler never raises, has
+ * its message only).
+ *
+ * @param id - the reason.
+ * @param params - values for its placeholders.
+ */
+export function formatReason(id: ReasonId, params: ReasonParams = {}): string {
+  const fix = (REASON_FIXES as Partial<Record<ReasonId, string>>)[id];
+  const message = `${id}: ${fill(REASON_MESSAGES[id], params, reasonFor)}`;
+  return fix === undefined ? message : `${message} ${fill(fix, params, reasonFor)}`;
+}
+
+/** The `Reason` a FAILED answer gives for `failure`: its message and its fix ({@link formatReason}). */
+export function reasonFor(failure: HandlerFailure): string {
+  return formatReason(failure.reasonId, failure.params);
+}
