@@ -138,6 +138,7 @@ project.eslint?.addRules({ 'import/no-cycle': ['error', { ignoreExternal: true }
 new (class extends Component {
   public preSynthesize(): void {
     project.eslint?.eslintTask.exec('ts-node -T tools/scripts/check-import-cycles.ts');
+    project.eslint?.eslintTask.exec('ts-node -T tools/scripts/check-commit-subjects.ts');
   }
 })(project);
 
