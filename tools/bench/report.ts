@@ -6,7 +6,10 @@
 import { Implementation, LABELS } from './apps';
 import type { ColdStartResult } from './cold-start';
 import type { Footprint, LoadTimes } from './measure';
-import type { AcceptedStart, EconomyResult, LatencySample, OperationCalls, PhaseCalls, ScaleResult } from './worker';
+import { AcceptedStart, lastAccepted } from './stats';
+import type { EconomyResult, LatencySample, OperationCalls, PhaseCalls, ScaleResult } from './worker';
+
+export { lastAccepted };
 
 /** The parts of a run; `npm run bench -- --only <parts>` runs some of them. */
 export const PARTS = ['footprint', 'handlers', 'coldStart', 'synth', 'economy', 'latency', 'scale'] as const;
@@ -87,12 +90,6 @@ export function scaleBoundMs(
 export function scaleRatio(wallMs: number, boundMs: number): number {
   if (!(boundMs > 0)) throw new Error(`scale: bound ${boundMs} ms is not positive`);
   return wallMs / boundMs;
-}
-
-/** The accepted Start that came last (the one whose ENABLING ends the bound). */
-export function lastAccepted(starts: readonly AcceptedStart[]): AcceptedStart {
-  if (starts.length === 0) throw new Error('scale: no accepted Start');
-  return starts.reduce((last, x) => (x.acceptedAt > last.acceptedAt ? x : last));
 }
 
 /** One row of the scale figures (results.json → `scale`). */

@@ -46,3 +46,16 @@ export async function inBatches<T>(tasks: ReadonlyArray<() => Promise<T>>, limit
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, () => worker()));
   return results;
 }
+
+/** One accepted Start of the scale part: its stream, when it was accepted, and the stream's seeded ENABLING. */
+export interface AcceptedStart {
+  readonly stream: string;
+  readonly acceptedAt: number;
+  readonly enablingMs: number;
+}
+
+/** The accepted Start that came last (the one whose ENABLING ends the bound). */
+export function lastAccepted(starts: readonly AcceptedStart[]): AcceptedStart {
+  if (starts.length === 0) throw new Error('scale: no accepted Start');
+  return starts.reduce((last, x) => (x.acceptedAt > last.acceptedAt ? x : last));
+}

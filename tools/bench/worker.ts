@@ -14,8 +14,7 @@ import { LocalCloud, startLocalCloud } from '../local-cloud';
 import { AltStack, AltStepResult, awsCustomResourceRuntime, Invoke, keyOf, modelOf, providerRuntime } from './alt-driver';
 import { ENV, Implementation, streamName } from './apps';
 import { ColdStartJob, ColdStartResult, runColdStart } from './cold-start';
-import { lastAccepted } from './report';
-import { inBatches } from './stats';
+import { AcceptedStart, inBatches, lastAccepted } from './stats';
 import { LocalCloudFormation, ResponseServer, StepResult } from '../local-cloud/cfn';
 import type { DeliveryStreamSnapshot } from '../local-cloud/services/firehose';
 
@@ -120,11 +119,7 @@ export interface OperationCalls {
 }
 
 /** When a stream's Start was accepted (local-cloud time), and its seeded ENABLING duration. */
-export interface AcceptedStart {
-  readonly stream: string;
-  readonly acceptedAt: number;
-  readonly enablingMs: number;
-}
+export type { AcceptedStart };
 
 /** What a scale job measured (the bound and the ratio are the report's). */
 export interface ScaleResult {
