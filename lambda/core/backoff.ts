@@ -94,6 +94,15 @@ export class Backoff {
   }
 }
 
+/**
+ * After an accepted Start in a request the account's limits have throttled:
+ * the first reading of the change waits this long (with jitter of half of it
+ * either way), leaving the account's reads to the requests not yet started;
+ * a change takes seconds at least. Without a throttle, the first reading
+ * comes at {@link POLL_BACKOFF}'s pace.
+ */
+export const CONTENDED_FIRST_POLL_MS = 10_000;
+
 /** The shape of a {@link Pacer}. */
 export interface PacingOptions {
   /** The shortest spacing kept once a call was throttled, in milliseconds. */

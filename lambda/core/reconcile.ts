@@ -9,7 +9,7 @@
  * stream, and sees of the loop only its {@link DriverSession}. The owner tag
  * is kept by the protocol of `ownership.ts`, through the service's tag calls.
  */
-import { Backoff, Clock, DENIED_BACKOFF, ERROR_BACKOFF, Pacer, POLL_BACKOFF } from './backoff';
+import { Backoff, Clock, CONTENDED_FIRST_POLL_MS, DENIED_BACKOFF, ERROR_BACKOFF, Pacer, POLL_BACKOFF } from './backoff';
 import { classifyError, describeError, ErrorClass, errorInfo, Operation } from './errors';
 import { Logger } from './log';
 import { claimBeforeStart, OwnerTagAccess, readOwnerTag, releaseOwnership, StartGate, writeOwnerTag } from './ownership';
@@ -367,6 +367,11 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
     this.accepted(operation);
     this.log.info(isStart ? 'start' : 'stop', { ...fields, status: 'accepted' });
     this.poll.reset();
+    if (isStart && [...this.paces.values()].some((pace) => pace.throttle !== undefined)) {
+      // The account's limits are contended: the first look at this stream's change gives way to the
+      // reads other requests need before their Starts.
+      await this.pause(CONTENDED_FIRST_POLL_MS * (0.5 + this.env.clock.random()));
+    }
     await this.nextPoll();
     return 'accepted';
   }

@@ -12,7 +12,7 @@ import { DescribeDeliveryStreamCommand, StartDeliveryStreamEncryptionCommand } f
 import { createEvent, described, enc } from './firehose-helpers';
 import { awsError, Harness } from './helpers';
 import { firehose, resetMocks } from './mocks';
-import { Pacer, PACING, PacingOptions } from '../../lambda/core/backoff';
+import { CONTENDED_FIRST_POLL_MS, Pacer, PACING, PacingOptions } from '../../lambda/core/backoff';
 
 describe('Pacer', () => {
   /** A pacer on a clock the test moves. */
@@ -91,11 +91,11 @@ describe('a request paces each operation by the throttles of that operation', ()
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     expect(h.records().filter((r) => r.action === 'retry').map((r) => Math.round((r.delayMs as number) / 100) * 100)).toEqual([200, 400, 800]);
     // After the third throttle the spacing is 800 ms, eased a little by each call that goes through and each
-    // second that passes: no Describe follows another much sooner, though a poll just after a Start waits
-    // 150 ms on this clock.
+    // second that passes (the first look after the Start waits 10 s, which eases it most): no Describe
+    // follows another sooner than 500 ms, though a poll alone waits 150 ms on this clock.
     const gaps = times.slice(3).map((t, i, all) => (i === 0 ? undefined : t - all[i - 1])).filter((g): g is number => g !== undefined);
     expect(gaps.length).toBeGreaterThanOrEqual(4);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(600);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(500);
   });
 
   test('a throttled Start slows the Starts of the request, not its Describes', async () => {
@@ -107,7 +107,8 @@ describe('a request paces each operation by the throttles of that operation', ()
       return {};
     });
     firehose.on(DescribeDeliveryStreamCommand).callsFake(async () => {
-      describes.push(h.clock.now());
+      // While the Starts are throttled (after that, the first look at the change waits on its own).
+      if (starts <= 3) describes.push(h.clock.now());
       return described(starts > 3 ? enc.enabled() : enc.disabled());
     });
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
@@ -119,5 +120,44 @@ describe('a request paces each operation by the throttles of that operation', ()
     const gaps = describes.slice(1).map((t, i) => t - describes[i]);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(1_000 + 800);
     expect(h.records().filter((r) => r.action === 'retry' && r.operation === 'DescribeDeliveryStream')).toEqual([]);
+  });
+});
+
+describe('the first reading after a Start', () => {
+  let h: Harness;
+  beforeEach(() => {
+    resetMocks();
+    h = new Harness();
+  });
+
+  /** The time from the accepted Start to the next Describe, on the harness's clock. */
+  async function firstLookAfterStart(throttledFirst: boolean): Promise<number> {
+    const times: Array<{ command: string; at: number }> = [];
+    let started = false;
+    let describes = 0;
+    firehose.on(DescribeDeliveryStreamCommand).callsFake(async () => {
+      describes++;
+      if (throttledFirst && describes === 1) throw awsError('ThrottlingException', 'Rate exceeded');
+      times.push({ command: 'describe', at: h.clock.now() });
+      return described(started ? enc.enabled() : enc.disabled());
+    });
+    firehose.on(StartDeliveryStreamEncryptionCommand).callsFake(async () => {
+      started = true;
+      times.push({ command: 'start', at: h.clock.now() });
+      return {};
+    });
+    expect((await h.run(createEvent())).Status).toBe('SUCCESS');
+    const start = times.findIndex((t) => t.command === 'start');
+    return times[start + 1].at - times[start].at;
+  }
+
+  test('without a throttle: within a second, for a prompt answer', async () => {
+    expect(await firstLookAfterStart(false)).toBeLessThanOrEqual(1_000);
+  });
+
+  test('in a request the account\'s limits throttled: 5–15 s later, leaving the reads to requests not yet started', async () => {
+    expect(CONTENDED_FIRST_POLL_MS).toBe(10_000);
+    // The fake clock's jitter is 0.5: the wait is the constant itself.
+    expect(await firstLookAfterStart(true)).toBeGreaterThanOrEqual(CONTENDED_FIRST_POLL_MS);
   });
 });
