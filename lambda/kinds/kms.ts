@@ -2,7 +2,8 @@
  * KMS, as every kind of stream uses it: the client, and `kms:DescribeKey`
  * through the reconcile session (retried like any read).
  */
-import { DescribeKeyCommand, DescribeKeyCommandOutput, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import type * as Kms from '@aws-sdk/client-kms';
+import type { DescribeKeyCommandOutput, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import type { ClientProvider } from '../core/clients';
 import { describeError, errorInfo } from '../core/errors';
 import { HandlerFailure } from '../core/reasons';
@@ -11,9 +12,19 @@ import { DriverSession, NO_DENIED_RETRY, ReadOptions } from '../core/session';
 /** Errors of `kms:DescribeKey` on an alias that mean "not a key the handler may use". */
 const NOT_OUR_KEY: ReadonlySet<string> = new Set(['NotFoundException', 'AccessDeniedException', 'InvalidArnException']);
 
+/**
+ * The SDK's KMS module. Required where it is used, not imported, so that no
+ * bundle loads an SDK client at load: a kind requires its own with its first
+ * event (`lambda/kinds/index.ts`); a `require` after that is a cache lookup.
+ */
+export function kmsSdk(): typeof Kms {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded with a kind's first event
+  return require('@aws-sdk/client-kms') as typeof Kms;
+}
+
 /** The KMS client of the request, made on first use. */
 export function kmsClient(provide: ClientProvider): KMSClient {
-  return provide('kms', (settings) => new KMSClient(settings));
+  return provide('kms', (settings) => new (kmsSdk().KMSClient)(settings));
 }
 
 /**
@@ -22,7 +33,7 @@ export function kmsClient(provide: ClientProvider): KMSClient {
  * @throws the SDK's error when it is neither.
  */
 export async function describeKey(session: DriverSession, kms: KMSClient, key: string, options?: ReadOptions): Promise<DescribeKeyCommandOutput> {
-  return session.read('DescribeKey', () => kms.send(new DescribeKeyCommand({ KeyId: key }), { abortSignal: session.abortSignal() }), options);
+  return session.read('DescribeKey', () => kms.send(new (kmsSdk().DescribeKeyCommand)({ KeyId: key }), { abortSignal: session.abortSignal() }), options);
 }
 
 /**
