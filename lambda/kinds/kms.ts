@@ -3,7 +3,6 @@
  * through the reconcile session (retried like any read).
  */
 import type * as Kms from '@aws-sdk/client-kms';
-import type { DescribeKeyCommandOutput, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import type { ClientProvider } from '../core/clients';
 import { describeError, errorInfo } from '../core/errors';
 import { HandlerFailure } from '../core/reasons';
@@ -23,7 +22,7 @@ export function kmsSdk(): typeof Kms {
 }
 
 /** The KMS client of the request, made on first use. */
-export function kmsClient(provide: ClientProvider): KMSClient {
+export function kmsClient(provide: ClientProvider): Kms.KMSClient {
   return provide('kms', (settings) => new (kmsSdk().KMSClient)(settings));
 }
 
@@ -32,7 +31,9 @@ export function kmsClient(provide: ClientProvider): KMSClient {
  *
  * @throws the SDK's error when it is neither.
  */
-export async function describeKey(session: DriverSession, kms: KMSClient, key: string, options?: ReadOptions): Promise<DescribeKeyCommandOutput> {
+export async function describeKey(
+  session: DriverSession, kms: Kms.KMSClient, key: string, options?: ReadOptions,
+): Promise<Kms.DescribeKeyCommandOutput> {
   return session.read('DescribeKey', () => kms.send(new (kmsSdk().DescribeKeyCommand)({ KeyId: key }), { abortSignal: session.abortSignal() }), options);
 }
 
@@ -44,7 +45,7 @@ export async function describeKey(session: DriverSession, kms: KMSClient, key: s
  *
  * @throws HandlerFailure for any other error that is not retried.
  */
-export async function resolveAlias(session: DriverSession, kms: KMSClient, alias: string): Promise<string | null> {
+export async function resolveAlias(session: DriverSession, kms: Kms.KMSClient, alias: string): Promise<string | null> {
   let resolved: string | null;
   try {
     resolved = (await describeKey(session, kms, alias, NO_DENIED_RETRY))?.KeyMetadata?.Arn ?? null;
@@ -66,7 +67,7 @@ export async function resolveAlias(session: DriverSession, kms: KMSClient, alias
  * @returns the key's metadata.
  * @throws HandlerFailure when the key cannot be used or cannot be read.
  */
-export async function verifyKey(session: DriverSession, kms: KMSClient, key: string): Promise<KeyMetadata> {
+export async function verifyKey(session: DriverSession, kms: Kms.KMSClient, key: string): Promise<Kms.KeyMetadata> {
   let metadata;
   try {
     metadata = (await describeKey(session, kms, key))?.KeyMetadata;

@@ -4,7 +4,6 @@
  * Firehose client. Loaded only when an event for a delivery stream arrives.
  */
 import type * as Firehose from '@aws-sdk/client-firehose';
-import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DeliveryStreamProperties } from './properties';
 import {
@@ -27,7 +26,7 @@ import { kmsClient, resolveAlias, verifyKey } from '../kms';
 /** The SDK clients a delivery stream's reconcile calls. */
 export interface DeliveryStreamClients {
   /** Firehose (retries disabled: the loop does its own). */
-  readonly firehose: FirehoseClient;
+  readonly firehose: Firehose.FirehoseClient;
   /** KMS, for the key pre-flight. */
   readonly kms: KMSClient;
 }

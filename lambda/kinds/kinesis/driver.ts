@@ -5,7 +5,6 @@
  * event for a data stream arrives.
  */
 import type * as Kinesis from '@aws-sdk/client-kinesis';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DataStreamProperties } from './properties';
 import {
@@ -27,7 +26,7 @@ import { kmsClient, resolveAlias, verifyKey } from '../kms';
 /** The SDK clients a data stream's reconcile calls. */
 export interface DataStreamClients {
   /** Kinesis (retries disabled: the loop does its own). */
-  readonly kinesis: KinesisClient;
+  readonly kinesis: Kinesis.KinesisClient;
   /** KMS, for the key pre-flight and resolving aliases. */
   readonly kms: KMSClient;
 }
