@@ -31,10 +31,12 @@ import {
   STACK_ID,
 } from './helpers';
 import { awsCalls, FIREHOSE_CLAIM, firehose, firehoseCalls, keyChecks, kms, names, reads, resetMocks } from './mocks';
-import { handler } from '../../lambda';
+import entryPoint from '../../lambda';
 import { PACING } from '../../lambda/core/backoff';
 import { handleEvent } from '../../lambda/core/handle-event';
 import { MAX_RESPONSE_BYTES } from '../../lambda/core/response';
+
+const { handler } = entryPoint;
 
 let h: Harness;
 

@@ -21,10 +21,12 @@ import { createEvent, deleteEvent, described, enc, properties, updateEvent } fro
 import { CLIENT_ERROR_METADATA, Harness, KEY_ARN, lambdaContext, LOG_STREAM } from './helpers';
 import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, sse, summary } from './kinesis-helpers';
 import { awsCalls, firehose, firehoseCalls, keyChecks, kinesis, kinesisCalls, kinesisReads, names, reads, resetMocks } from './mocks';
-import { handler } from '../../lambda';
+import entryPoint from '../../lambda';
 import type { ClientProvider } from '../../lambda/core/clients';
 import { handleEvent } from '../../lambda/core/handle-event';
 import type { DeliveryStreamEncryptionResourceProperties } from '../../src/private/contract';
+
+const { handler } = entryPoint;
 
 /** The properties every kind of stream has, as the tests set them. */
 type CommonProperties = Partial<Pick<DeliveryStreamEncryptionResourceProperties, 'TimeoutSeconds' | 'SettleSeconds' | 'RemovalPolicy'>>;
