@@ -48,7 +48,7 @@ function productionDependencies(): HandlerDependencies {
  * @param event - the CloudFormation custom-resource request.
  * @param context - the Lambda context (remaining time, log group and log stream names).
  */
-export async function handler(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
+async function handler(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
   try {
     await handleEvent(event, context, productionDependencies());
   } catch (err) {
@@ -56,3 +56,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
     writeLine(JSON.stringify({ level: 'error', action: 'handler', error: describeError(err) }));
   }
 }
+
+// A CommonJS module, as Lambda loads the bundle: `export =` makes esbuild write `module.exports`
+// itself, with none of the ES-module interop code a named export would add to the asset.
+export = { handler };

@@ -120,8 +120,12 @@ export function requiredString(bag: Record<string, unknown>, name: PropertyName)
   return value;
 }
 
-/** An INVALID_PROPERTY failure. */
-function invalid(property: string, problem: string): HandlerFailure {
+/**
+ * An INVALID_PROPERTY failure: `property` and its `problem`, which says what
+ * the property must be (the construct always writes valid properties; a
+ * hand-written template, or a token that resolves to a bad value, can fail).
+ */
+export function invalid(property: PropertyName | 'ResourceProperties', problem: string): HandlerFailure {
   return new HandlerFailure('INVALID_PROPERTY', { property, problem });
 }
 

@@ -5,8 +5,6 @@
  *
  * The URL is a credential: it is never logged, not even in part.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { Backoff, Clock, RESPONSE_BACKOFF } from './backoff';
 import type { Logger } from './log';
 
@@ -244,40 +242,27 @@ function allowedTarget(url: string, env: Readonly<Record<string, string | undefi
 }
 
 /**
- * One PUT, bounded by `timeoutMs` from start to response; resolves with the
- * status code or an error code, never rejects. Error details that could carry
- * the URL are not kept.
+ * One PUT (Node.js's `fetch`), bounded by `timeoutMs` from start to
+ * response; resolves with the status code or an error code, never rejects.
+ * A redirect is not followed (a 3xx is final, as any 4xx); error details that
+ * could carry the URL are not kept.
  */
-function putOnce(target: URL, body: string, timeoutMs: number): Promise<AttemptResult> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined = undefined;
-    const finish = (result: AttemptResult): void => {
-      if (!settled) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(result);
-      }
-    };
-    try {
-      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-      const request = send(target, {
-        method: 'PUT',
-        agent: false,
-        headers: { 'content-type': '', 'content-length': Buffer.byteLength(body, 'utf8') },
-      }, (response) => {
-        response.resume();
-        response.on('error', () => undefined);
-        finish({ statusCode: response.statusCode });
-      });
-      timer = setTimeout(() => {
-        finish({ error: 'ETIMEDOUT' });
-        request.destroy();
-      }, timeoutMs);
-      request.on('error', (err: NodeJS.ErrnoException) => finish({ error: err.code ?? err.name }));
-      request.end(body);
-    } catch (err) {
-      finish({ error: (err as NodeJS.ErrnoException).code ?? 'RequestError' });
-    }
-  });
+async function putOnce(target: URL, body: string, timeoutMs: number): Promise<AttemptResult> {
+  try {
+    const response = await fetch(target, {
+      method: 'PUT',
+      // An empty Content-Type, as the pre-signed URL was signed for (fetch adds Content-Length); no
+      // connection kept open in a function that may be frozen.
+      headers: { 'content-type': '', 'connection': 'close' },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    // The status is the answer; the body is dropped (the connection closes after it).
+    void response.body?.cancel().catch(() => undefined);
+    return { statusCode: response.status };
+  } catch (err) {
+    const { name, cause } = err as { name?: string; cause?: { code?: string } };
+    return { error: cause?.code ?? (name === 'TimeoutError' ? 'ETIMEDOUT' : name ?? 'RequestError') };
+  }
 }

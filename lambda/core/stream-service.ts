@@ -103,13 +103,13 @@ export interface ServiceTags<T extends ServiceTypes = ServiceTypes> {
 /** The service of one kind of stream: all three sides. */
 export interface StreamService<T extends ServiceTypes = ServiceTypes> extends ServiceResource<T>, ServiceLoop<T>, ServiceTags<T> {}
 
-/** A kind of stream, registered by the resource type it handles; loaded (with its SDK client) on first use. */
+/** A kind of stream, registered by the resource type it handles; its SDK clients are loaded on first use. */
 export interface StreamServiceRegistration {
   /** The custom resource type, e.g. `Custom::DeliveryStreamEncryption`. */
   readonly resourceType: string;
   /** The `StreamKind` property value of its resources. */
   readonly streamKind: StreamKindValue;
-  /** Load the kind's modules (its SDK client among them) and return it. */
+  /** Load the kind's SDK clients and return it. */
   load(): StreamService;
 }
 

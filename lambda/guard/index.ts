@@ -49,6 +49,9 @@ function repairDependencies(): RepairDependencies {
  * @param event - the rule's input: the desired encryption and the CloudTrail event's `detail`.
  * @param context - the Lambda context (remaining time).
  */
-export async function repair(event: unknown, context: Context): Promise<RepairResult> {
+async function repair(event: unknown, context: Context): Promise<RepairResult> {
   return handleRepairEvent(event, context, repairDependencies());
 }
+
+// A CommonJS module, as Lambda loads the bundle (see the handler's entry point).
+export = { repair };

@@ -2,7 +2,7 @@
  * KMS, as every kind of stream uses it: the client, and `kms:DescribeKey`
  * through the reconcile session (retried like any read).
  */
-import { DescribeKeyCommand, DescribeKeyCommandOutput, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import type * as Kms from '@aws-sdk/client-kms';
 import type { ClientProvider } from '../core/clients';
 import { describeError, errorInfo } from '../core/errors';
 import { HandlerFailure } from '../core/reasons';
@@ -11,9 +11,19 @@ import { DriverSession, NO_DENIED_RETRY, ReadOptions } from '../core/session';
 /** Errors of `kms:DescribeKey` on an alias that mean "not a key the handler may use". */
 const NOT_OUR_KEY: ReadonlySet<string> = new Set(['NotFoundException', 'AccessDeniedException', 'InvalidArnException']);
 
+/**
+ * The SDK's KMS module. Required where it is used, not imported, so that no
+ * bundle loads an SDK client at load: a kind requires its own with its first
+ * event (`lambda/kinds/index.ts`); a `require` after that is a cache lookup.
+ */
+export function kmsSdk(): typeof Kms {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded with a kind's first event
+  return require('@aws-sdk/client-kms') as typeof Kms;
+}
+
 /** The KMS client of the request, made on first use. */
-export function kmsClient(provide: ClientProvider): KMSClient {
-  return provide('kms', (settings) => new KMSClient(settings));
+export function kmsClient(provide: ClientProvider): Kms.KMSClient {
+  return provide('kms', (settings) => new (kmsSdk().KMSClient)(settings));
 }
 
 /**
@@ -21,8 +31,10 @@ export function kmsClient(provide: ClientProvider): KMSClient {
  *
  * @throws the SDK's error when it is neither.
  */
-export async function describeKey(session: DriverSession, kms: KMSClient, key: string, options?: ReadOptions): Promise<DescribeKeyCommandOutput> {
-  return session.read('DescribeKey', () => kms.send(new DescribeKeyCommand({ KeyId: key }), { abortSignal: session.abortSignal() }), options);
+export async function describeKey(
+  session: DriverSession, kms: Kms.KMSClient, key: string, options?: ReadOptions,
+): Promise<Kms.DescribeKeyCommandOutput> {
+  return session.read('DescribeKey', () => kms.send(new (kmsSdk().DescribeKeyCommand)({ KeyId: key }), { abortSignal: session.abortSignal() }), options);
 }
 
 /**
@@ -33,7 +45,7 @@ export async function describeKey(session: DriverSession, kms: KMSClient, key: s
  *
  * @throws HandlerFailure for any other error that is not retried.
  */
-export async function resolveAlias(session: DriverSession, kms: KMSClient, alias: string): Promise<string | null> {
+export async function resolveAlias(session: DriverSession, kms: Kms.KMSClient, alias: string): Promise<string | null> {
   let resolved: string | null;
   try {
     resolved = (await describeKey(session, kms, alias, NO_DENIED_RETRY))?.KeyMetadata?.Arn ?? null;
@@ -55,7 +67,7 @@ export async function resolveAlias(session: DriverSession, kms: KMSClient, alias
  * @returns the key's metadata.
  * @throws HandlerFailure when the key cannot be used or cannot be read.
  */
-export async function verifyKey(session: DriverSession, kms: KMSClient, key: string): Promise<KeyMetadata> {
+export async function verifyKey(session: DriverSession, kms: Kms.KMSClient, key: string): Promise<Kms.KeyMetadata> {
   let metadata;
   try {
     metadata = (await describeKey(session, kms, key))?.KeyMetadata;

@@ -48,8 +48,9 @@ test('the bundle exports a handler that never rejects', async () => {
 });
 
 test('the bundle leaves the AWS SDK to the Lambda runtime and has no CDK inside', () => {
-  // No SNS client: alerts are the guard's, and the guard is a bundle of its own.
-  expect(requiredBy(BUNDLE)).toEqual(['@aws-sdk/client-firehose', '@aws-sdk/client-kinesis', '@aws-sdk/client-kms', 'node:crypto', 'node:http', 'node:https']);
+  // No SNS client: alerts are the guard's, and the guard is a bundle of its own. No HTTP module: the
+  // answer goes out through Node.js's global fetch.
+  expect(requiredBy(BUNDLE)).toEqual(['@aws-sdk/client-firehose', '@aws-sdk/client-kinesis', '@aws-sdk/client-kms', 'node:crypto']);
 });
 
 describe('two assets, each with only its own code', () => {
@@ -96,6 +97,18 @@ describe('two assets, each with only its own code', () => {
     }
     // The guard still says what happened: its messages are in it.
     expect(guardCode).toContain(REASON_MESSAGES.REPAIR_CAP_REACHED);
+  });
+
+  test('the handler bundle has its fix texts within deflate\'s reach of the messages', () => {
+    // Deflate matches a string only against the 32 KiB before it: the messages and the fixes share most
+    // of their words, so both sit within one window of the bundle.
+    const handlerCode = fs.readFileSync(BUNDLE, 'utf8');
+    const at = (texts: readonly string[]) => texts.map((text) => handlerCode.indexOf(text)).filter((index) => index >= 0);
+    const messages = at(Object.values(REASON_MESSAGES));
+    const fixes = at(Object.values(REASON_FIXES));
+    expect(messages.length).toBeGreaterThan(Object.keys(REASON_FIXES).length / 2);
+    expect(fixes).toHaveLength(Object.keys(REASON_FIXES).length);
+    expect(Math.max(...messages, ...fixes) - Math.min(...messages, ...fixes)).toBeLessThan(32 * 1024);
   });
 
   test('the guard bundle\'s repair reads its input and answers what it did, loading no SDK client for a bad input', () => {

@@ -31,10 +31,12 @@ import {
   STACK_ID,
 } from './helpers';
 import { awsCalls, FIREHOSE_CLAIM, firehose, firehoseCalls, keyChecks, kms, names, reads, resetMocks } from './mocks';
-import { handler } from '../../lambda';
+import entryPoint from '../../lambda';
 import { PACING } from '../../lambda/core/backoff';
 import { handleEvent } from '../../lambda/core/handle-event';
 import { MAX_RESPONSE_BYTES } from '../../lambda/core/response';
+
+const { handler } = entryPoint;
 
 let h: Harness;
 
@@ -776,12 +778,12 @@ describe('malformed requests', () => {
 
   test.each<[string, Record<string, unknown>, RegExp, string]>([
     ['missing DeliveryStreamName', without('DeliveryStreamName'), /^INVALID_PROPERTY: Resource property DeliveryStreamName is missing\./, 'OrdersSse#not-started'],
-    ['stream name not matching the pattern', properties({ DeliveryStreamName: 'orders/prod' }), /^INVALID_STREAM_NAME: /, 'OrdersSse#not-started'],
+    ['stream name not matching the pattern', properties({ DeliveryStreamName: 'orders/prod' }), /^INVALID_PROPERTY: Resource property DeliveryStreamName must be the stream's name \(1 to 64 of .*; not its ARN\), not 'orders\/prod'\. Let the /, 'OrdersSse#not-started'],
     ['numeric TimeoutSeconds', { ...properties(), TimeoutSeconds: 600 }, /^INVALID_PROPERTY: Resource property TimeoutSeconds must be a string, got number\./, 'firehose:orders#not-started'],
     ['bad KeyType', { ...properties(), KeyType: 'KMS' }, /^INVALID_PROPERTY: Resource property KeyType must be CUSTOMER_MANAGED_CMK or AWS_OWNED_CMK, not 'KMS'\./, 'firehose:orders#not-started'],
-    ['KeyArn missing with CUSTOMER_MANAGED_CMK', without('KeyArn'), /^KEY_ARN_REQUIRED: /, 'firehose:orders#not-started'],
-    ['KeyArn present with AWS_OWNED_CMK', { ...properties(), KeyType: 'AWS_OWNED_CMK' }, /^KEY_ARN_NOT_ALLOWED: /, 'firehose:orders#not-started'],
-    ['KeyArn not an ARN', properties({ KeyArn: 'mrk-1234' }), /^INVALID_KEY_ARN: /, 'firehose:orders#not-started'],
+    ['KeyArn missing with CUSTOMER_MANAGED_CMK', without('KeyArn'), /^INVALID_PROPERTY: Resource property KeyArn is missing: KeyType CUSTOMER_MANAGED_CMK needs the key's ARN \(or use KeyType AWS_OWNED_CMK\)\. /, 'firehose:orders#not-started'],
+    ['KeyArn present with AWS_OWNED_CMK', { ...properties(), KeyType: 'AWS_OWNED_CMK' }, /^INVALID_PROPERTY: Resource property KeyArn must be empty with KeyType AWS_OWNED_CMK, not 'arn:aws:kms:.*'\. /, 'firehose:orders#not-started'],
+    ['KeyArn not an ARN', properties({ KeyArn: 'mrk-1234' }), /^INVALID_PROPERTY: Resource property KeyArn must be a KMS key or alias ARN \(key\.keyArn\), not its id or alias name: 'mrk-1234'\. /, 'firehose:orders#not-started'],
     [
       'KeyArn of another partition than the stack',
       properties({ KeyArn: 'arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' }),

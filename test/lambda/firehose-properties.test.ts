@@ -51,7 +51,7 @@ describe('parseProperties', () => {
 
   test('an empty KeyArn counts as absent', () => {
     expect(outcome({ ...awsOwnedProperties(), KeyArn: '' })).toBe('ok');
-    expect(outcome(properties({ KeyArn: '' }))).toBe('KEY_ARN_REQUIRED');
+    expect(outcome(properties({ KeyArn: '' }))).toBe('INVALID_PROPERTY');
   });
 
   const without = (name: string): Record<string, string> => {
@@ -74,18 +74,18 @@ describe('parseProperties', () => {
     ['boolean KeyArn', { ...properties(), KeyArn: true }, 'INVALID_PROPERTY'],
     ['object DeliveryStreamName', { ...properties(), DeliveryStreamName: { Ref: 'Stream' } }, 'INVALID_PROPERTY'],
     ['StreamKind kinesis', { ...properties(), StreamKind: 'kinesis' }, 'INVALID_PROPERTY'],
-    ['stream ARN instead of name', properties({ DeliveryStreamName: 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/orders' }), 'INVALID_STREAM_NAME'],
-    ['stream name of 65 characters', properties({ DeliveryStreamName: 'a'.repeat(65) }), 'INVALID_STREAM_NAME'],
-    ['stream name with a space', properties({ DeliveryStreamName: 'my stream' }), 'INVALID_STREAM_NAME'],
+    ['stream ARN instead of name', properties({ DeliveryStreamName: 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/orders' }), 'INVALID_PROPERTY'],
+    ['stream name of 65 characters', properties({ DeliveryStreamName: 'a'.repeat(65) }), 'INVALID_PROPERTY'],
+    ['stream name with a space', properties({ DeliveryStreamName: 'my stream' }), 'INVALID_PROPERTY'],
     ['KeyType lower case', { ...properties(), KeyType: 'customer_managed_cmk' }, 'INVALID_PROPERTY'],
     ['KeyType AWS_MANAGED_CMK', { ...properties(), KeyType: 'AWS_MANAGED_CMK' }, 'INVALID_PROPERTY'],
-    ['CUSTOMER_MANAGED_CMK without KeyArn', without('KeyArn'), 'KEY_ARN_REQUIRED'],
-    ['AWS_OWNED_CMK with KeyArn', { ...awsOwnedProperties(), KeyArn: KEY_ARN }, 'KEY_ARN_NOT_ALLOWED'],
-    ['key id instead of ARN', properties({ KeyArn: '1234abcd-12ab-34cd-56ef-1234567890ab' }), 'INVALID_KEY_ARN'],
-    ['alias name instead of ARN', properties({ KeyArn: 'alias/orders' }), 'INVALID_KEY_ARN'],
-    ['an S3 ARN', properties({ KeyArn: 'arn:aws:s3:::bucket' }), 'INVALID_KEY_ARN'],
-    ['an account of 11 digits', properties({ KeyArn: 'arn:aws:kms:eu-west-1:12345678901:key/abc' }), 'INVALID_KEY_ARN'],
-    ['a key ARN of 3000 characters', properties({ KeyArn: `arn:aws:kms:eu-west-1:123456789012:key/${'a'.repeat(3000)}` }), 'INVALID_KEY_ARN'],
+    ['CUSTOMER_MANAGED_CMK without KeyArn', without('KeyArn'), 'INVALID_PROPERTY'],
+    ['AWS_OWNED_CMK with KeyArn', { ...awsOwnedProperties(), KeyArn: KEY_ARN }, 'INVALID_PROPERTY'],
+    ['key id instead of ARN', properties({ KeyArn: '1234abcd-12ab-34cd-56ef-1234567890ab' }), 'INVALID_PROPERTY'],
+    ['alias name instead of ARN', properties({ KeyArn: 'alias/orders' }), 'INVALID_PROPERTY'],
+    ['an S3 ARN', properties({ KeyArn: 'arn:aws:s3:::bucket' }), 'INVALID_PROPERTY'],
+    ['an account of 11 digits', properties({ KeyArn: 'arn:aws:kms:eu-west-1:12345678901:key/abc' }), 'INVALID_PROPERTY'],
+    ['a key ARN of 3000 characters', properties({ KeyArn: `arn:aws:kms:eu-west-1:123456789012:key/${'a'.repeat(3000)}` }), 'INVALID_PROPERTY'],
     ['TimeoutSeconds 0', properties({ TimeoutSeconds: '0' }), 'INVALID_PROPERTY'],
     ['TimeoutSeconds 841', properties({ TimeoutSeconds: '841' }), 'INVALID_PROPERTY'],
     ['TimeoutSeconds 1.5', properties({ TimeoutSeconds: '1.5' }), 'INVALID_PROPERTY'],
@@ -111,7 +111,21 @@ describe('parseProperties', () => {
     expect(() => parseProperties({ ...properties(), TimeoutSeconds: 600 })).toThrow('TimeoutSeconds must be a string, got number');
     expect(() => parseProperties({ ...properties(), KeyArn: ['a'] })).toThrow('KeyArn must be a string, got array');
     expect(() => parseProperties(null)).toThrow('Resource property ResourceProperties must be an object');
-    expect(() => parseProperties(properties({ DeliveryStreamName: 'a/b' }))).toThrow(/^INVALID_STREAM_NAME: DeliveryStreamName 'a\/b' is not a delivery stream name\./);
+    expect(() => parseProperties(properties({ DeliveryStreamName: 'a/b' }))).toThrow(/^INVALID_PROPERTY: Resource property DeliveryStreamName must be the stream's name .*, not 'a\/b'\.$/);
+  });
+
+  // The construct never writes these; a hand-written template, or a token that resolves to a bad
+  // value, can. One reason for all: the property, what is wrong with it and what it must be.
+  test.each<[string, unknown, RegExp]>([
+    ['DeliveryStreamName', properties({ DeliveryStreamName: 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/orders' }),
+      /must be the stream's name \(1 to 64 of a-z, A-Z, 0-9, _ \. -; not its ARN\), not 'arn:aws:firehose:[^']*'/],
+    ['KeyArn', without('KeyArn'), /is missing: KeyType CUSTOMER_MANAGED_CMK needs the key's ARN \(or use KeyType AWS_OWNED_CMK\)/],
+    ['KeyArn', { ...awsOwnedProperties(), KeyArn: KEY_ARN }, /must be empty with KeyType AWS_OWNED_CMK, not 'arn:aws:kms:[^']*'/],
+    ['KeyArn', properties({ KeyArn: 'alias/orders' }), /must be a KMS key or alias ARN \(key\.keyArn\), not its id or alias name: 'alias\/orders'/],
+  ])('a %s the construct never writes: the reason names it, what is wrong and what it must be', (property, bag, problem) => {
+    const failure = thrown(() => parseProperties(bag));
+    expect(failure.params).toMatchObject({ property, construct: 'DeliveryStreamEncryption' });
+    expect(reasonFor(failure)).toMatch(new RegExp(`^INVALID_PROPERTY: Resource property ${property} ${problem.source}\\. Let the DeliveryStreamEncryption construct write`));
   });
 
   test('a huge value is quoted only in part', () => {

@@ -6,7 +6,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEvent } from './firehose-helpers';
 import { lambdaContext } from './helpers';
-import { handler } from '../../lambda';
+import entryPoint from '../../lambda';
+
+const { handler } = entryPoint;
 
 jest.mock('@aws-sdk/client-firehose', () => ({
   FirehoseClient: jest.fn(() => {

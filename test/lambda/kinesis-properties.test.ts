@@ -2,8 +2,9 @@ import { LimitExceededException, ResourceInUseException } from '@aws-sdk/client-
 import { KEY_ARN, parseOutcome } from './helpers';
 import { kinesisProperties, MANAGED, STREAM_ARN } from './kinesis-helpers';
 import { classifyError } from '../../lambda/core/errors';
+import { reasonFor } from '../../lambda/core/fixes';
 import { functionalPropertiesChanged, summarizeProperties } from '../../lambda/core/properties';
-import type { ReasonId } from '../../lambda/core/reasons';
+import { HandlerFailure, ReasonId } from '../../lambda/core/reasons';
 import { parseDataStreamProperties, usableDataStreamName } from '../../lambda/kinds/kinesis/properties';
 import { DATA_STREAM_FUNCTIONAL_PROPERTIES } from '../../src/private/contract';
 
@@ -42,17 +43,37 @@ describe('parseDataStreamProperties', () => {
     ['not an object', 'events', 'INVALID_PROPERTY'],
     ['StreamKind firehose', { ...kinesisProperties(), StreamKind: 'firehose' }, 'INVALID_PROPERTY'],
     ['a DeliveryStreamName instead of a StreamName', { ...kinesisProperties(), StreamName: undefined, DeliveryStreamName: 'events' }, 'INVALID_PROPERTY'],
-    ['a stream ARN as StreamName', kinesisProperties({ StreamName: STREAM_ARN }), 'INVALID_DATA_STREAM_NAME'],
+    ['a stream ARN as StreamName', kinesisProperties({ StreamName: STREAM_ARN }), 'INVALID_PROPERTY'],
     ['an empty StreamArn', kinesisProperties({ StreamArn: '' }), 'INVALID_PROPERTY'],
-    ['a StreamArn with another name', kinesisProperties({ StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/other' }), 'INVALID_DATA_STREAM_ARN'],
-    ['a StreamArn with a short account', kinesisProperties({ StreamArn: 'arn:aws:kinesis:eu-west-1:1234:stream/events' }), 'INVALID_DATA_STREAM_ARN'],
-    ['a consumer ARN', kinesisProperties({ StreamArn: `${STREAM_ARN}/consumer/c:1` }), 'INVALID_DATA_STREAM_ARN'],
-    ['alias/aws/kinesis as an alias ARN', kinesisProperties({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:alias/aws/kinesis' }), 'INVALID_KEY_ID'],
-    ['a key ARN of another service', kinesisProperties({ KeyId: 'arn:aws:iam::123456789012:role/k' }), 'INVALID_KEY_ID'],
-    ['a huge KeyId', kinesisProperties({ KeyId: `arn:aws:kms:eu-west-1:123456789012:key/${'a'.repeat(2048)}` }), 'INVALID_KEY_ID'],
+    ['a StreamArn with another name', kinesisProperties({ StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/other' }), 'INVALID_PROPERTY'],
+    ['a StreamArn with a short account', kinesisProperties({ StreamArn: 'arn:aws:kinesis:eu-west-1:1234:stream/events' }), 'INVALID_PROPERTY'],
+    ['a consumer ARN', kinesisProperties({ StreamArn: `${STREAM_ARN}/consumer/c:1` }), 'INVALID_PROPERTY'],
+    ['alias/aws/kinesis as an alias ARN', kinesisProperties({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:alias/aws/kinesis' }), 'INVALID_PROPERTY'],
+    ['a key ARN of another service', kinesisProperties({ KeyId: 'arn:aws:iam::123456789012:role/k' }), 'INVALID_PROPERTY'],
+    ['a huge KeyId', kinesisProperties({ KeyId: `arn:aws:kms:eu-west-1:123456789012:key/${'a'.repeat(2048)}` }), 'INVALID_PROPERTY'],
     ['a boolean KeyId', { ...kinesisProperties(), KeyId: true }, 'INVALID_PROPERTY'],
   ])('%s: %s', (_name, bag, expected) => {
     expect(outcome(bag)).toBe(expected);
+  });
+
+  // The construct never writes these; a hand-written template, or a token that resolves to a bad
+  // value, can. One reason for all: the property, what is wrong with it and what it must be.
+  test.each<[string, unknown, RegExp]>([
+    ['StreamName', kinesisProperties({ StreamName: STREAM_ARN }), /must be the stream's name \(1 to 128 of a-z, A-Z, 0-9, _ \. -; not its ARN\), not 'arn:aws:kinesis:[^']*'/],
+    ['StreamArn', kinesisProperties({ StreamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/other' }),
+      /must be the ARN of the Kinesis data stream events, not 'arn:aws:kinesis:eu-west-1:123456789012:stream\/other'/],
+    ['KeyId', kinesisProperties({ KeyId: 'alias/events' }), /must be a KMS key ARN \(key\.keyArn\) or alias\/aws\/kinesis, not 'alias\/events'/],
+  ])('a %s the construct never writes: the reason names it, what is wrong and what it must be', (property, bag, problem) => {
+    let failure: unknown;
+    try {
+      parseDataStreamProperties(bag);
+    } catch (err) {
+      failure = err;
+    }
+    expect(failure).toBeInstanceOf(HandlerFailure);
+    expect((failure as HandlerFailure).params).toMatchObject({ property, construct: 'DataStreamEncryption' });
+    expect(reasonFor(failure as HandlerFailure))
+      .toMatch(new RegExp(`^INVALID_PROPERTY: Resource property ${property} ${problem.source}\\. Let the DataStreamEncryption construct write`));
   });
 
   test('usable stream names give physical ids even when other properties are invalid', () => {

@@ -188,6 +188,17 @@ describe('the real sender', () => {
     expect(JSON.parse(lines[0])).toMatchObject({ level: 'error', status: 'rejected', statusCode: 403 });
   });
 
+  test('a redirect is not followed: the 3xx is final, one attempt', async () => {
+    reply = (_attempt, res) => {
+      res.statusCode = 307;
+      res.setHeader('location', `http://127.0.0.1:${port}/elsewhere`);
+      res.end();
+    };
+    await expect(putResponse(url(), '{}', { deadline: Date.now() + 10_000, log }, { clock: realClock })).resolves.toBe(false);
+    expect(received.map((request) => request.url)).toEqual(['/bucket/answer?X-Amz-Signature=secret-signature-value']);
+    expect(JSON.parse(lines[0])).toMatchObject({ level: 'error', status: 'rejected', statusCode: 307 });
+  });
+
   test('a server that never answers: gives up before the deadline', async () => {
     reply = () => undefined;
     const started = Date.now();

@@ -21,10 +21,12 @@ import { createEvent, deleteEvent, described, enc, properties, updateEvent } fro
 import { CLIENT_ERROR_METADATA, Harness, KEY_ARN, lambdaContext, LOG_STREAM } from './helpers';
 import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, sse, summary } from './kinesis-helpers';
 import { awsCalls, firehose, firehoseCalls, keyChecks, kinesis, kinesisCalls, kinesisReads, names, reads, resetMocks } from './mocks';
-import { handler } from '../../lambda';
+import entryPoint from '../../lambda';
 import type { ClientProvider } from '../../lambda/core/clients';
 import { handleEvent } from '../../lambda/core/handle-event';
 import type { DeliveryStreamEncryptionResourceProperties } from '../../src/private/contract';
+
+const { handler } = entryPoint;
 
 /** The properties every kind of stream has, as the tests set them. */
 type CommonProperties = Partial<Pick<DeliveryStreamEncryptionResourceProperties, 'TimeoutSeconds' | 'SettleSeconds' | 'RemovalPolicy'>>;
@@ -54,7 +56,7 @@ interface KindCase {
   readonly encryptedData: Record<string, string>;
   /** The answer's `Data` when the stream was not read. */
   readonly unreadData: Record<string, string>;
-  /** The reason id of a key the properties may not name. */
+  /** How the reason of a key the properties may not name starts. */
   readonly invalidKeyReason: string;
   /** A Create event of its test stream. */
   create(props?: CommonProperties): CloudFormationCustomResourceEvent;
@@ -90,7 +92,7 @@ const KINDS: KindCase[] = [
     updatingStatus: 'ENABLING',
     encryptedData: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyArn: KEY_ARN, EncryptionStatus: 'ENABLED' },
     unreadData: { KeyType: '', KeyArn: '', EncryptionStatus: '' },
-    invalidKeyReason: 'INVALID_KEY_ARN',
+    invalidKeyReason: 'INVALID_PROPERTY: Resource property KeyArn must be a KMS key or alias ARN',
     create: (props) => createEvent(properties(props)),
     update: (props, id) => updateEvent(properties(props), properties(), id),
     updateToOtherStream: () => updateEvent(properties({ DeliveryStreamName: 'payments' }), properties()),
@@ -120,7 +122,7 @@ const KINDS: KindCase[] = [
     updatingStatus: 'UPDATING',
     encryptedData: { EncryptionType: 'KMS', KeyId: KEY_ARN, StreamStatus: 'ACTIVE' },
     unreadData: { EncryptionType: '', KeyId: '', StreamStatus: '' },
-    invalidKeyReason: 'INVALID_KEY_ID',
+    invalidKeyReason: 'INVALID_PROPERTY: Resource property KeyId must be a KMS key ARN',
     create: (props) => kinesisCreate(kinesisProperties(props)),
     update: (props, id) => kinesisUpdate(kinesisProperties(props), kinesisProperties(), id),
     updateToOtherStream: () => kinesisUpdate(
@@ -260,7 +262,7 @@ describe.each(KINDS)('$name', (kind) => {
     test('an Update with invalid properties: FAILED, old physical id, zero API calls', async () => {
       const answer = await h.run(kind.updateToInvalidKey());
       expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: kind.physicalId });
-      expect(answer.Reason).toMatch(new RegExp(`^${kind.invalidKeyReason}: `));
+      expect(answer.Reason).toMatch(new RegExp(`^${kind.invalidKeyReason} `));
       expect(awsCalls()).toBe(0);
     });
   });

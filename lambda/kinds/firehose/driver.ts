@@ -3,15 +3,7 @@
  * and Stop calls, its owner tag and its error mapping, through the SDK's
  * Firehose client. Loaded only when an event for a delivery stream arrives.
  */
-import {
-  DescribeDeliveryStreamCommand,
-  FirehoseClient,
-  ListTagsForDeliveryStreamCommand,
-  StartDeliveryStreamEncryptionCommand,
-  StopDeliveryStreamEncryptionCommand,
-  TagDeliveryStreamCommand,
-  UntagDeliveryStreamCommand,
-} from '@aws-sdk/client-firehose';
+import type * as Firehose from '@aws-sdk/client-firehose';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DeliveryStreamProperties } from './properties';
 import {
@@ -34,7 +26,7 @@ import { kmsClient, resolveAlias, verifyKey } from '../kms';
 /** The SDK clients a delivery stream's reconcile calls. */
 export interface DeliveryStreamClients {
   /** Firehose (retries disabled: the loop does its own). */
-  readonly firehose: FirehoseClient;
+  readonly firehose: Firehose.FirehoseClient;
   /** KMS, for the key pre-flight. */
   readonly kms: KMSClient;
 }
@@ -51,16 +43,22 @@ export interface DeliveryStreamTypes extends ServiceTypes {
 /** What a delivery stream's driver sees of the reconcile. */
 type Session = DriverSession<DeliveryStreamTypes>;
 
+/** The SDK's Firehose module, required where it is used (see `kmsSdk`). */
+export function firehoseSdk(): typeof Firehose {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded with the kind's first event
+  return require('@aws-sdk/client-firehose') as typeof Firehose;
+}
+
 /** The Firehose and KMS clients of the request. */
 export function deliveryStreamClients(provide: ClientProvider): DeliveryStreamClients {
-  return { firehose: provide('firehose', (settings) => new FirehoseClient(settings)), kms: kmsClient(provide) };
+  return { firehose: provide('firehose', (settings) => new (firehoseSdk().FirehoseClient)(settings)), kms: kmsClient(provide) };
 }
 
 /** `DescribeDeliveryStream`; a missing stream is an observation, not an error. */
 export async function describeDeliveryStream(session: Session): Promise<DeliveryStreamObservation> {
   const input = { DeliveryStreamName: session.goal.streamName };
   const description = await readDescription(session, 'DescribeDeliveryStream', 'DeliveryStreamDescription', () =>
-    session.clients.firehose.send(new DescribeDeliveryStreamCommand(input), { abortSignal: session.abortSignal() }));
+    session.clients.firehose.send(new (firehoseSdk().DescribeDeliveryStreamCommand)(input), { abortSignal: session.abortSignal() }));
   return description === undefined ? { found: false } : observeDeliveryStream(description);
 }
 
@@ -94,16 +92,17 @@ export async function decideNext(seen: DeliveryStreamObservation, session: Sessi
 /** `StartDeliveryStreamEncryption` with the wanted key (as resolved), or `StopDeliveryStreamEncryption`. */
 export async function changeDeliveryStream(kind: 'start' | 'stop', session: Session): Promise<ChangeOutcome> {
   const { goal, memory, clients } = session;
+  const sdk = firehoseSdk();
   const stream = goal.streamName;
   const keyType = goal.kind === 'encrypt' ? goal.keyType : undefined;
   const keyArn = goal.kind === 'encrypt' && keyType === 'CUSTOMER_MANAGED_CMK' ? memory.resolvedKeyArn ?? goal.keyArn : undefined;
   const outcome = kind === 'start'
-    ? await session.change('StartDeliveryStreamEncryption', () => clients.firehose.send(new StartDeliveryStreamEncryptionCommand({
+    ? await session.change('StartDeliveryStreamEncryption', () => clients.firehose.send(new sdk.StartDeliveryStreamEncryptionCommand({
       DeliveryStreamName: stream,
       DeliveryStreamEncryptionConfigurationInput: { KeyType: keyType, KeyARN: keyArn },
     }), { abortSignal: session.abortSignal() }), { keyType, key: keyArn })
     : await session.change('StopDeliveryStreamEncryption', () => clients.firehose.send(
-      new StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: stream }), { abortSignal: session.abortSignal() }), { keyType, key: keyArn });
+      new sdk.StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: stream }), { abortSignal: session.abortSignal() }), { keyType, key: keyArn });
   if (outcome === 'accepted') {
     const changed = { ...session.memory, transitionSinceChange: false, changedAt: session.now() };
     session.memory = kind === 'start' ? { ...changed, started: true } : { ...changed, stopped: true };
@@ -119,7 +118,7 @@ export async function readDeliveryStreamOwner(session: Session, key: string = OW
   return findOwnerTag(async (ExclusiveStartTagKey) => {
     const input = { DeliveryStreamName, ExclusiveStartTagKey, Limit: TAG_PAGE_SIZE };
     const output = await session.read('ListTagsForDeliveryStream', () =>
-      session.clients.firehose.send(new ListTagsForDeliveryStreamCommand(input), { abortSignal: session.abortSignal() }));
+      session.clients.firehose.send(new (firehoseSdk().ListTagsForDeliveryStreamCommand)(input), { abortSignal: session.abortSignal() }));
     return { tags: output?.Tags ?? [], more: output?.HasMoreTags === true };
   }, key);
 }
@@ -132,11 +131,12 @@ export async function readDeliveryStreamOwner(session: Session, key: string = OW
 export async function writeDeliveryStreamOwner(value: string | undefined, session: Session, key: string = OWNER_TAG_KEY): Promise<void> {
   const DeliveryStreamName = session.goal.streamName;
   const firehose = session.clients.firehose;
+  const sdk = firehoseSdk();
   await (value === undefined
     ? session.read('UntagDeliveryStream', () => firehose.send(
-      new UntagDeliveryStreamCommand({ DeliveryStreamName, TagKeys: [key] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
+      new sdk.UntagDeliveryStreamCommand({ DeliveryStreamName, TagKeys: [key] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
     : session.read('TagDeliveryStream', () => firehose.send(
-      new TagDeliveryStreamCommand({ DeliveryStreamName, Tags: [{ Key: key, Value: value }] }),
+      new sdk.TagDeliveryStreamCommand({ DeliveryStreamName, Tags: [{ Key: key, Value: value }] }),
       { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 

@@ -3,8 +3,7 @@
  * validated and typed.
  */
 import { DELIVERY_STREAM_NAME_PATTERN, FirehoseKeyType } from '../../../src/private/contract';
-import { Lifecycle, MAX_KEY_ARN_LENGTH, oneOf, optionalString, parseBag, parseLifecycle, quote, requiredString, usableName } from '../../core/properties';
-import { HandlerFailure } from '../../core/reasons';
+import { invalid, Lifecycle, MAX_KEY_ARN_LENGTH, oneOf, optionalString, parseBag, parseLifecycle, quote, requiredString, usableName } from '../../core/properties';
 
 /** The validated, typed properties of a delivery stream encryption. */
 export interface DeliveryStreamProperties extends Lifecycle {
@@ -37,19 +36,19 @@ export function parseDeliveryStreamProperties(bag: unknown): DeliveryStreamPrope
   return parseBag(bag, 'DeliveryStreamEncryption', 'firehose', (props) => {
     const streamName = requiredString(props, 'DeliveryStreamName');
     if (!DELIVERY_STREAM_NAME_PATTERN.test(streamName)) {
-      throw new HandlerFailure('INVALID_STREAM_NAME', { value: quote(streamName) });
+      throw invalid('DeliveryStreamName', `must be the stream's name (1 to 64 of a-z, A-Z, 0-9, _ . -; not its ARN), not '${quote(streamName)}'`);
     }
     const keyType = oneOf<FirehoseKeyType>(props, 'KeyType', ['CUSTOMER_MANAGED_CMK', 'AWS_OWNED_CMK']);
     // An empty KeyArn counts as absent, both ways.
     const keyArn = optionalString(props, 'KeyArn') || undefined;
     if (keyType === 'CUSTOMER_MANAGED_CMK' && keyArn === undefined) {
-      throw new HandlerFailure('KEY_ARN_REQUIRED');
+      throw invalid('KeyArn', 'is missing: KeyType CUSTOMER_MANAGED_CMK needs the key\'s ARN (or use KeyType AWS_OWNED_CMK)');
     }
     if (keyType === 'AWS_OWNED_CMK' && keyArn !== undefined) {
-      throw new HandlerFailure('KEY_ARN_NOT_ALLOWED', { value: quote(keyArn) });
+      throw invalid('KeyArn', `must be empty with KeyType AWS_OWNED_CMK, not '${quote(keyArn)}'`);
     }
     if (keyArn !== undefined && (keyArn.length > MAX_KEY_ARN_LENGTH || !KEY_ARN_PATTERN.test(keyArn))) {
-      throw new HandlerFailure('INVALID_KEY_ARN', { value: quote(keyArn) });
+      throw invalid('KeyArn', `must be a KMS key or alias ARN (key.keyArn), not its id or alias name: '${quote(keyArn)}'`);
     }
     return { streamName, keyType, keyArn, ...parseLifecycle(props) };
   });

@@ -4,15 +4,7 @@
  * and its error mapping, through the SDK's Kinesis client. Loaded only when an
  * event for a data stream arrives.
  */
-import {
-  AddTagsToStreamCommand,
-  DescribeStreamSummaryCommand,
-  KinesisClient,
-  ListTagsForStreamCommand,
-  RemoveTagsFromStreamCommand,
-  StartStreamEncryptionCommand,
-  StopStreamEncryptionCommand,
-} from '@aws-sdk/client-kinesis';
+import type * as Kinesis from '@aws-sdk/client-kinesis';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DataStreamProperties } from './properties';
 import {
@@ -34,7 +26,7 @@ import { kmsClient, resolveAlias, verifyKey } from '../kms';
 /** The SDK clients a data stream's reconcile calls. */
 export interface DataStreamClients {
   /** Kinesis (retries disabled: the loop does its own). */
-  readonly kinesis: KinesisClient;
+  readonly kinesis: Kinesis.KinesisClient;
   /** KMS, for the key pre-flight and resolving aliases. */
   readonly kms: KMSClient;
 }
@@ -66,9 +58,15 @@ const KMS_REASONS: Readonly<Record<string, ReasonId>> = {
 /** Most key checks one reading may need: the pre-flight, and resolving the current alias. */
 const MAX_KEY_CHECKS = 2;
 
+/** The SDK's Kinesis module, required where it is used (see `kmsSdk`). */
+export function kinesisSdk(): typeof Kinesis {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded with the kind's first event
+  return require('@aws-sdk/client-kinesis') as typeof Kinesis;
+}
+
 /** The Kinesis and KMS clients of the request. */
 export function dataStreamClients(provide: ClientProvider): DataStreamClients {
-  return { kinesis: provide('kinesis', (settings) => new KinesisClient(settings)), kms: kmsClient(provide) };
+  return { kinesis: provide('kinesis', (settings) => new (kinesisSdk().KinesisClient)(settings)), kms: kmsClient(provide) };
 }
 
 /** The stream, named as the Kinesis API takes it (by name and ARN). */
@@ -79,7 +77,7 @@ function streamId(goal: DataStreamGoal): { StreamName: string; StreamARN: string
 /** `DescribeStreamSummary`; a missing stream is an observation, not an error. */
 export async function describeDataStream(session: Session): Promise<DataStreamObservation> {
   const summary = await readDescription(session, 'DescribeStreamSummary', 'StreamDescriptionSummary', () =>
-    session.clients.kinesis.send(new DescribeStreamSummaryCommand(streamId(session.goal)), { abortSignal: session.abortSignal() }));
+    session.clients.kinesis.send(new (kinesisSdk().DescribeStreamSummaryCommand)(streamId(session.goal)), { abortSignal: session.abortSignal() }));
   return summary === undefined ? { found: false } : observeDataStream(summary);
 }
 
@@ -104,16 +102,17 @@ export async function decideNext(seen: DataStreamObservation, session: Session):
 /** `StartStreamEncryption` with the wanted key, or `StopStreamEncryption` with the key the stream has now. */
 export async function changeDataStream(kind: 'start' | 'stop', session: Session): Promise<ChangeOutcome> {
   const { goal, clients } = session;
+  const sdk = kinesisSdk();
   let outcome: ChangeOutcome;
   if (kind === 'start' && goal.kind === 'encrypt') {
     const input = { ...streamId(goal), EncryptionType: 'KMS' as const, KeyId: goal.keyId };
     outcome = await session.change('StartStreamEncryption', () =>
-      clients.kinesis.send(new StartStreamEncryptionCommand(input), { abortSignal: session.abortSignal() }), { key: input.KeyId });
+      clients.kinesis.send(new sdk.StartStreamEncryptionCommand(input), { abortSignal: session.abortSignal() }), { key: input.KeyId });
   } else {
     const seen = session.observation;
     const input = { ...streamId(goal), EncryptionType: 'KMS' as const, KeyId: seen?.found ? seen.keyId : undefined };
     outcome = await session.change('StopStreamEncryption', () =>
-      clients.kinesis.send(new StopStreamEncryptionCommand(input), { abortSignal: session.abortSignal() }), { key: input.KeyId });
+      clients.kinesis.send(new sdk.StopStreamEncryptionCommand(input), { abortSignal: session.abortSignal() }), { key: input.KeyId });
   }
   if (outcome === 'accepted') {
     session.memory = { ...session.memory, updatingSinceChange: false, ...(kind === 'start' ? { started: true } : { stopped: true }) };
@@ -128,7 +127,7 @@ export async function readDataStreamOwner(session: Session, key: string = OWNER_
   return findOwnerTag(async (ExclusiveStartTagKey) => {
     const input = { ...streamId(session.goal), ExclusiveStartTagKey, Limit: TAG_PAGE_SIZE };
     const output = await session.read('ListTagsForStream', () =>
-      session.clients.kinesis.send(new ListTagsForStreamCommand(input), { abortSignal: session.abortSignal() }));
+      session.clients.kinesis.send(new (kinesisSdk().ListTagsForStreamCommand)(input), { abortSignal: session.abortSignal() }));
     return { tags: output?.Tags ?? [], more: output?.HasMoreTags === true };
   }, key);
 }
@@ -141,11 +140,12 @@ export async function readDataStreamOwner(session: Session, key: string = OWNER_
 export async function writeDataStreamOwner(value: string | undefined, session: Session, key: string = OWNER_TAG_KEY): Promise<void> {
   const stream = streamId(session.goal);
   const kinesis = session.clients.kinesis;
+  const sdk = kinesisSdk();
   await (value === undefined
     ? session.read('RemoveTagsFromStream', () => kinesis.send(
-      new RemoveTagsFromStreamCommand({ ...stream, TagKeys: [key] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
+      new sdk.RemoveTagsFromStreamCommand({ ...stream, TagKeys: [key] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
     : session.read('AddTagsToStream', () => kinesis.send(
-      new AddTagsToStreamCommand({ ...stream, Tags: { [key]: value } }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
+      new sdk.AddTagsToStreamCommand({ ...stream, Tags: { [key]: value } }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 
 /** Map a non-retryable error of `operation` to its catalogue reason. */

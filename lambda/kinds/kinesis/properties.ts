@@ -3,8 +3,7 @@
  * validated and typed.
  */
 import { DATA_STREAM_NAME_PATTERN, KINESIS_MANAGED_KEY_ID } from '../../../src/private/contract';
-import { Lifecycle, MAX_KEY_ARN_LENGTH, parseBag, parseLifecycle, quote, requiredString, usableName } from '../../core/properties';
-import { HandlerFailure } from '../../core/reasons';
+import { invalid, Lifecycle, MAX_KEY_ARN_LENGTH, parseBag, parseLifecycle, quote, requiredString, usableName } from '../../core/properties';
 
 /** The validated, typed properties of a data stream encryption. */
 export interface DataStreamProperties extends Lifecycle {
@@ -40,15 +39,15 @@ export function parseDataStreamProperties(bag: unknown): DataStreamProperties {
   return parseBag(bag, 'DataStreamEncryption', 'kinesis', (props) => {
     const streamName = requiredString(props, 'StreamName');
     if (!DATA_STREAM_NAME_PATTERN.test(streamName)) {
-      throw new HandlerFailure('INVALID_DATA_STREAM_NAME', { value: quote(streamName) });
+      throw invalid('StreamName', `must be the stream's name (1 to 128 of a-z, A-Z, 0-9, _ . -; not its ARN), not '${quote(streamName)}'`);
     }
     const streamArn = requiredString(props, 'StreamArn');
     if (DATA_STREAM_ARN_PATTERN.exec(streamArn)?.[1] !== streamName) {
-      throw new HandlerFailure('INVALID_DATA_STREAM_ARN', { value: quote(streamArn), stream: streamName });
+      throw invalid('StreamArn', `must be the ARN of the Kinesis data stream ${streamName}, not '${quote(streamArn)}'`);
     }
     const keyId = requiredString(props, 'KeyId');
     if (keyId !== KINESIS_MANAGED_KEY_ID && (keyId.length > MAX_KEY_ARN_LENGTH || !KMS_KEY_ARN_PATTERN.test(keyId))) {
-      throw new HandlerFailure('INVALID_KEY_ID', { value: quote(keyId) });
+      throw invalid('KeyId', `must be a KMS key ARN (key.keyArn) or alias/aws/kinesis, not '${quote(keyId)}'`);
     }
     return { streamName, streamArn, keyId, ...parseLifecycle(props) };
   });
