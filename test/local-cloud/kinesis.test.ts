@@ -563,7 +563,10 @@ describe('the handler against the local cloud, with the real SDK clients', () =>
 
     const first = await run({ RequestType: 'Create', ResourceProperties: props('alias/aws/kinesis') });
     expect(first).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'kinesis:events#prior=none' });
-    expect(live.control.dataStream('events')?.tags).toEqual({ [OWNER_TAG_KEY]: formatOwnerTag({ owner: ownerTagValue(stackId, 'EventsSse'), prior: 'none' }) });
+    // the claim written before the Start stays as the tag: it names the resource and the prior state
+    expect(live.control.dataStream('events')?.tags).toEqual({
+      [OWNER_TAG_KEY]: expect.stringMatching(new RegExp(`^${formatOwnerTag({ owner: ownerTagValue(stackId, 'EventsSse'), prior: 'none' })} claim=[0-9a-f]{8}$`)),
+    });
     // the construct renamed: CloudFormation creates the new resource, which finds the stream encrypted …
     const renamed = await run({ RequestType: 'Create', LogicalResourceId: 'EventsEncryption', ResourceProperties: props('alias/aws/kinesis') });
     // another resource managed the stream: the new id records the prior state the tag keeps, and the tag names the old owner as the previous one
