@@ -29,7 +29,6 @@ export interface BackoffOptions {
  */
 export const POLL_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 1_000, floorMs: 50 };
 
-
 /**
  * After a throttling or transient error: grows to 10 s, so that many handlers
  * sharing one account's request rate (Describe allows 10 per second) all get
@@ -136,7 +135,7 @@ export const PACING: PacingOptions = { minIntervalMs: 100, maxIntervalMs: 10_000
  * retrying on its own clock.
  */
 export class Pacer {
-  /** Calls per second; 0: unpaced. */
+  /** Calls per second at {@link updatedAt}; 0: unpaced. */
   private rate = 0;
   private updatedAt = 0;
 
@@ -148,21 +147,22 @@ export class Pacer {
 
   /** The spacing kept between two calls, in milliseconds (0: unpaced). */
   get intervalMs(): number {
-    this.grow(0);
-    return this.rate === 0 ? 0 : 1000 / this.rate;
+    const rate = this.rateAt(this.now());
+    return rate === 0 ? 0 : 1000 / rate;
   }
 
   /** A call was throttled: halve the pace. */
   throttled(): void {
-    this.grow(0);
-    const { minIntervalMs, maxIntervalMs } = this.options;
-    const slowest = 1000 / maxIntervalMs;
-    this.rate = Math.max(slowest, (this.rate === 0 ? 1000 / minIntervalMs : this.rate) / 2);
+    const now = this.now();
+    const rate = this.rateAt(now);
+    this.set(now, Math.max(1000 / this.options.maxIntervalMs, (rate === 0 ? 1000 / this.options.minIntervalMs : rate) / 2));
   }
 
   /** A call went through: add to the pace. */
   accepted(): void {
-    this.grow(this.options.increasePerCall);
+    const now = this.now();
+    const rate = this.rateAt(now);
+    this.set(now, rate === 0 ? 0 : this.free(rate + this.options.increasePerCall));
   }
 
   /**
@@ -176,15 +176,21 @@ export class Pacer {
     return Math.round(this.intervalMs * (0.5 + random));
   }
 
-  /** Add what the time passed since the last change adds to the pace, and `more`. */
-  private grow(more: number): void {
-    const now = this.now();
-    if (this.rate > 0) {
-      this.rate += more + (this.options.increasePerSecond * Math.max(0, now - this.updatedAt)) / 1000;
-      if (this.rate > 1000 / this.options.minIntervalMs) {
-        this.rate = 0;
-      }
+  /** The pace at `now`: the one set, and what the seconds since add to it. */
+  private rateAt(now: number): number {
+    if (this.rate === 0) {
+      return 0;
     }
+    return this.free(this.rate + (this.options.increasePerSecond * Math.max(0, now - this.updatedAt)) / 1000);
+  }
+
+  /** `rate`, or 0 (unpaced) once its spacing is below the floor. */
+  private free(rate: number): number {
+    return rate > 1000 / this.options.minIntervalMs ? 0 : rate;
+  }
+
+  private set(now: number, rate: number): void {
+    this.rate = rate;
     this.updatedAt = now;
   }
 }

@@ -436,7 +436,7 @@ export async function reconcile<T extends ServiceTypes>(
     // The stream's encryption before any resource took it: the tag's record (kept through hand-overs),
     // else the first reading of a stream no other resource manages, else unknown.
     prior = () => (tag?.prior ?? (tag === undefined || tag === null || mine(tag) ? session.prior : undefined) ?? PRIOR_UNKNOWN);
-    let claimed = false;
+    // The claim this request wrote and still holds (none when it wrote none, or followed another copy's).
     let claim: OwnerTag | undefined;
     if (request.takes && owner !== undefined && (tag === undefined || (tag !== null && mine(tag) && tag.claim !== undefined))) {
       session.beforeStart = claimBeforeStart(tags, env.clock, {
@@ -445,12 +445,11 @@ export async function reconcile<T extends ServiceTypes>(
         prior: () => prior!(),
         mine,
         onClaim: (written, value) => {
-          claimed = written;
           claim = written ? value : undefined;
         },
         onFollow: (other) => {
           tag = other;
-          claimed = false;
+          claim = undefined;
         },
       });
     }
@@ -467,12 +466,12 @@ export async function reconcile<T extends ServiceTypes>(
     try {
       reason = await drive(session, request.settleSeconds, first);
     } catch (err) {
-      if (claimed && !session.startIssued) {
+      if (claim && !session.startIssued) {
         await writeOwnerTag(tags, undefined);
       }
       if (request.undoOnFailure && session.startIssued) {
         const { failure, putBack } = await undo(session, prior(), err);
-        if (putBack && claimed) {
+        if (putBack && claim) {
           // The stream is as it was before this request claimed it: so is its tag.
           await writeOwnerTag(tags, undefined);
         }
@@ -480,14 +479,14 @@ export async function reconcile<T extends ServiceTypes>(
       }
       throw err;
     }
-    if (request.takes && owner !== undefined && tag === undefined && !claimed && prior() === PRIOR_UNKNOWN) {
+    if (request.takes && owner !== undefined && tag === undefined && !claim && prior() === PRIOR_UNKNOWN) {
       await adoptClaim();
     }
     if (owner !== undefined) {
       const previous = !tag ? undefined : mine(tag) ? tag.previous : tag.owner;
       const final: OwnerTag = { owner, previous, prior: tag?.prior ?? (request.takes ? prior() : undefined) };
       // This request's claim already says it all (a claim field aside): no second write.
-      if (!(claimed && claim && claim.previous === final.previous && claim.prior === final.prior)) {
+      if (!(claim && claim.previous === final.previous && claim.prior === final.prior)) {
         await writeOwnerTag(tags, final);
       }
     }
