@@ -24,20 +24,7 @@ import { handleEvent, HandlerDependencies } from '../../lambda/core/handle-event
 import type { CloudFormationResponse } from '../../lambda/core/response';
 import { STREAM_SERVICES } from '../../lambda/kinds';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
-
-/** A deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0; // eslint-disable-line no-bitwise
-  return () => {
-    /* eslint-disable no-bitwise */
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    /* eslint-enable no-bitwise */
-  };
-}
+import { seededRandom } from '../../tools/bench/stats';
 
 /** A virtual clock shared by concurrent handlers: time jumps to the next timer once everyone waits. */
 class VirtualTime {
@@ -160,7 +147,7 @@ function dependencies(time: VirtualTime, seed: number, answers: Array<CloudForma
     clients: clientCache({ maxAttempts: 1, region: 'eu-west-1' }),
     now: () => time.now,
     sleep: time.sleep,
-    random: prng(seed),
+    random: seededRandom(seed),
     sendResponse: async (_url, body) => {
       answers.push({ ...(JSON.parse(body) as CloudFormationResponse), at: time.now });
       return true;
@@ -177,7 +164,7 @@ beforeEach(() => {
 /** `count` creates at once, each stream's ENABLING seeded 1–20 s; SettleSeconds 0. */
 async function createsAtOnce(count: number) {
   const time = new VirtualTime();
-  const random = prng(20_261_206);
+  const random = seededRandom(20_261_206);
   const enabling = Array.from({ length: count }, () => 1_000 + Math.floor(random() * 19_000));
   const fake = new FakeFirehose(time, (name) => enabling[Number(name.slice(7))]);
   fake.install();

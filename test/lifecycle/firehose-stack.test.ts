@@ -10,12 +10,13 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { callsOn, encryptionAtAnswer, encryptionNow } from './firehose-harness';
-import { claimedBy, expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, synthStack, useHarness } from './harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, newKeyArn, synthStack, useHarness } from './harness';
 import { buildExampleApp } from '../../example/app';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { DeliveryStreamEncryption } from '../../src';
 import { formatOwnerTag, OWNER_TAG_KEY } from '../../src/private/contract';
 import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
+import { claimedBy } from '../local-cloud/helpers';
 
 let h: Harness;
 

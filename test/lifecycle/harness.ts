@@ -17,15 +17,6 @@ import { LocalCloudFormation, LocalCloudStack, StepResult } from '../../tools/lo
 import { ensureBundle } from '../bundle-sources';
 import { FIREHOSE_RATE_LIMITS_OFF, KINESIS_RATE_LIMITS_OFF } from '../local-cloud/helpers';
 
-/**
- * The owner tag a Create leaves on a stream it found unencrypted: its claim, written before the
- * Start (with a copy's nonce) and kept, since it already names the resource and the prior state.
- */
-export function claimedBy(owner: string, prior = 'none'): string {
-  const escaped = `${owner} prior=${prior}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return expect.stringMatching(new RegExp(`^${escaped} claim=[0-9a-f]{8}$`)) as unknown as string;
-}
-
 /** The account and region of the local cloud and of every synthesized stack. */
 export const ENV = { account: '123456789012', region: 'us-east-1' };
 

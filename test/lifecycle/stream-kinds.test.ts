@@ -7,11 +7,12 @@
  * each kind has a cloud of its own for them.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { claimedBy, expectAnsweredInTime, expectCleanLog, Harness, logLines, newKeyArn, ONE_SECOND_CHANGES, preparedStack, SCHEDULING_SLACK_MS, synthStack, useHarness } from './harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, logLines, newKeyArn, ONE_SECOND_CHANGES, preparedStack, SCHEDULING_SLACK_MS, synthStack, useHarness } from './harness';
 import { sharedKey, STREAM_KINDS } from './kinds';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
 import { LocalCloudStack, StepResult } from '../../tools/local-cloud/cfn';
+import { claimedBy } from '../local-cloud/helpers';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const FAST = { SettleSeconds: '0' };

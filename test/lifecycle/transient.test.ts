@@ -6,12 +6,13 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { encryptionNow } from './firehose-harness';
-import { claimedBy, expectAnsweredInTime, expectCleanLog, Harness, logLines, SCHEDULING_SLACK_MS, synthStack, UNTHROTTLED, useHarness } from './harness';
+import { expectAnsweredInTime, expectCleanLog, Harness, logLines, SCHEDULING_SLACK_MS, synthStack, UNTHROTTLED, useHarness } from './harness';
 import { FIREHOSE } from './kinds';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
 import type { CallRecord } from '../../tools/local-cloud';
 import { NO_CREDENTIALS_ENVIRONMENT } from '../../tools/local-cloud/cfn';
+import { claimedBy } from '../local-cloud/helpers';
 
 let h: Harness;
 

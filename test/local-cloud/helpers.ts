@@ -157,3 +157,12 @@ export const FUNCTIONAL_OPTIONS: LocalCloudOptions = {
   delays: { creatingMs: 0, enablingMs: 60_000, disablingMs: 60_000, deletingMs: 0 },
   throttle: FIREHOSE_RATE_LIMITS_OFF,
 };
+
+/**
+ * The owner tag a Create leaves on a stream it found unencrypted: its claim, written before the
+ * Start (with a copy's nonce) and kept, since it already names the resource and the prior state.
+ */
+export function claimedBy(owner: string, prior = 'none'): string {
+  const escaped = `${owner} prior=${prior}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return expect.stringMatching(new RegExp(`^${escaped} claim=[0-9a-f]{8}$`)) as unknown as string;
+}
