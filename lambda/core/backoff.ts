@@ -100,7 +100,15 @@ export class Backoff {
  * a change takes seconds at least. Without a throttle, the first reading
  * comes at {@link POLL_BACKOFF}'s pace.
  */
-export const CONTENDED_FIRST_POLL_MS = 10_000;
+export const CONTENDED_FIRST_POLL_MS = 15_000;
+
+/**
+ * In a request whose Start was made under throttling: the later readings of
+ * the change come at least this far apart (with jitter of half of it either
+ * way), since each reading of a change still in progress takes a read from
+ * the account's shared rate that a request not yet started needs.
+ */
+export const CONTENDED_POLL_MS = 3_000;
 
 /** The shape of a {@link Pacer}. */
 export interface PacingOptions {

@@ -9,7 +9,7 @@
  * stream, and sees of the loop only its {@link DriverSession}. The owner tag
  * is kept by the protocol of `ownership.ts`, through the service's tag calls.
  */
-import { Backoff, Clock, CONTENDED_FIRST_POLL_MS, DENIED_BACKOFF, ERROR_BACKOFF, Pacer, POLL_BACKOFF } from './backoff';
+import { Backoff, Clock, CONTENDED_FIRST_POLL_MS, CONTENDED_POLL_MS, DENIED_BACKOFF, ERROR_BACKOFF, Pacer, POLL_BACKOFF } from './backoff';
 import { classifyError, describeError, ErrorClass, errorInfo, Operation } from './errors';
 import { Logger } from './log';
 import { claimBeforeStart, OwnerTagAccess, readOwnerTag, releaseOwnership, StartGate, writeOwnerTag } from './ownership';
@@ -141,6 +141,8 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
   /** What the encryption should be (a Delete may switch to putting the stream back). */
   public goal: T['goal'];
   private readonly poll: Backoff;
+  /** Whether this request's Start was accepted under throttling: its readings of the change then give way. */
+  private contended = false;
   private readonly errors: Backoff;
   private readonly denials: Backoff;
   private lastError: LastError | undefined;
@@ -215,7 +217,8 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
 
   /** Wait before the next reading. */
   async nextPoll(): Promise<void> {
-    await this.pause(this.poll.next());
+    const delayMs = this.poll.next();
+    await this.pause(this.contended ? Math.max(delayMs, CONTENDED_POLL_MS * (0.5 + this.env.clock.random())) : delayMs);
   }
 
   /** This request's pace of `operation`. */
@@ -368,8 +371,9 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
     this.log.info(isStart ? 'start' : 'stop', { ...fields, status: 'accepted' });
     this.poll.reset();
     if (isStart && [...this.paces.values()].some((pace) => pace.throttle !== undefined)) {
-      // The account's limits are contended: the first look at this stream's change gives way to the
+      // The account's limits are contended: the readings of this stream's change give way to the
       // reads other requests need before their Starts.
+      this.contended = true;
       await this.pause(CONTENDED_FIRST_POLL_MS * (0.5 + this.env.clock.random()));
     }
     await this.nextPoll();

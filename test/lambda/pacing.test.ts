@@ -12,7 +12,7 @@ import { DescribeDeliveryStreamCommand, StartDeliveryStreamEncryptionCommand } f
 import { createEvent, described, enc } from './firehose-helpers';
 import { awsError, Harness } from './helpers';
 import { firehose, resetMocks } from './mocks';
-import { CONTENDED_FIRST_POLL_MS, Pacer, PACING, PacingOptions } from '../../lambda/core/backoff';
+import { CONTENDED_FIRST_POLL_MS, CONTENDED_POLL_MS, Pacer, PACING, PacingOptions } from '../../lambda/core/backoff';
 
 describe('Pacer', () => {
   /** A pacer on a clock the test moves. */
@@ -91,7 +91,7 @@ describe('a request paces each operation by the throttles of that operation', ()
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     expect(h.records().filter((r) => r.action === 'retry').map((r) => Math.round((r.delayMs as number) / 100) * 100)).toEqual([200, 400, 800]);
     // After the third throttle the spacing is 800 ms, eased a little by each call that goes through and each
-    // second that passes (the first look after the Start waits 10 s, which eases it most): no Describe
+    // second that passes (the first look after the Start waits 15 s, which eases it most): no Describe
     // follows another sooner than 500 ms, though a poll alone waits 150 ms on this clock.
     const gaps = times.slice(3).map((t, i, all) => (i === 0 ? undefined : t - all[i - 1])).filter((g): g is number => g !== undefined);
     expect(gaps.length).toBeGreaterThanOrEqual(4);
@@ -130,16 +130,18 @@ describe('the first reading after a Start', () => {
     h = new Harness();
   });
 
-  /** The time from the accepted Start to the next Describe, on the harness's clock. */
-  async function firstLookAfterStart(throttledFirst: boolean): Promise<number> {
+  /** The times from the accepted Start to each Describe after it, on the harness's clock. */
+  async function looksAfterStart(throttledFirst: boolean, enablingReads = 0): Promise<number[]> {
     const times: Array<{ command: string; at: number }> = [];
     let started = false;
     let describes = 0;
+    let readsSinceStart = 0;
     firehose.on(DescribeDeliveryStreamCommand).callsFake(async () => {
       describes++;
       if (throttledFirst && describes === 1) throw awsError('ThrottlingException', 'Rate exceeded');
       times.push({ command: 'describe', at: h.clock.now() });
-      return described(started ? enc.enabled() : enc.disabled());
+      if (!started) return described(enc.disabled());
+      return described(readsSinceStart++ < enablingReads ? enc.enabling() : enc.enabled());
     });
     firehose.on(StartDeliveryStreamEncryptionCommand).callsFake(async () => {
       started = true;
@@ -148,16 +150,31 @@ describe('the first reading after a Start', () => {
     });
     expect((await h.run(createEvent())).Status).toBe('SUCCESS');
     const start = times.findIndex((t) => t.command === 'start');
-    return times[start + 1].at - times[start].at;
+    return times.slice(start + 1).map((t) => t.at - times[start].at);
   }
 
-  test('without a throttle: within a second, for a prompt answer', async () => {
-    expect(await firstLookAfterStart(false)).toBeLessThanOrEqual(1_000);
+  test('without a throttle: within a second, then every 250 ms to 1 s, for a prompt answer', async () => {
+    const looks = await looksAfterStart(false, 3);
+    expect(looks).toHaveLength(4);
+    expect(looks[0]).toBeLessThanOrEqual(1_000);
+    expect(looks.at(-1)! - looks[0]).toBeLessThanOrEqual(3 * 1_000);
   });
 
-  test('in a request the account\'s limits throttled: 5–15 s later, leaving the reads to requests not yet started', async () => {
-    expect(CONTENDED_FIRST_POLL_MS).toBe(10_000);
+  test('in a request the account\'s limits throttled: 7.5–22.5 s later, leaving the reads to requests not yet started', async () => {
+    expect(CONTENDED_FIRST_POLL_MS).toBe(15_000);
     // The fake clock's jitter is 0.5: the wait is the constant itself.
-    expect(await firstLookAfterStart(true)).toBeGreaterThanOrEqual(CONTENDED_FIRST_POLL_MS);
+    expect((await looksAfterStart(true))[0]).toBeGreaterThanOrEqual(CONTENDED_FIRST_POLL_MS);
+  });
+
+  test('in a request the account\'s limits throttled, a change still in progress: read again 1.5–4.5 s apart, not at the poll pace', async () => {
+    expect(CONTENDED_POLL_MS).toBe(3_000);
+    const looks = await looksAfterStart(true, 3);
+    expect(looks).toHaveLength(4);
+    const gaps = looks.slice(1).map((t, i) => t - looks[i]);
+    // The fake clock's jitter is 0.5: each gap is the constant itself (the poll backoff alone stays under 1 s).
+    for (const gap of gaps) {
+      expect(gap).toBeGreaterThanOrEqual(CONTENDED_POLL_MS);
+      expect(gap).toBeLessThan(CONTENDED_POLL_MS + 1_000);
+    }
   });
 });
