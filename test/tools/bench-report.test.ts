@@ -12,7 +12,7 @@ import {
   HandlerModule,
   lastAccepted,
   LIMITS,
-  scaleBoundMs,
+  scaleBound,
   scaleFiguresOf,
   scaleRatio,
   TARGETS,
@@ -63,26 +63,39 @@ describe('the committed performance table', () => {
 // The rates are Firehose's per-account API limits, as the local cloud models them
 // (https://docs.aws.amazon.com/firehose/latest/dev/limits.html).
 describe('the scale bound', () => {
-  test('is max(2N / 10, N / 5) s plus the last stream\'s ENABLING: at the default rates the Starts and the Describes take as long', () => {
-    expect(scaleBoundMs(200, 8_000)).toBe(48_000);
-    expect(scaleBoundMs(50, 17_378)).toBe(27_378);
-    expect(scaleBoundMs(1, 1_000)).toBe(1_200);
+  /** N Starts accepted 200 ms apart, each stream ENABLING for `enablingMs` unless `overrides` says otherwise. */
+  const starts = (streams: number, enablingMs: number, overrides: Record<number, number> = {}) =>
+    Array.from({ length: streams }, (_, i) => ({ stream: `s-${i}`, acceptedAt: 1_000 + 200 * i, enablingMs: overrides[i] ?? enablingMs }));
+
+  test('ends, when the last stream started is the last ENABLED, at max(2N / 10, N / 5) s plus its ENABLING', () => {
+    expect(scaleBound(starts(200, 0, { 199: 8_000 })).ms).toBe(48_000);
+    expect(scaleBound(starts(50, 1_000, { 49: 17_378 })).ms).toBe(27_378);
+    expect(scaleBound(starts(1, 1_000)).ms).toBe(1_200);
   });
 
   test('takes the slower of the two limits', () => {
     // Describe-bound: 2 × 100 / 4 = 50 s against 100 / 5 = 20 s
-    expect(scaleBoundMs(100, 0, { describePerSecond: 4, startPerSecond: 5 })).toBe(50_000);
+    expect(scaleBound(starts(100, 0), { describePerSecond: 4, startPerSecond: 5 }).ms).toBe(50_000);
     // Start-bound: 100 / 2 = 50 s against 2 × 100 / 10 = 20 s
-    expect(scaleBoundMs(100, 0, { describePerSecond: 10, startPerSecond: 2 })).toBe(50_000);
+    expect(scaleBound(starts(100, 0), { describePerSecond: 10, startPerSecond: 2 }).ms).toBe(50_000);
   });
 
-  test('ends with the ENABLING of the stream whose Start was accepted last, not the longest', () => {
-    const last = lastAccepted([
+  test('an earlier Start whose stream takes longer to be ENABLED ends the bound: the 190th of 200 with 20 s, not the last with 2 s', () => {
+    const bound = scaleBound(starts(200, 1_000, { 189: 20_000, 199: 2_000 }));
+    // 190 / 5 + 20 = 58 s, against 200 / 5 + 2 = 42 s for the last.
+    expect(bound).toEqual({ ms: 58_000, start: { stream: 's-189', acceptedAt: 1_000 + 200 * 189, enablingMs: 20_000 } });
+  });
+
+  test('orders the Starts by when they were accepted, not as listed', () => {
+    const listed = [
       { stream: 'a', acceptedAt: 1_000, enablingMs: 20_000 },
       { stream: 'b', acceptedAt: 3_000, enablingMs: 2_000 },
       { stream: 'c', acceptedAt: 2_000, enablingMs: 19_000 },
-    ]);
-    expect(last.stream).toBe('b');
+    ];
+    // a: 0.2 + 20, c: 0.4 + 19, b: 0.6 + 2.
+    expect(scaleBound(listed)).toEqual({ ms: 20_200, start: listed[0] });
+    expect(lastAccepted(listed).stream).toBe('b');
+    expect(() => scaleBound([])).toThrow(/no accepted Start/);
     expect(() => lastAccepted([])).toThrow(/no accepted Start/);
   });
 
@@ -93,7 +106,7 @@ describe('the scale bound', () => {
   });
 });
 
-/** A scale job's result: N streams, the last Start accepted for a stream with 8 s of ENABLING. */
+/** A scale job's result: N streams started 200 ms apart, the last one's stream ENABLING for 8 s, the others' for 1 s. */
 function scaleResult(streams: number, wallMs: number, overrides: Partial<ScaleResult> = {}): ScaleResult {
   return {
     kind: 'scale',
@@ -102,7 +115,7 @@ function scaleResult(streams: number, wallMs: number, overrides: Partial<ScaleRe
     wallMs,
     succeeded: streams,
     startsAccepted: streams,
-    lastStart: { stream: 'bench-064', acceptedAt: 40_000, enablingMs: 8_000 },
+    starts: Array.from({ length: streams }, (_, i) => ({ stream: `bench-${i}`, acceptedAt: 200 * i, enablingMs: i === streams - 1 ? 8_000 : 1_000 })),
     operations: {
       DescribeDeliveryStream: { total: 900, accepted: 600, throttled: 300, failed: 0 },
       StartDeliveryStreamEncryption: { total: streams, accepted: streams, throttled: 0, failed: 0 },

@@ -68,22 +68,37 @@ export const FIREHOSE_RATES = { describePerSecond: 10, startPerSecond: 5 } as co
 /** The fewest `DescribeDeliveryStream` calls a create can make: one before Start, one that sees ENABLED. */
 export const DESCRIBES_PER_STREAM = 2;
 
+/** The time the published limits allow, and the Start whose stream ends it. */
+export interface ScaleBound {
+  /** In milliseconds. */
+  readonly ms: number;
+  /** The accepted Start whose term is the largest. */
+  readonly start: AcceptedStart;
+}
+
 /**
- * The time the published limits allow N creates at once, in milliseconds: at least two Describes
- * and one Start per stream at the account's rates (Describe and Start have limits of their own, so
- * the slower of the two), plus the ENABLING of the stream whose Start was accepted last. No settle
- * time: the scale run sets it to 0.
+ * The time the published limits allow N creates at once, for the order in which their Starts were
+ * accepted: the k-th Start can come no sooner than after k streams' two Describes and one Start at
+ * the account's rates (Describe and Start have limits of their own, so the slower of the two), and
+ * its stream is ENABLED no sooner than its ENABLING after that. The bound is the latest of these;
+ * the last Start's term is `max(2N / 10, N / 5) + its ENABLING`, and an earlier Start whose stream
+ * takes longer to be ENABLED ends the bound instead. No settle time: the scale run sets it to 0.
  *
- * boundSeconds = max(2N / 10, N / 5) + ENABLING of the last stream started
+ * boundSeconds = max over the k-th Start accepted of (max(2k / 10, k / 5) + its stream's ENABLING)
  */
-export function scaleBoundMs(
-  streams: number,
-  lastEnablingMs: number,
+export function scaleBound(
+  starts: readonly AcceptedStart[],
   rates: { readonly describePerSecond: number; readonly startPerSecond: number } = FIREHOSE_RATES,
-): number {
-  const describes = (DESCRIBES_PER_STREAM * streams) / rates.describePerSecond;
-  const starts = streams / rates.startPerSecond;
-  return Math.max(describes, starts) * 1000 + lastEnablingMs;
+): ScaleBound {
+  if (starts.length === 0) throw new Error('scale: no accepted Start');
+  const perStreamMs = Math.max(DESCRIBES_PER_STREAM / rates.describePerSecond, 1 / rates.startPerSecond) * 1000;
+  const ordered = [...starts].sort((a, b) => a.acceptedAt - b.acceptedAt);
+  let bound: ScaleBound = { ms: 0, start: ordered[0] };
+  ordered.forEach((start, i) => {
+    const endMs = Math.round((i + 1) * perStreamMs + start.enablingMs);
+    if (endMs >= bound.ms) bound = { ms: endMs, start };
+  });
+  return bound;
 }
 
 /** Wall time over the bound: 1.0 is as fast as the limits allow. */
@@ -97,7 +112,7 @@ export interface ScaleFigures {
   readonly streams: number;
   /** Deploy start to stack complete. */
   readonly wallSeconds: number;
-  /** {@link scaleBoundMs}, in seconds. */
+  /** {@link scaleBound}, in seconds. */
   readonly boundSeconds: number;
   readonly ratio: number;
   /** Every `DescribeDeliveryStream` call, throttled ones included. */
@@ -114,6 +129,8 @@ export interface ScaleFigures {
   readonly settleSeconds: number;
   /** The stream whose Start was accepted last, and its seeded ENABLING. */
   readonly lastStart: AcceptedStart;
+  /** The stream whose Start ends the bound (see {@link scaleBound}). */
+  readonly boundingStart: AcceptedStart;
   /** Every Firehose operation's calls. */
   readonly operations: Readonly<Record<string, OperationCalls>>;
 }
@@ -123,7 +140,8 @@ const NO_CALLS: OperationCalls = { total: 0, accepted: 0, throttled: 0, failed: 
 /** The scale figures of one job's result. */
 export function scaleFiguresOf(result: ScaleResult): ScaleFigures {
   const op = (name: string): OperationCalls => result.operations[name] ?? NO_CALLS;
-  const boundMs = scaleBoundMs(result.streams, result.lastStart.enablingMs);
+  const bound = scaleBound(result.starts);
+  const boundMs = bound.ms;
   const throttledByOperation: Record<string, number> = {};
   for (const [name, tally] of Object.entries(result.operations)) if (tally.throttled > 0) throttledByOperation[name] = tally.throttled;
   return {
@@ -138,7 +156,8 @@ export function scaleFiguresOf(result: ScaleResult): ScaleFigures {
     startsAccepted: result.startsAccepted,
     succeeded: result.succeeded,
     settleSeconds: 0,
-    lastStart: result.lastStart,
+    lastStart: lastAccepted(result.starts),
+    boundingStart: bound.start,
     operations: result.operations,
   };
 }
@@ -601,7 +620,7 @@ export function renderTable(r: BenchResults): string {
     lines.push('    Step Functions waits are played in-process by the benchmark, with no latency of their own (which would only add to A).');
   }
   if (r.scale) {
-    lines.push(`  - scale: bound = max(${DESCRIBES_PER_STREAM}N / ${FIREHOSE_RATES.describePerSecond}, N / ${FIREHOSE_RATES.startPerSecond}) s + the ENABLING of the stream whose Start was accepted last;`);
+    lines.push(`  - scale: bound = the latest, over the k-th Start accepted, of max(${DESCRIBES_PER_STREAM}k / ${FIREHOSE_RATES.describePerSecond}, k / ${FIREHOSE_RATES.startPerSecond}) s + that stream's ENABLING;`);
     lines.push('    ratio = wall / bound. The run counts only with every resource SUCCESS and exactly N accepted Starts.');
   }
   if (S) {

@@ -14,7 +14,7 @@ import { LocalCloud, startLocalCloud } from '../local-cloud';
 import { AltStack, AltStepResult, awsCustomResourceRuntime, Invoke, keyOf, modelOf, providerRuntime } from './alt-driver';
 import { ENV, Implementation, streamName } from './apps';
 import { ColdStartJob, ColdStartResult, runColdStart } from './cold-start';
-import { AcceptedStart, inBatches, lastAccepted } from './stats';
+import { AcceptedStart, inBatches } from './stats';
 import { LocalCloudFormation, ResponseServer, StepResult } from '../local-cloud/cfn';
 import type { DeliveryStreamSnapshot } from '../local-cloud/services/firehose';
 
@@ -133,8 +133,8 @@ export interface ScaleResult {
   readonly succeeded: number;
   /** `StartDeliveryStreamEncryption` calls accepted (N when the run counts). */
   readonly startsAccepted: number;
-  /** The stream whose Start was accepted last. */
-  readonly lastStart: AcceptedStart;
+  /** Every accepted Start: its stream, when, and the stream's seeded ENABLING. */
+  readonly starts: readonly AcceptedStart[];
   /** Every Firehose operation's calls, by operation name. */
   readonly operations: Readonly<Record<string, OperationCalls>>;
 }
@@ -413,8 +413,7 @@ async function runScale(job: ScaleJob): Promise<ScaleResult> {
     throw new Error(`scale: N = ${streams}: stack ${deployed.status}, ${succeeded} SUCCESS, ${startsAccepted} Starts accepted, `
       + `${starts.length} ENABLING seen; want ${streams} of each. ${failures.slice(0, 5).join('; ')}`);
   }
-  const lastStart = lastAccepted(starts);
-  return { kind: 'scale', streams, stackStatus: deployed.status, wallMs: deployed.elapsedMs, succeeded, startsAccepted, lastStart, operations };
+  return { kind: 'scale', streams, stackStatus: deployed.status, wallMs: deployed.elapsedMs, succeeded, startsAccepted, starts, operations };
 }
 
 async function main(): Promise<void> {
