@@ -129,10 +129,10 @@ describe('decideDataStream: Create / Update (encrypt) with a customer managed ke
     ['stream CREATING', seen(sse.none(), 'CREATING'), INITIAL_DATA_STREAM_MEMORY, 'wait'],
     ['stream UPDATING', seen(sse.none(), 'UPDATING'), INITIAL_DATA_STREAM_MEMORY, 'wait'],
     ['stream UPDATING with the wanted key', seen(sse.kms(), 'UPDATING'), afterStart, 'wait'],
-    ['stream DELETING', seen(sse.none(), 'DELETING'), INITIAL_DATA_STREAM_MEMORY, 'fail:DATA_STREAM_NOT_ACTIVE'],
-    ['a stream status Kinesis may add', seen(sse.none(), 'RESHARDING'), INITIAL_DATA_STREAM_MEMORY, 'fail:DATA_STREAM_NOT_ACTIVE'],
-    ['stream missing at the first read', gone, INITIAL_DATA_STREAM_MEMORY, 'fail:DATA_STREAM_NOT_FOUND'],
-    ['stream missing after it was seen', gone, afterStart, 'fail:DATA_STREAM_DELETED'],
+    ['stream DELETING', seen(sse.none(), 'DELETING'), INITIAL_DATA_STREAM_MEMORY, 'fail:STREAM_NOT_ACTIVE'],
+    ['a stream status Kinesis may add', seen(sse.none(), 'RESHARDING'), INITIAL_DATA_STREAM_MEMORY, 'fail:STREAM_NOT_ACTIVE'],
+    ['stream missing at the first read', gone, INITIAL_DATA_STREAM_MEMORY, 'fail:STREAM_NOT_FOUND'],
+    ['stream missing after it was seen', gone, afterStart, 'fail:STREAM_DELETED'],
     ['KMS with the wanted key ARN', seen(sse.kms()), INITIAL_DATA_STREAM_MEMORY, 'succeed:now'],
     ['KMS with the wanted key after our Start', seen(sse.kms()), afterStartUpdating, 'succeed:settle'],
     ['KMS with the wanted key after a watched UPDATING', seen(sse.kms()), watchedUpdating, 'succeed:settle'],
@@ -164,8 +164,8 @@ describe('decideDataStream: Create / Update (encrypt) with a customer managed ke
     });
     expect(decideDataStream(cmk, seen(sse.none(), 'DELETING'), INITIAL_DATA_STREAM_MEMORY)).toEqual({
       kind: 'fail',
-      reasonId: 'DATA_STREAM_NOT_ACTIVE',
-      params: { stream: 'events', status: 'DELETING' },
+      reasonId: 'STREAM_NOT_ACTIVE',
+      params: { service: 'Kinesis', stream: 'events', status: 'DELETING' },
     });
   });
 });

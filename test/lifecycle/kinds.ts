@@ -100,7 +100,7 @@ export const KINESIS: StreamKindAdapter = {
   name: (base) => `k-${base}`,
   unthrottled: (changeMs) => ({ throttle: KINESIS_UNTHROTTLED, kinesisDelays: { updatingMs: changeMs } }),
   startOperation: 'StartStreamEncryption',
-  callLimitReasonId: 'DATA_STREAM_CALL_LIMIT_EXCEEDED',
+  callLimitReasonId: 'CALL_LIMIT_EXCEEDED',
   callLimitReasons: (name) => [
     `Kinesis refused StartStreamEncryption on ${name}: limit exceeded`,
     'has reached the limit of 25 server-side encryption key applications in 24 hours',

@@ -13,6 +13,7 @@ import {
   DeliveryStreamObservation,
   observeDeliveryStream,
   rememberDeliveryStream,
+  SERVICE,
   STALE_READ_GRACE_MS,
 } from './truth-table';
 import { OWNER_TAG_KEY } from '../../../src/private/contract';
@@ -147,12 +148,15 @@ export async function writeDeliveryStreamOwner(value: string | undefined, sessio
  * deadline has passed: until then it is retried.
  */
 const KMS_REASONS: Readonly<Record<WrappedKmsError, ReasonId>> = {
-  AccessDeniedException: 'FIREHOSE_KMS_ACCESS_DENIED',
-  DisabledException: 'FIREHOSE_KMS_DISABLED',
-  InvalidStateException: 'FIREHOSE_KMS_INVALID_STATE',
-  NotFoundException: 'FIREHOSE_KMS_NOT_FOUND',
-  OptInRequired: 'FIREHOSE_KMS_OPT_IN_REQUIRED',
+  AccessDeniedException: 'SERVICE_KMS_ACCESS_DENIED',
+  DisabledException: 'SERVICE_KMS_DISABLED',
+  InvalidStateException: 'SERVICE_KMS_INVALID_STATE',
+  NotFoundException: 'SERVICE_KMS_NOT_FOUND',
+  OptInRequired: 'SERVICE_KMS_OPT_IN_REQUIRED',
 };
+
+/** The service and the KMS call it makes with the handler's permissions, as the key reasons name them. */
+const SERVICE_PARAMS = { service: SERVICE, kmsAction: 'kms:CreateGrant' };
 
 /** Map a non-retryable error of `operation` to its catalogue reason. */
 export function deliveryStreamFailure(err: unknown, operation: Operation, session: Session): HandlerFailure {
@@ -165,17 +169,17 @@ export function deliveryStreamFailure(err: unknown, operation: Operation, sessio
   const error = describeError(err);
   switch (errorInfo(err).name) {
     case 'LimitExceededException':
-      return new HandlerFailure('CALL_LIMIT_EXCEEDED', { operation, stream, error });
+      return new HandlerFailure('CALL_LIMIT_EXCEEDED', { service: SERVICE, operation, stream, error });
     case 'InvalidArgumentException':
-      return new HandlerFailure('INVALID_ARGUMENT', { operation, stream, error });
+      return new HandlerFailure('INVALID_ARGUMENT', { service: SERVICE, operation, stream, error });
     case 'InvalidKMSResourceException': {
       const wrapped = wrappedKmsError(err);
       return wrapped === undefined
         ? new HandlerFailure('INVALID_KMS_RESOURCE', { stream, error })
-        : new HandlerFailure(KMS_REASONS[wrapped], { key: key ?? '?', stream, error, ...session.deniedParams() });
+        : new HandlerFailure(KMS_REASONS[wrapped], { ...SERVICE_PARAMS, key: key ?? '?', stream, error, ...session.deniedParams() });
     }
     case 'ResourceNotFoundException':
-      return new HandlerFailure(session.memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { stream });
+      return new HandlerFailure(session.memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { service: SERVICE, stream });
     case 'NotFoundException':
     case 'InvalidArnException':
       if (operation === 'DescribeKey') {
@@ -184,7 +188,7 @@ export function deliveryStreamFailure(err: unknown, operation: Operation, sessio
       break;
     case 'AccessDeniedException':
       return operation === 'DescribeKey'
-        ? new HandlerFailure('KEY_ACCESS_DENIED', { key: key ?? '?', error, ...session.deniedParams() })
+        ? new HandlerFailure('KEY_ACCESS_DENIED', { ...SERVICE_PARAMS, key: key ?? '?', stream, error, ...session.deniedParams() })
         : new HandlerFailure('ACCESS_DENIED', { operation, stream, error, ...session.deniedParams() });
   }
   return new HandlerFailure('UNEXPECTED_ERROR', { operation, error });

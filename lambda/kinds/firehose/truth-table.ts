@@ -142,6 +142,9 @@ const WAIT: DeliveryStreamAction = { kind: 'wait' };
 /** Answer SUCCESS at once. */
 const DONE: DeliveryStreamAction = { kind: 'succeed', settle: false };
 
+/** The service, as the reasons of a delivery stream name it. */
+export const SERVICE = 'Firehose';
+
 /** Stream statuses that turn into ACTIVE by themselves. */
 const STREAM_BUSY: ReadonlySet<string> = new Set(['CREATING', 'UPDATING']);
 
@@ -286,7 +289,7 @@ export function decideDeliveryStream(
 function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, observation: DeliveryStreamObservation, memory: DeliveryStreamMemory): DeliveryStreamAction {
   const stream = goal.streamName;
   if (!observation.found) {
-    return fail(memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { stream });
+    return fail(memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { service: SERVICE, stream });
   }
   if (observation.streamType !== undefined && observation.streamType !== DIRECT_PUT) {
     return fail('NOT_DIRECT_PUT', { stream, type: observation.streamType });
@@ -298,7 +301,7 @@ function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, o
     return fail('STREAM_DELETING_FAILED', { stream });
   }
   if (observation.streamStatus !== ACTIVE) {
-    return fail('STREAM_NOT_ACTIVE', { stream, status: observation.streamStatus });
+    return fail('STREAM_NOT_ACTIVE', { service: SERVICE, stream, status: observation.streamStatus });
   }
 
   const enc = observation.encryption;

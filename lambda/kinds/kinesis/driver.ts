@@ -14,6 +14,7 @@ import {
   decideDataStream,
   observeDataStream,
   rememberDataStream,
+  SERVICE,
 } from './truth-table';
 import { OWNER_TAG_KEY } from '../../../src/private/contract';
 import type { ClientProvider } from '../../core/clients';
@@ -48,11 +49,11 @@ type Session = DriverSession<DataStreamTypes>;
  * (`KMSThrottlingException` aside, which is retried), and their reasons.
  */
 const KMS_REASONS: Readonly<Record<string, ReasonId>> = {
-  KMSDisabledException: 'KINESIS_KMS_DISABLED',
-  KMSInvalidStateException: 'KINESIS_KMS_INVALID_STATE',
-  KMSAccessDeniedException: 'KINESIS_KMS_ACCESS_DENIED',
-  KMSNotFoundException: 'KINESIS_KMS_NOT_FOUND',
-  KMSOptInRequired: 'KINESIS_KMS_OPT_IN_REQUIRED',
+  KMSDisabledException: 'SERVICE_KMS_DISABLED',
+  KMSInvalidStateException: 'SERVICE_KMS_INVALID_STATE',
+  KMSAccessDeniedException: 'SERVICE_KMS_ACCESS_DENIED',
+  KMSNotFoundException: 'SERVICE_KMS_NOT_FOUND',
+  KMSOptInRequired: 'SERVICE_KMS_OPT_IN_REQUIRED',
 };
 
 /** Most key checks one reading may need: the pre-flight, and resolving the current alias. */
@@ -148,6 +149,9 @@ export async function writeDataStreamOwner(value: string | undefined, session: S
       new sdk.AddTagsToStreamCommand({ ...stream, Tags: { [key]: value } }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 
+/** The service and the KMS call it makes with the handler's permissions, as the key reasons name them. */
+const SERVICE_PARAMS = { service: SERVICE, kmsAction: 'kms:GenerateDataKey' };
+
 /** Map a non-retryable error of `operation` to its catalogue reason. */
 export function dataStreamFailure(err: unknown, operation: Operation, session: Session): HandlerFailure {
   if (err instanceof HandlerFailure) {
@@ -160,16 +164,16 @@ export function dataStreamFailure(err: unknown, operation: Operation, session: S
   const name = errorInfo(err).name;
   const kmsReason = KMS_REASONS[name];
   if (kmsReason) {
-    return new HandlerFailure(kmsReason, { key, stream, error, ...session.deniedParams() });
+    return new HandlerFailure(kmsReason, { ...SERVICE_PARAMS, key, stream, error, ...session.deniedParams() });
   }
   switch (name) {
     case 'LimitExceededException':
-      return new HandlerFailure('DATA_STREAM_CALL_LIMIT_EXCEEDED', { operation, stream, error });
+      return new HandlerFailure('CALL_LIMIT_EXCEEDED', { service: SERVICE, operation, stream, error });
     case 'InvalidArgumentException':
     case 'ValidationException':
-      return new HandlerFailure('DATA_STREAM_INVALID_ARGUMENT', { operation, stream, error });
+      return new HandlerFailure('INVALID_ARGUMENT', { service: SERVICE, operation, stream, error });
     case 'ResourceNotFoundException':
-      return new HandlerFailure(session.memory.streamSeen ? 'DATA_STREAM_DELETED' : 'DATA_STREAM_NOT_FOUND', { stream });
+      return new HandlerFailure(session.memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { service: SERVICE, stream });
     case 'NotFoundException':
     case 'InvalidArnException':
       if (operation === 'DescribeKey') {
@@ -178,7 +182,7 @@ export function dataStreamFailure(err: unknown, operation: Operation, session: S
       break;
     case 'AccessDeniedException':
       return operation === 'DescribeKey'
-        ? new HandlerFailure('KINESIS_KEY_ACCESS_DENIED', { key, error, ...session.deniedParams() })
+        ? new HandlerFailure('KEY_ACCESS_DENIED', { ...SERVICE_PARAMS, key, stream, error, ...session.deniedParams() })
         : new HandlerFailure('ACCESS_DENIED', { operation, stream, error, ...session.deniedParams() });
   }
   return new HandlerFailure('UNEXPECTED_ERROR', { operation, error });

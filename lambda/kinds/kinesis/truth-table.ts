@@ -112,6 +112,9 @@ const WAIT: DataStreamAction = { kind: 'wait' };
 /** Answer SUCCESS at once. */
 const DONE: DataStreamAction = { kind: 'succeed', settle: false };
 
+/** The service, as the reasons of a data stream name it. */
+export const SERVICE = 'Kinesis';
+
 /** Stream statuses that turn into ACTIVE by themselves. */
 const STREAM_BUSY: ReadonlySet<string> = new Set(['CREATING', 'UPDATING']);
 
@@ -263,13 +266,13 @@ export function decideDataStream(goal: DataStreamGoal, observation: DataStreamOb
 function decideEncrypt(goal: Extract<DataStreamGoal, { kind: 'encrypt' }>, observation: DataStreamObservation, memory: DataStreamMemory): DataStreamAction {
   const stream = goal.streamName;
   if (!observation.found) {
-    return fail(memory.streamSeen ? 'DATA_STREAM_DELETED' : 'DATA_STREAM_NOT_FOUND', { stream });
+    return fail(memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { service: SERVICE, stream });
   }
   if (STREAM_BUSY.has(observation.streamStatus)) {
     return WAIT;
   }
   if (observation.streamStatus !== 'ACTIVE') {
-    return fail('DATA_STREAM_NOT_ACTIVE', { stream, status: observation.streamStatus });
+    return fail('STREAM_NOT_ACTIVE', { service: SERVICE, stream, status: observation.streamStatus });
   }
   if (isEncrypted(observation) && observation.keyId) {
     const match = matchKey(goal, observation.keyId, memory);
