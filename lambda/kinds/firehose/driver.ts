@@ -18,10 +18,11 @@ import {
 } from './truth-table';
 import { OWNER_TAG_KEY } from '../../../src/private/contract';
 import type { ClientProvider } from '../../core/clients';
-import { describeError, errorInfo, Operation, WrappedKmsError, wrappedKmsError } from '../../core/errors';
+import { errorInfo, Operation, wrappedKmsError } from '../../core/errors';
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
-import { HandlerFailure, ReasonId } from '../../core/reasons';
+import type { HandlerFailure } from '../../core/reasons';
 import { ChangeOutcome, DriverSession, NO_DENIED_RETRY, readDescription, ServiceTypes, Step } from '../../core/session';
+import { KindFailures, streamFailure } from '../failures';
 import { kmsClient, resolveAlias, verifyKey } from '../kms';
 
 /** The SDK clients a delivery stream's reconcile calls. */
@@ -141,55 +142,15 @@ export async function writeDeliveryStreamOwner(value: string | undefined, sessio
       { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 
-/**
- * The reasons of the KMS errors a Firehose `InvalidKMSResourceException`
- * wraps (see `wrappedKmsError`); one that names none is `INVALID_KMS_RESOURCE`.
- * Access denied comes here only once the IAM propagation window or the
- * deadline has passed: until then it is retried.
- */
-const KMS_REASONS: Readonly<Record<WrappedKmsError, ReasonId>> = {
-  AccessDeniedException: 'SERVICE_KMS_ACCESS_DENIED',
-  DisabledException: 'SERVICE_KMS_DISABLED',
-  InvalidStateException: 'SERVICE_KMS_INVALID_STATE',
-  NotFoundException: 'SERVICE_KMS_NOT_FOUND',
-  OptInRequired: 'SERVICE_KMS_OPT_IN_REQUIRED',
+/** How Firehose's errors map to reasons: an `InvalidKMSResourceException` wraps the KMS error Firehose met. */
+const FAILURES: KindFailures<DeliveryStreamTypes> = {
+  service: SERVICE,
+  kmsAction: 'kms:CreateGrant',
+  key: (goal) => goal.kind === 'encrypt' ? goal.keyArn : undefined,
+  kmsError: (err) => errorInfo(err).name === 'InvalidKMSResourceException' ? wrappedKmsError(err) ?? null : undefined,
 };
-
-/** The service and the KMS call it makes with the handler's permissions, as the key reasons name them. */
-const SERVICE_PARAMS = { service: SERVICE, kmsAction: 'kms:CreateGrant' };
 
 /** Map a non-retryable error of `operation` to its catalogue reason. */
 export function deliveryStreamFailure(err: unknown, operation: Operation, session: Session): HandlerFailure {
-  if (err instanceof HandlerFailure) {
-    return err;
-  }
-  const goal = session.goal;
-  const stream = goal.streamName;
-  const key = goal.kind === 'encrypt' ? goal.keyArn : undefined;
-  const error = describeError(err);
-  switch (errorInfo(err).name) {
-    case 'LimitExceededException':
-      return new HandlerFailure('CALL_LIMIT_EXCEEDED', { service: SERVICE, operation, stream, error });
-    case 'InvalidArgumentException':
-      return new HandlerFailure('INVALID_ARGUMENT', { service: SERVICE, operation, stream, error });
-    case 'InvalidKMSResourceException': {
-      const wrapped = wrappedKmsError(err);
-      return wrapped === undefined
-        ? new HandlerFailure('INVALID_KMS_RESOURCE', { stream, error })
-        : new HandlerFailure(KMS_REASONS[wrapped], { ...SERVICE_PARAMS, key: key ?? '?', stream, error, ...session.deniedParams() });
-    }
-    case 'ResourceNotFoundException':
-      return new HandlerFailure(session.memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { service: SERVICE, stream });
-    case 'NotFoundException':
-    case 'InvalidArnException':
-      if (operation === 'DescribeKey') {
-        return new HandlerFailure('KEY_NOT_FOUND', { key: key ?? '?', error });
-      }
-      break;
-    case 'AccessDeniedException':
-      return operation === 'DescribeKey'
-        ? new HandlerFailure('KEY_ACCESS_DENIED', { ...SERVICE_PARAMS, key: key ?? '?', stream, error, ...session.deniedParams() })
-        : new HandlerFailure('ACCESS_DENIED', { operation, stream, error, ...session.deniedParams() });
-  }
-  return new HandlerFailure('UNEXPECTED_ERROR', { operation, error });
+  return streamFailure(FAILURES, err, operation, session);
 }

@@ -18,10 +18,11 @@ import {
 } from './truth-table';
 import { OWNER_TAG_KEY } from '../../../src/private/contract';
 import type { ClientProvider } from '../../core/clients';
-import { describeError, errorInfo, Operation } from '../../core/errors';
+import { errorInfo, Operation, WrappedKmsError } from '../../core/errors';
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
-import { HandlerFailure, ReasonId } from '../../core/reasons';
+import type { HandlerFailure } from '../../core/reasons';
 import { ChangeOutcome, DriverSession, NO_DENIED_RETRY, readDescription, ServiceTypes, Step } from '../../core/session';
+import { KindFailures, streamFailure } from '../failures';
 import { kmsClient, resolveAlias, verifyKey } from '../kms';
 
 /** The SDK clients a data stream's reconcile calls. */
@@ -46,14 +47,14 @@ type Session = DriverSession<DataStreamTypes>;
 
 /**
  * The errors Kinesis answers when KMS refuses the key on the caller's behalf
- * (`KMSThrottlingException` aside, which is retried), and their reasons.
+ * (`KMSThrottlingException` aside, which is retried), as the KMS error each is.
  */
-const KMS_REASONS: Readonly<Record<string, ReasonId>> = {
-  KMSDisabledException: 'SERVICE_KMS_DISABLED',
-  KMSInvalidStateException: 'SERVICE_KMS_INVALID_STATE',
-  KMSAccessDeniedException: 'SERVICE_KMS_ACCESS_DENIED',
-  KMSNotFoundException: 'SERVICE_KMS_NOT_FOUND',
-  KMSOptInRequired: 'SERVICE_KMS_OPT_IN_REQUIRED',
+const KMS_ERRORS: Readonly<Record<string, WrappedKmsError>> = {
+  KMSDisabledException: 'DisabledException',
+  KMSInvalidStateException: 'InvalidStateException',
+  KMSAccessDeniedException: 'AccessDeniedException',
+  KMSNotFoundException: 'NotFoundException',
+  KMSOptInRequired: 'OptInRequired',
 };
 
 /** Most key checks one reading may need: the pre-flight, and resolving the current alias. */
@@ -149,41 +150,15 @@ export async function writeDataStreamOwner(value: string | undefined, session: S
       new sdk.AddTagsToStreamCommand({ ...stream, Tags: { [key]: value } }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 
-/** The service and the KMS call it makes with the handler's permissions, as the key reasons name them. */
-const SERVICE_PARAMS = { service: SERVICE, kmsAction: 'kms:GenerateDataKey' };
+/** How Kinesis's errors map to reasons: a `KMS…` error is the KMS error Kinesis met. */
+const FAILURES: KindFailures<DataStreamTypes> = {
+  service: SERVICE,
+  kmsAction: 'kms:GenerateDataKey',
+  key: (goal) => goal.kind === 'encrypt' ? goal.keyId : undefined,
+  kmsError: (err) => KMS_ERRORS[errorInfo(err).name],
+};
 
 /** Map a non-retryable error of `operation` to its catalogue reason. */
 export function dataStreamFailure(err: unknown, operation: Operation, session: Session): HandlerFailure {
-  if (err instanceof HandlerFailure) {
-    return err;
-  }
-  const goal = session.goal;
-  const stream = goal.streamName;
-  const key = goal.kind === 'encrypt' ? goal.keyId : '?';
-  const error = describeError(err);
-  const name = errorInfo(err).name;
-  const kmsReason = KMS_REASONS[name];
-  if (kmsReason) {
-    return new HandlerFailure(kmsReason, { ...SERVICE_PARAMS, key, stream, error, ...session.deniedParams() });
-  }
-  switch (name) {
-    case 'LimitExceededException':
-      return new HandlerFailure('CALL_LIMIT_EXCEEDED', { service: SERVICE, operation, stream, error });
-    case 'InvalidArgumentException':
-    case 'ValidationException':
-      return new HandlerFailure('INVALID_ARGUMENT', { service: SERVICE, operation, stream, error });
-    case 'ResourceNotFoundException':
-      return new HandlerFailure(session.memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { service: SERVICE, stream });
-    case 'NotFoundException':
-    case 'InvalidArnException':
-      if (operation === 'DescribeKey') {
-        return new HandlerFailure('KEY_NOT_FOUND', { key, error });
-      }
-      break;
-    case 'AccessDeniedException':
-      return operation === 'DescribeKey'
-        ? new HandlerFailure('KEY_ACCESS_DENIED', { ...SERVICE_PARAMS, key, stream, error, ...session.deniedParams() })
-        : new HandlerFailure('ACCESS_DENIED', { operation, stream, error, ...session.deniedParams() });
-  }
-  return new HandlerFailure('UNEXPECTED_ERROR', { operation, error });
+  return streamFailure(FAILURES, err, operation, session);
 }
