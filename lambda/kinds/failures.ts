@@ -38,7 +38,7 @@ const KMS_REASONS: Readonly<Record<WrappedKmsError, ReasonId>> = {
 };
 
 /** Map a non-retryable error of `operation` to its catalogue reason. */
-export function streamFailure<T extends ServiceTypes & { readonly memory: { readonly streamSeen: boolean } }>(
+export function streamFailure<T extends ServiceTypes & { readonly memory: { readonly streamSeen_: boolean } }>(
   kind: KindFailures<T>, err: unknown, operation: Operation, session: DriverSession<T>,
 ): HandlerFailure {
   if (err instanceof HandlerFailure) {
@@ -65,7 +65,7 @@ export function streamFailure<T extends ServiceTypes & { readonly memory: { read
     case 'ValidationException':
       return new HandlerFailure('INVALID_ARGUMENT', params);
     case 'ResourceNotFoundException':
-      return new HandlerFailure(session.memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', params);
+      return new HandlerFailure(session.memory.streamSeen_ ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', params);
     case 'NotFoundException':
     case 'InvalidArnException':
       if (operation === 'DescribeKey') {

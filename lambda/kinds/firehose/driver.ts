@@ -73,17 +73,17 @@ const MAX_KEY_CHECKS = 2;
  */
 export async function decideNext(seen: DeliveryStreamObservation, session: Session): Promise<Step> {
   const goal = session.goal;
-  const changedAt = session.memory.changedAt;
-  session.memory = { ...session.memory, graceOver: changedAt !== undefined && session.now() - changedAt >= STALE_READ_GRACE_MS };
+  const changedAt = session.memory.changedAt_;
+  session.memory = { ...session.memory, graceOver_: changedAt !== undefined && session.now() - changedAt >= STALE_READ_GRACE_MS };
   let action = decideDeliveryStream(goal, seen, session.memory);
   for (let checks = 0; checks < MAX_KEY_CHECKS && (action.kind === 'verify-key' || action.kind === 'resolve-key'); checks++) {
     if (action.kind === 'verify-key' && goal.kind === 'encrypt' && goal.keyArn) {
       // Remember the key ARN that the given ARN (perhaps an alias ARN) resolves to.
       const metadata = await verifyKey(session, session.clients.kms, goal.keyArn);
-      session.memory = { ...session.memory, keyVerified: true, resolvedKeyArn: metadata.Arn ?? goal.keyArn };
+      session.memory = { ...session.memory, keyVerified_: true, resolvedKeyArn_: metadata.Arn ?? goal.keyArn };
     } else if (action.kind === 'resolve-key') {
       const resolved = await resolveAlias(session, session.clients.kms, action.keyArn);
-      session.memory = { ...session.memory, resolvedKeys: { ...session.memory.resolvedKeys, [action.keyArn]: resolved } };
+      session.memory = { ...session.memory, resolvedKeys_: { ...session.memory.resolvedKeys_, [action.keyArn]: resolved } };
     }
     action = decideDeliveryStream(goal, seen, session.memory);
   }
@@ -97,7 +97,7 @@ export async function changeDeliveryStream(kind: 'start' | 'stop', session: Sess
   const sdk = firehoseSdk();
   const stream = goal.streamName;
   const keyType = goal.kind === 'encrypt' ? goal.keyType : undefined;
-  const keyArn = goal.kind === 'encrypt' && keyType === 'CUSTOMER_MANAGED_CMK' ? memory.resolvedKeyArn ?? goal.keyArn : undefined;
+  const keyArn = goal.kind === 'encrypt' && keyType === 'CUSTOMER_MANAGED_CMK' ? memory.resolvedKeyArn_ ?? goal.keyArn : undefined;
   const outcome = kind === 'start'
     ? await session.change('StartDeliveryStreamEncryption', () => clients.firehose.send(new sdk.StartDeliveryStreamEncryptionCommand({
       DeliveryStreamName: stream,
@@ -106,10 +106,10 @@ export async function changeDeliveryStream(kind: 'start' | 'stop', session: Sess
     : await session.change('StopDeliveryStreamEncryption', () => clients.firehose.send(
       new sdk.StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: stream }), { abortSignal: session.abortSignal() }), { keyType, key: keyArn });
   if (outcome === 'accepted') {
-    const changed = { ...session.memory, transitionSinceChange: false, changedAt: session.now() };
-    session.memory = kind === 'start' ? { ...changed, started: true } : { ...changed, stopped: true };
+    const changed = { ...session.memory, transitionSinceChange_: false, changedAt_: session.now() };
+    session.memory = kind === 'start' ? { ...changed, started_: true } : { ...changed, stopped_: true };
   } else if (outcome === 'uncertain' && kind === 'start') {
-    session.memory = { ...session.memory, startUncertain: true };
+    session.memory = { ...session.memory, startUncertain_: true };
   }
   return outcome;
 }

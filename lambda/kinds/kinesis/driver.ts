@@ -90,10 +90,10 @@ export async function decideNext(seen: DataStreamObservation, session: Session):
   for (let checks = 0; checks < MAX_KEY_CHECKS && (action.kind === 'verify-key' || action.kind === 'resolve-key'); checks++) {
     if (action.kind === 'verify-key' && goal.kind === 'encrypt') {
       await verifyKey(session, session.clients.kms, goal.keyId);
-      session.memory = { ...session.memory, keyVerified: true };
+      session.memory = { ...session.memory, keyVerified_: true };
     } else if (action.kind === 'resolve-key') {
       const resolved = await resolveAlias(session, session.clients.kms, action.keyId);
-      session.memory = { ...session.memory, resolvedKeys: { ...session.memory.resolvedKeys, [action.keyId]: resolved } };
+      session.memory = { ...session.memory, resolvedKeys_: { ...session.memory.resolvedKeys_, [action.keyId]: resolved } };
     }
     action = decideDataStream(goal, seen, session.memory);
   }
@@ -112,14 +112,14 @@ export async function changeDataStream(kind: 'start' | 'stop', session: Session)
       clients.kinesis.send(new sdk.StartStreamEncryptionCommand(input), { abortSignal: session.abortSignal() }), { key: input.KeyId });
   } else {
     const seen = session.observation;
-    const input = { ...streamId(goal), EncryptionType: 'KMS' as const, KeyId: seen?.found ? seen.keyId : undefined };
+    const input = { ...streamId(goal), EncryptionType: 'KMS' as const, KeyId: seen?.found ? seen.keyId_ : undefined };
     outcome = await session.change('StopStreamEncryption', () =>
       clients.kinesis.send(new sdk.StopStreamEncryptionCommand(input), { abortSignal: session.abortSignal() }), { key: input.KeyId });
   }
   if (outcome === 'accepted') {
-    session.memory = { ...session.memory, updatingSinceChange: false, ...(kind === 'start' ? { started: true } : { stopped: true }) };
+    session.memory = { ...session.memory, updatingSinceChange_: false, ...(kind === 'start' ? { started_: true } : { stopped_: true }) };
   } else if (outcome === 'uncertain' && kind === 'start') {
-    session.memory = { ...session.memory, startUncertain: true };
+    session.memory = { ...session.memory, startUncertain_: true };
   }
   return outcome;
 }
