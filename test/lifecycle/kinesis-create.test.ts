@@ -377,7 +377,7 @@ test.concurrent('stream DELETING: FAILED STREAM_NOT_ACTIVE, no Start', async () 
   const r = await handle.create();
 
   expect(r).toMatchObject({ status: 'FAILED', reasonId: 'STREAM_NOT_ACTIVE', physicalResourceId: 'kinesis:k-deleting#not-started' });
-  expect(r.reason).toContain('Kinesis data stream k-deleting is DELETING');
+  expect(r.reason).toContain('Kinesis stream k-deleting is DELETING');
   expect(kinesisCallsOn(h.cloud, 'k-deleting')).toMatchObject({ startCalls: 0, describe: 1 });
   expectAnsweredInTime(r);
 }, 30_000);
