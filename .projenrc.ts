@@ -174,6 +174,12 @@ const esbuild = (entry: string, dir: string) => [
   // define semantics: none redefines an inherited accessor).
   '--tsconfig-raw=\'{"compilerOptions":{"useDefineForClassFields":false}}\'',
   "--external:'@aws-sdk/*' --legal-comments=none",
+  // Properties named in lower camel case with one trailing underscore (`streamSeen_`) are the
+  // handler's internal state (a kind's memory and readings): esbuild gives them short names. The
+  // suffix is the promise that the field is never logged, serialized, sent to AWS or read by a
+  // name built at run time; AWS shapes (PascalCase), the answer, log fields and built-ins
+  // (`__proto__`) never match.
+  "--mangle-props='^[a-z][a-zA-Z0-9]*[a-zA-Z0-9]_$'",
   `--outfile=${dir}/index.js`,
 ].join(' ');
 const bundle = project.addTask('bundle:handler', {

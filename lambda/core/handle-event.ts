@@ -350,7 +350,7 @@ async function deliver(request: Request, outcome: Outcome, context: InvocationCo
     });
     const responseUrl = text(event.ResponseURL);
     if (responseUrl === undefined) {
-      log.error('respond', { status: 'not sent', error: 'the event has no ResponseURL' });
+      log.error('respond', { status: 'not sent', error: 'no ResponseURL' });
       return;
     }
     await deps.sendResponse(responseUrl, body, { deadline: request.startedAt + request.remainingMs - LAMBDA_DEADLINE_MARGIN_MS, log });

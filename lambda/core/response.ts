@@ -192,7 +192,7 @@ export async function putResponse(url: string, body: string, options: SendOption
   const { clock } = config;
   const target = allowedTarget(url, config.env ?? process.env);
   if (!target) {
-    log.error('respond', { status: 'refused', error: 'the ResponseURL is neither https nor an allowed loopback http URL' });
+    log.error('respond', { status: 'refused', error: 'ResponseURL neither https nor allowed loopback' });
     return false;
   }
   const backoff = new Backoff(RESPONSE_BACKOFF, () => clock.random());
@@ -200,7 +200,7 @@ export async function putResponse(url: string, body: string, options: SendOption
   for (let attempt = 1; ; attempt++) {
     const remaining = deadline - clock.now();
     if (remaining <= 0) {
-      log.error('respond', { status: 'gave up', attempts: attempt - 1, error: 'no time left before the Lambda deadline' });
+      log.error('respond', { status: 'gave up', attempts: attempt - 1, error: 'Lambda deadline' });
       return false;
     }
     const result = await putOnce(target, body, Math.min(attemptTimeoutMs, remaining));
@@ -217,7 +217,7 @@ export async function putResponse(url: string, body: string, options: SendOption
     const left = deadline - clock.now();
     log.warn('respond', { status: 'retry', attempts: attempt, statusCode: code, error: result.error, delayMs });
     if (delayMs >= left) {
-      log.error('respond', { status: 'gave up', attempts: attempt, error: 'no time left before the Lambda deadline' });
+      log.error('respond', { status: 'gave up', attempts: attempt, error: 'Lambda deadline' });
       return false;
     }
     await clock.sleep(delayMs);

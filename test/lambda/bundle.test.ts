@@ -126,11 +126,35 @@ describe('two assets, each with only its own code', () => {
     expect(clients).toBe(0);
   });
 
+  /** The internal fields `bundle:handler` gives short names: lower camel case with one trailing underscore. */
+  const INTERNAL_FIELD = /^[a-z][a-zA-Z0-9]*[a-zA-Z0-9]_$/;
+
+  test('internal fields get short names; AWS shapes, answers and log fields keep theirs', () => {
+    // Every `name_` property of the handler's source: a kind's memory and readings.
+    const sources = execFileSync('git', ['ls-files', 'lambda'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.ts'));
+    const internal = new Set(sources.flatMap((file) =>
+      Array.from(fs.readFileSync(path.join(ROOT, file), 'utf8').matchAll(/\b([a-z][a-zA-Z0-9]*[a-zA-Z0-9]_)\b/g), (m) => m[1])));
+    expect([...internal]).toEqual(expect.arrayContaining(['streamSeen_', 'streamStatus_', 'resolvedKeys_']));
+    for (const bundle of [BUNDLE, GUARD_BUNDLE]) {
+      const code = fs.readFileSync(bundle, 'utf8');
+      expect([...internal].filter((name) => code.includes(name))).toEqual([]);
+      // What leaves the function keeps its names: an SDK input, a log field.
+      for (const kept of ['DeliveryStreamName', 'StreamARN', 'ExclusiveStartTagKey', 'reasonId', 'managedBy']) {
+        expect(code).toContain(kept);
+      }
+    }
+    // The handler's answer keeps its fields.
+    expect(fs.readFileSync(BUNDLE, 'utf8')).toContain('PhysicalResourceId');
+    // No field of the contract, of an AWS shape or of the log is named like an internal one.
+    expect(sources.filter((file) => !file.startsWith('lambda/kinds/')).flatMap((file) =>
+      Array.from(fs.readFileSync(path.join(ROOT, file), 'utf8').matchAll(/\b[a-z][a-zA-Z0-9]*[a-zA-Z0-9]_\b/g), (m) => `${file}: ${m[0]}`))).toEqual([]);
+  });
+
   /** The tsconfig override of `bundle:handler`: class fields as constructor assignments. */
   const TSCONFIG_RAW = { compilerOptions: { useDefineForClassFields: false } };
   /** The flags of `bundle:handler`. */
   const BUNDLE_FLAGS: BuildOptions = {
-    bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, external: ['@aws-sdk/*'], legalComments: 'none', write: false, tsconfigRaw: TSCONFIG_RAW,
+    bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, external: ['@aws-sdk/*'], legalComments: 'none', write: false, tsconfigRaw: TSCONFIG_RAW, mangleProps: INTERNAL_FIELD,
   };
 
   /** Bytes of an asset folder zipped as the CDK CLI uploads it (the benchmark's measure). */

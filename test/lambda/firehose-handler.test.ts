@@ -186,7 +186,7 @@ describe('Create', () => {
     reads(described(enc.disabled(), { DeliveryStreamStatus: status as never }));
     const answer = await h.run(createEvent());
     expect(answer.Status).toBe('FAILED');
-    expect(answer.Reason).toMatch(new RegExp(`^STREAM_NOT_ACTIVE: Delivery stream orders is ${status}`));
+    expect(answer.Reason).toMatch(new RegExp(`^STREAM_NOT_ACTIVE: Firehose stream orders is ${status}`));
     expect(answer.PhysicalResourceId).toBe('firehose:orders#not-started');
     expect(starts()).toBe(0);
   });
@@ -202,7 +202,7 @@ describe('Create', () => {
     reads(new ResourceNotFoundException({ message: 'Firehose orders under account 123456789012 not found.', ...CLIENT_ERROR_METADATA }));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#not-started' });
-    expect(answer.Reason).toMatch(/^STREAM_NOT_FOUND: Delivery stream orders does not exist/);
+    expect(answer.Reason).toMatch(/^STREAM_NOT_FOUND: Firehose stream orders does not exist/);
     expect([describes(), starts()]).toEqual([1, 0]);
   });
 
@@ -541,15 +541,15 @@ describe('errors', () => {
     ]);
   });
 
-  test('Start refused with a wrapped KMS AccessDenied past the IAM propagation window: FAILED FIREHOSE_KMS_ACCESS_DENIED naming the key, the error and the window', async () => {
+  test('Start refused with a wrapped KMS AccessDenied past the IAM propagation window: FAILED SERVICE_KMS_ACCESS_DENIED naming the key, the error and the window', async () => {
     reads(described(enc.disabled()));
     firehose.on(StartDeliveryStreamEncryptionCommand).rejects(kmsResource('KMS.AccessDeniedException', 'not authorized to perform: kms:CreateGrant'));
     const answer = await h.run(createEvent());
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toMatch(new RegExp(
-      '^FIREHOSE_KMS_ACCESS_DENIED: Firehose may not create its grant on KMS key arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab for orders with the handler\'s permissions '
+      '^SERVICE_KMS_ACCESS_DENIED: Firehose may not use KMS key arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab for orders with the handler\'s permissions '
       + '\\(InvalidKMSResourceException \\(KMS\\.AccessDeniedException\\): not authorized to perform: kms:CreateGrant\\); '
-      + 'denied for 6\\d s, retried for up to 60 s while IAM propagates a new policy\\. Let the handler\'s role call kms:CreateGrant on the key'));
+      + 'denied for 6\\d s, retried for up to 60 s while IAM propagates a new policy\\. Let the handler\'s role call kms:CreateGrant on the key through Firehose'));
     expect(Buffer.byteLength(JSON.stringify(answer))).toBeLessThan(4096);
     expect(answer.PhysicalResourceId).toBe('firehose:orders#not-started');
     expect(starts()).toBeGreaterThan(2);
@@ -558,12 +558,12 @@ describe('errors', () => {
     expect(h.elapsed()).toBeLessThan(80_000);
   });
 
-  test('Start refused with a wrapped KMS AccessDenied until the deadline: FAILED FIREHOSE_KMS_ACCESS_DENIED saying how long it was denied', async () => {
+  test('Start refused with a wrapped KMS AccessDenied until the deadline: FAILED SERVICE_KMS_ACCESS_DENIED saying how long it was denied', async () => {
     reads(described(enc.disabled()));
     firehose.on(StartDeliveryStreamEncryptionCommand).rejects(kmsResource('KMS.AccessDeniedException', 'not authorized'));
     const answer = await h.run(createEvent(properties({ TimeoutSeconds: '20' })));
     expect(answer.Status).toBe('FAILED');
-    expect(answer.Reason).toMatch(/^FIREHOSE_KMS_ACCESS_DENIED: .*denied for (19|20) s, retried for up to 60 s while IAM propagates a new policy\./);
+    expect(answer.Reason).toMatch(/^SERVICE_KMS_ACCESS_DENIED: .*denied for (19|20) s, retried for up to 60 s while IAM propagates a new policy\./);
     expect(answer.PhysicalResourceId).toBe('firehose:orders#not-started');
     expect(h.elapsed()).toBeLessThan(25_000);
   });
@@ -581,15 +581,15 @@ describe('errors', () => {
   });
 
   test.each([
-    ['LimitExceededException', new LimitExceededException({ message: 'You have already reached the limit', ...CLIENT_ERROR_METADATA }), /^CALL_LIMIT_EXCEEDED: .*25 calls per stream per 24 hours/],
+    ['LimitExceededException', new LimitExceededException({ message: 'You have already reached the limit', ...CLIENT_ERROR_METADATA }), /^CALL_LIMIT_EXCEEDED: .*25 encryption changes \(Start or Stop\) in a rolling 24 hours/],
     ['InvalidArgumentException', new InvalidArgumentException({ message: 'Key is the same', ...CLIENT_ERROR_METADATA }), /^INVALID_ARGUMENT: .*\(InvalidArgumentException: Key is the same\)/],
     ['InvalidKMSResourceException naming no KMS error', new InvalidKMSResourceException({ message: 'the key cannot be used', ...CLIENT_ERROR_METADATA }), /^INVALID_KMS_RESOURCE: /],
     ['InvalidKMSResourceException (KMS.DisabledException)', kmsResource('KMS.DisabledException', 'key disabled'),
-      /^FIREHOSE_KMS_DISABLED: Firehose cannot use KMS key arn:aws:kms:eu-west-1:123456789012:key\/1234abcd-12ab-34cd-56ef-1234567890ab for orders: the key is disabled \(InvalidKMSResourceException \(KMS\.DisabledException\): key disabled\)\. Enable the key/],
-    ['InvalidKMSResourceException (KMS.NotFoundException)', kmsResource('KMS.NotFoundException', 'no such key'), /^FIREHOSE_KMS_NOT_FOUND: Firehose cannot find KMS key .* for orders/],
-    ['InvalidKMSResourceException (KMS.InvalidStateException)', kmsResource('KMS.InvalidStateException', 'pending deletion'), /^FIREHOSE_KMS_INVALID_STATE: .*in its current state/],
-    ['InvalidKMSResourceException (KMS.KMSInvalidStateException)', kmsResource('KMS.KMSInvalidStateException', 'pending deletion'), /^FIREHOSE_KMS_INVALID_STATE: /],
-    ['InvalidKMSResourceException (KMS.OptInRequired)', kmsResource('KMS.OptInRequired', 'subscribe'), /^FIREHOSE_KMS_OPT_IN_REQUIRED: .*not subscribed to AWS KMS/],
+      /^SERVICE_KMS_DISABLED: Firehose cannot use KMS key arn:aws:kms:eu-west-1:123456789012:key\/1234abcd-12ab-34cd-56ef-1234567890ab for orders: the key is disabled \(InvalidKMSResourceException \(KMS\.DisabledException\): key disabled\)\. Enable the key/],
+    ['InvalidKMSResourceException (KMS.NotFoundException)', kmsResource('KMS.NotFoundException', 'no such key'), /^SERVICE_KMS_NOT_FOUND: Firehose cannot find KMS key .* for orders/],
+    ['InvalidKMSResourceException (KMS.InvalidStateException)', kmsResource('KMS.InvalidStateException', 'pending deletion'), /^SERVICE_KMS_INVALID_STATE: .*in its current state/],
+    ['InvalidKMSResourceException (KMS.KMSInvalidStateException)', kmsResource('KMS.KMSInvalidStateException', 'pending deletion'), /^SERVICE_KMS_INVALID_STATE: /],
+    ['InvalidKMSResourceException (KMS.OptInRequired)', kmsResource('KMS.OptInRequired', 'subscribe'), /^SERVICE_KMS_OPT_IN_REQUIRED: .*not subscribed to AWS KMS/],
     ['ResourceNotFoundException', new ResourceNotFoundException({ message: 'gone', ...CLIENT_ERROR_METADATA }), /^STREAM_DELETED: /],
   ])('Start fails with %s: FAILED at once, no retry', async (_name, error, reason) => {
     reads(described(enc.disabled()));

@@ -22,16 +22,16 @@ function seen(encryption: Parameters<typeof described>[0], overrides: Parameters
 }
 
 const gone: Observation = { found: false };
-const verified: Memory = { ...INITIAL_MEMORY, keyVerified: true, resolvedKeyArn: KEY_ARN };
-const afterStart: Memory = { ...verified, started: true, streamSeen: true };
-const afterEnabling: Memory = { ...INITIAL_MEMORY, sawEnabling: true, streamSeen: true };
-const afterDisabling: Memory = { ...INITIAL_MEMORY, sawDisabling: true, streamSeen: true };
-const afterStop: Memory = { ...INITIAL_MEMORY, stopped: true, streamSeen: true };
+const verified: Memory = { ...INITIAL_MEMORY, keyVerified_: true, resolvedKeyArn_: KEY_ARN };
+const afterStart: Memory = { ...verified, started_: true, streamSeen_: true };
+const afterEnabling: Memory = { ...INITIAL_MEMORY, sawEnabling_: true, streamSeen_: true };
+const afterDisabling: Memory = { ...INITIAL_MEMORY, sawDisabling_: true, streamSeen_: true };
+const afterStop: Memory = { ...INITIAL_MEMORY, stopped_: true, streamSeen_: true };
 // A change taken up (ENABLING/DISABLING seen since), or the stale-read grace passed.
-const afterStartTakenUp: Memory = { ...afterStart, transitionSinceChange: true };
-const afterStartGraceOver: Memory = { ...afterStart, graceOver: true };
-const afterStopTakenUp: Memory = { ...afterStop, transitionSinceChange: true };
-const afterStopGraceOver: Memory = { ...afterStop, graceOver: true };
+const afterStartTakenUp: Memory = { ...afterStart, transitionSinceChange_: true };
+const afterStartGraceOver: Memory = { ...afterStart, graceOver_: true };
+const afterStopTakenUp: Memory = { ...afterStop, transitionSinceChange_: true };
+const afterStopGraceOver: Memory = { ...afterStop, graceOver_: true };
 
 function kind(action: Action): string {
   return action.kind === 'fail' ? `fail:${action.reasonId}` : action.kind === 'succeed' ? `succeed:${action.settle ? 'settle' : 'now'}` : action.kind;
@@ -41,19 +41,19 @@ describe('observe', () => {
   test('reads status, type, key and FailureDescription', () => {
     expect(seen(enc.enablingFailed('boom'))).toEqual({
       found: true,
-      streamStatus: 'ACTIVE',
-      streamType: 'DirectPut',
-      encryption: { status: 'ENABLING_FAILED', keyType: 'CUSTOMER_MANAGED_CMK', keyArn: KEY_ARN, failure: 'KMS_ACCESS_DENIED: boom' },
+      streamStatus_: 'ACTIVE',
+      streamType_: 'DirectPut',
+      encryption_: { status_: 'ENABLING_FAILED', keyType_: 'CUSTOMER_MANAGED_CMK', keyArn_: KEY_ARN, failure_: 'KMS_ACCESS_DENIED: boom' },
     });
   });
 
   test('a stream without encryption configuration has no status', () => {
-    expect(seen(null)).toMatchObject({ found: true, encryption: { status: undefined } });
+    expect(seen(null)).toMatchObject({ found: true, encryption_: { status_: undefined } });
   });
 
   test('falls back to the stream-level FailureDescription', () => {
     const observation = seen({ Status: 'ENABLING_FAILED' }, { FailureDescription: { Type: 'INVALID_KMS_KEY', Details: 'key gone' } });
-    expect(observation).toMatchObject({ encryption: { failure: 'INVALID_KMS_KEY: key gone' } });
+    expect(observation).toMatchObject({ encryption_: { failure_: 'INVALID_KMS_KEY: key gone' } });
   });
 
   test('no description means not found', () => {
@@ -70,8 +70,8 @@ describe('observe', () => {
 
 describe('remember', () => {
   test('records the stream and ENABLING/DISABLING transitions', () => {
-    expect(remember(INITIAL_MEMORY, seen(enc.enabling()))).toMatchObject({ streamSeen: true, sawEnabling: true, sawDisabling: false });
-    expect(remember(INITIAL_MEMORY, seen(enc.disabling()))).toMatchObject({ streamSeen: true, sawEnabling: false, sawDisabling: true });
+    expect(remember(INITIAL_MEMORY, seen(enc.enabling()))).toMatchObject({ streamSeen_: true, sawEnabling_: true, sawDisabling_: false });
+    expect(remember(INITIAL_MEMORY, seen(enc.disabling()))).toMatchObject({ streamSeen_: true, sawEnabling_: false, sawDisabling_: true });
     expect(remember(INITIAL_MEMORY, gone)).toEqual(INITIAL_MEMORY);
   });
 });
@@ -99,17 +99,17 @@ describe('decide: Create / Update (encrypt)', () => {
     ['ENABLED with the AWS owned key', seen(enc.awsOwned()), verified, 'start'],
     ['ENABLING_FAILED at the first read', seen(enc.enablingFailed()), verified, 'start'],
     ['DISABLING_FAILED at the first read', seen(enc.disablingFailed()), verified, 'start'],
-    ['DISABLED after a watched DISABLING', seen(enc.disabled()), { ...afterDisabling, keyVerified: true }, 'start'],
-    ['ENABLED with another key after a watched ENABLING', seen(enc.enabled(OTHER_KEY_ARN)), { ...afterEnabling, keyVerified: true }, 'start'],
+    ['DISABLED after a watched DISABLING', seen(enc.disabled()), { ...afterDisabling, keyVerified_: true }, 'start'],
+    ['ENABLED with another key after a watched ENABLING', seen(enc.enabled(OTHER_KEY_ARN)), { ...afterEnabling, keyVerified_: true }, 'start'],
     // Right after our Start, ENABLING_FAILED may be the stale state from before it: wait for ENABLING or the grace.
     ['ENABLING_FAILED right after our Start', seen(enc.enablingFailed()), afterStart, 'wait'],
     ['ENABLING_FAILED after our Start and ENABLING', seen(enc.enablingFailed()), afterStartTakenUp, 'fail:ENABLING_FAILED'],
     ['ENABLING_FAILED after our Start and the grace', seen(enc.enablingFailed()), afterStartGraceOver, 'fail:ENABLING_FAILED'],
-    ['ENABLED with the key after a Start of unknown outcome: settle', seen(enc.enabled()), { ...verified, startUncertain: true }, 'succeed:settle'],
+    ['ENABLED with the key after a Start of unknown outcome: settle', seen(enc.enabled()), { ...verified, startUncertain_: true }, 'succeed:settle'],
     ['ENABLED with an alias ARN of the wanted key, unresolved', seen(enc.enabled(ALIAS_ARN)), INITIAL_MEMORY, 'resolve-key'],
-    ['ENABLED with an alias ARN resolved to the wanted key', seen(enc.enabled(ALIAS_ARN)), { ...INITIAL_MEMORY, resolvedKeys: { [ALIAS_ARN]: KEY_ARN } }, 'succeed:now'],
-    ['ENABLED with an alias ARN resolved to another key', seen(enc.enabled(ALIAS_ARN)), { ...INITIAL_MEMORY, resolvedKeys: { [ALIAS_ARN]: OTHER_KEY_ARN } }, 'verify-key'],
-    ['ENABLED with an alias ARN that names no key the handler may use', seen(enc.enabled(ALIAS_ARN)), { ...verified, resolvedKeys: { [ALIAS_ARN]: null } }, 'start'],
+    ['ENABLED with an alias ARN resolved to the wanted key', seen(enc.enabled(ALIAS_ARN)), { ...INITIAL_MEMORY, resolvedKeys_: { [ALIAS_ARN]: KEY_ARN } }, 'succeed:now'],
+    ['ENABLED with an alias ARN resolved to another key', seen(enc.enabled(ALIAS_ARN)), { ...INITIAL_MEMORY, resolvedKeys_: { [ALIAS_ARN]: OTHER_KEY_ARN } }, 'verify-key'],
+    ['ENABLED with an alias ARN that names no key the handler may use', seen(enc.enabled(ALIAS_ARN)), { ...verified, resolvedKeys_: { [ALIAS_ARN]: null } }, 'start'],
     ['ENABLING_FAILED after a watched ENABLING', seen(enc.enablingFailed()), afterEnabling, 'fail:ENABLING_FAILED'],
     ['DISABLING_FAILED after a watched DISABLING', seen(enc.disablingFailed()), afterDisabling, 'fail:DISABLING_FAILED'],
     ['still DISABLED after our Start: no second Start', seen(enc.disabled()), afterStart, 'wait'],
@@ -130,11 +130,11 @@ describe('decide: Create / Update (encrypt)', () => {
   test('an alias ARN matches the key it resolves to', () => {
     const aliasGoal: Goal = { ...cmk, keyArn: ALIAS_ARN };
     expect(kind(decide(aliasGoal, seen(enc.enabled()), INITIAL_MEMORY))).toBe('verify-key');
-    expect(kind(decide(aliasGoal, seen(enc.enabled()), { ...INITIAL_MEMORY, keyVerified: true, resolvedKeyArn: KEY_ARN }))).toBe('succeed:now');
+    expect(kind(decide(aliasGoal, seen(enc.enabled()), { ...INITIAL_MEMORY, keyVerified_: true, resolvedKeyArn_: KEY_ARN }))).toBe('succeed:now');
   });
 
   test('the given ARN matches as well', () => {
-    expect(kind(decide(cmk, seen(enc.enabled()), { ...INITIAL_MEMORY, keyVerified: true, resolvedKeyArn: OTHER_KEY_ARN }))).toBe('succeed:now');
+    expect(kind(decide(cmk, seen(enc.enabled()), { ...INITIAL_MEMORY, keyVerified_: true, resolvedKeyArn_: OTHER_KEY_ARN }))).toBe('succeed:now');
   });
 
   test('AWS owned key: no pre-flight, ENABLED with AWS_OWNED_CMK is done', () => {

@@ -182,27 +182,27 @@ describe('Create', () => {
     expect(h.clock.sleeps[h.clock.sleeps.length - 1]).toBe(5000);
   });
 
-  test('stream DELETING: FAILED DATA_STREAM_NOT_ACTIVE, no Start, not-started id', async () => {
+  test('stream DELETING: FAILED STREAM_NOT_ACTIVE, no Start, not-started id', async () => {
     reads(summary(sse.none(), 'DELETING'));
     const answer = await h.run(kinesisCreate());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started' });
-    expect(answer.Reason).toMatch(/^DATA_STREAM_NOT_ACTIVE: Kinesis data stream events is DELETING\. Deploy again once the stream is ACTIVE/);
+    expect(answer.Reason).toMatch(/^STREAM_NOT_ACTIVE: Kinesis stream events is DELETING\. Deploy again once the stream is ACTIVE/);
     expect(starts()).toBe(0);
   });
 
-  test('stream not found: FAILED DATA_STREAM_NOT_FOUND with the not-started marker', async () => {
+  test('stream not found: FAILED STREAM_NOT_FOUND with the not-started marker', async () => {
     reads(new ResourceNotFoundException({ message: 'Stream events under account 123456789012 not found.', ...CLIENT_ERROR_METADATA }));
     const answer = await h.run(kinesisCreate());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#not-started', Data: { EncryptionType: '', KeyId: '', StreamStatus: '' } });
-    expect(answer.Reason).toMatch(/^DATA_STREAM_NOT_FOUND: Kinesis data stream events does not exist/);
+    expect(answer.Reason).toMatch(/^STREAM_NOT_FOUND: Kinesis stream events does not exist/);
     expect([describes(), starts()]).toEqual([1, 0]);
   });
 
-  test('stream deleted while waiting: FAILED DATA_STREAM_DELETED with the stream\'s id', async () => {
+  test('stream deleted while waiting: FAILED STREAM_DELETED with the stream\'s id', async () => {
     reads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), new ResourceNotFoundException({ message: 'gone', ...CLIENT_ERROR_METADATA }));
     const answer = await h.run(kinesisCreate());
     expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'kinesis:events#prior=none' });
-    expect(answer.Reason).toMatch(/^DATA_STREAM_DELETED: /);
+    expect(answer.Reason).toMatch(/^STREAM_DELETED: /);
   });
 
   test('after our Start the old state lingers without UPDATING: keep waiting, never a second Start', async () => {
@@ -246,11 +246,11 @@ describe('KMS pre-flight', () => {
     expect(starts()).toBe(0);
   });
 
-  test('access to the key denied: FAILED KINESIS_KEY_ACCESS_DENIED, naming what Kinesis needs', async () => {
+  test('access to the key denied: FAILED KEY_ACCESS_DENIED, naming what Kinesis needs', async () => {
     kms.on(DescribeKeyCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform: kms:DescribeKey'));
     reads(summary(sse.none()));
     const answer = await h.run(kinesisCreate());
-    expect(answer.Reason).toMatch(/^KINESIS_KEY_ACCESS_DENIED: The handler may not call kms:DescribeKey on .*kms:GenerateDataKey through Kinesis/);
+    expect(answer.Reason).toMatch(/^KEY_ACCESS_DENIED: The handler may not call kms:DescribeKey on .*kms:GenerateDataKey through Kinesis/);
     expect(starts()).toBe(0);
   });
 
@@ -270,7 +270,7 @@ describe('errors of StartStreamEncryption', () => {
   }
 
   test.each([
-    ['KMSAccessDeniedException', new KMSAccessDeniedException({ message: 'not authorized', ...CLIENT_ERROR_METADATA }), 'KINESIS_KMS_ACCESS_DENIED', /on the handler's behalf/],
+    ['KMSAccessDeniedException', new KMSAccessDeniedException({ message: 'not authorized', ...CLIENT_ERROR_METADATA }), 'SERVICE_KMS_ACCESS_DENIED', /Kinesis may not use KMS key .* with the handler's permissions/],
     ['AccessDeniedException', new AccessDeniedException({ message: 'no', ...CLIENT_ERROR_METADATA }), 'ACCESS_DENIED', /may not call StartStreamEncryption on events/],
   ])('%s past the IAM propagation window: FAILED with its reason naming the window', async (_name, error, reasonId, text) => {
     const answer = await createWithStartRefused(error, reasonId, text);
@@ -289,16 +289,16 @@ describe('errors of StartStreamEncryption', () => {
   });
 
   test.each([
-    ['KMSDisabledException', new KMSDisabledException({ message: 'key disabled', ...CLIENT_ERROR_METADATA }), 'KINESIS_KMS_DISABLED', /the key is disabled/],
-    ['KMSInvalidStateException', new KMSInvalidStateException({ message: 'pending deletion', ...CLIENT_ERROR_METADATA }), 'KINESIS_KMS_INVALID_STATE', /in its current state/],
-    ['KMSNotFoundException', new KMSNotFoundException({ message: 'no such key', ...CLIENT_ERROR_METADATA }), 'KINESIS_KMS_NOT_FOUND', /cannot find KMS key/],
-    ['KMSOptInRequired', new KMSOptInRequired({ message: 'subscription needed', ...CLIENT_ERROR_METADATA }), 'KINESIS_KMS_OPT_IN_REQUIRED', /not subscribed to AWS KMS/],
-    ['LimitExceededException (25 key applications a day)', new LimitExceededException({ message: 'limit', ...CLIENT_ERROR_METADATA }), 'DATA_STREAM_CALL_LIMIT_EXCEEDED', /at most 25 times in a rolling 24 hours/],
-    ['InvalidArgumentException', new InvalidArgumentException({ message: 'bad key', ...CLIENT_ERROR_METADATA }), 'DATA_STREAM_INVALID_ARGUMENT', /Kinesis rejected StartStreamEncryption on events/],
-    ['ResourceNotFoundException', new ResourceNotFoundException({ message: 'gone', ...CLIENT_ERROR_METADATA }), 'DATA_STREAM_DELETED', /was deleted/],
+    ['KMSDisabledException', new KMSDisabledException({ message: 'key disabled', ...CLIENT_ERROR_METADATA }), 'SERVICE_KMS_DISABLED', /the key is disabled/],
+    ['KMSInvalidStateException', new KMSInvalidStateException({ message: 'pending deletion', ...CLIENT_ERROR_METADATA }), 'SERVICE_KMS_INVALID_STATE', /in its current state/],
+    ['KMSNotFoundException', new KMSNotFoundException({ message: 'no such key', ...CLIENT_ERROR_METADATA }), 'SERVICE_KMS_NOT_FOUND', /cannot find KMS key/],
+    ['KMSOptInRequired', new KMSOptInRequired({ message: 'subscription needed', ...CLIENT_ERROR_METADATA }), 'SERVICE_KMS_OPT_IN_REQUIRED', /not subscribed to AWS KMS/],
+    ['LimitExceededException (25 key applications a day)', new LimitExceededException({ message: 'limit', ...CLIENT_ERROR_METADATA }), 'CALL_LIMIT_EXCEEDED', /Kinesis refused StartStreamEncryption on events: limit exceeded .* at most 25 encryption changes/],
+    ['InvalidArgumentException', new InvalidArgumentException({ message: 'bad key', ...CLIENT_ERROR_METADATA }), 'INVALID_ARGUMENT', /Kinesis rejected StartStreamEncryption on events/],
+    ['ResourceNotFoundException', new ResourceNotFoundException({ message: 'gone', ...CLIENT_ERROR_METADATA }), 'STREAM_DELETED', /was deleted/],
   ])('%s: FAILED at once with its reason, no retry', async (_name, error, reasonId, text) => {
     const answer = await createWithStartRefused(error, reasonId, text);
-    if (reasonId !== 'DATA_STREAM_DELETED') {
+    if (reasonId !== 'STREAM_DELETED') {
       expect(answer.Reason).toContain(`${error.name}: ${error.message}`);
     }
     expect(starts()).toBe(1);
@@ -458,7 +458,7 @@ describe('Delete', () => {
       title: 'Stop refused with LimitExceededException: FAILED at once',
       error: new LimitExceededException({ message: 'limit', ...CLIENT_ERROR_METADATA }),
       answer: { Status: 'FAILED', PhysicalResourceId: 'kinesis:events' },
-      reason: /^DATA_STREAM_CALL_LIMIT_EXCEEDED: Kinesis refused StopStreamEncryption on events/,
+      reason: /^CALL_LIMIT_EXCEEDED: Kinesis refused StopStreamEncryption on events/,
     },
   ])('$title', async ({ error, answer: expected, reason }) => {
     kinesis.on(StopStreamEncryptionCommand).rejects(error);

@@ -27,13 +27,13 @@ function seen(encryption: SummaryEncryption, status = 'ACTIVE'): DataStreamObser
 }
 
 const gone: DataStreamObservation = { found: false };
-const verified: DataStreamMemory = { ...INITIAL_DATA_STREAM_MEMORY, keyVerified: true, streamSeen: true };
-const afterStart: DataStreamMemory = { ...verified, started: true };
-const afterStartUpdating: DataStreamMemory = { ...afterStart, sawUpdating: true, updatingSinceChange: true };
-const watchedUpdating: DataStreamMemory = { ...INITIAL_DATA_STREAM_MEMORY, streamSeen: true, sawUpdating: true };
-const afterStop: DataStreamMemory = { ...INITIAL_DATA_STREAM_MEMORY, streamSeen: true, stopped: true };
-const afterStopUpdating: DataStreamMemory = { ...afterStop, sawUpdating: true, updatingSinceChange: true };
-const resolved = (to: string | null): DataStreamMemory => ({ ...INITIAL_DATA_STREAM_MEMORY, resolvedKeys: { [ALIAS]: to } });
+const verified: DataStreamMemory = { ...INITIAL_DATA_STREAM_MEMORY, keyVerified_: true, streamSeen_: true };
+const afterStart: DataStreamMemory = { ...verified, started_: true };
+const afterStartUpdating: DataStreamMemory = { ...afterStart, sawUpdating_: true, updatingSinceChange_: true };
+const watchedUpdating: DataStreamMemory = { ...INITIAL_DATA_STREAM_MEMORY, streamSeen_: true, sawUpdating_: true };
+const afterStop: DataStreamMemory = { ...INITIAL_DATA_STREAM_MEMORY, streamSeen_: true, stopped_: true };
+const afterStopUpdating: DataStreamMemory = { ...afterStop, sawUpdating_: true, updatingSinceChange_: true };
+const resolved = (to: string | null): DataStreamMemory => ({ ...INITIAL_DATA_STREAM_MEMORY, resolvedKeys_: { [ALIAS]: to } });
 
 function kind(action: DataStreamAction): string {
   switch (action.kind) {
@@ -50,14 +50,14 @@ function kind(action: DataStreamAction): string {
 
 describe('observeDataStream and summarizeDataStream', () => {
   test('read status, encryption type and key', () => {
-    expect(seen(sse.kms(ALIAS), 'UPDATING')).toEqual({ found: true, streamStatus: 'UPDATING', encryptionType: 'KMS', keyId: ALIAS });
-    expect(seen(sse.none())).toEqual({ found: true, streamStatus: 'ACTIVE', encryptionType: 'NONE', keyId: undefined });
+    expect(seen(sse.kms(ALIAS), 'UPDATING')).toEqual({ found: true, streamStatus_: 'UPDATING', encryptionType_: 'KMS', keyId_: ALIAS });
+    expect(seen(sse.none())).toEqual({ found: true, streamStatus_: 'ACTIVE', encryptionType_: 'NONE', keyId_: undefined });
     expect(observeDataStream(undefined)).toEqual({ found: false });
-    expect(observeDataStream({ StreamName: 'x', StreamARN: 'y' } as never)).toMatchObject({ streamStatus: 'UNKNOWN' });
+    expect(observeDataStream({ StreamName: 'x', StreamARN: 'y' } as never)).toMatchObject({ streamStatus_: 'UNKNOWN' });
   });
 
   test('an empty KeyId counts as none', () => {
-    expect(seen({ EncryptionType: 'KMS', KeyId: '' })).toMatchObject({ keyId: undefined });
+    expect(seen({ EncryptionType: 'KMS', KeyId: '' })).toMatchObject({ keyId_: undefined });
   });
 
   test('summarize names status, encryption type and key', () => {
@@ -72,13 +72,13 @@ describe('observeDataStream and summarizeDataStream', () => {
 describe('rememberDataStream', () => {
   test('records the stream and UPDATING, and UPDATING after a change only after a change', () => {
     expect(rememberDataStream(INITIAL_DATA_STREAM_MEMORY, seen(sse.none(), 'UPDATING'))).toMatchObject({
-      streamSeen: true,
-      sawUpdating: true,
-      updatingSinceChange: false,
+      streamSeen_: true,
+      sawUpdating_: true,
+      updatingSinceChange_: false,
     });
-    expect(rememberDataStream(afterStart, seen(sse.none(), 'UPDATING'))).toMatchObject({ updatingSinceChange: true });
-    expect(rememberDataStream(afterStop, seen(sse.kms(), 'UPDATING'))).toMatchObject({ updatingSinceChange: true });
-    expect(rememberDataStream(afterStart, seen(sse.none()))).toMatchObject({ updatingSinceChange: false });
+    expect(rememberDataStream(afterStart, seen(sse.none(), 'UPDATING'))).toMatchObject({ updatingSinceChange_: true });
+    expect(rememberDataStream(afterStop, seen(sse.kms(), 'UPDATING'))).toMatchObject({ updatingSinceChange_: true });
+    expect(rememberDataStream(afterStart, seen(sse.none()))).toMatchObject({ updatingSinceChange_: false });
     expect(rememberDataStream(INITIAL_DATA_STREAM_MEMORY, gone)).toEqual(INITIAL_DATA_STREAM_MEMORY);
   });
 });
@@ -129,10 +129,10 @@ describe('decideDataStream: Create / Update (encrypt) with a customer managed ke
     ['stream CREATING', seen(sse.none(), 'CREATING'), INITIAL_DATA_STREAM_MEMORY, 'wait'],
     ['stream UPDATING', seen(sse.none(), 'UPDATING'), INITIAL_DATA_STREAM_MEMORY, 'wait'],
     ['stream UPDATING with the wanted key', seen(sse.kms(), 'UPDATING'), afterStart, 'wait'],
-    ['stream DELETING', seen(sse.none(), 'DELETING'), INITIAL_DATA_STREAM_MEMORY, 'fail:DATA_STREAM_NOT_ACTIVE'],
-    ['a stream status Kinesis may add', seen(sse.none(), 'RESHARDING'), INITIAL_DATA_STREAM_MEMORY, 'fail:DATA_STREAM_NOT_ACTIVE'],
-    ['stream missing at the first read', gone, INITIAL_DATA_STREAM_MEMORY, 'fail:DATA_STREAM_NOT_FOUND'],
-    ['stream missing after it was seen', gone, afterStart, 'fail:DATA_STREAM_DELETED'],
+    ['stream DELETING', seen(sse.none(), 'DELETING'), INITIAL_DATA_STREAM_MEMORY, 'fail:STREAM_NOT_ACTIVE'],
+    ['a stream status Kinesis may add', seen(sse.none(), 'RESHARDING'), INITIAL_DATA_STREAM_MEMORY, 'fail:STREAM_NOT_ACTIVE'],
+    ['stream missing at the first read', gone, INITIAL_DATA_STREAM_MEMORY, 'fail:STREAM_NOT_FOUND'],
+    ['stream missing after it was seen', gone, afterStart, 'fail:STREAM_DELETED'],
     ['KMS with the wanted key ARN', seen(sse.kms()), INITIAL_DATA_STREAM_MEMORY, 'succeed:now'],
     ['KMS with the wanted key after our Start', seen(sse.kms()), afterStartUpdating, 'succeed:settle'],
     ['KMS with the wanted key after a watched UPDATING', seen(sse.kms()), watchedUpdating, 'succeed:settle'],
@@ -140,14 +140,14 @@ describe('decideDataStream: Create / Update (encrypt) with a customer managed ke
     ['KMS with an alias not resolved yet', seen(sse.kms(ALIAS)), INITIAL_DATA_STREAM_MEMORY, `resolve-key:${ALIAS}`],
     ['KMS with an alias resolved to the wanted key', seen(sse.kms(ALIAS)), resolved(KEY_ARN), 'succeed:now'],
     ['KMS with an alias resolved to another key, key not verified', seen(sse.kms(ALIAS)), resolved(OTHER_KEY_ARN), 'verify-key'],
-    ['KMS with an alias naming no usable key, key verified', seen(sse.kms(ALIAS)), { ...resolved(null), keyVerified: true }, 'start'],
+    ['KMS with an alias naming no usable key, key verified', seen(sse.kms(ALIAS)), { ...resolved(null), keyVerified_: true }, 'start'],
     ['KMS with the Kinesis managed key', seen(sse.kms(MANAGED)), verified, 'start'],
     ['KMS with another key ARN', seen(sse.kms(OTHER_KEY_ARN)), verified, 'start'],
     ['KMS without a KeyId', seen({ EncryptionType: 'KMS' }), verified, 'start'],
     ['NONE, key not verified yet', seen(sse.none()), INITIAL_DATA_STREAM_MEMORY, 'verify-key'],
     ['NONE, key verified', seen(sse.none()), verified, 'start'],
     ['encryption type not reported, key verified', seen({}), verified, 'start'],
-    ['NONE after a watched UPDATING (someone else\'s change)', seen(sse.none()), { ...watchedUpdating, keyVerified: true }, 'start'],
+    ['NONE after a watched UPDATING (someone else\'s change)', seen(sse.none()), { ...watchedUpdating, keyVerified_: true }, 'start'],
     ['still NONE after our Start, no UPDATING seen yet: no second Start', seen(sse.none()), afterStart, 'wait'],
     ['still the old key after our Start, no UPDATING seen yet', seen(sse.kms(OTHER_KEY_ARN)), afterStart, 'wait'],
     ['NONE after our Start went UPDATING', seen(sse.none()), afterStartUpdating, 'fail:DATA_STREAM_ENCRYPTION_NOT_APPLIED'],
@@ -164,8 +164,8 @@ describe('decideDataStream: Create / Update (encrypt) with a customer managed ke
     });
     expect(decideDataStream(cmk, seen(sse.none(), 'DELETING'), INITIAL_DATA_STREAM_MEMORY)).toEqual({
       kind: 'fail',
-      reasonId: 'DATA_STREAM_NOT_ACTIVE',
-      params: { stream: 'events', status: 'DELETING' },
+      reasonId: 'STREAM_NOT_ACTIVE',
+      params: { service: 'Kinesis', stream: 'events', status: 'DELETING' },
     });
   });
 });

@@ -166,8 +166,27 @@ describe('reason catalogue', () => {
     expect(REASON_CATALOGUE.map((entry) => entry.fix)).toEqual(ids.map((id) => ({ ...REASON_FIXES, ...GUARD_REASON_FIXES })[id]));
   });
 
+  test.each([
+    ['Firehose', 'kms:CreateGrant'],
+    ['Kinesis', 'kms:GenerateDataKey'],
+  ])('a reason both kinds share names the service (%s), the stream, what is wrong and the fix', (service, kmsAction) => {
+    const shared = ['STREAM_NOT_FOUND', 'STREAM_DELETED', 'STREAM_NOT_ACTIVE', 'KEY_ACCESS_DENIED', 'SERVICE_KMS_ACCESS_DENIED', 'SERVICE_KMS_DISABLED',
+      'SERVICE_KMS_INVALID_STATE', 'SERVICE_KMS_NOT_FOUND', 'SERVICE_KMS_OPT_IN_REQUIRED', 'CALL_LIMIT_EXCEEDED', 'INVALID_ARGUMENT'] as const;
+    const params = { service, kmsAction, stream: 'orders', key: 'k', status: 'DELETING', operation: 'Start', error: 'E', retriedSeconds: 60, windowSeconds: 60 };
+    for (const id of shared) {
+      const reason = formatReason(id, params);
+      expect(reason).toContain(`${service} `);
+      expect(reason).toContain(' orders');
+      expect(reason).not.toContain('?');
+      expect(reason.length).toBeGreaterThan(`${id}: `.length + REASON_MESSAGES[id].length);
+    }
+    // The permission a key reason asks for is the one the service needs.
+    expect(formatReason('SERVICE_KMS_ACCESS_DENIED', params)).toContain(`call ${kmsAction} on the key through ${service}`);
+    expect(formatReason('KEY_ACCESS_DENIED', params)).toContain(`kms:DescribeKey, and ${kmsAction} through ${service}`);
+  });
+
   test('formatReason fills placeholders once and marks missing ones', () => {
-    expect(formatReason('STREAM_NOT_FOUND', { stream: '{stream}' })).toMatch(/^STREAM_NOT_FOUND: Delivery stream \{stream\} does not exist/);
+    expect(formatReason('STREAM_NOT_FOUND', { service: 'Firehose', stream: '{stream}' })).toMatch(/^STREAM_NOT_FOUND: Firehose stream \{stream\} does not exist/);
     expect(formatReason('KEY_NOT_ENABLED', { key: 'k' })).toContain('KMS key k is ?, not Enabled.');
   });
 

@@ -159,7 +159,7 @@ test('a FAILED reason names the handler\'s log group, which handlerLogGroup is',
   const logGroupName = stack.templateProperties(idOf(stack, 'AWS::Logs::LogGroup')).LogGroupName;
   expect(logGroupName).toMatch(/^\/cdk-stream-encryption\/ApiMissing\/[0-9a-f-]{36}$/);
   expect(create).toMatchObject({ status: 'FAILED', reasonId: 'STREAM_NOT_FOUND' });
-  expect(create.reason).toMatch(/^STREAM_NOT_FOUND: Delivery stream api-missing does not exist/);
+  expect(create.reason).toMatch(/^STREAM_NOT_FOUND: Firehose stream api-missing does not exist/);
   expect(create.reason).toContain(` See CloudWatch log group ${logGroupName}, log stream `);
 
   // nothing was made or changed: no stream, the created key kept (RETAIN) and enabled

@@ -176,7 +176,7 @@ test.concurrent('no such stream: FAILED STREAM_NOT_FOUND, no Start', async () =>
   const r = await handle.create();
 
   expect(r).toMatchObject({ status: 'FAILED', reasonId: 'STREAM_NOT_FOUND', physicalResourceId: 'firehose:missing#not-started' });
-  expect(r.reason).toContain('Delivery stream missing does not exist');
+  expect(r.reason).toContain('Firehose stream missing does not exist');
   expect(callsOn(h.cloud, 'missing')).toMatchObject({ startCalls: 0, describe: 1 });
   expectAnsweredInTime(r);
 }, 30_000);

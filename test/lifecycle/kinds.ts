@@ -70,7 +70,7 @@ export const FIREHOSE: StreamKindAdapter = {
   callLimitReasonId: 'CALL_LIMIT_EXCEEDED',
   callLimitReasons: (name) => [
     `Firehose refused StartDeliveryStreamEncryption on ${name}: limit exceeded`,
-    'Start and Stop share 25 calls per stream per 24 hours',
+    'A stream takes at most 25 encryption changes (Start or Stop) in a rolling 24 hours',
   ],
   encrypt: (s, id, name, options = {}) => new DeliveryStreamEncryption(s, id, {
     deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, `${id}Stream`, name),
@@ -100,11 +100,11 @@ export const KINESIS: StreamKindAdapter = {
   name: (base) => `k-${base}`,
   unthrottled: (changeMs) => ({ throttle: KINESIS_UNTHROTTLED, kinesisDelays: { updatingMs: changeMs } }),
   startOperation: 'StartStreamEncryption',
-  callLimitReasonId: 'DATA_STREAM_CALL_LIMIT_EXCEEDED',
+  callLimitReasonId: 'CALL_LIMIT_EXCEEDED',
   callLimitReasons: (name) => [
     `Kinesis refused StartStreamEncryption on ${name}: limit exceeded`,
     'has reached the limit of 25 server-side encryption key applications in 24 hours',
-    'at most 25 times in a rolling 24 hours',
+    'at most 25 encryption changes (Start or Stop) in a rolling 24 hours',
   ],
   encrypt: (s, id, name, options = {}) => new DataStreamEncryption(s, id, {
     stream: kinesis.Stream.fromStreamArn(s, `${id}Stream`, dataStreamArn(name)),

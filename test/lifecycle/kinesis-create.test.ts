@@ -217,9 +217,9 @@ test.concurrent.each([
 }, 30_000);
 
 test.concurrent.each([
-  { cause: 'disabled', stream: 'k-start-disabled', state: 'Disabled', reasonId: 'KINESIS_KMS_DISABLED', text: 'the key is disabled', error: 'KMSDisabledException' },
-  { cause: 'gone', stream: 'k-start-missing', state: 'gone', reasonId: 'KINESIS_KMS_NOT_FOUND', text: 'Kinesis cannot find KMS key', error: 'KMSNotFoundException' },
-  { cause: 'pending deletion', stream: 'k-start-pending', state: 'PendingDeletion', reasonId: 'KINESIS_KMS_INVALID_STATE', text: 'in its current state', error: 'KMSInvalidStateException' },
+  { cause: 'disabled', stream: 'k-start-disabled', state: 'Disabled', reasonId: 'SERVICE_KMS_DISABLED', text: 'the key is disabled', error: 'KMSDisabledException' },
+  { cause: 'gone', stream: 'k-start-missing', state: 'gone', reasonId: 'SERVICE_KMS_NOT_FOUND', text: 'Kinesis cannot find KMS key', error: 'KMSNotFoundException' },
+  { cause: 'pending deletion', stream: 'k-start-pending', state: 'PendingDeletion', reasonId: 'SERVICE_KMS_INVALID_STATE', text: 'in its current state', error: 'KMSInvalidStateException' },
 ])('key $cause between the pre-flight and Start: Kinesis refuses the Start ($error), FAILED $reasonId at once, the stream stays unencrypted', async ({ stream, state, reasonId, text, error }) => {
   const { handle, keyId } = dataStreamResourceFor(stack, stream);
   h.cloud.control.createDataStream({ name: stream });
@@ -271,7 +271,7 @@ test.concurrent('the key passes the pre-flight, but Kinesis may not yet use the 
 }, 30_000);
 
 test.concurrent.each([
-  { cause: 'the account is not subscribed to KMS', stream: 'k-start-opt-in', error: 'KMSOptInRequired', reasonId: 'KINESIS_KMS_OPT_IN_REQUIRED' },
+  { cause: 'the account is not subscribed to KMS', stream: 'k-start-opt-in', error: 'KMSOptInRequired', reasonId: 'SERVICE_KMS_OPT_IN_REQUIRED' },
 ])('the key passes the pre-flight, but $cause: the one Start is refused ($error), FAILED $reasonId, no retry', async ({ stream, error, reasonId }) => {
   const { handle, keyId } = dataStreamResourceFor(stack, stream);
   h.cloud.control.createDataStream({ name: stream });
@@ -358,26 +358,26 @@ test.concurrent('DescribeStreamSummary rate-exceeded until the deadline: FAILED 
   expectAnsweredInTime(r);
 }, 30_000);
 
-test.concurrent('no such data stream: FAILED DATA_STREAM_NOT_FOUND, no Start', async () => {
+test.concurrent('no such data stream: FAILED STREAM_NOT_FOUND, no Start', async () => {
   const { handle } = dataStreamResourceFor(stack, 'k-missing');
 
   const r = await handle.create();
 
-  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_NOT_FOUND', physicalResourceId: 'kinesis:k-missing#not-started' });
-  expect(r.reason).toContain('Kinesis data stream k-missing does not exist in this account and region');
+  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'STREAM_NOT_FOUND', physicalResourceId: 'kinesis:k-missing#not-started' });
+  expect(r.reason).toContain('Kinesis stream k-missing does not exist in this account and region');
   expect(kinesisCallsOn(h.cloud, 'k-missing')).toMatchObject({ startCalls: 0, describe: 1 });
   expectAnsweredInTime(r);
 }, 30_000);
 
-test.concurrent('stream DELETING: FAILED DATA_STREAM_NOT_ACTIVE, no Start', async () => {
+test.concurrent('stream DELETING: FAILED STREAM_NOT_ACTIVE, no Start', async () => {
   const { handle } = dataStreamResourceFor(stack, 'k-deleting');
   h.cloud.control.setDataStreamDelays('k-deleting', { deletingMs: 10_000 });
   h.cloud.control.createDataStream({ name: 'k-deleting', status: 'DELETING' });
 
   const r = await handle.create();
 
-  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_NOT_ACTIVE', physicalResourceId: 'kinesis:k-deleting#not-started' });
-  expect(r.reason).toContain('Kinesis data stream k-deleting is DELETING');
+  expect(r).toMatchObject({ status: 'FAILED', reasonId: 'STREAM_NOT_ACTIVE', physicalResourceId: 'kinesis:k-deleting#not-started' });
+  expect(r.reason).toContain('Kinesis stream k-deleting is DELETING');
   expect(kinesisCallsOn(h.cloud, 'k-deleting')).toMatchObject({ startCalls: 0, describe: 1 });
   expectAnsweredInTime(r);
 }, 30_000);

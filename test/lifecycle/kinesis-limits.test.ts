@@ -28,7 +28,7 @@ test('the Create takes the 25th key application; a rotation is then refused and 
 
   const newKey = newKeyArn(h.cloud, 'b0d9e7a5-0000-4000-8000-00000000000d');
   const refused = await handle.update({ properties: { KeyId: newKey, ...FAST } });
-  expect(refused).toMatchObject({ status: 'FAILED', reasonId: 'DATA_STREAM_CALL_LIMIT_EXCEEDED', physicalResourceId: 'kinesis:k-budget-last#prior=none' });
+  expect(refused).toMatchObject({ status: 'FAILED', reasonId: 'CALL_LIMIT_EXCEEDED', physicalResourceId: 'kinesis:k-budget-last#prior=none' });
   expect(refused.reason).toContain('Kinesis refused StartStreamEncryption on k-budget-last: limit exceeded');
   expect(h.cloud.control.calls('StartStreamEncryption', 'k-budget-last')).toMatchObject({ total: 2, accepted: 1, failed: 1 });
   expect(dataStreamNow(h.cloud, 'k-budget-last')).toMatchObject({ status: 'ACTIVE', encryptionType: 'KMS', keyId, applied: { KeyId: keyId } });

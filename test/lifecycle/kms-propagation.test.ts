@@ -71,7 +71,7 @@ test('Firehose: kms:CreateGrant sees the new policy after the rest; the refused 
   expect(h.cloud.control.deliverRecords(name)).toEqual({ delivered: 1, unreadable: [] });
 }, 90_000);
 
-test('Firehose: kms:CreateGrant still denied at the deadline: FAILED FIREHOSE_KMS_ACCESS_DENIED naming how long it was retried, the stream left as it was, records unencrypted', async () => {
+test('Firehose: kms:CreateGrant still denied at the deadline: FAILED SERVICE_KMS_ACCESS_DENIED naming how long it was retried, the stream left as it was, records unencrypted', async () => {
   const name = 'grant-denied';
   h.cloud.control.createStream({ name });
   const stack = h.cfn.stack(synthStack('GrantDenied', (s) => FIREHOSE.encrypt(s, 'Sse', name, { key: keptKey(s, 'Key') })));
@@ -81,7 +81,7 @@ test('Firehose: kms:CreateGrant still denied at the deadline: FAILED FIREHOSE_KM
 
   expect(deployed.status).toBe('ROLLBACK_COMPLETE');
   const [create] = deployed.steps;
-  expect(create).toMatchObject({ requestType: 'Create', status: 'FAILED', reasonId: 'FIREHOSE_KMS_ACCESS_DENIED', physicalResourceId: `firehose:${name}#not-started` });
+  expect(create).toMatchObject({ requestType: 'Create', status: 'FAILED', reasonId: 'SERVICE_KMS_ACCESS_DENIED', physicalResourceId: `firehose:${name}#not-started` });
   expect(create.reason).toContain(`not authorized to perform: kms:CreateGrant on resource: ${key}`);
   expect(create.reason).toMatch(/denied for [4-9] s, retried for up to 60 s while IAM propagates a new policy/);
   expect(Buffer.byteLength(create.reason!)).toBeLessThan(4096);

@@ -13,14 +13,16 @@ import {
   DeliveryStreamObservation,
   observeDeliveryStream,
   rememberDeliveryStream,
+  SERVICE,
   STALE_READ_GRACE_MS,
 } from './truth-table';
 import { OWNER_TAG_KEY } from '../../../src/private/contract';
 import type { ClientProvider } from '../../core/clients';
-import { describeError, errorInfo, Operation, WrappedKmsError, wrappedKmsError } from '../../core/errors';
+import { errorInfo, Operation, wrappedKmsError } from '../../core/errors';
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
-import { HandlerFailure, ReasonId } from '../../core/reasons';
+import type { HandlerFailure } from '../../core/reasons';
 import { ChangeOutcome, DriverSession, NO_DENIED_RETRY, readDescription, ServiceTypes, Step } from '../../core/session';
+import { KindFailures, streamFailure } from '../failures';
 import { kmsClient, resolveAlias, verifyKey } from '../kms';
 
 /** The SDK clients a delivery stream's reconcile calls. */
@@ -71,17 +73,17 @@ const MAX_KEY_CHECKS = 2;
  */
 export async function decideNext(seen: DeliveryStreamObservation, session: Session): Promise<Step> {
   const goal = session.goal;
-  const changedAt = session.memory.changedAt;
-  session.memory = { ...session.memory, graceOver: changedAt !== undefined && session.now() - changedAt >= STALE_READ_GRACE_MS };
+  const changedAt = session.memory.changedAt_;
+  session.memory = { ...session.memory, graceOver_: changedAt !== undefined && session.now() - changedAt >= STALE_READ_GRACE_MS };
   let action = decideDeliveryStream(goal, seen, session.memory);
   for (let checks = 0; checks < MAX_KEY_CHECKS && (action.kind === 'verify-key' || action.kind === 'resolve-key'); checks++) {
     if (action.kind === 'verify-key' && goal.kind === 'encrypt' && goal.keyArn) {
       // Remember the key ARN that the given ARN (perhaps an alias ARN) resolves to.
       const metadata = await verifyKey(session, session.clients.kms, goal.keyArn);
-      session.memory = { ...session.memory, keyVerified: true, resolvedKeyArn: metadata.Arn ?? goal.keyArn };
+      session.memory = { ...session.memory, keyVerified_: true, resolvedKeyArn_: metadata.Arn ?? goal.keyArn };
     } else if (action.kind === 'resolve-key') {
       const resolved = await resolveAlias(session, session.clients.kms, action.keyArn);
-      session.memory = { ...session.memory, resolvedKeys: { ...session.memory.resolvedKeys, [action.keyArn]: resolved } };
+      session.memory = { ...session.memory, resolvedKeys_: { ...session.memory.resolvedKeys_, [action.keyArn]: resolved } };
     }
     action = decideDeliveryStream(goal, seen, session.memory);
   }
@@ -95,7 +97,7 @@ export async function changeDeliveryStream(kind: 'start' | 'stop', session: Sess
   const sdk = firehoseSdk();
   const stream = goal.streamName;
   const keyType = goal.kind === 'encrypt' ? goal.keyType : undefined;
-  const keyArn = goal.kind === 'encrypt' && keyType === 'CUSTOMER_MANAGED_CMK' ? memory.resolvedKeyArn ?? goal.keyArn : undefined;
+  const keyArn = goal.kind === 'encrypt' && keyType === 'CUSTOMER_MANAGED_CMK' ? memory.resolvedKeyArn_ ?? goal.keyArn : undefined;
   const outcome = kind === 'start'
     ? await session.change('StartDeliveryStreamEncryption', () => clients.firehose.send(new sdk.StartDeliveryStreamEncryptionCommand({
       DeliveryStreamName: stream,
@@ -104,10 +106,10 @@ export async function changeDeliveryStream(kind: 'start' | 'stop', session: Sess
     : await session.change('StopDeliveryStreamEncryption', () => clients.firehose.send(
       new sdk.StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: stream }), { abortSignal: session.abortSignal() }), { keyType, key: keyArn });
   if (outcome === 'accepted') {
-    const changed = { ...session.memory, transitionSinceChange: false, changedAt: session.now() };
-    session.memory = kind === 'start' ? { ...changed, started: true } : { ...changed, stopped: true };
+    const changed = { ...session.memory, transitionSinceChange_: false, changedAt_: session.now() };
+    session.memory = kind === 'start' ? { ...changed, started_: true } : { ...changed, stopped_: true };
   } else if (outcome === 'uncertain' && kind === 'start') {
-    session.memory = { ...session.memory, startUncertain: true };
+    session.memory = { ...session.memory, startUncertain_: true };
   }
   return outcome;
 }
@@ -140,52 +142,15 @@ export async function writeDeliveryStreamOwner(value: string | undefined, sessio
       { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 
-/**
- * The reasons of the KMS errors a Firehose `InvalidKMSResourceException`
- * wraps (see `wrappedKmsError`); one that names none is `INVALID_KMS_RESOURCE`.
- * Access denied comes here only once the IAM propagation window or the
- * deadline has passed: until then it is retried.
- */
-const KMS_REASONS: Readonly<Record<WrappedKmsError, ReasonId>> = {
-  AccessDeniedException: 'FIREHOSE_KMS_ACCESS_DENIED',
-  DisabledException: 'FIREHOSE_KMS_DISABLED',
-  InvalidStateException: 'FIREHOSE_KMS_INVALID_STATE',
-  NotFoundException: 'FIREHOSE_KMS_NOT_FOUND',
-  OptInRequired: 'FIREHOSE_KMS_OPT_IN_REQUIRED',
+/** How Firehose's errors map to reasons: an `InvalidKMSResourceException` wraps the KMS error Firehose met. */
+const FAILURES: KindFailures<DeliveryStreamTypes> = {
+  service: SERVICE,
+  kmsAction: 'kms:CreateGrant',
+  key: (goal) => goal.kind === 'encrypt' ? goal.keyArn : undefined,
+  kmsError: (err) => errorInfo(err).name === 'InvalidKMSResourceException' ? wrappedKmsError(err) ?? null : undefined,
 };
 
 /** Map a non-retryable error of `operation` to its catalogue reason. */
 export function deliveryStreamFailure(err: unknown, operation: Operation, session: Session): HandlerFailure {
-  if (err instanceof HandlerFailure) {
-    return err;
-  }
-  const goal = session.goal;
-  const stream = goal.streamName;
-  const key = goal.kind === 'encrypt' ? goal.keyArn : undefined;
-  const error = describeError(err);
-  switch (errorInfo(err).name) {
-    case 'LimitExceededException':
-      return new HandlerFailure('CALL_LIMIT_EXCEEDED', { operation, stream, error });
-    case 'InvalidArgumentException':
-      return new HandlerFailure('INVALID_ARGUMENT', { operation, stream, error });
-    case 'InvalidKMSResourceException': {
-      const wrapped = wrappedKmsError(err);
-      return wrapped === undefined
-        ? new HandlerFailure('INVALID_KMS_RESOURCE', { stream, error })
-        : new HandlerFailure(KMS_REASONS[wrapped], { key: key ?? '?', stream, error, ...session.deniedParams() });
-    }
-    case 'ResourceNotFoundException':
-      return new HandlerFailure(session.memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { stream });
-    case 'NotFoundException':
-    case 'InvalidArnException':
-      if (operation === 'DescribeKey') {
-        return new HandlerFailure('KEY_NOT_FOUND', { key: key ?? '?', error });
-      }
-      break;
-    case 'AccessDeniedException':
-      return operation === 'DescribeKey'
-        ? new HandlerFailure('KEY_ACCESS_DENIED', { key: key ?? '?', error, ...session.deniedParams() })
-        : new HandlerFailure('ACCESS_DENIED', { operation, stream, error, ...session.deniedParams() });
-  }
-  return new HandlerFailure('UNEXPECTED_ERROR', { operation, error });
+  return streamFailure(FAILURES, err, operation, session);
 }

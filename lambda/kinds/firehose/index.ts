@@ -30,7 +30,7 @@ const NO_DATA: DeliveryStreamEncryptionResponseData = { DeliveryStreamName: '', 
 /** The attributes of the last reading of a delivery stream. */
 function dataOf(observation: DeliveryStreamObservation | undefined): DeliveryStreamEncryptionResponseData {
   return observation?.found
-    ? { ...NO_DATA, KeyType: observation.encryption.keyType ?? '', KeyArn: observation.encryption.keyArn ?? '', EncryptionStatus: encryptionStatus(observation) ?? '' }
+    ? { ...NO_DATA, KeyType: observation.encryption_.keyType_ ?? '', KeyArn: observation.encryption_.keyArn_ ?? '', EncryptionStatus: encryptionStatus(observation) ?? '' }
     : NO_DATA;
 }
 
@@ -56,9 +56,9 @@ export const DELIVERY_STREAMS: StreamService<DeliveryStreamTypes> = {
   decide: decideNext,
   change: changeDeliveryStream,
   summarize: summarizeDeliveryStream,
-  state: (observation) => observation.found && observation.streamStatus !== 'ACTIVE' ? observation.streamStatus : encryptionStatus(observation),
+  state: (observation) => observation.found && observation.streamStatus_ !== 'ACTIVE' ? observation.streamStatus_ : encryptionStatus(observation),
   failureFor: deliveryStreamFailure,
-  taggable: (observation) => observation.found && observation.streamStatus === 'ACTIVE',
+  taggable: (observation) => observation.found && observation.streamStatus_ === 'ACTIVE',
   readOwner: readDeliveryStreamOwner,
   writeOwner: writeDeliveryStreamOwner,
 };

@@ -39,13 +39,13 @@ export type DeliveryStreamGoal =
 /** A stream's encryption as read from `DeliveryStreamEncryptionConfiguration`. */
 export interface EncryptionView {
   /** The encryption status; `undefined` when the stream reports no configuration. */
-  readonly status?: string;
+  readonly status_?: string;
   /** The key type in use or being applied. */
-  readonly keyType?: string;
+  readonly keyType_?: string;
   /** The key ARN in use or being applied (customer managed keys only). */
-  readonly keyArn?: string;
+  readonly keyArn_?: string;
   /** Why the last Start or Stop failed, as `Type: Details`. */
-  readonly failure?: string;
+  readonly failure_?: string;
 }
 
 /** One reading of the stream. */
@@ -58,47 +58,47 @@ export type DeliveryStreamObservation =
     /** The stream exists. */
     readonly found: true;
     /** `DeliveryStreamStatus`: ACTIVE, CREATING, DELETING, … */
-    readonly streamStatus: string;
+    readonly streamStatus_: string;
     /** `DeliveryStreamType`: DirectPut, KinesisStreamAsSource, … (`undefined` if not reported). */
-    readonly streamType?: string;
+    readonly streamType_?: string;
     /** The stream's encryption. */
-    readonly encryption: EncryptionView;
+    readonly encryption_: EncryptionView;
   };
 
 /** What the handler did and saw earlier in this request. */
 export interface DeliveryStreamMemory {
   /** A previous reading found the stream. */
-  readonly streamSeen: boolean;
+  readonly streamSeen_: boolean;
   /** Start was accepted by Firehose in this request. */
-  readonly started: boolean;
+  readonly started_: boolean;
   /** Stop was accepted by Firehose in this request. */
-  readonly stopped: boolean;
+  readonly stopped_: boolean;
   /** A previous reading showed ENABLING. */
-  readonly sawEnabling: boolean;
+  readonly sawEnabling_: boolean;
   /** A previous reading showed DISABLING. */
-  readonly sawDisabling: boolean;
+  readonly sawDisabling_: boolean;
   /** The customer managed key passed the `kms:DescribeKey` pre-flight. */
-  readonly keyVerified: boolean;
+  readonly keyVerified_: boolean;
   /** The key ARN that `kms:DescribeKey` resolved the wanted key (or alias) to. */
-  readonly resolvedKeyArn?: string;
+  readonly resolvedKeyArn_?: string;
   /** A Start was sent but its outcome is unknown (a transient error): it may have taken effect. */
-  readonly startUncertain: boolean;
+  readonly startUncertain_: boolean;
   /** A reading after the last accepted Start or Stop showed ENABLING or DISABLING: the change was taken up. */
-  readonly transitionSinceChange: boolean;
+  readonly transitionSinceChange_: boolean;
   /**
    * {@link STALE_READ_GRACE_MS} have passed since the last accepted Start or
    * Stop, so a `*_FAILED` reading is no longer one from before it (set by the
    * driver before each decision).
    */
-  readonly graceOver: boolean;
+  readonly graceOver_: boolean;
   /** When the last Start or Stop was accepted, in epoch milliseconds (set by the driver). */
-  readonly changedAt?: number;
+  readonly changedAt_?: number;
   /**
    * What `kms:DescribeKey` resolved alias ARNs the stream reports as its
    * current key to: a key ARN, or `null` when the alias names no key the
    * handler may describe (so not the wanted key).
    */
-  readonly resolvedKeys: Readonly<Record<string, string | null>>;
+  readonly resolvedKeys_: Readonly<Record<string, string | null>>;
 }
 
 /**
@@ -110,16 +110,16 @@ export const STALE_READ_GRACE_MS = 10_000;
 
 /** The memory at the start of a request. */
 export const INITIAL_DELIVERY_STREAM_MEMORY: DeliveryStreamMemory = {
-  streamSeen: false,
-  started: false,
-  stopped: false,
-  sawEnabling: false,
-  sawDisabling: false,
-  keyVerified: false,
-  startUncertain: false,
-  transitionSinceChange: false,
-  graceOver: false,
-  resolvedKeys: {},
+  streamSeen_: false,
+  started_: false,
+  stopped_: false,
+  sawEnabling_: false,
+  sawDisabling_: false,
+  keyVerified_: false,
+  startUncertain_: false,
+  transitionSinceChange_: false,
+  graceOver_: false,
+  resolvedKeys_: {},
 };
 
 /** The next step: a step of the reconcile loop, or checking the customer managed key first. */
@@ -141,6 +141,9 @@ const WAIT: DeliveryStreamAction = { kind: 'wait' };
 
 /** Answer SUCCESS at once. */
 const DONE: DeliveryStreamAction = { kind: 'succeed', settle: false };
+
+/** The service, as the reasons of a delivery stream name it. */
+export const SERVICE = 'Firehose';
 
 /** Stream statuses that turn into ACTIVE by themselves. */
 const STREAM_BUSY: ReadonlySet<string> = new Set(['CREATING', 'UPDATING']);
@@ -166,20 +169,20 @@ export function observeDeliveryStream(description: DeliveryStreamDescription | u
   const failure = config?.FailureDescription ?? description.FailureDescription;
   return {
     found: true,
-    streamStatus: description.DeliveryStreamStatus ?? 'UNKNOWN',
-    streamType: description.DeliveryStreamType,
-    encryption: {
-      status: config?.Status,
-      keyType: config?.KeyType,
-      keyArn: config?.KeyARN,
-      failure: failure ? [failure.Type, failure.Details].filter((part) => part).join(': ') || undefined : undefined,
+    streamStatus_: description.DeliveryStreamStatus ?? 'UNKNOWN',
+    streamType_: description.DeliveryStreamType,
+    encryption_: {
+      status_: config?.Status,
+      keyType_: config?.KeyType,
+      keyArn_: config?.KeyARN,
+      failure_: failure ? [failure.Type, failure.Details].filter((part) => part).join(': ') || undefined : undefined,
     },
   };
 }
 
 /** The encryption status, with "no configuration" read as DISABLED. */
 export function encryptionStatus(observation: DeliveryStreamObservation): string | undefined {
-  return observation.found ? observation.encryption.status ?? 'DISABLED' : undefined;
+  return observation.found ? observation.encryption_.status_ ?? 'DISABLED' : undefined;
 }
 
 /** A one-line description of an observation, for reasons and logs. */
@@ -190,12 +193,12 @@ export function summarizeDeliveryStream(observation: DeliveryStreamObservation |
   if (!observation.found) {
     return 'stream not found';
   }
-  const enc = observation.encryption;
-  const key = [enc.keyType, enc.keyArn].filter((part) => part).join(' ');
+  const enc = observation.encryption_;
+  const key = [enc.keyType_, enc.keyArn_].filter((part) => part).join(' ');
   return [
-    `stream ${observation.streamStatus}`,
-    `encryption ${enc.status ?? 'not configured'}${key ? ` with ${key}` : ''}`,
-    ...(enc.failure ? [`failure ${enc.failure}`] : []),
+    `stream ${observation.streamStatus_}`,
+    `encryption ${enc.status_ ?? 'not configured'}${key ? ` with ${key}` : ''}`,
+    ...(enc.failure_ ? [`failure ${enc.failure_}`] : []),
   ].join(', ');
 }
 
@@ -208,10 +211,10 @@ export function rememberDeliveryStream(memory: DeliveryStreamMemory, observation
   const transition = status === 'ENABLING' || status === 'DISABLING';
   return {
     ...memory,
-    streamSeen: memory.streamSeen || observation.found,
-    sawEnabling: memory.sawEnabling || status === 'ENABLING',
-    sawDisabling: memory.sawDisabling || status === 'DISABLING',
-    transitionSinceChange: memory.transitionSinceChange || ((memory.started || memory.stopped) && transition),
+    streamSeen_: memory.streamSeen_ || observation.found,
+    sawEnabling_: memory.sawEnabling_ || status === 'ENABLING',
+    sawDisabling_: memory.sawDisabling_ || status === 'DISABLING',
+    transitionSinceChange_: memory.transitionSinceChange_ || ((memory.started_ || memory.stopped_) && transition),
   };
 }
 
@@ -222,18 +225,18 @@ export function rememberDeliveryStream(memory: DeliveryStreamMemory, observation
  * alias ARN counts by the key `kms:DescribeKey` resolved it to.
  */
 export function hasWantedKey(goal: DeliveryStreamGoal, encryption: EncryptionView, memory: DeliveryStreamMemory): boolean {
-  if (goal.kind !== 'encrypt' || encryption.keyType !== goal.keyType) {
+  if (goal.kind !== 'encrypt' || encryption.keyType_ !== goal.keyType) {
     return false;
   }
   if (goal.keyType === 'AWS_OWNED_CMK') {
     return true;
   }
-  const arn = encryption.keyArn;
+  const arn = encryption.keyArn_;
   if (arn === undefined) {
     return false;
   }
-  const wanted = [goal.keyArn, memory.resolvedKeyArn];
-  return wanted.includes(arn) || (typeof memory.resolvedKeys[arn] === 'string' && wanted.includes(memory.resolvedKeys[arn]));
+  const wanted = [goal.keyArn, memory.resolvedKeyArn_];
+  return wanted.includes(arn) || (typeof memory.resolvedKeys_[arn] === 'string' && wanted.includes(memory.resolvedKeys_[arn]));
 }
 
 /** Whether a key ARN is an alias ARN. */
@@ -286,30 +289,30 @@ export function decideDeliveryStream(
 function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, observation: DeliveryStreamObservation, memory: DeliveryStreamMemory): DeliveryStreamAction {
   const stream = goal.streamName;
   if (!observation.found) {
-    return fail(memory.streamSeen ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { stream });
+    return fail(memory.streamSeen_ ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { service: SERVICE, stream });
   }
-  if (observation.streamType !== undefined && observation.streamType !== DIRECT_PUT) {
-    return fail('NOT_DIRECT_PUT', { stream, type: observation.streamType });
+  if (observation.streamType_ !== undefined && observation.streamType_ !== DIRECT_PUT) {
+    return fail('NOT_DIRECT_PUT', { stream, type: observation.streamType_ });
   }
-  if (STREAM_BUSY.has(observation.streamStatus)) {
+  if (STREAM_BUSY.has(observation.streamStatus_)) {
     return WAIT;
   }
-  if (goal.restore && observation.streamStatus === DELETING_FAILED) {
+  if (goal.restore && observation.streamStatus_ === DELETING_FAILED) {
     return fail('STREAM_DELETING_FAILED', { stream });
   }
-  if (observation.streamStatus !== ACTIVE) {
-    return fail('STREAM_NOT_ACTIVE', { stream, status: observation.streamStatus });
+  if (observation.streamStatus_ !== ACTIVE) {
+    return fail('STREAM_NOT_ACTIVE', { service: SERVICE, stream, status: observation.streamStatus_ });
   }
 
-  const enc = observation.encryption;
-  const status = enc.status ?? 'DISABLED';
+  const enc = observation.encryption_;
+  const status = enc.status_ ?? 'DISABLED';
   switch (status) {
     case 'ENABLED':
       if (hasWantedKey(goal, enc, memory)) {
-        return { kind: 'succeed', settle: memory.started || memory.startUncertain || memory.sawEnabling };
+        return { kind: 'succeed', settle: memory.started_ || memory.startUncertain_ || memory.sawEnabling_ };
       }
-      if (goal.keyType === 'CUSTOMER_MANAGED_CMK' && enc.keyType === goal.keyType && isAliasArn(enc.keyArn) && memory.resolvedKeys[enc.keyArn] === undefined) {
-        return { kind: 'resolve-key', keyArn: enc.keyArn };
+      if (goal.keyType === 'CUSTOMER_MANAGED_CMK' && enc.keyType_ === goal.keyType && isAliasArn(enc.keyArn_) && memory.resolvedKeys_[enc.keyArn_] === undefined) {
+        return { kind: 'resolve-key', keyArn: enc.keyArn_ };
       }
       break;
     case 'ENABLING':
@@ -322,11 +325,11 @@ function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, o
       // (Firehose API reference, StartDeliveryStreamEncryption). A Delete putting that key back, or an Update
       // of a stream this resource encrypted (the rollback of a failed key change among them), that finds the
       // wanted key still in force has nothing to do: no Start, none of the 25 daily calls.
-      if ((goal.restore || goal.keptStream) && !memory.started && status === 'ENABLING_FAILED' && hasWantedKey(goal, enc, memory)) {
+      if ((goal.restore || goal.keptStream) && !memory.started_ && status === 'ENABLING_FAILED' && hasWantedKey(goal, enc, memory)) {
         return { kind: 'succeed', settle: false };
       }
-      if (memory.started ? memory.transitionSinceChange || memory.graceOver : memory.sawEnabling || memory.sawDisabling) {
-        return fail(status, { stream, failure: enc.failure ?? 'no FailureDescription given' });
+      if (memory.started_ ? memory.transitionSinceChange_ || memory.graceOver_ : memory.sawEnabling_ || memory.sawDisabling_) {
+        return fail(status, { stream, failure: enc.failure_ ?? 'no FailureDescription given' });
       }
       break;
     case 'DISABLED':
@@ -335,12 +338,12 @@ function decideEncrypt(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, o
       return WAIT;
   }
   // DISABLED, not configured, another key or a stale *_FAILED: Start once, then only wait.
-  return memory.started ? WAIT : startWith(goal, memory);
+  return memory.started_ ? WAIT : startWith(goal, memory);
 }
 
 /** Start, after the key pre-flight for a customer managed key. */
 function startWith(goal: Extract<DeliveryStreamGoal, { kind: 'encrypt' }>, memory: DeliveryStreamMemory): DeliveryStreamAction {
-  return goal.keyType === 'CUSTOMER_MANAGED_CMK' && !memory.keyVerified && !goal.restore ? { kind: 'verify-key' } : { kind: 'start' };
+  return goal.keyType === 'CUSTOMER_MANAGED_CMK' && !memory.keyVerified_ && !goal.restore ? { kind: 'verify-key' } : { kind: 'start' };
 }
 
 /** The Delete half of {@link decideDeliveryStream}. */
@@ -348,17 +351,17 @@ function decideDecrypt(goal: Extract<DeliveryStreamGoal, { kind: 'decrypt' }>, o
   if (!observation.found) {
     return DONE;
   }
-  if (STREAM_BUSY.has(observation.streamStatus)) {
+  if (STREAM_BUSY.has(observation.streamStatus_)) {
     return WAIT;
   }
-  if (STREAM_ENDING.has(observation.streamStatus)) {
+  if (STREAM_ENDING.has(observation.streamStatus_)) {
     return DONE;
   }
-  if (observation.streamStatus === DELETING_FAILED) {
+  if (observation.streamStatus_ === DELETING_FAILED) {
     return fail('STREAM_DELETING_FAILED', { stream: goal.streamName });
   }
-  const enc = observation.encryption;
-  const status = enc.status ?? 'DISABLED';
+  const enc = observation.encryption_;
+  const status = enc.status_ ?? 'DISABLED';
   switch (status) {
     case 'DISABLED':
       return DONE;
@@ -367,13 +370,13 @@ function decideDecrypt(goal: Extract<DeliveryStreamGoal, { kind: 'decrypt' }>, o
       return WAIT;
     case 'ENABLED':
     case 'ENABLING_FAILED':
-      return memory.stopped ? WAIT : { kind: 'stop' };
+      return memory.stopped_ ? WAIT : { kind: 'stop' };
     case 'DISABLING_FAILED':
-      if (!memory.stopped) {
+      if (!memory.stopped_) {
         return { kind: 'stop' };
       }
-      return memory.transitionSinceChange || memory.graceOver
-        ? fail('DISABLING_FAILED', { stream: goal.streamName, failure: enc.failure ?? 'no FailureDescription given' })
+      return memory.transitionSinceChange_ || memory.graceOver_
+        ? fail('DISABLING_FAILED', { stream: goal.streamName, failure: enc.failure_ ?? 'no FailureDescription given' })
         : WAIT;
     default:
       return WAIT;
@@ -394,12 +397,12 @@ export function priorOfDeliveryStream(observation: DeliveryStreamObservation): s
   if (!observation.found) {
     return undefined;
   }
-  const enc = observation.encryption;
-  switch (enc.status ?? 'DISABLED') {
+  const enc = observation.encryption_;
+  switch (enc.status_ ?? 'DISABLED') {
     case 'DISABLED':
       return PRIOR_NONE;
     case 'ENABLED':
-      return enc.keyType === 'AWS_OWNED_CMK' ? PRIOR_AWS_OWNED : enc.keyArn;
+      return enc.keyType_ === 'AWS_OWNED_CMK' ? PRIOR_AWS_OWNED : enc.keyArn_;
     default:
       return undefined;
   }

@@ -14,13 +14,15 @@ import {
   decideDataStream,
   observeDataStream,
   rememberDataStream,
+  SERVICE,
 } from './truth-table';
 import { OWNER_TAG_KEY } from '../../../src/private/contract';
 import type { ClientProvider } from '../../core/clients';
-import { describeError, errorInfo, Operation } from '../../core/errors';
+import { errorInfo, Operation, WrappedKmsError } from '../../core/errors';
 import { findOwnerTag, TAG_PAGE_SIZE } from '../../core/ownership';
-import { HandlerFailure, ReasonId } from '../../core/reasons';
+import type { HandlerFailure } from '../../core/reasons';
 import { ChangeOutcome, DriverSession, NO_DENIED_RETRY, readDescription, ServiceTypes, Step } from '../../core/session';
+import { KindFailures, streamFailure } from '../failures';
 import { kmsClient, resolveAlias, verifyKey } from '../kms';
 
 /** The SDK clients a data stream's reconcile calls. */
@@ -45,14 +47,14 @@ type Session = DriverSession<DataStreamTypes>;
 
 /**
  * The errors Kinesis answers when KMS refuses the key on the caller's behalf
- * (`KMSThrottlingException` aside, which is retried), and their reasons.
+ * (`KMSThrottlingException` aside, which is retried), as the KMS error each is.
  */
-const KMS_REASONS: Readonly<Record<string, ReasonId>> = {
-  KMSDisabledException: 'KINESIS_KMS_DISABLED',
-  KMSInvalidStateException: 'KINESIS_KMS_INVALID_STATE',
-  KMSAccessDeniedException: 'KINESIS_KMS_ACCESS_DENIED',
-  KMSNotFoundException: 'KINESIS_KMS_NOT_FOUND',
-  KMSOptInRequired: 'KINESIS_KMS_OPT_IN_REQUIRED',
+const KMS_ERRORS: Readonly<Record<string, WrappedKmsError>> = {
+  KMSDisabledException: 'DisabledException',
+  KMSInvalidStateException: 'InvalidStateException',
+  KMSAccessDeniedException: 'AccessDeniedException',
+  KMSNotFoundException: 'NotFoundException',
+  KMSOptInRequired: 'OptInRequired',
 };
 
 /** Most key checks one reading may need: the pre-flight, and resolving the current alias. */
@@ -88,10 +90,10 @@ export async function decideNext(seen: DataStreamObservation, session: Session):
   for (let checks = 0; checks < MAX_KEY_CHECKS && (action.kind === 'verify-key' || action.kind === 'resolve-key'); checks++) {
     if (action.kind === 'verify-key' && goal.kind === 'encrypt') {
       await verifyKey(session, session.clients.kms, goal.keyId);
-      session.memory = { ...session.memory, keyVerified: true };
+      session.memory = { ...session.memory, keyVerified_: true };
     } else if (action.kind === 'resolve-key') {
       const resolved = await resolveAlias(session, session.clients.kms, action.keyId);
-      session.memory = { ...session.memory, resolvedKeys: { ...session.memory.resolvedKeys, [action.keyId]: resolved } };
+      session.memory = { ...session.memory, resolvedKeys_: { ...session.memory.resolvedKeys_, [action.keyId]: resolved } };
     }
     action = decideDataStream(goal, seen, session.memory);
   }
@@ -110,14 +112,14 @@ export async function changeDataStream(kind: 'start' | 'stop', session: Session)
       clients.kinesis.send(new sdk.StartStreamEncryptionCommand(input), { abortSignal: session.abortSignal() }), { key: input.KeyId });
   } else {
     const seen = session.observation;
-    const input = { ...streamId(goal), EncryptionType: 'KMS' as const, KeyId: seen?.found ? seen.keyId : undefined };
+    const input = { ...streamId(goal), EncryptionType: 'KMS' as const, KeyId: seen?.found ? seen.keyId_ : undefined };
     outcome = await session.change('StopStreamEncryption', () =>
       clients.kinesis.send(new sdk.StopStreamEncryptionCommand(input), { abortSignal: session.abortSignal() }), { key: input.KeyId });
   }
   if (outcome === 'accepted') {
-    session.memory = { ...session.memory, updatingSinceChange: false, ...(kind === 'start' ? { started: true } : { stopped: true }) };
+    session.memory = { ...session.memory, updatingSinceChange_: false, ...(kind === 'start' ? { started_: true } : { stopped_: true }) };
   } else if (outcome === 'uncertain' && kind === 'start') {
-    session.memory = { ...session.memory, startUncertain: true };
+    session.memory = { ...session.memory, startUncertain_: true };
   }
   return outcome;
 }
@@ -148,38 +150,15 @@ export async function writeDataStreamOwner(value: string | undefined, session: S
       new sdk.AddTagsToStreamCommand({ ...stream, Tags: { [key]: value } }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 
+/** How Kinesis's errors map to reasons: a `KMS…` error is the KMS error Kinesis met. */
+const FAILURES: KindFailures<DataStreamTypes> = {
+  service: SERVICE,
+  kmsAction: 'kms:GenerateDataKey',
+  key: (goal) => goal.kind === 'encrypt' ? goal.keyId : undefined,
+  kmsError: (err) => KMS_ERRORS[errorInfo(err).name],
+};
+
 /** Map a non-retryable error of `operation` to its catalogue reason. */
 export function dataStreamFailure(err: unknown, operation: Operation, session: Session): HandlerFailure {
-  if (err instanceof HandlerFailure) {
-    return err;
-  }
-  const goal = session.goal;
-  const stream = goal.streamName;
-  const key = goal.kind === 'encrypt' ? goal.keyId : '?';
-  const error = describeError(err);
-  const name = errorInfo(err).name;
-  const kmsReason = KMS_REASONS[name];
-  if (kmsReason) {
-    return new HandlerFailure(kmsReason, { key, stream, error, ...session.deniedParams() });
-  }
-  switch (name) {
-    case 'LimitExceededException':
-      return new HandlerFailure('DATA_STREAM_CALL_LIMIT_EXCEEDED', { operation, stream, error });
-    case 'InvalidArgumentException':
-    case 'ValidationException':
-      return new HandlerFailure('DATA_STREAM_INVALID_ARGUMENT', { operation, stream, error });
-    case 'ResourceNotFoundException':
-      return new HandlerFailure(session.memory.streamSeen ? 'DATA_STREAM_DELETED' : 'DATA_STREAM_NOT_FOUND', { stream });
-    case 'NotFoundException':
-    case 'InvalidArnException':
-      if (operation === 'DescribeKey') {
-        return new HandlerFailure('KEY_NOT_FOUND', { key, error });
-      }
-      break;
-    case 'AccessDeniedException':
-      return operation === 'DescribeKey'
-        ? new HandlerFailure('KINESIS_KEY_ACCESS_DENIED', { key, error, ...session.deniedParams() })
-        : new HandlerFailure('ACCESS_DENIED', { operation, stream, error, ...session.deniedParams() });
-  }
-  return new HandlerFailure('UNEXPECTED_ERROR', { operation, error });
+  return streamFailure(FAILURES, err, operation, session);
 }

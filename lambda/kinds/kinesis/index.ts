@@ -23,7 +23,7 @@ const NO_DATA: DataStreamEncryptionResponseData = { StreamName: '', StreamArn: '
 /** The attributes of the last reading of a data stream. */
 function dataOf(observation: DataStreamObservation | undefined): DataStreamEncryptionResponseData {
   return observation?.found
-    ? { ...NO_DATA, EncryptionType: observation.encryptionType ?? 'NONE', KeyId: observation.keyId ?? '', StreamStatus: observation.streamStatus }
+    ? { ...NO_DATA, EncryptionType: observation.encryptionType_ ?? 'NONE', KeyId: observation.keyId_ ?? '', StreamStatus: observation.streamStatus_ }
     : NO_DATA;
 }
 
@@ -32,10 +32,10 @@ function state(observation: DataStreamObservation): string | undefined {
   if (!observation.found) {
     return undefined;
   }
-  if (observation.streamStatus !== 'ACTIVE') {
-    return observation.streamStatus;
+  if (observation.streamStatus_ !== 'ACTIVE') {
+    return observation.streamStatus_;
   }
-  return observation.encryptionType === 'KMS' ? `ACTIVE with KMS key ${observation.keyId ?? '?'}` : 'ACTIVE without encryption';
+  return observation.encryptionType_ === 'KMS' ? `ACTIVE with KMS key ${observation.keyId_ ?? '?'}` : 'ACTIVE without encryption';
 }
 
 /** Kinesis data streams. */
@@ -62,7 +62,7 @@ export const DATA_STREAMS: StreamService<DataStreamTypes> = {
   summarize: summarizeDataStream,
   state,
   failureFor: dataStreamFailure,
-  taggable: (observation) => observation.found && observation.streamStatus === 'ACTIVE',
+  taggable: (observation) => observation.found && observation.streamStatus_ === 'ACTIVE',
   readOwner: readDataStreamOwner,
   writeOwner: writeDataStreamOwner,
 };

@@ -46,47 +46,47 @@ export type DataStreamObservation =
     /** The stream exists. */
     readonly found: true;
     /** `StreamStatus`: CREATING, UPDATING, ACTIVE, DELETING. */
-    readonly streamStatus: string;
+    readonly streamStatus_: string;
     /** `EncryptionType`: KMS or NONE (`undefined` if not reported). */
-    readonly encryptionType?: string;
+    readonly encryptionType_?: string;
     /** `KeyId` as the stream reports it: a key ARN, key id, alias name or alias ARN. */
-    readonly keyId?: string;
+    readonly keyId_?: string;
   };
 
 /** What the handler did and saw earlier in this request. */
 export interface DataStreamMemory {
   /** A previous reading found the stream. */
-  readonly streamSeen: boolean;
+  readonly streamSeen_: boolean;
   /** Start was accepted in this request. */
-  readonly started: boolean;
+  readonly started_: boolean;
   /** Stop was accepted in this request. */
-  readonly stopped: boolean;
+  readonly stopped_: boolean;
   /** A previous reading showed UPDATING. */
-  readonly sawUpdating: boolean;
+  readonly sawUpdating_: boolean;
   /** A reading after the last accepted Start or Stop showed UPDATING: the change was taken up. */
-  readonly updatingSinceChange: boolean;
+  readonly updatingSinceChange_: boolean;
   /** The customer managed key passed the `kms:DescribeKey` pre-flight. */
-  readonly keyVerified: boolean;
+  readonly keyVerified_: boolean;
   /** A Start was sent but its outcome is unknown (a transient error): it may have taken effect. */
-  readonly startUncertain: boolean;
+  readonly startUncertain_: boolean;
   /**
    * What `kms:DescribeKey` resolved alias references of the stream's current
    * key to: a key ARN, or `null` when the alias points to no key the handler
    * may use (so not to the wanted key).
    */
-  readonly resolvedKeys: Readonly<Record<string, string | null>>;
+  readonly resolvedKeys_: Readonly<Record<string, string | null>>;
 }
 
 /** The memory at the start of a request. */
 export const INITIAL_DATA_STREAM_MEMORY: DataStreamMemory = {
-  streamSeen: false,
-  started: false,
-  stopped: false,
-  sawUpdating: false,
-  updatingSinceChange: false,
-  keyVerified: false,
-  startUncertain: false,
-  resolvedKeys: {},
+  streamSeen_: false,
+  started_: false,
+  stopped_: false,
+  sawUpdating_: false,
+  updatingSinceChange_: false,
+  keyVerified_: false,
+  startUncertain_: false,
+  resolvedKeys_: {},
 };
 
 /**
@@ -112,6 +112,9 @@ const WAIT: DataStreamAction = { kind: 'wait' };
 /** Answer SUCCESS at once. */
 const DONE: DataStreamAction = { kind: 'succeed', settle: false };
 
+/** The service, as the reasons of a data stream name it. */
+export const SERVICE = 'Kinesis';
+
 /** Stream statuses that turn into ACTIVE by themselves. */
 const STREAM_BUSY: ReadonlySet<string> = new Set(['CREATING', 'UPDATING']);
 
@@ -125,15 +128,15 @@ export function observeDataStream(summary: StreamDescriptionSummary | undefined)
   }
   return {
     found: true,
-    streamStatus: summary.StreamStatus ?? 'UNKNOWN',
-    encryptionType: summary.EncryptionType,
-    keyId: summary.KeyId || undefined,
+    streamStatus_: summary.StreamStatus ?? 'UNKNOWN',
+    encryptionType_: summary.EncryptionType,
+    keyId_: summary.KeyId || undefined,
   };
 }
 
 /** Whether a reading shows the stream encrypted (`EncryptionType` KMS). */
 export function isEncrypted(observation: DataStreamObservation): boolean {
-  return observation.found && observation.encryptionType === KMS;
+  return observation.found && observation.encryptionType_ === KMS;
 }
 
 /** A one-line description of an observation, for reasons and logs. */
@@ -144,8 +147,8 @@ export function summarizeDataStream(observation: DataStreamObservation | undefin
   if (!observation.found) {
     return 'stream not found';
   }
-  const encryption = observation.encryptionType ?? 'NONE';
-  return `stream ${observation.streamStatus}, encryption ${encryption}${observation.keyId ? ` with ${observation.keyId}` : ''}`;
+  const encryption = observation.encryptionType_ ?? 'NONE';
+  return `stream ${observation.streamStatus_}, encryption ${encryption}${observation.keyId_ ? ` with ${observation.keyId_}` : ''}`;
 }
 
 /**
@@ -153,12 +156,12 @@ export function summarizeDataStream(observation: DataStreamObservation | undefin
  * has judged the observation, so that it sees what happened *before* it.
  */
 export function rememberDataStream(memory: DataStreamMemory, observation: DataStreamObservation): DataStreamMemory {
-  const updating = observation.found && observation.streamStatus === 'UPDATING';
+  const updating = observation.found && observation.streamStatus_ === 'UPDATING';
   return {
     ...memory,
-    streamSeen: memory.streamSeen || observation.found,
-    sawUpdating: memory.sawUpdating || updating,
-    updatingSinceChange: memory.updatingSinceChange || ((memory.started || memory.stopped) && updating),
+    streamSeen_: memory.streamSeen_ || observation.found,
+    sawUpdating_: memory.sawUpdating_ || updating,
+    updatingSinceChange_: memory.updatingSinceChange_ || ((memory.started_ || memory.stopped_) && updating),
   };
 }
 
@@ -229,7 +232,7 @@ export function matchKey(goal: Extract<DataStreamGoal, { kind: 'encrypt' }>, cur
   if (current.name.startsWith('alias/aws/')) {
     return 'different';
   }
-  const resolved = memory.resolvedKeys[currentKeyId];
+  const resolved = memory.resolvedKeys_[currentKeyId];
   if (resolved === undefined) {
     return 'resolve';
   }
@@ -263,30 +266,30 @@ export function decideDataStream(goal: DataStreamGoal, observation: DataStreamOb
 function decideEncrypt(goal: Extract<DataStreamGoal, { kind: 'encrypt' }>, observation: DataStreamObservation, memory: DataStreamMemory): DataStreamAction {
   const stream = goal.streamName;
   if (!observation.found) {
-    return fail(memory.streamSeen ? 'DATA_STREAM_DELETED' : 'DATA_STREAM_NOT_FOUND', { stream });
+    return fail(memory.streamSeen_ ? 'STREAM_DELETED' : 'STREAM_NOT_FOUND', { service: SERVICE, stream });
   }
-  if (STREAM_BUSY.has(observation.streamStatus)) {
+  if (STREAM_BUSY.has(observation.streamStatus_)) {
     return WAIT;
   }
-  if (observation.streamStatus !== 'ACTIVE') {
-    return fail('DATA_STREAM_NOT_ACTIVE', { stream, status: observation.streamStatus });
+  if (observation.streamStatus_ !== 'ACTIVE') {
+    return fail('STREAM_NOT_ACTIVE', { service: SERVICE, stream, status: observation.streamStatus_ });
   }
-  if (isEncrypted(observation) && observation.keyId) {
-    const match = matchKey(goal, observation.keyId, memory);
+  if (isEncrypted(observation) && observation.keyId_) {
+    const match = matchKey(goal, observation.keyId_, memory);
     if (match === 'same') {
-      return { kind: 'succeed', settle: memory.started || memory.startUncertain || memory.sawUpdating };
+      return { kind: 'succeed', settle: memory.started_ || memory.startUncertain_ || memory.sawUpdating_ };
     }
     if (match === 'resolve') {
-      return { kind: 'resolve-key', keyId: observation.keyId };
+      return { kind: 'resolve-key', keyId: observation.keyId_ };
     }
   }
   // Not encrypted, or with another key.
-  if (memory.started) {
-    return memory.updatingSinceChange
+  if (memory.started_) {
+    return memory.updatingSinceChange_
       ? fail('DATA_STREAM_ENCRYPTION_NOT_APPLIED', { stream, operation: 'StartStreamEncryption', status: summarizeDataStream(observation) })
       : WAIT;
   }
-  return goal.keyId !== KINESIS_MANAGED_KEY_ID && !memory.keyVerified && !goal.restore ? { kind: 'verify-key' } : { kind: 'start' };
+  return goal.keyId !== KINESIS_MANAGED_KEY_ID && !memory.keyVerified_ && !goal.restore ? { kind: 'verify-key' } : { kind: 'start' };
 }
 
 /** The Delete half of {@link decideDataStream}. */
@@ -294,17 +297,17 @@ function decideDecrypt(goal: Extract<DataStreamGoal, { kind: 'decrypt' }>, obser
   if (!observation.found) {
     return DONE;
   }
-  if (STREAM_BUSY.has(observation.streamStatus)) {
+  if (STREAM_BUSY.has(observation.streamStatus_)) {
     return WAIT;
   }
-  if (observation.streamStatus === 'DELETING' || !isEncrypted(observation)) {
+  if (observation.streamStatus_ === 'DELETING' || !isEncrypted(observation)) {
     return DONE;
   }
-  if (!observation.keyId) {
+  if (!observation.keyId_) {
     return fail('UNEXPECTED_ERROR', { operation: 'DescribeStreamSummary', error: 'EncryptionType KMS without a KeyId' });
   }
-  if (memory.stopped) {
-    return memory.updatingSinceChange
+  if (memory.stopped_) {
+    return memory.updatingSinceChange_
       ? fail('DATA_STREAM_ENCRYPTION_NOT_APPLIED', { stream: goal.streamName, operation: 'StopStreamEncryption', status: summarizeDataStream(observation) })
       : WAIT;
   }
@@ -324,10 +327,10 @@ function fail(reasonId: ReasonId, params: ReasonParams): DataStreamAction {
  * can be in progress; an UPDATING one may be changing its encryption).
  */
 export function priorOfDataStream(observation: DataStreamObservation): string | undefined {
-  if (!observation.found || (observation.streamStatus !== 'ACTIVE' && observation.streamStatus !== 'CREATING')) {
+  if (!observation.found || (observation.streamStatus_ !== 'ACTIVE' && observation.streamStatus_ !== 'CREATING')) {
     return undefined;
   }
-  return isEncrypted(observation) ? observation.keyId : PRIOR_NONE;
+  return isEncrypted(observation) ? observation.keyId_ : PRIOR_NONE;
 }
 
 /** The goal that puts a data stream back to a recorded prior state. */
