@@ -1,11 +1,13 @@
 /**
  * The reason catalogue as the documentation shows it: every reason's id,
- * message and fix, in the order the handler's checks run (the troubleshooting
- * table of docs/troubleshooting.md is generated from it). No asset imports
- * it: the messages are in `reasons.ts`, the fixes in `fixes.ts`.
+ * message and fix, the handler's in the order its checks run, then the
+ * guard's own (the troubleshooting table of docs/troubleshooting.md is
+ * generated from it). No asset imports it: the messages are in `reasons.ts`
+ * (the guard's own in `guard/reasons.ts`), the fixes in `fixes.ts`.
  */
 import { REASON_FIXES } from './fixes';
 import { GuardReasonId, REASON_MESSAGES, ReasonId } from './reasons';
+import { GUARD_REASON_MESSAGES } from '../guard/reasons';
 
 /** One entry of the reason catalogue. */
 export interface ReasonEntry {
@@ -30,9 +32,12 @@ export const GUARD_REASON_FIXES: Readonly<Record<GuardReasonId, string>> = {
 /** The fix of every reason. */
 const FIXES: Readonly<Record<ReasonId, string>> = { ...REASON_FIXES, ...GUARD_REASON_FIXES };
 
-/** Every reason, in the order the handler's checks run. */
-export const REASON_CATALOGUE: ReadonlyArray<ReasonEntry> = (Object.keys(REASON_MESSAGES) as ReasonId[]).map((id) => ({
+/** The message of every reason. */
+const MESSAGES: Readonly<Record<ReasonId, string>> = { ...REASON_MESSAGES, ...GUARD_REASON_MESSAGES };
+
+/** Every reason: the handler's in the order its checks run, then the guard's own. */
+export const REASON_CATALOGUE: ReadonlyArray<ReasonEntry> = (Object.keys(MESSAGES) as ReasonId[]).map((id) => ({
   id,
-  message: REASON_MESSAGES[id],
+  message: MESSAGES[id],
   fix: FIXES[id],
 }));

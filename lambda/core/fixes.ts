@@ -4,7 +4,7 @@
  * path imports this module, so the fix texts ship in the handler's asset and
  * not in the guard's.
  */
-import { fill, HandlerFailure, HandlerReasonId, REASON_MESSAGES, ReasonId, ReasonParams } from './reasons';
+import { fill, HandlerFailure, HandlerReasonId, REASON_MESSAGES, ReasonParams } from './reasons';
 
 /**
  * What to do, per reason id of the handler (the guard's own reasons are never
@@ -54,13 +54,12 @@ export const REASON_FIXES: Readonly<Record<HandlerReasonId, string>> = {
  * @param id - the reason.
  * @param params - values for its placeholders.
  */
-export function formatReason(id: ReasonId, params: ReasonParams = {}): string {
-  const fix = (REASON_FIXES as Partial<Record<ReasonId, string>>)[id];
-  const message = `${id}: ${fill(REASON_MESSAGES[id], params, reasonFor)}`;
-  return fix === undefined ? message : `${message} ${fill(fix, params, reasonFor)}`;
+export function formatReason(id: HandlerReasonId, params: ReasonParams = {}): string {
+  return `${id}: ${fill(REASON_MESSAGES[id], params, reasonFor)} ${fill(REASON_FIXES[id], params, reasonFor)}`;
 }
 
-/** The `Reason` a FAILED answer gives for `failure`: its message and its fix ({@link formatReason}). */
+/** The `Reason` a FAILED answer gives for `failure`: its message and its fix ({@link formatReason}); a guard's reason, its message. */
 export function reasonFor(failure: HandlerFailure): string {
-  return formatReason(failure.reasonId, failure.params);
+  const id = failure.reasonId;
+  return id in REASON_FIXES ? formatReason(id as HandlerReasonId, failure.params) : failure.message;
 }

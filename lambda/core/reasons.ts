@@ -44,19 +44,21 @@ export const REASON_MESSAGES = {
   THROTTLED: '{operation} for {stream} was throttled until the deadline ({seconds} s; {error}).',
   TIMED_OUT: 'Delivery stream {stream} is still {state} after {seconds} s; last status: {lastStatus}.',
   DATA_STREAM_TIMED_OUT: 'Kinesis data stream {stream} is still {state} after {seconds} s; last status: {lastStatus}.',
-  REPAIR_CAP_REACHED: 'The guard has repaired {stream} {count} times today (UTC), its cap of {max} per day; it did not call Start, to keep the stream\'s 25 Start/Stop calls per 24 h for the stack.',
-  INVALID_REPAIR_INPUT: 'The guard was invoked with an input it cannot read: {problem}.',
   UNEXPECTED_ERROR: 'Unexpected error in {operation}: {error}.',
 } as const;
 
-/** The id of a reason. */
-export type ReasonId = keyof typeof REASON_MESSAGES;
+/** The reasons the handler can answer CloudFormation with. */
+export type HandlerReasonId = keyof typeof REASON_MESSAGES;
 
-/** The reasons only the guard fails with: it answers no CloudFormation, and alerts with the message. */
+/**
+ * The reasons only the guard fails with: it answers no CloudFormation, and
+ * alerts with the message. Their messages are the guard's own
+ * (`guard/reasons.ts`), so the handler's asset does not carry them.
+ */
 export type GuardReasonId = 'REPAIR_CAP_REACHED' | 'INVALID_REPAIR_INPUT';
 
-/** The reasons the handler can answer CloudFormation with. */
-export type HandlerReasonId = Exclude<ReasonId, GuardReasonId>;
+/** The id of a reason. */
+export type ReasonId = HandlerReasonId | GuardReasonId;
 
 /** One parameter of a reason: a value, or a failure it names (a nested reason). */
 export type ReasonParam = string | number | HandlerFailure;
@@ -89,9 +91,12 @@ export class HandlerFailure extends Error {
   /**
    * @param reasonId - the reason explaining the failure.
    * @param params - values for the reason's placeholders.
+   * @param messages - the table the reason's message is in (the guard's own reasons are in the guard's).
    */
-  constructor(readonly reasonId: ReasonId, readonly params: ReasonParams = {}) {
-    super(`${reasonId}: ${fill(REASON_MESSAGES[reasonId], params, (failure) => failure.message)}`);
+  constructor(reasonId: HandlerReasonId, params?: ReasonParams);
+  constructor(reasonId: GuardReasonId, params: ReasonParams, messages: Readonly<Record<GuardReasonId, string>>);
+  constructor(readonly reasonId: ReasonId, readonly params: ReasonParams = {}, messages: Readonly<Record<string, string>> = REASON_MESSAGES) {
+    super(`${reasonId}: ${fill(messages[reasonId], params, (failure) => failure.message)}`);
     this.name = 'HandlerFailure';
   }
 }

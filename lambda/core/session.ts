@@ -8,7 +8,7 @@
 import { errorInfo, Operation } from './errors';
 import type { Logger } from './log';
 import type { Lifecycle } from './properties';
-import { HandlerFailure, ReasonId, ReasonParams } from './reasons';
+import { HandlerFailure, HandlerReasonId, ReasonParams } from './reasons';
 
 /** The validated properties every kind of stream has. */
 export interface ServiceProperties extends Lifecycle {
@@ -68,7 +68,7 @@ export type Step =
     /** Answer FAILED. */
     readonly kind: 'fail';
     /** The catalogue entry. */
-    readonly reasonId: ReasonId;
+    readonly reasonId: HandlerReasonId;
     /** The entry's parameters. */
     readonly params: ReasonParams;
   };

@@ -11,7 +11,7 @@
 import type { ClientProvider } from './clients';
 import type { Operation } from './errors';
 import type { RequestType } from './properties';
-import type { HandlerFailure, ReasonId } from './reasons';
+import type { HandlerFailure, HandlerReasonId } from './reasons';
 import type { ResponseData } from './response';
 import type { ChangeOutcome, DriverSession, ServiceTypes, Step } from './session';
 import type { StreamKindValue } from '../../src/private/contract';
@@ -54,7 +54,7 @@ export interface ServiceLoop<T extends ServiceTypes = ServiceTypes> {
   /** Words for the stream in SUCCESS reasons, e.g. `Delivery stream`. */
   readonly label: string;
   /** The catalogue entry of a deadline reached while the stream had not changed as wanted. */
-  readonly timedOut: ReasonId;
+  readonly timedOut: HandlerReasonId;
   /** The memory at the start of a request. */
   readonly initialMemory: T['memory'];
 

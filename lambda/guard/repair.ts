@@ -10,6 +10,7 @@
  * not be published (then Lambda's retries and the dead-letter topic take
  * over), and logs exactly one JSON line per event.
  */
+import { guardFailure } from './reasons';
 import {
   DATA_STREAM_ENCRYPTION_RESOURCE_TYPE,
   HANDLER_TIMEOUT_SECONDS,
@@ -133,7 +134,7 @@ interface ParsedInput {
  */
 export function parseRepairInput(raw: unknown): ParsedInput {
   const bag = record(raw);
-  const problem = (what: string) => new HandlerFailure('INVALID_REPAIR_INPUT', { problem: what });
+  const problem = (what: string) => guardFailure('INVALID_REPAIR_INPUT', { problem: what });
   if (!bag) {
     throw problem('it is not an object');
   }
@@ -247,7 +248,7 @@ export async function handleRepairEvent(raw: unknown, context: RepairContext, de
   const { input, max } = parsed;
   const registration = deps.services.find((entry) => entry.resourceType === input.ResourceType);
   if (!registration) {
-    const failure = new HandlerFailure('INVALID_REPAIR_INPUT', { problem: `ResourceType ${input.ResourceType} is no kind of stream the guard knows` });
+    const failure = guardFailure('INVALID_REPAIR_INPUT', { problem: `ResourceType ${input.ResourceType} is no kind of stream the guard knows` });
     return finish({ decision: 'failed', reason: failure.message, reasonId: failure.reasonId }, { topicArn: input.AlertTopicArn, stream: '?' });
   }
   if (call.errorCode !== undefined) {
@@ -338,7 +339,7 @@ async function repairStream<T extends ServiceTypes>(
         throw session.failure(err, operations.list);
       }
       if (count.count >= max) {
-        throw new HandlerFailure('REPAIR_CAP_REACHED', {
+        throw guardFailure('REPAIR_CAP_REACHED', {
           stream, count: count.count, max, eventName: String(fields.eventName ?? '?'), caller: String(fields.caller ?? '?'),
         });
       }

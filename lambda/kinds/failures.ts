@@ -5,7 +5,7 @@
  * reports an error KMS gave it.
  */
 import { describeError, errorInfo, Operation, WrappedKmsError } from '../core/errors';
-import { HandlerFailure, ReasonId } from '../core/reasons';
+import { HandlerFailure, HandlerReasonId } from '../core/reasons';
 import type { DriverSession, ServiceTypes } from '../core/session';
 
 /** What a kind adds to the shared error mapping. */
@@ -29,7 +29,7 @@ export interface KindFailures<T extends ServiceTypes> {
  * handler's permissions. Access denied comes here only once the IAM
  * propagation window or the deadline has passed: until then it is retried.
  */
-const KMS_REASONS: Readonly<Record<WrappedKmsError, ReasonId>> = {
+const KMS_REASONS: Readonly<Record<WrappedKmsError, HandlerReasonId>> = {
   AccessDeniedException: 'SERVICE_KMS_ACCESS_DENIED',
   DisabledException: 'SERVICE_KMS_DISABLED',
   InvalidStateException: 'SERVICE_KMS_INVALID_STATE',

@@ -11,6 +11,7 @@ import { BuildOptions, buildSync } from 'esbuild';
 import { GUARD_REASON_FIXES } from '../../lambda/core/catalogue';
 import { REASON_FIXES } from '../../lambda/core/fixes';
 import { REASON_MESSAGES } from '../../lambda/core/reasons';
+import { GUARD_REASON_MESSAGES } from '../../lambda/guard/reasons';
 import { filesOf, zip } from '../../tools/bench/zip';
 import { newestBundleSource } from '../bundle-sources';
 
@@ -95,8 +96,11 @@ describe('two assets, each with only its own code', () => {
       expect(handlerCode).not.toContain(fix);
       expect(guardCode).not.toContain(fix);
     }
-    // The guard still says what happened: its messages are in it.
-    expect(guardCode).toContain(REASON_MESSAGES.REPAIR_CAP_REACHED);
+    // The guard still says what happened: its own messages are in it, and in it alone.
+    for (const message of Object.values(GUARD_REASON_MESSAGES)) {
+      expect(guardCode).toContain(message);
+      expect(handlerCode).not.toContain(message);
+    }
   });
 
   test('the handler bundle has its fix texts within deflate\'s reach of the messages', () => {

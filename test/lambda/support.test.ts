@@ -14,6 +14,7 @@ import { classifyError, describeError, errorInfo, wrappedKmsError } from '../../
 import { formatReason, REASON_FIXES, reasonFor } from '../../lambda/core/fixes';
 import { Logger, REDACTED, redact, urlSecrets } from '../../lambda/core/log';
 import { HandlerFailure, REASON_MESSAGES } from '../../lambda/core/reasons';
+import { GUARD_REASON_MESSAGES } from '../../lambda/guard/reasons';
 
 const meta = { $metadata: { httpStatusCode: 400 } };
 
@@ -158,9 +159,10 @@ describe('reason catalogue', () => {
       expect(entry.id).toMatch(/^[A-Z][A-Z_]+$/);
       expect(entry.message.length).toBeGreaterThan(10);
       expect(entry.fix.length).toBeGreaterThan(10);
-      expect(entry.message).toBe(REASON_MESSAGES[entry.id]);
+      expect(entry.message).toBe({ ...REASON_MESSAGES, ...GUARD_REASON_MESSAGES }[entry.id]);
     }
-    expect(ids).toEqual(Object.keys(REASON_MESSAGES));
+    // The handler's reasons in the order its checks run, then the guard's own.
+    expect(ids).toEqual([...Object.keys(REASON_MESSAGES), ...Object.keys(GUARD_REASON_MESSAGES)]);
     // Each fix is written once: the handler's in fixes.ts, the guard's own in catalogue.ts.
     expect([...Object.keys(REASON_FIXES), ...Object.keys(GUARD_REASON_FIXES)].sort()).toEqual([...ids].sort());
     expect(REASON_CATALOGUE.map((entry) => entry.fix)).toEqual(ids.map((id) => ({ ...REASON_FIXES, ...GUARD_REASON_FIXES })[id]));

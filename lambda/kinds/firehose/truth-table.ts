@@ -6,7 +6,7 @@
  */
 import type { DeliveryStreamDescription } from '@aws-sdk/client-firehose';
 import { FirehoseKeyType, PRIOR_AWS_OWNED, PRIOR_NONE } from '../../../src/private/contract';
-import type { ReasonId, ReasonParams } from '../../core/reasons';
+import type { HandlerReasonId, ReasonParams } from '../../core/reasons';
 import type { Step } from '../../core/session';
 
 /** What the handler wants the stream's encryption to be. */
@@ -384,7 +384,7 @@ function decideDecrypt(goal: Extract<DeliveryStreamGoal, { kind: 'decrypt' }>, o
 }
 
 /** A `fail` action. */
-function fail(reasonId: ReasonId, params: ReasonParams): DeliveryStreamAction {
+function fail(reasonId: HandlerReasonId, params: ReasonParams): DeliveryStreamAction {
   return { kind: 'fail', reasonId, params };
 }
 

@@ -10,7 +10,7 @@
  */
 import type { StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
 import { KINESIS_MANAGED_KEY_ID, PRIOR_NONE } from '../../../src/private/contract';
-import type { ReasonId, ReasonParams } from '../../core/reasons';
+import type { HandlerReasonId, ReasonParams } from '../../core/reasons';
 import type { Step } from '../../core/session';
 
 /** What the handler wants the stream's encryption to be. */
@@ -315,7 +315,7 @@ function decideDecrypt(goal: Extract<DataStreamGoal, { kind: 'decrypt' }>, obser
 }
 
 /** A `fail` action. */
-function fail(reasonId: ReasonId, params: ReasonParams): DataStreamAction {
+function fail(reasonId: HandlerReasonId, params: ReasonParams): DataStreamAction {
   return { kind: 'fail', reasonId, params };
 }
 
