@@ -1,8 +1,8 @@
 import { awscdk, Component, javascript, JsonFile } from 'projen';
 
-/** Where esbuild writes the custom-resource handler; shipped in the npm package. */
+/** Where esbuild writes the custom-resource handler; `<dir>.zip` is what the npm package ships. */
 const HANDLER_ASSET_DIR = 'assets/stream-encryption-handler';
-/** Where esbuild writes the guard's repair function; shipped in the npm package, uploaded only by a stack with a guard. */
+/** Where esbuild writes the guard's repair function; `<dir>.zip` ships, uploaded only by a stack with a guard. */
 const GUARD_ASSET_DIR = 'assets/stream-encryption-guard';
 /** Folders of TypeScript that are not part of the jsii API but are type-checked and linted. */
 const TOOL_DIRS = ['lambda', 'example', 'tools'];
@@ -168,8 +168,10 @@ const compat = project.tasks.tryFind('compat')!;
 compat.addCondition('git tag --list "v*" | grep -q .');
 project.compileTask.spawn(compat);
 
-// The functions are bundled at build time, never at the consumer's synth: each entry point into an
-// asset folder of its own, so that a stack without a guard uploads no guard code.
+// The functions are bundled and zipped at build time, never at the consumer's synth: each entry point
+// into an asset folder of its own, so that a stack without a guard uploads no guard code; then
+// tools/scripts/zip-assets.ts minifies each bundle again (uglify-js) and writes `<dir>.zip` (one
+// entry, deflated by Zopfli, byte-for-byte deterministic), the file asset the constructs use.
 /** The esbuild command that bundles `entry` into `<dir>/index.js`. */
 const esbuild = (entry: string, dir: string) => [
   `esbuild ${entry}`,
@@ -187,10 +189,11 @@ const esbuild = (entry: string, dir: string) => [
   `--outfile=${dir}/index.js`,
 ].join(' ');
 const bundle = project.addTask('bundle:handler', {
-  description: 'Bundle the custom-resource handler (lambda/index.ts) and the guard (lambda/guard/index.ts) with esbuild into their shipped asset folders',
+  description: 'Bundle the custom-resource handler (lambda/index.ts) and the guard (lambda/guard/index.ts) with esbuild into their asset folders, minify each again and zip it into the shipped assets/*.zip',
   steps: [
     { exec: esbuild('lambda/index.ts', HANDLER_ASSET_DIR) },
     { exec: esbuild('lambda/guard/index.ts', GUARD_ASSET_DIR) },
+    { exec: 'ts-node -T tools/scripts/zip-assets.ts' },
   ],
 });
 project.preCompileTask.spawn(bundle);
@@ -242,9 +245,15 @@ project.addTask('demo', {
   steps: [{ spawn: bundle.name }, { exec: 'ts-node -T tools/scripts/demo.ts' }],
 });
 
-project.gitignore.exclude(`/${HANDLER_ASSET_DIR}/`, `/${GUARD_ASSET_DIR}/`, '/example/cdk.out/', '/cdk.out/', '/.tmp/');
-project.npmignore?.include(`/${HANDLER_ASSET_DIR}/index.js`, `/${GUARD_ASSET_DIR}/index.js`);
+project.gitignore.exclude(
+  `/${HANDLER_ASSET_DIR}/`, `/${GUARD_ASSET_DIR}/`, `/${HANDLER_ASSET_DIR}.zip`, `/${GUARD_ASSET_DIR}.zip`,
+  '/example/cdk.out/', '/cdk.out/', '/.tmp/',
+);
+// The package ships the zips the constructs use; the folders are the build's intermediate.
+project.npmignore?.include(`/${HANDLER_ASSET_DIR}.zip`, `/${GUARD_ASSET_DIR}.zip`);
 project.npmignore?.exclude(
+  `/${HANDLER_ASSET_DIR}/`,
+  `/${GUARD_ASSET_DIR}/`,
   '/lambda/',
   '/example/',
   '/tools/',

@@ -18,7 +18,7 @@ import { GuardTarget, guardTargetsOf } from './private/guard-targets';
 import { addHandlerLogs } from './private/handler-logs';
 import { handlerRuntime, NAG_SUPPRESSIONS, runtimeNagRules, suppressInapplicableNagRules } from './private/nag';
 import { PolicyBudget } from './private/policy-budget';
-import { GUARD_ASSET_DIR, StreamEncryptionProvider } from './private/provider';
+import { GUARD_ASSET_ZIP, StreamEncryptionProvider } from './private/provider';
 
 /** Construct id of the guard that `StreamEncryptionGuard.of` makes, a direct child of its stack. */
 const GUARD_ID = 'CdkStreamEncryptionGuard';
@@ -231,7 +231,7 @@ export class StreamEncryptionGuard extends Construct {
       description: 'Repairs stream server-side encryption turned off or changed outside the stack (cdk-stream-encryption)',
       runtime,
       architecture: lambda.Architecture.ARM_64,
-      code: lambda.Code.fromAsset(GUARD_ASSET_DIR),
+      code: lambda.Code.fromAsset(GUARD_ASSET_ZIP),
       handler: 'index.repair',
       timeout: Duration.seconds(HANDLER_TIMEOUT_SECONDS),
       memorySize: 256,

@@ -18,16 +18,23 @@ import { handlerRuntime, NAG_SUPPRESSIONS, runtimeNagRules, suppressInapplicable
 import { HandlerPermission, PolicyBudget } from './policy-budget';
 
 /**
- * Folder of the handler bundle, built by esbuild at the library's build time
- * and shipped in the npm package. The consumer's synth only zips it.
+ * The handler's asset: a zip of its bundle (`index.js`), built, minified and
+ * zipped at the library's build time and shipped in the npm package. The
+ * consumer's synth neither bundles nor zips it: a `.zip` file given to
+ * `lambda.Code.fromAsset` is uploaded as it is (AWS CDK API Reference,
+ * `aws_lambda.Code.fromAsset`, "Either a directory with the Lambda code bundle
+ * or a .zip file",
+ * https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda.Code.html#static-fromwbrassetpath-options;
+ * a file asset's packaging is `FILE`, "a single file, which should be uploaded
+ * to Amazon S3", https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.FileAssetPackaging.html).
  */
-export const HANDLER_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'stream-encryption-handler');
+export const HANDLER_ASSET_ZIP = path.join(__dirname, '..', '..', 'assets', 'stream-encryption-handler.zip');
 
 /**
- * Folder of the guard's bundle (its repair function only), built and shipped
- * like the handler's: a stack uploads it only when it has a guard.
+ * The guard's asset (its repair function only), built and shipped like the
+ * handler's: a stack uploads it only when it has a guard.
  */
-export const GUARD_ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'stream-encryption-guard');
+export const GUARD_ASSET_ZIP = path.join(__dirname, '..', '..', 'assets', 'stream-encryption-guard.zip');
 
 /**
  * What one `StreamEncryptionHandler.configure` call asks of the handler's log
@@ -131,7 +138,7 @@ export class StreamEncryptionProvider extends Construct {
       description: 'Turns stream server-side encryption on and off for CloudFormation (cdk-stream-encryption)',
       runtime,
       architecture: lambda.Architecture.ARM_64,
-      code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
+      code: lambda.Code.fromAsset(HANDLER_ASSET_ZIP),
       handler: 'index.handler',
       timeout: Duration.seconds(HANDLER_TIMEOUT_SECONDS),
       memorySize: 256,

@@ -12,7 +12,7 @@ import { identityStatements, KINESIS_STREAM_ARN, newStack, resourcesOf } from '.
 import { DataStreamEncryption, DeliveryStreamEncryption, StreamEncryptionGuard } from '../../src';
 import { REPAIRS_TAG_KEY } from '../../src/private/contract';
 import { NAG_SUPPRESSIONS } from '../../src/private/nag';
-import { GUARD_ASSET_DIR, HANDLER_ASSET_DIR, PROVIDER_ID } from '../../src/private/provider';
+import { GUARD_ASSET_ZIP, HANDLER_ASSET_ZIP, PROVIDER_ID } from '../../src/private/provider';
 
 const GUARD = 'CdkStreamEncryptionGuard';
 
@@ -34,27 +34,28 @@ function guardRoleId(stack: Stack): string {
   return stack.getLogicalId((StreamEncryptionGuard.of(stack).role.node.defaultChild as any));
 }
 
-/** The library's shipped bundles, by name. */
+/** The library's shipped asset zips, by name. */
 const BUNDLES: Record<string, string> = {
-  handler: path.join(HANDLER_ASSET_DIR, 'index.js'),
-  guard: path.join(GUARD_ASSET_DIR, 'index.js'),
+  handler: HANDLER_ASSET_ZIP,
+  guard: GUARD_ASSET_ZIP,
 };
 
 /**
- * The file assets the stack's cloud assembly uploads (its asset manifest), each with its hash and
- * which of the library's bundles its staged folder holds (`other` for none).
+ * The file assets the stack's cloud assembly uploads (its asset manifest), each with its hash, its
+ * packaging and which of the library's zips its staged file is (`other` for none).
  */
-function stagedAssets(stack: Stack): Array<{ hash: string; bundle: string }> {
+function stagedAssets(stack: Stack): Array<{ hash: string; bundle: string; packaging?: string }> {
   const assembly = App.of(stack)!.synth() as cxapi.CloudAssembly;
   const manifest = assembly.artifacts.find((a): a is cxapi.AssetManifestArtifact =>
     a instanceof cxapi.AssetManifestArtifact && a.id === `${stack.artifactId}.assets`)!;
-  const files = (JSON.parse(fs.readFileSync(manifest.file, 'utf8')) as { files?: Record<string, { source: { path: string } }> }).files ?? {};
+  const files = (JSON.parse(fs.readFileSync(manifest.file, 'utf8')) as { files?: Record<string, { source: { path: string; packaging?: string } }> }).files ?? {};
   return Object.entries(files)
     .filter(([, f]) => !f.source.path.endsWith('.json'))
     .map(([hash, f]) => {
-      const staged = fs.readFileSync(path.join(assembly.directory, f.source.path, 'index.js'));
-      const bundle = Object.entries(BUNDLES).find(([, file]) => staged.equals(fs.readFileSync(file)))?.[0] ?? 'other';
-      return { hash, bundle };
+      const stagedPath = path.join(assembly.directory, f.source.path);
+      const staged = fs.statSync(stagedPath).isFile() ? fs.readFileSync(stagedPath) : undefined;
+      const bundle = Object.entries(BUNDLES).find(([, file]) => staged?.equals(fs.readFileSync(file)))?.[0] ?? 'other';
+      return { hash, bundle, packaging: f.source.packaging };
     });
 }
 
@@ -101,6 +102,10 @@ describe('repair: true', () => {
     new DataStreamEncryption(stack, 'EventsSse', { stream: events(stack) });
     const assets = stagedAssets(stack);
     expect(assets.map((a) => a.bundle)).toEqual(['handler']);
+    // The shipped zip, uploaded as it is: a file asset, not a folder the CLI zips (AWS CDK API
+    // Reference, FileAssetPackaging: FILE "points to a single file, which should be uploaded to
+    // Amazon S3", https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.FileAssetPackaging.html).
+    expect(assets.map((a) => a.packaging)).toEqual(['file']);
     // Its one function runs it.
     const functions = Object.values(resourcesOf(stack, 'AWS::Lambda::Function')) as any[];
     expect(functions.map((f) => [f.Properties.Handler, f.Properties.Code.S3Key])).toEqual([['index.handler', `${assets[0].hash}.zip`]]);
@@ -111,6 +116,7 @@ describe('repair: true', () => {
     new DeliveryStreamEncryption(stack, 'OrdersSse', { deliveryStream: orders(stack), repair: true });
     const assets = stagedAssets(stack);
     expect(assets.map((a) => a.bundle).sort()).toEqual(['guard', 'handler']);
+    expect(assets.map((a) => a.packaging)).toEqual(['file', 'file']);
     const keyOf = (bundle: string) => `${assets.find((a) => a.bundle === bundle)!.hash}.zip`;
     const functions = Object.values(resourcesOf(stack, 'AWS::Lambda::Function')) as any[];
     expect(functions.map((f) => [f.Properties.Handler, f.Properties.Code.S3Key]).sort()).toEqual([

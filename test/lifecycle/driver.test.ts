@@ -8,8 +8,10 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as awslambda from 'aws-cdk-lib/aws-lambda';
 import { SCHEDULING_SLACK_MS, synthStack } from './harness';
 import { DeliveryStreamEncryption } from '../../src';
+import { zip } from '../../tools/bench/zip';
 import { LocalCloud, startLocalCloud } from '../../tools/local-cloud';
 import {
   DEFAULT_GUARD_BUNDLE,
@@ -334,6 +336,56 @@ describe('templates and intrinsics', () => {
     const elsewhere = { ...resource, Properties: { ...resource.Properties, Code: { S3Key: `${'0'.repeat(64)}.zip` } } };
     const missing = new TemplateModel({ ...guarded, template: { Resources: { [fn]: elsewhere } } }, env, () => undefined);
     expect(() => functionCodeOf(missing, fn)).toThrow(/does not hold/);
+  });
+
+  // The same pages: the library's assets are .zip files the assembly stages as `asset.<hash>.zip`
+  // and uploads as they are; a folder asset is staged as the folder `asset.<hash>`. The local
+  // cloud runs both, the zip read from the staged file.
+  describe('a zip asset and a folder asset', () => {
+    const env = { stackName: 'DriverAssets', stackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/DriverAssets/1', region: 'us-east-1', accountId: '123456789012', partition: 'aws', urlSuffix: 'amazonaws.com' };
+    /** A one-function stack whose code is `code`, and the function's code as the driver reads it. */
+    const codeOf = (code: awslambda.Code) => {
+      const assemblyDir = synthStack('DriverAssets', (s) => {
+        new awslambda.Function(s, 'Fn', { runtime: awslambda.Runtime.NODEJS_20_X, handler: 'lib/main.run', code });
+      });
+      const model = new TemplateModel(loadStackTemplate(assemblyDir), env, () => undefined);
+      const [fn] = model.idsOfType('AWS::Lambda::Function');
+      return { assemblyDir, model, fn, key: String((model.resource(fn).Properties?.Code as { S3Key: string }).S3Key) };
+    };
+    const MAIN = Buffer.from('exports.run = async () => "zipped";\n');
+
+    test('a zip asset is staged as a file, extracted once, and its Handler\'s file loaded from it', () => {
+      const archive = path.join(dir, 'asset.zip');
+      fs.writeFileSync(archive, zip([{ name: 'lib/main.js', data: MAIN }, { name: 'README', data: Buffer.from('x') }]));
+      const { assemblyDir, model, fn, key } = codeOf(awslambda.Code.fromAsset(archive));
+      expect(fs.statSync(path.join(assemblyDir, `asset.${key}`)).isFile()).toBe(true);
+      const code = functionCodeOf(model, fn);
+      expect(code.exportName).toBe('run');
+      expect(path.relative(path.dirname(path.dirname(code.file!)), code.file!)).toBe(path.join('lib', 'main.js'));
+      expect(fs.readFileSync(code.file!).equals(MAIN)).toBe(true);
+      expect(fs.readFileSync(path.join(path.dirname(path.dirname(code.file!)), 'README'), 'utf8')).toBe('x');
+      // Once per asset hash: the same folder again.
+      expect(functionCodeOf(model, fn).file).toBe(code.file);
+    });
+
+    test('a folder asset still runs from its staged folder', () => {
+      const folder = path.join(dir, 'folder-asset');
+      fs.mkdirSync(path.join(folder, 'lib'), { recursive: true });
+      fs.writeFileSync(path.join(folder, 'lib', 'main.js'), MAIN);
+      const { assemblyDir, model, fn, key } = codeOf(awslambda.Code.fromAsset(folder));
+      expect(functionCodeOf(model, fn).file).toBe(path.join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}`, 'lib', 'main.js'));
+    });
+
+    test('a zip whose data does not match its CRC-32 is refused', () => {
+      const archive = zip([{ name: 'lib/main.js', data: MAIN }]);
+      // Flip one bit of the entry's stored CRC-32, in the central directory (the reader checks it).
+      const central = archive.readUInt32LE(archive.length - 22 + 16);
+      archive.writeUInt32LE((archive.readUInt32LE(central + 16) + 1) % 0x100000000, central + 16);
+      const file = path.join(dir, 'corrupt.zip');
+      fs.writeFileSync(file, archive);
+      const { model, fn } = codeOf(awslambda.Code.fromAsset(file));
+      expect(() => functionCodeOf(model, fn)).toThrow(/does not match its CRC-32/);
+    });
   });
 
   test('Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split, AWS::NoValue; anything else is refused', () => {

@@ -12,7 +12,8 @@ import { build } from 'esbuild';
 import { Implementation } from './apps';
 import { median } from './stats';
 import type { SynthSample } from './synth-child';
-import { filesOf, zip } from './zip';
+import { filesOf, unzip, zip } from './zip';
+import { extractedAsset } from '../local-cloud/cfn/function-code';
 
 /** The repository's root. */
 export const ROOT = path.join(__dirname, '..', '..');
@@ -89,8 +90,13 @@ export interface FunctionCode {
   readonly functionId: string;
   /** Its handler, e.g. `index.handler`. */
   readonly handler: string;
-  /** The asset folder (assets shared by several functions are listed once). */
+  /**
+   * The asset folder (assets shared by several functions are listed once): a folder asset as the
+   * assembly stages it, or a zip asset's files, extracted as the local cloud runs them.
+   */
   readonly assetDir?: string;
+  /** A `.zip` file asset as staged (`asset.<hash>.zip`), uploaded as it is. */
+  readonly assetZip?: string;
   /** Inline code (`ZipFile`), which CloudFormation zips itself. */
   readonly inline?: string;
 }
@@ -110,7 +116,10 @@ export function functionCodeOf(assemblyDir: string): FunctionCode[] {
       const dir = path.join(assemblyDir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
       if (seen.has(dir)) continue;
       seen.add(dir);
-      out.push({ functionId: id, handler, assetDir: dir });
+      const zipFile = `${dir}.zip`;
+      out.push(fs.existsSync(dir) || !fs.existsSync(zipFile)
+        ? { functionId: id, handler, assetDir: dir }
+        : { functionId: id, handler, assetDir: extractedAsset(zipFile), assetZip: zipFile });
     }
   }
   return out;
@@ -120,6 +129,13 @@ export function functionCodeOf(assemblyDir: string): FunctionCode[] {
 export function assetBytes(dir: string): { raw: number; zip: number; files: number } {
   const files = filesOf(dir);
   return { raw: files.reduce((sum, f) => sum + f.data.length, 0), zip: zip(files).length, files: files.length };
+}
+
+/** Bytes of a `.zip` file asset: raw (sum of its files) and zipped as uploaded, the zip file itself. */
+export function zipAssetBytes(file: string): { raw: number; zip: number; files: number } {
+  const data = fs.readFileSync(file);
+  const files = unzip(data);
+  return { raw: files.reduce((sum, f) => sum + f.data.length, 0), zip: data.length, files: files.length };
 }
 
 /** Bytes of inline code: raw, and zipped as `index.js` (as CloudFormation packs `ZipFile`). */

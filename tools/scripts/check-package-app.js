@@ -34,15 +34,15 @@ template.hasResourceProperties('Custom::DeliveryStreamEncryption', { DeliveryStr
 template.hasResourceProperties('Custom::DeliveryStreamEncryption', { DeliveryStreamName: 'clicks', KeyType: 'AWS_OWNED_CMK' });
 template.resourceCountIs('AWS::Lambda::Function', 1);
 
-// The handler's code is the bundle shipped in the package, staged as an asset.
+// The handler's code is the zip shipped in the package, staged as a file asset and uploaded as it is.
 const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
 const assetHash = /^([0-9a-f]{64})\.zip$/.exec(fn.Properties.Code.S3Key || '');
 assert.ok(assetHash, `the handler's code is not a file asset: ${JSON.stringify(fn.Properties.Code)}`);
-const assetPath = `asset.${assetHash[1]}`;
-const staged = path.join(assembly.directory, assetPath, 'index.js');
-const shipped = path.join(path.dirname(require.resolve('cdk-stream-encryption/package.json')), 'assets', 'stream-encryption-handler', 'index.js');
-assert.ok(fs.existsSync(staged), `the handler asset has no index.js: ${staged}`);
-assert.deepStrictEqual(fs.readFileSync(staged), fs.readFileSync(shipped), 'the staged handler differs from the packaged bundle');
+const assetPath = `asset.${assetHash[1]}.zip`;
+const staged = path.join(assembly.directory, assetPath);
+const shipped = path.join(path.dirname(require.resolve('cdk-stream-encryption/package.json')), 'assets', 'stream-encryption-handler.zip');
+assert.ok(fs.existsSync(staged) && fs.statSync(staged).isFile(), `the handler asset is not the staged zip file ${staged}`);
+assert.deepStrictEqual(fs.readFileSync(staged), fs.readFileSync(shipped), 'the staged handler differs from the packaged zip');
 
 const resources = Object.values(template.toJSON().Resources);
 console.log(`synthesized ${stack.stackName}: ${resources.length} resources, 2 custom resources, 1 Lambda function (handler asset ${assetPath})`);

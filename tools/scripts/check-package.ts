@@ -2,7 +2,8 @@
  * Checks the npm package as it would be published:
  *
  * 1. `npm pack --dry-run` lists the compiled library, the jsii assembly and the
- *    pre-bundled handler, and none of the sources, tests or tools.
+ *    prebuilt asset zips (handler and guard), and none of the sources, tests,
+ *    tools or the asset folders the zips are built from.
  * 2. The tarball, installed into a throwaway folder next to aws-cdk-lib and
  *    constructs at the versions this project builds against (and nothing
  *    else), synthesizes a CDK app written in plain JavaScript
@@ -19,11 +20,15 @@ import { fail, installConsumer, npm, packLibrary, readAssembly, resolvedVersion,
 /** Files the package must contain. */
 const REQUIRED = [
   'package.json', '.jsii', 'lib/index.js', 'lib/index.d.ts',
-  'assets/stream-encryption-handler/index.js', 'assets/stream-encryption-guard/index.js',
+  'assets/stream-encryption-handler.zip', 'assets/stream-encryption-guard.zip',
   'README.md', 'LICENSE',
 ];
 /** Folders whose files must not be published. */
-const FORBIDDEN = ['src/', 'test/', 'lambda/', 'tools/', 'example/', 'projenrc/', 'dist/', 'coverage/', 'test-reports/', '.projen/', '.ci/'];
+const FORBIDDEN = [
+  'src/', 'test/', 'lambda/', 'tools/', 'example/', 'projenrc/', 'dist/', 'coverage/', 'test-reports/', '.projen/', '.ci/',
+  // The build's intermediate: the constructs use the zips.
+  'assets/stream-encryption-handler/', 'assets/stream-encryption-guard/',
+];
 /** The only packages the consumer app installs. */
 const PEERS = ['aws-cdk-lib', 'constructs'];
 

@@ -106,22 +106,22 @@ export function npm(args: string[], cwd: string, quiet = false): string {
   return result.stdout;
 }
 
-/** The handler bundle the package ships (`npx projen bundle:handler` writes it; `npx projen compile` does not). */
-export const HANDLER_BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-handler', 'index.js');
+/** The handler's asset the package ships, the zip of its bundle (`npx projen bundle:handler` writes it; `npx projen compile` does not). */
+export const HANDLER_ZIP = path.join(ROOT, 'assets', 'stream-encryption-handler.zip');
 
-/** The guard's bundle the package ships, written beside the handler's. */
-export const GUARD_BUNDLE = path.join(ROOT, 'assets', 'stream-encryption-guard', 'index.js');
+/** The guard's asset the package ships, written beside the handler's. */
+export const GUARD_ZIP = path.join(ROOT, 'assets', 'stream-encryption-guard.zip');
 
 /**
  * Pack the library as `npm publish` would (after compile and the handler
- * bundles) into `folder`; returns the tarball's path. Fails when a bundle is
- * missing: a package without it fails every synth (of a stack with a guard,
+ * bundles) into `folder`; returns the tarball's path. Fails when an asset zip
+ * is missing: a package without it fails every synth (of a stack with a guard,
  * for the guard's) with `CannotFindAsset`.
  */
 export function packLibrary(folder: string): string {
-  for (const bundle of [HANDLER_BUNDLE, GUARD_BUNDLE]) {
-    if (!fs.existsSync(bundle)) {
-      fail(`${path.relative(ROOT, bundle)} not found: run \`npx projen bundle:handler\` before packing (\`npx projen compile\` does not bundle the handler)`);
+  for (const asset of [HANDLER_ZIP, GUARD_ZIP]) {
+    if (!fs.existsSync(asset)) {
+      fail(`${path.relative(ROOT, asset)} not found: run \`npx projen bundle:handler\` before packing (\`npx projen compile\` does not bundle the handler)`);
     }
   }
   const packed = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', folder], ROOT, true));

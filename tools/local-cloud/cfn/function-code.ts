@@ -4,8 +4,12 @@
  *
  * - `Code` (AWS CloudFormation User Guide, "AWS::Lambda::Function Code",
  *   https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html):
- *   the CDK writes an asset as `S3Bucket` and `S3Key` `<hash>.zip`, the zip of the folder the
- *   cloud assembly stages as `asset.<hash>`; that folder is the function's code.
+ *   `S3Key` is "the Amazon S3 key of the deployment package", a .zip file; the CDK writes an asset
+ *   as `S3Bucket` and `S3Key` `<hash>.zip`. A folder asset is staged in the cloud assembly as the
+ *   folder `asset.<hash>` (the CLI zips it at deploy); a `.zip` file asset (this library's own) as
+ *   the file `asset.<hash>.zip`, uploaded as it is: the local cloud reads that zip (each entry
+ *   checked against its CRC-32) and extracts it, once per asset hash, into a folder of its own.
+ *   That folder is the function's code.
  * - `Handler` (AWS Lambda Developer Guide, "Define Lambda function handler in Node.js", handler
  *   naming conventions, https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html#nodejs-handler-naming):
  *   `<file>.<export>`, the file's path without its extension, relative to the code's root. Lambda
@@ -16,8 +20,10 @@
  */
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TemplateModel } from './model';
+import { unzip } from '../../bench/zip';
 
 /** What a function runs. */
 export interface FunctionCode {
@@ -44,9 +50,57 @@ export function functionCodeOf(model: TemplateModel, functionId: string | undefi
   const key = (properties.Code as { S3Key?: unknown } | undefined)?.S3Key;
   const assemblyDir = model.stack.assemblyDir;
   if (typeof key !== 'string' || assemblyDir === undefined) return { exportName };
-  const assetDir = path.join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}`);
-  if (!fs.existsSync(assetDir)) {
-    throw new Error(`${model.stack.source}: function ${functionId} names the asset ${key}, which ${assemblyDir} does not hold (${assetDir})`);
+  const staged = path.join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}`);
+  const assetDir = isDirectory(staged) ? staged
+    : fs.existsSync(`${staged}.zip`) ? extractedAsset(`${staged}.zip`)
+      : undefined;
+  if (assetDir === undefined) {
+    throw new Error(`${model.stack.source}: function ${functionId} names the asset ${key}, which ${assemblyDir} does not hold (${staged} or ${staged}.zip)`);
   }
   return { file: path.join(assetDir, `${handler.slice(0, Math.max(dot, 0))}.js`), exportName };
+}
+
+function isDirectory(file: string): boolean {
+  return fs.existsSync(file) && fs.statSync(file).isDirectory();
+}
+
+/** Where zip assets are extracted, one folder per asset hash, shared by every process of the machine. */
+export const EXTRACTED_ASSETS_DIR = path.join(os.tmpdir(), 'cdk-stream-encryption-local-cloud', 'assets');
+
+/** The folders this process has extracted or found, by staged zip. */
+const extracted = new Map<string, string>();
+
+/**
+ * The folder that holds the files of the staged zip `zipFile` (`asset.<hash>.zip`): extracted into
+ * {@link EXTRACTED_ASSETS_DIR}`/<hash>` the first time, found there after. The asset's hash is that
+ * of its content, so a folder once there is its zip's. The folder appears whole or not at all (it is
+ * written beside and renamed), so processes that extract one asset at once all find it complete.
+ *
+ * @throws Error when the zip cannot be read, or an entry does not match its CRC-32
+ */
+export function extractedAsset(zipFile: string): string {
+  const known = extracted.get(zipFile);
+  if (known !== undefined) return known;
+  const hash = path.basename(zipFile).replace(/^asset\./, '').replace(/\.zip$/, '');
+  const dir = path.join(EXTRACTED_ASSETS_DIR, hash);
+  if (!isDirectory(dir)) {
+    const entries = unzip(fs.readFileSync(zipFile));
+    fs.mkdirSync(EXTRACTED_ASSETS_DIR, { recursive: true });
+    const partial = fs.mkdtempSync(path.join(EXTRACTED_ASSETS_DIR, `.${hash}-`));
+    fs.chmodSync(partial, 0o755);
+    for (const entry of entries) {
+      const file = path.join(partial, entry.name);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, entry.data);
+    }
+    try {
+      fs.renameSync(partial, dir);
+    } catch (error) {
+      // Another process extracted it first: keep theirs.
+      fs.rmSync(partial, { recursive: true, force: true });
+      if (!isDirectory(dir)) throw error;
+    }
+  }
+  extracted.set(zipFile, dir);
+  return dir;
 }

@@ -36,8 +36,9 @@ export interface StackTemplate {
   /** Where the template was read from, for messages. */
   readonly source: string;
   /**
-   * The cloud assembly the template was read from, whose `asset.<hash>` folders hold the staged
-   * assets its functions' `Code` names; none for a bare template.
+   * The cloud assembly the template was read from, whose `asset.<hash>` folders and
+   * `asset.<hash>.zip` files hold the staged assets its functions' `Code` names; none for a bare
+   * template.
    */
   readonly assemblyDir?: string;
 }
