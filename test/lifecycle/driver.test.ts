@@ -364,6 +364,9 @@ describe('templates and intrinsics', () => {
       expect(path.relative(path.dirname(path.dirname(code.file!)), code.file!)).toBe(path.join('lib', 'main.js'));
       expect(fs.readFileSync(code.file!).equals(MAIN)).toBe(true);
       expect(fs.readFileSync(path.join(path.dirname(path.dirname(code.file!)), 'README'), 'utf8')).toBe('x');
+      // Beside the staged zip, in the assembly, as a folder asset is staged: its code finds the modules
+      // above the assembly as a staged folder's would.
+      expect(path.dirname(path.dirname(code.file!))).toBe(path.join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}.unzipped`));
       // Once per asset hash: the same folder again.
       expect(functionCodeOf(model, fn).file).toBe(code.file);
     });

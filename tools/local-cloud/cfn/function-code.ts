@@ -20,7 +20,6 @@
  */
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TemplateModel } from './model';
 import { unzip } from '../../bench/zip';
@@ -60,33 +59,33 @@ export function functionCodeOf(model: TemplateModel, functionId: string | undefi
   return { file: path.join(assetDir, `${handler.slice(0, Math.max(dot, 0))}.js`), exportName };
 }
 
+/** The folders this process has extracted or found, by staged zip. */
+const extracted = new Map<string, string>();
+
 function isDirectory(file: string): boolean {
   return fs.existsSync(file) && fs.statSync(file).isDirectory();
 }
 
-/** Where zip assets are extracted, one folder per asset hash, shared by every process of the machine. */
-export const EXTRACTED_ASSETS_DIR = path.join(os.tmpdir(), 'cdk-stream-encryption-local-cloud', 'assets');
-
-/** The folders this process has extracted or found, by staged zip. */
-const extracted = new Map<string, string>();
-
 /**
- * The folder that holds the files of the staged zip `zipFile` (`asset.<hash>.zip`): extracted into
- * {@link EXTRACTED_ASSETS_DIR}`/<hash>` the first time, found there after. The asset's hash is that
- * of its content, so a folder once there is its zip's. The folder appears whole or not at all (it is
- * written beside and renamed), so processes that extract one asset at once all find it complete.
+ * The folder that holds the files of the staged zip `zipFile` (`asset.<hash>.zip`): extracted
+ * beside it, into `asset.<hash>.unzipped`, the first time, found there after. Beside the zip, as
+ * the CDK stages a folder asset: the code then finds the modules the Lambda runtime provides (the
+ * AWS SDK) as a staged folder's code does, in the `node_modules` above the cloud assembly. The
+ * asset's hash is that of its content, so a folder once there is its zip's. The folder appears
+ * whole or not at all (it is written beside and renamed), so processes that extract one asset at
+ * once all find it complete.
  *
  * @throws Error when the zip cannot be read, or an entry does not match its CRC-32
  */
 export function extractedAsset(zipFile: string): string {
   const known = extracted.get(zipFile);
   if (known !== undefined) return known;
-  const hash = path.basename(zipFile).replace(/^asset\./, '').replace(/\.zip$/, '');
-  const dir = path.join(EXTRACTED_ASSETS_DIR, hash);
+  const parent = path.dirname(zipFile);
+  const name = path.basename(zipFile).replace(/\.zip$/, '');
+  const dir = path.join(parent, `${name}.unzipped`);
   if (!isDirectory(dir)) {
     const entries = unzip(fs.readFileSync(zipFile));
-    fs.mkdirSync(EXTRACTED_ASSETS_DIR, { recursive: true });
-    const partial = fs.mkdtempSync(path.join(EXTRACTED_ASSETS_DIR, `.${hash}-`));
+    const partial = fs.mkdtempSync(path.join(parent, `.${name}-`));
     fs.chmodSync(partial, 0o755);
     for (const entry of entries) {
       const file = path.join(partial, entry.name);

@@ -307,13 +307,14 @@ export class LocalCloudFormation {
    */
   private bundleOf(code: FunctionCode): string {
     const handlerBundle = this.options.bundle ?? DEFAULT_HANDLER_BUNDLE;
+    const guardBundle = this.options.guardBundle ?? DEFAULT_GUARD_BUNDLE;
     if (code.file === undefined) return handlerBundle;
     let bundle = this.bundles.get(code.file);
     if (bundle === undefined) {
       const staged = fs.readFileSync(code.file);
       const sameAs = (file: string) => fs.existsSync(file) && staged.equals(fs.readFileSync(file));
-      bundle = sameAs(DEFAULT_HANDLER_BUNDLE) ? handlerBundle
-        : sameAs(DEFAULT_GUARD_BUNDLE) ? this.options.guardBundle ?? DEFAULT_GUARD_BUNDLE
+      bundle = sameAs(handlerBundle) || sameAs(DEFAULT_HANDLER_BUNDLE) ? handlerBundle
+        : sameAs(guardBundle) || sameAs(DEFAULT_GUARD_BUNDLE) ? guardBundle
           : code.file;
       this.bundles.set(code.file, bundle);
     }
