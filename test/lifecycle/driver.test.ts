@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as awslambda from 'aws-cdk-lib/aws-lambda';
+import { buildSync } from 'esbuild';
 import { SCHEDULING_SLACK_MS, synthStack } from './harness';
 import { DeliveryStreamEncryption } from '../../src';
 import { zip } from '../../tools/bench/zip';
@@ -377,6 +378,17 @@ describe('templates and intrinsics', () => {
       fs.writeFileSync(path.join(folder, 'lib', 'main.js'), MAIN);
       const { assemblyDir, model, fn, key } = codeOf(awslambda.Code.fromAsset(folder));
       expect(functionCodeOf(model, fn).file).toBe(path.join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}`, 'lib', 'main.js'));
+    });
+
+    test('the handler\'s bundle is found from wherever the local cloud runs: bundled into the bench\'s worker, too', () => {
+      // The bench runs the local cloud bundled into .tmp/bench-children/worker.js, where a path taken
+      // from the module's own folder leads outside the repository.
+      const root = path.join(__dirname, '..', '..');
+      const outfile = path.join(root, '.tmp', 'driver-test-bundled', 'runtime.js');
+      buildSync({ entryPoints: [path.join(root, 'tools', 'local-cloud', 'cfn', 'lambda-runtime.ts')], bundle: true, platform: 'node', format: 'cjs', packages: 'external', outfile, logLevel: 'warning' });
+      const bundled = jest.requireActual<{ DEFAULT_HANDLER_BUNDLE: string; DEFAULT_GUARD_BUNDLE: string }>(outfile);
+      expect(bundled.DEFAULT_HANDLER_BUNDLE).toBe(path.join(root, 'assets', 'stream-encryption-handler', 'index.js'));
+      expect(bundled.DEFAULT_GUARD_BUNDLE).toBe(path.join(root, 'assets', 'stream-encryption-guard', 'index.js'));
     });
 
     test('a zip whose data does not match its CRC-32 is refused', () => {

@@ -19,15 +19,28 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { format } from 'node:util';
 
+/**
+ * The repository's root: the nearest folder above this module with the library's package.json
+ * (this module also runs bundled elsewhere in the repository, as the bench's worker).
+ */
+function repositoryRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'cdk-stream-encryption') return dir;
+    if (path.dirname(dir) === dir) return path.join(__dirname, '..', '..', '..');
+  }
+}
+
 /** The custom-resource handler's bundle built by `npx projen bundle:handler`. */
-export const DEFAULT_HANDLER_BUNDLE = path.join(__dirname, '..', '..', '..', 'assets', 'stream-encryption-handler', 'index.js');
+export const DEFAULT_HANDLER_BUNDLE = path.join(repositoryRoot(), 'assets', 'stream-encryption-handler', 'index.js');
 
 /** The guard's bundle (its repair function), built beside the handler's by `npx projen bundle:handler`. */
-export const DEFAULT_GUARD_BUNDLE = path.join(__dirname, '..', '..', '..', 'assets', 'stream-encryption-guard', 'index.js');
+export const DEFAULT_GUARD_BUNDLE = path.join(repositoryRoot(), 'assets', 'stream-encryption-guard', 'index.js');
 
 /** One line the handler wrote. */
 export interface HandlerLogLine {
