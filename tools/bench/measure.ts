@@ -13,7 +13,7 @@ import { Implementation } from './apps';
 import { median } from './stats';
 import type { SynthSample } from './synth-child';
 import { filesOf, unzip, zip } from './zip';
-import { extractedAsset } from '../local-cloud/cfn/function-code';
+import { stagedAsset } from '../local-cloud/cfn/function-code';
 
 /** The repository's root. */
 export const ROOT = path.join(__dirname, '..', '..');
@@ -113,13 +113,11 @@ export function functionCodeOf(assemblyDir: string): FunctionCode[] {
     if (typeof code?.ZipFile === 'string') {
       out.push({ functionId: id, handler, inline: code.ZipFile });
     } else if (typeof code?.S3Key === 'string') {
-      const dir = path.join(assemblyDir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
-      if (seen.has(dir)) continue;
-      seen.add(dir);
-      const zipFile = `${dir}.zip`;
-      out.push(fs.existsSync(dir) || !fs.existsSync(zipFile)
-        ? { functionId: id, handler, assetDir: dir }
-        : { functionId: id, handler, assetDir: extractedAsset(zipFile), assetZip: zipFile });
+      if (seen.has(code.S3Key)) continue;
+      seen.add(code.S3Key);
+      const staged = stagedAsset(assemblyDir, code.S3Key);
+      if (staged === undefined) throw new Error(`${assemblyDir}: function ${id} names the asset ${code.S3Key}, which the assembly does not hold`);
+      out.push({ functionId: id, handler, assetDir: staged.dir, ...(staged.zip === undefined ? {} : { assetZip: staged.zip }) });
     }
   }
   return out;

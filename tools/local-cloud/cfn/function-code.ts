@@ -49,14 +49,37 @@ export function functionCodeOf(model: TemplateModel, functionId: string | undefi
   const key = (properties.Code as { S3Key?: unknown } | undefined)?.S3Key;
   const assemblyDir = model.stack.assemblyDir;
   if (typeof key !== 'string' || assemblyDir === undefined) return { exportName };
-  const staged = path.join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}`);
-  const assetDir = isDirectory(staged) ? staged
-    : fs.existsSync(`${staged}.zip`) ? extractedAsset(`${staged}.zip`)
-      : undefined;
-  if (assetDir === undefined) {
+  const asset = stagedAsset(assemblyDir, key);
+  if (asset === undefined) {
+    const staged = stagedPath(assemblyDir, key);
     throw new Error(`${model.stack.source}: function ${functionId} names the asset ${key}, which ${assemblyDir} does not hold (${staged} or ${staged}.zip)`);
   }
-  return { file: path.join(assetDir, `${handler.slice(0, Math.max(dot, 0))}.js`), exportName };
+  return { file: path.join(asset.dir, `${handler.slice(0, Math.max(dot, 0))}.js`), exportName };
+}
+
+/** A staged asset's files: the folder, and the staged zip they come from when it is a file asset. */
+export interface StagedAsset {
+  /** The folder that holds the asset's files. */
+  readonly dir: string;
+  /** The staged `asset.<hash>.zip`, uploaded as it is (a file asset). */
+  readonly zip?: string;
+}
+
+/** Where a cloud assembly stages the asset of S3 key `key`, without the `.zip` a file asset adds. */
+function stagedPath(assemblyDir: string, key: string): string {
+  return path.join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}`);
+}
+
+/**
+ * The files of the asset of S3 key `key` as the cloud assembly in `assemblyDir` stages them: the
+ * folder `asset.<hash>`, or the file asset `asset.<hash>.zip` extracted ({@link extractedAsset});
+ * none when the assembly holds neither.
+ */
+export function stagedAsset(assemblyDir: string, key: string): StagedAsset | undefined {
+  const staged = stagedPath(assemblyDir, key);
+  if (isDirectory(staged)) return { dir: staged };
+  const zip = `${staged}.zip`;
+  return fs.existsSync(zip) ? { dir: extractedAsset(zip), zip } : undefined;
 }
 
 /** The folders this process has extracted or found, by staged zip. */
