@@ -36,11 +36,14 @@ function repositoryRoot(): string {
   }
 }
 
+/** The folder `npx projen bundle:handler` builds the bundles into. */
+const ASSETS_DIR = path.join(repositoryRoot(), 'assets');
+
 /** The custom-resource handler's bundle built by `npx projen bundle:handler`. */
-export const DEFAULT_HANDLER_BUNDLE = path.join(repositoryRoot(), 'assets', 'stream-encryption-handler', 'index.js');
+export const DEFAULT_HANDLER_BUNDLE = path.join(ASSETS_DIR, 'stream-encryption-handler', 'index.js');
 
 /** The guard's bundle (its repair function), built beside the handler's by `npx projen bundle:handler`. */
-export const DEFAULT_GUARD_BUNDLE = path.join(repositoryRoot(), 'assets', 'stream-encryption-guard', 'index.js');
+export const DEFAULT_GUARD_BUNDLE = path.join(ASSETS_DIR, 'stream-encryption-guard', 'index.js');
 
 /** One line the handler wrote. */
 export interface HandlerLogLine {

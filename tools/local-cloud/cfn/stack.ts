@@ -312,9 +312,10 @@ export class LocalCloudFormation {
     let bundle = this.bundles.get(code.file);
     if (bundle === undefined) {
       const staged = fs.readFileSync(code.file);
-      const sameAs = (file: string) => fs.existsSync(file) && staged.equals(fs.readFileSync(file));
-      bundle = sameAs(handlerBundle) || sameAs(DEFAULT_HANDLER_BUNDLE) ? handlerBundle
-        : sameAs(guardBundle) || sameAs(DEFAULT_GUARD_BUNDLE) ? guardBundle
+      // A copy of the bundle given, or of the one built (each file read once, also when they are one).
+      const copyOf = (...files: string[]) => [...new Set(files)].some((file) => fs.existsSync(file) && staged.equals(fs.readFileSync(file)));
+      bundle = copyOf(handlerBundle, DEFAULT_HANDLER_BUNDLE) ? handlerBundle
+        : copyOf(guardBundle, DEFAULT_GUARD_BUNDLE) ? guardBundle
           : code.file;
       this.bundles.set(code.file, bundle);
     }
