@@ -68,6 +68,8 @@ interface Outcome {
   readonly physicalResourceId: string;
   /** The attributes to answer with. */
   readonly data: ResponseData;
+  /** What is left to do once the answer is sent (see `ReconcileResult.after`). */
+  readonly after?: (until: number) => Promise<void>;
 }
 
 /** A request as received: the raw event, when it started, its time budget and logger. */
@@ -107,6 +109,7 @@ export async function handleEvent(event: CloudFormationCustomResourceEvent, cont
     outcome = unexpected(request, service, err);
   }
   await deliver(request, outcome, context, deps);
+  await outcome.after?.(request.startedAt + request.remainingMs - LAMBDA_DEADLINE_MARGIN_MS);
 }
 
 /** Read what is needed from the event and context, defensively, and log a safe summary; never throws. */
@@ -248,13 +251,13 @@ async function respond(request: Request, service: StreamService, deps: HandlerDe
       : givenId ?? service.physicalId(streamName);
     if (result.status === 'SUCCESS') {
       const data = requestType === 'Delete' ? service.decryptedData(result.observation) : service.wanted(props);
-      return { status: 'SUCCESS', reason: result.reason, physicalResourceId: streamId, data };
+      return { status: 'SUCCESS', reason: result.reason, physicalResourceId: streamId, data, after: result.after };
     }
     if (requestType === 'Create' && result.startIssued) {
       failedId = streamId;
     }
     const reason = result.failure ? reasonFor(result.failure) : result.reason;
-    return { status: 'FAILED', reason, reasonId: result.reasonId, physicalResourceId: failedId, data: service.dataOf(result.observation) };
+    return { status: 'FAILED', reason, reasonId: result.reasonId, physicalResourceId: failedId, data: service.dataOf(result.observation), after: result.after };
   } catch (err) {
     if (err instanceof HandlerFailure) {
       return { status: 'FAILED', reason: reasonFor(err), reasonId: err.reasonId, physicalResourceId: failedId, data: service.noData };

@@ -18,6 +18,7 @@ import { describeError } from './errors';
 import type { Logger } from './log';
 import { HandlerFailure } from './reasons';
 import {
+  COPY_TAG_PREFIX,
   formatOwnerTag,
   MAX_OWNER_TAG_LENGTH,
   OWNER_TAG_KEY,
@@ -42,6 +43,17 @@ export const CLAIM_FOLLOW_MS = 10_000;
  * Start take far less).
  */
 export const CLAIM_READ_BACK_AFTER_MS = 1_000;
+
+/**
+ * A copy that reads back its claim and sees no other copy's tag Starts at
+ * once only if its reading of the stream was sent less than this long before
+ * the read-back's answer, in milliseconds; and a copy that Started keeps its
+ * tag at least this long after its Start's answer. Another copy's Start that
+ * its reading missed has then either left its tag for the read-back to see,
+ * or came more than this long after the reading: the copy reads the stream
+ * again instead.
+ */
+export const COPY_TAG_KEEP_MS = 5_000;
 
 /** Longest tag value both Firehose and Kinesis accept. */
 export const MAX_TAG_VALUE_LENGTH = MAX_OWNER_TAG_LENGTH;
@@ -86,26 +98,31 @@ export interface TagPage {
  *
  * @param listPage - reads the page after a key (the first page: `undefined`).
  * @param key - the tag key to find.
+ * @param seen - told every key of every page (all pages are then read).
  * @returns the value; `undefined` when there is no such tag or its value is empty.
  */
 export async function findOwnerTag(
   listPage: (exclusiveStartTagKey: string | undefined) => Promise<TagPage>,
   key: string = OWNER_TAG_KEY,
+  seen?: (key: string) => void,
 ): Promise<string | undefined> {
   let start: string | undefined;
+  let value: string | undefined;
   for (let page = 0; page < MAX_TAG_PAGES; page++) {
     const { tags, more } = await listPage(start);
-    const owner = tags.find((tag) => tag.Key === key);
-    if (owner) {
-      return owner.Value || undefined;
+    for (const tag of tags) {
+      seen?.(tag.Key ?? '');
+      if (tag.Key === key) {
+        value ??= tag.Value ?? '';
+      }
     }
     const last = tags[tags.length - 1]?.Key;
-    if (!more || last === undefined) {
-      return undefined;
+    if ((value !== undefined && !seen) || !more || last === undefined) {
+      break;
     }
     start = last;
   }
-  return undefined;
+  return value || undefined;
 }
 
 /** The owner tag of one stream, as the protocol reads and writes it. */
@@ -115,11 +132,12 @@ export interface OwnerTagAccess {
   /**
    * The tag's value (`undefined`: no tag, or an empty value).
    *
+   * @param seen - told the key of every tag of the stream.
    * @throws HandlerFailure when the deadline passes while the call is retried; any other error as the service gives it.
    */
-  read(): Promise<string | undefined>;
-  /** Write the tag with `value`, or remove it (`undefined`). */
-  write(value: string | undefined): Promise<void>;
+  read(seen?: (key: string) => void): Promise<string | undefined>;
+  /** Write the tag (or the tags `keys`, in one call) with `value`, or remove it (`undefined`). */
+  write(value: string | undefined, keys?: string[]): Promise<void>;
 }
 
 /**
@@ -130,9 +148,9 @@ export interface OwnerTagAccess {
  *
  * @throws HandlerFailure when the deadline passes while the call is retried.
  */
-export async function readOwnerTag(tags: OwnerTagAccess): Promise<OwnerTag | undefined | null> {
+export async function readOwnerTag(tags: OwnerTagAccess, seen?: (key: string) => void): Promise<OwnerTag | undefined | null> {
   try {
-    return parseOwnerTag(await tags.read());
+    return parseOwnerTag(await tags.read(seen));
   } catch (err) {
     if (err instanceof HandlerFailure) {
       throw err;
@@ -148,12 +166,13 @@ export async function readOwnerTag(tags: OwnerTagAccess): Promise<OwnerTag | und
  * to the deadline is logged as a warning, and the physical id still records
  * what the tag would have.
  *
+ * @param keys - the tags written (or removed) in one call, instead of the owner tag alone.
  * @returns whether the tag was written.
  */
-export async function writeOwnerTag(tags: OwnerTagAccess, tag: OwnerTag | undefined): Promise<boolean> {
+export async function writeOwnerTag(tags: OwnerTagAccess, tag: OwnerTag | undefined, keys?: string[]): Promise<boolean> {
   const value = tag === undefined ? undefined : formatOwnerTag(tag);
   try {
-    await tags.write(value);
+    await tags.write(value, keys);
     tags.log.info('owner', value === undefined ? { status: 'untagged' } : { status: 'tagged', managedBy: value });
     return true;
   } catch (err) {
@@ -172,8 +191,10 @@ export interface ClaimContext {
   readonly prior: () => string;
   /** Whether a tag names this resource. */
   readonly mine: (tag: OwnerTag) => boolean;
-  /** The claim was written (`true`, with its value) or could not be (`false`). */
-  readonly onClaim: (written: boolean, claim: OwnerTag) => void;
+  /** When the reading of the stream that decided the Start was sent, in epoch milliseconds. */
+  readonly readAt: () => number;
+  /** The claim was written (`true`, with its value and this copy's {@link COPY_TAG_PREFIX} key) or could not be (`false`). */
+  readonly onClaim: (written: boolean, claim: OwnerTag, copyKey: string) => void;
   /** Another copy of the request claimed the stream: its tag. */
   readonly onFollow: (other: OwnerTag) => void;
 }
@@ -188,13 +209,16 @@ export type StartGate = 'start' | 'reread' | 'wait';
 /**
  * The claim a request that takes a stream writes before its Start: the owner
  * tag with the stream's prior encryption and a nonce of this copy of the
- * request. Copies of one event delivered at once each write their claim; the
+ * request, and in the same call this copy's {@link COPY_TAG_PREFIX} tag.
+ * Copies of one event delivered at once each write their claim; the owner
  * tag keeps the last one written, so the copy that reads its own nonce back
- * ({@link CLAIM_READ_BACK_AFTER_MS} after writing it) reads the stream once
- * more and Starts, and a copy that reads another's
- * waits for that Start (taking its record of the prior encryption), for at
- * most {@link CLAIM_FOLLOW_MS}. A claim refused (tagging denied) lets the
- * Start go ahead.
+ * ({@link CLAIM_READ_BACK_AFTER_MS} after writing it) Starts, and a copy that
+ * reads another's waits for that Start (taking its record of the prior
+ * encryption), for at most {@link CLAIM_FOLLOW_MS}. The copy that reads its
+ * nonce back Starts at once when it sees no other copy's tag and its reading
+ * of the stream is recent ({@link COPY_TAG_KEEP_MS}); otherwise it reads the
+ * stream once more first. A claim refused (tagging denied) lets the Start go
+ * ahead.
  *
  * @returns what to ask before each Start: `true` to send it now, `false` to read the stream again first.
  */
@@ -219,20 +243,26 @@ export function claimBeforeStart(tags: OwnerTagAccess, clock: Clock, context: Cl
           return follow(seen);
         }
         const claim: OwnerTag = { owner: context.owner, prior: context.prior(), claim: nonce };
-        const written = await writeOwnerTag(tags, claim);
-        context.onClaim(written, claim);
+        const copyKey = COPY_TAG_PREFIX + nonce;
+        const written = await writeOwnerTag(tags, claim, [OWNER_TAG_KEY, copyKey]);
+        context.onClaim(written, claim, copyKey);
         if (!written) {
           phase = 'go';
           return 'start';
         }
         await clock.sleep(CLAIM_READ_BACK_AFTER_MS);
-        const back = await readOwnerTag(tags);
+        let copies = 0;
+        const back = await readOwnerTag(tags, (key) => {
+          copies += key === copyKey ? 1 : key.startsWith(COPY_TAG_PREFIX) ? 2 : 0;
+        });
+        const ownBack = back?.claim === nonce;
         if (otherClaim(back)) {
           return follow(back);
         }
-        // Read the stream once more: a copy that claimed it before this one may have started since.
-        phase = 'confirm';
-        return 'reread';
+        // Alone, on a recent reading: Start. Else read the stream once more: another copy may have started since.
+        const alone = ownBack && copies === 1 && clock.now() - context.readAt() < COPY_TAG_KEEP_MS;
+        phase = alone ? 'go' : 'confirm';
+        return alone ? 'start' : 'reread';
       }
       case 'follow':
         if (clock.now() < followUntil) {

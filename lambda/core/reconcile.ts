@@ -12,7 +12,7 @@
 import { Backoff, Clock, CONTENDED_FIRST_POLL_MS, CONTENDED_POLL_MS, DENIED_BACKOFF, ERROR_BACKOFF, Pacer, POLL_BACKOFF } from './backoff';
 import { classifyError, describeError, ErrorClass, errorInfo, Operation } from './errors';
 import { Logger } from './log';
-import { claimBeforeStart, OwnerTagAccess, readOwnerTag, releaseOwnership, StartGate, writeOwnerTag } from './ownership';
+import { claimBeforeStart, COPY_TAG_KEEP_MS, OwnerTagAccess, readOwnerTag, releaseOwnership, StartGate, writeOwnerTag } from './ownership';
 import { HandlerFailure, ReasonId } from './reasons';
 import { ChangeOutcome, DriverSession, ReadOptions, Reading, ServiceTypes } from './session';
 import type { ServiceLoop, ServiceTags } from './stream-service';
@@ -85,6 +85,12 @@ export interface ReconcileResult<O extends Reading = Reading> {
   /** The last reading of the stream, if any. */
   readonly observation?: O;
   /**
+   * What is left to do once the answer is sent, by `until` (epoch
+   * milliseconds): remove this copy's claim tag when the protocol allows.
+   * Never rejects.
+   */
+  readonly after?: (until: number) => Promise<void>;
+  /**
    * A request that takes the stream ({@link ReconcileRequest.takes}): the
    * stream's encryption before any resource of this library took it, to be
    * kept in the physical id (`PRIOR_UNKNOWN` when it could not be learned).
@@ -125,6 +131,12 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
   public memory: T['memory'];
   /** Whether Start was sent and may have taken effect. */
   public startIssued = false;
+  /** When the answer (or error) of the last Start came, in epoch milliseconds. */
+  public startAt = 0;
+  /** When the last reading of the stream was sent, in epoch milliseconds. */
+  public readAt = 0;
+  /** When the last call that went through was sent, in epoch milliseconds. */
+  public sentAt = 0;
   /**
    * The stream's encryption as the first reading of this request shows it
    * (`PRIOR_UNKNOWN` when that reading cannot tell: a transition, a failure,
@@ -281,7 +293,9 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
     for (;;) {
       await this.spaced(operation);
       try {
+        const sentAt = this.now();
         const output = await send();
+        this.sentAt = sentAt;
         this.accepted(operation);
         return output;
       } catch (err) {
@@ -353,6 +367,7 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
     try {
       await send();
     } catch (err) {
+      this.startAt = this.now();
       const kind = classifyError(err, operation);
       if (!this.retryable(kind, {})) {
         if (!isStart && errorInfo(err).name === 'ResourceNotFoundException') {
@@ -367,6 +382,7 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
       return taken ? 'uncertain' : 'denied';
     }
     this.startIssued ||= isStart;
+    this.startAt = this.now();
     this.accepted(operation);
     this.log.info(isStart ? 'start' : 'stop', { ...fields, status: 'accepted' });
     this.poll.reset();
@@ -409,6 +425,18 @@ export async function reconcile<T extends ServiceTypes>(
   const session = new ReconcileSession(service, request.goal, clients, env);
   const tags = ownerTags(service, session);
   let prior: (() => string) | undefined;
+  // This copy's claim tag, while it is on the stream.
+  let copyKey: string | undefined;
+  const after = async (until: number): Promise<void> => {
+    // Kept until COPY_TAG_KEEP_MS after this copy's Start; left on when there is no time for that.
+    const keepMs = session.startIssued ? session.startAt + COPY_TAG_KEEP_MS - env.clock.now() : 0;
+    if (copyKey !== undefined && env.clock.now() + keepMs < until) {
+      if (keepMs > 0) {
+        await env.clock.sleep(keepMs);
+      }
+      await writeOwnerTag(tags, undefined, [copyKey]);
+    }
+  };
   const result = (status: 'SUCCESS' | 'FAILED', reason: string, failure?: HandlerFailure): ReconcileResult<T['observation']> =>
     ({
       status,
@@ -417,6 +445,7 @@ export async function reconcile<T extends ServiceTypes>(
       failure,
       startIssued: session.startIssued,
       observation: session.observation,
+      after,
       prior: request.takes && prior ? prior() : undefined,
     });
   try {
@@ -431,6 +460,7 @@ export async function reconcile<T extends ServiceTypes>(
       // another resource to hand over: its tag is not read, the claim written before the Start
       // replaces it, and the claim's read-back decides among copies of the request.
       first = session.observation = await service.describe(session);
+      session.readAt = session.sentAt;
       session.prior = service.priorOf(first) ?? PRIOR_UNKNOWN;
       tag = session.prior === PRIOR_NONE ? undefined : await readOwnerTag(tags);
     } else if (owner !== undefined) {
@@ -447,9 +477,11 @@ export async function reconcile<T extends ServiceTypes>(
         owner,
         initial: tag ?? undefined,
         prior: () => prior!(),
+        readAt: () => session.readAt,
         mine,
-        onClaim: (written, value) => {
+        onClaim: (written, value, key) => {
           claim = written ? value : undefined;
+          copyKey = written ? key : undefined;
         },
         onFollow: (other) => {
           tag = other;
@@ -471,7 +503,8 @@ export async function reconcile<T extends ServiceTypes>(
       reason = await drive(session, request.settleSeconds, first);
     } catch (err) {
       if (claim && !session.startIssued) {
-        await writeOwnerTag(tags, undefined);
+        await writeOwnerTag(tags, undefined, [OWNER_TAG_KEY, copyKey!]);
+        copyKey = undefined;
       }
       if (request.undoOnFailure && session.startIssued) {
         const { failure, putBack } = await undo(session, prior(), err);
@@ -505,8 +538,8 @@ export async function reconcile<T extends ServiceTypes>(
 function ownerTags<T extends ServiceTypes>(service: ServiceTags<T>, session: ReconcileSession<T>): OwnerTagAccess {
   return {
     log: session.log,
-    read: () => service.readOwner(session),
-    write: (value) => service.writeOwner(value, session),
+    read: (seen) => service.readOwner(session, undefined, seen),
+    write: (value, keys) => service.writeOwner(value, session, keys),
   };
 }
 
@@ -561,7 +594,11 @@ async function drive<T extends ServiceTypes>(session: ReconcileSession<T>, settl
   let held = false;
   let fresh = first;
   for (;;) {
-    const seen = session.observation = fresh ?? await service.describe(session);
+    if (!fresh) {
+      fresh = await service.describe(session);
+      session.readAt = session.sentAt;
+    }
+    const seen = session.observation = fresh;
     fresh = undefined;
     session.prior ??= service.priorOf(seen) ?? PRIOR_UNKNOWN;
     const step = await service.decide(seen, session);

@@ -90,14 +90,15 @@ export interface ServiceTags<T extends ServiceTypes = ServiceTypes> {
   taggable(observation: T['observation']): boolean;
   /**
    * The value of the stream's owner tag, or of the tag `key` (`undefined`:
-   * no such tag, or an empty value), read through `session.read`.
+   * no such tag, or an empty value), read through `session.read`; `seen`
+   * is told the key of every tag of the stream.
    */
-  readOwner(session: DriverSession<T>, key?: string): Promise<string | undefined>;
+  readOwner(session: DriverSession<T>, key?: string, seen?: (key: string) => void): Promise<string | undefined>;
   /**
-   * Write the owner tag, or the tag `key`, with `value`, or remove it
-   * (`undefined`), through `session.read`.
+   * Write the owner tag, or the tag `key` (or the tags `key`, in one call),
+   * with `value`, or remove it (`undefined`), through `session.read`.
    */
-  writeOwner(value: string | undefined, session: DriverSession<T>, key?: string): Promise<void>;
+  writeOwner(value: string | undefined, session: DriverSession<T>, key?: string | string[]): Promise<void>;
 }
 
 /** The service of one kind of stream: all three sides. */

@@ -120,6 +120,15 @@ export const NOT_STARTED_SUFFIX = '#not-started';
 export const OWNER_TAG_KEY = 'cdk-stream-encryption/managed-by';
 
 /**
+ * The key of the tag a copy of a request writes with its claim, and removes
+ * when it is done: this prefix and the copy's nonce (8 hex digits). A claim in
+ * the owner tag is replaced by the next copy's; these tags stay side by side,
+ * so a copy that reads its claim back sees every copy that claimed the stream
+ * before its read-back.
+ */
+export const COPY_TAG_PREFIX = 'cdk-stream-encryption/copy/';
+
+/**
  * Encode typed properties into the CloudFormation property bag.
  * `undefined` members are dropped.
  */

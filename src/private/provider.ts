@@ -11,7 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { validationError } from './cdk-compat';
-import { HANDLER_TIMEOUT_SECONDS, OWNER_TAG_KEY } from './contract';
+import { COPY_TAG_PREFIX, HANDLER_TIMEOUT_SECONDS, OWNER_TAG_KEY } from './contract';
 import { EncryptedStreams } from './encrypted-streams';
 import { addHandlerLogs } from './handler-logs';
 import { handlerRuntime, NAG_SUPPRESSIONS, runtimeNagRules, suppressInapplicableNagRules } from './nag';
@@ -59,13 +59,14 @@ export const PROVIDER_ID = 'CdkStreamEncryptionProvider';
 
 /**
  * The condition of the handler's statement on a stream, of every kind: every
- * tag key a request names is the owner tag key. It binds the requests that
+ * tag key a request names is the owner tag key or a claim tag key (its prefix
+ * and 8 characters, `?` each). It binds the requests that
  * carry `aws:TagKeys` (tag and untag, which always name at least one key),
  * while the reads, Start and Stop, which carry none, are allowed as they are
  * (`ForAllValues` holds for an absent key). One statement thus names each
  * stream ARN once, which keeps the policies small.
  */
-export const OWNER_TAG_ONLY = tagKeysOnly(OWNER_TAG_KEY);
+export const OWNER_TAG_ONLY = { 'ForAllValues:StringLike': { 'aws:TagKeys': [OWNER_TAG_KEY, `${COPY_TAG_PREFIX}????????`] } };
 
 /** The condition that every tag key a request names is `key` (see {@link OWNER_TAG_ONLY}). */
 export function tagKeysOnly(key: string) {

@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { FIREHOSE, role } from './util';
 import { DataStreamEncryption, DeliveryStreamEncryption } from '../../src';
-import { OWNER_TAG_KEY } from '../../src/private/contract';
+import { COPY_TAG_PREFIX, OWNER_TAG_KEY } from '../../src/private/contract';
 import { NAG_SUPPRESSIONS } from '../../src/private/nag';
 import { PROVIDER_ID } from '../../src/private/provider';
 
@@ -199,7 +199,9 @@ describe('least privilege', () => {
   // The tag statements: aws:TagKeys with ForAllValues, IAM User Guide, "Controlling access based on tag
   // keys" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html#access_tags_control-tag-keys),
   // true when the request names no tag key ("Multivalued context key examples",
-  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html).
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html);
+  // StringLike's `?` matches one character ("Condition operators",
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String).
   // The key statements: Firehose creates its grant with the caller's permissions (Firehose API
   // Reference, "DeliveryStreamEncryptionConfigurationInput",
   // https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html),
@@ -221,12 +223,12 @@ describe('least privilege', () => {
       expect.stringContaining('deliverystream/c"'),
       expect.stringContaining('"Clicks'),
     ]);
-    // tagging: the same statements, with the owner tag key only
+    // tagging: the same statements, with the owner tag key and claim tag keys only
     const tagStatements = handlerDocs.filter((s: any) => list(s.Action).includes('firehose:TagDeliveryStream'));
     expect(tagStatements.flatMap((s: any) => list(s.Resource)).map((r) => JSON.stringify(r))).toEqual(streamArns.map((r) => JSON.stringify(r)));
     for (const s of tagStatements) {
       expect(s.Action).toEqual(expect.arrayContaining(['firehose:TagDeliveryStream', 'firehose:UntagDeliveryStream', 'firehose:StartDeliveryStreamEncryption']));
-      expect(s.Condition).toEqual({ 'ForAllValues:StringEquals': { 'aws:TagKeys': OWNER_TAG_KEY } });
+      expect(s.Condition).toEqual({ 'ForAllValues:StringLike': { 'aws:TagKeys': [OWNER_TAG_KEY, `${COPY_TAG_PREFIX}????????`] } });
     }
     const keyArns = handlerDocs.filter((s: any) => list(s.Action).includes('kms:CreateGrant')).flatMap((s: any) => list(s.Resource));
     expect(keyArns.map((r) => JSON.stringify(r))).toEqual([

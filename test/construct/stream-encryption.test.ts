@@ -112,18 +112,22 @@ describe.each(KINDS)('$construct', (kind) => {
     // aws:TagKeys with ForAllValues limits the tag keys a request may name; "Multivalued context key
     // examples" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html):
     // "The ForAllValues set operator also returns true if there are no context keys in the request", so
-    // the reads, Start and Stop, which carry no aws:TagKeys, are not bound by it. The stream actions on
+    // the reads, Start and Stop, which carry no aws:TagKeys, are not bound by it. "IAM JSON policy
+    // elements: Condition operators" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String):
+    // StringLike values "can include multi-character match wildcards (*) and single-character match
+    // wildcards (?) anywhere in the string": eight `?` admit a claim tag key (its prefix and a nonce of 8
+    // hex digits) and no longer key. The stream actions on
     // the stream's ARN: Service Authorization Reference, "Actions, resources, and condition keys for
     // Amazon Kinesis Firehose" (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisfirehose.html)
     // and "... for Amazon Kinesis Data Streams" (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html).
-    test('the handler may manage exactly this stream, and tag it with the owner tag key only', () => {
+    test('the handler may manage exactly this stream, and tag it with the owner tag key and claim tag keys only', () => {
       const statements = statementsWith(stack, kind.startAction);
       expect(statements).toEqual([{
         Effect: 'Allow',
         Action: kind.streamActions,
         Resource: kind.streamArn(kind.streamName),
         // binds the requests that name tag keys (tag and untag); the reads, Start and Stop name none
-        Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': 'cdk-stream-encryption/managed-by' } },
+        Condition: { 'ForAllValues:StringLike': { 'aws:TagKeys': ['cdk-stream-encryption/managed-by', 'cdk-stream-encryption/copy/????????'] } },
       }]);
     });
 

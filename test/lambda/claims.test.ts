@@ -32,8 +32,9 @@ import {
 import { kinesisCreate, sse, summary } from './kinesis-helpers';
 import { FIREHOSE_CLAIM, firehose, firehoseCalls, kinesis, kinesisCalls, kinesisReads, reads, resetMocks } from './mocks';
 import { handleEvent } from '../../lambda/core/handle-event';
-import { CLAIM_FOLLOW_MS, CLAIM_READ_BACK_AFTER_MS, ownerTagValue } from '../../lambda/core/ownership';
+import { CLAIM_FOLLOW_MS, CLAIM_READ_BACK_AFTER_MS, COPY_TAG_KEEP_MS, ownerTagValue } from '../../lambda/core/ownership';
 import {
+  COPY_TAG_PREFIX,
   formatOwnerTag,
   MAX_OWNER_TAG_LENGTH,
   OWNER_TAG_KEY,
@@ -51,15 +52,22 @@ const OTHER_NONCE = claimNonce(0.25);
 /** The claim another copy of the Create of `OrdersSse` writes before its Start. */
 const otherClaim = (prior: string): string => formatOwnerTag({ owner: ORDERS_SSE_OWNER, prior, claim: OTHER_NONCE });
 
+/** The claim tag of this copy, and of the other copy, each written with its claim. */
+const OWN_COPY = `${COPY_TAG_PREFIX}${claimNonce()}`;
+const OTHER_COPY = `${COPY_TAG_PREFIX}${OTHER_NONCE}`;
+
 /**
- * The delivery stream's owner tag, kept as the tag calls leave it: a
- * TagDeliveryStream of a key that already exists replaces its value
+ * The delivery stream's tags, kept as the tag calls leave them: a
+ * TagDeliveryStream of a key that already exists replaces its value, other
+ * keys are added beside it
  * (https://docs.aws.amazon.com/firehose/latest/APIReference/API_TagDeliveryStream.html),
- * UntagDeliveryStream removes it. `afterWrite` lets another copy's claim land
- * right after one of this copy's writes.
+ * UntagDeliveryStream removes the keys it names. `afterWrite` lets another
+ * copy's claim land right after one of this copy's owner tag writes.
  */
 class OwnerTagStore {
   value: string | undefined;
+  /** The tags other than the owner tag, by key. */
+  readonly others = new Map<string, string>();
   afterWrite?: (written: string) => string;
   /** Every value written, in order. */
   readonly written: string[] = [];
@@ -73,24 +81,34 @@ class OwnerTagStore {
     this.value = initial;
     this.now = now;
     firehose.on(ListTagsForDeliveryStreamCommand).callsFake(async () => (this.readAt.push(this.now()), {
-      Tags: this.value === undefined ? [] : [{ Key: OWNER_TAG_KEY, Value: this.value }],
+      Tags: [...(this.value === undefined ? [] : [[OWNER_TAG_KEY, this.value]]), ...this.others].map(([Key, Value]) => ({ Key, Value })),
       HasMoreTags: false,
     }));
-    firehose.on(TagDeliveryStreamCommand).callsFake(async (input: { Tags: Array<{ Value: string }> }) => {
-      const value = input.Tags[0].Value;
-      this.written.push(value);
-      this.writtenAt.push(this.now());
-      this.value = this.afterWrite ? this.afterWrite(value) : value;
+    firehose.on(TagDeliveryStreamCommand).callsFake(async (input: { Tags: Array<{ Key: string; Value: string }> }) => {
+      for (const { Key, Value } of input.Tags) {
+        if (Key !== OWNER_TAG_KEY) {
+          this.others.set(Key, Value);
+          continue;
+        }
+        this.written.push(Value);
+        this.writtenAt.push(this.now());
+        this.value = this.afterWrite ? this.afterWrite(Value) : Value;
+      }
       return {};
     });
-    firehose.on(UntagDeliveryStreamCommand).callsFake(async () => {
-      this.value = undefined;
+    firehose.on(UntagDeliveryStreamCommand).callsFake(async (input: { TagKeys: string[] }) => {
+      for (const key of input.TagKeys) {
+        if (key === OWNER_TAG_KEY) {
+          this.value = undefined;
+        }
+        this.others.delete(key);
+      }
       return {};
     });
   }
 }
 
-const { starts, names } = firehoseCalls;
+const { starts, names, untags } = firehoseCalls;
 
 let h: Harness;
 beforeEach(() => {
@@ -146,12 +164,19 @@ describe('the claim in the owner tag value', () => {
 });
 
 describe('a copy that claims a free stream', () => {
-  test('its own claim read back a second after writing it, the stream still as first read: one Start; the claim is the tag after success', async () => {
+  test('its own claim read back a second after writing it, no other copy\'s tag: one Start at once; the claim is the tag after success', async () => {
     const tags = new OwnerTagStore(undefined, () => h.clock.now());
-    reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
+    reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
     expect(starts()).toBe(1);
+    // Alone, on a reading sent a second before the read-back: no second reading before the Start.
+    expect(names().slice(0, 4)).toEqual(['DescribeDeliveryStreamCommand', 'TagDeliveryStreamCommand', 'ListTagsForDeliveryStreamCommand', 'StartDeliveryStreamEncryptionCommand']);
+    expect(firehose.commandCalls(TagDeliveryStreamCommand)[0].args[0].input.Tags?.map((tag) => tag.Key)).toEqual([OWNER_TAG_KEY, OWN_COPY]);
+    // This copy's claim tag goes once the answer is sent, the owner tag stays.
+    expect(names().at(-1)).toBe('UntagDeliveryStreamCommand');
+    expect(firehose.commandCalls(UntagDeliveryStreamCommand)[0].args[0].input.TagKeys).toEqual([OWN_COPY]);
+    expect(tags.others.size).toBe(0);
     // A copy writing its claim within that second is read back instead (the last claim written wins).
     expect(CLAIM_READ_BACK_AFTER_MS).toBe(1_000);
     expect(tags.readAt[0] - tags.writtenAt[0]).toBeGreaterThanOrEqual(CLAIM_READ_BACK_AFTER_MS);
@@ -161,12 +186,13 @@ describe('a copy that claims a free stream', () => {
   });
 
   test('first read unencrypted, another copy\'s claim in the tag (not read): this copy\'s claim replaces it and, read back, wins: one Start', async () => {
-    // The other copy reads this claim back in its turn, and follows.
+    // The other copy reads this claim back in its turn, and follows. Its claim tag is seen: this copy reads the stream again first.
     const tags = new OwnerTagStore(otherClaim(PRIOR_NONE));
+    tags.others.set(OTHER_COPY, otherClaim(PRIOR_NONE));
     reads(described(enc.disabled()), described(enc.disabled()), described(enc.enabled()));
     expect(await h.run(createEvent())).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
     expect(starts()).toBe(1);
-    expect(names()).toEqual([...FIREHOSE_CLAIM, 'StartDeliveryStreamEncryptionCommand', 'DescribeDeliveryStreamCommand']);
+    expect(names()).toEqual([...FIREHOSE_CLAIM, 'StartDeliveryStreamEncryptionCommand', 'DescribeDeliveryStreamCommand', 'UntagDeliveryStreamCommand']);
     expect(tags.value).toBe(`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`);
   });
 
@@ -189,6 +215,8 @@ describe('a copy that claims a free stream', () => {
       'DescribeDeliveryStreamCommand',
       'DescribeDeliveryStreamCommand',
       'TagDeliveryStreamCommand',
+      // this copy's claim tag, with no Start of its own: at once after the answer
+      'UntagDeliveryStreamCommand',
     ]);
     // This copy's claim said unknown; the tag after success records the other copy's prior, and no claim.
     expect(tags.written).toEqual([`${ORDERS_SSE_OWNER} prior=unknown claim=${claimNonce()}`, `${ORDERS_SSE_OWNER} prior=none`]);
@@ -199,8 +227,9 @@ describe('a copy that claims a free stream', () => {
     });
   });
 
-  test('the reading after the claim shows ENABLING (another copy started in between): no Start, SUCCESS once ENABLED', async () => {
+  test('another copy\'s claim tag seen, the reading after the claim shows ENABLING (that copy started in between): no Start, SUCCESS once ENABLED', async () => {
     const tags = new OwnerTagStore();
+    tags.others.set(OTHER_COPY, otherClaim(PRIOR_NONE));
     reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
@@ -208,11 +237,55 @@ describe('a copy that claims a free stream', () => {
     expect(names()).toEqual([
       ...FIREHOSE_CLAIM,
       'DescribeDeliveryStreamCommand',
+      'UntagDeliveryStreamCommand',
     ]);
     expect(tags.value).toBe(`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`);
+    expect([...tags.others.keys()]).toEqual([OTHER_COPY]);
   });
 
-  test('the reading after the claim shows the stream still DISABLED, then a Start that fails at once: the claim is removed', async () => {
+  test('alone, but the reading that decided the Start was sent COPY_TAG_KEEP_MS (5 s) or more before the read-back: the stream is read again first', async () => {
+    // A copy whose Start that reading missed may have removed its claim tag since: it keeps it that long after its Start.
+    expect(COPY_TAG_KEEP_MS).toBe(5_000);
+    const tags = new OwnerTagStore();
+    // The claim's TagDeliveryStream is answered 4 s after it is sent (throttled, say).
+    tags.afterWrite = (written) => {
+      h.clock.time += COPY_TAG_KEEP_MS - CLAIM_READ_BACK_AFTER_MS;
+      return written;
+    };
+    reads(described(enc.disabled()), described(enc.enabling()), described(enc.enabled()));
+    const answer = await h.run(createEvent());
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
+    expect(starts()).toBe(0);
+    expect(names()).toEqual([...FIREHOSE_CLAIM, 'DescribeDeliveryStreamCommand', 'UntagDeliveryStreamCommand']);
+  });
+
+  test('a copy that Started keeps its claim tag COPY_TAG_KEEP_MS after the Start\'s answer, removing it after its own answer', async () => {
+    const tags = new OwnerTagStore(undefined, () => h.clock.now());
+    let startedAt = 0;
+    let untaggedAt = 0;
+    firehose.on(StartDeliveryStreamEncryptionCommand).callsFake(async () => (startedAt = h.clock.now(), {}));
+    firehose.on(UntagDeliveryStreamCommand).callsFake(async () => (untaggedAt = h.clock.now(), tags.others.clear(), {}));
+    reads(described(enc.disabled()), described(enc.enabled()));
+    await h.run(createEvent(properties({ SettleSeconds: '0' })));
+    expect(starts()).toBe(1);
+    const answeredAt = h.answers[0].sentAt;
+    expect(answeredAt - startedAt).toBeLessThan(COPY_TAG_KEEP_MS);
+    expect(untaggedAt - startedAt).toBeGreaterThanOrEqual(COPY_TAG_KEEP_MS);
+    expect(untaggedAt).toBeGreaterThan(answeredAt);
+  });
+
+  test('a copy that Started and has no time left to keep its claim tag that long leaves it on', async () => {
+    const tags = new OwnerTagStore(undefined, () => h.clock.now());
+    reads(described(enc.disabled()), described(enc.enabled()));
+    // 5 s left in all: the answer comes about 1.5 s in, the claim tag would have to stay until 6.5 s.
+    await h.run(createEvent(properties({ SettleSeconds: '0' })), lambdaContext(5_000));
+    expect(h.answers[0].body.Status).toBe('SUCCESS');
+    expect(untags()).toBe(0);
+    expect([...tags.others.keys()]).toEqual([OWN_COPY]);
+    expect(h.elapsed()).toBe(h.answeredAfter());
+  });
+
+  test('alone, a Start that fails at once: the claim and this copy\'s claim tag are removed', async () => {
     const tags = new OwnerTagStore();
     reads(described(enc.disabled()));
     firehose.on(StartDeliveryStreamEncryptionCommand).rejects(new InvalidArgumentException({ message: 'bad request', ...CLIENT_ERROR_METADATA }));
@@ -221,6 +294,8 @@ describe('a copy that claims a free stream', () => {
     expect(starts()).toBe(1);
     expect(tags.written).toEqual([`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`]);
     expect(tags.value).toBeUndefined();
+    expect(firehose.commandCalls(UntagDeliveryStreamCommand).map((call) => call.args[0].input.TagKeys)).toEqual([[OWNER_TAG_KEY, OWN_COPY]]);
+    expect(tags.others.size).toBe(0);
   });
 });
 
@@ -271,12 +346,12 @@ describe('a copy that finds another copy\'s claim in the tag it first reads', ()
   // The settle time follows ENABLED however this copy came to see it: records written in the first seconds
   // after may still be unencrypted, and CloudFormation takes whichever copy's answer comes first.
   test('the other copy\'s Start not seen in transit (DISABLED, then ENABLED): SUCCESS after the settle time all the same', async () => {
-    new OwnerTagStore(otherClaim(PRIOR_NONE));
+    new OwnerTagStore(otherClaim(PRIOR_NONE)).others.set(OTHER_COPY, otherClaim(PRIOR_NONE));
     reads(described(enc.disabled()), described(enc.enabled()));
     const answer = await h.run(createEvent());
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'firehose:orders#prior=none' });
     expect(starts()).toBe(0);
-    expect(h.clock.sleeps.at(-1)).toBe(5_000);
+    expect(h.sleepsToAnswer().at(-1)).toBe(5_000);
     expect(h.records().find((r) => r.action === 'settle')).toMatchObject({ settleMs: 5_000 });
   });
 

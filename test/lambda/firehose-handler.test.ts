@@ -84,6 +84,7 @@ describe('Create', () => {
       ...FIREHOSE_CLAIM,
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
+      'UntagDeliveryStreamCommand', // this copy's claim tag, removed once the answer is sent
     ]);
     // The claim carries the prior encryption of the first reading and this copy's nonce; it already
     // says all the tag must say once ENABLED, so it is not written again (tag calls allow 5 a second per account).
@@ -179,6 +180,7 @@ describe('Create', () => {
       'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
+      'UntagDeliveryStreamCommand', // this copy's claim tag, removed once the answer is sent
     ]);
   });
 
@@ -644,6 +646,7 @@ describe('errors', () => {
       'DescribeDeliveryStreamCommand',
       'StartDeliveryStreamEncryptionCommand',
       'DescribeDeliveryStreamCommand',
+      'UntagDeliveryStreamCommand', // this copy's claim tag, removed once the answer is sent
     ]);
   });
 
@@ -909,7 +912,8 @@ describe('logs', () => {
     await h.run(createEvent());
     const records = h.records();
     // The claim (owner), the reading after it (decide), the Start.
-    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'decide', 'start', 'decide', 'settle', 'answer']);
+    // After the answer, this copy's claim tag is removed (owner).
+    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'decide', 'start', 'decide', 'settle', 'answer', 'owner']);
     for (const record of records) {
       expect(record).toMatchObject({ level: expect.any(String), requestId: '6f6d0c1e-7f00-4a5b-9a5e-000000000001', requestType: 'Create', stream: 'orders' });
       expect(typeof record.elapsedMs).toBe('number');

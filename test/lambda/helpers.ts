@@ -165,6 +165,8 @@ export interface CaughtAnswer {
   readonly deadline: number;
   /** When it was sent (fake clock). */
   readonly sentAt: number;
+  /** The sleeps of the request before it was sent (those after clean up once CloudFormation has its answer). */
+  readonly sleeps: number[];
 }
 
 /** A test context: 15 minutes left. */
@@ -195,7 +197,8 @@ export class Harness {
       now: this.clock.now,
       random: this.clock.random,
       sendResponse: async (url, raw, options) => {
-        this.answers.push({ url, raw, body: JSON.parse(raw) as CloudFormationResponse, deadline: options.deadline, sentAt: this.clock.now() });
+        const body = JSON.parse(raw) as CloudFormationResponse;
+        this.answers.push({ url, raw, body, deadline: options.deadline, sentAt: this.clock.now(), sleeps: [...this.clock.sleeps] });
         return true;
       },
       log: (line) => this.lines.push(line),
@@ -215,6 +218,16 @@ export class Harness {
   /** Time spent since the clock started, in milliseconds. */
   elapsed(): number {
     return this.clock.time - T0;
+  }
+
+  /** Time from the clock's start to the last answer, in milliseconds. */
+  answeredAfter(): number {
+    return this.answers[this.answers.length - 1].sentAt - T0;
+  }
+
+  /** The sleeps before the last answer. */
+  sleepsToAnswer(): number[] {
+    return this.answers[this.answers.length - 1].sleeps;
   }
 
   /** The parsed log lines. */

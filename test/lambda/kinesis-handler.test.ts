@@ -77,6 +77,7 @@ describe('Create', () => {
       ...KINESIS_CLAIM,
       'StartStreamEncryptionCommand',
       'DescribeStreamSummaryCommand',
+      'RemoveTagsFromStreamCommand', // this copy's claim tag, removed once the answer is sent
     ]);
     // The claim already names this resource and the prior: not written again.
     expect(tagValues()).toEqual([`${EVENTS_SSE_OWNER} prior=none claim=${claimNonce()}`]);
@@ -172,6 +173,7 @@ describe('Create', () => {
       'StartStreamEncryptionCommand',
       'DescribeStreamSummaryCommand',
       ...after,
+      'RemoveTagsFromStreamCommand', // this copy's claim tag, removed once the answer is sent
     ]);
   });
 
@@ -574,7 +576,8 @@ describe('logs', () => {
     await h.run(kinesisCreate());
     const records = h.records();
     // The claim (owner), the reading after it (decide), the Start.
-    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'decide', 'start', 'decide', 'decide', 'settle', 'answer']);
+    // After the answer, this copy's claim tag is removed (owner).
+    expect(records.map((r) => r.action)).toEqual(['received', 'deadline', 'verify-key', 'decide', 'owner', 'decide', 'start', 'decide', 'decide', 'settle', 'answer', 'owner']);
     for (const record of records) {
       expect(record).toMatchObject({ requestType: 'Create', stream: 'events' });
     }

@@ -106,6 +106,8 @@ export const firehoseCalls = {
   stops: (): number => firehose.commandCalls(StopDeliveryStreamEncryptionCommand).length,
   /** How many `UntagDeliveryStream` calls. */
   untags: (): number => firehose.commandCalls(UntagDeliveryStreamCommand).length,
+  /** The keys of every `UntagDeliveryStream`, in order, each call's keys joined by a space. */
+  untagKeys: (): string[] => firehose.commandCalls(UntagDeliveryStreamCommand).map((call) => (call.args[0].input.TagKeys ?? []).join(' ')),
   /** The input of every `StartDeliveryStreamEncryption`, in order. */
   startInputs: () => firehose.commandCalls(StartDeliveryStreamEncryptionCommand).map((call) => call.args[0].input),
   /** The input of the `n`th `StartDeliveryStreamEncryption`. */

@@ -45,7 +45,10 @@ import {
 import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
 import { FIREHOSE_CLAIM, firehose, KINESIS_CLAIM, kinesis, kinesisReads, names, reads, resetMocks, TagPage } from './mocks';
 import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/core/ownership';
-import { formatOwnerTag, OWNER_TAG_KEY, PRIOR_NONE } from '../../src/private/contract';
+import { COPY_TAG_PREFIX, formatOwnerTag, OWNER_TAG_KEY, PRIOR_NONE } from '../../src/private/contract';
+
+/** The claim tag of the fixtures' copy of a request, written with its claim. */
+const OWN_COPY = `${COPY_TAG_PREFIX}${claimNonce()}`;
 
 /** A resource of another stack. */
 const OTHER_STACK = ownerTagValue('arn:aws:cloudformation:eu-west-1:123456789012:stack/other/99999999-2222-3333-4444-555555555555', 'OrdersSse');
@@ -105,15 +108,21 @@ describe('Firehose', () => {
         'StartDeliveryStreamEncryptionCommand',
         'DescribeDeliveryStreamCommand',
         'DescribeDeliveryStreamCommand',
+        'UntagDeliveryStreamCommand',
       ]);
       const claim = formatOwnerTag({ owner: ORDERS_SSE_OWNER, prior: PRIOR_NONE, claim: claimNonce() });
       expect(claim).toBe(`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`);
       // Tag calls allow 5 a second per account: the claim says all the tag must say, so it is not written twice.
-      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: claim }] }]);
+      // This copy's claim tag goes with it in the same call, and alone once the answer is sent.
+      expect(tagInput()).toEqual([{ DeliveryStreamName: 'orders', Tags: [{ Key: OWNER_TAG_KEY, Value: claim }, { Key: OWN_COPY, Value: claim }] }]);
+      expect(calls(UntagDeliveryStreamCommand).map((c) => c.args[0].input.TagKeys)).toEqual([[OWN_COPY]]);
       expect(h.clock.sleeps[h.clock.sleeps.length - 1]).toBe(5_000);
-      expect(h.records().map((r) => r.action).slice(-2)).toEqual(['settle', 'answer']);
+      expect(h.records().map((r) => r.action).slice(-3)).toEqual(['settle', 'answer', 'owner']);
       const owner = h.records().filter((r) => r.action === 'owner');
-      expect(owner).toEqual([expect.objectContaining({ level: 'info', status: 'tagged', managedBy: claim })]);
+      expect(owner).toEqual([
+        expect.objectContaining({ level: 'info', status: 'tagged', managedBy: claim }),
+        expect.objectContaining({ level: 'info', status: 'untagged' }),
+      ]);
     });
 
     test('already ENABLED with the wanted key (no Start, so no claim): the tag is written once all the same, with the prior key', async () => {
@@ -150,7 +159,8 @@ describe('Firehose', () => {
       const answer = await h.run(createEvent());
       expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'firehose:orders#prior=none' });
       expect(tagInput().map((input) => input.Tags?.[0].Value)).toEqual([`${ORDERS_SSE_OWNER} prior=none claim=${claimNonce()}`]);
-      expect(calls(UntagDeliveryStreamCommand)).toHaveLength(0);
+      // Only this copy's claim tag goes, once the answer is sent.
+      expect(calls(UntagDeliveryStreamCommand).map((c) => c.args[0].input.TagKeys)).toEqual([[OWN_COPY]]);
     });
 
     test('a Create that fails before any Start was taken removes its claim', async () => {
@@ -163,7 +173,7 @@ describe('Firehose', () => {
         'StartDeliveryStreamEncryptionCommand',
         'UntagDeliveryStreamCommand',
       ]);
-      expect(calls(UntagDeliveryStreamCommand)[0].args[0].input).toEqual({ DeliveryStreamName: 'orders', TagKeys: [OWNER_TAG_KEY] });
+      expect(calls(UntagDeliveryStreamCommand)[0].args[0].input).toEqual({ DeliveryStreamName: 'orders', TagKeys: [OWNER_TAG_KEY, OWN_COPY] });
     });
 
     test('a Create that fails before it needs a Start (the stream is not DirectPut) writes no tag at all', async () => {
@@ -494,8 +504,10 @@ describe('Kinesis', () => {
     kinesisReads(summary(sse.none()), summary(sse.none()), summary(sse.kms(), 'UPDATING'), summary(sse.kms()));
     expect((await h.run(kinesisCreate())).Status).toBe('SUCCESS');
     expect(names(kinesis).slice(1, 5)).toEqual(['AddTagsToStreamCommand', 'ListTagsForStreamCommand', 'DescribeStreamSummaryCommand', 'StartStreamEncryptionCommand']);
-    expect(names(kinesis).at(-1)).toBe('DescribeStreamSummaryCommand');
-    const claim = { ...stream, Tags: { [OWNER_TAG_KEY]: `${EVENTS_SSE_OWNER} prior=none claim=${claimNonce()}` } };
+    expect(names(kinesis).slice(-2)).toEqual(['DescribeStreamSummaryCommand', 'RemoveTagsFromStreamCommand']);
+    expect(calls(RemoveTagsFromStreamCommand).map((c) => c.args[0].input)).toEqual([{ ...stream, TagKeys: [OWN_COPY] }]);
+    const value = `${EVENTS_SSE_OWNER} prior=none claim=${claimNonce()}`;
+    const claim = { ...stream, Tags: { [OWNER_TAG_KEY]: value, [OWN_COPY]: value } };
     expect(calls(AddTagsToStreamCommand).map((c) => c.args[0].input)).toEqual([claim]);
   });
 
@@ -528,7 +540,7 @@ describe('Kinesis', () => {
       'StartStreamEncryptionCommand',
       'RemoveTagsFromStreamCommand',
     ]);
-    expect(calls(RemoveTagsFromStreamCommand)[0].args[0].input).toEqual({ ...stream, TagKeys: [OWNER_TAG_KEY] });
+    expect(calls(RemoveTagsFromStreamCommand)[0].args[0].input).toEqual({ ...stream, TagKeys: [OWNER_TAG_KEY, OWN_COPY] });
   });
 
   test('tagging refused: still SUCCESS, with a warning', async () => {

@@ -36,6 +36,7 @@ import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, MANAGED
 import { firehose, firehoseCalls, kinesis, kinesisReads, kms, names, reads, resetMocks } from './mocks';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import {
+  COPY_TAG_PREFIX,
   formatOwnerTag,
   MAX_OWNER_TAG_LENGTH,
   OWNER_TAG_KEY,
@@ -62,7 +63,7 @@ function tagged(value?: string): { Tags: Array<{ Key: string; Value: string }>; 
   return { Tags: value === undefined ? [] : [{ Key: OWNER_TAG_KEY, Value: value }], HasMoreTags: false };
 }
 
-const { starts, stops, startInputs, tagValues, untags } = firehoseCalls;
+const { starts, stops, startInputs, tagValues, untags, untagKeys } = firehoseCalls;
 
 let h: Harness;
 beforeEach(() => {
@@ -160,7 +161,8 @@ describe('a failed Create on a stream already encrypted, and its rollback Delete
     // The claim written before the Start stays: the Start was taken.
     const claim = `${X} prior=AWS_OWNED_CMK claim=${claimNonce()}`;
     expect(tagValues()).toEqual([claim]);
-    expect(untags()).toBe(0);
+    // Only this copy's claim tag goes, once the answer is sent.
+    expect(untagKeys()).toEqual([`${COPY_TAG_PREFIX}${claimNonce()}`]);
 
     // Firehose keeps the old key after ENABLING_FAILED: the rollback puts the AWS owned key back, then removes the claim.
     firehose.resetHistory();
@@ -408,7 +410,8 @@ describe('a failed Update to another stream undoes itself', () => {
     expect(firehose.commandCalls(StopDeliveryStreamEncryptionCommand)[0].args[0].input.DeliveryStreamName).toBe('payments');
     // B is as it was before the claim written before its Start: the claim goes too.
     expect(tagValues()).toEqual([`${X} prior=none claim=${claimNonce()}`]);
-    expect(untags()).toBe(1);
+    // Then, once the answer is sent, this copy's claim tag.
+    expect(untagKeys()).toEqual([OWNER_TAG_KEY, `${COPY_TAG_PREFIX}${claimNonce()}`]);
     expect(h.records().filter((r) => r.action === 'undo').map((r) => r.status)).toEqual([undefined, 'put back']);
   });
 

@@ -81,6 +81,9 @@ describe.each(STREAM_KINDS)('$kind', (k) => {
     expect(k.calls(h.cloud, name)).toMatchObject({ start: 1, startCalls: 1, stopCalls: 0 });
     expect(k.now(h.cloud, name)).toMatchObject(k.encryptedWith(key));
     expect(parseOwnerTag(k.tags(h.cloud, name)?.[OWNER_TAG_KEY])).toMatchObject({ prior: 'none' });
+    // each copy wrote a claim tag of its own with its claim (the role's tag statement allows it), and
+    // removed it once done: only the owner tag is left
+    expect(Object.keys(k.tags(h.cloud, name) ?? {})).toEqual([OWNER_TAG_KEY]);
     expectAnsweredInTime(create);
     expectCleanLog(create);
     await putRecord(h, k.kind, name, 'encrypted');

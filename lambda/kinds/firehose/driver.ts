@@ -115,14 +115,18 @@ export async function changeDeliveryStream(kind: 'start' | 'stop', session: Sess
 }
 
 /** `ListTagsForDeliveryStream`, page by page until the tag `key` (by default the owner tag) or the last page. */
-export async function readDeliveryStreamOwner(session: Session, key: string = OWNER_TAG_KEY): Promise<string | undefined> {
+export async function readDeliveryStreamOwner(
+  session: Session,
+  key: string = OWNER_TAG_KEY,
+  seen?: (key: string) => void,
+): Promise<string | undefined> {
   const DeliveryStreamName = session.goal.streamName;
   return findOwnerTag(async (ExclusiveStartTagKey) => {
     const input = { DeliveryStreamName, ExclusiveStartTagKey, Limit: TAG_PAGE_SIZE };
     const output = await session.read('ListTagsForDeliveryStream', () =>
       session.clients.firehose.send(new (firehoseSdk().ListTagsForDeliveryStreamCommand)(input), { abortSignal: session.abortSignal() }));
     return { tags: output?.Tags ?? [], more: output?.HasMoreTags === true };
-  }, key);
+  }, key, seen);
 }
 
 /**
@@ -130,15 +134,16 @@ export async function readDeliveryStreamOwner(session: Session, key: string = OW
  * `key` (by default the owner tag). Access denied is not retried: the tag
  * permissions come in the same policy as the calls that went through.
  */
-export async function writeDeliveryStreamOwner(value: string | undefined, session: Session, key: string = OWNER_TAG_KEY): Promise<void> {
+export async function writeDeliveryStreamOwner(value: string | undefined, session: Session, key: string | string[] = OWNER_TAG_KEY): Promise<void> {
   const DeliveryStreamName = session.goal.streamName;
+  const TagKeys = [key].flat();
   const firehose = session.clients.firehose;
   const sdk = firehoseSdk();
   await (value === undefined
     ? session.read('UntagDeliveryStream', () => firehose.send(
-      new sdk.UntagDeliveryStreamCommand({ DeliveryStreamName, TagKeys: [key] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
+      new sdk.UntagDeliveryStreamCommand({ DeliveryStreamName, TagKeys }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
     : session.read('TagDeliveryStream', () => firehose.send(
-      new sdk.TagDeliveryStreamCommand({ DeliveryStreamName, Tags: [{ Key: key, Value: value }] }),
+      new sdk.TagDeliveryStreamCommand({ DeliveryStreamName, Tags: TagKeys.map((Key) => ({ Key, Value: value })) }),
       { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 

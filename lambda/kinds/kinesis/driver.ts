@@ -125,13 +125,13 @@ export async function changeDataStream(kind: 'start' | 'stop', session: Session)
 }
 
 /** `ListTagsForStream`, page by page until the tag `key` (by default the owner tag) or the last page. */
-export async function readDataStreamOwner(session: Session, key: string = OWNER_TAG_KEY): Promise<string | undefined> {
+export async function readDataStreamOwner(session: Session, key: string = OWNER_TAG_KEY, seen?: (key: string) => void): Promise<string | undefined> {
   return findOwnerTag(async (ExclusiveStartTagKey) => {
     const input = { ...streamId(session.goal), ExclusiveStartTagKey, Limit: TAG_PAGE_SIZE };
     const output = await session.read('ListTagsForStream', () =>
       session.clients.kinesis.send(new (kinesisSdk().ListTagsForStreamCommand)(input), { abortSignal: session.abortSignal() }));
     return { tags: output?.Tags ?? [], more: output?.HasMoreTags === true };
-  }, key);
+  }, key, seen);
 }
 
 /**
@@ -139,15 +139,17 @@ export async function readDataStreamOwner(session: Session, key: string = OWNER_
  * `key` (by default the owner tag). Access denied is not retried: the tag
  * permissions come in the same policy as the calls that went through.
  */
-export async function writeDataStreamOwner(value: string | undefined, session: Session, key: string = OWNER_TAG_KEY): Promise<void> {
+export async function writeDataStreamOwner(value: string | undefined, session: Session, key: string | string[] = OWNER_TAG_KEY): Promise<void> {
   const stream = streamId(session.goal);
+  const TagKeys = [key].flat();
   const kinesis = session.clients.kinesis;
   const sdk = kinesisSdk();
   await (value === undefined
     ? session.read('RemoveTagsFromStream', () => kinesis.send(
-      new sdk.RemoveTagsFromStreamCommand({ ...stream, TagKeys: [key] }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
+      new sdk.RemoveTagsFromStreamCommand({ ...stream, TagKeys }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY)
     : session.read('AddTagsToStream', () => kinesis.send(
-      new sdk.AddTagsToStreamCommand({ ...stream, Tags: { [key]: value } }), { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
+      new sdk.AddTagsToStreamCommand({ ...stream, Tags: Object.fromEntries(TagKeys.map((k) => [k, value])) }),
+      { abortSignal: session.abortSignal() }), NO_DENIED_RETRY));
 }
 
 /** How Kinesis's errors map to reasons: a `KMS…` error is the KMS error Kinesis met. */
