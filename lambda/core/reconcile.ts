@@ -131,12 +131,10 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
   public memory: T['memory'];
   /** Whether Start was sent and may have taken effect. */
   public startIssued = false;
-  /** When the answer (or error) of the last Start came, in epoch milliseconds. */
-  public startAt = 0;
-  /** When the last reading of the stream was sent, in epoch milliseconds. */
+  /** When the answer (or error) of the last Start or Stop came, in epoch milliseconds. */
+  public changedAt = 0;
+  /** When the last reading of the stream ({@link describe}) was sent, in epoch milliseconds. */
   public readAt = 0;
-  /** When the last call that went through was sent, in epoch milliseconds. */
-  public sentAt = 0;
   /**
    * The stream's encryption as the first reading of this request shows it
    * (`PRIOR_UNKNOWN` when that reading cannot tell: a transition, a failure,
@@ -158,6 +156,8 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
   private readonly errors: Backoff;
   private readonly denials: Backoff;
   private lastError: LastError | undefined;
+  /** When the last call that went through was sent, in epoch milliseconds. */
+  private sentAt = 0;
   private firstDeniedAt: number | undefined;
   private unreachableRetries = 0;
   /** This request's pace of each operation, and when it last sent one. */
@@ -225,6 +225,13 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
       throw new HandlerFailure(this.service.timedOut, { stream: this.stream, state: state ?? '?', seconds, lastStatus });
     }
     await clock.sleep(Math.min(ms, deadline - now));
+  }
+
+  /** Read the stream: the reading becomes {@link observation}, and when it was sent {@link readAt}. */
+  async describe(): Promise<T['observation']> {
+    const seen = this.observation = await this.service.describe(this);
+    this.readAt = this.sentAt;
+    return seen;
   }
 
   /** Wait before the next reading. */
@@ -367,7 +374,7 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
     try {
       await send();
     } catch (err) {
-      this.startAt = this.now();
+      this.changedAt = this.now();
       const kind = classifyError(err, operation);
       if (!this.retryable(kind, {})) {
         if (!isStart && errorInfo(err).name === 'ResourceNotFoundException') {
@@ -382,7 +389,7 @@ export class ReconcileSession<T extends ServiceTypes = ServiceTypes> implements 
       return taken ? 'uncertain' : 'denied';
     }
     this.startIssued ||= isStart;
-    this.startAt = this.now();
+    this.changedAt = this.now();
     this.accepted(operation);
     this.log.info(isStart ? 'start' : 'stop', { ...fields, status: 'accepted' });
     this.poll.reset();
@@ -429,7 +436,7 @@ export async function reconcile<T extends ServiceTypes>(
   let copyKey: string | undefined;
   const after = async (until: number): Promise<void> => {
     // Kept until COPY_TAG_KEEP_MS after this copy's Start; left on when there is no time for that.
-    const keepMs = session.startIssued ? session.startAt + COPY_TAG_KEEP_MS - env.clock.now() : 0;
+    const keepMs = session.startIssued ? session.changedAt + COPY_TAG_KEEP_MS - env.clock.now() : 0;
     if (copyKey !== undefined && env.clock.now() + keepMs < until) {
       if (keepMs > 0) {
         await env.clock.sleep(keepMs);
@@ -459,8 +466,7 @@ export async function reconcile<T extends ServiceTypes>(
       // A request that takes a stream reads it first. One found unencrypted carries no encryption of
       // another resource to hand over: its tag is not read, the claim written before the Start
       // replaces it, and the claim's read-back decides among copies of the request.
-      first = session.observation = await service.describe(session);
-      session.readAt = session.sentAt;
+      first = await session.describe();
       session.prior = service.priorOf(first) ?? PRIOR_UNKNOWN;
       tag = session.prior === PRIOR_NONE ? undefined : await readOwnerTag(tags);
     } else if (owner !== undefined) {
@@ -560,7 +566,7 @@ async function release<T extends ServiceTypes>(
   if (prior === PRIOR_UNKNOWN) {
     // Never turn off an encryption that may not be this resource's to turn off.
     env.log.warn('restore', { prior, decision: 'the encryption before this resource is unknown: encryption left on' });
-    session.observation = await service.describe(session);
+    await session.describe();
     reason = `${service.label} ${session.stream}: its encryption before this resource took it is unknown; encryption left on (${service.summarize(session.observation)}).`;
   } else {
     if (prior !== undefined) {
@@ -594,11 +600,7 @@ async function drive<T extends ServiceTypes>(session: ReconcileSession<T>, settl
   let held = false;
   let fresh = first;
   for (;;) {
-    if (!fresh) {
-      fresh = await service.describe(session);
-      session.readAt = session.sentAt;
-    }
-    const seen = session.observation = fresh;
+    const seen = session.observation = fresh ?? await session.describe();
     fresh = undefined;
     session.prior ??= service.priorOf(seen) ?? PRIOR_UNKNOWN;
     const step = await service.decide(seen, session);
