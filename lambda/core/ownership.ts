@@ -220,7 +220,7 @@ export type StartGate = 'start' | 'reread' | 'wait';
  * stream once more first. A claim refused (tagging denied) lets the Start go
  * ahead.
  *
- * @returns what to ask before each Start: `true` to send it now, `false` to read the stream again first.
+ * @returns what to ask before each Start (a {@link StartGate}).
  */
 export function claimBeforeStart(tags: OwnerTagAccess, clock: Clock, context: ClaimContext): () => Promise<StartGate> {
   const nonce = Math.floor(clock.random() * 0x1_0000_0000).toString(16).padStart(8, '0');
@@ -251,16 +251,19 @@ export function claimBeforeStart(tags: OwnerTagAccess, clock: Clock, context: Cl
           return 'start';
         }
         await clock.sleep(CLAIM_READ_BACK_AFTER_MS);
-        let copies = 0;
+        // The claim tags read back: this copy's, and whether another copy's is there.
+        let ownTag = false;
+        let otherTag = false;
         const back = await readOwnerTag(tags, (key) => {
-          copies += key === copyKey ? 1 : key.startsWith(COPY_TAG_PREFIX) ? 2 : 0;
+          ownTag ||= key === copyKey;
+          otherTag ||= key !== copyKey && key.startsWith(COPY_TAG_PREFIX);
         });
         const ownBack = back?.claim === nonce;
         if (otherClaim(back)) {
           return follow(back);
         }
         // Alone, on a recent reading: Start. Else read the stream once more: another copy may have started since.
-        const alone = ownBack && copies === 1 && clock.now() - context.readAt() < COPY_TAG_KEEP_MS;
+        const alone = ownBack && ownTag && !otherTag && clock.now() - context.readAt() < COPY_TAG_KEEP_MS;
         phase = alone ? 'go' : 'confirm';
         return alone ? 'start' : 'reread';
       }
