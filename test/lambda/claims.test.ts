@@ -19,6 +19,7 @@ import { AddTagsToStreamCommand, ListTagsForStreamCommand } from '@aws-sdk/clien
 import { createEvent, described, enc, properties, updateEvent } from './firehose-helpers';
 import {
   claimNonce,
+  claimTagKey,
   CLIENT_ERROR_METADATA,
   EVENTS_SSE_OWNER,
   Harness,
@@ -34,7 +35,6 @@ import { FIREHOSE_CLAIM, firehose, firehoseCalls, kinesis, kinesisCalls, kinesis
 import { handleEvent } from '../../lambda/core/handle-event';
 import { CLAIM_FOLLOW_MS, CLAIM_READ_BACK_AFTER_MS, COPY_TAG_KEEP_MS, ownerTagValue } from '../../lambda/core/ownership';
 import {
-  COPY_TAG_PREFIX,
   formatOwnerTag,
   MAX_OWNER_TAG_LENGTH,
   OWNER_TAG_KEY,
@@ -53,8 +53,8 @@ const OTHER_NONCE = claimNonce(0.25);
 const otherClaim = (prior: string): string => formatOwnerTag({ owner: ORDERS_SSE_OWNER, prior, claim: OTHER_NONCE });
 
 /** The claim tag of this copy, and of the other copy, each written with its claim. */
-const OWN_COPY = `${COPY_TAG_PREFIX}${claimNonce()}`;
-const OTHER_COPY = `${COPY_TAG_PREFIX}${OTHER_NONCE}`;
+const OWN_COPY = claimTagKey();
+const OTHER_COPY = claimTagKey(0.25);
 
 /**
  * The delivery stream's tags, kept as the tag calls leave them: a

@@ -12,6 +12,7 @@ import { ownerTagValue } from '../../lambda/core/ownership';
 import { HandlerFailure, ReasonId } from '../../lambda/core/reasons';
 import type { CloudFormationResponse } from '../../lambda/core/response';
 import { STREAM_SERVICES } from '../../lambda/kinds';
+import { COPY_TAG_PREFIX } from '../../src/private/contract';
 
 /** A customer managed key's ARN. */
 export const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -151,6 +152,11 @@ export class FakeClock {
  */
 export function claimNonce(random = new FakeClock().randomValue): string {
   return Math.floor(random * 2 ** 32).toString(16).padStart(8, '0');
+}
+
+/** The claim tag key of the copy whose clock's random() gives `random` (by default the fixtures' copy): see {@link claimNonce}. */
+export function claimTagKey(random?: number): string {
+  return `${COPY_TAG_PREFIX}${claimNonce(random)}`;
 }
 
 /** An answer caught by the in-memory sender. */

@@ -31,6 +31,7 @@ import { createEvent, deleteEvent, described, enc, properties, updateEvent } fro
 import {
   awsError,
   claimNonce,
+  claimTagKey,
   CLIENT_ERROR_METADATA,
   EVENTS_SSE_OWNER,
   Harness,
@@ -45,10 +46,10 @@ import {
 import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, sse, STREAM_ARN, summary } from './kinesis-helpers';
 import { FIREHOSE_CLAIM, firehose, KINESIS_CLAIM, kinesis, kinesisReads, names, reads, resetMocks, TagPage } from './mocks';
 import { MAX_TAG_VALUE_LENGTH, ownerTagValue } from '../../lambda/core/ownership';
-import { COPY_TAG_PREFIX, formatOwnerTag, OWNER_TAG_KEY, PRIOR_NONE } from '../../src/private/contract';
+import { formatOwnerTag, OWNER_TAG_KEY, PRIOR_NONE } from '../../src/private/contract';
 
 /** The claim tag of the fixtures' copy of a request, written with its claim. */
-const OWN_COPY = `${COPY_TAG_PREFIX}${claimNonce()}`;
+const OWN_COPY = claimTagKey();
 
 /** A resource of another stack. */
 const OTHER_STACK = ownerTagValue('arn:aws:cloudformation:eu-west-1:123456789012:stack/other/99999999-2222-3333-4444-555555555555', 'OrdersSse');

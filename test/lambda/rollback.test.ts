@@ -21,6 +21,7 @@ import {
 import { awsOwnedProperties, createEvent, deleteEvent, described, enc, properties, updateEvent } from './firehose-helpers';
 import {
   claimNonce,
+  claimTagKey,
   CLIENT_ERROR_METADATA,
   EVENTS_SSE_OWNER,
   Harness,
@@ -36,7 +37,6 @@ import { kinesisCreate, kinesisDelete, kinesisProperties, kinesisUpdate, MANAGED
 import { firehose, firehoseCalls, kinesis, kinesisReads, kms, names, reads, resetMocks } from './mocks';
 import { ownerTagValue } from '../../lambda/core/ownership';
 import {
-  COPY_TAG_PREFIX,
   formatOwnerTag,
   MAX_OWNER_TAG_LENGTH,
   OWNER_TAG_KEY,
@@ -162,7 +162,7 @@ describe('a failed Create on a stream already encrypted, and its rollback Delete
     const claim = `${X} prior=AWS_OWNED_CMK claim=${claimNonce()}`;
     expect(tagValues()).toEqual([claim]);
     // Only this copy's claim tag goes, once the answer is sent.
-    expect(untagKeys()).toEqual([`${COPY_TAG_PREFIX}${claimNonce()}`]);
+    expect(untagKeys()).toEqual([claimTagKey()]);
 
     // Firehose keeps the old key after ENABLING_FAILED: the rollback puts the AWS owned key back, then removes the claim.
     firehose.resetHistory();
@@ -411,7 +411,7 @@ describe('a failed Update to another stream undoes itself', () => {
     // B is as it was before the claim written before its Start: the claim goes too.
     expect(tagValues()).toEqual([`${X} prior=none claim=${claimNonce()}`]);
     // Then, once the answer is sent, this copy's claim tag.
-    expect(untagKeys()).toEqual([OWNER_TAG_KEY, `${COPY_TAG_PREFIX}${claimNonce()}`]);
+    expect(untagKeys()).toEqual([OWNER_TAG_KEY, claimTagKey()]);
     expect(h.records().filter((r) => r.action === 'undo').map((r) => r.status)).toEqual([undefined, 'put back']);
   });
 
